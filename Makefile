@@ -1,0 +1,47 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+# The integration layer runs against the real services on loopback.
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
+
+.PHONY: venv demo test test-unit test-integration test-e2e services chromium bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+demo: venv
+	PORT=$(PORT) $(PY) manage.py demo
+
+test: venv services chromium
+	$(MAKE) test-unit test-integration test-e2e
+
+test-unit: venv
+	$(PY) -m pytest -q -m "not integration and not e2e" -n 2
+
+test-integration: venv services
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_TEST) $(PY) -m pytest -q -m integration
+
+test-e2e: venv chromium
+	$(PY) -m pytest -q -m e2e
+
+services:
+	bash scripts/ensure-services.sh
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+bench: venv services
+	$(PY) -m restoration bench
+	$(PY) manage.py bench_catalogue
+	DATABASE_URL=$(PG_URL) $(PY) manage.py bench_catalogue
+
+clean:
+	rm -rf $(VENV) var media

@@ -1,0 +1,3 @@
+from restoration.cli import main
+
+raise SystemExit(main())

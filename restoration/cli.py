@@ -1,0 +1,78 @@
+"""`python -m restoration restore|analyse|degrade|probe|bench|train`.
+
+Each subcommand's handler lives beside the code it drives and is imported lazily, so
+`--help` is fast. Bad input from any handler ends as one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from restoration.errors import RestorationError
+
+# subcommand -> "module:function"; each function takes the parsed argparse.Namespace.
+HANDLERS = {
+    "probe": "restoration.io:cli_probe",
+    "degrade": "restoration.degrade:cli_degrade",
+    "analyse": "restoration.analysis:cli_analyse",
+    "restore": "restoration.pipeline:cli_restore",
+    "bench": "restoration.bench:cli_bench",
+    "train": "restoration.models.train:cli_train",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m restoration", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("probe", help="print a video file's stream properties as JSON")
+    p.add_argument("input")
+
+    p = sub.add_parser("degrade", help="apply the synthetic film-damage model to a clip")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--strength", choices=["light", "medium", "heavy"], default="medium")
+    p.add_argument("--masks", help="also write the defect masks to this video file")
+
+    p = sub.add_parser("analyse", help="detect shots, measure defects, recommend a pipeline")
+    p.add_argument("input")
+    p.add_argument("--json", action="store_true", help="print JSON (the default prints a table)")
+
+    p = sub.add_parser("restore", help="restore a clip with a preset or a JSON pipeline")
+    p.add_argument("input")
+    p.add_argument("output")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--preset", default=None, help="named pipeline, e.g. film (default)")
+    group.add_argument("--pipeline", default=None, help="path to a JSON pipeline spec")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--codec", default=None, help="output codec: ffv1, prores or h264 (default: from extension)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("bench", help="print the engine benchmarks")
+    p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    p.add_argument("--only", default=None, help="comma-separated parts to run")
+
+    p = sub.add_parser("train", help="train a learned model from scratch")
+    p.add_argument("--task", choices=["restore", "sr", "interp"], required=True)
+    p.add_argument("--minutes", type=float, required=True)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None, help="where to write the weights")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module_name, function_name = HANDLERS[args.command].split(":")
+    try:
+        handler = getattr(importlib.import_module(module_name), function_name)
+        return int(handler(args) or 0)
+    except RestorationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,8 @@
+"""Restoration operators. Importing this package registers the built-in ops.
+
+Each op module registers itself with ``register_op`` at import; list it below.
+"""
+
+from restoration.ops.registry import OpSpec, Param, get_op, list_ops, register_op
+
+__all__ = ["OpSpec", "Param", "get_op", "list_ops", "register_op"]

@@ -1,0 +1,110 @@
+"""The op registry: every restoration op is a functional form plus a thin nn.Module, declared once here.
+
+The pipeline looks ops up by name, validates their parameters against the declared ``Param``s
+(errors name the bad field) and asks ``temporal_radius`` how many neighbouring frames an op
+needs on each side, so windows can overlap by that much and no seam shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import torch
+
+from restoration.errors import SpecError
+
+
+@dataclass(frozen=True)
+class Param:
+    kind: type  # float, int, bool or str
+    default: Any
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple | None = None
+    help: str = ""
+
+    def validate(self, op_name: str, name: str, value: Any) -> Any:
+        where = f"ops.{op_name}.params.{name}"
+        if self.kind is bool:
+            if not isinstance(value, bool):
+                raise SpecError(f"{where}: expected true or false, got {value!r}")
+            return value
+        if self.kind in (int, float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise SpecError(f"{where}: expected a number, got {value!r}")
+            if self.kind is int and int(value) != value:
+                raise SpecError(f"{where}: expected an integer, got {value!r}")
+            value = self.kind(value)
+            if self.minimum is not None and value < self.minimum:
+                raise SpecError(f"{where}: {value} is below the minimum {self.minimum}")
+            if self.maximum is not None and value > self.maximum:
+                raise SpecError(f"{where}: {value} is above the maximum {self.maximum}")
+            return value
+        if self.kind is str:
+            if not isinstance(value, str):
+                raise SpecError(f"{where}: expected a string, got {value!r}")
+            if self.choices is not None and value not in self.choices:
+                raise SpecError(f"{where}: {value!r} is not one of {', '.join(map(str, self.choices))}")
+            return value
+        raise SpecError(f"{where}: unsupported parameter kind {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One registered op.
+
+    ``function(frames, **params)`` takes and returns float tensors (T, C, H, W) in [0, 1] on the
+    input's device. ``module`` is the nn.Module whose ``forward(frames)`` equals the function with
+    the parameters given to its constructor. ``temporal_radius`` is the number of neighbouring
+    frames needed on each side for a correct result at a frame; ``scale`` the spatial factor.
+    """
+
+    name: str
+    function: Callable[..., torch.Tensor]
+    module: type[torch.nn.Module]
+    params: Mapping[str, Param] = field(default_factory=dict)
+    temporal_radius: int = 0
+    scale: int = 1
+    description: str = ""
+
+    def validate_params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        params = dict(params or {})
+        unknown = sorted(set(params) - set(self.params))
+        if unknown:
+            raise SpecError(
+                f"ops.{self.name}.params: unknown parameter {unknown[0]!r}"
+                f" (known: {', '.join(sorted(self.params)) or 'none'})"
+            )
+        return {
+            name: param.validate(self.name, name, params[name]) if name in params else param.default
+            for name, param in self.params.items()
+        }
+
+
+_REGISTRY: dict[str, OpSpec] = {}
+
+
+def register_op(spec: OpSpec) -> OpSpec:
+    if spec.name in _REGISTRY:
+        raise ValueError(f"op {spec.name!r} is registered twice")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def get_op(name: str) -> OpSpec:
+    _load_builtin_ops()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise SpecError(f"unknown op {name!r} (known: {', '.join(sorted(_REGISTRY))})") from None
+
+
+def list_ops() -> list[OpSpec]:
+    _load_builtin_ops()
+    return [_REGISTRY[name] for name in sorted(_REGISTRY)]
+
+
+def _load_builtin_ops() -> None:
+    # Importing the package registers every built-in op exactly once.
+    import restoration.ops  # noqa: F401
