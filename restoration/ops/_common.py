@@ -1,0 +1,104 @@
+"""Small helpers shared by the ops: shape checks, separable filters, temporal neighbours.
+
+Everything works on (N, C, H, W) float tensors and keeps their device and dtype.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from restoration.errors import SpecError
+
+
+def check_frames(frames: torch.Tensor, op_name: str) -> None:
+    """Raise SpecError unless ``frames`` is a float tensor (T, C, H, W) with C in {1, 3}."""
+    if not isinstance(frames, torch.Tensor):
+        raise SpecError(f"{op_name}: expected a tensor (T, C, H, W), got {type(frames).__name__}")
+    if frames.ndim != 4:
+        raise SpecError(f"{op_name}: expected frames of shape (T, C, H, W), got shape {tuple(frames.shape)}")
+    if frames.shape[1] not in (1, 3):
+        raise SpecError(f"{op_name}: expected 1 or 3 channels, got {frames.shape[1]}")
+    if not frames.is_floating_point():
+        raise SpecError(f"{op_name}: expected float frames in [0, 1], got dtype {frames.dtype}")
+    if frames.shape[0] < 1 or frames.shape[2] < 2 or frames.shape[3] < 2:
+        raise SpecError(f"{op_name}: frames are empty or smaller than 2x2: shape {tuple(frames.shape)}")
+
+
+def to_grey(images: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) -> (N, 1, H, W) luma (Rec. 601 weights for RGB)."""
+    if images.shape[1] == 1:
+        return images
+    weights = images.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    return (images * weights).sum(dim=1, keepdim=True)
+
+
+def _reflect_or_replicate(images: torch.Tensor, pad: tuple[int, int, int, int]) -> torch.Tensor:
+    # Reflection needs the padding to be smaller than the side; fall back to replication.
+    left, right, top, bottom = pad
+    if left < images.shape[-1] and right < images.shape[-1] and top < images.shape[-2] and bottom < images.shape[-2]:
+        return F.pad(images, pad, mode="reflect")
+    return F.pad(images, pad, mode="replicate")
+
+
+def box_filter(images: torch.Tensor, radius: int) -> torch.Tensor:
+    """Mean over a (2r+1)^2 window, separable, reflected edges."""
+    if radius <= 0:
+        return images
+    size = 2 * radius + 1
+    out = _reflect_or_replicate(images, (radius, radius, 0, 0))
+    out = F.avg_pool2d(out, (1, size), stride=1)
+    out = _reflect_or_replicate(out, (0, 0, radius, radius))
+    return F.avg_pool2d(out, (size, 1), stride=1)
+
+
+def gaussian_kernel1d(sigma: float, *, device, dtype) -> torch.Tensor:
+    radius = max(1, int(math.ceil(3.0 * sigma)))
+    x = torch.arange(-radius, radius + 1, device=device, dtype=dtype)
+    kernel = torch.exp(-0.5 * (x / sigma) ** 2)
+    return kernel / kernel.sum()
+
+
+def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable gaussian blur per channel, reflected edges."""
+    if sigma <= 0:
+        return images
+    kernel = gaussian_kernel1d(sigma, device=images.device, dtype=images.dtype)
+    radius = kernel.numel() // 2
+    n, c, h, w = images.shape
+    flat = images.reshape(n * c, 1, h, w)
+    flat = _reflect_or_replicate(flat, (radius, radius, 0, 0))
+    flat = F.conv2d(flat, kernel.view(1, 1, 1, -1))
+    flat = _reflect_or_replicate(flat, (0, 0, radius, radius))
+    flat = F.conv2d(flat, kernel.view(1, 1, -1, 1))
+    return flat.reshape(n, c, h, w)
+
+
+def median_filter(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Per-channel median over a (kh, kw) window (odd sizes), replicated edges."""
+    kh, kw = size
+    n, c, h, w = images.shape
+    padded = F.pad(images.reshape(n * c, 1, h, w), (kw // 2, kw // 2, kh // 2, kh // 2), mode="replicate")
+    patches = padded.unfold(2, kh, 1).unfold(3, kw, 1)  # (nc, 1, h, w, kh, kw)
+    return patches.reshape(n * c, 1, h, w, kh * kw).median(dim=-1).values.reshape(n, c, h, w)
+
+
+def clamped_indices(length: int, offsets, *, device=None) -> torch.Tensor:
+    """Index table (len(offsets), length) of frame t+offset, clamped to the clip's edges.
+
+    Clamping keeps an op's result at frame t a function of frames t-R..t+R only, so a window
+    that includes R frames of context on each side gives the same result as the whole clip.
+    """
+    base = torch.arange(length, device=device)
+    return torch.stack([(base + int(o)).clamp(0, length - 1) for o in offsets])
+
+
+def dilate(mask: torch.Tensor, radius: int) -> torch.Tensor:
+    """Binary dilation of a (N, 1, H, W) float/bool mask with a square of side 2r+1."""
+    if radius <= 0:
+        return mask
+    size = 2 * radius + 1
+    return F.max_pool2d(mask.to(torch.float32 if not mask.is_floating_point() else mask.dtype),
+                        size, stride=1, padding=radius)

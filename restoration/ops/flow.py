@@ -1,0 +1,188 @@
+"""Dense motion estimation shared by the temporal ops (denoise, dust, deflicker, stabilise, ...).
+
+``estimate_flow(source, target)`` returns a per-pixel displacement (N, 2, H, W), in pixels, x then
+y, such that ``warp(target, flow)`` approximates ``source``: the content of source at (x, y) is
+found in target at (x + u, y + v).
+
+The method is coarse-to-fine iterative Lucas-Kanade with robust (Cauchy) weights, which is fast
+on a CPU and good enough for the smooth motion of film (pans, zooms, weave, slow objects):
+
+- Old film flickers and is grainy, so matching is done on locally mean- and contrast-normalised
+  grey images (a brightness or gain change between frames does not move the flow), built from
+  a 2x2-averaged pyramid (which also averages grain away).
+- Dust, blotches and occlusions break brightness constancy; the Cauchy weights down-weight pixels
+  with a large residual and the flow is smoothed after every update, so a blotch neither pulls
+  the flow nor leaves a hole in it.
+- On large frames the finest levels are skipped (``work_side``): the flow of film footage is
+  smooth, and it is upsampled bilinearly, which keeps the cost per pair a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from restoration.errors import SpecError
+from restoration.ops._common import box_filter, gaussian_blur, to_grey
+
+__all__ = ["estimate_flow", "warp", "FlowEstimator"]
+
+
+def _check_images(images: torch.Tensor, name: str) -> None:
+    if not isinstance(images, torch.Tensor) or images.ndim != 4:
+        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise SpecError(f"flow: {name} must be a tensor (N, C, H, W), got {shape}")
+    if not images.is_floating_point():
+        raise SpecError(f"flow: {name} must be a float tensor, got dtype {images.dtype}")
+
+
+def _base_grid(n: int, h: int, w: int, device, dtype) -> torch.Tensor:
+    ys = torch.arange(h, device=device, dtype=dtype)
+    xs = torch.arange(w, device=device, dtype=dtype)
+    grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
+    return torch.stack((grid_x, grid_y)).unsqueeze(0).expand(n, 2, h, w)
+
+
+def warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """Sample ``image`` (N, C, H, W) at (x + u, y + v), bilinear, with border padding.
+
+    ``flow`` is (N, 2, H, W) or (1, 2, H, W) (broadcast over N), in pixels, x then y.
+    """
+    _check_images(image, "image")
+    _check_images(flow, "flow")
+    n, _, h, w = image.shape
+    if flow.shape[1] != 2 or flow.shape[-2:] != image.shape[-2:] or flow.shape[0] not in (1, n):
+        raise SpecError(f"flow: flow of shape {tuple(flow.shape)} does not fit images of shape {tuple(image.shape)}")
+    flow = flow.to(image.dtype)
+    coords = _base_grid(flow.shape[0], h, w, image.device, image.dtype) + flow
+    # Normalise to [-1, 1] with align_corners=True: pixel centres at -1 and +1 on the edges.
+    grid_x = coords[:, 0] * (2.0 / max(w - 1, 1)) - 1.0
+    grid_y = coords[:, 1] * (2.0 / max(h - 1, 1)) - 1.0
+    grid = torch.stack((grid_x, grid_y), dim=-1).expand(n, h, w, 2)
+    return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
+
+
+def _normalise(grey: torch.Tensor, radius: int) -> torch.Tensor:
+    """Local zero mean, unit contrast: invariant to the slowly varying gain/offset of flicker."""
+    mean = box_filter(grey, radius)
+    centred = grey - mean
+    std = box_filter(centred * centred, radius).sqrt()
+    # The floor keeps flat, grainy areas from being amplified into strong fake texture.
+    floor = 0.02 + 0.25 * std.mean(dim=(-2, -1), keepdim=True)
+    return centred / (std + floor)
+
+
+def _pyramid(grey: torch.Tensor, levels: int) -> list[torch.Tensor]:
+    pyramid = [grey]
+    for _ in range(levels - 1):
+        pyramid.append(F.avg_pool2d(pyramid[-1], 2, ceil_mode=True))
+    return pyramid
+
+
+def _gradients(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    padded = F.pad(image, (1, 1, 1, 1), mode="replicate")
+    grad_x = 0.5 * (padded[..., 1:-1, 2:] - padded[..., 1:-1, :-2])
+    grad_y = 0.5 * (padded[..., 2:, 1:-1] - padded[..., :-2, 1:-1])
+    return grad_x, grad_y
+
+
+def _resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    h, w = flow.shape[-2:]
+    if (h, w) == tuple(size):
+        return flow
+    scale = flow.new_tensor([size[1] / w, size[0] / h]).view(1, 2, 1, 1)
+    return F.interpolate(flow, size=size, mode="bilinear", align_corners=False) * scale
+
+
+def _refine(source: torch.Tensor, target: torch.Tensor, flow: torch.Tensor, *, iterations: int,
+            window: int, smooth: float) -> torch.Tensor:
+    """Iterative robust Lucas-Kanade at one pyramid level."""
+    for _ in range(iterations):
+        warped = warp(target, flow)
+        grad_x, grad_y = _gradients(0.5 * (source + warped))
+        residual = warped - source
+        # Cauchy weights: pixels that do not fit (blotches, occlusion) count little.
+        weight = 1.0 / (1.0 + (residual / 0.6) ** 2)
+        wx, wy = weight * grad_x, weight * grad_y
+        sums = box_filter(torch.cat((wx * grad_x, wx * grad_y, wy * grad_y, wx * residual, wy * residual), 1), window)
+        a11, a12, a22, b1, b2 = sums.unbind(1)
+        # Tikhonov term: no texture -> no update (the coarser level's flow stays).
+        reg = 1e-2 + 0.05 * (a11 + a22).mean(dim=(-2, -1), keepdim=True)
+        a11 = a11 + reg
+        a22 = a22 + reg
+        det = a11 * a22 - a12 * a12
+        du = -(a22 * b1 - a12 * b2) / det
+        dv = -(a11 * b2 - a12 * b1) / det
+        update = torch.stack((du, dv), 1).clamp(-1.0, 1.0)
+        # Normalised convolution with the smaller eigenvalue of the structure tensor as
+        # confidence: textured pixels set the flow, flat or aperture-limited ones inherit it.
+        half_trace = 0.5 * (a11 + a22)
+        min_eig = half_trace - ((0.25 * (a11 - a22) ** 2 + a12 * a12).sqrt())
+        confidence = (min_eig - reg + 1e-6).clamp_min(0.0).unsqueeze(1) + 1e-3 * reg.unsqueeze(1)
+        blurred = gaussian_blur(torch.cat(((flow + update) * confidence, confidence), 1), smooth)
+        flow = blurred[:, :2] / blurred[:, 2:]
+    return flow
+
+
+def estimate_flow(source: torch.Tensor, target: torch.Tensor, *, levels: int | None = None,
+                  work_side: int = 200, iterations: int = 4, window: int = 3,
+                  smooth: float = 2.0) -> torch.Tensor:
+    """Displacement (N, 2, H, W) in pixels such that ``warp(target, flow)`` approximates ``source``.
+
+    ``source`` and ``target`` are (N, C, H, W) (C may differ only if both are grey/RGB; both are
+    reduced to grey). ``levels`` caps the pyramid depth (default: down to ~16 px); ``work_side``
+    is the shorter side at which the finest estimate is made (larger frames are estimated on a
+    downsampled level and the flow upsampled); ``iterations`` per level; ``window`` the radius
+    of the Lucas-Kanade window at each level; ``smooth`` the sigma (pixels of each level) of the
+    confidence-weighted smoothing that fills flat areas and suppresses outliers.
+    """
+    _check_images(source, "source")
+    _check_images(target, "target")
+    if source.shape[0] != target.shape[0] or source.shape[-2:] != target.shape[-2:]:
+        raise SpecError(
+            f"flow: source {tuple(source.shape)} and target {tuple(target.shape)} must have the same N, H and W"
+        )
+    n, _, h, w = source.shape
+    compute_dtype = torch.float32 if source.dtype in (torch.float16, torch.bfloat16) else source.dtype
+    both = to_grey(torch.cat((source, target.to(source.dtype)), 0)).to(compute_dtype)
+
+    short_side = min(h, w)
+    max_levels = max(1, int(math.floor(math.log2(max(short_side, 16) / 16))) + 1)
+    levels = max_levels if levels is None else max(1, min(int(levels), max_levels))
+    finest = 0
+    while finest < levels - 1 and short_side / 2 ** finest > work_side * 1.5:
+        finest += 1
+
+    pyramid = _pyramid(both, levels)
+    flow = None
+    for level in range(levels - 1, finest - 1, -1):
+        image = _normalise(pyramid[level], radius=4)
+        src, tgt = image[:n], image[n:]
+        if flow is None:
+            flow = src.new_zeros(n, 2, *src.shape[-2:])
+        else:
+            flow = _resize_flow(flow, src.shape[-2:])
+        coarse = level == levels - 1
+        flow = _refine(src, tgt, flow, iterations=iterations * 2 if coarse else iterations,
+                       window=window, smooth=smooth)
+    flow = _resize_flow(flow, (h, w))
+    return flow.to(source.dtype)
+
+
+class FlowEstimator(torch.nn.Module):
+    """Module form of :func:`estimate_flow`: ``forward(source, target) -> flow``."""
+
+    def __init__(self, *, levels: int | None = None, work_side: int = 200, iterations: int = 4,
+                 window: int = 3, smooth: float = 2.0) -> None:
+        super().__init__()
+        self.levels = levels
+        self.work_side = work_side
+        self.iterations = iterations
+        self.window = window
+        self.smooth = smooth
+
+    def forward(self, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return estimate_flow(source, target, levels=self.levels, work_side=self.work_side,
+                             iterations=self.iterations, window=self.window, smooth=self.smooth)

@@ -1,0 +1,209 @@
+"""The catalogue: films, who may do what on each (memberships), media files, shots and their versions.
+
+Frames are integers counted from the film's (or shot's) first frame; seconds are derived, never keys.
+Rules live in the database as constraints so no code path can break them.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class Role(models.TextChoices):
+    ARCHIVIST = "archivist", "Archivist"
+    CREATOR = "creator", "Creator"
+    RESTORER = "restorer", "Restorer"
+    VIEWER = "viewer", "Viewer"
+
+
+class FilmStatus(models.TextChoices):
+    NEW = "new", "New"
+    INGESTING = "ingesting", "Ingesting"
+    IN_RESTORATION = "in_restoration", "In restoration"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    DELIVERED = "delivered", "Delivered"
+
+
+class Film(models.Model):
+    Status = FilmStatus
+
+    title = models.CharField(max_length=300)
+    original_title = models.CharField(max_length=300, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    directors = models.CharField(max_length=300, blank=True, help_text="Comma-separated names")
+    runtime_minutes = models.PositiveIntegerField(null=True, blank=True)
+    source_notes = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="films")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        indexes = [
+            models.Index(fields=["year"]),
+            models.Index(fields=["status"]),
+            models.Index(fields=["title"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year__isnull=True) | Q(year__gte=1870, year__lte=2100), name="film_year_plausible"
+            ),
+            models.CheckConstraint(
+                condition=Q(runtime_minutes__isnull=True) | Q(runtime_minutes__gt=0), name="film_runtime_positive"
+            ),
+            models.CheckConstraint(condition=~Q(title=""), name="film_title_not_empty"),
+            models.CheckConstraint(
+                condition=Q(status__in=FilmStatus.values), name="film_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    film = models.ForeignKey(Film, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["film_id", "role", "user_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "film"], name="membership_one_per_user_and_film"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.role} on {self.film}"
+
+
+class AssetKind(models.TextChoices):
+    ORIGINAL = "original", "Original scan"
+    PROXY = "proxy", "Review proxy"
+    THUMBNAIL = "thumbnail", "Thumbnail"
+    MEZZANINE = "mezzanine", "Mezzanine"
+    DELIVERY = "delivery", "Delivery"
+
+
+class MediaAsset(models.Model):
+    """A stored media file with what PyAV's probe found in it."""
+
+    Kind = AssetKind
+
+    film = models.ForeignKey(Film, on_delete=models.CASCADE, related_name="assets")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    file = models.FileField(upload_to="assets/%Y/%m/", max_length=500)
+    original_name = models.CharField(max_length=255, blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    container = models.CharField(max_length=50, blank=True)
+    codec = models.CharField(max_length=50, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    fps = models.FloatField(null=True, blank=True)
+    frame_count = models.PositiveIntegerField(null=True, blank=True)
+    bit_depth = models.PositiveSmallIntegerField(null=True, blank=True)
+    pix_fmt = models.CharField(max_length=30, blank=True)
+    duration = models.FloatField(null=True, blank=True, help_text="Seconds, derived from frames and fps")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["film_id", "-created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=AssetKind.values), name="asset_kind_valid"),
+            models.CheckConstraint(condition=Q(size_bytes__gte=0), name="asset_size_not_negative"),
+            models.CheckConstraint(condition=Q(fps__isnull=True) | Q(fps__gt=0), name="asset_fps_positive"),
+            models.CheckConstraint(
+                condition=Q(width__isnull=True) | Q(width__gt=0, height__gt=0), name="asset_dimensions_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.film_id}: {self.original_name or self.file.name}"
+
+
+class ShotStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    IN_RESTORATION = "in_restoration", "In restoration"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class Shot(models.Model):
+    Status = ShotStatus
+
+    film = models.ForeignKey(Film, on_delete=models.CASCADE, related_name="shots")
+    number = models.PositiveIntegerField(help_text="1-based position of the shot in the film")
+    start_frame = models.PositiveIntegerField(help_text="First frame in the film, counted from 0")
+    end_frame = models.PositiveIntegerField(help_text="Last frame in the film, inclusive")
+    fps = models.FloatField()
+    source = models.ForeignKey(MediaAsset, on_delete=models.SET_NULL, null=True, blank=True, related_name="shots")
+    metrics = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    approved_version = models.ForeignKey(
+        "ShotVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["film_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["film", "number"], name="shot_number_unique_in_film"),
+            models.CheckConstraint(condition=Q(end_frame__gte=F("start_frame")), name="shot_end_not_before_start"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="shot_number_from_one"),
+            models.CheckConstraint(condition=Q(fps__gt=0), name="shot_fps_positive"),
+            models.CheckConstraint(condition=Q(status__in=ShotStatus.values), name="shot_status_valid"),
+        ]
+        indexes = [models.Index(fields=["film", "status"])]
+
+    @property
+    def frame_count(self) -> int:
+        return self.end_frame - self.start_frame + 1
+
+    def __str__(self) -> str:
+        return f"{self.film} shot {self.number}"
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class ShotVersion(models.Model):
+    Status = VersionStatus
+
+    shot = models.ForeignKey(Shot, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(help_text="1-based, per shot")
+    based_on = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="derived")
+    pipeline_spec = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="shot_versions"
+    )
+    media = models.ForeignKey(MediaAsset, on_delete=models.SET_NULL, null=True, blank=True, related_name="versions")
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["shot_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["shot", "number"], name="version_number_unique_in_shot"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="version_number_from_one"),
+            models.CheckConstraint(condition=Q(status__in=VersionStatus.values), name="version_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False), name="version_published_has_time"
+            ),
+        ]
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return f"{self.shot} v{self.number}"

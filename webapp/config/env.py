@@ -1,0 +1,82 @@
+"""Reads the environment once, into one typed object that settings.py uses.
+
+Embedded defaults (no variable set) run everything in one process: SQLite, local media,
+in-memory channel layer and broker. Setting DATABASE_URL / REDIS_URL switches to
+PostgreSQL / Redis; DJANGO_ENV=production switches on the safe production settings.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class Env:
+    production: bool
+    debug: bool
+    secret_key: str
+    allowed_hosts: list[str]
+    csrf_trusted_origins: list[str]
+    database_url: str | None
+    redis_url: str | None
+    data_dir: Path
+    media_root: Path
+    ingest_roots: list[Path]
+    max_upload_bytes: int
+    celery_always_eager: bool
+
+
+def read_env() -> Env:
+    production = os.environ.get("DJANGO_ENV", "development") == "production"
+    secret_key = os.environ.get("SECRET_KEY", "")
+    if production and len(secret_key) < 32:
+        raise ImproperlyConfigured("SECRET_KEY must be set to at least 32 characters in production")
+    data_dir = Path(os.environ.get("DATA_DIR") or BASE_DIR / "var").resolve()
+    return Env(
+        production=production,
+        debug=_bool("DEBUG", default=not production),
+        secret_key=secret_key or "insecure-development-key-do-not-use-in-production",
+        allowed_hosts=_list("ALLOWED_HOSTS", [] if production else ["127.0.0.1", "localhost", "testserver"]),
+        csrf_trusted_origins=_list("CSRF_TRUSTED_ORIGINS", []),
+        database_url=os.environ.get("DATABASE_URL") or None,
+        redis_url=os.environ.get("REDIS_URL") or None,
+        data_dir=data_dir,
+        media_root=Path(os.environ.get("MEDIA_ROOT") or data_dir / "media").resolve(),
+        ingest_roots=[Path(p).resolve() for p in _list("INGEST_ROOTS", [str(data_dir / "ingest")])],
+        max_upload_bytes=_int("MAX_UPLOAD_BYTES", 4 * 1024**3),
+        celery_always_eager=_bool("CELERY_TASK_ALWAYS_EAGER", default=False),
+    )

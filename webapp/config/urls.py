@@ -1,0 +1,17 @@
+"""Top-level routes. Each area owns its own url module; this file only mounts them."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # REST resources (router) and the ingest endpoints under films.
+    path("api/", include("webapp.api.urls")),
+    path("api/", include("webapp.catalogue.ingest_urls")),
+    # Server-rendered pages.
+    path("", include("webapp.catalogue.page_urls")),
+]

@@ -1,0 +1,69 @@
+"""Review of shot versions: frame-keyed comments (with vector drawings) and append-only decisions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from webapp.catalogue.models import Role, ShotVersion
+
+
+class Comment(models.Model):
+    version = models.ForeignKey(ShotVersion, on_delete=models.CASCADE, related_name="comments")
+    frame = models.PositiveIntegerField(help_text="Frame number from the shot's first frame")
+    frame_end = models.PositiveIntegerField(null=True, blank=True, help_text="Last frame of a range, inclusive")
+    text = models.TextField()
+    drawing = models.JSONField(null=True, blank=True, help_text="Vector shapes, see docs/API.md")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments")
+    reply_to = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies")
+    resolved = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["version_id", "frame", "created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(frame_end__isnull=True) | Q(frame_end__gte=F("frame")), name="comment_range_ordered"
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="comment_text_not_empty"),
+        ]
+        indexes = [models.Index(fields=["version", "frame"])]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on {self.version} @ {self.frame}"
+
+
+class Verdict(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
+
+class Decision(models.Model):
+    """A reviewer's verdict on a version. Append-only: a new decision supersedes, none is edited."""
+
+    Verdict = Verdict
+
+    version = models.ForeignKey(ShotVersion, on_delete=models.CASCADE, related_name="decisions")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="decisions")
+    role = models.CharField(max_length=20, choices=Role.choices, help_text="Reviewer's role when deciding")
+    verdict = models.CharField(max_length=20, choices=Verdict.choices)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["version_id", "created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(verdict__in=Verdict.values), name="decision_verdict_valid"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="decision_role_valid"),
+        ]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("decisions are append-only: record a new one instead of editing")
+        super().save(*args, **kwargs)
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} ({self.role}): {self.verdict} on {self.version}"
