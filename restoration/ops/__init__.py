@@ -6,3 +6,5 @@ Each op module registers itself with ``register_op`` at import; list it below.
 from restoration.ops.registry import OpSpec, Param, get_op, list_ops, register_op
 
 __all__ = ["OpSpec", "Param", "get_op", "list_ops", "register_op"]
+
+from restoration.ops import colour  # noqa: E402,F401
