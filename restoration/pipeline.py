@@ -1,0 +1,634 @@
+"""JSON pipeline specs, presets, and running a pipeline of ops over a clip in temporal windows.
+
+A spec is a JSON object::
+
+    {"ops": [{"op": "denoise", "params": {"strength": 0.5}}, {"op": "dust"}],
+     "retime": {"fps": 24}}
+
+- ``ops`` (required): a list of steps, run in order; an empty list is allowed (the clip is only
+  re-encoded, or only retimed). Each step is an object with ``op`` (a registered op name) and
+  optionally ``params`` (an object; missing parameters take the op's defaults). Instead of a
+  list, ``"ops": "analysis"`` asks ``restoration.analysis`` for each shot's recommended
+  pipeline and runs it per shot (the ``film`` preset).
+- ``retime`` (optional, may be null): ``{"fps": <number > 0>}`` converts the frame rate with
+  ``ops.interpolate`` after the ops.
+
+Nothing else is accepted; a bad spec raises ``SpecError`` whose message starts with the path of
+the bad field (``ops[2].op: unknown op 'x'``, ``ops[0].params.radius: ...``, ``retime.fps: ...``).
+
+``run_pipeline`` streams the clip in windows of ``window`` output frames. Each window is read
+with ``R`` extra frames on each side, ``R`` being the sum of the ops' ``temporal_radius``, so
+every output frame is exactly what running each op over the whole clip (or shot) would give,
+while memory stays bounded by ``window + 2R`` frames. Shots found by analysis are processed
+independently: no op sees across a cut.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import torch
+
+from restoration.errors import MediaError, RestorationError, SpecError
+from restoration.ops.registry import OpSpec, get_op
+
+ANALYSIS_OPS = "analysis"
+SPEC_KEYS = ("ops", "retime")
+STEP_KEYS = ("op", "params")
+RETIME_KEYS = ("fps",)
+MAX_FPS = 1000.0
+DEFAULT_PRESET = "film"
+SEED = 0  # ops that draw random numbers (none should, but learned ones might) start here
+
+# The fixed preset: the four everyday film repairs with their defaults. Used as is by
+# `--preset clean`, and by the film preset for a shot the analysis gave no recommendation for.
+CLEAN_OPS = [{"op": "denoise"}, {"op": "dust"}, {"op": "scratch"}, {"op": "deflicker"}]
+PRESETS: dict[str, dict[str, Any]] = {
+    "film": {"ops": ANALYSIS_OPS},
+    "clean": {"ops": CLEAN_OPS},
+}
+
+Progress = Callable[[int, int], None]
+
+
+# --------------------------------------------------------------------------------------------
+# Specs
+
+
+@dataclass(frozen=True)
+class Step:
+    """One validated op step: the registry entry and its full parameter set (defaults filled in)."""
+
+    op: OpSpec
+    params: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"op": self.op.name, "params": dict(self.params)}
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """A validated spec. ``steps`` is None when the ops come from analysis, per shot."""
+
+    steps: tuple[Step, ...] | None
+    retime_fps: float | None = None
+
+    @property
+    def analysis_driven(self) -> bool:
+        return self.steps is None
+
+    def to_dict(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {
+            "ops": ANALYSIS_OPS if self.steps is None else [step.to_dict() for step in self.steps]
+        }
+        if self.retime_fps is not None:
+            spec["retime"] = {"fps": self.retime_fps}
+        return spec
+
+
+def temporal_radius(steps: Sequence[Step]) -> int:
+    """Frames of context needed on each side so a window's output equals the whole clip's."""
+    return sum(step.op.temporal_radius for step in steps)
+
+
+def spatial_scale(steps: Sequence[Step]) -> int:
+    return math.prod(step.op.scale for step in steps)
+
+
+def validate_steps(ops: Any, where: str = "ops") -> tuple[Step, ...]:
+    """Validate a list of ``{"op", "params"}`` steps; errors name the field (``ops[1].op: ...``)."""
+    if not isinstance(ops, list):
+        raise SpecError(f"{where}: expected a list of steps or {ANALYSIS_OPS!r}, got {_json_type(ops)}")
+    steps = []
+    for index, entry in enumerate(ops):
+        here = f"{where}[{index}]"
+        if not isinstance(entry, Mapping):
+            raise SpecError(f"{here}: expected an object with 'op' and 'params', got {_json_type(entry)}")
+        unknown = sorted(set(entry) - set(STEP_KEYS))
+        if unknown:
+            raise SpecError(f"{here}: unknown key {unknown[0]!r} (known: {', '.join(STEP_KEYS)})")
+        if "op" not in entry:
+            raise SpecError(f"{here}.op: missing")
+        name = entry["op"]
+        if not isinstance(name, str):
+            raise SpecError(f"{here}.op: expected a string, got {_json_type(name)}")
+        try:
+            op = get_op(name)
+        except SpecError as exc:
+            raise SpecError(f"{here}.op: {exc}") from None
+        params = entry.get("params")
+        if params is not None and not isinstance(params, Mapping):
+            raise SpecError(f"{here}.params: expected an object, got {_json_type(params)}")
+        try:
+            validated = op.validate_params(params)
+        except SpecError as exc:
+            # The registry names the field after the op ("ops.denoise.params.x"); name it by position.
+            message = str(exc)
+            prefix = f"ops.{op.name}."
+            raise SpecError(
+                f"{here}.{message[len(prefix):]}" if message.startswith(prefix) else f"{here}.params: {message}"
+            ) from None
+        steps.append(Step(op=op, params=validated))
+    return tuple(steps)
+
+
+def validate_spec(spec: Any) -> PipelineSpec:
+    if isinstance(spec, PipelineSpec):
+        return spec
+    if not isinstance(spec, Mapping):
+        raise SpecError(f"spec: expected a JSON object, got {_json_type(spec)}")
+    unknown = sorted(set(spec) - set(SPEC_KEYS))
+    if unknown:
+        raise SpecError(f"{unknown[0]}: unknown key (known: {', '.join(SPEC_KEYS)})")
+    if "ops" not in spec:
+        raise SpecError("ops: missing (a list of steps, possibly empty, or 'analysis')")
+    ops = spec["ops"]
+    steps = None if ops == ANALYSIS_OPS else validate_steps(ops)
+    return PipelineSpec(steps=steps, retime_fps=_validate_retime(spec.get("retime")))
+
+
+def _validate_retime(retime: Any) -> float | None:
+    if retime is None:
+        return None
+    if not isinstance(retime, Mapping):
+        raise SpecError(f"retime: expected an object like {{\"fps\": 24}}, got {_json_type(retime)}")
+    unknown = sorted(set(retime) - set(RETIME_KEYS))
+    if unknown:
+        raise SpecError(f"retime.{unknown[0]}: unknown key (known: {', '.join(RETIME_KEYS)})")
+    if "fps" not in retime:
+        raise SpecError("retime.fps: missing")
+    fps = retime["fps"]
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not math.isfinite(fps):
+        raise SpecError(f"retime.fps: expected a number, got {fps!r}")
+    if not 0 < fps <= MAX_FPS:
+        raise SpecError(f"retime.fps: {fps} is outside (0, {MAX_FPS:g}]")
+    return float(fps)
+
+
+def load_spec(spec: str | os.PathLike | Mapping[str, Any] | PipelineSpec) -> PipelineSpec:
+    """A spec from a dict, a preset name, or a JSON file's path, validated."""
+    if isinstance(spec, (PipelineSpec, Mapping)):
+        return validate_spec(spec)
+    if isinstance(spec, str) and spec in PRESETS:
+        return validate_spec(PRESETS[spec])
+    if not isinstance(spec, (str, os.PathLike)):
+        return validate_spec(spec)  # names the wrong type
+    path = Path(spec)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path}: cannot read the pipeline spec ({_os_reason(exc)})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    return validate_spec(data)
+
+
+def preset_spec(name: str) -> PipelineSpec:
+    if name not in PRESETS:
+        raise SpecError(f"preset: unknown preset {name!r} (known: {', '.join(sorted(PRESETS))})")
+    return validate_spec(PRESETS[name])
+
+
+# --------------------------------------------------------------------------------------------
+# Running
+
+
+@dataclass
+class ShotPlan:
+    """The frames [start, end] (inclusive) of one shot and the steps run on it."""
+
+    start_frame: int
+    end_frame: int
+    steps: tuple[Step, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start_frame": self.start_frame,
+            "end_frame": self.end_frame,
+            "ops": [step.to_dict() for step in self.steps],
+        }
+
+
+@dataclass
+class PipelineResult:
+    """What ``run_pipeline`` did. ``frames`` holds the output (on the CPU) when no path was given."""
+
+    frames: torch.Tensor | None
+    frame_count: int
+    fps: float | None
+    width: int
+    height: int
+    channels: int
+    shots: list[ShotPlan] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "frame_count": self.frame_count,
+            "fps": self.fps,
+            "width": self.width,
+            "height": self.height,
+            "channels": self.channels,
+            "shots": [shot.to_dict() for shot in self.shots],
+            "seconds": self.seconds,
+        }
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise RestorationError(f"device: unknown device {device!r} (use cpu or cuda)") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise RestorationError("device: CUDA was asked for but is not available on this machine")
+    if resolved.type not in ("cpu", "cuda"):
+        raise RestorationError(f"device: unsupported device {device!r} (use cpu or cuda)")
+    return resolved
+
+
+def run_pipeline(
+    source: str | os.PathLike | torch.Tensor,
+    spec: str | os.PathLike | Mapping[str, Any] | PipelineSpec,
+    *,
+    output: str | os.PathLike | None = None,
+    device: str | torch.device = "cpu",
+    window: int = 32,
+    progress: Progress | None = None,
+    fps: float | None = None,
+    codec: str | None = None,
+    shots: Sequence[Mapping[str, Any]] | None = None,
+) -> PipelineResult:
+    """Run ``spec`` over ``source`` (a video path or a (T, C, H, W) tensor).
+
+    With ``output`` the result is written there (via ``io.VideoWriter``: a temporary name, renamed
+    on success, nothing left on failure); without, the frames are returned in the result.
+    ``fps`` is the source's frame rate (read from the file for a path; needed for a tensor only
+    when retiming or writing). ``shots`` overrides the analysis for an analysis-driven spec (the
+    analysis' own ``shots`` list). ``progress(done, total)`` counts input frames.
+    """
+    pipeline = load_spec(spec)
+    if not isinstance(window, int) or isinstance(window, bool) or window < 1:
+        raise SpecError(f"window: expected a positive integer, got {window!r}")
+    target = resolve_device(device)
+    frames = _FrameSource.open(source, fps=fps, chunk_size=window)
+    if pipeline.retime_fps is not None and not frames.fps:
+        raise SpecError("retime: the source's frame rate is unknown (pass fps=)")
+    plans = _plan_shots(pipeline, frames, source, shots)
+    scale = {spatial_scale(plan.steps) for plan in plans}
+    if len(scale) > 1:
+        raise SpecError("ops: shots' pipelines change the frame size differently; a clip needs one size")
+    out_scale = scale.pop() if scale else 1
+    out_fps = pipeline.retime_fps or frames.fps
+    started = time.perf_counter()
+
+    collected: list[torch.Tensor] = []
+    written = 0
+
+    def emit(chunk: torch.Tensor) -> None:
+        nonlocal written
+        written += chunk.shape[0]
+        if writer is not None:
+            writer.write(chunk)
+        else:
+            collected.append(chunk)
+
+    writer = None
+    with _deterministic(target):
+        if output is not None:
+            if not out_fps:
+                raise SpecError("fps: the source's frame rate is unknown (pass fps=)")
+            from restoration.io import VideoWriter
+
+            with VideoWriter(output, fps=out_fps, codec=codec, bit_depth=frames.bit_depth) as writer:
+                _run_plans(plans, frames, pipeline, target, window, progress, emit)
+                if written == 0:
+                    raise RestorationError("output: the pipeline produced no frames")
+        else:
+            _run_plans(plans, frames, pipeline, target, window, progress, emit)
+
+    result_frames = torch.cat(collected) if collected else None
+    return PipelineResult(
+        frames=result_frames,
+        frame_count=written,
+        fps=out_fps,
+        width=frames.width * out_scale,
+        height=frames.height * out_scale,
+        channels=frames.channels,
+        shots=plans,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _run_plans(plans, frames, pipeline, device, window, progress, emit) -> None:
+    total = frames.frame_count
+    done = 0
+    for plan in plans:
+        processed = _process_shot(plan, frames, device, window)
+        if pipeline.retime_fps is not None:
+            processed = _retime_shot(processed, plan, frames.fps, pipeline.retime_fps)
+        for last_input_frame, chunk in processed:
+            emit(chunk)
+            done = last_input_frame + 1
+            if progress is not None:
+                progress(done, total)
+    if progress is not None and done != total:
+        progress(total, total)
+
+
+def _process_shot(
+    plan: ShotPlan, frames: "_FrameSource", device: torch.device, window: int
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """Yield ``(last input frame number, exact output frames)`` window by window over one shot."""
+    radius = temporal_radius(plan.steps)
+    first, stop = plan.start_frame, plan.end_frame + 1
+    for start in range(first, stop, window):
+        end = min(start + window, stop)
+        lo, hi = max(first, start - radius), min(stop, end + radius)
+        chunk = frames.get(lo, hi).to(device)
+        with torch.no_grad():
+            for step in plan.steps:
+                chunk = _apply(step, chunk)
+        # Frames within `radius` of a window edge that is not the shot's edge were computed
+        # without their full context; they belong to the neighbouring windows.
+        yield end - 1, chunk[start - lo : start - lo + (end - start)].clamp_(0.0, 1.0).cpu()
+
+
+def _apply(step: Step, frames: torch.Tensor) -> torch.Tensor:
+    out = step.op.function(frames, **step.params)
+    expected = (frames.shape[0], frames.shape[1], frames.shape[2] * step.op.scale, frames.shape[3] * step.op.scale)
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != expected:
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise RestorationError(f"op {step.op.name!r} returned {got}, expected {expected}")
+    return out
+
+
+def _retime_shot(
+    processed: Iterator[tuple[int, torch.Tensor]], plan: ShotPlan, src_fps: float, dst_fps: float
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """Interpolate the output times of one shot window by window, carrying one frame across."""
+    from restoration.ops.interpolate import interpolate_frames, retime_times
+
+    length = plan.end_frame - plan.start_frame + 1
+    times = torch.as_tensor(retime_times(length, src_fps, dst_fps), dtype=torch.float64)
+    carry: torch.Tensor | None = None
+    base = 0  # shot-local frame number of the first processed frame of the current window
+    for last_input_frame, chunk in processed:
+        span = chunk if carry is None else torch.cat([carry, chunk])
+        span_start = base - (0 if carry is None else 1)
+        span_end = base + chunk.shape[0] - 1
+        # Each window owns the times in (previous window's last frame, its own last frame].
+        low_ok = times >= span_start if carry is None else times > span_start
+        wanted = times[low_ok & (times <= span_end)]
+        if wanted.numel():
+            local = (wanted - span_start).to(torch.float32)
+            yield last_input_frame, interpolate_frames(span, local).clamp_(0.0, 1.0)
+        else:
+            yield last_input_frame, span[:0]
+        carry = chunk[-1:]
+        base += chunk.shape[0]
+
+
+def _plan_shots(
+    pipeline: PipelineSpec,
+    frames: "_FrameSource",
+    source: Any,
+    shots: Sequence[Mapping[str, Any]] | None,
+) -> list[ShotPlan]:
+    last = frames.frame_count - 1
+    if not pipeline.analysis_driven:
+        return [ShotPlan(0, last, pipeline.steps)]
+    if shots is None:
+        from restoration.analysis import analyse
+
+        report = analyse(source, fps=frames.fps)
+        shots = report.get("shots") or []
+    plans = []
+    for index, shot in enumerate(shots):
+        start, end = int(shot["start_frame"]), int(shot["end_frame"])
+        recommended = shot.get("recommended_pipeline")
+        if recommended is None:
+            steps = validate_steps(CLEAN_OPS)  # no recommendation: the everyday repairs
+        else:
+            steps = validate_steps(recommended, where=f"shots[{index}].recommended_pipeline")
+        plans.append(ShotPlan(start, end, steps))
+    expected_start = 0
+    for plan in plans:
+        if plan.start_frame != expected_start or plan.end_frame < plan.start_frame:
+            raise SpecError(f"shots: frames {expected_start}..{last} are not covered by consecutive shots")
+        expected_start = plan.end_frame + 1
+    if expected_start != last + 1:
+        raise SpecError(f"shots: frames {expected_start}..{last} are not covered by consecutive shots")
+    return plans
+
+
+class _deterministic:
+    """Seeded, deterministic torch for the run; the caller's RNG and settings come back after."""
+
+    def __init__(self, device: torch.device):
+        self.device = device
+
+    def __enter__(self):
+        cuda_devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        self._rng = torch.random.fork_rng(devices=cuda_devices)
+        self._rng.__enter__()
+        torch.manual_seed(SEED)
+        self._was = torch.are_deterministic_algorithms_enabled()
+        self._warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+        # warn_only: an op without a deterministic kernel still runs (and says so) rather than failing.
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        return self
+
+    def __exit__(self, *exc_info):
+        torch.use_deterministic_algorithms(self._was, warn_only=self._warn_only)
+        return self._rng.__exit__(*exc_info)
+
+
+class _FrameSource:
+    """Frames of a tensor or a video file, read in increasing order with a rolling buffer."""
+
+    def __init__(self, *, frame_count, channels, height, width, fps, bit_depth, tensor=None, path=None, chunk_size=32):
+        self.frame_count = frame_count
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.fps = fps
+        self.bit_depth = bit_depth
+        self._tensor = tensor
+        self._path = path
+        self._chunk_size = chunk_size
+        self._chunks: Iterator | None = None
+        self._buffer: torch.Tensor | None = None
+        self._buffer_start = 0
+
+    @classmethod
+    def open(cls, source, *, fps: float | None, chunk_size: int) -> "_FrameSource":
+        if isinstance(source, torch.Tensor):
+            if source.ndim != 4 or source.shape[1] not in (1, 3) or source.shape[0] == 0:
+                raise SpecError(f"source: expected frames (T, C, H, W) with C 1 or 3 and T > 0, got {tuple(source.shape)}")
+            if not source.is_floating_point():
+                raise SpecError(f"source: expected float frames in [0, 1], got {source.dtype}")
+            t, c, h, w = source.shape
+            return cls(frame_count=t, channels=c, height=h, width=w, fps=fps, bit_depth=8, tensor=source)
+        from restoration.io import probe
+
+        info = probe(source)
+        if not info.frame_count:
+            raise MediaError(f"{source}: no video frames")
+        return cls(
+            frame_count=info.frame_count,
+            channels=info.channels,
+            height=info.height,
+            width=info.width,
+            fps=fps or info.fps,
+            bit_depth=8 if (info.bit_depth or 8) <= 8 else 16,
+            path=source,
+            chunk_size=chunk_size,
+        )
+
+    def get(self, lo: int, hi: int) -> torch.Tensor:
+        """Frames [lo, hi); calls must not go back before an earlier call's ``lo``."""
+        if self._tensor is not None:
+            return self._tensor[lo:hi]
+        if self._chunks is None:
+            from restoration.io import iter_chunks
+
+            self._chunks = iter(iter_chunks(self._path, self._chunk_size))
+        if self._buffer is not None and lo > self._buffer_start:
+            # Drop what no later window needs, so memory stays bounded by one window and its context.
+            self._buffer = self._buffer[lo - self._buffer_start :]
+            self._buffer_start = lo
+        while self._buffer is None or self._buffer_start + self._buffer.shape[0] < hi:
+            try:
+                first, chunk = next(self._chunks)
+            except StopIteration:
+                have = 0 if self._buffer is None else self._buffer_start + self._buffer.shape[0]
+                raise MediaError(
+                    f"{self._path}: the video ends after {have} frames, expected {self.frame_count} (truncated?)"
+                ) from None
+            if self._buffer is None:
+                self._buffer, self._buffer_start = chunk, first
+            else:
+                self._buffer = torch.cat([self._buffer, chunk])
+            if self._buffer_start < lo:
+                self._buffer = self._buffer[lo - self._buffer_start :]
+                self._buffer_start = lo
+        return self._buffer[lo - self._buffer_start : hi - self._buffer_start]
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+
+
+class ProgressBar:
+    """A one-line text progress bar on stderr: frames done/total, fps and ETA, redrawn with \\r."""
+
+    def __init__(self, label: str, stream=None, min_interval: float = 0.2):
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.min_interval = min_interval
+        self._started = time.perf_counter()
+        self._last_draw = 0.0
+        self._drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done < total and now - self._last_draw < self.min_interval:
+            return
+        self._last_draw = now
+        elapsed = max(now - self._started, 1e-9)
+        rate = done / elapsed
+        eta = (total - done) / rate if rate > 0 else float("inf")
+        percent = 100.0 * done / total if total else 100.0
+        self.stream.write(
+            f"\r{self.label} {done}/{total} frames {percent:5.1f}% {rate:6.2f} fps ETA {_clock(eta)}   "
+        )
+        self.stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def cli_restore(args) -> int:
+    """`python -m restoration restore IN OUT [--preset NAME | --pipeline spec.json] ...`"""
+    from restoration.io import probe
+
+    source, output = Path(args.input), Path(args.output)
+    spec = load_spec(args.pipeline) if args.pipeline else preset_spec(args.preset or DEFAULT_PRESET)
+    device = resolve_device(args.device)
+    codec = args.codec
+    if codec is not None and codec not in ("ffv1", "prores", "h264"):
+        raise SpecError(f"--codec: unknown codec {codec!r} (known: ffv1, prores, h264)")
+    _check_writable(output, source)
+    info = probe(source)
+    bar = None if args.quiet else ProgressBar(f"restore {source.name}")
+    if bar is not None and spec.analysis_driven:
+        print(f"analysing {source.name} ...", file=sys.stderr)
+    try:
+        result = run_pipeline(source, spec, output=output, device=device, progress=bar, codec=codec)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        print(
+            f"wrote {output}: {result.frame_count} frames {result.width}x{result.height}"
+            f" at {result.fps:g} fps from {info.frame_count} frames in {result.seconds:.1f} s",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _check_writable(output: Path, source: Path) -> None:
+    # Fail before hours of work, not after: the folder must exist and take a new file.
+    folder = output.parent if str(output.parent) else Path(".")
+    if output.exists() and output.is_dir():
+        raise MediaError(f"{output}: is a folder, not a file")
+    if not folder.is_dir():
+        raise MediaError(f"{output}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise MediaError(f"{output}: the folder {folder} is not writable")
+    try:
+        if output.exists() and source.exists() and output.samefile(source):
+            raise MediaError(f"{output}: the output would overwrite the input")
+    except OSError:
+        pass
+
+
+def _clock(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "--:--"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return type(value).__name__
+
+
+def _os_reason(exc: BaseException) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__

@@ -1,0 +1,287 @@
+"""Pipeline specs, windowed running (exactly equal to whole-clip runs), presets, retime, progress."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from restoration.errors import RestorationError, SpecError
+from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.pipeline import (
+    PRESETS,
+    ProgressBar,
+    load_spec,
+    preset_spec,
+    run_pipeline,
+    temporal_radius,
+)
+
+
+# Stand-in ops, registered under names no real op uses. They are small but have the properties
+# the pipeline must respect: temporal context, edge handling, a spatial scale.
+def pipeline_test_invert(frames: torch.Tensor, amount: float = 1.0) -> torch.Tensor:
+    return (1.0 - frames) * amount + frames * (1.0 - amount)
+
+
+def pipeline_test_temporal_mean(frames: torch.Tensor, radius: int = 1) -> torch.Tensor:
+    # Replicate-padded moving average over time: frame t depends on [t - radius, t + radius].
+    padded = torch.cat([frames[:1].expand(radius, -1, -1, -1), frames, frames[-1:].expand(radius, -1, -1, -1)])
+    return torch.stack([padded[t : t + 2 * radius + 1].mean(0) for t in range(frames.shape[0])])
+
+
+def pipeline_test_forward_diff(frames: torch.Tensor) -> torch.Tensor:
+    # Asymmetric context: frame t uses t + 1 (the last frame uses itself).
+    following = torch.cat([frames[1:], frames[-1:]])
+    return (0.5 + following - frames).clamp(0, 1)
+
+
+def pipeline_test_upscale(frames: torch.Tensor) -> torch.Tensor:
+    return F.interpolate(frames, scale_factor=2, mode="nearest")
+
+
+class _Module(torch.nn.Module):
+    def __init__(self, fn, **params):
+        super().__init__()
+        self.fn, self.params = fn, params
+
+    def forward(self, frames):
+        return self.fn(frames, **self.params)
+
+
+def _register(name, fn, *, radius=0, scale=1, params=None):
+    try:
+        register_op(OpSpec(name=name, function=fn, module=_Module, params=params or {}, temporal_radius=radius, scale=scale))
+    except ValueError:
+        pass  # already registered by an earlier import of this module
+
+
+_register("pipeline_test_invert", pipeline_test_invert, params={"amount": Param(float, 1.0, 0.0, 1.0)})
+_register("pipeline_test_mean2", lambda f: pipeline_test_temporal_mean(f, 2), radius=2)
+_register("pipeline_test_mean1", lambda f: pipeline_test_temporal_mean(f, 1), radius=1)
+_register("pipeline_test_forward_diff", pipeline_test_forward_diff, radius=1)
+_register("pipeline_test_upscale", pipeline_test_upscale, scale=2)
+
+TEMPORAL_SPEC = {
+    "ops": [
+        {"op": "pipeline_test_mean2"},
+        {"op": "pipeline_test_invert", "params": {"amount": 0.75}},
+        {"op": "pipeline_test_forward_diff"},
+        {"op": "pipeline_test_mean1"},
+    ]
+}
+
+
+def _whole_clip(frames):
+    out = pipeline_test_temporal_mean(frames, 2)
+    out = pipeline_test_invert(out, 0.75)
+    out = pipeline_test_forward_diff(out)
+    return pipeline_test_temporal_mean(out, 1).clamp(0, 1)
+
+
+def _clip(t=13, c=1, h=6, w=5, seed=0):
+    return torch.rand(t, c, h, w, generator=torch.Generator().manual_seed(seed))
+
+
+# ---- spec validation ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ([], "spec: expected a JSON object"),
+        ({}, "ops: missing"),
+        ({"ops": [], "extra": 1}, "extra: unknown key"),
+        ({"ops": {"op": "x"}}, "ops: expected a list"),
+        ({"ops": ["pipeline_test_invert"]}, "ops[0]: expected an object"),
+        ({"ops": [{"op": "pipeline_test_invert"}, {"op": "pipeline_test_invert"}, {"op": "x"}]}, "ops[2].op: unknown op 'x'"),
+        ({"ops": [{"op": 3}]}, "ops[0].op: expected a string"),
+        ({"ops": [{"params": {}}]}, "ops[0].op: missing"),
+        ({"ops": [{"op": "pipeline_test_invert", "parms": {}}]}, "ops[0]: unknown key 'parms'"),
+        ({"ops": [{"op": "pipeline_test_invert", "params": [1]}]}, "ops[0].params: expected an object"),
+        ({"ops": [{"op": "pipeline_test_invert", "params": {"amount": 2}}]}, "ops[0].params.amount: 2.0 is above"),
+        ({"ops": [{"op": "pipeline_test_invert", "params": {"amount": "x"}}]}, "ops[0].params.amount: expected a number"),
+        ({"ops": [{"op": "pipeline_test_invert", "params": {"radius": 1}}]}, "ops[0].params: unknown parameter 'radius'"),
+        ({"ops": [], "retime": 24}, "retime: expected an object"),
+        ({"ops": [], "retime": {}}, "retime.fps: missing"),
+        ({"ops": [], "retime": {"fps": 0}}, "retime.fps: 0 is outside"),
+        ({"ops": [], "retime": {"fps": "24"}}, "retime.fps: expected a number"),
+        ({"ops": [], "retime": {"fps": 24, "mode": "blend"}}, "retime.mode: unknown key"),
+    ],
+)
+def test_bad_specs_name_the_field(spec, message):
+    with pytest.raises(SpecError) as info:
+        load_spec(spec)
+    assert str(info.value).startswith(message), str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_valid_spec_fills_defaults_and_round_trips():
+    spec = load_spec({"ops": [{"op": "pipeline_test_invert"}, {"op": "pipeline_test_mean2"}], "retime": {"fps": 24}})
+    assert spec.steps[0].params == {"amount": 1.0}
+    assert spec.retime_fps == 24.0
+    assert temporal_radius(spec.steps) == 2
+    assert load_spec(spec.to_dict()).to_dict() == spec.to_dict()
+
+
+def test_empty_op_list_is_the_identity():
+    frames = _clip()
+    result = run_pipeline(frames, {"ops": []}, window=4)
+    assert torch.equal(result.frames, frames)
+
+
+def test_load_spec_from_file_and_bad_json(tmp_path):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(TEMPORAL_SPEC))
+    assert len(load_spec(good).steps) == 4
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"ops": [}')
+    with pytest.raises(SpecError, match=r"bad.json: invalid JSON at line 1 column 10"):
+        load_spec(bad)
+    with pytest.raises(SpecError, match="cannot read"):
+        load_spec(tmp_path / "missing.json")
+
+
+def test_presets():
+    assert preset_spec("film").analysis_driven
+    assert set(PRESETS) >= {"film", "clean"}
+    assert [step["op"] for step in PRESETS["clean"]["ops"]] == ["denoise", "dust", "scratch", "deflicker"]
+    with pytest.raises(SpecError, match="preset: unknown preset 'nope'"):
+        preset_spec("nope")
+
+
+# ---- windowed running -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("window", [1, 2, 3, 5, 13, 64])
+def test_windows_equal_the_whole_clip_run(window):
+    frames = _clip()
+    result = run_pipeline(frames, TEMPORAL_SPEC, window=window)
+    assert result.frames.shape == frames.shape
+    torch.testing.assert_close(result.frames, _whole_clip(frames), rtol=0, atol=1e-6)
+
+
+def test_a_context_too_small_would_show_seams():
+    # Guards the test above: with the windows cut without context, the result differs.
+    frames = _clip()
+    seamed = torch.cat([_whole_clip(frames[i : i + 3]) for i in range(0, 13, 3)])
+    assert not torch.allclose(seamed, _whole_clip(frames), atol=1e-3)
+
+
+def test_streamed_file_equals_whole_clip(tmp_path):
+    from restoration.io import read_frames, write_video
+
+    path = tmp_path / "clip.mkv"
+    write_video(path, _clip(t=11, c=3, h=8, w=10), fps=24)
+    frames = read_frames(path)
+    result = run_pipeline(path, TEMPORAL_SPEC, window=4)
+    assert result.fps == pytest.approx(24)
+    torch.testing.assert_close(result.frames, _whole_clip(frames), rtol=0, atol=1e-6)
+
+
+def test_scale_ops_multiply_the_size_and_output_is_written(tmp_path):
+    from restoration.io import probe
+
+    frames = _clip(t=5, c=3, h=4, w=6)
+    out = tmp_path / "up.mkv"
+    result = run_pipeline(frames, {"ops": [{"op": "pipeline_test_upscale"}]}, output=out, fps=25, window=2)
+    info = probe(out)
+    assert (info.frame_count, info.width, info.height) == (5, 12, 8)
+    assert (result.width, result.height, result.frames) == (12, 8, None)
+    assert [p.name for p in tmp_path.iterdir()] == ["up.mkv"]
+
+
+def test_progress_counts_up_to_total():
+    calls = []
+    run_pipeline(_clip(t=10), {"ops": [{"op": "pipeline_test_mean1"}]}, window=3, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(3, 10), (6, 10), (9, 10), (10, 10)]
+
+
+def test_runs_are_deterministic():
+    frames = _clip()
+    first = run_pipeline(frames, TEMPORAL_SPEC, window=4).frames
+    assert torch.equal(first, run_pipeline(frames, TEMPORAL_SPEC, window=4).frames)
+
+
+def test_unavailable_cuda_is_refused():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA; the refusal is for machines without")
+    with pytest.raises(RestorationError, match="device: CUDA"):
+        run_pipeline(_clip(), {"ops": []}, device="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_equals_cpu():
+    frames = _clip()
+    cpu = run_pipeline(frames, TEMPORAL_SPEC, window=4).frames
+    cuda = run_pipeline(frames, TEMPORAL_SPEC, window=4, device="cuda").frames
+    assert cuda.device.type == "cpu"
+    torch.testing.assert_close(cuda, cpu, rtol=0, atol=1e-5)
+
+
+def test_bad_source_shape():
+    with pytest.raises(SpecError, match=r"source: expected frames"):
+        run_pipeline(torch.rand(3, 2, 4, 4), {"ops": []})
+
+
+# ---- analysis-driven (film) -----------------------------------------------------------------
+
+
+def test_film_preset_runs_each_shots_recommendation_within_the_shot():
+    frames = _clip(t=12)
+    shots = [
+        {"start_frame": 0, "end_frame": 4, "recommended_pipeline": [{"op": "pipeline_test_mean2", "params": {}}]},
+        {"start_frame": 5, "end_frame": 11, "recommended_pipeline": [{"op": "pipeline_test_invert", "params": {"amount": 1.0}}]},
+    ]
+    result = run_pipeline(frames, "film", shots=shots, window=2)
+    expected = torch.cat([pipeline_test_temporal_mean(frames[:5], 2), 1 - frames[5:]])
+    torch.testing.assert_close(result.frames, expected, rtol=0, atol=1e-6)
+    assert [shot.to_dict()["ops"][0]["op"] for shot in result.shots] == ["pipeline_test_mean2", "pipeline_test_invert"]
+
+
+def test_film_preset_rejects_bad_recommendations_and_gaps():
+    frames = _clip(t=6)
+    bad = [{"start_frame": 0, "end_frame": 5, "recommended_pipeline": [{"op": "nope"}]}]
+    with pytest.raises(SpecError, match=r"shots\[0\].recommended_pipeline\[0\].op: unknown op 'nope'"):
+        run_pipeline(frames, "film", shots=bad)
+    gap = [{"start_frame": 0, "end_frame": 2, "recommended_pipeline": []}, {"start_frame": 4, "end_frame": 5, "recommended_pipeline": []}]
+    with pytest.raises(SpecError, match="not covered"):
+        run_pipeline(frames, "film", shots=gap)
+
+
+# ---- retime ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("src_fps, dst_fps", [(24.0, 30.0), (30.0, 24.0), (16.0, 24.0)])
+def test_retime_gives_the_right_frame_count_and_matches_whole_clip(src_fps, dst_fps):
+    from restoration.ops.interpolate import interpolate_frames, retime_times
+
+    frames = _clip(t=17, c=1, h=8, w=8)
+    times = torch.as_tensor(retime_times(17, src_fps, dst_fps), dtype=torch.float32)
+    result = run_pipeline(frames, {"ops": [], "retime": {"fps": dst_fps}}, fps=src_fps, window=5)
+    assert result.frame_count == times.numel() == result.frames.shape[0]
+    assert result.fps == dst_fps
+    torch.testing.assert_close(result.frames, interpolate_frames(frames, times).clamp(0, 1), rtol=0, atol=1e-4)
+
+
+def test_retime_needs_a_frame_rate():
+    with pytest.raises(SpecError, match="retime: the source's frame rate is unknown"):
+        run_pipeline(_clip(), {"ops": [], "retime": {"fps": 24}})
+
+
+# ---- progress bar ---------------------------------------------------------------------------
+
+
+def test_progress_bar_text():
+    import io
+
+    stream = io.StringIO()
+    bar = ProgressBar("restore x.mkv", stream=stream, min_interval=0)
+    bar(5, 10)
+    bar(10, 10)
+    bar.close()
+    text = stream.getvalue()
+    assert text.startswith("\rrestore x.mkv 5/10 frames  50.0%")
+    assert "ETA" in text and "fps" in text and text.endswith("\n")
