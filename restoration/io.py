@@ -1,0 +1,603 @@
+"""Video I/O: probe, frame-exact decode and seek, lossless and delivery encodes (PyAV).
+
+Frames are float32 tensors ``(T, C, H, W)`` in [0, 1]; C is 1 for grey footage and 3 for
+colour. Frame numbers count from the file's first frame.
+
+Frame-exact access rests on a per-file *frame index*: the video packets' timestamps, read by
+demuxing the whole file once without decoding (fast: no pixels are touched) and sorted into
+presentation order. Frame ``n`` is the packet with the n-th smallest timestamp, whatever the
+codec's decode order (H.264 B-frames) or the container's seeking rules. To read it we seek
+to the last keyframe at or before it and decode forward, matching decoded frames by their
+timestamp. The index is cached per (path, size, mtime).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import torch
+
+from restoration.errors import MediaError
+
+__all__ = [
+    "ProbeInfo",
+    "probe",
+    "read_frames",
+    "iter_chunks",
+    "VideoWriter",
+    "write_video",
+    "cli_probe",
+]
+
+# Largest picture side we accept: 16K scans exist, anything bigger is a broken header.
+MAX_SIDE = 16384
+# Chroma further than this from neutral (fraction of full scale) in any sampled frame means colour.
+GREY_TOLERANCE = 0.01
+# How many keyframes spread over the file are decoded to tell grey footage stored as YUV/RGB.
+GREY_SAMPLE_FRAMES = 5
+
+CODEC_BY_EXTENSION = {".mkv": "ffv1", ".mov": "prores", ".mp4": "h264"}
+MUXER_BY_EXTENSION = {".mkv": "matroska", ".mov": "mov", ".mp4": "mp4"}
+# Codecs each container may carry (MP4 holds only H.264 here: ProRes/FFV1 in MP4 are not portable).
+CODECS_BY_EXTENSION = {".mkv": {"ffv1", "prores", "h264"}, ".mov": {"ffv1", "prores", "h264"}, ".mp4": {"h264"}}
+ENCODER_NAMES = {"ffv1": "ffv1", "prores": "prores_ks", "h264": "libx264"}
+
+
+@dataclass(frozen=True)
+class ProbeInfo:
+    path: str
+    container: str
+    codec: str
+    width: int
+    height: int
+    fps: float
+    frame_count: int
+    bit_depth: int
+    pix_fmt: str
+    channels: int
+    duration: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _FrameIndex:
+    """Where each frame is: presentation timestamps and the keyframes to seek to."""
+
+    stream_index: int
+    pts: np.ndarray  # (N,) int64, sorted: frame n has timestamp pts[n]
+    keyframe_numbers: np.ndarray  # (K,) frame numbers of keyframes, sorted
+    keyframe_seek_ts: np.ndarray  # (K,) timestamp to seek to for each keyframe (min of its pts, dts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening and indexing
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, av.error.FFmpegError) and exc.strerror:
+        return exc.strerror  # without the errno number and the repeated file name
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _check_input_path(path: str | os.PathLike) -> Path:
+    file = Path(path)
+    if not file.exists():
+        raise MediaError(f"{file}: no such file")
+    if not file.is_file():
+        raise MediaError(f"{file}: not a file")
+    if file.stat().st_size == 0:
+        raise MediaError(f"{file}: empty file, not a video")
+    return file
+
+
+def _open_input(file: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(file), mode="r")
+    except av.error.EOFError:
+        raise MediaError(f"{file}: no video frames (the file ends after its header)") from None
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise MediaError(f"{file}: not a readable video file ({_one_line(exc)})") from None
+
+
+def _video_stream(container, file: Path):
+    if not container.streams.video:
+        kinds = sorted({s.type for s in container.streams}) or ["no streams"]
+        raise MediaError(f"{file}: no video stream (has {', '.join(kinds)})")
+    stream = container.streams.video[0]
+    return stream
+
+
+def _is_grey_format(pix_fmt: str) -> bool:
+    return pix_fmt.startswith(("gray", "ya", "y400", "monob", "monow"))
+
+
+def _bit_depth_of(pix_fmt: str) -> int:
+    try:
+        return max(component.bits for component in av.VideoFormat(pix_fmt).components)
+    except (ValueError, TypeError):
+        return 8
+
+
+def _build_index(container, stream, file: Path) -> _FrameIndex:
+    timestamps: list[int] = []
+    seek_ts: list[int] = []
+    is_key: list[bool] = []
+    try:
+        for packet in container.demux(stream):
+            if packet.size == 0 or packet.is_discard:
+                continue  # the demuxer's end-of-stream marker, or pre-roll the decoder drops
+            ts = packet.pts if packet.pts is not None else packet.dts
+            if ts is None:
+                raise MediaError(f"{file}: video packets carry no timestamps; cannot index frames")
+            timestamps.append(ts)
+            is_key.append(bool(packet.is_keyframe))
+            seek_ts.append(min(ts, packet.dts) if packet.dts is not None else ts)
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"{file}: corrupt or truncated video ({_one_line(exc)})") from None
+    if not timestamps:
+        raise MediaError(f"{file}: the video stream has no frames")
+    pts = np.asarray(timestamps, dtype=np.int64)
+    order = np.argsort(pts, kind="stable")
+    sorted_pts = pts[order]
+    if np.any(np.diff(sorted_pts) == 0):
+        raise MediaError(f"{file}: several frames share one timestamp; cannot index frames exactly")
+    frame_number_of_packet = np.empty_like(order)
+    frame_number_of_packet[order] = np.arange(len(order))
+    key_packets = np.flatnonzero(np.asarray(is_key))
+    if key_packets.size == 0:
+        raise MediaError(f"{file}: the video stream has no keyframe")
+    key_numbers = frame_number_of_packet[key_packets]
+    key_order = np.argsort(key_numbers)
+    return _FrameIndex(
+        stream_index=stream.index,
+        pts=sorted_pts,
+        keyframe_numbers=key_numbers[key_order],
+        keyframe_seek_ts=np.asarray(seek_ts, dtype=np.int64)[key_packets][key_order],
+    )
+
+
+def _declared_duration(container, stream) -> float | None:
+    """The video duration the header promises (to detect a truncated tail), when it says one."""
+    if stream.duration is not None and stream.time_base is not None and stream.duration > 0:
+        return float(stream.duration * stream.time_base)
+    tag = stream.metadata.get("DURATION") or stream.metadata.get("duration")  # Matroska per-track tag
+    if tag:
+        try:
+            hours, minutes, seconds = tag.split(":")
+            return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+        except ValueError:
+            return None
+    if len(container.streams) == 1 and container.duration:
+        return container.duration / av.time_base
+    return None
+
+
+def _frame_rate(stream) -> float:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate is not None and rate > 0:
+            return float(rate)
+    return 0.0
+
+
+def _chroma_is_neutral(frame, high_bit: bool) -> bool:
+    rgb = frame.to_ndarray(format="rgb48le" if high_bit else "rgb24").astype(np.int32)
+    full_scale = 65535 if high_bit else 255
+    spread = max(np.abs(rgb[..., 0] - rgb[..., 1]).max(), np.abs(rgb[..., 2] - rgb[..., 1]).max())
+    return spread <= GREY_TOLERANCE * full_scale
+
+
+def _looks_grey(file: Path, index: _FrameIndex, high_bit: bool) -> bool:
+    """Grey footage is often stored as YUV with neutral chroma (H.264, ProRes): check a few frames."""
+    keys = index.keyframe_numbers
+    picks = sorted({int(keys[round(i * (len(keys) - 1) / max(GREY_SAMPLE_FRAMES - 1, 1))]) for i in range(GREY_SAMPLE_FRAMES)})
+    with _open_input(file) as container:
+        stream = container.streams[index.stream_index]
+        for number in picks:
+            position = int(np.searchsorted(keys, number))
+            try:
+                container.seek(int(index.keyframe_seek_ts[position]), stream=stream, backward=True)
+                frame = next(container.decode(stream), None)
+            except av.error.FFmpegError as exc:
+                raise MediaError(f"{file}: corrupt video ({_one_line(exc)})") from None
+            if frame is None:
+                raise MediaError(f"{file}: could not decode frame {number}")
+            if not _chroma_is_neutral(frame, high_bit):
+                return False
+    return True
+
+
+_INSPECT_CACHE: OrderedDict[tuple, tuple[ProbeInfo, _FrameIndex]] = OrderedDict()
+_INSPECT_CACHE_SIZE = 64
+
+
+def _inspect(path: str | os.PathLike) -> tuple[ProbeInfo, _FrameIndex]:
+    file = _check_input_path(path)
+    stat = file.stat()
+    key = (str(file.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key in _INSPECT_CACHE:
+        _INSPECT_CACHE.move_to_end(key)
+        return _INSPECT_CACHE[key]
+
+    with _open_input(file) as container:
+        stream = _video_stream(container, file)
+        codec_context = stream.codec_context
+        width, height = int(codec_context.width or 0), int(codec_context.height or 0)
+        if width <= 0 or height <= 0:
+            raise MediaError(f"{file}: the video stream has no picture size")
+        if width > MAX_SIDE or height > MAX_SIDE:
+            raise MediaError(f"{file}: absurd picture size {width}x{height} (largest side allowed is {MAX_SIDE})")
+        pix_fmt = codec_context.pix_fmt
+        if pix_fmt is None:
+            raise MediaError(f"{file}: unknown pixel format (codec {codec_context.name} not decodable)")
+        fps = _frame_rate(stream)
+        if not (fps > 0 and math.isfinite(fps)):
+            raise MediaError(f"{file}: the video stream has no frame rate")
+        container_name = container.format.name
+        codec_name = codec_context.name
+        declared_seconds = _declared_duration(container, stream)
+        index = _build_index(container, stream, file)
+        time_base = stream.time_base
+
+    if declared_seconds is not None and time_base is not None:
+        found_seconds = float((int(index.pts[-1]) - int(index.pts[0])) * time_base) + 1 / fps
+        if found_seconds < declared_seconds - 1.5 / fps - 0.01:
+            raise MediaError(
+                f"{file}: truncated: the header promises {declared_seconds:.2f} s of video, "
+                f"only {found_seconds:.2f} s of frames are present"
+            )
+
+    bit_depth = _bit_depth_of(pix_fmt)
+    high_bit = bit_depth > 8
+    grey = _is_grey_format(pix_fmt) or _looks_grey(file, index, high_bit)
+    frame_count = len(index.pts)
+    info = ProbeInfo(
+        path=str(file),
+        container=container_name,
+        codec=codec_name,
+        width=width,
+        height=height,
+        fps=fps,
+        frame_count=frame_count,
+        bit_depth=16 if high_bit else 8,
+        pix_fmt=pix_fmt,
+        channels=1 if grey else 3,
+        duration=frame_count / fps,
+    )
+    _INSPECT_CACHE[key] = (info, index)
+    while len(_INSPECT_CACHE) > _INSPECT_CACHE_SIZE:
+        _INSPECT_CACHE.popitem(last=False)
+    return info, index
+
+
+def probe(path: str | os.PathLike) -> ProbeInfo:
+    """Stream properties of a video file. ``bit_depth`` is 8 or 16 (the depth frames are read at;
+    ``pix_fmt`` tells the stored depth). ``channels`` is 1 for grey footage, also when stored as
+    YUV with neutral chroma. Raises ``MediaError`` for anything that is not a readable video."""
+    return _inspect(path)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoding
+
+
+def _frame_to_array(frame, channels: int, high_bit: bool) -> np.ndarray:
+    """(H, W, C) uint8 or uint16, full range (swscale undoes limited-range YUV)."""
+    if channels == 1:
+        array = frame.to_ndarray(format="gray16le" if high_bit else "gray")
+        return array[:, :, None]
+    return frame.to_ndarray(format="rgb48le" if high_bit else "rgb24")
+
+
+def _frame_number(index: _FrameIndex, frame) -> int | None:
+    ts = frame.pts if frame.pts is not None else frame.dts
+    if ts is None:
+        return None
+    number = int(np.searchsorted(index.pts, ts))
+    return number if number < len(index.pts) and index.pts[number] == ts else None
+
+
+def _decode_arrays(file: Path, info: ProbeInfo, index: _FrameIndex, start: int, end: int) -> Iterator[np.ndarray]:
+    """Yield frames start..end-1 as (H, W, C) integer arrays, exactly, in order."""
+    if start >= end:
+        return
+    high_bit = info.bit_depth > 8
+    # Start from the last keyframe at or before `start`; if the decoder nevertheless begins
+    # after `start` (odd seeking rules), step back one keyframe, and finally decode from the top.
+    key_position = int(np.searchsorted(index.keyframe_numbers, start, side="right")) - 1
+    while True:
+        expected = start
+        with _open_input(file) as container:
+            stream = container.streams[index.stream_index]
+            stream.thread_type = "AUTO"
+            try:
+                if key_position >= 0 and index.keyframe_numbers[key_position] > 0:
+                    container.seek(int(index.keyframe_seek_ts[key_position]), stream=stream, backward=True)
+                started_late = False
+                for frame in container.decode(stream):
+                    number = _frame_number(index, frame)
+                    if number is None or number < expected:
+                        continue  # a frame before the range (or one the index skipped as pre-roll)
+                    if number > expected:
+                        if expected == start and key_position >= 0:
+                            started_late = True
+                            break
+                        raise MediaError(f"{file}: frame {expected} could not be decoded (corrupt or truncated file)")
+                    if frame.width != info.width or frame.height != info.height:
+                        raise MediaError(
+                            f"{file}: frame {number} is {frame.width}x{frame.height}, "
+                            f"the stream is {info.width}x{info.height}; size changes are not supported"
+                        )
+                    yield _frame_to_array(frame, info.channels, high_bit)
+                    expected += 1
+                    if expected >= end:
+                        return
+            except av.error.FFmpegError as exc:
+                raise MediaError(f"{file}: decoding failed near frame {expected} ({_one_line(exc)})") from None
+        if started_late:
+            key_position -= 1
+            continue
+        raise MediaError(f"{file}: frame {expected} could not be decoded (corrupt or truncated file)")
+
+
+def _to_tensor(arrays: list[np.ndarray], high_bit: bool, device) -> torch.Tensor:
+    stacked = np.stack(arrays)  # (T, H, W, C)
+    scale = 65535.0 if high_bit else 255.0
+    if high_bit:
+        stacked = stacked.astype(np.int32)  # torch has no uint16 arithmetic on every version
+    frames = torch.from_numpy(stacked).to(device=device).permute(0, 3, 1, 2).to(torch.float32)
+    return (frames / scale).contiguous()
+
+
+def _check_range(info: ProbeInfo, start: int, end: int) -> None:
+    if isinstance(start, bool) or not isinstance(start, int | np.integer) or start < 0:
+        raise MediaError(f"start frame must be a non-negative integer, got {start!r}")
+    if start >= info.frame_count:
+        raise MediaError(f"{info.path}: start frame {start} is past the end ({info.frame_count} frames)")
+    if end > info.frame_count:
+        raise MediaError(f"{info.path}: frames {start}..{end - 1} requested, the clip has {info.frame_count} frames")
+
+
+def read_frames(path: str | os.PathLike, start: int = 0, count: int | None = None, *, device="cpu") -> torch.Tensor:
+    """Frames ``start .. start+count-1`` (all remaining when ``count`` is None) as (T, C, H, W)
+    float32 in [0, 1], frame-exact for any codec and container."""
+    info, index = _inspect(path)
+    if count is None:
+        count = info.frame_count - start if isinstance(start, int) else 0
+    if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
+        raise MediaError(f"frame count must be a non-negative integer, got {count!r}")
+    _check_range(info, start, start + count)
+    if count == 0:
+        return torch.zeros(0, info.channels, info.height, info.width, device=device)
+    arrays = list(_decode_arrays(Path(info.path), info, index, int(start), int(start + count)))
+    return _to_tensor(arrays, info.bit_depth > 8, device)
+
+
+def iter_chunks(
+    path: str | os.PathLike, chunk_size: int = 32, *, start: int = 0, end: int | None = None
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """Yield ``(first_frame_number, frames)`` for frames ``start .. end-1`` (to the end when None),
+    ``chunk_size`` frames at a time (the last chunk may be shorter), decoding once, in order."""
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise MediaError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    info, index = _inspect(path)
+    end = info.frame_count if end is None else end
+    if isinstance(end, bool) or not isinstance(end, int | np.integer) or end <= start:
+        raise MediaError(f"end frame must be an integer after start {start}, got {end!r}")
+    _check_range(info, start, end)
+    high_bit = info.bit_depth > 8
+    chunk: list[np.ndarray] = []
+    first = start
+    for array in _decode_arrays(Path(info.path), info, index, int(start), int(end)):
+        chunk.append(array)
+        if len(chunk) == chunk_size:
+            yield first, _to_tensor(chunk, high_bit, "cpu")
+            first += len(chunk)
+            chunk = []
+    if chunk:
+        yield first, _to_tensor(chunk, high_bit, "cpu")
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoding
+
+
+def _rate_fraction(fps: float) -> Fraction:
+    """29.97 -> 30000/1001 (NTSC rates exactly), 24 -> 24/1, others to a millisecond-ish grid."""
+    ntsc = fps * 1.001
+    if abs(ntsc - round(ntsc)) < 1e-3 and abs(fps - round(fps)) > 1e-3:
+        return Fraction(round(ntsc) * 1000, 1001)
+    return Fraction(fps).limit_denominator(1000)
+
+
+def _encoder_pix_fmt(codec: str, channels: int, bit_depth: int) -> str:
+    if codec == "ffv1":
+        return {(1, 8): "gray", (1, 16): "gray16le", (3, 8): "bgr0", (3, 16): "gbrp16le"}[(channels, bit_depth)]
+    if codec == "prores":
+        return "yuv422p10le"  # ProRes 422 HQ: 10-bit whatever the input depth; grey as neutral chroma
+    return "yuv420p"  # H.264 for delivery and browsers
+
+
+class VideoWriter:
+    """Write (T, C, H, W) float frames in [0, 1] to a video file.
+
+    ``codec``: ``ffv1`` (lossless; grey stays grey; 8 or 16 bit), ``prores`` (422 HQ, 10 bit) or
+    ``h264`` (libx264, yuv420p, needs even width and height); the default follows the extension
+    (.mkv -> ffv1, .mov -> prores, .mp4 -> h264). ``options`` are extra encoder options (e.g.
+    ``{"crf": "23"}`` for H.264). The file appears under its name only on a clean close; until
+    then it is written to a hidden temporary name in the same folder, removed on error.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, fps: float, codec: str | None = None, bit_depth: int = 8,
+                 options: dict[str, str] | None = None):
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise MediaError(f"{self.path}: is a folder, not a file name")
+        extension = self.path.suffix.lower()
+        if extension not in CODEC_BY_EXTENSION:
+            raise MediaError(f"{self.path}: unsupported output extension {extension or '(none)'!r}; use .mkv, .mov or .mp4")
+        codec = codec or CODEC_BY_EXTENSION[extension]
+        if codec not in ENCODER_NAMES:
+            raise MediaError(f"unknown codec {codec!r}; use ffv1, prores or h264")
+        if codec not in CODECS_BY_EXTENSION[extension]:
+            raise MediaError(f"{self.path}: codec {codec} cannot go in a {extension} file")
+        if bit_depth not in (8, 16):
+            raise MediaError(f"bit_depth must be 8 or 16, got {bit_depth!r}")
+        try:
+            fps = float(fps)
+        except (TypeError, ValueError):
+            raise MediaError(f"fps must be a number, got {fps!r}") from None
+        if not (math.isfinite(fps) and 0 < fps <= 1000):
+            raise MediaError(f"fps must be between 0 and 1000, got {fps!r}")
+        folder = self.path.parent
+        if not folder.is_dir():
+            raise MediaError(f"{self.path}: output folder {folder} does not exist")
+        if not os.access(folder, os.W_OK):
+            raise MediaError(f"{self.path}: output folder {folder} is not writable")
+        self.codec = codec
+        self.fps = fps
+        self.bit_depth = bit_depth
+        self.options = dict(options or {})
+        self.frames_written = 0
+        self._muxer = MUXER_BY_EXTENSION[extension]
+        self._temporary = folder / f".{self.path.name}.{uuid.uuid4().hex[:12]}.partial"
+        self._container = None
+        self._stream = None
+        self._shape: tuple[int, int, int] | None = None  # (C, H, W)
+        self._closed = False
+
+    # context manager --------------------------------------------------------------------
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    # writing ----------------------------------------------------------------------------
+    def _open(self, channels: int, height: int, width: int) -> None:
+        if self.codec in ("h264", "prores") and (width % 2 or height % 2):
+            raise MediaError(
+                f"{self.path}: {self.codec} needs even width and height, got {width}x{height} (use .mkv/ffv1 for odd sizes)"
+            )
+        try:
+            self._container = av.open(str(self._temporary), mode="w", format=self._muxer)
+        except (av.error.FFmpegError, OSError) as exc:
+            raise MediaError(f"{self.path}: cannot write ({_one_line(exc)})") from None
+        rate = _rate_fraction(self.fps)
+        stream = self._container.add_stream(ENCODER_NAMES[self.codec], rate=rate)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = _encoder_pix_fmt(self.codec, channels, self.bit_depth)
+        stream.codec_context.time_base = 1 / rate
+        if self.codec == "ffv1":
+            # Intra-only (every frame a keyframe) so any frame can be read without its neighbours.
+            options = {"level": "3", "g": "1", "slicecrc": "1"}
+        elif self.codec == "prores":
+            options = {"profile": "3"}
+        else:
+            options = {"crf": "16", "preset": "medium"}
+        stream.options = {**options, **self.options}
+        self._stream = stream
+        self._shape = (channels, height, width)
+
+    def write(self, frames: torch.Tensor) -> None:
+        """Append frames (T, C, H, W) (or one frame (C, H, W)), C in {1, 3}, values in [0, 1]."""
+        if self._closed:
+            raise MediaError(f"{self.path}: writer is closed")
+        if not isinstance(frames, torch.Tensor):
+            raise MediaError(f"frames must be a torch.Tensor, got {type(frames).__name__}")
+        if frames.dim() == 3:
+            frames = frames.unsqueeze(0)
+        if frames.dim() != 4 or frames.shape[1] not in (1, 3):
+            raise MediaError(f"frames must be (T, C, H, W) with C 1 or 3, got shape {tuple(frames.shape)}")
+        _, channels, height, width = frames.shape
+        if height < 1 or width < 1 or height > MAX_SIDE or width > MAX_SIDE:
+            raise MediaError(f"frame size {width}x{height} is out of range")
+        if self._shape is None:
+            try:
+                self._open(channels, height, width)
+            except BaseException:
+                self.abort()
+                raise
+        elif (channels, height, width) != self._shape:
+            self.abort()
+            raise MediaError(f"frames are {channels}x{height}x{width}, earlier ones were {'x'.join(map(str, self._shape))}")
+        high_bit = self.bit_depth == 16
+        full_scale = 65535.0 if high_bit else 255.0
+        quantised = (frames.detach().float().clamp(0, 1) * full_scale).round().to("cpu")
+        quantised = quantised.to(torch.int32).permute(0, 2, 3, 1).numpy().astype(np.uint16 if high_bit else np.uint8)
+        if channels == 1:
+            source_format = "gray16le" if high_bit else "gray"
+        else:
+            source_format = "rgb48le" if high_bit else "rgb24"
+        try:
+            for array in quantised:
+                picture = array[:, :, 0] if channels == 1 else array
+                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(picture), format=source_format)
+                frame.pts = self.frames_written
+                frame.time_base = self._stream.codec_context.time_base
+                for packet in self._stream.encode(frame):
+                    self._container.mux(packet)
+                self.frames_written += 1
+        except (av.error.FFmpegError, OSError, ValueError) as exc:
+            self.abort()
+            raise MediaError(f"{self.path}: encoding failed ({_one_line(exc)})") from None
+
+    def close(self) -> None:
+        """Flush, close and move the file to its final name. Writing no frame at all is an error."""
+        if self._closed:
+            return
+        if self._container is None:
+            self.abort()
+            raise MediaError(f"{self.path}: no frames were written")
+        try:
+            for packet in self._stream.encode():
+                self._container.mux(packet)
+            self._container.close()
+            self._container = None
+            os.replace(self._temporary, self.path)
+        except (av.error.FFmpegError, OSError) as exc:
+            self.abort()
+            raise MediaError(f"{self.path}: could not finish writing ({_one_line(exc)})") from None
+        self._closed = True
+
+    def abort(self) -> None:
+        """Stop and remove the partial file; the final name is never touched."""
+        self._closed = True
+        if self._container is not None:
+            try:
+                self._container.close()
+            except Exception:  # noqa: BLE001 - closing a broken muxer may fail; the file goes anyway
+                pass
+            self._container = None
+        try:
+            self._temporary.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def write_video(path: str | os.PathLike, frames: torch.Tensor, *, fps: float, codec: str | None = None,
+                bit_depth: int = 8, options: dict[str, str] | None = None) -> None:
+    """Write a whole clip at once (see ``VideoWriter``)."""
+    with VideoWriter(path, fps=fps, codec=codec, bit_depth=bit_depth, options=options) as writer:
+        writer.write(frames)
+
+
+def cli_probe(args) -> int:
+    """`python -m restoration probe IN`: print the probe as JSON."""
+    print(json.dumps(probe(args.input).to_dict(), indent=2))
+    return 0
