@@ -29,6 +29,9 @@ from restoration.ops._common import box_filter, gaussian_blur, to_grey
 
 __all__ = ["estimate_flow", "warp", "FlowEstimator"]
 
+# Grain is fine-scale; blurring before matching keeps it from dominating the gradients.
+PRE_BLUR = 1.5
+
 
 def _check_images(images: torch.Tensor, name: str) -> None:
     if not isinstance(images, torch.Tensor) or images.ndim != 4:
@@ -128,7 +131,7 @@ def _refine(source: torch.Tensor, target: torch.Tensor, flow: torch.Tensor, *, i
 
 def estimate_flow(source: torch.Tensor, target: torch.Tensor, *, levels: int | None = None,
                   work_side: int = 200, iterations: int = 4, window: int = 3,
-                  smooth: float = 2.0) -> torch.Tensor:
+                  smooth: float = 3.0) -> torch.Tensor:
     """Displacement (N, 2, H, W) in pixels such that ``warp(target, flow)`` approximates ``source``.
 
     ``source`` and ``target`` are (N, C, H, W) (C may differ only if both are grey/RGB; both are
@@ -158,7 +161,7 @@ def estimate_flow(source: torch.Tensor, target: torch.Tensor, *, levels: int | N
     pyramid = _pyramid(both, levels)
     flow = None
     for level in range(levels - 1, finest - 1, -1):
-        image = _normalise(pyramid[level], radius=4)
+        image = _normalise(gaussian_blur(pyramid[level], PRE_BLUR), radius=4)
         src, tgt = image[:n], image[n:]
         if flow is None:
             flow = src.new_zeros(n, 2, *src.shape[-2:])
@@ -175,7 +178,7 @@ class FlowEstimator(torch.nn.Module):
     """Module form of :func:`estimate_flow`: ``forward(source, target) -> flow``."""
 
     def __init__(self, *, levels: int | None = None, work_side: int = 200, iterations: int = 4,
-                 window: int = 3, smooth: float = 2.0) -> None:
+                 window: int = 3, smooth: float = 3.0) -> None:
         super().__init__()
         self.levels = levels
         self.work_side = work_side

@@ -1,0 +1,104 @@
+import math
+
+import pytest
+import torch
+
+from restoration.errors import SpecError
+from restoration.ops.flow import FlowEstimator, estimate_flow, warp
+
+
+def textured_image(h: int, w: int, seed: int = 0) -> torch.Tensor:
+    """A smooth random texture (sum of blobs at a few scales), (1, 1, h, w) in [0, 1]."""
+    generator = torch.Generator().manual_seed(seed)
+    image = torch.zeros(1, 1, h, w)
+    for scale in (4, 8, 16):
+        coarse = torch.rand(1, 1, h // scale + 2, w // scale + 2, generator=generator)
+        image += torch.nn.functional.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False) / 3
+    return image.clamp(0, 1)
+
+
+def shifted(image: torch.Tensor, dx: float, dy: float) -> torch.Tensor:
+    """Content of ``image`` at (x, y) moved to (x + dx, y + dy)."""
+    flow = torch.zeros(1, 2, *image.shape[-2:])
+    flow[:, 0] = -dx
+    flow[:, 1] = -dy
+    return warp(image, flow)
+
+
+def end_point_error(flow: torch.Tensor, expected: torch.Tensor, border: int = 8) -> torch.Tensor:
+    diff = (flow - expected)[..., border:-border, border:-border]
+    return diff.pow(2).sum(1).sqrt()
+
+
+def test_warp_with_zero_flow_is_identity():
+    image = torch.rand(2, 3, 17, 23)
+    # Exact up to float rounding of the normalised sampling grid.
+    assert torch.allclose(warp(image, torch.zeros(2, 2, 17, 23)), image, atol=1e-5)
+
+
+def test_warp_moves_content_by_whole_pixels():
+    image = torch.rand(1, 1, 10, 12)
+    flow = torch.zeros(1, 2, 10, 12)
+    flow[:, 0] = 2  # sample two pixels to the right
+    flow[:, 1] = -1  # and one up
+    out = warp(image, flow)
+    assert torch.allclose(out[..., 1:, :-2], image[..., :-1, 2:], atol=1e-6)
+
+
+def test_recovers_subpixel_translation_under_noise_and_gain():
+    torch.manual_seed(0)
+    source = textured_image(96, 128)
+    target = shifted(source, 1.4, -0.6)
+    # Grain on both frames and a flicker-like gain/offset on the target.
+    source_noisy = (source + 0.02 * torch.randn_like(source)).clamp(0, 1)
+    target_noisy = (0.8 * target + 0.1 + 0.02 * torch.randn_like(target)).clamp(0, 1)
+    flow = estimate_flow(source_noisy, target_noisy)
+    expected = torch.tensor([1.4, -0.6]).view(1, 2, 1, 1)
+    epe = end_point_error(flow, expected)
+    assert epe.median() < 0.1
+    assert epe.mean() < 0.2
+
+
+def test_recovers_smooth_synthetic_flow():
+    torch.manual_seed(1)
+    h, w = 96, 128
+    target = textured_image(h, w, seed=3)
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
+    true_flow = torch.stack((2.0 * torch.sin(2 * math.pi * ys / h) + 1.0, 1.5 * torch.cos(2 * math.pi * xs / w)))[None]
+    source = warp(target, true_flow)
+    source = (source + 0.01 * torch.randn_like(source)).clamp(0, 1)
+    flow = estimate_flow(source, target)
+    epe = end_point_error(flow, true_flow)
+    assert epe.median() < 0.2
+    assert epe.mean() < 0.35
+    # The warped target matches the source much better than the unwarped one.
+    before = (target - source).abs().mean()
+    after = (warp(target, flow) - source).abs().mean()
+    assert after < 0.4 * before
+
+
+def test_large_frames_use_the_downsampled_estimate_and_still_fit():
+    source = textured_image(400, 420, seed=5)
+    target = shifted(source, 3.0, 2.0)
+    flow = estimate_flow(source, target)
+    assert flow.shape == (1, 2, 400, 420)
+    epe = end_point_error(flow, torch.tensor([3.0, 2.0]).view(1, 2, 1, 1), border=16)
+    assert epe.median() < 0.15
+
+
+def test_batch_rgb_dtype_and_module_match():
+    source = textured_image(48, 64).expand(2, 3, 48, 64).to(torch.float64)
+    target = shifted(textured_image(48, 64), 1.0, 0.0).expand(2, 3, 48, 64).to(torch.float64)
+    flow = estimate_flow(source, target)
+    assert flow.dtype == torch.float64 and flow.shape == (2, 2, 48, 64)
+    assert torch.allclose(FlowEstimator()(source, target), flow)
+    assert warp(target, flow).dtype == torch.float64
+
+
+def test_bad_shapes_raise():
+    with pytest.raises(SpecError):
+        estimate_flow(torch.rand(1, 8, 8), torch.rand(1, 8, 8))
+    with pytest.raises(SpecError):
+        estimate_flow(torch.rand(1, 1, 8, 8), torch.rand(1, 1, 8, 9))
+    with pytest.raises(SpecError):
+        warp(torch.rand(1, 1, 8, 8), torch.zeros(1, 3, 8, 8))
