@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import torch
 
+import restoration.classical  # noqa: F401  (registers the "ffmpeg" op for specs)
 from restoration.errors import MediaError, RestorationError, SpecError
 from restoration.ops.registry import OpSpec, get_op
 
