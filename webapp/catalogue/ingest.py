@@ -1,0 +1,280 @@
+"""Ingest: take a scan in (upload or server-side path), check it with PyAV, store it, record it.
+
+All-or-nothing: the bytes are first staged under MEDIA_ROOT/incoming, probed there (what we
+store is exactly what we probed), then renamed to a generated name and recorded in one
+transaction. Any failure removes the staged and stored files and leaves no row.
+
+The user's file name is kept as ``original_name`` only; stored paths are always generated.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from restoration.errors import MediaError
+from restoration.io import ProbeInfo, probe
+from webapp.catalogue.models import AssetKind, Film, FilmStatus, MediaAsset
+
+MIN_SIDE = 16
+MAX_SIDE = 16384
+MAX_NAME_LENGTH = 255
+COPY_CHUNK_BYTES = 8 * 1024 * 1024
+
+# Stored extension by demuxer (PyAV's container names list aliases after the first comma).
+EXTENSION_BY_CONTAINER = {"matroska": ".mkv", "mov": ".mov", "mp4": ".mp4", "avi": ".avi", "mxf": ".mxf"}
+# Hardware surfaces and non-picture layouts PyAV may report: not footage we can restore.
+HARDWARE_PIX_FMTS = ("vaapi", "vdpau", "cuda", "qsv", "videotoolbox", "d3d11", "dxva2", "drm_prime", "mediacodec",
+                     "opencl", "vulkan", "mmal")
+NAME_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+class IngestError(Exception):
+    """Bad input to ingest. The message names the problem, in one line, for the user."""
+
+    status_code = 400
+
+
+class UploadTooLarge(IngestError):
+    status_code = 413
+
+
+@dataclass(frozen=True)
+class ValidatedScan:
+    info: ProbeInfo
+    extension: str
+
+
+def incoming_dir() -> Path:
+    """Staging folder for scans being ingested: inside MEDIA_ROOT so accepting one is a rename."""
+    folder = Path(settings.MEDIA_ROOT) / "incoming"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def clean_original_name(name: str) -> str:
+    """The user's name for the file, kept for display. Refuses path parts and control characters."""
+    name = (name or "").strip()
+    if not name:
+        raise IngestError("file name is empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise IngestError(f"file name is longer than {MAX_NAME_LENGTH} characters")
+    if NAME_FORBIDDEN.search(name) or name in {".", ".."} or ".." in Path(name).parts:
+        raise IngestError(f"file name {name!r} must be a plain name, without folders or '..'")
+    return name
+
+
+def pix_fmt_problem(pix_fmt: str) -> str | None:
+    """Why a pixel format is not restorable footage, or None when it is fine."""
+    try:
+        fmt = av.VideoFormat(pix_fmt)
+    except (ValueError, TypeError):
+        return f"unknown pixel format {pix_fmt!r}"
+    if pix_fmt.startswith(HARDWARE_PIX_FMTS):
+        return f"unsupported pixel format {pix_fmt} (a hardware surface, not pictures)"
+    if fmt.has_palette:
+        return f"unsupported pixel format {pix_fmt} (palettised colour)"
+    if fmt.is_bit_stream:
+        return f"unsupported pixel format {pix_fmt} (1-bit pictures)"
+    if fmt.is_bayer:
+        return f"unsupported pixel format {pix_fmt} (raw Bayer sensor data; debayer it first)"
+    if "f16" in pix_fmt or "f32" in pix_fmt or any(c.bits > 16 for c in fmt.components):
+        return f"unsupported pixel format {pix_fmt} (more than 16 bits per component)"
+    return None
+
+
+def validate_scan(path: Path, *, label: str) -> ValidatedScan:
+    """Probe a staged file and check it is footage we can work on. ``label`` names it in messages."""
+    try:
+        info = probe(path)
+    except MediaError as exc:
+        # The engine's message starts with the (staging) path: show the user's name instead.
+        message = str(exc)
+        prefix = f"{path}: "
+        raise IngestError(f"{label}: {message[len(prefix):] if message.startswith(prefix) else message}") from None
+    if info.width < MIN_SIDE or info.height < MIN_SIDE:
+        raise IngestError(f"{label}: picture size {info.width}x{info.height} is too small (at least {MIN_SIDE} px a side)")
+    if info.width > MAX_SIDE or info.height > MAX_SIDE:
+        raise IngestError(f"{label}: absurd picture size {info.width}x{info.height} (at most {MAX_SIDE} px a side)")
+    if info.frame_count < 1:
+        raise IngestError(f"{label}: the video has no frames")
+    problem = pix_fmt_problem(info.pix_fmt)
+    if problem:
+        raise IngestError(f"{label}: {problem}")
+    extension = EXTENSION_BY_CONTAINER.get(info.container.split(",")[0], ".video")
+    return ValidatedScan(info=info, extension=extension)
+
+
+def resolve_ingest_path(raw_path: str) -> Path:
+    """A server-side path the web may read: an existing file under one of INGEST_ROOTS, symlinks resolved.
+
+    Relative paths are taken from the first root. ``..`` is refused outright; a symlink that
+    leads out of the roots is refused after resolution.
+    """
+    if not isinstance(raw_path, str) or not raw_path.strip():
+        raise IngestError("path is required")
+    if "\x00" in raw_path:
+        raise IngestError("path contains a NUL character")
+    roots = [Path(root).resolve() for root in settings.INGEST_ROOTS]
+    if not roots:
+        raise IngestError("no ingest roots are configured on this server (INGEST_ROOTS)")
+    candidate = Path(raw_path)
+    if ".." in candidate.parts:
+        raise IngestError(f"path {raw_path!r} must not contain '..'")
+    if not candidate.is_absolute():
+        candidate = roots[0] / candidate
+    try:
+        resolved = candidate.resolve(strict=True)
+    except (FileNotFoundError, NotADirectoryError):
+        raise IngestError(f"path {raw_path!r} does not exist") from None
+    except (OSError, RuntimeError) as exc:  # symlink loops, permissions
+        raise IngestError(f"path {raw_path!r} cannot be resolved ({exc.__class__.__name__})") from None
+    if not any(resolved.is_relative_to(root) for root in roots):
+        raise IngestError(f"path {raw_path!r} is outside the allowed ingest folders")
+    if not resolved.is_file():
+        raise IngestError(f"path {raw_path!r} is not a regular file")
+    if not os.access(resolved, os.R_OK):
+        raise IngestError(f"path {raw_path!r} is not readable by the server")
+    return resolved
+
+
+def _stage_copy(source: Path) -> Path:
+    """Copy a server-side file into the staging folder, in chunks."""
+    handle, staged = tempfile.mkstemp(prefix="register-", suffix=".part", dir=incoming_dir())
+    try:
+        with os.fdopen(handle, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out, COPY_CHUNK_BYTES)
+    except OSError as exc:
+        Path(staged).unlink(missing_ok=True)
+        raise IngestError(f"{source.name}: could not be copied ({exc.strerror or exc})") from None
+    return Path(staged)
+
+
+def _storage_name(film: Film, extension: str) -> str:
+    return f"assets/originals/film-{film.pk}/{uuid.uuid4().hex}{extension}"
+
+
+def _store_staged(*, film: Film, staged: Path, original_name: str, scan: ValidatedScan,
+                  kind: str = AssetKind.ORIGINAL) -> MediaAsset:
+    """Rename a staged, validated file to its generated name and record it; undo the file on failure."""
+    name = _storage_name(film, scan.extension)
+    final = Path(settings.MEDIA_ROOT) / name
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if _same_device(staged, final.parent):
+        os.link(staged, final)  # no second copy of a large scan
+    else:
+        shutil.copyfile(staged, final)
+    try:
+        with transaction.atomic():
+            info = scan.info
+            asset = MediaAsset.objects.create(
+                film=film,
+                kind=kind,
+                file=name,
+                original_name=original_name,
+                size_bytes=final.stat().st_size,
+                container=info.container[:50],
+                codec=info.codec[:50],
+                width=info.width,
+                height=info.height,
+                fps=info.fps,
+                frame_count=info.frame_count,
+                bit_depth=info.bit_depth,
+                pix_fmt=info.pix_fmt[:30],
+                duration=info.duration,
+            )
+            if film.status == FilmStatus.NEW:
+                Film.objects.filter(pk=film.pk, status=FilmStatus.NEW).update(status=FilmStatus.INGESTING)
+                film.status = FilmStatus.INGESTING
+    except BaseException:
+        final.unlink(missing_ok=True)
+        raise
+    return asset
+
+
+def _same_device(a: Path, b: Path) -> bool:
+    try:
+        return a.stat().st_dev == b.stat().st_dev
+    except OSError:
+        return False
+
+
+def asset_ingest_upload(*, film: Film, upload: UploadedFile) -> MediaAsset:
+    """Ingest an uploaded scan that the upload handler streamed to the staging folder."""
+    try:
+        original_name = clean_original_name(upload.name)
+        if upload.size is not None and upload.size > settings.MAX_UPLOAD_BYTES:
+            raise UploadTooLarge(f"{original_name}: larger than the upload limit of {settings.MAX_UPLOAD_BYTES} bytes")
+        if hasattr(upload, "temporary_file_path"):
+            staged = Path(upload.temporary_file_path())
+            scan = validate_scan(staged, label=original_name)
+            return _store_staged(film=film, staged=staged, original_name=original_name, scan=scan)
+        # A small in-memory upload (other handlers): write it out once to probe it.
+        handle, path = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=incoming_dir())
+        staged = Path(path)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                for chunk in upload.chunks():
+                    out.write(chunk)
+            scan = validate_scan(staged, label=original_name)
+            return _store_staged(film=film, staged=staged, original_name=original_name, scan=scan)
+        finally:
+            staged.unlink(missing_ok=True)
+    finally:
+        upload.close()  # deletes the staged temporary file; the stored copy is a separate link
+
+
+def asset_ingest_path(*, film: Film, path: str | os.PathLike, restrict_to_roots: bool = True) -> MediaAsset:
+    """Ingest a file that is already on the server: copied in, never moved (the archive keeps its file).
+
+    Web requests always pass ``restrict_to_roots=True``; the command line trusts its operator's
+    own file access and passes False.
+    """
+    source = resolve_ingest_path(str(path)) if restrict_to_roots else _resolve_local_file(path)
+    original_name = clean_original_name(source.name)
+    staged = _stage_copy(source)
+    try:
+        scan = validate_scan(staged, label=original_name)
+        return _store_staged(film=film, staged=staged, original_name=original_name, scan=scan)
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def _resolve_local_file(path: str | os.PathLike) -> Path:
+    candidate = Path(path)
+    try:
+        resolved = candidate.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise IngestError(f"{path}: no such file") from None
+    if not resolved.is_file():
+        raise IngestError(f"{path}: not a regular file")
+    return resolved
+
+
+def film_import(*, path: str | os.PathLike, title: str, year: int | None = None, directors: str = "") -> MediaAsset:
+    """Create a film and ingest its scan in one go (the `import_film` command). Nothing is kept on failure."""
+    title = (title or "").strip()
+    if not title:
+        raise IngestError("title is required")
+    if year is not None and not (1870 <= year <= 2100):
+        raise IngestError(f"year {year} is not plausible (1870-2100)")
+    source = _resolve_local_file(path)
+    original_name = clean_original_name(source.name)
+    staged = _stage_copy(source)
+    try:
+        scan = validate_scan(staged, label=original_name)
+        with transaction.atomic():
+            film = Film.objects.create(title=title[:300], year=year, directors=directors.strip()[:300])
+            return _store_staged(film=film, staged=staged, original_name=original_name, scan=scan)
+    finally:
+        staged.unlink(missing_ok=True)

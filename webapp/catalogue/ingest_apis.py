@@ -1,0 +1,97 @@
+"""Ingest endpoints: upload a scan (multipart, streamed to disk) or register a file under INGEST_ROOTS.
+
+Thin: access through access.py, the work in ingest.py. Members who may not publish get 403;
+anyone else who is not a member gets 404 (the film's existence is not revealed).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from webapp.catalogue.access import Action, can, film_role, visible_films
+from webapp.catalogue.ingest import IngestError, asset_ingest_path, asset_ingest_upload
+from webapp.catalogue.models import Film, MediaAsset
+from webapp.catalogue.upload_handlers import LimitedScanUploadHandler
+
+
+class IngestedAssetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MediaAsset
+        fields = [
+            "id", "film", "kind", "original_name", "size_bytes", "container", "codec", "width", "height",
+            "fps", "frame_count", "bit_depth", "pix_fmt", "duration", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class RegisterPathSerializer(serializers.Serializer):
+    path = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+
+def _film_for_ingest(request, film_id: int) -> Film:
+    film = visible_films(user=request.user).filter(pk=film_id).first()
+    if film is None:
+        raise Http404("No such film.")
+    if not can(user=request.user, film_id=film.pk, action=Action.PUBLISH, role=film_role(user=request.user, film_id=film.pk)):
+        raise PermissionDenied("Only the film's restorers and archivists may ingest scans.")
+    return film
+
+
+def _ingest_error_response(exc: IngestError) -> Response:
+    return Response({"detail": str(exc)}, status=exc.status_code)
+
+
+class AssetUploadApi(APIView):
+    """POST multipart with the scan in the field ``file``. Answers the stored asset (201)."""
+
+    parser_classes = [MultiPartParser]
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before anything reads the body (the CSRF check reads request.POST): stream files to disk
+        # with a size limit instead of Django's default handlers.
+        request.upload_handlers = [LimitedScanUploadHandler(request)]
+        return super().initialize_request(request, *args, **kwargs)
+
+    def post(self, request, film_id: int):
+        try:
+            files = request.FILES
+            if getattr(request._request, "upload_too_large", False):
+                return Response(
+                    {"detail": f"file: upload larger than the limit of {settings.MAX_UPLOAD_BYTES} bytes"},
+                    status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                )
+            film = _film_for_ingest(request, film_id)
+            uploads = files.getlist("file")
+            if len(uploads) != 1:
+                return Response({"detail": "file: send exactly one file in the multipart field 'file'"},
+                                status=status.HTTP_400_BAD_REQUEST)
+            try:
+                asset = asset_ingest_upload(film=film, upload=uploads[0])
+            except IngestError as exc:
+                return _ingest_error_response(exc)
+            return Response(IngestedAssetSerializer(asset).data, status=status.HTTP_201_CREATED)
+        finally:
+            for upload in request.FILES.values():
+                upload.close()  # staged files never outlive the request
+
+
+class AssetRegisterApi(APIView):
+    """POST JSON ``{"path": ...}``: a file under one of the server's INGEST_ROOTS. Answers the asset (201)."""
+
+    parser_classes = [JSONParser]
+
+    def post(self, request, film_id: int):
+        film = _film_for_ingest(request, film_id)
+        body = RegisterPathSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            asset = asset_ingest_path(film=film, path=body.validated_data["path"])
+        except IngestError as exc:
+            return _ingest_error_response(exc)
+        return Response(IngestedAssetSerializer(asset).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,10 @@
+"""Ingest routes, mounted under /api/ by webapp/config/urls.py."""
+
+from django.urls import path
+
+from webapp.catalogue.ingest_apis import AssetRegisterApi, AssetUploadApi
+
+urlpatterns = [
+    path("films/<int:film_id>/assets/upload/", AssetUploadApi.as_view(), name="film-asset-upload"),
+    path("films/<int:film_id>/assets/register/", AssetRegisterApi.as_view(), name="film-asset-register"),
+]
