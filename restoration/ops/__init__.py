@@ -8,3 +8,4 @@ from restoration.ops.registry import OpSpec, Param, get_op, list_ops, register_o
 __all__ = ["OpSpec", "Param", "get_op", "list_ops", "register_op"]
 
 from restoration.ops import colour  # noqa: E402,F401
+from restoration.ops import deblock  # noqa: E402,F401
