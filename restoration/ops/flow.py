@@ -25,12 +25,10 @@ import torch
 import torch.nn.functional as F
 
 from restoration.errors import SpecError
-from restoration.ops._common import box_filter, gaussian_blur, to_grey
+from restoration.ops._common import box_filter, to_grey
 
 __all__ = ["estimate_flow", "warp", "FlowEstimator"]
 
-# Grain is fine-scale; blurring before matching keeps it from dominating the gradients.
-PRE_BLUR = 1.5
 
 
 def _check_images(images: torch.Tensor, name: str) -> None:
@@ -41,11 +39,17 @@ def _check_images(images: torch.Tensor, name: str) -> None:
         raise SpecError(f"flow: {name} must be a float tensor, got dtype {images.dtype}")
 
 
-def _base_grid(n: int, h: int, w: int, device, dtype) -> torch.Tensor:
-    ys = torch.arange(h, device=device, dtype=dtype)
-    xs = torch.arange(w, device=device, dtype=dtype)
-    grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
-    return torch.stack((grid_x, grid_y)).unsqueeze(0).expand(n, 2, h, w)
+def _sampling_grid(flow: torch.Tensor) -> torch.Tensor:
+    """(N, 2, H, W) pixel displacement -> grid_sample grid (N, H, W, 2) in [-1, 1] (align_corners)."""
+    n, _, h, w = flow.shape
+    scale_x = 2.0 / max(w - 1, 1)
+    scale_y = 2.0 / max(h - 1, 1)
+    xs = torch.arange(w, device=flow.device, dtype=flow.dtype) * scale_x - 1.0
+    ys = torch.arange(h, device=flow.device, dtype=flow.dtype) * scale_y - 1.0
+    grid = flow.permute(0, 2, 3, 1) * flow.new_tensor([scale_x, scale_y])
+    grid[..., 0] += xs
+    grid[..., 1] += ys.view(h, 1)
+    return grid
 
 
 def warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
@@ -58,12 +62,7 @@ def warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     n, _, h, w = image.shape
     if flow.shape[1] != 2 or flow.shape[-2:] != image.shape[-2:] or flow.shape[0] not in (1, n):
         raise SpecError(f"flow: flow of shape {tuple(flow.shape)} does not fit images of shape {tuple(image.shape)}")
-    flow = flow.to(image.dtype)
-    coords = _base_grid(flow.shape[0], h, w, image.device, image.dtype) + flow
-    # Normalise to [-1, 1] with align_corners=True: pixel centres at -1 and +1 on the edges.
-    grid_x = coords[:, 0] * (2.0 / max(w - 1, 1)) - 1.0
-    grid_y = coords[:, 1] * (2.0 / max(h - 1, 1)) - 1.0
-    grid = torch.stack((grid_x, grid_y), dim=-1).expand(n, h, w, 2)
+    grid = _sampling_grid(flow.to(image.dtype)).expand(n, h, w, 2)
     return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 
@@ -91,6 +90,23 @@ def _gradients(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return grad_x, grad_y
 
 
+def _smooth_with_confidence(flow: torch.Tensor, confidence: torch.Tensor, pool: int) -> torch.Tensor:
+    """Normalised convolution on a grid ``pool`` times coarser, upsampled bilinearly.
+
+    Textured (confident) pixels set the flow; flat or aperture-limited ones inherit it from
+    their neighbours. Pooling first keeps this cheap and gives a smoothing scale of ~pool px.
+    """
+    h, w = flow.shape[-2:]
+    stacked = torch.cat((flow * confidence, confidence), 1)
+    if pool > 1 and min(h, w) >= 2 * pool:
+        stacked = F.avg_pool2d(stacked, pool, ceil_mode=True)
+        stacked = box_filter(stacked, 1)
+        stacked = F.interpolate(stacked, size=(h, w), mode="bilinear", align_corners=False)
+    else:
+        stacked = box_filter(stacked, 2)
+    return stacked[:, :2] / stacked[:, 2:]
+
+
 def _resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     h, w = flow.shape[-2:]
     if (h, w) == tuple(size):
@@ -100,45 +116,42 @@ def _resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 def _refine(source: torch.Tensor, target: torch.Tensor, flow: torch.Tensor, *, iterations: int,
-            window: int, smooth: float) -> torch.Tensor:
-    """Iterative robust Lucas-Kanade at one pyramid level."""
+            window: int, smooth: int) -> torch.Tensor:
+    """Iterative robust Lucas-Kanade at one pyramid level (gradients of the source, fixed)."""
+    grad_x, grad_y = _gradients(source)
+    products = torch.cat((grad_x * grad_x, grad_x * grad_y, grad_y * grad_y), 1)
     for _ in range(iterations):
-        warped = warp(target, flow)
-        grad_x, grad_y = _gradients(0.5 * (source + warped))
-        residual = warped - source
+        residual = warp(target, flow) - source
         # Cauchy weights: pixels that do not fit (blotches, occlusion) count little.
-        weight = 1.0 / (1.0 + (residual / 0.6) ** 2)
-        wx, wy = weight * grad_x, weight * grad_y
-        sums = box_filter(torch.cat((wx * grad_x, wx * grad_y, wy * grad_y, wx * residual, wy * residual), 1), window)
+        weight = 1.0 / (1.0 + (residual * (1.0 / 0.6)) ** 2)
+        weighted_residual = weight * residual
+        sums = box_filter(torch.cat((weight * products, weighted_residual * grad_x, weighted_residual * grad_y), 1),
+                          window)
         a11, a12, a22, b1, b2 = sums.unbind(1)
         # Tikhonov term: no texture -> no update (the coarser level's flow stays).
         reg = 1e-2 + 0.05 * (a11 + a22).mean(dim=(-2, -1), keepdim=True)
         a11 = a11 + reg
         a22 = a22 + reg
         det = a11 * a22 - a12 * a12
-        du = -(a22 * b1 - a12 * b2) / det
-        dv = -(a11 * b2 - a12 * b1) / det
-        update = torch.stack((du, dv), 1).clamp(-1.0, 1.0)
-        # Normalised convolution with the smaller eigenvalue of the structure tensor as
-        # confidence: textured pixels set the flow, flat or aperture-limited ones inherit it.
+        update = torch.stack(((a12 * b2 - a22 * b1) / det, (a12 * b1 - a11 * b2) / det), 1).clamp(-1.0, 1.0)
+        # Smaller eigenvalue of the structure tensor: high only where both directions are textured.
         half_trace = 0.5 * (a11 + a22)
-        min_eig = half_trace - ((0.25 * (a11 - a22) ** 2 + a12 * a12).sqrt())
-        confidence = (min_eig - reg + 1e-6).clamp_min(0.0).unsqueeze(1) + 1e-3 * reg.unsqueeze(1)
-        blurred = gaussian_blur(torch.cat(((flow + update) * confidence, confidence), 1), smooth)
-        flow = blurred[:, :2] / blurred[:, 2:]
+        min_eig = half_trace - (0.25 * (a11 - a22) ** 2 + a12 * a12).sqrt() - reg
+        confidence = min_eig.clamp_min(0.0).unsqueeze(1) + 1e-3 * reg.unsqueeze(1)
+        flow = _smooth_with_confidence(flow + update, confidence, smooth)
     return flow
 
 
 def estimate_flow(source: torch.Tensor, target: torch.Tensor, *, levels: int | None = None,
                   work_side: int = 200, iterations: int = 4, window: int = 3,
-                  smooth: float = 3.0) -> torch.Tensor:
+                  smooth: int = 4) -> torch.Tensor:
     """Displacement (N, 2, H, W) in pixels such that ``warp(target, flow)`` approximates ``source``.
 
     ``source`` and ``target`` are (N, C, H, W) (C may differ only if both are grey/RGB; both are
     reduced to grey). ``levels`` caps the pyramid depth (default: down to ~16 px); ``work_side``
     is the shorter side at which the finest estimate is made (larger frames are estimated on a
     downsampled level and the flow upsampled); ``iterations`` per level; ``window`` the radius
-    of the Lucas-Kanade window at each level; ``smooth`` the sigma (pixels of each level) of the
+    of the Lucas-Kanade window at each level; ``smooth`` the scale (pixels of each level) of the
     confidence-weighted smoothing that fills flat areas and suppresses outliers.
     """
     _check_images(source, "source")
@@ -161,7 +174,7 @@ def estimate_flow(source: torch.Tensor, target: torch.Tensor, *, levels: int | N
     pyramid = _pyramid(both, levels)
     flow = None
     for level in range(levels - 1, finest - 1, -1):
-        image = _normalise(gaussian_blur(pyramid[level], PRE_BLUR), radius=4)
+        image = _normalise(box_filter(box_filter(pyramid[level], 1), 1), radius=4)
         src, tgt = image[:n], image[n:]
         if flow is None:
             flow = src.new_zeros(n, 2, *src.shape[-2:])
@@ -178,7 +191,7 @@ class FlowEstimator(torch.nn.Module):
     """Module form of :func:`estimate_flow`: ``forward(source, target) -> flow``."""
 
     def __init__(self, *, levels: int | None = None, work_side: int = 200, iterations: int = 4,
-                 window: int = 3, smooth: float = 3.0) -> None:
+                 window: int = 3, smooth: int = 4) -> None:
         super().__init__()
         self.levels = levels
         self.work_side = work_side
