@@ -1,0 +1,79 @@
+"""`python -m restoration bench [--quick] [--only restore,shots]`: the engine's benchmarks.
+
+Each part is a module with ``run(quick) -> rows`` where rows is a list of dicts (one table) or a
+dict of titled lists (several tables); this prints them as markdown, ready for docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from typing import Any, Callable
+
+import torch
+
+from restoration.errors import RestorationError
+
+
+def _restore(quick: bool):
+    from restoration.bench import restore
+
+    return restore.run(quick)
+
+
+def _shots(quick: bool):
+    # TODO: remove this guard when restoration/bench/shots.py (another engineer's) lands.
+    try:
+        from restoration.bench import shots
+    except ModuleNotFoundError:
+        return [{"note": "restoration/bench/shots.py is not written yet"}]
+
+    return shots.run(quick)
+
+
+PARTS: dict[str, Callable[[bool], Any]] = {"restore": _restore, "shots": _shots}
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "(no rows)\n"
+    columns: list[str] = []
+    for row in rows:
+        columns += [key for key in row if key not in columns]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(_cell(row.get(column, "")) for column in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "–"
+        if value == float("inf"):
+            return "inf"
+        return f"{value:.2f}" if abs(value) < 1000 else f"{value:.0f}"
+    return str(value)
+
+
+def cli_bench(args) -> int:
+    names = list(PARTS) if not args.only else [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = [name for name in names if name not in PARTS]
+    if unknown or not names:
+        raise RestorationError(f"--only: unknown part {unknown[0] if unknown else ''!r} (known: {', '.join(PARTS)})")
+    print(f"# Engine benchmarks{' (quick)' if args.quick else ''}\n")
+    print(
+        f"python {platform.python_version()}, torch {torch.__version__}, {torch.get_num_threads()} torch threads,"
+        f" {platform.machine()} {platform.processor() or ''}".rstrip() + "\n"
+    )
+    for name in names:
+        started = time.perf_counter()
+        result = PARTS[name](args.quick)
+        tables = result if isinstance(result, dict) else {name: result}
+        for title, rows in tables.items():
+            print(f"## {title}\n")
+            print(markdown_table(rows))
+        print(f"({name}: {time.perf_counter() - started:.0f} s)\n", file=sys.stderr)
+        sys.stdout.flush()
+    return 0
