@@ -104,20 +104,22 @@ MAX_UPLOAD_BYTES = ENV.max_upload_bytes
 INGEST_ROOTS = ENV.ingest_roots
 
 REST_FRAMEWORK = {
+    # Token first so that an anonymous request gets 401 with a WWW-Authenticate header, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "webapp.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "webapp.api.exceptions.exception_handler",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["webapp.api.parsers.SizeLimitedJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -126,6 +128,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models share field names (status, role): give each choice set one clear name.
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "webapp.catalogue.models.Role",
+        "FilmStatusEnum": "webapp.catalogue.models.FilmStatus",
+        "ShotStatusEnum": "webapp.catalogue.models.ShotStatus",
+        "VersionStatusEnum": "webapp.catalogue.models.VersionStatus",
+        "VerdictEnum": "webapp.review.models.Verdict",
+        "JobKindEnum": "webapp.jobs.models.JobKind",
+        "JobStatusEnum": "webapp.jobs.models.JobStatus",
+    },
 }
 
 # Channels and Celery: Redis when REDIS_URL is set, otherwise in-process.

@@ -1,0 +1,23 @@
+"""/api/: the router of every app's ViewSets, and the token endpoint for scripts."""
+
+from django.urls import path
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from webapp.catalogue.apis import FilmViewSet, MembershipViewSet, ShotVersionViewSet, ShotViewSet
+from webapp.jobs.apis import RestorationJobViewSet
+from webapp.review.apis import CommentViewSet, DecisionViewSet
+
+router = DefaultRouter()
+router.register("films", FilmViewSet, basename="film")
+router.register("memberships", MembershipViewSet, basename="membership")
+router.register("shots", ShotViewSet, basename="shot")
+router.register("versions", ShotVersionViewSet, basename="version")
+router.register("comments", CommentViewSet, basename="comment")
+router.register("decisions", DecisionViewSet, basename="decision")
+router.register("jobs", RestorationJobViewSet, basename="job")
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    *router.urls,
+]

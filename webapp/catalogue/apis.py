@@ -1,0 +1,132 @@
+"""REST endpoints of the catalogue: films, memberships, shots, versions. Thin: selectors read,
+services write, access.py decides (through ``FilmScopedViewSet.require``)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from webapp.api.views import FilmScopedViewSet
+from webapp.catalogue import selectors, services
+from webapp.catalogue.access import Action
+from webapp.catalogue.filters import FilmFilter, MembershipFilter, ShotFilter, ShotVersionFilter
+from webapp.catalogue.serializers import (
+    FilmSerializer,
+    MembershipSerializer,
+    ShotSerializer,
+    ShotVersionSerializer,
+)
+
+
+class FilmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                  mixins.UpdateModelMixin, FilmScopedViewSet):
+    """Films you are a member of (all films for staff), with review progress.
+
+    Staff create films; so do archivists (of any film), who become the new film's archivist.
+    Archivists and staff edit a film. Films are deleted in the admin only.
+    """
+
+    serializer_class = FilmSerializer
+    filterset_class = FilmFilter
+    search_fields = ["title", "original_title", "directors"]
+    ordering_fields = ["title", "year", "status", "created_at", "updated_at", "id"]
+    ordering = ["title", "id"]
+
+    def get_queryset(self):
+        return selectors.film_list(user=self.request.user)
+
+    def perform_create(self, serializer):
+        user = self.request.user
+        if not (user.is_staff or selectors.user_is_archivist_somewhere(user=user)):
+            raise PermissionDenied("Only staff and archivists can create films.")
+        film = services.film_create(created_by=user, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=film.pk)
+
+    def perform_update(self, serializer):
+        self.require(film_id=serializer.instance.pk, action=Action.EDIT_FILM)
+        film = services.film_update(film=serializer.instance, fields=serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=film.pk)
+
+
+class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                        mixins.UpdateModelMixin, mixins.DestroyModelMixin, FilmScopedViewSet):
+    """Who has which role on a film. Every member sees them; archivists (and staff) manage them.
+    Only ``role`` changes after creation; a film's last archivist cannot be removed or demoted."""
+
+    serializer_class = MembershipSerializer
+    filterset_class = MembershipFilter
+    ordering_fields = ["film", "role", "created_at", "id"]
+    ordering = ["film_id", "role", "user_id"]
+
+    def get_queryset(self):
+        return selectors.membership_list(user=self.request.user)
+
+    def perform_create(self, serializer):
+        film = serializer.validated_data["film"]
+        self.require(film_id=film.pk, action=Action.MANAGE_MEMBERS)
+        serializer.instance = services.membership_create(
+            film=film, user=serializer.validated_data["user"], role=serializer.validated_data["role"]
+        )
+
+    def perform_update(self, serializer):
+        self.require(film_id=serializer.instance.film_id, action=Action.MANAGE_MEMBERS)
+        role = serializer.validated_data.get("role", serializer.instance.role)
+        serializer.instance = services.membership_update(membership=serializer.instance, role=role)
+
+    def perform_destroy(self, instance):
+        self.require(film_id=instance.film_id, action=Action.MANAGE_MEMBERS)
+        services.membership_delete(membership=instance)
+
+
+class ShotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, FilmScopedViewSet):
+    """Shots of the films you can see. Read-only here: ingest and analysis create them."""
+
+    serializer_class = ShotSerializer
+    filterset_class = ShotFilter
+    ordering_fields = ["number", "start_frame", "status", "updated_at", "id"]
+    ordering = ["film_id", "number"]
+
+    def get_queryset(self):
+        return selectors.shot_list(user=self.request.user)
+
+
+class ShotVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                         mixins.UpdateModelMixin, FilmScopedViewSet):
+    """Versions of shots. Restorers and archivists create drafts, edit their notes, and publish
+    them for review; decisions then move them to approved or rejected."""
+
+    serializer_class = ShotVersionSerializer
+    filterset_class = ShotVersionFilter
+    ordering_fields = ["number", "created_at", "published_at", "status", "id"]
+    ordering = ["shot_id", "number"]
+
+    def get_queryset(self):
+        return selectors.version_list(user=self.request.user)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        self.require(film_id=data["shot"].film_id, action=Action.PUBLISH)
+        version = services.version_create(
+            shot=data["shot"], author=self.request.user, pipeline_spec=data.get("pipeline_spec"),
+            notes=data.get("notes", ""), based_on=data.get("based_on"), media=data.get("media"),
+        )
+        serializer.instance = self.get_queryset().get(pk=version.pk)
+
+    def perform_update(self, serializer):
+        version = serializer.instance
+        self.require(film_id=version.shot.film_id, action=Action.PUBLISH)
+        serializer.instance = services.version_update(
+            version=version, notes=serializer.validated_data.get("notes", version.notes)
+        )
+
+    @extend_schema(request=None, responses={200: ShotVersionSerializer})
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """Move a draft to review (sets ``published_at``)."""
+        version = self.get_object()
+        self.require(film_id=version.shot.film_id, action=Action.PUBLISH)
+        services.version_publish(version=version)
+        return Response(self.get_serializer(self.get_queryset().get(pk=version.pk)).data, status=status.HTTP_200_OK)

@@ -1,0 +1,93 @@
+"""Shapes of catalogue objects in the API. Writes go through services.py, not ``save()``."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from webapp.api.serializers import StrictModelSerializer, VisibleRelatedField
+from webapp.catalogue import selectors
+from webapp.catalogue.access import visible_films
+from webapp.catalogue.models import Film, MediaAsset, Membership, Role, Shot, ShotVersion
+
+
+class FilmSerializer(StrictModelSerializer):
+    shot_count = serializers.IntegerField(read_only=True, help_text="Shots in the film")
+    approved_shot_count = serializers.IntegerField(read_only=True, help_text="Shots with an approved version")
+    progress = serializers.SerializerMethodField(help_text="approved_shot_count / shot_count, 0 without shots")
+    my_role = serializers.ChoiceField(
+        choices=Role.choices, read_only=True, allow_null=True, help_text="Your role on the film (null for staff)"
+    )
+
+    class Meta:
+        model = Film
+        fields = [
+            "id", "title", "original_title", "year", "directors", "runtime_minutes", "source_notes", "status",
+            "shot_count", "approved_shot_count", "progress", "my_role", "created_at", "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {
+            "year": {"min_value": 1870, "max_value": 2100},
+            "runtime_minutes": {"min_value": 1},
+        }
+
+    @extend_schema_field(OpenApiTypes.FLOAT)
+    def get_progress(self, film: Film) -> float:
+        total = getattr(film, "shot_count", 0) or 0
+        return round((getattr(film, "approved_shot_count", 0) or 0) / total, 4) if total else 0.0
+
+
+class MembershipSerializer(StrictModelSerializer):
+    film = VisibleRelatedField(model=Film, selector=visible_films)
+    user = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=get_user_model().objects.filter(is_active=True),
+        help_text="The member's username",
+    )
+    user_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "film", "user", "user_id", "role", "created_at"]
+        read_only_fields = ["created_at"]
+        create_only_fields = ["film", "user"]
+
+
+class ShotSerializer(StrictModelSerializer):
+    frame_count = serializers.IntegerField(read_only=True, help_text="end_frame - start_frame + 1")
+    version_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Shot
+        fields = [
+            "id", "film", "number", "start_frame", "end_frame", "frame_count", "fps", "source", "status",
+            "approved_version", "version_count", "metrics", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ShotVersionSerializer(StrictModelSerializer):
+    film = serializers.IntegerField(source="shot.film_id", read_only=True)
+    shot = VisibleRelatedField(model=Shot, selector=selectors.shot_list)
+    based_on = VisibleRelatedField(
+        model=ShotVersion, selector=selectors.version_list, required=False, allow_null=True
+    )
+    media = VisibleRelatedField(model=MediaAsset, selector=selectors.asset_list, required=False, allow_null=True)
+    author_username = serializers.CharField(source="author.username", read_only=True, default=None)
+    pipeline_spec = serializers.JSONField(required=False, help_text="The pipeline that produced the version")
+
+    class Meta:
+        model = ShotVersion
+        fields = [
+            "id", "film", "shot", "number", "based_on", "pipeline_spec", "status", "author", "author_username",
+            "media", "notes", "created_at", "published_at",
+        ]
+        read_only_fields = ["number", "status", "author", "created_at", "published_at"]
+        create_only_fields = ["shot", "based_on", "media", "pipeline_spec"]
+
+    def validate_pipeline_spec(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be a JSON object.")
+        return value

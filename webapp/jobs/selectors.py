@@ -1,0 +1,15 @@
+"""Reads of restoration jobs. Every queryset starts from ``access.visible_films(user)``."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+
+from webapp.catalogue.access import visible_films
+from webapp.jobs.models import RestorationJob
+
+
+def job_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[RestorationJob]:
+    return RestorationJob.objects.filter(film__in=visible_films(user=user).values("pk")).select_related(
+        "shot", "created_by"
+    )

@@ -1,0 +1,45 @@
+"""Shapes of comments and decisions in the API. Writes go through services.py."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from webapp.api.serializers import StrictModelSerializer, VisibleRelatedField
+from webapp.catalogue.models import ShotVersion
+from webapp.catalogue.selectors import version_list
+from webapp.review.models import Comment, Decision
+from webapp.review.selectors import comment_list
+
+
+class CommentSerializer(StrictModelSerializer):
+    film = serializers.IntegerField(source="version.shot.film_id", read_only=True)
+    version = VisibleRelatedField(model=ShotVersion, selector=version_list)
+    reply_to = VisibleRelatedField(model=Comment, selector=comment_list, required=False, allow_null=True)
+    author_username = serializers.CharField(source="author.username", read_only=True)
+    drawing = serializers.JSONField(
+        required=False, allow_null=True, help_text="Vector shapes over the frame (see docs/API.md, Drawings)"
+    )
+
+    class Meta:
+        model = Comment
+        fields = [
+            "id", "film", "version", "frame", "frame_end", "text", "drawing", "author", "author_username",
+            "reply_to", "resolved", "created_at", "updated_at",
+        ]
+        read_only_fields = ["author", "created_at", "updated_at"]
+        create_only_fields = ["version", "frame", "frame_end", "drawing", "reply_to"]
+        extra_kwargs = {
+            "frame": {"help_text": "Frame number counted from the shot's first frame (0-based)"},
+            "frame_end": {"help_text": "Last frame of a range, inclusive"},
+        }
+
+
+class DecisionSerializer(StrictModelSerializer):
+    film = serializers.IntegerField(source="version.shot.film_id", read_only=True)
+    version = VisibleRelatedField(model=ShotVersion, selector=version_list)
+    reviewer_username = serializers.CharField(source="reviewer.username", read_only=True)
+
+    class Meta:
+        model = Decision
+        fields = ["id", "film", "version", "verdict", "note", "reviewer", "reviewer_username", "role", "created_at"]
+        read_only_fields = ["reviewer", "role", "created_at"]
