@@ -283,14 +283,16 @@ def run_pipeline(
     frames = _FrameSource.open(source, fps=fps, chunk_size=window)
     if pipeline.retime_fps is not None and not frames.fps:
         raise SpecError("retime: the source's frame rate is unknown (pass fps=)")
-    plans = _plan_shots(pipeline, frames, source, shots)
-    scale = {spatial_scale(plan.steps) for plan in plans}
-    if len(scale) > 1:
-        raise SpecError("ops: shots' pipelines change the frame size differently; a clip needs one size")
-    out_scale = scale.pop() if scale else 1
     out_fps = pipeline.retime_fps or frames.fps
-    started = time.perf_counter()
+    writer = None
+    if output is not None:
+        if not out_fps:
+            raise SpecError("fps: the source's frame rate is unknown (pass fps=)")
+        from restoration.io import VideoWriter
 
+        # Built before any work: a bad output name or codec fails now, not after the analysis.
+        writer = VideoWriter(output, fps=out_fps, codec=codec, bit_depth=frames.bit_depth)
+    started = time.perf_counter()
     collected: list[torch.Tensor] = []
     written = 0
 
@@ -302,18 +304,15 @@ def run_pipeline(
         else:
             collected.append(chunk)
 
-    writer = None
     with _deterministic(target):
-        if output is not None:
-            if not out_fps:
-                raise SpecError("fps: the source's frame rate is unknown (pass fps=)")
-            from restoration.io import VideoWriter
-
-            with VideoWriter(output, fps=out_fps, codec=codec, bit_depth=frames.bit_depth) as writer:
+        if writer is not None:
+            with writer:  # on any error the partial file is removed
+                plans = _plan_shots(pipeline, frames, source, shots)
+                out_scale = _output_scale(plans)
                 _run_plans(plans, frames, pipeline, target, window, progress, emit)
-                if written == 0:
-                    raise RestorationError("output: the pipeline produced no frames")
         else:
+            plans = _plan_shots(pipeline, frames, source, shots)
+            out_scale = _output_scale(plans)
             _run_plans(plans, frames, pipeline, target, window, progress, emit)
 
     result_frames = torch.cat(collected) if collected else None
@@ -327,6 +326,13 @@ def run_pipeline(
         shots=plans,
         seconds=time.perf_counter() - started,
     )
+
+
+def _output_scale(plans: list[ShotPlan]) -> int:
+    scales = {spatial_scale(plan.steps) for plan in plans}
+    if len(scales) > 1:
+        raise SpecError("ops: the shots' pipelines scale the frames differently; one clip needs one size")
+    return scales.pop() if scales else 1
 
 
 def _run_plans(plans, frames, pipeline, device, window, progress, emit) -> None:
@@ -563,21 +569,19 @@ class ProgressBar:
 
 def cli_restore(args) -> int:
     """`python -m restoration restore IN OUT [--preset NAME | --pipeline spec.json] ...`"""
-    from restoration.io import probe
+    from restoration.io import VideoWriter, probe
 
     source, output = Path(args.input), Path(args.output)
     spec = load_spec(args.pipeline) if args.pipeline else preset_spec(args.preset or DEFAULT_PRESET)
     device = resolve_device(args.device)
-    codec = args.codec
-    if codec is not None and codec not in ("ffv1", "prores", "h264"):
-        raise SpecError(f"--codec: unknown codec {codec!r} (known: ffv1, prores, h264)")
-    _check_writable(output, source)
+    _check_not_the_input(output, source)
     info = probe(source)
+    VideoWriter(output, fps=spec.retime_fps or info.fps, codec=args.codec)  # checks name, codec, folder; writes nothing
     bar = None if args.quiet else ProgressBar(f"restore {source.name}")
     if bar is not None and spec.analysis_driven:
         print(f"analysing {source.name} ...", file=sys.stderr)
     try:
-        result = run_pipeline(source, spec, output=output, device=device, progress=bar, codec=codec)
+        result = run_pipeline(source, spec, output=output, device=device, progress=bar, codec=args.codec)
     finally:
         if bar is not None:
             bar.close()
@@ -590,20 +594,13 @@ def cli_restore(args) -> int:
     return 0
 
 
-def _check_writable(output: Path, source: Path) -> None:
-    # Fail before hours of work, not after: the folder must exist and take a new file.
-    folder = output.parent if str(output.parent) else Path(".")
-    if output.exists() and output.is_dir():
-        raise MediaError(f"{output}: is a folder, not a file")
-    if not folder.is_dir():
-        raise MediaError(f"{output}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise MediaError(f"{output}: the folder {folder} is not writable")
+def _check_not_the_input(output: Path, source: Path) -> None:
     try:
-        if output.exists() and source.exists() and output.samefile(source):
-            raise MediaError(f"{output}: the output would overwrite the input")
+        same = output.exists() and source.exists() and output.samefile(source)
     except OSError:
-        pass
+        same = False
+    if same:
+        raise MediaError(f"{output}: the output would overwrite the input")
 
 
 def _clock(seconds: float) -> str:

@@ -156,7 +156,7 @@ def test_output_is_a_folder(tmp_path, clip, capsys):
 def test_bad_codec(tmp_path, clip, capsys):
     out = tmp_path / "out.mkv"
     spec = _spec(tmp_path, {"ops": []})
-    _assert_refused(capsys, out, ["restore", str(clip), str(out), "--pipeline", spec, "--codec", "divx"], "--codec: unknown codec")
+    _assert_refused(capsys, out, ["restore", str(clip), str(out), "--pipeline", spec, "--codec", "divx"], "unknown codec 'divx'")
 
 
 def test_cuda_without_cuda(tmp_path, clip, capsys):
