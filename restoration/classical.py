@@ -18,12 +18,14 @@ import torch
 from restoration.errors import RestorationError
 from restoration.ops.registry import OpSpec, Param, register_op
 
-# Named chains: removegrain takes out one- and two-pixel dust, deflicker evens the brightness
-# over 5 frames, then one of FFmpeg's denoisers. Settings keep bm3d (slow by nature) practical.
+# Named chains: removegrain (mode 1: clip each pixel to its neighbours' range) takes out one-pixel
+# dust, deflicker evens the brightness over 5 frames, then one of FFmpeg's denoisers. The settings
+# were picked on degrade's clips (best PSNR of a few tried, see docs/BENCHMARKS.md); bm3d's keep
+# it (slow by nature) practical.
 CHAINS: dict[str, str] = {
-    "nlmeans": "removegrain=m0=4,deflicker=size=5,nlmeans=s=4:p=7:r=15",
-    "atadenoise": "removegrain=m0=4,deflicker=size=5,atadenoise=s=9",
-    "bm3d": "removegrain=m0=4,deflicker=size=5,bm3d=sigma=8:block=16:bstep=8:group=8:range=9",
+    "nlmeans": "removegrain=m0=1,deflicker=size=5,nlmeans=s=4:p=5:r=9",
+    "atadenoise": "removegrain=m0=1,deflicker=size=5,atadenoise=s=9",
+    "bm3d": "removegrain=m0=1,deflicker=size=5,bm3d=sigma=10:block=8:bstep=4:group=1:range=8",
 }
 # Frames of context any named chain needs on each side (deflicker 5 and atadenoise 9 frames,
 # whatever their alignment): the pipeline overlaps windows by this much.
