@@ -10,3 +10,4 @@ __all__ = ["OpSpec", "Param", "get_op", "list_ops", "register_op"]
 from restoration.ops import colour  # noqa: E402,F401
 from restoration.ops import deblock  # noqa: E402,F401
 from restoration.ops import upscale  # noqa: E402,F401
+from restoration.ops import stabilise  # noqa: E402,F401

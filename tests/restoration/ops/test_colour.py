@@ -17,6 +17,15 @@ from restoration.ops.colour import (
 from restoration.ops.registry import get_op
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    # The test machines are small and shared: one intra-op thread avoids oversubscription stalls.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def ramp(channels: int = 1) -> torch.Tensor:
     """(1, C, 2, 5): values 0, .25, .5, .75, 1 along each row of every channel."""
     return torch.linspace(0, 1, 5).view(1, 1, 1, 5).repeat(1, channels, 2, 1)

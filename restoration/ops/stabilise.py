@@ -1,0 +1,247 @@
+"""Gate-weave stabilisation: remove the small random frame-to-frame shifts of film in the gate.
+
+1. Each frame's translation relative to its neighbours t-R..t+R is measured by phase
+   correlation (torch.fft) on a grey, mean-free, Tukey-windowed copy. The normalised cross-power
+   spectrum is band-passed: the lowest frequencies are dropped (flicker and uneven exposure do
+   not move the estimate) and a Gaussian low-pass turns the correlation peak into a small
+   Gaussian (grain does not move it either), whose log-parabola fit gives the sub-pixel peak.
+2. The camera's intended path near frame t is a weighted straight-line fit (Gaussian weights,
+   sigma = R/2) to those relative positions, so pans and slow moves are kept exactly and the
+   clip's ends need no padding.
+3. The frame is moved onto that path by a sub-pixel bicubic shift with reflected edges, so no
+   black borders appear.
+
+The correction at frame t depends only on frames t-R..t+R (``STABILISE_RADIUS`` is the largest R),
+so windows with R frames of context reproduce the whole-clip result.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from restoration.errors import SpecError
+from restoration.ops._common import check_frames, to_grey
+from restoration.ops.registry import OpSpec, Param, register_op
+
+__all__ = ["stabilise", "stabilisation_shifts", "estimate_shift", "Stabilise", "STABILISE_RADIUS"]
+
+STABILISE_RADIUS = 12  # the largest `radius` allowed; the op's declared temporal radius
+
+_WORK_SIDE = 400  # shorter side at which shifts are measured (larger frames are averaged down)
+_PEAK_SIGMA = 1.0  # pixels: width of the correlation peak after the Gaussian low-pass
+_LOW_CUT = 3.0  # cycles per frame below which the spectrum is ignored (flicker, vignetting)
+_TAPER = 0.25  # fraction of each side tapered by the Tukey window
+
+
+def _tukey(length: int, device, dtype) -> torch.Tensor:
+    x = torch.linspace(0.0, 1.0, length, device=device, dtype=dtype)
+    taper = _TAPER / 2
+    window = torch.ones_like(x)
+    rising = x < taper
+    falling = x > 1 - taper
+    window[rising] = 0.5 * (1 - torch.cos(math.pi * x[rising] / taper))
+    window[falling] = 0.5 * (1 - torch.cos(math.pi * (1 - x[falling]) / taper))
+    return window
+
+
+def _prepare(images: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int], int]:
+    """(N, C, H, W) -> whitened half spectra (N, h, w//2+1) of windowed grey images, (h, w), factor.
+
+    Whitening each spectrum once (unit magnitude) makes every cross-power spectrum a plain
+    product, so a frame compared with 2R neighbours costs one FFT, not 2R normalisations.
+    """
+    grey = to_grey(images.float())
+    factor = max(1, min(grey.shape[-2:]) // _WORK_SIDE)
+    if factor > 1:
+        grey = F.avg_pool2d(grey, factor)
+    grey = grey[:, 0]
+    grey = grey - grey.mean(dim=(-2, -1), keepdim=True)
+    h, w = grey.shape[-2:]
+    window = _tukey(h, grey.device, grey.dtype)[:, None] * _tukey(w, grey.device, grey.dtype)[None, :]
+    spectra = torch.fft.rfft2(grey * window)
+    magnitude = spectra.abs()
+    spectra = spectra / (magnitude + 1e-6 * magnitude.mean(dim=(-2, -1), keepdim=True) + 1e-20)
+    return spectra, (h, w), factor
+
+
+def _band_pass(h: int, w: int, device) -> torch.Tensor:
+    """(h, w//2+1) weights: Gaussian low-pass (peak of width _PEAK_SIGMA) times a low-cut."""
+    fy = torch.fft.fftfreq(h, device=device)[:, None]
+    fx = torch.fft.rfftfreq(w, device=device)[None, :]
+    radius2 = fx * fx + fy * fy
+    low_pass = torch.exp(-2.0 * math.pi ** 2 * _PEAK_SIGMA ** 2 * radius2)
+    cut = _LOW_CUT / min(h, w)
+    high_pass = 1.0 - torch.exp(-radius2 / (2.0 * cut * cut))
+    return low_pass * high_pass
+
+
+def _subpixel(left: torch.Tensor, centre: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
+    """Offset of a Gaussian peak from three samples (log-parabola), in [-0.5, 0.5]."""
+    floor = 1e-6 * centre.abs().clamp_min(1e-12)
+    log_l, log_c, log_r = (v.clamp_min(0).maximum(floor).log() for v in (left, centre, right))
+    denominator = log_l - 2.0 * log_c + log_r
+    offset = 0.5 * (log_l - log_r) / torch.where(denominator.abs() > 1e-12, denominator, -1e-12)
+    return offset.clamp(-0.5, 0.5)
+
+
+def _search_indices(length: int, limit: int, device) -> torch.Tensor:
+    """Indices of the correlation surface (with wrap-around) for shifts -limit..limit."""
+    limit = min(limit, (length - 1) // 2)
+    return torch.arange(-limit, limit + 1, device=device) % length
+
+
+def _correlate(spectra: torch.Tensor, reference: torch.Tensor, size: tuple[int, int], band: torch.Tensor,
+               limit: tuple[int, int]) -> torch.Tensor:
+    """Shift (N, 2) in work pixels, x then y, of each image relative to its reference."""
+    h, w = size
+    surface = torch.fft.irfft2(spectra * reference.conj() * band, s=(h, w))
+    n = surface.shape[0]
+    # Only shifts up to the limit are candidates (the rest of the surface is wrap-around).
+    rows = _search_indices(h, limit[1], surface.device)
+    cols = _search_indices(w, limit[0], surface.device)
+    window = surface.index_select(1, rows).index_select(2, cols)
+    peak = window.flatten(1).argmax(dim=1)
+    py, px = rows[peak // cols.numel()], cols[peak % cols.numel()]
+    index = torch.arange(n, device=surface.device)
+    centre = surface[index, py, px]
+    dx = _subpixel(surface[index, py, (px - 1) % w], centre, surface[index, py, (px + 1) % w])
+    dy = _subpixel(surface[index, (py - 1) % h, px], centre, surface[index, (py + 1) % h, px])
+    signed_x = torch.where(px > w // 2, px - w, px).to(surface.dtype) + dx
+    signed_y = torch.where(py > h // 2, py - h, py).to(surface.dtype) + dy
+    return torch.stack((signed_x, signed_y), dim=1)
+
+
+def estimate_shift(images: torch.Tensor, reference: torch.Tensor, *, max_shift: float = 0.15) -> torch.Tensor:
+    """Global translation (N, 2) in pixels, x then y, such that ``images(p) ~ reference(p - shift)``.
+
+    ``images`` and ``reference`` are (N, C, H, W) (or a single reference (1, C, H, W)).
+    ``max_shift`` bounds the search, as a fraction of each side.
+    """
+    check_frames(images, "estimate_shift")
+    check_frames(reference, "estimate_shift")
+    if reference.shape[-2:] != images.shape[-2:] or reference.shape[0] not in (1, images.shape[0]):
+        raise SpecError(f"estimate_shift: reference {tuple(reference.shape)} does not fit images {tuple(images.shape)}")
+    spectra, (h, w), factor = _prepare(torch.cat((images, reference.to(images.dtype))))
+    limit = (max(1, int(max_shift * w)), max(1, int(max_shift * h)))
+    shift = _correlate(spectra[: images.shape[0]], spectra[images.shape[0]:], (h, w), _band_pass(h, w, spectra.device),
+                       limit)
+    return (shift * factor).to(images.dtype)
+
+
+def _check_params(radius: int, strength: float, max_shift: float) -> None:
+    if isinstance(radius, bool) or not isinstance(radius, int) or not 1 <= radius <= STABILISE_RADIUS:
+        raise SpecError(f"stabilise: radius must be an integer in [1, {STABILISE_RADIUS}], got {radius!r}")
+    if not 0.0 <= strength <= 1.0:
+        raise SpecError(f"stabilise: strength must be in [0, 1], got {strength}")
+    if not 0.0 < max_shift <= 0.5:
+        raise SpecError(f"stabilise: max_shift must be in (0, 0.5], got {max_shift}")
+
+
+def stabilisation_shifts(frames: torch.Tensor, *, radius: int = 10, max_shift: float = 0.15) -> torch.Tensor:
+    """The shift (T, 2) in pixels, x then y, that moves each frame onto the smoothed camera path.
+
+    Its size is the gate weave that :func:`stabilise` removes (useful as a metric).
+    """
+    check_frames(frames, "stabilise")
+    _check_params(radius, 1.0, max_shift)
+    length = frames.shape[0]
+    result = torch.zeros(length, 2, dtype=torch.float64, device=frames.device)
+    if length == 1:
+        return result.to(frames.dtype)
+    spectra, (h, w), factor = _prepare(frames)
+    band = _band_pass(h, w, spectra.device)
+    limit = (max(1, int(max_shift * w)), max(1, int(max_shift * h)))
+    reach = min(radius, length - 1)
+
+    # relative[t, j] = position of frame t + j - reach minus that of frame t (valid where measured).
+    relative = torch.zeros(length, 2 * reach + 1, 2, dtype=torch.float64, device=frames.device)
+    valid = torch.zeros(length, 2 * reach + 1, dtype=torch.bool, device=frames.device)
+    valid[:, reach] = True
+    for offset in range(1, reach + 1):
+        shift = _correlate(spectra[offset:], spectra[:-offset], (h, w), band, limit)
+        shift = shift.double() * factor
+        # Shifts that hit the search limit are failed matches (a cut, a flash, a fast move).
+        ok = (shift[:, 0].abs() < (limit[0] - 1) * factor) & (shift[:, 1].abs() < (limit[1] - 1) * factor)
+        relative[:-offset, reach + offset] = shift
+        valid[:-offset, reach + offset] = ok
+        # The correlation is antisymmetric, so the backward pair needs no second FFT.
+        relative[offset:, reach - offset] = -shift
+        valid[offset:, reach - offset] = ok
+
+    # Weighted straight-line fit through the relative positions; its value at t is the path.
+    offsets = torch.arange(-reach, reach + 1, dtype=torch.float64, device=frames.device)
+    sigma = radius / 2.0
+    weights = torch.exp(-0.5 * (offsets / sigma) ** 2)[None, :] * valid.double()  # (T, 2R+1)
+    s0 = weights.sum(dim=1)
+    s1 = (weights * offsets).sum(dim=1)
+    s2 = (weights * offsets * offsets).sum(dim=1)
+    for axis in range(2):
+        values = relative[..., axis]
+        m0 = (weights * values).sum(dim=1)
+        m1 = (weights * values * offsets).sum(dim=1)
+        determinant = s0 * s2 - s1 * s1
+        # Fewer than two usable neighbours: fall back to the weighted mean.
+        intercept = torch.where(determinant > 1e-9, (s2 * m0 - s1 * m1) / determinant.clamp_min(1e-9), m0 / s0)
+        result[:, axis] = intercept
+    return result.to(frames.dtype)
+
+
+def _shift_frames(frames: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
+    """Move each frame's content by ``shifts`` (T, 2) pixels, bicubic, reflected edges."""
+    t, _, h, w = frames.shape
+    compute = frames.float() if frames.dtype in (torch.float16, torch.bfloat16) else frames
+    ys = torch.arange(h, device=frames.device, dtype=compute.dtype)
+    xs = torch.arange(w, device=frames.device, dtype=compute.dtype)
+    grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
+    shifts = shifts.to(compute.dtype)
+    # Output pixel p shows input pixel p - shift; normalised for align_corners=False.
+    sample_x = (grid_x[None] - shifts[:, 0, None, None] + 0.5) * (2.0 / w) - 1.0
+    sample_y = (grid_y[None] - shifts[:, 1, None, None] + 0.5) * (2.0 / h) - 1.0
+    grid = torch.stack((sample_x, sample_y), dim=-1)
+    out = F.grid_sample(compute, grid, mode="bicubic", padding_mode="reflection", align_corners=False)
+    return out.clamp(0.0, 1.0).to(frames.dtype)
+
+
+def stabilise(frames: torch.Tensor, *, radius: int = 10, strength: float = 1.0, max_shift: float = 0.15) -> torch.Tensor:
+    """Remove gate weave from (T, C, H, W) frames, keeping intentional camera moves.
+
+    ``radius``: frames on each side that define the camera path (larger: steadier, but slower
+    moves are treated as weave). ``strength`` in [0, 1]: fraction of the correction applied.
+    ``max_shift``: the largest frame-to-frame translation searched, as a fraction of each side.
+    """
+    check_frames(frames, "stabilise")
+    _check_params(radius, strength, max_shift)
+    if strength == 0:
+        return frames.clone()
+    shifts = stabilisation_shifts(frames, radius=radius, max_shift=max_shift) * strength
+    return _shift_frames(frames, shifts)
+
+
+class Stabilise(torch.nn.Module):
+    """Module form of :func:`stabilise`."""
+
+    def __init__(self, *, radius: int = 10, strength: float = 1.0, max_shift: float = 0.15) -> None:
+        super().__init__()
+        self.radius = radius
+        self.strength = strength
+        self.max_shift = max_shift
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        return stabilise(frames, radius=self.radius, strength=self.strength, max_shift=self.max_shift)
+
+
+register_op(OpSpec(
+    name="stabilise",
+    function=stabilise,
+    module=Stabilise,
+    params={
+        "radius": Param(int, 10, minimum=1, maximum=STABILISE_RADIUS, help="frames each side that define the path"),
+        "strength": Param(float, 1.0, minimum=0.0, maximum=1.0, help="fraction of the weave removed"),
+        "max_shift": Param(float, 0.15, minimum=0.01, maximum=0.5, help="largest shift searched (fraction of a side)"),
+    },
+    temporal_radius=STABILISE_RADIUS,
+    description="gate-weave stabilisation: phase correlation, smoothed path, sub-pixel shift",
+))

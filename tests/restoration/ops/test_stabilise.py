@@ -1,0 +1,157 @@
+import numpy as np
+import pytest
+import torch
+from skimage import data
+
+from restoration.errors import SpecError
+from restoration.ops.registry import get_op
+from restoration.ops.stabilise import (
+    STABILISE_RADIUS,
+    Stabilise,
+    _shift_frames,
+    estimate_shift,
+    stabilisation_shifts,
+    stabilise,
+)
+
+LENGTH = 24
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    # The test machines are small and shared: one intra-op thread avoids oversubscription stalls.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def photo() -> torch.Tensor:
+    return torch.from_numpy(data.camera()[60:300, 120:400]).double()[None, None] / 255.0
+
+
+def camera_clip(photo: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """Frames of a 96x112 view whose content sits at ``positions`` (T, 2) pixels."""
+    moved = _shift_frames(photo.expand(positions.shape[0], -1, -1, -1), positions.double())
+    return moved[..., 60:156, 80:192].float()
+
+
+def film_like(clip: torch.Tensor, seed: int) -> torch.Tensor:
+    """Flicker (per-frame gain) and grain on top of a clean clip."""
+    generator = torch.Generator().manual_seed(seed)
+    gain = 0.75 + 0.5 * torch.rand(clip.shape[0], 1, 1, 1, generator=generator)
+    return (clip * gain + 0.04 * torch.randn(clip.shape, generator=generator)).clamp(0, 1)
+
+
+def path_fit(positions: torch.Tensor, radius: int) -> np.ndarray:
+    """Reference: the weighted line fit of the known positions, relative to each frame."""
+    positions = positions.numpy()
+    length = positions.shape[0]
+    out = np.zeros((length, 2))
+    for t in range(length):
+        js = np.arange(max(0, t - radius), min(length, t + radius + 1))
+        offsets = (js - t).astype(float)
+        weights = np.exp(-0.5 * (offsets / (radius / 2)) ** 2)
+        for axis in range(2):
+            slope, intercept = np.polyfit(offsets, positions[js, axis] - positions[t, axis], 1, w=np.sqrt(weights))
+            out[t, axis] = intercept
+    return out
+
+
+def random_weave(seed: int, amplitude: float = 2.0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return (torch.rand(LENGTH, 2, generator=generator, dtype=torch.float64) - 0.5) * 2 * amplitude
+
+
+def test_estimate_shift_is_subpixel_under_flicker_and_grain(photo):
+    positions = random_weave(1, amplitude=3.0)
+    clip = film_like(camera_clip(photo, positions), seed=2)
+    measured = estimate_shift(clip[1:], clip[:1]).double()
+    assert (measured - (positions[1:] - positions[:1])).abs().max() < 0.1
+
+
+def test_random_weave_is_measured_and_removed(photo):
+    positions = random_weave(3)
+    clip = film_like(camera_clip(photo, positions), seed=4)
+    shifts = stabilisation_shifts(clip, radius=8).double()
+    assert np.abs(shifts.numpy() - path_fit(positions, 8)).max() < 0.1
+    # Realigned: each output frame matches the frame the photo gives at its path position.
+    out = stabilise(clip, radius=8)
+    expected = camera_clip(photo, positions + shifts)
+    interior = (slice(None), slice(None), slice(4, -4), slice(4, -4))
+    grain_free = stabilise(camera_clip(photo, positions), radius=8)
+    assert (grain_free[interior] - expected[interior]).abs().mean() < 0.01
+    # The weave left after stabilisation is a small fraction of the weave before.
+    before = (positions - positions.mean(0)).pow(2).mean().sqrt()
+    after = stabilisation_shifts(out, radius=8).pow(2).mean().sqrt()
+    assert after < 0.1 * before
+
+
+def test_steady_pan_is_preserved(photo):
+    positions = torch.arange(LENGTH, dtype=torch.float64)[:, None] * torch.tensor([1.5, -0.75], dtype=torch.float64)
+    clip = film_like(camera_clip(photo, positions), seed=5)
+    shifts = stabilisation_shifts(clip)
+    assert shifts.abs().max() < 0.1  # also at the clip's ends
+    out = stabilise(clip)
+    assert (out - clip)[..., 4:-4, 4:-4].abs().mean() < 0.02
+
+
+def test_no_black_borders(photo):
+    positions = random_weave(6, amplitude=3.0)
+    out = stabilise(0.3 + 0.5 * camera_clip(photo, positions))
+    edges = torch.cat((out[..., 0, :], out[..., -1, :], out[..., :, 0], out[..., :, -1]), dim=-1)
+    assert float(edges.min()) > 0.25  # the input is never below 0.3; black padding would be 0
+
+
+def test_window_equals_whole_clip(photo):
+    positions = random_weave(7) + torch.arange(LENGTH, dtype=torch.float64)[:, None] * 0.5
+    clip = film_like(camera_clip(photo, positions), seed=8)
+    radius = get_op("stabilise").temporal_radius
+    assert radius == STABILISE_RADIUS
+    whole = stabilise(clip, radius=6)
+    # Core frames 0..3 (the window starts at the clip's start) and 12..14 with context.
+    start, end = 12, 15
+    window = stabilise(clip[max(0, start - radius):end + radius], radius=6)
+    first = start - max(0, start - radius)
+    assert torch.allclose(window[first:first + end - start], whole[start:end], atol=1e-4)
+    window = stabilise(clip[: 4 + radius], radius=6)
+    assert torch.allclose(window[:4], whole[:4], atol=1e-4)
+
+
+def test_single_frame_and_strength_zero(photo):
+    clip = camera_clip(photo, random_weave(9)[:3])
+    assert torch.allclose(stabilise(clip[:1]), clip[:1], atol=1e-5)
+    assert torch.equal(stabilise(clip, strength=0.0), clip)
+
+
+def test_module_equals_functional_and_registry(photo):
+    clip = camera_clip(photo, random_weave(10)[:8])
+    spec = get_op("stabilise")
+    assert spec.module is Stabilise
+    params = spec.validate_params({"radius": 4, "strength": 0.5})
+    assert torch.equal(Stabilise(**params)(clip), spec.function(clip, **params))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_dtype_device_and_colour(photo, dtype):
+    clip = camera_clip(photo, random_weave(11)[:6]).repeat(1, 3, 1, 1).to(dtype)
+    out = stabilise(clip, radius=3)
+    assert out.dtype == dtype and out.device == clip.device and out.shape == clip.shape
+    assert stabilisation_shifts(clip, radius=3).dtype == dtype
+
+
+def test_bad_input_raises():
+    clip = torch.rand(4, 1, 32, 32)
+    with pytest.raises(SpecError, match="radius"):
+        stabilise(clip, radius=STABILISE_RADIUS + 1)
+    with pytest.raises(SpecError, match="strength"):
+        stabilise(clip, strength=1.5)
+    with pytest.raises(SpecError, match="max_shift"):
+        stabilise(clip, max_shift=0.0)
+    with pytest.raises(SpecError):
+        stabilise(torch.rand(4, 32, 32))
+    with pytest.raises(SpecError, match="reference"):
+        estimate_shift(clip, torch.rand(2, 1, 32, 32))
+    with pytest.raises(SpecError):
+        get_op("stabilise").validate_params({"radius": 0})
