@@ -24,6 +24,7 @@ from PIL import Image
 
 from restoration.classical import CHAINS, run_filter_chain
 from restoration.compare import psnr, side_by_side, ssim
+from restoration.errors import RestorationError
 from restoration.ops.registry import list_ops
 from restoration.pipeline import run_pipeline
 
@@ -69,6 +70,7 @@ class Score:
     cpu_seconds: float = 0.0
     frames: int = 0
     ops_used: set[str] = field(default_factory=set)
+    error: str = ""
 
     def add(self, case: Case, restored: torch.Tensor, timer: "Timer") -> None:
         self.psnr[case.strength].append(psnr(restored, case.clean))
@@ -157,8 +159,12 @@ def synthetic_table(sizes: Sizes) -> tuple[list[dict[str, Any]], dict[str, Score
     for name, method in methods():
         score = scores.setdefault(name, Score())
         for case in cases:
-            with Timer() as timer:
-                restored, used = method(case.damaged)
+            try:
+                with Timer() as timer:
+                    restored, used = method(case.damaged)
+            except RestorationError as exc:  # one method failing must not hide the others' figures
+                score.error = str(exc)
+                break
             score.add(case, restored, timer)
             score.ops_used |= used
     rows = []
@@ -172,6 +178,8 @@ def synthetic_table(sizes: Sizes) -> tuple[list[dict[str, Any]], dict[str, Score
         row["SSIM mean"] = score.mean_ssim()
         row["fps (CPU)"] = math.nan if name == "damaged input" else score.fps()
         row["fps (wall)"] = math.nan if name == "damaged input" else score.wall_fps()
+        if score.error:
+            row["error"] = score.error
         rows.append(row)
     return rows, scores
 
@@ -181,6 +189,8 @@ def targets_table(scores: dict[str, Score]) -> list[dict[str, Any]]:
     classical = {name: s for name, s in scores.items() if name.startswith("ffmpeg ")}
     best_name, best = max(classical.items(), key=lambda item: item[1].mean_psnr())
     film, nlmeans = scores["preset film"], scores["ffmpeg nlmeans"]
+    if film.error or not film.frames:
+        return [{"figure": "film preset", "measured": "failed", "note": film.error}]
     singles = {name[3:]: s for name, s in scores.items() if name.startswith("op ")}
     used = sorted(film.ops_used & set(singles))
     slowest = min(used, key=lambda op: singles[op].fps()) if used else "–"
