@@ -6,8 +6,11 @@ explicitly when a test cares which film or shot they belong to.
 
 from __future__ import annotations
 
+import functools
+
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from webapp.catalogue.models import Film, MediaAsset, Membership, Role, Shot, ShotVersion
@@ -17,20 +20,22 @@ from webapp.review.models import Comment, Decision
 TEST_PASSWORD = "correct-horse-battery-staple"
 
 
+@functools.cache
+def _test_password_hash() -> str:
+    # Hashing is slow on purpose (PBKDF2); hash once per test run, not once per user.
+    return make_password(TEST_PASSWORD)
+
+
 class UserFactory(factory.django.DjangoModelFactory):
+    """A user whose password is TEST_PASSWORD."""
+
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
-    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
-
-    @factory.post_generation
-    def _save_password(user, create, extracted, **kwargs):
-        if create:
-            user.save(update_fields=["password"])
+    password = factory.LazyFunction(_test_password_hash)
 
 
 class StaffFactory(UserFactory):
