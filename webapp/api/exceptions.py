@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -32,6 +34,14 @@ class RequestBodyTooLarge(exceptions.APIException):
 
 
 def _as_api_exception(exc: Exception) -> Exception:
+    if isinstance(exc, RequestDataTooBig):
+        # DRF reads JSON through request.body, where Django enforces the limit; without this the
+        # client would get Django's HTML 400 page.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return RequestBodyTooLarge(
+            f"Request body is larger than {limit} bytes (DATA_UPLOAD_MAX_MEMORY_SIZE). "
+            "Send media files to the ingest endpoints, not inside JSON."
+        )
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(detail=as_serializer_error(exc))
     if isinstance(exc, Http404):

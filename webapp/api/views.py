@@ -13,7 +13,6 @@ from rest_framework.filters import SearchFilter
 
 from webapp.api.filters import StrictOrderingFilter
 from webapp.api.pagination import StandardPagination
-from webapp.api.parsers import SizeLimitedJSONParser
 from webapp.catalogue.access import Action, can, film_role
 
 ACTION_WORDS = {
@@ -37,7 +36,6 @@ def require_film_action(*, user, film_id: int, action: Action) -> str | None:
 
 
 class FilmScopedViewSet(viewsets.GenericViewSet):
-    parser_classes = [SizeLimitedJSONParser]
     pagination_class = StandardPagination
     filter_backends = [DjangoFilterBackend, SearchFilter, StrictOrderingFilter]
 
