@@ -396,7 +396,7 @@ def _retime_shot(
         low_ok = times >= span_start if carry is None else times > span_start
         wanted = times[low_ok & (times <= span_end)]
         if wanted.numel():
-            local = (wanted - span_start).to(torch.float32)
+            local = wanted - span_start
             yield last_input_frame, interpolate_frames(span, local).clamp_(0.0, 1.0)
         else:
             yield last_input_frame, span[:0]

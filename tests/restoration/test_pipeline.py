@@ -259,7 +259,7 @@ def test_retime_gives_the_right_frame_count_and_matches_whole_clip(src_fps, dst_
     from restoration.ops.interpolate import interpolate_frames, retime_times
 
     frames = _clip(t=17, c=1, h=8, w=8)
-    times = torch.as_tensor(retime_times(17, src_fps, dst_fps), dtype=torch.float32)
+    times = torch.as_tensor(retime_times(17, src_fps, dst_fps), dtype=torch.float64)
     result = run_pipeline(frames, {"ops": [], "retime": {"fps": dst_fps}}, fps=src_fps, window=5)
     assert result.frame_count == times.numel() == result.frames.shape[0]
     assert result.fps == dst_fps
