@@ -19,12 +19,14 @@ from pathlib import Path
 
 import av
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from restoration.errors import MediaError
 from restoration.io import ProbeInfo, probe
 from webapp.catalogue.models import AssetKind, Film, FilmStatus, MediaAsset
+from webapp.catalogue.services import asset_create, film_create, film_update
 
 MIN_SIDE = 16
 MAX_SIDE = 16384
@@ -177,7 +179,7 @@ def _store_staged(*, film: Film, staged: Path, original_name: str, scan: Validat
     try:
         with transaction.atomic():
             info = scan.info
-            asset = MediaAsset.objects.create(
+            asset = asset_create(
                 film=film,
                 kind=kind,
                 file=name,
@@ -194,8 +196,7 @@ def _store_staged(*, film: Film, staged: Path, original_name: str, scan: Validat
                 duration=info.duration,
             )
             if film.status == FilmStatus.NEW:
-                Film.objects.filter(pk=film.pk, status=FilmStatus.NEW).update(status=FilmStatus.INGESTING)
-                film.status = FilmStatus.INGESTING
+                film_update(film=film, fields={"status": FilmStatus.INGESTING})
     except BaseException:
         final.unlink(missing_ok=True)
         raise
@@ -234,7 +235,9 @@ def asset_ingest_upload(*, film: Film, upload: UploadedFile) -> MediaAsset:
         upload.close()  # deletes the staged temporary file; the stored copy is a separate link
 
 
-def asset_ingest_path(*, film: Film, path: str | os.PathLike, restrict_to_roots: bool = True) -> MediaAsset:
+def asset_ingest_path(
+    *, film: Film, path: str | os.PathLike, restrict_to_roots: bool = True, kind: str = AssetKind.ORIGINAL
+) -> MediaAsset:
     """Ingest a file that is already on the server: copied in, never moved (the archive keeps its file).
 
     Web requests always pass ``restrict_to_roots=True``; the command line trusts its operator's
@@ -245,7 +248,7 @@ def asset_ingest_path(*, film: Film, path: str | os.PathLike, restrict_to_roots:
     staged = _stage_copy(source)
     try:
         scan = validate_scan(staged, label=original_name)
-        return _store_staged(film=film, staged=staged, original_name=original_name, scan=scan)
+        return _store_staged(film=film, staged=staged, original_name=original_name, scan=scan, kind=kind)
     finally:
         staged.unlink(missing_ok=True)
 
@@ -273,8 +276,11 @@ def film_import(*, path: str | os.PathLike, title: str, year: int | None = None,
     staged = _stage_copy(source)
     try:
         scan = validate_scan(staged, label=original_name)
-        with transaction.atomic():
-            film = Film.objects.create(title=title[:300], year=year, directors=directors.strip()[:300])
-            return _store_staged(film=film, staged=staged, original_name=original_name, scan=scan)
+        try:
+            with transaction.atomic():
+                film = film_create(title=title, year=year, directors=directors.strip())
+                return _store_staged(film=film, staged=staged, original_name=original_name, scan=scan)
+        except ValidationError as exc:
+            raise IngestError("; ".join(f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items())) from None
     finally:
         staged.unlink(missing_ok=True)

@@ -1,0 +1,104 @@
+"""The demo data: users, film built by the project itself, ingested and cut into shots; the embedded worker."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from restoration.io import probe
+from webapp.catalogue.models import AssetKind, Film, MediaAsset, Membership, Shot, ShotVersion
+from webapp.demo import DEMO_USERS, DemoShotPlan, demo_build, embedded_worker
+
+pytestmark = pytest.mark.django_db
+
+SMALL_PLAN = (
+    DemoShotPlan("astronaut", 6, "pan", "medium"),
+    DemoShotPlan("coffee", 5, "zoom", "light"),
+    DemoShotPlan("no-such-photo", 7, "shake", "heavy"),  # falls back to another bundled photograph
+)
+SMALL_SIZE = (48, 64)
+
+
+@pytest.fixture
+def demo_dirs(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.INGEST_ROOTS = [tmp_path / "ingest"]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+    return tmp_path
+
+
+def test_demo_build_makes_users_film_scan_shots_and_versions(demo_dirs):
+    result = demo_build(plans=SMALL_PLAN, size=SMALL_SIZE)
+
+    assert result.created
+    film = result.film
+    for username, role in DEMO_USERS:
+        user = authenticate(username=username, password="demo")
+        assert user is not None, username
+        assert Membership.objects.get(film=film, user=user).role == role
+    assert film.status == "in_review"
+
+    scan = MediaAsset.objects.get(film=film, kind=AssetKind.ORIGINAL)
+    info = probe(scan.file.path)
+    assert (info.width, info.height, info.frame_count, info.codec) == (64, 48, 18, "ffv1")
+    assert scan.frame_count == 18 and scan.original_name.endswith(".mkv")
+    assert Path(scan.file.path).resolve().is_relative_to((demo_dirs / "media").resolve())
+    # The scan went through server-side registration: it sits in the ingest root too.
+    assert (demo_dirs / "ingest" / "demo" / scan.original_name).is_file()
+
+    shots = list(Shot.objects.filter(film=film).order_by("number"))
+    assert [(s.start_frame, s.end_frame) for s in shots] == [(0, 5), (6, 10), (11, 17)]
+    assert all(s.source_id == scan.pk and s.status == "in_review" for s in shots)
+    for shot in shots:
+        version = ShotVersion.objects.get(shot=shot)
+        assert version.number == 1 and version.status == "in_review" and version.published_at
+        assert version.author.username == "restorer"
+        assert version.media.kind == AssetKind.MEZZANINE
+        assert probe(version.media.file.path).frame_count == shot.frame_count
+
+
+def test_damaged_scan_differs_from_the_clean_version(demo_dirs):
+    from restoration.io import read_frames
+
+    result = demo_build(plans=SMALL_PLAN[:1], size=SMALL_SIZE)
+    scan = MediaAsset.objects.get(film=result.film, kind=AssetKind.ORIGINAL)
+    clean = ShotVersion.objects.get(shot__film=result.film).media
+    damaged_frames, clean_frames = read_frames(scan.file.path), read_frames(clean.file.path)
+    assert damaged_frames.shape == clean_frames.shape == (6, 3, 48, 64)
+    assert (damaged_frames - clean_frames).abs().mean() > 0.01
+
+
+def test_demo_build_is_idempotent(demo_dirs):
+    first = demo_build(plans=SMALL_PLAN, size=SMALL_SIZE)
+    counts = (Film.objects.count(), Shot.objects.count(), MediaAsset.objects.count(), Membership.objects.count())
+    files = sorted(p for p in (demo_dirs / "media").rglob("*") if p.is_file())
+
+    again = demo_build(plans=SMALL_PLAN, size=SMALL_SIZE)
+
+    assert not again.created and again.film.pk == first.film.pk
+    assert (Film.objects.count(), Shot.objects.count(), MediaAsset.objects.count(),
+            Membership.objects.count()) == counts
+    assert sorted(p for p in (demo_dirs / "media").rglob("*") if p.is_file()) == files
+
+
+def test_demo_command_refuses_production(settings):
+    settings.ENV = dataclasses.replace(settings.ENV, production=True)
+    with pytest.raises(CommandError, match="DJANGO_ENV=production"):
+        call_command("demo", no_serve=True)
+    assert not Film.objects.exists()
+
+
+def test_embedded_worker_runs_tasks_of_the_real_celery_app():
+    from celery.contrib.testing.tasks import ping
+
+    from webapp.config.celery import app
+
+    assert app.conf.broker_url == "memory://"
+    with embedded_worker() as worker:
+        assert set(worker.app.amqp.queues) >= {"cpu", "gpu"}
+        assert ping.delay().get(timeout=20) == "pong"

@@ -1,0 +1,79 @@
+"""seed_catalogue at small scale: realistic rows, consistent with the constraints, deterministic."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from webapp.catalogue.access import Action, can
+from webapp.catalogue.models import Film, Membership, Role, Shot, ShotStatus, ShotVersion, VersionStatus
+from webapp.catalogue.management.commands.seed_catalogue import BENCH_USERNAME
+from webapp.review.models import Comment, Decision
+
+pytestmark = pytest.mark.django_db
+
+
+def catalogue_snapshot():
+    return (
+        list(Film.objects.order_by("source_notes").values_list("title", "year", "directors", "status")),
+        list(Shot.objects.order_by("film__source_notes", "number").values_list("number", "start_frame", "end_frame",
+                                                                                "status")),
+        ShotVersion.objects.count(),
+    )
+
+
+def test_seed_small_catalogue(capsys):
+    call_command("seed_catalogue", films=3, shots_per_film=20, seed=7)
+
+    assert "Seeded 3 films" in capsys.readouterr().out
+    films = list(Film.objects.all())
+    assert len(films) == 3
+    assert all(1895 <= f.year <= 1990 and f.title and f.directors for f in films)
+    assert Shot.objects.count() == 60
+    for film in films:
+        shots = list(film.shots.order_by("number"))
+        assert [s.number for s in shots] == list(range(1, 21))
+        # Shots tile the film: each starts right after the previous one ends.
+        assert all(b.start_frame == a.end_frame + 1 for a, b in zip(shots, shots[1:]))
+        assert Membership.objects.filter(film=film, role=Role.ARCHIVIST).exists()
+    # Approved shots point at their approved version, of their own shot.
+    for shot in Shot.objects.filter(status=ShotStatus.APPROVED).select_related("approved_version"):
+        assert shot.approved_version.shot_id == shot.pk
+        assert shot.approved_version.status == VersionStatus.APPROVED
+    # Pending shots have no versions; non-draft versions are published.
+    assert not ShotVersion.objects.filter(shot__status=ShotStatus.PENDING).exists()
+    assert not ShotVersion.objects.exclude(status=VersionStatus.DRAFT).filter(published_at__isnull=True).exists()
+    assert Comment.objects.filter(frame__lt=0).count() == 0
+
+
+def test_bench_user_is_archivist_of_every_seeded_film():
+    call_command("seed_catalogue", films=3, shots_per_film=5, seed=1)
+    bench = Membership.objects.filter(user__username=BENCH_USERNAME)
+    assert bench.count() == 3 and set(bench.values_list("role", flat=True)) == {Role.ARCHIVIST}
+    user = bench.first().user
+    assert not user.has_usable_password()
+    assert all(can(user=user, film_id=f.pk, action=Action.DECIDE) for f in Film.objects.all())
+
+
+def test_seed_is_deterministic_and_replace_starts_over():
+    call_command("seed_catalogue", films=3, shots_per_film=20, seed=42)
+    first = catalogue_snapshot()
+    call_command("seed_catalogue", films=3, shots_per_film=20, seed=42, replace=True)
+    assert catalogue_snapshot() == first
+    call_command("seed_catalogue", films=3, shots_per_film=20, seed=43, replace=True)
+    assert catalogue_snapshot() != first
+
+
+def test_seed_gives_a_status_mix_at_moderate_scale():
+    call_command("seed_catalogue", films=30, shots_per_film=10, seed=0)
+    assert Film.objects.values("status").distinct().count() >= 4
+    assert Shot.objects.values("status").distinct().count() >= 4
+    assert Comment.objects.exists() and Decision.objects.exists()
+
+
+def test_seed_refuses_nonsense_sizes():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("seed_catalogue", films=0, shots_per_film=20)
+    assert not Film.objects.exists()
