@@ -109,6 +109,23 @@ def clamped_indices(length: int, offsets, *, device=None) -> torch.Tensor:
     return torch.stack([(base + int(o)).clamp(0, length - 1) for o in offsets])
 
 
+def reflected_indices(length: int, offsets, *, device=None) -> torch.Tensor:
+    """Index table (len(offsets), length) of frame t+offset, reflected at the clip's edges.
+
+    Frame -1 is frame 1 and frame T is frame T-2 (clamped for clips too short to reflect), so
+    neighbours stay distinct frames at the edges and a result at frame t depends only on frames
+    t-R..t+R: windows with R frames of context give the same result as the whole clip.
+    """
+    base = torch.arange(length, device=device)
+    rows = []
+    for offset in offsets:
+        index = base + int(offset)
+        index = torch.where(index < 0, -index, index)
+        index = torch.where(index > length - 1, 2 * (length - 1) - index, index)
+        rows.append(index.clamp(0, length - 1))
+    return torch.stack(rows)
+
+
 def dilate(mask: torch.Tensor, radius: int) -> torch.Tensor:
     """Binary dilation of a (N, 1, H, W) float/bool mask with a square of side 2r+1."""
     if radius <= 0:

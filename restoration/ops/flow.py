@@ -143,7 +143,7 @@ def _refine(source: torch.Tensor, target: torch.Tensor, flow: torch.Tensor, *, i
 
 
 def estimate_flow(source: torch.Tensor, target: torch.Tensor, *, levels: int | None = None,
-                  work_side: int = 200, iterations: int = 4, window: int = 3,
+                  work_side: int = 100, iterations: int = 4, window: int = 3,
                   smooth: int = 4) -> torch.Tensor:
     """Displacement (N, 2, H, W) in pixels such that ``warp(target, flow)`` approximates ``source``.
 
@@ -190,7 +190,7 @@ def estimate_flow(source: torch.Tensor, target: torch.Tensor, *, levels: int | N
 class FlowEstimator(torch.nn.Module):
     """Module form of :func:`estimate_flow`: ``forward(source, target) -> flow``."""
 
-    def __init__(self, *, levels: int | None = None, work_side: int = 200, iterations: int = 4,
+    def __init__(self, *, levels: int | None = None, work_side: int = 100, iterations: int = 4,
                  window: int = 3, smooth: int = 4) -> None:
         super().__init__()
         self.levels = levels

@@ -1,0 +1,167 @@
+"""Motion-compensated temporal denoising (degrain).
+
+Each frame is averaged with its neighbours t-R..t+R after aligning them to it with
+:func:`restoration.ops.flow.estimate_flow`. Grain is independent from frame to frame, so the
+average of N aligned frames keeps the picture and divides the grain's variance by about N,
+without the smearing of a purely spatial filter. Where alignment fails (occlusions, fast or
+non-rigid motion, flow errors, a blotch in a neighbour) the aligned neighbour differs from the
+centre by more than grain can explain; such pixels are given a weight near zero, comparing the
+two after a slight blur so that grain alone does not reject them. A light edge-aware spatial
+pass then smooths what grain remains, most where few neighbours could be used.
+
+Frames beyond the clip's edges are reflected (frame -1 is frame 1), so the result at frame t
+depends only on frames t-R..t+R and windowed runs equal whole-clip runs.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from restoration.errors import SpecError
+from restoration.ops._common import box_filter, check_frames, reflected_indices, to_grey
+from restoration.ops.flow import estimate_flow, warp
+from restoration.ops.registry import OpSpec, Param, register_op
+
+__all__ = ["denoise", "Denoise", "estimate_noise"]
+
+MAX_RADIUS = 3
+# Pairs (centre, neighbour) aligned per batch: bounds memory on long windows / large frames.
+PAIRS_PER_BATCH = 12
+
+
+def estimate_noise(frames: torch.Tensor) -> torch.Tensor:
+    """Robust per-frame grain level (T,): std of the fine-scale detail of the grey image.
+
+    Uses the median absolute deviation of the difference between the image and its 3x3 mean,
+    which is dominated by grain on film (edges are a minority and the median ignores them).
+    """
+    check_frames(frames, "denoise")
+    grey = to_grey(frames)
+    detail = grey - box_filter(grey, 1)
+    mad = detail.abs().flatten(1).median(dim=1).values
+    # For white noise the detail's std is sqrt(8/9) of the noise's; 0.6745 turns a MAD into a std.
+    return mad / (0.6745 * (8.0 / 9.0) ** 0.5)
+
+
+def _lowpass(images: torch.Tensor, cell: int) -> torch.Tensor:
+    h, w = images.shape[-2:]
+    if min(h, w) < 2 * cell:
+        return images.mean(dim=(-2, -1), keepdim=True).expand_as(images)
+    pooled = F.avg_pool2d(images, cell, ceil_mode=True)
+    pooled = box_filter(pooled, 1)
+    return F.interpolate(pooled, size=(h, w), mode="bilinear", align_corners=False)
+
+
+def _align(centre: torch.Tensor, neighbours: torch.Tensor, noise_level: torch.Tensor) -> torch.Tensor:
+    """Warp neighbours onto their centres and match their slowly varying brightness (flicker)."""
+    flow = estimate_flow(centre, neighbours)
+    aligned = warp(neighbours, flow)
+    # Clipping keeps misaligned objects from biasing the local brightness correction.
+    limit = (4.0 * noise_level + 0.02).view(-1, 1, 1, 1)
+    offset = torch.maximum(torch.minimum(centre - aligned, limit), -limit)
+    return aligned + _lowpass(offset, 16)
+
+
+def _spatial_pass(image: torch.Tensor, range_sigma: torch.Tensor) -> torch.Tensor:
+    """3x3 bilateral filter with a per-pixel range sigma (N, 1, H, W)."""
+    grey = to_grey(image)
+    padded = F.pad(image, (1, 1, 1, 1), mode="replicate")
+    padded_grey = F.pad(grey, (1, 1, 1, 1), mode="replicate")
+    h, w = image.shape[-2:]
+    inv_two_var = 0.5 / (range_sigma * range_sigma + 1e-12)
+    total = torch.zeros_like(image)
+    weight_sum = torch.zeros_like(grey)
+    for dy in range(3):
+        for dx in range(3):
+            spatial = 1.0 if (dy, dx) == (1, 1) else (0.6 if dy == 1 or dx == 1 else 0.37)
+            shifted_grey = padded_grey[..., dy:dy + h, dx:dx + w]
+            weight = spatial * torch.exp(-(shifted_grey - grey) ** 2 * inv_two_var)
+            total += weight * padded[..., dy:dy + h, dx:dx + w]
+            weight_sum += weight
+    return total / weight_sum
+
+
+def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.0, spatial: float = 1.0) -> torch.Tensor:
+    """Motion-compensated temporal denoise of (T, C, H, W) frames in [0, 1].
+
+    ``radius``: neighbours on each side (1..3). ``strength``: tolerance of the misalignment
+    test in units of the grain level (higher averages more, risks ghosting). ``spatial``: range
+    of the final edge-aware spatial pass in units of the remaining grain (0 turns it off).
+    """
+    check_frames(frames, "denoise")
+    radius = int(radius)
+    if not 1 <= radius <= MAX_RADIUS:
+        raise SpecError(f"denoise: radius must be in 1..{MAX_RADIUS}, got {radius}")
+    t_count = frames.shape[0]
+    offsets = [k for k in range(-radius, radius + 1) if k != 0]
+    neighbour_index = reflected_indices(t_count, offsets, device=frames.device)  # (K, T)
+    frame_index = torch.arange(t_count, device=frames.device)
+    noise = estimate_noise(frames).clamp_min(1e-3)
+
+    out = torch.empty_like(frames)
+    centres_per_batch = max(1, PAIRS_PER_BATCH // len(offsets))
+    for first in range(0, t_count, centres_per_batch):
+        last = min(first + centres_per_batch, t_count)
+        n = last - first
+        index = neighbour_index[:, first:last].reshape(-1)  # (K * n,), offset-major
+        centre = frames[first:last]
+        centres = centre.repeat(len(offsets), 1, 1, 1)
+        pair_noise = noise[first:last].repeat(len(offsets))
+        aligned = _align(centres, frames[index], pair_noise)
+
+        # Misalignment test on slightly blurred grey differences: grain averages out, while a
+        # structure that does not line up survives the blur. The grain's share of the difference
+        # is measured on the best-aligned neighbour (robust median), whatever the grain's spectrum.
+        raw_difference = to_grey(aligned - centres)
+        difference = box_filter(raw_difference, 1)
+        spread = difference.abs().flatten(1).median(dim=1).values.view(len(offsets), n).amin(0) / 0.6745
+        grain = raw_difference.abs().flatten(1).median(dim=1).values.view(len(offsets), n).amin(0) / (0.6745 * 2 ** 0.5)
+        tolerance = (2.0 * strength * spread).repeat(len(offsets)).view(-1, 1, 1, 1) + 1e-4
+        weight = torch.exp(-0.5 * (difference / tolerance) ** 2)
+        # A clamped/reflected neighbour that is the centre itself adds nothing.
+        same = (index == frame_index[first:last].repeat(len(offsets))).view(-1, 1, 1, 1)
+        weight = weight.masked_fill(same, 0.0)
+
+        weight = weight.view(len(offsets), n, 1, *frames.shape[-2:])
+        aligned = aligned.view(len(offsets), n, *frames.shape[1:])
+        weight_total = 1.0 + weight.sum(0)
+        fused = (centre + (weight * aligned).sum(0)) / weight_total
+
+        if spatial > 0:
+            # Grain left after averaging: variance (1 + sum w^2) / (1 + sum w)^2 of the original.
+            remaining = grain.view(-1, 1, 1, 1) * (1.0 + (weight * weight).sum(0)).sqrt() / weight_total
+            fused = _spatial_pass(fused, spatial * 2.0 * remaining + 1e-4)
+        out[first:last] = fused.clamp(0.0, 1.0)
+    return out
+
+
+class Denoise(torch.nn.Module):
+    """Module form of :func:`denoise`."""
+
+    def __init__(self, *, radius: int = 2, strength: float = 1.0, spatial: float = 1.0) -> None:
+        super().__init__()
+        self.radius = radius
+        self.strength = strength
+        self.spatial = spatial
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        return denoise(frames, radius=self.radius, strength=self.strength, spatial=self.spatial)
+
+
+register_op(
+    OpSpec(
+        name="denoise",
+        function=denoise,
+        module=Denoise,
+        params={
+            "radius": Param(int, 2, minimum=1, maximum=MAX_RADIUS, help="neighbouring frames used on each side"),
+            "strength": Param(float, 1.0, minimum=0.0, maximum=4.0,
+                              help="tolerance of the misalignment test, in units of the grain level"),
+            "spatial": Param(float, 1.0, minimum=0.0, maximum=4.0,
+                             help="edge-aware spatial smoothing of the remaining grain (0: off)"),
+        },
+        temporal_radius=MAX_RADIUS,
+        description="motion-compensated temporal degrain/denoise",
+    )
+)

@@ -1,0 +1,106 @@
+import pytest
+import torch
+
+from restoration.errors import SpecError
+from restoration.ops.denoise import Denoise, denoise, estimate_noise
+from restoration.ops.flow import warp
+from restoration.ops.registry import get_op
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_thread():
+    # Tiny tensors: thread start-up costs more than it saves on a shared 2-core machine.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def textured_image(h: int, w: int, seed: int = 0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    image = torch.zeros(1, 1, h, w)
+    for scale in (4, 8, 16):
+        coarse = torch.rand(1, 1, h // scale + 2, w // scale + 2, generator=generator)
+        image += torch.nn.functional.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False) / 3
+    return (0.1 + 0.8 * image).clamp(0, 1)
+
+
+def panning_clip(frames: int = 7, h: int = 64, w: int = 80, step: float = 1.3) -> torch.Tensor:
+    big = textured_image(h + 32, w + 32)
+    clips = []
+    for t in range(frames):
+        flow = torch.zeros(1, 2, h + 32, w + 32)
+        flow[:, 0] = step * t
+        flow[:, 1] = 0.5 * step * t
+        clips.append(warp(big, flow)[..., 8:8 + h, 8:8 + w])
+    return torch.cat(clips)
+
+
+def grainy(clean: torch.Tensor, sigma: float = 0.05, seed: int = 1) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return (clean + sigma * torch.randn(clean.shape, generator=generator)).clamp(0, 1)
+
+
+def mse(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(((a - b) ** 2).mean())
+
+
+def test_removes_most_grain_on_a_pan():
+    clean = panning_clip()
+    noisy = grainy(clean)
+    out = denoise(noisy)
+    inner = (slice(2, -2), slice(None), slice(4, -4), slice(4, -4))
+    # Better than 3x lower error (about +5 dB).
+    assert mse(out[inner], clean[inner]) < mse(noisy[inner], clean[inner]) / 3
+
+
+def test_keeps_a_moving_object_sharp():
+    clean = panning_clip(step=0.0)
+    for t in range(clean.shape[0]):  # a bright square moving 6 px a frame over a static background
+        clean[t, :, 20:36, 6 + 6 * t:22 + 6 * t] = 0.95
+    noisy = grainy(clean, sigma=0.03)
+    out = denoise(noisy)
+    square = (3, slice(None), slice(21, 35), slice(6 + 18 + 1, 22 + 18 - 1))
+    # No ghost of the background or of the square's other positions inside it.
+    assert (out[square] - clean[square]).abs().mean() < 0.03
+
+
+def test_estimate_noise_measures_white_grain():
+    clean = torch.full((2, 1, 64, 64), 0.5)
+    level = estimate_noise(grainy(clean, sigma=0.04))
+    assert torch.allclose(level, torch.full((2,), 0.04), rtol=0.15)
+
+
+def test_window_equals_whole_clip():
+    frames = grainy(panning_clip(frames=9, h=40, w=48))
+    radius = get_op("denoise").temporal_radius
+    whole = denoise(frames, radius=radius)
+    # A window of frames 4..5 with `radius` frames of context on each side (clipped at the start).
+    start, stop = 4, 6
+    lo, hi = max(0, start - radius), min(frames.shape[0], stop + radius)
+    windowed = denoise(frames[lo:hi], radius=radius)
+    assert torch.allclose(windowed[start - lo:stop - lo], whole[start:stop], atol=1e-5)
+
+
+def test_module_equals_function_and_keeps_dtype():
+    frames = grainy(panning_clip(frames=4, h=32, w=40)).to(torch.float64).expand(4, 3, 32, 40).contiguous()
+    out = Denoise(radius=1, strength=1.5)(frames)
+    assert out.dtype == torch.float64 and out.shape == frames.shape
+    assert torch.equal(out, denoise(frames, radius=1, strength=1.5))
+
+
+def test_registered_with_params():
+    spec = get_op("denoise")
+    assert spec.temporal_radius >= 1
+    assert spec.validate_params({"radius": 1}) == {"radius": 1, "strength": 1.0, "spatial": 1.0}
+    with pytest.raises(SpecError):
+        spec.validate_params({"radius": 9})
+
+
+def test_bad_input_raises():
+    with pytest.raises(SpecError):
+        denoise(torch.rand(3, 32, 32))
+    with pytest.raises(SpecError):
+        denoise(torch.rand(3, 2, 32, 32))
+    with pytest.raises(SpecError):
+        denoise(torch.rand(3, 1, 32, 32), radius=0)
