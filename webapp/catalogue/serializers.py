@@ -53,6 +53,7 @@ class MembershipSerializer(StrictModelSerializer):
         fields = ["id", "film", "user", "user_id", "role", "created_at"]
         read_only_fields = ["created_at"]
         create_only_fields = ["film", "user"]
+        validators = []  # services.membership_create says who is already a member, and as what
 
 
 class ShotSerializer(StrictModelSerializer):
