@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -31,7 +32,23 @@ class IngestedAssetSerializer(serializers.ModelSerializer):
 
 
 class RegisterPathSerializer(serializers.Serializer):
-    path = serializers.CharField(max_length=4096, trim_whitespace=False)
+    path = serializers.CharField(
+        max_length=4096, trim_whitespace=False,
+        help_text="A file under one of the server's INGEST_ROOTS (absolute, or relative to the first root)",
+    )
+
+
+class UploadScanSerializer(serializers.Serializer):
+    """Documents the multipart body; the file itself is streamed by the upload handler."""
+
+    file = serializers.FileField(help_text="The scan (MKV/MOV/MP4...), at most MAX_UPLOAD_BYTES")
+
+
+ERRORS = {
+    400: OpenApiResponse(description="Not a usable scan, or a bad path: the message names the problem"),
+    403: OpenApiResponse(description="A member who may not publish (viewer, creator)"),
+    404: OpenApiResponse(description="No such film, or not a member"),
+}
 
 
 def _film_for_ingest(request, film_id: int) -> Film:
@@ -58,6 +75,10 @@ class AssetUploadApi(APIView):
         request.upload_handlers = [LimitedScanUploadHandler(request)]
         return super().initialize_request(request, *args, **kwargs)
 
+    @extend_schema(
+        request={"multipart/form-data": UploadScanSerializer},
+        responses={201: IngestedAssetSerializer, 413: OpenApiResponse(description="Over the upload limit"), **ERRORS},
+    )
     def post(self, request, film_id: int):
         try:
             files = request.FILES
@@ -86,6 +107,7 @@ class AssetRegisterApi(APIView):
 
     parser_classes = [JSONParser]
 
+    @extend_schema(request=RegisterPathSerializer, responses={201: IngestedAssetSerializer, **ERRORS})
     def post(self, request, film_id: int):
         film = _film_for_ingest(request, film_id)
         body = RegisterPathSerializer(data=request.data)

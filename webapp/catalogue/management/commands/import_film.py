@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from webapp.catalogue.ingest import IngestError, film_import
 from webapp.catalogue.models import Role
@@ -39,6 +39,8 @@ class Command(BaseCommand):
                     membership_create(film=asset.film, user=user, role=Role.ARCHIVIST)
         except IngestError as exc:
             raise CommandError(str(exc)) from None
+        except DatabaseError as exc:
+            raise CommandError(f"database error ({exc}); has `manage.py migrate` been run?") from None
         film = asset.film
         self.stdout.write(
             f"Film #{film.pk} \"{film.title}\": scan {asset.original_name} stored "

@@ -1,0 +1,94 @@
+"""`manage.py import_film`: a film from a scan on disk, with the same checks as an upload."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from restoration.io import write_video
+from webapp.catalogue.models import Film, MediaAsset, Membership
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def media_root(settings, tmp_path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def make_clip(path: Path, *, frames: int = 5, size: tuple[int, int] = (40, 56)) -> Path:
+    clip = torch.rand(frames, 1, *size, generator=torch.Generator().manual_seed(0))
+    write_video(path, clip, fps=18)
+    return path
+
+
+def stored_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def test_import_creates_film_and_stores_probed_scan(media_root, tmp_path, member, capsys):
+    from tests.webapp.factories import UserFactory
+
+    UserFactory(username="ann")
+    clip = make_clip(tmp_path / "reel one.mkv", frames=9)
+
+    call_command("import_film", str(clip), title="Rouge Harbour", year=1931, directors="Lin Chan", archivist="ann")
+
+    film = Film.objects.get()
+    assert (film.title, film.year, film.directors) == ("Rouge Harbour", 1931, "Lin Chan")
+    asset = MediaAsset.objects.get(film=film)
+    assert asset.original_name == "reel one.mkv"
+    assert (asset.width, asset.height, asset.frame_count, asset.fps, asset.pix_fmt) == (56, 40, 9, 18.0, "gray")
+    assert Path(asset.file.path).read_bytes() == clip.read_bytes()
+    assert "reel" not in asset.file.name
+    assert Membership.objects.get(film=film).user.username == "ann"
+    assert f"Film #{film.pk}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "setup, options, message",
+    [
+        (lambda p: p.write_text("not a video\n" * 20), {}, "not a readable video"),
+        (lambda p: None, {}, "no such file"),
+        (lambda p: make_clip(p, size=(8, 8)), {}, "too small"),
+        (lambda p: make_clip(p), {"year": 1700}, "year 1700"),
+        (lambda p: make_clip(p), {"title": "   "}, "title is required"),
+        (lambda p: make_clip(p), {"archivist": "nobody"}, "no user named 'nobody'"),
+    ],
+    ids=["not-a-video", "missing", "tiny", "implausible-year", "blank-title", "unknown-archivist"],
+)
+def test_bad_input_is_refused_and_leaves_nothing(media_root, tmp_path, setup, options, message):
+    path = tmp_path / "scan.mkv"
+    setup(path)
+    before = stored_files(media_root)
+    options = {"title": "A film", **options}
+    with pytest.raises(CommandError, match=message):
+        call_command("import_film", str(path), **options)
+    assert not Film.objects.exists() and not MediaAsset.objects.exists()
+    assert stored_files(media_root) == before
+
+
+def test_command_line_error_is_one_line_on_stderr_and_a_nonzero_exit(tmp_path):
+    bad = tmp_path / "notes.mkv"
+    bad.write_text("hello\n" * 100)
+    (tmp_path / "var").mkdir()
+    env = {**os.environ, "DATA_DIR": str(tmp_path / "var")}
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_film", str(bad), "--title", "Broken"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "notes.mkv" in lines[0] and "not a readable video" in lines[0]
+    assert not [p for p in (tmp_path / "var").rglob("*") if p.is_file() and p.suffix != ".sqlite3"]
