@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from restoration.errors import SpecError
 from restoration.ops._common import box_filter, check_frames, reflected_indices, to_grey
-from restoration.ops.flow import estimate_flow, warp
+from restoration.ops.flow import align
 from restoration.ops.registry import OpSpec, Param, register_op
 
 __all__ = ["denoise", "Denoise", "estimate_noise"]
@@ -42,25 +42,6 @@ def estimate_noise(frames: torch.Tensor) -> torch.Tensor:
     mad = detail.abs().flatten(1).median(dim=1).values
     # For white noise the detail's std is sqrt(8/9) of the noise's; 0.6745 turns a MAD into a std.
     return mad / (0.6745 * (8.0 / 9.0) ** 0.5)
-
-
-def _lowpass(images: torch.Tensor, cell: int) -> torch.Tensor:
-    h, w = images.shape[-2:]
-    if min(h, w) < 2 * cell:
-        return images.mean(dim=(-2, -1), keepdim=True).expand_as(images)
-    pooled = F.avg_pool2d(images, cell, ceil_mode=True)
-    pooled = box_filter(pooled, 1)
-    return F.interpolate(pooled, size=(h, w), mode="bilinear", align_corners=False)
-
-
-def _align(centre: torch.Tensor, neighbours: torch.Tensor, noise_level: torch.Tensor) -> torch.Tensor:
-    """Warp neighbours onto their centres and match their slowly varying brightness (flicker)."""
-    flow = estimate_flow(centre, neighbours)
-    aligned = warp(neighbours, flow)
-    # Clipping keeps misaligned objects from biasing the local brightness correction.
-    limit = (4.0 * noise_level + 0.02).view(-1, 1, 1, 1)
-    offset = torch.maximum(torch.minimum(centre - aligned, limit), -limit)
-    return aligned + _lowpass(offset, 16)
 
 
 def _spatial_pass(image: torch.Tensor, range_sigma: torch.Tensor) -> torch.Tensor:
@@ -108,7 +89,8 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.0, spa
         centre = frames[first:last]
         centres = centre.repeat(len(offsets), 1, 1, 1)
         pair_noise = noise[first:last].repeat(len(offsets))
-        aligned = _align(centres, frames[index], pair_noise)
+        # The brightness clip keeps misaligned objects from biasing the flicker correction.
+        aligned = align(centres, frames[index], brightness_limit=4.0 * pair_noise + 0.02)
 
         # Misalignment test on slightly blurred grey differences: grain averages out, while a
         # structure that does not line up survives the blur. The grain's share of the difference

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from restoration.errors import SpecError
 from restoration.ops._common import box_filter, to_grey
 
-__all__ = ["estimate_flow", "warp", "FlowEstimator"]
+__all__ = ["estimate_flow", "warp", "align", "inside", "FlowEstimator"]
 
 
 
@@ -185,6 +185,49 @@ def estimate_flow(source: torch.Tensor, target: torch.Tensor, *, levels: int | N
                        window=window, smooth=smooth)
     flow = _resize_flow(flow, (h, w))
     return flow.to(source.dtype)
+
+
+def _lowpass(images: torch.Tensor, cell: int) -> torch.Tensor:
+    h, w = images.shape[-2:]
+    if min(h, w) < 2 * cell:
+        return images.mean(dim=(-2, -1), keepdim=True).expand_as(images)
+    pooled = box_filter(F.avg_pool2d(images, cell, ceil_mode=True), 1)
+    return F.interpolate(pooled, size=(h, w), mode="bilinear", align_corners=False)
+
+
+def align(source: torch.Tensor, target: torch.Tensor, *, match_brightness: bool = True,
+          brightness_limit: float | torch.Tensor = 0.08, cell: int = 16, return_flow: bool = False):
+    """``target`` motion-compensated onto ``source`` (both (N, C, H, W)).
+
+    With ``match_brightness`` the slowly varying brightness difference (flicker) is removed
+    too: the difference source - warped target, clipped to +-``brightness_limit`` (a scalar
+    or one value per image) so that misaligned objects and blotches barely bias it, is
+    averaged over cells of ``cell`` pixels, interpolated smoothly and added to the warp.
+    With ``return_flow`` the flow is returned too: ``(aligned, flow)``.
+    """
+    flow = estimate_flow(source, target)
+    aligned = warp(target, flow)
+    if match_brightness:
+        aligned = aligned + _brightness_offset(source, aligned, brightness_limit, cell)
+    return (aligned, flow) if return_flow else aligned
+
+
+def inside(flow: torch.Tensor) -> torch.Tensor:
+    """(N, 1, H, W) bool: where ``warp`` samples inside the image rather than its padded border."""
+    h, w = flow.shape[-2:]
+    xs = torch.arange(w, device=flow.device, dtype=flow.dtype)
+    ys = torch.arange(h, device=flow.device, dtype=flow.dtype).view(h, 1)
+    x = flow[:, 0:1] + xs
+    y = flow[:, 1:2] + ys
+    return (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
+
+
+def _brightness_offset(source, aligned, brightness_limit, cell):
+    limit = torch.as_tensor(brightness_limit, dtype=source.dtype, device=source.device)
+    if limit.ndim == 1:
+        limit = limit.view(-1, 1, 1, 1)
+    offset = torch.maximum(torch.minimum(source - aligned, limit), -limit)
+    return _lowpass(offset, cell)
 
 
 class FlowEstimator(torch.nn.Module):

@@ -1,0 +1,180 @@
+"""Dust and blotch removal: temporal spike detection on motion-compensated neighbours.
+
+Dust and dirt on a film frame appear on one frame only. After aligning frames t-1 and t+1 onto
+frame t, a blotch pixel is one that is much brighter (or much darker) than *both* aligned
+neighbours while the neighbours agree with each other (a spike detection index, SDI/ROD-like).
+Two guards keep genuine picture content safe:
+
+- the centre is compared with the local range (min..max over a small window) of each aligned
+  neighbour rather than with the single aligned pixel, so a flow error of a pixel or two on an
+  edge or a moving object cannot make a pixel look new;
+- the neighbours must agree, so occlusions (where the two neighbours see different things)
+  are not taken for dirt.
+
+Strong detections seed the mask and grow into weaker ones (hysteresis), then the mask is
+dilated a little to cover blotch edges and filled from the average of the aligned neighbours,
+or, where they disagree, by spatial inpainting from the undamaged surroundings.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from restoration.errors import SpecError
+from restoration.ops._common import box_filter, check_frames, dilate, to_grey
+from restoration.ops.flow import align, inside
+from restoration.ops.registry import OpSpec, Param, register_op
+
+__all__ = ["detect_dust", "remove_dust", "Dust"]
+
+# Frames aligned per batch (each needs two flows): bounds memory on long windows.
+FRAMES_PER_BATCH = 6
+# Flow errors up to this many pixels cannot make a pixel look new (see _detect).
+RANGE_RADIUS = 2
+
+
+def neighbour_indices(length: int, *, device=None) -> torch.Tensor:
+    """(2, T) frames compared with each frame: t-1 and t+1, or the two on one side at the ends.
+
+    At the clip's edges a reflected pair would be the same frame twice, which always "agrees"
+    with itself and so would turn any flow failure into a detection; two distinct frames on one
+    side keep the agreement test meaningful. Hence a temporal radius of 2.
+    """
+    base = torch.arange(length, device=device)
+    previous, following = base - 1, base + 1
+    previous = torch.where(base == 0, base + 2, previous)
+    following = torch.where(base == length - 1, base - 2, following)
+    return torch.stack((previous, following)).clamp(0, length - 1)
+
+
+def _neighbours(frames: torch.Tensor, first: int, last: int):
+    """Centre frames first..last-1, their two neighbours aligned onto them, and where both
+    neighbours really see the centre's content (not the border padding of the warp)."""
+    index = neighbour_indices(frames.shape[0], device=frames.device)[:, first:last].reshape(-1)
+    centre = frames[first:last]
+    aligned, flow = align(centre.repeat(2, 1, 1, 1), frames[index], brightness_limit=0.05, return_flow=True)
+    previous, following = aligned.chunk(2)
+    seen_previous, seen_following = inside(flow).chunk(2)
+    return centre, previous, following, seen_previous & seen_following
+
+
+def _local_range(image: torch.Tensor, radius: int) -> tuple[torch.Tensor, torch.Tensor]:
+    size = 2 * radius + 1
+    upper = F.max_pool2d(F.pad(image, (radius,) * 4, mode="replicate"), size, stride=1)
+    lower = -F.max_pool2d(F.pad(-image, (radius,) * 4, mode="replicate"), size, stride=1)
+    return lower, upper
+
+
+def _grain_level(difference: torch.Tensor) -> torch.Tensor:
+    """Robust std (N,1,1,1) of one grain from a difference of two aligned frames."""
+    return (difference.abs().flatten(1).median(dim=1).values / (0.6745 * 2 ** 0.5)).view(-1, 1, 1, 1)
+
+
+def _detect(centre: torch.Tensor, previous: torch.Tensor, following: torch.Tensor, seen: torch.Tensor,
+            sensitivity: float) -> torch.Tensor:
+    c, p, n = to_grey(centre), to_grey(previous), to_grey(following)
+    grain = torch.minimum(_grain_level(c - p), _grain_level(c - n))
+    strong = (5.0 * grain + 0.06) / sensitivity
+    weak = 0.5 * strong
+    p_low, p_high = _local_range(p, RANGE_RADIUS)
+    n_low, n_high = _local_range(n, RANGE_RADIUS)
+    # How far the centre lies outside both neighbours' local ranges, in the same direction.
+    above = torch.minimum(c - p_high, c - n_high)
+    below = torch.minimum(p_low - c, n_low - c)
+    spike = torch.maximum(above, below)
+    agree = (box_filter(p - n, 1).abs() < strong) & seen
+    seeds = (spike > strong) & agree
+    candidates = ((spike > weak) & agree).to(c.dtype)
+    mask = seeds.to(c.dtype)
+    for _ in range(3):  # hysteresis: grow seeds into connected weaker detections
+        mask = dilate(mask, 1) * candidates
+    return mask
+
+
+def _inpaint(image: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """Fill ``hole`` (N,1,H,W, 1 = missing) by normalised convolution at growing scales."""
+    known = 1.0 - hole
+    filled = image * known
+    weight = known
+    result = image.clone()
+    remaining = hole > 0.5
+    for radius in (2, 4, 8, 16, 32):
+        num = box_filter(filled, radius)
+        den = box_filter(weight, radius)
+        ok = remaining & (den > 1e-3)
+        estimate = num / den.clamp_min(1e-6)
+        result = torch.where(ok.expand_as(result), estimate, result)
+        remaining = remaining & ~ok
+        if not bool(remaining.any()):
+            break
+    return result
+
+
+def detect_dust(frames: torch.Tensor, *, sensitivity: float = 1.0) -> torch.Tensor:
+    """Mask (T, 1, H, W) in {0, 1} of the pixels taken for dust or blotches.
+
+    ``sensitivity`` scales the detection thresholds down (higher finds fainter dirt and risks
+    more false detections). The result at frame t depends on frames t-2..t+2 only.
+    """
+    check_frames(frames, "dust")
+    if sensitivity <= 0:
+        raise SpecError(f"dust: sensitivity must be positive, got {sensitivity}")
+    masks = []
+    for first in range(0, frames.shape[0], FRAMES_PER_BATCH):
+        last = min(first + FRAMES_PER_BATCH, frames.shape[0])
+        masks.append(_detect(*_neighbours(frames, first, last), sensitivity))
+    return torch.cat(masks)
+
+
+def remove_dust(frames: torch.Tensor, *, sensitivity: float = 1.0, grow: int = 1) -> torch.Tensor:
+    """Frames (T, C, H, W) with dust and blotches detected and replaced.
+
+    ``grow``: pixels added around each detection to cover soft blotch edges.
+    """
+    check_frames(frames, "dust")
+    if sensitivity <= 0:
+        raise SpecError(f"dust: sensitivity must be positive, got {sensitivity}")
+    if frames.shape[0] < 2:
+        return frames.clone()  # one frame has no neighbour to tell dirt from picture
+    out = torch.empty_like(frames)
+    for first in range(0, frames.shape[0], FRAMES_PER_BATCH):
+        last = min(first + FRAMES_PER_BATCH, frames.shape[0])
+        centre, previous, following, seen = _neighbours(frames, first, last)
+        mask = dilate(_detect(centre, previous, following, seen, sensitivity), int(grow))
+        temporal = 0.5 * (previous + following)
+        disagree = (to_grey(previous - following).abs() > 0.1).to(mask.dtype) * mask
+        repaired = torch.where(mask > 0.5, temporal, centre)
+        if bool(disagree.any()):
+            spatial = _inpaint(centre, mask)
+            repaired = torch.where(disagree > 0.5, spatial, repaired)
+        out[first:last] = repaired.clamp(0.0, 1.0)
+    return out
+
+
+class Dust(torch.nn.Module):
+    """Module form of :func:`remove_dust`."""
+
+    def __init__(self, *, sensitivity: float = 1.0, grow: int = 1) -> None:
+        super().__init__()
+        self.sensitivity = sensitivity
+        self.grow = grow
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        return remove_dust(frames, sensitivity=self.sensitivity, grow=self.grow)
+
+
+register_op(
+    OpSpec(
+        name="dust",
+        function=remove_dust,
+        module=Dust,
+        params={
+            "sensitivity": Param(float, 1.0, minimum=0.25, maximum=4.0,
+                                 help="higher finds fainter dirt (and risks false detections)"),
+            "grow": Param(int, 1, minimum=0, maximum=4, help="pixels added around each detection"),
+        },
+        temporal_radius=2,
+        description="dust and blotch detection and removal (temporal, motion-compensated)",
+    )
+)

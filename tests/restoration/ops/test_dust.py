@@ -1,0 +1,119 @@
+import pytest
+import torch
+
+from restoration.errors import SpecError
+from restoration.ops.dust import Dust, detect_dust, remove_dust
+from restoration.ops.flow import warp
+from restoration.ops.registry import get_op
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_thread():
+    # Tiny tensors: thread start-up costs more than it saves on a shared 2-core machine.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def textured_image(h: int, w: int, seed: int = 0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    image = torch.zeros(1, 1, h, w)
+    for scale in (4, 8, 16):
+        coarse = torch.rand(1, 1, h // scale + 2, w // scale + 2, generator=generator)
+        image += torch.nn.functional.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False) / 3
+    return (0.15 + 0.7 * image).clamp(0, 1)
+
+
+def grainy(clean: torch.Tensor, sigma: float = 0.02, seed: int = 1) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return (clean + sigma * torch.randn(clean.shape, generator=generator)).clamp(0, 1)
+
+
+def add_dust(frames: torch.Tensor, seed: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
+    """Dark and bright round spots, a few per frame, none at the same place twice."""
+    generator = torch.Generator().manual_seed(seed)
+    t_count, _, h, w = frames.shape
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
+    damaged, mask = frames.clone(), torch.zeros(t_count, 1, h, w)
+    for t in range(t_count):
+        spot = 0
+        while spot < 3:
+            cy = 8 + float(torch.rand(1, generator=generator)) * (h - 16)
+            cx = 8 + float(torch.rand(1, generator=generator)) * (w - 16)
+            radius = 1.5 + 2.5 * float(torch.rand(1, generator=generator))
+            inside = (ys - cy) ** 2 + (xs - cx) ** 2 <= radius ** 2
+            near = (ys - cy) ** 2 + (xs - cx) ** 2 <= (radius + 3) ** 2
+            if mask[max(0, t - 2):t + 1, 0, near].any():
+                continue  # dust of neighbouring frames never overlaps
+            spot += 1
+            damaged[t, :, inside] = 0.02 if spot % 2 == 0 else 0.98
+            mask[t, 0, inside] = 1
+    return damaged, mask
+
+
+def static_clip(frames: int = 6, h: int = 48, w: int = 64) -> torch.Tensor:
+    return textured_image(h, w).expand(frames, 1, h, w).contiguous()
+
+
+def test_dust_on_a_static_textured_clip_is_removed():
+    clean = grainy(static_clip())
+    damaged, mask = add_dust(clean)
+    out = remove_dust(damaged)
+    before = ((damaged - clean) ** 2).mean()
+    after = ((out - clean) ** 2).mean()
+    assert after < before / 20
+    detected = detect_dust(damaged)
+    assert float((detected * mask).sum() / mask.sum()) > 0.8  # recall
+    assert float((detected * (1 - mask)).sum()) < 0.1 * float(mask.sum())  # few false detections
+
+
+def test_dust_is_found_on_a_pan():
+    big = textured_image(80, 96)
+    clean = torch.cat([warp(big, torch.full((1, 2, 80, 96), 1.5 * t))[..., 8:56, 8:72] for t in range(6)])
+    damaged, mask = add_dust(grainy(clean))
+    detected = detect_dust(damaged)
+    assert float((detected * mask).sum() / mask.sum()) > 0.7
+
+
+def test_undamaged_static_clip_is_left_alone():
+    clean = grainy(static_clip())
+    assert detect_dust(clean).sum() == 0
+    assert torch.equal(remove_dust(clean), clean)
+
+
+def test_moving_square_is_not_taken_for_dust():
+    frames = static_clip(frames=6).clone()
+    for t in range(6):  # a bright textured square moving 3 px a frame
+        frames[t, :, 16:30, 5 + 3 * t:19 + 3 * t] = 0.9 - 0.2 * textured_image(14, 14, seed=4)
+    frames = grainy(frames)
+    assert detect_dust(frames).sum() == 0
+    assert torch.allclose(remove_dust(frames), frames)
+
+
+def test_window_equals_whole_clip():
+    damaged, _ = add_dust(grainy(static_clip(frames=9)))
+    radius = get_op("dust").temporal_radius
+    whole = remove_dust(damaged)
+    for start, stop in ((0, 2), (4, 6), (7, 9)):
+        lo, hi = max(0, start - radius), min(9, stop + radius)
+        windowed = remove_dust(damaged[lo:hi])
+        assert torch.allclose(windowed[start - lo:stop - lo], whole[start:stop], atol=1e-5)
+
+
+def test_module_equals_function_rgb_float64():
+    damaged, _ = add_dust(grainy(static_clip(frames=4)).expand(4, 3, 48, 64).contiguous())
+    damaged = damaged.to(torch.float64)
+    out = Dust(sensitivity=1.5)(damaged)
+    assert out.dtype == torch.float64 and out.shape == damaged.shape
+    assert torch.equal(out, remove_dust(damaged, sensitivity=1.5))
+    assert detect_dust(damaged).shape == (4, 1, 48, 64)
+
+
+def test_bad_input_raises():
+    with pytest.raises(SpecError):
+        remove_dust(torch.rand(4, 48, 64))
+    with pytest.raises(SpecError):
+        detect_dust(torch.rand(4, 4, 48, 64))
+    with pytest.raises(SpecError):
+        remove_dust(torch.rand(4, 1, 48, 64), sensitivity=0)
