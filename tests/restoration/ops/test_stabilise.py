@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -155,3 +157,28 @@ def test_bad_input_raises():
         estimate_shift(clip, torch.rand(2, 1, 32, 32))
     with pytest.raises(SpecError):
         get_op("stabilise").validate_params({"radius": 0})
+
+
+FOOTAGE = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "footage"
+
+
+@pytest.mark.footage
+def test_real_film_weave_is_reduced():
+    clip_path = FOOTAGE / "the_great_train_robbery.mkv"
+    if not clip_path.exists():
+        pytest.skip(f"archival footage not present at {FOOTAGE}")
+    from restoration.io import read_frames
+
+    frames = read_frames(clip_path, 0, 20)
+
+    def high_frequency_weave(clip: torch.Tensor) -> float:
+        """RMS of the camera path minus its 5-frame moving average (the jitter, not the moves)."""
+        path = torch.cumsum(estimate_shift(clip[1:], clip[:-1]).double(), 0)
+        padded = torch.nn.functional.pad(path.T[:, None], (2, 2), mode="replicate")
+        smooth = torch.nn.functional.avg_pool1d(padded, 5, stride=1)[:, 0].T
+        return float((path - smooth).pow(2).mean().sqrt())
+
+    before = high_frequency_weave(frames)
+    after = high_frequency_weave(stabilise(frames))
+    assert before > 0.3  # this 1903 print weaves visibly
+    assert after < 0.3 * before
