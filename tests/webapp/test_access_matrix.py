@@ -206,3 +206,11 @@ def test_ids_of_another_film_in_a_body_are_400_naming_the_field(film, member, cl
     assert "does not exist" in response.json()["detail"]
     assert counts == (Comment.objects.count(), Decision.objects.count(), ShotVersion.objects.count(),
                       Membership.objects.count())
+
+
+def test_the_role_is_checked_before_the_body(scene, client_for):
+    """A member without the role learns nothing from validation: 403 even for a bad body."""
+    viewer = client_for(scene["users"]["viewer"])
+    assert viewer.patch(f"/api/films/{scene['film'].pk}/", {"year": "soon"}).status_code == 403
+    assert viewer.post("/api/films/", {"title": ""}).status_code == 403
+    assert viewer.patch(f"/api/versions/{scene['draft'].pk}/", {"notes": 5}).status_code == 403

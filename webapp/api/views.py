@@ -36,8 +36,22 @@ def require_film_action(*, user, film_id: int, action: Action) -> str | None:
 
 
 class FilmScopedViewSet(viewsets.GenericViewSet):
+    """``object_actions`` maps a ViewSet action (``update``, ``publish``...) to the access Action
+    it needs on the object's film; it is checked when the object is fetched, before the body is
+    validated. Creates name their film in the body, so they call ``require`` themselves."""
+
     pagination_class = StandardPagination
     filter_backends = [DjangoFilterBackend, SearchFilter, StrictOrderingFilter]
+    object_actions: dict[str, Action] = {}
+
+    def film_id_of(self, obj) -> int:
+        raise NotImplementedError
+
+    def check_object_permissions(self, request, obj):
+        super().check_object_permissions(request, obj)
+        needed = self.object_actions.get(self.action)
+        if needed is not None:
+            self.require(film_id=self.film_id_of(obj), action=needed)
 
     def require(self, *, film_id: int, action: Action) -> str | None:
         return require_film_action(user=self.request.user, film_id=film_id, action=action)

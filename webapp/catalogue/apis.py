@@ -35,18 +35,25 @@ class FilmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     ordering_fields = ["title", "year", "status", "created_at", "updated_at", "id"]
     ordering = ["title", "id"]
 
+    object_actions = {"update": Action.EDIT_FILM, "partial_update": Action.EDIT_FILM}
+
     def get_queryset(self):
         return selectors.film_list(user=self.request.user)
 
-    def perform_create(self, serializer):
-        user = self.request.user
+    def film_id_of(self, film):
+        return film.pk
+
+    def create(self, request, *args, **kwargs):
+        user = request.user
         if not (user.is_staff or selectors.user_is_archivist_somewhere(user=user)):
             raise PermissionDenied("Only staff and archivists can create films.")
-        film = services.film_create(created_by=user, **serializer.validated_data)
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        film = services.film_create(created_by=self.request.user, **serializer.validated_data)
         serializer.instance = self.get_queryset().get(pk=film.pk)
 
     def perform_update(self, serializer):
-        self.require(film_id=serializer.instance.pk, action=Action.EDIT_FILM)
         film = services.film_update(film=serializer.instance, fields=serializer.validated_data)
         serializer.instance = self.get_queryset().get(pk=film.pk)
 
@@ -61,8 +68,15 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     ordering_fields = ["film", "role", "created_at", "id"]
     ordering = ["film_id", "role", "user_id"]
 
+    object_actions = {
+        "update": Action.MANAGE_MEMBERS, "partial_update": Action.MANAGE_MEMBERS, "destroy": Action.MANAGE_MEMBERS,
+    }
+
     def get_queryset(self):
         return selectors.membership_list(user=self.request.user)
+
+    def film_id_of(self, membership):
+        return membership.film_id
 
     def perform_create(self, serializer):
         film = serializer.validated_data["film"]
@@ -72,12 +86,10 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         )
 
     def perform_update(self, serializer):
-        self.require(film_id=serializer.instance.film_id, action=Action.MANAGE_MEMBERS)
         role = serializer.validated_data.get("role", serializer.instance.role)
         serializer.instance = services.membership_update(membership=serializer.instance, role=role)
 
     def perform_destroy(self, instance):
-        self.require(film_id=instance.film_id, action=Action.MANAGE_MEMBERS)
         services.membership_delete(membership=instance)
 
 
@@ -103,8 +115,13 @@ class ShotVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     ordering_fields = ["number", "created_at", "published_at", "status", "id"]
     ordering = ["shot_id", "number"]
 
+    object_actions = {"update": Action.PUBLISH, "partial_update": Action.PUBLISH, "publish": Action.PUBLISH}
+
     def get_queryset(self):
         return selectors.version_list(user=self.request.user)
+
+    def film_id_of(self, version):
+        return version.shot.film_id
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -117,7 +134,6 @@ class ShotVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
 
     def perform_update(self, serializer):
         version = serializer.instance
-        self.require(film_id=version.shot.film_id, action=Action.PUBLISH)
         serializer.instance = services.version_update(
             version=version, notes=serializer.validated_data.get("notes", version.notes)
         )
@@ -127,6 +143,5 @@ class ShotVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     def publish(self, request, pk=None):
         """Move a draft to review (sets ``published_at``)."""
         version = self.get_object()
-        self.require(film_id=version.shot.film_id, action=Action.PUBLISH)
         services.version_publish(version=version)
         return Response(self.get_serializer(self.get_queryset().get(pk=version.pk)).data, status=status.HTTP_200_OK)

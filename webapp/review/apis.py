@@ -22,8 +22,13 @@ class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     ordering_fields = ["frame", "created_at", "updated_at", "id"]
     ordering = ["version_id", "frame", "created_at", "id"]
 
+    object_actions = {"update": Action.COMMENT, "partial_update": Action.COMMENT}
+
     def get_queryset(self):
         return selectors.comment_list(user=self.request.user)
+
+    def film_id_of(self, comment):
+        return comment.version.shot.film_id
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -36,7 +41,6 @@ class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     def perform_update(self, serializer):
         comment = serializer.instance
-        self.require(film_id=comment.version.shot.film_id, action=Action.COMMENT)
         data = serializer.validated_data
         serializer.instance = services.comment_update(
             comment=comment, editor=self.request.user, text=data.get("text"), resolved=data.get("resolved")
