@@ -44,12 +44,14 @@ def _check_times(times, length: int) -> torch.Tensor:
         try:
             values = torch.as_tensor(list(times), dtype=torch.float64)
         except (TypeError, ValueError):
-            raise SpecError(f"interpolate: times must be a 1-D sequence of numbers, got {type(times).__name__}") from None
+            kind = type(times).__name__
+            raise SpecError(f"interpolate: times must be a 1-D sequence of numbers, got {kind}") from None
     if values.ndim != 1:
         raise SpecError(f"interpolate: times must be 1-D, got shape {tuple(values.shape)}")
     if not bool(torch.isfinite(values).all()):
         raise SpecError("interpolate: times must be finite numbers")
-    if values.numel() and (float(values.min()) < -_INTEGER_TOLERANCE or float(values.max()) > length - 1 + _INTEGER_TOLERANCE):
+    low, high = -_INTEGER_TOLERANCE, length - 1 + _INTEGER_TOLERANCE
+    if values.numel() and (float(values.min()) < low or float(values.max()) > high):
         raise SpecError(
             f"interpolate: times must lie in [0, {length - 1}] (positions in the input frames), "
             f"got [{float(values.min()):g}, {float(values.max()):g}]"

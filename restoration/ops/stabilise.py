@@ -205,7 +205,8 @@ def _shift_frames(frames: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
     return out.clamp(0.0, 1.0).to(frames.dtype)
 
 
-def stabilise(frames: torch.Tensor, *, radius: int = 10, strength: float = 1.0, max_shift: float = 0.15) -> torch.Tensor:
+def stabilise(frames: torch.Tensor, *, radius: int = 10, strength: float = 1.0,
+              max_shift: float = 0.15) -> torch.Tensor:
     """Remove gate weave from (T, C, H, W) frames, keeping intentional camera moves.
 
     ``radius``: frames on each side that define the camera path (larger: steadier, but slower

@@ -83,7 +83,8 @@ def test_lift_gamma_gain_identity_by_default():
 def test_lift_gamma_gain_values_grey():
     x = ramp()
     assert torch.allclose(lift_gamma_gain(x, lift=0.2).flatten(), torch.tensor([0.2, 0.4, 0.6, 0.8, 1.0]).repeat(2))
-    assert torch.allclose(lift_gamma_gain(x, gain=0.5).flatten(), torch.tensor([0.0, 0.125, 0.25, 0.375, 0.5]).repeat(2))
+    halved = torch.tensor([0.0, 0.125, 0.25, 0.375, 0.5]).repeat(2)
+    assert torch.allclose(lift_gamma_gain(x, gain=0.5).flatten(), halved)
     assert torch.allclose(lift_gamma_gain(x, gamma=2.0).flatten(), x.flatten() ** 0.5)
     # Gain above 1 clips at white.
     assert torch.allclose(lift_gamma_gain(x, gain=2.0).flatten(), torch.tensor([0.0, 0.5, 1.0, 1.0, 1.0]).repeat(2))
