@@ -174,6 +174,7 @@ def test_upload_over_the_limit_is_413_and_leaves_nothing(film, member, client_fo
     assert clip.stat().st_size > 1000
     response = upload(client_for(member(film, "restorer")), film, clip)
     assert_refused(response, 413, "limit of 1000 bytes")
+    assert response.json()["code"] == "request_too_large"
 
 
 def test_upload_without_file_field_is_400(film, member, client_for, unchanged):

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -60,8 +60,19 @@ def _film_for_ingest(request, film_id: int) -> Film:
     return film
 
 
-def _ingest_error_response(exc: IngestError) -> Response:
-    return Response({"detail": str(exc)}, status=exc.status_code)
+class ScanRejected(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+
+
+class ScanTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+
+def _rejected(exc: IngestError) -> APIException:
+    """The API's error shape (detail + code, see docs/API.md) for an ingest refusal."""
+    return ScanTooLarge(str(exc)) if exc.status_code == 413 else ScanRejected(str(exc))
 
 
 class AssetUploadApi(APIView):
@@ -83,19 +94,15 @@ class AssetUploadApi(APIView):
         try:
             files = request.FILES
             if getattr(request._request, "upload_too_large", False):
-                return Response(
-                    {"detail": f"file: upload larger than the limit of {settings.MAX_UPLOAD_BYTES} bytes"},
-                    status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-                )
+                raise ScanTooLarge(f"file: upload larger than the limit of {settings.MAX_UPLOAD_BYTES} bytes")
             film = _film_for_ingest(request, film_id)
             uploads = files.getlist("file")
             if len(uploads) != 1:
-                return Response({"detail": "file: send exactly one file in the multipart field 'file'"},
-                                status=status.HTTP_400_BAD_REQUEST)
+                raise ScanRejected("file: send exactly one file in the multipart field 'file'")
             try:
                 asset = asset_ingest_upload(film=film, upload=uploads[0])
             except IngestError as exc:
-                return _ingest_error_response(exc)
+                raise _rejected(exc) from None
             return Response(IngestedAssetSerializer(asset).data, status=status.HTTP_201_CREATED)
         finally:
             for upload in request.FILES.values():
@@ -115,5 +122,5 @@ class AssetRegisterApi(APIView):
         try:
             asset = asset_ingest_path(film=film, path=body.validated_data["path"])
         except IngestError as exc:
-            return _ingest_error_response(exc)
+            raise _rejected(exc) from None
         return Response(IngestedAssetSerializer(asset).data, status=status.HTTP_201_CREATED)
