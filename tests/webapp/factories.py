@@ -103,7 +103,7 @@ class ShotVersionFactory(factory.django.DjangoModelFactory):
 
     shot = factory.SubFactory(ShotFactory)
     number = factory.Sequence(lambda n: n + 1)
-    pipeline_spec = factory.LazyFunction(lambda: {"ops": [{"op": "dust", "strength": 0.5}]})
+    pipeline_spec = factory.LazyFunction(lambda: {"ops": []})
     author = factory.SubFactory(UserFactory)
 
 

@@ -41,6 +41,29 @@ def test_version_links_must_stay_in_the_shot_and_film(film, shot, restorer_clien
     assert not ShotVersion.objects.filter(shot=shot).exists()
 
 
+@pytest.mark.parametrize(
+    "spec, words",
+    [
+        ({"ops": [{"op": "no-such-op"}]}, "ops[0].op"),
+        ({"ops": [{"op": "dust", "colour": 1}]}, "unknown key 'colour'"),
+        ({"steps": []}, "steps: unknown key"),
+        ({"ops": [], "retime": {"fps": -1}}, "retime.fps"),
+    ],
+)
+def test_pipeline_specs_are_checked_by_the_engine(shot, restorer_client, spec, words):
+    response = restorer_client.post("/api/versions/", {"shot": shot.pk, "pipeline_spec": spec})
+    assert response.status_code == 400
+    assert "pipeline_spec" in response.json()["fields"] and words in response.json()["detail"]
+    assert not ShotVersion.objects.exists()
+
+
+def test_a_valid_engine_spec_is_stored_as_given(shot, restorer_client):
+    spec = {"ops": "analysis", "retime": {"fps": 24}}
+    response = restorer_client.post("/api/versions/", {"shot": shot.pk, "pipeline_spec": spec})
+    assert response.status_code == 201, response.content
+    assert ShotVersion.objects.get().pipeline_spec == spec
+
+
 def test_status_and_number_are_not_for_the_client(shot, restorer_client):
     response = restorer_client.post("/api/versions/", {"shot": shot.pk, "status": "approved", "number": 9})
     assert response.status_code == 400

@@ -89,6 +89,15 @@ class ShotVersionSerializer(StrictModelSerializer):
         create_only_fields = ["shot", "based_on", "media", "pipeline_spec"]
 
     def validate_pipeline_spec(self, value):
+        """Empty (no pipeline recorded), or a spec the engine accepts (restoration.pipeline)."""
         if not isinstance(value, dict):
             raise serializers.ValidationError("Must be a JSON object.")
+        if value:
+            from restoration.errors import SpecError  # the engine imports torch: load it when needed
+            from restoration.pipeline import validate_spec
+
+            try:
+                validate_spec(value)
+            except SpecError as error:
+                raise serializers.ValidationError(f"Invalid pipeline spec: {error}") from None
         return value

@@ -178,7 +178,7 @@ def version_create(
     if pipeline_spec is not None and not isinstance(pipeline_spec, Mapping):
         raise ValidationError({"pipeline_spec": "Must be a JSON object."})
     # Lock the shot so two versions created at once cannot take the same number.
-    Shot.objects.select_for_update().filter(pk=shot.pk).exists()
+    Shot.objects.select_for_update().only("pk").get(pk=shot.pk)
     last = shot.versions.aggregate(last=Max("number"))["last"] or 0
     return ShotVersion.objects.create(
         shot=shot, number=last + 1, author=author, pipeline_spec=dict(pipeline_spec or {}),
