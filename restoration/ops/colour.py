@@ -40,8 +40,9 @@ WHITE_BALANCE_RADIUS = 8
 
 # A white-patch estimate ignores the brightest 1 % of pixels (specular highlights, dust).
 _WHITE_PATCH_QUANTILE = 0.99
-# torch.quantile refuses very large inputs; statistics are taken on a strided subsample.
-_MAX_STATISTIC_SAMPLES = 1 << 20
+# torch.quantile refuses very large inputs and sorts a copy: the bright quantile is taken per
+# frame on an evenly strided subsample (plenty for a 99th percentile).
+_MAX_STATISTIC_SAMPLES = 1 << 18
 
 
 def _channel_values(frames: torch.Tensor, master: float, red: float, green: float, blue: float,
@@ -127,10 +128,11 @@ def _subsample(values: torch.Tensor) -> torch.Tensor:
 
 def _channel_statistics(frames: torch.Tensor, mode: str) -> torch.Tensor:
     """Per-frame estimate of the illuminant's colour (T, 3): channel means or bright quantiles."""
-    flat = frames.flatten(2).float()
+    flat = frames.flatten(2)
     if mode == "grey_world":
-        return flat.mean(dim=-1)
-    return torch.quantile(_subsample(flat), _WHITE_PATCH_QUANTILE, dim=-1)
+        return flat.mean(dim=-1, dtype=torch.float32 if flat.dtype != torch.float64 else torch.float64)
+    return torch.cat([torch.quantile(_subsample(frame[None]).float(), _WHITE_PATCH_QUANTILE, dim=-1)
+                      for frame in flat])
 
 
 def _temporal_mean(values: torch.Tensor, radius: int) -> torch.Tensor:

@@ -34,6 +34,7 @@ _WORK_SIDE = 400  # shorter side at which shifts are measured (larger frames are
 _PEAK_SIGMA = 1.0  # pixels: width of the correlation peak after the Gaussian low-pass
 _LOW_CUT = 3.0  # cycles per frame below which the spectrum is ignored (flicker, vignetting)
 _TAPER = 0.25  # fraction of each side tapered by the Tukey window
+_CHUNK = 4  # frames per step when making grey copies and shifting
 
 
 def _tukey(length: int, device, dtype) -> torch.Tensor:
@@ -53,10 +54,10 @@ def _prepare(images: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int], int]:
     Whitening each spectrum once (unit magnitude) makes every cross-power spectrum a plain
     product, so a frame compared with 2R neighbours costs one FFT, not 2R normalisations.
     """
-    grey = to_grey(images.float())
-    factor = max(1, min(grey.shape[-2:]) // _WORK_SIDE)
-    if factor > 1:
-        grey = F.avg_pool2d(grey, factor)
+    factor = max(1, min(images.shape[-2:]) // _WORK_SIDE)
+    # A few frames at a time: a full-size grey copy of a long 4K window would be gigabytes.
+    grey = torch.cat([F.avg_pool2d(to_grey(chunk.float()), factor) if factor > 1 else to_grey(chunk.float())
+                      for chunk in images.split(_CHUNK)])
     grey = grey[:, 0]
     grey = grey - grey.mean(dim=(-2, -1), keepdim=True)
     h, w = grey.shape[-2:]
@@ -191,18 +192,24 @@ def stabilisation_shifts(frames: torch.Tensor, *, radius: int = 10, max_shift: f
 
 def _shift_frames(frames: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
     """Move each frame's content by ``shifts`` (T, 2) pixels, bicubic, reflected edges."""
-    t, _, h, w = frames.shape
-    compute = frames.float() if frames.dtype in (torch.float16, torch.bfloat16) else frames
-    ys = torch.arange(h, device=frames.device, dtype=compute.dtype)
-    xs = torch.arange(w, device=frames.device, dtype=compute.dtype)
+    _, _, h, w = frames.shape
+    dtype = torch.float32 if frames.dtype in (torch.float16, torch.bfloat16) else frames.dtype
+    ys = torch.arange(h, device=frames.device, dtype=dtype)
+    xs = torch.arange(w, device=frames.device, dtype=dtype)
     grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
-    shifts = shifts.to(compute.dtype)
-    # Output pixel p shows input pixel p - shift; normalised for align_corners=False.
-    sample_x = (grid_x[None] - shifts[:, 0, None, None] + 0.5) * (2.0 / w) - 1.0
-    sample_y = (grid_y[None] - shifts[:, 1, None, None] + 0.5) * (2.0 / h) - 1.0
-    grid = torch.stack((sample_x, sample_y), dim=-1)
-    out = F.grid_sample(compute, grid, mode="bicubic", padding_mode="reflection", align_corners=False)
-    return out.clamp(0.0, 1.0).to(frames.dtype)
+    shifts = shifts.to(device=frames.device, dtype=dtype)
+    out = torch.empty_like(frames)
+    # A few frames at a time: the sampling grid is twice the size of a grey frame.
+    for start in range(0, frames.shape[0], _CHUNK):
+        chunk = frames[start:start + _CHUNK].to(dtype)
+        shift = shifts[start:start + _CHUNK]
+        # Output pixel p shows input pixel p - shift; normalised for align_corners=False.
+        sample_x = (grid_x[None] - shift[:, 0, None, None] + 0.5) * (2.0 / w) - 1.0
+        sample_y = (grid_y[None] - shift[:, 1, None, None] + 0.5) * (2.0 / h) - 1.0
+        grid = torch.stack((sample_x, sample_y), dim=-1)
+        moved = F.grid_sample(chunk, grid, mode="bicubic", padding_mode="reflection", align_corners=False)
+        out[start:start + _CHUNK] = moved.clamp(0.0, 1.0).to(frames.dtype)
+    return out
 
 
 def stabilise(frames: torch.Tensor, *, radius: int = 10, strength: float = 1.0,

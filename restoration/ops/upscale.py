@@ -22,7 +22,7 @@ from restoration.ops.registry import OpSpec, Param, register_op
 __all__ = ["upscale", "Upscale", "UPSCALE_FACTORS"]
 
 UPSCALE_FACTORS = (2, 4)
-_BATCH = 8  # frames per step: bounds the memory of x4 on large frames
+_BATCH_ELEMENTS = 1 << 25  # output values per step (~128 MB in float32): bounds x4's temporaries
 
 
 def _upsample(images: torch.Tensor, factor: int) -> torch.Tensor:
@@ -73,8 +73,9 @@ def upscale(frames: torch.Tensor, *, factor: int = 2, sharpness: float = 1.0, it
         raise SpecError(f"upscale: iterations must be an integer in [0, 20], got {iterations!r}")
     if min(frames.shape[-2:]) < 4:
         raise SpecError(f"upscale: frames must be at least 4x4, got {tuple(frames.shape[-2:])}")
-    return torch.cat([_upscale_batch(frames[start:start + _BATCH], factor, sharpness, iterations)
-                      for start in range(0, frames.shape[0], _BATCH)])
+    batch = max(1, _BATCH_ELEMENTS // (frames[0].numel() * factor * factor))
+    return torch.cat([_upscale_batch(frames[start:start + batch], factor, sharpness, iterations)
+                      for start in range(0, frames.shape[0], batch)])
 
 
 class Upscale(torch.nn.Module):
