@@ -53,7 +53,9 @@ def _cell(value: Any) -> str:
             return "–"
         if value == float("inf"):
             return "inf"
-        return f"{value:.2f}" if abs(value) < 1000 else f"{value:.0f}"
+        if abs(value) >= 100:
+            return f"{value:.0f}"
+        return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3g}"
     return str(value)
 
 

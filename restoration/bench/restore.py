@@ -38,7 +38,9 @@ FPS = 24.0
 SINGLE_OPS = ("denoise", "dust", "scratch", "deflicker", "stabilise", "deblock")
 PRESETS = ("clean", "film")
 # No-reference figures from the analysis' per-shot metrics: (column, metric key).
-NO_REFERENCE = (("flicker", "flicker_index"), ("blotches", "blotch_count"), ("noise", "noise_level"))
+# (flicker: relative brightness wobble; dust: spike-pixel fraction; scratch: line scratches per
+# frame; noise: grain sigma; weave: jitter in pixels; see restoration/analysis/metrics.py.)
+NO_REFERENCE = (("flicker", "flicker"), ("dust", "dust"), ("scratch", "scratch"), ("noise", "noise"), ("weave", "weave"))
 
 
 @dataclass(frozen=True)
@@ -252,7 +254,7 @@ def footage_table(sizes: Sizes, stills_dir: Path) -> list[dict[str, Any]]:
 
 
 def _clip_metric(report: dict[str, Any], key: str) -> float:
-    """A per-shot metric over the clip: blotch counts add up, other figures are length-weighted means."""
+    """A per-shot metric over the clip, as the mean over shots weighted by their length."""
     values, weights = [], []
     for shot in report.get("shots", []):
         value = shot.get("metrics", {}).get(key)
@@ -261,8 +263,6 @@ def _clip_metric(report: dict[str, Any], key: str) -> float:
             weights.append(shot["end_frame"] - shot["start_frame"] + 1)
     if not values:
         return math.nan
-    if "count" in key:
-        return sum(values)
     return sum(v * w for v, w in zip(values, weights)) / sum(weights)
 
 
