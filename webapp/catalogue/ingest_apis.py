@@ -7,15 +7,15 @@ anyone else who is not a member gets 404 (the film's existence is not revealed).
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.catalogue.access import Action, can, film_role, visible_films
+from webapp.api.views import require_film_action
+from webapp.catalogue.access import Action
 from webapp.catalogue.ingest import IngestError, asset_ingest_path, asset_ingest_upload
 from webapp.catalogue.models import Film, MediaAsset
 from webapp.catalogue.upload_handlers import LimitedScanUploadHandler
@@ -52,11 +52,11 @@ ERRORS = {
 
 
 def _film_for_ingest(request, film_id: int) -> Film:
-    film = visible_films(user=request.user).filter(pk=film_id).first()
+    """The film, when the user may publish on it (restorer, archivist, staff); 404 / 403 otherwise."""
+    film = Film.objects.filter(pk=film_id).first()
     if film is None:
-        raise Http404("No such film.")
-    if not can(user=request.user, film_id=film.pk, action=Action.PUBLISH, role=film_role(user=request.user, film_id=film.pk)):
-        raise PermissionDenied("Only the film's restorers and archivists may ingest scans.")
+        raise NotFound()
+    require_film_action(user=request.user, film_id=film.pk, action=Action.PUBLISH)
     return film
 
 
