@@ -58,3 +58,10 @@ def visible_films(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Film]:
     if user.is_staff:
         return Film.objects.all()
     return Film.objects.filter(memberships__user_id=user.pk)
+
+
+def can_create_film(*, user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Staff, and archivists of any film (who become the new film's archivist), add films."""
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or Membership.objects.filter(user_id=user.pk, role=Role.ARCHIVIST).exists()

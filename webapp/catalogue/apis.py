@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from webapp.api.views import FilmScopedViewSet
 from webapp.catalogue import selectors, services
-from webapp.catalogue.access import Action
+from webapp.catalogue.access import Action, can_create_film
 from webapp.catalogue.filters import FilmFilter, MembershipFilter, ShotFilter, ShotVersionFilter
 from webapp.catalogue.serializers import (
     FilmSerializer,
@@ -44,8 +44,7 @@ class FilmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         return film.pk
 
     def create(self, request, *args, **kwargs):
-        user = request.user
-        if not (user.is_staff or selectors.user_is_archivist_somewhere(user=user)):
+        if not can_create_film(user=request.user):
             raise PermissionDenied("Only staff and archivists can create films.")
         return super().create(request, *args, **kwargs)
 

@@ -53,6 +53,3 @@ def version_list(*, user: User) -> QuerySet[ShotVersion]:
         "shot", "author"
     )
 
-
-def user_is_archivist_somewhere(*, user: User) -> bool:
-    return user.is_authenticated and Membership.objects.filter(user_id=user.pk, role="archivist").exists()
