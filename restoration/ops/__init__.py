@@ -13,3 +13,4 @@ from restoration.ops import upscale  # noqa: E402,F401
 from restoration.ops import stabilise  # noqa: E402,F401
 from restoration.ops import denoise  # noqa: E402,F401
 from restoration.ops import dust  # noqa: E402,F401
+from restoration.ops import scratch  # noqa: E402,F401

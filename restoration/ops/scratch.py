@@ -1,0 +1,203 @@
+"""Vertical line scratch removal.
+
+A projector or printer scratch is a thin (1-5 px), nearly full-height, bright or dark line that
+stays on many consecutive frames and drifts slowly sideways. Detection, per frame:
+
+1. a line response per pixel: how much brighter (darker) it is than BOTH the pixels 3-5 columns
+   to its left and those 3-5 columns to its right. Requiring both sides rejects picture edges
+   (a step is different from one side only), while a line stands out from both about equally;
+2. the response is averaged down each column (grain averages away, a long line adds up) and
+   columns whose average stands out from the robust spread of the profile are candidates;
+3. a candidate must persist: the previous or next frame has a candidate of the same polarity
+   within two columns (scratches persist and drift slowly; isolated vertical-ish picture detail
+   and grain do not);
+4. each candidate column is verified per segment of rows, so a scratch that covers only part
+   of the height is repaired only there.
+
+Repair replaces the masked pixels of each row by linear interpolation between the nearest
+undamaged pixels to their left and right (optionally temporally from motion-compensated
+neighbours, where those are not scratched at the same place).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from restoration.errors import SpecError
+from restoration.ops._common import check_frames, reflected_indices, to_grey
+from restoration.ops.flow import align, inside, warp
+from restoration.ops.registry import OpSpec, Param, register_op
+
+__all__ = ["detect_scratches", "remove_scratches", "Scratch"]
+
+SEGMENT_ROWS = 16
+# Columns on each side used as the reference for the line response: from NEAR to FAR (inclusive).
+NEAR, FAR = 3, 5
+
+
+def _side_ranges(grey: torch.Tensor):
+    """Min and max of columns x-FAR..x-NEAR (left) and x+NEAR..x+FAR (right), replicated edges."""
+    w = grey.shape[-1]
+    padded = F.pad(grey, (FAR, FAR, 0, 0), mode="replicate")
+    left = torch.stack([padded[..., FAR - d:FAR - d + w] for d in range(NEAR, FAR + 1)])
+    right = torch.stack([padded[..., FAR + d:FAR + d + w] for d in range(NEAR, FAR + 1)])
+    return left.amin(0), left.amax(0), right.amin(0), right.amax(0)
+
+
+def _line_response(grey: torch.Tensor) -> torch.Tensor:
+    """Signed response (N,1,H,W): > 0 for a bright line, < 0 for a dark one, ~0 on edges.
+
+    A bright line pixel is brighter than every reference pixel on both sides (a dark one darker):
+    taking the extremes rather than means keeps a reference window that straddles a picture edge
+    from faking a line next to it.
+    """
+    left_min, left_max, right_min, right_max = _side_ranges(grey)
+    bright = torch.minimum(grey - left_max, grey - right_max)
+    dark = torch.minimum(left_min - grey, right_min - grey)
+    # A line stands out about equally from both sides; beside a picture edge one side differs
+    # much more than the other, so the asymmetry is held against the response.
+    asymmetry = 0.15 * ((left_min + left_max) - (right_min + right_max)).abs()
+    return (bright - asymmetry).clamp_min(0.0) - (dark - asymmetry).clamp_min(0.0)
+
+
+def _segment_means(response: torch.Tensor) -> torch.Tensor:
+    """(N, 1, S, W): mean response over segments of SEGMENT_ROWS rows (last one may be shorter)."""
+    return F.avg_pool2d(response, (SEGMENT_ROWS, 1), ceil_mode=True)
+
+
+def _candidate_columns(profile: torch.Tensor, sensitivity: float) -> torch.Tensor:
+    """Signed candidates (N, W) in {-1, 0, 1} from column profiles (N, W)."""
+    centred = profile - profile.median(dim=1, keepdim=True).values
+    spread = centred.abs().median(dim=1, keepdim=True).values / 0.6745
+    threshold = torch.maximum(6.0 * spread, torch.full_like(spread, 0.01)) / sensitivity
+    return torch.sign(centred) * (centred.abs() > threshold)
+
+
+def _detect(frames: torch.Tensor, sensitivity: float) -> torch.Tensor:
+    grey = to_grey(frames)
+    h = grey.shape[-2]
+    response = _line_response(grey)
+    segments = _segment_means(response)  # (T, 1, S, W)
+    # Column profile: the median over segments, so a scratch on most of the height counts fully
+    # and a short bright picture detail does not.
+    profile = segments.median(dim=2).values[:, 0]  # (T, W)
+    candidates = _candidate_columns(profile, sensitivity)  # (T, W)
+
+    t_count = frames.shape[0]
+    if t_count > 1:
+        neighbours = reflected_indices(t_count, (-1, 1), device=frames.device)
+        near_bright = F.max_pool1d(candidates.clamp_min(0).unsqueeze(1), 5, stride=1, padding=2)[:, 0]
+        near_dark = F.max_pool1d((-candidates).clamp_min(0).unsqueeze(1), 5, stride=1, padding=2)[:, 0]
+        persists_bright = (near_bright[neighbours[0]] + near_bright[neighbours[1]]) > 0
+        persists_dark = (near_dark[neighbours[0]] + near_dark[neighbours[1]]) > 0
+        candidates = torch.where(candidates > 0, candidates * persists_bright, candidates * persists_dark)
+
+    # A line makes the columns a few pixels beside it look like a weak line of the opposite
+    # polarity (it sits in their reference); keep only the dominant polarity around each line.
+    span = 2 * (FAR + 1) + 1
+    magnitude = profile.abs().unsqueeze(1)
+    strongest_bright = F.max_pool1d(magnitude * (candidates > 0).unsqueeze(1), span, stride=1, padding=FAR + 1)[:, 0]
+    strongest_dark = F.max_pool1d(magnitude * (candidates < 0).unsqueeze(1), span, stride=1, padding=FAR + 1)[:, 0]
+    candidates = torch.where(candidates > 0, candidates * (strongest_bright >= strongest_dark),
+                             candidates * (strongest_dark >= strongest_bright))
+
+    # Verify per row segment: same polarity and at least a third of the column's strength.
+    sign = candidates.view(t_count, 1, 1, -1)
+    strength = (profile.abs() * candidates.abs()).view(t_count, 1, 1, -1)
+    verified = (segments * sign > strength / 3.0) & (sign != 0)
+    mask = verified.to(frames.dtype).repeat_interleave(SEGMENT_ROWS, dim=2)[..., :h, :]
+    # Cover the soft edges of the line.
+    return F.max_pool2d(mask, (1, 3), stride=1, padding=(0, 1))
+
+
+def detect_scratches(frames: torch.Tensor, *, sensitivity: float = 1.0) -> torch.Tensor:
+    """Mask (T, 1, H, W) in {0, 1} of vertical line scratches.
+
+    ``sensitivity`` scales the thresholds down (higher finds fainter lines). The result at
+    frame t depends on frames t-1..t+1 only.
+    """
+    check_frames(frames, "scratch")
+    if sensitivity <= 0:
+        raise SpecError(f"scratch: sensitivity must be positive, got {sensitivity}")
+    return _detect(frames, sensitivity)
+
+
+def _interpolate_rows(frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Replace masked pixels by linear interpolation between the nearest unmasked pixels of their row."""
+    t_count, channels, h, w = frames.shape
+    damaged = mask[:, 0] > 0.5  # (T, H, W)
+    columns = torch.arange(w, device=frames.device).expand(t_count, h, w)
+    left = torch.where(damaged, torch.full_like(columns, -1), columns).cummax(dim=-1).values
+    right = torch.where(damaged, torch.full_like(columns, w), columns).flip(-1).cummin(dim=-1).values.flip(-1)
+    has_left, has_right = left >= 0, right < w
+    left_safe, right_safe = left.clamp(0, w - 1), right.clamp(0, w - 1)
+    distance = (right_safe - left_safe).clamp_min(1).to(frames.dtype)
+    weight_right = ((columns - left_safe).to(frames.dtype) / distance)
+    weight_right = torch.where(has_left, torch.where(has_right, weight_right, torch.zeros_like(weight_right)),
+                               torch.ones_like(weight_right))
+    gather_left = frames.gather(-1, left_safe.unsqueeze(1).expand(t_count, channels, h, w))
+    gather_right = frames.gather(-1, right_safe.unsqueeze(1).expand(t_count, channels, h, w))
+    filled = gather_left + (gather_right - gather_left) * weight_right.unsqueeze(1)
+    return torch.where(damaged.unsqueeze(1), filled, frames)
+
+
+def remove_scratches(frames: torch.Tensor, *, sensitivity: float = 1.0, temporal: bool = False) -> torch.Tensor:
+    """Frames (T, C, H, W) with vertical line scratches detected and filled.
+
+    ``temporal``: where the motion-compensated previous/next frames are not scratched at the
+    same place (the camera moved relative to the line), fill from their average instead of
+    interpolating across the row; costs two motion estimates per frame.
+    """
+    check_frames(frames, "scratch")
+    if sensitivity <= 0:
+        raise SpecError(f"scratch: sensitivity must be positive, got {sensitivity}")
+    mask = _detect(frames, sensitivity)
+    if not bool(mask.any()):
+        return frames.clone()
+    repaired = _interpolate_rows(frames, mask)
+    if temporal and frames.shape[0] > 1:
+        t_count = frames.shape[0]
+        index = reflected_indices(t_count, (-1, 1), device=frames.device).reshape(-1)
+        centres = frames.repeat(2, 1, 1, 1)
+        # Neighbours with their own scratches filled, aligned with brightness matched; their
+        # scratch masks follow the same flow so a neighbour's own scratch is never copied.
+        aligned, flow = align(centres, repaired[index], return_flow=True)
+        aligned_mask = warp(mask[index], flow)
+        usable = (aligned_mask < 0.1) & inside(flow)
+        previous, following = aligned.chunk(2)
+        usable_previous, usable_following = usable.chunk(2)
+        both = usable_previous & usable_following
+        temporal_fill = torch.where(both, 0.5 * (previous + following),
+                                    torch.where(usable_previous, previous, following))
+        use = (mask > 0.5) & (usable_previous | usable_following)
+        repaired = torch.where(use, temporal_fill, repaired)
+    return repaired.clamp(0.0, 1.0)
+
+
+class Scratch(torch.nn.Module):
+    """Module form of :func:`remove_scratches`."""
+
+    def __init__(self, *, sensitivity: float = 1.0, temporal: bool = False) -> None:
+        super().__init__()
+        self.sensitivity = sensitivity
+        self.temporal = temporal
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        return remove_scratches(frames, sensitivity=self.sensitivity, temporal=self.temporal)
+
+
+register_op(
+    OpSpec(
+        name="scratch",
+        function=remove_scratches,
+        module=Scratch,
+        params={
+            "sensitivity": Param(float, 1.0, minimum=0.25, maximum=4.0,
+                                 help="higher finds fainter lines (and risks taking picture detail for one)"),
+            "temporal": Param(bool, False, help="fill from motion-compensated neighbours where they are clean"),
+        },
+        temporal_radius=1,
+        description="vertical line scratch removal",
+    )
+)
