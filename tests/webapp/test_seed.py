@@ -77,3 +77,24 @@ def test_seed_refuses_nonsense_sizes():
     with pytest.raises(CommandError, match="at least 1"):
         call_command("seed_catalogue", films=0, shots_per_film=20)
     assert not Film.objects.exists()
+
+
+def test_bench_catalogue_seeds_when_smaller_than_asked_and_prints_percentiles(capsys):
+    call_command("bench_catalogue", in_bench_db=True, films=2, shots_per_film=60, repeat=3)
+    out = capsys.readouterr().out
+    assert "Seeding 2 films x 60 shots" in out
+    assert Film.objects.count() == 2 and Shot.objects.count() == 120
+    for label in ("film list (page 1 of 50)", "a film's shots, page 1", "shot search: status=in_review"):
+        line = next(line for line in out.splitlines() if label in line)
+        p50, p95 = (float(cell) for cell in line.split("|")[2:4])
+        assert 0 < p50 <= p95
+    # A second run finds the catalogue big enough and does not seed again.
+    call_command("bench_catalogue", in_bench_db=True, films=2, shots_per_film=60, repeat=3)
+    assert "Seeding" not in capsys.readouterr().out
+
+
+def test_bench_database_is_separate_from_the_configured_one(settings):
+    from webapp.catalogue.management.commands.bench_catalogue import bench_database_url
+
+    url = bench_database_url()
+    assert url.endswith("/bench.sqlite3") and str(settings.DATABASES["default"]["NAME"]) not in url
