@@ -43,3 +43,14 @@ def test_schema_and_docs_are_served(client):
     response = client.get("/api/schema/")
     assert response.status_code == 200 and b"/api/films/" in response.content
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_the_browsable_api_renders_for_a_member(film, member, client_for):
+    """The HTML forms list related objects through the same visible-only querysets."""
+    from tests.webapp.factories import InReviewVersionFactory, ShotFactory
+
+    version = InReviewVersionFactory(shot=ShotFactory(film=film))
+    client = client_for(member(film, "archivist"))
+    for url in ["/api/", "/api/films/", "/api/comments/", f"/api/versions/{version.pk}/", "/api/memberships/"]:
+        response = client.get(url, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200 and b"<html" in response.content, url
