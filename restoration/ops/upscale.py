@@ -57,7 +57,7 @@ def _upscale_batch(images: torch.Tensor, factor: int, sharpness: float, iteratio
     return estimate.clamp(0.0, 1.0).to(images.dtype)
 
 
-def upscale(frames: torch.Tensor, *, factor: int = 2, sharpness: float = 1.0, iterations: int = 4) -> torch.Tensor:
+def upscale(frames: torch.Tensor, *, factor: int = 2, sharpness: float = 1.0, iterations: int = 3) -> torch.Tensor:
     """Upscale (T, C, H, W) frames to (T, C, factor*H, factor*W).
 
     ``factor`` is 2 or 4. ``sharpness`` blends from plain bicubic (0) to the full back-projected
@@ -81,7 +81,7 @@ def upscale(frames: torch.Tensor, *, factor: int = 2, sharpness: float = 1.0, it
 class Upscale(torch.nn.Module):
     """Module form of :func:`upscale`."""
 
-    def __init__(self, *, factor: int = 2, sharpness: float = 1.0, iterations: int = 4) -> None:
+    def __init__(self, *, factor: int = 2, sharpness: float = 1.0, iterations: int = 3) -> None:
         super().__init__()
         self.factor = factor
         self.sharpness = sharpness
@@ -98,7 +98,7 @@ register_op(OpSpec(
     params={
         "factor": Param(int, 2, minimum=2, maximum=4, help="2 or 4"),
         "sharpness": Param(float, 1.0, minimum=0.0, maximum=1.0, help="0 plain bicubic, 1 full back-projection"),
-        "iterations": Param(int, 4, minimum=0, maximum=20, help="back-projection steps"),
+        "iterations": Param(int, 3, minimum=0, maximum=20, help="back-projection steps"),
     },
     # The registry holds one scale per op; this is the default factor's. The real factor is
     # params["factor"] (the output shape says it too).
