@@ -14,3 +14,4 @@ from restoration.ops import stabilise  # noqa: E402,F401
 from restoration.ops import denoise  # noqa: E402,F401
 from restoration.ops import dust  # noqa: E402,F401
 from restoration.ops import scratch  # noqa: E402,F401
+from restoration.ops import deflicker  # noqa: E402,F401

@@ -1,0 +1,97 @@
+import pytest
+import torch
+
+from restoration.errors import SpecError
+from restoration.ops.deflicker import Deflicker, brightness_maps, deflicker
+from restoration.ops.flow import warp
+from restoration.ops.registry import get_op
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_thread():
+    # Tiny tensors: thread start-up costs more than it saves on a shared 2-core machine.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def textured_image(h: int, w: int, seed: int = 0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    image = torch.zeros(1, 1, h, w)
+    for scale in (4, 8, 16):
+        coarse = torch.rand(1, 1, h // scale + 2, w // scale + 2, generator=generator)
+        image += torch.nn.functional.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False) / 3
+    return (0.2 + 0.6 * image).clamp(0, 1)
+
+
+def panning_clip(frames: int = 12, h: int = 60, w: int = 80) -> torch.Tensor:
+    big = textured_image(h + 40, w + 40)
+    return torch.cat([warp(big, torch.full((1, 2, h + 40, w + 40), 1.2 * t))[..., 10:10 + h, 10:10 + w]
+                      for t in range(frames)])
+
+
+def flickering(clean: torch.Tensor, amount: float = 0.08, seed: int = 3) -> torch.Tensor:
+    """Random per-frame exposure change plus a random left-right brightness tilt."""
+    generator = torch.Generator().manual_seed(seed)
+    t_count, _, _, w = clean.shape
+    offset = amount * torch.randn(t_count, 1, 1, 1, generator=generator)
+    tilt = 0.5 * amount * torch.randn(t_count, 1, 1, 1, generator=generator) * torch.linspace(-1, 1, w).view(1, 1, 1, w)
+    return (clean + offset + tilt).clamp(0, 1)
+
+
+def frame_means(frames: torch.Tensor) -> torch.Tensor:
+    return frames.mean(dim=(1, 2, 3))
+
+
+def test_flicker_is_reduced_on_a_pan():
+    clean = panning_clip()
+    flicker = flickering(clean)
+    out = deflicker(flicker)
+    before = ((flicker - clean) ** 2).mean()
+    after = ((out - clean) ** 2).mean()
+    assert after < before / 3
+    # The frame-to-frame brightness wobble is mostly gone.
+    assert (frame_means(out) - frame_means(clean)).std() < 0.5 * (frame_means(flicker) - frame_means(clean)).std()
+
+
+def test_clip_without_flicker_is_left_nearly_alone():
+    clean = panning_clip()
+    out = deflicker(clean)
+    assert (out - clean).abs().mean() < 0.004
+    assert (frame_means(out) - frame_means(clean)).abs().max() < 0.003
+
+
+def test_slow_lighting_change_is_kept():
+    clean = panning_clip() * torch.linspace(0.7, 1.0, 12).view(-1, 1, 1, 1)  # a slow fade-up
+    out = deflicker(clean)
+    inner = slice(4, 8)  # away from the clip's edges, where the window is reflected
+    assert (frame_means(out[inner]) - frame_means(clean[inner])).abs().max() < 0.004
+
+
+def test_window_equals_whole_clip():
+    frames = flickering(panning_clip(frames=14, h=40, w=48))
+    radius = get_op("deflicker").temporal_radius
+    whole = deflicker(frames, radius=radius)
+    for start, stop in ((0, 3), (6, 8), (12, 14)):
+        lo, hi = max(0, start - radius), min(14, stop + radius)
+        windowed = deflicker(frames[lo:hi], radius=radius)
+        assert torch.allclose(windowed[start - lo:stop - lo], whole[start:stop], atol=1e-5)
+
+
+def test_module_equals_function_rgb_float64_and_maps_shape():
+    frames = flickering(panning_clip(frames=5, h=40, w=48)).expand(5, 3, 40, 48).to(torch.float64)
+    out = Deflicker(radius=2, contrast=True)(frames)
+    assert out.dtype == torch.float64 and out.shape == frames.shape
+    assert torch.equal(out, deflicker(frames, radius=2, contrast=True))
+    gain, offset = brightness_maps(frames, radius=2)
+    assert gain.shape == offset.shape and gain.shape[:2] == (5, 1)
+
+
+def test_bad_input_raises():
+    with pytest.raises(SpecError):
+        deflicker(torch.rand(5, 40, 48))
+    with pytest.raises(SpecError):
+        deflicker(torch.rand(5, 1, 40, 48), radius=9)
+    with pytest.raises(SpecError):
+        deflicker(torch.rand(5, 1, 40, 48), strength=2.0)
