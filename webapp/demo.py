@@ -202,13 +202,18 @@ def embedded_worker(queues: tuple[str, ...] = ("cpu", "gpu"), loglevel: str = "W
 
     With the embedded defaults the broker is in-memory (``memory://``), which only a worker in
     the same process can reach. `start_worker` (Celery's documented embedded worker) runs the
-    real WorkController in a daemon thread with the solo pool, and checks a ping round trip.
+    real WorkController in a daemon thread with the solo pool; a ping round trip on the first
+    queue proves it consumes before this yields.
     """
-    import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping for the start-up check)
+    from celery.contrib.testing.tasks import ping  # registers celery.ping
     from celery.contrib.testing.worker import start_worker
+    from celery.result import allow_join_result
 
     from webapp.config.celery import app
 
     with start_worker(app, pool="solo", concurrency=1, queues=list(queues), loglevel=loglevel,
-                      perform_ping_check=True, shutdown_timeout=30) as worker:
+                      perform_ping_check=False, shutdown_timeout=30) as worker:
+        with allow_join_result():
+            if ping.apply_async(queue=queues[0]).get(timeout=30) != "pong":
+                raise RuntimeError("the embedded Celery worker did not answer a ping")
         yield worker
