@@ -101,3 +101,14 @@ def outsider(db):
 def film_members(film, member) -> dict:
     """One user per role on ``film``: ``film_members["archivist"]`` and so on."""
     return {role: member(film, role, username=f"{role}-of-film") for role in ROLES}
+
+
+@pytest.fixture
+def role_client(film, member, client_for) -> Callable:
+    """``role_client("restorer")``: an API client of a new user with that role on ``film``
+    (``role_client("viewer", on=other_film)`` for another film)."""
+
+    def make(role: str, on=None):
+        return client_for(member(on or film, role))
+
+    return make
