@@ -35,6 +35,7 @@ _PEAK_SIGMA = 1.0  # pixels: width of the correlation peak after the Gaussian lo
 _LOW_CUT = 3.0  # cycles per frame below which the spectrum is ignored (flicker, vignetting)
 _TAPER = 0.25  # fraction of each side tapered by the Tukey window
 _CHUNK = 4  # frames per step when making grey copies and shifting
+_PEAK_RATIO_NONE = 6.0  # peak/std of the correlation below which a pair is no match (full trust at 2x)
 
 
 def _tukey(length: int, device, dtype) -> torch.Tensor:
@@ -88,15 +89,21 @@ def _subpixel(left: torch.Tensor, centre: torch.Tensor, right: torch.Tensor) -> 
     return offset.clamp(-0.5, 0.5)
 
 
+def _search_limit(max_shift: float, size: tuple[int, int]) -> tuple[int, int]:
+    """Largest shift searched (x, y) in work pixels: a fraction of each side, within the surface."""
+    h, w = size
+    return (max(1, min(int(max_shift * w), (w - 1) // 2)), max(1, min(int(max_shift * h), (h - 1) // 2)))
+
+
 def _search_indices(length: int, limit: int, device) -> torch.Tensor:
     """Indices of the correlation surface (with wrap-around) for shifts -limit..limit."""
-    limit = min(limit, (length - 1) // 2)
     return torch.arange(-limit, limit + 1, device=device) % length
 
 
 def _correlate(spectra: torch.Tensor, reference: torch.Tensor, size: tuple[int, int], band: torch.Tensor,
-               limit: tuple[int, int]) -> torch.Tensor:
-    """Shift (N, 2) in work pixels, x then y, of each image relative to its reference."""
+               limit: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Shift (N, 2) in work pixels, x then y, of each image relative to its reference, and the
+    peak-to-surface ratio (N,) of the correlation: 30-200 for real matches, ~3-4 for no match."""
     h, w = size
     surface = torch.fft.irfft2(spectra * reference.conj() * band, s=(h, w))
     n = surface.shape[0]
@@ -112,7 +119,8 @@ def _correlate(spectra: torch.Tensor, reference: torch.Tensor, size: tuple[int, 
     dy = _subpixel(surface[index, (py - 1) % h, px], centre, surface[index, (py + 1) % h, px])
     signed_x = torch.where(px > w // 2, px - w, px).to(surface.dtype) + dx
     signed_y = torch.where(py > h // 2, py - h, py).to(surface.dtype) + dy
-    return torch.stack((signed_x, signed_y), dim=1)
+    peak_ratio = centre / surface.flatten(1).std(dim=1).clamp_min(1e-12)
+    return torch.stack((signed_x, signed_y), dim=1), peak_ratio
 
 
 def estimate_shift(images: torch.Tensor, reference: torch.Tensor, *, max_shift: float = 0.15) -> torch.Tensor:
@@ -126,8 +134,8 @@ def estimate_shift(images: torch.Tensor, reference: torch.Tensor, *, max_shift: 
     if reference.shape[-2:] != images.shape[-2:] or reference.shape[0] not in (1, images.shape[0]):
         raise SpecError(f"estimate_shift: reference {tuple(reference.shape)} does not fit images {tuple(images.shape)}")
     spectra, (h, w), factor = _prepare(torch.cat((images, reference.to(images.dtype))))
-    limit = (max(1, int(max_shift * w)), max(1, int(max_shift * h)))
-    shift = _correlate(spectra[: images.shape[0]], spectra[images.shape[0]:], (h, w), _band_pass(h, w, spectra.device),
+    limit = _search_limit(max_shift, (h, w))
+    shift, _ = _correlate(spectra[: images.shape[0]], spectra[images.shape[0]:], (h, w), _band_pass(h, w, spectra.device),
                        limit)
     return (shift * factor).to(images.dtype)
 
@@ -154,28 +162,32 @@ def stabilisation_shifts(frames: torch.Tensor, *, radius: int = 10, max_shift: f
         return result.to(frames.dtype)
     spectra, (h, w), factor = _prepare(frames)
     band = _band_pass(h, w, spectra.device)
-    limit = (max(1, int(max_shift * w)), max(1, int(max_shift * h)))
+    limit = _search_limit(max_shift, (h, w))
     reach = min(radius, length - 1)
 
-    # relative[t, j] = position of frame t + j - reach minus that of frame t (valid where measured).
+    # relative[t, j] = position of frame t + j - reach minus that of frame t; trust[t, j] in
+    # [0, 1] says how sure that measurement is (0 where it is missing or failed).
     relative = torch.zeros(length, 2 * reach + 1, 2, dtype=torch.float64, device=frames.device)
-    valid = torch.zeros(length, 2 * reach + 1, dtype=torch.bool, device=frames.device)
-    valid[:, reach] = True
+    trust = torch.zeros(length, 2 * reach + 1, dtype=torch.float64, device=frames.device)
+    trust[:, reach] = 1.0
     for offset in range(1, reach + 1):
-        shift = _correlate(spectra[offset:], spectra[:-offset], (h, w), band, limit)
+        shift, peak_ratio = _correlate(spectra[offset:], spectra[:-offset], (h, w), band, limit)
         shift = shift.double() * factor
-        # Shifts that hit the search limit are failed matches (a cut, a flash, a fast move).
-        ok = (shift[:, 0].abs() < (limit[0] - 1) * factor) & (shift[:, 1].abs() < (limit[1] - 1) * factor)
+        # A weak peak is no match (a burnt or blank frame); a shift at the search limit is a
+        # failed match too (a flash, a fast move). Either must not bend the neighbours' path.
+        sure = ((peak_ratio.double() - _PEAK_RATIO_NONE) / _PEAK_RATIO_NONE).clamp(0.0, 1.0)
+        inside = (shift[:, 0].abs() < (limit[0] - 1) * factor) & (shift[:, 1].abs() < (limit[1] - 1) * factor)
+        sure = sure * inside
         relative[:-offset, reach + offset] = shift
-        valid[:-offset, reach + offset] = ok
+        trust[:-offset, reach + offset] = sure
         # The correlation is antisymmetric, so the backward pair needs no second FFT.
         relative[offset:, reach - offset] = -shift
-        valid[offset:, reach - offset] = ok
+        trust[offset:, reach - offset] = sure
 
     # Weighted straight-line fit through the relative positions; its value at t is the path.
     offsets = torch.arange(-reach, reach + 1, dtype=torch.float64, device=frames.device)
     sigma = radius / 2.0
-    weights = torch.exp(-0.5 * (offsets / sigma) ** 2)[None, :] * valid.double()  # (T, 2R+1)
+    weights = torch.exp(-0.5 * (offsets / sigma) ** 2)[None, :] * trust  # (T, 2R+1)
     s0 = weights.sum(dim=1)
     s1 = (weights * offsets).sum(dim=1)
     s2 = (weights * offsets * offsets).sum(dim=1)

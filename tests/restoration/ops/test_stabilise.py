@@ -90,6 +90,16 @@ def test_random_weave_is_measured_and_removed(photo):
     assert after < 0.1 * before
 
 
+def test_a_ruined_frame_does_not_bend_its_neighbours(photo):
+    positions = random_weave(12)
+    clip = film_like(camera_clip(photo, positions), seed=13)
+    clip[10] = torch.rand(clip[10].shape, generator=torch.Generator().manual_seed(14))  # a burnt frame
+    shifts = stabilisation_shifts(clip, radius=8).double().numpy()
+    neighbours = [t for t in range(LENGTH) if t != 10]
+    assert np.abs(shifts - path_fit(positions, 8))[neighbours].max() < 0.25
+    assert np.abs(shifts[10]).max() < 1e-6  # no match at all: the frame is left where it is
+
+
 def test_steady_pan_is_preserved(photo):
     positions = torch.arange(LENGTH, dtype=torch.float64)[:, None] * torch.tensor([1.5, -0.75], dtype=torch.float64)
     clip = film_like(camera_clip(photo, positions), seed=5)
