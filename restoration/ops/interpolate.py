@@ -156,7 +156,11 @@ def _interpolate_pair(first: torch.Tensor, second: torch.Tensor, fractions: torc
         weight_first = (1 - a) * (trust_first + 1e-3)
         weight_second = a * (trust_second + 1e-3)
         blend = (weight_first * warp(first, to_first) + weight_second * warp(second, to_second))
-        out.append(blend / (weight_first + weight_second))
+        blend = blend / (weight_first + weight_second)
+        # Where neither frame gives a sample that moves here (the flow failed: a flash, a burnt
+        # frame, motion too fast), a plain cross-fade is the safer guess than two wrong warps.
+        confidence = torch.maximum(trust_first, trust_second)
+        out.append(confidence * blend + (1 - confidence) * ((1 - a) * first + a * second))
     return torch.cat(out).clamp(0.0, 1.0)
 
 

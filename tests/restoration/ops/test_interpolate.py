@@ -70,6 +70,15 @@ def test_pan_is_interpolated_almost_exactly():
     assert mean_error((0.5 * (clip[:1] + clip[1:]))[inner], truth[inner]) > 0.05
 
 
+def test_unrelated_frames_fall_back_towards_a_cross_fade():
+    # No motion links the two (a flash, a burnt frame): wrong warps must not replace the fade.
+    first = texture(96, 128, seed=5)
+    second = torch.rand(1, 1, 96, 128, generator=torch.Generator().manual_seed(6))
+    middle = interpolate_frames(torch.cat((first, second)), [0.5])
+    fade = 0.5 * (first + second)
+    assert mean_error(middle, fade) < 0.6 * mean_error(fade, first)
+
+
 def test_integer_times_return_the_inputs_exactly():
     clip = torch.rand(4, 3, 24, 32, generator=torch.Generator().manual_seed(4))
     out = interpolate_frames(clip, torch.tensor([0.0, 3.0, 1.0, 2.0, 1.0]))
