@@ -70,6 +70,9 @@ def blockiness(frames: torch.Tensor, block_size: int = 8) -> float:
     """
     check_frames(frames, "blockiness")
     _check_block_size(block_size, "blockiness")
+    if min(frames.shape[-2:]) < 2 * block_size:
+        raise SpecError(f"blockiness: frames must be at least {2 * block_size}x{2 * block_size} to compare block "
+                        f"boundaries with block interiors, got {tuple(frames.shape[-2:])}")
     grey = to_grey(frames).float()
     boundary_total, interior_total = 0.0, 0.0
     for image in (grey, grey.transpose(-1, -2)):

@@ -118,5 +118,7 @@ def test_bad_input_raises():
         deblock(torch.rand(32, 32))
     with pytest.raises(SpecError):
         blockiness(torch.rand(1, 4, 32, 32))
+    with pytest.raises(SpecError, match="16x16"):
+        blockiness(torch.rand(1, 1, 12, 32))
     with pytest.raises(SpecError):
         get_op("deblock").validate_params({"strength": 5.0})
