@@ -229,11 +229,15 @@ def footage_table(sizes: Sizes, stills_dir: Path) -> list[dict[str, Any]]:
             continue
         info = probe(path)
         frames = read_frames(path, 0, min(sizes.footage_frames, info.frame_count))
-        with Timer() as analysis_time:
-            before = analyse(frames, fps=info.fps)
-        with Timer() as restore_time:
-            result = run_pipeline(frames, "film", fps=info.fps, shots=before["shots"])
-        after = analyse(result.frames, fps=info.fps)
+        try:
+            with Timer() as analysis_time:
+                before = analyse(frames, fps=info.fps)
+            with Timer() as restore_time:
+                result = run_pipeline(frames, "film", fps=info.fps, shots=before["shots"])
+            after = analyse(result.frames, fps=info.fps)
+        except RestorationError as exc:
+            rows.append({"clip": path.name, "error": str(exc)})
+            continue
         row: dict[str, Any] = {
             "clip": path.name,
             "frames": frames.shape[0],
