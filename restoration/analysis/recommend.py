@@ -1,0 +1,105 @@
+"""Map a shot's defect metrics (see ``metrics.py``) to an ordered restoration pipeline.
+
+Each rule below names the metric, its threshold and why. The order is the order the ops
+should run in:
+
+1. ``deblock`` first: it needs the codec's 8x8 grid where the codec put it, before any op
+   moves pixels.
+2. ``stabilise`` next, so that every temporal op after it sees aligned frames.
+3. ``deflicker`` before the temporal cleaners: dust/scratch/denoise compare neighbouring
+   frames and work best when their brightness matches.
+4. ``dust`` and ``scratch`` (temporal repairs of defects), then ``denoise`` (grain), so the
+   denoiser does not smear dirt into its neighbours.
+5. Tone and colour last: ``levels`` (faded contrast), ``white_balance`` (cast), ``saturation``
+   (faded colour).
+
+Steps are ``{"op": name, "params": {...}}``. Only ops registered in ``restoration.ops`` at call
+time are emitted, and only parameters the op declares (unknown ones are dropped, values are
+clamped to the declared range), so the result always validates as a pipeline spec. An empty
+``params`` means the op's defaults.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+# -- thresholds (units as documented in metrics.py) --------------------------------------
+DEBLOCK_MIN_BLOCKINESS = 0.15  # boundary steps 15 % above interior steps: blocking is visible
+STABILISE_MIN_WEAVE_PX = 0.75  # sub-pixel jitter is invisible; 0.75 px RMS and up is weave
+DEFLICKER_MIN_FLICKER = 0.01  # 1 % frame-to-frame brightness wobble is visible on a flat area
+DUST_MIN_DENSITY = 3e-4  # 0.03 % of pixels spiking per frame: a few specks every frame
+DUST_HEAVY_DENSITY = 3e-3  # blotches: grow the repair masks
+SCRATCH_MIN_LINES = 0.3  # a line scratch in roughly every third frame
+DENOISE_MIN_NOISE = 1.0  # 8-bit code values; below this grain is invisible
+DENOISE_FULL_NOISE = 4.0  # at this grain level the denoiser runs at strength 1 and up
+LEVELS_MAX_RANGE = 0.7  # white_level - black_level below this: contrast has faded
+LEVELS_MAX_BLACK = 0.08  # or blacks lifted above 8 %
+CAST_MIN = 6.0  # 8-bit chroma units: a cast this large is visible on neutrals
+FADED_SATURATION = 8.0  # 8-bit chroma units: mean chroma this low on a colour film = faded
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
+
+
+def _rules(metrics: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    m = metrics
+    steps: list[tuple[str, dict[str, Any]]] = []
+    if m.get("blockiness", 0.0) > DEBLOCK_MIN_BLOCKINESS:
+        steps.append(("deblock", {"strength": round(_clamp(m["blockiness"] / 0.3, 0.5, 2.0), 2)}))
+    if m.get("weave", 0.0) > STABILISE_MIN_WEAVE_PX:
+        steps.append(("stabilise", {}))
+    if m.get("flicker", 0.0) > DEFLICKER_MIN_FLICKER:
+        steps.append(("deflicker", {}))
+    if m.get("dust", 0.0) > DUST_MIN_DENSITY:
+        steps.append(("dust", {"grow": 2} if m["dust"] > DUST_HEAVY_DENSITY else {}))
+    if m.get("scratch", 0.0) > SCRATCH_MIN_LINES:
+        steps.append(("scratch", {}))
+    noise = m.get("noise", 0.0)
+    if noise > DENOISE_MIN_NOISE:
+        steps.append(("denoise", {"strength": round(_clamp(noise / DENOISE_FULL_NOISE, 0.5, 3.0), 2)}))
+    black, white = m.get("black_level"), m.get("white_level")
+    if black is not None and white is not None and white > black:
+        if white - black < LEVELS_MAX_RANGE or black > LEVELS_MAX_BLACK:
+            # stretch to the measured range, keeping a little headroom
+            steps.append(("levels", {"black_in": round(max(0.0, black - 0.01), 3), "white_in": round(min(1.0, white + 0.01), 3)}))
+    if not m.get("is_grey", True):
+        if (m.get("colour_cast") or 0.0) > CAST_MIN:
+            steps.append(("white_balance", {"mode": "grey_world", "strength": 0.8}))
+        saturation = m.get("saturation")
+        if saturation is not None and saturation < FADED_SATURATION:
+            steps.append(("saturation", {"amount": round(_clamp(FADED_SATURATION / max(saturation, 1.0), 1.0, 1.6), 2)}))
+    return steps
+
+
+def _valid_params(spec, params: dict[str, Any]) -> dict[str, Any]:
+    valid = {}
+    for name, value in params.items():
+        param = spec.params.get(name)
+        if param is None:
+            continue
+        if param.kind in (int, float) and not isinstance(value, bool):
+            value = param.kind(value)
+            if param.minimum is not None:
+                value = max(param.kind(param.minimum), value)
+            if param.maximum is not None:
+                value = min(param.kind(param.maximum), value)
+        elif param.kind is str and param.choices is not None and value not in param.choices:
+            continue
+        valid[name] = value
+    return valid
+
+
+def recommend_pipeline(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Ordered pipeline steps ``[{"op", "params"}]`` for a shot with these metrics."""
+    from restoration.errors import SpecError
+    from restoration.ops import get_op
+
+    pipeline = []
+    for name, params in _rules(metrics):
+        try:
+            spec = get_op(name)
+        except SpecError:
+            continue  # op not available in this build: leave it out rather than emit an invalid spec
+        pipeline.append({"op": name, "params": _valid_params(spec, params)})
+    return pipeline
