@@ -15,3 +15,4 @@ from restoration.ops import denoise  # noqa: E402,F401
 from restoration.ops import dust  # noqa: E402,F401
 from restoration.ops import scratch  # noqa: E402,F401
 from restoration.ops import deflicker  # noqa: E402,F401
+from restoration.models import learned_ops  # noqa: E402,F401

@@ -1,0 +1,234 @@
+"""Training data for the learned models, made from clean real photographs by ``restoration.degrade``.
+
+Restoration pairs: a clean clip of a photograph under synthetic camera motion
+(``degrade.synthetic_clip``), per-frame sub-pixel jitter added (gate weave, so the target keeps
+the centre frame's position: see below), damaged by ``degrade.degrade`` at a random strength.
+Each damaged window of ``2R + 1`` frames is aligned to its centre frame once, on the whole
+frame, then cut into crops: (aligned damaged window, clean centre, defect mask).
+
+Why the weave is ours and not ``degrade``'s: ``degrade`` weaves the damaged frames but not the
+clean ones, so its clean centre frame sits up to a few pixels away from the damaged one, and a
+net trained on that would learn to blur. We set ``weave_px`` to 0 and shake the clean frames
+ourselves, so input and target move together. Colour fading is also switched off (a grade is
+decided by people, not by this net) and the net sees luma: colour photographs are damaged in
+colour (grain, dust and compression behave as in colour film) and both sides reduced to luma.
+
+Validation uses photographs never used for training (``HELD_OUT``) with fixed seeds.
+Everything is a function of the seed: the same seed gives the same stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from restoration.models.nets import LUMA_WEIGHTS, align_window
+
+__all__ = [
+    "HELD_OUT",
+    "CLIP_SIZE",
+    "psnr_per_item",
+    "STRENGTH_WEIGHTS",
+    "RECIPE",
+    "Batch",
+    "split_sources",
+    "restore_windows",
+    "restore_stream",
+    "validation_windows",
+    "sr_stream",
+    "sr_validation",
+]
+
+# Photographs never used for training: validation and the held-out benchmark. They are also the
+# first grey and the first two colour photographs the engine benchmark scores.
+HELD_OUT = ("camera", "astronaut", "coffee")
+CLIP_SIZE = (360, 360)  # the damage model's reference size: defects have the sizes of a 360-line scan
+STRENGTH_WEIGHTS = {"light": 0.25, "medium": 0.45, "heavy": 0.30}
+MOTIONS = ("pan", "zoom", "shake", "mixed")
+JITTER_PX = (0.0, 1.5)  # per-frame gate weave amplitude range (pixels, standard deviation)
+
+RECIPE = (
+    "synthetic_clip(photo, frames=12..40, size=360x360, motion=pan|zoom|shake|mixed) of the "
+    "training photos (all of degrade.clean_sources() except HELD_OUT); per-frame gaussian "
+    "sub-pixel jitter (sd 0..1.5 px) on the clean frames; degrade(window, strength=light 25%|"
+    "medium 45%|heavy 30%, weave_px=0, fade_amount=0, fade_desaturation=0); luma; window aligned "
+    "to its centre with ops.flow; pool of 24 windows, one replaced every 2 batches; random 96x96 "
+    "crops, random horizontal flip"
+)
+
+
+@dataclass
+class Batch:
+    window: torch.Tensor  # (N, 2R+1, h, w) aligned damaged luma
+    clean: torch.Tensor  # (N, 1, h, w) clean luma of the centre frame
+    mask: torch.Tensor  # (N, 1, h, w) defect mask of the centre frame (degrade's "all")
+
+
+def _luma(frames: torch.Tensor) -> torch.Tensor:
+    if frames.shape[1] == 1:
+        return frames
+    return (frames * frames.new_tensor(LUMA_WEIGHTS).view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
+
+
+def split_sources(held_out: tuple[str, ...] = HELD_OUT) -> tuple[list[tuple[str, torch.Tensor]], list[tuple[str, torch.Tensor]]]:
+    """(training sources, validation sources) from ``degrade.clean_sources()``."""
+    from restoration.degrade import clean_sources
+
+    sources = clean_sources()
+    train = [s for s in sources if s[0] not in held_out]
+    valid = [s for s in sources if s[0] in held_out]
+    return train, valid
+
+
+def _jitter(frames: torch.Tensor, sd: float, rng: np.random.Generator) -> torch.Tensor:
+    """Shift each frame by its own random sub-pixel offset (bicubic, borders replicated)."""
+    if sd <= 0:
+        return frames
+    t, c, h, w = frames.shape
+    shifts = torch.from_numpy(rng.normal(0.0, sd, size=(t, 2)).clip(-3 * sd, 3 * sd)).float()
+    theta = torch.zeros(t, 2, 3)
+    theta[:, 0, 0] = 1
+    theta[:, 1, 1] = 1
+    theta[:, 0, 2] = -2 * shifts[:, 0] / w
+    theta[:, 1, 2] = -2 * shifts[:, 1] / h
+    grid = F.affine_grid(theta, [t, c, h, w], align_corners=False)
+    return F.grid_sample(frames, grid, mode="bicubic", padding_mode="border", align_corners=False).clamp(0, 1)
+
+
+def restore_windows(image: torch.Tensor, seed: int, *, radius: int = 2, strength: str | None = None,
+                    size: tuple[int, int] = CLIP_SIZE, align: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One damaged window from one photograph, whole frames: (aligned window (1, 2R+1, H, W),
+    clean centre (1, 1, H, W), mask (1, 1, H, W)). Everything random comes from ``seed``."""
+    from restoration.degrade import degrade, sample_params, synthetic_clip
+
+    rng = np.random.default_rng([seed, 7])
+    frames = int(rng.integers(12, 41))
+    motion = MOTIONS[int(rng.integers(len(MOTIONS)))]
+    if strength is None:
+        strength = str(rng.choice(list(STRENGTH_WEIGHTS), p=list(STRENGTH_WEIGHTS.values())))
+    window = 2 * radius + 1
+    clip = synthetic_clip(image, frames=max(frames, window), size=size, seed=seed, motion=motion)
+    first = int(rng.integers(0, clip.shape[0] - window + 1))
+    clean = _jitter(clip[first:first + window], float(rng.uniform(*JITTER_PX)), rng)
+    params = sample_params(seed, strength)
+    params.update(weave_px=0.0, fade_amount=0.0, fade_desaturation=0.0)
+    damage = degrade(clean, seed=seed, params=params, first_frame=first)
+    damaged = _luma(damage.damaged)[:, 0][None]  # (1, 2R+1, H, W)
+    if align:
+        damaged = align_window(damaged, radius)
+    return damaged, _luma(damage.clean[radius:radius + 1]), damage.masks["all"][radius:radius + 1]
+
+
+def restore_stream(seed: int, *, radius: int = 2, batch_size: int = 16, crop: int = 96,
+                   pool_windows: int = 24, refresh_every: int = 2, clip_size: tuple[int, int] = CLIP_SIZE,
+                   held_out: tuple[str, ...] = HELD_OUT) -> Iterator[Batch]:
+    """Endless seeded stream of training batches.
+
+    Windows are costly next to a training step, so a pool of ``pool_windows`` whole windows is
+    kept and one of them is replaced by a new one every ``refresh_every`` batches; crops are
+    drawn from the whole pool (each window gives ~``batch_size * refresh_every`` crops).
+    """
+    train, _ = split_sources(held_out)
+    rng = np.random.default_rng([seed, 1])
+    counter = 0
+
+    def new_window():
+        nonlocal counter
+        counter += 1
+        name, image = train[int(rng.integers(len(train)))]
+        return restore_windows(image, int(rng.integers(2**31)) + counter, radius=radius, size=clip_size)
+
+    pool = [new_window() for _ in range(pool_windows)]
+    batches = 0
+    while True:
+        batches += 1
+        if batches % refresh_every == 0:
+            pool[int(rng.integers(len(pool)))] = new_window()
+        windows, cleans, masks = [], [], []
+        for _ in range(batch_size):
+            window, clean, mask = pool[int(rng.integers(len(pool)))]
+            h, w = window.shape[-2:]
+            y, x = int(rng.integers(0, h - crop + 1)), int(rng.integers(0, w - crop + 1))
+            sl = (slice(None), slice(None), slice(y, y + crop), slice(x, x + crop))
+            parts = [window[sl], clean[sl], mask[sl]]
+            if rng.random() < 0.5:  # horizontal flip keeps scratches vertical
+                parts = [p.flip(-1) for p in parts]
+            windows.append(parts[0])
+            cleans.append(parts[1])
+            masks.append(parts[2])
+        yield Batch(torch.cat(windows), torch.cat(cleans), torch.cat(masks))
+
+
+def validation_windows(*, radius: int = 2, size: tuple[int, int] = (192, 256),
+                       held_out: tuple[str, ...] = HELD_OUT) -> Batch:
+    """Fixed validation set: each held-out photograph at each strength, fixed seeds, whole frames."""
+    _, valid = split_sources(held_out)
+    windows, cleans, masks = [], [], []
+    for index, (name, image) in enumerate(valid):
+        for level, strength in enumerate(("light", "medium", "heavy")):
+            window, clean, mask = restore_windows(image, 90_000 + 10 * index + level, radius=radius,
+                                                  strength=strength, size=size)
+            windows.append(window)
+            cleans.append(clean)
+            masks.append(mask)
+    return Batch(torch.cat(windows), torch.cat(cleans), torch.cat(masks))
+
+
+# ---------------------------------------------------------------------------------------------
+# Super-resolution pairs: clean luma frames and their antialiased bicubic x2 reduction (the
+# model ``ops.upscale`` assumes: how scans and access copies are made smaller).
+
+
+def _reduce(images: torch.Tensor, factor: int) -> torch.Tensor:
+    h, w = images.shape[-2:]
+    return F.interpolate(images, size=(h // factor, w // factor), mode="bicubic", align_corners=False,
+                         antialias=True).clamp(0, 1)
+
+
+def _sr_frame(image: torch.Tensor, seed: int, size: tuple[int, int]) -> torch.Tensor:
+    from restoration.degrade import synthetic_clip
+
+    rng = np.random.default_rng([seed, 11])
+    clip = synthetic_clip(image, frames=1, size=size, seed=seed, motion=MOTIONS[int(rng.integers(len(MOTIONS)))])
+    return _luma(clip)
+
+
+def sr_stream(seed: int, *, factor: int = 2, batch_size: int = 16, crop: int = 48, pool_frames: int = 32,
+              clip_size: tuple[int, int] = (360, 360), held_out: tuple[str, ...] = HELD_OUT) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Endless seeded stream of (low-res (N,1,crop,crop), high-res (N,1,f*crop,f*crop)) luma pairs."""
+    train, _ = split_sources(held_out)
+    rng = np.random.default_rng([seed, 2])
+    pool: list[torch.Tensor] = []
+    while True:
+        if len(pool) < pool_frames or rng.random() < 0.25:
+            name, image = train[int(rng.integers(len(train)))]
+            frame = _sr_frame(image, int(rng.integers(2**31)), clip_size)
+            if len(pool) < pool_frames:
+                pool.append(frame)
+            else:
+                pool[int(rng.integers(len(pool)))] = frame
+        highs = []
+        big = crop * factor
+        for _ in range(batch_size):
+            frame = pool[int(rng.integers(len(pool)))]
+            y, x = int(rng.integers(0, frame.shape[-2] - big + 1)), int(rng.integers(0, frame.shape[-1] - big + 1))
+            high = frame[..., y:y + big, x:x + big]
+            highs.append(high.flip(-1) if rng.random() < 0.5 else high)
+        high = torch.cat(highs)
+        yield _reduce(high, factor), high
+
+
+def sr_validation(*, factor: int = 2, held_out: tuple[str, ...] = HELD_OUT) -> tuple[torch.Tensor, torch.Tensor]:
+    _, valid = split_sources(held_out)
+    highs = torch.cat([_sr_frame(image, 80_000 + i, (192, 256)) for i, (_, image) in enumerate(valid)])
+    return _reduce(highs, factor), highs
+
+
+def psnr_per_item(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    mse = ((a.clamp(0, 1) - b) ** 2).flatten(1).mean(1).clamp_min(1e-10)
+    return -10 * torch.log10(mse)
+

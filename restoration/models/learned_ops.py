@@ -1,0 +1,154 @@
+"""Registry ops backed by the learned networks: ``learned_restore`` and ``learned_upscale``.
+
+Weights are the files committed in ``restoration/models/weights`` (trained here from scratch, see
+that folder's README) unless the ``weights`` parameter names another file. A network is loaded
+lazily, once per (file, device), from the local file only; nothing is downloaded.
+
+Grey and colour: the networks work on luma. ``learned_restore`` restores the luma of the centre
+frame of each window and takes chroma as the per-pixel median of the aligned window's chroma
+(one-frame dust and chroma noise go, colour stays); ``learned_upscale`` upscales luma with the
+network and chroma bicubically.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from restoration.errors import ModelError, SpecError
+from restoration.ops._common import check_frames, reflected_indices
+from restoration.ops.registry import OpSpec, Param, register_op
+
+__all__ = ["restore_frames", "learned_restore", "LearnedRestore", "learned_upscale", "LearnedUpscale",
+           "load_model", "WEIGHTS"]
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+WEIGHTS = {"restore": WEIGHTS_DIR / "restore.pt", "sr": WEIGHTS_DIR / "sr_x2.pt"}
+RADIUS = 2  # the committed restore network's temporal radius (checked against its file)
+_BATCH = 4  # windows per forward pass: bounds memory on large frames
+
+_MODELS: dict[tuple[str, str, str], torch.nn.Module] = {}
+_LOCK = threading.Lock()
+
+
+def load_model(task: str, weights: str | Path | None = None, device="cpu") -> torch.nn.Module:
+    """The ``task`` network ("restore" or "sr") from ``weights`` (default: the committed file) on
+    ``device``, loaded once and cached. Raises ModelError for a missing or unfit file."""
+    from restoration.models.nets import load_checkpoint  # lazy: restoration.ops imports this module
+
+    path = Path(weights) if weights else WEIGHTS[task]
+    device = torch.device(device)
+    key = (task, str(path.resolve()), str(device))
+    with _LOCK:
+        model = _MODELS.get(key)
+        if model is None:
+            model = load_checkpoint(path, task, device=device)
+            for parameter in model.parameters():
+                parameter.requires_grad_(False)
+            _MODELS[key] = model
+    return model
+
+
+def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Restore (T, C, H, W) frames; returns (restored (T, C, H, W), defect probability (T, 1, H, W)).
+
+    Frame t is restored from frames t-R..t+R (reflected at the clip's edges), so a window with R
+    frames of context on each side gives exactly what the whole clip gives.
+    """
+    from restoration.models.nets import split_luma_chroma, warp_window, window_flow
+
+    check_frames(frames, "learned_restore")
+    model = load_model("restore", weights, frames.device)
+    radius = model.config.radius
+    if radius != RADIUS:
+        raise ModelError(f"learned_restore: weights have temporal radius {radius}, the op declares {RADIUS}")
+    t = frames.shape[0]
+    compute = frames.float()
+    luma, chroma = split_luma_chroma(compute)
+    index = reflected_indices(t, range(-radius, radius + 1), device=frames.device).T  # (T, 2R+1)
+    restored, probability = [], []
+    with torch.no_grad():
+        for start in range(0, t, _BATCH):
+            rows = index[start:start + _BATCH]
+            window = luma[rows, 0]  # (n, 2R+1, H, W)
+            flow = window_flow(window, radius) if model.config.align else None
+            aligned = warp_window(window.unsqueeze(2), flow, radius).squeeze(2) if flow is not None else window
+            out, logits = model.fuse(aligned)
+            if chroma is not None:
+                colours = chroma[rows]  # (n, 2R+1, 3, H, W)
+                if flow is not None:
+                    colours = warp_window(colours, flow, radius)
+                out = out + colours.median(dim=1).values
+            restored.append(out.clamp(0, 1))
+            probability.append(torch.sigmoid(logits))
+    return torch.cat(restored).to(frames.dtype), torch.cat(probability).to(frames.dtype)
+
+
+def learned_restore(frames: torch.Tensor, *, weights: str = "") -> torch.Tensor:
+    """Remove dust, blotches, scratches and grain with the learned temporal network (radius 2)."""
+    return restore_frames(frames, weights=weights or None)[0]
+
+
+class LearnedRestore(torch.nn.Module):
+    def __init__(self, weights: str = "") -> None:
+        super().__init__()
+        self.weights = weights
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        return learned_restore(frames, weights=self.weights)
+
+
+def learned_upscale(frames: torch.Tensor, *, weights: str = "") -> torch.Tensor:
+    """Upscale (T, C, H, W) x2 with the learned network (luma), chroma bicubic."""
+    from restoration.models.nets import split_luma_chroma
+
+    check_frames(frames, "learned_upscale")
+    if min(frames.shape[-2:]) < 4:
+        raise SpecError(f"learned_upscale: frames must be at least 4x4, got {tuple(frames.shape[-2:])}")
+    model = load_model("sr", weights or None, frames.device)
+    factor = model.config.factor
+    if factor != 2:
+        raise ModelError(f"learned_upscale: weights are for x{factor}, the op is x2")
+    compute = frames.float()
+    out = []
+    with torch.no_grad():
+        for start in range(0, frames.shape[0], _BATCH):
+            luma, chroma = split_luma_chroma(compute[start:start + _BATCH])
+            big = model(luma)
+            if chroma is not None:
+                big = big + F.interpolate(chroma, scale_factor=factor, mode="bicubic", align_corners=False)
+            out.append(big.clamp(0, 1))
+    return torch.cat(out).to(frames.dtype)
+
+
+class LearnedUpscale(torch.nn.Module):
+    def __init__(self, weights: str = "") -> None:
+        super().__init__()
+        self.weights = weights
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        return learned_upscale(frames, weights=self.weights)
+
+
+_WEIGHTS_PARAM = Param(str, "", help="weights file (.pt); empty: the committed weights")
+
+register_op(OpSpec(
+    name="learned_restore",
+    function=learned_restore,
+    module=LearnedRestore,
+    params={"weights": _WEIGHTS_PARAM},
+    temporal_radius=RADIUS,
+    description="learned temporal restoration (dust, blotches, scratches, grain), flow-aligned 5-frame window",
+))
+
+register_op(OpSpec(
+    name="learned_upscale",
+    function=learned_upscale,
+    module=LearnedUpscale,
+    params={"weights": _WEIGHTS_PARAM},
+    scale=2,
+    description="learned x2 super-resolution (luma network, chroma bicubic)",
+))

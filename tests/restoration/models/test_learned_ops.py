@@ -1,0 +1,106 @@
+"""The registry ops backed by the learned networks, with temporary and with committed weights."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from restoration.compare import psnr
+from restoration.errors import ModelError
+from restoration.models.learned_ops import (
+    WEIGHTS,
+    LearnedRestore,
+    LearnedUpscale,
+    learned_restore,
+    learned_upscale,
+    load_model,
+    restore_frames,
+)
+from restoration.models.nets import RestoreConfig, SRConfig, SuperResNet, TemporalRestoreNet, save_checkpoint
+from restoration.ops import get_op
+
+
+@pytest.fixture(scope="module")
+def random_weights(tmp_path_factory):
+    """Small random (not zero) networks, so outputs depend on the input in a non-trivial way."""
+    folder = tmp_path_factory.mktemp("weights")
+    torch.manual_seed(0)
+    restore = TemporalRestoreNet(RestoreConfig(widths=(8, 8, 8)))
+    sr = SuperResNet(SRConfig(width=8, blocks=1))
+    for net in (restore, sr):
+        for parameter in net.parameters():
+            parameter.data.normal_(0, 0.02)
+    save_checkpoint(folder / "restore.pt", "restore", restore)
+    save_checkpoint(folder / "sr.pt", "sr", sr)
+    return {"restore": str(folder / "restore.pt"), "sr": str(folder / "sr.pt")}
+
+
+def _clip(frames: int, channels: int, height: int = 40, width: int = 56) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(frames * 10 + channels)
+    base = torch.nn.functional.interpolate(torch.rand(1, channels, 8, 10, generator=gen), size=(height, width + 2 * frames),
+                                           mode="bicubic", align_corners=False).clamp(0, 1)[0]
+    return torch.stack([base[:, :, t:t + width] for t in range(frames)])  # a slow pan
+
+
+def test_ops_are_registered_with_radius_and_scale():
+    assert get_op("learned_restore").temporal_radius == 2
+    assert get_op("learned_upscale").scale == 2
+    assert get_op("learned_restore").validate_params({}) == {"weights": ""}
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_learned_restore_shapes_grey_and_colour(random_weights, channels):
+    frames = _clip(6, channels)
+    restored, probability = restore_frames(frames, weights=random_weights["restore"])
+    assert restored.shape == frames.shape
+    assert probability.shape == (6, 1, 40, 56)
+    assert 0 <= float(restored.min()) and float(restored.max()) <= 1
+    assert 0 < float(probability.min()) and float(probability.max()) < 1
+    assert not torch.equal(restored, frames)
+
+
+def test_module_equals_function_and_dtype_follows_input(random_weights):
+    frames = _clip(5, 3).double()
+    module_out = LearnedRestore(weights=random_weights["restore"])(frames)
+    function_out = learned_restore(frames, weights=random_weights["restore"])
+    assert module_out.dtype == torch.float64
+    assert torch.equal(module_out, function_out)
+    up = LearnedUpscale(weights=random_weights["sr"])(frames)
+    assert torch.equal(up, learned_upscale(frames, weights=random_weights["sr"]))
+    assert up.shape == (5, 3, 80, 112) and up.dtype == torch.float64
+
+
+def test_a_frame_depends_only_on_its_window(random_weights):
+    # The pipeline runs ops in windows with temporal_radius frames of context: same result.
+    frames = _clip(9, 1)
+    whole = learned_restore(frames, weights=random_weights["restore"])
+    part = learned_restore(frames[2:7], weights=random_weights["restore"])
+    assert torch.allclose(whole[4], part[2], atol=1e-5)
+
+
+def test_missing_weights_is_a_model_error(tmp_path):
+    with pytest.raises(ModelError, match="weights file not found"):
+        learned_restore(_clip(3, 1), weights=str(tmp_path / "absent.pt"))
+    with pytest.raises(ModelError, match="weights file not found"):
+        learned_upscale(_clip(1, 1), weights=str(tmp_path / "absent.pt"))
+
+
+def test_committed_weights_load_once_per_device():
+    model = load_model("restore")
+    assert model.config.radius == 2 and not model.training
+    assert load_model("restore", WEIGHTS["restore"]) is model
+    assert isinstance(load_model("sr"), SuperResNet)
+
+
+def test_committed_weights_restore_a_held_out_damaged_clip():
+    from restoration.degrade import clean_sources, degrade, synthetic_clip
+
+    camera = dict(clean_sources())["camera"]  # held out: never seen in training
+    clean = synthetic_clip(camera, frames=5, size=(96, 128), seed=5, motion="pan")
+    damage = degrade(clean, seed=12, params=None, strength="heavy")
+    restored, probability = restore_frames(damage.damaged)
+    assert psnr(restored, damage.clean) > psnr(damage.damaged, damage.clean) + 1.0
+    # Where degrade drew defects the network's defect probability is higher than elsewhere.
+    mask = damage.masks["all"].bool()
+    if mask.any():
+        assert probability[mask].mean() > probability[~mask].mean() + 0.2

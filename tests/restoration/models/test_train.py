@@ -1,0 +1,71 @@
+"""Training: a step lowers the loss, runs are deterministic by seed, devices are checked."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+import torch
+
+from restoration.errors import ModelError
+from restoration.models import data as model_data
+from restoration.models.nets import RestoreConfig, TemporalRestoreNet
+from restoration.models.train import _loss, cli_train, resolve_device, train_model
+
+SMALL = {"pool_windows": 2, "crop": 32, "clip_size": (64, 64)}
+
+
+def test_restore_stream_gives_aligned_windows_targets_and_masks():
+    batch = next(model_data.restore_stream(5, batch_size=3, **SMALL))
+    assert batch.window.shape == (3, 5, 32, 32)
+    assert batch.clean.shape == batch.mask.shape == (3, 1, 32, 32)
+    assert set(torch.unique(batch.mask).tolist()) <= {0.0, 1.0}
+    assert 0 <= float(batch.window.min()) and float(batch.window.max()) <= 1
+
+
+def test_held_out_photos_never_reach_training():
+    train, valid = model_data.split_sources()
+    assert {name for name, _ in valid} == set(model_data.HELD_OUT)
+    assert not {name for name, _ in train} & set(model_data.HELD_OUT)
+
+
+def test_training_steps_reduce_the_loss_on_a_tiny_batch():
+    torch.manual_seed(0)
+    batch = next(model_data.restore_stream(1, batch_size=2, **SMALL))
+    net = TemporalRestoreNet(RestoreConfig())
+    optimiser = torch.optim.AdamW(net.parameters(), lr=1e-3)
+    with torch.no_grad():
+        before = float(_loss("restore", net, batch.window, batch.clean, batch.mask))
+    for _ in range(3):
+        loss = _loss("restore", net, batch.window, batch.clean, batch.mask)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    with torch.no_grad():
+        after = float(_loss("restore", net, batch.window, batch.clean, batch.mask))
+    assert after < before
+
+
+@pytest.mark.parametrize("task, options", [("restore", SMALL), ("sr", {"pool_frames": 2, "crop": 16, "clip_size": (64, 64)})])
+def test_training_is_deterministic_by_seed(task, options):
+    def run(seed):
+        result = train_model(task, steps=2, seed=seed, batch_size=2, validate=False, data_options=options)
+        return result.model.state_dict()
+
+    first, again, other = run(3), run(3), run(4)
+    assert all(torch.equal(first[name], again[name]) for name in first)
+    assert any(not torch.equal(first[name], other[name]) for name in first)
+
+
+def test_cuda_device_without_cuda_is_one_clear_error():
+    if torch.cuda.is_available():
+        assert resolve_device("cuda").type == "cuda"
+        return
+    with pytest.raises(ModelError, match="no CUDA GPU") as error:
+        resolve_device("cuda")
+    assert "\n" not in str(error.value)
+    args = argparse.Namespace(task="restore", minutes=1.0, device="cuda", seed=0, out=None)
+    with pytest.raises(ModelError, match="no CUDA GPU"):
+        cli_train(args)
+    with pytest.raises(ModelError, match="unsupported device"):
+        resolve_device("meta")
