@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from restoration.errors import SpecError
 from restoration.ops._common import box_filter, to_grey
 
-__all__ = ["estimate_flow", "warp", "align", "inside", "FlowEstimator"]
+__all__ = ["estimate_flow", "warp", "align", "inside", "brightness_offset", "FlowEstimator"]
 
 
 
@@ -208,7 +208,7 @@ def align(source: torch.Tensor, target: torch.Tensor, *, match_brightness: bool 
     flow = estimate_flow(source, target)
     aligned = warp(target, flow)
     if match_brightness:
-        aligned = aligned + _brightness_offset(source, aligned, brightness_limit, cell)
+        aligned = aligned + brightness_offset(source, aligned, limit=brightness_limit, cell=cell)
     return (aligned, flow) if return_flow else aligned
 
 
@@ -222,7 +222,10 @@ def inside(flow: torch.Tensor) -> torch.Tensor:
     return (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
 
 
-def _brightness_offset(source, aligned, brightness_limit, cell):
+def brightness_offset(source: torch.Tensor, aligned: torch.Tensor, *, limit: float | torch.Tensor = 0.08,
+                      cell: int = 16) -> torch.Tensor:
+    """Smooth map to add to ``aligned`` so its slowly varying brightness matches ``source``."""
+    brightness_limit = limit
     limit = torch.as_tensor(brightness_limit, dtype=source.dtype, device=source.device)
     if limit.ndim == 1:
         limit = limit.view(-1, 1, 1, 1)

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from restoration.errors import SpecError
 from restoration.ops._common import check_frames, reflected_indices, to_grey
-from restoration.ops.flow import align, inside, warp
+from restoration.ops.flow import align, brightness_offset, inside, warp
 from restoration.ops.registry import OpSpec, Param, register_op
 
 __all__ = ["detect_scratches", "remove_scratches", "Scratch"]
@@ -74,14 +74,47 @@ def _candidate_columns(profile: torch.Tensor, sensitivity: float) -> torch.Tenso
     return torch.sign(centred) * (centred.abs() > threshold)
 
 
-def _detect(frames: torch.Tensor, sensitivity: float) -> torch.Tensor:
-    grey = to_grey(frames)
-    h = grey.shape[-2]
-    response = _line_response(grey)
-    segments = _segment_means(response)  # (T, 1, S, W)
+def _aligned_neighbours(frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Frames t-1 and t+1 (reflected at the ends) warped onto t: (2T, ...) previous first, their
+    flows (2T, 2, H, W) and their indices (2T,)."""
+    index = reflected_indices(frames.shape[0], (-1, 1), device=frames.device).reshape(-1)
+    centres = frames.repeat(2, 1, 1, 1)
+    aligned, flow = align(centres, frames[index], return_flow=True)
+    return aligned, flow, index
+
+
+def _column_profile(response: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    segments = _segment_means(response)  # (N, 1, S, W)
     # Column profile: the median over segments, so a scratch on most of the height counts fully
     # and a short bright picture detail does not.
-    profile = segments.median(dim=2).values[:, 0]  # (T, W)
+    return segments, segments.median(dim=2).values[:, 0]  # (N, W)
+
+
+def _is_picture_content(candidates: torch.Tensor, profile: torch.Tensor, frames: torch.Tensor,
+                        motion) -> torch.Tensor:
+    """(T, W) bool: candidate lines that moved with the picture (found again at the same place
+    in a motion-compensated neighbour that moved by more than two pixels there)."""
+    aligned, flow, index = motion if motion is not None else _aligned_neighbours(frames)
+    t_count = frames.shape[0]
+    _, aligned_profile = _column_profile(_line_response(to_grey(aligned)))  # (2T, W)
+    sign = candidates.repeat(2, 1)
+    # A scratch stays put in the frame: it is found again in the neighbour as it is, at the same
+    # column, and in the neighbour aligned on the picture it sits |u| pixels away. Picture
+    # detail is the other way round. Only where the picture moved can the two be told apart.
+    in_aligned = aligned_profile * sign
+    in_unaligned = profile[index] * sign
+    strength = profile.abs().repeat(2, 1)
+    # Margins keep the decision stable (windowed == whole clip) where the two are about equal.
+    found = (in_aligned >= 0.5 * strength) & (in_aligned > in_unaligned + 0.25 * strength)
+    moved = flow[:, 0].abs().median(dim=1).values > 1.0  # (2T, W)
+    content = found & moved
+    return content[:t_count] | content[t_count:]
+
+
+def _detect(frames: torch.Tensor, sensitivity: float, motion=None) -> torch.Tensor:
+    grey = to_grey(frames)
+    h = grey.shape[-2]
+    segments, profile = _column_profile(_line_response(grey))
     candidates = _candidate_columns(profile, sensitivity)  # (T, W)
 
     t_count = frames.shape[0]
@@ -101,6 +134,10 @@ def _detect(frames: torch.Tensor, sensitivity: float) -> torch.Tensor:
     strongest_dark = F.max_pool1d(magnitude * (candidates < 0).unsqueeze(1), span, stride=1, padding=FAR + 1)[:, 0]
     candidates = torch.where(candidates > 0, candidates * (strongest_bright >= strongest_dark),
                              candidates * (strongest_dark >= strongest_bright))
+
+    # Thin vertical picture detail (poles, edges of buildings) moves with the picture.
+    if t_count > 1 and bool(candidates.any()):
+        candidates = candidates * ~_is_picture_content(candidates, profile, frames, motion)
 
     # Verify per row segment: same polarity and at least a third of the column's strength.
     sign = candidates.view(t_count, 1, 1, -1)
@@ -152,17 +189,18 @@ def remove_scratches(frames: torch.Tensor, *, sensitivity: float = 1.0, temporal
     check_frames(frames, "scratch")
     if sensitivity <= 0:
         raise SpecError(f"scratch: sensitivity must be positive, got {sensitivity}")
-    mask = _detect(frames, sensitivity)
+    motion = _aligned_neighbours(frames) if temporal and frames.shape[0] > 1 else None
+    mask = _detect(frames, sensitivity, motion)
     if not bool(mask.any()):
         return frames.clone()
     repaired = _interpolate_rows(frames, mask)
-    if temporal and frames.shape[0] > 1:
-        t_count = frames.shape[0]
-        index = reflected_indices(t_count, (-1, 1), device=frames.device).reshape(-1)
+    if motion is not None:
+        _, flow, index = motion
         centres = frames.repeat(2, 1, 1, 1)
-        # Neighbours with their own scratches filled, aligned with brightness matched; their
-        # scratch masks follow the same flow so a neighbour's own scratch is never copied.
-        aligned, flow = align(centres, repaired[index], return_flow=True)
+        # Neighbours with their own scratches filled, aligned, brightness matched; their scratch
+        # masks follow the same flow so that a neighbour's own scratch is never copied in.
+        aligned = warp(repaired[index], flow)
+        aligned = aligned + brightness_offset(centres, aligned)
         aligned_mask = warp(mask[index], flow)
         usable = (aligned_mask < 0.1) & inside(flow)
         previous, following = aligned.chunk(2)

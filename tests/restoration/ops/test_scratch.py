@@ -103,3 +103,10 @@ def test_bad_input_raises():
         detect_scratches(torch.rand(2, 2, 64, 80))
     with pytest.raises(SpecError):
         detect_scratches(torch.rand(2, 1, 64, 80), sensitivity=-1)
+
+
+def test_thin_picture_line_moving_with_a_pan_is_not_a_scratch():
+    big = textured_image(64, 112)
+    big[..., 4:, 60:62] -= 0.3  # a pole in the scene
+    clean = grainy(torch.stack([big[0, :, :, 3 * t:3 * t + 80] for t in range(5)]).clamp(0, 1))
+    assert detect_scratches(clean).sum() == 0
