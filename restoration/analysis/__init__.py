@@ -17,7 +17,7 @@ import torch
 
 from restoration.analysis.metrics import FrameStatistics, shot_metrics
 from restoration.analysis.recommend import recommend_pipeline
-from restoration.analysis.shots import ShotDetector, detect_shots
+from restoration.analysis.shots import ShotDetector, detect_shots, single_threaded
 from restoration.errors import MediaError
 
 __all__ = ["analyse", "cli_analyse", "detect_shots", "recommend_pipeline", "shot_metrics"]
@@ -77,18 +77,19 @@ def analyse(
     detector = ShotDetector()
     statistics = FrameStatistics()
     done = 0
-    for chunk in chunks:
-        if chunk.shape[0] == 0:
-            continue
-        detector.feed(chunk)
-        statistics.feed(chunk)
-        done += chunk.shape[0]
-        if progress is not None:
-            progress(done, total)
-    if done == 0:
-        raise MediaError("no video frames to analyse")
-    statistics.finish()
-    starts = detector.finish()
+    with single_threaded():
+        for chunk in chunks:
+            if chunk.shape[0] == 0:
+                continue
+            detector.feed(chunk)
+            statistics.feed(chunk)
+            done += chunk.shape[0]
+            if progress is not None:
+                progress(done, total)
+        if done == 0:
+            raise MediaError("no video frames to analyse")
+        statistics.finish()
+        starts = detector.finish()
     ends = [s - 1 for s in starts[1:]] + [done - 1]
     shots = []
     for start, end in zip(starts, ends):

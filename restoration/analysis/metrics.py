@@ -202,6 +202,12 @@ class FrameStatistics:
         self._carry_shift = torch.zeros(0, 2)  # their shifts relative to the frame before each
 
     def feed(self, frames: torch.Tensor) -> None:
+        from restoration.analysis.shots import single_threaded
+
+        with single_threaded():
+            self._feed(frames)
+
+    def _feed(self, frames: torch.Tensor) -> None:
         if frames.ndim == 3:
             frames = frames[None]
         if frames.ndim != 4 or frames.shape[1] not in (1, 3):
@@ -252,7 +258,7 @@ class FrameStatistics:
         if not values["spikes"]:
             values["spikes"].append(float("nan"))  # frame 0 has no previous frame
             values["scratches"].append(float(_scratch_count(full[:1])[0]))
-        middle = torch.arange(1, full.shape[0] - 1)
+        middle = torch.arange(1, max(full.shape[0] - 1, 1))
         middle = middle[middle + base >= len(values["spikes"])]
         if len(middle):
             fractions = _spike_fraction(
@@ -297,7 +303,8 @@ def _moving_average(x: np.ndarray, window: int = TREND_WINDOW) -> np.ndarray:
     if len(x) == 0:
         return x
     half = min(window // 2, len(x) - 1)
-    padded = np.pad(x, half, mode="reflect") if half > 0 else x
+    # odd reflection continues a straight line, so a steady pan or fade has no "jitter" at the ends
+    padded = np.pad(x, half, mode="reflect", reflect_type="odd") if half > 0 else x
     kernel = np.ones(2 * half + 1) / (2 * half + 1)
     return np.convolve(padded, kernel, mode="valid")
 
