@@ -58,7 +58,7 @@ def run_filter_chain(frames: torch.Tensor, chain: str | Sequence[tuple[str, str 
     count, channels, height, width = frames.shape
     pix_fmt = "gray" if channels == 1 else "rgb24"
     time_base = Fraction(1) / Fraction(fps).limit_denominator(1001)
-    filters = parse_chain(chain)
+    filters = _fit_to_clip(parse_chain(chain), count)
 
     graph = av.filter.Graph()
     try:
@@ -108,6 +108,24 @@ class FFmpegChain(torch.nn.Module):
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         return ffmpeg_chain(frames, self.chain)
+
+
+def _fit_to_clip(filters: list[tuple[str, str | None]], count: int) -> list[tuple[str, str | None]]:
+    """FFmpeg's deflicker darkens every frame of a clip shorter than its window (it averages over
+    ``size`` frames it never got), so its window is shortened to the clip; one frame cannot flicker."""
+    fitted = []
+    for name, args in filters:
+        if name == "deflicker":
+            options = dict(part.split("=", 1) for part in (args or "").split(":") if "=" in part)
+            size = int(options.get("size", options.get("s", 5)))
+            if count < 2:
+                continue
+            if size > count:
+                options.pop("s", None)
+                options["size"] = str(count)
+                args = ":".join(f"{key}={value}" for key, value in options.items())
+        fitted.append((name, args))
+    return fitted
 
 
 def _describe(filters: list[tuple[str, str | None]]) -> str:

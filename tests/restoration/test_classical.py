@@ -27,8 +27,19 @@ def test_named_chains_keep_shape_and_count_and_denoise(chain, channels):
 
 def test_a_delaying_filter_still_gives_every_frame():
     # deflicker holds frames back until it has seen `size` of them; the end-of-stream flush returns them.
-    _, noisy = _noisy_clip(t=3)
-    assert run_filter_chain(noisy, "deflicker=size=7").shape[0] == 3
+    _, noisy = _noisy_clip(t=9)
+    out = run_filter_chain(noisy, "deflicker=size=7")
+    assert out.shape[0] == 9
+    torch.testing.assert_close(out.mean((1, 2, 3)), noisy.mean((1, 2, 3)), atol=0.02, rtol=0)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_clips_shorter_than_the_deflicker_window_keep_their_brightness(count):
+    # FFmpeg's deflicker alone darkens a clip shorter than its window; run_filter_chain fits the window.
+    steady = torch.full((count, 1, 16, 16), 0.5)
+    out = run_filter_chain(steady, "deflicker=size=5")
+    assert out.shape == steady.shape
+    torch.testing.assert_close(out, steady, atol=1 / 255, rtol=0)
 
 
 def test_identity_chain_round_trips_8_bit_values():
