@@ -509,7 +509,8 @@ class VideoWriter:
         elif self.codec == "prores":
             options = {"profile": "3"}
         else:
-            options = {"crf": "16", "preset": "medium"}
+            # mbtree off: with it, libx264 gave different bytes for the same frames from run to run.
+            options = {"crf": "16", "preset": "medium", "x264-params": "mbtree=0"}
         stream.options = {**options, **self.options}
         self._stream = stream
         self._shape = (channels, height, width)
@@ -548,6 +549,10 @@ class VideoWriter:
             for array in quantised:
                 picture = array[:, :, 0] if channels == 1 else array
                 frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(picture), format=source_format)
+                if self.codec == "h264":
+                    # Convert here and pass x264 a fresh frame (the encoder's own conversion
+                    # path also gave run-to-run differences).
+                    frame = av.VideoFrame.from_ndarray(frame.reformat(format="yuv420p").to_ndarray(), format="yuv420p")
                 frame.pts = self.frames_written
                 frame.time_base = self._stream.codec_context.time_base
                 for packet in self._stream.encode(frame):
