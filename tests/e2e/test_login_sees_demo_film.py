@@ -136,3 +136,40 @@ def test_other_demo_users_see_the_film_with_their_role(demo_server, browser):
         page.wait_for_url(f"{base_url}/")
         assert role in page.locator("table.films tbody tr", has_text=DEMO_TITLE).inner_text()
         context.close()
+
+
+def test_restorer_uploads_a_scan_through_the_asgi_server(demo_server, browser, tmp_path):
+    """The streamed, size-limited upload works behind daphne with a browser session and its CSRF token."""
+    import torch
+
+    from restoration.io import write_video
+
+    base_url, _ = demo_server
+    clip = tmp_path / "reel.mkv"
+    write_video(clip, torch.rand(5, 3, 48, 64, generator=torch.Generator().manual_seed(3)), fps=24)
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", "restorer")
+    page.fill("#id_password", "demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+    film_id = page.locator("table.films tbody tr", has_text=DEMO_TITLE).get_attribute("data-film-id")
+    csrf = next(c["value"] for c in context.cookies() if c["name"] == "csrftoken")
+    url = f"{base_url}/api/films/{film_id}/assets/upload/"
+    headers = {"X-CSRFToken": csrf, "Referer": f"{base_url}/"}
+
+    response = page.request.post(url, headers=headers, multipart={
+        "file": {"name": "reel.mkv", "mimeType": "video/x-matroska", "buffer": clip.read_bytes()}})
+    assert response.status == 201, response.text()
+    assert response.json()["frame_count"] == 5 and response.json()["original_name"] == "reel.mkv"
+
+    response = page.request.post(url, headers=headers, multipart={
+        "file": {"name": "notes.mkv", "mimeType": "video/x-matroska", "buffer": b"not a video\n" * 100}})
+    assert response.status == 400 and "notes.mkv" in response.json()["detail"]
+
+    response = page.request.post(url, multipart={
+        "file": {"name": "reel.mkv", "mimeType": "video/x-matroska", "buffer": clip.read_bytes()}})
+    assert response.status == 403  # no CSRF token
+    context.close()
