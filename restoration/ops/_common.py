@@ -99,6 +99,16 @@ def median_filter(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return patches.reshape(n * c, 1, h, w, kh * kw).median(dim=-1).values.reshape(n, c, h, w)
 
 
+def sampled_median(images: torch.Tensor, step: int = 3) -> torch.Tensor:
+    """Per-image median (N,) of (N, C, H, W) over a regular subsample of pixels.
+
+    Used for robust global statistics (grain level, thresholds): a full median sorts every
+    pixel and costs more than the rest of an op; every ``step``-th row and column is plenty.
+    """
+    sample = images[..., ::step, ::step] if min(images.shape[-2:]) >= 8 * step else images
+    return sample.flatten(1).median(dim=1).values
+
+
 def clamped_indices(length: int, offsets, *, device=None) -> torch.Tensor:
     """Index table (len(offsets), length) of frame t+offset, clamped to the clip's edges.
 
@@ -126,10 +136,30 @@ def reflected_indices(length: int, offsets, *, device=None) -> torch.Tensor:
     return torch.stack(rows)
 
 
+def _max_1d(images: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
+    size = images.shape[dim]
+    pad = (radius, radius, 0, 0) if dim == -1 else (0, 0, radius, radius)
+    padded = F.pad(images, pad, mode="replicate")
+    out = padded.narrow(dim, 0, size).clone()
+    for shift in range(1, 2 * radius + 1):
+        torch.maximum(out, padded.narrow(dim, shift, size), out=out)
+    return out
+
+
+def max_filter(images: torch.Tensor, radius: int | tuple[int, int]) -> torch.Tensor:
+    """Maximum over a (2ry+1, 2rx+1) window, replicated edges (separable shifted maxima:
+    much faster on the CPU than max_pool2d with stride 1)."""
+    radius_y, radius_x = (radius, radius) if isinstance(radius, int) else radius
+    out = _max_1d(images, radius_x, -1) if radius_x > 0 else images
+    return _max_1d(out, radius_y, -2) if radius_y > 0 else out
+
+
+def min_filter(images: torch.Tensor, radius: int | tuple[int, int]) -> torch.Tensor:
+    return -max_filter(-images, radius)
+
+
 def dilate(mask: torch.Tensor, radius: int) -> torch.Tensor:
-    """Binary dilation of a (N, 1, H, W) float/bool mask with a square of side 2r+1."""
+    """Binary dilation of a (N, 1, H, W) float mask with a square of side 2r+1."""
     if radius <= 0:
         return mask
-    size = 2 * radius + 1
-    return F.max_pool2d(mask.to(torch.float32 if not mask.is_floating_point() else mask.dtype),
-                        size, stride=1, padding=radius)
+    return max_filter(mask, radius)

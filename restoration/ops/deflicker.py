@@ -32,6 +32,8 @@ __all__ = ["deflicker", "Deflicker", "brightness_maps"]
 MAX_RADIUS = 4
 # The statistics are measured on a copy about this many pixels on its shorter side.
 WORK_SIDE = 90
+# The flow between the low-resolution copies is estimated this small and upsampled.
+FLOW_SIDE = 40
 # Pairs motion-compensated per batch (small images, so large batches are cheap).
 PAIRS_PER_BATCH = 64
 # Keeps the contrast gain sane in flat areas (std near zero).
@@ -66,7 +68,8 @@ def brightness_maps(frames: torch.Tensor, *, radius: int = 4, contrast: bool = F
         batch = slice(first, first + PAIRS_PER_BATCH)
         source, target = low[centres[batch]], low[index[batch]]
         # The flow works on contrast-normalised images, so flicker does not disturb it.
-        aligned_parts.append(warp(target, estimate_flow(source, target)))
+        # Statistics over windows a tenth of the picture wide need only a coarse flow.
+        aligned_parts.append(warp(target, estimate_flow(source, target, work_side=FLOW_SIDE)))
     aligned = torch.cat(aligned_parts).view(len(offsets), t_count, *low.shape[1:])
     for k in range(len(offsets)):
         mean, std = _local_statistics(aligned[k], window)

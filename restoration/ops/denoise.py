@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from restoration.errors import SpecError
-from restoration.ops._common import box_filter, check_frames, reflected_indices, to_grey
+from restoration.ops._common import box_filter, check_frames, reflected_indices, sampled_median, to_grey
 from restoration.ops.flow import align
 from restoration.ops.registry import OpSpec, Param, register_op
 
@@ -39,7 +39,7 @@ def estimate_noise(frames: torch.Tensor) -> torch.Tensor:
     check_frames(frames, "denoise")
     grey = to_grey(frames)
     detail = grey - box_filter(grey, 1)
-    mad = detail.abs().flatten(1).median(dim=1).values
+    mad = sampled_median(detail.abs())
     # For white noise the detail's std is sqrt(8/9) of the noise's; 0.6745 turns a MAD into a std.
     return mad / (0.6745 * (8.0 / 9.0) ** 0.5)
 
@@ -97,8 +97,8 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.0, spa
         # is measured on the best-aligned neighbour (robust median), whatever the grain's spectrum.
         raw_difference = to_grey(aligned - centres)
         difference = box_filter(raw_difference, 1)
-        spread = difference.abs().flatten(1).median(dim=1).values.view(len(offsets), n).amin(0) / 0.6745
-        grain = raw_difference.abs().flatten(1).median(dim=1).values.view(len(offsets), n).amin(0) / (0.6745 * 2 ** 0.5)
+        spread = sampled_median(difference.abs()).view(len(offsets), n).amin(0) / 0.6745
+        grain = sampled_median(raw_difference.abs()).view(len(offsets), n).amin(0) / (0.6745 * 2 ** 0.5)
         tolerance = (2.0 * strength * spread).repeat(len(offsets)).view(-1, 1, 1, 1) + 1e-4
         weight = torch.exp(-0.5 * (difference / tolerance) ** 2)
         # A clamped/reflected neighbour that is the centre itself adds nothing.

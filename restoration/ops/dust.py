@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 
 from restoration.errors import SpecError
-from restoration.ops._common import box_filter, check_frames, dilate, to_grey
+from restoration.ops._common import (box_filter, check_frames, dilate, max_filter, min_filter, sampled_median,
+                                     to_grey)
 from restoration.ops.flow import align, inside
 from restoration.ops.registry import OpSpec, Param, register_op
 
@@ -60,15 +61,12 @@ def _neighbours(frames: torch.Tensor, first: int, last: int):
 
 
 def _local_range(image: torch.Tensor, radius: int) -> tuple[torch.Tensor, torch.Tensor]:
-    size = 2 * radius + 1
-    upper = F.max_pool2d(F.pad(image, (radius,) * 4, mode="replicate"), size, stride=1)
-    lower = -F.max_pool2d(F.pad(-image, (radius,) * 4, mode="replicate"), size, stride=1)
-    return lower, upper
+    return min_filter(image, radius), max_filter(image, radius)
 
 
 def _grain_level(difference: torch.Tensor) -> torch.Tensor:
     """Robust std (N,1,1,1) of one grain from a difference of two aligned frames."""
-    return (difference.abs().flatten(1).median(dim=1).values / (0.6745 * 2 ** 0.5)).view(-1, 1, 1, 1)
+    return (sampled_median(difference.abs()) / (0.6745 * 2 ** 0.5)).view(-1, 1, 1, 1)
 
 
 def _detect(centre: torch.Tensor, previous: torch.Tensor, following: torch.Tensor, seen: torch.Tensor,

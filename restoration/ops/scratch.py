@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 
 from restoration.errors import SpecError
-from restoration.ops._common import check_frames, reflected_indices, to_grey
-from restoration.ops.flow import align, brightness_offset, inside, warp
+from restoration.ops._common import check_frames, max_filter, reflected_indices, to_grey
+from restoration.ops.flow import align, brightness_offset, estimate_flow, inside, warp
 from restoration.ops.registry import OpSpec, Param, register_op
 
 __all__ = ["detect_scratches", "remove_scratches", "Scratch"]
@@ -90,13 +90,33 @@ def _column_profile(response: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]
     return segments, segments.median(dim=2).values[:, 0]  # (N, W)
 
 
+def _sampling_grid(flow: torch.Tensor, columns: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """grid_sample grid (N, H, len(columns), 2) for a flow given on a subset of columns."""
+    xs = (columns.to(flow.dtype) + flow[:, 0]) * (2.0 / max(w - 1, 1)) - 1.0
+    ys = (torch.arange(h, device=flow.device, dtype=flow.dtype).view(h, 1) + flow[:, 1]) * (2.0 / max(h - 1, 1)) - 1.0
+    return torch.stack((xs, ys), dim=-1)
+
+
 def _is_picture_content(candidates: torch.Tensor, profile: torch.Tensor, frames: torch.Tensor,
                         motion) -> torch.Tensor:
     """(T, W) bool: candidate lines that moved with the picture (found again at the same place
     in a motion-compensated neighbour that moved by more than two pixels there)."""
-    aligned, flow, index = motion if motion is not None else _aligned_neighbours(frames)
-    t_count = frames.shape[0]
-    _, aligned_profile = _column_profile(_line_response(to_grey(aligned)))  # (2T, W)
+    t_count, _, h, w = frames.shape
+    if motion is not None:
+        aligned, flow, index = motion
+        _, aligned_profile = _column_profile(_line_response(to_grey(aligned)))  # (2T, W)
+    else:
+        # Only the columns around candidates are needed: warp just those (with FAR columns of
+        # margin for the line response's references).
+        index = reflected_indices(t_count, (-1, 1), device=frames.device).reshape(-1)
+        flow = estimate_flow(frames.repeat(2, 1, 1, 1), frames[index])
+        near = max_filter(candidates.abs().amax(0).view(1, 1, 1, w), (0, FAR + 1)).view(w) > 0
+        columns = torch.nonzero(near).flatten()
+        grid = _sampling_grid(flow.index_select(-1, columns).to(frames.dtype), columns, h, w)
+        aligned = F.grid_sample(to_grey(frames)[index], grid, mode="bilinear", padding_mode="border", align_corners=True)
+        _, partial = _column_profile(_line_response(aligned))
+        aligned_profile = frames.new_zeros(2 * t_count, w)
+        aligned_profile[:, columns] = partial
     sign = candidates.repeat(2, 1)
     # A scratch stays put in the frame: it is found again in the neighbour as it is, at the same
     # column, and in the neighbour aligned on the picture it sits |u| pixels away. Picture
@@ -145,7 +165,7 @@ def _detect(frames: torch.Tensor, sensitivity: float, motion=None) -> torch.Tens
     verified = (segments * sign > strength / 3.0) & (sign != 0)
     mask = verified.to(frames.dtype).repeat_interleave(SEGMENT_ROWS, dim=2)[..., :h, :]
     # Cover the soft edges of the line.
-    return F.max_pool2d(mask, (1, 3), stride=1, padding=(0, 1))
+    return max_filter(mask, (0, 1))
 
 
 def detect_scratches(frames: torch.Tensor, *, sensitivity: float = 1.0) -> torch.Tensor:
