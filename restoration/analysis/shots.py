@@ -267,8 +267,13 @@ class ShotDetector:
                 while run_end + 1 < len(is_blend) and is_blend[run_end + 1]:
                     run_end += 1
                 run = np.arange(m, run_end + 1)
-                # the run of blend-like middles is symmetric about the dissolve's middle
-                middle = int(np.ceil((m + run_end) / 2))
+                # the middle: the first frame where the incoming shot weighs at least half. The
+                # contrast-dip test may end the run early, so look on as long as the blend fits.
+                look = np.arange(m, min(run_end + k, len(is_blend) - 1) + 1)
+                with np.errstate(invalid="ignore"):
+                    fits = np.nan_to_num(residual[look] < DISSOLVE_FIT_RATIO * single[look], nan=False).astype(bool)
+                    crossing = look[(share_after[look] >= 0.5) & fits]
+                middle = int(crossing[0]) if len(crossing) else int(np.ceil((m + run_end) / 2))
                 if run_end - m + 1 >= 2:  # a single blend-like frame is too weak evidence
                     found.append((middle, float(distance[run].max())))
                 m = run_end + 1

@@ -1,0 +1,202 @@
+"""Shot-detection benchmark on reels cut together from the shared archival footage.
+
+The shots: the four shots of *A-Bomb Blast Effects* (cut at its known boundaries 0, 44, 134,
+299) and the four one-shot silent clips, whose real damage (flicker, burns, blotches, dust,
+scratches, weave) must not be taken for cuts. Each reel puts the eight shots in a seeded
+order, resized to a common size; some reels join one pair of shots with a linear
+cross-dissolve instead of a cut. Reels are streamed to the detector in chunks.
+
+Scores: a detected boundary within +-1 frame of a true cut counts (+-2 of a dissolve's
+middle frame, which is where the detector reports dissolves); each true boundary is matched
+at most once. "false in damaged" counts false boundaries strictly inside a silent-era shot.
+fps is frames per second of ``detect_shots`` alone (reels prepared beforehand), one thread.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import torch
+import torch.nn.functional as F
+
+FOOTAGE = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "footage"
+A_BOMB = "a-bomb-blast-effects-1952.mp4"
+A_BOMB_CUTS = (0, 44, 134, 299)
+SILENT = (
+    "the_great_train_robbery.mkv",
+    "within_our_gates.mkv",
+    "a_trip_down_market_street_before_the_fire.mkv",
+    "san_francisco_earthquake_and_fire.mkv",
+)
+CUT_TOLERANCE = 1
+DISSOLVE_TOLERANCE = 2
+DISSOLVE_LENGTH = 12
+CHUNK = 32
+
+
+def _load_shots(size: tuple[int, int]) -> list[tuple[str, torch.Tensor, bool]]:
+    """(name, frames as uint8 (T, 1, H, W), damaged?) for the eight shots, resized to ``size``."""
+    from restoration.io import read_frames
+
+    def prepared(frames: torch.Tensor) -> torch.Tensor:
+        if frames.shape[1] == 3:
+            frames = (frames * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        out = [F.interpolate(part, size=size, mode="area") for part in frames.split(64)]
+        return (torch.cat(out) * 255).round().to(torch.uint8)
+
+    shots = []
+    a_bomb = prepared(read_frames(FOOTAGE / A_BOMB))
+    bounds = list(A_BOMB_CUTS) + [a_bomb.shape[0]]
+    for number, (start, end) in enumerate(zip(bounds[:-1], bounds[1:]), 1):
+        shots.append((f"a-bomb shot {number}", a_bomb[start:end], False))
+    for name in SILENT:
+        shots.append((name.split(".")[0], prepared(read_frames(FOOTAGE / name)), True))
+    return shots
+
+
+def _build_reel(shots, order: list[int], dissolve_after: int | None):
+    """Concatenate shots in ``order``; optionally cross-dissolve out of the shot at that position.
+
+    Returns (uint8 frames, true boundaries [(frame, kind)], damaged spans [(start, end)]).
+    """
+    parts: list[torch.Tensor] = []
+    truths: list[tuple[int, str]] = []
+    damaged: list[tuple[int, int]] = []
+    position = 0
+    carry: torch.Tensor | None = None  # incoming shot's remaining frames after a dissolve
+    for index, shot_index in enumerate(order):
+        _, frames, is_damaged = shots[shot_index]
+        start = position
+        after_dissolve = carry is not None
+        if carry is not None:
+            frames, carry = carry, None
+        if index > 0 and not after_dissolve:
+            truths.append((start, "cut"))
+        if index == dissolve_after and index + 1 < len(order):
+            incoming = shots[order[index + 1]][1]
+            keep = frames[:-DISSOLVE_LENGTH]
+            alpha = torch.linspace(0, 1, DISSOLVE_LENGTH + 2)[1:-1].view(-1, 1, 1, 1)
+            blend = ((1 - alpha) * frames[-DISSOLVE_LENGTH:].float() + alpha * incoming[:DISSOLVE_LENGTH].float())
+            parts += [keep, blend.round().to(torch.uint8)]
+            position += keep.shape[0] + DISSOLVE_LENGTH
+            truths.append((start + keep.shape[0] + DISSOLVE_LENGTH // 2, "dissolve"))
+            carry = incoming[DISSOLVE_LENGTH:]
+            if is_damaged:
+                damaged.append((start, start + keep.shape[0] - 1))
+            continue
+        parts.append(frames)
+        position += frames.shape[0]
+        if is_damaged:
+            damaged.append((start, position - 1))
+    return torch.cat(parts), truths, damaged
+
+
+def _chunks(reel: torch.Tensor) -> Iterator[torch.Tensor]:
+    for part in reel.split(CHUNK):
+        yield part.float() / 255
+
+
+def score(detected: list[int], truths: list[tuple[int, str]], damaged: list[tuple[int, int]]) -> dict[str, Any]:
+    """Precision, recall, F1 of boundaries (frame 0 is not a boundary) and false ones in damaged shots."""
+    boundaries = [b for b in detected if b != 0]
+    unmatched = list(truths)
+    true_positive = 0
+    false_boundaries = []
+    for b in boundaries:
+        match = next(
+            (t for t in unmatched if abs(b - t[0]) <= (DISSOLVE_TOLERANCE if t[1] == "dissolve" else CUT_TOLERANCE)),
+            None,
+        )
+        if match is None:
+            false_boundaries.append(b)
+        else:
+            unmatched.remove(match)
+            true_positive += 1
+    precision = true_positive / len(boundaries) if boundaries else 1.0
+    recall = true_positive / len(truths) if truths else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    inside_damaged = sum(
+        1 for b in false_boundaries if any(start + CUT_TOLERANCE < b <= end - CUT_TOLERANCE for start, end in damaged)
+    )
+    return {
+        "true": len(truths),
+        "found": len(boundaries),
+        "tp": true_positive,
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "false in damaged": inside_damaged,
+        "missed": [t[0] for t in unmatched],
+        "false": false_boundaries,
+    }
+
+
+def run(quick: bool) -> list[dict]:
+    from restoration.analysis import detect_shots
+    from restoration.analysis.shots import single_threaded
+
+    if not FOOTAGE.is_dir():
+        return [{"note": f"footage folder {FOOTAGE} is absent: shot benchmark skipped"}]
+    size = (144, 192) if quick else (288, 384)
+    shots = _load_shots(size)
+    reels = 2 if quick else 8
+    rng = random.Random(20)
+    rows = []
+    totals = {"true": 0, "found": 0, "tp": 0, "false in damaged": 0, "frames": 0, "seconds": 0.0}
+    for number in range(reels):
+        order = list(range(len(shots)))
+        rng.shuffle(order)
+        dissolve_after = rng.randrange(len(order) - 1) if number % 2 else None
+        reel, truths, damaged = _build_reel(shots, order, dissolve_after)
+        with single_threaded():
+            started = time.perf_counter()
+            detected = detect_shots(_chunks(reel))
+            seconds = time.perf_counter() - started
+        result = score(detected, truths, damaged)
+        rows.append(
+            {
+                "reel": f"{number + 1}" + (" (dissolve)" if dissolve_after is not None else ""),
+                "frames": reel.shape[0],
+                "cuts": len(truths),
+                "found": result["found"],
+                "precision": result["precision"],
+                "recall": result["recall"],
+                "F1": result["f1"],
+                "false in damaged": result["false in damaged"],
+                "missed": " ".join(map(str, result["missed"])) or "-",
+                "false": " ".join(map(str, result["false"])) or "-",
+                "fps": reel.shape[0] / seconds,
+            }
+        )
+        for key in ("true", "found", "tp", "false in damaged"):
+            totals[key] += result[key]
+        totals["frames"] += reel.shape[0]
+        totals["seconds"] += seconds
+    precision = totals["tp"] / totals["found"] if totals["found"] else 1.0
+    recall = totals["tp"] / totals["true"] if totals["true"] else 1.0
+    rows.append(
+        {
+            "reel": f"all ({size[1]}x{size[0]})",
+            "frames": totals["frames"],
+            "cuts": totals["true"],
+            "found": totals["found"],
+            "precision": precision,
+            "recall": recall,
+            "F1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+            "false in damaged": totals["false in damaged"],
+            "missed": "",
+            "false": "",
+            "fps": totals["frames"] / totals["seconds"],
+        }
+    )
+    return rows
+
+
+if __name__ == "__main__":  # python restoration/bench/shots.py [--quick]
+    import sys
+
+    for row in run("--quick" in sys.argv):
+        print(row)
