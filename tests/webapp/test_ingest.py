@@ -59,6 +59,21 @@ def make_monob_clip(path: Path) -> Path:
     return path
 
 
+def make_wide_clip(path: Path) -> Path:
+    """A valid FFV1 stream 16400 px wide (tiny on disk): beyond any real scan."""
+    with av.open(str(path), "w", format="matroska") as container:
+        stream = container.add_stream("ffv1", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 16400, 16, "gray"
+        for number in range(2):
+            frame = av.VideoFrame.from_ndarray(np.zeros((16, 16400), np.uint8), format="gray")
+            frame.pts = number
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
 def files_under(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
 
@@ -145,10 +160,11 @@ def unchanged(media_root, db):
         (lambda p: (make_clip(p, frames=8, height=32, width=32), p.write_bytes(p.read_bytes()[:700]), p)[2],
          ("bad.mkv",)),
         (lambda p: make_clip(p, height=8, width=8), ("bad.mkv", "too small", "8x8")),
+        (lambda p: make_wide_clip(p), ("bad.mkv", "absurd picture size 16400x16")),
         (lambda p: make_monob_clip(p), ("bad.mkv", "unsupported pixel format monob")),
         (lambda p: (p.write_bytes(b""), p)[1], ("bad.mkv", "empty")),
     ],
-    ids=["not-a-video", "truncated", "tiny", "one-bit-pixels", "empty"],
+    ids=["not-a-video", "truncated", "tiny", "absurd-width", "one-bit-pixels", "empty"],
 )
 def test_bad_uploads_are_refused_without_trace(film, member, client_for, unchanged, tmp_path, make_bad, words):
     restorer = member(film, "restorer")
