@@ -74,6 +74,12 @@ def make_wide_clip(path: Path) -> Path:
     return path
 
 
+def truncate(path: Path, *, keep: float = 1.0, keep_bytes: int | None = None) -> Path:
+    data = path.read_bytes()
+    path.write_bytes(data[: keep_bytes if keep_bytes is not None else int(len(data) * keep)])
+    return path
+
+
 def files_under(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
 
@@ -157,14 +163,14 @@ def unchanged(media_root, db):
     "make_bad, words",
     [
         (lambda p: (p.write_text("this is a text file, not a video\n" * 50), p)[1], ("bad.mkv", "not a readable video")),
-        (lambda p: (make_clip(p, frames=8, height=32, width=32), p.write_bytes(p.read_bytes()[:700]), p)[2],
-         ("bad.mkv",)),
+        (lambda p: truncate(make_clip(p, frames=30, height=64, width=64), keep=0.5), ("bad.mkv", "truncated")),
+        (lambda p: truncate(make_clip(p, frames=8, height=32, width=32), keep_bytes=700), ("bad.mkv",)),
         (lambda p: make_clip(p, height=8, width=8), ("bad.mkv", "too small", "8x8")),
         (lambda p: make_wide_clip(p), ("bad.mkv", "absurd picture size 16400x16")),
         (lambda p: make_monob_clip(p), ("bad.mkv", "unsupported pixel format monob")),
         (lambda p: (p.write_bytes(b""), p)[1], ("bad.mkv", "empty")),
     ],
-    ids=["not-a-video", "truncated", "tiny", "absurd-width", "one-bit-pixels", "empty"],
+    ids=["not-a-video", "truncated", "cut-in-header", "tiny", "absurd-width", "one-bit-pixels", "empty"],
 )
 def test_bad_uploads_are_refused_without_trace(film, member, client_for, unchanged, tmp_path, make_bad, words):
     restorer = member(film, "restorer")
