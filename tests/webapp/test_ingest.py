@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import av
@@ -313,3 +315,16 @@ def test_upload_is_streamed_through_the_limited_handler(film, member, client_for
     assert response.status_code == 201
     assert len(chunks) > 1 and max(chunks) <= 4096
     assert sum(chunks) == clip.stat().st_size
+
+
+def test_staged_files_left_by_a_crash_are_swept(media_root):
+    from webapp.catalogue.ingest import STALE_STAGED_SECONDS, incoming_dir
+
+    folder = incoming_dir()
+    stale, fresh = folder / "upload-old.part", folder / "upload-new.part"
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    old = time.time() - STALE_STAGED_SECONDS - 60
+    os.utime(stale, (old, old))
+    incoming_dir()
+    assert not stale.exists() and fresh.exists()

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ MIN_SIDE = 16
 MAX_SIDE = 16384
 MAX_NAME_LENGTH = 255
 COPY_CHUNK_BYTES = 8 * 1024 * 1024
+STALE_STAGED_SECONDS = 24 * 3600
 
 # Stored extension by demuxer (PyAV's container names list aliases after the first comma).
 EXTENSION_BY_CONTAINER = {"matroska": ".mkv", "mov": ".mov", "mp4": ".mp4", "avi": ".avi", "mxf": ".mxf"}
@@ -58,9 +60,20 @@ class ValidatedScan:
 
 
 def incoming_dir() -> Path:
-    """Staging folder for scans being ingested: inside MEDIA_ROOT so accepting one is a rename."""
+    """Staging folder for scans being ingested: inside MEDIA_ROOT so accepting one is a rename.
+
+    Staged files normally vanish with their request; a process killed mid-upload leaves one
+    behind, so files older than STALE_STAGED_SECONDS are swept whenever staging starts.
+    """
     folder = Path(settings.MEDIA_ROOT) / "incoming"
     folder.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - STALE_STAGED_SECONDS
+    for staged in folder.glob("*.part"):
+        try:
+            if staged.stat().st_mtime < cutoff:
+                staged.unlink()
+        except OSError:
+            pass  # another process took it first
     return folder
 
 
