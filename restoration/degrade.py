@@ -398,8 +398,8 @@ def sample_params(seed: int, strength: str = "medium") -> dict:
     params["h264_crf"] = int(round(params["h264_crf"]))
     # Faded dyes leave a cast: usually toward red/magenta (cyan and yellow dyes fade first).
     hue = _uniform(gen, -0.6, 0.9)
-    params["fade_cast"] = [round(1.0, 4), round(0.82 + 0.1 * math.cos(hue), 4), round(0.78 + 0.15 * math.sin(hue), 4)]
-    params["grain_colour_correlation"] = round(_uniform(gen, 0.6, 0.9), 4)
+    params["fade_cast"] = [1.0, round(0.82 + 0.1 * math.cos(hue), 4), round(0.78 + 0.15 * math.sin(hue), 4)]
+    params["grain_colour_correlation"] = round(_uniform(gen, 0.75, 0.95), 4)
     draw, total = _uniform(gen), 0.0
     params["compression"] = "none"
     for kind, probability in COMPRESSION_CHOICES[strength].items():
@@ -542,7 +542,7 @@ def _blotch_alpha(gen: torch.Generator, radius: float, device) -> torch.Tensor:
     aspect = _uniform(gen, 1.0, 2.2)
     u = xx * math.cos(angle) + yy * math.sin(angle)
     v = -xx * math.sin(angle) + yy * math.cos(angle)
-    distance = torch.sqrt((u / aspect) ** 2 + (v * math.sqrt(aspect) / 1.0) ** 2) / max(radius, 0.3)
+    distance = torch.sqrt((u / math.sqrt(aspect)) ** 2 + (v * math.sqrt(aspect)) ** 2) / max(radius, 0.3)  # same area
     wobble = _smooth_noise(gen, size, size, 4, device)
     distance = distance * (1 + 0.45 * wobble)
     softness = _uniform(gen, 0.15, 0.5)
