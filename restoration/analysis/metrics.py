@@ -43,6 +43,7 @@ Shot metrics (all floats; ``None`` where they do not apply):
 from __future__ import annotations
 
 import math
+from array import array
 
 import numpy as np
 import torch
@@ -195,7 +196,8 @@ class FrameStatistics:
     """Streaming per-frame statistics: ``feed`` chunks (T, C, H, W) in order, read ``values``."""
 
     def __init__(self) -> None:
-        self.values: dict[str, list[float]] = {key: [] for key in PER_FRAME_KEYS}
+        # compact float64 arrays: a feature film's worth of frames stays a few tens of MB
+        self.values: dict[str, array] = {key: array("d") for key in PER_FRAME_KEYS}
         self.frame_count = 0
         self.factor: int | None = None
         self._carry = torch.zeros(0)  # last two analysis images
@@ -319,7 +321,7 @@ def _finite_median(x: np.ndarray, default: float = 0.0) -> float:
     return float(np.median(x)) if len(x) else default
 
 
-def shot_metrics(values: dict[str, list[float]], start: int, end: int) -> dict:
+def shot_metrics(values, start: int, end: int) -> dict:
     """Summarise per-frame statistics for frames ``start..end`` (inclusive) of one shot."""
     v = {key: np.asarray(values[key][start : end + 1], dtype=np.float64) for key in PER_FRAME_KEYS}
     frames = end - start + 1

@@ -29,6 +29,7 @@ thumbnails are kept, and per frame a handful of floats are stored until ``finish
 from __future__ import annotations
 
 import contextlib
+from array import array
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -130,12 +131,12 @@ class ShotDetector:
         self.frame_count = 0
         self._max_lag = max(max(CUT_LAGS), 2 * max(DISSOLVE_HALF_WIDTHS))
         self._tail = torch.zeros((0, *THUMB_SIZE))
-        self._contrast: list[float] = []  # per frame: thumbnail std / mean (gain-flicker invariant)
+        self._contrast = array("d")  # per frame: thumbnail std / mean (gain-flicker invariant)
         # distance between frame (i - lag) and frame i, stored at i
-        self._lag_distance: dict[int, list[float]] = {lag: [] for lag in CUT_LAGS}
+        self._lag_distance = {lag: array("d") for lag in CUT_LAGS}
         # per half-width k, stored at the middle frame m: endpoint distance, blend weights, residuals
-        self._dissolve: dict[int, dict[str, list[float]]] = {
-            k: {"distance": [], "w_before": [], "w_after": [], "residual": [], "single": []}
+        self._dissolve = {
+            k: {key: array("d") for key in ("distance", "w_before", "w_after", "residual", "single")}
             for k in DISSOLVE_HALF_WIDTHS
         }
 
