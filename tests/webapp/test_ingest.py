@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from restoration.io import write_video
 from webapp.catalogue.ingest import IngestError, asset_ingest_upload, clean_original_name
-from webapp.catalogue.models import MediaAsset
+from webapp.catalogue.models import Film, MediaAsset
 
 pytestmark = pytest.mark.django_db
 
@@ -154,11 +154,14 @@ def assert_refused(response, status: int, *words: str):
 @pytest.fixture
 def unchanged(media_root, db):
     """Asserts after the test body that no file and no row were added."""
-    before_files = files_under(media_root)
-    before_rows = MediaAsset.objects.count()
+    def tables():
+        return (list(MediaAsset.objects.values_list("pk", flat=True)),
+                list(Film.objects.values_list("pk", "status", "updated_at")))
+
+    before_files, before_tables = files_under(media_root), tables()
     yield
     assert files_under(media_root) == before_files
-    assert MediaAsset.objects.count() == before_rows
+    assert tables() == before_tables
 
 
 @pytest.mark.parametrize(
