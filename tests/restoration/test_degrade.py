@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+from scipy import ndimage
 
 from restoration import degrade as dg
 from restoration import io
@@ -164,10 +165,44 @@ def test_heavy_has_more_blotch_area_than_light():
     assert area["heavy"] > 5 * area["light"] > 0
 
 
+def test_dust_is_dark_and_bright_blotches_of_skewed_sizes_living_one_frame():
+    clean = torch.full((6, 1, 120, 160), 0.5)
+    damage = dg.degrade(clean, seed=5, params=only(dust_per_frame=30.0, dust_size_px=8.0, bright_dust_fraction=0.4))
+    dust = damage.masks["dust"][:, 0]
+    areas = []
+    for frame_mask in dust.numpy():
+        labels, count = ndimage.label(frame_mask)
+        areas += ndimage.sum(frame_mask, labels, range(1, count + 1)).tolist()
+    areas = torch.tensor(areas)
+    assert len(areas) > 60
+    assert float(areas.mean()) > 1.3 * float(areas.median())  # many specks, a few big blotches
+    assert float(areas.max()) > 6 * float(areas.median())
+    hit = damage.damaged[damage.masks["dust"].bool()]
+    assert float((hit < 0.3).float().mean()) > 0.3 and float((hit > 0.7).float().mean()) > 0.1
+    overlap = (dust[1:] * dust[:-1]).sum() / dust[1:].sum()
+    assert float(overlap) < 0.15  # each frame has its own dust
+
+
+def test_hairs_are_thin_dark_curves():
+    clean = torch.full((12, 1, 180, 240), 0.6)
+    damage = dg.degrade(clean, seed=2, params=only(hair_probability=1.0))
+    longest = 0
+    for frame_mask in damage.masks["dust"][:, 0].numpy():
+        labels, count = ndimage.label(frame_mask)
+        assert count >= 1
+        for index, box in enumerate(ndimage.find_objects(labels), start=1):
+            height, width = box[0].stop - box[0].start, box[1].stop - box[1].start
+            longest = max(longest, height, width)
+            if max(height, width) >= 8:  # a line, not a blob
+                assert (labels[box] == index).sum() < 0.5 * height * width or min(height, width) <= 3
+    assert longest >= 20
+    assert float((damage.damaged[damage.masks["dust"].bool()] < 0.6).float().mean()) > 0.6  # mostly dark
+
+
 def test_grain_is_strongest_in_mid_tones_and_spatially_correlated():
     bands = torch.tensor([0.04, 0.5, 0.96]).repeat_interleave(64)
     clean = bands.view(1, 1, 1, -1).expand(4, 1, 96, 192).contiguous()
-    damage = dg.degrade(clean, seed=2, params=only(grain_std=0.05, grain_size_px=1.0))
+    damage = dg.degrade(clean, seed=2, params=only(grain_std=0.05, grain_size_px=4.0))  # ~1 px at this size
     grain = damage.damaged - clean
     inner = grain[..., 8:-8]  # away from the band edges
     dark, mid, bright = (inner[..., i * 64:(i + 1) * 64 - 16].std().item() for i in range(3))

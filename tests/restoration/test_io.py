@@ -74,6 +74,19 @@ def test_iter_chunks_covers_the_range_in_order_and_matches_read_frames(tmp_path,
     assert torch.equal(whole, io.read_frames(path))
 
 
+def test_iter_chunks_decodes_lazily(tmp_path, numbered_frames, monkeypatch):
+    path = tmp_path / "lazy.mkv"
+    io.write_video(path, numbered_frames(40, channels=1), fps=24)
+    decoded = []
+    real = io._frame_to_array
+    monkeypatch.setattr(io, "_frame_to_array", lambda *a: decoded.append(1) or real(*a))
+    chunks = io.iter_chunks(path, 8)
+    first, frames = next(chunks)
+    assert (first, len(frames), len(decoded)) == (0, 8, 8)  # nothing decoded beyond the chunk
+    next(chunks)
+    assert len(decoded) == 16
+
+
 @pytest.mark.parametrize("channels,bit_depth,pix_fmt", [(1, 8, "gray"), (3, 8, "bgr0"), (1, 16, "gray16le"), (3, 16, "gbrp16le")])
 def test_ffv1_round_trip_is_lossless(tmp_path, channels, bit_depth, pix_fmt):
     levels = 2**bit_depth - 1
@@ -107,6 +120,7 @@ def test_lossy_codecs_round_trip_closely_and_keep_grey_grey(tmp_path, numbered_f
     io.write_video(path, frames, fps=30000 / 1001)
     info = io.probe(path)
     assert (info.codec, info.pix_fmt, info.channels) == (codec, pix_fmt, channels)
+    assert info.bit_depth == (16 if codec == "prores" else 8)  # 10-bit ProRes is read at 16 bits
     assert info.fps == pytest.approx(29.97, abs=1e-3)
     assert info.duration == pytest.approx(6 / info.fps)
     back = io.read_frames(path)
