@@ -193,7 +193,7 @@ def demo_build(*, progress: Callable[[str], None] = lambda line: None,
                                           kind=AssetKind.MEZZANINE)
                 version = version_create(
                     shot=shot, author=users["restorer"], media=clean,
-                    pipeline_spec={"ops": [], "demo": "the clean source stands in for a restoration"},
+                    pipeline_spec={"ops": []},
                     notes="Demo: the undamaged clip, standing in for a restored version.",
                 )
                 version_publish(version=version)

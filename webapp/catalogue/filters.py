@@ -9,7 +9,7 @@ from webapp.catalogue.models import Film, FilmStatus, Membership, Role, Shot, Sh
 
 
 class FilmFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=FilmStatus.choices)
+    status = django_filters.MultipleChoiceFilter(choices=FilmStatus.choices, distinct=False)
     year = django_filters.NumberFilter()
     year_min = django_filters.NumberFilter(field_name="year", lookup_expr="gte")
     year_max = django_filters.NumberFilter(field_name="year", lookup_expr="lte")
@@ -37,7 +37,7 @@ class MembershipFilter(django_filters.FilterSet):
 
 class ShotFilter(django_filters.FilterSet):
     film = django_filters.NumberFilter(field_name="film_id")
-    status = django_filters.MultipleChoiceFilter(choices=ShotStatus.choices)
+    status = django_filters.MultipleChoiceFilter(choices=ShotStatus.choices, distinct=False)
     number_min = django_filters.NumberFilter(field_name="number", lookup_expr="gte")
     number_max = django_filters.NumberFilter(field_name="number", lookup_expr="lte")
 
@@ -49,7 +49,7 @@ class ShotFilter(django_filters.FilterSet):
 class ShotVersionFilter(django_filters.FilterSet):
     film = django_filters.NumberFilter(field_name="shot__film_id")
     shot = django_filters.NumberFilter(field_name="shot_id")
-    status = django_filters.MultipleChoiceFilter(choices=VersionStatus.choices)
+    status = django_filters.MultipleChoiceFilter(choices=VersionStatus.choices, distinct=False)
 
     class Meta:
         model = ShotVersion

@@ -10,8 +10,8 @@ from webapp.jobs.models import JobKind, JobStatus, RestorationJob
 class RestorationJobFilter(django_filters.FilterSet):
     film = django_filters.NumberFilter(field_name="film_id")
     shot = django_filters.NumberFilter(field_name="shot_id")
-    status = django_filters.MultipleChoiceFilter(choices=JobStatus.choices)
-    kind = django_filters.MultipleChoiceFilter(choices=JobKind.choices)
+    status = django_filters.MultipleChoiceFilter(choices=JobStatus.choices, distinct=False)
+    kind = django_filters.MultipleChoiceFilter(choices=JobKind.choices, distinct=False)
 
     class Meta:
         model = RestorationJob

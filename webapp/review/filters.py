@@ -33,7 +33,7 @@ class DecisionFilter(django_filters.FilterSet):
     film = django_filters.NumberFilter(field_name="version__shot__film_id")
     shot = django_filters.NumberFilter(field_name="version__shot_id")
     version = django_filters.NumberFilter(field_name="version_id")
-    verdict = django_filters.MultipleChoiceFilter(choices=Verdict.choices)
+    verdict = django_filters.MultipleChoiceFilter(choices=Verdict.choices, distinct=False)
 
     class Meta:
         model = Decision

@@ -185,7 +185,7 @@ def _seed_film(film: Film, *, rng: random.Random, pools: dict, shots_per_film: i
                           ShotStatus.REJECTED: VersionStatus.REJECTED}[shot.status]
             versions.append(ShotVersion(
                 shot=shot, number=number, status=status, author=rng.choice(restorers),
-                pipeline_spec={"preset": "film", "ops": [{"op": "dust"}, {"op": "denoise"}]},
+                pipeline_spec={"ops": [{"op": "dust"}, {"op": "denoise"}]},
                 published_at=None if status == VersionStatus.DRAFT else now,
             ))
     ShotVersion.objects.bulk_create(versions, batch_size=BATCH)
