@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -221,15 +222,17 @@ def _looks_grey(file: Path, index: _FrameIndex, high_bit: bool) -> bool:
 
 _INSPECT_CACHE: OrderedDict[tuple, tuple[ProbeInfo, _FrameIndex]] = OrderedDict()
 _INSPECT_CACHE_SIZE = 64
+_INSPECT_CACHE_LOCK = threading.Lock()  # workers may read from several threads
 
 
 def _inspect(path: str | os.PathLike) -> tuple[ProbeInfo, _FrameIndex]:
     file = _check_input_path(path)
     stat = file.stat()
     key = (str(file.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key in _INSPECT_CACHE:
-        _INSPECT_CACHE.move_to_end(key)
-        return _INSPECT_CACHE[key]
+    with _INSPECT_CACHE_LOCK:
+        if key in _INSPECT_CACHE:
+            _INSPECT_CACHE.move_to_end(key)
+            return _INSPECT_CACHE[key]
 
     with _open_input(file) as container:
         stream = _video_stream(container, file)
@@ -276,9 +279,10 @@ def _inspect(path: str | os.PathLike) -> tuple[ProbeInfo, _FrameIndex]:
         channels=1 if grey else 3,
         duration=frame_count / fps,
     )
-    _INSPECT_CACHE[key] = (info, index)
-    while len(_INSPECT_CACHE) > _INSPECT_CACHE_SIZE:
-        _INSPECT_CACHE.popitem(last=False)
+    with _INSPECT_CACHE_LOCK:
+        _INSPECT_CACHE[key] = (info, index)
+        while len(_INSPECT_CACHE) > _INSPECT_CACHE_SIZE:
+            _INSPECT_CACHE.popitem(last=False)
     return info, index
 
 
