@@ -90,15 +90,6 @@ def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
     return flat.reshape(n, c, h, w)
 
 
-def median_filter(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Per-channel median over a (kh, kw) window (odd sizes), replicated edges."""
-    kh, kw = size
-    n, c, h, w = images.shape
-    padded = F.pad(images.reshape(n * c, 1, h, w), (kw // 2, kw // 2, kh // 2, kh // 2), mode="replicate")
-    patches = padded.unfold(2, kh, 1).unfold(3, kw, 1)  # (nc, 1, h, w, kh, kw)
-    return patches.reshape(n * c, 1, h, w, kh * kw).median(dim=-1).values.reshape(n, c, h, w)
-
-
 def sampled_median(images: torch.Tensor, step: int = 3) -> torch.Tensor:
     """Per-image median (N,) of (N, C, H, W) over a regular subsample of pixels.
 
@@ -107,16 +98,6 @@ def sampled_median(images: torch.Tensor, step: int = 3) -> torch.Tensor:
     """
     sample = images[..., ::step, ::step] if min(images.shape[-2:]) >= 8 * step else images
     return sample.flatten(1).median(dim=1).values
-
-
-def clamped_indices(length: int, offsets, *, device=None) -> torch.Tensor:
-    """Index table (len(offsets), length) of frame t+offset, clamped to the clip's edges.
-
-    Clamping keeps an op's result at frame t a function of frames t-R..t+R only, so a window
-    that includes R frames of context on each side gives the same result as the whole clip.
-    """
-    base = torch.arange(length, device=device)
-    return torch.stack([(base + int(o)).clamp(0, length - 1) for o in offsets])
 
 
 def reflected_indices(length: int, offsets, *, device=None) -> torch.Tensor:

@@ -19,7 +19,6 @@ or, where they disagree, by spatial inpainting from the undamaged surroundings.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from restoration.errors import SpecError
 from restoration.ops._common import (box_filter, check_frames, dilate, max_filter, min_filter, sampled_median,
