@@ -23,11 +23,7 @@ def _restore(quick: bool):
 
 
 def _shots(quick: bool):
-    # TODO: remove this guard when restoration/bench/shots.py (another engineer's) lands.
-    try:
-        from restoration.bench import shots
-    except ModuleNotFoundError:
-        return [{"note": "restoration/bench/shots.py is not written yet"}]
+    from restoration.bench import shots
 
     return shots.run(quick)
 
@@ -74,7 +70,7 @@ def cli_bench(args) -> int:
         result = PARTS[name](args.quick)
         tables = result if isinstance(result, dict) else {name: result}
         for title, rows in tables.items():
-            print(f"## {title}\n")
+            print(f"## {title}\n" if title != name else f"## Engine: {title}\n")
             print(markdown_table(rows))
         print(f"({name}: {time.perf_counter() - started:.0f} s)\n", file=sys.stderr)
         sys.stdout.flush()
