@@ -128,7 +128,7 @@ def test_degrade_shapes_ranges_and_masks(channels):
 
 
 def test_same_seed_same_damage_other_seed_other_damage():
-    clean = textured(frames=5, channels=3)
+    clean = textured(frames=3, channels=3, height=48, width=64)
     params = dg.sample_params(5, "heavy")
     params["compression"] = "jpeg+h264"  # both codecs must be reproducible too
     first = dg.degrade(clean, seed=5, params=params)
@@ -143,10 +143,10 @@ def test_same_seed_same_damage_other_seed_other_damage():
 
 @pytest.mark.parametrize("compression", ["none", "jpeg", "h264"])
 def test_chunked_damage_equals_whole_clip_damage(compression):
-    clean = textured(frames=36, channels=1, height=32, width=48)
+    clean = textured(frames=34, channels=1, height=32, width=48)
     params = {**dg.sample_params(9, "heavy"), "compression": compression}
     whole = dg.degrade(clean, seed=9, params=params)
-    pieces = [dg.degrade(clean[i:i + 16], seed=9, params=params, first_frame=i) for i in range(0, 36, 16)]
+    pieces = [dg.degrade(clean[i:i + 16], seed=9, params=params, first_frame=i) for i in range(0, 34, 16)]
     assert torch.equal(torch.cat([p.damaged for p in pieces]), whole.damaged)
     assert torch.equal(torch.cat([p.masks["all"] for p in pieces]), whole.masks["all"])
 
@@ -159,8 +159,8 @@ def test_nothing_switched_on_changes_nothing():
 
 
 def test_heavy_has_more_blotch_area_than_light():
-    clean = torch.full((6, 1, 96, 128), 0.5)
-    area = {strength: sum(float(dg.degrade(clean, seed=s, strength=strength).masks["dust"].mean()) for s in range(3))
+    clean = torch.full((4, 1, 96, 128), 0.5)
+    area = {strength: sum(float(dg.degrade(clean, seed=s, strength=strength).masks["dust"].mean()) for s in range(2))
             for strength in ("light", "heavy")}
     assert area["heavy"] > 5 * area["light"] > 0
 
@@ -299,14 +299,14 @@ def test_degrade_rejects_bad_input():
 @pytest.fixture
 def small_clip(tmp_path):
     path = tmp_path / "clean.mkv"
-    io.write_video(path, textured(frames=40, channels=1, height=48, width=64), fps=18)
+    io.write_video(path, textured(frames=34, channels=1, height=48, width=64), fps=18)  # two CLI chunks
     return path
 
 
 def test_cli_degrade_writes_a_matching_clip_and_masks(tmp_path, small_clip, capsys):
     out, masks = tmp_path / "damaged.mkv", tmp_path / "masks.mkv"
     assert main(["degrade", str(small_clip), str(out), "--seed", "7", "--strength", "heavy", "--masks", str(masks)]) == 0
-    assert "40 frames" in capsys.readouterr().out
+    assert "34 frames" in capsys.readouterr().out
     source, result = io.probe(small_clip), io.probe(out)
     assert (result.width, result.height, result.frame_count, result.fps, result.channels) == (
         source.width, source.height, source.frame_count, source.fps, source.channels)
@@ -314,13 +314,10 @@ def test_cli_degrade_writes_a_matching_clip_and_masks(tmp_path, small_clip, caps
     expected = dg.degrade(io.read_frames(small_clip), seed=7, strength="heavy")
     assert float((io.read_frames(out) - expected.damaged).abs().max()) <= 0.5 / 255 + 1e-6
     written_masks = io.read_frames(masks)
-    assert written_masks.shape == (40, 3, 48, 64)
+    assert written_masks.shape == (34, 3, 48, 64)
     assert torch.equal(written_masks[:, 2:3], expected.masks["all"])
     assert torch.equal(written_masks[:, 0:1], expected.masks["dust"])
 
-    again = tmp_path / "again.mkv"
-    assert main(["degrade", str(small_clip), str(again), "--seed", "7", "--strength", "heavy"]) == 0
-    assert torch.equal(io.read_frames(again), io.read_frames(out))
 
 
 def test_cli_degrade_bad_input_exits_2_with_one_line_and_no_output(tmp_path, small_clip, capsys):
