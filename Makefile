@@ -4,8 +4,6 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
-# Tests run two pytest workers on two cores: one torch thread each, or they fight.
-export OMP_NUM_THREADS ?= 1
 # The integration layer runs against the real services on loopback.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
@@ -24,6 +22,9 @@ demo: venv
 
 test: venv services chromium
 	$(MAKE) test-unit test-integration test-e2e
+
+# Tests run two pytest workers on two cores: one torch thread each, or they fight.
+test-unit test-integration test-e2e: export OMP_NUM_THREADS = 1
 
 test-unit: venv
 	$(PY) -m pytest -q -m "not integration and not e2e" -n 2
