@@ -10,6 +10,11 @@ Scores: a detected boundary within +-1 frame of a true cut counts (+-2 of a diss
 middle frame, which is where the detector reports dissolves); each true boundary is matched
 at most once. "false in damaged" counts false boundaries strictly inside a silent-era shot.
 fps is frames per second of ``detect_shots`` alone (reels prepared beforehand), one thread.
+
+Extra rows: the A-Bomb file decoded as is (fps includes decoding); the silent clips with the
+project's heavy synthetic damage (``restoration.degrade``) on top of their own, where every
+boundary is false; and the full ``analyse()`` (decode, shots, all metrics, recommendation)
+of the silent clips at their native 480x368.
 """
 
 from __future__ import annotations
@@ -162,6 +167,41 @@ def _as_filed_row() -> dict:
     }
 
 
+def _degraded_row(shots, quick: bool) -> dict:
+    """The silent clips with ``restoration.degrade``'s heavy synthetic damage added on top of
+    their own: every boundary found is false (each clip is one shot)."""
+    from restoration.analysis import detect_shots
+    from restoration.analysis.shots import single_threaded
+    from restoration.degrade import degrade
+
+    seeds = range(1) if quick else range(3)
+    frames = false_cuts = 0
+    seconds = 0.0
+    for _, clip, is_damaged in shots:
+        if not is_damaged:
+            continue
+        for seed in seeds:
+            with single_threaded():
+                damaged = degrade(clip.float() / 255, seed=seed, strength="heavy").damaged
+                started = time.perf_counter()
+                false_cuts += len(detect_shots(damaged.split(CHUNK))) - 1
+                seconds += time.perf_counter() - started
+            frames += clip.shape[0]
+    return {
+        "reel": f"silent clips + heavy degrade, {len(seeds)} seed(s)",
+        "frames": frames,
+        "cuts": 0,
+        "found": false_cuts,
+        "precision": float("nan"),
+        "recall": float("nan"),
+        "F1": float("nan"),
+        "false in damaged": false_cuts,
+        "missed": "-",
+        "false": "-",
+        "fps": frames / seconds,
+    }
+
+
 def _analyse_row(quick: bool) -> dict:
     """Full ``analyse()`` (shots + all metrics + recommendation) of the silent clips at 480x368."""
     from restoration.analysis import analyse
@@ -249,6 +289,7 @@ def run(quick: bool) -> list[dict]:
         }
     )
     rows.append(_as_filed_row())
+    rows.append(_degraded_row(shots, quick))
     rows.append(_analyse_row(quick))
     return rows
 
