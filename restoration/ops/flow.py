@@ -196,16 +196,18 @@ def _lowpass(images: torch.Tensor, cell: int) -> torch.Tensor:
 
 
 def align(source: torch.Tensor, target: torch.Tensor, *, match_brightness: bool = True,
-          brightness_limit: float | torch.Tensor = 0.08, cell: int = 16, return_flow: bool = False):
+          brightness_limit: float | torch.Tensor = 0.08, cell: int = 16, return_flow: bool = False,
+          smooth: int = 4):
     """``target`` motion-compensated onto ``source`` (both (N, C, H, W)).
 
     With ``match_brightness`` the slowly varying brightness difference (flicker) is removed
     too: the difference source - warped target, clipped to +-``brightness_limit`` (a scalar
     or one value per image) so that misaligned objects and blotches barely bias it, is
     averaged over cells of ``cell`` pixels, interpolated smoothly and added to the warp.
-    With ``return_flow`` the flow is returned too: ``(aligned, flow)``.
+    With ``return_flow`` the flow is returned too: ``(aligned, flow)``. ``smooth`` is passed to
+    :func:`estimate_flow` (larger: closer to a global motion, more robust to grain).
     """
-    flow = estimate_flow(source, target)
+    flow = estimate_flow(source, target, smooth=smooth)
     aligned = warp(target, flow)
     if match_brightness:
         aligned = aligned + brightness_offset(source, aligned, limit=brightness_limit, cell=cell)

@@ -84,15 +84,15 @@ def test_window_equals_whole_clip():
 
 def test_module_equals_function_and_keeps_dtype():
     frames = grainy(panning_clip(frames=4, h=32, w=40)).to(torch.float64).expand(4, 3, 32, 40).contiguous()
-    out = Denoise(radius=1, strength=1.5)(frames)
+    out = Denoise(radius=1, strength=2.0)(frames)
     assert out.dtype == torch.float64 and out.shape == frames.shape
-    assert torch.equal(out, denoise(frames, radius=1, strength=1.5))
+    assert torch.equal(out, denoise(frames, radius=1, strength=2.0))
 
 
 def test_registered_with_params():
     spec = get_op("denoise")
     assert spec.temporal_radius >= 1
-    assert spec.validate_params({"radius": 1}) == {"radius": 1, "strength": 1.0, "spatial": 1.0}
+    assert spec.validate_params({"radius": 1}) == {"radius": 1, "strength": 1.5, "spatial": 1.0}
     with pytest.raises(SpecError):
         spec.validate_params({"radius": 9})
 
