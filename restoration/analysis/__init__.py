@@ -107,6 +107,7 @@ def analyse(
 
 _TABLE_COLUMNS = (
     ("noise", "noise", "{:.2f}"),
+    ("grain", "grain", "{:.2f}"),
     ("dust", "dust", "{:.1e}"),
     ("scratch", "scratch", "{:.2f}"),
     ("flicker", "flicker", "{:.3f}"),

@@ -14,6 +14,10 @@ Shot metrics (all floats; ``None`` where they do not apply):
                    noise operator (mean absolute response over flat pixels, gradient below the
                    frame's mean) on native luma and on its 2x2 average; the larger of the two, so
                    grain wider than a pixel is seen too. Clean digital video ~0.5-1.5, grainy film 3-8.
+``grain``          temporal grain estimate in 8-bit code values: robust std (median absolute value)
+                   of f_t - (f_t-1 + f_t+1) / 2 on the motion-compensated, gain-matched analysis
+                   image, divided by sqrt(1.5). Sees grain that is too soft for ``noise``; motion
+                   the global shift does not explain raises it.
 ``dust``           dust/blotch density: fraction of analysis-image pixels that are temporal spikes
                    (brighter or darker by more than ``SPIKE_THRESHOLD`` than both motion-compensated
                    neighbours, with a 3x3 tolerance). Clean ~0, dusty film ~1e-3-1e-2.
@@ -62,7 +66,7 @@ _LUMA = (0.299, 0.587, 0.114)
 
 PER_FRAME_KEYS = (
     "mean", "noise", "blockiness", "sharpness", "black", "white", "grey", "cb", "cr", "chroma",
-    "red", "green", "blue", "dx", "dy", "motion", "spikes", "scratches",
+    "red", "green", "blue", "dx", "dy", "motion", "spikes", "grain", "scratches",
 )
 
 
@@ -86,14 +90,19 @@ def analysis_factor(height: int) -> int:
 def _noise_sigma(luma: torch.Tensor) -> torch.Tensor:
     """Immerkaer's estimate sigma = sqrt(pi/2) * mean|K * I| / 6, over flat pixels only.
 
-    Pixels whose gradient is above the frame's mean gradient (edges, texture) are left out,
+    Pixels whose (smoothed) gradient is above the frame's mean (edges, texture) are left out,
     so picture detail does not pass for noise; no sorting, so it stays cheap.
     """
     x = luma[:, 0]
     # K = [1, -2, 1] outer [1, -2, 1]: two second differences (slicing beats conv2d on CPU here)
     second_x = x[:, :, :-2] - 2 * x[:, :, 1:-1] + x[:, :, 2:]
     response = (second_x[:, :-2] - 2 * second_x[:, 1:-1] + second_x[:, 2:]).abs()
-    gradient = (luma[:, 0, 1:-1, 2:] - luma[:, 0, 1:-1, :-2]).abs() + (luma[:, 0, 2:, 1:-1] - luma[:, 0, :-2, 1:-1]).abs()
+    # the flat-pixel mask comes from a 3x3-smoothed image: grain barely moves its gradient, so
+    # grainy areas are not mistaken for edges and left out (which would hide the grain)
+    smooth = x[:, :, :-2] + x[:, :, 1:-1] + x[:, :, 2:]
+    smooth = (smooth[:, :-2] + smooth[:, 1:-1] + smooth[:, 2:]) / 9.0
+    gradient = (smooth[:, 1:-1, 2:] - smooth[:, 1:-1, :-2]).abs() + (smooth[:, 2:, 1:-1] - smooth[:, :-2, 1:-1]).abs()
+    gradient = F.pad(gradient[:, None], (1, 1, 1, 1), mode="replicate")[:, 0]
     flat = (gradient <= gradient.mean((1, 2), keepdim=True)).float()
     mean_response = (response * flat).sum((1, 2)) / flat.sum((1, 2)).clamp_min(1.0)
     return math.sqrt(math.pi / 2) * mean_response / 6.0 * 255.0
@@ -156,8 +165,9 @@ def _max3x3(x: torch.Tensor) -> torch.Tensor:
     return torch.maximum(torch.maximum(rows[..., :-2], rows[..., 1:-1]), rows[..., 2:])
 
 
-def _spike_fraction(previous, current, following, shift_previous, shift_following) -> torch.Tensor:
-    """Fraction of pixels of ``current`` (N,1,h,w) that spike against both neighbours."""
+def _spike_fraction(previous, current, following, shift_previous, shift_following):
+    """Fraction of pixels of ``current`` (N,1,h,w) that spike against both neighbours, and the
+    temporal grain estimate (8-bit units) from the same aligned neighbours."""
     def aligned(neighbour, shift):
         # ``shift`` carries neighbour onto current (current(x) ~ neighbour(x - shift)); whole pixels suffice
         sx = torch.nan_to_num(shift[:, 0]).round().long()
@@ -173,7 +183,14 @@ def _spike_fraction(previous, current, following, shift_previous, shift_followin
     spikes = (current > upper + SPIKE_THRESHOLD) | (current < lower - SPIKE_THRESHOLD)
     # ignore a border as wide as the largest shift: rolled-in pixels are not real neighbours
     margin = 4
-    return spikes[..., margin:-margin, margin:-margin].float().mean((1, 2, 3))
+    fraction = spikes[..., margin:-margin, margin:-margin].float().mean((1, 2, 3))
+    # grain changes every frame, picture texture does not: r = f_t - (f_t-1 + f_t+1) / 2 has
+    # std sigma * sqrt(1.5) for independent grain; the median keeps moving objects out of it
+    residual = (current - 0.5 * (p + f))[..., margin:-margin, margin:-margin].flatten(1)
+    sample = residual[:, :: max(1, residual.shape[1] // 8192)].abs()
+    median = sample.kthvalue(max(1, sample.shape[1] // 2), 1).values
+    grain = median / 0.6745 / math.sqrt(1.5) * 255.0
+    return fraction, grain
 
 
 def _scratch_count(luma: torch.Tensor) -> torch.Tensor:
@@ -264,14 +281,16 @@ class FrameStatistics:
         base = self.frame_count - carried  # frame number of full[0]
         if not values["spikes"]:
             values["spikes"].append(float("nan"))  # frame 0 has no previous frame
+            values["grain"].append(float("nan"))
             values["scratches"].append(float(_scratch_count(full[:1])[0]))
         middle = torch.arange(1, max(full.shape[0] - 1, 1))
         middle = middle[middle + base >= len(values["spikes"])]
         if len(middle):
-            fractions = _spike_fraction(
+            fractions, grain = _spike_fraction(
                 full[middle - 1], full[middle], full[middle + 1], all_shifts[middle], -all_shifts[middle + 1]
             )
             values["spikes"].extend(fractions.tolist())
+            values["grain"].extend(grain.tolist())
             values["scratches"].extend(_scratch_count(full[middle]).tolist())
 
         self.frame_count += t
@@ -302,6 +321,7 @@ class FrameStatistics:
         """Close the stream: the last frame has no following frame for the spike test."""
         while len(self.values["spikes"]) < self.frame_count:
             self.values["spikes"].append(float("nan"))
+            self.values["grain"].append(float("nan"))
             last = self._carry[-1:] if len(self._carry) else None
             self.values["scratches"].append(float(_scratch_count(last)[0]) if last is not None else float("nan"))
 
@@ -355,6 +375,7 @@ def shot_metrics(values, start: int, end: int) -> dict:
     metrics = {
         "frames": frames,
         "noise": _finite_median(v["noise"]),
+        "grain": _finite_median(v["grain"][1:-1]) if frames > 2 else 0.0,
         "dust": _finite_mean(spikes),
         "scratch": _finite_mean(v["scratches"]),
         "flicker": flicker,

@@ -30,7 +30,7 @@ DEFLICKER_MIN_FLICKER = 0.01  # 1 % frame-to-frame brightness wobble is visible 
 DUST_MIN_DENSITY = 3e-4  # 0.03 % of pixels spiking per frame: a few specks every frame
 DUST_HEAVY_DENSITY = 3e-3  # blotches: grow the repair masks
 SCRATCH_MIN_LINES = 0.3  # a line scratch in roughly every third frame
-DENOISE_MIN_NOISE = 1.0  # 8-bit code values; below this grain is invisible
+DENOISE_MIN_NOISE = 1.5  # 8-bit code values (larger of noise and grain); below this it is invisible
 DENOISE_FULL_NOISE = 4.0  # at this grain level the denoiser runs at strength 1 and up
 LEVELS_MAX_RANGE = 0.7  # white_level - black_level below this: contrast has faded
 LEVELS_MAX_BLACK = 0.08  # or blacks lifted above 8 %
@@ -55,7 +55,8 @@ def _rules(metrics: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         steps.append(("dust", {"grow": 2} if m["dust"] > DUST_HEAVY_DENSITY else {}))
     if m.get("scratch", 0.0) > SCRATCH_MIN_LINES:
         steps.append(("scratch", {}))
-    noise = m.get("noise", 0.0)
+    # spatial noise and temporal grain see different things (sharp noise, soft scan grain)
+    noise = max(m.get("noise", 0.0), m.get("grain", 0.0))
     if noise > DENOISE_MIN_NOISE:
         steps.append(("denoise", {"strength": round(_clamp(noise / DENOISE_FULL_NOISE, 0.5, 3.0), 2)}))
     black, white = m.get("black_level"), m.get("white_level")

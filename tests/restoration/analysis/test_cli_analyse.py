@@ -23,7 +23,7 @@ def test_json_lists_shots_with_metrics_and_pipeline(two_shot_clip, capsys):
     shots = report["shots"]
     assert [(s["start_frame"], s["end_frame"]) for s in shots] == [(0, 19), (20, 35)]
     for shot in shots:
-        assert {"noise", "dust", "scratch", "flicker", "weave", "blockiness", "sharpness", "motion",
+        assert {"noise", "grain", "dust", "scratch", "flicker", "weave", "blockiness", "sharpness", "motion",
                 "is_grey", "colour_cast", "saturation"} <= set(shot["metrics"])
         assert shot["metrics"]["is_grey"] is True
         assert isinstance(shot["recommended_pipeline"], list)

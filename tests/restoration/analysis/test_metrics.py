@@ -21,6 +21,16 @@ def test_noise_level_follows_added_grain(clean):
     assert 4.5 < metrics_of(noisy)["noise"] < 7.5  # 8-bit code values
 
 
+def test_temporal_grain_follows_grain_that_changes_every_frame(clean):
+    generator = torch.Generator().manual_seed(1)
+    soft = F.avg_pool2d(torch.randn(clean.shape, generator=generator), 3, 1, 1, count_include_pad=False)
+    soft = soft / soft.std() * 8 / 255  # soft grain: too wide for the 3x3 spatial operator
+    grainy = (clean + soft).clamp(0, 1)
+    assert metrics_of(clean)["grain"] < 1.0
+    assert 5.0 < metrics_of(grainy)["grain"] < 11.0
+    assert metrics_of(grainy)["grain"] > 2 * metrics_of(grainy)["noise"]
+
+
 def test_dust_density_counts_one_frame_specks(clean):
     dusty = clean.clone()
     generator = torch.Generator().manual_seed(2)

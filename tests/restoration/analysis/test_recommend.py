@@ -6,7 +6,7 @@ from restoration.errors import SpecError
 from restoration.ops import get_op
 
 CLEAN = {
-    "frames": 48, "noise": 0.5, "dust": 1e-5, "scratch": 0.0, "flicker": 0.002, "weave": 0.1,
+    "frames": 48, "noise": 0.5, "grain": 0.8, "dust": 1e-5, "scratch": 0.0, "flicker": 0.002, "weave": 0.1,
     "blockiness": 0.0, "sharpness": 0.3, "motion": 2.0, "black_level": 0.03, "white_level": 0.95,
     "is_grey": True, "colour_cast": None, "saturation": None,
     "red_gain": None, "green_gain": None, "blue_gain": None,
@@ -38,6 +38,10 @@ def test_every_step_is_a_valid_spec_step():
     validate_steps(pipeline)  # raises SpecError on any unknown op or out-of-range parameter
     for step in pipeline:
         assert set(step["params"]) <= set(get_op(step["op"]).params)
+
+
+def test_soft_temporal_grain_also_asks_for_denoise():
+    assert "denoise" in ops_of(recommend_pipeline(dict(CLEAN, noise=0.6, grain=5.0)))
 
 
 def test_denoise_strength_grows_with_noise():
