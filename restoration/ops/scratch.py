@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from restoration.errors import SpecError
-from restoration.ops._common import check_frames, max_filter, reflected_indices, to_grey
+from restoration.ops._common import check_frames, max_filter, min_filter, reflected_indices, to_grey
 from restoration.ops.flow import align, brightness_offset, estimate_flow, inside, warp
 from restoration.ops.registry import OpSpec, Param, register_op
 
@@ -39,10 +39,13 @@ NEAR, FAR = 3, 5
 def _side_ranges(grey: torch.Tensor):
     """Min and max of columns x-FAR..x-NEAR (left) and x+NEAR..x+FAR (right), replicated edges."""
     w = grey.shape[-1]
-    padded = F.pad(grey, (FAR, FAR, 0, 0), mode="replicate")
-    left = torch.stack([padded[..., FAR - d:FAR - d + w] for d in range(NEAR, FAR + 1)])
-    right = torch.stack([padded[..., FAR + d:FAR + d + w] for d in range(NEAR, FAR + 1)])
-    return left.amin(0), left.amax(0), right.amin(0), right.amax(0)
+    half = (FAR - NEAR) // 2  # the side windows are centred (NEAR + FAR) / 2 columns away
+    centre = (NEAR + FAR) // 2
+    low, high = min_filter(grey, (0, half)), max_filter(grey, (0, half))
+    stacked = F.pad(torch.cat((low, high), 1), (centre, centre, 0, 0), mode="replicate")
+    left, right = stacked[..., :w], stacked[..., 2 * centre:2 * centre + w]
+    channels = grey.shape[1]
+    return left[:, :channels], left[:, channels:], right[:, :channels], right[:, channels:]
 
 
 def _line_response(grey: torch.Tensor) -> torch.Tensor:
