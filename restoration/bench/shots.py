@@ -3,8 +3,8 @@
 The shots: the four shots of *A-Bomb Blast Effects* (cut at its known boundaries 0, 44, 134,
 299) and the four one-shot silent clips, whose real damage (flicker, burns, blotches, dust,
 scratches, weave) must not be taken for cuts. Each reel puts the eight shots in a seeded
-order, resized to a common size; some reels join one pair of shots with a linear
-cross-dissolve instead of a cut. Reels are streamed to the detector in chunks.
+order, resized to a common size; every other reel joins one pair of shots with a linear
+cross-dissolve (8, 12, 16 or 24 frames) instead of a cut. Reels are streamed to the detector in chunks.
 
 Scores: a detected boundary within +-1 frame of a true cut counts (+-2 of a dissolve's
 middle frame, which is where the detector reports dissolves); each true boundary is matched
@@ -38,7 +38,7 @@ SILENT = (
 )
 CUT_TOLERANCE = 1
 DISSOLVE_TOLERANCE = 2
-DISSOLVE_LENGTH = 12
+DISSOLVE_LENGTHS = (8, 12, 16, 24)  # frames; reel n with a dissolve uses one, in turn
 CHUNK = 32
 
 
@@ -62,7 +62,7 @@ def _load_shots(size: tuple[int, int]) -> list[tuple[str, torch.Tensor, bool]]:
     return shots
 
 
-def _build_reel(shots, order: list[int], dissolve_after: int | None):
+def _build_reel(shots, order: list[int], dissolve_after: int | None, dissolve_length: int = 12):
     """Concatenate shots in ``order``; optionally cross-dissolve out of the shot at that position.
 
     Returns (uint8 frames, true boundaries [(frame, kind)], damaged spans [(start, end)]).
@@ -82,13 +82,13 @@ def _build_reel(shots, order: list[int], dissolve_after: int | None):
             truths.append((start, "cut"))
         if index == dissolve_after and index + 1 < len(order):
             incoming = shots[order[index + 1]][1]
-            keep = frames[:-DISSOLVE_LENGTH]
-            alpha = torch.linspace(0, 1, DISSOLVE_LENGTH + 2)[1:-1].view(-1, 1, 1, 1)
-            blend = ((1 - alpha) * frames[-DISSOLVE_LENGTH:].float() + alpha * incoming[:DISSOLVE_LENGTH].float())
+            keep = frames[:-dissolve_length]
+            alpha = torch.linspace(0, 1, dissolve_length + 2)[1:-1].view(-1, 1, 1, 1)
+            blend = ((1 - alpha) * frames[-dissolve_length:].float() + alpha * incoming[:dissolve_length].float())
             parts += [keep, blend.round().to(torch.uint8)]
-            position += keep.shape[0] + DISSOLVE_LENGTH
-            truths.append((start + keep.shape[0] + DISSOLVE_LENGTH // 2, "dissolve"))
-            carry = incoming[DISSOLVE_LENGTH:]
+            position += keep.shape[0] + dissolve_length
+            truths.append((start + keep.shape[0] + dissolve_length // 2, "dissolve"))
+            carry = incoming[dissolve_length:]
             if is_damaged:
                 damaged.append((start, start + keep.shape[0] - 1))
             continue
@@ -246,7 +246,8 @@ def run(quick: bool) -> list[dict]:
         order = list(range(len(shots)))
         rng.shuffle(order)
         dissolve_after = rng.randrange(len(order) - 1) if number % 2 else None
-        reel, truths, damaged = _build_reel(shots, order, dissolve_after)
+        length = DISSOLVE_LENGTHS[(number // 2) % len(DISSOLVE_LENGTHS)]
+        reel, truths, damaged = _build_reel(shots, order, dissolve_after, length)
         with single_threaded():
             started = time.perf_counter()
             detected = detect_shots(_chunks(reel))
@@ -254,7 +255,7 @@ def run(quick: bool) -> list[dict]:
         result = score(detected, truths, damaged)
         rows.append(
             {
-                "reel": f"{number + 1}" + (" (dissolve)" if dissolve_after is not None else ""),
+                "reel": f"{number + 1}" + (f" (dissolve {length})" if dissolve_after is not None else ""),
                 "frames": reel.shape[0],
                 "cuts": len(truths),
                 "found": result["found"],
