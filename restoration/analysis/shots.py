@@ -14,7 +14,8 @@ from its neighbours, but the frames either side of it still match each other (``
 ``s+1`` or ``s+2``), so its strength stays low: damage is not a cut. A cut is reported when
 the strength is above ``CUT_MIN_DISTANCE`` *and* ``CUT_LOCAL_RATIO`` times the median
 strength around it (an adaptive threshold: a shaky or fast-moving shot raises the bar),
-and it is the strongest within ``CUT_SUPPRESS`` frames.
+and it is the strongest within ``CUT_SUPPRESS`` frames. No boundary is reported after the
+first frame or before the last one: a one-frame shot there cannot be told from damage.
 
 Dissolve: at the middle frame ``m`` of a dissolve of length up to ``2k``, frame ``m`` is a
 blend of frames ``m-k`` and ``m+k`` (after aligning them to ``m``), while neither of them
@@ -211,7 +212,9 @@ class ShotDetector:
         strength = self.cut_strength()
         n = len(strength)
         cuts = []
-        for s in range(1, n):
+        # a "shot" of one frame at either end of the clip is a damaged first or last frame (no
+        # frame on its far side to show that the picture carries on), not a shot
+        for s in range(2, n - 1):
             value = strength[s]
             if value < CUT_MIN_DISTANCE:
                 continue

@@ -44,6 +44,14 @@ def test_flicker_flash_and_blotch_frames_are_not_cuts(make_shot):
     assert detect_shots(damaged) == [0]
 
 
+def test_damaged_first_and_last_frames_are_not_shots(make_shot):
+    shot = make_shot(6, 20)
+    shot[0] = 1.0 - shot[0]  # a negative-looking first frame
+    shot[-1] = (shot[-1] * 0.2).clamp(0, 1)
+    shot[-1, :, 10:60, 20:80] = 0.9
+    assert detect_shots(shot) == [0]
+
+
 def test_cut_next_to_a_damaged_frame_is_still_found(make_shot):
     reel = torch.cat([make_shot(7, 20), make_shot(8, 20)])
     reel[22] = (reel[22] + 0.5).clamp(0, 1)  # flash two frames into the new shot
