@@ -84,6 +84,7 @@ class Score:
     cpu_seconds: float = 0.0
     frames: int = 0
     ops_used: set[str] = field(default_factory=set)
+    per_case: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
 
     def add(self, case: Case, restored: torch.Tensor, timer: "Timer") -> None:
@@ -149,11 +150,11 @@ def _pick_sources(sources: list[tuple[str, torch.Tensor]], count: int) -> list[t
     return picked
 
 
-def methods() -> list[tuple[str, Callable[[torch.Tensor], tuple[torch.Tensor, set[str]]]]]:
+def methods() -> list[tuple[str, Callable[[torch.Tensor], tuple[torch.Tensor, list[str]]]]]:
     registered = {op.name for op in list_ops()}
-    found: list[tuple[str, Callable]] = [("damaged input", lambda clip: (clip, set()))]
+    found: list[tuple[str, Callable]] = [("damaged input", lambda clip: (clip, []))]
     for chain in CHAINS:
-        found.append((f"ffmpeg {chain}", lambda clip, chain=chain: (run_filter_chain(clip, chain, fps=FPS), set())))
+        found.append((f"ffmpeg {chain}", lambda clip, chain=chain: (run_filter_chain(clip, chain, fps=FPS), [])))
     for op in SINGLE_OPS:
         if op in registered:
             found.append((f"op {op}", lambda clip, op=op: _run_spec(clip, {"ops": [{"op": op}]})))
@@ -162,9 +163,9 @@ def methods() -> list[tuple[str, Callable[[torch.Tensor], tuple[torch.Tensor, se
     return found
 
 
-def _run_spec(clip: torch.Tensor, spec: Any) -> tuple[torch.Tensor, set[str]]:
+def _run_spec(clip: torch.Tensor, spec: Any) -> tuple[torch.Tensor, list[str]]:
     result = run_pipeline(clip, spec, fps=FPS, window=32)
-    return result.frames, {step.op.name for shot in result.shots for step in shot.steps}
+    return result.frames, [step.op.name for shot in result.shots for step in shot.steps]
 
 
 def synthetic_table(sizes: Sizes) -> tuple[list[dict[str, Any]], dict[str, Score]]:
@@ -180,7 +181,11 @@ def synthetic_table(sizes: Sizes) -> tuple[list[dict[str, Any]], dict[str, Score
                 score.error = str(exc)
                 break
             score.add(case, restored, timer)
-            score.ops_used |= used
+            score.ops_used |= set(used)
+            score.per_case.append(
+                {"clip": case.name, "damaged PSNR": psnr(case.damaged, case.clean), "PSNR": score.psnr[case.strength][-1],
+                 "ops": "+".join(used) or "none"}
+            )
     rows = []
     for name, score in scores.items():
         row: dict[str, Any] = {"method": name}
@@ -224,6 +229,11 @@ def targets_table(scores: dict[str, Score]) -> list[dict[str, Any]]:
             + (f" ({singles[slowest].fps():.2f} fps alone)" if used else ""),
         },
     ]
+
+
+def film_choices_table(scores: dict[str, Score]) -> list[dict[str, Any]]:
+    """What the analysis recommended for each synthetic clip, and what it scored: finds the op that hurts."""
+    return scores["preset film"].per_case
 
 
 def footage_table(sizes: Sizes, stills_dir: Path) -> list[dict[str, Any]]:
@@ -301,6 +311,7 @@ def run(quick: bool) -> dict[str, list[dict[str, Any]]]:
     return {
         title: synthetic_rows,
         "Engine: film preset against its targets": targets_table(scores),
+        "Engine: film preset, per clip (the analysis' recommended ops and their PSNR)": film_choices_table(scores),
         f"Engine: real footage (first {sizes.footage_frames} frames of {sizes.footage_clips} clips, film preset;"
         " no-reference figures from analysis)": footage_table(
             sizes, QUICK_STILLS_DIR if quick else STILLS_DIR
