@@ -173,3 +173,18 @@ def test_failure_midway_leaves_no_partial_file(tmp_path, clip, capsys):
     spec = _spec(tmp_path, {"ops": [{"op": "cli_test_fail_late"}]})
     _assert_refused(capsys, out, ["restore", str(clip), str(out), "--pipeline", spec, "--quiet"], "deliberate failure")
     assert cli_test_fail_late.calls == 2
+
+
+def test_default_preset_is_film_and_keeps_count_size_and_fps(tmp_path, capsys):
+    # Real analysis and real ops on a tiny clip: grain and a steady picture, so something is recommended.
+    from restoration.degrade import clean_sources, degrade, synthetic_clip
+
+    name, image = clean_sources()[0]
+    clean = synthetic_clip(image, frames=6, size=(48, 64), seed=0, motion="pan")
+    source = tmp_path / "damaged.mkv"
+    write_video(source, degrade(clean, seed=3, strength="medium").damaged, fps=24)
+    out = tmp_path / "restored.mkv"
+    assert main(["restore", str(source), str(out), "--quiet"]) == 0
+    info = probe(out)
+    assert (info.frame_count, info.width, info.height, info.channels) == (6, 64, 48, clean.shape[1])
+    assert info.fps == pytest.approx(24)
