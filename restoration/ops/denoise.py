@@ -49,21 +49,33 @@ def estimate_noise(frames: torch.Tensor) -> torch.Tensor:
 
 
 def _spatial_pass(image: torch.Tensor, range_sigma: torch.Tensor) -> torch.Tensor:
-    """3x3 bilateral filter with a per-pixel range sigma (N, 1, H, W)."""
+    """3x3 bilateral filter with a per-pixel range sigma (N, 1, H, W).
+
+    The weight of a pair of neighbouring pixels is computed once (with the mean of their two
+    range sigmas) and used by both: half the exponentials of a plain 3x3 bilateral filter.
+    """
     grey = to_grey(image)
+    h, w = image.shape[-2:]
     padded = F.pad(image, (1, 1, 1, 1), mode="replicate")
     padded_grey = F.pad(grey, (1, 1, 1, 1), mode="replicate")
-    h, w = image.shape[-2:]
-    inv_two_var = 0.5 / (range_sigma * range_sigma + 1e-12)
-    total = torch.zeros_like(image)
-    weight_sum = torch.zeros_like(grey)
-    for dy in range(3):
-        for dx in range(3):
-            spatial = 1.0 if (dy, dx) == (1, 1) else (0.6 if dy == 1 or dx == 1 else 0.37)
-            shifted_grey = padded_grey[..., dy:dy + h, dx:dx + w]
-            weight = spatial * torch.exp(-(shifted_grey - grey) ** 2 * inv_two_var)
-            total += weight * padded[..., dy:dy + h, dx:dx + w]
-            weight_sum += weight
+    padded_inv = F.pad(0.5 / (range_sigma * range_sigma + 1e-12), (1, 1, 1, 1), mode="replicate")
+    total = image.clone()
+    weight_sum = torch.ones_like(grey)
+    centre_grey = padded_grey[..., 1:1 + h, 1:1 + w]
+    centre_inv = padded_inv[..., 1:1 + h, 1:1 + w]
+    # Offsets (dy, dx) of half the neighbourhood; the other half is their mirror image.
+    for dy, dx, spatial in ((0, 1, 0.6), (1, 0, 0.6), (1, 1, 0.37), (1, -1, 0.37)):
+        # Weight of the pair (p, p + d).
+        other_grey = padded_grey[..., 1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+        other_inv = padded_inv[..., 1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+        weight = spatial * torch.exp(-(other_grey - centre_grey) ** 2 * (0.5 * (centre_inv + other_inv)))
+        # p takes q = p + d with this weight ...
+        total += weight * padded[..., 1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+        weight_sum += weight
+        # ... and p takes p - d with the weight computed at p - d.
+        shifted = F.pad(weight, (1, 1, 1, 1), mode="constant", value=0.0)[..., 1 - dy:1 - dy + h, 1 - dx:1 - dx + w]
+        total += shifted * padded[..., 1 - dy:1 - dy + h, 1 - dx:1 - dx + w]
+        weight_sum += shifted
     return total / weight_sum
 
 
