@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from restoration.errors import SpecError
 from restoration.ops._common import box_filter, check_frames, reflected_indices, sampled_median, to_grey
-from restoration.ops.flow import brightness_offset, estimate_flow, warp
+from restoration.ops.flow import ChainedFlows, brightness_offset, warp
 from restoration.ops.registry import OpSpec, Param, register_op
 
 __all__ = ["denoise", "Denoise", "estimate_noise"]
@@ -79,51 +79,6 @@ def _spatial_pass(image: torch.Tensor, range_sigma: torch.Tensor) -> torch.Tenso
     return total / weight_sum
 
 
-class _ChainedFlows:
-    """Flows from frame t to any frame j near it, chained from flows between consecutive frames.
-
-    One motion estimate per frame (t -> t+1) instead of one per (frame, neighbour) pair: the
-    flow to t+2 is that to t+1 followed by the one from t+1 to t+2, and the flow to t-1 is the
-    inverse of the one from t-1 to t (one fixed-point step, accurate for smooth motion). Each
-    consecutive flow depends on its two frames only, so windowed runs still match whole-clip runs.
-    """
-
-    def __init__(self, frames: torch.Tensor):
-        self.frames = frames
-        self.forward: dict[int, torch.Tensor] = {}  # s -> flow (1, 2, H, W) from s to s+1
-        self.backward: dict[int, torch.Tensor] = {}  # s -> flow from s to s-1
-
-    def prepare(self, steps: range) -> None:
-        """Estimate the consecutive flows s -> s+1 for ``steps`` not known yet, in one batch."""
-        wanted = [s for s in steps if 0 <= s < self.frames.shape[0] - 1 and s not in self.forward]
-        if wanted:
-            index = torch.tensor(wanted, device=self.frames.device)
-            flows = estimate_flow(self.frames[index], self.frames[index + 1], smooth=FLOW_SMOOTH)
-            self.forward.update({s: flows[i:i + 1] for i, s in enumerate(wanted)})
-
-    def forget_before(self, step: int) -> None:
-        for table in (self.forward, self.backward):
-            for s in [s for s in table if s < step]:
-                del table[s]
-
-    def _back(self, s: int) -> torch.Tensor:
-        if s not in self.backward:
-            forward = self.forward[s - 1]
-            self.backward[s] = -warp(forward, -forward)
-        return self.backward[s]
-
-    def between(self, t: int, j: int) -> torch.Tensor:
-        if j > t:
-            flow = self.forward[t]
-            for s in range(t + 1, j):
-                flow = flow + warp(self.forward[s], flow)
-        else:
-            flow = self._back(t)
-            for s in range(t - 1, j, -1):
-                flow = flow + warp(self._back(s), flow)
-        return flow
-
-
 def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spatial: float = 1.0) -> torch.Tensor:
     """Motion-compensated temporal denoise of (T, C, H, W) frames in [0, 1].
 
@@ -142,7 +97,7 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
     noise = estimate_noise(frames).clamp_min(1e-3)
 
     out = torch.empty_like(frames)
-    flows = _ChainedFlows(frames)
+    flows = ChainedFlows(frames, smooth=FLOW_SMOOTH)
     centres_per_batch = max(1, PAIRS_PER_BATCH // len(offsets))
     for first in range(0, t_count, centres_per_batch):
         last = min(first + centres_per_batch, t_count)
@@ -152,7 +107,7 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
         centres = centre.repeat(len(offsets), 1, 1, 1)
         pair_noise = noise[first:last].repeat(len(offsets))
         flows.prepare(range(first - radius, last + radius))
-        flow = torch.cat([flows.between(t, int(j)) if int(j) != t else centres.new_zeros(1, 2, *frames.shape[-2:])
+        flow = torch.cat([flows.between(t, j)
                           for j, t in zip(index.tolist(), frame_index[first:last].repeat(len(offsets)).tolist())])
         aligned = warp(frames[index], flow)
         # The brightness clip keeps misaligned objects from biasing the flicker correction.

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from restoration.errors import SpecError
 from restoration.ops._common import box_filter, to_grey
 
-__all__ = ["estimate_flow", "warp", "align", "inside", "brightness_offset", "FlowEstimator"]
+__all__ = ["estimate_flow", "warp", "align", "inside", "brightness_offset", "ChainedFlows", "FlowEstimator"]
 
 
 
@@ -233,6 +233,55 @@ def brightness_offset(source: torch.Tensor, aligned: torch.Tensor, *, limit: flo
         limit = limit.view(-1, 1, 1, 1)
     offset = torch.maximum(torch.minimum(source - aligned, limit), -limit)
     return _lowpass(offset, cell)
+
+
+class ChainedFlows:
+    """Flows from frame t to any frame j near it, chained from flows between consecutive frames.
+
+    One motion estimate per frame (t -> t+1) instead of one per (frame, neighbour) pair: the
+    flow to t+2 is that to t+1 followed by the one from t+1 to t+2, and the flow to t-1 is the
+    inverse of the one from t-1 to t (one fixed-point step, accurate for smooth motion). Each
+    consecutive flow depends on its two frames only, so windowed runs still match whole-clip runs.
+    """
+
+    def __init__(self, frames: torch.Tensor, **flow_options):
+        self.frames = frames
+        self.flow_options = flow_options  # passed to estimate_flow
+        self.forward: dict[int, torch.Tensor] = {}  # s -> flow (1, 2, H, W) from s to s+1
+        self.backward: dict[int, torch.Tensor] = {}  # s -> flow from s to s-1
+
+    def prepare(self, steps: range) -> None:
+        """Estimate the consecutive flows s -> s+1 for ``steps`` not known yet, in one batch."""
+        wanted = [s for s in steps if 0 <= s < self.frames.shape[0] - 1 and s not in self.forward]
+        if wanted:
+            index = torch.tensor(wanted, device=self.frames.device)
+            flows = estimate_flow(self.frames[index], self.frames[index + 1], **self.flow_options)
+            self.forward.update({s: flows[i:i + 1] for i, s in enumerate(wanted)})
+
+    def forget_before(self, step: int) -> None:
+        for table in (self.forward, self.backward):
+            for s in [s for s in table if s < step]:
+                del table[s]
+
+    def _back(self, s: int) -> torch.Tensor:
+        if s not in self.backward:
+            forward = self.forward[s - 1]
+            self.backward[s] = -warp(forward, -forward)
+        return self.backward[s]
+
+    def between(self, t: int, j: int) -> torch.Tensor:
+        """Flow (1, 2, H, W) from frame t to frame j (steps between them prepared)."""
+        if j == t:
+            return self.frames.new_zeros(1, 2, *self.frames.shape[-2:])
+        if j > t:
+            flow = self.forward[t]
+            for s in range(t + 1, j):
+                flow = flow + warp(self.forward[s], flow)
+        else:
+            flow = self._back(t)
+            for s in range(t - 1, j, -1):
+                flow = flow + warp(self._back(s), flow)
+        return flow
 
 
 class FlowEstimator(torch.nn.Module):

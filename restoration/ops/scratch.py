@@ -26,12 +26,14 @@ import torch.nn.functional as F
 
 from restoration.errors import SpecError
 from restoration.ops._common import check_frames, max_filter, min_filter, reflected_indices, to_grey
-from restoration.ops.flow import align, brightness_offset, estimate_flow, inside, warp
+from restoration.ops.flow import ChainedFlows, align, brightness_offset, inside, warp
 from restoration.ops.registry import OpSpec, Param, register_op
 
 __all__ = ["detect_scratches", "remove_scratches", "Scratch"]
 
 SEGMENT_ROWS = 16
+# Frames whose neighbours are motion-compensated per batch (bounds memory on large frames).
+FRAMES_PER_BATCH = 8
 # Columns on each side used as the reference for the line response: from NEAR to FAR (inclusive).
 NEAR, FAR = 3, 5
 
@@ -103,23 +105,34 @@ def _sampling_grid(flow: torch.Tensor, columns: torch.Tensor, h: int, w: int) ->
 def _is_picture_content(candidates: torch.Tensor, profile: torch.Tensor, frames: torch.Tensor,
                         motion) -> torch.Tensor:
     """(T, W) bool: candidate lines that moved with the picture (found again at the same place
-    in a motion-compensated neighbour that moved by more than two pixels there)."""
+    in a motion-compensated neighbour that moved by more than a pixel there)."""
     t_count, _, h, w = frames.shape
+    index = reflected_indices(t_count, (-1, 1), device=frames.device).reshape(-1)  # previous, then next
     if motion is not None:
         aligned, flow, index = motion
         _, aligned_profile = _column_profile(_line_response(to_grey(aligned)))  # (2T, W)
+        moved = flow[:, 0].abs().median(dim=1).values > 1.0  # (2T, W)
     else:
         # Only the columns around candidates are needed: warp just those (with FAR columns of
-        # margin for the line response's references).
-        index = reflected_indices(t_count, (-1, 1), device=frames.device).reshape(-1)
-        flow = estimate_flow(frames.repeat(2, 1, 1, 1), frames[index])
+        # margin for the line response's references). One motion estimate per pair of
+        # consecutive frames, reused for both of their neighbours, chunk by chunk (memory).
         near = max_filter(candidates.abs().amax(0).view(1, 1, 1, w), (0, FAR + 1)).view(w) > 0
         columns = torch.nonzero(near).flatten()
-        grid = _sampling_grid(flow.index_select(-1, columns).to(frames.dtype), columns, h, w)
-        aligned = F.grid_sample(to_grey(frames)[index], grid, mode="bilinear", padding_mode="border", align_corners=True)
-        _, partial = _column_profile(_line_response(aligned))
+        grey = to_grey(frames)
         aligned_profile = frames.new_zeros(2 * t_count, w)
-        aligned_profile[:, columns] = partial
+        moved = torch.zeros(2 * t_count, w, dtype=torch.bool, device=frames.device)
+        flows = ChainedFlows(frames)
+        for first in range(0, t_count, FRAMES_PER_BATCH):
+            last = min(first + FRAMES_PER_BATCH, t_count)
+            flows.prepare(range(first - 1, last))
+            rows = torch.cat((torch.arange(first, last), torch.arange(first, last) + t_count)).tolist()
+            flow = torch.cat([flows.between(r % t_count, int(index[r])) for r in rows]).index_select(-1, columns)
+            grid = _sampling_grid(flow.to(frames.dtype), columns, h, w)
+            aligned = F.grid_sample(grey[index[rows]], grid, mode="bilinear", padding_mode="border", align_corners=True)
+            _, partial = _column_profile(_line_response(aligned))
+            aligned_profile[torch.tensor(rows, device=frames.device)[:, None], columns] = partial
+            moved[torch.tensor(rows, device=frames.device)[:, None], columns] = flow[:, 0].abs().median(dim=1).values > 1.0
+            flows.forget_before(last - 1)
     sign = candidates.repeat(2, 1)
     # A scratch stays put in the frame: it is found again in the neighbour as it is, at the same
     # column, and in the neighbour aligned on the picture it sits |u| pixels away. Picture
@@ -129,7 +142,6 @@ def _is_picture_content(candidates: torch.Tensor, profile: torch.Tensor, frames:
     strength = profile.abs().repeat(2, 1)
     # Margins keep the decision stable (windowed == whole clip) where the two are about equal.
     found = (in_aligned >= 0.5 * strength) & (in_aligned > in_unaligned + 0.25 * strength)
-    moved = flow[:, 0].abs().median(dim=1).values > 1.0  # (2T, W)
     content = found & moved
     return content[:t_count] | content[t_count:]
 
