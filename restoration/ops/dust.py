@@ -23,7 +23,7 @@ import torch
 from restoration.errors import SpecError
 from restoration.ops._common import (box_filter, check_frames, dilate, max_filter, min_filter, sampled_median,
                                      to_grey)
-from restoration.ops.flow import align, inside
+from restoration.ops.flow import ChainedFlows, brightness_offset, inside, warp
 from restoration.ops.registry import OpSpec, Param, register_op
 
 __all__ = ["detect_dust", "remove_dust", "Dust"]
@@ -48,12 +48,17 @@ def neighbour_indices(length: int, *, device=None) -> torch.Tensor:
     return torch.stack((previous, following)).clamp(0, length - 1)
 
 
-def _neighbours(frames: torch.Tensor, first: int, last: int):
+def _neighbours(frames: torch.Tensor, first: int, last: int, flows: ChainedFlows):
     """Centre frames first..last-1, their two neighbours aligned onto them, and where both
     neighbours really see the centre's content (not the border padding of the warp)."""
     index = neighbour_indices(frames.shape[0], device=frames.device)[:, first:last].reshape(-1)
     centre = frames[first:last]
-    aligned, flow = align(centre.repeat(2, 1, 1, 1), frames[index], brightness_limit=0.05, return_flow=True)
+    centres = centre.repeat(2, 1, 1, 1)
+    flows.prepare(range(first - 2, last + 1))
+    flow = torch.cat([flows.between(t, j) for t, j in zip(list(range(first, last)) * 2, index.tolist())])
+    flows.forget_before(last - 2)
+    aligned = warp(frames[index], flow)
+    aligned = aligned + brightness_offset(centres, aligned, limit=0.05)
     previous, following = aligned.chunk(2)
     seen_previous, seen_following = inside(flow).chunk(2)
     return centre, previous, following, seen_previous & seen_following
@@ -118,9 +123,10 @@ def detect_dust(frames: torch.Tensor, *, sensitivity: float = 1.0) -> torch.Tens
     if sensitivity <= 0:
         raise SpecError(f"dust: sensitivity must be positive, got {sensitivity}")
     masks = []
+    flows = ChainedFlows(frames)  # one motion estimate per pair of consecutive frames
     for first in range(0, frames.shape[0], FRAMES_PER_BATCH):
         last = min(first + FRAMES_PER_BATCH, frames.shape[0])
-        masks.append(_detect(*_neighbours(frames, first, last), sensitivity))
+        masks.append(_detect(*_neighbours(frames, first, last, flows), sensitivity))
     return torch.cat(masks)
 
 
@@ -135,9 +141,10 @@ def remove_dust(frames: torch.Tensor, *, sensitivity: float = 1.0, grow: int = 1
     if frames.shape[0] < 2:
         return frames.clone()  # one frame has no neighbour to tell dirt from picture
     out = torch.empty_like(frames)
+    flows = ChainedFlows(frames)  # one motion estimate per pair of consecutive frames
     for first in range(0, frames.shape[0], FRAMES_PER_BATCH):
         last = min(first + FRAMES_PER_BATCH, frames.shape[0])
-        centre, previous, following, seen = _neighbours(frames, first, last)
+        centre, previous, following, seen = _neighbours(frames, first, last, flows)
         mask = dilate(_detect(centre, previous, following, seen, sensitivity), int(grow))
         temporal = 0.5 * (previous + following)
         disagree = (to_grey(previous - following).abs() > 0.1).to(mask.dtype) * mask
