@@ -1,7 +1,8 @@
 """Training the learned models from scratch: `python -m restoration train --task restore|sr ...`.
 
-AdamW with a cosine learning rate (warm-up of 2 % of the steps). The number of steps is fixed
-after timing the first steps against ``--minutes``, then the run is a deterministic function of
+AdamW; the learning rate warms up linearly over 50 steps, stays flat to step 150, then follows a
+cosine to zero. The number of steps is fixed
+after timing steps 50-150 against ``--minutes``; the run is then a deterministic function of
 ``(seed, steps)`` (``train_model(task, steps=..., seed=...)`` reproduces it exactly on the same
 machine and library versions); it is recorded in the json beside the weights.
 
@@ -49,6 +50,29 @@ MASK_WEIGHT = 0.1
 MASK_POS_WEIGHT = 4.0
 LEARNING_RATE = {"restore": 1e-3, "sr": 1e-3}
 BATCH = {"restore": 12, "sr": 16}
+
+
+# Timed runs: steps CALIBRATION[0]..[1] are timed to fix the total number of steps; a run of
+# that many steps (``train_model(steps=...)``) follows the same schedule exactly.
+CALIBRATION = (50, 150)
+MIN_TIMED_STEPS = 500
+WARMUP = 50
+
+
+def _learning_rate(task: str, step: int, total: int | None) -> float:
+    """Linear warm-up over WARMUP steps, flat until CALIBRATION[1] (a timed run does not know its
+    length before that), then cosine to zero at ``total``. Runs shorter than MIN_TIMED_STEPS
+    (tests, smoke runs) warm up over a tenth of their steps and go straight into the cosine."""
+    peak = LEARNING_RATE[task]
+    if total is not None and total < MIN_TIMED_STEPS:
+        warmup, flat_until = max(1, total // 10), max(1, total // 10)
+    else:
+        warmup, flat_until = WARMUP, CALIBRATION[1]
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    if total is None or step < flat_until:
+        return peak
+    return peak * 0.5 * (1 + math.cos(math.pi * (step - flat_until) / max(1, total - flat_until)))
 
 
 def default_weights(task: str) -> Path:
@@ -141,7 +165,7 @@ def train_model(task: str, *, steps: int | None = None, minutes: float | None = 
                 device="cpu", log_every: int = 100, batch_size: int | None = None,
                 validate: bool = True, progress=None, data_options: dict | None = None) -> TrainResult:
     """Train ``task`` from scratch for ``steps`` steps, or for about ``minutes`` (the step count is
-    then fixed after timing the first 50 steps). ``data_options`` go to the data stream
+    then fixed after timing steps 50-150). ``data_options`` go to the data stream
     (``data.restore_stream`` / ``data.sr_stream``; tests use small clips)."""
     if (steps is None) == (minutes is None):
         raise ModelError("give either steps or minutes")
@@ -158,20 +182,19 @@ def train_model(task: str, *, steps: int | None = None, minutes: float | None = 
 
     first = next(stream)  # the data pool is filled here: not part of a step's time
     start = time.perf_counter()
-    total = steps if steps is not None else None
-    calibration = 50
+    total = steps
     running, count, step = 0.0, 0, 0
+    mark = start
     while total is None or step < total:
-        if total is None and step == calibration:
-            per_step = (time.perf_counter() - start) / step
-            # Validation runs take time too: leave them a share of the budget.
-            total = max(step + 1, int(minutes * 60 * 0.93 / per_step))
-        horizon = total if total is not None else 10**9
-        warmup = max(1, horizon // 50)
-        if step < warmup:
-            lr = LEARNING_RATE[task] * (step + 1) / warmup
-        else:
-            lr = LEARNING_RATE[task] * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, horizon - warmup)))
+        if total is None and step == CALIBRATION[0]:
+            mark = time.perf_counter()
+        if total is None and step == CALIBRATION[1]:
+            # Time steps (with one validation) after the first ones, which are slower (allocation).
+            now = time.perf_counter()
+            per_step = (now - mark) / (CALIBRATION[1] - CALIBRATION[0])
+            left = minutes * 60 - (now - start)
+            total = max(MIN_TIMED_STEPS, step + int(0.95 * left / per_step))
+        lr = _learning_rate(task, step, total)
         for group in optimiser.param_groups:
             group["lr"] = lr
         inputs, target, mask = first if step == 0 else next(stream)
@@ -212,7 +235,7 @@ def _write_csv(path: Path, log: list[dict]) -> None:
         writer.writerows(log)
 
 
-def draw_curves(log: list[dict], path: Path, title: str) -> None:
+def draw_curves(log: list[dict], path: Path, title: str, baseline: str = "damaged input") -> None:
     """Training loss (log scale) and validation PSNR against the step, drawn with Pillow."""
     from PIL import Image, ImageDraw
 
@@ -253,7 +276,7 @@ def draw_curves(log: list[dict], path: Path, title: str) -> None:
         if index == 1 and "input_val_psnr" in log[-1]:
             _, y = to_xy(0, log[-1]["input_val_psnr"])
             draw.line([(left, y), (left + panel_w, y)], fill=(120, 120, 120), width=1)
-            draw.text((left + panel_w - 150, y - 14), f"damaged input {log[-1]['input_val_psnr']:.2f}", fill=(90, 90, 90))
+            draw.text((left + panel_w - 150, y - 14), f"{baseline} {log[-1]['input_val_psnr']:.2f}", fill=(90, 90, 90))
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path)
 
@@ -285,7 +308,7 @@ def cli_train(args) -> int:
     save_checkpoint(out, task, result.model)
     _write_csv(csv_path, result.log)
     curve = CURVES_DIR / f"training_{task}.png" if out.parent == WEIGHTS_DIR else out.with_suffix(".png")
-    draw_curves(result.log, curve, f"{task}: {command}")
+    draw_curves(result.log, curve, f"{task}: {command}", "damaged input" if task == "restore" else "bicubic")
     meta = {
         "task": task,
         "command": command,

@@ -12,13 +12,13 @@ from restoration.models import data as model_data
 from restoration.models.nets import RestoreConfig, TemporalRestoreNet
 from restoration.models.train import _loss, cli_train, resolve_device, train_model
 
-SMALL = {"pool_windows": 2, "crop": 32, "clip_size": (64, 64)}
+SMALL = {"pool_windows": 1, "crop": 24, "clip_size": (48, 48)}
 
 
 def test_restore_stream_gives_aligned_windows_targets_and_masks():
     batch = next(model_data.restore_stream(5, batch_size=3, **SMALL))
-    assert batch.window.shape == (3, 5, 32, 32)
-    assert batch.clean.shape == batch.mask.shape == (3, 1, 32, 32)
+    assert batch.window.shape == (3, 5, 24, 24)
+    assert batch.clean.shape == batch.mask.shape == (3, 1, 24, 24)
     assert set(torch.unique(batch.mask).tolist()) <= {0.0, 1.0}
     assert 0 <= float(batch.window.min()) and float(batch.window.max()) <= 1
 
