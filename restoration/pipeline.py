@@ -100,7 +100,7 @@ def temporal_radius(steps: Sequence[Step]) -> int:
 
 
 def spatial_scale(steps: Sequence[Step]) -> int:
-    return math.prod(step.op.scale for step in steps)
+    return math.prod(step.op.output_scale(step.params) for step in steps)
 
 
 def validate_steps(ops: Any, where: str = "ops") -> tuple[Step, ...]:
@@ -371,7 +371,8 @@ def _process_shot(
 
 def _apply(step: Step, frames: torch.Tensor) -> torch.Tensor:
     out = step.op.function(frames, **step.params)
-    expected = (frames.shape[0], frames.shape[1], frames.shape[2] * step.op.scale, frames.shape[3] * step.op.scale)
+    scale = step.op.output_scale(step.params)
+    expected = (frames.shape[0], frames.shape[1], frames.shape[2] * scale, frames.shape[3] * scale)
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != expected:
         got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
         raise RestorationError(f"op {step.op.name!r} returned {got}, expected {expected}")

@@ -57,7 +57,8 @@ class OpSpec:
     ``function(frames, **params)`` takes and returns float tensors (T, C, H, W) in [0, 1] on the
     input's device. ``module`` is the nn.Module whose ``forward(frames)`` equals the function with
     the parameters given to its constructor. ``temporal_radius`` is the number of neighbouring
-    frames needed on each side for a correct result at a frame; ``scale`` the spatial factor.
+    frames needed on each side for a correct result at a frame; ``scale`` the spatial factor, or
+    ``scale_param`` the name of the integer parameter that sets it (e.g. upscale's ``factor``).
     """
 
     name: str
@@ -66,7 +67,12 @@ class OpSpec:
     params: Mapping[str, Param] = field(default_factory=dict)
     temporal_radius: int = 0
     scale: int = 1
+    scale_param: str | None = None
     description: str = ""
+
+    def output_scale(self, params: Mapping[str, Any]) -> int:
+        """The spatial factor this op applies with these (validated) parameters."""
+        return int(params[self.scale_param]) if self.scale_param else self.scale
 
     def validate_params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         params = dict(params or {})

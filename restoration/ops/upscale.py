@@ -100,8 +100,6 @@ register_op(OpSpec(
         "sharpness": Param(float, 1.0, minimum=0.0, maximum=1.0, help="0 plain bicubic, 1 full back-projection"),
         "iterations": Param(int, 3, minimum=0, maximum=20, help="back-projection steps"),
     },
-    # The registry holds one scale per op; this is the default factor's. The real factor is
-    # params["factor"] (the output shape says it too).
-    scale=2,
+    scale_param="factor",
     description="spatial x2 / x4: bicubic with edge-limited back-projection",
 ))

@@ -285,3 +285,13 @@ def test_progress_bar_text():
     text = stream.getvalue()
     assert text.startswith("\rrestore x.mkv 5/10 frames  50.0%")
     assert "ETA" in text and "fps" in text and text.endswith("\n")
+
+
+def test_upscale_factor_param_sets_the_output_size():
+    from restoration.pipeline import run_pipeline
+
+    frames = torch.rand(3, 1, 16, 20)
+    for factor in (2, 4):
+        out = run_pipeline(frames, {"ops": [{"op": "upscale", "params": {"factor": factor}}]}, window=2)
+        assert tuple(out.frames.shape) == (3, 1, 16 * factor, 20 * factor)
+        assert (out.width, out.height) == (20 * factor, 16 * factor)

@@ -74,7 +74,9 @@ def test_frames_are_independent():
 def test_module_equals_functional_and_registry():
     frames = torch.rand(2, 3, 16, 20, generator=torch.Generator().manual_seed(1))
     spec = get_op("upscale")
-    assert spec.module is Upscale and spec.scale == 2
+    assert spec.module is Upscale
+    assert spec.output_scale(spec.validate_params({})) == 2
+    assert spec.output_scale(spec.validate_params({"factor": 4})) == 4
     params = spec.validate_params({"factor": 4, "sharpness": 0.5, "iterations": 2})
     assert torch.equal(Upscale(**params)(frames), spec.function(frames, **params))
 
