@@ -29,8 +29,9 @@ test-unit test-integration test-e2e: export OMP_NUM_THREADS = 1
 test-unit: venv
 	$(PY) -m pytest -q -m "not integration and not e2e" -n 2
 
+# The web suite again, on the real PostgreSQL and Redis, plus the tests that need them.
 test-integration: venv services
-	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_TEST) $(PY) -m pytest -q -m integration
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_TEST) $(PY) -m pytest -q -n 2 -m "not e2e and not embedded" tests/webapp
 
 test-e2e: venv chromium
 	$(PY) -m pytest -q -m e2e

@@ -93,6 +93,7 @@ def test_demo_command_refuses_production(settings):
     assert not Film.objects.exists()
 
 
+@pytest.mark.embedded
 def test_embedded_worker_runs_tasks_of_the_real_celery_app():
     from celery.contrib.testing.tasks import ping
 

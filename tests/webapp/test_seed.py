@@ -93,6 +93,7 @@ def test_bench_catalogue_seeds_when_smaller_than_asked_and_prints_percentiles(ca
     assert "Seeding" not in capsys.readouterr().out
 
 
+@pytest.mark.embedded
 def test_bench_database_is_separate_from_the_configured_one(settings):
     from webapp.catalogue.management.commands.bench_catalogue import bench_database_url
 
