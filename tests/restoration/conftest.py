@@ -5,6 +5,16 @@ from __future__ import annotations
 import pytest
 import torch
 
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    # Engine tests use tiny tensors: on a small shared machine, thread start-up and spinning
+    # cost far more than they save (measured 5-35x slower with 2 threads under load).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
 # Each frame carries its own number as 12 bits, one 16x16 block per bit (two rows of six):
 # big flat blocks on the macroblock grid survive lossy codecs and chroma subsampling.
 _BLOCK = 16

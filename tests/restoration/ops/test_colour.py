@@ -17,14 +17,6 @@ from restoration.ops.colour import (
 from restoration.ops.registry import get_op
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # The test machines are small and shared: one intra-op thread avoids oversubscription stalls.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def ramp(channels: int = 1) -> torch.Tensor:
     """(1, C, 2, 5): values 0, .25, .5, .75, 1 along each row of every channel."""

@@ -11,14 +11,6 @@ from restoration.ops.deblock import Deblock, blockiness, deblock, find_grid_phas
 from restoration.ops.registry import get_op
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # The test machines are small and shared: one intra-op thread avoids oversubscription stalls.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def to_tensor(image: np.ndarray) -> torch.Tensor:
     x = torch.from_numpy(image).float() / 255.0

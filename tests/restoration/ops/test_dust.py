@@ -7,14 +7,6 @@ from restoration.ops.flow import warp
 from restoration.ops.registry import get_op
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    # Tiny tensors: thread start-up costs more than it saves on a shared 2-core machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def textured_image(h: int, w: int, seed: int = 0) -> torch.Tensor:
     generator = torch.Generator().manual_seed(seed)

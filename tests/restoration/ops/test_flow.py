@@ -7,14 +7,6 @@ from restoration.errors import SpecError
 from restoration.ops.flow import FlowEstimator, estimate_flow, warp
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    # Tiny tensors: thread start-up costs more than it saves on a shared 2-core machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def textured_image(h: int, w: int, seed: int = 0) -> torch.Tensor:
     """A smooth random texture (sum of blobs at a few scales), (1, 1, h, w) in [0, 1]."""

@@ -6,14 +6,6 @@ from restoration.errors import SpecError
 from restoration.ops.interpolate import INTERPOLATE_RADIUS, FrameInterpolator, interpolate_frames, retime_times
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # The test machines are small and shared: one intra-op thread avoids oversubscription stalls.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def texture(h: int, w: int, seed: int) -> torch.Tensor:
     """Smooth random texture (1, 1, h, w) in [0, 1]: blobs at three scales."""

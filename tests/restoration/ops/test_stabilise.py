@@ -19,14 +19,6 @@ from restoration.ops.stabilise import (
 LENGTH = 24
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # The test machines are small and shared: one intra-op thread avoids oversubscription stalls.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture(scope="module")
 def photo() -> torch.Tensor:

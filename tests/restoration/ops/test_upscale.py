@@ -8,14 +8,6 @@ from restoration.ops.registry import get_op
 from restoration.ops.upscale import Upscale, upscale
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # The test machines are small and shared: one intra-op thread avoids oversubscription stalls.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def psnr(a: torch.Tensor, b: torch.Tensor, border: int = 4) -> float:
     a = a[..., border:-border, border:-border]
