@@ -17,7 +17,6 @@ from restoration.ops.colour import (
 from restoration.ops.registry import get_op
 
 
-
 def ramp(channels: int = 1) -> torch.Tensor:
     """(1, C, 2, 5): values 0, .25, .5, .75, 1 along each row of every channel."""
     return torch.linspace(0, 1, 5).view(1, 1, 1, 5).repeat(1, channels, 2, 1)

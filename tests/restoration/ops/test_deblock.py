@@ -11,7 +11,6 @@ from restoration.ops.deblock import Deblock, blockiness, deblock, find_grid_phas
 from restoration.ops.registry import get_op
 
 
-
 def to_tensor(image: np.ndarray) -> torch.Tensor:
     x = torch.from_numpy(image).float() / 255.0
     return x[None, None] if x.ndim == 2 else x.permute(2, 0, 1)[None]

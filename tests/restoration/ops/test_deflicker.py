@@ -5,16 +5,11 @@ from restoration.errors import SpecError
 from restoration.ops.deflicker import Deflicker, brightness_maps, deflicker
 from restoration.ops.flow import warp
 from restoration.ops.registry import get_op
-
+from tests.restoration.ops.textures import textured_image as _textured_image
 
 
 def textured_image(h: int, w: int, seed: int = 0) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    image = torch.zeros(1, 1, h, w)
-    for scale in (4, 8, 16):
-        coarse = torch.rand(1, 1, h // scale + 2, w // scale + 2, generator=generator)
-        image += torch.nn.functional.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False) / 3
-    return (0.2 + 0.6 * image).clamp(0, 1)
+    return _textured_image(h, w, seed, low=0.2, high=0.8)
 
 
 def panning_clip(frames: int = 12, h: int = 60, w: int = 80) -> torch.Tensor:

@@ -5,16 +5,16 @@ from restoration.errors import SpecError
 from restoration.ops.denoise import Denoise, denoise, estimate_noise
 from restoration.ops.flow import warp
 from restoration.ops.registry import get_op
-
+from tests.restoration.ops.textures import grainy as _grainy
+from tests.restoration.ops.textures import textured_image as _textured_image
 
 
 def textured_image(h: int, w: int, seed: int = 0) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    image = torch.zeros(1, 1, h, w)
-    for scale in (4, 8, 16):
-        coarse = torch.rand(1, 1, h // scale + 2, w // scale + 2, generator=generator)
-        image += torch.nn.functional.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False) / 3
-    return (0.1 + 0.8 * image).clamp(0, 1)
+    return _textured_image(h, w, seed, low=0.1, high=0.9)
+
+
+def grainy(clean: torch.Tensor, sigma: float = 0.05, seed: int = 1) -> torch.Tensor:
+    return _grainy(clean, sigma, seed)
 
 
 def panning_clip(frames: int = 7, h: int = 64, w: int = 80, step: float = 1.3) -> torch.Tensor:
@@ -26,11 +26,6 @@ def panning_clip(frames: int = 7, h: int = 64, w: int = 80, step: float = 1.3) -
         flow[:, 1] = 0.5 * step * t
         clips.append(warp(big, flow)[..., 8:8 + h, 8:8 + w])
     return torch.cat(clips)
-
-
-def grainy(clean: torch.Tensor, sigma: float = 0.05, seed: int = 1) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    return (clean + sigma * torch.randn(clean.shape, generator=generator)).clamp(0, 1)
 
 
 def mse(a: torch.Tensor, b: torch.Tensor) -> float:

@@ -5,21 +5,12 @@ from restoration.errors import SpecError
 from restoration.ops.dust import Dust, detect_dust, remove_dust
 from restoration.ops.flow import warp
 from restoration.ops.registry import get_op
-
+from tests.restoration.ops.textures import grainy
+from tests.restoration.ops.textures import textured_image as _textured_image
 
 
 def textured_image(h: int, w: int, seed: int = 0) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    image = torch.zeros(1, 1, h, w)
-    for scale in (4, 8, 16):
-        coarse = torch.rand(1, 1, h // scale + 2, w // scale + 2, generator=generator)
-        image += torch.nn.functional.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False) / 3
-    return (0.15 + 0.7 * image).clamp(0, 1)
-
-
-def grainy(clean: torch.Tensor, sigma: float = 0.02, seed: int = 1) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    return (clean + sigma * torch.randn(clean.shape, generator=generator)).clamp(0, 1)
+    return _textured_image(h, w, seed, low=0.15, high=0.85)
 
 
 def add_dust(frames: torch.Tensor, seed: int = 2) -> tuple[torch.Tensor, torch.Tensor]:

@@ -5,17 +5,7 @@ import torch
 
 from restoration.errors import SpecError
 from restoration.ops.flow import FlowEstimator, estimate_flow, warp
-
-
-
-def textured_image(h: int, w: int, seed: int = 0) -> torch.Tensor:
-    """A smooth random texture (sum of blobs at a few scales), (1, 1, h, w) in [0, 1]."""
-    generator = torch.Generator().manual_seed(seed)
-    image = torch.zeros(1, 1, h, w)
-    for scale in (4, 8, 16):
-        coarse = torch.rand(1, 1, h // scale + 2, w // scale + 2, generator=generator)
-        image += torch.nn.functional.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False) / 3
-    return image.clamp(0, 1)
+from tests.restoration.ops.textures import textured_image
 
 
 def shifted(image: torch.Tensor, dx: float, dy: float) -> torch.Tensor:

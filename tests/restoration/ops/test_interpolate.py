@@ -3,8 +3,12 @@ import torch
 import torch.nn.functional as F
 
 from restoration.errors import SpecError
-from restoration.ops.interpolate import INTERPOLATE_RADIUS, FrameInterpolator, interpolate_frames, retime_times
-
+from restoration.ops.interpolate import (
+    INTERPOLATE_RADIUS,
+    FrameInterpolator,
+    interpolate_frames,
+    retime_times,
+)
 
 
 def texture(h: int, w: int, seed: int) -> torch.Tensor:

@@ -4,21 +4,12 @@ import torch
 from restoration.errors import SpecError
 from restoration.ops.registry import get_op
 from restoration.ops.scratch import Scratch, detect_scratches, remove_scratches
-
+from tests.restoration.ops.textures import grainy
+from tests.restoration.ops.textures import textured_image as _textured_image
 
 
 def textured_image(h: int, w: int, seed: int = 0) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    image = torch.zeros(1, 1, h, w)
-    for scale in (8, 16):
-        coarse = torch.rand(1, 1, h // scale + 2, w // scale + 2, generator=generator)
-        image += torch.nn.functional.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False) / 2
-    return (0.2 + 0.6 * image).clamp(0, 1)
-
-
-def grainy(clean: torch.Tensor, sigma: float = 0.02, seed: int = 1) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    return (clean + sigma * torch.randn(clean.shape, generator=generator)).clamp(0, 1)
+    return _textured_image(h, w, seed, low=0.2, high=0.8, scales=(8, 16))  # no fine texture: it reads as scratches
 
 
 def scratched(frames: int = 5, h: int = 64, w: int = 80, bright: bool = True):

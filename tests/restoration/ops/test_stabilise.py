@@ -19,7 +19,6 @@ from restoration.ops.stabilise import (
 LENGTH = 24
 
 
-
 @pytest.fixture(scope="module")
 def photo() -> torch.Tensor:
     return torch.from_numpy(data.camera()[60:300, 120:400]).double()[None, None] / 255.0

@@ -8,7 +8,6 @@ from restoration.ops.registry import get_op
 from restoration.ops.upscale import Upscale, upscale
 
 
-
 def psnr(a: torch.Tensor, b: torch.Tensor, border: int = 4) -> float:
     a = a[..., border:-border, border:-border]
     b = b[..., border:-border, border:-border]
