@@ -338,6 +338,8 @@ def _output_scale(plans: list[ShotPlan]) -> int:
 def _run_plans(plans, frames, pipeline, device, window, progress, emit) -> None:
     total = frames.frame_count
     done = 0
+    if progress is not None:
+        progress(0, total)  # the work has started (after any analysis)
     for plan in plans:
         processed = _process_shot(plan, frames, device, window)
         if pipeline.retime_fps is not None:

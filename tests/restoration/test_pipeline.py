@@ -196,7 +196,7 @@ def test_scale_ops_multiply_the_size_and_output_is_written(tmp_path):
 def test_progress_counts_up_to_total():
     calls = []
     run_pipeline(_clip(t=10), {"ops": [{"op": "pipeline_test_mean1"}]}, window=3, progress=lambda d, t: calls.append((d, t)))
-    assert calls == [(3, 10), (6, 10), (9, 10), (10, 10)]
+    assert calls == [(0, 10), (3, 10), (6, 10), (9, 10), (10, 10)]
 
 
 def test_runs_are_deterministic():
