@@ -63,6 +63,18 @@ _register("pipeline_test_mean2", lambda f: pipeline_test_temporal_mean(f, 2), ra
 _register("pipeline_test_mean1", lambda f: pipeline_test_temporal_mean(f, 1), radius=1)
 _register("pipeline_test_forward_diff", pipeline_test_forward_diff, radius=1)
 _register("pipeline_test_upscale", pipeline_test_upscale, scale=2)
+try:
+    register_op(
+        OpSpec(
+            name="pipeline_test_upscale_by",
+            function=lambda frames, factor=2: F.interpolate(frames, scale_factor=factor, mode="nearest"),
+            module=_Module,
+            params={"factor": Param(int, 2, choices=(2, 3))},
+            scale_param="factor",
+        )
+    )
+except ValueError:
+    pass
 
 TEMPORAL_SPEC = {
     "ops": [
@@ -191,6 +203,13 @@ def test_scale_ops_multiply_the_size_and_output_is_written(tmp_path):
     assert (info.frame_count, info.width, info.height) == (5, 12, 8)
     assert (result.width, result.height, result.frames) == (12, 8, None)
     assert [p.name for p in tmp_path.iterdir()] == ["up.mkv"]
+
+
+def test_a_scale_set_by_a_parameter_sizes_the_output():
+    frames = _clip(t=4, c=1, h=3, w=5)
+    spec = {"ops": [{"op": "pipeline_test_upscale_by", "params": {"factor": 3}}, {"op": "pipeline_test_upscale"}]}
+    result = run_pipeline(frames, spec, window=3)
+    assert result.frames.shape == (4, 1, 18, 30) and (result.width, result.height) == (30, 18)
 
 
 def test_progress_counts_up_to_total():
