@@ -19,7 +19,10 @@ the bad field (``ops[2].op: unknown op 'x'``, ``ops[0].params.radius: ...``, ``r
 ``run_pipeline`` streams the clip in windows of ``window`` output frames. Each window is read
 with ``R`` extra frames on each side, ``R`` being the sum of the ops' ``temporal_radius``, so
 every output frame is exactly what running each op over the whole clip (or shot) would give,
-while memory stays bounded by ``window + 2R`` frames. Shots found by analysis are processed
+while memory stays bounded by ``window + 2R`` frames. The context shrinks along the chain: op
+``k`` needs only the radii of ops ``k..n-1`` beyond the window, so after each op the frames no
+later op needs are dropped (with denoise, dust, scratch and deflicker the first op sees
+``window + 20`` frames, the last ``window + 8``). Shots found by analysis are processed
 independently: no op sees across a cut.
 """
 
@@ -97,6 +100,19 @@ class PipelineSpec:
 def temporal_radius(steps: Sequence[Step]) -> int:
     """Frames of context needed on each side so a window's output equals the whole clip's."""
     return sum(step.op.temporal_radius for step in steps)
+
+
+def context_radii(steps: Sequence[Step]) -> list[int]:
+    """Context needed beyond a window on each side, before each op: ``[C_0, ..., C_n]``.
+
+    ``C_k`` is the sum of the radii of ops ``k..n-1`` (``C_0`` the whole chain's, ``C_n`` 0): op
+    ``k`` needs ``C_k`` frames of input context so that its output is exact on the ``C_{k+1}``
+    frames the rest of the chain needs.
+    """
+    radii = [0]
+    for step in reversed(steps):
+        radii.append(radii[-1] + step.op.temporal_radius)
+    return radii[::-1]
 
 
 def spatial_scale(steps: Sequence[Step]) -> int:
@@ -357,18 +373,25 @@ def _process_shot(
     plan: ShotPlan, frames: "_FrameSource", device: torch.device, window: int
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """Yield ``(last input frame number, exact output frames)`` window by window over one shot."""
-    radius = temporal_radius(plan.steps)
+    contexts = context_radii(plan.steps)
     first, stop = plan.start_frame, plan.end_frame + 1
     for start in range(first, stop, window):
         end = min(start + window, stop)
-        lo, hi = max(first, start - radius), min(stop, end + radius)
+        lo, hi = max(first, start - contexts[0]), min(stop, end + contexts[0])
         chunk = frames.get(lo, hi).to(device)
         with torch.no_grad():
-            for step in plan.steps:
+            for step, context in zip(plan.steps, contexts[1:]):
                 chunk = _apply(step, chunk)
-        # Frames within `radius` of a window edge that is not the shot's edge were computed
-        # without their full context; they belong to the neighbouring windows.
-        yield end - 1, chunk[start - lo : start - lo + (end - start)].clamp_(0.0, 1.0).cpu()
+                # An op's output is exact except within its radius of a cut-off (not a shot)
+                # edge, and the next ops need only `context` frames beyond the window: keep just
+                # those. At a shot edge nothing is cut, so every op meets the edge as it would
+                # over the whole shot.
+                keep_lo, keep_hi = max(first, start - context), min(stop, end + context)
+                chunk = chunk[keep_lo - lo : keep_hi - lo]
+                lo = keep_lo
+        # Without ops the context is 0 and the chunk is the window itself (a view of a tensor
+        # source: clamp out of place so the caller's frames are never changed).
+        yield end - 1, chunk.clamp(0.0, 1.0).cpu()
 
 
 def _apply(step: Step, frames: torch.Tensor) -> torch.Tensor:

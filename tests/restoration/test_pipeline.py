@@ -182,6 +182,67 @@ def test_a_context_too_small_would_show_seams():
     assert not torch.allclose(seamed, _whole_clip(frames), atol=1e-3)
 
 
+# A chain of stand-in ops with different radii that record how many frames each call got.
+FRAMES_SEEN: dict[str, list[int]] = {}
+
+
+def _counting(name, fn):
+    def counted(frames):
+        FRAMES_SEEN.setdefault(name, []).append(frames.shape[0])
+        return fn(frames)
+
+    return counted
+
+
+_register("pipeline_test_count_mean3", _counting("mean3", lambda f: pipeline_test_temporal_mean(f, 3)), radius=3)
+_register("pipeline_test_count_diff", _counting("diff", pipeline_test_forward_diff), radius=1)
+_register("pipeline_test_count_mean2", _counting("mean2", lambda f: pipeline_test_temporal_mean(f, 2)), radius=2)
+CHAIN_SPEC = {"ops": [{"op": "pipeline_test_count_mean3"}, {"op": "pipeline_test_count_diff"}, {"op": "pipeline_test_count_mean2"}]}
+
+
+def _whole_chain(frames):
+    out = pipeline_test_temporal_mean(frames, 3)
+    out = pipeline_test_forward_diff(out)
+    return pipeline_test_temporal_mean(out, 2).clamp(0, 1)
+
+
+@pytest.mark.parametrize("window", [1, 2, 4, 5])
+def test_a_chain_with_windows_smaller_than_its_radius_equals_the_whole_clip(window):
+    # Total radius 6 > window: every window leans on context trimmed op by op.
+    frames = _clip(t=17)
+    assert torch.equal(run_pipeline(frames, CHAIN_SPEC, window=window).frames, _whole_chain(frames))
+
+
+def test_a_chain_within_shots_equals_each_shot_run_whole():
+    frames = _clip(t=15)
+    shots = [
+        {"start_frame": 0, "end_frame": 5, "recommended_pipeline": CHAIN_SPEC["ops"]},
+        {"start_frame": 6, "end_frame": 14, "recommended_pipeline": CHAIN_SPEC["ops"]},
+    ]
+    result = run_pipeline(frames, "film", shots=shots, window=4)
+    assert torch.equal(result.frames, torch.cat([_whole_chain(frames[:6]), _whole_chain(frames[6:])]))
+
+
+def test_each_op_gets_only_the_context_the_rest_of_the_chain_needs():
+    # Radii 3, 1, 2: op k needs the radii of ops k.. beyond the window, 6, 3 and 2 frames, cut at the
+    # clip's edges. Windows [0, 8), [8, 16), [16, 20).
+    FRAMES_SEEN.clear()
+    frames = _clip(t=20)
+    result = run_pipeline(frames, CHAIN_SPEC, window=8)
+    assert FRAMES_SEEN == {"mean3": [14, 18, 10], "diff": [11, 14, 7], "mean2": [10, 12, 6]}
+    assert torch.equal(result.frames, _whole_chain(frames))
+
+
+def test_a_shot_of_one_frame_and_no_ops_leave_the_source_untouched():
+    frames = _clip(t=5) * 1.5  # values above 1: the output is clamped, the caller's frames are not
+    before = frames.clone()
+    shots = [{"start_frame": 0, "end_frame": 0, "recommended_pipeline": CHAIN_SPEC["ops"]},
+             {"start_frame": 1, "end_frame": 4, "recommended_pipeline": []}]
+    result = run_pipeline(frames, "film", shots=shots, window=2)
+    assert torch.equal(frames, before)
+    assert torch.equal(result.frames, torch.cat([_whole_chain(frames[:1]), frames[1:].clamp(0, 1)]))
+
+
 def test_streamed_file_equals_whole_clip(tmp_path):
     from restoration.io import read_frames, write_video
 
