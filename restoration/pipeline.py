@@ -562,28 +562,40 @@ class _FrameSource:
 
 
 class ProgressBar:
-    """A one-line text progress bar on stderr: frames done/total, fps and ETA, redrawn with \\r."""
+    """A one-line text progress bar on stderr: frames done/total, fps and ETA, redrawn with \\r.
+
+    ``phase(label)`` starts a new phase on a new line (e.g. "analysing" then "restoring"), with
+    its own rate and ETA. A ``total`` of None (unknown length) shows the frames done and the rate.
+    """
 
     def __init__(self, label: str, stream=None, min_interval: float = 0.2):
-        self.label = label
         self.stream = stream if stream is not None else sys.stderr
         self.min_interval = min_interval
+        self._drawn = False
+        self.phase(label)
+
+    def phase(self, label: str) -> None:
+        self.close()  # the previous phase keeps its last line
+        self.label = label
         self._started = time.perf_counter()
         self._last_draw = 0.0
         self._drawn = False
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int | None) -> None:
         now = time.perf_counter()
-        if done < total and now - self._last_draw < self.min_interval:
+        finished = total is not None and done >= total
+        if not finished and now - self._last_draw < self.min_interval:
             return
         self._last_draw = now
         elapsed = max(now - self._started, 1e-9)
         rate = done / elapsed
-        eta = (total - done) / rate if rate > 0 else float("inf")
-        percent = 100.0 * done / total if total else 100.0
-        self.stream.write(
-            f"\r{self.label} {done}/{total} frames {percent:5.1f}% {rate:6.2f} fps ETA {_clock(eta)}   "
-        )
+        if total is None:
+            line = f"\r{self.label} {done} frames {rate:6.2f} fps   "
+        else:
+            eta = (total - done) / rate if rate > 0 else float("inf")
+            percent = 100.0 * done / total if total else 100.0
+            line = f"\r{self.label} {done}/{total} frames {percent:5.1f}% {rate:6.2f} fps ETA {_clock(eta)}   "
+        self.stream.write(line)
         self.stream.flush()
         self._drawn = True
 
@@ -591,6 +603,7 @@ class ProgressBar:
         if self._drawn:
             self.stream.write("\n")
             self.stream.flush()
+            self._drawn = False
 
 
 def cli_restore(args) -> int:
@@ -603,11 +616,20 @@ def cli_restore(args) -> int:
     _check_not_the_input(output, source)
     info = probe(source)
     VideoWriter(output, fps=spec.retime_fps or info.fps, codec=args.codec)  # checks name, codec, folder; writes nothing
-    bar = None if args.quiet else ProgressBar(f"restore {source.name}")
-    if bar is not None and spec.analysis_driven:
-        print(f"analysing {source.name} ...", file=sys.stderr)
+    first_phase = "analysing" if spec.analysis_driven else "restoring"
+    bar = None if args.quiet else ProgressBar(f"{first_phase} {source.name}")
     try:
-        result = run_pipeline(source, spec, output=output, device=device, progress=bar, codec=args.codec)
+        shots = None
+        if spec.analysis_driven:
+            # Analysed here rather than inside run_pipeline, so the bar shows this phase too.
+            from restoration.analysis import analyse
+
+            shots = analyse(source, fps=info.fps, progress=bar).get("shots") or []
+            if bar is not None:
+                bar.phase(f"restoring {source.name}")
+        result = run_pipeline(
+            source, spec, output=output, device=device, progress=bar, codec=args.codec, shots=shots
+        )
     finally:
         if bar is not None:
             bar.close()

@@ -84,6 +84,33 @@ def test_restore_keeps_count_size_and_fps_and_shows_progress(tmp_path, clip, cap
     assert "\r" in err and "40/40 frames" in err and "ETA" in err and "fps" in err
 
 
+def test_film_preset_shows_analysis_then_restoration_progress(tmp_path, clip, capsys, monkeypatch):
+    # The real analysis (with the CLI's progress callback); its recommendations are swapped for a
+    # stand-in op so the restoring phase stays quick on this tiny noise clip.
+    import restoration.analysis
+
+    real_analyse = restoration.analysis.analyse
+    analysed = []
+
+    def analyse(source, **kwargs):
+        report = real_analyse(source, **kwargs)
+        analysed.append(kwargs)
+        for shot in report["shots"]:
+            shot["recommended_pipeline"] = [{"op": "cli_test_brighten"}]
+        return report
+
+    monkeypatch.setattr(restoration.analysis, "analyse", analyse)
+    out = tmp_path / "out.mkv"
+    assert main(["restore", str(clip), str(out)]) == 0
+    err = capsys.readouterr().err
+    assert len(analysed) == 1 and analysed[0]["progress"] is not None
+    lines = err.splitlines()
+    analysing = [i for i, line in enumerate(lines) if "analysing in.mkv 40/40 frames" in line]
+    restoring = [i for i, line in enumerate(lines) if "restoring in.mkv 40/40 frames" in line]
+    assert analysing and restoring and analysing[0] < restoring[0], err
+    torch.testing.assert_close(read_frames(out), cli_test_brighten(read_frames(clip)), atol=1 / 255, rtol=0)
+
+
 def test_quiet_prints_nothing(tmp_path, clip, capsys):
     out = tmp_path / "out.mov"
     assert main(["restore", str(clip), str(out), "--pipeline", _spec(tmp_path, {"ops": []}), "--quiet"]) == 0

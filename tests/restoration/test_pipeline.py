@@ -367,6 +367,22 @@ def test_progress_bar_text():
     assert "ETA" in text and "fps" in text and text.endswith("\n")
 
 
+def test_progress_bar_phases_and_an_unknown_total():
+    import io
+
+    stream = io.StringIO()
+    bar = ProgressBar("analysing x.mkv", stream=stream, min_interval=0)
+    bar(4, None)
+    bar.phase("restoring x.mkv")
+    bar(10, 10)
+    bar.close()
+    bar.close()  # a second close adds nothing
+    first, second = stream.getvalue().split("\n")[:2]
+    assert first.startswith("\ranalysing x.mkv 4 frames") and "ETA" not in first
+    assert second.startswith("\rrestoring x.mkv 10/10 frames 100.0%")
+    assert stream.getvalue().count("\n") == 2
+
+
 def test_upscale_factor_param_sets_the_output_size():
     from restoration.pipeline import run_pipeline
 
