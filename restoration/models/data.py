@@ -1,7 +1,7 @@
 """Training data for the learned models, made from clean real photographs by ``restoration.degrade``.
 
 Restoration pairs: a clean clip of a photograph under synthetic camera motion
-(``degrade.synthetic_clip``), per-frame sub-pixel jitter added (gate weave, so the target keeps
+(``degrade.synthetic_clip``), per-frame whole-pixel jitter added (gate weave, so the target keeps
 the centre frame's position: see below), damaged by ``degrade.degrade`` at a random strength.
 Each damaged window of ``2R + 1`` frames is aligned to its centre frame once, on the whole
 frame, then cut into crops: (aligned damaged window, clean centre, defect mask).
@@ -54,7 +54,7 @@ JITTER_PX = (0.0, 1.5)  # per-frame gate weave amplitude range (pixels, standard
 RECIPE = (
     "synthetic_clip(photo, frames=12..40, size=360x360, motion=pan|zoom|shake|mixed) of the "
     "training photos (all of degrade.clean_sources() except HELD_OUT); per-frame gaussian "
-    "sub-pixel jitter (sd 0..1.5 px) on the clean frames; degrade(window, strength=light 25%|"
+    "whole-pixel jitter (sd 0..1.5 px, rounded) on the clean frames; degrade(window, strength=light 25%|"
     "medium 45%|heavy 30%, weave_px=0, fade_amount=0, fade_desaturation=0); luma; window aligned "
     "to its centre with ops.flow; pool of 24 windows, one replaced every 2 batches; random 96x96 "
     "crops, random horizontal flip"
@@ -85,18 +85,21 @@ def split_sources(held_out: tuple[str, ...] = HELD_OUT) -> tuple[list[tuple[str,
 
 
 def _jitter(frames: torch.Tensor, sd: float, rng: np.random.Generator) -> torch.Tensor:
-    """Shift each frame by its own random sub-pixel offset (bicubic, borders replicated)."""
+    """Shift each frame by its own random whole-pixel offset (borders replicated).
+
+    Whole pixels on purpose: a sub-pixel resampling low-passes the frames, and a net trained on
+    softened targets learns to soften (weights trained before this change used bicubic jitter,
+    see README). Sub-pixel motion is already in ``synthetic_clip``'s camera paths.
+    """
     if sd <= 0:
         return frames
     t, c, h, w = frames.shape
-    shifts = torch.from_numpy(rng.normal(0.0, sd, size=(t, 2)).clip(-3 * sd, 3 * sd)).float()
-    theta = torch.zeros(t, 2, 3)
-    theta[:, 0, 0] = 1
-    theta[:, 1, 1] = 1
-    theta[:, 0, 2] = -2 * shifts[:, 0] / w
-    theta[:, 1, 2] = -2 * shifts[:, 1] / h
-    grid = F.affine_grid(theta, [t, c, h, w], align_corners=False)
-    return F.grid_sample(frames, grid, mode="bicubic", padding_mode="border", align_corners=False).clamp(0, 1)
+    shifts = np.rint(rng.normal(0.0, sd, size=(t, 2)).clip(-3 * sd, 3 * sd)).astype(int)
+    pad = int(np.abs(shifts).max())
+    if pad == 0:
+        return frames
+    padded = F.pad(frames, (pad, pad, pad, pad), mode="replicate")
+    return torch.stack([padded[i, :, pad - dy:pad - dy + h, pad - dx:pad - dx + w] for i, (dx, dy) in enumerate(shifts)])
 
 
 def restore_windows(image: torch.Tensor, seed: int, *, radius: int = 2, strength: str | None = None,

@@ -49,7 +49,7 @@ def make_cases(frames: int = FRAMES, size: tuple[int, int] = SIZE, protocol: str
     return cases
 
 
-def methods(names: list[str]):
+def methods(names: list[str], weights: str = ""):
     found = {}
     if "damaged" in names:
         found["damaged input"] = lambda clip: clip
@@ -65,20 +65,20 @@ def methods(names: list[str]):
     if "learned" in names:
         from restoration.models.learned_ops import learned_restore
 
-        found["learned_restore"] = learned_restore
+        found["learned_restore"] = lambda clip: learned_restore(clip, weights=weights)
     if "learned+deflicker" in names:
         from restoration.pipeline import run_pipeline
 
-        spec = {"ops": [{"op": "learned_restore"}, {"op": "deflicker"}]}
+        spec = {"ops": [{"op": "learned_restore", "params": {"weights": weights}}, {"op": "deflicker"}]}
         found["learned_restore + deflicker"] = lambda clip: run_pipeline(clip, spec, fps=24.0, window=32).frames
     return found
 
 
-def evaluate(names: list[str], out: Path, threads: int, protocol: str = "bench") -> dict:
+def evaluate(names: list[str], out: Path, threads: int, protocol: str = "bench", weights: str = "") -> dict:
     torch.set_num_threads(threads)
     results = json.loads(out.read_text()) if out.exists() else {}
     cases = make_cases(protocol=protocol)
-    for method, run in methods(names).items():
+    for method, run in methods(names, weights).items():
         rows, wall, cpu, frames = {}, 0.0, 0.0, 0
         for name, strength, clean, damaged in cases:
             start_wall, start_cpu = time.perf_counter(), time.process_time()
@@ -145,13 +145,14 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="eval.json")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--protocol", choices=["bench", "repairable"], default="bench")
+    parser.add_argument("--weights", default="", help="restore weights file (default: the committed one)")
     args = parser.parse_args(argv)
     names = args.methods.split(",")
     if "sr" in names:
         evaluate_sr(Path(args.out), args.threads)
     names = [n for n in names if n != "sr"]
     if names:
-        evaluate(names, Path(args.out), args.threads, args.protocol)
+        evaluate(names, Path(args.out), args.threads, args.protocol, args.weights)
     return 0
 
 
