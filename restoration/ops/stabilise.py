@@ -37,6 +37,7 @@ _LOW_CUT = 3.0  # cycles per frame below which the spectrum is ignored (flicker,
 _TAPER = 0.25  # fraction of each side tapered by the Tukey window
 _CHUNK = 4  # frames per step when making grey copies and shifting
 _PATH_DEGREE = 3  # polynomial degree of the local camera-path fit
+_PATH_SIGMA_FRACTION = 0.5  # Gaussian width of the fit's weights, as a fraction of the radius
 MIN_CORRECTION_PX = 0.05  # frames whose correction is smaller on both axes are left alone
 _PEAK_RATIO_NONE = 6.0  # peak/std of the correlation below which a pair is no match (full trust at 2x)
 
@@ -192,7 +193,7 @@ def stabilisation_shifts(frames: torch.Tensor, *, radius: int = 10, max_shift: f
     # (measured: a clean panning clip fell to 26 dB); a cubic follows starts, stops and pans
     # and leaves the frame-to-frame jitter.
     offsets = torch.arange(-reach, reach + 1, dtype=torch.float64, device=frames.device)
-    sigma = radius / 2.0
+    sigma = radius * _PATH_SIGMA_FRACTION
     weights = torch.exp(-0.5 * (offsets / sigma) ** 2)[None, :] * trust  # (T, 2R+1)
     design = torch.stack([offsets ** k for k in range(_PATH_DEGREE + 1)], dim=1)  # (2R+1, degree+1)
     normal = torch.einsum("tk,ki,kj->tij", weights, design, design)
