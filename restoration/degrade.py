@@ -825,7 +825,9 @@ def degrade(clean: torch.Tensor, *, seed: int, strength: str = "medium", device=
         scratch = torch.zeros(t, 1, h, w, device=device)
         for start in range(0, t, FRAME_GROUP):  # whole-frame effects run on groups of frames
             numbers = list(range(first_frame + start, first_frame + min(t, start + FRAME_GROUP)))
-            group = clean[start:start + len(numbers)]
+            # A copy: with no blur, fade, weave, flicker or grain the steps below return their input,
+            # and the defects are drawn in place.
+            group = clean[start:start + len(numbers)].clone()
             if params["blur_sigma"] > 0:
                 sigmas = [params["blur_sigma"] * resolution * (1 + 0.15 * _normal(_generator(params["seed"], _TAG["blur"], n))) for n in numbers]
                 group = _gaussian_blur(group, [max(0.0, sigma) for sigma in sigmas])

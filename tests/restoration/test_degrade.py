@@ -350,3 +350,18 @@ def test_damage_keeps_working_on_the_requested_device():
     clean = textured(frames=2)
     damage = dg.degrade(clean, seed=0, strength="light", device="cpu")
     assert damage.damaged.device.type == "cpu" and math.isfinite(float(damage.damaged.sum()))
+
+
+def test_degrade_never_changes_the_callers_clip():
+    from restoration.degrade import degrade, sample_params
+
+    clean = torch.full((4, 1, 32, 48), 0.5)
+    params = sample_params(0, "heavy")
+    # Switch off every whole-frame effect: only the in-place defects remain.
+    for key in list(params):
+        if key in {"blur_sigma", "fade_amount", "fade_desaturation"} or key.startswith(("grain", "flicker", "weave")):
+            if isinstance(params[key], (int, float)) and not isinstance(params[key], bool):
+                params[key] = 0 * params[key]
+    before = clean.clone()
+    degrade(clean, seed=0, strength="heavy", params=params)
+    assert torch.equal(clean, before)
