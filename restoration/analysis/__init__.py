@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from restoration.analysis.metrics import FrameStatistics, shot_metrics
-from restoration.analysis.recommend import recommend_pipeline
+from restoration.analysis.recommend import colour_notes, recommend_pipeline
 from restoration.analysis.shots import ShotDetector, detect_shots, single_threaded
 from restoration.errors import MediaError
 
@@ -71,7 +71,7 @@ def analyse(
     ``progress(done, total)`` is called after each chunk (``total`` is None when unknown).
 
     Returns ``{"fps", "frame_count", "shots": [{"start_frame", "end_frame" (inclusive),
-    "metrics": {...}, "recommended_pipeline": [{"op", "params"}]}]}``.
+    "metrics": {...}, "recommended_pipeline": [{"op", "params"}], "colour_notes": [str]}]}``.
     """
     chunks, total, probed_fps = _chunks(path_or_frames)
     detector = ShotDetector()
@@ -100,6 +100,8 @@ def analyse(
                 "end_frame": end,
                 "metrics": metrics,
                 "recommended_pipeline": recommend_pipeline(metrics),
+                # Colour is the colourist's and the creator's call: advice, never an automatic op.
+                "colour_notes": colour_notes(metrics),
             }
         )
     return {"fps": fps if fps is not None else probed_fps, "frame_count": done, "shots": shots}
