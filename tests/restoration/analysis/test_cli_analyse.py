@@ -29,7 +29,9 @@ def test_json_lists_shots_with_metrics_and_pipeline(two_shot_clip, capsys):
         assert isinstance(shot["recommended_pipeline"], list)
         for step in shot["recommended_pipeline"]:
             assert set(step) == {"op", "params"}
-        assert shot["colour_notes"] == []  # grey footage has no cast or saturation to advise on
+        notes = shot["colour_notes"]
+        assert all(isinstance(note, str) for note in notes)
+        assert not any("cast" in note or "saturation" in note for note in notes)  # grey footage has neither
 
 
 def test_table_has_one_row_per_shot(two_shot_clip, capsys):
