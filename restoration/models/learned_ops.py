@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from restoration.errors import ModelError, SpecError
 from restoration.ops._common import check_frames, reflected_indices
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.ops.registry import OpSpec, register_op
 
 __all__ = ["restore_frames", "learned_restore", "LearnedRestore", "learned_upscale", "LearnedUpscale",
            "load_model", "WEIGHTS"]
@@ -133,13 +133,13 @@ class LearnedUpscale(torch.nn.Module):
         return learned_upscale(frames, weights=self.weights)
 
 
-_WEIGHTS_PARAM = Param(str, "", help="weights file (.pt); empty: the committed weights")
+# Pipeline specs come from users (the web app, JSON files), so they cannot name a weights file:
+# registered ops always use the committed weights. Python callers may pass ``weights=`` a path.
 
 register_op(OpSpec(
     name="learned_restore",
     function=learned_restore,
     module=LearnedRestore,
-    params={"weights": _WEIGHTS_PARAM},
     temporal_radius=RADIUS,
     description="learned temporal restoration (dust, blotches, scratches, grain), flow-aligned 5-frame window",
 ))
@@ -148,7 +148,6 @@ register_op(OpSpec(
     name="learned_upscale",
     function=learned_upscale,
     module=LearnedUpscale,
-    params={"weights": _WEIGHTS_PARAM},
     scale=2,
     description="learned x2 super-resolution (luma network, chroma bicubic)",
 ))

@@ -45,7 +45,7 @@ def _clip(frames: int, channels: int, height: int = 32, width: int = 48) -> torc
 def test_ops_are_registered_with_radius_and_scale():
     assert get_op("learned_restore").temporal_radius == 2
     assert get_op("learned_upscale").scale == 2
-    assert get_op("learned_restore").validate_params({}) == {"weights": ""}
+    assert get_op("learned_restore").validate_params({}) == {}  # always the committed weights
 
 
 @pytest.mark.parametrize("channels", [1, 3])
@@ -106,3 +106,12 @@ def test_committed_weights_restore_a_held_out_damaged_clip():
     mask = damage.masks["all"].bool()
     if mask.any():
         assert probability[mask].mean() > probability[~mask].mean() + 0.2
+
+
+def test_a_pipeline_spec_cannot_point_the_learned_ops_at_a_file():
+    from restoration.errors import SpecError
+    from restoration.pipeline import validate_spec
+
+    for op in ("learned_restore", "learned_upscale"):
+        with pytest.raises(SpecError, match="unknown parameter 'weights'"):
+            validate_spec({"ops": [{"op": op, "params": {"weights": "/etc/passwd"}}]})
