@@ -35,7 +35,7 @@ QUICK_STILLS_DIR = REPO_ROOT / "bench-out"  # a quick run must not overwrite the
 STRENGTHS = ("light", "medium", "heavy")
 FPS = 24.0
 # Ops worth scoring alone on film damage (colour primitives and upscaling are not repairs).
-SINGLE_OPS = ("denoise", "dust", "scratch", "deflicker", "stabilise", "deblock")
+SINGLE_OPS = ("denoise", "dust", "scratch", "deflicker", "stabilise", "deblock", "learned_restore")
 PRESETS = ("clean", "film")
 # No-reference figures from the analysis' per-shot metrics: (column, metric key).
 # (flicker: relative brightness wobble; dust: spike-pixel fraction; scratch: line scratches per
@@ -53,10 +53,9 @@ class Sizes:
     footage_frames: int
 
 
-# Sized so a full run stays near ten minutes on 2 CPU cores shared with other work: the
-# motion-compensated ops run at about one frame per CPU-second at 144x192 (see BENCHMARKS.md),
-# so clips are short and small. Raise these on a bigger machine.
-FULL = Sizes(photos=3, frames=8, height=96, width=128, footage_clips=2, footage_frames=6)
+# Sized so a full run stays under ten minutes on 2 CPU cores: big enough for motion estimation
+# and temporal windows to behave as on real shots. Raise these on a bigger machine.
+FULL = Sizes(photos=3, frames=16, height=240, width=320, footage_clips=2, footage_frames=24)
 QUICK = Sizes(photos=2, frames=4, height=48, width=64, footage_clips=1, footage_frames=3)
 # Real clips in order of interest: strong flicker and scratches first, then the heavy blotch.
 FOOTAGE_ORDER = (
@@ -124,8 +123,10 @@ class Timer:
 def make_cases(sizes: Sizes) -> list[Case]:
     """Each photo at each strength; seeds fixed so every run scores the same clips."""
     from restoration.degrade import clean_sources, degrade, synthetic_clip
+    from restoration.models.data import HELD_OUT
 
-    sources = _pick_sources(clean_sources(), sizes.photos)
+    # Only photographs the learned models never saw in training, so every method is scored fairly.
+    sources = _pick_sources([s for s in clean_sources() if s[0] in HELD_OUT], sizes.photos)
     motions = ("pan", "zoom", "shake", "mixed")
     cases = []
     for index, (name, image) in enumerate(sources):
