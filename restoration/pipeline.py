@@ -161,9 +161,7 @@ def validate_spec(spec: Any) -> PipelineSpec:
         return spec
     if not isinstance(spec, Mapping):
         raise SpecError(f"spec: expected a JSON object, got {_json_type(spec)}")
-    unknown = sorted(set(spec) - set(SPEC_KEYS))
-    if unknown:
-        raise SpecError(f"{unknown[0]}: unknown key (known: {', '.join(SPEC_KEYS)})")
+    _reject_unknown_keys(spec, SPEC_KEYS, prefix="")
     if "ops" not in spec:
         raise SpecError("ops: missing (a list of steps, possibly empty, or 'analysis')")
     ops = spec["ops"]
@@ -171,14 +169,18 @@ def validate_spec(spec: Any) -> PipelineSpec:
     return PipelineSpec(steps=steps, retime_fps=_validate_retime(spec.get("retime")))
 
 
+def _reject_unknown_keys(mapping: Mapping, known: Sequence[str], *, prefix: str) -> None:
+    unknown = sorted(set(mapping) - set(known))
+    if unknown:
+        raise SpecError(f"{prefix}{unknown[0]}: unknown key (known: {', '.join(known)})")
+
+
 def _validate_retime(retime: Any) -> float | None:
     if retime is None:
         return None
     if not isinstance(retime, Mapping):
         raise SpecError(f"retime: expected an object like {{\"fps\": 24}}, got {_json_type(retime)}")
-    unknown = sorted(set(retime) - set(RETIME_KEYS))
-    if unknown:
-        raise SpecError(f"retime.{unknown[0]}: unknown key (known: {', '.join(RETIME_KEYS)})")
+    _reject_unknown_keys(retime, RETIME_KEYS, prefix="retime.")
     if "fps" not in retime:
         raise SpecError("retime.fps: missing")
     fps = retime["fps"]

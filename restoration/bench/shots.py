@@ -187,19 +187,7 @@ def _degraded_row(shots, quick: bool) -> dict:
                 false_cuts += len(detect_shots(damaged.split(CHUNK))) - 1
                 seconds += time.perf_counter() - started
             frames += clip.shape[0]
-    return {
-        "reel": f"silent clips + heavy degrade, {len(seeds)} seed(s)",
-        "frames": frames,
-        "cuts": 0,
-        "found": false_cuts,
-        "precision": float("nan"),
-        "recall": float("nan"),
-        "F1": float("nan"),
-        "false in damaged": false_cuts,
-        "missed": "-",
-        "false": "-",
-        "fps": frames / seconds,
-    }
+    return _no_cut_row(f"silent clips + heavy degrade, {len(seeds)} seed(s)", frames, false_cuts, seconds)
 
 
 def _analyse_row(quick: bool) -> dict:
@@ -215,8 +203,14 @@ def _analyse_row(quick: bool) -> dict:
         frames += report["frame_count"]
         false_cuts += len(report["shots"]) - 1
     seconds = time.perf_counter() - started
+    return _no_cut_row(f"analyse(): {len(names)} silent clip(s), 480x368, decode + metrics", frames, false_cuts,
+                       seconds)
+
+
+def _no_cut_row(reel: str, frames: int, false_cuts: int, seconds: float) -> dict:
+    """A row for clips that hold no cut: every boundary found is a false one."""
     return {
-        "reel": f"analyse(): {len(names)} silent clip(s), 480x368, decode + metrics",
+        "reel": reel,
         "frames": frames,
         "cuts": 0,
         "found": false_cuts,
