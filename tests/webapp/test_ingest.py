@@ -13,7 +13,7 @@ import torch
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from restoration.io import write_video
-from webapp.catalogue.ingest import IngestError, asset_ingest_upload, clean_original_name
+from webapp.catalogue.ingest import IngestError, asset_ingest_upload
 from webapp.catalogue.models import Film, MediaAsset
 
 pytestmark = pytest.mark.django_db

@@ -36,7 +36,7 @@ def test_login_page_renders_a_form_with_csrf():
 def test_login_then_home_lists_only_my_films_with_counts(member):
     mine = FilmFactory(title="Rouge Harbour", year=1931, directors="Lin Chan, Marta Rossi", status="in_review")
     hidden = FilmFactory(title="Secret Orchard", year=1950)
-    archivist = member(mine, "archivist", username="ann")
+    member(mine, "archivist", username="ann")
     member(hidden, "viewer")
     approved = [ShotFactory(film=mine, number=n, status="approved") for n in (1, 2, 3)]
     ShotFactory(film=mine, number=4, status="in_review")

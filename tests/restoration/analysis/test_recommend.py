@@ -1,4 +1,3 @@
-import pytest
 
 from restoration.analysis import recommend
 from restoration.analysis.recommend import colour_notes, recommend_pipeline
