@@ -8,7 +8,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
 
-.PHONY: venv demo test test-unit test-integration test-e2e services chromium bench clean
+.PHONY: venv demo test lint test-unit test-integration test-e2e services chromium bench clean
 
 venv: $(STAMP)
 
@@ -21,7 +21,10 @@ demo: venv
 	PORT=$(PORT) $(PY) manage.py demo
 
 test: venv services chromium
-	$(MAKE) test-unit test-integration test-e2e
+	$(MAKE) lint test-unit test-integration test-e2e
+
+lint: venv
+	$(VENV)/bin/ruff check restoration webapp tests manage.py
 
 # Tests run two pytest workers on two cores: one torch thread each, or they fight.
 test-unit test-integration test-e2e: export OMP_NUM_THREADS = 1
