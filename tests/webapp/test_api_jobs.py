@@ -24,7 +24,7 @@ def test_jobs_list_filters_and_is_read_only(film, member, client_for):
     assert ids(status="succeeded") == [analyse.pk]
     assert ids(film=film.pk, ordering="id") == [analyse.pk, restore.pk]
     assert client.get(f"/api/jobs/{restore.pk}/").json()["progress"] == 0.25
-    assert client.post("/api/jobs/", {"film": film.pk, "kind": "analyse"}).status_code == 405
+    assert client.post("/api/jobs/", {"film": film.pk, "kind": "analyse"}).status_code == 400  # see test_jobs_dispatch
     assert client.patch(f"/api/jobs/{restore.pk}/", {"status": "cancelled"}).status_code == 405
 
 

@@ -33,7 +33,8 @@ def test_schema_is_openapi_3_and_lists_every_resource(schema):
 def test_schema_documents_permissions_and_append_only_decisions(schema):
     paths = schema["paths"]
     assert set(paths["/api/decisions/{id}/"]) - {"parameters"} == {"get"}
-    assert set(paths["/api/jobs/"]) - {"parameters"} == {"get"}
+    assert set(paths["/api/jobs/"]) - {"parameters"} == {"get", "post"}  # post: start a restore job
+    assert set(paths["/api/jobs/{id}/"]) - {"parameters"} == {"get"}
     film_filters = {parameter["name"] for parameter in paths["/api/films/"]["get"]["parameters"]}
     assert {"decade", "director", "status", "search", "ordering", "page", "page_size"} <= film_filters
     assert schema["components"]["schemas"]["VerdictEnum"]["enum"] == ["approve", "reject", "changes_requested"]

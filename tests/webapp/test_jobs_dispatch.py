@@ -1,0 +1,251 @@
+"""Restore jobs for one shot: dispatch on commit, the run as a service, failure, cancel, the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from restoration.io import write_video
+from tests.webapp.factories import MediaAssetFactory, ShotFactory
+from webapp.catalogue.models import MediaAsset, ShotVersion
+from webapp.jobs import services
+from webapp.jobs.models import RestorationJob
+from webapp.jobs.services import job_cancel, job_restore_dispatch, job_run_restore
+
+pytestmark = pytest.mark.django_db
+
+CHEAP_SPEC = {"ops": [{"op": "deflicker"}]}
+FRAMES, HEIGHT, WIDTH = 8, 48, 64
+
+
+def files_under(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def media_root(settings, tmp_path) -> Path:
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = root
+    return root
+
+
+@pytest.fixture
+def shots(film, media_root):
+    """Two 4-frame shots of an 8-frame grey 64x48 scan stored as the film's original."""
+    name = "assets/test/scan.mkv"
+    (media_root / name).parent.mkdir(parents=True)
+    ramp = torch.linspace(0.2, 0.8, FRAMES).view(FRAMES, 1, 1, 1).expand(FRAMES, 1, HEIGHT, WIDTH).contiguous()
+    write_video(media_root / name, ramp, fps=24.0)
+    scan = MediaAssetFactory(film=film, file=name, width=WIDTH, height=HEIGHT, frame_count=FRAMES)
+    return [
+        ShotFactory(film=film, number=1, start_frame=0, end_frame=3, source=scan),
+        ShotFactory(film=film, number=2, start_frame=4, end_frame=7, source=scan),
+    ]
+
+
+def test_dispatch_makes_a_pending_row_and_enqueues_only_on_commit(film, member, shots, monkeypatch,
+                                                                   django_capture_on_commit_callbacks):
+    sent = []
+    monkeypatch.setattr("webapp.jobs.tasks.restore_shot.delay", lambda job_id: sent.append(job_id) or _Result())
+    restorer = member(film, "restorer")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        job = job_restore_dispatch(shot=shots[1], user=restorer, spec=CHEAP_SPEC)
+        assert sent == []  # nothing leaves before the row is committed
+    assert len(callbacks) == 1 and sent == [job.pk]
+    job.refresh_from_db()
+    assert (job.kind, job.status, job.shot, job.params, job.celery_task_id) == (
+        "restore", "pending", shots[1], {"spec": CHEAP_SPEC}, "task-1")
+
+
+class _Result:
+    id = "task-1"
+
+
+def test_running_the_job_publishes_one_version_with_its_file(film, member, shots, media_root, monkeypatch):
+    monkeypatch.setattr(services, "PROGRESS_INTERVAL_S", 0.0)
+    events = []
+    monkeypatch.setattr(services, "_broadcast", lambda job, kind: events.append((kind, job.frames_done)))
+    restorer = member(film, "restorer")
+    job = services.job_create(film=film, kind="restore", shot=shots[1], created_by=restorer,
+                              params={"spec": CHEAP_SPEC})
+    job = job_run_restore(job_id=job.pk)
+    assert (job.status, job.attempts, job.frames_total, job.frames_done, job.progress) == ("succeeded", 1, 4, 4, 1.0)
+    assert job.started_at <= job.finished_at and job.error == ""
+    version = job.result_version
+    assert (version.shot, version.status, version.author, version.pipeline_spec) == (
+        shots[1], "in_review", restorer, CHEAP_SPEC)
+    version.shot.refresh_from_db()
+    assert version.shot.status == "in_review"
+    asset = version.media
+    assert (asset.kind, asset.frame_count, asset.width, asset.height) == ("mezzanine", 4, WIDTH, HEIGHT)
+    assert files_under(media_root) == {"assets/test/scan.mkv", asset.file.name}
+    assert asset.size_bytes == (media_root / asset.file.name).stat().st_size > 0
+    assert events[0] == ("job.progress", 0) and events[-1] == ("job.finished", 4)
+    assert ("job.progress", 4) in events
+
+    # A second delivery of the same message (acks_late) changes nothing.
+    again = job_run_restore(job_id=job.pk)
+    assert (again.status, again.attempts, again.result_version) == ("succeeded", 1, version)
+    assert ShotVersion.objects.count() == 1 and MediaAsset.objects.filter(kind="mezzanine").count() == 1
+    assert len(files_under(media_root)) == 2
+
+
+def test_the_restored_frames_are_the_pipelines_output(film, shots):
+    from restoration.io import read_frames
+    from restoration.pipeline import run_pipeline
+
+    job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
+    job = job_run_restore(job_id=job.pk)
+    expected = run_pipeline(read_frames(shots[0].source.file.path, 0, 4), CHEAP_SPEC, fps=24.0).frames
+    stored = read_frames(job.result_version.media.file.path)
+    assert stored.shape == expected.shape and (stored - expected).abs().max() <= 1 / 255 + 1e-6
+
+
+def test_a_failing_pipeline_fails_the_job_and_leaves_nothing(film, shots, media_root, monkeypatch):
+    def explode(*args, **kwargs):
+        raise RuntimeError("GPU on fire\nsecond line")
+
+    monkeypatch.setattr("restoration.pipeline.run_pipeline", explode)
+    job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
+    job = job_run_restore(job_id=job.pk)
+    assert (job.status, job.error, job.result_version) == ("failed", "RuntimeError: GPU on fire", None)
+    assert job.finished_at is not None
+    assert not ShotVersion.objects.exists() and not MediaAsset.objects.filter(kind="mezzanine").exists()
+    assert files_under(media_root) == {"assets/test/scan.mkv"}
+
+
+def test_a_failure_while_recording_the_version_removes_the_file(film, shots, media_root, monkeypatch):
+    def refuse(**kwargs):
+        raise RuntimeError("database said no")
+
+    monkeypatch.setattr(services, "version_publish", refuse)
+    job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
+    job = job_run_restore(job_id=job.pk)
+    assert job.status == "failed" and "database said no" in job.error
+    assert not ShotVersion.objects.exists() and not MediaAsset.objects.filter(kind="mezzanine").exists()
+    assert files_under(media_root) == {"assets/test/scan.mkv"}
+
+
+def test_cancel_before_running_means_it_never_runs(film, shots, media_root):
+    job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
+    job_cancel(job=job)
+    job = job_run_restore(job_id=job.pk)
+    assert (job.status, job.attempts, job.started_at) == ("cancelled", 0, None)
+    assert files_under(media_root) == {"assets/test/scan.mkv"} and not ShotVersion.objects.exists()
+
+
+def test_cancel_while_running_stops_and_removes_the_partial_file(film, shots, media_root, monkeypatch):
+    from restoration import pipeline
+
+    real = pipeline.run_pipeline
+
+    def cancel_midway(source, spec, *, progress, **kwargs):
+        def report(done, total):
+            if done > 0:
+                job_cancel(job=RestorationJob.objects.get(pk=job.pk))
+            progress(done, total)
+
+        return real(source, spec, progress=report, window=2, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run_pipeline", cancel_midway)
+    job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
+    job = job_run_restore(job_id=job.pk)
+    assert (job.status, job.attempts, job.result_version) == ("cancelled", 1, None)
+    assert files_under(media_root) == {"assets/test/scan.mkv"} and not ShotVersion.objects.exists()
+
+
+def test_a_finished_job_cannot_be_cancelled(film, shots):
+    job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
+    job_run_restore(job_id=job.pk)
+    with pytest.raises(services.ValidationError):
+        job_cancel(job=job)
+
+
+# The API ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_enqueue(monkeypatch):
+    sent = []
+    monkeypatch.setattr("webapp.jobs.tasks.restore_shot.delay", lambda job_id: sent.append(job_id) or _Result())
+    return sent
+
+
+@pytest.mark.parametrize("body", [{"preset": "film"}, {"preset": "clean"}, {"pipeline": CHEAP_SPEC}])
+def test_restorer_starts_a_restore_job(film, member, client_for, shots, no_enqueue, body,
+                                       django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(member(film, "restorer")).post("/api/jobs/", {"shot": shots[0].pk, **body},
+                                                              format="json")
+    assert response.status_code == 201, response.json()
+    job = RestorationJob.objects.get()
+    assert (response.json()["id"], response.json()["status"], job.kind) == (job.pk, "pending", "restore")
+    # Stored with the ops' defaults written out, so the version records exactly what ran.
+    deflicker = {"op": "deflicker", "params": {"radius": 4, "strength": 1.0, "contrast": False}}
+    expected = {"film": {"ops": "analysis"}, "clean": None, None: {"ops": [deflicker]}}[body.get("preset")]
+    if body.get("preset") == "clean":
+        assert [step["op"] for step in job.params["spec"]["ops"]] == ["denoise", "dust", "scratch", "deflicker"]
+        assert job.params["spec"]["ops"][3] == deflicker
+    else:
+        assert job.params["spec"] == expected
+    assert no_enqueue == [job.pk]
+
+
+@pytest.mark.parametrize("role", ["viewer", "creator"])
+def test_viewers_and_creators_cannot_start_restore_jobs(film, member, client_for, shots, no_enqueue, role):
+    response = client_for(member(film, role)).post("/api/jobs/", {"shot": shots[0].pk, "preset": "clean"},
+                                                    format="json")
+    assert response.status_code == 403
+    assert not RestorationJob.objects.exists() and no_enqueue == []
+
+
+def test_a_shot_of_a_film_you_are_not_a_member_of_does_not_exist(film, other_film, member, client_for, shots,
+                                                                   no_enqueue):
+    # Like every id in a body (test_access_matrix): "does not exist", the same as a made-up id.
+    client = client_for(member(other_film, "archivist"))
+    response = client.post("/api/jobs/", {"shot": shots[0].pk, "preset": "clean"}, format="json")
+    assert response.status_code == 400 and "does not exist" in response.json()["detail"]
+    assert not RestorationJob.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body, field, words",
+    [
+        ({"pipeline": {"ops": [{"op": "paint"}]}}, "pipeline", "ops[0].op"),
+        ({"pipeline": {"ops": [], "speed": 2}}, "pipeline", "speed"),
+        ({"pipeline": [1]}, "pipeline", "JSON object"),
+        ({"preset": "sepia"}, "preset", "sepia"),
+        ({}, "non_field_errors", "either"),
+        ({"preset": "clean", "pipeline": CHEAP_SPEC}, "non_field_errors", "either"),
+        ({"preset": "clean", "priority": 1}, "priority", "Unknown"),
+    ],
+)
+def test_bad_restore_requests_are_400_naming_the_field(film, member, client_for, shots, no_enqueue, body, field,
+                                                       words):
+    response = client_for(member(film, "archivist")).post("/api/jobs/", {"shot": shots[0].pk, **body},
+                                                           format="json")
+    assert response.status_code == 400
+    assert field in response.json()["fields"] and words in str(response.json()["fields"][field])
+    assert not RestorationJob.objects.exists() and no_enqueue == []
+
+
+def test_a_shot_without_a_source_cannot_be_restored(film, member, client_for, no_enqueue):
+    shot = ShotFactory(film=film)
+    response = client_for(member(film, "restorer")).post("/api/jobs/", {"shot": shot.pk, "preset": "clean"},
+                                                          format="json")
+    assert response.status_code == 400 and "source" in str(response.json()["fields"]["shot"])
+    assert not RestorationJob.objects.exists()
+
+
+def test_cancel_through_the_api(film, other_film, member, client_for, shots):
+    job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
+    assert client_for(member(other_film, "archivist")).post(f"/api/jobs/{job.pk}/cancel/").status_code == 404
+    assert client_for(member(film, "viewer")).post(f"/api/jobs/{job.pk}/cancel/").status_code == 403
+    restorer = client_for(member(film, "restorer"))
+    response = restorer.post(f"/api/jobs/{job.pk}/cancel/")
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    again = restorer.post(f"/api/jobs/{job.pk}/cancel/")
+    assert again.status_code == 400 and "already finished" in str(again.json())
