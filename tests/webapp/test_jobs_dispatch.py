@@ -249,3 +249,24 @@ def test_cancel_through_the_api(film, other_film, member, client_for, shots):
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
     again = restorer.post(f"/api/jobs/{job.pk}/cancel/")
     assert again.status_code == 400 and "already finished" in str(again.json())
+
+
+@pytest.mark.embedded
+@pytest.mark.django_db(transaction=True)
+def test_a_real_celery_worker_runs_the_job_from_the_gpu_queue(film, member, shots, media_root):
+    import time
+
+    from webapp.demo import embedded_worker
+
+    restorer = member(film, "restorer")
+    with embedded_worker(queues=("gpu",)):
+        job = job_restore_dispatch(shot=shots[0], user=restorer, spec=CHEAP_SPEC)  # autocommit: sent at once
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            job.refresh_from_db()
+            if job.is_finished:
+                break
+            time.sleep(0.1)
+    assert (job.status, job.error) == ("succeeded", "")
+    assert job.celery_task_id and job.result_version.status == "in_review"
+    assert (media_root / job.result_version.media.file.name).is_file()
