@@ -229,7 +229,8 @@ def job_run_restore(*, job_id: int) -> RestorationJob | None:
     try:
         # A shot's frames are read into memory: fine for shots, not for whole reels.
         frames = read_frames(shot.source.file.path, shot.start_frame, job.frames_total)
-        run_pipeline(frames, job.params["spec"], output=temp, fps=shot.fps, progress=_progress_reporter(job))
+        run_pipeline(frames, job.params["spec"], output=temp, fps=shot.fps, device=_pipeline_device(),
+                     progress=_progress_reporter(job))
         info = probe(temp)
         name = _result_storage_name(job)
         final_path = Path(settings.MEDIA_ROOT) / name
@@ -263,6 +264,13 @@ def job_run_restore(*, job_id: int) -> RestorationJob | None:
     else:
         _broadcast(row, "job.finished")
     return RestorationJob.objects.get(pk=job.pk)
+
+
+def _pipeline_device() -> str:
+    # Restore tasks go to the gpu queue; a worker without CUDA (a laptop, the tests) still works.
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _remove(*paths: Path | None) -> None:
