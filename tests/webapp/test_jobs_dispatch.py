@@ -270,3 +270,11 @@ def test_a_real_celery_worker_runs_the_job_from_the_gpu_queue(film, member, shot
     assert (job.status, job.error) == ("succeeded", "")
     assert job.celery_task_id and job.result_version.status == "in_review"
     assert (media_root / job.result_version.media.file.name).is_file()
+
+
+def test_the_film_preset_runs_the_analysis_on_the_shots_frames(film, shots):
+    spec = services.restore_spec_resolve(preset="film")
+    job = services.job_create(film=film, kind="restore", shot=shots[1], created_by=None, params={"spec": spec})
+    job = job_run_restore(job_id=job.pk)
+    assert (job.status, job.error) == ("succeeded", "")
+    assert (job.result_version.pipeline_spec, job.result_version.media.frame_count) == ({"ops": "analysis"}, 4)
