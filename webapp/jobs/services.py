@@ -154,7 +154,7 @@ def job_cancel(*, job: RestorationJob) -> RestorationJob:
 def _job_start(job_id: int) -> RestorationJob | None:
     """Lock the row and mark it running; None when there is nothing (left) to do."""
     with transaction.atomic():
-        job = RestorationJob.objects.select_for_update().select_related("shot__source").filter(pk=job_id).first()
+        job = RestorationJob.objects.select_for_update(of=("self",)).select_related("shot__source").filter(pk=job_id).first()
         if job is None or job.is_finished:
             return None
         job.status = JobStatus.RUNNING
