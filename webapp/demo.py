@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
@@ -211,6 +212,13 @@ def _film_delete_with_files(film: Film) -> None:
     film.delete()
 
 
+@shared_task(name="webapp.demo.close_worker_connections")
+def close_worker_connections() -> None:
+    from django.db import connections
+
+    connections.close_all()
+
+
 @contextlib.contextmanager
 def embedded_worker(queues: tuple[str, ...] = ("cpu", "gpu"), loglevel: str = "WARNING") -> Iterator[object]:
     """A Celery worker in a thread of this process, on the app of webapp/config/celery.py.
@@ -231,4 +239,10 @@ def embedded_worker(queues: tuple[str, ...] = ("cpu", "gpu"), loglevel: str = "W
         with allow_join_result():
             if ping.apply_async(queue=queues[0]).get(timeout=30) != "pong":
                 raise RuntimeError("the embedded Celery worker did not answer a ping")
-        yield worker
+        try:
+            yield worker
+        finally:
+            # The worker thread keeps its own database connection (CONN_MAX_AGE); close it on
+            # that thread, or the database cannot be dropped or migrated while it lingers.
+            with allow_join_result():
+                close_worker_connections.apply_async(queue=queues[0]).get(timeout=30)
