@@ -40,6 +40,8 @@ class Param:
                 raise SpecError(f"{where}: {value} is below the minimum {self.minimum}")
             if self.maximum is not None and value > self.maximum:
                 raise SpecError(f"{where}: {value} is above the maximum {self.maximum}")
+            if self.choices is not None and value not in self.choices:
+                raise SpecError(f"{where}: {value} is not one of {', '.join(map(str, self.choices))}")
             return value
         if self.kind is str:
             if not isinstance(value, str):

@@ -96,7 +96,7 @@ register_op(OpSpec(
     function=upscale,
     module=Upscale,
     params={
-        "factor": Param(int, 2, minimum=2, maximum=4, help="2 or 4"),
+        "factor": Param(int, 2, choices=UPSCALE_FACTORS, help="2 or 4"),
         "sharpness": Param(float, 1.0, minimum=0.0, maximum=1.0, help="0 plain bicubic, 1 full back-projection"),
         "iterations": Param(int, 3, minimum=0, maximum=20, help="back-projection steps"),
     },

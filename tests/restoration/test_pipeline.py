@@ -391,3 +391,8 @@ def test_upscale_factor_param_sets_the_output_size():
         out = run_pipeline(frames, {"ops": [{"op": "upscale", "params": {"factor": factor}}]}, window=2)
         assert tuple(out.frames.shape) == (3, 1, 16 * factor, 20 * factor)
         assert (out.width, out.height) == (20 * factor, 16 * factor)
+
+
+def test_an_upscale_factor_other_than_2_or_4_is_refused_by_the_spec():
+    with pytest.raises(SpecError, match=r"params\.factor: 3 is not one of 2, 4"):
+        load_spec({"ops": [{"op": "upscale", "params": {"factor": 3}}]})
