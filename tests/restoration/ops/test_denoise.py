@@ -6,6 +6,7 @@ from restoration.ops.denoise import Denoise, denoise, estimate_noise
 from restoration.ops.flow import warp
 from restoration.ops.registry import get_op
 from tests.restoration.ops.textures import grainy as _grainy
+from tests.restoration.ops.checks import assert_windows_match_whole_clip
 from tests.restoration.ops.textures import textured_image as _textured_image
 
 
@@ -61,12 +62,8 @@ def test_estimate_noise_measures_white_grain():
 def test_window_equals_whole_clip():
     frames = grainy(panning_clip(frames=9, h=40, w=48))
     radius = get_op("denoise").temporal_radius
-    whole = denoise(frames, radius=radius)
-    # A window of frames 4..5 with `radius` frames of context on each side (clipped at the start).
-    start, stop = 4, 6
-    lo, hi = max(0, start - radius), min(frames.shape[0], stop + radius)
-    windowed = denoise(frames[lo:hi], radius=radius)
-    assert torch.allclose(windowed[start - lo:stop - lo], whole[start:stop], atol=1e-5)
+    assert_windows_match_whole_clip(lambda clip: denoise(clip, radius=radius), frames, radius=radius,
+                                    windows=((4, 6),))
 
 
 def test_module_equals_function_and_keeps_dtype():

@@ -6,6 +6,7 @@ from restoration.ops.dust import Dust, detect_dust, remove_dust
 from restoration.ops.flow import warp
 from restoration.ops.registry import get_op
 from tests.restoration.ops.textures import grainy
+from tests.restoration.ops.checks import assert_windows_match_whole_clip
 from tests.restoration.ops.textures import textured_image as _textured_image
 
 
@@ -76,12 +77,8 @@ def test_moving_square_is_not_taken_for_dust():
 
 def test_window_equals_whole_clip():
     damaged, _ = add_dust(grainy(static_clip(frames=9)))
-    radius = get_op("dust").temporal_radius
-    whole = remove_dust(damaged)
-    for start, stop in ((0, 2), (4, 6), (7, 9)):
-        lo, hi = max(0, start - radius), min(9, stop + radius)
-        windowed = remove_dust(damaged[lo:hi])
-        assert torch.allclose(windowed[start - lo:stop - lo], whole[start:stop], atol=1e-5)
+    assert_windows_match_whole_clip(remove_dust, damaged, radius=get_op("dust").temporal_radius,
+                                    windows=((0, 2), (4, 6), (7, 9)))
 
 
 def test_module_equals_function_rgb_float64():

@@ -5,6 +5,7 @@ from restoration.errors import SpecError
 from restoration.ops.registry import get_op
 from restoration.ops.scratch import Scratch, detect_scratches, remove_scratches
 from tests.restoration.ops.textures import grainy
+from tests.restoration.ops.checks import assert_windows_match_whole_clip
 from tests.restoration.ops.textures import textured_image as _textured_image
 
 
@@ -63,12 +64,8 @@ def test_clean_clip_and_picture_edges_are_left_alone():
 def test_window_equals_whole_clip():
     _, damaged, _ = scratched(frames=8)
     damaged = grainy(damaged)
-    radius = get_op("scratch").temporal_radius
-    whole = remove_scratches(damaged, temporal=True)
-    for start, stop in ((0, 3), (3, 5), (6, 8)):
-        lo, hi = max(0, start - radius), min(8, stop + radius)
-        windowed = remove_scratches(damaged[lo:hi], temporal=True)
-        assert torch.allclose(windowed[start - lo:stop - lo], whole[start:stop], atol=1e-5)
+    assert_windows_match_whole_clip(lambda clip: remove_scratches(clip, temporal=True), damaged,
+                                    radius=get_op("scratch").temporal_radius, windows=((0, 3), (3, 5), (6, 8)))
 
 
 def test_module_equals_function_rgb_float64():
