@@ -1,0 +1,145 @@
+"""Review proxies: every frame of a media asset as a JPEG at a few standard heights, on disk.
+
+One file per frame (``MEDIA_ROOT/proxies/<asset id>/<height>/<index>.jpg``, ``index`` counted
+from the asset's first frame) makes review frame-exact and a seek one file read: no decoder
+state to rebuild, no GOP to walk. Jobs render them ahead (``proxy_render``); a frame that is
+not rendered yet is decoded on demand, a block at a time, and kept (``proxy_frame``).
+Files are written under a temporary name and renamed, so a reader never sees half a JPEG.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from PIL import Image
+
+from webapp.catalogue.models import MediaAsset
+
+PROXY_HEIGHTS = (240, 480, 720, 1080)
+PROXY_JPEG_QUALITY = 88
+# Decoding on demand costs a seek; one seek fills this many frames, so playback after a miss
+# finds the next frames cached.
+ON_DEMAND_BLOCK = 24
+
+
+class ProxyError(ValueError):
+    """A proxy cannot be made: the asset has no readable video, or the frame is out of range."""
+
+
+def proxy_height_for(asset: MediaAsset, requested: int) -> int:
+    """The standard height to serve for a request of ``requested`` pixels: the smallest standard
+    height at least that tall, never taller than the scan itself (no upscaled proxies)."""
+    if not asset.height:
+        raise ProxyError(f"Asset {asset.pk} has no known frame size.")
+    candidates = [h for h in PROXY_HEIGHTS if h >= requested and h <= asset.height]
+    if candidates:
+        return candidates[0]
+    below = [h for h in PROXY_HEIGHTS if h <= asset.height]
+    return below[-1] if below else asset.height
+
+
+def proxy_size(asset: MediaAsset, height: int) -> tuple[int, int]:
+    """(width, height) of the proxy frames at ``height``, keeping the aspect ratio, width even."""
+    width = max(2, int(round(asset.width * height / asset.height / 2)) * 2)
+    return width, height
+
+
+def proxy_dir(asset: MediaAsset, height: int) -> Path:
+    return Path(settings.MEDIA_ROOT) / "proxies" / str(asset.pk) / str(int(height))
+
+
+def proxy_frame_path(asset: MediaAsset, height: int, index: int) -> Path:
+    return proxy_dir(asset, height) / f"{int(index):06d}.jpg"
+
+
+def _check_index(asset: MediaAsset, index: int) -> None:
+    if not asset.frame_count:
+        raise ProxyError(f"Asset {asset.pk} has no frames.")
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < asset.frame_count:
+        raise ProxyError(f"Frame {index!r} is out of range: asset {asset.pk} has frames 0..{asset.frame_count - 1}.")
+
+
+def _encode_jpeg(frame: np.ndarray, size: tuple[int, int]) -> bytes:
+    image = Image.fromarray(frame)
+    if image.size != size:
+        image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=PROXY_JPEG_QUALITY, optimize=False)
+    return out.getvalue()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    temp.write_bytes(data)
+    os.replace(temp, path)
+
+
+def _frames_as_uint8(frames) -> list[np.ndarray]:
+    """(T, C, H, W) float tensor in [0, 1] -> T arrays (H, W) or (H, W, 3), uint8."""
+    import torch
+
+    arrays = (frames.clamp(0, 1) * 255.0 + 0.5).to(dtype=torch.uint8).cpu().numpy()
+    return [a[0] if a.shape[0] == 1 else np.ascontiguousarray(a.transpose(1, 2, 0)) for a in arrays]
+
+
+def proxy_render(
+    *,
+    asset: MediaAsset,
+    height: int,
+    start: int = 0,
+    end: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    chunk_size: int = 32,
+) -> int:
+    """Render the proxy frames ``start .. end-1`` (the whole asset by default) at ``height`` that
+    are not on disk yet; returns how many were written. Decodes once, in chunks (bounded
+    memory); ``progress(done, total)`` after each chunk."""
+    from restoration.errors import MediaError
+    from restoration.io import iter_chunks
+
+    end = asset.frame_count if end is None else end
+    if not asset.frame_count or not 0 <= start < end <= asset.frame_count:
+        raise ProxyError(f"Frames {start}..{end} are out of range for asset {asset.pk} ({asset.frame_count} frames).")
+    size = proxy_size(asset, height)
+    missing = [i for i in range(start, end) if not proxy_frame_path(asset, height, i).exists()]
+    if not missing:
+        return 0
+    written, total = 0, end - start
+    try:
+        for first, frames in iter_chunks(asset.file.path, chunk_size, start=missing[0], end=missing[-1] + 1):
+            for offset, array in enumerate(_frames_as_uint8(frames)):
+                path = proxy_frame_path(asset, height, first + offset)
+                if not path.exists():
+                    _write_atomically(path, _encode_jpeg(array, size))
+                    written += 1
+            if progress is not None:
+                progress(min(total, first + len(frames) - start), total)
+    except MediaError as exc:
+        raise ProxyError(str(exc)) from None
+    return written
+
+
+def proxy_frame(*, asset: MediaAsset, height: int, index: int) -> bytes:
+    """The JPEG of frame ``index`` at ``height`` (a standard height from ``proxy_height_for``),
+    decoded and cached on first use together with the next frames of its block."""
+    _check_index(asset, index)
+    path = proxy_frame_path(asset, height, index)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    proxy_render(asset=asset, height=height, start=index, end=min(asset.frame_count, index + ON_DEMAND_BLOCK))
+    return path.read_bytes()
+
+
+def proxy_remove(*, asset: MediaAsset) -> None:
+    """Delete every proxy of ``asset`` (when the asset goes away)."""
+    shutil.rmtree(Path(settings.MEDIA_ROOT) / "proxies" / str(asset.pk), ignore_errors=True)
