@@ -13,5 +13,6 @@ urlpatterns = [
     path("api/", include("webapp.api.urls")),
     path("api/", include("webapp.catalogue.ingest_urls")),
     # Server-rendered pages.
+    path("", include("webapp.review.page_urls")),
     path("", include("webapp.catalogue.page_urls")),
 ]
