@@ -48,6 +48,7 @@ def test_demo_archivist_logs_in_and_sees_the_demo_film(demo_server, browser):
 
     # Logging out ends the session: the home page asks for a login again.
     page.goto(f"{base_url}/")
+    page.click("#user-menu summary")
     page.click("text=Log out")
     page.wait_for_url(f"{base_url}/accounts/login/")
     page.goto(f"{base_url}/")
