@@ -1,0 +1,188 @@
+"""The live review session socket (``ws/sessions/<session_id>/``), channel group ``review-session.<id>``.
+
+On connect a participant (a member of the film, or a guest with a valid invitation) receives
+everything at once in ``session.state``: the playlist, the shared state, who is here and who
+they are. Then ``state`` (with a ``version`` that only grows), ``presence`` and
+``control.requested`` messages as things happen. The shared state lives in the state store
+(Redis in production), never in this process, so participants on different servers see one
+session. See ``messages.py`` for what clients may send.
+
+Close codes: 4401 anonymous, 4403 a guest whose invitation expired or was revoked, 4404 not
+visible (no such session, or a film the user is not a member of), 4410 the session has ended.
+"""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import timezone
+
+from webapp.live import selectors, services
+from webapp.live.messages import Message, MessageError, initial_state, message_parse, state_changes_resolve
+from webapp.live.models import GuestInvite
+from webapp.live.state import NotHost, StateMissing, StateStore, VersionConflict, get_state_store, now_ms
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_ENDED = 4410
+# Concurrent writers (a host with two tabs) can make an optimistic update fail; it is retried.
+UPDATE_ATTEMPTS = 5
+
+
+def person_of(user, *, guest: bool) -> dict:
+    name = user.get_full_name() or user.first_name or user.get_username()
+    initials = "".join(part[0] for part in name.split()[:2]).upper() or name[:1].upper()
+    return {"user": user.pk, "name": name, "initials": initials, "guest": guest}
+
+
+class SessionConsumer(AsyncJsonWebsocketConsumer):
+    # Set through ``as_asgi(store=...)`` to give a server its own store client (tests, bench).
+    store: StateStore | None = None
+    group: str | None = None
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.store = self.store or get_state_store()
+        self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
+        verdict = await self._load(user)
+        if verdict is not None:
+            await self.close(code=verdict)
+            return
+        self.group = services.session_group_name(self.session_id)
+        # Subscribe before reading the state, so no change falls between the two; clients keep
+        # the highest ``version`` they have seen.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        state = await self.store.initialise(self.key, initial_state(host_id=self.host_id, playlist=self.playlist))
+        await self.store.presence_join(self.key, self.channel_name, self.person)
+        participants = await self.store.participants(self.key)
+        await self.send_json({
+            "type": "session.state", "session": self.session_info, "playlist": self.playlist, "state": state,
+            "participants": participants, "you": self.person, "server_time": now_ms(),
+        })
+        await self.channel_layer.group_send(self.group, {"type": "presence.changed", "participants": participants})
+
+    @database_sync_to_async
+    def _load(self, user) -> int | None:
+        access = selectors.session_access(user=user, session_id=self.session_id)
+        if access is None:
+            had_invite = GuestInvite.objects.filter(user_id=user.pk, session_id=self.session_id).exists()
+            return CLOSE_FORBIDDEN if had_invite else CLOSE_NOT_FOUND
+        session = access.session
+        if session.ended_at is not None:
+            return CLOSE_ENDED
+        self.guest = access.capacity == selectors.Capacity.GUEST
+        self.invite_expires_at = user.guest_invite.expires_at if self.guest else None
+        self.person = person_of(user, guest=self.guest)
+        self.key = str(session.state_key)
+        self.host_id = session.host_id
+        self.playlist = selectors.playlist_items(session=session)
+        self.session_info = {"id": session.pk, "title": session.title, "film": session.film_id,
+                             "film_title": session.film.title, "may_manage": access.may_manage}
+        return None
+
+    async def disconnect(self, code):
+        if self.group is None:
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.store.presence_leave(self.key, self.channel_name)
+        await self._announce_presence()
+
+    async def _announce_presence(self) -> None:
+        participants = await self.store.participants(self.key)
+        await self.channel_layer.group_send(self.group, {"type": "presence.changed", "participants": participants})
+
+    # Client messages ---------------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            message = message_parse(text_data, bytes_data)
+            await self._handle(message)
+        except MessageError as error:
+            await self.send_json({"type": "error", "code": error.code, "detail": error.detail})
+
+    async def _handle(self, message: Message) -> None:
+        user_id = self.person["user"]
+        if message.type == "heartbeat":
+            if self.invite_expires_at is not None and self.invite_expires_at <= timezone.now():
+                await self.close(code=CLOSE_FORBIDDEN)
+                return
+            if not await self.store.presence_beat(self.key, self.channel_name):
+                await self.store.presence_join(self.key, self.channel_name, self.person)  # dropped as silent
+                await self._announce_presence()
+        elif message.type == "state":
+            state = await self._update(lambda state: state_changes_resolve(
+                message.body["changes"], state=state, playlist=self.playlist), host=user_id)
+            await self._broadcast_state(state)
+        elif message.type == "control.request":
+            await self.channel_layer.group_send(self.group, {"type": "control.requested", "user": self.person})
+        elif message.type == "control.hand_over":
+            target = message.body["to"]
+            present = {person["user"] for person in await self.store.participants(self.key)}
+            if target not in present:
+                raise MessageError("not_present", f"User {target} is not in this session.")
+            state = await self._update(lambda state: {"host": target}, host=user_id)
+            await database_sync_to_async(services.session_host_record)(session_id=self.session_id, host_id=target)
+            await self._broadcast_state(state)
+        elif message.type == "control.take":
+            if self.guest:
+                raise MessageError("not_allowed", "Guests cannot take control; ask the host to hand it over.")
+
+            async def take(state: dict) -> dict:
+                present = {person["user"] for person in await self.store.participants(self.key)}
+                if state["host"] in present and state["host"] != user_id:
+                    raise MessageError("host_present", "The host is here: ask them to hand over control.")
+                return {"host": user_id}
+
+            state = await self._update(take)
+            await database_sync_to_async(services.session_host_record)(session_id=self.session_id, host_id=user_id)
+            await self._broadcast_state(state)
+
+    async def _update(self, changes_for, *, host: int | None = None) -> dict:
+        """Read, validate against what was read, write only if nothing moved in between."""
+        for _ in range(UPDATE_ATTEMPTS):
+            state = await self.store.read(self.key)
+            if state is None:
+                raise MessageError("gone", "The session's live state is gone; reload the page.")
+            if host is not None and state["host"] != host:
+                raise MessageError("not_host", "Only the host controls playback; ask for control.")
+            changes = changes_for(state)
+            if hasattr(changes, "__await__"):
+                changes = await changes
+            try:
+                return await self.store.update(self.key, changes, host=host, expect_version=state["version"])
+            except VersionConflict:
+                continue
+            except NotHost:
+                raise MessageError("not_host", "Only the host controls playback; ask for control.") from None
+            except StateMissing:
+                raise MessageError("gone", "The session's live state is gone; reload the page.") from None
+        raise MessageError("busy", "The state kept changing; try again.")
+
+    async def _broadcast_state(self, state: dict) -> None:
+        await self.channel_layer.group_send(self.group, {"type": "state.changed", "state": state,
+                                                         "by": self.person["user"]})
+
+    # Group events ------------------------------------------------------------------------------
+
+    async def state_changed(self, event):
+        await self.send_json({"type": "state", "state": event["state"], "by": event["by"], "server_time": now_ms()})
+
+    async def presence_changed(self, event):
+        await self.send_json({"type": "presence", "participants": event["participants"]})
+
+    async def control_requested(self, event):
+        await self.send_json({"type": "control.requested", "user": event["user"]})
+
+    async def session_ended(self, event):
+        await self.send_json({"type": "session.ended"})
+        await self.close(code=CLOSE_ENDED)
+
+    async def participant_removed(self, event):
+        if event["user"] == self.person["user"]:
+            await self.send_json({"type": "error", "code": "removed", "detail": "Your invitation was revoked."})
+            await self.close(code=CLOSE_FORBIDDEN)

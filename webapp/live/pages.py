@@ -1,0 +1,64 @@
+"""Pages of live sessions: the session list, the session itself, and the guest join link.
+
+A guest link (``/sessions/join/<token>/``) first shows who you will join as; only the POST logs
+you in, so a link preview or a prefetch never uses it up or swaps the browser's identity. The
+guest becomes their invitation's own user: no password, no film membership, so they see this
+session (its playlist's frames) and nothing else; every other page answers 404 or an empty list.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from webapp.live import selectors
+
+REFUSALS = {
+    "revoked": (403, "This invitation was withdrawn", "The host revoked this link. Ask them for a new one."),
+    "expired": (410, "This invitation has expired", "Guest links work for a limited time. Ask the host for a new one."),
+    "ended": (410, "This session has ended", "The host ended the session; the link no longer opens it."),
+}
+
+
+@login_required
+def session_list_page(request: HttpRequest) -> HttpResponse:
+    sessions = selectors.session_list(user=request.user).order_by("ended_at", "-created_at")[:100]
+    return render(request, "live/session_list.html", {"sessions": sessions})
+
+
+@login_required
+def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
+    access = selectors.session_access(user=request.user, session_id=session_id)
+    if access is None:
+        raise Http404
+    session = access.session
+    if session.ended_at is not None:
+        status, title, text = REFUSALS["ended"]
+        return render(request, "live/refused.html", {"title": title, "text": text, "session": session}, status=status)
+    return render(request, "live/session.html", {
+        "session": session, "access": access, "guest": access.capacity == selectors.Capacity.GUEST,
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def session_join_page(request: HttpRequest, token: str) -> HttpResponse:
+    invite = selectors.guest_invite_for_token(token=token)
+    if invite is None:
+        return render(request, "live/refused.html", {
+            "title": "This link does not open any session",
+            "text": "Check that the whole link was copied, or ask the host for a new one."}, status=404)
+    refusal = selectors.invite_refusal(invite=invite)
+    if refusal is not None:
+        status, title, text = REFUSALS[refusal]
+        return render(request, "live/refused.html", {"title": title, "text": text}, status=status)
+    session_url = reverse("review-session", args=[invite.session_id])
+    if request.user.is_authenticated and request.user.pk == invite.user_id:
+        return redirect(session_url)
+    if request.method == "POST":
+        login(request, invite.user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect(session_url)
+    return render(request, "live/join.html", {"invite": invite, "session": invite.session})

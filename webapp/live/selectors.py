@@ -1,0 +1,130 @@
+"""Reads of live sessions: who may see a session, in which capacity, and its playlist.
+
+A session is seen by the members of its film (any role), by staff, and by the guests invited to
+it while their invitation is valid (not revoked, not expired, session not ended). Anyone else is
+told it does not exist (404 / close code 4404), as for every other object of a film.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from enum import Enum
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from webapp.catalogue.access import Action, can, film_role, visible_films
+from webapp.catalogue.models import ShotVersion, VersionStatus
+from webapp.live.models import GuestInvite, PlaylistItem, ReviewSession
+
+
+class Capacity(str, Enum):
+    MEMBER = "member"
+    GUEST = "guest"
+
+
+@dataclass(frozen=True)
+class SessionAccess:
+    session: ReviewSession
+    capacity: Capacity
+    role: str | None  # the film role of a member (None for staff who are not members and for guests)
+    may_manage: bool  # end the session, invite and revoke guests
+
+
+def session_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[ReviewSession]:
+    """Sessions of the films the user is a member of (guests use their link, not the list)."""
+    return (ReviewSession.objects.filter(film__in=visible_films(user=user).values("pk"))
+            .select_related("film", "host", "created_by").prefetch_related("items"))
+
+
+def invite_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def guest_invite_for_token(*, token: str) -> GuestInvite | None:
+    return GuestInvite.objects.select_related("session__film", "user").filter(
+        token_hash=invite_token_hash(token)).first()
+
+
+def guest_invite_valid_for(*, user: AbstractBaseUser | AnonymousUser, session_id: int) -> GuestInvite | None:
+    """The user's guest invitation to this session when it still lets them in."""
+    if not user.is_authenticated:
+        return None
+    invite = GuestInvite.objects.select_related("session").filter(user_id=user.pk, session_id=session_id).first()
+    if invite is None or invite_refusal(invite=invite) is not None:
+        return None
+    return invite
+
+
+def invite_refusal(*, invite: GuestInvite) -> str | None:
+    """Why an invitation no longer lets its guest in, or None while it does."""
+    if invite.revoked_at is not None:
+        return "revoked"
+    if invite.session.ended_at is not None:
+        return "ended"
+    if invite.expires_at <= timezone.now():
+        return "expired"
+    return None
+
+
+def session_access(*, user: AbstractBaseUser | AnonymousUser, session_id: int) -> SessionAccess | None:
+    """How the user may take part in the session, or None when it does not exist for them."""
+    if not user.is_authenticated:
+        return None
+    session = ReviewSession.objects.select_related("film", "host", "created_by").filter(pk=session_id).first()
+    if session is None:
+        return None
+    role = film_role(user=user, film_id=session.film_id)
+    if role is not None or user.is_staff:
+        return SessionAccess(session=session, capacity=Capacity.MEMBER, role=role,
+                             may_manage=session_may_manage(user=user, session=session, role=role))
+    if guest_invite_valid_for(user=user, session_id=session_id) is not None:
+        return SessionAccess(session=session, capacity=Capacity.GUEST, role=None, may_manage=False)
+    return None
+
+
+def session_may_manage(*, user: AbstractBaseUser, session: ReviewSession, role: str | None) -> bool:
+    """End the session, invite and revoke guests: its creator, its host, the film's archivists, staff."""
+    return (user.pk in {session.created_by_id, session.host_id}
+            or can(user=user, film_id=session.film_id, action=Action.MANAGE_MEMBERS, role=role or ""))
+
+
+def guest_can_view_shot(*, user: AbstractBaseUser | AnonymousUser, shot_id: int) -> bool:
+    """Whether a guest may see this shot's frames: it is in the playlist of the session they were
+    invited to, and the invitation is valid. (For the frame socket, which otherwise admits members only.)"""
+    if not user.is_authenticated:
+        return False
+    invite = GuestInvite.objects.select_related("session").filter(user_id=user.pk).first()
+    if invite is None or invite_refusal(invite=invite) is not None:
+        return False
+    return PlaylistItem.objects.filter(session_id=invite.session_id, version__shot_id=shot_id).exists()
+
+
+def playlist_items(*, session: ReviewSession) -> list[dict]:
+    """The playlist in order, each item with its shot and the sources a viewer may compare:
+    the original scan and the shot's versions that are out of draft, plus the item's own version."""
+    items = list(PlaylistItem.objects.filter(session=session).select_related("version__shot").order_by("position"))
+    shot_ids = {item.version.shot_id for item in items}
+    numbers_by_shot: dict[int, list[int]] = {}
+    reviewable = (ShotVersion.objects.filter(shot_id__in=shot_ids).exclude(status=VersionStatus.DRAFT)
+                  .order_by("number").values_list("shot_id", "number"))
+    for shot_id, number in reviewable:
+        numbers_by_shot.setdefault(shot_id, []).append(number)
+    playlist = []
+    for item in items:
+        version, shot = item.version, item.version.shot
+        numbers = sorted(set(numbers_by_shot.get(shot.pk, [])) | {version.number})
+        playlist.append({
+            "position": item.position,
+            "version": version.pk,
+            "version_number": version.number,
+            "shot": shot.pk,
+            "shot_number": shot.number,
+            "frame_count": shot.frame_count,
+            "fps": shot.fps,
+            "sources": [{"id": "original", "label": "Original"}]
+            + [{"id": f"v{number}", "label": f"v{number}"} for number in numbers],
+        })
+    return playlist
