@@ -7,7 +7,7 @@ import pytest
 from tests.webapp.factories import DecisionFactory, InReviewVersionFactory, ShotFactory, ShotVersionFactory
 from webapp.catalogue.models import Shot, ShotVersion
 from webapp.review.models import Decision
-from webapp.review.services import approval_needs_archivist_and_creator
+from webapp.review.services import approval_outcome
 
 pytestmark = pytest.mark.django_db
 
@@ -109,21 +109,24 @@ def test_decision_filters(version, deciders):
     assert [row["role"] for row in rows["results"]] == ["creator"]
 
 
-def test_the_default_policy_is_a_pure_function_of_decisions(version):
+def test_the_approval_outcome_is_a_pure_function_of_decisions(version):
     def made(role, verdict, reviewer_id, order):
         decision = Decision(version=version, reviewer_id=reviewer_id, role=role, verdict=verdict, pk=order)
         decision.created_at = version.created_at
         return decision
 
-    policy = approval_needs_archivist_and_creator
-    assert policy(version=version, decisions=[]) == "in_review"
-    assert policy(version=version, decisions=[made("archivist", "approve", 1, 1), made("creator", "approve", 2, 2)]) == (
-        "approved"
-    )
-    assert policy(version=version, decisions=[made("archivist", "approve", 1, 1), made("archivist", "approve", 3, 2)]) == (
-        "in_review"
-    )
-    assert policy(version=version, decisions=[made("creator", "approve", 2, 1), made("archivist", "reject", 1, 2)]) == (
-        "rejected"
-    )
+    both = frozenset({"archivist", "creator"})
+
+    def outcome(*decisions, required=both):
+        return approval_outcome(decisions=list(decisions), required_roles=required)
+
+    assert outcome() == "in_review"
+    assert outcome(made("archivist", "approve", 1, 1), made("creator", "approve", 2, 2)) == "approved"
+    assert outcome(made("archivist", "approve", 1, 1), made("archivist", "approve", 3, 2)) == "in_review"
+    assert outcome(made("archivist", "approve", 1, 1), made("archivist", "approve", 3, 2),
+                   required=frozenset({"archivist"})) == "approved"
+    assert outcome(made("creator", "approve", 2, 1), made("archivist", "reject", 1, 2)) == "rejected"
+    # One archivist's "changes requested" holds the version even when another archivist approved.
+    assert outcome(made("archivist", "approve", 1, 1), made("creator", "approve", 2, 2),
+                   made("archivist", "changes_requested", 3, 3)) == "in_review"
     assert ShotVersion.objects.get(pk=version.pk).status == "in_review"  # the policy writes nothing

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from webapp.catalogue.apis import FilmViewSet, MembershipViewSet, ShotVersionViewSet, ShotViewSet
 from webapp.jobs.apis import RestorationJobViewSet
+from webapp.notifications.apis import NotificationViewSet
 from webapp.review.apis import CommentViewSet, DecisionViewSet
 
 router = DefaultRouter()
@@ -16,6 +17,7 @@ router.register("versions", ShotVersionViewSet, basename="version")
 router.register("comments", CommentViewSet, basename="comment")
 router.register("decisions", DecisionViewSet, basename="decision")
 router.register("jobs", RestorationJobViewSet, basename="job")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

@@ -17,6 +17,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from webapp.catalogue.models import Film, MediaAsset, Membership, Role, Shot, ShotStatus, ShotVersion, VersionStatus
+from webapp.notifications.services import notify_version_ready
+from webapp.review.events import version_created_announce
 
 FILM_EDITABLE_FIELDS = frozenset(
     {"title", "original_title", "year", "directors", "runtime_minutes", "source_notes", "status"}
@@ -198,6 +200,9 @@ def version_publish(*, version: ShotVersion) -> ShotVersion:
     version.published_at = timezone.now()
     version.save(update_fields=["status", "published_at"])
     shot_status_refresh(shot=version.shot)
+    # The film's deciders hear of it; everyone on the shot's page sees it appear (after commit).
+    notify_version_ready(version=version)
+    version_created_announce(version=version)
     return version
 
 

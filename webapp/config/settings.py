@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "webapp.catalogue",
     "webapp.review",
     "webapp.jobs",
+    "webapp.notifications",
 ]
 
 MIDDLEWARE = [

@@ -15,4 +15,5 @@ urlpatterns = [
     # Server-rendered pages.
     path("", include("webapp.review.page_urls")),
     path("", include("webapp.catalogue.page_urls")),
+    path("", include("webapp.notifications.page_urls")),
 ]

@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
-from rest_framework import mixins
+from django.http import HttpResponse
+from django.utils.text import slugify
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from webapp.api.views import FilmScopedViewSet
 from webapp.catalogue.access import Action
-from webapp.review import selectors, services
+from webapp.catalogue.selectors import film_list, shot_list, version_list
+from webapp.review import export, selectors, services
 from webapp.review.filters import CommentFilter, DecisionFilter
-from webapp.review.serializers import CommentSerializer, DecisionSerializer
+from webapp.review.serializers import CommentSerializer, DecisionSerializer, DecisionSummarySerializer
+
+EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
+
+
+def _id_param(request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise exceptions.ValidationError({name: [f"Expected a number, got {raw!r}."]}) from None
 
 
 class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -39,6 +58,53 @@ class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         )
         serializer.instance = self.get_queryset().get(pk=comment.pk)
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("as", str, enum=list(EXPORT_TYPES), description="csv (default) or pdf"),
+            OpenApiParameter("shot", int, description="The shot whose notes to export (or give film)"),
+            OpenApiParameter("film", int, description="The film whose notes to export (or give shot)"),
+        ],
+        responses={(200, "text/csv"): OpenApiTypes.STR, (200, "application/pdf"): OpenApiTypes.BINARY},
+    )
+    @action(detail=False, methods=["get"])
+    def export(self, request):
+        """A shot's or a film's notes (the list filters apply: version, resolved...) as CSV, or as a
+        PDF with one page per comment showing its annotated still."""
+        kind = request.query_params.get("as", "csv")
+        if kind not in EXPORT_TYPES:
+            raise exceptions.ValidationError({"as": [f"Must be one of {', '.join(EXPORT_TYPES)}, got {kind!r}."]})
+        shot_id, film_id = _id_param(request, "shot"), _id_param(request, "film")
+        if shot_id is not None:
+            shot = shot_list(user=request.user).select_related("film").filter(pk=shot_id).first()
+            if shot is None:
+                raise exceptions.NotFound()
+            name = f"{shot.film.title} shot {shot.number}"
+        elif film_id is not None:
+            film = film_list(user=request.user).filter(pk=film_id).first()
+            if film is None:
+                raise exceptions.NotFound()
+            name = film.title
+        else:
+            raise exceptions.ValidationError({"shot": ["Name the shot (?shot=<id>) or the film (?film=<id>) to export."]})
+        comments = (
+            self.filter_queryset(self.get_queryset())
+            .select_related("version__shot__film", "version__shot__source", "version__media", "author")
+            .order_by("version__shot__number", "version__number", "frame", "created_at", "id")
+        )
+        if kind == "pdf":
+            count = comments.count()
+            if count > export.MAX_PDF_PAGES:
+                raise exceptions.ValidationError({"as": [
+                    f"{count} comments are too many for one PDF (at most {export.MAX_PDF_PAGES}); "
+                    "narrow the export with version= or resolved=, or export CSV."
+                ]})
+            body = export.comments_pdf(comments)
+        else:
+            body = export.comments_csv(comments)
+        response = HttpResponse(body, content_type=EXPORT_TYPES[kind])
+        response["Content-Disposition"] = f'attachment; filename="notes-{slugify(name)}.{kind}"'
+        return response
+
     def perform_update(self, serializer):
         comment = serializer.instance
         data = serializer.validated_data
@@ -58,6 +124,22 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     def get_queryset(self):
         return selectors.decision_list(user=self.request.user)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("version", int, required=True)], responses=DecisionSummarySerializer
+    )
+    @action(detail=False, methods=["get"])
+    def summary(self, request):
+        """The decisions panel: required roles (the film's approval policy), each reviewer's current
+        verdict, and whether you may decide now (and why not)."""
+        version_id = _id_param(request, "version")
+        if version_id is None:
+            raise exceptions.ValidationError({"version": ["Name the version: ?version=<id>."]})
+        version = version_list(user=request.user).select_related("shot").filter(pk=version_id).first()
+        if version is None:
+            raise exceptions.NotFound()
+        summary = selectors.decision_summary(version=version, user=request.user)
+        return Response(DecisionSummarySerializer(summary).data)
 
     def perform_create(self, serializer):
         data = serializer.validated_data

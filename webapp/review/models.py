@@ -67,3 +67,34 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer} ({self.role}): {self.verdict} on {self.version}"
+
+
+class ApprovalPolicy(models.Model):
+    """Which deciding roles must approve a version of this film before it is approved.
+
+    A film without a row uses the defaults (archivist and creator). A required role that nobody
+    holds on the film is skipped when deciding (see ``services.approval_required_roles``), so a
+    film with no creator member is approved by its archivist alone.
+    """
+
+    film = models.OneToOneField("catalogue.Film", on_delete=models.CASCADE, related_name="approval_policy")
+    archivist_required = models.BooleanField(default=True)
+    creator_required = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name_plural = "approval policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(archivist_required=True) | Q(creator_required=True), name="approval_policy_needs_a_role"
+            ),
+        ]
+
+    @property
+    def required_roles(self) -> frozenset[str]:
+        return frozenset(
+            role for role, needed in ((Role.ARCHIVIST, self.archivist_required), (Role.CREATOR, self.creator_required))
+            if needed
+        )
+
+    def __str__(self) -> str:
+        return f"Approval of {self.film}: {', '.join(sorted(self.required_roles))}"

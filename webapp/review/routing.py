@@ -1,5 +1,9 @@
 """Websocket routes of review: frames of a shot, a shot's live comments and decisions."""
 
-from django.urls import path  # noqa: F401 - the review consumers add their routes here
+from django.urls import path
 
-websocket_urlpatterns: list = []
+from webapp.review.consumers import ShotConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/shots/<int:shot_id>/", ShotConsumer.as_asgi()),
+]

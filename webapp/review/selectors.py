@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from webapp.catalogue.access import visible_films
-from webapp.review.models import Comment, Decision
+from webapp.catalogue.access import ALLOWED_ROLES, Action, film_role, visible_films
+from webapp.catalogue.models import Membership, Role, ShotVersion, VersionStatus
+from webapp.review.models import ApprovalPolicy, Comment, Decision
 
 User = AbstractBaseUser | AnonymousUser
+DEFAULT_REQUIRED_ROLES = frozenset({Role.ARCHIVIST, Role.CREATOR})
 
 
 def comment_list(*, user: User) -> QuerySet[Comment]:
@@ -21,3 +25,46 @@ def decision_list(*, user: User) -> QuerySet[Decision]:
     return Decision.objects.filter(version__shot__film__in=visible_films(user=user).values("pk")).select_related(
         "version__shot", "reviewer"
     )
+
+
+def decision_summary(*, version: ShotVersion, user: User) -> dict:
+    """What the decisions panel shows: the required roles, each reviewer's current verdict, and
+    whether this user may decide now (with the reason when not)."""
+    film_id = version.shot.film_id
+    decisions = list(decision_list(user=user).filter(version=version))
+    role = film_role(user=user, film_id=film_id)
+    reason = ""
+    if role not in ALLOWED_ROLES[Action.DECIDE]:
+        reason = f"Only archivists and creators decide; your role on this film is {role or 'none'}."
+    elif version.status != VersionStatus.IN_REVIEW:
+        reason = f"Only a version in review can be decided; this one is {version.get_status_display().lower()}."
+    return {
+        "version": version.pk,
+        "status": version.status,
+        "required_roles": sorted(approval_required_roles(film_id=film_id)),
+        "current": current_decisions(decisions),
+        "my_role": role,
+        "can_decide": not reason,
+        "reason": reason,
+    }
+
+
+def current_decisions(decisions: Sequence[Decision]) -> list[Decision]:
+    """Each reviewer's latest decision: a newer one supersedes (never edits) an older one."""
+    latest: dict[int, Decision] = {}
+    for decision in sorted(decisions, key=lambda d: (d.created_at, d.pk)):
+        latest[decision.reviewer_id] = decision
+    return list(latest.values())
+
+
+def approval_required_roles(*, film_id: int) -> frozenset[str]:
+    """The roles whose approval a version of this film needs.
+
+    The film's ``ApprovalPolicy`` (default: archivist and creator), less the roles nobody holds
+    on the film: a film without a creator member is approved by its archivists alone. When the
+    film has members for none of the policy's roles, any deciding role's approval counts.
+    """
+    policy = ApprovalPolicy.objects.filter(film_id=film_id).first()
+    wanted = policy.required_roles if policy is not None else DEFAULT_REQUIRED_ROLES
+    held = set(Membership.objects.filter(film_id=film_id).values_list("role", flat=True))
+    return frozenset(wanted & held) or frozenset(ALLOWED_ROLES[Action.DECIDE] & held)

@@ -43,3 +43,13 @@ class DecisionSerializer(StrictModelSerializer):
         model = Decision
         fields = ["id", "film", "version", "verdict", "note", "reviewer", "reviewer_username", "role", "created_at"]
         read_only_fields = ["reviewer", "role", "created_at"]
+
+
+class DecisionSummarySerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    status = serializers.CharField()
+    required_roles = serializers.ListField(child=serializers.CharField())
+    current = DecisionSerializer(many=True, help_text="Each reviewer's latest decision")
+    my_role = serializers.CharField(allow_null=True)
+    can_decide = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True, help_text="Why you cannot decide now (empty when you can)")

@@ -1,22 +1,27 @@
 """Writes of review data: comments (with drawings) and append-only decisions.
 
-A decision moves the version (and through it the shot) according to an approval policy: a pure
-function of the version's decisions, so the rule can be swapped without touching the recording.
+A decision moves the version (and through it the shot) according to the film's approval policy:
+``approval_outcome`` is a pure function of the version's decisions and the required roles.
+Every write notifies the people concerned and is announced to the shot's websocket group
+once its transaction commits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from webapp.catalogue.access import ALLOWED_ROLES, Action, can, film_role
-from webapp.catalogue.models import Role, Shot, ShotVersion, VersionStatus
+from webapp.catalogue.models import Shot, ShotVersion, VersionStatus
 from webapp.catalogue.services import shot_status_refresh
+from webapp.notifications.services import notify_comment, notify_decision
 from webapp.review.drawing import DrawingError, validate_drawing
+from webapp.review.events import comment_announce, decision_announce
 from webapp.review.models import Comment, Decision, Verdict
+from webapp.review.selectors import approval_required_roles, current_decisions
 
 # Comments ------------------------------------------------------------------------------------
 
@@ -65,10 +70,13 @@ def comment_create(
     _check_drawing(drawing)
     if reply_to is not None and reply_to.version_id != version.pk:
         raise ValidationError({"reply_to": "The comment replied to is on another version."})
-    return Comment.objects.create(
+    comment = Comment.objects.create(
         version=version, author=author, frame=frame, frame_end=frame_end, text=text, drawing=drawing,
         reply_to=reply_to,
     )
+    notify_comment(comment=comment)
+    comment_announce(comment=comment, created=True)
+    return comment
 
 
 @transaction.atomic
@@ -91,56 +99,40 @@ def comment_update(
         fields.append("resolved")
     if fields:
         comment.save(update_fields=[*fields, "updated_at"])
+        comment_announce(comment=comment, created=False)
     return comment
 
 
-# Decisions -----------------------------------------------------------------------------------
+# Decisions ----------------------------------------------------------------------------------
 
-ApprovalPolicy = Callable[..., str]
+def approval_outcome(*, decisions: Sequence[Decision], required_roles: frozenset[str]) -> str:
+    """The version status the decisions lead to (pure: reads and writes nothing).
 
-
-def current_decisions(decisions: Sequence[Decision]) -> list[Decision]:
-    """Each reviewer's latest decision: a newer one supersedes (never edits) an older one."""
-    latest: dict[int, Decision] = {}
-    for decision in sorted(decisions, key=lambda d: (d.created_at, d.pk)):
-        latest[decision.reviewer_id] = decision
-    return list(latest.values())
-
-
-def approval_needs_archivist_and_creator(*, version: ShotVersion, decisions: Sequence[Decision]) -> str:
-    """The default policy: the version status that the decisions lead to.
-
-    Any current reject rejects; an archivist's and a creator's current approvals approve;
-    anything else (changes requested, only one side approved) keeps the version in review.
+    Any current reject rejects; any current "changes requested" keeps the version in review;
+    otherwise it is approved once every required role has a current approval.
     """
     current = current_decisions(decisions)
-    if any(d.verdict == Verdict.REJECT for d in current):
+    verdicts = {d.verdict for d in current}
+    if Verdict.REJECT in verdicts:
         return VersionStatus.REJECTED
+    if Verdict.CHANGES_REQUESTED in verdicts:
+        return VersionStatus.IN_REVIEW
     approving_roles = {d.role for d in current if d.verdict == Verdict.APPROVE}
-    if {Role.ARCHIVIST, Role.CREATOR} <= approving_roles:
+    if required_roles and required_roles <= approving_roles:
         return VersionStatus.APPROVED
     return VersionStatus.IN_REVIEW
 
 
-DEFAULT_APPROVAL_POLICY: ApprovalPolicy = approval_needs_archivist_and_creator
-
-
 @transaction.atomic
-def decision_record(
-    *,
-    version: ShotVersion,
-    reviewer: AbstractBaseUser,
-    verdict: str,
-    note: str = "",
-    policy: ApprovalPolicy = DEFAULT_APPROVAL_POLICY,
-) -> Decision:
-    """Record a verdict with the reviewer's role at this moment, then apply the approval policy.
+def decision_record(*, version: ShotVersion, reviewer: AbstractBaseUser, verdict: str, note: str = "") -> Decision:
+    """Record a verdict with the reviewer's role at this moment, then apply the film's approval policy.
 
     A decision speaks for a role on the film, so the reviewer needs a deciding role there;
     staff without one cannot decide (they can join the film as archivist or creator).
     """
     version = ShotVersion.objects.select_for_update().select_related("shot").get(pk=version.pk)
-    role = film_role(user=reviewer, film_id=version.shot.film_id)
+    film_id = version.shot.film_id
+    role = film_role(user=reviewer, film_id=film_id)
     if role not in ALLOWED_ROLES[Action.DECIDE]:
         raise PermissionDenied(
             "Deciding needs the archivist or creator role on this film"
@@ -148,17 +140,23 @@ def decision_record(
         )
     if verdict not in Verdict.values:
         raise ValidationError({"verdict": f"Must be one of {', '.join(Verdict.values)}."})
+    if not isinstance(note, str):
+        raise ValidationError({"note": "Must be text."})
     if version.status != VersionStatus.IN_REVIEW:
         raise ValidationError({"version": f"Only a version in review can be decided; this one is {version.status}."})
     decision = Decision.objects.create(version=version, reviewer=reviewer, role=role, verdict=verdict, note=note)
 
-    outcome = policy(version=version, decisions=list(version.decisions.all()))
+    outcome = approval_outcome(
+        decisions=list(version.decisions.all()), required_roles=approval_required_roles(film_id=film_id)
+    )
+    shot = Shot.objects.select_for_update().get(pk=version.shot_id)
     if outcome != version.status:
         version.status = outcome
         version.save(update_fields=["status"])
-        shot = Shot.objects.select_for_update().get(pk=version.shot_id)
         if outcome == VersionStatus.APPROVED:
             shot.approved_version = version
             shot.save(update_fields=["approved_version", "updated_at"])
         shot_status_refresh(shot=shot)
+    notify_decision(decision=decision)
+    decision_announce(decision=decision, version=version, shot=shot)
     return decision

@@ -1,0 +1,97 @@
+"""The film's approval policy: which roles must approve, a film without a creator, the panel summary."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError
+
+from tests.webapp.factories import InReviewVersionFactory, ShotFactory
+from webapp.catalogue.models import Shot
+from webapp.review.models import ApprovalPolicy
+from webapp.review.selectors import approval_required_roles
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def version(film):
+    return InReviewVersionFactory(shot=ShotFactory(film=film, number=1, status="in_review"), number=1)
+
+
+def decide(client, version, verdict="approve"):
+    response = client.post("/api/decisions/", {"version": version.pk, "verdict": verdict})
+    assert response.status_code == 201, response.content
+    return response
+
+
+def shot_state(version):
+    shot = Shot.objects.get(pk=version.shot_id)
+    return shot.status, shot.approved_version_id
+
+
+def test_by_default_archivist_and_creator_are_required(film, member):
+    member(film, "archivist")
+    member(film, "creator")
+    member(film, "restorer")
+    assert approval_required_roles(film_id=film.pk) == {"archivist", "creator"}
+
+
+def test_a_film_without_a_creator_member_is_approved_by_its_archivist(film, member, client_for, version):
+    archivist = member(film, "archivist")
+    member(film, "viewer")
+    decide(client_for(archivist), version)
+    assert shot_state(version) == ("approved", version.pk)
+
+
+def test_once_a_creator_joins_their_approval_is_needed_too(film, member, client_for, version):
+    archivist = member(film, "archivist")
+    creator = member(film, "creator")
+    decide(client_for(archivist), version)
+    assert shot_state(version) == ("in_review", None)
+    decide(client_for(creator), version)
+    assert shot_state(version) == ("approved", version.pk)
+
+
+def test_a_policy_can_require_only_the_creator(film, member, client_for, version):
+    ApprovalPolicy.objects.create(film=film, archivist_required=False, creator_required=True)
+    archivist, creator = member(film, "archivist"), member(film, "creator")
+    decide(client_for(archivist), version)
+    assert shot_state(version) == ("in_review", None)  # the archivist's approval is not the one needed
+    decide(client_for(creator), version)
+    assert shot_state(version) == ("approved", version.pk)
+
+
+def test_a_policy_requiring_only_an_absent_role_falls_back_to_any_decider(film, member, client_for, version):
+    ApprovalPolicy.objects.create(film=film, archivist_required=False, creator_required=True)
+    archivist = member(film, "archivist")
+    assert approval_required_roles(film_id=film.pk) == {"archivist"}
+    decide(client_for(archivist), version)
+    assert shot_state(version) == ("approved", version.pk)
+
+
+def test_a_policy_must_require_some_role(film):
+    with pytest.raises(IntegrityError):
+        ApprovalPolicy.objects.create(film=film, archivist_required=False, creator_required=False)
+
+
+def test_summary_shows_current_verdicts_and_who_may_decide(film, member, client_for, version, other_film):
+    archivist, creator, viewer = member(film, "archivist"), member(film, "creator"), member(film, "viewer")
+    decide(client_for(archivist), version, "changes_requested")
+    decide(client_for(archivist), version, "approve")
+
+    body = client_for(creator).get("/api/decisions/summary/", {"version": version.pk}).json()
+    assert body["required_roles"] == ["archivist", "creator"]
+    assert [(d["reviewer_username"], d["verdict"]) for d in body["current"]] == [(archivist.username, "approve")]
+    assert (body["my_role"], body["can_decide"], body["reason"]) == ("creator", True, "")
+
+    body = client_for(viewer).get("/api/decisions/summary/", {"version": version.pk}).json()
+    assert body["can_decide"] is False and "your role on this film is viewer" in body["reason"]
+
+    decide(client_for(creator), version)
+    body = client_for(creator).get("/api/decisions/summary/", {"version": version.pk}).json()
+    assert body["status"] == "approved" and "this one is approved" in body["reason"]
+
+    stranger = member(other_film, "archivist")
+    assert client_for(stranger).get("/api/decisions/summary/", {"version": version.pk}).status_code == 404
+    response = client_for(creator).get("/api/decisions/summary/", {"version": "seven"})
+    assert response.status_code == 400 and "version" in response.json()["fields"]

@@ -1,0 +1,119 @@
+"""Export of notes: CSV rows, and a PDF with one annotated still per comment."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, PdfParser
+
+from restoration.io import probe, write_video
+from tests.webapp.factories import CommentFactory, InReviewVersionFactory, ShotFactory
+from webapp.catalogue.models import AssetKind
+from webapp.catalogue.services import asset_create
+
+pytestmark = pytest.mark.django_db
+
+RED = "#ff0000"
+
+
+def pdf_pages(data: bytes) -> list[Image.Image]:
+    """Each page's picture, read back with Pillow's own PDF parser (one JPEG image per page)."""
+    parser = PdfParser.PdfParser(buf=data)
+    images = []
+    for page_ref in parser.pages:
+        page = parser.read_indirect(page_ref)
+        (image_ref,) = page[b"Resources"][b"XObject"].values()
+        stream = parser.read_indirect(image_ref)
+        images.append(Image.open(io.BytesIO(stream.buf)))
+    return images
+
+
+@pytest.fixture
+def grey_source(film, settings, tmp_path):
+    """A 100-frame mid-grey scan of 96x128 pixels."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    (tmp_path / "scans").mkdir()
+    path = tmp_path / "scans" / "grey.mkv"
+    write_video(path, torch.full((100, 3, 96, 128), 0.5), fps=24, codec="ffv1")
+    info = probe(path)
+    return asset_create(
+        film=film, kind=AssetKind.ORIGINAL, file="scans/grey.mkv", original_name="grey.mkv",
+        size_bytes=path.stat().st_size, container=info.container, codec=info.codec, width=info.width,
+        height=info.height, fps=info.fps, frame_count=info.frame_count, pix_fmt=info.pix_fmt,
+    )
+
+
+@pytest.fixture
+def notes(film, film_members, grey_source):
+    """Shot 2 (scan frames 48..95) with three comments on v1 (one with a red rectangle, one reply),
+    and a comment on shot 1 that a shot export leaves out."""
+    shot = ShotFactory(film=film, number=2, start_frame=48, end_frame=95, source=grey_source)
+    version = InReviewVersionFactory(shot=shot, number=1)
+    creator = film_members["creator"]
+    first = CommentFactory(version=version, frame=30, author=creator, text="Flicker, left side",
+                           drawing=[{"type": "rect", "x": 0.25, "y": 0.25, "w": 0.5, "h": 0.5, "colour": RED,
+                                     "width": 0.03}])
+    CommentFactory(version=version, frame=30, author=film_members["archivist"], text="Agreed", reply_to=first)
+    CommentFactory(version=version, frame=5, frame_end=9, author=creator, text="Dust, \"big\", here", resolved=True)
+    CommentFactory(version=InReviewVersionFactory(shot=ShotFactory(film=film, number=1)), frame=0, author=creator)
+    return shot, version, first
+
+
+def test_csv_lists_the_shots_notes_in_frame_order(notes, film_members, client_for):
+    shot, version, first = notes
+    response = client_for(film_members["viewer"]).get("/api/comments/export/", {"shot": shot.pk})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert 'filename="notes-' in response["Content-Disposition"] and "shot-2.csv" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [(r["frame"], r["text"]) for r in rows] == [
+        ("5", 'Dust, "big", here'), ("30", "Flicker, left side"), ("30", "Agreed")
+    ]
+    dust, flicker, reply = rows
+    assert (dust["frame_end"], dust["film_frame"], dust["timecode"], dust["resolved"]) == ("9", "53", "00:00:00:05", "yes")
+    assert (flicker["timecode"], flicker["drawing_shapes"], flicker["author"]) == (
+        "00:00:01:06", "1", film_members["creator"].username
+    )
+    assert reply["reply_to"] == str(first.pk)
+
+
+def test_film_export_takes_the_list_filters(notes, film, film_members, client_for):
+    client = client_for(film_members["viewer"])
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/comments/export/", {"film": film.pk}).content.decode())))
+    assert len(rows) == 4
+    rows = list(csv.DictReader(io.StringIO(
+        client.get("/api/comments/export/", {"film": film.pk, "resolved": "false"}).content.decode())))
+    assert len(rows) == 3 and all(r["resolved"] == "no" for r in rows)
+
+
+def test_pdf_has_one_page_per_comment_with_the_drawing_on_the_still(notes, film_members, client_for):
+    shot, _, _ = notes
+    response = client_for(film_members["viewer"]).get("/api/comments/export/", {"shot": shot.pk, "as": "pdf"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    pages = pdf_pages(response.content)
+    assert len(pages) == 3
+    assert all(page.size == (1169, 827) for page in pages)
+    # Frame order: the dust note (5), then the flicker note with its red rectangle (30), then the reply.
+    page = np.asarray(pages[1].convert("RGB")).astype(int)
+    red = (page[..., 0] > 200) & (page[..., 1] < 60) & (page[..., 2] < 60)
+    grey = (abs(page - 128) < 12).all(axis=-1)
+    assert red.sum() > 1000  # the rectangle is drawn
+    assert grey.sum() > 50_000  # on the grey still of the scan
+
+
+def test_export_needs_a_shot_or_film_a_known_format_and_membership(notes, film_members, client_for, member, other_film):
+    shot, _, _ = notes
+    client = client_for(film_members["viewer"])
+    response = client.get("/api/comments/export/")
+    assert response.status_code == 400 and "shot" in response.json()["fields"]
+    response = client.get("/api/comments/export/", {"shot": shot.pk, "as": "docx"})
+    assert response.status_code == 400 and "docx" in response.json()["detail"]
+    response = client.get("/api/comments/export/", {"shot": "two"})
+    assert response.status_code == 400
+    stranger = client_for(member(other_film, "archivist"))
+    assert stranger.get("/api/comments/export/", {"shot": shot.pk}).status_code == 404
+    assert stranger.get("/api/comments/export/", {"film": shot.film_id}).status_code == 404

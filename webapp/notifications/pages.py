@@ -1,0 +1,21 @@
+"""The notifications page: the user's notifications, newest first, with links to the shots."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from webapp.notifications import selectors
+from webapp.notifications.serializers import NotificationSerializer
+
+PAGE_ROWS = 200
+
+
+@login_required
+def notifications_page(request: HttpRequest) -> HttpResponse:
+    rows = selectors.notification_list(user=request.user)[:PAGE_ROWS]
+    notifications = NotificationSerializer(rows, many=True).data
+    return render(request, "notifications/list.html", {
+        "notifications": notifications, "unread": selectors.notification_unread_count(user=request.user),
+    })

@@ -1,0 +1,33 @@
+"""The JSON shape of a notification (API and ``ws/notifications/`` pushes)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from rest_framework import serializers
+
+from webapp.notifications.models import Notification
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    film_title = serializers.CharField(source="film.title", read_only=True)
+    url = serializers.SerializerMethodField(help_text="The shot review page at the version (and frame) concerned")
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id", "kind", "text", "film", "film_title", "shot", "version", "comment", "decision", "url", "read_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, notification: Notification) -> str:
+        if notification.shot_id is None:
+            return f"/films/{notification.film_id}/"
+        query = {}
+        if notification.version_id is not None:
+            query.update(a="original", b=f"v{notification.version.number}")
+        if notification.comment_id is not None:
+            query["frame"] = notification.comment.frame
+        suffix = f"?{urlencode(query)}" if query else ""
+        return f"/films/{notification.film_id}/shots/{notification.shot_id}/{suffix}"

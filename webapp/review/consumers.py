@@ -1,0 +1,152 @@
+"""Live events of one shot (``ws/shots/<shot_id>/``, group ``shot.<id>``) for its review page.
+
+Members of the shot's film receive ``comment.created``, ``comment.updated``, ``decision.recorded``
+and ``version.created`` (payloads in ``events.py``). They may also post a comment:
+
+    {"type": "comment.create", "request": "c1", "version": 7, "frame": 12, "text": "...",
+     "frame_end": 20, "drawing": [...], "reply_to": 3}
+
+validated exactly as ``POST /api/comments/`` (same serializer and service), plus: the version
+must be of this shot. The sender gets ``{"type": "comment.accepted", "request", "comment": id}``
+and, like everyone on the shot, the ``comment.created`` event. Anything wrong is answered with
+``{"type": "error", "code", "detail", "request"}`` and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework.exceptions import ValidationError
+from rest_framework.serializers import as_serializer_error
+
+from webapp.api.exceptions import error_body
+from webapp.catalogue.access import Action, can
+from webapp.catalogue.selectors import shot_list
+from webapp.review import services
+from webapp.review.events import shot_group_name
+from webapp.review.serializers import CommentSerializer
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+# A drawing at its limits (20,000 points) is about 400 kB of JSON; anything larger is not a comment.
+MAX_MESSAGE_CHARS = 512 * 1024
+MAX_REQUEST_ID_CHARS = 64
+
+
+class SocketError(Exception):
+    def __init__(self, code: str, detail: str, fields: dict | None = None):
+        super().__init__(detail)
+        self.code, self.detail, self.fields = code, detail, fields
+
+
+def _parse(text_data: str | None) -> dict:
+    if text_data is None:
+        raise SocketError("malformed", "Send JSON text messages, not binary ones.")
+    if len(text_data) > MAX_MESSAGE_CHARS:
+        raise SocketError("too_large", f"The message has {len(text_data)} characters; at most {MAX_MESSAGE_CHARS}.")
+    try:
+        message = json.loads(text_data)
+    except ValueError as error:
+        raise SocketError("malformed", f"The message is not JSON: {error}.") from None
+    if not isinstance(message, dict):
+        raise SocketError("malformed", "The message must be a JSON object with a type.")
+    return message
+
+
+def _request_id(message: dict):
+    request = message.get("request")
+    if request is None or (isinstance(request, (str, int)) and not isinstance(request, bool)
+                           and len(str(request)) <= MAX_REQUEST_ID_CHARS):
+        return request
+    raise SocketError("malformed", f"request: expected a string or number of at most {MAX_REQUEST_ID_CHARS} characters.")
+
+
+class ShotConsumer(AsyncJsonWebsocketConsumer):
+    group: str | None = None
+    shot_id: int | None = None
+    film_id: int | None = None
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        shot_id = int(self.scope["url_route"]["kwargs"]["shot_id"])
+        film_id = await self._film_of_visible_shot(user, shot_id)
+        if film_id is None:  # missing, or of a film the user is not a member of: the same answer
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.shot_id, self.film_id = shot_id, film_id
+        self.group = shot_group_name(shot_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    @database_sync_to_async
+    def _film_of_visible_shot(self, user, shot_id: int) -> int | None:
+        return shot_list(user=user).filter(pk=shot_id).values_list("film_id", flat=True).first()
+
+    async def disconnect(self, code):
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        request = None
+        try:
+            message = _parse(text_data)
+            request = _request_id(message)
+            kind = message.get("type")
+            if kind != "comment.create":
+                raise SocketError("unknown_type", f"Unknown message type {kind!r}; this socket accepts comment.create.")
+            comment_id = await self._comment_create(message)
+        except SocketError as error:
+            reply = {"type": "error", "code": error.code, "detail": error.detail, "request": request}
+            if error.fields:
+                reply["fields"] = error.fields
+            await self.send_json(reply)
+            return
+        await self.send_json({"type": "comment.accepted", "request": request, "comment": comment_id})
+
+    @database_sync_to_async
+    def _comment_create(self, message: dict) -> int:
+        user = self.scope["user"]
+        # Membership is checked again for every write: it may have ended since the socket opened.
+        if not can(user=user, film_id=self.film_id, action=Action.COMMENT):
+            raise SocketError("forbidden", "You may no longer comment on this film.")
+        body = {key: value for key, value in message.items() if key not in {"type", "request"}}
+        serializer = CommentSerializer(data=body, context={"request": SimpleNamespace(user=user)})
+        try:
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            if data["version"].shot_id != self.shot_id:
+                raise SocketError("invalid", "version: the version is of another shot than this socket's.",
+                                  {"version": ["The version is of another shot."]})
+            comment = services.comment_create(
+                version=data["version"], author=user, frame=data["frame"], text=data["text"],
+                frame_end=data.get("frame_end"), drawing=data.get("drawing"), reply_to=data.get("reply_to"),
+            )
+        except ValidationError as error:
+            body = error_body(error)
+            raise SocketError("invalid", body["detail"], body["fields"]) from None
+        except DjangoValidationError as error:
+            body = error_body(ValidationError(detail=as_serializer_error(error)))
+            raise SocketError("invalid", body["detail"], body["fields"]) from None
+        except PermissionDenied as error:
+            raise SocketError("forbidden", str(error)) from None
+        return comment.pk
+
+    async def comment_created(self, event):
+        await self.send_json(event)
+
+    async def comment_updated(self, event):
+        await self.send_json(event)
+
+    async def decision_recorded(self, event):
+        await self.send_json(event)
+
+    async def version_created(self, event):
+        await self.send_json(event)

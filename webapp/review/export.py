@@ -1,0 +1,178 @@
+"""Export of review notes: a CSV table, and a PDF with one page per comment showing the annotated still.
+
+Frames are shot frames (0-based, as stored); ``film_frame`` is the frame in the film's scan and
+the timecode is counted from the shot's first frame at the shot's fps (as the viewer shows it).
+The still is the proxy frame of the commented version's media, or of the shot's original scan
+when the version has no media; a grey box says so when neither can be read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import textwrap
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from webapp.catalogue.models import MediaAsset
+from webapp.catalogue.proxies import ProxyError, proxy_frame, proxy_height_for
+from webapp.review.models import Comment
+
+CSV_COLUMNS = [
+    "film", "shot", "version", "comment", "reply_to", "frame", "frame_end", "film_frame", "timecode", "author",
+    "created_at", "resolved", "text", "drawing_shapes",
+]
+# A4 landscape at 100 dpi: big enough for a 480-line proxy and a readable note.
+PAGE_SIZE = (1169, 827)
+MARGIN = 40
+STILL_BOX = (PAGE_SIZE[0] - 2 * MARGIN, 520)
+STILL_HEIGHT = 720  # the proxy height asked for (the scan's own height when smaller)
+MAX_PDF_PAGES = 500
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+DEFAULT_COLOUR = "#ff3b30"
+DEFAULT_WIDTH = 0.004
+
+
+def timecode(frame: int, fps: float) -> str:
+    """HH:MM:SS:FF non-drop, counted from the shot's first frame (as the viewer's timecode.js)."""
+    base = max(1, round(fps or 24))
+    seconds, frames = divmod(max(0, int(frame)), base)
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frames:02d}"
+
+
+def comment_rows(comments: Iterable[Comment]) -> Iterable[dict]:
+    for comment in comments:
+        version, shot = comment.version, comment.version.shot
+        yield {
+            "film": shot.film.title, "shot": shot.number, "version": version.number, "comment": comment.pk,
+            "reply_to": comment.reply_to_id or "", "frame": comment.frame,
+            "frame_end": "" if comment.frame_end is None else comment.frame_end,
+            "film_frame": shot.start_frame + comment.frame, "timecode": timecode(comment.frame, shot.fps),
+            "author": comment.author.get_username(), "created_at": comment.created_at.isoformat(timespec="seconds"),
+            "resolved": "yes" if comment.resolved else "no", "text": comment.text,
+            "drawing_shapes": len(comment.drawing or []),
+        }
+
+
+def comments_csv(comments: Iterable[Comment]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    writer.writerows(comment_rows(comments))
+    return out.getvalue()
+
+
+@cache
+def _font(size: int, bold: bool = False):
+    path = FONT_DIR / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
+    try:
+        return ImageFont.truetype(str(path), size)
+    except OSError:  # no DejaVu on this machine: Pillow's own scalable font
+        return ImageFont.load_default(size)
+
+
+def _still(comment: Comment) -> Image.Image | None:
+    version, shot = comment.version, comment.version.shot
+    candidates: list[tuple[MediaAsset | None, int]] = [(version.media, comment.frame), (shot.source, shot.start_frame + comment.frame)]
+    for asset, index in candidates:
+        if asset is None:
+            continue
+        try:
+            jpeg = proxy_frame(asset=asset, height=proxy_height_for(asset, STILL_HEIGHT), index=index)
+        except (ProxyError, OSError):
+            continue
+        return Image.open(io.BytesIO(jpeg)).convert("RGB")
+    return None
+
+
+def drawing_render(image: Image.Image, drawing: list[dict] | None) -> Image.Image:
+    """Draw the comment's shapes (normalised coordinates) onto ``image`` in place; return it."""
+    if not drawing:
+        return image
+    width, height = image.size
+    pen = ImageDraw.Draw(image)
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return x * width, y * height
+
+    for shape in drawing:
+        colour = shape.get("colour", DEFAULT_COLOUR)
+        stroke = max(1, round(shape.get("width", DEFAULT_WIDTH) * width))
+        kind = shape["type"]
+        if kind == "freehand":
+            pen.line([at(*p) for p in shape["points"]], fill=colour, width=stroke, joint="curve")
+        elif kind == "rect":
+            x0, y0 = at(shape["x"], shape["y"])
+            x1, y1 = at(shape["x"] + shape["w"], shape["y"] + shape["h"])
+            pen.rectangle([x0, y0, x1, y1], outline=colour, width=stroke)
+        elif kind == "arrow":
+            (x0, y0), (x1, y1) = at(*shape["from"]), at(*shape["to"])
+            pen.line([(x0, y0), (x1, y1)], fill=colour, width=stroke)
+            length = max(1e-6, ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5)
+            ux, uy = (x1 - x0) / length, (y1 - y0) / length
+            head = max(8.0, stroke * 4.0)
+            left = (x1 - head * ux + head * 0.5 * uy, y1 - head * uy - head * 0.5 * ux)
+            right = (x1 - head * ux - head * 0.5 * uy, y1 - head * uy + head * 0.5 * ux)
+            pen.polygon([(x1, y1), left, right], fill=colour)
+        elif kind == "text":
+            size = max(12, round(height * 0.04))
+            pen.text(at(shape["x"], shape["y"]), shape["text"], fill=colour, font=_font(size, bold=True),
+                     stroke_width=2, stroke_fill="#000000")
+    return image
+
+
+def _page(comment: Comment) -> Image.Image:
+    page = Image.new("RGB", PAGE_SIZE, "#ffffff")
+    pen = ImageDraw.Draw(page)
+    version, shot = comment.version, comment.version.shot
+    still = _still(comment)
+    box_w, box_h = STILL_BOX
+    if still is None:
+        pen.rectangle([MARGIN, MARGIN, MARGIN + box_w, MARGIN + box_h], fill="#777777")
+        pen.text((MARGIN + 20, MARGIN + 20), "No picture available for this frame", fill="#ffffff", font=_font(20))
+        bottom = MARGIN + box_h
+    else:
+        scale = min(box_w / still.width, box_h / still.height)
+        size = (max(1, round(still.width * scale)), max(1, round(still.height * scale)))
+        # Resize first, then draw, so strokes keep their intended thickness on the page.
+        still = drawing_render(still.resize(size, Image.Resampling.LANCZOS), comment.drawing)
+        left = MARGIN + (box_w - size[0]) // 2
+        page.paste(still, (left, MARGIN))
+        bottom = MARGIN + size[1]
+
+    frames = f"frame {comment.frame}" if comment.frame_end is None else f"frames {comment.frame}–{comment.frame_end}"
+    heading = f"{shot.film.title} · shot {shot.number} v{version.number} · {frames} · {timecode(comment.frame, shot.fps)}"
+    y = bottom + 24
+    pen.text((MARGIN, y), heading, fill="#111111", font=_font(22, bold=True))
+    y += 34
+    byline = f"{comment.author.get_username()} · {comment.created_at:%Y-%m-%d %H:%M} UTC"
+    if comment.reply_to_id:
+        byline += f" · reply to comment {comment.reply_to_id}"
+    if comment.resolved:
+        byline += " · resolved"
+    pen.text((MARGIN, y), byline, fill="#555555", font=_font(16))
+    y += 30
+    body_font = _font(18)
+    for paragraph in comment.text.splitlines() or [""]:
+        for line in textwrap.wrap(paragraph, width=110) or [""]:
+            if y > PAGE_SIZE[1] - MARGIN - 20:
+                pen.text((MARGIN, y), "…", fill="#111111", font=body_font)
+                return page
+            pen.text((MARGIN, y), line, fill="#111111", font=body_font)
+            y += 25
+    return page
+
+
+def comments_pdf(comments: Iterable[Comment]) -> bytes:
+    """A PDF with one page per comment (at least one page: an empty export says so)."""
+    pages = [_page(comment) for comment in comments]
+    if not pages:
+        empty = Image.new("RGB", PAGE_SIZE, "#ffffff")
+        ImageDraw.Draw(empty).text((MARGIN, MARGIN), "No comments to export.", fill="#111111", font=_font(22))
+        pages = [empty]
+    out = io.BytesIO()
+    pages[0].save(out, format="PDF", save_all=True, append_images=pages[1:], resolution=100.0)
+    return out.getvalue()
