@@ -2,8 +2,10 @@
 
 from django.urls import path
 
-from webapp.catalogue.pages import home_page
+from webapp.catalogue.pages import film_detail_page, home_page, shot_thumbnail
 
 urlpatterns = [
     path("", home_page, name="home"),
+    path("films/<int:film_id>/", film_detail_page, name="film-detail"),
+    path("films/<int:film_id>/shots/<int:shot_id>/thumb.jpg", shot_thumbnail, name="shot-thumbnail"),
 ]

@@ -1,17 +1,188 @@
-"""Plain server-rendered pages: the home page lists the films the user works on."""
+"""Server-rendered catalogue pages: the catalogue of films, a film's page, and shot thumbnails.
+
+Every page is login-only and reads through ``page_selectors`` (which start from the films the
+user may see), so another film is a 404. The pages work without JavaScript; the modules in
+``frontend/static/js/catalogue/`` add live filtering, keyboard use and live job progress.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
 
-from webapp.catalogue import selectors
+from webapp.catalogue import page_selectors
+from webapp.catalogue.access import Action, can
+from webapp.catalogue.models import FilmStatus, ShotStatus
+from webapp.catalogue.proxies import ProxyError, proxy_frame, proxy_height_for
+
+THUMBNAIL_HEIGHT = 240
+
+
+@dataclass(frozen=True)
+class MetricScale:
+    """How to draw one defect metric: ``visible`` is where the defect starts to show (the bar turns
+    red), ``full`` fills the bar. Levels follow restoration/analysis/metrics.py's notes."""
+
+    key: str
+    label: str
+    visible: float
+    full: float
+    unit: str = ""
+
+
+DEFECT_METRICS = (
+    MetricScale("noise", "Noise", visible=3.0, full=8.0, unit=" (8-bit std)"),
+    MetricScale("dust", "Dust", visible=0.001, full=0.01, unit=" of pixels"),
+    MetricScale("scratch", "Scratches", visible=0.5, full=3.0, unit=" per frame"),
+    MetricScale("flicker", "Flicker", visible=0.01, full=0.04),
+    MetricScale("weave", "Weave", visible=0.5, full=2.0, unit=" px"),
+    MetricScale("blockiness", "Blocking", visible=0.25, full=0.6),
+)
+
+# Segments of the catalogue's stacked progress bar, in the order they are drawn, with short labels.
+PROGRESS_SEGMENTS = {
+    ShotStatus.APPROVED: "approved",
+    ShotStatus.IN_REVIEW: "in review",
+    ShotStatus.IN_RESTORATION: "restoring",
+    ShotStatus.REJECTED: "rejected",
+}
+
+
+def defect_bars(metrics: dict) -> list[dict]:
+    """The shot's defect metrics as bars: fraction of the bar, severity (ok/warn/bad) and a tooltip."""
+    bars = []
+    for scale in DEFECT_METRICS:
+        value = metrics.get(scale.key)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        value = max(0.0, float(value))
+        severity = "bad" if value >= scale.visible else "warn" if value >= scale.visible / 2 else "ok"
+        shown = f"{value * 100:.2g} %" if scale.key == "dust" else f"{value:.3g}"
+        bars.append({
+            "key": scale.key, "label": scale.label, "severity": severity,
+            "percent": round(min(1.0, value / scale.full) * 100, 1),
+            "title": f"{scale.label}: {shown}{'' if scale.key == 'dust' else scale.unit} "
+                     f"(visible from {scale.visible:g})",
+        })
+    return bars
+
+
+def timecode(frame: int, fps: float) -> str:
+    """HH:MM:SS:FF, non-drop (the same as frontend/static/js/common/format.js's ``timecode``)."""
+    base = max(1, round(fps or 24))
+    seconds, frames = divmod(max(0, int(frame)), base)
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frames:02d}"
+
+
+def _query_without(params, *names: str) -> str:
+    query = params.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
 
 
 @login_required
+@require_GET
 def home_page(request: HttpRequest) -> HttpResponse:
-    films = list(selectors.film_list(user=request.user).order_by("title", "id"))
+    """The catalogue: the films the user works on, filtered and sorted by the query string."""
+    found = page_selectors.film_search(user=request.user, params=request.GET)
+    films = list(found.films)
+    counts = page_selectors.shot_status_counts(film_ids=[film.pk for film in films])
     for film in films:
         film.progress_percent = round(100 * film.approved_shot_count / film.shot_count) if film.shot_count else 0
-    return render(request, "catalogue/home.html", {"films": films})
+        film.status_counts = counts[film.pk]
+        film.segments = [
+            {"status": status, "label": ShotStatus(status).label, "short": short, "count": counts[film.pk][status],
+             "percent": 100 * counts[film.pk][status] / film.shot_count if film.shot_count else 0}
+            for status, short in PROGRESS_SEGMENTS.items()
+        ]
+    # Column headers link to the same filters with the other ordering.
+    sort_base = _query_without(request.GET, "ordering")
+    columns = {}
+    for key in page_selectors.FILM_ORDERINGS:
+        current = found.ordering.lstrip("-") == key
+        descending = found.ordering.startswith("-")
+        target = f"-{key}" if current and not descending else key
+        columns[key] = {
+            "href": "?" + "&".join(part for part in (sort_base, f"ordering={target}") if part),
+            "sort": ("descending" if descending else "ascending") if current else "",
+        }
+    total_shots = sum(film.shot_count for film in films)
+    approved_shots = sum(film.approved_shot_count for film in films)
+    filters_active = any(request.GET.get(name) for name in ("search", "status", "year_min", "year_max", "decade",
+                                                              "director"))
+    context = {
+        "films": films,
+        "errors": found.errors,
+        "params": request.GET,
+        "statuses": FilmStatus.choices,
+        "facets": page_selectors.catalogue_facets(user=request.user),
+        "columns": columns,
+        "filters_active": filters_active,
+        "totals": {
+            "films": len(films),
+            "shots": total_shots,
+            "approved": approved_shots,
+            "in_review": sum(film.status_counts[ShotStatus.IN_REVIEW] for film in films),
+            "percent": round(100 * approved_shots / total_shots) if total_shots else 0,
+        },
+    }
+    # Bad filters are the client's mistake: say so (400) on a page that still lets them fix it.
+    return render(request, "catalogue/home.html", context, status=400 if found.errors else 200)
+
+
+@login_required
+@require_GET
+def film_detail_page(request: HttpRequest, film_id: int) -> HttpResponse:
+    """A film: facts, members, progress, and its shots as a grid or filmstrip with batch actions."""
+    film = page_selectors.film_for_page(user=request.user, film_id=film_id)
+    shots = list(page_selectors.film_shots(user=request.user, film=film))
+    status_counts = dict.fromkeys(ShotStatus.values, 0)
+    for shot in shots:
+        status_counts[shot.status] += 1
+        shot.defects = defect_bars(shot.metrics or {})
+        shot.timecode_in = timecode(shot.start_frame, shot.fps)
+        shot.duration_seconds = shot.frame_count / shot.fps
+        shot.thumb_url = reverse("shot-thumbnail", args=[film.pk, shot.pk]) if shot.source_id else ""
+    total_frames = sum(shot.frame_count for shot in shots)
+    view = request.GET.get("view", "grid")
+    context = {
+        "film": film,
+        "shots": shots,
+        "members": page_selectors.film_members(film=film),
+        "status_filters": [
+            {"value": value, "label": label, "count": status_counts[value]} for value, label in ShotStatus.choices
+        ],
+        "status_filter": request.GET.get("status", "") if request.GET.get("status") in ShotStatus.values else "",
+        "view": view if view in ("grid", "strip") else "grid",
+        "can_restore": can(user=request.user, film_id=film.pk, action=Action.PUBLISH, role=film.my_role),
+        "progress_percent": round(100 * film.approved_shot_count / film.shot_count) if film.shot_count else 0,
+        "total_frames": total_frames,
+        "runtime_timecode": timecode(total_frames, shots[0].fps) if shots else "",
+        "defect_metrics": DEFECT_METRICS,
+    }
+    return render(request, "catalogue/film_detail.html", context)
+
+
+@login_required
+@require_GET
+def shot_thumbnail(request: HttpRequest, film_id: int, shot_id: int) -> HttpResponse:
+    """The middle frame of the shot's original as a small JPEG (the review proxy at 240 lines)."""
+    shot = page_selectors.shot_for_page(user=request.user, film_id=film_id, shot_id=shot_id)
+    if shot.source is None:
+        return HttpResponse("This shot has no source scan.", status=404, content_type="text/plain")
+    try:
+        height = proxy_height_for(shot.source, THUMBNAIL_HEIGHT)
+        jpeg = proxy_frame(asset=shot.source, height=height, index=shot.start_frame + shot.frame_count // 2)
+    except ProxyError as error:
+        return HttpResponse(str(error), status=404, content_type="text/plain")
+    response = HttpResponse(jpeg, content_type="image/jpeg")
+    # The original scan never changes under a shot: let the browser keep it (private: role-checked).
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+

@@ -1,0 +1,260 @@
+// The film page: keyboard and mouse selection of shots, grid / filmstrip, status filter, batch
+// restore (POST /api/films/<id>/restore/) and live job progress from ws/films/<id>/.
+import { api } from "../common/api.js";
+import { bindKeys } from "../common/keys.js";
+import { toast } from "../common/toast.js";
+import { ReconnectingSocket } from "../common/ws.js";
+
+const container = document.getElementById("shots");
+const filmId = container.dataset.filmId;
+const canRestore = container.dataset.canRestore === "true";
+const selected = new Set();
+let anchor = null; // the card a shift-click or shift-arrow extends from
+
+const cards = () => [...container.querySelectorAll(".shot")];
+const visibleCards = () => cards().filter((card) => !card.hidden);
+const cardOf = (shotId) => container.querySelector(`.shot[data-shot-id="${shotId}"]`);
+const STATUS_LABELS = { pending: "Pending", in_restoration: "In restoration", in_review: "In review", approved: "Approved", rejected: "Rejected" };
+
+// ---- focus (roving tabindex) and selection ----
+
+function focusCard(card) {
+  if (!card) return;
+  for (const other of cards()) other.tabIndex = other === card ? 0 : -1;
+  card.focus({ preventScroll: true });
+  card.scrollIntoView({ block: "nearest", inline: "nearest" });
+}
+
+function renderSelection() {
+  for (const card of cards()) {
+    const on = selected.has(card.dataset.shotId);
+    card.setAttribute("aria-selected", on ? "true" : "false");
+    const box = card.querySelector(".select-box input");
+    if (box) box.checked = on;
+  }
+  const button = document.getElementById("restore-selected");
+  if (button) {
+    button.disabled = selected.size === 0;
+    button.textContent = selected.size ? `Restore ${selected.size} selected` : "Restore selected";
+  }
+}
+
+function toggle(card) {
+  if (!canRestore || !card) return;
+  const id = card.dataset.shotId;
+  if (selected.has(id)) selected.delete(id);
+  else selected.add(id);
+  anchor = card;
+  renderSelection();
+}
+
+function selectRange(toCard) {
+  if (!canRestore) return;
+  const list = visibleCards();
+  const from = list.indexOf(anchor ?? toCard);
+  const to = list.indexOf(toCard);
+  const [lo, hi] = from < to ? [from, to] : [to, from];
+  for (const card of list.slice(lo, hi + 1)) selected.add(card.dataset.shotId);
+  renderSelection();
+}
+
+function openCard(card) {
+  if (card?.dataset.href) location.href = card.dataset.href;
+}
+
+container.addEventListener("click", (event) => {
+  const card = event.target.closest(".shot");
+  if (!card) return;
+  const onCheckbox = event.target.closest(".select-box");
+  if (event.shiftKey && canRestore) {
+    event.preventDefault();
+    selectRange(card);
+  } else if (event.ctrlKey || event.metaKey || onCheckbox) {
+    if (!onCheckbox) event.preventDefault();
+    toggle(card);
+  } else {
+    openCard(card);
+    return;
+  }
+  focusCard(card);
+});
+
+// ---- keyboard ----
+
+function columns() {
+  const list = visibleCards();
+  if (!list.length || container.classList.contains("strip")) return list.length;
+  const top = list[0].offsetTop;
+  const perRow = list.findIndex((card) => card.offsetTop !== top);
+  return perRow === -1 ? list.length : perRow;
+}
+
+function move(delta, event) {
+  const list = visibleCards();
+  if (!list.length) return;
+  event.preventDefault();
+  const current = list.indexOf(document.activeElement);
+  const next = list[Math.max(0, Math.min(list.length - 1, current === -1 ? 0 : current + delta))];
+  if (event.shiftKey && canRestore) {
+    if (!anchor && current !== -1) anchor = list[current];
+    selectRange(next);
+  }
+  focusCard(next);
+}
+
+container.addEventListener("keydown", (event) => {
+  const card = event.target.closest(".shot");
+  if (!card) return;
+  if (event.key === "Enter") {
+    event.preventDefault();
+    openCard(card);
+  } else if (event.key === " " || event.key === "x") {
+    event.preventDefault();
+    toggle(card);
+  }
+});
+
+bindKeys({
+  ArrowRight: (event) => move(1, event),
+  ArrowLeft: (event) => move(-1, event),
+  ArrowDown: (event) => move(columns(), event),
+  ArrowUp: (event) => move(-columns(), event),
+  Home: (event) => { event.preventDefault(); focusCard(visibleCards()[0]); },
+  End: (event) => { event.preventDefault(); focusCard(visibleCards().at(-1)); },
+  a: () => {
+    if (!canRestore) return;
+    for (const card of visibleCards()) selected.add(card.dataset.shotId);
+    renderSelection();
+  },
+  Escape: () => { selected.clear(); anchor = null; renderSelection(); },
+  v: () => setView(container.classList.contains("strip") ? "grid" : "strip"),
+});
+
+// ---- view and status filter (no reload; the URL stays shareable) ----
+
+function updateUrl(name, value) {
+  const url = new URL(location.href);
+  if (value) url.searchParams.set(name, value);
+  else url.searchParams.delete(name);
+  history.replaceState(null, "", url);
+}
+
+function setView(view) {
+  container.classList.toggle("grid", view === "grid");
+  container.classList.toggle("strip", view === "strip");
+  for (const link of document.querySelectorAll("#view-toggle [data-view]")) {
+    if (link.dataset.view === view) link.setAttribute("aria-current", "true");
+    else link.removeAttribute("aria-current");
+  }
+  localStorage.setItem("film-page-view", view);
+  updateUrl("view", view === "grid" ? "" : view);
+}
+
+function setStatusFilter(status) {
+  for (const card of cards()) card.hidden = Boolean(status) && card.dataset.status !== status;
+  for (const link of document.querySelectorAll("#status-filter [data-status]")) {
+    if (link.dataset.status === status) link.setAttribute("aria-current", "true");
+    else link.removeAttribute("aria-current");
+  }
+  // Selection follows what is shown: a batch must not restore shots the user cannot see.
+  for (const card of cards()) if (card.hidden) selected.delete(card.dataset.shotId);
+  renderSelection();
+  updateUrl("status", status);
+}
+
+function recount() {
+  const counts = {};
+  for (const card of cards()) counts[card.dataset.status] = (counts[card.dataset.status] ?? 0) + 1;
+  for (const link of document.querySelectorAll("#status-filter [data-status]")) {
+    const count = link.querySelector(".count");
+    if (count && link.dataset.status) count.textContent = String(counts[link.dataset.status] ?? 0);
+  }
+}
+
+document.getElementById("view-toggle").addEventListener("click", (event) => {
+  const link = event.target.closest("[data-view]");
+  if (!link) return;
+  event.preventDefault();
+  setView(link.dataset.view);
+});
+document.getElementById("status-filter").addEventListener("click", (event) => {
+  const link = event.target.closest("[data-status]");
+  if (!link) return;
+  event.preventDefault();
+  setStatusFilter(link.dataset.status);
+});
+if (!new URL(location.href).searchParams.get("view") && localStorage.getItem("film-page-view") === "strip") setView("strip");
+
+// ---- batch restore ----
+
+async function restore(shots) {
+  const preset = document.getElementById("restore-preset").value;
+  const buttons = [document.getElementById("restore-selected"), document.getElementById("restore-all")];
+  buttons.forEach((button) => { button.disabled = true; });
+  try {
+    const job = await api(`/api/films/${filmId}/restore/`, { method: "POST", body: { shots, preset }, quiet: true });
+    const count = shots === "all" ? visibleCards().length : shots.length;
+    toast(`Batch job #${job?.id ?? ""} queued for ${shots === "all" ? "all shots" : `${count} shot${count === 1 ? "" : "s"}`} (preset ${preset}). Progress shows on the cards and on the Jobs page.`,
+      { kind: "ok", title: "Restoration started" });
+    selected.clear();
+  } catch (error) {
+    const message = error.status === 404 || error.status === 405
+      ? "Batch restore is not available on this server yet."
+      : error.message;
+    toast(message, { kind: "error", title: "Could not start the restoration" });
+  } finally {
+    buttons[1].disabled = false;
+    renderSelection();
+  }
+}
+
+if (canRestore) {
+  document.getElementById("restore-selected").addEventListener("click", () => {
+    if (selected.size) restore([...selected].map(Number));
+  });
+  document.getElementById("restore-all").addEventListener("click", () => restore("all"));
+}
+
+// ---- live events ----
+
+function setStatus(card, status) {
+  card.dataset.status = status;
+  const pill = card.querySelector('[data-role="status"]');
+  pill.className = `status status-${status}`;
+  pill.textContent = STATUS_LABELS[status] ?? status;
+  recount();
+}
+
+function showJob(card, state, finished) {
+  const bar = card.querySelector(".job-progress");
+  if (finished) {
+    bar.hidden = true;
+    if (state.status === "failed") {
+      toast(state.error || "The job failed.", { kind: "error", title: `Shot ${card.querySelector(".shot-number").textContent}: restoration failed` });
+    }
+    return;
+  }
+  bar.hidden = false;
+  bar.querySelector(".bar").style.width = `${Math.round((state.progress ?? 0) * 100)}%`;
+  bar.title = state.frames_total ? `${state.frames_done} / ${state.frames_total} frames` : "";
+}
+
+const indicator = document.getElementById("live-indicator");
+const socket = new ReconnectingSocket(`ws/films/${filmId}/`);
+socket.addEventListener("open", () => {
+  indicator.classList.add("on");
+  indicator.querySelector(".live-text").textContent = "Live";
+});
+socket.addEventListener("close", (event) => {
+  indicator.classList.remove("on");
+  indicator.querySelector(".live-text").textContent = event.detail.final ? "Offline" : "Reconnecting…";
+});
+socket.addEventListener("message", (event) => {
+  const data = event.detail;
+  const card = data.shot ? cardOf(data.shot) : null;
+  if (!card) return;
+  if (data.type === "job.progress" || data.type === "job.state") showJob(card, data, false);
+  else if (data.type === "job.finished") showJob(card, data, true);
+  else if (data.type === "shot.status") setStatus(card, data.status);
+  else if (data.type === "version.created") card.querySelector('[data-role="version"]').textContent = `v${data.number}`;
+});
