@@ -2,4 +2,8 @@
 
 from django.urls import path  # noqa: F401 - the review pages add their routes here
 
-urlpatterns: list = []
+from webapp.review.pages import shot_review_page
+
+urlpatterns: list = [
+    path("films/<int:film_id>/shots/<int:shot_id>/", shot_review_page, name="shot-review"),
+]

@@ -1,0 +1,80 @@
+// The shot review page: mounts the comparison viewer, keeps the address bar in step with what is
+// compared (?a=&b=&frame=, so a link shows the same thing), and mounts the comments and decisions
+// panels (frontend/static/js/review/comments.js, decisions.js) when those modules exist.
+
+import { ComparisonViewer } from "../viewer/viewer.js";
+
+const data = JSON.parse(document.getElementById("shot-data").textContent);
+const host = document.getElementById("viewer");
+const commentsPanel = document.getElementById("comments-panel");
+const decisionsPanel = document.getElementById("decisions-panel");
+
+let viewer = null;
+if (host) {
+  viewer = new ComparisonViewer(host, {
+    shotId: data.shot.id,
+    frameCount: data.shot.frame_count,
+    fps: data.shot.fps,
+    sources: data.sources.map((s) => ({
+      id: s.id,
+      label: s.version_id ? `${s.label} · ${s.status_label}` : s.label,
+      width: s.width,
+      height: s.height,
+    })),
+    a: data.a,
+    b: data.b,
+    frame: data.frame,
+    socketUrl: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${data.frames_socket}`,
+  });
+  host.comparisonViewer = viewer; // for tests and for modules mounted later
+}
+
+// The version the panels are about: B when it is a version (the one under review), else A, else the latest.
+function reviewedVersionId() {
+  const byId = new Map(data.sources.map((s) => [s.id, s]));
+  const state = viewer?.state;
+  for (const side of state ? [state.b, state.a] : []) {
+    const source = byId.get(side);
+    if (source?.version_id) return source.version_id;
+  }
+  return data.versions.length ? data.versions[data.versions.length - 1].id : null;
+}
+
+function syncPanels() {
+  const versionId = reviewedVersionId();
+  for (const panel of [commentsPanel, decisionsPanel]) panel.dataset.versionId = versionId ?? "";
+}
+
+let urlTimer = null;
+function syncAddress() {
+  clearTimeout(urlTimer);
+  urlTimer = setTimeout(() => {
+    const url = new URL(location.href);
+    const state = viewer.state;
+    url.searchParams.set("a", state.a);
+    url.searchParams.set("b", state.b);
+    url.searchParams.set("frame", String(state.frame));
+    history.replaceState(null, "", url);
+  }, 250);
+}
+
+syncPanels();
+if (viewer) {
+  viewer.addEventListener("statechange", () => { syncPanels(); syncAddress(); });
+  viewer.addEventListener("framechange", () => { if (!viewer.state.playing) syncAddress(); });
+}
+
+const context = { viewer, shotId: data.shot.id, filmId: data.film.id, versions: data.versions, user: data.user,
+  role: data.role, csrf: data.csrf };
+
+function unavailable(panel) {
+  const placeholder = panel.querySelector(".review-panel-placeholder");
+  if (placeholder) placeholder.textContent = "Not available.";
+}
+
+import("./comments.js")
+  .then((module) => module.mountComments(commentsPanel, context))
+  .catch((error) => { console.debug("comments panel:", error); unavailable(commentsPanel); });
+import("./decisions.js")
+  .then((module) => module.mountDecisions(decisionsPanel, context))
+  .catch((error) => { console.debug("decisions panel:", error); unavailable(decisionsPanel); });

@@ -1,0 +1,186 @@
+// Frames of one shot from the frame websocket (ws/shots/<id>/frames/), decoded to ImageBitmaps and
+// kept in a least-recently-used cache bounded by decoded bytes.
+//
+// One "lane" per source: asking for frames of a source replaces the lane's request (the server
+// drops the superseded one), so scrubbing never queues hundreds of stale frames.
+// Events: "frame" {source, frame}, "error" {code, detail, request}, "connection" {state}.
+
+const FATAL_CLOSE_CODES = new Set([4401, 4403, 4404]);
+const HEADER_DECODER = new TextDecoder();
+
+export class FrameStore extends EventTarget {
+  constructor(url, { maxBytes = 640 * 1024 * 1024 } = {}) {
+    super();
+    this.url = url;
+    this.maxBytes = maxBytes;
+    this.bytes = 0;
+    this.cache = new Map(); // "source:frame" -> {bitmap, bytes, height}
+    this.pinned = new Set(); // keys on screen: never evicted
+    this.lanes = new Map(); // source -> {request, start, next, end, height, done}
+    this.nextRequest = 1;
+    this.state = "connecting";
+    this.retryDelay = 250;
+    this.closed = false;
+    this.connect();
+  }
+
+  connect() {
+    const socket = new WebSocket(this.url);
+    socket.binaryType = "arraybuffer";
+    socket.onopen = () => {
+      this.retryDelay = 250;
+      this._setState("open");
+      // Requests in flight when the socket dropped are asked again.
+      const lanes = [...this.lanes.entries()];
+      this.lanes.clear();
+      for (const [source, lane] of lanes) {
+        if (!lane.done) this.want(source, lane.next, lane.end - lane.next, lane.height);
+      }
+    };
+    socket.onmessage = (event) => {
+      if (typeof event.data === "string") this._onText(event.data);
+      else this._onFrame(event.data);
+    };
+    socket.onclose = (event) => {
+      if (this.closed) return;
+      if (FATAL_CLOSE_CODES.has(event.code)) {
+        this._setState("refused");
+        this.dispatchEvent(new CustomEvent("error", {
+          detail: { code: `closed_${event.code}`, detail: "The frame stream refused this shot." } }));
+        return;
+      }
+      this._setState("reconnecting");
+      setTimeout(() => !this.closed && this.connect(), this.retryDelay);
+      this.retryDelay = Math.min(this.retryDelay * 2, 5000);
+    };
+    this.socket = socket;
+  }
+
+  close() {
+    this.closed = true;
+    this.socket?.close();
+    for (const entry of this.cache.values()) entry.bitmap.close();
+    this.cache.clear();
+    this.bytes = 0;
+  }
+
+  _setState(state) {
+    this.state = state;
+    this.dispatchEvent(new CustomEvent("connection", { detail: { state } }));
+  }
+
+  _onText(text) {
+    let message;
+    try { message = JSON.parse(text); } catch { return; }
+    if (message.type === "frames.done") {
+      const lane = this.lanes.get(message.source);
+      if (lane && lane.request === message.request) lane.done = true;
+    } else if (message.type === "error") {
+      for (const lane of this.lanes.values()) if (lane.request === message.request) lane.done = true;
+      this.dispatchEvent(new CustomEvent("error", { detail: message }));
+    }
+  }
+
+  async _onFrame(buffer) {
+    const view = new DataView(buffer);
+    const headerLength = view.getUint32(0);
+    const header = JSON.parse(HEADER_DECODER.decode(new Uint8Array(buffer, 4, headerLength)));
+    const lane = this.lanes.get(header.source);
+    if (lane && lane.request === header.request) lane.next = Math.max(lane.next, header.frame + 1);
+    const blob = new Blob([new Uint8Array(buffer, 4 + headerLength)], { type: "image/jpeg" });
+    let bitmap;
+    try {
+      bitmap = await createImageBitmap(blob);
+    } catch {
+      return; // a broken JPEG: the frame stays missing and is asked again
+    }
+    const key = `${header.source}:${header.frame}`;
+    const old = this.cache.get(key);
+    if (old) {
+      if (old.height >= header.height) { bitmap.close(); return; }
+      this._drop(key);
+    }
+    const bytes = bitmap.width * bitmap.height * 4;
+    this.cache.set(key, { bitmap, bytes, height: header.height });
+    this.bytes += bytes;
+    this._evict();
+    this.dispatchEvent(new CustomEvent("frame", { detail: { source: header.source, frame: header.frame } }));
+  }
+
+  _drop(key) {
+    const entry = this.cache.get(key);
+    if (!entry) return;
+    this.cache.delete(key);
+    this.bytes -= entry.bytes;
+    entry.bitmap.close();
+  }
+
+  _evict() {
+    for (const key of this.cache.keys()) {
+      if (this.bytes <= this.maxBytes) break;
+      if (!this.pinned.has(key)) this._drop(key);
+    }
+  }
+
+  // The bitmap of a frame, or undefined; marks it recently used.
+  get(source, frame) {
+    const key = `${source}:${frame}`;
+    const entry = this.cache.get(key);
+    if (!entry) return undefined;
+    this.cache.delete(key);
+    this.cache.set(key, entry);
+    return entry.bitmap;
+  }
+
+  has(source, frame) {
+    return this.cache.has(`${source}:${frame}`);
+  }
+
+  pin(keys) {
+    this.pinned = new Set(keys);
+  }
+
+  laneIdle(source) {
+    const lane = this.lanes.get(source);
+    return !lane || lane.done;
+  }
+
+  // Make sure frames start..start+count-1 of `source` are cached or on their way; asks only from
+  // the first missing frame, and not at all when the lane in flight already brings it.
+  // Returns true when a request was sent.
+  want(source, start, count, height) {
+    const end = start + count;
+    let first = start;
+    while (first < end && this.cache.has(`${source}:${first}`)) first += 1;
+    if (first >= end) return false;
+    const lane = this.lanes.get(source);
+    if (lane && !lane.done && lane.height >= height && lane.next <= first && first < lane.end) return false;
+    if (this.socket?.readyState !== WebSocket.OPEN) {
+      // Remembered, and asked for when the socket opens.
+      this.lanes.set(source, { request: -1, start: first, next: first, end, height, done: false });
+      return false;
+    }
+    const request = this.nextRequest++;
+    this.lanes.set(source, { request, start: first, next: first, end, height, done: false });
+    this.socket.send(JSON.stringify({ type: "frames", request, source, start: first, count: end - first, height }));
+    return true;
+  }
+
+  cancelAll() {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify({ type: "cancel" }));
+    for (const lane of this.lanes.values()) lane.done = true;
+  }
+
+  // Which frames of `source` are cached, as a boolean array (for the timeline's cache bar).
+  cachedFrames(source, frameCount) {
+    const cached = new Array(frameCount).fill(false);
+    const prefix = `${source}:`;
+    for (const key of this.cache.keys()) {
+      if (key.startsWith(prefix)) {
+        const frame = Number(key.slice(prefix.length));
+        if (frame < frameCount) cached[frame] = true;
+      }
+    }
+    return cached;
+  }
+}

@@ -1,0 +1,39 @@
+// Frame numbers and timecode for display. Frames are the key; timecode is derived from the shot's
+// fps (non-drop-frame, rounded to whole frames per second, as SMPTE does for 23.976 material).
+
+export function nominalFps(fps) {
+  return Math.max(1, Math.round(fps));
+}
+
+export function formatTimecode(frame, fps) {
+  const base = nominalFps(fps);
+  const f = Math.max(0, Math.floor(frame));
+  const frames = f % base;
+  const totalSeconds = Math.floor(f / base);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${pad(Math.floor(totalSeconds / 3600))}:${pad(Math.floor(totalSeconds / 60) % 60)}:${pad(totalSeconds % 60)}:${pad(frames)}`;
+}
+
+// The number shown for shot frame `frame`: start number + frame (e.g. 1001 + f).
+export function displayNumber(frame, startNumber) {
+  return startNumber + frame;
+}
+
+// A typed frame number back to a shot frame, or null when it is not a number inside the shot.
+export function parseDisplayNumber(text, startNumber, frameCount) {
+  const trimmed = String(text).trim();
+  if (!/^-?\d+$/.test(trimmed)) return null;
+  const frame = Number(trimmed) - startNumber;
+  return frame >= 0 && frame < frameCount ? frame : null;
+}
+
+const START_NUMBER_KEY = "viewer.startNumber";
+
+export function loadStartNumber() {
+  const stored = Number(localStorage.getItem(START_NUMBER_KEY));
+  return Number.isInteger(stored) && stored >= 0 ? stored : 0;
+}
+
+export function saveStartNumber(value) {
+  localStorage.setItem(START_NUMBER_KEY, String(value));
+}

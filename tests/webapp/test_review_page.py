@@ -1,0 +1,94 @@
+"""The shot review page: who may open it, the data the viewer starts from, bad query strings."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.test import Client
+
+from tests.webapp.factories import InReviewVersionFactory, MediaAssetFactory, ShotFactory, ShotVersionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shot(film):
+    scan = MediaAssetFactory(film=film, width=1440, height=1080, frame_count=500)
+    shot = ShotFactory(film=film, number=4, start_frame=100, end_frame=147, source=scan)
+    InReviewVersionFactory(shot=shot, number=1, media=MediaAssetFactory(film=film, kind="mezzanine", frame_count=48))
+    InReviewVersionFactory(shot=shot, number=2, media=MediaAssetFactory(film=film, kind="mezzanine", frame_count=48))
+    ShotVersionFactory(shot=shot, number=3)  # a draft without media yet: listed, not a source
+    return shot
+
+
+def page_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def url(shot, query: str = "") -> str:
+    return f"/films/{shot.film_id}/shots/{shot.pk}/{query}"
+
+
+def shot_data(response) -> dict:
+    match = re.search(r'<script id="shot-data" type="application/json">(.*?)</script>', response.content.decode(), re.S)
+    assert match, "the page carries its data block"
+    return json.loads(match.group(1))
+
+
+def test_a_member_gets_the_page_with_the_viewers_data(shot, member):
+    viewer = member(shot.film, "viewer")
+    response = page_client(viewer).get(url(shot))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="comments-panel"' in html and 'id="decisions-panel"' in html and "shot-page.js" in html
+    data = shot_data(response)
+    assert [s["id"] for s in data["sources"]] == ["original", "v1", "v2"]
+    assert [v["label"] for v in data["versions"]] == ["v1", "v2", "v3"]
+    # By default the scan is compared with the latest version that has frames, from the first frame.
+    assert (data["a"], data["b"], data["frame"]) == ("original", "v2", 0)
+    assert data["shot"] == {"id": shot.pk, "number": 4, "status": "pending", "fps": 24.0, "frame_count": 48,
+                            "start_frame": 100}
+    assert data["role"] == "viewer" and data["user"]["username"] == viewer.username
+    assert data["frames_socket"] == f"/ws/shots/{shot.pk}/frames/"
+
+
+def test_the_query_string_picks_sources_and_frame(shot, member):
+    response = page_client(member(shot.film, "creator")).get(url(shot, "?a=v1&b=original&frame=47"))
+    data = shot_data(response)
+    assert (data["a"], data["b"], data["frame"]) == ("v1", "original", 47)
+
+
+@pytest.mark.parametrize("query, words", [
+    ("?a=v3", "'a' must name a source"),  # a version without frames
+    ("?b=v9", "'b' must name a source"),
+    ("?frame=48", "'frame' must be a frame of this shot, 0..47"),
+    ("?frame=-1", "'frame'"),
+    ("?frame=ten", "'frame'"),
+])
+def test_bad_query_strings_are_refused(shot, member, query, words):
+    response = page_client(member(shot.film, "viewer")).get(url(shot, query))
+    assert response.status_code == 400 and words in response.content.decode()
+
+
+def test_outsiders_and_wrong_films_get_404_and_anonymous_users_log_in(shot, member, other_film, outsider):
+    assert page_client(outsider).get(url(shot)).status_code == 404
+    assert page_client(member(other_film, "archivist")).get(url(shot)).status_code == 404
+    # The shot under another film's address does not exist, even for a member of both.
+    both = member(shot.film, "viewer")
+    from tests.webapp.factories import MembershipFactory
+
+    MembershipFactory(user=both, film=other_film, role="viewer")
+    assert page_client(both).get(f"/films/{other_film.pk}/shots/{shot.pk}/").status_code == 404
+    response = Client().get(url(shot))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_shot_without_media_says_so(film, member):
+    bare = ShotFactory(film=film, number=9, source=None)
+    response = page_client(member(film, "viewer")).get(url(bare))
+    assert response.status_code == 200
+    assert "no media to show yet" in response.content.decode() and shot_data(response)["sources"] == []

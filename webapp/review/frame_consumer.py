@@ -1,0 +1,113 @@
+"""Frames of one shot over a websocket (``ws/shots/<shot_id>/frames/``), for the comparison viewer.
+
+The client asks ``{"type": "frames", "request": id, "source": "original"|"v<N>", "start": f,
+"count": n, "height": h}`` and receives one binary message per frame, in order, each sent as soon
+as its proxy is read (format in ``frames.frame_message_pack``), then ``{"type": "frames.done"}``.
+A newer request for the same source supersedes the one in flight, so scrubbing never queues
+hundreds of stale frames; ``{"type": "cancel", "request": id}`` (or without id: everything)
+stops prefetching. Bad messages get ``{"type": "error", "code", "detail", "request"}`` and
+change nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from webapp.catalogue.proxies import ProxyError
+from webapp.review.frames import (
+    CancelRequest,
+    FrameRequest,
+    FrameRequestError,
+    FrameSource,
+    frame_jpeg,
+    frame_message_pack,
+    frame_message_parse,
+    frame_request_resolve,
+    frame_sources,
+    shot_for_viewer,
+)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+
+
+class FrameConsumer(AsyncWebsocketConsumer):
+    sources: dict[str, FrameSource]
+    # One streaming task per source: the request it serves and the task.
+    lanes: dict[str, tuple[int, asyncio.Task]]
+
+    async def connect(self):
+        self.sources, self.lanes = {}, {}
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        sources = await self._sources_for(user, int(self.scope["url_route"]["kwargs"]["shot_id"]))
+        if sources is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.sources = {source.name: source for source in sources}
+        await self.accept()
+
+    @database_sync_to_async
+    def _sources_for(self, user, shot_id: int) -> list[FrameSource] | None:
+        shot = shot_for_viewer(user=user, shot_id=shot_id)
+        return None if shot is None else frame_sources(shot=shot)
+
+    async def disconnect(self, code):
+        for _, task in self.lanes.values():
+            task.cancel()
+        self.lanes = {}
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            message = frame_message_parse(text_data)
+            if isinstance(message, CancelRequest):
+                self._cancel(message.request)
+                return
+            source, height = frame_request_resolve(sources=self.sources, request=message)
+        except FrameRequestError as error:
+            await self._send_error(error)
+            return
+        except ProxyError as error:  # the media has no usable frame size
+            await self._send_error(FrameRequestError("unavailable", str(error), getattr(message, "request", None)))
+            return
+        previous = self.lanes.get(source.name)
+        if previous is not None:
+            previous[1].cancel()
+        task = asyncio.create_task(self._stream(message, source, height))
+        self.lanes[source.name] = (message.request, task)
+
+    def _cancel(self, request: int | None) -> None:
+        for name, (lane_request, task) in list(self.lanes.items()):
+            if request is None or lane_request == request:
+                task.cancel()
+                del self.lanes[name]
+
+    async def _stream(self, request: FrameRequest, source: FrameSource, height: int) -> None:
+        # Proxy reads block (disk, or a decode on a miss): off the event loop, on the shared
+        # thread pool rather than Django's single sync thread, so A and B are read in parallel.
+        read = sync_to_async(frame_jpeg, thread_sensitive=False)
+        try:
+            for frame in range(request.start, request.start + request.count):
+                jpeg = await read(source=source, frame=frame, height=height)
+                await self.send(bytes_data=frame_message_pack(
+                    request=request.request, source=source.name, frame=frame, height=height, jpeg=jpeg))
+        except ProxyError as error:
+            await self._send_error(FrameRequestError("unavailable", str(error), request.request))
+        else:
+            await self.send(text_data=json.dumps(
+                {"type": "frames.done", "request": request.request, "source": source.name}))
+        finally:
+            lane = self.lanes.get(source.name)
+            if lane is not None and lane[0] == request.request:
+                del self.lanes[source.name]
+
+    async def _send_error(self, error: FrameRequestError) -> None:
+        await self.send(text_data=json.dumps(
+            {"type": "error", "code": error.code, "detail": error.detail, "request": error.request}))

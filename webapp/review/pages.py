@@ -1,0 +1,71 @@
+"""The shot review page: the comparison viewer on one shot, with the comments and decisions panels.
+
+Its initial data (shot, sources, versions, user, role) goes to the browser as one JSON block; the
+frames themselves come over ``ws/shots/<id>/frames/``.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+
+from webapp.catalogue.access import film_role
+from webapp.catalogue.models import ShotVersion
+from webapp.review.frames import ORIGINAL, frame_sources, shot_for_viewer
+
+
+def _query_source(request: HttpRequest, key: str, names: list[str], default: str | None) -> str | None:
+    value = request.GET.get(key)
+    if value is None:
+        return default
+    if value not in names:
+        raise ValueError(f"'{key}' must name a source of this shot ({', '.join(names) or 'none has frames'}); "
+                         f"got '{value[:40]}'.")
+    return value
+
+
+@login_required
+def shot_review_page(request: HttpRequest, film_id: int, shot_id: int) -> HttpResponse:
+    shot = shot_for_viewer(user=request.user, shot_id=shot_id)
+    if shot is None or shot.film_id != film_id:
+        raise Http404("No such shot.")
+    sources = frame_sources(shot=shot)
+    names = [source.name for source in sources]
+    versions = list(ShotVersion.objects.filter(shot=shot).order_by("number"))
+    latest = next((s.name for s in reversed(sources) if s.name != ORIGINAL), None)
+    default_a = ORIGINAL if ORIGINAL in names else (names[0] if names else None)
+    try:
+        a = _query_source(request, "a", names, default_a)
+        b = _query_source(request, "b", names, latest or default_a)
+        raw_frame = request.GET.get("frame", "0")
+        if not raw_frame.isdigit() or int(raw_frame) >= shot.frame_count:
+            raise ValueError(f"'frame' must be a frame of this shot, 0..{shot.frame_count - 1}.")
+        frame = int(raw_frame)
+    except ValueError as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain")
+
+    status_by_version = {v.pk: v.get_status_display() for v in versions}
+    data = {
+        "film": {"id": shot.film_id, "title": shot.film.title},
+        "shot": {"id": shot.pk, "number": shot.number, "status": shot.status, "fps": shot.fps,
+                 "frame_count": shot.frame_count, "start_frame": shot.start_frame},
+        "sources": [
+            {"id": s.name, "label": s.label, "status": s.status,
+             "status_label": status_by_version.get(s.version_id, "Original"), "version_id": s.version_id,
+             "frame_count": s.frame_count, "width": s.asset.width, "height": s.asset.height}
+            for s in sources
+        ],
+        "versions": [{"id": v.pk, "number": v.number, "status": v.status, "label": f"v{v.number}",
+                      "has_media": v.media_id is not None} for v in versions],
+        "a": a,
+        "b": b,
+        "frame": frame,
+        "user": {"id": request.user.pk, "username": request.user.get_username()},
+        "role": film_role(user=request.user, film_id=shot.film_id) or ("staff" if request.user.is_staff else None),
+        "csrf": get_token(request),
+        "frames_socket": f"/ws/shots/{shot.pk}/frames/",
+    }
+    return render(request, "review/shot.html", {"data": data, "shot": shot, "film": shot.film})
+
