@@ -16,6 +16,7 @@ from django.utils import timezone
 from tests.webapp.factories import (
     FilmFactory,
     InReviewVersionFactory,
+    MediaAssetFactory,
     MembershipFactory,
     ShotFactory,
     UserFactory,
@@ -41,16 +42,20 @@ class World:
 
     def __init__(self):
         self.film = FilmFactory()
-        shot1, shot2 = ShotFactory(film=self.film, number=1), ShotFactory(film=self.film, number=2)
-        self.v1 = InReviewVersionFactory(shot=shot1, number=1)
-        self.v2 = InReviewVersionFactory(shot=shot1, number=2)
-        self.s2v1 = InReviewVersionFactory(shot=shot2, number=1)
+        scan = MediaAssetFactory(film=self.film, frame_count=240)
+        shot1, shot2 = (ShotFactory(film=self.film, number=n, source=scan) for n in (1, 2))
+        self.v1, self.v2 = (InReviewVersionFactory(shot=shot1, number=n, media=self.media()) for n in (1, 2))
+        self.s2v1 = InReviewVersionFactory(shot=shot2, number=1, media=self.media())
+        self.shot_outside = ShotFactory(film=self.film, number=3, source=scan)
         self.host = self.member("archivist", username="host")
         self.viewer = self.member("viewer", username="viewer")
         self.session = services.session_create(film=self.film, created_by=self.host, title="Reel 1 dailies",
                                                versions=[self.v1, self.v2, self.s2v1])
         self.other_film = FilmFactory(title="Other film")
         self.foreign_version = InReviewVersionFactory(shot=ShotFactory(film=self.other_film, number=1), number=7)
+
+    def media(self):
+        return MediaAssetFactory(film=self.film, kind="mezzanine", frame_count=48)
 
     def member(self, role: str, **fields):
         user = UserFactory(**fields)
@@ -292,3 +297,26 @@ async def test_presence_lists_who_is_here(world):
     await host.send_json_to({"type": "heartbeat"})
     assert await host.receive_nothing(timeout=0.1)
     await host.disconnect()
+
+
+async def test_the_sessions_frame_socket_serves_its_playlist_shots_to_participants_and_guests(world):
+    invite, _ = await sync_to_async(services.guest_invite_create)(
+        session=world.session, created_by=world.host, display_name="Guest")
+    guest = await sync_to_async(lambda: invite.user)()
+    shot_id = await sync_to_async(lambda: world.v1.shot_id)()
+    for user in (world.viewer, guest):
+        frames = WebsocketCommunicator(application, f"/ws/sessions/{world.session.pk}/frames/{shot_id}/")
+        frames.scope["user"] = user
+        assert (await frames.connect())[0]
+        # The review app's frame protocol, with this shot's sources.
+        await frames.send_json_to({"type": "frames", "request": 1, "source": "v9", "start": 0, "count": 1,
+                                   "height": 240})
+        error = await frames.receive_json_from()
+        assert error["type"] == "error" and "no source 'v9'" in error["detail"]
+        await frames.disconnect()
+    outsider = await sync_to_async(UserFactory)()
+    for user, path in ((guest, f"/ws/sessions/{world.session.pk}/frames/{world.shot_outside.pk}/"),
+                       (outsider, f"/ws/sessions/{world.session.pk}/frames/{shot_id}/")):
+        frames = WebsocketCommunicator(application, path)
+        frames.scope["user"] = user
+        assert await frames.connect() == (False, 4404)

@@ -3,7 +3,9 @@
 from django.urls import path
 
 from webapp.live.consumers import SessionConsumer
+from webapp.live.frame_consumers import SessionFrameConsumer
 
 websocket_urlpatterns: list = [
     path("ws/sessions/<int:session_id>/", SessionConsumer.as_asgi()),
+    path("ws/sessions/<int:session_id>/frames/<int:shot_id>/", SessionFrameConsumer.as_asgi()),
 ]

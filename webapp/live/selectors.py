@@ -16,8 +16,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from webapp.catalogue.access import Action, can, film_role, visible_films
-from webapp.catalogue.models import ShotVersion, VersionStatus
+from webapp.catalogue.models import Shot
 from webapp.live.models import GuestInvite, PlaylistItem, ReviewSession
+from webapp.review.frames import frame_sources
 
 
 class Capacity(str, Enum):
@@ -91,31 +92,18 @@ def session_may_manage(*, user: AbstractBaseUser, session: ReviewSession, role: 
             or can(user=user, film_id=session.film_id, action=Action.MANAGE_MEMBERS, role=role or ""))
 
 
-def guest_can_view_shot(*, user: AbstractBaseUser | AnonymousUser, shot_id: int) -> bool:
-    """Whether a guest may see this shot's frames: it is in the playlist of the session they were
-    invited to, and the invitation is valid. (For the frame socket, which otherwise admits members only.)"""
-    if not user.is_authenticated:
-        return False
-    invite = GuestInvite.objects.select_related("session").filter(user_id=user.pk).first()
-    if invite is None or invite_refusal(invite=invite) is not None:
-        return False
-    return PlaylistItem.objects.filter(session_id=invite.session_id, version__shot_id=shot_id).exists()
-
-
 def playlist_items(*, session: ReviewSession) -> list[dict]:
-    """The playlist in order, each item with its shot and the sources a viewer may compare:
-    the original scan and the shot's versions that are out of draft, plus the item's own version."""
-    items = list(PlaylistItem.objects.filter(session=session).select_related("version__shot").order_by("position"))
-    shot_ids = {item.version.shot_id for item in items}
-    numbers_by_shot: dict[int, list[int]] = {}
-    reviewable = (ShotVersion.objects.filter(shot_id__in=shot_ids).exclude(status=VersionStatus.DRAFT)
-                  .order_by("number").values_list("shot_id", "number"))
-    for shot_id, number in reviewable:
-        numbers_by_shot.setdefault(shot_id, []).append(number)
+    """The playlist in order, each item with its shot and the sources a viewer may compare (the
+    frame socket's own list: the original scan and the shot's versions that have frames)."""
+    items = list(PlaylistItem.objects.filter(session=session).select_related("version__shot__source")
+                 .order_by("position"))
+    sources_by_shot: dict[int, list[dict]] = {}
     playlist = []
     for item in items:
         version, shot = item.version, item.version.shot
-        numbers = sorted(set(numbers_by_shot.get(shot.pk, [])) | {version.number})
+        if shot.pk not in sources_by_shot:
+            sources_by_shot[shot.pk] = [{"id": source.name, "label": source.label, "status": source.status}
+                                        for source in frame_sources(shot=shot)]
         playlist.append({
             "position": item.position,
             "version": version.pk,
@@ -124,7 +112,16 @@ def playlist_items(*, session: ReviewSession) -> list[dict]:
             "shot_number": shot.number,
             "frame_count": shot.frame_count,
             "fps": shot.fps,
-            "sources": [{"id": "original", "label": "Original"}]
-            + [{"id": f"v{number}", "label": f"v{number}"} for number in numbers],
+            "sources": sources_by_shot[shot.pk],
+            "frames_socket": f"/ws/sessions/{session.pk}/frames/{shot.pk}/",
         })
     return playlist
+
+
+def session_shot_for_viewer(*, user: AbstractBaseUser | AnonymousUser, session_id: int, shot_id: int) -> Shot | None:
+    """A shot of the session's playlist, for a participant of a session that has not ended."""
+    access = session_access(user=user, session_id=session_id)
+    if access is None or access.session.ended_at is not None:
+        return None
+    return (Shot.objects.select_related("film", "source")
+            .filter(pk=shot_id, versions__review_sessions=session_id).distinct().first())
