@@ -11,7 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from tests.webapp.factories import FilmFactory, MembershipFactory, RestorationJobFactory, ShotFactory, UserFactory
 from webapp.config.routing import websocket_urlpatterns
-from webapp.jobs.services import job_group_name
+from webapp.jobs.events import job_group_name
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -62,8 +62,10 @@ async def test_a_member_gets_the_state_then_the_workers_events():
     connected, _ = await communicator.connect()
     assert connected
     state = await communicator.receive_json_from()
-    assert state == {"type": "job.state", "job": job.pk, "status": "running", "progress": 0.25, "frames_done": 12,
-                     "frames_total": 48, "error": "", "result_version": None}
+    assert state == {"type": "job.state", "job": job.pk, "kind": "restore", "film": job.film_id, "shot": job.shot_id,
+                     "parent": None, "status": "running", "progress": 0.25, "frames_done": 12, "frames_total": 48,
+                     "eta_seconds": None, "children_summary": None, "failed_shots": [], "message": "", "error": "",
+                     "result_version": None}
 
     layer = get_channel_layer()
     await layer.group_send(job_group_name(job.pk), {"type": "job.progress", "job": job.pk, "progress": 0.5,
@@ -76,7 +78,7 @@ async def test_a_member_gets_the_state_then_the_workers_events():
     for text in ('{"cancel": true}', "not json"):
         await communicator.send_to(text_data=text)
         reply = await communicator.receive_json_from()
-        assert reply["type"] == "error" and "read-only" in reply["error"]
+        assert reply["type"] == "error" and reply["code"] == "read_only" and "read-only" in reply["detail"]
     await communicator.disconnect()
 
 

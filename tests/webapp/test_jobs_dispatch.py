@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import torch
 
-from restoration.io import write_video
-from tests.webapp.factories import MediaAssetFactory, ShotFactory
+from tests.webapp import jobs_fixtures
+from tests.webapp.factories import ShotFactory
+from tests.webapp.jobs_fixtures import CHEAP_SPEC, HEIGHT, WIDTH, files_under, media_files
 from webapp.catalogue.models import MediaAsset, ShotVersion
 from webapp.jobs import services
 from webapp.jobs.models import RestorationJob
@@ -16,58 +14,37 @@ from webapp.jobs.services import job_cancel, job_restore_dispatch, job_run_resto
 
 pytestmark = pytest.mark.django_db
 
-CHEAP_SPEC = {"ops": [{"op": "deflicker"}]}
-FRAMES, HEIGHT, WIDTH = 8, 48, 64
+# Shared fixtures (tests/webapp/jobs_fixtures.py), made visible to pytest in this module.
+media_root = jobs_fixtures.media_root
+sent_messages = jobs_fixtures.sent_messages
+shots = jobs_fixtures.shots
 
 
-def files_under(root: Path) -> set[str]:
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
-
-
-@pytest.fixture
-def media_root(settings, tmp_path) -> Path:
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = root
-    return root
-
-
-@pytest.fixture
-def shots(film, media_root):
-    """Two 4-frame shots of an 8-frame grey 64x48 scan stored as the film's original."""
-    name = "assets/test/scan.mkv"
-    (media_root / name).parent.mkdir(parents=True)
-    ramp = torch.linspace(0.2, 0.8, FRAMES).view(FRAMES, 1, 1, 1).expand(FRAMES, 1, HEIGHT, WIDTH).contiguous()
-    write_video(media_root / name, ramp, fps=24.0)
-    scan = MediaAssetFactory(film=film, file=name, width=WIDTH, height=HEIGHT, frame_count=FRAMES)
-    return [
-        ShotFactory(film=film, number=1, start_frame=0, end_frame=3, source=scan),
-        ShotFactory(film=film, number=2, start_frame=4, end_frame=7, source=scan),
-    ]
-
-
-def test_dispatch_makes_a_pending_row_and_enqueues_only_on_commit(film, member, shots, monkeypatch,
+def test_dispatch_makes_a_pending_row_and_enqueues_only_on_commit(film, member, shots, sent_messages,
                                                                    django_capture_on_commit_callbacks):
-    sent = []
-    monkeypatch.setattr("webapp.jobs.tasks.restore_shot.delay", lambda job_id: sent.append(job_id) or _Result())
     restorer = member(film, "restorer")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         job = job_restore_dispatch(shot=shots[1], user=restorer, spec=CHEAP_SPEC)
-        assert sent == []  # nothing leaves before the row is committed
-    assert len(callbacks) == 1 and sent == [job.pk]
+        assert sent_messages == []  # nothing leaves before the row is committed
+    assert len(callbacks) == 1
     job.refresh_from_db()
-    assert (job.kind, job.status, job.shot, job.params, job.celery_task_id) == (
-        "restore", "pending", shots[1], {"spec": CHEAP_SPEC}, "task-1")
+    assert sent_messages == [("webapp.jobs.tasks.restore_shot", (job.pk,), job.celery_task_id)]
+    assert (job.kind, job.status, job.shot, job.params) == ("restore", "pending", shots[1], {"spec": CHEAP_SPEC})
 
 
-class _Result:
-    id = "task-1"
+def test_restores_go_to_the_gpu_queue_and_the_rest_to_the_cpu_queue():
+    from webapp.config.celery import app
+
+    queue = lambda name: app.amqp.router.route({}, name)["queue"].name  # noqa: E731
+    assert queue("webapp.jobs.tasks.restore_shot") == "gpu"
+    assert [queue(f"webapp.jobs.tasks.{name}") for name in ("analyse_scan", "render_proxies", "deliver_film")] == [
+        "cpu", "cpu", "cpu"]
 
 
 def test_running_the_job_publishes_one_version_with_its_file(film, member, shots, media_root, monkeypatch):
     monkeypatch.setattr(services, "PROGRESS_INTERVAL_S", 0.0)
     events = []
-    monkeypatch.setattr(services, "_broadcast", lambda job, kind: events.append((kind, job.frames_done)))
+    monkeypatch.setattr(services, "job_announce", lambda job, kind: events.append((kind, job.frames_done)))
     restorer = member(film, "restorer")
     job = services.job_create(film=film, kind="restore", shot=shots[1], created_by=restorer,
                               params={"spec": CHEAP_SPEC})
@@ -81,7 +58,11 @@ def test_running_the_job_publishes_one_version_with_its_file(film, member, shots
     assert version.shot.status == "in_review"
     asset = version.media
     assert (asset.kind, asset.frame_count, asset.width, asset.height) == ("mezzanine", 4, WIDTH, HEIGHT)
-    assert files_under(media_root) == {"assets/test/scan.mkv", asset.file.name}
+    assert media_files(media_root) == {"assets/test/scan.mkv", asset.file.name}
+    # Review previews of the version, rendered by the job: every frame at the review height
+    # (the scan's own 48 lines: no upscaled proxies) and a filmstrip.
+    assert files_under(media_root) - media_files(media_root) == {
+        *(f"proxies/{asset.pk}/48/{i:06d}.jpg" for i in range(4)), f"proxies/{asset.pk}/filmstrip-0-4.jpg"}
     assert asset.size_bytes == (media_root / asset.file.name).stat().st_size > 0
     assert events[0] == ("job.progress", 0) and events[-1] == ("job.finished", 4)
     assert ("job.progress", 4) in events
@@ -90,7 +71,7 @@ def test_running_the_job_publishes_one_version_with_its_file(film, member, shots
     again = job_run_restore(job_id=job.pk)
     assert (again.status, again.attempts, again.result_version) == ("succeeded", 1, version)
     assert ShotVersion.objects.count() == 1 and MediaAsset.objects.filter(kind="mezzanine").count() == 1
-    assert len(files_under(media_root)) == 2
+    assert len(media_files(media_root)) == 2
 
 
 def test_the_restored_frames_are_the_pipelines_output(film, shots):
@@ -168,10 +149,8 @@ def test_a_finished_job_cannot_be_cancelled(film, shots):
 
 
 @pytest.fixture
-def no_enqueue(monkeypatch):
-    sent = []
-    monkeypatch.setattr("webapp.jobs.tasks.restore_shot.delay", lambda job_id: sent.append(job_id) or _Result())
-    return sent
+def no_enqueue(sent_messages):
+    return sent_messages
 
 
 @pytest.mark.parametrize("body", [{"preset": "film"}, {"preset": "clean"}, {"pipeline": CHEAP_SPEC}])
@@ -191,7 +170,7 @@ def test_restorer_starts_a_restore_job(film, member, client_for, shots, no_enque
         assert job.params["spec"]["ops"][3] == deflicker
     else:
         assert job.params["spec"] == expected
-    assert no_enqueue == [job.pk]
+    assert no_enqueue == [("webapp.jobs.tasks.restore_shot", (job.pk,), job.celery_task_id)]
 
 
 @pytest.mark.parametrize("role", ["viewer", "creator"])

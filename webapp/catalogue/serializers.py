@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -56,17 +57,33 @@ class MembershipSerializer(StrictModelSerializer):
         validators = []  # services.membership_create says who is already a member, and as what
 
 
+def _preview_urls(name: str, pk: int, has_media: bool) -> dict[str, str | None]:
+    """URLs of the thumbnail and filmstrip JPEGs (webapp/catalogue/preview_apis.py)."""
+    if not has_media:
+        return {"thumbnail_url": None, "filmstrip_url": None}
+    return {f"{kind}_url": reverse(name, kwargs={"pk": pk, "kind": kind}) for kind in ("thumbnail", "filmstrip")}
+
+
 class ShotSerializer(StrictModelSerializer):
     frame_count = serializers.IntegerField(read_only=True, help_text="end_frame - start_frame + 1")
     version_count = serializers.IntegerField(read_only=True)
+    thumbnail_url = serializers.SerializerMethodField(help_text="Middle frame of the original, small JPEG")
+    filmstrip_url = serializers.SerializerMethodField(help_text="Frames of the original side by side, one JPEG")
 
     class Meta:
         model = Shot
         fields = [
             "id", "film", "number", "start_frame", "end_frame", "frame_count", "fps", "source", "status",
-            "approved_version", "version_count", "metrics", "created_at", "updated_at",
+            "approved_version", "version_count", "metrics", "thumbnail_url", "filmstrip_url", "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
+
+    def get_thumbnail_url(self, shot) -> str | None:
+        return _preview_urls("shot-preview", shot.pk, shot.source_id is not None)["thumbnail_url"]
+
+    def get_filmstrip_url(self, shot) -> str | None:
+        return _preview_urls("shot-preview", shot.pk, shot.source_id is not None)["filmstrip_url"]
 
 
 class ShotVersionSerializer(StrictModelSerializer):
@@ -78,15 +95,23 @@ class ShotVersionSerializer(StrictModelSerializer):
     media = VisibleRelatedField(model=MediaAsset, selector=selectors.asset_list, required=False, allow_null=True)
     author_username = serializers.CharField(source="author.username", read_only=True, default=None)
     pipeline_spec = serializers.JSONField(required=False, help_text="The pipeline that produced the version")
+    thumbnail_url = serializers.SerializerMethodField(help_text="Middle frame of the version, small JPEG")
+    filmstrip_url = serializers.SerializerMethodField(help_text="Frames of the version side by side, one JPEG")
 
     class Meta:
         model = ShotVersion
         fields = [
             "id", "film", "shot", "number", "based_on", "pipeline_spec", "status", "author", "author_username",
-            "media", "notes", "created_at", "published_at",
+            "media", "notes", "thumbnail_url", "filmstrip_url", "created_at", "published_at",
         ]
         read_only_fields = ["number", "status", "author", "created_at", "published_at"]
         create_only_fields = ["shot", "based_on", "media", "pipeline_spec"]
+
+    def get_thumbnail_url(self, version) -> str | None:
+        return _preview_urls("version-preview", version.pk, version.media_id is not None)["thumbnail_url"]
+
+    def get_filmstrip_url(self, version) -> str | None:
+        return _preview_urls("version-preview", version.pk, version.media_id is not None)["filmstrip_url"]
 
     def validate_pipeline_spec(self, value):
         """Empty (no pipeline recorded), or a spec the engine accepts (restoration.pipeline)."""

@@ -138,19 +138,25 @@ def shot_create(
     return shot
 
 
-def shot_status_refresh(*, shot: Shot) -> Shot:
-    """Derive the shot's status from its versions after a publish or a decision.
+def shot_status_refresh(*, shot: Shot, restoring: bool | None = None) -> Shot:
+    """Derive the shot's status from its versions after a publish, a decision or a restore job.
 
-    approved (it has an approved version) > in_review (a version awaits review) > rejected
-    (its reviewed versions were all rejected) > unchanged (pending / in restoration).
+    ``restoring=True``: a restore job started on it (in_restoration). Otherwise approved (it has
+    an approved version) > in_review (a version awaits review) > rejected (its reviewed versions
+    were all rejected) > unchanged (pending / in restoration), except that when a restore job
+    ended (``restoring=False``) a shot with none of those goes back to pending.
     """
     statuses = set(shot.versions.values_list("status", flat=True))
-    if shot.approved_version_id is not None:
+    if restoring:
+        status = ShotStatus.IN_RESTORATION
+    elif shot.approved_version_id is not None:
         status = ShotStatus.APPROVED
     elif VersionStatus.IN_REVIEW in statuses:
         status = ShotStatus.IN_REVIEW
     elif VersionStatus.REJECTED in statuses:
         status = ShotStatus.REJECTED
+    elif restoring is False:
+        status = ShotStatus.PENDING
     else:
         status = shot.status
     if status != shot.status:

@@ -58,6 +58,7 @@ class Env:
     ingest_roots: list[Path]
     max_upload_bytes: int
     celery_always_eager: bool
+    celery_visibility_timeout_s: int
 
 
 def read_env() -> Env:
@@ -79,4 +80,7 @@ def read_env() -> Env:
         ingest_roots=[Path(p).resolve() for p in _list("INGEST_ROOTS", [str(data_dir / "ingest")])],
         max_upload_bytes=_int("MAX_UPLOAD_BYTES", 4 * 1024**3),
         celery_always_eager=_bool("CELERY_TASK_ALWAYS_EAGER", default=False),
+        # How long Redis keeps a taken, unacknowledged job message before giving it to another
+        # worker: longer than the longest job, or a slow job runs twice (harmless, but wasted).
+        celery_visibility_timeout_s=_int("CELERY_VISIBILITY_TIMEOUT_S", 2 * 3600),
     )

@@ -165,8 +165,28 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
-CELERY_TASK_ROUTES = {"webapp.jobs.tasks.restore_*": {"queue": "gpu"}}
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_ROUTES = {"webapp.jobs.tasks.restore_*": {"queue": "gpu"}, "webapp.jobs.tasks.*": {"queue": "cpu"}}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ENV.celery_visibility_timeout_s}
+# Servers and workers reconnect by themselves when Redis comes back (a restart loses no job:
+# messages are acknowledged only after the job's row is final).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 10, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 3}
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+
+# Jobs (webapp/jobs/tasks.py): a soft time limit fails the job cleanly; the hard limit kills a
+# stuck worker process, whose job is redelivered; a job is started at most JOB_MAX_ATTEMPTS
+# times (automatic retries and redeliveries together; a retry asked for starts the count again).
+JOB_SOFT_TIME_LIMIT_S = 3 * 3600
+JOB_TIME_LIMIT_S = JOB_SOFT_TIME_LIMIT_S + 300
+JOB_MAX_ATTEMPTS = 8
+# Transient errors (database or Redis unreachable, disk full, GPU memory) retry after
+# JOB_AUTORETRY_BACKOFF_S, then twice that... up to JOB_AUTORETRY_BACKOFF_MAX_S, at most JOB_AUTORETRY_MAX times.
+JOB_AUTORETRY_MAX = 5
+JOB_AUTORETRY_BACKOFF_S = 5
+JOB_AUTORETRY_BACKOFF_MAX_S = 300
 
 if ENV.production:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -12,6 +12,7 @@ urlpatterns = [
     # REST resources (router) and the ingest endpoints under films.
     path("api/", include("webapp.api.urls")),
     path("api/", include("webapp.catalogue.ingest_urls")),
+    path("api/", include("webapp.jobs.urls")),
     # Server-rendered pages.
     path("", include("webapp.review.page_urls")),
     path("", include("webapp.catalogue.page_urls")),

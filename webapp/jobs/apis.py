@@ -1,21 +1,34 @@
-"""REST endpoints of restoration jobs: list and read them; start a shot's restore; cancel.
+"""REST endpoints of jobs: list and read them; start a shot's restore, a batch restore, a scan's
+analysis or previews, a delivery; cancel; retry.
 
-Starting a restore needs PUBLISH on the shot's film (restorers and archivists): the job ends in
-a new version put up for review. Cancelling needs the same."""
+Starting, cancelling and retrying jobs needs PUBLISH on the film (restorers and archivists);
+delivering the film needs EDIT_FILM (archivists). A film you are not a member of is a 404."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from webapp.api.views import FilmScopedViewSet
-from webapp.catalogue.access import Action
-from webapp.jobs import services
+from webapp.api.views import FilmScopedViewSet, require_film_action
+from webapp.catalogue.access import Action, visible_films
+from webapp.jobs import media_jobs, services
 from webapp.jobs.filters import RestorationJobFilter
 from webapp.jobs.selectors import job_list
-from webapp.jobs.serializers import RestorationJobSerializer, RestoreJobCreateSerializer
+from webapp.jobs.serializers import (
+    BatchRestoreCreateSerializer,
+    DeliverJobCreateSerializer,
+    RestorationJobSerializer,
+    RestoreJobCreateSerializer,
+    ScanJobCreateSerializer,
+)
+
+
+def _job_response(request, job, code=status.HTTP_202_ACCEPTED) -> Response:
+    return Response(RestorationJobSerializer(job_list(user=request.user).get(pk=job.pk)).data, status=code)
 
 
 class RestorationJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, FilmScopedViewSet):
@@ -25,7 +38,7 @@ class RestorationJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Fi
     filterset_class = RestorationJobFilter
     ordering_fields = ["created_at", "started_at", "finished_at", "status", "kind", "id"]
     ordering = ["-created_at", "-id"]
-    object_actions = {"cancel": Action.PUBLISH}
+    object_actions = {"cancel": Action.PUBLISH, "retry": Action.PUBLISH}
 
     def get_queryset(self):
         return job_list(user=self.request.user)
@@ -44,12 +57,89 @@ class RestorationJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Fi
             preset=body.validated_data.get("preset"), pipeline=body.validated_data.get("pipeline")
         )
         job = services.job_restore_dispatch(shot=shot, user=request.user, spec=spec)
-        job = self.get_queryset().get(pk=job.pk)
-        return Response(self.get_serializer(job).data, status=status.HTTP_201_CREATED)
+        return _job_response(request, job, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: RestorationJobSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        """Cancel a pending or running job (a running one stops at its next progress report)."""
+        """Cancel a pending or running job (a batch with its unfinished shots); a running one
+        stops at its next progress report and removes its partial output."""
         job = services.job_cancel(job=self.get_object())
-        return Response(self.get_serializer(self.get_queryset().get(pk=job.pk)).data, status=status.HTTP_200_OK)
+        return _job_response(request, job, status.HTTP_200_OK)
+
+    @extend_schema(request=None, responses={202: RestorationJobSerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Run a failed or cancelled job again (a batch: its failed and cancelled shots)."""
+        job = services.job_retry(job=self.get_object())
+        return _job_response(request, job)
+
+
+class _FilmJobView(APIView):
+    """``POST /api/films/<film_id>/<what>/``: start a job on the film."""
+
+    action: Action = Action.PUBLISH
+    body_serializer = None
+
+    def post(self, request, film_id: int):
+        film = visible_films(user=request.user).filter(pk=film_id).first()
+        if film is None:
+            raise NotFound()
+        require_film_action(user=request.user, film_id=film.pk, action=self.action)
+        body = self.body_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return _job_response(request, self.start(request, film, body.validated_data))
+
+    def start(self, request, film, data):
+        raise NotImplementedError
+
+
+class FilmRestoreView(_FilmJobView):
+    body_serializer = BatchRestoreCreateSerializer
+
+    @extend_schema(request=BatchRestoreCreateSerializer, responses={202: RestorationJobSerializer})
+    def post(self, request, film_id: int):
+        """Restore shots of the film (a list, or ``"all"``) with a preset or a pipeline: one batch
+        job with a child job per shot, run by the GPU workers."""
+        return super().post(request, film_id)
+
+    def start(self, request, film, data):
+        spec = services.restore_spec_resolve(preset=data.get("preset"), pipeline=data.get("pipeline"))
+        return services.job_batch_restore_dispatch(film=film, shot_ids=data["shots"], user=request.user, spec=spec)
+
+
+class FilmAnalyseView(_FilmJobView):
+    body_serializer = ScanJobCreateSerializer
+
+    @extend_schema(request=ScanJobCreateSerializer, responses={202: RestorationJobSerializer})
+    def post(self, request, film_id: int):
+        """Analyse a scan of the film: shots, metrics, recommended pipelines, review previews."""
+        return super().post(request, film_id)
+
+    def start(self, request, film, data):
+        return media_jobs.job_analyse_dispatch(film=film, asset_id=data["asset"], user=request.user)
+
+
+class FilmProxiesView(_FilmJobView):
+    body_serializer = ScanJobCreateSerializer
+
+    @extend_schema(request=ScanJobCreateSerializer, responses={202: RestorationJobSerializer})
+    def post(self, request, film_id: int):
+        """Render the review previews (proxies, thumbnails, filmstrips) of a scan of the film."""
+        return super().post(request, film_id)
+
+    def start(self, request, film, data):
+        return media_jobs.job_proxies_dispatch(film=film, asset_id=data["asset"], user=request.user)
+
+
+class FilmDeliverView(_FilmJobView):
+    action = Action.EDIT_FILM
+    body_serializer = DeliverJobCreateSerializer
+
+    @extend_schema(request=DeliverJobCreateSerializer, responses={202: RestorationJobSerializer})
+    def post(self, request, film_id: int):
+        """Deliver the film: every shot's approved version in one lossless file (archivists)."""
+        return super().post(request, film_id)
+
+    def start(self, request, film, data):
+        return media_jobs.job_deliver_dispatch(film=film, user=request.user)

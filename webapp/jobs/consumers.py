@@ -12,7 +12,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from webapp.catalogue.access import Action, can, film_role
 from webapp.jobs.models import RestorationJob
-from webapp.jobs.services import job_group_name, job_state
+from webapp.jobs.events import job_group_name, job_state
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -53,7 +53,8 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         # Not decoded at all: a read-only socket has no use for what the client says, valid JSON or not.
-        await self.send_json({"type": "error", "error": "This socket is read-only: it only reports progress."})
+        await self.send_json({"type": "error", "code": "read_only",
+                              "detail": "This socket is read-only: it only reports progress."})
 
     async def job_progress(self, event):
         await self.send_json(event)

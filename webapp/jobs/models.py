@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from webapp.catalogue.models import Film, Shot, ShotVersion
 
@@ -49,6 +50,10 @@ class RestorationJob(models.Model):
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     celery_task_id = models.CharField(max_length=255, blank=True)
+    summary = models.JSONField(
+        default=dict, blank=True,
+        help_text="A batch's children by status and its failed shots, kept by the workers (see services)",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
     )
@@ -69,12 +74,49 @@ class RestorationJob(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="restore") | Q(shot__isnull=False), name="job_restore_has_shot"
             ),
+            models.CheckConstraint(
+                condition=~Q(kind="restore_batch") | Q(shot__isnull=True, parent__isnull=True),
+                name="job_batch_is_a_top_level_film_job",
+            ),
         ]
-        indexes = [models.Index(fields=["film", "status"]), models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["film", "status"]),
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["parent", "status"]),
+        ]
 
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    @property
+    def is_batch(self) -> bool:
+        return self.kind == JobKind.RESTORE_BATCH
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds left at the pace so far; None before any progress or once finished."""
+        if self.status != JobStatus.RUNNING or self.started_at is None or not 0.0 < self.progress < 1.0:
+            return None
+        elapsed = (timezone.now() - self.started_at).total_seconds()
+        return round(max(0.0, elapsed * (1.0 - self.progress) / self.progress), 1)
+
+    @property
+    def children_summary(self) -> dict[str, int] | None:
+        """How many children of a batch are in each status (None for a job without children)."""
+        if not self.is_batch:
+            return None
+        counts = self.summary.get("children", {})
+        return {status: int(counts.get(status, 0)) for status in JobStatus.values}
+
+    @property
+    def failed_shots(self) -> list[dict]:
+        """``[{"shot", "number", "error"}]``: a batch's failed shots, or a failed restore's own shot."""
+        if self.is_batch:
+            return list(self.summary.get("failed_shots", []))
+        if self.status == JobStatus.FAILED and self.shot_id is not None:
+            return [{"shot": self.shot_id, "number": self.shot.number, "error": self.error}]
+        return []
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.status})"

@@ -1,5 +1,5 @@
-"""Shape of restoration jobs in the API. Jobs are started by their own input serializer
-(``RestoreJobCreateSerializer``) and read through ``RestorationJobSerializer``."""
+"""Shape of restoration jobs in the API. Jobs are started by their own input serializers and
+read through ``RestorationJobSerializer``."""
 
 from __future__ import annotations
 
@@ -11,26 +11,41 @@ from webapp.catalogue.selectors import shot_list
 from webapp.jobs.models import RestorationJob
 from webapp.jobs.services import RESTORE_PRESETS
 
+MAX_SHOTS_PER_BATCH = 20_000
+
+
+class ChildrenSummarySerializer(serializers.Serializer):
+    pending = serializers.IntegerField()
+    running = serializers.IntegerField()
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+
+
+class FailedShotSerializer(serializers.Serializer):
+    shot = serializers.IntegerField()
+    number = serializers.IntegerField()
+    error = serializers.CharField()
+
 
 class RestorationJobSerializer(StrictModelSerializer):
+    eta_seconds = serializers.FloatField(read_only=True, allow_null=True,
+                                         help_text="Seconds left at the pace so far (running jobs with progress)")
+    children_summary = ChildrenSummarySerializer(read_only=True, allow_null=True,
+                                                 help_text="A batch's children by status; null for other jobs")
+    failed_shots = FailedShotSerializer(many=True, read_only=True)
+
     class Meta:
         model = RestorationJob
         fields = [
             "id", "kind", "status", "film", "shot", "parent", "result_version", "params", "progress",
-            "frames_done", "frames_total", "message", "error", "attempts", "created_by", "created_at",
-            "started_at", "finished_at",
+            "frames_done", "frames_total", "eta_seconds", "children_summary", "failed_shots", "message", "error",
+            "attempts", "created_by", "created_at", "started_at", "finished_at",
         ]
         read_only_fields = fields
 
 
-class RestoreJobCreateSerializer(serializers.Serializer):
-    """``{"shot": id, "preset": "film"|"clean"}`` or ``{"shot": id, "pipeline": {...spec...}}``.
-    The spec itself is checked by the engine (``job services: restore_spec_resolve``)."""
-
-    shot = VisibleRelatedField(model=Shot, selector=shot_list)
-    preset = serializers.ChoiceField(choices=RESTORE_PRESETS, required=False)
-    pipeline = serializers.JSONField(required=False)
-
+class _NoUnknownFields(serializers.Serializer):
     def to_internal_value(self, data):
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
@@ -38,7 +53,46 @@ class RestoreJobCreateSerializer(serializers.Serializer):
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)
 
+
+class _SpecChoice(_NoUnknownFields):
+    """A preset name or a pipeline spec (checked by the engine: ``services.restore_spec_resolve``)."""
+
+    preset = serializers.ChoiceField(choices=RESTORE_PRESETS, required=False)
+    pipeline = serializers.JSONField(required=False)
+
     def validate(self, attrs):
         if ("preset" in attrs) == ("pipeline" in attrs):
             raise serializers.ValidationError("Give either a preset or a pipeline spec, not both or neither.")
         return attrs
+
+
+class RestoreJobCreateSerializer(_SpecChoice):
+    """``{"shot": id, "preset": "film"|"clean"}`` or ``{"shot": id, "pipeline": {...spec...}}``."""
+
+    shot = VisibleRelatedField(model=Shot, selector=shot_list)
+
+
+class BatchRestoreCreateSerializer(_SpecChoice):
+    """``{"shots": [ids] | "all", "preset": ...}`` or ``{"shots": ..., "pipeline": {...}}``."""
+
+    shots = serializers.JSONField(help_text='"all", or a list of shot ids of the film')
+
+    def validate_shots(self, value):
+        if value == "all":
+            return None
+        if (not isinstance(value, list) or not value
+                or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in value)):
+            raise serializers.ValidationError('Must be "all" or a non-empty list of shot ids.')
+        if len(value) > MAX_SHOTS_PER_BATCH:
+            raise serializers.ValidationError(f"At most {MAX_SHOTS_PER_BATCH} shots in one batch.")
+        return value
+
+
+class ScanJobCreateSerializer(_NoUnknownFields):
+    """``{"asset": id}``: the scan (original or mezzanine asset of the film) to work on."""
+
+    asset = serializers.IntegerField(min_value=1)
+
+
+class DeliverJobCreateSerializer(_NoUnknownFields):
+    """An empty object: the film's approved versions are delivered."""

@@ -1,14 +1,23 @@
 """Writes of restoration jobs. A job is a row first; sending it to Celery is a separate step
-(``job_restore_dispatch`` enqueues ``tasks.restore_shot`` once the row is committed), and the
-task only calls ``job_run_restore`` here."""
+(``_enqueue`` once the row is committed), and each task only calls ``job_run`` here.
+
+The row is the truth; the Celery message only says "look at row N". So a task is safe to run
+twice (acks_late redelivers after a crash): a finished or cancelled job is left alone, and a
+job's output becomes visible in the same transaction that marks the job succeeded.
+
+Kinds: ``restore`` (one shot, gpu queue), ``restore_batch`` (a parent whose children are
+restore jobs, one per shot; it never runs itself, its state is summed from its children),
+``analyse``, ``proxies`` and ``deliver`` (cpu queue, in ``media_jobs.py``).
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +25,34 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from webapp.catalogue.models import AssetKind, Film, Shot
-from webapp.catalogue.services import asset_create, version_create, version_publish
+from webapp.catalogue.services import asset_create, shot_status_refresh, version_create, version_publish
+from webapp.jobs.events import job_announce, shot_status_announce, version_created_announce
 from webapp.jobs.models import JobKind, JobStatus, RestorationJob
 
 logger = logging.getLogger(__name__)
+
+RESTORE_PRESETS = ("film", "clean")
+PROGRESS_INTERVAL_S = 0.5  # at most two progress writes (and websocket events) a second per job
+RESULT_EXTENSION = ".mkv"  # FFV1: lossless, so review sees exactly what the pipeline made
+TASK_BY_KIND = {
+    JobKind.RESTORE: "webapp.jobs.tasks.restore_shot",
+    JobKind.ANALYSE: "webapp.jobs.tasks.analyse_scan",
+    JobKind.PROXIES: "webapp.jobs.tasks.render_proxies",
+    JobKind.DELIVER: "webapp.jobs.tasks.deliver_film",
+}
+RETRYABLE = (JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class JobCancelled(Exception):
+    """Raised from the progress callback to stop the work when the job was cancelled."""
+
+
+class JobRetryLater(Exception):
+    """A transient failure: the job is pending again and its task should retry after a pause."""
 
 
 @transaction.atomic
@@ -47,53 +77,32 @@ def job_create(
     if params is not None and not isinstance(params, Mapping):
         raise ValidationError({"params": "Must be a JSON object."})
     return RestorationJob.objects.create(
-        film=film, kind=kind, shot=shot, parent=parent, params=dict(params or {}), created_by=created_by
+        film=film, kind=kind, shot=shot, parent=parent, params=dict(params or {}), created_by=created_by,
+        celery_task_id=_new_task_id(),
     )
 
 
-# Restoring one shot --------------------------------------------------------------------------
-#
-# The row is the truth; the Celery message only says "look at row N". So the task is safe to
-# run twice (acks_late redelivers after a crash): a finished or cancelled job is left alone.
-
-RESTORE_PRESETS = ("film", "clean")
-PROGRESS_INTERVAL_S = 0.5  # at most two progress writes (and websocket events) a second
-RESULT_EXTENSION = ".mkv"  # FFV1: lossless, so review sees exactly what the pipeline made
+def _new_task_id() -> str:
+    # Chosen before the message is sent, so the row names its message without a second write.
+    return str(uuid.uuid4())
 
 
-class _JobCancelled(Exception):
-    """Raised from the progress callback to stop the pipeline when the job was cancelled."""
+def _enqueue(jobs: Sequence[RestorationJob]) -> None:
+    """One Celery message per job, each routed by its task's name (CELERY_TASK_ROUTES).
+    Called on commit: a worker never sees a job id whose row it cannot read."""
+    from webapp.config.celery import app
+    from webapp.jobs import tasks  # noqa: F401 - registers the tasks with the app
+
+    for job in jobs:
+        app.tasks[TASK_BY_KIND[job.kind]].apply_async((job.pk,), task_id=job.celery_task_id)
 
 
-def job_group_name(job_id: int) -> str:
-    """The channel-layer group that hears a job's progress."""
-    return f"job.{job_id}"
+def _enqueue_on_commit(jobs: Sequence[RestorationJob]) -> None:
+    jobs = list(jobs)
+    transaction.on_commit(lambda: _enqueue(jobs))
 
 
-def job_state(job: RestorationJob) -> dict[str, Any]:
-    """What websocket clients are told about a job (the same on connect and after each event)."""
-    return {
-        "job": job.pk,
-        "status": job.status,
-        "progress": job.progress,
-        "frames_done": job.frames_done,
-        "frames_total": job.frames_total,
-        "error": job.error,
-        "result_version": job.result_version_id,
-    }
-
-
-def _broadcast(job: RestorationJob, event_type: str) -> None:
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(job_group_name(job.pk), {"type": event_type, **job_state(job)})
-    except Exception:  # noqa: BLE001 - live progress is a courtesy; the row stays the truth
-        logger.warning("Could not send %s for job %s", event_type, job.pk, exc_info=True)
+# Starting restores ---------------------------------------------------------------------------
 
 
 def restore_spec_resolve(*, preset: str | None = None, pipeline: Any = None) -> dict[str, Any]:
@@ -124,67 +133,288 @@ def job_restore_dispatch(*, shot: Shot, user: AbstractBaseUser | None, spec: Map
         raise ValidationError({"shot": "This shot has no source scan to restore from."})
     with transaction.atomic():
         job = job_create(film=shot.film, kind=JobKind.RESTORE, shot=shot, created_by=user, params={"spec": dict(spec)})
-        transaction.on_commit(lambda: _enqueue_restore(job.pk))
+        _enqueue_on_commit([job])
     return job
 
 
-def _enqueue_restore(job_id: int) -> None:
-    from webapp.jobs.tasks import restore_shot
+def job_batch_restore_dispatch(
+    *, film: Film, shot_ids: Sequence[int] | None, user: AbstractBaseUser | None, spec: Mapping[str, Any]
+) -> RestorationJob:
+    """One batch job restoring many shots of ``film`` (``shot_ids`` None: all of them): a parent
+    and one restore child per shot, created in one transaction (a few queries however many
+    shots), each child sent to the GPU queue once committed. Shots of another film, unknown ids
+    and shots without a source are refused by name, and nothing is created."""
+    shots = Shot.objects.filter(film=film).order_by("number").only("pk", "number", "start_frame", "end_frame",
+                                                                   "source_id", "film_id")
+    if shot_ids is not None:
+        wanted = list(dict.fromkeys(shot_ids))
+        shots = list(shots.filter(pk__in=wanted))
+        missing = sorted(set(wanted) - {shot.pk for shot in shots})
+        if missing:
+            raise ValidationError({"shots": f"No such shots in this film: {', '.join(map(str, missing))}."})
+    else:
+        shots = list(shots)
+    if not shots:
+        raise ValidationError({"shots": "The film has no shots to restore."})
+    sourceless = [shot.number for shot in shots if shot.source_id is None]
+    if sourceless:
+        raise ValidationError({"shots": f"Shots without a source scan cannot be restored: {', '.join(map(str, sourceless))}."})
+    with transaction.atomic():
+        parent = job_create(
+            film=film, kind=JobKind.RESTORE_BATCH, created_by=user,
+            params={"spec": dict(spec), "shots": "all" if shot_ids is None else [shot.pk for shot in shots]},
+        )
+        children = RestorationJob.objects.bulk_create(
+            [
+                RestorationJob(
+                    film=film, kind=JobKind.RESTORE, shot=shot, parent=parent, params={"spec": dict(spec)},
+                    created_by=user, frames_total=shot.frame_count, celery_task_id=_new_task_id(),
+                )
+                for shot in shots
+            ],
+            batch_size=500,
+        )
+        parent.frames_total = sum(child.frames_total for child in children)
+        parent.summary = {"children": {JobStatus.PENDING: len(children)}, "failed_shots": []}
+        parent.save(update_fields=["frames_total", "summary"])
+        _enqueue_on_commit(children)
+    return parent
 
-    result = restore_shot.delay(job_id)
-    # Only fill it in while the job is still pending (an eager run has already finished it).
-    RestorationJob.objects.filter(pk=job_id, celery_task_id="").update(celery_task_id=result.id or "")
+
+# Cancel and retry ----------------------------------------------------------------------------
 
 
 @transaction.atomic
 def job_cancel(*, job: RestorationJob) -> RestorationJob:
-    """Cancel a pending or running job. A running task notices at its next progress report,
-    stops, and removes its partial file; a finished job cannot be cancelled."""
+    """Cancel a pending or running job (a batch: with its unfinished children). A running task
+    notices at its next progress report, stops, and removes its partial output."""
     job = RestorationJob.objects.select_for_update().get(pk=job.pk)
     if job.is_finished:
         raise ValidationError({"non_field_errors": [f"The job has already finished ({job.status})."]})
-    job.status = JobStatus.CANCELLED
-    job.finished_at = timezone.now()
-    job.message = "Cancelled."
+    now = timezone.now()
+    job.status, job.finished_at, job.message = JobStatus.CANCELLED, now, "Cancelled."
     job.save(update_fields=["status", "finished_at", "message"])
-    transaction.on_commit(lambda: _broadcast(job, "job.finished"))
+    if job.is_batch:
+        job.children.filter(status__in=(JobStatus.PENDING, JobStatus.RUNNING)).update(
+            status=JobStatus.CANCELLED, finished_at=now, message="Cancelled with its batch."
+        )
+        _batch_sync(job.pk)
+    elif job.parent_id is not None:
+        _batch_sync(job.parent_id)
+    job.refresh_from_db()
+    transaction.on_commit(lambda: job_announce(job, "job.finished"))
     return job
+
+
+@transaction.atomic
+def job_retry(*, job: RestorationJob) -> RestorationJob:
+    """Run a failed or cancelled job again as a new attempt (a batch: its failed and cancelled
+    children; a batch's child: that shot, reopening its batch). Returns the job, pending again."""
+    job = RestorationJob.objects.select_for_update().get(pk=job.pk)
+    if job.status not in RETRYABLE:
+        raise ValidationError(
+            {"non_field_errors": [f"Only a failed or cancelled job can be retried; this one is {job.status}."]}
+        )
+    if job.is_batch:
+        again = list(job.children.select_for_update().filter(status__in=RETRYABLE))
+        if not again:
+            raise ValidationError({"non_field_errors": ["None of this batch's shots failed or were cancelled."]})
+        parent_id = job.pk
+    else:
+        again = [job]
+        parent_id = job.parent_id
+    for row in again:
+        row.status, row.error, row.message = JobStatus.PENDING, "", f"Retry requested after {row.attempts} attempts."
+        row.progress, row.frames_done, row.started_at, row.finished_at = 0.0, 0, None, None
+        row.attempts, row.celery_task_id = 0, _new_task_id()
+    RestorationJob.objects.bulk_update(
+        again, ["status", "error", "message", "progress", "frames_done", "started_at", "finished_at", "attempts",
+                "celery_task_id"],
+        batch_size=500,
+    )
+    if parent_id is not None:
+        # The batch is open again; _batch_sync works out whether it is pending or running.
+        RestorationJob.objects.filter(pk=parent_id).update(
+            status=JobStatus.PENDING, finished_at=None, error="", message="Retrying failed shots."
+        )
+        _batch_sync(parent_id, announce=False)
+    _enqueue_on_commit(again)
+    job.refresh_from_db()
+    transaction.on_commit(lambda: job_announce(job, "job.progress"))
+    return job
+
+
+# Batches -------------------------------------------------------------------------------------
+
+
+def _batch_sync(parent_id: int, *, announce: bool = True) -> RestorationJob | None:
+    """Sum a batch's children into its row (under the row's lock): counts by status, failed
+    shots, frames done; it runs once a child runs and finishes once every child has."""
+    with transaction.atomic():
+        parent = RestorationJob.objects.select_for_update().filter(pk=parent_id).first()
+        if parent is None:
+            return None
+        children = RestorationJob.objects.filter(parent_id=parent_id)
+        counts = dict(children.order_by().values_list("status").annotate(n=Count("id")))
+        frames = children.aggregate(done=Sum("frames_done"), total=Sum("frames_total"))
+        failed = [
+            {"shot": shot, "number": number, "error": error}
+            for shot, number, error in children.filter(status=JobStatus.FAILED)
+            .order_by("shot__number").values_list("shot_id", "shot__number", "error")
+        ]
+        parent.summary = {"children": counts, "failed_shots": failed}
+        parent.frames_done, parent.frames_total = frames["done"] or 0, frames["total"] or 0
+        parent.progress = min(1.0, parent.frames_done / parent.frames_total) if parent.frames_total else 0.0
+        total = sum(counts.values())
+        finished = sum(counts.get(status, 0) for status in RestorationJob.FINISHED)
+        now = timezone.now()
+        if not parent.is_finished:
+            if total and finished == total:
+                parent.started_at = parent.started_at or now
+                parent.finished_at = now
+                if counts.get(JobStatus.SUCCEEDED, 0) == total:
+                    parent.status, parent.error = JobStatus.SUCCEEDED, ""
+                    parent.message = f"All {total} shots restored."
+                else:
+                    parent.status = JobStatus.FAILED
+                    parent.error = (f"{len(failed)} of {total} shots failed, "
+                                    f"{counts.get(JobStatus.CANCELLED, 0)} cancelled.")
+                    parent.message = f"{counts.get(JobStatus.SUCCEEDED, 0)} of {total} shots restored."
+            elif counts.get(JobStatus.PENDING, 0) < total:
+                parent.status, parent.started_at = JobStatus.RUNNING, parent.started_at or now
+        parent.save(update_fields=["summary", "frames_done", "frames_total", "progress", "status", "started_at",
+                                   "finished_at", "error", "message"])
+    if announce:
+        job_announce(parent, "job.finished" if parent.is_finished else "job.progress")
+    return parent
+
+
+# Running a job -------------------------------------------------------------------------------
+
+
+def job_run(*, job_id: int, final_attempt: bool = True) -> RestorationJob | None:
+    """Run a job, whatever its kind: called by its Celery task (and directly by tests).
+
+    Returns the job row as it ended, or None when the job does not exist. A failure is recorded
+    on the row, never raised, except a transient one (database or broker unreachable, disk
+    full, GPU memory) while ``final_attempt`` is False: the job goes back to pending and
+    ``JobRetryLater`` tells the task to retry it after a pause."""
+    from webapp.jobs.media_jobs import RUNNERS
+
+    job = _job_start(job_id)
+    if job is None:
+        row = RestorationJob.objects.filter(pk=job_id).select_related("result_version__media").first()
+        if row is not None and row.status == JobStatus.SUCCEEDED and row.result_version_id is not None:
+            # Redelivered after a crash between the commit and the previews: finish those.
+            _version_previews(row)
+        return row
+    leftovers: list[Path] = []  # partial outputs to remove if the job does not succeed
+    try:
+        RUNNERS[job.kind](job, leftovers)
+    except JobCancelled:
+        _remove(*leftovers)
+        _job_finish(job, status=JobStatus.CANCELLED, message="Cancelled.")
+    except Exception as exc:  # noqa: BLE001 - any failure is the job's, recorded on its row
+        _remove(*leftovers)
+        if not final_attempt and is_transient(exc):
+            _job_requeue(job, exc)
+            raise JobRetryLater(_one_line(exc)) from exc
+        _job_finish(job, status=JobStatus.FAILED, error=_one_line(exc))
+    finally:
+        if job.kind == JobKind.RESTORE:
+            _shot_restoration_ended(job)
+    return RestorationJob.objects.get(pk=job.pk)
+
+
+def job_run_restore(*, job_id: int) -> RestorationJob | None:
+    """``job_run`` for a restore job (its old name, kept for the tests and the shell)."""
+    return job_run(job_id=job_id)
+
+
+TRANSIENT_ERRNOS = frozenset({errno.ENOSPC, errno.EAGAIN, errno.ETIMEDOUT, errno.ECONNRESET, errno.ECONNREFUSED,
+                              errno.EIO})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether waiting and trying again may help: the database or Redis was unreachable, the
+    disk was full or the GPU out of memory. Bad input or a bug fails at once."""
+    from django.db import InterfaceError, OperationalError
+
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # pragma: no cover - redis is a dependency
+        RedisConnectionError = RedisTimeoutError = ()  # noqa: N806
+    import torch
+
+    if isinstance(exc, (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError,
+                        torch.cuda.OutOfMemoryError)):
+        return True
+    return isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS
 
 
 def _job_start(job_id: int) -> RestorationJob | None:
-    """Lock the row and mark it running; None when there is nothing (left) to do."""
+    """Lock the row and mark it running; None when there is nothing (left) to do. A job whose
+    worker died too often (hard time limit, out of memory) is failed instead of run again."""
     with transaction.atomic():
-        job = RestorationJob.objects.select_for_update(of=("self",)).select_related("shot__source").filter(pk=job_id).first()
-        if job is None or job.is_finished:
+        job = (RestorationJob.objects.select_for_update(of=("self",)).select_related("shot__source", "film")
+               .filter(pk=job_id).first())
+        if job is None or job.is_finished or job.is_batch:
             return None
-        job.status = JobStatus.RUNNING
-        job.started_at = timezone.now()
-        job.attempts += 1
-        job.frames_done, job.progress, job.error = 0, 0.0, ""
-        job.frames_total = job.shot.end_frame - job.shot.start_frame + 1
-        job.save(update_fields=["status", "started_at", "attempts", "frames_done", "progress", "error", "frames_total"])
-    _broadcast(job, "job.progress")
+        if job.attempts >= settings.JOB_MAX_ATTEMPTS:
+            job.status, job.finished_at = JobStatus.FAILED, timezone.now()
+            job.error = f"Gave up after {job.attempts} attempts: the worker stopped each time (time limit or crash)."
+            job.save(update_fields=["status", "finished_at", "error"])
+            started = False
+        else:
+            job.status, job.started_at, job.finished_at = JobStatus.RUNNING, timezone.now(), None
+            job.attempts += 1
+            job.frames_done, job.progress, job.error = 0, 0.0, ""
+            if job.shot is not None:
+                job.frames_total = job.shot.frame_count
+            job.save(update_fields=["status", "started_at", "finished_at", "attempts", "frames_done", "progress",
+                                    "error", "frames_total"])
+            started = True
+            if job.kind == JobKind.RESTORE:
+                shot_status_refresh(shot=job.shot, restoring=True)
+    if job.parent_id is not None:
+        _batch_sync(job.parent_id)
+    if not started:
+        job_announce(job, "job.finished")
+        return None
+    job_announce(job, "job.progress")
+    if job.kind == JobKind.RESTORE:
+        shot_status_announce(job.shot)
     return job
 
 
-def _progress_reporter(job: RestorationJob):
+def progress_reporter(job: RestorationJob, *, share: tuple[float, float] = (0.0, 1.0),
+                      count_frames: bool = True) -> Callable[[int, int | None], None]:
+    """A ``progress(done, total)`` callback for the engine: raises ``JobCancelled`` once the job
+    is no longer running; writes the row and tells listeners at most every PROGRESS_INTERVAL_S.
+    ``share`` maps this stage onto part of the job's progress (analysis, then proxies)."""
     last_write = 0.0
+    low, high = share
 
-    def report(done: int, total: int) -> None:
+    def report(done: int, total: int | None) -> None:
         nonlocal last_write
         status = RestorationJob.objects.filter(pk=job.pk).values_list("status", flat=True).first()
         if status != JobStatus.RUNNING:
-            raise _JobCancelled()
+            raise JobCancelled()
         now = time.monotonic()
-        if now - last_write < PROGRESS_INTERVAL_S and done < total:
+        if now - last_write < PROGRESS_INTERVAL_S and (total is None or done < total):
             return
         last_write = now
-        job.frames_done = min(done, job.frames_total) if job.frames_total else done
-        job.progress = min(1.0, done / total) if total else 0.0
+        fraction = min(1.0, done / total) if total else 0.0
+        if count_frames:
+            job.frames_done = min(done, job.frames_total) if job.frames_total else done
+        job.progress = low + (high - low) * fraction
         RestorationJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
             frames_done=job.frames_done, progress=job.progress
         )
-        _broadcast(job, "job.progress")
+        job_announce(job, "job.progress")
+        if job.parent_id is not None:
+            _batch_sync(job.parent_id)
 
     return report
 
@@ -197,8 +427,40 @@ def _job_finish(job: RestorationJob, *, status: str, error: str = "", message: s
             row.status, row.error, row.message = status, error[:2000], message
             row.finished_at = timezone.now()
             row.save(update_fields=["status", "error", "message", "finished_at"])
-    row.refresh_from_db()
-    _broadcast(row, "job.finished")
+    _job_finished(row.pk)
+
+
+def _job_finished(job_id: int) -> None:
+    """After a job's last write: its batch sums it in, listeners hear of it."""
+    row = RestorationJob.objects.select_related("shot").get(pk=job_id)
+    if row.parent_id is not None:
+        _batch_sync(row.parent_id)
+    job_announce(row, "job.finished")
+
+
+def _job_requeue(job: RestorationJob, exc: BaseException) -> None:
+    """Back to pending before a retry, so the row does not claim a worker is on it."""
+    try:
+        RestorationJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.PENDING, message=f"Retrying after a transient error: {_one_line(exc)}"[:500]
+        )
+    except Exception:  # noqa: BLE001 - the database may be what failed; the retry will start it again
+        logger.warning("Could not mark job %s pending before its retry", job.pk, exc_info=True)
+
+
+def _shot_restoration_ended(job: RestorationJob) -> None:
+    """The shot leaves in_restoration once no restore job of it is running any more."""
+    try:
+        with transaction.atomic():
+            shot = Shot.objects.select_for_update().get(pk=job.shot_id)
+            if RestorationJob.objects.filter(shot_id=shot.pk, kind=JobKind.RESTORE, status=JobStatus.RUNNING).exists():
+                return
+            before = shot.status
+            shot_status_refresh(shot=shot, restoring=False)
+        if shot.status != before:
+            shot_status_announce(shot)
+    except Exception:  # noqa: BLE001 - the next job or decision on the shot derives it again
+        logger.warning("Could not refresh the status of shot %s after job %s", job.shot_id, job.pk, exc_info=True)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -206,64 +468,75 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def _result_storage_name(job: RestorationJob) -> str:
-    return f"versions/{job.film_id}/shot{job.shot.number}-job{job.pk}-{uuid.uuid4().hex[:8]}{RESULT_EXTENSION}"
+def _remove(*paths: Path | None) -> None:
+    for path in paths:
+        if path is not None:
+            path.unlink(missing_ok=True)
 
 
-def job_run_restore(*, job_id: int) -> RestorationJob | None:
-    """Run a restore job: the shot's frames through its spec, into a new in-review version.
+# Restoring one shot --------------------------------------------------------------------------
 
-    Called by the Celery task (and directly by tests). Returns the job row as it ended, or None
-    when the job does not exist. Never raises for a pipeline failure: the job records it."""
+
+def scratch_path(job: RestorationJob, extension: str) -> Path:
+    """A temporary output name under MEDIA_ROOT (same disk as the final name: renaming is atomic)."""
+    scratch = Path(settings.MEDIA_ROOT) / "tmp" / "jobs"
+    scratch.mkdir(parents=True, exist_ok=True)
+    return scratch / f"job{job.pk}-{uuid.uuid4().hex[:8]}{extension}"
+
+
+def restore_run(job: RestorationJob, leftovers: list[Path]) -> None:
+    """The shot's frames through its spec, into a new in-review version, committed together
+    with the job's success; then the version's review previews."""
     from restoration.io import probe, read_frames
     from restoration.pipeline import run_pipeline
 
-    job = _job_start(job_id)
-    if job is None:
-        return RestorationJob.objects.filter(pk=job_id).first()
     shot = job.shot
-    scratch = Path(settings.MEDIA_ROOT) / "tmp" / "jobs"
-    scratch.mkdir(parents=True, exist_ok=True)
-    temp = scratch / f"job{job.pk}-{uuid.uuid4().hex[:8]}{RESULT_EXTENSION}"
-    final_path: Path | None = None
+    temp = scratch_path(job, RESULT_EXTENSION)
+    leftovers.append(temp)
+    # A shot's frames are read into memory: fine for shots, not for whole reels.
+    frames = read_frames(shot.source.file.path, shot.start_frame, job.frames_total)
+    run_pipeline(frames, job.params["spec"], output=temp, fps=shot.fps, device=_pipeline_device(),
+                 progress=progress_reporter(job))
+    info = probe(temp)
+    name = f"versions/{job.film_id}/shot{shot.number}-job{job.pk}-{uuid.uuid4().hex[:8]}{RESULT_EXTENSION}"
+    final_path = Path(settings.MEDIA_ROOT) / name
+    final_path.parent.mkdir(parents=True, exist_ok=True)
+    leftovers.append(final_path)
+    with transaction.atomic():
+        row = RestorationJob.objects.select_for_update().get(pk=job.pk)
+        if row.status != JobStatus.RUNNING:
+            raise JobCancelled()
+        os.replace(temp, final_path)
+        asset = asset_create(
+            film=shot.film, kind=AssetKind.MEZZANINE, file=name, original_name=final_path.name,
+            size_bytes=final_path.stat().st_size, container=info.container[:50], codec=info.codec[:50],
+            width=info.width, height=info.height, fps=info.fps, frame_count=info.frame_count,
+            bit_depth=info.bit_depth, pix_fmt=info.pix_fmt[:30], duration=info.duration,
+        )
+        version = version_create(
+            shot=shot, author=job.created_by, pipeline_spec=job.params["spec"], media=asset,
+            notes=f"Restored by job {job.pk}.",
+        )
+        version_publish(version=version)
+        row.status, row.result_version = JobStatus.SUCCEEDED, version
+        row.frames_done, row.progress = row.frames_total, 1.0
+        row.finished_at, row.message = timezone.now(), f"Version {version.number} is ready for review."
+        row.save(update_fields=["status", "result_version", "frames_done", "progress", "finished_at", "message"])
+    leftovers.clear()  # committed: the file is the version's now
+    _version_previews(row)
+    version_created_announce(version, film_id=job.film_id)
+    _job_finished(row.pk)
+
+
+def _version_previews(job: RestorationJob) -> None:
+    """Review proxies, thumbnail and filmstrip of a restore job's version. Idempotent, and
+    never fails the job: the viewer decodes a missing proxy frame on demand."""
+    from webapp.catalogue.previews import previews_render
+
     try:
-        # A shot's frames are read into memory: fine for shots, not for whole reels.
-        frames = read_frames(shot.source.file.path, shot.start_frame, job.frames_total)
-        run_pipeline(frames, job.params["spec"], output=temp, fps=shot.fps, device=_pipeline_device(),
-                     progress=_progress_reporter(job))
-        info = probe(temp)
-        name = _result_storage_name(job)
-        final_path = Path(settings.MEDIA_ROOT) / name
-        final_path.parent.mkdir(parents=True, exist_ok=True)
-        with transaction.atomic():
-            row = RestorationJob.objects.select_for_update().get(pk=job.pk)
-            if row.status != JobStatus.RUNNING:
-                raise _JobCancelled()
-            os.replace(temp, final_path)
-            asset = asset_create(
-                film=shot.film, kind=AssetKind.MEZZANINE, file=name, original_name=final_path.name,
-                size_bytes=final_path.stat().st_size, container=info.container[:50], codec=info.codec[:50],
-                width=info.width, height=info.height, fps=info.fps, frame_count=info.frame_count,
-                bit_depth=info.bit_depth, pix_fmt=info.pix_fmt[:30], duration=info.duration,
-            )
-            version = version_create(
-                shot=shot, author=job.created_by, pipeline_spec=job.params["spec"], media=asset,
-                notes=f"Restored by job {job.pk}.",
-            )
-            version_publish(version=version)
-            row.status, row.result_version = JobStatus.SUCCEEDED, version
-            row.frames_done, row.progress = row.frames_total, 1.0
-            row.finished_at, row.message = timezone.now(), f"Version {version.number} is ready for review."
-            row.save(update_fields=["status", "result_version", "frames_done", "progress", "finished_at", "message"])
-    except _JobCancelled:
-        _remove(temp, final_path)
-        _job_finish(job, status=JobStatus.CANCELLED, message="Cancelled.")
-    except Exception as exc:  # noqa: BLE001 - any failure is the job's, recorded on its row
-        _remove(temp, final_path)
-        _job_finish(job, status=JobStatus.FAILED, error=_one_line(exc))
-    else:
-        _broadcast(row, "job.finished")
-    return RestorationJob.objects.get(pk=job.pk)
+        previews_render(asset=job.result_version.media)
+    except Exception:  # noqa: BLE001 - previews are a cache of the committed media
+        logger.warning("Could not render the previews of version %s", job.result_version_id, exc_info=True)
 
 
 def _pipeline_device() -> str:
@@ -271,9 +544,3 @@ def _pipeline_device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _remove(*paths: Path | None) -> None:
-    for path in paths:
-        if path is not None:
-            path.unlink(missing_ok=True)

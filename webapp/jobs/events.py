@@ -1,0 +1,76 @@
+"""What the workers tell websocket listeners: channel groups and the payloads sent to them.
+
+Two groups hear about a job: ``job.<id>`` (``ws/jobs/<id>/``) and its film's ``film.<id>``
+(``ws/films/<id>/``), which also hears of shot status changes and new versions. Sending is a
+courtesy: the database row stays the truth, so a failed send is logged, never raised.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from webapp.catalogue.models import Shot, ShotVersion
+from webapp.jobs.models import RestorationJob
+
+logger = logging.getLogger(__name__)
+
+
+def job_group_name(job_id: int) -> str:
+    """The channel-layer group that hears a job's progress."""
+    return f"job.{job_id}"
+
+
+def film_group_name(film_id: int) -> str:
+    """The channel-layer group that hears everything happening to a film's jobs, shots and versions."""
+    return f"film.{film_id}"
+
+
+def job_state(job: RestorationJob) -> dict[str, Any]:
+    """What websocket clients are told about a job (the same on connect and after each event)."""
+    return {
+        "job": job.pk,
+        "kind": job.kind,
+        "film": job.film_id,
+        "shot": job.shot_id,
+        "parent": job.parent_id,
+        "status": job.status,
+        "progress": job.progress,
+        "frames_done": job.frames_done,
+        "frames_total": job.frames_total,
+        "eta_seconds": job.eta_seconds,
+        "children_summary": job.children_summary,
+        "failed_shots": job.failed_shots,
+        "message": job.message,
+        "error": job.error,
+        "result_version": job.result_version_id,
+    }
+
+
+def _send(groups: list[str], event: dict[str, Any]) -> None:
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group in groups:
+        try:
+            async_to_sync(layer.group_send)(group, event)
+        except Exception:  # noqa: BLE001 - live updates are a courtesy; the row stays the truth
+            logger.warning("Could not send %s to %s", event.get("type"), group, exc_info=True)
+
+
+def job_announce(job: RestorationJob, event_type: str) -> None:
+    """``job.progress`` or ``job.finished`` to the job's group and its film's group."""
+    _send([job_group_name(job.pk), film_group_name(job.film_id)], {"type": event_type, **job_state(job)})
+
+
+def shot_status_announce(shot: Shot) -> None:
+    _send([film_group_name(shot.film_id)], {"type": "shot.status", "shot": shot.pk, "status": shot.status})
+
+
+def version_created_announce(version: ShotVersion, *, film_id: int) -> None:
+    _send([film_group_name(film_id)], {
+        "type": "version.created", "shot": version.shot_id, "version": version.pk, "number": version.number,
+    })
