@@ -1,0 +1,179 @@
+// The job dashboard: live progress from the film websockets of films with work under way,
+// batches expanded into their shots (the server's own ?parent= rendering, fetched), cancel and retry.
+import { api } from "../common/api.js";
+import { duration, relativeTime } from "../common/format.js";
+import { bindKeys } from "../common/keys.js";
+import { toast } from "../common/toast.js";
+import { ReconnectingSocket } from "../common/ws.js";
+
+const root = document.getElementById("jobs-page");
+const form = document.getElementById("job-filters");
+const indicator = document.getElementById("live-indicator");
+const STATUS_LABELS = { pending: "Pending", running: "Running", succeeded: "Succeeded", failed: "Failed", cancelled: "Cancelled" };
+const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
+let activeRow = null;
+
+// Filters: a plain GET form; submitting on change keeps the URL shareable.
+form.addEventListener("change", () => form.requestSubmit());
+
+const rowsOf = (jobId) => root.querySelectorAll(`tr[data-job-id="${jobId}"]`);
+
+/** Apply a job state (from the API or a websocket message) to every row showing that job. */
+function applyState(row, state) {
+  const status = state.status ?? row.dataset.status;
+  row.dataset.status = status;
+  const pill = row.querySelector('[data-role="status"]');
+  pill.className = `status status-${status}`;
+  pill.textContent = STATUS_LABELS[status] ?? status;
+  if (state.progress != null) {
+    const percent = Math.round(state.progress * 100);
+    const bar = row.querySelector(".progress");
+    bar.className = `progress ${status}`;
+    bar.setAttribute("aria-valuenow", String(percent));
+    bar.querySelector(".bar").style.width = `${percent}%`;
+    row.querySelector('[data-role="percent"]').textContent = `${percent}\u2009%`;
+  }
+  if (state.frames_total) {
+    const eta = state.eta_seconds ? ` · about ${duration(state.eta_seconds)} left` : "";
+    row.querySelector('[data-role="meta"]').textContent = `${state.frames_done} / ${state.frames_total} frames${eta}`;
+  }
+  const cancel = row.querySelector('[data-action="cancel"]');
+  const retry = row.querySelector('[data-action="retry"]');
+  if (cancel) cancel.hidden = FINISHED.has(status);
+  if (retry) retry.hidden = !(status === "failed" || status === "cancelled");
+}
+
+// ---- relative times stay current ----
+
+function refreshTimes() {
+  for (const time of root.querySelectorAll("time[datetime]")) time.textContent = relativeTime(time.dateTime);
+}
+refreshTimes();
+setInterval(refreshTimes, 30000);
+
+// ---- live progress ----
+
+const liveFilms = (root.dataset.liveFilms || "").split(",").filter(Boolean);
+let openSockets = 0;
+for (const filmId of liveFilms) {
+  const socket = new ReconnectingSocket(`ws/films/${filmId}/`);
+  socket.addEventListener("open", () => {
+    openSockets += 1;
+    indicator.classList.add("on");
+    indicator.querySelector(".live-text").textContent = "Live";
+  });
+  socket.addEventListener("close", (event) => {
+    openSockets = Math.max(0, openSockets - 1);
+    if (openSockets) return;
+    indicator.classList.remove("on");
+    indicator.querySelector(".live-text").textContent = event.detail.final ? "Offline" : "Reconnecting…";
+  });
+  socket.addEventListener("message", (event) => {
+    const data = event.detail;
+    if (!String(data.type).startsWith("job.")) return;
+    const jobId = data.job ?? data.id;
+    for (const row of rowsOf(jobId)) applyState(row, data);
+    if (data.type === "job.finished" && data.status === "failed" && rowsOf(jobId).length) {
+      toast(data.error || "See the job for details.", { kind: "error", title: `Job #${jobId} failed` });
+    }
+  });
+}
+
+// ---- batches: expand into their shots ----
+
+async function expand(row) {
+  const open = row.getAttribute("aria-expanded") === "true";
+  const next = row.nextElementSibling;
+  if (open) {
+    row.setAttribute("aria-expanded", "false");
+    if (next?.classList.contains("children-row")) next.remove();
+    return;
+  }
+  row.setAttribute("aria-expanded", "true");
+  const holder = document.createElement("tr");
+  holder.className = "children-row";
+  holder.innerHTML = `<td colspan="7"><p class="muted small"><span class="spinner"></span> Loading shots…</p></td>`;
+  row.after(holder);
+  try {
+    const response = await fetch(`${location.pathname}?parent=${row.dataset.jobId}`, { credentials: "same-origin" });
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    const table = page.getElementById("jobs-table");
+    const cell = holder.firstElementChild;
+    if (!table) {
+      cell.innerHTML = `<p class="muted small">This batch has no shots yet.</p>`;
+      return;
+    }
+    table.removeAttribute("id");
+    table.classList.add("children");
+    table.querySelector("thead").remove();
+    for (const child of table.querySelectorAll("tbody tr")) child.firstElementChild.remove();
+    cell.replaceChildren(table);
+    refreshTimes();
+  } catch {
+    holder.firstElementChild.innerHTML = `<p class="error small">The shots of this batch could not be loaded.</p>`;
+  }
+}
+
+// ---- cancel and retry ----
+
+async function act(button) {
+  const row = button.closest("tr[data-job-id]");
+  const jobId = row.dataset.jobId;
+  const action = button.dataset.action;
+  button.disabled = true;
+  try {
+    const job = await api(`/api/jobs/${jobId}/${action}/`, { method: "POST", quiet: true });
+    if (action === "cancel") {
+      applyState(row, job ?? { status: "cancelled" });
+      toast(`Job #${jobId} was cancelled.`, { kind: "ok" });
+    } else {
+      toast(`Job #${jobId} was queued again.`, { kind: "ok", title: "Retrying" });
+      setTimeout(() => location.reload(), 600);
+    }
+  } catch (error) {
+    const message = error.status === 404 && action === "retry" ? "Retry is not available on this server yet." : error.message;
+    toast(message, { kind: "error", title: `Could not ${action} job #${jobId}` });
+  } finally {
+    button.disabled = false;
+  }
+}
+
+root.addEventListener("click", (event) => {
+  const expander = event.target.closest("[data-expand]");
+  if (expander) {
+    expand(expander.closest("tr"));
+    return;
+  }
+  const button = event.target.closest("button[data-action]");
+  if (button) act(button);
+});
+
+// ---- keyboard: move between jobs, expand and collapse batches ----
+
+function topRows() {
+  return [...root.querySelectorAll("#jobs-table > tbody > tr[data-job-id]")];
+}
+
+function select(delta) {
+  const rows = topRows();
+  if (!rows.length) return;
+  const index = Math.max(0, Math.min(rows.length - 1, rows.indexOf(activeRow) + delta));
+  activeRow?.setAttribute("aria-selected", "false");
+  activeRow = rows[index];
+  activeRow.setAttribute("aria-selected", "true");
+  activeRow.scrollIntoView({ block: "nearest" });
+}
+
+bindKeys({
+  ArrowDown: (event) => { event.preventDefault(); select(1); },
+  ArrowUp: (event) => { event.preventDefault(); select(-1); },
+  j: () => select(1),
+  k: () => select(-1),
+  ArrowRight: () => { if (activeRow?.getAttribute("aria-expanded") === "false") expand(activeRow); },
+  ArrowLeft: () => { if (activeRow?.getAttribute("aria-expanded") === "true") expand(activeRow); },
+  Enter: (event) => {
+    if (!activeRow || event.target.closest?.("a, button")) return;
+    if (activeRow.hasAttribute("aria-expanded")) expand(activeRow);
+    else activeRow.querySelector(".job-target a")?.click();
+  },
+});
