@@ -16,5 +16,6 @@ urlpatterns = [
     # Server-rendered pages.
     path("", include("webapp.review.page_urls")),
     path("", include("webapp.catalogue.page_urls")),
+    path("", include("webapp.jobs.page_urls")),
     path("", include("webapp.notifications.page_urls")),
 ]
