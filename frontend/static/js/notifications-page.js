@@ -1,0 +1,62 @@
+// The notifications page: mark one or all read, and new ones appear at the top as they arrive.
+
+import { api, csrfToken } from "./common/api.js";
+import { escapeHtml } from "./common/format.js";
+
+const list = () => document.getElementById("notification-list");
+const readAll = document.getElementById("notifications-read-all");
+const KIND_LABELS = { version_ready: "Review", mention: "Mention", decision: "Decision", comment_reply: "Reply" };
+
+function setUnread(count) {
+  document.querySelector("[data-unread]").textContent = String(count);
+  readAll.disabled = !count;
+}
+
+function markedRead(item) {
+  item.classList.remove("unread");
+  item.querySelector("[data-mark-read]")?.remove();
+}
+
+document.addEventListener("click", async (event) => {
+  const link = event.target.closest(".notification.unread .notification-text");
+  if (link) {
+    // Following a notification reads it; keepalive lets the request finish as the page changes.
+    const id = link.closest("[data-id]").dataset.id;
+    fetch(`/api/notifications/${id}/read/`, { method: "POST", keepalive: true, credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" } });
+    return;
+  }
+  const button = event.target.closest("[data-mark-read]");
+  if (!button) return;
+  const item = button.closest("[data-id]");
+  await api(`/api/notifications/${item.dataset.id}/read/`, { method: "POST" });
+  markedRead(item);
+});
+
+readAll.addEventListener("click", async () => {
+  const result = await api("/api/notifications/read-all/", { method: "POST" });
+  for (const item of document.querySelectorAll(".notification.unread")) markedRead(item);
+  setUnread(result.unread);
+});
+
+document.addEventListener("notifications:unread", (event) => setUnread(event.detail.unread));
+
+document.addEventListener("notifications:created", (event) => {
+  const n = event.detail;
+  let ol = list();
+  if (!ol) {
+    document.getElementById("notification-list-empty")?.remove();
+    ol = document.createElement("ol");
+    ol.id = "notification-list";
+    ol.className = "notification-list";
+    document.querySelector(".page-head").after(ol);
+  }
+  const item = document.createElement("li");
+  item.className = `notification kind-${n.kind} unread fresh`;
+  item.dataset.id = n.id;
+  item.innerHTML = `<span class="notification-kind">${KIND_LABELS[n.kind] || n.kind}</span>
+    <a class="notification-text" href="${escapeHtml(n.url)}">${escapeHtml(n.text)}</a>
+    <span class="notification-meta muted small">${escapeHtml(n.film_title)} · just now</span>
+    <button type="button" class="btn ghost sm" data-mark-read>Mark read</button>`;
+  ol.prepend(item);
+});

@@ -1,0 +1,134 @@
+// The decisions panel of the shot review page: the version's status, each required role's current
+// verdict (the film's approval policy), approve / request changes / reject with a note for
+// archivists and creators (others see why they cannot), and the append-only history.
+// Mounted by shot-page.js: mountDecisions(panel, {shotId, versions}); the version is the panel's
+// data-version-id. Updates live from decision.recorded events on ws/shots/<id>/.
+
+import { api } from "../common/api.js";
+import { escapeHtml, relativeTime } from "../common/format.js";
+import { toastOk } from "../common/toast.js";
+import { shotEvents } from "./shot-events.js";
+import { ensureReviewPanelStyles } from "./stylesheet.js";
+
+const VERDICTS = {
+  approve: { label: "Approve", done: "Approved", css: "approved", button: "primary" },
+  changes_requested: { label: "Request changes", done: "Changes requested", css: "changes_requested", button: "" },
+  reject: { label: "Reject", done: "Rejected", css: "rejected", button: "danger" },
+};
+const STATUS_LABELS = { draft: "Draft", in_review: "In review", approved: "Approved", rejected: "Rejected" };
+const SHOT_STATUS_LABELS = {
+  pending: "Pending", in_restoration: "In restoration", in_review: "In review", approved: "Approved", rejected: "Rejected",
+};
+const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+
+export function mountDecisions(panel, { shotId, versions = [] }) {
+  ensureReviewPanelStyles();
+  const versionLabel = new Map(versions.map((v) => [v.id, v.label || `v${v.number}`]));
+  const currentVersion = () => Number(panel.dataset.versionId) || null;
+  let loading = 0;
+
+  panel.classList.add("dc-panel");
+  panel.innerHTML = `
+    <div class="dc-head">
+      <h2 class="review-panel-title">Decision</h2>
+      <span class="dc-version small muted" data-version></span>
+      <span class="status" data-status hidden></span>
+    </div>
+    <div class="dc-body"><p class="muted small">Loading…</p></div>`;
+  const body = panel.querySelector(".dc-body");
+
+  function roleLine(role, current) {
+    const mine = current.filter((d) => d.role === role);
+    const worst = ["reject", "changes_requested", "approve"].find((verdict) => mine.some((d) => d.verdict === verdict));
+    const who = mine.filter((d) => d.verdict === worst).map((d) => escapeHtml(d.reviewer_username)).join(", ");
+    const pill = worst
+      ? `<span class="status status-${VERDICTS[worst].css}">${VERDICTS[worst].done}</span><span class="muted small">${who}</span>`
+      : '<span class="status status-pending">Waiting</span>';
+    return `<li class="dc-role" data-role="${role}"><span class="dc-role-name">${capital(role)}</span>${pill}</li>`;
+  }
+
+  function historyItem(d) {
+    return `<li class="dc-event">
+      <span class="status status-${VERDICTS[d.verdict].css}">${VERDICTS[d.verdict].done}</span>
+      <span class="dc-who">${escapeHtml(d.reviewer_username)} <span class="muted">· ${escapeHtml(d.role)}</span></span>
+      <time class="faint small" datetime="${d.created_at}" title="${new Date(d.created_at).toLocaleString()}">${relativeTime(d.created_at)}</time>
+      ${d.note ? `<p class="dc-note">${escapeHtml(d.note)}</p>` : ""}
+    </li>`;
+  }
+
+  function render(summary, history) {
+    const status = panel.querySelector("[data-status]");
+    status.hidden = false;
+    status.className = `status status-${summary.status}`;
+    status.textContent = STATUS_LABELS[summary.status] || summary.status;
+    panel.querySelector("[data-version]").textContent = versionLabel.get(summary.version) || "";
+    const required = summary.required_roles;
+    const policy = required.length > 1 ? `${required.join(" and ")} must both approve` : `the ${required[0] || "decider"}'s approval is enough`;
+    const form = summary.can_decide ? `
+      <form class="dc-form" novalidate>
+        <textarea name="note" rows="2" maxlength="5000" placeholder="Note for the restorer (optional)"></textarea>
+        <div class="dc-buttons">
+          ${Object.entries(VERDICTS).map(([verdict, v]) =>
+            `<button type="button" class="btn sm ${v.button}" data-verdict="${verdict}">${v.label}</button>`).join("")}
+        </div>
+        <span class="dc-error small" role="alert"></span>
+      </form>` : `<p class="dc-reason muted small">${escapeHtml(summary.reason)}</p>`;
+    body.innerHTML = `
+      <ul class="dc-roles">${required.map((role) => roleLine(role, summary.current)).join("")}</ul>
+      <p class="dc-policy faint small">Approval: ${escapeHtml(policy)}.</p>
+      ${form}
+      <details class="dc-history"${history.length ? "" : " hidden"}>
+        <summary class="small">History <span class="count">${history.length}</span></summary>
+        <ol>${history.map(historyItem).join("")}</ol>
+      </details>`;
+  }
+
+  async function load() {
+    const version = currentVersion();
+    const ticket = ++loading;
+    if (!version) {
+      panel.querySelector("[data-status]").hidden = true;
+      body.innerHTML = '<p class="muted small">No version of this shot to decide on yet.</p>';
+      return;
+    }
+    try {
+      const [summary, history] = await Promise.all([
+        api(`/api/decisions/summary/?version=${version}`, { quiet: true }),
+        api(`/api/decisions/?version=${version}&ordering=-created_at&page_size=200`, { quiet: true }),
+      ]);
+      if (ticket === loading) render(summary, history.results);
+    } catch (error) {
+      body.innerHTML = `<p class="dc-error small">Decisions could not be loaded: ${escapeHtml(error.message)}</p>`;
+    }
+  }
+
+  body.addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-verdict]");
+    if (!button) return;
+    const form = button.closest("form");
+    const verdict = button.dataset.verdict;
+    for (const b of form.querySelectorAll("button")) b.disabled = true;
+    try {
+      await api("/api/decisions/", { method: "POST", quiet: true,
+        body: { version: currentVersion(), verdict, note: form.elements.note.value.trim() } });
+      toastOk(`${VERDICTS[verdict].done}: ${versionLabel.get(currentVersion()) || "version"}.`);
+      await load();
+    } catch (error) {
+      form.querySelector(".dc-error").textContent = error.message;
+      for (const b of form.querySelectorAll("button")) b.disabled = false;
+    }
+  });
+
+  shotEvents(shotId).addEventListener("message", (event) => {
+    const message = event.detail;
+    if (message.type !== "decision.recorded") return;
+    const pill = document.querySelector("[data-shot-status]");
+    if (pill) {
+      pill.className = `status status-${message.shot_status}`;
+      pill.textContent = SHOT_STATUS_LABELS[message.shot_status] || message.shot_status;
+    }
+    if (message.decision.version === currentVersion()) load();
+  });
+  new MutationObserver(load).observe(panel, { attributes: true, attributeFilter: ["data-version-id"] });
+  load();
+}
