@@ -1,4 +1,5 @@
-"""Server-rendered pages (home, login, logout) and the production settings check."""
+"""Server-rendered pages (login, logout, catalogue, film page, job dashboard) and the production
+settings check."""
 
 from __future__ import annotations
 
@@ -13,7 +14,16 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
 
-from tests.webapp.factories import TEST_PASSWORD, FilmFactory, ShotFactory, ShotVersionFactory
+from webapp.catalogue.pages import defect_bars, timecode
+from webapp.jobs.pages import duration_text
+from tests.webapp.factories import (
+    TEST_PASSWORD,
+    FilmFactory,
+    MediaAssetFactory,
+    RestorationJobFactory,
+    ShotFactory,
+    ShotVersionFactory,
+)
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,3 +112,308 @@ def test_production_settings_pass_the_deploy_check():
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "System check identified no issues" in output, output
+
+
+# ---- helpers ----
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _film_ids(html: str) -> list[int]:
+    """The catalogue rows' film ids, in the order shown."""
+    import re
+
+    return [int(found) for found in re.findall(r'<tr data-film-id="(\d+)"', html)]
+
+
+# ---- base layout ----
+
+
+def test_every_page_has_the_top_bar_shortcut_overlay_and_notifications_bell(member):
+    user = member(FilmFactory(), "viewer")
+    html = _client(user).get("/").content.decode()
+    assert 'href="/jobs/"' in html and 'href="/api/docs/"' in html and 'class="skip-link"' in html
+    assert '<a id="notifications-bell"' in html and '<span class="badge" hidden></span>' in html
+    assert 'id="shortcuts-dialog"' in html and "<kbd>/</kbd>" in html
+    assert "import(\"/static/js/notifications.js\").catch(() => {})" in html
+    assert 'aria-current="page">Films</a>' in html  # the current section is marked
+    for path in ("js/common/api.js", "js/common/ws.js", "js/common/toast.js", "js/common/format.js",
+                 "js/common/keys.js", "js/catalogue/catalogue.js", "js/catalogue/film.js", "js/catalogue/jobs.js",
+                 "css/catalogue.css"):
+        assert finders.find(path), path
+
+
+def test_anonymous_visitors_get_no_notifications_module():
+    html = Client().get("/accounts/login/").content.decode()
+    assert "notifications.js" not in html and "notifications-bell" not in html
+
+
+# ---- catalogue ----
+
+
+@pytest.fixture
+def catalogue(member):
+    """Four films of one archivist (and one film they are not on)."""
+    films = {
+        "harbour": FilmFactory(title="Rouge Harbour", original_title="Hong Gang", year=1931,
+                               directors="Lin Chan, Marta Rossi", status="in_review"),
+        "orchard": FilmFactory(title="Silent Orchard", year=1952, directors="Kenji Mori", status="approved"),
+        "express": FilmFactory(title="Kowloon Express", year=1958, directors="Lin Chan", status="new"),
+        "tide": FilmFactory(title="Night Tide", year=1975, directors="Olga Petrova", status="in_review"),
+    }
+    user = member(films["harbour"], "archivist", username="cat")
+    for key in ("orchard", "express", "tide"):
+        from tests.webapp.factories import MembershipFactory
+
+        MembershipFactory(user=user, film=films[key], role="viewer")
+    FilmFactory(title="Rouge Secret", year=1933, directors="Lin Chan")  # not a member
+    return user, films
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("search=rouge", ["harbour"]),  # title; a film the user is not on is never found
+        ("search=hong+gang", ["harbour"]),  # original title
+        ("search=lin+chan", ["express", "harbour"]),  # director
+        ("status=in_review", ["tide", "harbour"]),
+        ("decade=1950", ["express", "orchard"]),
+        ("year_min=1950&year_max=1960", ["express", "orchard"]),
+        ("director=Lin+Chan&decade=1930", ["harbour"]),
+        ("ordering=-year", ["tide", "express", "orchard", "harbour"]),
+        ("ordering=year&status=in_review", ["harbour", "tide"]),
+    ],
+)
+def test_catalogue_filters_and_sorts_from_the_query_string(catalogue, query, expected):
+    user, films = catalogue
+    response = _client(user).get(f"/?{query}")
+    assert response.status_code == 200
+    order = "year" if "ordering" in query else "title"
+    expected_ids = [films[key].pk for key in expected]
+    if order == "title":
+        expected_ids = sorted(expected_ids, key=lambda pk: next(f.title for f in films.values() if f.pk == pk))
+    assert _film_ids(response.content.decode()) == expected_ids
+
+
+def test_catalogue_keeps_the_filters_in_the_form_and_sort_links(catalogue):
+    user, _ = catalogue
+    html = _client(user).get("/?search=lin&status=in_review&ordering=-year").content.decode()
+    assert 'name="search" id="film-search" value="lin"' in html
+    assert '<option value="in_review" selected>' in html
+    assert '<input type="hidden" name="ordering" value="-year">' in html
+    # The year column is sorted descending; its link flips to ascending and keeps the filters.
+    assert 'aria-sort="descending"><a class="sort" href="?search=lin&amp;status=in_review&amp;ordering=year"' in html
+    assert '<option value="Lin Chan">' in html and '<option value="1950">1950s</option>' in html
+    assert "Rouge Secret" not in html  # facets come from the user's films only
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("year_min=abc", "year_min: Enter a number."),
+        ("status=lost", "status: Select a valid choice."),
+        ("ordering=budget", "ordering: &#x27;budget&#x27; is not one of"),
+        ("search=" + "x" * 201, "search: at most 200 characters."),
+    ],
+)
+def test_catalogue_refuses_bad_filters_with_a_400_naming_them(catalogue, query, message):
+    user, _ = catalogue
+    response = _client(user).get(f"/?{query}")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert message in html and 'role="alert"' in html and "data-film-id" not in html
+
+
+def test_catalogue_shows_counts_per_shot_status_and_a_filtered_empty_state(catalogue):
+    user, films = catalogue
+    harbour = films["harbour"]
+    for number, status in enumerate(["approved", "approved", "in_review", "in_restoration", "pending"], start=1):
+        ShotFactory(film=harbour, number=number, status=status)
+    html = _client(user).get("/?search=rouge").content.decode()
+    row = html[html.index(f'data-film-id="{harbour.pk}"'):]
+    row = row[: row.index("</tr>")]
+    assert "2/5" in row and 'aria-valuenow="40"' in row
+    assert "2 approved" in row and "1 in review" in row and "1 restoring" in row and "rejected" not in row
+    assert 'class="bar seg-approved" style="width: 40.00%"' in row
+
+    html = _client(user).get("/?search=nothing-like-this").content.decode()
+    assert "No films match these filters." in html
+
+
+def test_catalogue_query_count_does_not_grow_with_films(member, django_assert_max_num_queries):
+    user = member(FilmFactory(), "archivist")
+    from tests.webapp.factories import MembershipFactory
+
+    for _ in range(12):
+        film = FilmFactory()
+        MembershipFactory(user=user, film=film, role="viewer")
+        ShotFactory(film=film, status="approved")
+    client = _client(user)
+    with django_assert_max_num_queries(8):
+        assert client.get("/").status_code == 200
+
+
+# ---- film page ----
+
+
+@pytest.fixture
+def film_with_shots(member):
+    film = FilmFactory(title="Rouge Harbour", status="in_review")
+    scan = MediaAssetFactory(film=film)
+    shots = [
+        ShotFactory(film=film, number=1, start_frame=0, end_frame=47, status="in_review", source=scan,
+                    metrics={"noise": 6.0, "dust": 0.0002, "scratch": 0.3, "flicker": 0.02, "weave": 0.1,
+                             "blockiness": 0.05, "is_grey": True}),
+        ShotFactory(film=film, number=2, start_frame=48, end_frame=95, status="pending"),
+    ]
+    ShotVersionFactory(shot=shots[0], number=1)
+    ShotVersionFactory(shot=shots[0], number=2)
+    return film, shots
+
+
+def test_film_page_shows_facts_members_and_shot_cards(film_with_shots, member):
+    film, shots = film_with_shots
+    viewer = member(film, "viewer", username="vera")
+    member(film, "creator", username="carl")
+    response = _client(viewer).get(f"/films/{film.pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Rouge Harbour" in html and "vera" in html and "carl" in html and "Creator" in html
+    first = html[html.index(f'data-shot-id="{shots[0].pk}"'):]
+    first = first[: first.index("</article>")]
+    assert f'data-href="/films/{film.pk}/shots/{shots[0].pk}/"' in first  # opens the shot review page
+    assert f'src="/api/shots/{shots[0].pk}/thumbnail.jpg"' in first
+    assert "In review" in first and "v2 of 2" in first and "0–47 · 48 fr" in first and "2.0 s" in first
+    assert 'class="fill bad" width="75.0"' in first  # noise 6 of 8: visible
+    assert "Scratches" in first and "Flicker" in first
+    second = html[html.index(f'data-shot-id="{shots[1].pk}"'):]
+    second = second[: second.index("</article>")]
+    assert "no version" in second and "Not analysed yet" in second and "No scan" in second
+    # A viewer may not start jobs: no batch actions.
+    assert 'id="restore-all"' not in html and 'data-can-restore="false"' in html
+
+
+@pytest.mark.parametrize("role", ["restorer", "archivist"])
+def test_restorers_and_archivists_get_the_batch_actions(film_with_shots, member, role):
+    film, _ = film_with_shots
+    html = _client(member(film, role)).get(f"/films/{film.pk}/").content.decode()
+    assert 'id="restore-all"' in html and 'id="restore-selected"' in html and 'data-can-restore="true"' in html
+
+
+def test_film_page_status_filter_and_view_come_from_the_query(film_with_shots, member):
+    film, shots = film_with_shots
+    html = _client(member(film, "viewer")).get(f"/films/{film.pk}/?status=pending&view=strip").content.decode()
+    assert 'class="shots strip"' in html
+    card = html[html.index(f'data-shot-id="{shots[0].pk}"'):]
+    assert card[: card.index(">")].count("hidden") == 1  # the in-review shot is filtered out
+    assert 'data-status="pending" aria-current="true"' in html
+
+
+def test_film_page_is_a_404_for_non_members_and_needs_a_login(film_with_shots, outsider, member):
+    film, _ = film_with_shots
+    member(FilmFactory(), "archivist", username="elsewhere")
+    assert _client(outsider).get(f"/films/{film.pk}/").status_code == 404
+    assert Client().get(f"/films/{film.pk}/").status_code == 302
+    assert _client(outsider).get("/films/999999/").status_code == 404
+
+
+def test_defect_bars_scale_and_grade_each_metric():
+    bars = {bar["key"]: bar for bar in defect_bars({"noise": 1.0, "dust": 0.0006, "weave": 4.0, "flicker": None,
+                                                    "is_grey": True, "blockiness": True})}
+    assert set(bars) == {"noise", "dust", "weave"}  # missing, null and non-numbers are left out
+    assert bars["noise"]["severity"] == "ok" and bars["noise"]["percent"] == 12.5
+    assert bars["dust"]["severity"] == "warn" and "0.06 %" in bars["dust"]["title"]
+    assert bars["weave"]["severity"] == "bad" and bars["weave"]["percent"] == 100.0
+
+
+def test_timecode_and_duration_text():
+    assert timecode(0, 24) == "00:00:00:00"
+    assert timecode(24 * 3661 + 5, 24) == "01:01:01:05"
+    assert timecode(30, 23.976) == "00:00:01:06"  # non-drop: counted at 24
+    assert duration_text(None) == "" and duration_text(42.4) == "42 s"
+    assert duration_text(185) == "3 m 05 s" and duration_text(3720) == "1 h 02 m"
+
+
+# ---- job dashboard ----
+
+
+@pytest.fixture
+def jobs(member):
+    film = FilmFactory(title="Rouge Harbour")
+    other = FilmFactory(title="Secret Orchard")
+    shots = [ShotFactory(film=film, number=n) for n in (1, 2)]
+    batch = RestorationJobFactory(film=film, kind="restore_batch", status="running", progress=0.5,
+                                  params={"preset": "film"},
+                                  summary={"children": {"succeeded": 1, "failed": 1},
+                                           "failed_shots": [{"shot": shots[1].pk, "number": 2,
+                                                             "error": "Decoder error at frame 12"}]})
+    children = [
+        RestorationJobFactory(film=film, kind="restore", shot=shots[0], parent=batch, status="succeeded", progress=1.0),
+        RestorationJobFactory(film=film, kind="restore", shot=shots[1], parent=batch, status="failed",
+                              error="Decoder error at frame 12"),
+    ]
+    analyse = RestorationJobFactory(film=film, kind="analyse", status="failed", error="No video stream.")
+    hidden = RestorationJobFactory(film=other, kind="analyse", status="running")
+    return film, {"batch": batch, "children": children, "analyse": analyse, "hidden": hidden}
+
+
+def _job_ids(html: str) -> list[int]:
+    import re
+
+    return [int(found) for found in re.findall(r'<tr data-job-id="(\d+)"', html)]
+
+
+def test_job_dashboard_lists_top_level_jobs_of_my_films(jobs, member):
+    film, made = jobs
+    response = _client(member(film, "viewer")).get("/jobs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert _job_ids(html) == [made["analyse"].pk, made["batch"].pk]  # newest first, no children, not the other film
+    assert "1 succeeded" in html and "1 failed" in html and "Decoder error at frame 12" in html
+    assert f'href="?parent={made["batch"].pk}"' in html and "No video stream." in html
+    assert f'data-live-films="{film.pk}"' in html  # the running batch's film is listened to
+    assert 'data-action="cancel"' not in html  # viewers cannot cancel or retry
+
+
+def test_job_dashboard_actions_follow_the_role(jobs, member):
+    film, made = jobs
+    html = _client(member(film, "restorer")).get("/jobs/").content.decode()
+    batch_row = html[html.index(f'data-job-id="{made["batch"].pk}"'):]
+    batch_row = batch_row[: batch_row.index("</tr>")]
+    assert '<button type="button" class="btn sm" data-action="cancel">' in batch_row  # running: cancel shown
+    analyse_row = html[html.index(f'data-job-id="{made["analyse"].pk}"'):]
+    analyse_row = analyse_row[: analyse_row.index("</tr>")]
+    assert '<button type="button" class="btn sm" data-action="retry">' in analyse_row  # failed: retry shown
+    assert 'data-action="cancel" hidden' in analyse_row
+
+
+def test_job_dashboard_filters_and_batch_children(jobs, member):
+    film, made = jobs
+    client = _client(member(film, "viewer"))
+    assert _job_ids(client.get("/jobs/?status=failed").content.decode()) == [made["analyse"].pk]
+    assert _job_ids(client.get("/jobs/?kind=restore_batch").content.decode()) == [made["batch"].pk]
+    assert _job_ids(client.get(f"/jobs/?film={film.pk}&status=running").content.decode()) == [made["batch"].pk]
+    children = client.get(f"/jobs/?parent={made['batch'].pk}").content.decode()
+    assert sorted(_job_ids(children)) == sorted(job.pk for job in made["children"])
+    assert "shot 2" in children
+    # Another film's batch has no children to show, as if it did not exist.
+    assert _job_ids(client.get(f"/jobs/?parent={made['hidden'].pk}").content.decode()) == []
+
+
+@pytest.mark.parametrize(("query", "message"), [("status=stuck", "status: Select a valid choice."),
+                                                ("parent=first", "parent: must be a job id."),
+                                                ("film=abc", "film: Enter a number.")])
+def test_job_dashboard_refuses_bad_filters(jobs, member, query, message):
+    film, _ = jobs
+    response = _client(member(film, "viewer")).get(f"/jobs/?{query}")
+    assert response.status_code == 400 and message in response.content.decode()
+
+
+def test_job_dashboard_needs_a_login_and_shows_nothing_to_outsiders(jobs, outsider):
+    assert Client().get("/jobs/").status_code == 302
+    html = _client(outsider).get("/jobs/").content.decode()
+    assert _job_ids(html) == [] and "No jobs yet." in html

@@ -119,16 +119,8 @@ def film_shots(*, user: User, film: Film) -> QuerySet[Shot]:
     return (
         selectors.shot_list(user=user)
         .filter(film=film)
-        .select_related("source")
         .annotate(latest_version_number=Subquery(latest.values("number")[:1]),
                   latest_version_status=Subquery(latest.values("status")[:1]))
         .order_by("number")
     )
 
-
-def shot_for_page(*, user: User, film_id: int, shot_id: int) -> Shot:
-    """The shot of that film with its source; 404 when it is not there or the user may not see it."""
-    shot = selectors.shot_list(user=user).filter(film_id=film_id, pk=shot_id).select_related("source").first()
-    if shot is None:
-        raise Http404("No such shot.")
-    return shot

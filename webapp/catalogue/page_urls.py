@@ -2,10 +2,9 @@
 
 from django.urls import path
 
-from webapp.catalogue.pages import film_detail_page, home_page, shot_thumbnail
+from webapp.catalogue.pages import film_detail_page, home_page
 
 urlpatterns = [
     path("", home_page, name="home"),
     path("films/<int:film_id>/", film_detail_page, name="film-detail"),
-    path("films/<int:film_id>/shots/<int:shot_id>/thumb.jpg", shot_thumbnail, name="shot-thumbnail"),
 ]

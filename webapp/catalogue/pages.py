@@ -1,4 +1,4 @@
-"""Server-rendered catalogue pages: the catalogue of films, a film's page, and shot thumbnails.
+"""Server-rendered catalogue pages: the catalogue of films and a film's page.
 
 Every page is login-only and reads through ``page_selectors`` (which start from the films the
 user may see), so another film is a 404. The pages work without JavaScript; the modules in
@@ -18,9 +18,6 @@ from django.views.decorators.http import require_GET
 from webapp.catalogue import page_selectors
 from webapp.catalogue.access import Action, can
 from webapp.catalogue.models import FilmStatus, ShotStatus
-from webapp.catalogue.proxies import ProxyError, proxy_frame, proxy_height_for
-
-THUMBNAIL_HEIGHT = 240
 
 
 @dataclass(frozen=True)
@@ -148,7 +145,8 @@ def film_detail_page(request: HttpRequest, film_id: int) -> HttpResponse:
         shot.defects = defect_bars(shot.metrics or {})
         shot.timecode_in = timecode(shot.start_frame, shot.fps)
         shot.duration_seconds = shot.frame_count / shot.fps
-        shot.thumb_url = reverse("shot-thumbnail", args=[film.pk, shot.pk]) if shot.source_id else ""
+        # The middle frame of the original (JOBS' preview endpoint), when the shot has a scan.
+        shot.thumb_url = reverse("shot-preview", args=[shot.pk, "thumbnail"]) if shot.source_id else ""
     total_frames = sum(shot.frame_count for shot in shots)
     view = request.GET.get("view", "grid")
     context = {
@@ -164,25 +162,6 @@ def film_detail_page(request: HttpRequest, film_id: int) -> HttpResponse:
         "progress_percent": round(100 * film.approved_shot_count / film.shot_count) if film.shot_count else 0,
         "total_frames": total_frames,
         "runtime_timecode": timecode(total_frames, shots[0].fps) if shots else "",
-        "defect_metrics": DEFECT_METRICS,
     }
     return render(request, "catalogue/film_detail.html", context)
-
-
-@login_required
-@require_GET
-def shot_thumbnail(request: HttpRequest, film_id: int, shot_id: int) -> HttpResponse:
-    """The middle frame of the shot's original as a small JPEG (the review proxy at 240 lines)."""
-    shot = page_selectors.shot_for_page(user=request.user, film_id=film_id, shot_id=shot_id)
-    if shot.source is None:
-        return HttpResponse("This shot has no source scan.", status=404, content_type="text/plain")
-    try:
-        height = proxy_height_for(shot.source, THUMBNAIL_HEIGHT)
-        jpeg = proxy_frame(asset=shot.source, height=height, index=shot.start_frame + shot.frame_count // 2)
-    except ProxyError as error:
-        return HttpResponse(str(error), status=404, content_type="text/plain")
-    response = HttpResponse(jpeg, content_type="image/jpeg")
-    # The original scan never changes under a shot: let the browser keep it (private: role-checked).
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
 
