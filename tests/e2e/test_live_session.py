@@ -1,0 +1,61 @@
+"""End to end: two browsers in one live review session. The archivist hosts, the creator follows;
+the host steps frames and changes the compare mode, and the follower's viewer shows the same frame
+(drawn from the session's frame socket) in the same mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import DEMO_TITLE, SCREENSHOTS, login
+
+pytestmark = pytest.mark.e2e
+
+VIEWER_STATE = "document.getElementById('live-viewer').comparisonViewer?.state"
+DRAWN_FRAME = "document.querySelector('#live-viewer').dataset.drawnFrame"
+
+
+def create_session(context, page, base_url: str) -> int:
+    csrf = next(cookie["value"] for cookie in context.cookies() if cookie["name"] == "csrftoken")
+    films = page.request.get(f"{base_url}/api/films/?search=Still").json()["results"]
+    film = next(film for film in films if film["title"] == DEMO_TITLE)
+    versions = page.request.get(f"{base_url}/api/versions/?film={film['id']}&status=in_review").json()["results"]
+    response = page.request.post(f"{base_url}/api/sessions/", headers={"X-CSRFToken": csrf, "Referer": base_url},
+                                 data={"film": film["id"], "title": "Demo dailies",
+                                       "versions": [v["id"] for v in versions[:3]]})
+    assert response.status == 201, response.text()
+    return response.json()["id"]
+
+
+def test_a_follower_sees_the_hosts_frame_and_mode(demo_server, browser):
+    base_url, _ = demo_server
+    host_context, host = login(browser, base_url, "archivist")
+    follower_context, follower = login(browser, base_url, "creator")
+    try:
+        session_id = create_session(host_context, host, base_url)
+        host.goto(f"{base_url}/sessions/{session_id}/")
+        host.wait_for_function(f"{VIEWER_STATE} !== undefined")
+        follower.goto(f"{base_url}/sessions/{session_id}/")
+        follower.locator("#live-follow", has_text="Following archivist").wait_for()
+        host.locator("#live-participants li").nth(1).wait_for()  # the follower appears on the host's list
+        assert "creator" in host.inner_text("#live-participants")
+
+        host.locator(".live-title").click()  # focus the page, not an input: the viewer reads keys on the document
+        for _ in range(3):
+            host.keyboard.press("ArrowRight")
+        host.keyboard.press("4")  # difference mode
+        host.wait_for_function(f"{VIEWER_STATE}.frame === 3 && {VIEWER_STATE}.mode === 'diff'")
+
+        follower.wait_for_function(f"{VIEWER_STATE}.frame === 3 && {VIEWER_STATE}.mode === 'diff'")
+        follower.wait_for_function(f"{DRAWN_FRAME} === '3'")  # the picture itself, not just the counter
+
+        # The host moves to the next shot of the playlist; the follower goes along.
+        host.locator("#live-playlist-items button").nth(1).click()
+        follower.locator("#live-playlist-items button[aria-current=true]", has_text="Shot 2").wait_for()
+        follower.wait_for_function(f"{VIEWER_STATE}.frame === 0")
+
+        host.wait_for_function(f"{DRAWN_FRAME} === '0'")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        host.screenshot(path=str(SCREENSHOTS / "live-session.png"))
+    finally:
+        host_context.close()
+        follower_context.close()
