@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "webapp.review",
     "webapp.jobs",
     "webapp.notifications",
+    "webapp.live",
 ]
 
 MIDDLEWARE = [

@@ -13,9 +13,11 @@ urlpatterns = [
     path("api/", include("webapp.api.urls")),
     path("api/", include("webapp.catalogue.ingest_urls")),
     path("api/", include("webapp.jobs.urls")),
+    path("api/", include("webapp.live.api_urls")),
     # Server-rendered pages.
     path("", include("webapp.review.page_urls")),
     path("", include("webapp.catalogue.page_urls")),
     path("", include("webapp.jobs.page_urls")),
+    path("", include("webapp.live.page_urls")),
     path("", include("webapp.notifications.page_urls")),
 ]
