@@ -11,6 +11,7 @@
 // The frame counter always shows the frame actually drawn (data-drawn-frame on the root); while
 // the playhead's frames are on their way the viewer says "buffering" rather than pretend.
 
+import { hasCommandModifier, isTypingTarget } from "../common/keys.js";
 import { FrameStore } from "./frame-store.js";
 import { Timeline } from "./timeline.js";
 import {
@@ -28,11 +29,6 @@ const SHUTTLE_SPEEDS = [1, 2, 4, 8];
 const PROXY_HEIGHTS = [240, 480, 720, 1080];
 
 const clamp = (value, low, high) => Math.min(Math.max(value, low), high);
-
-function isTyping(target) {
-  return target instanceof HTMLElement &&
-    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
-}
 
 export class ComparisonViewer extends EventTarget {
   constructor(root, { shotId, frameCount, fps, sources, a, b, frame = 0, mode = "side", socketUrl = null,
@@ -116,8 +112,6 @@ export class ComparisonViewer extends EventTarget {
     if (Number.isFinite(partial.panX)) next.panX = partial.panX;
     if (Number.isFinite(partial.panY)) next.panY = partial.panY;
     if (Number.isFinite(partial.gain)) next.gain = clamp(partial.gain, 1, 64);
-    const viewChanged = next.zoom !== this._state.zoom || next.panX !== this._state.panX ||
-      next.panY !== this._state.panY || next.mode !== this._state.mode;
     const frame = Number.isFinite(partial.frame) ? clamp(Math.round(partial.frame), 0, this.frameCount - 1) : null;
     this._state = { ...next, playing: this._state.playing };
     if (partial.playing === true && !this._state.playing) this._startPlayback(this.speed || 1, frame);
@@ -126,7 +120,6 @@ export class ComparisonViewer extends EventTarget {
     this._syncControls();
     this._prefetch();
     this._invalidate();
-    if (viewChanged) this._emitView();
     if (!silent) this._emitState();
   }
 
@@ -164,6 +157,7 @@ export class ComparisonViewer extends EventTarget {
   }
 
   destroy() {
+    this.destroyed = true;
     this._stopPlayback();
     if (this._onKey) document.removeEventListener("keydown", this._onKey);
     this.resizeObserver.disconnect();
@@ -307,7 +301,6 @@ export class ComparisonViewer extends EventTarget {
     this.resizeObserver = new ResizeObserver(() => {
       this._resizeCanvas();
       this._invalidate();
-      this._emitView();
       this._prefetch();
     });
     this.resizeObserver.observe(this.stage);
@@ -327,6 +320,10 @@ export class ComparisonViewer extends EventTarget {
         : { kind: "pan", x: event.clientX, y: event.clientY, panX: this._state.panX, panY: this._state.panY };
       stage.classList.add(drag.kind === "wipe" ? "wiping" : "panning");
       event.preventDefault();
+      // preventDefault keeps the focus where it was: a click on the picture hands the keys back to the viewer.
+      if (document.activeElement instanceof HTMLElement && this.root.contains(document.activeElement)) {
+        document.activeElement.blur();
+      }
     });
     stage.addEventListener("pointermove", (event) => {
       if (!drag) return;
@@ -549,7 +546,7 @@ export class ComparisonViewer extends EventTarget {
     this._renderScheduled = true;
     requestAnimationFrame(() => {
       this._renderScheduled = false;
-      this._render();
+      if (!this.destroyed) this._render();
     });
   }
 
@@ -654,6 +651,7 @@ export class ComparisonViewer extends EventTarget {
       Object.assign(this.overlay.style, {
         left: `${rect.x}px`, top: `${rect.y}px`, width: `${rect.w}px`, height: `${rect.h}px`,
       });
+      this._emitView();
     }
     const wipe = this._state.mode === "wipe";
     this.wipeHandle.hidden = !wipe;
@@ -738,7 +736,8 @@ export class ComparisonViewer extends EventTarget {
   }
 
   _handleKey(event) {
-    if (event.defaultPrevented || isTyping(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.defaultPrevented || isTypingTarget(event) || hasCommandModifier(event)) return;
+    if (document.querySelector("dialog[open]")) return;
     const key = event.key;
     const handled = () => event.preventDefault();
     if (key === "ArrowLeft" || key === "ArrowRight") {
