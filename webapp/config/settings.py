@@ -167,7 +167,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
 CELERY_TASK_ROUTES = {"webapp.jobs.tasks.restore_*": {"queue": "gpu"}, "webapp.jobs.tasks.*": {"queue": "cpu"}}
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ENV.celery_visibility_timeout_s}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": ENV.celery_visibility_timeout_s,
+    # Workers look for messages a dead worker took (unacknowledged past the visibility timeout)
+    # this often: one cheap Redis query.
+    "unacked_restore_interval": min(10, max(1, ENV.celery_visibility_timeout_s // 4)),
+    "unacked_restore_throttle": 1,
+}
 # Servers and workers reconnect by themselves when Redis comes back (a restart loses no job:
 # messages are acknowledged only after the job's row is final).
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -23,9 +23,9 @@ from webapp.catalogue.previews import previews_render
 from webapp.catalogue.services import asset_create, film_update
 from webapp.jobs.models import JobKind, JobStatus, RestorationJob
 from webapp.jobs.services import (
-    JobCancelled,
     _enqueue_on_commit,
     _job_finished,
+    job_check_still_running,
     job_create,
     progress_reporter,
     restore_run,
@@ -96,8 +96,7 @@ def _succeed(job: RestorationJob, *, message: str, write: Callable[[RestorationJ
     """Mark the job succeeded, together with ``write``'s rows, if it is still running."""
     with transaction.atomic():
         row = RestorationJob.objects.select_for_update().get(pk=job.pk)
-        if row.status != JobStatus.RUNNING:
-            raise JobCancelled()
+        job_check_still_running(row, job)
         write(row)
         row.status, row.progress, row.frames_done = JobStatus.SUCCEEDED, 1.0, row.frames_total
         row.finished_at, row.message = timezone.now(), message
@@ -140,8 +139,7 @@ def analyse_run(job: RestorationJob, leftovers: list[Path]) -> None:
 
     with transaction.atomic():
         row = RestorationJob.objects.select_for_update().get(pk=job.pk)
-        if row.status != JobStatus.RUNNING:
-            raise JobCancelled()
+        job_check_still_running(row, job)
         record_shots(row)
     spans = [(shot.start_frame, shot.end_frame + 1) for shot in Shot.objects.filter(source=asset)]
     previews_render(asset=asset, spans=spans,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -49,6 +50,19 @@ RETRYABLE = (JobStatus.FAILED, JobStatus.CANCELLED)
 
 class JobCancelled(Exception):
     """Raised from the progress callback to stop the work when the job was cancelled."""
+
+
+class JobSuperseded(JobCancelled):
+    """This run is stale: the job was started again (a redelivery while this run still went on,
+    e.g. after a lost worker connection). It stops without touching the row, now another run's."""
+
+
+def job_check_still_running(row: RestorationJob, job: RestorationJob) -> None:
+    """Raise unless ``row`` (the job's current row) is still this run's running job."""
+    if row.attempts != job.attempts:
+        raise JobSuperseded()
+    if row.status != JobStatus.RUNNING:
+        raise JobCancelled()
 
 
 class JobRetryLater(Exception):
@@ -311,6 +325,9 @@ def job_run(*, job_id: int, final_attempt: bool = True) -> RestorationJob | None
     leftovers: list[Path] = []  # partial outputs to remove if the job does not succeed
     try:
         RUNNERS[job.kind](job, leftovers)
+    except JobSuperseded:
+        _remove(*leftovers)
+        return RestorationJob.objects.get(pk=job.pk)
     except JobCancelled:
         _remove(*leftovers)
         _job_finish(job, status=JobStatus.CANCELLED, message="Cancelled.")
@@ -377,6 +394,7 @@ def _job_start(job_id: int) -> RestorationJob | None:
             started = True
             if job.kind == JobKind.RESTORE:
                 shot_status_refresh(shot=job.shot, restoring=True)
+            _remove_scratch_of(job)
     if job.parent_id is not None:
         _batch_sync(job.parent_id)
     if not started:
@@ -398,9 +416,7 @@ def progress_reporter(job: RestorationJob, *, share: tuple[float, float] = (0.0,
 
     def report(done: int, total: int | None) -> None:
         nonlocal last_write
-        status = RestorationJob.objects.filter(pk=job.pk).values_list("status", flat=True).first()
-        if status != JobStatus.RUNNING:
-            raise JobCancelled()
+        job_check_still_running(RestorationJob.objects.only("status", "attempts").get(pk=job.pk), job)
         now = time.monotonic()
         if now - last_write < PROGRESS_INTERVAL_S and (total is None or done < total):
             return
@@ -409,7 +425,7 @@ def progress_reporter(job: RestorationJob, *, share: tuple[float, float] = (0.0,
         if count_frames:
             job.frames_done = min(done, job.frames_total) if job.frames_total else done
         job.progress = low + (high - low) * fraction
-        RestorationJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        RestorationJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts).update(
             frames_done=job.frames_done, progress=job.progress
         )
         job_announce(job, "job.progress")
@@ -423,6 +439,8 @@ def _job_finish(job: RestorationJob, *, status: str, error: str = "", message: s
     """Record a failure or a cancellation, unless the row already says the job is over."""
     with transaction.atomic():
         row = RestorationJob.objects.select_for_update().get(pk=job.pk)
+        if row.attempts != job.attempts:
+            return  # superseded: the row is another run's
         if not row.is_finished:
             row.status, row.error, row.message = status, error[:2000], message
             row.finished_at = timezone.now()
@@ -441,7 +459,7 @@ def _job_finished(job_id: int) -> None:
 def _job_requeue(job: RestorationJob, exc: BaseException) -> None:
     """Back to pending before a retry, so the row does not claim a worker is on it."""
     try:
-        RestorationJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        RestorationJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts).update(
             status=JobStatus.PENDING, message=f"Retrying after a transient error: {_one_line(exc)}"[:500]
         )
     except Exception:  # noqa: BLE001 - the database may be what failed; the retry will start it again
@@ -477,11 +495,25 @@ def _remove(*paths: Path | None) -> None:
 # Restoring one shot --------------------------------------------------------------------------
 
 
-def scratch_path(job: RestorationJob, extension: str) -> Path:
-    """A temporary output name under MEDIA_ROOT (same disk as the final name: renaming is atomic)."""
+def _scratch_dir() -> Path:
     scratch = Path(settings.MEDIA_ROOT) / "tmp" / "jobs"
     scratch.mkdir(parents=True, exist_ok=True)
-    return scratch / f"job{job.pk}-{uuid.uuid4().hex[:8]}{extension}"
+    return scratch
+
+
+def scratch_path(job: RestorationJob, extension: str) -> Path:
+    """A temporary output name under MEDIA_ROOT (same disk as the final name: renaming is atomic)."""
+    return _scratch_dir() / f"job{job.pk}-{uuid.uuid4().hex[:8]}{extension}"
+
+
+def _remove_scratch_of(job: RestorationJob) -> None:
+    """Partial outputs of the job's earlier attempts (a worker killed mid-job cannot clean up;
+    the encoder's own temporary names start with a dot)."""
+    pattern = re.compile(rf"^\.?job{job.pk}-")
+    with os.scandir(_scratch_dir()) as entries:
+        for entry in entries:
+            if pattern.match(entry.name) and entry.is_file():
+                Path(entry.path).unlink(missing_ok=True)
 
 
 def restore_run(job: RestorationJob, leftovers: list[Path]) -> None:
@@ -504,8 +536,7 @@ def restore_run(job: RestorationJob, leftovers: list[Path]) -> None:
     leftovers.append(final_path)
     with transaction.atomic():
         row = RestorationJob.objects.select_for_update().get(pk=job.pk)
-        if row.status != JobStatus.RUNNING:
-            raise JobCancelled()
+        job_check_still_running(row, job)
         os.replace(temp, final_path)
         asset = asset_create(
             film=shot.film, kind=AssetKind.MEZZANINE, file=name, original_name=final_path.name,
@@ -525,6 +556,7 @@ def restore_run(job: RestorationJob, leftovers: list[Path]) -> None:
     leftovers.clear()  # committed: the file is the version's now
     _version_previews(row)
     version_created_announce(version, film_id=job.film_id)
+    shot_status_announce(Shot.objects.get(pk=shot.pk))  # in review now (version_publish)
     _job_finished(row.pk)
 
 
