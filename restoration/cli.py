@@ -57,10 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a learned model from scratch")
     p.add_argument("--task", choices=["restore", "sr", "interp"], required=True)
-    p.add_argument("--minutes", type=float, required=True)
+    length = p.add_mutually_exclusive_group(required=True)
+    length.add_argument("--minutes", type=float, help="train for about this long (steps fixed after timing)")
+    length.add_argument("--steps", type=int, help="train for exactly this many steps")
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="where to write the weights")
+    p.add_argument("--init", default=None, help="weights file to fine-tune from (default: a fresh net)")
+    p.add_argument("--fade", action="store_true", help="restore: keep degrade's colour fading in the training data")
     return parser
 
 

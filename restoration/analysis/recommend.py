@@ -8,8 +8,17 @@ should run in:
 2. ``stabilise`` next, so that every temporal op after it sees aligned frames.
 3. ``deflicker`` before the temporal cleaners: dust/scratch/denoise compare neighbouring
    frames and work best when their brightness matches.
-4. ``dust`` and ``scratch`` (temporal repairs of defects), then ``denoise`` (grain), so the
-   denoiser does not smear dirt into its neighbours.
+4. ``dust`` (blotches the 5-frame net can miss when they are large), then ``learned_restore``
+   (the learned net: dust, scratches and grain in one pass), then a light ``denoise`` for the
+   grain the net leaves. Measured on the engine benchmark (docs/BENCHMARKS.md): that chain
+   scores 0.3 dB above the classical dust + scratch + denoise; ``scratch`` after the net only
+   cost PSNR, so it runs only where the net is not available (then the classical chain:
+   ``dust``, ``scratch``, ``denoise`` at full strength, so the denoiser does not smear dirt).
+
+``stabilise`` cannot tell gate weave from a camera's smooth hand-held shake, and removing the
+shake costs more than the weave (a shaky clean clip lost 4 dB). Below ``STABILISE_FULL_WEAVE_PX``
+it only takes out frame-to-frame jitter (a path fitted over +-3 frames, which follows any
+camera move); only clear weave (real gate weave reads 2-5 px) gets the full +-10-frame path.
 
 Tone and colour are never recommended: the grade is an artistic choice (a colourist grades, the
 creator signs off), and a naturally low-contrast or colourful photograph measures just like a
@@ -31,6 +40,8 @@ DEBLOCK_MIN_BLOCKINESS = 0.15  # boundary steps 15 % above interior steps: block
 # metrics.py's weave reads 0.68-0.82 on clean eased pans (its moving-average trend lags the
 # acceleration) and 0.8-1.1 on heavy weave (180x240 degrade clips): only above 0.95 is it weave.
 STABILISE_MIN_WEAVE_PX = 0.95
+STABILISE_FULL_WEAVE_PX = 2.0  # above this the weave is clear: the full camera-path fit
+STABILISE_JITTER_RADIUS = 3  # below it, frames each side of the path fit (jitter only)
 DEFLICKER_MIN_FLICKER = 0.01  # 1 % frame-to-frame brightness wobble is visible on a flat area
 DUST_MIN_DENSITY = 3e-4  # 0.03 % of pixels spiking per frame: a few specks every frame
 DUST_HEAVY_DENSITY = 3e-3  # blotches: grow the repair masks
@@ -39,6 +50,8 @@ DUST_HEAVY_DENSITY = 3e-3  # blotches: grow the repair masks
 SCRATCH_MIN_LINES = 1.2
 DENOISE_MIN_NOISE = 1.5  # 8-bit code values (larger of noise and grain); below this it is invisible
 DENOISE_FULL_NOISE = 4.0  # at this grain level the denoiser runs at strength 1 and up
+AFTER_NET_DENOISE = 0.5  # fraction of the classical strength once the net has removed most grain
+LEARNED_OP = "learned_restore"
 # Colour notes only (see colour_notes): never turned into ops.
 LEVELS_MAX_RANGE = 0.7  # white_level - black_level below this: contrast has faded
 LEVELS_MAX_BLACK = 0.08  # or blacks lifted above 8 %
@@ -50,23 +63,44 @@ def _clamp(value: float, low: float, high: float) -> float:
     return max(low, min(high, value))
 
 
+def _registered(name: str) -> bool:
+    from restoration.errors import SpecError
+    from restoration.ops import get_op
+
+    try:
+        get_op(name)
+    except SpecError:
+        return False
+    return True
+
+
 def _rules(metrics: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     m = metrics
     steps: list[tuple[str, dict[str, Any]]] = []
     if m.get("blockiness", 0.0) > DEBLOCK_MIN_BLOCKINESS:
         steps.append(("deblock", {"strength": round(_clamp(m["blockiness"] / 0.3, 0.5, 2.0), 2)}))
-    if m.get("weave", 0.0) > STABILISE_MIN_WEAVE_PX:
-        steps.append(("stabilise", {}))
+    weave = m.get("weave", 0.0)
+    if weave > STABILISE_MIN_WEAVE_PX:
+        steps.append(("stabilise", {} if weave > STABILISE_FULL_WEAVE_PX else {"radius": STABILISE_JITTER_RADIUS}))
     if m.get("flicker", 0.0) > DEFLICKER_MIN_FLICKER:
         steps.append(("deflicker", {}))
-    if m.get("dust", 0.0) > DUST_MIN_DENSITY:
+    dusty = m.get("dust", 0.0) > DUST_MIN_DENSITY
+    if dusty:
         steps.append(("dust", {"grow": 2} if m["dust"] > DUST_HEAVY_DENSITY else {}))
-    if m.get("scratch", 0.0) > SCRATCH_MIN_LINES:
-        steps.append(("scratch", {}))
+    scratched = m.get("scratch", 0.0) > SCRATCH_MIN_LINES
     # spatial noise and temporal grain see different things (sharp noise, soft scan grain)
     noise = max(m.get("noise", 0.0), m.get("grain", 0.0))
-    if noise > DENOISE_MIN_NOISE:
-        steps.append(("denoise", {"strength": round(_clamp(noise / DENOISE_FULL_NOISE, 0.5, 3.0), 2)}))
+    grainy = noise > DENOISE_MIN_NOISE
+    strength = _clamp(noise / DENOISE_FULL_NOISE, 0.5, 3.0)
+    if (dusty or scratched or grainy) and _registered(LEARNED_OP):
+        steps.append((LEARNED_OP, {}))
+        if grainy:
+            steps.append(("denoise", {"strength": round(AFTER_NET_DENOISE * strength, 2)}))
+        return steps
+    if scratched:
+        steps.append(("scratch", {}))
+    if grainy:
+        steps.append(("denoise", {"strength": round(strength, 2)}))
     return steps
 
 

@@ -103,9 +103,11 @@ def _jitter(frames: torch.Tensor, sd: float, rng: np.random.Generator) -> torch.
 
 
 def restore_windows(image: torch.Tensor, seed: int, *, radius: int = 2, strength: str | None = None,
-                    size: tuple[int, int] = CLIP_SIZE, align: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                    size: tuple[int, int] = CLIP_SIZE, align: bool = True,
+                    fade: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One damaged window from one photograph, whole frames: (aligned window (1, 2R+1, H, W),
-    clean centre (1, 1, H, W), mask (1, 1, H, W)). Everything random comes from ``seed``."""
+    clean centre (1, 1, H, W), mask (1, 1, H, W)). Everything random comes from ``seed``.
+    ``fade``: keep ``degrade``'s colour fading (lifted blacks, lost contrast in the luma)."""
     from restoration.degrade import degrade, sample_params, synthetic_clip
 
     rng = np.random.default_rng([seed, 7])
@@ -118,7 +120,9 @@ def restore_windows(image: torch.Tensor, seed: int, *, radius: int = 2, strength
     first = int(rng.integers(0, clip.shape[0] - window + 1))
     clean = _jitter(clip[first:first + window], float(rng.uniform(*JITTER_PX)), rng)
     params = sample_params(seed, strength)
-    params.update(weave_px=0.0, fade_amount=0.0, fade_desaturation=0.0)
+    params.update(weave_px=0.0)
+    if not fade:
+        params.update(fade_amount=0.0, fade_desaturation=0.0)
     damage = degrade(clean, seed=seed, params=params, first_frame=first)
     damaged = _luma(damage.damaged)[:, 0][None]  # (1, 2R+1, H, W)
     if align:
@@ -128,8 +132,8 @@ def restore_windows(image: torch.Tensor, seed: int, *, radius: int = 2, strength
 
 def restore_stream(seed: int, *, radius: int = 2, batch_size: int = 16, crop: int = 96,
                    pool_windows: int = 24, refresh_every: int = 2, clip_size: tuple[int, int] = CLIP_SIZE,
-                   held_out: tuple[str, ...] = HELD_OUT) -> Iterator[Batch]:
-    """Endless seeded stream of training batches.
+                   held_out: tuple[str, ...] = HELD_OUT, fade: bool = False) -> Iterator[Batch]:
+    """Endless seeded stream of training batches (``fade``: see ``restore_windows``).
 
     Windows are costly next to a training step, so a pool of ``pool_windows`` whole windows is
     kept and one of them is replaced by a new one every ``refresh_every`` batches; crops are
@@ -143,7 +147,7 @@ def restore_stream(seed: int, *, radius: int = 2, batch_size: int = 16, crop: in
         nonlocal counter
         counter += 1
         name, image = train[int(rng.integers(len(train)))]
-        return restore_windows(image, int(rng.integers(2**31)) + counter, radius=radius, size=clip_size)
+        return restore_windows(image, int(rng.integers(2**31)) + counter, radius=radius, size=clip_size, fade=fade)
 
     pool = [new_window() for _ in range(pool_windows)]
     batches = 0

@@ -22,7 +22,7 @@ from restoration.errors import ModelError, SpecError
 from restoration.ops._common import check_frames, reflected_indices
 from restoration.ops.registry import OpSpec, register_op
 
-__all__ = ["restore_frames", "learned_restore", "LearnedRestore", "learned_upscale", "LearnedUpscale",
+__all__ = ["restore_frames", "median_of_window", "learned_restore", "LearnedRestore", "learned_upscale", "LearnedUpscale",
            "load_model", "WEIGHTS"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -50,6 +50,17 @@ def load_model(task: str, weights: str | Path | None = None, device="cpu") -> to
                 parameter.requires_grad_(False)
             _MODELS[key] = model
     return model
+
+
+def median_of_window(values: torch.Tensor) -> torch.Tensor:
+    """Median over dim 1 of (N, K, ...). For K = 5 (the committed net's window) an exact min/max
+    network: several times faster than ``torch.median`` on a CPU, same values."""
+    if values.shape[1] != 5:
+        return values.median(dim=1).values
+    a, b, c, d, e = values.unbind(1)
+    low = torch.maximum(torch.minimum(a, b), torch.minimum(c, d))
+    high = torch.minimum(torch.maximum(a, b), torch.maximum(c, d))
+    return torch.maximum(torch.minimum(low, high), torch.minimum(torch.maximum(low, high), e))
 
 
 def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -81,7 +92,7 @@ def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None) -
                 colours = chroma[rows]  # (n, 2R+1, 3, H, W)
                 if flow is not None:
                     colours = warp_window(colours, flow, radius)
-                out = out + colours.median(dim=1).values
+                out = out + median_of_window(colours)
             restored.append(out.clamp(0, 1))
             probability.append(torch.sigmoid(logits))
     return torch.cat(restored).to(frames.dtype), torch.cat(probability).to(frames.dtype)

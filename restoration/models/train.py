@@ -38,6 +38,7 @@ from restoration.models.nets import (
     SuperResNet,
     TemporalRestoreNet,
     count_parameters,
+    load_checkpoint,
     save_checkpoint,
 )
 
@@ -163,15 +164,20 @@ def _input_psnr(task: str, inputs, target) -> float:
 
 def train_model(task: str, *, steps: int | None = None, minutes: float | None = None, seed: int = 0,
                 device="cpu", log_every: int = 100, batch_size: int | None = None,
-                validate: bool = True, progress=None, data_options: dict | None = None) -> TrainResult:
+                validate: bool = True, progress=None, data_options: dict | None = None,
+                init: Path | None = None) -> TrainResult:
     """Train ``task`` from scratch for ``steps`` steps, or for about ``minutes`` (the step count is
     then fixed after timing steps 50-150). ``data_options`` go to the data stream
-    (``data.restore_stream`` / ``data.sr_stream``; tests use small clips)."""
+    (``data.restore_stream`` / ``data.sr_stream``; tests use small clips). ``init``: a weights
+    file to start from instead of a fresh net (fine-tuning: the schedule is the same)."""
     if (steps is None) == (minutes is None):
         raise ModelError("give either steps or minutes")
     device = resolve_device(device)
     torch.manual_seed(seed)
-    model = _build(task).to(device).train()
+    model = _build(task)
+    if init is not None:
+        model.load_state_dict(load_checkpoint(init, task).state_dict())
+    model = model.to(device).train()
     batch_size = batch_size or BATCH[task]
     optimiser = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE[task], weight_decay=1e-4)
     stream = _batches(task, seed, batch_size, dict(data_options or {}))
@@ -285,7 +291,10 @@ def cli_train(args) -> int:
     task = args.task
     if task not in TASKS:
         raise ModelError(f"task {task!r} is not implemented yet (trainable: {', '.join(TASKS)})")
-    if not args.minutes > 0:
+    steps = getattr(args, "steps", None)
+    if steps is not None and steps < 1:
+        raise ModelError(f"--steps must be positive, got {steps}")
+    if steps is None and not args.minutes > 0:
         raise ModelError(f"--minutes must be positive, got {args.minutes}")
     device = resolve_device(args.device)
     out = Path(args.out) if args.out else default_weights(task)
@@ -304,7 +313,14 @@ def cli_train(args) -> int:
         print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
         _write_csv(csv_path, result_log)
 
-    result = train_model(task, minutes=args.minutes, seed=args.seed, device=device, progress=record)
+    init = Path(args.init) if getattr(args, "init", None) else None
+    fade = bool(getattr(args, "fade", False))
+    data_options = {"fade": True} if fade else {}
+    if fade and task != "restore":
+        raise ModelError("--fade applies to --task restore only")
+    length = {"steps": steps} if steps is not None else {"minutes": args.minutes}
+    result = train_model(task, **length, seed=args.seed, device=device, progress=record,
+                         data_options=data_options, init=init)
     save_checkpoint(out, task, result.model)
     _write_csv(csv_path, result.log)
     curve = CURVES_DIR / f"training_{task}.png" if out.parent == WEIGHTS_DIR else out.with_suffix(".png")
@@ -321,7 +337,8 @@ def cli_train(args) -> int:
         "learning_rate": LEARNING_RATE[task],
         "parameters": count_parameters(result.model),
         "config": result.model.config.to_dict(),
-        "data_recipe": model_data.RECIPE if task == "restore" else
+        "init": str(init) if init else None,
+        "data_recipe": (model_data.RECIPE + ("; colour fading kept (fade=True)" if fade else "")) if task == "restore" else
         "luma frames of synthetic_clip(training photo, 360x360) and their antialiased bicubic /2 reduction; 48x48 low-res crops",
         "held_out_photos": list(model_data.HELD_OUT),
         "final_val_psnr": result.final_val_psnr,

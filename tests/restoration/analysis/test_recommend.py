@@ -20,11 +20,42 @@ def test_clean_shot_needs_nothing():
     assert recommend_pipeline(CLEAN) == []
 
 
+DAMAGED = dict(CLEAN, weave=2.5, flicker=0.04, dust=5e-3, scratch=2.0, noise=6.0, blockiness=0.3)
+
+
 def test_damaged_shot_gets_repairs_in_order():
-    damaged = dict(CLEAN, weave=2.0, flicker=0.04, dust=5e-3, scratch=2.0, noise=6.0, blockiness=0.3)
-    order = ["deblock", "stabilise", "deflicker", "dust", "scratch", "denoise"]
+    # the learned net does dust, scratches and grain in one pass; a light denoise follows it
+    order = ["deblock", "stabilise", "deflicker", "dust", "learned_restore", "denoise"]
     available = [name for name in order if _registered(name)]
-    assert ops_of(recommend_pipeline(damaged)) == available
+    assert ops_of(recommend_pipeline(DAMAGED)) == available
+
+
+def test_without_the_learned_net_the_classical_repairs_run(monkeypatch):
+    real_get_op = get_op
+
+    def without_net(name):
+        if name == "learned_restore":
+            raise SpecError("unknown op 'learned_restore'")
+        return real_get_op(name)
+
+    monkeypatch.setattr("restoration.ops.get_op", without_net)
+    assert ops_of(recommend_pipeline(DAMAGED)) == ["deblock", "stabilise", "deflicker", "dust", "scratch", "denoise"]
+    (denoise,) = [s for s in recommend_pipeline(DAMAGED) if s["op"] == "denoise"]
+    assert denoise["params"]["strength"] == 1.5  # noise 6 / 4: the full classical strength
+
+
+def test_denoise_after_the_net_is_half_the_classical_strength():
+    (denoise,) = [s for s in recommend_pipeline(DAMAGED) if s["op"] == "denoise"]
+    assert denoise["params"]["strength"] == 0.75
+
+
+def test_moderate_weave_only_loses_its_jitter_clear_weave_gets_the_full_path():
+    def stabilise_params(weave):
+        (step,) = [s for s in recommend_pipeline(dict(CLEAN, weave=weave)) if s["op"] == "stabilise"]
+        return step["params"]
+
+    assert stabilise_params(1.5) == {"radius": recommend.STABILISE_JITTER_RADIUS}
+    assert stabilise_params(4.0) == {}  # the op's default radius (10): a camera path over +-10 frames
 
 
 def test_every_step_is_a_valid_spec_step():

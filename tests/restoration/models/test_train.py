@@ -57,6 +57,27 @@ def test_training_is_deterministic_by_seed(task, options):
     assert any(not torch.equal(first[name], other[name]) for name in first)
 
 
+def test_fade_option_keeps_the_colour_fading_of_the_training_data():
+    from restoration.degrade import clean_sources
+
+    name, image = next(s for s in clean_sources() if s[1].shape[0] == 3 and s[0] not in model_data.HELD_OUT)
+    plain = model_data.restore_windows(image, 11, strength="heavy", size=(48, 48), align=False)
+    faded = model_data.restore_windows(image, 11, strength="heavy", size=(48, 48), align=False, fade=True)
+    assert torch.equal(plain[1], faded[1])  # the same clean target
+    assert not torch.equal(plain[0], faded[0])  # heavy fading lifts blacks and lowers contrast
+
+
+def test_training_can_start_from_a_weights_file(tmp_path):
+    from restoration.models.nets import save_checkpoint
+
+    start = train_model("restore", steps=1, seed=0, batch_size=2, validate=False, data_options=SMALL).model
+    save_checkpoint(tmp_path / "start.pt", "restore", start)
+    zero_steps = train_model("restore", steps=0, seed=5, batch_size=2, validate=False, data_options=SMALL,
+                             init=tmp_path / "start.pt").model
+    saved = start.state_dict()
+    assert all(torch.equal(saved[k].half().float(), v) for k, v in zero_steps.state_dict().items())
+
+
 def test_cuda_device_without_cuda_is_one_clear_error():
     if torch.cuda.is_available():
         assert resolve_device("cuda").type == "cuda"
