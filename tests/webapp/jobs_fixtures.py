@@ -40,14 +40,18 @@ def make_scan(film, media_root: Path, frames: int = FRAMES):
     return MediaAssetFactory(film=film, file=SCAN_NAME, width=WIDTH, height=HEIGHT, frame_count=frames, fps=24.0)
 
 
-@pytest.fixture
-def shots(film, media_root):
+def make_shots(film, media_root: Path) -> list:
     """Two 4-frame shots of an 8-frame grey 64x48 scan stored as the film's original."""
     scan = make_scan(film, media_root)
     return [
         ShotFactory(film=film, number=1, start_frame=0, end_frame=3, source=scan),
         ShotFactory(film=film, number=2, start_frame=4, end_frame=7, source=scan),
     ]
+
+
+@pytest.fixture
+def shots(film, media_root):
+    return make_shots(film, media_root)
 
 
 @pytest.fixture
