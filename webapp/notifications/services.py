@@ -31,7 +31,7 @@ from webapp.review.models import Comment, Decision, Verdict
 
 # Django usernames are letters, digits and @.+-_; "@name." at the end of a sentence drops the dot.
 MENTION = re.compile(r"(?<![\w@.+-])@([\w.@+-]+)")
-VERDICT_WORDS = {Verdict.APPROVE: "approved", Verdict.REJECT: "rejected", Verdict.CHANGES_REQUESTED: "requested changes"}
+VERDICT_WORDS = {Verdict.APPROVE: "approved", Verdict.REJECT: "rejected", Verdict.CHANGES_REQUESTED: "requested changes on"}
 EXCERPT_CHARS = 120
 TEXT_CHARS = 500
 
@@ -131,7 +131,7 @@ def notify_decision(*, decision: Decision) -> list[Notification]:
     return _create(
         recipient_ids=_member_ids(film_id, [version.author_id]), kind=NotificationKind.DECISION, film_id=film_id,
         shot=version.shot, version=version, decision=decision,
-        text=f"{decision.reviewer.get_username()} ({decision.role}) {verdict} on your {_version_label(version)}{note}",
+        text=f"{decision.reviewer.get_username()} ({decision.role}) {verdict} your {_version_label(version)}{note}",
     )
 
 

@@ -183,7 +183,7 @@ export function mountComments(panel, { viewer, shotId, versions = [], user, role
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); form.requestSubmit(); }
     if (event.key === "Escape") textarea.blur();
   });
-  draw?.addEventListener("change", () => { pin(); renderComposer(); });
+  draw?.addEventListener("change", () => { if (draw.draft.length) pin(); renderComposer(); });
   viewer?.addEventListener("framechange", () => { if (state.pinnedFrame === null) renderComposer(); showDrawings(); });
 
   form.addEventListener("submit", async (event) => {
@@ -342,8 +342,14 @@ export function mountComments(panel, { viewer, shotId, versions = [], user, role
   }
 
   viewer?.addEventListener("markerclick", (event) => select(Number(event.detail.marker.id)));
-  new MutationObserver(() => { state.selected = null; render(); })
-    .observe(panel, { attributes: true, attributeFilter: ["data-version-id"] });
+  // shot-page.js rewrites data-version-id on every viewer state change: act on real changes only.
+  let shownVersion = currentVersion();
+  new MutationObserver(() => {
+    if (currentVersion() === shownVersion) return;
+    shownVersion = currentVersion();
+    state.selected = null;
+    render();
+  }).observe(panel, { attributes: true, attributeFilter: ["data-version-id"] });
 
   bindKeys({
     c: (event) => { event.preventDefault(); if (!textarea.disabled) { pin(); textarea.focus(); } },

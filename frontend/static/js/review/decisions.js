@@ -129,6 +129,12 @@ export function mountDecisions(panel, { shotId, versions = [] }) {
     }
     if (message.decision.version === currentVersion()) load();
   });
-  new MutationObserver(load).observe(panel, { attributes: true, attributeFilter: ["data-version-id"] });
+  // shot-page.js rewrites data-version-id on every viewer state change: reload on real changes only.
+  let shownVersion = currentVersion();
+  new MutationObserver(() => {
+    if (currentVersion() === shownVersion) return;
+    shownVersion = currentVersion();
+    load();
+  }).observe(panel, { attributes: true, attributeFilter: ["data-version-id"] });
   load();
 }
