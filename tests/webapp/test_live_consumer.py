@@ -33,7 +33,8 @@ application = URLRouter(websocket_urlpatterns)
 
 @pytest.fixture(autouse=True)
 def in_memory_layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    layer = {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    settings.CHANNEL_LAYERS = {"default": layer, "live": layer}
 
 
 class World:

@@ -25,8 +25,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio, pytest.mark.django_d
 def two_channel_layers(settings):
     if not settings.ENV.redis_url:
         pytest.fail("needs REDIS_URL=redis://... (run with `make test-integration`)")
-    layer = {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [settings.ENV.redis_url]}}
-    settings.CHANNEL_LAYERS = {"default": layer, "server-a": layer, "server-b": layer, "server-c": layer}
+    # As in production (settings.py): sessions fan out by Redis pub/sub, one layer per server.
+    layer = {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [settings.ENV.redis_url]}}
+    settings.CHANNEL_LAYERS = {"default": layer, "live": layer, "server-a": layer, "server-b": layer,
+                               "server-c": layer}
 
 
 def server(name: str) -> URLRouter:

@@ -37,6 +37,7 @@ def person_of(user, *, guest: bool) -> dict:
 
 
 class SessionConsumer(AsyncJsonWebsocketConsumer):
+    channel_layer_alias = services.LIVE_CHANNEL_LAYER
     # Set through ``as_asgi(store=...)`` to give a server its own store client (tests, bench).
     store: StateStore | None = None
     group: str | None = None

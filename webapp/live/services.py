@@ -28,13 +28,17 @@ MAX_PLAYLIST_LENGTH = 200
 MAX_INVITE_HOURS = 7 * 24
 
 
+# The channel layer of live sessions (see settings.CHANNEL_LAYERS): Redis pub/sub in production.
+LIVE_CHANNEL_LAYER = "live"
+
+
 def session_group_name(session_id: int) -> str:
     return f"review-session.{session_id}"
 
 
 def _send_on_commit(session_id: int, event: dict) -> None:
     def send() -> None:
-        layer = get_channel_layer()
+        layer = get_channel_layer(LIVE_CHANNEL_LAYER)
         if layer is not None:
             async_to_sync(layer.group_send)(session_group_name(session_id), event)
 
