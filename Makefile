@@ -51,6 +51,7 @@ bench: venv services
 	$(PY) -m restoration bench
 	$(PY) manage.py bench_catalogue
 	DATABASE_URL=$(PG_URL) $(PY) manage.py bench_catalogue
+	$(PY) manage.py bench_review
 
 clean:
 	rm -rf $(VENV) var media

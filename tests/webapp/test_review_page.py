@@ -92,3 +92,12 @@ def test_a_shot_without_media_says_so(film, member):
     response = page_client(member(film, "viewer")).get(url(bare))
     assert response.status_code == 200
     assert "no media to show yet" in response.content.decode() and shot_data(response)["sources"] == []
+
+
+def test_the_page_links_the_films_previous_and_next_shots(shot, member):
+    previous_shot = ShotFactory(film=shot.film, number=2, start_frame=0, end_frame=47)
+    next_shot = ShotFactory(film=shot.film, number=7, start_frame=148, end_frame=200)
+    ShotFactory(number=5)  # another film's shot between them is not a neighbour
+    html = page_client(member(shot.film, "viewer")).get(url(shot)).content.decode()
+    assert f'href="/films/{shot.film_id}/shots/{previous_shot.pk}/" data-shot-step="previous"' in html
+    assert f'href="/films/{shot.film_id}/shots/{next_shot.pk}/" data-shot-step="next"' in html

@@ -12,7 +12,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 
 from webapp.catalogue.access import film_role
-from webapp.catalogue.models import ShotVersion
+from webapp.catalogue.models import Shot, ShotVersion
 from webapp.review.frames import ORIGINAL, frame_sources, shot_for_viewer
 
 
@@ -67,5 +67,9 @@ def shot_review_page(request: HttpRequest, film_id: int, shot_id: int) -> HttpRe
         "csrf": get_token(request),
         "frames_socket": f"/ws/shots/{shot.pk}/frames/",
     }
-    return render(request, "review/shot.html", {"data": data, "shot": shot, "film": shot.film})
+    siblings = Shot.objects.filter(film_id=shot.film_id).only("pk", "number")
+    previous_shot = siblings.filter(number__lt=shot.number).order_by("-number").first()
+    next_shot = siblings.filter(number__gt=shot.number).order_by("number").first()
+    return render(request, "review/shot.html", {"data": data, "shot": shot, "film": shot.film,
+                                                "previous_shot": previous_shot, "next_shot": next_shot})
 

@@ -2,6 +2,7 @@
 // compared (?a=&b=&frame=, so a link shows the same thing), and mounts the comments and decisions
 // panels (frontend/static/js/review/comments.js, decisions.js) when those modules exist.
 
+import { bindKeys } from "../common/keys.js";
 import { ComparisonViewer } from "../viewer/viewer.js";
 
 const data = JSON.parse(document.getElementById("shot-data").textContent);
@@ -63,6 +64,13 @@ if (viewer) {
   viewer.addEventListener("statechange", () => { syncPanels(); syncAddress(); });
   viewer.addEventListener("framechange", () => { if (!viewer.state.playing) syncAddress(); });
 }
+
+// [ and ] go through the film's shots.
+const stepShot = (which) => {
+  const link = document.querySelector(`[data-shot-step="${which}"]`);
+  if (link) location.href = link.href;
+};
+bindKeys({ "[": () => stepShot("previous"), "]": () => stepShot("next") });
 
 const context = { viewer, shotId: data.shot.id, filmId: data.film.id, versions: data.versions, user: data.user,
   role: data.role, csrf: data.csrf };

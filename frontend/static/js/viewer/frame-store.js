@@ -146,15 +146,18 @@ export class FrameStore extends EventTarget {
   }
 
   // Make sure frames start..start+count-1 of `source` are cached or on their way; asks only from
-  // the first missing frame, and not at all when the lane in flight already brings it.
+  // the first missing frame, and not at all when the lane in flight already brings it. When the
+  // cache already covers half the window, asks for a whole window more (up to `limit`, the
+  // source's frame count), so playback sends a request every dozen frames, not every frame.
   // Returns true when a request was sent.
-  want(source, start, count, height) {
-    const end = start + count;
+  want(source, start, count, height, limit = start + count) {
+    let end = start + count;
     let first = start;
     while (first < end && this.cache.has(`${source}:${first}`)) first += 1;
     if (first >= end) return false;
     const lane = this.lanes.get(source);
     if (lane && !lane.done && lane.height >= height && lane.next <= first && first < lane.end) return false;
+    if (first >= start + count / 2) end = Math.max(end, Math.min(limit, first + count));
     if (this.socket?.readyState !== WebSocket.OPEN) {
       // Remembered, and asked for when the socket opens.
       this.lanes.set(source, { request: -1, start: first, next: first, end, height, done: false });

@@ -438,7 +438,7 @@ export class ComparisonViewer extends EventTarget {
         const start = Math.max(0, frame - PREFETCH_AHEAD + 1);
         this.store.want(source, start, frame - start + 1, height);
       } else {
-        this.store.want(source, frame, Math.min(PREFETCH_AHEAD, this.frameCount - frame), height);
+        this.store.want(source, frame, Math.min(PREFETCH_AHEAD, this.frameCount - frame), height, this.frameCount);
       }
     }
     // Once the way ahead is cached, a few frames behind, for stepping back.
