@@ -116,3 +116,14 @@ def test_the_notifications_page_lists_them(film, film_members, shot, client):
     assert "shot 4 v5 is waiting for your review" in html and f"/films/{film.pk}/shots/{shot.pk}/" in html
     client.logout()
     assert client.get("/notifications/").status_code == 302  # to the login page
+
+
+def test_the_admin_lists_notifications_and_approval_policies(film, film_members, shot, client, staff_user):
+    from webapp.review.models import ApprovalPolicy
+
+    version_publish(version=ShotVersionFactory(shot=shot, author=film_members["restorer"]))
+    policy = ApprovalPolicy.objects.create(film=film, creator_required=False)
+    client.force_login(staff_user)
+    for name, obj in (("notifications_notification", Notification.objects.first()), ("review_approvalpolicy", policy)):
+        assert client.get(f"/admin/{name.replace('_', '/', 1)}/").status_code == 200
+        assert client.get(f"/admin/{name.replace('_', '/', 1)}/{obj.pk}/change/").status_code == 200

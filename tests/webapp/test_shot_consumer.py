@@ -34,6 +34,19 @@ def in_memory_layer(settings):
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
+@pytest.fixture(autouse=True)
+def connections_closed_after_each_call():
+    """The consumers' database calls run on worker threads; with persistent connections (the
+    PostgreSQL layer) those threads would keep the test database open past the test run."""
+    from django.db import connections
+
+    settings_dict = connections["default"].settings_dict
+    kept = settings_dict.get("CONN_MAX_AGE", 0)
+    settings_dict["CONN_MAX_AGE"] = 0
+    yield
+    settings_dict["CONN_MAX_AGE"] = kept
+
+
 @sync_to_async
 def make_shot():
     """A 48-frame shot with a version in review, an archivist, a creator, and a second film."""

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from webapp.review.models import Comment, Decision
+from webapp.review.models import ApprovalPolicy, Comment, Decision
 
 
 @admin.register(Comment)
@@ -36,3 +36,13 @@ class DecisionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ApprovalPolicy)
+class ApprovalPolicyAdmin(admin.ModelAdmin):
+    """Which roles must approve a film's versions (a film without a row uses archivist and creator;
+    a required role nobody holds on the film is skipped, see docs/API.md "Approval policy")."""
+
+    list_display = ["film", "archivist_required", "creator_required"]
+    raw_id_fields = ["film"]
+    list_select_related = ["film"]
