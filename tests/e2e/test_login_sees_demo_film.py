@@ -35,7 +35,6 @@ def test_demo_archivist_logs_in_and_sees_the_demo_film(demo_server, browser):
     assert row.locator("td.num").last.inner_text() == "5"  # shots
     # The stylesheet loaded: the page background is the dark theme's, not the browser's white.
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(22, 23, 26)"
-    page.screenshot(path=str(SCREENSHOTS / "home.png"))
 
     api = page.request.get(f"{base_url}/api/films/", headers={"Accept": "application/json"})
     assert api.status == 200

@@ -1,7 +1,7 @@
 // The job dashboard: live progress from the film websockets of films with work under way,
 // batches expanded into their shots (the server's own ?parent= rendering, fetched), cancel and retry.
 import { api } from "../common/api.js";
-import { duration, relativeTime } from "../common/format.js";
+import { duration, escapeHtml, relativeTime } from "../common/format.js";
 import { bindKeys } from "../common/keys.js";
 import { toast } from "../common/toast.js";
 import { ReconnectingSocket } from "../common/ws.js";
@@ -37,6 +37,20 @@ function applyState(row, state) {
     const eta = state.eta_seconds ? ` · about ${duration(state.eta_seconds)} left` : "";
     row.querySelector('[data-role="meta"]').textContent = `${state.frames_done} / ${state.frames_total} frames${eta}`;
   }
+  const chips = row.querySelector('[data-role="chips"]');
+  if (chips && state.children_summary) {
+    chips.innerHTML = Object.entries(state.children_summary)
+      .filter(([, count]) => count)
+      .map(([name, count]) => `<span class="shot-count status-${escapeHtml(name)}">${Number(count)} ${escapeHtml(name)}</span>`)
+      .join("");
+  }
+  const failures = row.querySelector('[data-role="failures"]');
+  if (failures && Array.isArray(state.failed_shots) && state.parent == null && state.kind === "restore_batch") {
+    const shown = state.failed_shots.slice(0, 5)
+      .map((failure) => `<li>Shot ${Number(failure.number)} <span>${escapeHtml(String(failure.error ?? "").slice(0, 120))}</span></li>`);
+    if (state.failed_shots.length > 5) shown.push(`<li><span>and ${state.failed_shots.length - 5} more</span></li>`);
+    failures.innerHTML = shown.join("");
+  }
   const cancel = row.querySelector('[data-action="cancel"]');
   const retry = row.querySelector('[data-action="retry"]');
   if (cancel) cancel.hidden = FINISHED.has(status);
@@ -50,6 +64,15 @@ function refreshTimes() {
 }
 refreshTimes();
 setInterval(refreshTimes, 30000);
+
+/** The head's counts, from the top-level rows' current states. */
+function recount() {
+  const rows = [...root.querySelectorAll("#jobs-table > tbody > tr[data-job-id]")];
+  const active = rows.filter((row) => row.dataset.status === "pending" || row.dataset.status === "running").length;
+  const failed = rows.filter((row) => row.dataset.status === "failed").length;
+  root.querySelector('[data-role="active-count"]').textContent = String(active);
+  root.querySelector('[data-role="failed-count"]').textContent = String(failed);
+}
 
 // ---- live progress ----
 
@@ -72,7 +95,11 @@ for (const filmId of liveFilms) {
     const data = event.detail;
     if (!String(data.type).startsWith("job.")) return;
     const jobId = data.job ?? data.id;
-    for (const row of rowsOf(jobId)) applyState(row, data);
+    const rows = rowsOf(jobId);
+    for (const row of rows) applyState(row, data);
+    recount();
+    // A job started elsewhere: offer a reload rather than reshuffling the table under the user.
+    if (!rows.length && data.parent == null) document.getElementById("new-jobs").hidden = false;
     if (data.type === "job.finished" && data.status === "failed" && rowsOf(jobId).length) {
       toast(data.error || "See the job for details.", { kind: "error", title: `Job #${jobId} failed` });
     }
@@ -137,6 +164,8 @@ async function act(button) {
     button.disabled = false;
   }
 }
+
+document.getElementById("new-jobs").addEventListener("click", () => location.reload());
 
 root.addEventListener("click", (event) => {
   const expander = event.target.closest("[data-expand]");
