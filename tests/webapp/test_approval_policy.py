@@ -95,3 +95,35 @@ def test_summary_shows_current_verdicts_and_who_may_decide(film, member, client_
     assert client_for(stranger).get("/api/decisions/summary/", {"version": version.pk}).status_code == 404
     response = client_for(creator).get("/api/decisions/summary/", {"version": "seven"})
     assert response.status_code == 400 and "version" in response.json()["fields"]
+
+
+def test_archivists_set_the_policy_through_the_api_and_waiting_versions_follow(film, member, client_for, version):
+    archivist, creator, viewer = member(film, "archivist"), member(film, "creator"), member(film, "viewer")
+    decide(client_for(archivist), version)
+    assert shot_state(version) == ("in_review", None)  # the creator has not approved
+
+    response = client_for(creator).post("/api/approval-policies/", {"film": film.pk, "creator_required": False})
+    assert response.status_code == 403  # deciding is not configuring
+    response = client_for(archivist).post("/api/approval-policies/", {"film": film.pk, "creator_required": False})
+    assert response.status_code == 201, response.content
+    assert response.json()["required_roles"] == ["archivist"]
+    # The archivist's recorded approval is now enough: the waiting version is approved at once.
+    assert shot_state(version) == ("approved", version.pk)
+
+    policy_id = response.json()["id"]
+    listed = client_for(viewer).get("/api/approval-policies/", {"film": film.pk}).json()["results"]
+    assert [row["id"] for row in listed] == [policy_id]
+    response = client_for(archivist).patch(f"/api/approval-policies/{policy_id}/", {"archivist_required": False})
+    assert response.status_code == 400 and "At least one role" in response.json()["detail"]
+    response = client_for(archivist).post("/api/approval-policies/", {"film": film.pk})
+    assert response.status_code == 400 and "already has a policy" in response.json()["detail"]
+
+
+def test_another_films_policy_is_not_found(film, member, client_for, other_film):
+    ApprovalPolicy.objects.create(film=film, creator_required=False)
+    stranger = client_for(member(other_film, "archivist"))
+    policy = ApprovalPolicy.objects.get(film=film)
+    assert stranger.get(f"/api/approval-policies/{policy.pk}/").status_code == 404
+    assert stranger.patch(f"/api/approval-policies/{policy.pk}/", {"creator_required": True}).status_code == 404
+    response = stranger.post("/api/approval-policies/", {"film": film.pk, "creator_required": False})
+    assert response.status_code == 400 and "does not exist" in response.json()["detail"]

@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 from webapp.catalogue.apis import FilmViewSet, MembershipViewSet, ShotVersionViewSet, ShotViewSet
 from webapp.jobs.apis import RestorationJobViewSet
 from webapp.notifications.apis import NotificationViewSet
-from webapp.review.apis import CommentViewSet, DecisionViewSet
+from webapp.review.apis import ApprovalPolicyViewSet, CommentViewSet, DecisionViewSet
 
 router = DefaultRouter()
 router.register("films", FilmViewSet, basename="film")
@@ -16,6 +16,7 @@ router.register("shots", ShotViewSet, basename="shot")
 router.register("versions", ShotVersionViewSet, basename="version")
 router.register("comments", CommentViewSet, basename="comment")
 router.register("decisions", DecisionViewSet, basename="decision")
+router.register("approval-policies", ApprovalPolicyViewSet, basename="approval-policy")
 router.register("jobs", RestorationJobViewSet, basename="job")
 router.register("notifications", NotificationViewSet, basename="notification")
 

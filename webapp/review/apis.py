@@ -15,7 +15,12 @@ from webapp.catalogue.access import Action
 from webapp.catalogue.selectors import film_list, shot_list, version_list
 from webapp.review import export, selectors, services
 from webapp.review.filters import CommentFilter, DecisionFilter
-from webapp.review.serializers import CommentSerializer, DecisionSerializer, DecisionSummarySerializer
+from webapp.review.serializers import (
+    ApprovalPolicySerializer,
+    CommentSerializer,
+    DecisionSerializer,
+    DecisionSummarySerializer,
+)
 
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
 
@@ -148,3 +153,41 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
             version=data["version"], reviewer=self.request.user, verdict=data["verdict"], note=data.get("note", "")
         )
         serializer.instance = self.get_queryset().get(pk=decision.pk)
+
+
+class ApprovalPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                            mixins.UpdateModelMixin, FilmScopedViewSet):
+    """Which roles must approve a film's versions. Members read it; archivists set it (a film
+    without one uses archivist and creator). Saving applies the rule to the versions in review."""
+
+    serializer_class = ApprovalPolicySerializer
+    ordering_fields = ["film", "id"]
+    ordering = ["film", "id"]
+    filterset_fields = ["film"]
+    object_actions = {"update": Action.EDIT_FILM, "partial_update": Action.EDIT_FILM}
+
+    def get_queryset(self):
+        return selectors.approval_policy_list(user=self.request.user)
+
+    def film_id_of(self, policy):
+        return policy.film_id
+
+    def perform_create(self, serializer):
+        film = serializer.validated_data["film"]
+        self.require(film_id=film.pk, action=Action.EDIT_FILM)
+        if selectors.approval_policy_list(user=self.request.user).filter(film=film).exists():
+            raise exceptions.ValidationError({"film": ["This film already has a policy: change it with PATCH."]})
+        self._save(serializer, film)
+
+    def perform_update(self, serializer):
+        self._save(serializer, serializer.instance.film)
+
+    def _save(self, serializer, film):
+        data = serializer.validated_data
+        current = serializer.instance
+        policy = services.approval_policy_save(
+            film=film,
+            archivist_required=data.get("archivist_required", current.archivist_required if current else True),
+            creator_required=data.get("creator_required", current.creator_required if current else True),
+        )
+        serializer.instance = self.get_queryset().get(pk=policy.pk)

@@ -27,6 +27,10 @@ def decision_list(*, user: User) -> QuerySet[Decision]:
     )
 
 
+def approval_policy_list(*, user: User) -> QuerySet[ApprovalPolicy]:
+    return ApprovalPolicy.objects.filter(film__in=visible_films(user=user).values("pk")).select_related("film")
+
+
 def decision_summary(*, version: ShotVersion, user: User) -> dict:
     """What the decisions panel shows: the required roles, each reviewer's current verdict, and
     whether this user may decide now (with the reason when not)."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from webapp.api.serializers import StrictModelSerializer, VisibleRelatedField
-from webapp.catalogue.models import ShotVersion
-from webapp.catalogue.selectors import version_list
-from webapp.review.models import Comment, Decision
-from webapp.review.selectors import comment_list
+from webapp.catalogue.models import Film, ShotVersion
+from webapp.catalogue.selectors import film_list, version_list
+from webapp.review.models import ApprovalPolicy, Comment, Decision
+from webapp.review.selectors import approval_required_roles, comment_list
 
 
 class CommentSerializer(StrictModelSerializer):
@@ -53,3 +53,18 @@ class DecisionSummarySerializer(serializers.Serializer):
     my_role = serializers.CharField(allow_null=True)
     can_decide = serializers.BooleanField()
     reason = serializers.CharField(allow_blank=True, help_text="Why you cannot decide now (empty when you can)")
+
+
+class ApprovalPolicySerializer(StrictModelSerializer):
+    film = VisibleRelatedField(model=Film, selector=film_list)
+    required_roles = serializers.SerializerMethodField(
+        help_text="The roles whose approval counts now: the policy's roles that somebody holds on the film"
+    )
+
+    class Meta:
+        model = ApprovalPolicy
+        fields = ["id", "film", "archivist_required", "creator_required", "required_roles"]
+        create_only_fields = ["film"]
+
+    def get_required_roles(self, policy: ApprovalPolicy) -> list[str]:
+        return sorted(approval_required_roles(film_id=policy.film_id))

@@ -15,12 +15,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from webapp.catalogue.access import ALLOWED_ROLES, Action, can, film_role
-from webapp.catalogue.models import Shot, ShotVersion, VersionStatus
+from webapp.catalogue.models import Film, Shot, ShotVersion, VersionStatus
 from webapp.catalogue.services import shot_status_refresh
 from webapp.notifications.services import notify_comment, notify_decision
 from webapp.review.drawing import DrawingError, validate_drawing
 from webapp.review.events import comment_announce, decision_announce
-from webapp.review.models import Comment, Decision, Verdict
+from webapp.review.models import ApprovalPolicy, Comment, Decision, Verdict
 from webapp.review.selectors import approval_required_roles, current_decisions
 
 # Comments ------------------------------------------------------------------------------------
@@ -145,10 +145,15 @@ def decision_record(*, version: ShotVersion, reviewer: AbstractBaseUser, verdict
     if version.status != VersionStatus.IN_REVIEW:
         raise ValidationError({"version": f"Only a version in review can be decided; this one is {version.status}."})
     decision = Decision.objects.create(version=version, reviewer=reviewer, role=role, verdict=verdict, note=note)
+    shot = _outcome_apply(version=version, required_roles=approval_required_roles(film_id=film_id))
+    notify_decision(decision=decision)
+    decision_announce(decision=decision, version=version, shot=shot)
+    return decision
 
-    outcome = approval_outcome(
-        decisions=list(version.decisions.all()), required_roles=approval_required_roles(film_id=film_id)
-    )
+
+def _outcome_apply(*, version: ShotVersion, required_roles: frozenset[str]) -> Shot:
+    """Move the (locked, in review) version and its shot to what its decisions now lead to."""
+    outcome = approval_outcome(decisions=list(version.decisions.all()), required_roles=required_roles)
     shot = Shot.objects.select_for_update().get(pk=version.shot_id)
     if outcome != version.status:
         version.status = outcome
@@ -157,6 +162,20 @@ def decision_record(*, version: ShotVersion, reviewer: AbstractBaseUser, verdict
             shot.approved_version = version
             shot.save(update_fields=["approved_version", "updated_at"])
         shot_status_refresh(shot=shot)
-    notify_decision(decision=decision)
-    decision_announce(decision=decision, version=version, shot=shot)
-    return decision
+    return shot
+
+
+@transaction.atomic
+def approval_policy_save(*, film: Film, archivist_required: bool, creator_required: bool) -> ApprovalPolicy:
+    """Set which roles must approve the film's versions, then apply the new rule to the versions
+    in review (their recorded decisions may now be enough, or no longer the deciding ones)."""
+    if not (archivist_required or creator_required):
+        raise ValidationError({"non_field_errors": ["At least one role (archivist or creator) must approve."]})
+    policy, _ = ApprovalPolicy.objects.select_for_update().update_or_create(
+        film=film, defaults={"archivist_required": archivist_required, "creator_required": creator_required}
+    )
+    required_roles = approval_required_roles(film_id=film.pk)
+    waiting = ShotVersion.objects.select_for_update().filter(shot__film=film, status=VersionStatus.IN_REVIEW)
+    for version in waiting.order_by("shot_id", "number"):
+        _outcome_apply(version=version, required_roles=required_roles)
+    return policy
