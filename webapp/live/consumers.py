@@ -13,6 +13,8 @@ visible (no such session, or a film the user is not a member of), 4410 the sessi
 
 from __future__ import annotations
 
+import json
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
@@ -165,13 +167,14 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         raise MessageError("busy", "The state kept changing; try again.")
 
     async def _broadcast_state(self, state: dict) -> None:
-        await self.channel_layer.group_send(self.group, {"type": "state.changed", "state": state,
-                                                         "by": self.person["user"]})
+        # Serialised once here rather than by each of the (many) receiving consumers.
+        text = json.dumps({"type": "state", "state": state, "by": self.person["user"], "server_time": now_ms()})
+        await self.channel_layer.group_send(self.group, {"type": "state.changed", "text": text})
 
     # Group events ------------------------------------------------------------------------------
 
     async def state_changed(self, event):
-        await self.send_json({"type": "state", "state": event["state"], "by": event["by"], "server_time": now_ms()})
+        await self.send(text_data=event["text"])
 
     async def presence_changed(self, event):
         await self.send_json({"type": "presence", "participants": event["participants"]})
