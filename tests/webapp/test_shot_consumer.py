@@ -178,3 +178,23 @@ async def test_decisions_and_new_versions_are_pushed_to_the_shot():
     assert event == {"type": "version.created", "shot": shot.pk, "version": new.pk, "number": 2,
                      "status": "in_review"}
     await listener.disconnect()
+
+
+async def test_resolving_a_comment_is_pushed_as_an_update():
+    shot, version, users, _, _ = await make_shot()
+    listener = await connected(shot.pk, users["creator"])
+
+    @sync_to_async
+    def comment_then_resolve():
+        from webapp.review.services import comment_create, comment_update
+
+        comment = comment_create(version=version, author=users["viewer"], frame=3, text="scratch")
+        return comment_update(comment=comment, editor=users["archivist"], resolved=True)
+
+    comment = await comment_then_resolve()
+    created, updated = await listener.receive_json_from(), await listener.receive_json_from()
+    assert (created["type"], created["comment"]["resolved"]) == ("comment.created", False)
+    assert (updated["type"], updated["comment"]["id"], updated["comment"]["resolved"]) == (
+        "comment.updated", comment.pk, True
+    )
+    await listener.disconnect()
