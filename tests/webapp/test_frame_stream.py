@@ -14,6 +14,7 @@ from asgiref.sync import sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
+from django.db import connections
 from PIL import Image
 
 from restoration.io import probe, write_video
@@ -55,6 +56,14 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+async def close_worker_thread_connections():
+    """The consumer's database calls run on asgiref's one sync thread; close its connection
+    afterwards, or PostgreSQL cannot drop the test database while it lingers."""
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture

@@ -157,7 +157,7 @@ def seek_bench(*, seeks: int, frames: int, seed: int, progress: Callable[[str], 
             server.kill()
 
 
-def seek_bench_in_fresh_data_dir(*, seeks: int, frames: int, seed: int, write: Callable[[str], None]) -> int:
+def seek_bench_in_fresh_data_dir(*, seeks: int, frames: int, seed: int) -> int:
     """Re-run ``bench_review --only seek`` in a subprocess on a temporary DATA_DIR (its own SQLite
     database and media, the embedded defaults), so the bench never touches real data."""
     with tempfile.TemporaryDirectory(prefix="bench-review-") as data_dir:

@@ -43,7 +43,7 @@ class Command(BaseCommand):
 
     def _seek(self, seeks: int, frames: int, seed: int, in_fresh_data_dir: bool) -> None:
         if not in_fresh_data_dir:
-            code = bench.seek_bench_in_fresh_data_dir(seeks=seeks, frames=frames, seed=seed, write=self.stdout.write)
+            code = bench.seek_bench_in_fresh_data_dir(seeks=seeks, frames=frames, seed=seed)
             if code != 0:
                 raise CommandError(f"the seek benchmark failed (exit {code})")
             return
