@@ -37,6 +37,19 @@ def in_memory_layer(settings):
     settings.CHANNEL_LAYERS = {"default": layer, "live": layer}
 
 
+@pytest.fixture(autouse=True)
+def connections_closed_after_each_call():
+    """The consumers' database calls run on worker threads; with persistent connections (the
+    PostgreSQL layer) those threads would keep the test database open past the test run."""
+    from django.db import connections
+
+    settings_dict = connections["default"].settings_dict
+    kept = settings_dict.get("CONN_MAX_AGE", 0)
+    settings_dict["CONN_MAX_AGE"] = 0
+    yield
+    settings_dict["CONN_MAX_AGE"] = kept
+
+
 class World:
     """A film with two shots (48 frames each; the first has v1 and v2), a session on v1, v2 of
     shot 1 and v1 of shot 2, its host and a second member; another film with a version."""

@@ -31,6 +31,19 @@ def two_channel_layers(settings):
                                "server-c": layer}
 
 
+@pytest.fixture(autouse=True)
+def connections_closed_after_each_call():
+    """The consumers' database calls run on worker threads; with persistent connections (the
+    PostgreSQL layer) those threads would keep the test database open past the test run."""
+    from django.db import connections
+
+    settings_dict = connections["default"].settings_dict
+    kept = settings_dict.get("CONN_MAX_AGE", 0)
+    settings_dict["CONN_MAX_AGE"] = 0
+    yield
+    settings_dict["CONN_MAX_AGE"] = kept
+
+
 def server(name: str) -> URLRouter:
     """An ASGI app as one server process would run it: its own layer connection, its own store client."""
     consumer = SessionConsumer.as_asgi(channel_layer_alias=name, store=RedisStateStore(settings.ENV.redis_url))
