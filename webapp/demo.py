@@ -3,10 +3,12 @@
 The demo film is built from the photographs scikit-image ships (no download): each shot is a
 photograph under synthetic camera motion with synthetic film damage (`restoration.degrade`).
 The shots are written one after another into a single FFV1/MKV "scan", ingested through the
-same service as an upload, and cut into shots at the known frames. Each shot gets the clean
-clip as version 1 (in review), so the review pages have two sources to compare.
+same service as an upload, and cut into shots at the known frames. Then the same jobs as on a
+real site, run by the in-process Celery worker (``embedded_worker``): an analyse job (metrics,
+recommended pipelines, review proxies, thumbnails, filmstrips) and a batch restore job whose
+children make each shot's version 1 (in review), so the review pages have two sources to compare.
 
-Everything here is idempotent: running it again reuses what exists.
+Everything here is idempotent: running it again reuses what exists and finishes what is missing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import contextlib
 import logging
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +29,8 @@ from django.contrib.auth import get_user_model
 
 from webapp.catalogue.ingest import asset_ingest_path
 from webapp.catalogue.models import AssetKind, Film, FilmStatus, Membership, Role
-from webapp.catalogue.services import film_create, film_update, membership_create, shot_create, version_create, \
-    version_publish
+from webapp.catalogue.services import film_create, film_update, membership_create, shot_create
+from webapp.jobs.models import RestorationJob
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,10 @@ DEMO_FILM_TITLE = "Still Lives in Motion (demo)"
 DEMO_FILM_MARKER = "demo-film:v1"  # in source_notes: how the demo recognises its own film
 FPS = 24.0
 FRAME_SIZE = (360, 480)  # (height, width): 4:3, small enough to build in seconds on a CPU
+# The demo's restorations: the clean preset's dust and flicker repairs, without its denoiser
+# and scratch filter (the slowest ops on a CPU), so `make demo` stays well under a minute.
+DEMO_RESTORE_SPEC = {"ops": [{"op": "dust"}, {"op": "deflicker"}]}
+JOB_TIMEOUT_S = 900
 
 
 @dataclass(frozen=True)
@@ -109,8 +116,8 @@ def _as_colour(image):
 
 
 def _render_clips(workdir: Path, plans: Sequence[DemoShotPlan], size: tuple[int, int],
-                  progress: Callable[[str], None]) -> tuple[Path, list[Path], list[tuple[int, int]]]:
-    """Write the damaged scan (all shots in one file) and each shot's clean clip. Returns cut frames."""
+                  progress: Callable[[str], None]) -> tuple[Path, list[tuple[int, int]]]:
+    """Write the damaged scan (all shots in one file). Returns it and the shots' cut frames."""
     from restoration.degrade import clean_sources
 
     sources = dict(clean_sources())
@@ -120,18 +127,17 @@ def _render_clips(workdir: Path, plans: Sequence[DemoShotPlan], size: tuple[int,
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _write_scan_and_clean_clips(workdir, plans, names, sources, size, progress)
+        return _write_scan(workdir, plans, names, sources, size, progress)
     finally:
         torch.set_num_threads(threads)
 
 
-def _write_scan_and_clean_clips(workdir: Path, plans: Sequence[DemoShotPlan], names: list[str], sources: dict,
-                                size: tuple[int, int], progress: Callable[[str], None]):
+def _write_scan(workdir: Path, plans: Sequence[DemoShotPlan], names: list[str], sources: dict,
+                size: tuple[int, int], progress: Callable[[str], None]):
     from restoration.degrade import degrade, synthetic_clip
-    from restoration.io import VideoWriter, write_video
+    from restoration.io import VideoWriter
 
     scan_path = workdir / "still-lives-in-motion-scan.mkv"
-    clean_paths: list[Path] = []
     cuts: list[tuple[int, int]] = []
     first = 0
     with VideoWriter(scan_path, fps=FPS) as scan:
@@ -141,12 +147,9 @@ def _write_scan_and_clean_clips(workdir: Path, plans: Sequence[DemoShotPlan], na
                                    motion=plan.motion)
             damage = degrade(clean, seed=1000 + number, strength=plan.strength)
             scan.write(damage.damaged.clamp(0, 1))
-            clean_path = workdir / f"shot-{number:02d}-clean.mkv"
-            write_video(clean_path, damage.clean.clamp(0, 1), fps=FPS)
-            clean_paths.append(clean_path)
             cuts.append((first, first + plan.frames - 1))
             first += plan.frames
-    return scan_path, clean_paths, cuts
+    return scan_path, cuts
 
 
 def _stage_in_ingest_root(scan_path: Path) -> Path:
@@ -160,21 +163,23 @@ def _stage_in_ingest_root(scan_path: Path) -> Path:
 
 def demo_build(*, progress: Callable[[str], None] = lambda line: None,
                plans: Sequence[DemoShotPlan] = DEMO_SHOTS, size: tuple[int, int] = FRAME_SIZE) -> DemoResult:
-    """Create (or reuse) the demo users and film. Returns the film and the users.
+    """Create (or reuse) the demo users and film, then run its jobs. Returns the film and the users.
 
+    The jobs run on the in-process Celery worker, which must be running (``embedded_worker``).
     ``plans`` and ``size`` exist for tests, which build a smaller film the same way.
     """
     users = demo_users_ensure()
     film = _demo_film()
     if film is not None and film.shots.count() == len(plans):
         _memberships_ensure(film, users)
+        demo_jobs_run(film=film, user=users["restorer"], progress=progress)
         return DemoResult(film=film, users=users, created=False)
     if film is not None:  # an earlier run stopped half-way: start again
         _film_delete_with_files(film)
 
     progress("Building the demo film from scikit-image photographs (synthetic motion and damage)...")
     with tempfile.TemporaryDirectory(prefix="demo-") as tmp:
-        scan_path, clean_paths, cuts = _render_clips(Path(tmp), plans, size, progress)
+        scan_path, cuts = _render_clips(Path(tmp), plans, size, progress)
         registered = _stage_in_ingest_root(scan_path)
         film = film_create(
             title=DEMO_FILM_TITLE,
@@ -187,23 +192,53 @@ def demo_build(*, progress: Callable[[str], None] = lambda line: None,
         try:
             _memberships_ensure(film, users)
             scan = asset_ingest_path(film=film, path=str(registered))
-            for number, ((start, end), clean_path) in enumerate(zip(cuts, clean_paths, strict=True), start=1):
-                shot = shot_create(film=film, number=number, start_frame=start, end_frame=end, fps=FPS,
-                                   source=scan)
-                clean = asset_ingest_path(film=film, path=clean_path, restrict_to_roots=False,
-                                          kind=AssetKind.MEZZANINE)
-                version = version_create(
-                    shot=shot, author=users["restorer"], media=clean,
-                    pipeline_spec={"ops": []},
-                    notes="Demo: the undamaged clip, standing in for a restored version.",
-                )
-                version_publish(version=version)
-            film_update(film=film, fields={"status": FilmStatus.IN_REVIEW})
+            for number, (start, end) in enumerate(cuts, start=1):
+                shot_create(film=film, number=number, start_frame=start, end_frame=end, fps=FPS, source=scan)
+            progress(f"Demo film cut: {film.title}, {len(cuts)} shots, {cuts[-1][1] + 1} frames.")
+            demo_jobs_run(film=film, user=users["restorer"], progress=progress)
         except BaseException:
             _film_delete_with_files(film)
             raise
-    progress(f"Demo film ready: {film.title}, {len(cuts)} shots, {cuts[-1][1] + 1} frames.")
     return DemoResult(film=film, users=users, created=True)
+
+
+def demo_jobs_run(*, film: Film, user, progress: Callable[[str], None] = lambda line: None,
+                  timeout_s: float = JOB_TIMEOUT_S) -> None:
+    """What a restorer would start on a new film, through the same services and Celery tasks:
+    analyse the scan (metrics, proxies, thumbnails), restore every shot that has no version yet
+    (one batch job), then put the film in review. Waits for each job; raises if one fails."""
+    from webapp.jobs.media_jobs import job_analyse_dispatch
+    from webapp.jobs.services import job_batch_restore_dispatch, restore_spec_resolve
+
+    scan = film.assets.filter(kind=AssetKind.ORIGINAL).order_by("id").first()
+    unmeasured = film.shots.filter(metrics={}).exists()
+    if scan is not None and unmeasured:
+        _wait(job_analyse_dispatch(film=film, asset_id=scan.pk, user=user), "analyse the scan", progress, timeout_s)
+    missing = list(film.shots.filter(versions__isnull=True).order_by("number").values_list("pk", flat=True))
+    if missing:
+        spec = restore_spec_resolve(pipeline=DEMO_RESTORE_SPEC)
+        batch = job_batch_restore_dispatch(film=film, shot_ids=missing, user=user, spec=spec)
+        _wait(batch, f"restore {len(missing)} shots", progress, timeout_s)
+    if film.status != FilmStatus.IN_REVIEW:
+        film_update(film=film, fields={"status": FilmStatus.IN_REVIEW})
+
+
+def _wait(job: RestorationJob, what: str, progress: Callable[[str], None], timeout_s: float) -> None:
+    """Follow a job run by the worker, printing its progress every tenth; raise if it fails."""
+    progress(f"Job #{job.pk}: {what} (in-process worker)...")
+    deadline, shown = time.monotonic() + timeout_s, -1
+    while not job.is_finished:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"job #{job.pk} ({what}) did not finish within {timeout_s:.0f} s: is the worker running?")
+        time.sleep(0.2)
+        job.refresh_from_db()
+        tenth = int(job.progress * 10)
+        if tenth != shown and not job.is_finished:
+            shown = tenth
+            progress(f"  {job.progress:4.0%}  {job.message}".rstrip())
+    if job.status != "succeeded":
+        raise RuntimeError(f"job #{job.pk} ({what}) {job.status}: {job.error} {job.failed_shots or ''}".rstrip())
+    progress(f"  done: {job.message}")
 
 
 def _film_delete_with_files(film: Film) -> None:

@@ -32,8 +32,16 @@ def demo_dirs(settings, tmp_path):
     return tmp_path
 
 
-def test_demo_build_makes_users_film_scan_shots_and_versions(demo_dirs):
-    result = demo_build(plans=SMALL_PLAN, size=SMALL_SIZE)
+@pytest.mark.embedded
+@pytest.mark.django_db(transaction=True)
+def test_demo_build_makes_users_film_scan_shots_and_versions_through_real_jobs(demo_dirs):
+    from restoration.io import read_frames
+    from webapp.demo import DEMO_RESTORE_SPEC
+    from webapp.jobs.models import RestorationJob
+    from webapp.jobs.services import restore_spec_resolve
+
+    with embedded_worker():
+        result = demo_build(plans=SMALL_PLAN, size=SMALL_SIZE)
 
     assert result.created
     film = result.film
@@ -41,7 +49,7 @@ def test_demo_build_makes_users_film_scan_shots_and_versions(demo_dirs):
         user = authenticate(username=username, password="demo")
         assert user is not None, username
         assert Membership.objects.get(film=film, user=user).role == role
-    assert film.status == "in_review"
+    assert Film.objects.get(pk=film.pk).status == "in_review"
 
     scan = MediaAsset.objects.get(film=film, kind=AssetKind.ORIGINAL)
     info = probe(scan.file.path)
@@ -51,38 +59,32 @@ def test_demo_build_makes_users_film_scan_shots_and_versions(demo_dirs):
     # The scan went through server-side registration: it sits in the ingest root too.
     assert (demo_dirs / "ingest" / "demo" / scan.original_name).is_file()
 
+    # The worker ran an analyse job (metrics of the hand-cut shots) and a batch restore job.
+    jobs = {job.kind: job for job in RestorationJob.objects.filter(parent=None)}
+    assert {kind: job.status for kind, job in jobs.items()} == {"analyse": "succeeded", "restore_batch": "succeeded"}
     shots = list(Shot.objects.filter(film=film).order_by("number"))
     assert [(s.start_frame, s.end_frame) for s in shots] == [(0, 5), (6, 10), (11, 17)]
-    assert all(s.source_id == scan.pk and s.status == "in_review" for s in shots)
+    assert all(s.source_id == scan.pk and s.status == "in_review" and "recommended_pipeline" in s.metrics
+               for s in shots)
     for shot in shots:
         version = ShotVersion.objects.get(shot=shot)
         assert version.number == 1 and version.status == "in_review" and version.published_at
         assert version.author.username == "restorer"
+        assert version.pipeline_spec == restore_spec_resolve(pipeline=DEMO_RESTORE_SPEC)
         assert version.media.kind == AssetKind.MEZZANINE
-        assert probe(version.media.file.path).frame_count == shot.frame_count
+        restored = read_frames(version.media.file.path)
+        damaged = read_frames(scan.file.path, shot.start_frame, shot.frame_count)
+        assert restored.shape == damaged.shape and (restored - damaged).abs().mean() > 0.001  # it did something
+    assert version.produced_by.get().parent == jobs["restore_batch"]
 
-
-def test_damaged_scan_differs_from_the_clean_version(demo_dirs):
-    from restoration.io import read_frames
-
-    result = demo_build(plans=SMALL_PLAN[:1], size=SMALL_SIZE)
-    scan = MediaAsset.objects.get(film=result.film, kind=AssetKind.ORIGINAL)
-    clean = ShotVersion.objects.get(shot__film=result.film).media
-    damaged_frames, clean_frames = read_frames(scan.file.path), read_frames(clean.file.path)
-    assert damaged_frames.shape == clean_frames.shape == (6, 3, 48, 64)
-    assert (damaged_frames - clean_frames).abs().mean() > 0.01
-
-
-def test_demo_build_is_idempotent(demo_dirs):
-    first = demo_build(plans=SMALL_PLAN, size=SMALL_SIZE)
-    counts = (Film.objects.count(), Shot.objects.count(), MediaAsset.objects.count(), Membership.objects.count())
+    # Idempotent: a second run reuses everything and starts no job.
+    counts = (Film.objects.count(), Shot.objects.count(), MediaAsset.objects.count(), RestorationJob.objects.count())
     files = sorted(p for p in (demo_dirs / "media").rglob("*") if p.is_file())
-
-    again = demo_build(plans=SMALL_PLAN, size=SMALL_SIZE)
-
-    assert not again.created and again.film.pk == first.film.pk
+    with embedded_worker():
+        again = demo_build(plans=SMALL_PLAN, size=SMALL_SIZE)
+    assert not again.created and again.film.pk == film.pk
     assert (Film.objects.count(), Shot.objects.count(), MediaAsset.objects.count(),
-            Membership.objects.count()) == counts
+            RestorationJob.objects.count()) == counts
     assert sorted(p for p in (demo_dirs / "media").rglob("*") if p.is_file()) == files
 
 

@@ -105,27 +105,35 @@ def _succeed(job: RestorationJob, *, message: str, write: Callable[[RestorationJ
 
 
 def analyse_run(job: RestorationJob, leftovers: list[Path]) -> None:
-    """Shots of the scan (created the first time, their metrics refreshed after), then its previews."""
-    from restoration.analysis import analyse
+    """The scan's shots with their metrics and recommended pipeline, then its review previews.
 
+    The first time, the engine finds the shots (cuts and dissolves) and they are created; when
+    the scan already has shots (cut by hand, or analysed before) their own spans are measured
+    and only their metrics change, so analysing again never adds or moves shots."""
     asset = MediaAsset.objects.get(pk=job.params["asset"])
     _set_frames_total(job, asset.frame_count)
     if job.film.status == FilmStatus.NEW:
         film_update(film=job.film, fields={"status": FilmStatus.INGESTING})
-    report = analyse(asset.file.path, fps=asset.fps, progress=progress_reporter(job, share=(0.0, ANALYSIS_SHARE)))
+    report = progress_reporter(job, share=(0.0, ANALYSIS_SHARE))
+    existing = list(Shot.objects.filter(source=asset).order_by("start_frame"))
+    if existing:
+        found = _measure_spans(asset, [(shot.start_frame, shot.end_frame) for shot in existing], report)
+    else:
+        from restoration.analysis import analyse
 
-    def record_shots(row: RestorationJob) -> None:
-        # Under the job's lock: a redelivered job finds the shots it made and refreshes them.
-        existing = {(shot.start_frame, shot.end_frame): shot for shot in Shot.objects.filter(source=asset)}
-        found = [(s["start_frame"], s["end_frame"], _shot_metrics(s)) for s in report["shots"]]
-        if existing:
-            matched = []
+        shots = analyse(asset.file.path, fps=asset.fps, progress=report)["shots"]
+        found = [(s["start_frame"], s["end_frame"], _with_advice(s["metrics"])) for s in shots]
+
+    with transaction.atomic():
+        row = RestorationJob.objects.select_for_update().get(pk=job.pk)
+        job_check_still_running(row, job)
+        # Under the job's lock: a redelivered job finds the shots it made and measures them again.
+        by_span = {(shot.start_frame, shot.end_frame): shot for shot in Shot.objects.filter(source=asset)}
+        if by_span:
             for start, end, metrics in found:
-                shot = existing.get((start, end))
-                if shot is not None:
-                    shot.metrics = metrics
-                    matched.append(shot)
-            Shot.objects.bulk_update(matched, ["metrics"], batch_size=500)
+                if (start, end) in by_span:
+                    by_span[(start, end)].metrics = metrics
+            Shot.objects.bulk_update(by_span.values(), ["metrics"], batch_size=500)
         else:
             first = (Shot.objects.filter(film=job.film).aggregate(last=Max("number"))["last"] or 0) + 1
             Shot.objects.bulk_create(
@@ -134,14 +142,9 @@ def analyse_run(job: RestorationJob, leftovers: list[Path]) -> None:
                  for n, (start, end, metrics) in enumerate(found)],
                 batch_size=500,
             )
-        row.message = f"{len(found)} shots found; rendering review previews."
+        row.message = f"{len(found)} shots measured; rendering review previews."
         row.save(update_fields=["message"])
-
-    with transaction.atomic():
-        row = RestorationJob.objects.select_for_update().get(pk=job.pk)
-        job_check_still_running(row, job)
-        record_shots(row)
-    spans = [(shot.start_frame, shot.end_frame + 1) for shot in Shot.objects.filter(source=asset)]
+    spans = [(start, end + 1) for start, end, _ in found]
     previews_render(asset=asset, spans=spans,
                     progress=progress_reporter(job, share=(ANALYSIS_SHARE, 1.0), count_frames=False))
 
@@ -153,9 +156,27 @@ def analyse_run(job: RestorationJob, leftovers: list[Path]) -> None:
     _succeed(job, message=f"{len(spans)} shots analysed; previews ready.", write=film_ready)
 
 
-def _shot_metrics(found: dict) -> dict:
-    return {**found["metrics"], "recommended_pipeline": found["recommended_pipeline"],
-            "colour_notes": found["colour_notes"]}
+def _measure_spans(asset: MediaAsset, spans: list[tuple[int, int]],
+                   progress: Callable[[int, int], None]) -> list[tuple[int, int, dict]]:
+    """The engine's per-shot metrics for given spans (inclusive ends), in one streaming pass."""
+    from restoration.analysis import CHUNK_SIZE
+    from restoration.analysis.metrics import FrameStatistics, shot_metrics
+    from restoration.io import iter_chunks
+
+    statistics = FrameStatistics()
+    for first, chunk in iter_chunks(asset.file.path, CHUNK_SIZE):
+        statistics.feed(chunk)
+        progress(first + chunk.shape[0], asset.frame_count)
+    statistics.finish()
+    return [(start, end, _with_advice(shot_metrics(statistics.values, start, end))) for start, end in spans]
+
+
+def _with_advice(metrics: dict) -> dict:
+    """A shot's metrics with the engine's recommended pipeline and colour notes."""
+    from restoration.analysis import recommend_pipeline
+    from restoration.analysis.recommend import colour_notes
+
+    return {**metrics, "recommended_pipeline": recommend_pipeline(metrics), "colour_notes": colour_notes(metrics)}
 
 
 def proxies_run(job: RestorationJob, leftovers: list[Path]) -> None:

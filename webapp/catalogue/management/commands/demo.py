@@ -40,16 +40,16 @@ class Command(BaseCommand):
 
         settings.ENV.data_dir.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
-        started = time.monotonic()
-        result = demo_build(progress=self.stdout.write)
-        verb = "Built" if result.created else "Reusing"
-        self.stdout.write(f"{verb} the demo film #{result.film.pk} \"{result.film.title}\" "
-                          f"({time.monotonic() - started:.1f} s).")
-        if no_serve:
-            return
-
+        # The worker first: the demo's own analyse and restore jobs run on it, like any job.
         self.stdout.write("Starting the in-process Celery worker (memory broker, queues cpu and gpu)...")
         with embedded_worker():
+            started = time.monotonic()
+            result = demo_build(progress=self.stdout.write)
+            verb = "Built" if result.created else "Reusing"
+            self.stdout.write(f"{verb} the demo film #{result.film.pk} \"{result.film.title}\" "
+                              f"({time.monotonic() - started:.1f} s).")
+            if no_serve:
+                return
             self.stdout.write(self.style.SUCCESS(f"Open http://127.0.0.1:{port}/ and log in as archivist / demo."))
             # Daphne's runserver: ASGI (websockets), static files served even without DEBUG.
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, insecure_serving=True)
