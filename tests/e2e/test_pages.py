@@ -126,7 +126,7 @@ def test_film_page_selection_views_and_batch_restore_seen_on_the_job_dashboard(d
     cards.nth(1).click(modifiers=["Control"])
     cards.nth(3).click(modifiers=["Shift"])
     expect(page.locator("#shots .shot[aria-selected=true]")).to_have_count(3)
-    expect(page.locator("#restore-selected")).to_have_text("Restore 3 selected")
+    expect(page.locator("#restore-selected")).to_have_text("Restore 3")
     page.mouse.move(0, 0)
     page.screenshot(path=str(SCREENSHOTS / "film.png"))
     page.keyboard.press("Escape")
@@ -171,13 +171,17 @@ def test_film_page_selection_views_and_batch_restore_seen_on_the_job_dashboard(d
     context.close()
 
 
-def test_pages_check_roles(seeded_catalogue, browser):
+def test_roles_on_the_film_page_and_a_review_session_from_the_selection(seeded_catalogue, browser):
     base_url = seeded_catalogue
     context, page = login(browser, base_url, "creator")
     film_id = _demo_film_id(page, base_url)
     page.goto(f"{base_url}/films/{film_id}/")
     expect(page.locator("#shots .shot")).to_have_count(5)
     expect(page.locator("#restore-all")).to_have_count(0)  # creators decide; they do not run jobs
+    # Any member can gather shots into a live review session: the last shot's latest version.
+    page.locator("#shots .shot").last.click(modifiers=["Control"])
+    page.click("#start-session")
+    page.wait_for_url(re.compile(rf"{re.escape(base_url)}/sessions/\d+/$"))
     context.close()
 
     context, page = login(browser, base_url, "bench-archivist")

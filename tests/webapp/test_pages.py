@@ -293,6 +293,8 @@ def test_film_page_shows_facts_members_and_shot_cards(film_with_shots, member):
     second = html[html.index(f'data-shot-id="{shots[1].pk}"'):]
     second = second[: second.index("</article>")]
     assert "no version" in second and "Not analysed yet" in second and "No scan" in second
+    assert f'data-version-id="{shots[0].versions.order_by("-number").first().pk}"' in first  # for sessions
+    assert 'data-version-id=""' in second and 'id="start-session"' in html
     # A viewer may not start jobs: no batch actions.
     assert 'id="restore-all"' not in html and 'data-can-restore="false"' in html
 

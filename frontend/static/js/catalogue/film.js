@@ -1,5 +1,6 @@
 // The film page: keyboard and mouse selection of shots, grid / filmstrip, status filter, batch
-// restore (POST /api/films/<id>/restore/) and live job progress from ws/films/<id>/.
+// restore (POST /api/films/<id>/restore/), starting a live review session of the selected shots
+// (POST /api/sessions/) and live job progress from ws/films/<id>/.
 import { api } from "../common/api.js";
 import { bindKeys } from "../common/keys.js";
 import { toast } from "../common/toast.js";
@@ -35,12 +36,12 @@ function renderSelection() {
   const button = document.getElementById("restore-selected");
   if (button) {
     button.disabled = selected.size === 0;
-    button.textContent = selected.size ? `Restore ${selected.size} selected` : "Restore selected";
+    button.textContent = selected.size ? `Restore ${selected.size}` : "Restore selected";
   }
 }
 
 function toggle(card) {
-  if (!canRestore || !card) return;
+  if (!card) return;
   const id = card.dataset.shotId;
   if (selected.has(id)) selected.delete(id);
   else selected.add(id);
@@ -49,7 +50,6 @@ function toggle(card) {
 }
 
 function selectRange(toCard) {
-  if (!canRestore) return;
   const list = visibleCards();
   const from = list.indexOf(anchor ?? toCard);
   const to = list.indexOf(toCard);
@@ -66,7 +66,7 @@ container.addEventListener("click", (event) => {
   const card = event.target.closest(".shot");
   if (!card) return;
   const onCheckbox = event.target.closest(".select-box");
-  if (event.shiftKey && canRestore) {
+  if (event.shiftKey) {
     event.preventDefault();
     selectRange(card);
   } else if (event.ctrlKey || event.metaKey || onCheckbox) {
@@ -95,7 +95,7 @@ function move(delta, event) {
   event.preventDefault();
   const current = list.indexOf(document.activeElement);
   const next = list[Math.max(0, Math.min(list.length - 1, current === -1 ? 0 : current + delta))];
-  if (event.shiftKey && canRestore) {
+  if (event.shiftKey) {
     if (!anchor && current !== -1) anchor = list[current];
     selectRange(next);
   }
@@ -122,7 +122,6 @@ bindKeys({
   Home: (event) => { event.preventDefault(); focusCard(visibleCards()[0]); },
   End: (event) => { event.preventDefault(); focusCard(visibleCards().at(-1)); },
   a: () => {
-    if (!canRestore) return;
     for (const card of visibleCards()) selected.add(card.dataset.shotId);
     renderSelection();
   },
@@ -215,6 +214,33 @@ if (canRestore) {
   document.getElementById("restore-all").addEventListener("click", () => restore("all"));
 }
 
+// ---- live review session of the selected shots (or of all shown) ----
+
+async function startSession(button) {
+  const chosen = selected.size ? visibleCards().filter((card) => selected.has(card.dataset.shotId)) : visibleCards();
+  const withVersions = chosen.filter((card) => card.dataset.versionId);
+  if (!withVersions.length) {
+    toast("None of these shots has a version to review yet.", { kind: "warn" });
+    return;
+  }
+  const numbers = withVersions.map((card) => card.dataset.number);
+  const title = `${container.dataset.filmTitle}: shot${numbers.length === 1 ? "" : "s"} ${numbers.join(", ")}`.slice(0, 200);
+  button.disabled = true;
+  try {
+    const session = await api("/api/sessions/", {
+      method: "POST", quiet: true,
+      body: { film: Number(filmId), title, versions: withVersions.map((card) => Number(card.dataset.versionId)) },
+    });
+    location.href = session.url ?? `/sessions/${session.id}/`;
+  } catch (error) {
+    toast(error.message, { kind: "error", title: "Could not start the session" });
+    button.disabled = false;
+  }
+}
+
+const sessionButton = document.getElementById("start-session");
+sessionButton?.addEventListener("click", () => startSession(sessionButton));
+
 // ---- live events ----
 
 function setStatus(card, status) {
@@ -256,5 +282,8 @@ socket.addEventListener("message", (event) => {
   if (data.type === "job.progress" || data.type === "job.state") showJob(card, data, false);
   else if (data.type === "job.finished") showJob(card, data, true);
   else if (data.type === "shot.status") setStatus(card, data.status);
-  else if (data.type === "version.created") card.querySelector('[data-role="version"]').textContent = `v${data.number}`;
+  else if (data.type === "version.created") {
+    card.dataset.versionId = String(data.version);
+    card.querySelector('[data-role="version"]').textContent = `v${data.number}`;
+  }
 });
