@@ -111,7 +111,6 @@ def test_archivist_compares_a_shot_in_every_mode_and_steps_frame_exactly(demo_se
     for i, first in enumerate(modes):
         for second in modes[i + 1:]:
             assert _differ(signatures[first], signatures[second]), (first, second)
-    page.screenshot(path=str(SCREENSHOTS / "review-diff.png"))
 
     # The wipe: dragging the handle moves the split, and what lies between old and new split changes
     # from B (the clean version, right of the split) to A (the damaged scan).
@@ -192,15 +191,22 @@ def test_archivist_compares_a_shot_in_every_mode_and_steps_frame_exactly(demo_se
     context.close()
 
 
-def test_shot_review_page_screenshot(demo_server, browser):
-    """The page as a reviewer first sees it: scan against v1, side by side (docs/img/review-shot.png)."""
+def test_a_link_opens_the_shot_on_its_frame_and_sources(demo_server, browser):
+    """A shared link (?a=&b=&frame=) shows that frame of those sources; the page as a reviewer
+    sees it is docs/img/review-shot.png."""
     base_url, _ = demo_server
     context, page = login(browser, base_url, "creator")
     shots = page.request.get(f"{base_url}/api/shots/?ordering=number", headers={"Accept": "application/json"}).json()
     shot = next(s for s in shots["results"] if s["number"] == 1)
+    page.goto(f"{base_url}/films/{shot['film']}/shots/{shot['id']}/?a=v1&b=original&frame=12")
+    state = _wait_drawn(page, 12)
+    assert (state["a"], state["b"], state["counter"]) == ("v1:12", "original:12", "12")
     page.goto(f"{base_url}/films/{shot['film']}/shots/{shot['id']}/?frame=12")
-    _wait_drawn(page, 12)
-    page.wait_for_timeout(600)  # the timeline's cache bar and the side panels settle
+    state = _wait_drawn(page, 12)
+    assert (state["a"], state["b"], state["mode"]) == ("original:12", "v1:12", "side")
+    # The timeline shows which frames are cached: the prefetch window from frame 12 on.
+    page.wait_for_function("document.getElementById('viewer').comparisonViewer.store.has('v1', 20)")
+    _painted(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "review-shot.png"))
     context.close()

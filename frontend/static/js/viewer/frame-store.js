@@ -95,13 +95,17 @@ export class FrameStore extends EventTarget {
       return; // a broken JPEG: the frame stays missing and is asked again
     }
     const key = `${header.source}:${header.frame}`;
+    // The height asked for, which the server may have capped at the source's own: a frame is
+    // asked again only when a taller one is wanted than was asked for (zooming in).
+    const requested = lane && lane.request === header.request ? lane.height : header.height;
     const old = this.cache.get(key);
     if (old) {
+      old.requested = Math.max(old.requested, requested);
       if (old.height >= header.height) { bitmap.close(); return; }
       this._drop(key);
     }
     const bytes = bitmap.width * bitmap.height * 4;
-    this.cache.set(key, { bitmap, bytes, height: header.height });
+    this.cache.set(key, { bitmap, bytes, height: header.height, requested: Math.max(requested, old?.requested ?? 0) });
     this.bytes += bytes;
     this._evict();
     this.dispatchEvent(new CustomEvent("frame", { detail: { source: header.source, frame: header.frame } }));
@@ -153,7 +157,7 @@ export class FrameStore extends EventTarget {
   want(source, start, count, height, limit = start + count) {
     let end = start + count;
     let first = start;
-    while (first < end && this.cache.has(`${source}:${first}`)) first += 1;
+    while (first < end && this._covers(source, first, height)) first += 1;
     if (first >= end) return false;
     const lane = this.lanes.get(source);
     if (lane && !lane.done && lane.height >= height && lane.next <= first && first < lane.end) return false;
@@ -167,6 +171,11 @@ export class FrameStore extends EventTarget {
     this.lanes.set(source, { request, start: first, next: first, end, height, done: false });
     this.socket.send(JSON.stringify({ type: "frames", request, source, start: first, count: end - first, height }));
     return true;
+  }
+
+  _covers(source, frame, height) {
+    const entry = this.cache.get(`${source}:${frame}`);
+    return entry !== undefined && entry.requested >= height;
   }
 
   cancelAll() {

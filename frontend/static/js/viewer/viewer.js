@@ -457,7 +457,8 @@ export class ComparisonViewer extends EventTarget {
   }
 
   _onFrameArrived({ frame }) {
-    if (frame === this._state.frame && this.drawnFrame !== frame) this._invalidate();
+    // The frame wanted, or (when paused) a sharper copy of the one on screen after zooming in.
+    if (frame === this._state.frame && (!this._state.playing || this.drawnFrame !== frame)) this._invalidate();
     if (!this._cacheBarScheduled) {
       this._cacheBarScheduled = true;
       setTimeout(() => {
