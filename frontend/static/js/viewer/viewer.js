@@ -576,10 +576,12 @@ export class ComparisonViewer extends EventTarget {
     ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     const rects = this._paneRects();
-    // Past 2x magnification of the scan itself, show pixels as pixels: a reviewer zooms in to
-    // judge grain and detail (a proxy smaller than the screen is still smoothed).
-    const scanWidth = this.sources.find((s) => s.id === a)?.width || this._imageSize().w;
-    ctx.imageSmoothingEnabled = rects[0].w / scanWidth < 2;
+    // Past 2x magnification of a full-resolution frame, show pixels as pixels: a reviewer zooms
+    // in to judge grain and detail. A proxy smaller than the scan stays smoothed: its pixels
+    // are not the scan's.
+    const sample = bitmapA ?? bitmapB;
+    const scanHeight = this.sources.find((s) => s.id === a)?.height || 0;
+    ctx.imageSmoothingEnabled = !(sample && sample.height >= scanHeight && rects[0].w / sample.width >= 2);
     ctx.imageSmoothingQuality = "high";
 
     const drawIn = (bitmap, rect, clip) => {
