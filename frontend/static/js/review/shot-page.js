@@ -21,6 +21,7 @@ if (host) {
       label: s.version_id ? `${s.label} · ${s.status_label}` : s.label,
       width: s.width,
       height: s.height,
+      frameCount: s.frame_count,
     })),
     a: data.a,
     b: data.b,

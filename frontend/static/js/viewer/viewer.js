@@ -3,7 +3,8 @@
 // playback at the shot's fps, zoom and pan shared by both sides.
 //
 // Contract (other modules build on it, see docs/API.md "Frame stream" and docs/ARCHITECTURE.md):
-//   new ComparisonViewer(root, {shotId, frameCount, fps, sources: [{id, label}], a, b, frame})
+//   new ComparisonViewer(root, {shotId, frameCount, fps, sources: [{id, label, width?, height?, frameCount?}],
+//     a, b, frame, mode?, socketUrl?, keyboard?, startNumber?})
 //   viewer.frame, viewer.state, seek(frame), play(), pause(), setState(partial, {silent})
 //   events: framechange {frame}, statechange (full state, user actions), viewchange, markerclick {marker}
 //   viewer.overlay, toImage(clientX, clientY), fromImage(x, y), setMarkers([{frame, frameEnd, id, kind}])
@@ -428,26 +429,28 @@ export class ComparisonViewer extends EventTarget {
     return [...new Set([this._state.a, this._state.b])];
   }
 
+  // Frames a source holds: a version's media may be shorter than the shot.
+  _framesOf(source) {
+    return Math.min(this.frameCount, this.sources.find((s) => s.id === source)?.frameCount ?? this.frameCount);
+  }
+
   _prefetch() {
     if (!this.store) return;
     const height = this._requestHeight();
-    const frame = this._state.frame;
     const reverse = this._state.playing && this.speed < 0;
     for (const source of this._neededSources()) {
+      const limit = this._framesOf(source);
+      const frame = Math.min(this._state.frame, limit - 1);
       if (reverse) {
         const start = Math.max(0, frame - PREFETCH_AHEAD + 1);
         this.store.want(source, start, frame - start + 1, height);
       } else {
-        this.store.want(source, frame, Math.min(PREFETCH_AHEAD, this.frameCount - frame), height, this.frameCount);
+        this.store.want(source, frame, Math.min(PREFETCH_AHEAD, limit - frame), height, limit);
       }
-    }
-    // Once the way ahead is cached, a few frames behind, for stepping back.
-    if (!this._state.playing && frame > 0) {
-      for (const source of this._neededSources()) {
-        if (this.store.laneIdle(source)) {
-          const start = Math.max(0, frame - PREFETCH_BEHIND);
-          this.store.want(source, start, frame - start, height);
-        }
+      // Once the way ahead is cached, a few frames behind, for stepping back.
+      if (!this._state.playing && frame > 0 && this.store.laneIdle(source)) {
+        const start = Math.max(0, frame - PREFETCH_BEHIND);
+        this.store.want(source, start, frame - start, height);
       }
     }
   }
