@@ -101,3 +101,8 @@ def test_the_page_links_the_films_previous_and_next_shots(shot, member):
     html = page_client(member(shot.film, "viewer")).get(url(shot)).content.decode()
     assert f'href="/films/{shot.film_id}/shots/{previous_shot.pk}/" data-shot-step="previous"' in html
     assert f'href="/films/{shot.film_id}/shots/{next_shot.pk}/" data-shot-step="next"' in html
+
+
+def test_staff_see_any_shot(shot, staff_user):
+    response = page_client(staff_user).get(url(shot))
+    assert response.status_code == 200 and shot_data(response)["role"] == "staff"

@@ -70,16 +70,15 @@ class CancelRequest:
 def shot_for_viewer(*, user: AbstractBaseUser | AnonymousUser, shot_id: int) -> Shot | None:
     """The shot with its film, when the user may view its film; None when it does not exist for
     them (missing, or of a film they are not a member of: the same answer, see access.py)."""
+    if not user.is_authenticated:
+        return None
     shot = Shot.objects.select_related("film", "source").filter(pk=shot_id).first()
     if shot is None:
         return None
-    if not user.is_authenticated:
+    role = None if user.is_staff else film_role(user=user, film_id=shot.film_id)
+    if role is None and not user.is_staff:
         return None
-    if not user.is_staff and film_role(user=user, film_id=shot.film_id) is None:
-        return None
-    if not can(user=user, film_id=shot.film_id, action=Action.VIEW):
-        return None
-    return shot
+    return shot if can(user=user, film_id=shot.film_id, action=Action.VIEW, role=role) else None
 
 
 def _frames_held(asset: MediaAsset | None, offset: int, shot_frames: int) -> int:
