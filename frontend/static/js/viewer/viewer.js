@@ -80,7 +80,8 @@ export class ComparisonViewer extends EventTarget {
 
   get frame() { return this._state.frame; }
 
-  get state() { return { ...this._state }; }
+  // The contract's keys, plus `gain` (difference amplification) and `speed` (signed shuttle speed).
+  get state() { return { ...this._state, speed: this.speed }; }
 
   seek(frame, { user = true } = {}) {
     const target = clamp(Math.round(frame), 0, this.frameCount - 1);
@@ -115,7 +116,8 @@ export class ComparisonViewer extends EventTarget {
     if (Number.isFinite(partial.gain)) next.gain = clamp(partial.gain, 1, 64);
     const frame = Number.isFinite(partial.frame) ? clamp(Math.round(partial.frame), 0, this.frameCount - 1) : null;
     this._state = { ...next, playing: this._state.playing };
-    if (partial.playing === true && !this._state.playing) this._startPlayback(this.speed || 1, frame);
+    const speed = SHUTTLE_SPEEDS.includes(Math.abs(partial.speed)) ? partial.speed : 1;
+    if (partial.playing === true && !this._state.playing) this._startPlayback(speed, frame);
     else if (partial.playing === false && this._state.playing) this._stopPlayback();
     if (frame !== null && !(partial.playing === true)) this._setFrame(frame, { silent });
     this._syncControls();
