@@ -283,6 +283,7 @@ def test_film_page_shows_facts_members_and_shot_cards(film_with_shots, member):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Rouge Harbour" in html and "vera" in html and "carl" in html and "Creator" in html
+    assert "Frames <strong class=\"num\">96</strong>" in html and "(00:00:04:00)" in html
     first = html[html.index(f'data-shot-id="{shots[0].pk}"'):]
     first = first[: first.index("</article>")]
     assert f'data-href="/films/{film.pk}/shots/{shots[0].pk}/"' in first  # opens the shot review page
@@ -306,13 +307,38 @@ def test_restorers_and_archivists_get_the_batch_actions(film_with_shots, member,
     assert 'id="restore-all"' in html and 'id="restore-selected"' in html and 'data-can-restore="true"' in html
 
 
-def test_film_page_status_filter_and_view_come_from_the_query(film_with_shots, member):
+def test_film_page_filters_shots_by_status_and_keeps_the_view(film_with_shots, member):
     film, shots = film_with_shots
     html = _client(member(film, "viewer")).get(f"/films/{film.pk}/?status=pending&view=strip").content.decode()
     assert 'class="shots strip"' in html
-    card = html[html.index(f'data-shot-id="{shots[0].pk}"'):]
-    assert card[: card.index(">")].count("hidden") == 1  # the in-review shot is filtered out
-    assert 'data-status="pending" aria-current="true"' in html
+    assert f'data-shot-id="{shots[1].pk}"' in html and f'data-shot-id="{shots[0].pk}"' not in html
+    assert 'data-status="pending" aria-current="true">Pending <span class="count">1</span>' in html
+    assert 'data-status="in_review">In review <span class="count">1</span>' in html  # counts are the film's
+    html = _client(member(film, "viewer")).get(f"/films/{film.pk}/?status=rejected").content.decode()
+    assert "No shots with this status." in html
+
+
+def test_film_page_pages_through_many_shots(film_with_shots, member, monkeypatch):
+    from webapp.catalogue import pages
+
+    monkeypatch.setattr(pages, "SHOTS_PER_PAGE", 1)
+    film, shots = film_with_shots
+    client = _client(member(film, "viewer"))
+    first = client.get(f"/films/{film.pk}/").content.decode()
+    assert f'data-shot-id="{shots[0].pk}"' in first and f'data-shot-id="{shots[1].pk}"' not in first
+    assert "Shots 1–1 of 2" in first and 'rel="next" href="?page=2"' in first
+    second = client.get(f"/films/{film.pk}/?page=2").content.decode()
+    assert f'data-shot-id="{shots[1].pk}"' in second and 'rel="prev" href="?page=1"' in second
+    assert client.get(f"/films/{film.pk}/?page=3").status_code == 404
+
+
+@pytest.mark.parametrize(("query", "message"), [("status=lost", "status: &#x27;lost&#x27; is not one of"),
+                                                ("page=zero", "page: must be a page number from 1."),
+                                                ("view=list", "view: must be grid or strip.")])
+def test_film_page_refuses_bad_options_with_a_400(film_with_shots, member, query, message):
+    film, _ = film_with_shots
+    response = _client(member(film, "viewer")).get(f"/films/{film.pk}/?{query}")
+    assert response.status_code == 400 and message in response.content.decode()
 
 
 def test_film_page_is_a_404_for_non_members_and_needs_a_login(film_with_shots, outsider, member):

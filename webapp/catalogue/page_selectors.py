@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, F, FloatField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Cast, NullIf
 from django.http import Http404, QueryDict
 
@@ -107,6 +107,13 @@ def film_for_page(*, user: User, film_id: int) -> Film:
     if film is None:
         raise Http404("No such film.")
     return film
+
+
+def film_frames(*, film: Film) -> dict:
+    """``{"total": frames in the film's shots, "fps": the first shot's fps}`` (zeros without shots)."""
+    totals = Shot.objects.filter(film=film).aggregate(total=Sum(F("end_frame") - F("start_frame") + 1))
+    first = Shot.objects.filter(film=film).order_by("number").values_list("fps", flat=True).first()
+    return {"total": totals["total"] or 0, "fps": first or 0}
 
 
 def film_members(*, film: Film) -> QuerySet[Membership]:

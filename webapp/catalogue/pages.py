@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -40,6 +41,10 @@ DEFECT_METRICS = (
     MetricScale("weave", "Weave", visible=0.5, full=2.0, unit=" px"),
     MetricScale("blockiness", "Blocking", visible=0.25, full=0.6),
 )
+
+# A film page shows this many shot cards at a time (a feature has 500-2000 shots; each card is a
+# thumbnail and a few small charts, so all of them at once would be megabytes of HTML).
+SHOTS_PER_PAGE = 240
 
 # Segments of the catalogue's stacked progress bar, in the order they are drawn, with short labels.
 PROGRESS_SEGMENTS = {
@@ -136,32 +141,53 @@ def home_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def film_detail_page(request: HttpRequest, film_id: int) -> HttpResponse:
-    """A film: facts, members, progress, and its shots as a grid or filmstrip with batch actions."""
+    """A film: facts, members, progress, and its shots (a page of them, optionally of one status)
+    as a grid or filmstrip with batch actions."""
     film = page_selectors.film_for_page(user=request.user, film_id=film_id)
-    shots = list(page_selectors.film_shots(user=request.user, film=film))
-    status_counts = dict.fromkeys(ShotStatus.values, 0)
-    for shot in shots:
-        status_counts[shot.status] += 1
+    errors: list[str] = []
+    status_filter = request.GET.get("status", "")
+    if status_filter and status_filter not in ShotStatus.values:
+        errors.append(f"status: '{status_filter}' is not one of {', '.join(ShotStatus.values)}.")
+        status_filter = ""
+    page_number = request.GET.get("page", "1")
+    if not page_number.isdigit() or int(page_number) < 1:
+        errors.append("page: must be a page number from 1.")
+        page_number = "1"
+    view = request.GET.get("view", "grid")
+    if view not in ("grid", "strip"):
+        errors.append("view: must be grid or strip.")
+        view = "grid"
+
+    shots = page_selectors.film_shots(user=request.user, film=film)
+    if status_filter:
+        shots = shots.filter(status=status_filter)
+    paginator = Paginator(shots, SHOTS_PER_PAGE)
+    if int(page_number) > paginator.num_pages:
+        raise Http404("No such page of shots.")
+    page = paginator.page(int(page_number))
+    for shot in page.object_list:
         shot.defects = defect_bars(shot.metrics or {})
         shot.timecode_in = timecode(shot.start_frame, shot.fps)
         shot.duration_seconds = shot.frame_count / shot.fps
         # The middle frame of the original (JOBS' preview endpoint), when the shot has a scan.
         shot.thumb_url = reverse("shot-preview", args=[shot.pk, "thumbnail"]) if shot.source_id else ""
-    total_frames = sum(shot.frame_count for shot in shots)
-    view = request.GET.get("view", "grid")
+    status_counts = page_selectors.shot_status_counts(film_ids=[film.pk])[film.pk]
+    frames = page_selectors.film_frames(film=film)
     context = {
         "film": film,
-        "shots": shots,
+        "shots": page.object_list,
+        "page": page,
+        "errors": errors,
         "members": page_selectors.film_members(film=film),
         "status_filters": [
             {"value": value, "label": label, "count": status_counts[value]} for value, label in ShotStatus.choices
         ],
-        "status_filter": request.GET.get("status", "") if request.GET.get("status") in ShotStatus.values else "",
-        "view": view if view in ("grid", "strip") else "grid",
+        "status_filter": status_filter,
+        "view": view,
         "can_restore": can(user=request.user, film_id=film.pk, action=Action.PUBLISH, role=film.my_role),
         "progress_percent": round(100 * film.approved_shot_count / film.shot_count) if film.shot_count else 0,
-        "total_frames": total_frames,
-        "runtime_timecode": timecode(total_frames, shots[0].fps) if shots else "",
+        "total_frames": frames["total"],
+        "runtime_timecode": timecode(frames["total"], frames["fps"]) if frames["total"] else "",
     }
-    return render(request, "catalogue/film_detail.html", context)
+    return render(request, "catalogue/film_detail.html", context, status=400 if errors else 200)
 

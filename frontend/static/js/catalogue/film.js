@@ -13,7 +13,6 @@ const selected = new Set();
 let anchor = null; // the card a shift-click or shift-arrow extends from
 
 const cards = () => [...container.querySelectorAll(".shot")];
-const visibleCards = () => cards().filter((card) => !card.hidden);
 const cardOf = (shotId) => container.querySelector(`.shot[data-shot-id="${shotId}"]`);
 const STATUS_LABELS = { pending: "Pending", in_restoration: "In restoration", in_review: "In review", approved: "Approved", rejected: "Rejected" };
 
@@ -50,7 +49,7 @@ function toggle(card) {
 }
 
 function selectRange(toCard) {
-  const list = visibleCards();
+  const list = cards();
   const from = list.indexOf(anchor ?? toCard);
   const to = list.indexOf(toCard);
   const [lo, hi] = from < to ? [from, to] : [to, from];
@@ -82,7 +81,7 @@ container.addEventListener("click", (event) => {
 // ---- keyboard ----
 
 function columns() {
-  const list = visibleCards();
+  const list = cards();
   if (!list.length || container.classList.contains("strip")) return list.length;
   const top = list[0].offsetTop;
   const perRow = list.findIndex((card) => card.offsetTop !== top);
@@ -90,7 +89,7 @@ function columns() {
 }
 
 function move(delta, event) {
-  const list = visibleCards();
+  const list = cards();
   if (!list.length) return;
   event.preventDefault();
   const current = list.indexOf(document.activeElement);
@@ -119,17 +118,18 @@ bindKeys({
   ArrowLeft: (event) => move(-1, event),
   ArrowDown: (event) => move(columns(), event),
   ArrowUp: (event) => move(-columns(), event),
-  Home: (event) => { event.preventDefault(); focusCard(visibleCards()[0]); },
-  End: (event) => { event.preventDefault(); focusCard(visibleCards().at(-1)); },
+  Home: (event) => { event.preventDefault(); focusCard(cards()[0]); },
+  End: (event) => { event.preventDefault(); focusCard(cards().at(-1)); },
   a: () => {
-    for (const card of visibleCards()) selected.add(card.dataset.shotId);
+    for (const card of cards()) selected.add(card.dataset.shotId);
     renderSelection();
   },
   Escape: () => { selected.clear(); anchor = null; renderSelection(); },
   v: () => setView(container.classList.contains("strip") ? "grid" : "strip"),
 });
 
-// ---- view and status filter (no reload; the URL stays shareable) ----
+// ---- grid or filmstrip (no reload; the URL stays shareable). The status filter and the pages of
+// shots are plain links: the server filters, so a page never holds only part of a status. ----
 
 function updateUrl(name, value) {
   const url = new URL(location.href);
@@ -149,24 +149,11 @@ function setView(view) {
   updateUrl("view", view === "grid" ? "" : view);
 }
 
-function setStatusFilter(status) {
-  for (const card of cards()) card.hidden = Boolean(status) && card.dataset.status !== status;
-  for (const link of document.querySelectorAll("#status-filter [data-status]")) {
-    if (link.dataset.status === status) link.setAttribute("aria-current", "true");
-    else link.removeAttribute("aria-current");
-  }
-  // Selection follows what is shown: a batch must not restore shots the user cannot see.
-  for (const card of cards()) if (card.hidden) selected.delete(card.dataset.shotId);
-  renderSelection();
-  updateUrl("status", status);
-}
-
-function recount() {
-  const counts = {};
-  for (const card of cards()) counts[card.dataset.status] = (counts[card.dataset.status] ?? 0) + 1;
-  for (const link of document.querySelectorAll("#status-filter [data-status]")) {
-    const count = link.querySelector(".count");
-    if (count && link.dataset.status) count.textContent = String(counts[link.dataset.status] ?? 0);
+/** A shot changed status live: move it from one count of the status filter to the other. */
+function recount(from, to) {
+  for (const [status, delta] of [[from, -1], [to, 1]]) {
+    const count = document.querySelector(`#status-filter [data-status="${status}"] .count`);
+    if (count) count.textContent = String(Math.max(0, Number(count.textContent) + delta));
   }
 }
 
@@ -175,12 +162,6 @@ document.getElementById("view-toggle").addEventListener("click", (event) => {
   if (!link) return;
   event.preventDefault();
   setView(link.dataset.view);
-});
-document.getElementById("status-filter").addEventListener("click", (event) => {
-  const link = event.target.closest("[data-status]");
-  if (!link) return;
-  event.preventDefault();
-  setStatusFilter(link.dataset.status);
 });
 if (!new URL(location.href).searchParams.get("view") && localStorage.getItem("film-page-view") === "strip") setView("strip");
 
@@ -192,7 +173,7 @@ async function restore(shots) {
   buttons.forEach((button) => { button.disabled = true; });
   try {
     const job = await api(`/api/films/${filmId}/restore/`, { method: "POST", body: { shots, preset }, quiet: true });
-    const count = shots === "all" ? visibleCards().length : shots.length;
+    const count = shots === "all" ? cards().length : shots.length;
     toast(`Batch job #${job?.id ?? ""} queued for ${shots === "all" ? "all shots" : `${count} shot${count === 1 ? "" : "s"}`} (preset ${preset}). Progress shows on the cards and on the Jobs page.`,
       { kind: "ok", title: "Restoration started" });
     selected.clear();
@@ -217,7 +198,7 @@ if (canRestore) {
 // ---- live review session of the selected shots (or of all shown) ----
 
 async function startSession(button) {
-  const chosen = selected.size ? visibleCards().filter((card) => selected.has(card.dataset.shotId)) : visibleCards();
+  const chosen = selected.size ? cards().filter((card) => selected.has(card.dataset.shotId)) : cards();
   const withVersions = chosen.filter((card) => card.dataset.versionId);
   if (!withVersions.length) {
     toast("None of these shots has a version to review yet.", { kind: "warn" });
@@ -244,11 +225,11 @@ sessionButton?.addEventListener("click", () => startSession(sessionButton));
 // ---- live events ----
 
 function setStatus(card, status) {
+  if (card.dataset.status !== status) recount(card.dataset.status, status);
   card.dataset.status = status;
   const pill = card.querySelector('[data-role="status"]');
   pill.className = `status status-${status}`;
   pill.textContent = STATUS_LABELS[status] ?? status;
-  recount();
 }
 
 function showJob(card, state, finished) {
