@@ -246,3 +246,17 @@ async def test_cancel_stops_prefetching(shot_setup, monkeypatch):
     release.set()
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()
+
+
+async def test_media_gone_from_the_disk_is_an_error_that_names_no_path(shot_setup, media):
+    shot, viewer, _ = await shot_setup()
+    (media / "scans" / "v1.mkv").unlink()
+    communicator = connect(shot.pk, viewer)
+    await communicator.connect()
+    await ask(communicator, request=9, source="v1", start=0, count=2)
+    reply = json.loads(await communicator.receive_from())
+    assert reply == {"type": "error", "code": "unavailable", "request": 9,
+                     "detail": "Frames of 'v1' cannot be read from its media."}
+    await ask(communicator, request=10, source="original", start=0, count=1)  # the other source still plays
+    assert unpack(await communicator.receive_from())[0]["request"] == 10
+    await communicator.disconnect()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -31,6 +32,8 @@ from webapp.review.frames import (
     frame_sources,
     shot_for_viewer,
 )
+
+log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
@@ -98,8 +101,11 @@ class FrameConsumer(AsyncWebsocketConsumer):
                 jpeg = await read(source=source, frame=frame, height=height)
                 await self.send(bytes_data=frame_message_pack(
                     request=request.request, source=source.name, frame=frame, height=height, jpeg=jpeg))
-        except ProxyError as error:
-            await self._send_error(FrameRequestError("unavailable", str(error), request.request))
+        except (ProxyError, OSError):  # undecodable media, or its file gone from the disk
+            # The cause names server paths: it goes to the log, the client gets the fact.
+            log.exception("frames of %s (asset %s) cannot be read", source.name, source.asset.pk)
+            await self._send_error(FrameRequestError(
+                "unavailable", f"Frames of '{source.name}' cannot be read from its media.", request.request))
         else:
             await self.send(text_data=json.dumps(
                 {"type": "frames.done", "request": request.request, "source": source.name}))
