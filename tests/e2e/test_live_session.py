@@ -14,16 +14,14 @@ VIEWER_STATE = "document.getElementById('live-viewer').comparisonViewer?.state"
 DRAWN_FRAME = "document.querySelector('#live-viewer').dataset.drawnFrame"
 
 
-def create_session(context, page, base_url: str) -> int:
-    csrf = next(cookie["value"] for cookie in context.cookies() if cookie["name"] == "csrftoken")
-    films = page.request.get(f"{base_url}/api/films/?search=Still").json()["results"]
-    film = next(film for film in films if film["title"] == DEMO_TITLE)
-    versions = page.request.get(f"{base_url}/api/versions/?film={film['id']}&status=in_review").json()["results"]
-    response = page.request.post(f"{base_url}/api/sessions/", headers={"X-CSRFToken": csrf, "Referer": base_url},
-                                 data={"film": film["id"], "title": "Demo dailies",
-                                       "versions": [v["id"] for v in versions[:3]]})
-    assert response.status == 201, response.text()
-    return response.json()["id"]
+def start_session(page, base_url: str) -> int:
+    """The host opens a session from the sessions page on the demo film's versions in review."""
+    page.goto(f"{base_url}/sessions/")
+    page.select_option("#live-new-film", label=DEMO_TITLE)
+    page.fill("#live-new-title-input", "Demo dailies")
+    page.click(".live-new button[type=submit]")
+    page.wait_for_url(f"{base_url}/sessions/*/")
+    return int(page.url.rstrip("/").rsplit("/", 1)[1])
 
 
 def test_a_follower_sees_the_hosts_frame_and_mode(demo_server, browser):
@@ -31,8 +29,7 @@ def test_a_follower_sees_the_hosts_frame_and_mode(demo_server, browser):
     host_context, host = login(browser, base_url, "archivist")
     follower_context, follower = login(browser, base_url, "creator")
     try:
-        session_id = create_session(host_context, host, base_url)
-        host.goto(f"{base_url}/sessions/{session_id}/")
+        session_id = start_session(host, base_url)
         host.wait_for_function(f"{VIEWER_STATE} !== undefined")
         follower.goto(f"{base_url}/sessions/{session_id}/")
         follower.locator("#live-follow", has_text="Following archivist").wait_for()
@@ -53,6 +50,8 @@ def test_a_follower_sees_the_hosts_frame_and_mode(demo_server, browser):
         follower.locator("#live-playlist-items button[aria-current=true]", has_text="Shot 2").wait_for()
         follower.wait_for_function(f"{VIEWER_STATE}.frame === 0")
 
+        host.keyboard.press("2")  # wipe, for the screenshot
+        follower.wait_for_function(f"{VIEWER_STATE}.mode === 'wipe'")
         host.wait_for_function(f"{DRAWN_FRAME} === '0'")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         host.screenshot(path=str(SCREENSHOTS / "live-session.png"))

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.webapp.factories import InReviewVersionFactory, MembershipFactory, ShotFactory
+from tests.webapp.factories import InReviewVersionFactory, MembershipFactory, ShotFactory, ShotVersionFactory
 from webapp.live import services
 from webapp.live.models import GuestInvite, PlaylistItem, ReviewSession
 
@@ -155,3 +155,23 @@ def test_session_page_for_members_and_not_for_others(session, film_members, clie
     assert client.get(f"/sessions/{session.pk}/").status_code == 404
     client.logout()
     assert client.get(f"/sessions/{session.pk}/").status_code == 302  # to the login page
+
+
+def test_the_sessions_page_opens_a_session_on_the_films_versions_in_review(film, versions, member, client,
+                                                                           other_film):
+    ShotVersionFactory(shot=versions[0].shot, number=3)  # a draft: not in the playlist
+    client.force_login(member(film, "creator"))
+    response = client.post("/sessions/", {"film": film.pk, "title": "Colour pass"})
+    session = ReviewSession.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/sessions/{session.pk}/"
+    assert list(session.items.values_list("version_id", flat=True)) == [v.pk for v in versions]
+
+    for body, words in (({"film": other_film.pk, "title": "x"}, b"Choose one of your films"),
+                        ({"film": film.pk, "title": " "}, b"needs a title")):
+        response = client.post("/sessions/", body)
+        assert response.status_code == 400 and words in response.content
+    empty = member(other_film, "archivist")
+    client.force_login(empty)
+    response = client.post("/sessions/", {"film": other_film.pk, "title": "x"})
+    assert response.status_code == 400 and b"no versions in review" in response.content
+    assert ReviewSession.objects.count() == 1

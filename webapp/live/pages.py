@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from webapp.live import selectors
+from webapp.catalogue.access import visible_films
+from webapp.live import selectors, services
+from webapp.live.services import MAX_PLAYLIST_LENGTH
 
 REFUSALS = {
     "revoked": (403, "This invitation was withdrawn", "The host revoked this link. Ask them for a new one."),
@@ -25,9 +28,29 @@ REFUSALS = {
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def session_list_page(request: HttpRequest) -> HttpResponse:
+    """Sessions of your films, and a form that opens one on a film's versions in review."""
+    films = list(visible_films(user=request.user).order_by("title", "id"))
+    errors: list[str] = []
+    if request.method == "POST":
+        film = next((f for f in films if str(f.pk) == request.POST.get("film", "")), None)
+        title = request.POST.get("title", "").strip()
+        if film is None:
+            errors.append("Choose one of your films.")
+        elif not (versions := selectors.versions_awaiting_review(film=film, limit=MAX_PLAYLIST_LENGTH)):
+            errors.append(f"{film.title} has no versions in review to watch.")
+        else:
+            try:
+                session = services.session_create(film=film, created_by=request.user, title=title, versions=versions)
+            except (ValidationError, PermissionDenied) as error:
+                errors.extend(error.messages if isinstance(error, ValidationError) else [str(error)])
+            else:
+                return redirect("review-session", session_id=session.pk)
     sessions = selectors.session_list(user=request.user).order_by("ended_at", "-created_at")[:100]
-    return render(request, "live/session_list.html", {"sessions": sessions})
+    return render(request, "live/session_list.html", {"sessions": sessions, "films": films, "errors": errors,
+                                                      "posted": request.POST},
+                  status=400 if errors else 200)
 
 
 @login_required

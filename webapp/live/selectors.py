@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from webapp.catalogue.access import Action, can, film_role, visible_films
-from webapp.catalogue.models import Shot
+from webapp.catalogue.models import Film, Shot, ShotVersion, VersionStatus
 from webapp.live.models import GuestInvite, PlaylistItem, ReviewSession
 from webapp.review.frames import frame_sources
 
@@ -38,6 +38,13 @@ def session_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[ReviewSe
     """Sessions of the films the user is a member of (guests use their link, not the list)."""
     return (ReviewSession.objects.filter(film__in=visible_films(user=user).values("pk"))
             .select_related("film", "host", "created_by").prefetch_related("items"))
+
+
+def versions_awaiting_review(*, film: Film, limit: int) -> list[ShotVersion]:
+    """The film's versions in review in film order: the playlist a session opened from the
+    sessions page starts with."""
+    return list(ShotVersion.objects.filter(shot__film=film, status=VersionStatus.IN_REVIEW)
+                .select_related("shot").order_by("shot__number", "number")[:limit])
 
 
 def invite_token_hash(token: str) -> str:
