@@ -445,3 +445,17 @@ def test_job_dashboard_needs_a_login_and_shows_nothing_to_outsiders(jobs, outsid
     assert Client().get("/jobs/").status_code == 302
     html = _client(outsider).get("/jobs/").content.decode()
     assert _job_ids(html) == [] and "No jobs yet." in html
+
+
+@pytest.mark.parametrize("template", ["404.html", "403.html", "500.html"])
+def test_error_pages_use_the_dark_theme(template):
+    from django.template.loader import render_to_string
+
+    html = render_to_string(template, request=None)  # the 500 handler renders without a request context
+    assert "/static/css/app.css" in html and 'class="btn primary"' in html
+
+
+def test_a_missing_film_gets_the_styled_404_in_production(member, settings):
+    settings.DEBUG = False
+    html = _client(member(FilmFactory(), "viewer")).get("/films/999999/").content.decode()
+    assert "Not found" in html and "not a member of" in html and 'id="notifications-bell"' in html
