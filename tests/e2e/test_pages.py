@@ -102,6 +102,8 @@ def test_catalogue_search_filters_sorting_and_keyboard(seeded_catalogue, browser
 
     # A seeded shot has no scan: the API refuses the restore and the page says why.
     page.click("#restore-all")
+    expect(page.locator("#confirm-restore-all")).to_contain_text("All 12 shots")
+    page.click("#confirm-restore-all button[value=confirm]")
     expect(page.locator(".toast.error")).to_contain_text("without a source scan")
     context.close()
 

@@ -192,7 +192,16 @@ if (canRestore) {
   document.getElementById("restore-selected").addEventListener("click", () => {
     if (selected.size) restore([...selected].map(Number));
   });
-  document.getElementById("restore-all").addEventListener("click", () => restore("all"));
+  // A whole film is hundreds of GPU jobs: ask first.
+  const confirmAll = document.getElementById("confirm-restore-all");
+  document.getElementById("restore-all").addEventListener("click", () => {
+    confirmAll.querySelector('[data-role="preset"]').textContent = document.getElementById("restore-preset").value;
+    confirmAll.returnValue = "";
+    confirmAll.showModal();
+  });
+  confirmAll.addEventListener("close", () => {
+    if (confirmAll.returnValue === "confirm") restore("all");
+  });
 }
 
 // ---- live review session of the selected shots (or of all shown) ----
