@@ -17,12 +17,13 @@ Nothing else is accepted; a bad spec raises ``SpecError`` whose message starts w
 the bad field (``ops[2].op: unknown op 'x'``, ``ops[0].params.radius: ...``, ``retime.fps: ...``).
 
 ``run_pipeline`` streams the clip in windows of ``window`` output frames. Each window is read
-with ``R`` extra frames on each side, ``R`` being the sum of the ops' ``temporal_radius``, so
+with ``R`` extra frames on each side, ``R`` being the sum of the ops' context radii (their
+``temporal_radius``, or the radius their parameters ask for: ``OpSpec.context_radius``), so
 every output frame is exactly what running each op over the whole clip (or shot) would give,
 while memory stays bounded by ``window + 2R`` frames. The context shrinks along the chain: op
 ``k`` needs only the radii of ops ``k..n-1`` beyond the window, so after each op the frames no
 later op needs are dropped (with denoise, dust, scratch and deflicker the first op sees
-``window + 20`` frames, the last ``window + 8``). Shots found by analysis are processed
+``window + 18`` frames, the last ``window + 8``). Shots found by analysis are processed
 independently: no op sees across a cut.
 """
 
@@ -99,7 +100,7 @@ class PipelineSpec:
 
 def temporal_radius(steps: Sequence[Step]) -> int:
     """Frames of context needed on each side so a window's output equals the whole clip's."""
-    return sum(step.op.temporal_radius for step in steps)
+    return sum(step.op.context_radius(step.params) for step in steps)
 
 
 def context_radii(steps: Sequence[Step]) -> list[int]:
@@ -111,7 +112,7 @@ def context_radii(steps: Sequence[Step]) -> list[int]:
     """
     radii = [0]
     for step in reversed(steps):
-        radii.append(radii[-1] + step.op.temporal_radius)
+        radii.append(radii[-1] + step.op.context_radius(step.params))
     return radii[::-1]
 
 

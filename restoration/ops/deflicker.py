@@ -29,7 +29,7 @@ from restoration.ops.registry import OpSpec, Param, register_op
 
 __all__ = ["deflicker", "Deflicker", "brightness_maps"]
 
-MAX_RADIUS = 4
+MAX_RADIUS = 12  # a shot-long median (+-12 frames at 24 fps) also takes out the slow part of flicker
 # The statistics are measured on a copy about this many pixels on its shorter side.
 WORK_SIDE = 90
 # The flow between the low-resolution copies is estimated this small and upsampled.
@@ -68,7 +68,9 @@ def brightness_maps(frames: torch.Tensor, *, radius: int = 4, contrast: bool = F
         batch = slice(first, first + PAIRS_PER_BATCH)
         source, target = low[centres[batch]], low[index[batch]]
         # The flow works on contrast-normalised images, so flicker does not disturb it.
-        # Statistics over windows a tenth of the picture wide need only a coarse flow.
+        # Statistics over windows a tenth of the picture wide need only a coarse flow. (Where a
+        # far neighbour of a pan has left the frame, its replicated border still carries that
+        # frame's exposure: measured, masking such windows out made the correction worse.)
         aligned_parts.append(warp(target, estimate_flow(source, target, work_side=FLOW_SIDE)))
     aligned = torch.cat(aligned_parts).view(len(offsets), t_count, *low.shape[1:])
     for k in range(len(offsets)):
@@ -89,7 +91,7 @@ def deflicker(frames: torch.Tensor, *, radius: int = 4, strength: float = 1.0, c
               ) -> torch.Tensor:
     """Frames (T, C, H, W) with brightness flicker removed.
 
-    ``radius``: frames on each side the brightness is compared with (1..4; longer follows
+    ``radius``: frames on each side the brightness is compared with (1..12; longer follows
     lighting changes more slowly). ``strength``: 0..1, how much of the correction is applied.
     ``contrast``: correct local contrast (gain) as well as local brightness (offset); off by
     default, as contrast statistics are noisier (motion, occlusion) and within windows a tenth
@@ -132,6 +134,7 @@ register_op(
             "contrast": Param(bool, False, help="also even out local contrast, not only brightness"),
         },
         temporal_radius=MAX_RADIUS,
+        radius_param="radius",
         description="brightness flicker removal",
     )
 )

@@ -166,6 +166,7 @@ register_op(
                              help="edge-aware spatial smoothing of the remaining grain (0: off)"),
         },
         temporal_radius=MAX_RADIUS,
+        radius_param="radius",
         description="motion-compensated temporal degrain/denoise",
     )
 )

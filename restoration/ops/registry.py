@@ -59,8 +59,11 @@ class OpSpec:
     ``function(frames, **params)`` takes and returns float tensors (T, C, H, W) in [0, 1] on the
     input's device. ``module`` is the nn.Module whose ``forward(frames)`` equals the function with
     the parameters given to its constructor. ``temporal_radius`` is the number of neighbouring
-    frames needed on each side for a correct result at a frame; ``scale`` the spatial factor, or
-    ``scale_param`` the name of the integer parameter that sets it (e.g. upscale's ``factor``).
+    frames needed on each side for a correct result at a frame (the most any parameters need), and
+    ``radius_param`` the name of the integer parameter that sets it for one run, when there is one
+    (a denoise over +-1 frame needs 1 frame of context, not its maximum of 3); ``scale`` the
+    spatial factor, or ``scale_param`` the name of the integer parameter that sets it (e.g.
+    upscale's ``factor``).
     """
 
     name: str
@@ -68,9 +71,16 @@ class OpSpec:
     module: type[torch.nn.Module]
     params: Mapping[str, Param] = field(default_factory=dict)
     temporal_radius: int = 0
+    radius_param: str | None = None
     scale: int = 1
     scale_param: str | None = None
     description: str = ""
+
+    def context_radius(self, params: Mapping[str, Any]) -> int:
+        """Frames of context needed on each side with these (validated) parameters."""
+        if self.radius_param is None:
+            return self.temporal_radius
+        return min(self.temporal_radius, int(params[self.radius_param]))
 
     def output_scale(self, params: Mapping[str, Any]) -> int:
         """The spatial factor this op applies with these (validated) parameters."""

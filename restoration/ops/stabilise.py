@@ -273,5 +273,6 @@ register_op(OpSpec(
         "max_shift": Param(float, 0.15, minimum=0.01, maximum=0.5, help="largest shift searched (fraction of a side)"),
     },
     temporal_radius=STABILISE_RADIUS,
+    radius_param="radius",
     description="gate-weave stabilisation: phase correlation, smoothed path, sub-pixel shift",
 ))

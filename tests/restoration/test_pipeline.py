@@ -187,9 +187,9 @@ FRAMES_SEEN: dict[str, list[int]] = {}
 
 
 def _counting(name, fn):
-    def counted(frames):
+    def counted(frames, **params):
         FRAMES_SEEN.setdefault(name, []).append(frames.shape[0])
-        return fn(frames)
+        return fn(frames, **params)
 
     return counted
 
@@ -231,6 +231,43 @@ def test_each_op_gets_only_the_context_the_rest_of_the_chain_needs():
     result = run_pipeline(frames, CHAIN_SPEC, window=8)
     assert FRAMES_SEEN == {"mean3": [14, 18, 10], "diff": [11, 14, 7], "mean2": [10, 12, 6]}
     assert torch.equal(result.frames, _whole_chain(frames))
+
+
+try:
+    register_op(
+        OpSpec(
+            name="pipeline_test_count_mean_by",
+            function=_counting("mean_by", lambda frames, radius=3: pipeline_test_temporal_mean(frames, radius)),
+            module=_Module,
+            params={"radius": Param(int, 3, minimum=1, maximum=3)},
+            temporal_radius=3,
+            radius_param="radius",
+        )
+    )
+except ValueError:
+    pass
+
+
+@pytest.mark.parametrize("radius", [1, 3])
+def test_an_op_gets_the_context_its_radius_parameter_asks_for(radius):
+    FRAMES_SEEN.clear()
+    frames = _clip(t=12)
+    spec = load_spec({"ops": [{"op": "pipeline_test_count_mean_by", "params": {"radius": radius}}]})
+    assert temporal_radius(spec.steps) == radius
+    result = run_pipeline(frames, spec, window=4)
+    assert FRAMES_SEEN["mean_by"] == [4 + radius, 4 + 2 * radius, 4 + radius]  # windows [0, 4), [4, 8), [8, 12)
+    assert torch.equal(result.frames, pipeline_test_temporal_mean(frames, radius).clamp(0, 1))
+
+
+def test_real_ops_read_their_context_from_their_radius_parameter():
+    from restoration.ops import get_op
+
+    for name, radius in (("denoise", 1), ("deflicker", 8), ("stabilise", 3)):
+        op = get_op(name)
+        assert op.context_radius(op.validate_params({"radius": radius})) == radius
+        assert op.context_radius(op.validate_params({})) == op.params["radius"].default <= op.temporal_radius
+    learned = get_op("learned_restore")
+    assert learned.context_radius({}) == learned.temporal_radius  # no radius parameter: its fixed radius
 
 
 def test_a_shot_of_one_frame_and_no_ops_leave_the_source_untouched():

@@ -46,7 +46,12 @@ def test_without_the_learned_net_the_classical_repairs_run(monkeypatch):
 
 def test_denoise_after_the_net_is_half_the_classical_strength():
     (denoise,) = [s for s in recommend_pipeline(DAMAGED) if s["op"] == "denoise"]
-    assert denoise["params"]["strength"] == 0.75
+    assert denoise["params"] == {"strength": 0.75, "radius": 1}  # +-1 frame: the net has taken most grain
+
+
+def test_deflicker_takes_the_median_over_a_third_of_a_second():
+    (step,) = [s for s in recommend_pipeline(DAMAGED) if s["op"] == "deflicker"]
+    assert step["params"] == {"radius": recommend.DEFLICKER_RADIUS}
 
 
 def test_moderate_weave_only_loses_its_jitter_clear_weave_gets_the_full_path():

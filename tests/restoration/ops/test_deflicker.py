@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -57,11 +59,21 @@ def test_slow_lighting_change_is_kept():
     assert (frame_means(out[inner]) - frame_means(clean[inner])).abs().max() < 0.004
 
 
-def test_window_equals_whole_clip():
+@pytest.mark.parametrize("radius", [3, 12])
+def test_window_equals_whole_clip(radius):
+    # a window needs the context its radius asks for (the pipeline reads it from the spec)
     frames = flickering(panning_clip(frames=14, h=40, w=48))
-    radius = get_op("deflicker").temporal_radius
-    assert_windows_match_whole_clip(lambda clip: deflicker(clip, radius=radius), frames, radius=radius,
+    context = get_op("deflicker").context_radius({"radius": radius, "strength": 1.0, "contrast": False})
+    assert context == radius
+    assert_windows_match_whole_clip(lambda clip: deflicker(clip, radius=radius), frames, radius=context,
                                     windows=((0, 3), (6, 8), (12, 14)))
+
+
+def test_a_longer_radius_follows_a_slow_drift_less_on_a_still_shot():
+    still = panning_clip(frames=1, h=40, w=48).expand(16, -1, -1, -1)
+    drift = 1 + 0.06 * torch.sin(torch.arange(16.0) / 6 * 2 * math.pi).view(-1, 1, 1, 1)  # a 6-frame wave
+    error = {r: float((deflicker((still * drift).clamp(0, 1), radius=r) - still).abs().mean()) for r in (2, 8)}
+    assert error[8] < 0.5 * error[2]
 
 
 def test_module_equals_function_rgb_float64_and_maps_shape():
@@ -77,6 +89,6 @@ def test_bad_input_raises():
     with pytest.raises(SpecError):
         deflicker(torch.rand(5, 40, 48))
     with pytest.raises(SpecError):
-        deflicker(torch.rand(5, 1, 40, 48), radius=9)
+        deflicker(torch.rand(5, 1, 40, 48), radius=13)
     with pytest.raises(SpecError):
         deflicker(torch.rand(5, 1, 40, 48), strength=2.0)
