@@ -25,6 +25,7 @@ from webapp.live.routing import websocket_urlpatterns
 from webapp.live import services
 from webapp.live.messages import MAX_MESSAGE_BYTES
 from webapp.live.models import ReviewSession
+from webapp.live.state import get_state_store
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -151,6 +152,8 @@ async def test_a_late_joiner_gets_the_whole_state_at_once(world):
     assert shared["started_at"] is not None and shared["version"] == 3
     assert [p["user"] for p in state["participants"]] == [world.host.pk, world.viewer.pk]
     assert state["session"]["may_manage"] is False
+    paused = await send_state(host, playing=False, frame=31)
+    assert (paused["state"]["playing"], paused["state"]["started_at"], paused["state"]["frame"]) == (False, None, 31)
     await late.disconnect()
     await host.disconnect()
 
@@ -299,6 +302,7 @@ async def test_ending_the_session_tells_and_closes_everyone(world):
     assert (await next_of_type(follower, "session.ended"))["type"] == "session.ended"
     assert (await follower.receive_output())["code"] == 4410
     await host.disconnect()
+    assert await get_state_store().read(str(world.session.state_key)) is None  # nothing left in the store
 
 
 async def test_presence_lists_who_is_here(world):

@@ -14,6 +14,7 @@ visible (no such session, or a film the user is not a member of), 4410 the sessi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -135,8 +136,9 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             if self.guest:
                 raise MessageError("not_allowed", "Guests cannot take control; ask the host to hand it over.")
 
-            async def take(state: dict) -> dict:
-                present = {person["user"] for person in await self.store.participants(self.key)}
+            present = {person["user"] for person in await self.store.participants(self.key)}
+
+            def take(state: dict) -> dict:
                 if state["host"] in present and state["host"] != user_id:
                     raise MessageError("host_present", "The host is here: ask them to hand over control.")
                 return {"host": user_id}
@@ -145,8 +147,9 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             await database_sync_to_async(services.session_host_record)(session_id=self.session_id, host_id=user_id)
             await self._broadcast_state(state)
 
-    async def _update(self, changes_for, *, host: int | None = None) -> dict:
-        """Read, validate against what was read, write only if nothing moved in between."""
+    async def _update(self, changes_for: Callable[[dict], dict], *, host: int | None = None) -> dict:
+        """Read, validate against what was read (``changes_for`` raises MessageError or gives the
+        fields to write), write only if nothing moved in between."""
         for _ in range(UPDATE_ATTEMPTS):
             state = await self.store.read(self.key)
             if state is None:
@@ -154,8 +157,6 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             if host is not None and state["host"] != host:
                 raise MessageError("not_host", "Only the host controls playback; ask for control.")
             changes = changes_for(state)
-            if hasattr(changes, "__await__"):
-                changes = await changes
             try:
                 return await self.store.update(self.key, changes, host=host, expect_version=state["version"])
             except VersionConflict:
@@ -185,6 +186,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
     async def session_ended(self, event):
         await self.send_json({"type": "session.ended"})
         await self.close(code=CLOSE_ENDED)
+        # Every connected server gets here; deleting twice is harmless, and the TTL catches the rest.
+        await self.store.delete(self.key)
 
     async def participant_removed(self, event):
         if event["user"] == self.person["user"]:
