@@ -144,6 +144,7 @@ SPECTACULAR_SETTINGS = {
         "VerdictEnum": "webapp.review.models.Verdict",
         "JobKindEnum": "webapp.jobs.models.JobKind",
         "JobStatusEnum": "webapp.jobs.models.JobStatus",
+        "GuestRoleEnum": "webapp.live.models.GuestRole",
     },
 }
 
