@@ -1,4 +1,4 @@
-"""`python -m restoration bench [--quick] [--only restore,shots]`: the engine's benchmarks.
+"""`python -m restoration bench [--quick] [--only restore,damage,shots]`: the engine's benchmarks.
 
 Each part is a module with ``run(quick) -> rows`` where rows is a list of dicts (one table) or a
 dict of titled lists (several tables); this prints them as markdown, ready for docs/BENCHMARKS.md.
@@ -28,7 +28,13 @@ def _shots(quick: bool):
     return shots.run(quick)
 
 
-PARTS: dict[str, Callable[[bool], Any]] = {"restore": _restore, "shots": _shots}
+def _damage(quick: bool):
+    from restoration.bench import damage
+
+    return damage.run(quick)
+
+
+PARTS: dict[str, Callable[[bool], Any]] = {"restore": _restore, "damage": _damage, "shots": _shots}
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:

@@ -120,22 +120,32 @@ class Timer:
         self.cpu = time.process_time() - self._cpu
 
 
-def make_cases(sizes: Sizes) -> list[Case]:
-    """Each photo at each strength; seeds fixed so every run scores the same clips."""
-    from restoration.degrade import clean_sources, degrade, synthetic_clip
+def case_recipes(sizes: Sizes) -> list[tuple[str, str, torch.Tensor, int]]:
+    """(name, strength, clean clip, damage seed) of each case: each photo at each strength; seeds
+    fixed so every run scores the same clips."""
+    from restoration.degrade import clean_sources, synthetic_clip
     from restoration.models.data import HELD_OUT
 
     # Only photographs the learned models never saw in training, so every method is scored fairly.
     sources = _pick_sources([s for s in clean_sources() if s[0] in HELD_OUT], sizes.photos)
     motions = ("pan", "zoom", "shake", "mixed")
-    cases = []
+    recipes = []
     for index, (name, image) in enumerate(sources):
         clean = synthetic_clip(
             image, frames=sizes.frames, size=(sizes.height, sizes.width), seed=index, motion=motions[index % len(motions)]
         )
         for level, strength in enumerate(STRENGTHS):
-            damage = degrade(clean, seed=1000 + 10 * index + level, strength=strength)
-            cases.append(Case(f"{name}-{strength}", strength, damage.clean, damage.damaged))
+            recipes.append((f"{name}-{strength}", strength, clean, 1000 + 10 * index + level))
+    return recipes
+
+
+def make_cases(sizes: Sizes) -> list[Case]:
+    from restoration.degrade import degrade
+
+    cases = []
+    for name, strength, clean, seed in case_recipes(sizes):
+        damage = degrade(clean, seed=seed, strength=strength)
+        cases.append(Case(name, strength, damage.clean, damage.damaged))
     return cases
 
 
