@@ -205,7 +205,7 @@ def test_a_link_opens_the_shot_on_its_frame_and_sources(demo_server, browser):
     state = _wait_drawn(page, 12)
     assert (state["a"], state["b"], state["mode"]) == ("original:12", "v1:12", "side")
     # The timeline shows which frames are cached: the prefetch window from frame 12 on.
-    page.wait_for_function("document.getElementById('viewer').comparisonViewer.store.has('v1', 20)")
+    page.wait_for_function("document.getElementById('viewer').comparisonViewer.timeline.cached[20] === true")
     _painted(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "review-shot.png"))
