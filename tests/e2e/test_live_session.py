@@ -1,6 +1,6 @@
-"""End to end: two browsers in one live review session. The archivist hosts, the creator follows;
+"""End to end: browsers in one live review session. The archivist hosts, the creator follows;
 the host steps frames and changes the compare mode, and the follower's viewer shows the same frame
-(drawn from the session's frame socket) in the same mode."""
+(drawn from the session's frame socket) in the same mode; then a guest joins by an invite link."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ def test_a_follower_sees_the_hosts_frame_and_mode(demo_server, browser):
     base_url, _ = demo_server
     host_context, host = login(browser, base_url, "archivist")
     follower_context, follower = login(browser, base_url, "creator")
+    contexts = [host_context, follower_context]
     try:
         session_id = start_session(host, base_url)
         host.wait_for_function(f"{VIEWER_STATE} !== undefined")
@@ -52,9 +53,28 @@ def test_a_follower_sees_the_hosts_frame_and_mode(demo_server, browser):
 
         host.keyboard.press("2")  # wipe, for the screenshot
         follower.wait_for_function(f"{VIEWER_STATE}.mode === 'wipe'")
+
+        # A guest without an account joins by a link and sees the same picture (their frames come
+        # through the session's frame socket: they are no member of the film).
+        host.click("#live-invite")
+        host.fill("#live-invite-name", "Ann Director")
+        host.click("#live-invite-form button[type=submit]")
+        link = host.locator("#live-invite-link")
+        link.wait_for()
+        join_url = link.input_value()
+        host.keyboard.press("Escape")
+        contexts.append(browser.new_context(viewport={"width": 1280, "height": 800}))
+        guest = contexts[-1].new_page()
+        guest.goto(join_url)
+        guest.click("text=Join as Ann Director")
+        guest.locator("#live-follow", has_text="Following archivist").wait_for()
+        guest.wait_for_function(f"{VIEWER_STATE}.mode === 'wipe' && {DRAWN_FRAME} === '0'")
+        host.locator("#live-participants", has_text="Ann Director").wait_for()
+        assert guest.request.get(f"{base_url}/api/sessions/").json()["results"] == []
+
         host.wait_for_function(f"{DRAWN_FRAME} === '0'")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         host.screenshot(path=str(SCREENSHOTS / "live-session.png"))
     finally:
-        host_context.close()
-        follower_context.close()
+        for context in contexts:
+            context.close()
