@@ -175,3 +175,12 @@ def test_the_sessions_page_opens_a_session_on_the_films_versions_in_review(film,
     response = client.post("/sessions/", {"film": other_film.pk, "title": "x"})
     assert response.status_code == 400 and b"no versions in review" in response.content
     assert ReviewSession.objects.count() == 1
+
+
+def test_the_admin_lists_sessions_and_invites(session, film_members, client, staff_user):
+    invite, _ = services.guest_invite_create(session=session, created_by=film_members["restorer"],
+                                             display_name="Guest")
+    client.force_login(staff_user)
+    for name, obj in (("reviewsession", session), ("guestinvite", invite)):
+        assert client.get(f"/admin/live/{name}/").status_code == 200
+        assert client.get(f"/admin/live/{name}/{obj.pk}/change/").status_code == 200
