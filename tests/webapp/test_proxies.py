@@ -75,4 +75,7 @@ def test_height_choice_never_upscales(asset):
     assert proxies.proxy_height_for(asset, 300) == 480
     assert proxies.proxy_height_for(asset, 2000) == 1080
     asset.height = 500
-    assert proxies.proxy_height_for(asset, 600) == 480
+    assert proxies.proxy_height_for(asset, 600) == 500  # the scan's own height beats a smaller standard one
+    assert proxies.proxy_height_for(asset, 300) == 480
+    asset.height = 2160
+    assert proxies.proxy_height_for(asset, 2000) == 1080

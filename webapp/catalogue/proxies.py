@@ -34,15 +34,15 @@ class ProxyError(ValueError):
 
 
 def proxy_height_for(asset: MediaAsset, requested: int) -> int:
-    """The standard height to serve for a request of ``requested`` pixels: the smallest standard
-    height at least that tall, never taller than the scan itself (no upscaled proxies)."""
+    """The height to serve for a request of ``requested`` pixels: the smallest standard height at
+    least that tall and below the scan's own; otherwise the scan's own height, up to the largest
+    standard one (no upscaled proxies, and a 360-line scan is shown at 360, not 240)."""
     if not asset.height:
         raise ProxyError(f"Asset {asset.pk} has no known frame size.")
-    candidates = [h for h in PROXY_HEIGHTS if h >= requested and h <= asset.height]
-    if candidates:
-        return candidates[0]
-    below = [h for h in PROXY_HEIGHTS if h <= asset.height]
-    return below[-1] if below else asset.height
+    for height in PROXY_HEIGHTS:
+        if requested <= height < asset.height:
+            return height
+    return min(asset.height, PROXY_HEIGHTS[-1])
 
 
 def proxy_size(asset: MediaAsset, height: int) -> tuple[int, int]:
