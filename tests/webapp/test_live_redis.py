@@ -5,6 +5,7 @@ started later (a restart) finds the state where it was. Integration layer: needs
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -25,8 +26,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio, pytest.mark.django_d
 def two_channel_layers(settings):
     if not settings.ENV.redis_url:
         pytest.fail("needs REDIS_URL=redis://... (run with `make test-integration`)")
-    # As in production (settings.py): sessions fan out by Redis pub/sub, one layer per server.
-    layer = {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [settings.ENV.redis_url]}}
+    # As in production (settings.py): sessions fan out by Redis pub/sub, one layer per server. The
+    # prefix keeps parallel test workers (whose databases reuse session ids) off each other's groups.
+    layer = {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+             "CONFIG": {"hosts": [settings.ENV.redis_url], "prefix": f"test-{uuid.uuid4().hex}"}}
     settings.CHANNEL_LAYERS = {"default": layer, "live": layer, "server-a": layer, "server-b": layer,
                                "server-c": layer}
 
