@@ -46,6 +46,15 @@ def test_a_follower_sees_the_hosts_frame_and_mode(demo_server, browser):
         follower.wait_for_function(f"{VIEWER_STATE}.frame === 3 && {VIEWER_STATE}.mode === 'diff'")
         follower.wait_for_function(f"{DRAWN_FRAME} === '3'")  # the picture itself, not just the counter
 
+        # Play: the follower runs its own clock from the host's start; pause: both stop on one frame.
+        host.keyboard.press("Space")
+        follower.wait_for_function(f"{VIEWER_STATE}.playing === true")
+        host.wait_for_function(f"{VIEWER_STATE}.frame >= 8")
+        host.keyboard.press("Space")
+        host.wait_for_function(f"{VIEWER_STATE}.playing === false")
+        paused_at = host.evaluate(f"{VIEWER_STATE}.frame")
+        follower.wait_for_function(f"{VIEWER_STATE}.playing === false && {VIEWER_STATE}.frame === {paused_at}")
+
         # The host moves to the next shot of the playlist; the follower goes along.
         host.locator("#live-playlist-items button").nth(1).click()
         follower.locator("#live-playlist-items button[aria-current=true]", has_text="Shot 2").wait_for()
