@@ -131,8 +131,12 @@ async def test_anonymous_and_non_members_are_refused(world):
 
 
 async def test_an_ended_session_refuses_joiners(world):
+    invite, _ = await sync_to_async(services.guest_invite_create)(
+        session=world.session, created_by=world.host, display_name="Guest")
+    guest = await sync_to_async(lambda: invite.user)()
     await sync_to_async(services.session_end)(session=world.session, ended_by=world.host)
-    assert await socket(world.session.pk, world.viewer).connect() == (False, 4410)
+    for user in (world.viewer, guest):
+        assert await socket(world.session.pk, user).connect() == (False, 4410)
 
 
 async def test_a_late_joiner_gets_the_whole_state_at_once(world):

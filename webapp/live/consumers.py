@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from webapp.live import selectors, services
 from webapp.live.messages import Message, MessageError, initial_state, message_parse, state_changes_resolve
-from webapp.live.models import GuestInvite
 from webapp.live.state import NotHost, StateMissing, StateStore, VersionConflict, get_state_store, now_ms
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -74,17 +73,18 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
     def _load(self, user) -> int | None:
         access = selectors.session_access(user=user, session_id=self.session_id)
         if access is None:
-            had_invite = GuestInvite.objects.filter(user_id=user.pk, session_id=self.session_id).exists()
-            return CLOSE_FORBIDDEN if had_invite else CLOSE_NOT_FOUND
+            refusal = selectors.guest_refusal_for(user=user, session_id=self.session_id)
+            return {None: CLOSE_NOT_FOUND, "ended": CLOSE_ENDED}.get(refusal, CLOSE_FORBIDDEN)
         session = access.session
-        if session.ended_at is not None:
+        self.playlist = selectors.playlist_items(session=session)
+        # A playlist whose versions were all deleted has nothing left to show: as good as ended.
+        if session.ended_at is not None or not self.playlist:
             return CLOSE_ENDED
         self.guest = access.capacity == selectors.Capacity.GUEST
         self.invite_expires_at = user.guest_invite.expires_at if self.guest else None
         self.person = person_of(user, guest=self.guest)
         self.key = str(session.state_key)
         self.host_id = session.host_id
-        self.playlist = selectors.playlist_items(session=session)
         self.session_info = {"id": session.pk, "title": session.title, "film": session.film_id,
                              "film_title": session.film.title, "may_manage": access.may_manage}
         return None

@@ -96,7 +96,7 @@ def state_changes_resolve(changes: dict[str, Any], *, state: dict[str, Any],
     if unknown:
         raise MessageError("invalid", f"Unknown state fields: {unknown}; allowed: {sorted(STATE_KEYS)}.")
     resolved: dict[str, Any] = {}
-    index = state["index"]
+    index = min(state["index"], len(playlist) - 1)  # versions deleted since the session started
     if "index" in changes:
         index = changes["index"]
         if not _is_int(index):

@@ -66,6 +66,12 @@ def guest_invite_valid_for(*, user: AbstractBaseUser | AnonymousUser, session_id
     return invite
 
 
+def guest_refusal_for(*, user: AbstractBaseUser, session_id: int) -> str | None:
+    """Why the user's invitation to this session no longer lets them in; None when they have none."""
+    invite = GuestInvite.objects.select_related("session").filter(user_id=user.pk, session_id=session_id).first()
+    return None if invite is None else invite_refusal(invite=invite)
+
+
 def invite_refusal(*, invite: GuestInvite) -> str | None:
     """Why an invitation no longer lets its guest in, or None while it does."""
     if invite.revoked_at is not None:
