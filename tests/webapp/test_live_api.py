@@ -142,6 +142,10 @@ def test_dead_join_links_get_a_clear_page(session, film_members, client, how, st
         response = method(f"/sessions/join/{token}/")
         assert response.status_code == status and words in response.content
     assert "_auth_user_id" not in client.session
+    client.force_login(invite.user)  # a guest already in when the link stopped working
+    response = client.get(f"/sessions/{session.pk}/")
+    assert response.status_code == status and words in response.content
+    client.logout()
     assert client.get("/sessions/join/not-a-token/").status_code == 404
 
 

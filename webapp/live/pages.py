@@ -57,7 +57,11 @@ def session_list_page(request: HttpRequest) -> HttpResponse:
 def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
     access = selectors.session_access(user=request.user, session_id=session_id)
     if access is None:
-        raise Http404
+        refusal = selectors.guest_refusal_for(user=request.user, session_id=session_id)
+        if refusal is None:
+            raise Http404
+        status, title, text = REFUSALS[refusal]  # a guest whose link stopped working: say why
+        return render(request, "live/refused.html", {"title": title, "text": text}, status=status)
     session = access.session
     if session.ended_at is not None:
         status, title, text = REFUSALS["ended"]
