@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="where to write the weights")
     p.add_argument("--init", default=None, help="weights file to fine-tune from (default: a fresh net)")
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the task's; lower to fine-tune)")
     p.add_argument("--fade", action="store_true", help="restore: keep degrade's colour fading in the training data")
     return parser
 

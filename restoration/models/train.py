@@ -60,11 +60,11 @@ MIN_TIMED_STEPS = 500
 WARMUP = 50
 
 
-def _learning_rate(task: str, step: int, total: int | None) -> float:
+def _learning_rate(task: str, step: int, total: int | None, peak: float | None = None) -> float:
     """Linear warm-up over WARMUP steps, flat until CALIBRATION[1] (a timed run does not know its
     length before that), then cosine to zero at ``total``. Runs shorter than MIN_TIMED_STEPS
     (tests, smoke runs) warm up over a tenth of their steps and go straight into the cosine."""
-    peak = LEARNING_RATE[task]
+    peak = LEARNING_RATE[task] if peak is None else peak
     if total is not None and total < MIN_TIMED_STEPS:
         warmup, flat_until = max(1, total // 10), max(1, total // 10)
     else:
@@ -165,11 +165,12 @@ def _input_psnr(task: str, inputs, target) -> float:
 def train_model(task: str, *, steps: int | None = None, minutes: float | None = None, seed: int = 0,
                 device="cpu", log_every: int = 100, batch_size: int | None = None,
                 validate: bool = True, progress=None, data_options: dict | None = None,
-                init: Path | None = None) -> TrainResult:
+                init: Path | None = None, learning_rate: float | None = None) -> TrainResult:
     """Train ``task`` from scratch for ``steps`` steps, or for about ``minutes`` (the step count is
     then fixed after timing steps 50-150). ``data_options`` go to the data stream
     (``data.restore_stream`` / ``data.sr_stream``; tests use small clips). ``init``: a weights
-    file to start from instead of a fresh net (fine-tuning: the schedule is the same)."""
+    file to start from instead of a fresh net (fine-tuning: the schedule is the same, usually with a
+    lower peak ``learning_rate`` than the task's default)."""
     if (steps is None) == (minutes is None):
         raise ModelError("give either steps or minutes")
     device = resolve_device(device)
@@ -179,7 +180,10 @@ def train_model(task: str, *, steps: int | None = None, minutes: float | None = 
         model.load_state_dict(load_checkpoint(init, task).state_dict())
     model = model.to(device).train()
     batch_size = batch_size or BATCH[task]
-    optimiser = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE[task], weight_decay=1e-4)
+    peak = LEARNING_RATE[task] if learning_rate is None else learning_rate
+    if not peak > 0:
+        raise ModelError(f"learning rate must be positive, got {peak}")
+    optimiser = torch.optim.AdamW(model.parameters(), lr=peak, weight_decay=1e-4)
     stream = _batches(task, seed, batch_size, dict(data_options or {}))
     val_inputs, val_target = _validation(task) if validate else (None, None)
     result = TrainResult(model=model, steps=0)
@@ -200,7 +204,7 @@ def train_model(task: str, *, steps: int | None = None, minutes: float | None = 
             per_step = (now - mark) / (CALIBRATION[1] - CALIBRATION[0])
             left = minutes * 60 - (now - start)
             total = max(MIN_TIMED_STEPS, step + int(0.95 * left / per_step))
-        lr = _learning_rate(task, step, total)
+        lr = _learning_rate(task, step, total, peak)
         for group in optimiser.param_groups:
             group["lr"] = lr
         inputs, target, mask = first if step == 0 else next(stream)
@@ -320,7 +324,7 @@ def cli_train(args) -> int:
         raise ModelError("--fade applies to --task restore only")
     length = {"steps": steps} if steps is not None else {"minutes": args.minutes}
     result = train_model(task, **length, seed=args.seed, device=device, progress=record,
-                         data_options=data_options, init=init)
+                         data_options=data_options, init=init, learning_rate=getattr(args, "lr", None))
     save_checkpoint(out, task, result.model)
     _write_csv(csv_path, result.log)
     curve = CURVES_DIR / f"training_{task}.png" if out.parent == WEIGHTS_DIR else out.with_suffix(".png")
@@ -334,7 +338,7 @@ def cli_train(args) -> int:
         "device": str(device),
         "threads": torch.get_num_threads(),
         "batch_size": BATCH[task],
-        "learning_rate": LEARNING_RATE[task],
+        "learning_rate": getattr(args, "lr", None) or LEARNING_RATE[task],
         "parameters": count_parameters(result.model),
         "config": result.model.config.to_dict(),
         "init": str(init) if init else None,

@@ -78,6 +78,14 @@ def test_training_can_start_from_a_weights_file(tmp_path):
     assert all(torch.equal(saved[k].half().float(), v) for k, v in zero_steps.state_dict().items())
 
 
+def test_a_fine_tune_follows_its_own_peak_learning_rate():
+    result = train_model("restore", steps=3, seed=0, batch_size=2, validate=False, data_options=SMALL, log_every=1,
+                         learning_rate=1e-4)
+    assert max(row["lr"] for row in result.log) == pytest.approx(1e-4)
+    with pytest.raises(ModelError, match="learning rate"):
+        train_model("restore", steps=1, seed=0, batch_size=2, validate=False, data_options=SMALL, learning_rate=0.0)
+
+
 def test_cuda_device_without_cuda_is_one_clear_error():
     if torch.cuda.is_available():
         assert resolve_device("cuda").type == "cuda"
