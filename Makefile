@@ -51,6 +51,7 @@ bench: venv services
 	$(PY) -m restoration bench
 	$(PY) manage.py bench_catalogue
 	DATABASE_URL=$(PG_URL) $(PY) manage.py bench_catalogue
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_TEST) $(PY) manage.py bench_jobs
 	$(PY) manage.py bench_review
 
 clean:

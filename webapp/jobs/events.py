@@ -8,6 +8,7 @@ courtesy: the database row stays the truth, so a failed send is logged, never ra
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from webapp.catalogue.models import Shot, ShotVersion
@@ -62,8 +63,10 @@ def _send(groups: list[str], event: dict[str, Any]) -> None:
 
 
 def job_announce(job: RestorationJob, event_type: str) -> None:
-    """``job.progress`` or ``job.finished`` to the job's group and its film's group."""
-    _send([job_group_name(job.pk), film_group_name(job.film_id)], {"type": event_type, **job_state(job)})
+    """``job.progress`` or ``job.finished`` to the job's group and its film's group, stamped with
+    the time it was sent (``sent_at``, Unix seconds: lets listeners measure the lag)."""
+    _send([job_group_name(job.pk), film_group_name(job.film_id)],
+          {"type": event_type, **job_state(job), "sent_at": time.time()})
 
 
 def shot_status_announce(shot: Shot) -> None:
