@@ -257,3 +257,39 @@ def test_the_film_preset_runs_the_analysis_on_the_shots_frames(film, shots):
     job = job_run_restore(job_id=job.pk)
     assert (job.status, job.error) == ("succeeded", "")
     assert (job.result_version.pipeline_spec, job.result_version.media.frame_count) == ({"ops": "analysis"}, 4)
+
+
+def test_a_stale_run_never_writes_over_a_newer_attempt(film, shots, media_root, monkeypatch):
+    """A run whose job was started again meanwhile (its message redelivered while it still went on)
+    stops without a version, without touching the row, and leaves no file."""
+    from restoration import pipeline
+
+    real = pipeline.run_pipeline
+
+    def redelivered_midway(source, spec, *, progress, **kwargs):
+        def report(done, total):
+            if done > 0:  # another worker took the job over: a newer attempt owns the row
+                RestorationJob.objects.filter(pk=job.pk).update(attempts=2, message="attempt 2 running")
+            progress(done, total)
+
+        return real(source, spec, progress=report, window=2, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run_pipeline", redelivered_midway)
+    job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
+    after = job_run_restore(job_id=job.pk)
+    assert (after.status, after.attempts, after.message, after.finished_at) == ("running", 2, "attempt 2 running", None)
+    assert not ShotVersion.objects.exists() and media_files(media_root) == {"assets/test/scan.mkv"}
+
+
+def test_a_restarted_job_removes_the_partial_files_of_its_dead_attempt(film, shots, media_root):
+    scratch = media_root / "tmp" / "jobs"
+    scratch.mkdir(parents=True)
+    job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
+    other = services.job_create(film=film, kind="restore", shot=shots[1], created_by=None, params={"spec": CHEAP_SPEC})
+    dead = [scratch / f"job{job.pk}-dead0001.mkv", scratch / f".job{job.pk}-dead0001.mkv.abc.partial"]
+    someone_elses = scratch / f"job{other.pk}-alive001.mkv"
+    for path in (*dead, someone_elses):
+        path.write_bytes(b"partial")
+    RestorationJob.objects.filter(pk=job.pk).update(status="running", attempts=1)  # its worker died
+    assert job_run_restore(job_id=job.pk).status == "succeeded"
+    assert sorted(p.name for p in scratch.iterdir()) == [someone_elses.name]
