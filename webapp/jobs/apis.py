@@ -78,14 +78,14 @@ class RestorationJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Fi
 class _FilmJobView(APIView):
     """``POST /api/films/<film_id>/<what>/``: start a job on the film."""
 
-    action: Action = Action.PUBLISH
+    required: Action = Action.PUBLISH
     body_serializer = None
 
     def post(self, request, film_id: int):
         film = visible_films(user=request.user).filter(pk=film_id).first()
         if film is None:
             raise NotFound()
-        require_film_action(user=request.user, film_id=film.pk, action=self.action)
+        require_film_action(user=request.user, film_id=film.pk, action=self.required)
         body = self.body_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         return _job_response(request, self.start(request, film, body.validated_data))
@@ -133,7 +133,7 @@ class FilmProxiesView(_FilmJobView):
 
 
 class FilmDeliverView(_FilmJobView):
-    action = Action.EDIT_FILM
+    required = Action.EDIT_FILM
     body_serializer = DeliverJobCreateSerializer
 
     @extend_schema(request=DeliverJobCreateSerializer, responses={202: RestorationJobSerializer})
