@@ -192,3 +192,42 @@ def test_a_job_whose_worker_kept_dying_is_failed_not_run_again(film, shots, sett
     RestorationJob.objects.filter(pk=job.pk).update(status="running", attempts=settings.JOB_MAX_ATTEMPTS)
     job = job_run(job_id=job.pk)
     assert job.status == "failed" and "Gave up after" in job.error and job.attempts == settings.JOB_MAX_ATTEMPTS
+
+
+def test_the_task_retries_a_transient_error_and_then_succeeds(film, shots, media_root, monkeypatch):
+    """Through the Celery task (run in place, as `apply` does: its retry runs at once, without the pause)."""
+    from restoration import pipeline
+    from webapp.jobs.tasks import restore_shot
+
+    real, calls = pipeline.run_pipeline, []
+
+    def full_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run_pipeline", full_once)
+    job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
+    restore_shot.apply(args=(job.pk,))
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.error, len(calls)) == ("succeeded", 2, "", 2)
+
+
+def test_a_soft_time_limit_fails_the_job_without_retrying(film, shots, media_root, monkeypatch, settings):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from restoration import pipeline
+    from webapp.jobs.tasks import restore_shot
+
+    def too_slow(*args, **kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(pipeline, "run_pipeline", too_slow)
+    assert (restore_shot.soft_time_limit, restore_shot.time_limit) == (settings.JOB_SOFT_TIME_LIMIT_S,
+                                                                      settings.JOB_TIME_LIMIT_S)
+    job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
+    restore_shot.apply(args=(job.pk,))
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("failed", 1) and "SoftTimeLimitExceeded" in job.error
+    assert media_files(media_root) == {jobs_fixtures.SCAN_NAME}
