@@ -124,3 +124,22 @@ def test_median_of_window_equals_torch_median(window):
     values = torch.randint(0, 4, (200, window, 3)).float()  # many ties
     assert torch.equal(median_of_window(values), values.median(dim=1).values)
     assert median_of_window(torch.tensor([[5.0, 1.0, 4.0, 2.0, 3.0]])).item() == 3.0
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (the development machine has no GPU)")
+def test_the_film_chain_on_cuda_agrees_with_the_cpu():
+    # The film preset's repairs with the committed net, on the GPU and on the CPU: the same
+    # picture up to float rounding (GPU convolutions may use TF32). Skips without a GPU; it has
+    # not run on this project's development machine, which has none.
+    from restoration.degrade import clean_sources, degrade, synthetic_clip
+    from restoration.pipeline import run_pipeline
+
+    coffee = dict(clean_sources())["coffee"]
+    clean = synthetic_clip(coffee, frames=8, size=(96, 128), seed=3, motion="pan")
+    damaged = degrade(clean, seed=4, strength="heavy").damaged
+    spec = {"ops": [{"op": "deflicker", "params": {"radius": 8}}, {"op": "dust"}, {"op": "learned_restore"},
+                    {"op": "denoise", "params": {"strength": 0.75, "radius": 1}}]}
+    cpu = run_pipeline(damaged, spec, window=4).frames
+    cuda = run_pipeline(damaged, spec, window=4, device="cuda").frames
+    assert cuda.device.type == "cpu" and cuda.shape == cpu.shape
+    assert psnr(cuda, cpu) > 40
