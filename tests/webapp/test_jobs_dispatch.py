@@ -10,7 +10,7 @@ from tests.webapp.jobs_fixtures import CHEAP_SPEC, HEIGHT, WIDTH, files_under, m
 from webapp.catalogue.models import MediaAsset, ShotVersion
 from webapp.jobs import services
 from webapp.jobs.models import RestorationJob
-from webapp.jobs.services import job_cancel, job_restore_dispatch, job_run_restore
+from webapp.jobs.services import job_cancel, job_restore_dispatch, job_run
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def test_running_the_job_publishes_one_version_with_its_file(film, member, shots
     restorer = member(film, "restorer")
     job = services.job_create(film=film, kind="restore", shot=shots[1], created_by=restorer,
                               params={"spec": CHEAP_SPEC})
-    job = job_run_restore(job_id=job.pk)
+    job = job_run(job_id=job.pk)
     assert (job.status, job.attempts, job.frames_total, job.frames_done, job.progress) == ("succeeded", 1, 4, 4, 1.0)
     assert job.started_at <= job.finished_at and job.error == ""
     version = job.result_version
@@ -68,7 +68,7 @@ def test_running_the_job_publishes_one_version_with_its_file(film, member, shots
     assert ("job.progress", 4) in events
 
     # A second delivery of the same message (acks_late) changes nothing.
-    again = job_run_restore(job_id=job.pk)
+    again = job_run(job_id=job.pk)
     assert (again.status, again.attempts, again.result_version) == ("succeeded", 1, version)
     assert ShotVersion.objects.count() == 1 and MediaAsset.objects.filter(kind="mezzanine").count() == 1
     assert len(media_files(media_root)) == 2
@@ -79,7 +79,7 @@ def test_the_restored_frames_are_the_pipelines_output(film, shots):
     from restoration.pipeline import run_pipeline
 
     job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
-    job = job_run_restore(job_id=job.pk)
+    job = job_run(job_id=job.pk)
     expected = run_pipeline(read_frames(shots[0].source.file.path, 0, 4), CHEAP_SPEC, fps=24.0).frames
     stored = read_frames(job.result_version.media.file.path)
     assert stored.shape == expected.shape and (stored - expected).abs().max() <= 1 / 255 + 1e-6
@@ -91,7 +91,7 @@ def test_a_failing_pipeline_fails_the_job_and_leaves_nothing(film, shots, media_
 
     monkeypatch.setattr("restoration.pipeline.run_pipeline", explode)
     job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
-    job = job_run_restore(job_id=job.pk)
+    job = job_run(job_id=job.pk)
     assert (job.status, job.error, job.result_version) == ("failed", "RuntimeError: GPU on fire", None)
     assert job.finished_at is not None
     assert not ShotVersion.objects.exists() and not MediaAsset.objects.filter(kind="mezzanine").exists()
@@ -104,7 +104,7 @@ def test_a_failure_while_recording_the_version_removes_the_file(film, shots, med
 
     monkeypatch.setattr(services, "version_publish", refuse)
     job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
-    job = job_run_restore(job_id=job.pk)
+    job = job_run(job_id=job.pk)
     assert job.status == "failed" and "database said no" in job.error
     assert not ShotVersion.objects.exists() and not MediaAsset.objects.filter(kind="mezzanine").exists()
     assert files_under(media_root) == {"assets/test/scan.mkv"}
@@ -113,7 +113,7 @@ def test_a_failure_while_recording_the_version_removes_the_file(film, shots, med
 def test_cancel_before_running_means_it_never_runs(film, shots, media_root):
     job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
     job_cancel(job=job)
-    job = job_run_restore(job_id=job.pk)
+    job = job_run(job_id=job.pk)
     assert (job.status, job.attempts, job.started_at) == ("cancelled", 0, None)
     assert files_under(media_root) == {"assets/test/scan.mkv"} and not ShotVersion.objects.exists()
 
@@ -133,14 +133,14 @@ def test_cancel_while_running_stops_and_removes_the_partial_file(film, shots, me
 
     monkeypatch.setattr(pipeline, "run_pipeline", cancel_midway)
     job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
-    job = job_run_restore(job_id=job.pk)
+    job = job_run(job_id=job.pk)
     assert (job.status, job.attempts, job.result_version) == ("cancelled", 1, None)
     assert files_under(media_root) == {"assets/test/scan.mkv"} and not ShotVersion.objects.exists()
 
 
 def test_a_finished_job_cannot_be_cancelled(film, shots):
     job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
-    job_run_restore(job_id=job.pk)
+    job_run(job_id=job.pk)
     with pytest.raises(services.ValidationError):
         job_cancel(job=job)
 
@@ -254,7 +254,7 @@ def test_a_real_celery_worker_runs_the_job_from_the_gpu_queue(film, member, shot
 def test_the_film_preset_runs_the_analysis_on_the_shots_frames(film, shots):
     spec = services.restore_spec_resolve(preset="film")
     job = services.job_create(film=film, kind="restore", shot=shots[1], created_by=None, params={"spec": spec})
-    job = job_run_restore(job_id=job.pk)
+    job = job_run(job_id=job.pk)
     assert (job.status, job.error) == ("succeeded", "")
     assert (job.result_version.pipeline_spec, job.result_version.media.frame_count) == ({"ops": "analysis"}, 4)
 
@@ -276,7 +276,7 @@ def test_a_stale_run_never_writes_over_a_newer_attempt(film, shots, media_root, 
 
     monkeypatch.setattr(pipeline, "run_pipeline", redelivered_midway)
     job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
-    after = job_run_restore(job_id=job.pk)
+    after = job_run(job_id=job.pk)
     assert (after.status, after.attempts, after.message, after.finished_at) == ("running", 2, "attempt 2 running", None)
     assert not ShotVersion.objects.exists() and media_files(media_root) == {"assets/test/scan.mkv"}
 
@@ -291,5 +291,5 @@ def test_a_restarted_job_removes_the_partial_files_of_its_dead_attempt(film, sho
     for path in (*dead, someone_elses):
         path.write_bytes(b"partial")
     RestorationJob.objects.filter(pk=job.pk).update(status="running", attempts=1)  # its worker died
-    assert job_run_restore(job_id=job.pk).status == "succeeded"
+    assert job_run(job_id=job.pk).status == "succeeded"
     assert sorted(p.name for p in scratch.iterdir()) == [someone_elses.name]

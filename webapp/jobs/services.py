@@ -343,11 +343,6 @@ def job_run(*, job_id: int, final_attempt: bool = True) -> RestorationJob | None
     return RestorationJob.objects.get(pk=job.pk)
 
 
-def job_run_restore(*, job_id: int) -> RestorationJob | None:
-    """``job_run`` for a restore job (its old name, kept for the tests and the shell)."""
-    return job_run(job_id=job_id)
-
-
 TRANSIENT_ERRNOS = frozenset({errno.ENOSPC, errno.EAGAIN, errno.ETIMEDOUT, errno.ECONNRESET, errno.ECONNREFUSED,
                               errno.EIO})
 
