@@ -173,7 +173,7 @@ def _progress_events(shot, user) -> tuple[int, float, list[float]]:
 
     from webapp.jobs.events import job_group_name
     from webapp.jobs.models import RestorationJob
-    from webapp.jobs.services import _enqueue, job_create
+    from webapp.jobs.services import jobs_enqueue, job_create
 
     job = job_create(film=shot.film, kind="restore", shot=shot, created_by=user, params={"spec": EVENTS_SPEC})
     lags: list[float] = []
@@ -196,7 +196,7 @@ def _progress_events(shot, user) -> tuple[int, float, list[float]]:
     listener.start()
     if not subscribed.wait(timeout=30):
         raise RuntimeError("could not subscribe to the job's channel group")
-    _enqueue([job])
+    jobs_enqueue([job])
     listener.join(timeout=600)
     job = RestorationJob.objects.get(pk=job.pk)
     if not done.is_set() or job.status != "succeeded":

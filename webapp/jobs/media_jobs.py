@@ -23,8 +23,8 @@ from webapp.catalogue.previews import previews_render
 from webapp.catalogue.services import asset_create, film_update
 from webapp.jobs.models import JobKind, JobStatus, RestorationJob
 from webapp.jobs.services import (
-    _enqueue_on_commit,
-    _job_finished,
+    jobs_enqueue_on_commit,
+    job_finished_sync,
     job_check_still_running,
     job_create,
     progress_reporter,
@@ -56,7 +56,7 @@ def job_analyse_dispatch(*, film: Film, asset_id: object, user: AbstractBaseUser
     asset = _scan_of(film, asset_id)
     with transaction.atomic():
         job = job_create(film=film, kind=JobKind.ANALYSE, created_by=user, params={"asset": asset.pk})
-        _enqueue_on_commit([job])
+        jobs_enqueue_on_commit([job])
     return job
 
 
@@ -65,7 +65,7 @@ def job_proxies_dispatch(*, film: Film, asset_id: object, user: AbstractBaseUser
     asset = _scan_of(film, asset_id)
     with transaction.atomic():
         job = job_create(film=film, kind=JobKind.PROXIES, created_by=user, params={"asset": asset.pk})
-        _enqueue_on_commit([job])
+        jobs_enqueue_on_commit([job])
     return job
 
 
@@ -80,7 +80,7 @@ def job_deliver_dispatch(*, film: Film, user: AbstractBaseUser | None) -> Restor
         raise ValidationError({"film": f"Shots without an approved version: {', '.join(unapproved)}."})
     with transaction.atomic():
         job = job_create(film=film, kind=JobKind.DELIVER, created_by=user)
-        _enqueue_on_commit([job])
+        jobs_enqueue_on_commit([job])
     return job
 
 
@@ -101,7 +101,7 @@ def _succeed(job: RestorationJob, *, message: str, write: Callable[[RestorationJ
         row.status, row.progress, row.frames_done = JobStatus.SUCCEEDED, 1.0, row.frames_total
         row.finished_at, row.message = timezone.now(), message
         row.save(update_fields=["status", "progress", "frames_done", "finished_at", "message"])
-    _job_finished(row.pk)
+    job_finished_sync(row.pk)
 
 
 def analyse_run(job: RestorationJob, leftovers: list[Path]) -> None:

@@ -1,5 +1,5 @@
 """Writes of restoration jobs. A job is a row first; sending it to Celery is a separate step
-(``_enqueue`` once the row is committed), and each task only calls ``job_run`` here.
+(``jobs_enqueue`` once the row is committed), and each task only calls ``job_run`` here.
 
 The row is the truth; the Celery message only says "look at row N". So a task is safe to run
 twice (acks_late redelivers after a crash): a finished or cancelled job is left alone, and a
@@ -101,7 +101,7 @@ def _new_task_id() -> str:
     return str(uuid.uuid4())
 
 
-def _enqueue(jobs: Sequence[RestorationJob]) -> None:
+def jobs_enqueue(jobs: Sequence[RestorationJob]) -> None:
     """One Celery message per job, each routed by its task's name (CELERY_TASK_ROUTES).
     Called on commit: a worker never sees a job id whose row it cannot read."""
     from webapp.config.celery import app
@@ -111,9 +111,9 @@ def _enqueue(jobs: Sequence[RestorationJob]) -> None:
         app.tasks[TASK_BY_KIND[job.kind]].apply_async((job.pk,), task_id=job.celery_task_id)
 
 
-def _enqueue_on_commit(jobs: Sequence[RestorationJob]) -> None:
+def jobs_enqueue_on_commit(jobs: Sequence[RestorationJob]) -> None:
     jobs = list(jobs)
-    transaction.on_commit(lambda: _enqueue(jobs))
+    transaction.on_commit(lambda: jobs_enqueue(jobs))
 
 
 # Starting restores ---------------------------------------------------------------------------
@@ -147,7 +147,7 @@ def job_restore_dispatch(*, shot: Shot, user: AbstractBaseUser | None, spec: Map
         raise ValidationError({"shot": "This shot has no source scan to restore from."})
     with transaction.atomic():
         job = job_create(film=shot.film, kind=JobKind.RESTORE, shot=shot, created_by=user, params={"spec": dict(spec)})
-        _enqueue_on_commit([job])
+        jobs_enqueue_on_commit([job])
     return job
 
 
@@ -191,7 +191,7 @@ def job_batch_restore_dispatch(
         parent.frames_total = sum(child.frames_total for child in children)
         parent.summary = {"children": {JobStatus.PENDING: len(children)}, "failed_shots": []}
         parent.save(update_fields=["frames_total", "summary"])
-        _enqueue_on_commit(children)
+        jobs_enqueue_on_commit(children)
     return parent
 
 
@@ -252,7 +252,7 @@ def job_retry(*, job: RestorationJob) -> RestorationJob:
             status=JobStatus.PENDING, finished_at=None, error="", message="Retrying failed shots."
         )
         _batch_sync(parent_id, announce=False)
-    _enqueue_on_commit(again)
+    jobs_enqueue_on_commit(again)
     job.refresh_from_db()
     transaction.on_commit(lambda: job_announce(job, "job.progress"))
     return job
@@ -440,10 +440,10 @@ def _job_finish(job: RestorationJob, *, status: str, error: str = "", message: s
             row.status, row.error, row.message = status, error[:2000], message
             row.finished_at = timezone.now()
             row.save(update_fields=["status", "error", "message", "finished_at"])
-    _job_finished(row.pk)
+    job_finished_sync(row.pk)
 
 
-def _job_finished(job_id: int) -> None:
+def job_finished_sync(job_id: int) -> None:
     """After a job's last write: its batch sums it in, listeners hear of it."""
     row = RestorationJob.objects.select_related("shot").get(pk=job_id)
     if row.parent_id is not None:
@@ -552,7 +552,7 @@ def restore_run(job: RestorationJob, leftovers: list[Path]) -> None:
     _version_previews(row)
     version_created_announce(version, film_id=job.film_id)
     shot_status_announce(Shot.objects.get(pk=shot.pk))  # in review now (version_publish)
-    _job_finished(row.pk)
+    job_finished_sync(row.pk)
 
 
 def _version_previews(job: RestorationJob) -> None:
