@@ -8,7 +8,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
 
-.PHONY: venv demo test lint test-unit test-integration test-e2e services chromium bench clean
+.PHONY: venv demo test lint test-unit test-integration test-e2e screenshots services chromium bench clean
 
 venv: $(STAMP)
 
@@ -27,7 +27,7 @@ lint: venv
 	$(VENV)/bin/ruff check restoration webapp tests manage.py
 
 # Tests run two pytest workers on two cores: one torch thread each, or they fight.
-test-unit test-integration test-e2e: export OMP_NUM_THREADS = 1
+test-unit test-integration test-e2e screenshots: export OMP_NUM_THREADS = 1
 
 test-unit: venv
 	$(PY) -m pytest -q -m "not integration and not e2e" -n 2
@@ -38,6 +38,10 @@ test-integration: venv services
 
 test-e2e: venv chromium
 	$(PY) -m pytest -q -m e2e
+
+# The browser tests again, saving their screenshots over the README's in docs/img/.
+screenshots: venv chromium
+	E2E_SCREENSHOTS=$(CURDIR)/docs/img $(PY) -m pytest -q -m e2e
 
 services:
 	bash scripts/ensure-services.sh

@@ -112,3 +112,24 @@ def role_client(film, member, client_for) -> Callable:
         return client_for(member(on or film, role))
 
     return make
+
+
+# Websocket consumer tests ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def in_memory_channel_layers(settings):
+    """Consumers and services talk through in-memory layers (both the default and the live one)."""
+    layer = {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    settings.CHANNEL_LAYERS = {"default": layer, "live": layer}
+
+
+@pytest.fixture
+async def consumer_db_connections_closed():
+    """A consumer's database calls run on asgiref's one sync thread; close that thread's
+    connections after the test, or PostgreSQL cannot drop the test database while they linger."""
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    yield
+    await sync_to_async(connections.close_all)()

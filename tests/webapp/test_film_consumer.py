@@ -14,15 +14,11 @@ from tests.webapp.jobs_fixtures import CHEAP_SPEC
 from webapp.config.routing import websocket_urlpatterns
 from webapp.jobs import services
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("in_memory_channel_layers", "consumer_db_connections_closed")]
 
 application = URLRouter(websocket_urlpatterns)
 media_root = jobs_fixtures.media_root
-
-
-@pytest.fixture(autouse=True)
-def in_memory_layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
 @sync_to_async

@@ -14,7 +14,6 @@ from asgiref.sync import sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
-from django.db import connections
 from PIL import Image
 
 from restoration.io import probe, write_video
@@ -24,7 +23,8 @@ from webapp.catalogue.services import asset_create
 from webapp.config.routing import websocket_urlpatterns
 from webapp.review import frame_consumer
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("in_memory_channel_layers", "consumer_db_connections_closed")]
 
 application = URLRouter(websocket_urlpatterns)
 SCAN_FRAMES = 30
@@ -54,16 +54,7 @@ def _clip_asset(film, tmp_path, name: str, frames: int, inverted: bool, kind: st
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     return tmp_path
-
-
-@pytest.fixture(autouse=True)
-async def close_worker_thread_connections():
-    """The consumer's database calls run on asgiref's one sync thread; close its connection
-    afterwards, or PostgreSQL cannot drop the test database while it lingers."""
-    yield
-    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture

@@ -13,14 +13,10 @@ from tests.webapp.factories import FilmFactory, MembershipFactory, RestorationJo
 from webapp.config.routing import websocket_urlpatterns
 from webapp.jobs.events import job_group_name
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("in_memory_channel_layers", "consumer_db_connections_closed")]
 
 application = URLRouter(websocket_urlpatterns)
-
-
-@pytest.fixture(autouse=True)
-def in_memory_layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
 @sync_to_async

@@ -19,7 +19,8 @@ from webapp.live import services
 from webapp.live.consumers import SessionConsumer
 from webapp.live.state import RedisStateStore
 
-pytestmark = [pytest.mark.integration, pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("consumer_db_connections_closed")]
 
 
 @pytest.fixture(autouse=True)
@@ -32,19 +33,6 @@ def two_channel_layers(settings):
              "CONFIG": {"hosts": [settings.ENV.redis_url], "prefix": f"test-{uuid.uuid4().hex}"}}
     settings.CHANNEL_LAYERS = {"default": layer, "live": layer, "server-a": layer, "server-b": layer,
                                "server-c": layer}
-
-
-@pytest.fixture(autouse=True)
-def connections_closed_after_each_call():
-    """The consumers' database calls run on worker threads; with persistent connections (the
-    PostgreSQL layer) those threads would keep the test database open past the test run."""
-    from django.db import connections
-
-    settings_dict = connections["default"].settings_dict
-    kept = settings_dict.get("CONN_MAX_AGE", 0)
-    settings_dict["CONN_MAX_AGE"] = 0
-    yield
-    settings_dict["CONN_MAX_AGE"] = kept
 
 
 def server(name: str) -> URLRouter:

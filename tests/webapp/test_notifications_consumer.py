@@ -13,27 +13,10 @@ from webapp.catalogue.services import version_publish
 from webapp.notifications.routing import websocket_urlpatterns
 from webapp.notifications.services import notification_mark_all_read
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("in_memory_channel_layers", "consumer_db_connections_closed")]
 
 application = URLRouter(websocket_urlpatterns)
-
-
-@pytest.fixture(autouse=True)
-def in_memory_layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-
-
-@pytest.fixture(autouse=True)
-def connections_closed_after_each_call():
-    """The consumers' database calls run on worker threads; with persistent connections (the
-    PostgreSQL layer) those threads would keep the test database open past the test run."""
-    from django.db import connections
-
-    settings_dict = connections["default"].settings_dict
-    kept = settings_dict.get("CONN_MAX_AGE", 0)
-    settings_dict["CONN_MAX_AGE"] = 0
-    yield
-    settings_dict["CONN_MAX_AGE"] = kept
 
 
 def communicator_for(user) -> WebsocketCommunicator:

@@ -24,27 +24,10 @@ from webapp.review.consumers import MAX_MESSAGE_CHARS
 from webapp.review.models import Comment
 from webapp.review.services import decision_record
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("in_memory_channel_layers", "consumer_db_connections_closed")]
 
 application = URLRouter(websocket_urlpatterns)
-
-
-@pytest.fixture(autouse=True)
-def in_memory_layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-
-
-@pytest.fixture(autouse=True)
-def connections_closed_after_each_call():
-    """The consumers' database calls run on worker threads; with persistent connections (the
-    PostgreSQL layer) those threads would keep the test database open past the test run."""
-    from django.db import connections
-
-    settings_dict = connections["default"].settings_dict
-    kept = settings_dict.get("CONN_MAX_AGE", 0)
-    settings_dict["CONN_MAX_AGE"] = 0
-    yield
-    settings_dict["CONN_MAX_AGE"] = kept
 
 
 @sync_to_async
