@@ -164,6 +164,39 @@ def unchanged(media_root, db):
     assert tables() == before_tables
 
 
+def test_an_upload_goes_on_to_analysis_once_committed(film, member, client_for, media_root, tmp_path,
+                                                     django_capture_on_commit_callbacks, monkeypatch):
+    from webapp.config.celery import app
+    from webapp.jobs.models import RestorationJob
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    clip = make_clip(tmp_path / "reel.mkv", frames=12)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client_for(member(film, "restorer")), film, clip)
+
+    assert response.status_code == 201, response.content
+    job = RestorationJob.objects.get(pk=response.json()["analysis_job"])
+    assert (job.kind, job.film_id, job.params["asset"]) == ("analyse", film.pk, response.json()["id"])
+    assert job.status == "succeeded", job.error
+    assert film.shots.count() == 1  # a 12-frame ramp is one shot
+
+
+def test_analysis_can_be_left_for_later_and_a_bad_flag_is_refused(film, member, client_for, media_root, tmp_path):
+    from webapp.jobs.models import RestorationJob
+
+    restorer = client_for(member(film, "restorer"))
+    clip = make_clip(tmp_path / "reel.mkv", frames=6)
+    data = SimpleUploadedFile("reel.mkv", clip.read_bytes(), content_type="video/x-matroska")
+    response = restorer.post(f"/api/films/{film.pk}/assets/upload/?analyse=maybe", {"file": data}, format="multipart")
+    assert response.status_code == 400 and "analyse" in response.json()["detail"]
+    assert not MediaAsset.objects.exists() and files_under(media_root) == set()
+
+    data = SimpleUploadedFile("reel.mkv", clip.read_bytes(), content_type="video/x-matroska")
+    response = restorer.post(f"/api/films/{film.pk}/assets/upload/?analyse=false", {"file": data}, format="multipart")
+    assert response.status_code == 201 and response.json()["analysis_job"] is None
+    assert not RestorationJob.objects.exists()
+
+
 @pytest.mark.parametrize(
     "make_bad, words",
     [

@@ -7,7 +7,7 @@ anyone else who is not a member gets 404 (the film's existence is not revealed).
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -22,13 +22,40 @@ from webapp.catalogue.upload_handlers import LimitedScanUploadHandler
 
 
 class IngestedAssetSerializer(serializers.ModelSerializer):
+    analysis_job = serializers.SerializerMethodField(
+        help_text="The analyse job started for this scan (shots, metrics, previews), or null with ?analyse=false")
+
     class Meta:
         model = MediaAsset
         fields = [
             "id", "film", "kind", "original_name", "size_bytes", "container", "codec", "width", "height",
-            "fps", "frame_count", "bit_depth", "pix_fmt", "duration", "created_at",
+            "fps", "frame_count", "bit_depth", "pix_fmt", "duration", "created_at", "analysis_job",
         ]
         read_only_fields = fields
+
+    def get_analysis_job(self, asset) -> int | None:
+        return self.context.get("analysis_job")
+
+
+ANALYSE_PARAM = OpenApiParameter(
+    "analyse", bool, description="Start the analyse job for the new scan (default true): shots, metrics, previews")
+
+
+def _wants_analysis(request) -> bool:
+    value = request.query_params.get("analyse", "true").lower()
+    if value not in ("true", "false", "1", "0"):
+        raise ScanRejected(f"analyse: expected true or false, got {value!r}")
+    return value in ("true", "1")
+
+
+def _ingested(request, film: Film, asset: MediaAsset, analyse: bool) -> Response:
+    """201 with the asset; a new scan goes straight on to analysis (what a restorer expects after
+    an upload), enqueued once the asset's row is committed."""
+    from webapp.jobs.media_jobs import job_analyse_dispatch
+
+    job = job_analyse_dispatch(film=film, asset_id=asset.pk, user=request.user) if analyse else None
+    data = IngestedAssetSerializer(asset, context={"analysis_job": job.pk if job else None}).data
+    return Response(data, status=status.HTTP_201_CREATED)
 
 
 class RegisterPathSerializer(serializers.Serializer):
@@ -87,6 +114,7 @@ class AssetUploadApi(APIView):
         return super().initialize_request(request, *args, **kwargs)
 
     @extend_schema(
+        parameters=[ANALYSE_PARAM],
         request={"multipart/form-data": UploadScanSerializer},
         responses={201: IngestedAssetSerializer, 413: OpenApiResponse(description="Over the upload limit"), **ERRORS},
     )
@@ -96,6 +124,7 @@ class AssetUploadApi(APIView):
             if getattr(request._request, "upload_too_large", False):
                 raise ScanTooLarge(f"file: upload larger than the limit of {settings.MAX_UPLOAD_BYTES} bytes")
             film = _film_for_ingest(request, film_id)
+            analyse = _wants_analysis(request)
             uploads = files.getlist("file")
             if len(uploads) != 1:
                 raise ScanRejected("file: send exactly one file in the multipart field 'file'")
@@ -103,7 +132,7 @@ class AssetUploadApi(APIView):
                 asset = asset_ingest_upload(film=film, upload=uploads[0])
             except IngestError as exc:
                 raise _rejected(exc) from None
-            return Response(IngestedAssetSerializer(asset).data, status=status.HTTP_201_CREATED)
+            return _ingested(request, film, asset, analyse)
         finally:
             for upload in request.FILES.values():
                 upload.close()  # staged files never outlive the request
@@ -114,13 +143,15 @@ class AssetRegisterApi(APIView):
 
     parser_classes = [JSONParser]
 
-    @extend_schema(request=RegisterPathSerializer, responses={201: IngestedAssetSerializer, **ERRORS})
+    @extend_schema(parameters=[ANALYSE_PARAM], request=RegisterPathSerializer,
+                   responses={201: IngestedAssetSerializer, **ERRORS})
     def post(self, request, film_id: int):
         film = _film_for_ingest(request, film_id)
+        analyse = _wants_analysis(request)
         body = RegisterPathSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             asset = asset_ingest_path(film=film, path=body.validated_data["path"])
         except IngestError as exc:
             raise _rejected(exc) from None
-        return Response(IngestedAssetSerializer(asset).data, status=status.HTTP_201_CREATED)
+        return _ingested(request, film, asset, analyse)
