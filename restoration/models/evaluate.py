@@ -1,6 +1,6 @@
 """Held-out evaluation of the learned restoration against the classical methods.
 
-`python -m restoration.models.evaluate --methods damaged,ffmpeg,clean,learned[,learned+deflicker][,sr] --out FILE.json`
+`python -m restoration.models.evaluate --methods damaged,ffmpeg,clean,learned[,learned+deflicker][,film][,sr] --out FILE.json`
 
 Clips: each photograph of ``data.HELD_OUT`` (never used in training), ``synthetic_clip`` at
 360x480 under camera motion, damaged by ``degrade`` at light / medium / heavy with fixed seeds,
@@ -67,10 +67,17 @@ def methods(names: list[str], weights: str = ""):
 
         found["learned_restore"] = lambda clip: learned_restore(clip, weights=weights)
     if "learned+deflicker" in names:
+        from restoration.models.learned_ops import learned_restore
+        from restoration.ops.deflicker import deflicker
+
+        # Functions, not a spec: a spec cannot name a weights file. (Whole clip = windowed runs.)
+        found["learned_restore + deflicker"] = lambda clip: deflicker(learned_restore(clip, weights=weights))
+    if "film" in names:
         from restoration.pipeline import run_pipeline
 
-        spec = {"ops": [{"op": "learned_restore", "params": {"weights": weights}}, {"op": "deflicker"}]}
-        found["learned_restore + deflicker"] = lambda clip: run_pipeline(clip, spec, fps=24.0, window=32).frames
+        if weights:
+            raise SystemExit("--methods film runs the committed weights: leave out --weights")
+        found["preset film"] = lambda clip: run_pipeline(clip, "film", fps=24.0, window=32).frames
     return found
 
 
