@@ -11,12 +11,12 @@ should run in:
 4. ``dust`` (blotches the 5-frame net can miss when they are large), then ``learned_restore``
    (the learned net: dust, scratches and grain in one pass), then a light ``denoise`` for the
    grain the net leaves. Measured on the engine benchmark (docs/BENCHMARKS.md): that chain
-   scores 0.3 dB above the classical dust + scratch + denoise; ``scratch`` after the net only
+   scores 0.35 dB above the classical dust + scratch + denoise; ``scratch`` after the net only
    cost PSNR, so it runs only where the net is not available (then the classical chain:
    ``dust``, ``scratch``, ``denoise`` at full strength, so the denoiser does not smear dirt).
 
 ``stabilise`` cannot tell gate weave from a camera's smooth hand-held shake, and removing the
-shake costs more than the weave (a shaky clean clip lost 4 dB). Below ``STABILISE_FULL_WEAVE_PX``
+shake costs more than the weave (the benchmark's shaky clip, light damage, lost 4 dB). Below ``STABILISE_FULL_WEAVE_PX``
 it only takes out frame-to-frame jitter (a path fitted over +-3 frames, which follows any
 camera move); only clear weave (real gate weave reads 2-5 px) gets the full +-10-frame path.
 
@@ -44,8 +44,8 @@ STABILISE_FULL_WEAVE_PX = 2.0  # above this the weave is clear: the full camera-
 STABILISE_JITTER_RADIUS = 3  # below it, frames each side of the path fit (jitter only)
 DEFLICKER_MIN_FLICKER = 0.01  # 1 % frame-to-frame brightness wobble is visible on a flat area
 # The median over +-8 frames (a third of a second) also takes out the slow part of flicker; it
-# keeps steps and ramps (fades). Benchmark: +0.16 dB over the op's default of 4 in the film
-# preset (+-12: +0.22 dB, but far neighbours of a fast pan are aligned less well).
+# keeps steps and ramps (fades). Benchmark: +0.17 dB over the op's default of 4 in the film
+# preset (+-12: +0.23 dB, but far neighbours of a fast pan are aligned less well).
 DEFLICKER_RADIUS = 8
 DUST_MIN_DENSITY = 3e-4  # 0.03 % of pixels spiking per frame: a few specks every frame
 DUST_HEAVY_DENSITY = 3e-3  # blotches: grow the repair masks
