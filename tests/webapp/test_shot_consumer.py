@@ -20,7 +20,7 @@ from tests.webapp.factories import (
 )
 from webapp.catalogue.services import version_publish
 from webapp.review.routing import websocket_urlpatterns
-from webapp.review.consumers import MAX_MESSAGE_CHARS
+from webapp.review.consumers import MAX_MESSAGE_BYTES as MAX_MESSAGE_CHARS
 from webapp.review.models import Comment
 from webapp.review.services import decision_record
 

@@ -17,17 +17,13 @@ import json
 from collections.abc import Callable
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
 from webapp.live import selectors, services
-from webapp.live.messages import Message, MessageError, initial_state, message_parse, state_changes_resolve
+from webapp.live.messages import Message, initial_state, message_parse, state_changes_resolve
 from webapp.live.state import NotHost, StateMissing, StateStore, VersionConflict, get_state_store, now_ms
+from webapp.realtime import CLOSE_ENDED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, GroupConsumer, SocketError
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_NOT_FOUND = 4404
-CLOSE_ENDED = 4410
 # Concurrent writers (a host with two tabs) can make an optimistic update fail; it is retried.
 UPDATE_ATTEMPTS = 5
 
@@ -38,36 +34,29 @@ def person_of(user, *, guest: bool) -> dict:
     return {"user": user.pk, "name": name, "initials": initials, "guest": guest}
 
 
-class SessionConsumer(AsyncJsonWebsocketConsumer):
+class SessionConsumer(GroupConsumer):
     channel_layer_alias = services.LIVE_CHANNEL_LAYER
     # Set through ``as_asgi(store=...)`` to give a server its own store client (tests, bench).
     store: StateStore | None = None
-    group: str | None = None
 
-    async def connect(self):
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
+    async def admit(self, user) -> str | int:
         self.store = self.store or get_state_store()
         self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
-        verdict = await self._load(user)
-        if verdict is not None:
-            await self.close(code=verdict)
-            return
-        self.group = services.session_group_name(self.session_id)
-        # Subscribe before reading the state, so no change falls between the two; clients keep
-        # the highest ``version`` they have seen.
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
+        refusal = await self._load(user)
+        return services.session_group_name(self.session_id) if refusal is None else refusal
+
+    async def welcome(self, user) -> dict:
+        # Read once subscribed, so no change falls between the two; clients keep the highest
+        # ``version`` they have seen.
         state = await self.store.initialise(self.key, initial_state(host_id=self.host_id, playlist=self.playlist))
         await self.store.presence_join(self.key, self.channel_name, self.person)
         participants = await self.store.participants(self.key)
-        await self.send_json({
+        # Events are handled one at a time: this participant's own copy arrives after the welcome.
+        await self.channel_layer.group_send(self.group, {"type": "presence.changed", "participants": participants})
+        return {
             "type": "session.state", "session": self.session_info, "playlist": self.playlist, "state": state,
             "participants": participants, "you": self.person, "server_time": now_ms(),
-        })
-        await self.channel_layer.group_send(self.group, {"type": "presence.changed", "participants": participants})
+        }
 
     @database_sync_to_async
     def _load(self, user) -> int | None:
@@ -92,7 +81,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if self.group is None:
             return
-        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await super().disconnect(code)
         await self.store.presence_leave(self.key, self.channel_name)
         await self._announce_presence()
 
@@ -106,7 +95,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         try:
             message = message_parse(text_data, bytes_data)
             await self._handle(message)
-        except MessageError as error:
+        except SocketError as error:
             await self.send_json({"type": "error", "code": error.code, "detail": error.detail})
 
     async def _handle(self, message: Message) -> None:
@@ -128,19 +117,19 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             target = message.body["to"]
             present = {person["user"] for person in await self.store.participants(self.key)}
             if target not in present:
-                raise MessageError("not_present", f"User {target} is not in this session.")
+                raise SocketError("not_present", f"User {target} is not in this session.")
             state = await self._update(lambda state: {"host": target}, host=user_id)
             await database_sync_to_async(services.session_host_record)(session_id=self.session_id, host_id=target)
             await self._broadcast_state(state)
         elif message.type == "control.take":
             if self.guest:
-                raise MessageError("not_allowed", "Guests cannot take control; ask the host to hand it over.")
+                raise SocketError("not_allowed", "Guests cannot take control; ask the host to hand it over.")
 
             present = {person["user"] for person in await self.store.participants(self.key)}
 
             def take(state: dict) -> dict:
                 if state["host"] in present and state["host"] != user_id:
-                    raise MessageError("host_present", "The host is here: ask them to hand over control.")
+                    raise SocketError("host_present", "The host is here: ask them to hand over control.")
                 return {"host": user_id}
 
             state = await self._update(take)
@@ -148,24 +137,24 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             await self._broadcast_state(state)
 
     async def _update(self, changes_for: Callable[[dict], dict], *, host: int | None = None) -> dict:
-        """Read, validate against what was read (``changes_for`` raises MessageError or gives the
+        """Read, validate against what was read (``changes_for`` raises SocketError or gives the
         fields to write), write only if nothing moved in between."""
         for _ in range(UPDATE_ATTEMPTS):
             state = await self.store.read(self.key)
             if state is None:
-                raise MessageError("gone", "The session's live state is gone; reload the page.")
+                raise SocketError("gone", "The session's live state is gone; reload the page.")
             if host is not None and state["host"] != host:
-                raise MessageError("not_host", "Only the host controls playback; ask for control.")
+                raise SocketError("not_host", "Only the host controls playback; ask for control.")
             changes = changes_for(state)
             try:
                 return await self.store.update(self.key, changes, host=host, expect_version=state["version"])
             except VersionConflict:
                 continue
             except NotHost:
-                raise MessageError("not_host", "Only the host controls playback; ask for control.") from None
+                raise SocketError("not_host", "Only the host controls playback; ask for control.") from None
             except StateMissing:
-                raise MessageError("gone", "The session's live state is gone; reload the page.") from None
-        raise MessageError("busy", "The state kept changing; try again.")
+                raise SocketError("gone", "The session's live state is gone; reload the page.") from None
+        raise SocketError("busy", "The state kept changing; try again.")
 
     async def _broadcast_state(self, state: dict) -> None:
         # Serialised once here rather than by each of the (many) receiving consumers.

@@ -9,18 +9,18 @@ Client messages are JSON objects with a ``type``:
 - ``{"type": "control.hand_over", "to": <user id>}`` (host only): give control to a participant.
 - ``{"type": "control.take"}``: a member takes control while the host is not connected.
 
-A bad message raises ``MessageError`` (code and a sentence naming the problem); the consumer
+A bad message raises ``SocketError`` (code and a sentence naming the problem); the consumer
 answers it with ``{"type": "error", ...}`` and nothing changes.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
 from webapp.live.state import now_ms
+from webapp.realtime import SocketError, json_object_parse
 
 MAX_MESSAGE_BYTES = 4096
 MODES = ("side", "wipe", "toggle", "diff")
@@ -36,13 +36,6 @@ MESSAGE_KEYS = {
 }
 
 
-class MessageError(Exception):
-    def __init__(self, code: str, detail: str):
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-
-
 @dataclass(frozen=True)
 class Message:
     type: str
@@ -51,26 +44,17 @@ class Message:
 
 def message_parse(text: str | None, bytes_data: bytes | None = None) -> Message:
     """The message's type and body, its shape checked (not yet against the session's state)."""
-    if text is None:
-        raise MessageError("malformed", "Send JSON text messages; binary messages are not accepted.")
-    if len(text.encode()) > MAX_MESSAGE_BYTES:
-        raise MessageError("too_large", f"Messages are limited to {MAX_MESSAGE_BYTES} bytes.")
-    try:
-        body = json.loads(text)
-    except ValueError:
-        raise MessageError("malformed", "The message is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise MessageError("malformed", "The message must be a JSON object.")
+    body = json_object_parse(text, max_bytes=MAX_MESSAGE_BYTES)
     kind = body.get("type")
     if kind not in MESSAGE_KEYS:
-        raise MessageError("unknown_type", f"Unknown message type {kind!r}; expected one of {sorted(MESSAGE_KEYS)}.")
+        raise SocketError("unknown_type", f"Unknown message type {kind!r}; expected one of {sorted(MESSAGE_KEYS)}.")
     unknown = sorted(set(body) - MESSAGE_KEYS[kind])
     if unknown:
-        raise MessageError("invalid", f"Unknown keys in a {kind!r} message: {unknown}.")
+        raise SocketError("invalid", f"Unknown keys in a {kind!r} message: {unknown}.")
     if kind == "state" and (not isinstance(body.get("changes"), dict) or not body["changes"]):
-        raise MessageError("invalid", "'changes' must be a non-empty object.")
+        raise SocketError("invalid", "'changes' must be a non-empty object.")
     if kind == "control.hand_over" and not _is_int(body.get("to")):
-        raise MessageError("invalid", "'to' must be the user id of a participant.")
+        raise SocketError("invalid", "'to' must be the user id of a participant.")
     return Message(type=kind, body=body)
 
 
@@ -81,9 +65,9 @@ def _is_int(value: Any) -> bool:
 def _number(changes: dict, key: str, low: float, high: float) -> float:
     value = changes[key]
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise MessageError("invalid", f"'{key}' must be a number.")
+        raise SocketError("invalid", f"'{key}' must be a number.")
     if not low <= value <= high:
-        raise MessageError("out_of_range", f"'{key}' must be between {low} and {high}; got {value}.")
+        raise SocketError("out_of_range", f"'{key}' must be between {low} and {high}; got {value}.")
     return float(value)
 
 
@@ -94,15 +78,15 @@ def state_changes_resolve(changes: dict[str, Any], *, state: dict[str, Any],
     original with the item's version, unless the same message says otherwise."""
     unknown = sorted(set(changes) - STATE_KEYS)
     if unknown:
-        raise MessageError("invalid", f"Unknown state fields: {unknown}; allowed: {sorted(STATE_KEYS)}.")
+        raise SocketError("invalid", f"Unknown state fields: {unknown}; allowed: {sorted(STATE_KEYS)}.")
     resolved: dict[str, Any] = {}
     index = min(state["index"], len(playlist) - 1)  # versions deleted since the session started
     if "index" in changes:
         index = changes["index"]
         if not _is_int(index):
-            raise MessageError("invalid", "'index' must be an integer (a playlist position).")
+            raise SocketError("invalid", "'index' must be an integer (a playlist position).")
         if not 0 <= index < len(playlist):
-            raise MessageError("out_of_range",
+            raise SocketError("out_of_range",
                                f"Playlist position {index} does not exist (0 to {len(playlist) - 1}).")
         if index != state["index"]:
             item = playlist[index]
@@ -112,31 +96,31 @@ def state_changes_resolve(changes: dict[str, Any], *, state: dict[str, Any],
     if "frame" in changes:
         frame = changes["frame"]
         if not _is_int(frame):
-            raise MessageError("invalid", "'frame' must be an integer.")
+            raise SocketError("invalid", "'frame' must be an integer.")
         if not 0 <= frame < item["frame_count"]:
-            raise MessageError("out_of_range",
+            raise SocketError("out_of_range",
                                f"Frame {frame} is outside shot {item['shot_number']} (frames 0 to "
                                f"{item['frame_count'] - 1}).")
         resolved["frame"] = frame
     if "playing" in changes:
         if not isinstance(changes["playing"], bool):
-            raise MessageError("invalid", "'playing' must be true or false.")
+            raise SocketError("invalid", "'playing' must be true or false.")
         resolved["playing"] = changes["playing"]
     source_ids = {source["id"] for source in item["sources"]}
     for key in ("a", "b"):
         if key in changes:
             if changes[key] not in source_ids:
-                raise MessageError("unknown_source",
+                raise SocketError("unknown_source",
                                    f"'{key}': {changes[key]!r} is not a source of shot {item['shot_number']} "
                                    f"(one of {sorted(source_ids)}).")
             resolved[key] = changes[key]
     if "mode" in changes:
         if changes["mode"] not in MODES:
-            raise MessageError("invalid", f"'mode' must be one of {list(MODES)}.")
+            raise SocketError("invalid", f"'mode' must be one of {list(MODES)}.")
         resolved["mode"] = changes["mode"]
     if "showing" in changes:
         if changes["showing"] not in ("a", "b"):
-            raise MessageError("invalid", "'showing' must be 'a' or 'b'.")
+            raise SocketError("invalid", "'showing' must be 'a' or 'b'.")
         resolved["showing"] = changes["showing"]
     if "wipe" in changes:
         resolved["wipe"] = _number(changes, "wipe", 0.0, 1.0)

@@ -14,11 +14,9 @@ and, like everyone on the shot, the ``comment.created`` event. Anything wrong is
 
 from __future__ import annotations
 
-import json
 from types import SimpleNamespace
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import ValidationError
@@ -27,35 +25,14 @@ from rest_framework.serializers import as_serializer_error
 from webapp.api.exceptions import error_body
 from webapp.catalogue.access import Action, can
 from webapp.catalogue.selectors import shot_list
+from webapp.realtime import CLOSE_NOT_FOUND, GroupConsumer, SocketError, json_object_parse
 from webapp.review import services
 from webapp.review.events import shot_group_name
 from webapp.review.serializers import CommentSerializer
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_NOT_FOUND = 4404
 # A drawing at its limits (20,000 points) is about 400 kB of JSON; anything larger is not a comment.
-MAX_MESSAGE_CHARS = 512 * 1024
+MAX_MESSAGE_BYTES = 512 * 1024
 MAX_REQUEST_ID_CHARS = 64
-
-
-class SocketError(Exception):
-    def __init__(self, code: str, detail: str, fields: dict | None = None):
-        super().__init__(detail)
-        self.code, self.detail, self.fields = code, detail, fields
-
-
-def _parse(text_data: str | None) -> dict:
-    if text_data is None:
-        raise SocketError("malformed", "Send JSON text messages, not binary ones.")
-    if len(text_data) > MAX_MESSAGE_CHARS:
-        raise SocketError("too_large", f"The message has {len(text_data)} characters; at most {MAX_MESSAGE_CHARS}.")
-    try:
-        message = json.loads(text_data)
-    except ValueError as error:
-        raise SocketError("malformed", f"The message is not JSON: {error}.") from None
-    if not isinstance(message, dict):
-        raise SocketError("malformed", "The message must be a JSON object with a type.")
-    return message
 
 
 def _request_id(message: dict):
@@ -66,38 +43,27 @@ def _request_id(message: dict):
     raise SocketError("malformed", f"request: expected a string or number of at most {MAX_REQUEST_ID_CHARS} characters.")
 
 
-class ShotConsumer(AsyncJsonWebsocketConsumer):
-    group: str | None = None
+class ShotConsumer(GroupConsumer):
+    relayed = frozenset({"comment.created", "comment.updated", "decision.recorded", "version.created"})
     shot_id: int | None = None
     film_id: int | None = None
 
-    async def connect(self):
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
+    async def admit(self, user) -> str | int:
         shot_id = int(self.scope["url_route"]["kwargs"]["shot_id"])
         film_id = await self._film_of_visible_shot(user, shot_id)
         if film_id is None:  # missing, or of a film the user is not a member of: the same answer
-            await self.close(code=CLOSE_NOT_FOUND)
-            return
+            return CLOSE_NOT_FOUND
         self.shot_id, self.film_id = shot_id, film_id
-        self.group = shot_group_name(shot_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
+        return shot_group_name(shot_id)
 
     @database_sync_to_async
     def _film_of_visible_shot(self, user, shot_id: int) -> int | None:
         return shot_list(user=user).filter(pk=shot_id).values_list("film_id", flat=True).first()
 
-    async def disconnect(self, code):
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         request = None
         try:
-            message = _parse(text_data)
+            message = json_object_parse(text_data, max_bytes=MAX_MESSAGE_BYTES)
             request = _request_id(message)
             kind = message.get("type")
             if kind != "comment.create":
@@ -138,15 +104,3 @@ class ShotConsumer(AsyncJsonWebsocketConsumer):
         except PermissionDenied as error:
             raise SocketError("forbidden", str(error)) from None
         return comment.pk
-
-    async def comment_created(self, event):
-        await self.send_json(event)
-
-    async def comment_updated(self, event):
-        await self.send_json(event)
-
-    async def decision_recorded(self, event):
-        await self.send_json(event)
-
-    async def version_created(self, event):
-        await self.send_json(event)

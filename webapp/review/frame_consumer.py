@@ -20,6 +20,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from webapp.catalogue.proxies import ProxyError
+from webapp.realtime import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
 from webapp.review.frames import (
     CancelRequest,
     FrameRequest,
@@ -34,10 +35,6 @@ from webapp.review.frames import (
 )
 
 log = logging.getLogger(__name__)
-
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_NOT_FOUND = 4404
-
 
 class FrameConsumer(AsyncWebsocketConsumer):
     sources: dict[str, FrameSource]

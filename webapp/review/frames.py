@@ -18,6 +18,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from webapp.catalogue.access import Action, can, film_role
 from webapp.catalogue.models import MediaAsset, Shot, ShotVersion
 from webapp.catalogue.proxies import proxy_frame, proxy_height_for
+from webapp.realtime import SocketError, json_object_parse
 
 ORIGINAL = "original"
 VERSION_SOURCE = re.compile(r"^v([1-9][0-9]{0,8})$")
@@ -27,13 +28,11 @@ MAX_HEIGHT = 4320
 MAX_REQUEST_ID = 2**53 - 1  # a JavaScript number stays exact up to here
 
 
-class FrameRequestError(ValueError):
-    """A frame request that is refused; ``code`` is machine-readable, the message names the problem."""
+class FrameRequestError(SocketError):
+    """A frame request that is refused, answered with the ``request`` id it names (if any)."""
 
     def __init__(self, code: str, detail: str, request: int | None = None):
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
+        super().__init__(code, detail)
         self.request = request
 
 
@@ -121,16 +120,11 @@ CANCEL_KEYS = frozenset({"type", "request"})
 def frame_message_parse(text: str | None) -> FrameRequest | CancelRequest:
     """Validate one client message (JSON text, at most MAX_MESSAGE_BYTES): a ``frames`` request
     or a ``cancel``. Source names and frame ranges are checked against the shot later."""
-    if text is None:
-        raise FrameRequestError("invalid", "Send JSON text messages; binary messages are not accepted.")
-    if len(text.encode("utf-8", errors="replace")) > MAX_MESSAGE_BYTES:
-        raise FrameRequestError("too_large", f"A message may be at most {MAX_MESSAGE_BYTES} bytes.")
     try:
-        message = json.loads(text)
-    except ValueError:
-        raise FrameRequestError("invalid", "The message is not valid JSON.") from None
-    if not isinstance(message, dict):
-        raise FrameRequestError("invalid", "The message must be a JSON object.")
+        message = json_object_parse(text, max_bytes=MAX_MESSAGE_BYTES)
+    except SocketError as error:
+        # This socket has always answered unreadable messages with "invalid"; its clients expect it.
+        raise FrameRequestError("invalid" if error.code == "malformed" else error.code, error.detail) from None
     kind = message.get("type")
     if kind not in ("frames", "cancel"):
         raise FrameRequestError("invalid", "'type' must be 'frames' or 'cancel'.")

@@ -1,0 +1,115 @@
+"""What every websocket of the app shares: close codes, client-message errors and parsing, and
+``GroupConsumer``, the base of the sockets that admit a user to one channel group and relay its events.
+
+Close codes: 4401 anonymous, 4403 refused (the user's role does not allow it, or a guest's
+invitation ended), 4404 not visible (missing, or of a film the user is not a member of: the
+same answer), 4410 ended (a live session). Client messages are JSON objects; a bad one is
+answered with ``{"type": "error", "code", "detail", ...}`` from a ``SocketError``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from webapp.catalogue.access import Action, can, film_role
+from webapp.catalogue.models import Film
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_ENDED = 4410
+
+
+class SocketError(Exception):
+    """A refused client message: ``code`` is machine-readable, ``detail`` names the problem,
+    ``fields`` (optional) maps field names to their errors as the API does."""
+
+    def __init__(self, code: str, detail: str, fields: dict | None = None):
+        super().__init__(detail)
+        self.code, self.detail, self.fields = code, detail, fields
+
+
+def json_object_parse(text: str | None, *, max_bytes: int) -> dict:
+    """One client message as a dict, or SocketError ``malformed`` / ``too_large``."""
+    if text is None:
+        raise SocketError("malformed", "Send JSON text messages; binary messages are not accepted.")
+    # Bytes, not characters: what the limit protects is the wire and the parser.
+    size = len(text.encode("utf-8", errors="replace"))
+    if size > max_bytes:
+        raise SocketError("too_large", f"The message has {size} bytes; at most {max_bytes}.")
+    try:
+        message = json.loads(text)
+    except ValueError as error:
+        raise SocketError("malformed", f"The message is not JSON (not valid JSON: {error}).") from None
+    if not isinstance(message, dict):
+        raise SocketError("malformed", "The message must be a JSON object with a type.")
+    return message
+
+
+def film_close_code(user, film_id: int) -> int | None:
+    """The close code refusing ``user`` the film's events, or None when they may view it."""
+    role = film_role(user=user, film_id=film_id)
+    # A film the user is not a member of is as absent as one that does not exist (staff see
+    # every film that exists; a member's film exists).
+    if role is None and not (user.is_staff and Film.objects.filter(pk=film_id).exists()):
+        return CLOSE_NOT_FOUND
+    if not can(user=user, film_id=film_id, action=Action.VIEW, role=role):
+        return CLOSE_FORBIDDEN
+    return None
+
+
+class GroupConsumer(AsyncJsonWebsocketConsumer):
+    """A socket for signed-in users that ``admit`` lets into one channel group.
+
+    Subclasses give ``admit`` (the group's name, or a close code), optionally ``welcome`` (the
+    first message), ``relayed`` (group event types sent on to the client unchanged) and
+    ``read_only_detail`` (set: the client may send nothing, and is told so with that detail).
+    """
+
+    read_only_detail: str | None = None
+    relayed: frozenset[str] = frozenset()
+    group: str | None = None
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        admission = await self.admit(user)
+        if isinstance(admission, int):
+            await self.close(code=admission)
+            return
+        self.group = admission
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        first = await self.welcome(user)
+        if first is not None:
+            await self.send_json(first)
+
+    async def admit(self, user) -> str | int:
+        """The group the user joins, or the close code refusing them."""
+        raise NotImplementedError
+
+    async def welcome(self, user) -> dict | None:
+        """The first message, sent once the user is in the group (None: nothing)."""
+        return None
+
+    async def disconnect(self, code):
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if self.read_only_detail is None:
+            await super().receive(text_data, bytes_data, **kwargs)
+            return
+        # Not decoded at all: a read-only socket has no use for what the client says, valid JSON or not.
+        await self.send_json({"type": "error", "code": "read_only", "detail": self.read_only_detail})
+
+    async def dispatch(self, message):
+        # Relayed group events go to the client as they are, without a handler method per type.
+        if message["type"] in self.relayed:
+            await self.send_json(message)
+            return
+        await super().dispatch(message)
