@@ -164,12 +164,15 @@ def test_film_page_selection_views_and_batch_restore_seen_on_the_job_dashboard(d
     expect(row.locator("[data-role=status]")).to_have_text("Succeeded")
     expect(row.locator("[data-role=percent]")).to_have_text(re.compile(r"100\s*%"))
     row.locator("[data-expand]").click()
-    child = page.locator("#jobs-table table.children tr[data-job-id]")
+    child = page.locator(f"#jobs-table tr.child-row[data-child-of='{batch_id}'][data-job-id]")
     expect(child).to_have_count(1)
     expect(child).to_contain_text("shot 1")
     expect(child.locator("[data-role=status]")).to_have_text("Succeeded")
     page.mouse.move(0, 0)
     page.screenshot(path=str(SCREENSHOTS / "jobs.png"))
+    row.locator("[data-expand]").click()  # collapses: the shots' rows go, the batch stays
+    expect(child).to_have_count(0)
+    expect(row).to_have_attribute("aria-expanded", "false")
     context.close()
 
 

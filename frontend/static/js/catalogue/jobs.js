@@ -67,7 +67,7 @@ setInterval(refreshTimes, 30000);
 
 /** The head's counts, from the top-level rows' current states. */
 function recount() {
-  const rows = [...root.querySelectorAll("#jobs-table > tbody > tr[data-job-id]")];
+  const rows = topRows();
   const active = rows.filter((row) => row.dataset.status === "pending" || row.dataset.status === "running").length;
   const failed = rows.filter((row) => row.dataset.status === "failed").length;
   root.querySelector('[data-role="active-count"]').textContent = String(active);
@@ -108,36 +108,43 @@ for (const filmId of liveFilms) {
 
 // ---- batches: expand into their shots ----
 
+// A batch's shots are rows of the same table, right under it, so their columns line up with
+// the batch's; they carry data-child-of and are left out of the counts and the keyboard's rows.
+function childRow(batchId, cells) {
+  const tr = document.createElement("tr");
+  tr.className = "child-row";
+  tr.dataset.childOf = batchId;
+  tr.innerHTML = `<td></td><td colspan="6">${cells}</td>`;
+  return tr;
+}
+
 async function expand(row) {
-  const open = row.getAttribute("aria-expanded") === "true";
-  const next = row.nextElementSibling;
-  if (open) {
+  const batchId = row.dataset.jobId;
+  if (row.getAttribute("aria-expanded") === "true") {
     row.setAttribute("aria-expanded", "false");
-    if (next?.classList.contains("children-row")) next.remove();
+    for (const child of root.querySelectorAll(`tr[data-child-of="${batchId}"]`)) child.remove();
     return;
   }
   row.setAttribute("aria-expanded", "true");
-  const holder = document.createElement("tr");
-  holder.className = "children-row";
-  holder.innerHTML = `<td colspan="7"><p class="muted small"><span class="spinner"></span> Loading shots…</p></td>`;
-  row.after(holder);
+  const placeholder = childRow(batchId, `<p class="muted small"><span class="spinner"></span> Loading shots…</p>`);
+  row.after(placeholder);
   try {
-    const response = await fetch(`${location.pathname}?parent=${row.dataset.jobId}`, { credentials: "same-origin" });
+    const response = await fetch(`${location.pathname}?parent=${batchId}`, { credentials: "same-origin" });
     const page = new DOMParser().parseFromString(await response.text(), "text/html");
-    const table = page.getElementById("jobs-table");
-    const cell = holder.firstElementChild;
-    if (!table) {
-      cell.innerHTML = `<p class="muted small">This batch has no shots yet.</p>`;
+    const children = [...(page.getElementById("jobs-table")?.querySelectorAll("tbody > tr[data-job-id]") ?? [])];
+    if (!children.length) {
+      placeholder.lastElementChild.innerHTML = `<p class="muted small">This batch has no shots yet.</p>`;
       return;
     }
-    table.removeAttribute("id");
-    table.classList.add("children");
-    table.querySelector("thead").remove();
-    for (const child of table.querySelectorAll("tbody tr")) child.firstElementChild.remove();
-    cell.replaceChildren(table);
+    for (const child of children) {
+      child.classList.add("child-row");
+      child.dataset.childOf = batchId;
+      child.firstElementChild.replaceChildren();
+    }
+    placeholder.replaceWith(...children);
     refreshTimes();
   } catch {
-    holder.firstElementChild.innerHTML = `<p class="error small">The shots of this batch could not be loaded.</p>`;
+    placeholder.lastElementChild.innerHTML = `<p class="error small">The shots of this batch could not be loaded.</p>`;
   }
 }
 
@@ -180,7 +187,7 @@ root.addEventListener("click", (event) => {
 // ---- keyboard: move between jobs, expand and collapse batches ----
 
 function topRows() {
-  return [...root.querySelectorAll("#jobs-table > tbody > tr[data-job-id]")];
+  return [...root.querySelectorAll("#jobs-table > tbody > tr[data-job-id]:not([data-child-of])")];
 }
 
 function select(delta) {
