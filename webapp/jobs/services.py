@@ -522,8 +522,9 @@ def restore_run(job: RestorationJob, leftovers: list[Path]) -> None:
     leftovers.append(temp)
     # A shot's frames are read into memory: fine for shots, not for whole reels.
     frames = read_frames(shot.source.file.path, shot.start_frame, job.frames_total)
-    run_pipeline(frames, job.params["spec"], output=temp, fps=shot.fps, device=_pipeline_device(),
-                 progress=progress_reporter(job))
+    result = run_pipeline(frames, job.params["spec"], output=temp, fps=shot.fps, device=_pipeline_device(),
+                          progress=progress_reporter(job))
+    ran_spec, ran_summary = _what_ran(job.params["spec"], result)
     info = probe(temp)
     name = f"versions/{job.film_id}/shot{shot.number}-job{job.pk}-{uuid.uuid4().hex[:8]}{RESULT_EXTENSION}"
     final_path = Path(settings.MEDIA_ROOT) / name
@@ -540,8 +541,8 @@ def restore_run(job: RestorationJob, leftovers: list[Path]) -> None:
             bit_depth=info.bit_depth, pix_fmt=info.pix_fmt[:30], duration=info.duration,
         )
         version = version_create(
-            shot=shot, author=job.created_by, pipeline_spec=job.params["spec"], media=asset,
-            notes=f"Restored by job {job.pk}.",
+            shot=shot, author=job.created_by, pipeline_spec=ran_spec, media=asset,
+            notes=f"Restored by job {job.pk}: {ran_summary}.",
         )
         version_publish(version=version)
         row.status, row.result_version = JobStatus.SUCCEEDED, version
@@ -553,6 +554,21 @@ def restore_run(job: RestorationJob, leftovers: list[Path]) -> None:
     version_created_announce(version, film_id=job.film_id)
     shot_status_announce(Shot.objects.get(pk=shot.pk))  # in review now (version_publish)
     job_finished_sync(row.pk)
+
+
+def _what_ran(spec: dict[str, Any], result) -> tuple[dict[str, Any], str]:
+    """The spec a version records and a one-line summary of it. An analysis-driven spec (the film
+    preset) is replaced by the ops the analysis chose for the shot, parameters written out, so
+    the version says exactly what was done to it and running its spec again reproduces it."""
+    from restoration.pipeline import ANALYSIS_OPS
+
+    if spec.get("ops") != ANALYSIS_OPS:
+        return spec, f"{' → '.join(step['op'] for step in spec['ops']) or 'no op'} (as specified)"
+    plans = [plan.to_dict() for plan in result.shots]
+    if len(plans) == 1:
+        names = " → ".join(step["op"] for step in plans[0]["ops"])
+        return {**spec, "ops": plans[0]["ops"]}, f"{names or 'no repair needed'} (chosen by the analysis)"
+    return {**spec, "shots": plans}, f"the analysis' own choice for each of the {len(plans)} parts it found"
 
 
 def _version_previews(job: RestorationJob) -> None:
