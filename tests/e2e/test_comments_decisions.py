@@ -3,6 +3,8 @@ sees the comment appear live; both approve and the shot turns approved on both p
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -72,6 +74,8 @@ def test_comment_with_a_drawing_reaches_the_archivist_live_and_both_approve(demo
     for page in (archivist, creator):
         expect(page.locator("[data-shot-status]")).to_have_text("Approved")
         expect(page.locator(".dc-reason")).to_contain_text("this one is approved")
+        # The version's label in the B picker follows its status, without a reload.
+        expect(page.locator("select[data-side=b] option:checked")).to_have_text(re.compile(r"^v\d+ · Approved$"))
     creator.locator(".dc-history summary").click()
     expect(creator.locator(".dc-history .dc-event")).to_have_count(2)
     expect(creator.locator(".dc-history")).to_contain_text("Clean enough, approved")

@@ -12,7 +12,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 
 from webapp.catalogue.access import film_role
-from webapp.catalogue.models import Shot, ShotVersion
+from webapp.catalogue.models import Shot, ShotVersion, VersionStatus
 from webapp.review.frames import ORIGINAL, frame_sources, shot_for_viewer
 
 
@@ -66,6 +66,8 @@ def shot_review_page(request: HttpRequest, film_id: int, shot_id: int) -> HttpRe
         "role": film_role(user=request.user, film_id=shot.film_id) or ("staff" if request.user.is_staff else None),
         "csrf": get_token(request),
         "frames_socket": f"/ws/shots/{shot.pk}/frames/",
+        # Decisions arrive live with a version's new status; the page relabels its sources with these.
+        "version_status_labels": dict(VersionStatus.choices),
     }
     siblings = Shot.objects.filter(film_id=shot.film_id).only("pk", "number")
     previous_shot = siblings.filter(number__lt=shot.number).order_by("-number").first()

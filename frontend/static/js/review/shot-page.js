@@ -4,6 +4,7 @@
 
 import { bindKeys } from "../common/keys.js";
 import { ComparisonViewer } from "../viewer/viewer.js";
+import { shotEvents } from "./shot-events.js";
 
 const data = JSON.parse(document.getElementById("shot-data").textContent);
 const host = document.getElementById("viewer");
@@ -29,6 +30,17 @@ if (host) {
     socketUrl: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${data.frames_socket}`,
   });
   host.comparisonViewer = viewer; // for tests and for modules mounted later
+
+  // A decision changes its version's status: the pickers and picture labels follow, live.
+  shotEvents(data.shot.id).addEventListener("message", (event) => {
+    const message = event.detail;
+    if (message?.type !== "decision.recorded") return;
+    const source = data.sources.find((s) => s.version_id === message.decision?.version);
+    const statusLabel = data.version_status_labels[message.version_status];
+    if (!source || !statusLabel) return;
+    source.status_label = statusLabel;
+    viewer.setSourceLabel(source.id, `${source.label} · ${statusLabel}`);
+  });
 }
 
 // The version the panels are about: B when it is a version (the one under review), else A, else the latest.

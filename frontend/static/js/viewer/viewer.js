@@ -130,6 +130,17 @@ export class ComparisonViewer extends EventTarget {
     this.timeline.setMarkers(markers);
   }
 
+  /** Rename a source in the pickers and on the picture (e.g. "v2 · Approved" after a decision). */
+  setSourceLabel(id, label) {
+    const source = this.sources.find((s) => s.id === id);
+    if (!source) return;
+    source.label = label;
+    for (const option of this.root.querySelectorAll("select[data-side] option")) {
+      if (option.value === id) option.textContent = label;
+    }
+    this._invalidate();
+  }
+
   setStartNumber(value) {
     if (!Number.isInteger(value) || value < 0) return;
     this.startNumber = value;
