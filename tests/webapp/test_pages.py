@@ -14,7 +14,8 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
 
-from webapp.catalogue.pages import defect_bars, timecode
+from webapp.catalogue.pages import defect_bars
+from webapp.catalogue.timecode import timecode
 from webapp.jobs.pages import duration_text
 from tests.webapp.factories import (
     TEST_PASSWORD,

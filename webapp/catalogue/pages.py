@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from webapp.catalogue import page_selectors
 from webapp.catalogue.access import Action, can
 from webapp.catalogue.models import FilmStatus, ShotStatus
+from webapp.catalogue.timecode import timecode
 
 
 @dataclass(frozen=True)
@@ -72,13 +73,6 @@ def defect_bars(metrics: dict) -> list[dict]:
                      f"(visible from {scale.visible:g})",
         })
     return bars
-
-
-def timecode(frame: int, fps: float) -> str:
-    """HH:MM:SS:FF, non-drop (the same as frontend/static/js/common/format.js's ``timecode``)."""
-    base = max(1, round(fps or 24))
-    seconds, frames = divmod(max(0, int(frame)), base)
-    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frames:02d}"
 
 
 def _query_without(params, *names: str) -> str:

@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from webapp.catalogue.models import MediaAsset
 from webapp.catalogue.proxies import ProxyError, proxy_frame, proxy_height_for
+from webapp.catalogue.timecode import timecode
 from webapp.review.models import Comment
 
 CSV_COLUMNS = [
@@ -34,13 +35,6 @@ MAX_PDF_PAGES = 500
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 DEFAULT_COLOUR = "#ff3b30"
 DEFAULT_WIDTH = 0.004
-
-
-def timecode(frame: int, fps: float) -> str:
-    """HH:MM:SS:FF non-drop, counted from the shot's first frame (as the viewer's timecode.js)."""
-    base = max(1, round(fps or 24))
-    seconds, frames = divmod(max(0, int(frame)), base)
-    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frames:02d}"
 
 
 def comment_rows(comments: Iterable[Comment]) -> Iterable[dict]:

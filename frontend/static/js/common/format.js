@@ -2,21 +2,6 @@
 
 const pad = (n, width = 2) => String(n).padStart(width, "0");
 
-/**
- * Timecode HH:MM:SS:FF of a frame count at `fps` (non-drop; 23.976 counts as 24 frames a second,
- * as editing tools do for non-drop timecode).
- */
-export function timecode(frame, fps) {
-  const base = Math.max(1, Math.round(fps || 24));
-  const f = Math.max(0, Math.floor(frame));
-  const frames = f % base;
-  const totalSeconds = Math.floor(f / base);
-  const hours = Math.floor(totalSeconds / 3600);
-  const minutes = Math.floor(totalSeconds / 60) % 60;
-  const seconds = totalSeconds % 60;
-  return `${pad(hours)}:${pad(minutes)}:${pad(seconds)}:${pad(frames)}`;
-}
-
 /** "4.2 s", "1 m 05 s", "1 h 02 m" for a duration in seconds. */
 export function duration(seconds) {
   if (seconds == null || !Number.isFinite(seconds)) return "—";
