@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from webapp.config.env import BASE_DIR
-from webapp.review.bench import _free_port, _wait_for_port
+from webapp.review.bench import daphne_serving
 
 PARTICIPANT_COUNTS = (1, 10, 50)
 BENCH_FRAME_COUNT = 48
@@ -85,26 +85,13 @@ def fan_out_bench(*, changes: int, interval_ms: int, progress: Callable[[str], N
         raise RuntimeError("the session bench measures the Redis channel layer: set REDIS_URL")
     call_command("migrate", interactive=False, verbosity=0)
     fixture = fan_out_fixture_build(participants=max(PARTICIPANT_COUNTS))
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "webapp.config.asgi:application"],
-        cwd=BASE_DIR, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for_port(server, port)
-        figures = []
+    figures = []
+    with daphne_serving() as port:
         for participants in PARTICIPANT_COUNTS:
             progress(f"  {participants} follower(s), {changes} changes {interval_ms} ms apart...")
             figures.append(_client_run(port=port, fixture=fixture, participants=participants, changes=changes,
                                        interval_ms=interval_ms))
-        return figures
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    return figures
 
 
 def fan_out_bench_in_fresh_data_dir(*, changes: int, interval_ms: int, redis_url: str,

@@ -10,6 +10,7 @@ sending the requests to receiving the JPEGs of frame f of both A and B.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,6 +131,27 @@ def _wait_for_port(process: subprocess.Popen, port: int, timeout: float = 60) ->
     raise RuntimeError(f"daphne did not listen on port {port} within {timeout} s")
 
 
+@contextlib.contextmanager
+def daphne_serving() -> Iterator[int]:
+    """A real daphne process serving this project on a free loopback port (with this process's
+    environment); yields the port once it listens, stops the server afterwards."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "webapp.config.asgi:application"],
+        cwd=BASE_DIR, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(server, port)
+        yield port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
 def seek_bench(*, seeks: int, frames: int, seed: int, progress: Callable[[str], None]) -> list[SeekFigures]:
     """Run in a process whose DATA_DIR is a fresh folder (see the command): builds the fixture,
     serves it with daphne on a free port, and measures each height."""
@@ -139,22 +161,9 @@ def seek_bench(*, seeks: int, frames: int, seed: int, progress: Callable[[str], 
     call_command("migrate", interactive=False, verbosity=0)
     progress("Building a 1080p shot (scan and v1) and rendering its proxies...")
     fixture = seek_fixture_build(workdir=Path(settings.ENV.data_dir), frames=frames, progress=progress)
-    port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "webapp.config.asgi:application"],
-        cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for_port(server, port)
+    with daphne_serving() as port:
         return [_seek_client_run(port=port, fixture=fixture, height=height, seeks=seeks, seed=seed + height)
                 for height in SEEK_HEIGHTS]
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def seek_bench_in_fresh_data_dir(*, seeks: int, frames: int, seed: int) -> int:

@@ -36,6 +36,17 @@ def follow(job: RestorationJob, *, stream=None, poll_s: float = POLL_S) -> Resto
         time.sleep(poll_s)
 
 
+def follow_to_the_end(command: BaseCommand, job: RestorationJob) -> None:
+    """Follow ``job`` on the command's stderr, then print how it ended (a batch's failed shots
+    too); a job that did not succeed makes the command exit with status 1."""
+    job = follow(job, stream=command.stderr._out)
+    command.stdout.write(f"Job {job.pk} {job.status}. {job.message}".rstrip())
+    for failed in job.failed_shots:
+        command.stdout.write(f"  shot {failed['number']}: {failed['error']}")
+    if job.status != "succeeded":
+        raise CommandError(job.error or f"job {job.pk} {job.status}", returncode=1)
+
+
 class Command(BaseCommand):
     help = "Show a job's progress as a progress bar until it finishes (exit 1 unless it succeeded)."
 
@@ -46,9 +57,4 @@ class Command(BaseCommand):
         job = RestorationJob.objects.filter(pk=job_id).first()
         if job is None:
             raise CommandError(f"no job {job_id}")
-        job = follow(job, stream=self.stderr._out)
-        self.stdout.write(f"Job {job.pk} {job.status}. {job.message}".rstrip())
-        for failed in job.failed_shots:
-            self.stdout.write(f"  shot {failed['number']}: {failed['error']}")
-        if job.status != "succeeded":
-            raise CommandError(job.error or f"job {job.pk} {job.status}", returncode=1)
+        follow_to_the_end(self, job)

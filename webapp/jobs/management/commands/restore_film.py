@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from webapp.catalogue.access import Action, can
 from webapp.catalogue.models import Film
-from webapp.jobs.management.commands.follow_job import follow
+from webapp.jobs.management.commands.follow_job import follow_to_the_end
 from webapp.jobs.services import RESTORE_PRESETS, job_batch_restore_dispatch, restore_spec_resolve
 
 
@@ -55,9 +55,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Batch job {job.pk}: {job.children.count()} shots of {film.title}.")
         if no_wait:
             return
-        job = follow(job, stream=self.stderr._out)
-        self.stdout.write(f"Job {job.pk} {job.status}. {job.message}".rstrip())
-        for failed in job.failed_shots:
-            self.stdout.write(f"  shot {failed['number']}: {failed['error']}")
-        if job.status != "succeeded":
-            raise CommandError(job.error or f"job {job.pk} {job.status}", returncode=1)
+        follow_to_the_end(self, job)
