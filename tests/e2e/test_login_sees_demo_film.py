@@ -15,6 +15,8 @@ def test_demo_archivist_logs_in_and_sees_the_demo_film(demo_server, browser):
     assert "DEMO ONLY" in log.read_text()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 720})
+    console_errors: list[str] = []
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
 
     page.goto(f"{base_url}/")
     assert page.url == f"{base_url}/accounts/login/?next=/"
@@ -35,6 +37,9 @@ def test_demo_archivist_logs_in_and_sees_the_demo_film(demo_server, browser):
     assert row.locator("td.num").last.inner_text() == "5"  # shots
     # The stylesheet loaded: the page background is the dark theme's, not the browser's white.
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(22, 23, 26)"
+    # Everything the page asks for exists (stylesheets, modules, the icon): nothing failed to load.
+    page.wait_for_load_state("networkidle")
+    assert console_errors == []
 
     api = page.request.get(f"{base_url}/api/films/", headers={"Accept": "application/json"})
     assert api.status == 200
