@@ -297,8 +297,11 @@ def test_film_page_shows_facts_members_and_shot_cards(film_with_shots, member):
     assert "no version" in second and "Not analysed yet" in second and "No scan" in second
     assert f'data-version-id="{shots[0].versions.order_by("-number").first().pk}"' in first  # for sessions
     assert 'data-version-id=""' in second and 'id="start-session"' in html
-    # A viewer may not start jobs: no batch actions.
+    # A viewer may not start jobs: no batch actions. Every member may export the film's notes.
     assert 'id="restore-all"' not in html and 'data-can-restore="false"' in html
+    assert f'href="/api/comments/export/?film={film.pk}"' in html
+    assert f'href="/api/comments/export/?film={film.pk}&amp;as=pdf"' in html
+    assert _client(viewer).get(f"/api/comments/export/?film={film.pk}").status_code == 200
 
 
 @pytest.mark.parametrize("role", ["restorer", "archivist"])
