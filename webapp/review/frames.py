@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from webapp.catalogue.access import Action, can, film_role
 from webapp.catalogue.models import MediaAsset, Shot, ShotVersion
 from webapp.catalogue.proxies import proxy_frame, proxy_height_for
+from webapp.catalogue.selectors import shot_list
 from webapp.realtime import SocketError, json_object_parse
 
 ORIGINAL = "original"
@@ -67,17 +67,9 @@ class CancelRequest:
 
 
 def shot_for_viewer(*, user: AbstractBaseUser | AnonymousUser, shot_id: int) -> Shot | None:
-    """The shot with its film, when the user may view its film; None when it does not exist for
-    them (missing, or of a film they are not a member of: the same answer, see access.py)."""
-    if not user.is_authenticated:
-        return None
-    shot = Shot.objects.select_related("film", "source").filter(pk=shot_id).first()
-    if shot is None:
-        return None
-    role = None if user.is_staff else film_role(user=user, film_id=shot.film_id)
-    if role is None and not user.is_staff:
-        return None
-    return shot if can(user=user, film_id=shot.film_id, action=Action.VIEW, role=role) else None
+    """The shot with its film and scan, when the user may view its film; None when it does not
+    exist for them (missing, or of a film they are not a member of: the same answer)."""
+    return shot_list(user=user).select_related("film", "source").filter(pk=shot_id).first()
 
 
 def _frames_held(asset: MediaAsset | None, offset: int, shot_frames: int) -> int:
