@@ -44,6 +44,15 @@ def _order(queryset: QuerySet[Film], ordering: str) -> QuerySet[Film]:
     return queryset.order_by(primary, *rest)
 
 
+def filterset_apply(filterset) -> tuple[QuerySet, list[str]]:
+    """The filterset's rows, or none of them and its problems as "field: message" lines: a page
+    shows a bad filter's reason next to its form rather than failing."""
+    if filterset.is_valid():
+        return filterset.qs, []
+    problems = [f"{field}: {message}" for field, messages in filterset.errors.items() for message in messages]
+    return filterset.queryset.none(), problems
+
+
 def film_search(*, user: User, params: QueryDict) -> FilmQuery:
     """Visible films matching the catalogue's query string: ``search`` (title, original title,
     director, as the API's ``search``), the API's film filters (``status``, ``year_min``,
@@ -51,14 +60,7 @@ def film_search(*, user: User, params: QueryDict) -> FilmQuery:
     queryset = selectors.film_list(user=user).annotate(
         progress_ratio=Cast(F("approved_shot_count"), FloatField()) / NullIf(F("shot_count"), 0)
     )
-    errors: list[str] = []
-    filterset = FilmFilter(params, queryset=queryset)
-    if filterset.is_valid():
-        queryset = filterset.qs
-    else:
-        for field, messages in filterset.errors.items():
-            errors.extend(f"{field}: {message}" for message in messages)
-        queryset = queryset.none()
+    queryset, errors = filterset_apply(FilmFilter(params, queryset=queryset))
 
     search = params.get("search", "").strip()
     if len(search) > 200:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from webapp.catalogue import selectors as catalogue_selectors
 from webapp.catalogue.access import Action, can
 from webapp.catalogue.models import Membership
+from webapp.catalogue.page_selectors import filterset_apply
 from webapp.jobs.filters import RestorationJobFilter
 from webapp.jobs.models import JobKind, JobStatus
 from webapp.jobs.selectors import job_list
@@ -50,12 +51,8 @@ def job_dashboard_page(request: HttpRequest) -> HttpResponse:
         jobs = jobs.filter(parent__isnull=True)
     params = request.GET.copy()
     params.pop("parent", None)
-    filterset = RestorationJobFilter(params, queryset=jobs)
-    if filterset.is_valid():
-        jobs = filterset.qs
-    else:
-        for field, messages in filterset.errors.items():
-            errors.extend(f"{field}: {message}" for message in messages)
+    jobs, problems = filterset_apply(RestorationJobFilter(params, queryset=jobs))
+    errors.extend(problems)
     jobs = [] if errors else list(jobs.order_by("-created_at", "-id")[: DASHBOARD_LIMIT + 1])
     truncated = len(jobs) > DASHBOARD_LIMIT
     jobs = jobs[:DASHBOARD_LIMIT]
