@@ -56,19 +56,21 @@ def guest_invite_for_token(*, token: str) -> GuestInvite | None:
         token_hash=invite_token_hash(token)).first()
 
 
+def _guest_invite_of(user: AbstractBaseUser, session_id: int) -> GuestInvite | None:
+    return GuestInvite.objects.select_related("session").filter(user_id=user.pk, session_id=session_id).first()
+
+
 def guest_invite_valid_for(*, user: AbstractBaseUser | AnonymousUser, session_id: int) -> GuestInvite | None:
     """The user's guest invitation to this session when it still lets them in."""
     if not user.is_authenticated:
         return None
-    invite = GuestInvite.objects.select_related("session").filter(user_id=user.pk, session_id=session_id).first()
-    if invite is None or invite_refusal(invite=invite) is not None:
-        return None
-    return invite
+    invite = _guest_invite_of(user, session_id)
+    return invite if invite is not None and invite_refusal(invite=invite) is None else None
 
 
 def guest_refusal_for(*, user: AbstractBaseUser, session_id: int) -> str | None:
     """Why the user's invitation to this session no longer lets them in; None when they have none."""
-    invite = GuestInvite.objects.select_related("session").filter(user_id=user.pk, session_id=session_id).first()
+    invite = _guest_invite_of(user, session_id)
     return None if invite is None else invite_refusal(invite=invite)
 
 
