@@ -100,7 +100,7 @@ class PipelineSpec:
 
 def temporal_radius(steps: Sequence[Step]) -> int:
     """Frames of context needed on each side so a window's output equals the whole clip's."""
-    return sum(step.op.context_radius(step.params) for step in steps)
+    return context_radii(steps)[0]
 
 
 def context_radii(steps: Sequence[Step]) -> list[int]:
