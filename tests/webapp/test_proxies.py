@@ -52,12 +52,27 @@ def test_frame_on_demand_is_the_asked_frame_and_fills_its_block(asset):
 
 @pytest.mark.django_db
 def test_render_writes_every_frame_once_at_the_proxy_size(asset):
-    assert proxies.proxy_render(asset=asset, height=48) == 30
-    assert proxies.proxy_render(asset=asset, height=48) == 0
+    assert proxies.proxy_render(asset=asset, heights=[48]) == 30
+    assert proxies.proxy_render(asset=asset, heights=[48]) == 0
     image = Image.open(proxies.proxy_frame_path(asset, 48, 29))
     assert image.size == (64, 48)
     assert abs(_brightness(proxies.proxy_frame(asset=asset, height=48, index=29)) - (29 * 8 + 4)) < 2
     assert not list(proxies.proxy_dir(asset, 48).glob(".*.tmp"))
+
+
+@pytest.mark.django_db
+def test_several_heights_come_from_one_decode(asset, monkeypatch):
+    import restoration.io
+
+    decodes = []
+    real = restoration.io.iter_chunks
+    monkeypatch.setattr(restoration.io, "iter_chunks", lambda *a, **k: decodes.append(k) or real(*a, **k))
+    proxies.proxy_render(asset=asset, heights=[48], start=0, end=10)
+    assert proxies.proxy_render(asset=asset, heights=[48, 96]) == 30 - 10 + 30
+    assert len(decodes) == 2  # the second call decoded the clip once for both heights
+    for height, size in ((48, (64, 48)), (96, (128, 96))):
+        assert Image.open(proxies.proxy_frame_path(asset, height, 29)).size == size
+        assert abs(_brightness(proxies.proxy_frame(asset=asset, height=height, index=7)) - (7 * 8 + 4)) < 2
 
 
 @pytest.mark.django_db

@@ -19,10 +19,10 @@ from PIL import Image
 from webapp.catalogue.models import MediaAsset
 from webapp.catalogue.proxies import (
     PROXY_HEIGHTS,
-    _write_atomically,
     proxy_frame,
     proxy_height_for,
     proxy_render,
+    write_atomically,
 )
 
 REVIEW_HEIGHT = 480
@@ -46,16 +46,7 @@ def previews_render(*, asset: MediaAsset, spans: list[tuple[int, int]] | None = 
     """Render the review proxies of every frame of ``asset``, then the thumbnail and filmstrip of
     each span (``[(start, end)]``, end exclusive; the whole asset by default). Frames already
     on disk are skipped, so running it again (a redelivered job) only finishes what is missing."""
-    heights = review_heights(asset)
-    total = asset.frame_count * len(heights)
-    for stage, height in enumerate(heights):
-        offset = stage * asset.frame_count
-
-        def report(done: int, _total: int, offset: int = offset) -> None:
-            if progress is not None:
-                progress(offset + done, total)
-
-        proxy_render(asset=asset, height=height, progress=report)
+    proxy_render(asset=asset, heights=review_heights(asset), progress=progress)
     for start, end in spans or [(0, asset.frame_count)]:
         thumbnail_jpeg(asset=asset, start=start, end=end)
         filmstrip_jpeg(asset=asset, start=start, end=end)
@@ -89,5 +80,5 @@ def filmstrip_jpeg(*, asset: MediaAsset, start: int, end: int) -> bytes:
         strip.paste(frame.resize((width, FILMSTRIP_HEIGHT), Image.Resampling.BILINEAR), (n * width, 0))
     out = io.BytesIO()
     strip.save(out, format="JPEG", quality=FILMSTRIP_JPEG_QUALITY)
-    _write_atomically(path, out.getvalue())
+    write_atomically(path, out.getvalue())
     return out.getvalue()

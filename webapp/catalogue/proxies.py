@@ -13,7 +13,7 @@ import io
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -75,7 +75,7 @@ def _encode_jpeg(frame: np.ndarray, size: tuple[int, int]) -> bytes:
     return out.getvalue()
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     temp.write_bytes(data)
@@ -93,33 +93,34 @@ def _frames_as_uint8(frames) -> list[np.ndarray]:
 def proxy_render(
     *,
     asset: MediaAsset,
-    height: int,
+    heights: Sequence[int],
     start: int = 0,
     end: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     chunk_size: int = 32,
 ) -> int:
-    """Render the proxy frames ``start .. end-1`` (the whole asset by default) at ``height`` that
-    are not on disk yet; returns how many were written. Decodes once, in chunks (bounded
-    memory); ``progress(done, total)`` after each chunk."""
+    """Render the proxy frames ``start .. end-1`` (the whole asset by default) at each of
+    ``heights`` that are not on disk yet; returns how many files were written. Decodes once for
+    every height, in chunks (bounded memory); ``progress(done, total)`` after each chunk."""
     from restoration.errors import MediaError
     from restoration.io import iter_chunks
 
     end = asset.frame_count if end is None else end
     if not asset.frame_count or not 0 <= start < end <= asset.frame_count:
         raise ProxyError(f"Frames {start}..{end} are out of range for asset {asset.pk} ({asset.frame_count} frames).")
-    size = proxy_size(asset, height)
-    missing = [i for i in range(start, end) if not proxy_frame_path(asset, height, i).exists()]
+    sizes = {height: proxy_size(asset, height) for height in heights}
+    missing = [i for i in range(start, end) if any(not proxy_frame_path(asset, h, i).exists() for h in sizes)]
     if not missing:
         return 0
     written, total = 0, end - start
     try:
         for first, frames in iter_chunks(asset.file.path, chunk_size, start=missing[0], end=missing[-1] + 1):
             for offset, array in enumerate(_frames_as_uint8(frames)):
-                path = proxy_frame_path(asset, height, first + offset)
-                if not path.exists():
-                    _write_atomically(path, _encode_jpeg(array, size))
-                    written += 1
+                for height, size in sizes.items():
+                    path = proxy_frame_path(asset, height, first + offset)
+                    if not path.exists():
+                        write_atomically(path, _encode_jpeg(array, size))
+                        written += 1
             if progress is not None:
                 progress(min(total, first + len(frames) - start), total)
     except MediaError as exc:
@@ -136,7 +137,7 @@ def proxy_frame(*, asset: MediaAsset, height: int, index: int) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         pass
-    proxy_render(asset=asset, height=height, start=index, end=min(asset.frame_count, index + ON_DEMAND_BLOCK))
+    proxy_render(asset=asset, heights=[height], start=index, end=min(asset.frame_count, index + ON_DEMAND_BLOCK))
     return path.read_bytes()
 
 

@@ -93,9 +93,8 @@ def seek_fixture_build(*, workdir: Path, frames: int, progress: Callable[[str], 
     shot = shot_create(film=film, number=1, start_frame=0, end_frame=frames - 1, fps=24.0, source=scan)
     version_create(shot=shot, author=user, media=version_media, pipeline_spec={"ops": []})
     for asset in assets:
-        for height in SEEK_HEIGHTS:
-            progress(f"  rendering proxies of {asset.original_name} at {height}")
-            proxy_render(asset=asset, height=height)
+        progress(f"  rendering proxies of {asset.original_name} at {', '.join(map(str, SEEK_HEIGHTS))}")
+        proxy_render(asset=asset, heights=SEEK_HEIGHTS)
     client = Client()
     client.force_login(user)
     return {"shot_id": shot.pk, "frames": frames, "session": client.cookies["sessionid"].value}
