@@ -5,7 +5,6 @@ Everything works on (N, C, H, W) float tensors and keeps their device and dtype.
 
 from __future__ import annotations
 
-import math
 
 import torch
 import torch.nn.functional as F
@@ -66,28 +65,6 @@ def box_filter(images: torch.Tensor, radius: int) -> torch.Tensor:
         return images
     out = _box_sum_1d(_box_sum_1d(images, radius, -1), radius, -2)
     return out / float((2 * radius + 1) ** 2)
-
-
-def gaussian_kernel1d(sigma: float, *, device, dtype) -> torch.Tensor:
-    radius = max(1, int(math.ceil(3.0 * sigma)))
-    x = torch.arange(-radius, radius + 1, device=device, dtype=dtype)
-    kernel = torch.exp(-0.5 * (x / sigma) ** 2)
-    return kernel / kernel.sum()
-
-
-def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable gaussian blur per channel, reflected edges."""
-    if sigma <= 0:
-        return images
-    kernel = gaussian_kernel1d(sigma, device=images.device, dtype=images.dtype)
-    radius = kernel.numel() // 2
-    n, c, h, w = images.shape
-    flat = images.reshape(n * c, 1, h, w)
-    flat = _reflect_or_replicate(flat, (radius, radius, 0, 0))
-    flat = F.conv2d(flat, kernel.view(1, 1, 1, -1))
-    flat = _reflect_or_replicate(flat, (0, 0, radius, radius))
-    flat = F.conv2d(flat, kernel.view(1, 1, -1, 1))
-    return flat.reshape(n, c, h, w)
 
 
 def sampled_median(images: torch.Tensor, step: int = 3) -> torch.Tensor:
