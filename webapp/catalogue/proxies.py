@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -139,8 +138,3 @@ def proxy_frame(*, asset: MediaAsset, height: int, index: int) -> bytes:
         pass
     proxy_render(asset=asset, heights=[height], start=index, end=min(asset.frame_count, index + ON_DEMAND_BLOCK))
     return path.read_bytes()
-
-
-def proxy_remove(*, asset: MediaAsset) -> None:
-    """Delete every proxy of ``asset`` (when the asset goes away)."""
-    shutil.rmtree(Path(settings.MEDIA_ROOT) / "proxies" / str(asset.pk), ignore_errors=True)
