@@ -107,6 +107,8 @@ def test_archivist_compares_a_shot_in_every_mode_and_steps_frame_exactly(demo_se
         page.wait_for_function(f"document.getElementById('viewer').dataset.mode === '{mode}'")
         _painted(page)
         signatures[mode] = page.evaluate(CANVAS_SIGNATURE)
+        if mode == "side":  # the README's picture of a demo shot: the damaged scan and v1
+            page.locator("#viewer canvas").first.screenshot(path=str(SCREENSHOTS / "demo-shots.png"))
     modes = list(signatures)
     for i, first in enumerate(modes):
         for second in modes[i + 1:]:
