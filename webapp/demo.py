@@ -176,7 +176,7 @@ def demo_build(*, progress: Callable[[str], None] = lambda line: None,
         demo_jobs_run(film=film, user=users["restorer"], progress=progress)
         return DemoResult(film=film, users=users, created=False)
     if film is not None:  # an earlier run stopped half-way: start again
-        _film_delete_with_files(film)
+        film.delete()  # its files go once the delete commits (catalogue.signals)
 
     progress("Building the demo film from scikit-image photographs (synthetic motion and damage)...")
     with tempfile.TemporaryDirectory(prefix="demo-") as tmp:
@@ -198,7 +198,7 @@ def demo_build(*, progress: Callable[[str], None] = lambda line: None,
             progress(f"Demo film cut: {film.title}, {len(cuts)} shots, {cuts[-1][1] + 1} frames.")
             demo_jobs_run(film=film, user=users["restorer"], progress=progress)
         except BaseException:
-            _film_delete_with_files(film)
+            film.delete()
             raise
     return DemoResult(film=film, users=users, created=True)
 
@@ -240,12 +240,6 @@ def _wait(job: RestorationJob, what: str, progress: Callable[[str], None], timeo
     if job.status != "succeeded":
         raise RuntimeError(f"job #{job.pk} ({what}) {job.status}: {job.error} {job.failed_shots or ''}".rstrip())
     progress(f"  done: {job.message}")
-
-
-def _film_delete_with_files(film: Film) -> None:
-    for asset in film.assets.all():
-        Path(settings.MEDIA_ROOT, asset.file.name).unlink(missing_ok=True)
-    film.delete()
 
 
 @shared_task(name="webapp.demo.close_worker_connections")

@@ -5,3 +5,8 @@ class CatalogueConfig(AppConfig):
     name = "webapp.catalogue"
     label = "catalogue"
     verbose_name = "Catalogue"
+
+    def ready(self) -> None:
+        from webapp.catalogue import signals
+
+        signals.connect()

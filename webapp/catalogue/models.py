@@ -113,6 +113,8 @@ class MediaAsset(models.Model):
 
     class Meta:
         ordering = ["film_id", "-created_at", "id"]
+        # Deleting an asset asks whether another row still names its file.
+        indexes = [models.Index(fields=["file"])]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=AssetKind.values), name="asset_kind_valid"),
             models.CheckConstraint(condition=Q(size_bytes__gte=0), name="asset_size_not_negative"),

@@ -13,12 +13,12 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
-from django.conf import settings
 from PIL import Image
 
 from webapp.catalogue.models import MediaAsset
 from webapp.catalogue.proxies import (
     PROXY_HEIGHTS,
+    proxy_asset_dir,
     proxy_frame,
     proxy_height_for,
     proxy_render,
@@ -58,7 +58,7 @@ def thumbnail_jpeg(*, asset: MediaAsset, start: int, end: int) -> bytes:
 
 
 def filmstrip_path(asset: MediaAsset, start: int, end: int) -> Path:
-    return Path(settings.MEDIA_ROOT) / "proxies" / str(asset.pk) / f"filmstrip-{int(start)}-{int(end)}.jpg"
+    return proxy_asset_dir(asset.pk) / f"filmstrip-{int(start)}-{int(end)}.jpg"
 
 
 def filmstrip_jpeg(*, asset: MediaAsset, start: int, end: int) -> bytes:

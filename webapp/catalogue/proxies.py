@@ -50,8 +50,13 @@ def proxy_size(asset: MediaAsset, height: int) -> tuple[int, int]:
     return width, height
 
 
+def proxy_asset_dir(asset_id: int) -> Path:
+    """Every cached picture of one asset (proxies, filmstrips): removed with the asset."""
+    return Path(settings.MEDIA_ROOT) / "proxies" / str(int(asset_id))
+
+
 def proxy_dir(asset: MediaAsset, height: int) -> Path:
-    return Path(settings.MEDIA_ROOT) / "proxies" / str(asset.pk) / str(int(height))
+    return proxy_asset_dir(asset.pk) / str(int(height))
 
 
 def proxy_frame_path(asset: MediaAsset, height: int, index: int) -> Path:

@@ -7,18 +7,37 @@ commands, consumers) get the same rules.
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
 from collections.abc import Mapping
+from functools import partial
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Max
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
-from webapp.catalogue.models import Film, MediaAsset, Membership, Role, Shot, ShotStatus, ShotVersion, VersionStatus
+from webapp.catalogue.models import (
+    AssetKind,
+    Film,
+    MediaAsset,
+    Membership,
+    Role,
+    Shot,
+    ShotStatus,
+    ShotVersion,
+    VersionStatus,
+)
+from webapp.catalogue.proxies import proxy_asset_dir
 from webapp.notifications.services import notify_version_ready
 from webapp.review.events import version_created_announce
+
+logger = logging.getLogger(__name__)
 
 FILM_EDITABLE_FIELDS = frozenset(
     {"title", "original_title", "year", "directors", "runtime_minutes", "source_notes", "status"}
@@ -218,3 +237,80 @@ def version_update(*, version: ShotVersion, notes: str) -> ShotVersion:
     version.notes = notes
     version.save(update_fields=["notes"])
     return version
+
+
+# Files on disk -------------------------------------------------------------------------------
+#
+# Every file the catalogue writes belongs to a media asset: its ``file`` (an original scan, a
+# restore job's version, a delivery master, all under MEDIA_ROOT) and its cached pictures
+# (``proxies/<asset id>/``: proxies, thumbnails, filmstrips). A version's files are those of its
+# media asset; a film's are those of its assets. The receivers in ``signals.py`` call these when
+# rows are deleted, directly or by a cascade.
+
+
+def asset_files_remove_on_commit(*, asset: MediaAsset, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Remove a deleted asset's files once the deleting transaction commits (a rolled-back delete
+    keeps them; outside a transaction, at once)."""
+    transaction.on_commit(partial(asset_files_remove, asset_id=asset.pk, name=asset.file.name), using=using)
+
+
+def asset_files_remove(*, asset_id: int, name: str) -> None:
+    """Remove the file ``name`` of the deleted asset ``asset_id`` and its cached pictures.
+
+    The file is kept when it is not under MEDIA_ROOT once symlinks are resolved (an absolute
+    path or a link into an archive: not ours to delete) or when another asset row still names
+    it. Missing files are fine. Never raises: it runs after the commit of a request that
+    succeeded, so an error is logged and the file is left behind.
+    """
+    try:
+        path = _media_path(name) if name else None
+        if name and path is None:
+            logger.info("Deleted asset %s: kept its file %r, which is outside MEDIA_ROOT", asset_id, name)
+        elif path is not None and MediaAsset.objects.filter(file__in={name, _media_name(path)}).exists():
+            logger.info("Deleted asset %s: kept its file %r, which another asset uses", asset_id, name)
+        elif path is not None:
+            path.unlink(missing_ok=True)  # a symlink itself, never what it leads to
+    except Exception:  # noqa: BLE001 - the rows are gone already; a stray file is only disk space
+        logger.warning("Deleted asset %s: could not remove its file %r", asset_id, name, exc_info=True)
+    try:
+        folder = _media_path(proxy_asset_dir(asset_id))
+        if folder is not None and not folder.is_symlink():
+            shutil.rmtree(folder)  # removes the symlinks it finds inside, never what they lead to
+    except FileNotFoundError:
+        pass
+    except Exception:  # noqa: BLE001 - as above
+        logger.warning("Deleted asset %s: could not remove its cached pictures", asset_id, exc_info=True)
+
+
+def _media_root() -> Path:
+    return Path(os.path.abspath(settings.MEDIA_ROOT))
+
+
+def _media_path(name: str | os.PathLike) -> Path | None:
+    """The path of a storage name (or of a path) under MEDIA_ROOT, both as written and with
+    symlinks resolved; None when either leads elsewhere (``..``, an absolute name, a link out)."""
+    root = _media_root()
+    path = Path(os.path.normpath(root / name))
+    try:
+        real_root, resolved = root.resolve(), path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return None
+    if path == root or resolved == real_root:
+        return None
+    if not (path.is_relative_to(root) and resolved.is_relative_to(real_root)):
+        return None
+    return path
+
+
+def _media_name(path: Path) -> str:
+    return path.relative_to(_media_root()).as_posix()
+
+
+def version_media_delete(*, version: ShotVersion) -> None:
+    """A deleted version's own media goes with it: the mezzanine its restore job wrote, unless a
+    shot or another version still uses it. Any other asset (a scan used as a version) stays."""
+    if version.media_id is None:
+        return
+    MediaAsset.objects.filter(pk=version.media_id, kind=AssetKind.MEZZANINE).exclude(
+        Exists(ShotVersion.objects.filter(media=OuterRef("pk")))
+    ).exclude(Exists(Shot.objects.filter(source=OuterRef("pk")))).delete()
