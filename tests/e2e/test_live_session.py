@@ -1,10 +1,13 @@
 """End to end: browsers in one live review session. The archivist hosts, the creator follows;
 the host steps frames and changes the compare mode, and the follower's viewer shows the same frame
-(drawn from the session's frame socket) in the same mode; then a guest joins by an invite link."""
+(drawn from the session's frame socket) in the same mode; then a guest joins by an invite link,
+draws and comments on the shot, and the host sees the guest's comment arrive live."""
 
 from __future__ import annotations
 
 import pytest
+
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import DEMO_TITLE, SCREENSHOTS, login
 
@@ -81,9 +84,37 @@ def test_a_follower_sees_the_hosts_frame_and_mode(demo_server, browser):
         host.locator("#live-participants", has_text="Ann Director").wait_for()
         assert guest.request.get(f"{base_url}/api/sessions/").json()["results"] == []
 
+        # The guest draws a rectangle and comments; it reaches the host live, marked as a guest's.
+        # Deciding is not theirs, and the page says so.
+        expect(guest.locator("#live-guest-note")).to_contain_text("Approving or rejecting versions stays with")
+        expect(guest.locator("#live-comments .cm-composer textarea")).to_be_enabled()
+        expect(guest.locator("#live-comments [data-export]")).to_have_count(0)
+        guest.click("#live-comments .cm-tool[data-tool=rect]")
+        box = guest.locator("#live-viewer .cv-overlay").bounding_box()
+        guest.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+        guest.mouse.down()
+        guest.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.6, steps=6)
+        guest.mouse.up()
+        expect(guest.locator(".draw-layer .draft rect[data-shape=rect]")).to_have_count(1)
+        guest.fill("#live-comments .cm-composer textarea", "The sky is too magenta here")
+        guest.click("#live-comments .cm-composer [data-submit]")
+        expect(guest.locator("#live-comments .cm-item", has_text="The sky is too magenta here")).to_have_count(1)
+
+        heard = host.locator("#live-comments .cm-item", has_text="The sky is too magenta here")
+        expect(heard).to_have_count(1)
+        expect(heard.locator(".cm-author")).to_have_text("Ann Director (guest)")
+        expect(heard.locator(".cm-has-drawing")).to_have_count(1)
+        expect(host.locator("#live-comments .cm-item", has_text="The sky is too magenta here")
+               .locator("[data-resolve]")).to_have_count(1)  # the archivist may resolve anyone's comment
+        expect(guest.locator("#live-comments .cm-item", has_text="The sky is too magenta here")
+               .locator("[data-resolve]")).to_have_count(1)  # the guest resolves only their own
+        host.evaluate("document.querySelectorAll('.toast').forEach((toast) => toast.remove())")
+
         host.wait_for_function(f"{DRAWN_FRAME} === '0'")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         host.screenshot(path=str(SCREENSHOTS / "live-session.png"))
+        guest.evaluate("document.querySelectorAll('.toast').forEach((toast) => toast.remove())")
+        guest.screenshot(path=str(SCREENSHOTS / "live-session-guest.png"))
     finally:
         for context in contexts:
             context.close()

@@ -3,6 +3,11 @@
 A user who is not a member of a film must not learn that the film (or anything in it)
 exists: that is a 404, never a 403. A member whose role does not allow the action gets 403.
 Staff users administer everything.
+
+Guests (``live.GuestInvite``: an outside creator let into one live session by a link) are no
+member of any film. While their invitation lets them in they see and comment on the versions of
+that session's playlist (``guest_versions``) and nothing else: no other shot or film, no
+decisions, no resolving or editing what others wrote. Their names carry a "(guest)" mark.
 """
 
 from __future__ import annotations
@@ -10,9 +15,11 @@ from __future__ import annotations
 from enum import Enum
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Q, QuerySet
 
-from webapp.catalogue.models import Film, Membership, Role
+from webapp.catalogue.models import Film, Membership, Role, ShotVersion
+from webapp.live.models import GuestInvite
 
 
 class Action(str, Enum):
@@ -65,3 +72,53 @@ def can_create_film(*, user: AbstractBaseUser | AnonymousUser) -> bool:
     if not user.is_authenticated:
         return False
     return user.is_staff or Membership.objects.filter(user_id=user.pk, role=Role.ARCHIVIST).exists()
+
+
+def guest_versions(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[ShotVersion]:
+    """What a guest takes part in: the versions of the playlist of the session their invitation
+    opens, while it lets them in (not revoked, not expired, session not ended). Empty for anyone
+    who is not such a guest."""
+    if not user.is_authenticated:
+        return ShotVersion.objects.none()
+    sessions = GuestInvite.objects.admitting().filter(user_id=user.pk).values("session_id")
+    return ShotVersion.objects.filter(review_sessions__in=sessions)
+
+
+def commentable_versions(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[ShotVersion]:
+    """Versions the user may comment on (text, drawing, replies): every version of the films where
+    their role allows commenting (of every film for staff), and a guest's ``guest_versions``."""
+    if not user.is_authenticated:
+        return ShotVersion.objects.none()
+    if user.is_staff:
+        return ShotVersion.objects.all()
+    films = Membership.objects.filter(user_id=user.pk, role__in=ALLOWED_ROLES[Action.COMMENT]).values("film_id")
+    return ShotVersion.objects.filter(Q(shot__film_id__in=films) | Q(pk__in=guest_versions(user=user).values("pk")))
+
+
+def can_comment(*, user: AbstractBaseUser | AnonymousUser, version: ShotVersion) -> bool:
+    """Whether the user may write a comment (or a reply, or a drawing) on this version."""
+    return commentable_versions(user=user).filter(pk=version.pk).exists()
+
+
+def can_comment_on_shot(*, user: AbstractBaseUser | AnonymousUser, film_id: int, shot_id: int) -> bool:
+    """Whether the user may comment on the shot at all: a member whose role allows commenting on
+    its film (staff), or a guest with a version of the shot in their playlist. Which version is
+    ``can_comment``'s question."""
+    return (can(user=user, film_id=film_id, action=Action.COMMENT)
+            or guest_versions(user=user).filter(shot_id=shot_id).exists())
+
+
+def guest_invite_of(user: AbstractBaseUser) -> GuestInvite | None:
+    """The invitation that made this user, when they are a guest (valid or not). Select
+    ``guest_invite`` along with users in lists: a guest-less user then costs no query either."""
+    try:
+        return user.guest_invite
+    except ObjectDoesNotExist:
+        return None
+
+
+def person_label(user: AbstractBaseUser) -> str:
+    """How a person is named beside what they wrote: a member by their username, a guest by the
+    name on their invitation, marked as a guest ("Ana Ruiz (guest)")."""
+    invite = guest_invite_of(user)
+    return user.get_username() if invite is None else f"{invite.display_name} (guest)"

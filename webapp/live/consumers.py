@@ -28,6 +28,13 @@ from webapp.realtime import CLOSE_ENDED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, Group
 UPDATE_ATTEMPTS = 5
 
 
+def session_refusal_code(*, user, session_id: int) -> int:
+    """The close code for a user the session does not admit: 4404 when it does not exist for them,
+    4410 when their guest link's session has ended, 4403 when their invitation expired or was revoked."""
+    refusal = selectors.guest_refusal_for(user=user, session_id=session_id)
+    return {None: CLOSE_NOT_FOUND, "ended": CLOSE_ENDED}.get(refusal, CLOSE_FORBIDDEN)
+
+
 def person_of(user, *, guest: bool) -> dict:
     name = user.get_full_name() or user.first_name or user.get_username()
     initials = "".join(part[0] for part in name.split()[:2]).upper() or name[:1].upper()
@@ -62,8 +69,7 @@ class SessionConsumer(GroupConsumer):
     def _load(self, user) -> int | None:
         access = selectors.session_access(user=user, session_id=self.session_id)
         if access is None:
-            refusal = selectors.guest_refusal_for(user=user, session_id=self.session_id)
-            return {None: CLOSE_NOT_FOUND, "ended": CLOSE_ENDED}.get(refusal, CLOSE_FORBIDDEN)
+            return session_refusal_code(user=user, session_id=self.session_id)
         session = access.session
         self.playlist = selectors.playlist_items(session=session)
         # A playlist whose versions were all deleted has nothing left to show: as good as ended.

@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from webapp.catalogue.models import Film, ShotVersion
 
@@ -72,6 +73,13 @@ class GuestRole(models.TextChoices):
     CREATOR_GUEST = "creator_guest", "Creator (guest)"
 
 
+class GuestInviteQuerySet(models.QuerySet):
+    def admitting(self) -> GuestInviteQuerySet:
+        """Invitations that still let their guest in: not revoked, not expired, their session not
+        ended. The database form of ``selectors.invite_refusal`` (which says why not); keep them alike."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now(), session__ended_at__isnull=True)
+
+
 class GuestInvite(models.Model):
     """A link that lets someone without an account (typically the film's original creator) into
     one session until ``expires_at``. Only a SHA-256 of the token is stored; the link is shown once.
@@ -79,6 +87,8 @@ class GuestInvite(models.Model):
     every other page and API answers 404 for them."""
 
     Role = GuestRole
+
+    objects = GuestInviteQuerySet.as_manager()
 
     session = models.ForeignKey(ReviewSession, on_delete=models.CASCADE, related_name="invites")
     token_hash = models.CharField(max_length=64, unique=True)

@@ -68,6 +68,8 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
         return render(request, "live/refused.html", {"title": title, "text": text, "session": session}, status=status)
     return render(request, "live/session.html", {
         "session": session, "access": access, "guest": access.capacity == selectors.Capacity.GUEST,
+        # The comments panel offers "resolve" on anyone's comment to archivists and staff.
+        "film_role": access.role or ("staff" if request.user.is_staff else ""),
     })
 
 

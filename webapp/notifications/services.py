@@ -5,6 +5,7 @@ Who hears of what:
 - a version is published for review: the film's members who can decide (archivists, creators),
   except its author;
 - a comment mentions ``@username``: that user, when a member of the film (not the author);
+  a guest of a live session may write one too, and is named by their invitation's name, "(guest)";
 - a comment replies to another: the replied-to comment's author (not when it is their own reply,
   and once only when they are also mentioned);
 - a decision is recorded: the version's author, when still a member and not the reviewer.
@@ -22,7 +23,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from webapp.catalogue.access import ALLOWED_ROLES, Action
+from webapp.catalogue.access import ALLOWED_ROLES, Action, person_label
 from webapp.catalogue.models import Membership, ShotVersion
 from webapp.notifications.models import Notification, NotificationKind
 from webapp.notifications.selectors import notification_unread_count
@@ -101,6 +102,7 @@ def notify_comment(*, comment: Comment) -> list[Notification]:
     version = comment.version
     film_id = version.shot.film_id
     author = comment.author
+    who = person_label(author)
     where = f"{_version_label(version)} at frame {comment.frame}"
     names = mentioned_usernames(comment.text)
     mentioned = set(
@@ -109,14 +111,14 @@ def notify_comment(*, comment: Comment) -> list[Notification]:
     ) if names else set()
     rows = _create(
         recipient_ids=mentioned, kind=NotificationKind.MENTION, film_id=film_id, shot=version.shot, version=version,
-        comment=comment, text=f"{author.get_username()} mentioned you on {where}: {_excerpt(comment.text)}",
+        comment=comment, text=f"{who} mentioned you on {where}: {_excerpt(comment.text)}",
     )
     parent = comment.reply_to
     if parent is not None and parent.author_id != author.pk and parent.author_id not in mentioned:
         rows += _create(
             recipient_ids=_member_ids(film_id, [parent.author_id]), kind=NotificationKind.COMMENT_REPLY,
             film_id=film_id, shot=version.shot, version=version, comment=comment,
-            text=f"{author.get_username()} replied to your comment on {where}: {_excerpt(comment.text)}",
+            text=f"{who} replied to your comment on {where}: {_excerpt(comment.text)}",
         )
     return rows
 

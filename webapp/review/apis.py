@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from webapp.api.views import FilmScopedViewSet
-from webapp.catalogue.access import Action
+from webapp.catalogue.access import Action, can_comment
 from webapp.catalogue.selectors import film_list, shot_list, version_list
 from webapp.review import export, selectors, services
 from webapp.review.filters import CommentFilter, DecisionFilter
@@ -37,8 +37,9 @@ def _id_param(request, name: str) -> int | None:
 
 class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                      mixins.UpdateModelMixin, FilmScopedViewSet):
-    """Frame comments with optional drawings. Any member comments; authors edit their text and
-    resolve; archivists resolve any comment. Comments are not deleted (they are the review record)."""
+    """Frame comments with optional drawings. Any member comments, and a live session's guest on the
+    versions of its playlist (while the invitation lasts); authors edit their text and resolve;
+    archivists resolve any comment. Comments are not deleted (they are the review record)."""
 
     serializer_class = CommentSerializer
     filterset_class = CommentFilter
@@ -46,17 +47,23 @@ class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     ordering_fields = ["frame", "created_at", "updated_at", "id"]
     ordering = ["version_id", "frame", "created_at", "id"]
 
-    object_actions = {"update": Action.COMMENT, "partial_update": Action.COMMENT}
-
     def get_queryset(self):
         return selectors.comment_list(user=self.request.user)
 
     def film_id_of(self, comment):
         return comment.version.shot.film_id
 
+    def check_object_permissions(self, request, obj):
+        # Not the film role alone: a guest comments on their session's playlist, with no role.
+        # Checked before the body is read; what the editor may change is the service's rule.
+        super().check_object_permissions(request, obj)
+        if self.action in {"update", "partial_update"} and not can_comment(user=request.user, version=obj.version):
+            raise exceptions.PermissionDenied("You may no longer comment on this version.")
+
     def perform_create(self, serializer):
+        # The version is one the user sees (the serializer's field); comment_create checks that
+        # they may comment on it (access.can_comment: members by role, guests on their playlist).
         data = serializer.validated_data
-        self.require(film_id=data["version"].shot.film_id, action=Action.COMMENT)
         comment = services.comment_create(
             version=data["version"], author=self.request.user, frame=data["frame"], text=data["text"],
             frame_end=data.get("frame_end"), drawing=data.get("drawing"), reply_to=data.get("reply_to"),
@@ -93,7 +100,7 @@ class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
             raise exceptions.ValidationError({"shot": ["Name the shot (?shot=<id>) or the film (?film=<id>) to export."]})
         comments = (
             self.filter_queryset(self.get_queryset())
-            .select_related("version__shot__film", "version__shot__source", "version__media", "author")
+            .select_related("version__shot__film", "version__shot__source", "version__media", "author__guest_invite")
             .order_by("version__shot__number", "version__number", "frame", "created_at", "id")
         )
         if kind == "pdf":

@@ -23,7 +23,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.serializers import as_serializer_error
 
 from webapp.api.exceptions import error_body
-from webapp.catalogue.access import Action, can
+from webapp.catalogue.access import can_comment_on_shot
 from webapp.catalogue.selectors import shot_list
 from webapp.realtime import CLOSE_NOT_FOUND, GroupConsumer, SocketError, json_object_parse
 from webapp.review import services
@@ -80,9 +80,10 @@ class ShotConsumer(GroupConsumer):
     @database_sync_to_async
     def _comment_create(self, message: dict) -> int:
         user = self.scope["user"]
-        # Membership is checked again for every write: it may have ended since the socket opened.
-        if not can(user=user, film_id=self.film_id, action=Action.COMMENT):
-            raise SocketError("forbidden", "You may no longer comment on this film.")
+        # Checked again for every write: a membership (or a guest's invitation) may have ended
+        # since the socket opened. The service checks the version itself.
+        if not can_comment_on_shot(user=user, film_id=self.film_id, shot_id=self.shot_id):
+            raise SocketError("forbidden", "You may no longer comment on this shot.")
         body = {key: value for key, value in message.items() if key not in {"type", "request"}}
         serializer = CommentSerializer(data=body, context={"request": SimpleNamespace(user=user)})
         try:

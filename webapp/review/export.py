@@ -2,6 +2,7 @@
 
 Frames are shot frames (0-based, as stored); ``film_frame`` is the frame in the film's scan and
 the timecode is counted from the shot's first frame at the shot's fps (as the viewer shows it).
+Authors are named as everywhere else: the username, or a live session guest's name marked "(guest)".
 The still is the proxy frame of the commented version's media, or of the shot's original scan
 when the version has no media; a grey box says so when neither can be read.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from webapp.catalogue.access import person_label
 from webapp.catalogue.models import MediaAsset
 from webapp.catalogue.proxies import ProxyError, proxy_frame, proxy_height_for
 from webapp.catalogue.timecode import timecode
@@ -45,7 +47,7 @@ def comment_rows(comments: Iterable[Comment]) -> Iterable[dict]:
             "reply_to": comment.reply_to_id or "", "frame": comment.frame,
             "frame_end": "" if comment.frame_end is None else comment.frame_end,
             "film_frame": shot.start_frame + comment.frame, "timecode": timecode(comment.frame, shot.fps),
-            "author": comment.author.get_username(), "created_at": comment.created_at.isoformat(timespec="seconds"),
+            "author": person_label(comment.author), "created_at": comment.created_at.isoformat(timespec="seconds"),
             "resolved": "yes" if comment.resolved else "no", "text": comment.text,
             "drawing_shapes": len(comment.drawing or []),
         }
@@ -142,7 +144,7 @@ def _page(comment: Comment) -> Image.Image:
     y = bottom + 24
     pen.text((MARGIN, y), heading, fill="#111111", font=_font(22, bold=True))
     y += 34
-    byline = f"{comment.author.get_username()} · {comment.created_at:%Y-%m-%d %H:%M} UTC"
+    byline = f"{person_label(comment.author)} · {comment.created_at:%Y-%m-%d %H:%M} UTC"
     if comment.reply_to_id:
         byline += f" · reply to comment {comment.reply_to_id}"
     if comment.resolved:

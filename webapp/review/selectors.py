@@ -1,13 +1,14 @@
-"""Reads of review data. Every queryset starts from ``access.visible_films(user)``."""
+"""Reads of review data. Every queryset starts from ``access.visible_films(user)``; comments (and
+the versions they are on) also include what a guest sees: ``access.guest_versions(user)``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from webapp.catalogue.access import ALLOWED_ROLES, Action, film_role, visible_films
+from webapp.catalogue.access import ALLOWED_ROLES, Action, film_role, guest_versions, visible_films
 from webapp.catalogue.models import Membership, Role, ShotVersion, VersionStatus
 from webapp.review.models import ApprovalPolicy, Comment, Decision
 
@@ -15,10 +16,19 @@ User = AbstractBaseUser | AnonymousUser
 DEFAULT_REQUIRED_ROLES = frozenset({Role.ARCHIVIST, Role.CREATOR})
 
 
+def comment_version_list(*, user: User) -> QuerySet[ShotVersion]:
+    """Versions whose comments the user reads (and may name when commenting): those of their films,
+    and for a guest the versions of their session's playlist."""
+    return ShotVersion.objects.filter(
+        Q(shot__film__in=visible_films(user=user).values("pk")) | Q(pk__in=guest_versions(user=user).values("pk"))
+    ).select_related("shot", "author")
+
+
 def comment_list(*, user: User) -> QuerySet[Comment]:
-    return Comment.objects.filter(version__shot__film__in=visible_films(user=user).values("pk")).select_related(
-        "version__shot", "author"
-    )
+    return Comment.objects.filter(
+        Q(version__shot__film__in=visible_films(user=user).values("pk"))
+        | Q(version__in=guest_versions(user=user).values("pk"))
+    ).select_related("version__shot", "author__guest_invite")
 
 
 def decision_list(*, user: User) -> QuerySet[Decision]:

@@ -5,17 +5,24 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from webapp.api.serializers import StrictModelSerializer, VisibleRelatedField
+from webapp.catalogue.access import guest_invite_of, person_label
 from webapp.catalogue.models import Film, ShotVersion
 from webapp.catalogue.selectors import film_list, version_list
 from webapp.review.models import ApprovalPolicy, Comment, Decision
-from webapp.review.selectors import approval_required_roles, comment_list
+from webapp.review.selectors import approval_required_roles, comment_list, comment_version_list
 
 
 class CommentSerializer(StrictModelSerializer):
     film = serializers.IntegerField(source="version.shot.film_id", read_only=True)
-    version = VisibleRelatedField(model=ShotVersion, selector=version_list)
+    version = VisibleRelatedField(model=ShotVersion, selector=comment_version_list)
     reply_to = VisibleRelatedField(model=Comment, selector=comment_list, required=False, allow_null=True)
     author_username = serializers.CharField(source="author.username", read_only=True)
+    author_name = serializers.SerializerMethodField(
+        help_text="How the author is shown: the username, or a guest's name marked \"(guest)\""
+    )
+    author_is_guest = serializers.SerializerMethodField(
+        help_text="Written by a guest of a live session (no member of the film)"
+    )
     drawing = serializers.JSONField(
         required=False, allow_null=True, help_text="Vector shapes over the frame (see docs/API.md, Drawings)"
     )
@@ -24,7 +31,7 @@ class CommentSerializer(StrictModelSerializer):
         model = Comment
         fields = [
             "id", "film", "version", "frame", "frame_end", "text", "drawing", "author", "author_username",
-            "reply_to", "resolved", "created_at", "updated_at",
+            "author_name", "author_is_guest", "reply_to", "resolved", "created_at", "updated_at",
         ]
         read_only_fields = ["author", "created_at", "updated_at"]
         create_only_fields = ["version", "frame", "frame_end", "drawing", "reply_to"]
@@ -32,6 +39,12 @@ class CommentSerializer(StrictModelSerializer):
             "frame": {"help_text": "Frame number counted from the shot's first frame (0-based)"},
             "frame_end": {"help_text": "Last frame of a range, inclusive"},
         }
+
+    def get_author_name(self, comment: Comment) -> str:
+        return person_label(comment.author)
+
+    def get_author_is_guest(self, comment: Comment) -> bool:
+        return guest_invite_of(comment.author) is not None
 
 
 class DecisionSerializer(StrictModelSerializer):

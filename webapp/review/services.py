@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from webapp.catalogue.access import ALLOWED_ROLES, Action, can, film_role
+from webapp.catalogue.access import ALLOWED_ROLES, Action, can, can_comment, film_role
 from webapp.catalogue.models import Film, Shot, ShotVersion, VersionStatus
 from webapp.catalogue.services import shot_status_refresh
 from webapp.notifications.services import notify_comment, notify_decision
@@ -65,6 +65,9 @@ def comment_create(
     drawing: list | None = None,
     reply_to: Comment | None = None,
 ) -> Comment:
+    """A comment by a member whose role allows it, or by a guest on their session's playlist."""
+    if not can_comment(user=author, version=version):
+        raise PermissionDenied("You may not comment on this version.")
     _check_text(text)
     _check_frames(version=version, frame=frame, frame_end=frame_end)
     _check_drawing(drawing)
@@ -83,9 +86,12 @@ def comment_create(
 def comment_update(
     *, comment: Comment, editor: AbstractBaseUser, text: str | None = None, resolved: bool | None = None
 ) -> Comment:
-    """Authors edit their own text and resolve their comments; archivists (and staff) resolve any."""
+    """Authors edit their own text and resolve their comments; archivists (and staff) resolve any.
+    Either way only while they may comment on the version (a guest's invitation ends that)."""
     film_id = comment.version.shot.film_id
     is_author = comment.author_id == editor.pk
+    if not can_comment(user=editor, version=comment.version):
+        raise PermissionDenied("You may no longer comment on this version.")
     if text is not None and not is_author:
         raise PermissionDenied("Only the author can edit a comment's text.")
     if resolved is not None and not is_author and not can(user=editor, film_id=film_id, action=Action.EDIT_FILM):

@@ -5,12 +5,18 @@
 // echoed back. While playing, the state says from which frame and at what server time playback
 // started, and followers extrapolate the playhead from their estimate of the server clock.
 // A follower who steps or zooms on their own stops following until they press "Follow host".
+//
+// Beside the viewer, the review app's comments panel (review/comments.js) on the current playlist
+// item's version, for every participant, guests included: comments with drawings and replies go
+// through the API like on the shot page, and arrive live through ws/sessions/<id>/shots/<shot>/
+// (the session's own shot socket, which admits guests for the shots of the playlist).
 
 import { api } from "../common/api.js";
 import { escapeHtml } from "../common/format.js";
 import { toast } from "../common/toast.js";
 import { ReconnectingSocket } from "../common/ws.js";
 import { ComparisonViewer } from "../viewer/viewer.js";
+import { mountComments } from "../review/comments.js";
 import { renderParticipants } from "./presence.js";
 
 const HEARTBEAT_MS = 15000;
@@ -28,6 +34,7 @@ const el = {
   takeControl: document.getElementById("live-take-control"),
   participants: document.getElementById("live-participants"),
   count: document.getElementById("live-count"),
+  comments: document.getElementById("live-comments"),
 };
 
 const live = {
@@ -39,6 +46,9 @@ const live = {
   following: true,
   viewer: null,
   viewerIndex: null,
+  comments: null, // the comments panel of the item shown, and its event socket
+  commentEvents: null,
+  commentsLocked: null, // why the comment box is closed (a guest's invitation ended), or null
   requests: new Set(), // user ids who asked the host for control
   ended: false,
 };
@@ -54,6 +64,7 @@ socket.addEventListener("close", (event) => {
   if (event.detail.code === 4410) return showEnded();
   if (event.detail.final) {
     setFollow("gone", event.detail.code === 4403 ? "Your invitation is no longer valid." : "You cannot join this session.");
+    lockComments(event.detail.code === 4403 ? "Your invitation is no longer valid." : "You cannot comment here.");
   } else if (!live.ended) {
     setFollow("connecting", "Reconnecting…");
   }
@@ -152,6 +163,29 @@ function mountViewer(item, state) {
   });
   el.viewer.comparisonViewer = live.viewer; // for tests and tools
   live.viewer.addEventListener("statechange", () => onLocalChange());
+  mountItemComments(item);
+}
+
+// ---- comments on the item shown ---------------------------------------------------------------
+
+function mountItemComments(item) {
+  live.comments?.destroy();
+  live.commentEvents?.close();
+  el.comments.dataset.versionId = String(item.version);
+  live.commentEvents = new ReconnectingSocket(`ws/sessions/${sessionId}/shots/${item.shot}/`);
+  const versions = live.playlist.filter((other) => other.shot === item.shot)
+    .map((other) => ({ id: other.version, number: other.version_number }));
+  live.comments = mountComments(el.comments, {
+    viewer: live.viewer, shotId: item.shot, versions, user: { id: live.you.user }, role: root.dataset.filmRole || null,
+    events: live.commentEvents, exportable: !live.you.guest,
+  });
+  if (live.commentsLocked) live.comments.lock(live.commentsLocked);
+}
+
+function lockComments(reason) {
+  live.commentsLocked = reason;
+  live.commentEvents?.close();
+  live.comments?.lock(reason);
 }
 
 // ---- the host's changes go out --------------------------------------------------------------
@@ -269,6 +303,7 @@ function showEnded() {
   socket.close();
   live.viewer?.pause();
   setFollow("ended", "This session has ended");
+  lockComments("The session has ended.");
   root.classList.add("ended");
   el.requestControl.hidden = el.takeControl.hidden = true;
 }

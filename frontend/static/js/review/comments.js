@@ -1,8 +1,11 @@
 // The comments panel of the shot review page: threaded comments at a frame or a frame range, with
 // drawings over the picture, replies and resolve; a frame chip seeks the viewer; markers on the
 // timeline; new comments from others appear live (ws/shots/<id>/). `C` starts a comment at the
-// current frame. Mounted by shot-page.js: mountComments(panel, {viewer, shotId, versions, user, role}).
+// current frame. Mounted by shot-page.js: mountComments(panel, {viewer, shotId, versions, user, role}),
+// and by the live session page (live/session.js) with its own event socket (`events`, the
+// session's ws/sessions/<id>/shots/<shot>/ that admits guests) and without the export menu.
 // The version commented on is the panel's data-version-id (shot-page.js keeps it on B's version).
+// Guests' comments carry their name marked "(guest)" (the API's author_name).
 
 import { api } from "../common/api.js";
 import { bindKeys } from "../common/keys.js";
@@ -37,7 +40,9 @@ async function fetchAll(url) {
   return rows;
 }
 
-export function mountComments(panel, { viewer, shotId, versions = [], user, role }) {
+const authorName = (c) => c.author_name || c.author_username;
+
+export function mountComments(panel, { viewer, shotId, versions = [], user, role, events = null, exportable = true }) {
   ensureReviewPanelStyles();
   const state = {
     comments: new Map(), // id -> comment (API JSON)
@@ -48,6 +53,7 @@ export function mountComments(panel, { viewer, shotId, versions = [], user, role
     pinnedEnd: null,
     replyTo: null,
     fresh: new Set(), // ids that arrived live, highlighted once
+    locked: null, // why nobody can comment here any more (lock()), or null
   };
   const versionLabel = new Map(versions.map((v) => [v.id, v.label || `v${v.number}`]));
   const currentVersion = () => Number(panel.dataset.versionId) || null;
@@ -60,13 +66,13 @@ export function mountComments(panel, { viewer, shotId, versions = [], user, role
   panel.innerHTML = `
     <div class="cm-head">
       <h2 class="review-panel-title">Comments <span class="count" data-count>0</span></h2>
-      <details class="menu cm-export">
+      ${exportable ? `<details class="menu cm-export">
         <summary class="btn ghost sm" title="Export this shot's notes">Export</summary>
         <div class="menu-items">
           <a href="/api/comments/export/?shot=${shotId}" download data-export="csv">CSV table</a>
           <a href="/api/comments/export/?shot=${shotId}&as=pdf" download data-export="pdf">PDF with annotated stills</a>
         </div>
-      </details>
+      </details>` : ""}
     </div>
     <div class="cm-filters">
       <div class="segmented" role="group" aria-label="Which comments">
@@ -131,11 +137,13 @@ export function mountComments(panel, { viewer, shotId, versions = [], user, role
     form.querySelector("[data-range]").hidden = Boolean(state.replyTo);
     const replyBox = form.querySelector(".cm-reply-to");
     replyBox.hidden = !state.replyTo;
-    if (state.replyTo) replyBox.querySelector("span").textContent = `Replying to ${state.replyTo.author_username}`;
+    if (state.replyTo) replyBox.querySelector("span").textContent = `Replying to ${authorName(state.replyTo)}`;
     const noVersion = !currentVersion();
-    textarea.disabled = noVersion;
-    form.querySelector("[data-submit]").disabled = noVersion;
-    if (noVersion) textarea.placeholder = "No version of this shot to comment on yet.";
+    const closed = noVersion || state.locked !== null;
+    textarea.disabled = closed;
+    form.querySelector("[data-submit]").disabled = closed;
+    if (state.locked !== null) textarea.placeholder = state.locked;
+    else if (noVersion) textarea.placeholder = "No version of this shot to comment on yet.";
     const shapes = draw?.draft.length ?? 0;
     form.querySelector("[data-shape-count]").textContent = shapes ? `${shapes} shape${shapes > 1 ? "s" : ""}` : "";
   }
@@ -239,20 +247,20 @@ export function mountComments(panel, { viewer, shotId, versions = [], user, role
 
   function itemHtml(c, { reply = false } = {}) {
     const frames = c.frame_end !== null && c.frame_end !== undefined ? `${frameLabel(c.frame)}–${frameLabel(c.frame_end)}` : frameLabel(c.frame);
-    const mayResolve = !reply && (c.author === user?.id || canResolveAny);
+    const mayResolve = !reply && state.locked === null && (c.author === user?.id || canResolveAny);
     const classes = ["cm-item", reply ? "reply" : "", c.resolved ? "resolved" : "", state.selected === c.id ? "selected" : "",
       state.fresh.has(c.id) ? "fresh" : ""].filter(Boolean).join(" ");
     return `<article class="${classes}" data-comment-id="${c.id}" tabindex="-1">
       <header>
         ${reply ? "" : `<button type="button" class="cm-frame" data-seek="${c.frame}" title="${formatTimecode(c.frame, fps())} · go to frame">${frames}</button>`}
-        <span class="cm-author">${escapeHtml(c.author_username)}</span>
+        <span class="cm-author${c.author_is_guest ? " guest" : ""}">${escapeHtml(authorName(c))}</span>
         ${state.scope === "all" ? `<span class="tag">${escapeHtml(versionLabel.get(c.version) || "")}</span>` : ""}
         ${c.drawing?.length ? PEN_ICON : ""}
         <time class="faint small" datetime="${c.created_at}" title="${new Date(c.created_at).toLocaleString()}">${relativeTime(c.created_at)}</time>
       </header>
       <p class="cm-text">${textHtml(c.text)}</p>
       <footer>
-        ${reply ? "" : `<button type="button" class="link small" data-reply="${c.id}">Reply</button>`}
+        ${reply || state.locked !== null ? "" : `<button type="button" class="link small" data-reply="${c.id}">Reply</button>`}
         ${mayResolve ? `<button type="button" class="link small" data-resolve="${c.id}">${c.resolved ? "Reopen" : "Resolve"}</button>` : ""}
         ${c.resolved && !reply ? '<span class="status status-ok cm-resolved-pill">Resolved</span>' : ""}
       </footer>
@@ -272,7 +280,7 @@ export function mountComments(panel, { viewer, shotId, versions = [], user, role
     state.fresh.clear();
     viewer?.setMarkers(groups.map(({ root }) => ({
       frame: root.frame, frameEnd: root.frame_end ?? root.frame, id: root.id, kind: root.resolved ? "resolved" : "note",
-      title: `${frameLabel(root.frame)} · ${root.author_username}: ${root.text.slice(0, 80)}`,
+      title: `${frameLabel(root.frame)} · ${authorName(root)}: ${root.text.slice(0, 80)}`,
     })));
     showDrawings();
     renderComposer();
@@ -344,14 +352,15 @@ export function mountComments(panel, { viewer, shotId, versions = [], user, role
   viewer?.addEventListener("markerclick", (event) => select(Number(event.detail.marker.id)));
   // shot-page.js rewrites data-version-id on every viewer state change: act on real changes only.
   let shownVersion = currentVersion();
-  new MutationObserver(() => {
+  const versionWatch = new MutationObserver(() => {
     if (currentVersion() === shownVersion) return;
     shownVersion = currentVersion();
     state.selected = null;
     render();
-  }).observe(panel, { attributes: true, attributeFilter: ["data-version-id"] });
+  });
+  versionWatch.observe(panel, { attributes: true, attributeFilter: ["data-version-id"] });
 
-  bindKeys({
+  const unbindKeys = bindKeys({
     c: (event) => { event.preventDefault(); if (!textarea.disabled) { pin(); textarea.focus(); } },
     C: (event) => { event.preventDefault(); if (!textarea.disabled) { pin(); textarea.focus(); } },
   });
@@ -368,19 +377,39 @@ export function mountComments(panel, { viewer, shotId, versions = [], user, role
     }
   }
 
-  const events = shotEvents(shotId);
+  const socket = events ?? shotEvents(shotId);
   let opened = 0;
-  events.addEventListener("open", () => { if (opened++ > 0) load(); }); // catch up after a reconnect
-  events.addEventListener("message", (event) => {
+  const onOpen = () => { if (opened++ > 0) load(); }; // catch up after a reconnect
+  const onMessage = (event) => {
     const message = event.detail;
     if (message.type === "comment.created" || message.type === "comment.updated") {
       upsert(message.comment, { live: message.comment.author !== user?.id });
     } else if (message.type === "version.created" && !versionLabel.has(message.version)) {
       toast(`Version ${message.number} of this shot is ready for review. Reload to compare it.`, { title: "New version" });
     }
-  });
+  };
+  socket.addEventListener("open", onOpen);
+  socket.addEventListener("message", onMessage);
+
+  /** Nobody may comment here any more (a guest whose invitation ended): the list stays, the composer closes. */
+  function lock(reason) {
+    state.locked = reason;
+    setTool(null);
+    form.querySelector(".cm-tools").hidden = true;
+    state.replyTo = null;
+    render();
+  }
+
+  /** Unmount: the page shows another shot (the live session's playlist moves on). */
+  function destroy() {
+    unbindKeys();
+    versionWatch.disconnect();
+    socket.removeEventListener("open", onOpen);
+    socket.removeEventListener("message", onMessage);
+    draw?.destroy();
+  }
 
   render();
   load();
-  return { select, reload: load, drawing: draw };
+  return { select, reload: load, drawing: draw, lock, destroy };
 }

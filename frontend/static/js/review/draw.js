@@ -62,6 +62,13 @@ export class DrawingLayer extends EventTarget {
     this._changed();
   }
 
+  /** Stop drawing and take the layer off the viewer (the comments panel is unmounted). */
+  destroy() {
+    this.setTool(null);
+    this.active = null;
+    this.svg.remove();
+  }
+
   /** The draft as schema JSON (null when empty). */
   get drawing() {
     return this.draft.length ? this.draft.map((shape) => ({ ...shape })) : null;
