@@ -212,9 +212,14 @@ def test_the_guest_session_page_has_the_comment_box_and_says_who_decides(scene, 
     page = client.get(f"/sessions/{scene.session.pk}/").content.decode()
     assert 'id="live-comments"' in page and 'data-guest="true"' in page
     assert "Approving or rejecting versions stays with" in page
+    # the top bar names the guest as invited, with no catalogue, jobs or notifications to go to
+    assert '<span class="user">Ana Ruiz (guest)</span>' in page and scene.guest.username not in page
+    assert 'class="topnav"' not in page and 'id="notifications-bell"' not in page
     client.force_login(scene.host)
     page = client.get(f"/sessions/{scene.session.pk}/").content.decode()
     assert 'id="live-comments"' in page and 'data-film-role="archivist"' in page and "live-guest-note" not in page
+    assert f'<span class="user">{scene.host.username}</span>' in page
+    assert 'class="topnav"' in page and 'id="notifications-bell"' in page
 
 
 def test_listing_guests_comments_costs_no_query_per_row(scene, client_for, django_assert_max_num_queries):
