@@ -10,8 +10,9 @@ A spec is a JSON object::
   optionally ``params`` (an object; missing parameters take the op's defaults). Instead of a
   list, ``"ops": "analysis"`` asks ``restoration.analysis`` for each shot's recommended
   pipeline and runs it per shot (the ``film`` preset).
-- ``retime`` (optional, may be null): ``{"fps": <number > 0>}`` converts the frame rate with
-  ``ops.interpolate`` after the ops.
+- ``retime`` (optional, may be null): ``{"fps": <number > 0>, "method": "classical"|"learned"}``
+  converts the frame rate with ``ops.interpolate`` after the ops (``method`` defaults to
+  classical: see ``ops.interpolate.INTERPOLATE_METHODS``).
 
 Nothing else is accepted; a bad spec raises ``SpecError`` whose message starts with the path of
 the bad field (``ops[2].op: unknown op 'x'``, ``ops[0].params.radius: ...``, ``retime.fps: ...``).
@@ -47,7 +48,7 @@ from restoration.ops.registry import OpSpec, get_op
 ANALYSIS_OPS = "analysis"
 SPEC_KEYS = ("ops", "retime")
 STEP_KEYS = ("op", "params")
-RETIME_KEYS = ("fps",)
+RETIME_KEYS = ("fps", "method")
 MAX_FPS = 1000.0
 DEFAULT_PRESET = "film"
 SEED = 0  # ops that draw random numbers (none should, but learned ones might) start here
@@ -84,6 +85,7 @@ class PipelineSpec:
 
     steps: tuple[Step, ...] | None
     retime_fps: float | None = None
+    retime_method: str = "classical"
 
     @property
     def analysis_driven(self) -> bool:
@@ -95,6 +97,8 @@ class PipelineSpec:
         }
         if self.retime_fps is not None:
             spec["retime"] = {"fps": self.retime_fps}
+            if self.retime_method != "classical":
+                spec["retime"]["method"] = self.retime_method
         return spec
 
 
@@ -167,7 +171,8 @@ def validate_spec(spec: Any) -> PipelineSpec:
         raise SpecError("ops: missing (a list of steps, possibly empty, or 'analysis')")
     ops = spec["ops"]
     steps = None if ops == ANALYSIS_OPS else validate_steps(ops)
-    return PipelineSpec(steps=steps, retime_fps=_validate_retime(spec.get("retime")))
+    retime_fps, retime_method = _validate_retime(spec.get("retime"))
+    return PipelineSpec(steps=steps, retime_fps=retime_fps, retime_method=retime_method)
 
 
 def _reject_unknown_keys(mapping: Mapping, known: Sequence[str], *, prefix: str) -> None:
@@ -176,9 +181,11 @@ def _reject_unknown_keys(mapping: Mapping, known: Sequence[str], *, prefix: str)
         raise SpecError(f"{prefix}{unknown[0]}: unknown key (known: {', '.join(known)})")
 
 
-def _validate_retime(retime: Any) -> float | None:
+def _validate_retime(retime: Any) -> tuple[float | None, str]:
+    from restoration.ops.interpolate import INTERPOLATE_METHODS
+
     if retime is None:
-        return None
+        return None, "classical"
     if not isinstance(retime, Mapping):
         raise SpecError(f"retime: expected an object like {{\"fps\": 24}}, got {_json_type(retime)}")
     _reject_unknown_keys(retime, RETIME_KEYS, prefix="retime.")
@@ -189,7 +196,10 @@ def _validate_retime(retime: Any) -> float | None:
         raise SpecError(f"retime.fps: expected a number, got {fps!r}")
     if not 0 < fps <= MAX_FPS:
         raise SpecError(f"retime.fps: {fps} is outside (0, {MAX_FPS:g}]")
-    return float(fps)
+    method = retime.get("method", "classical")
+    if method not in INTERPOLATE_METHODS:
+        raise SpecError(f"retime.method: expected one of {', '.join(INTERPOLATE_METHODS)}, got {method!r}")
+    return float(fps), method
 
 
 def load_spec(spec: str | os.PathLike | Mapping[str, Any] | PipelineSpec) -> PipelineSpec:
@@ -362,7 +372,7 @@ def _run_plans(plans, frames, pipeline, device, window, progress, emit) -> None:
     for plan in plans:
         processed = _process_shot(plan, frames, device, window)
         if pipeline.retime_fps is not None:
-            processed = _retime_shot(processed, plan, frames.fps, pipeline.retime_fps)
+            processed = _retime_shot(processed, plan, frames.fps, pipeline.retime_fps, pipeline.retime_method)
         for last_input_frame, chunk in processed:
             emit(chunk)
             done = last_input_frame + 1
@@ -408,7 +418,7 @@ def _apply(step: Step, frames: torch.Tensor) -> torch.Tensor:
 
 
 def _retime_shot(
-    processed: Iterator[tuple[int, torch.Tensor]], plan: ShotPlan, src_fps: float, dst_fps: float
+    processed: Iterator[tuple[int, torch.Tensor]], plan: ShotPlan, src_fps: float, dst_fps: float, method: str
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """Interpolate the output times of one shot window by window, carrying one frame across."""
     from restoration.ops.interpolate import interpolate_frames, retime_times
@@ -426,7 +436,7 @@ def _retime_shot(
         wanted = times[low_ok & (times <= span_end)]
         if wanted.numel():
             local = wanted - span_start
-            yield last_input_frame, interpolate_frames(span, local).clamp_(0.0, 1.0)
+            yield last_input_frame, interpolate_frames(span, local, method=method).clamp_(0.0, 1.0)
         else:
             yield last_input_frame, span[:0]
         carry = chunk[-1:]

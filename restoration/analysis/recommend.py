@@ -78,7 +78,7 @@ def _registered(name: str) -> bool:
     return True
 
 
-def _rules(metrics: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+def _rules(metrics: Mapping[str, Any], learned: bool) -> list[tuple[str, dict[str, Any]]]:
     m = metrics
     steps: list[tuple[str, dict[str, Any]]] = []
     if m.get("blockiness", 0.0) > DEBLOCK_MIN_BLOCKINESS:
@@ -96,7 +96,7 @@ def _rules(metrics: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     noise = max(m.get("noise", 0.0), m.get("grain", 0.0))
     grainy = noise > DENOISE_MIN_NOISE
     strength = _clamp(noise / DENOISE_FULL_NOISE, 0.5, 3.0)
-    if (dusty or scratched or grainy) and _registered(LEARNED_OP):
+    if (dusty or scratched or grainy) and learned and _registered(LEARNED_OP):
         steps.append((LEARNED_OP, {}))
         if grainy:
             steps.append(("denoise", {"strength": round(AFTER_NET_DENOISE * strength, 2), "radius": 1}))
@@ -144,13 +144,14 @@ def _valid_params(spec, params: dict[str, Any]) -> dict[str, Any]:
     return valid
 
 
-def recommend_pipeline(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Ordered pipeline steps ``[{"op", "params"}]`` for a shot with these metrics."""
+def recommend_pipeline(metrics: Mapping[str, Any], *, learned: bool = True) -> list[dict[str, Any]]:
+    """Ordered pipeline steps ``[{"op", "params"}]`` for a shot with these metrics.
+    ``learned=False``: classical ops only (the benchmark's reference for what the net adds)."""
     from restoration.errors import SpecError
     from restoration.ops import get_op
 
     pipeline = []
-    for name, params in _rules(metrics):
+    for name, params in _rules(metrics, learned):
         try:
             spec = get_op(name)
         except SpecError:

@@ -41,6 +41,16 @@ __all__ = [
     "validation_windows",
     "sr_stream",
     "sr_validation",
+    "INTERP_GAPS",
+    "INTERP_VALIDATION_GAPS",
+    "INTERP_SIZE",
+    "INTERP_RECIPE",
+    "moving_cutout",
+    "interp_inputs",
+    "stack_interp_inputs",
+    "interp_example",
+    "interp_stream",
+    "interp_validation",
 ]
 
 # Photographs never used for training: validation and the held-out benchmark. They are also the
@@ -239,3 +249,143 @@ def psnr_per_item(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     mse = ((a.clamp(0, 1) - b) ** 2).flatten(1).mean(1).clamp_min(1e-10)
     return -10 * torch.log10(mse)
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Interpolation triplets: two frames of a clip and the true frame between them, the classical
+# interpolator's candidates at that time as the net's input. Camera motion alone would teach
+# nothing about occlusion, so a cut-out of another photograph moves across each clip on its own
+# path (it covers and uncovers the background, as a person walking through a shot does).
+
+# (frames from the first input to the second, from the first to the true frame). A clip's
+# frames stand for a fast source: leaving out 1 of 2 is what 24 -> 48 fps asks of the real
+# source, 2 of 3 what 16 -> 24 fps asks (positions 1/3 and 2/3), 3 of 4 a larger motion still.
+INTERP_GAPS = ((2, 1), (3, 1), (3, 2), (4, 1), (4, 2), (4, 3))
+INTERP_VALIDATION_GAPS = ((2, 1), (3, 1), (3, 2))  # the conversions the benchmark scores
+INTERP_SIZE = (192, 256)
+INTERP_RECIPE = (
+    "synthetic_clip(photo, frames=12..40, size=192x256, motion=pan|zoom|shake|mixed) of the "
+    "training photos, a 48-110 px cut-out of another training photo moving 0-3 px/frame across "
+    "it; two frames 2, 3 or 4 apart at a random place in the clip, target each frame between; "
+    "grain (sd 0-0.03, half the clips) and a per-frame gain (+-4 %, half the clips) on every "
+    "frame; luma; the classical interpolator's candidates (ops.interpolate.pair_candidates) as "
+    "input; pool of 600 examples, one replaced every 4 batches, random 96x96 crops, flips"
+)
+
+
+def moving_cutout(clip: torch.Tensor, cutout: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """``clip`` (T, C, H, W) with ``cutout`` (C, h, w) pasted on a straight path, whole pixels plus
+    a sub-pixel phase (bilinear), hard-edged like a foreground object."""
+    t, _, h, w = clip.shape
+    ch, cw = cutout.shape[-2:]
+    start = np.array([rng.uniform(-cw / 2, w - cw / 2), rng.uniform(-ch / 2, h - ch / 2)])
+    velocity = rng.uniform(-3.0, 3.0, size=2)
+    out = clip.clone()
+    for i in range(t):
+        x, y = start + i * velocity  # the cut-out's top-left corner in this frame
+        canvas = torch.zeros(1, cutout.shape[0] + 1, h, w)
+        left, top = int(np.floor(x)), int(np.floor(y))
+        fx, fy = float(x - left), float(y - top)
+        padded = F.pad(torch.cat([cutout, torch.ones(1, ch, cw)])[None], (1, 1, 1, 1))
+        shifted = F.grid_sample(padded, _shift_grid(padded.shape, fx, fy), mode="bilinear", align_corners=False)
+        y0, x0 = top - 1, left - 1
+        ys, xs = max(0, y0), max(0, x0)
+        ye, xe = min(h, y0 + ch + 2), min(w, x0 + cw + 2)
+        if ye > ys and xe > xs:
+            canvas[..., ys:ye, xs:xe] = shifted[..., ys - y0:ye - y0, xs - x0:xe - x0]
+        alpha = canvas[0, -1:]
+        out[i] = out[i] * (1 - alpha) + canvas[0, :-1] * alpha
+    return out
+
+
+def _shift_grid(shape, dx: float, dy: float) -> torch.Tensor:
+    _, _, h, w = shape
+    theta = torch.tensor([[[1.0, 0.0, -2 * dx / w], [0.0, 1.0, -2 * dy / h]]])
+    return F.affine_grid(theta, list(shape), align_corners=False)
+
+
+def interp_inputs(first: torch.Tensor, second: torch.Tensor, fraction: float) -> torch.Tensor:
+    """The interpolation net's input (1, 6, H, W) for grey frames ``first``, ``second`` (1, 1, H, W)."""
+    from restoration.ops.interpolate import pair_candidates
+
+    c = pair_candidates(first, second, torch.tensor([fraction]))[0]
+    return stack_interp_inputs(c)
+
+
+def stack_interp_inputs(c) -> torch.Tensor:
+    """``ops.interpolate.PairCandidates`` of grey frames -> (1, 6, H, W) in ``nets.INTERP_INPUTS`` order."""
+    plane = torch.full_like(c.estimate, c.fraction)
+    return torch.cat([c.estimate, c.warped_first, c.warped_second, c.trust_first, c.trust_second, plane], dim=1)
+
+
+def interp_example(image: torch.Tensor, cutout: torch.Tensor, seed: int, *, size: tuple[int, int] = INTERP_SIZE,
+                   gap: tuple[int, int] | None = None, noise: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """(net input (1, 6, H, W), true frame (1, 1, H, W)) from one photograph and one cut-out."""
+    from restoration.degrade import synthetic_clip
+
+    rng = np.random.default_rng([seed, 13])
+    span, offset = gap or INTERP_GAPS[int(rng.integers(len(INTERP_GAPS)))]
+    motion = MOTIONS[int(rng.integers(len(MOTIONS)))]
+    length = int(rng.integers(max(12, span + 1), 41))
+    first = int(rng.integers(0, length - span))
+    clip = _luma(synthetic_clip(image, frames=length, size=size, seed=seed, motion=motion)[first:first + span + 1])
+    side = int(rng.integers(40, 91)) * min(size) // 160
+    y, x = int(rng.integers(0, cutout.shape[-2] - side + 1)), int(rng.integers(0, cutout.shape[-1] - side + 1))
+    piece = _luma(cutout[None, :, y:y + side, x:x + side].float())[0]
+    frames = moving_cutout(clip, piece, rng)
+    if noise and rng.random() < 0.5:
+        frames = frames * torch.from_numpy(rng.uniform(0.96, 1.04, size=(frames.shape[0], 1, 1, 1))).float()
+    if noise and rng.random() < 0.5:
+        gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
+        frames = frames + float(rng.uniform(0.0, 0.03)) * torch.randn(frames.shape, generator=gen)
+    frames = frames.clamp(0, 1)
+    return interp_inputs(frames[:1], frames[span:], offset / span), frames[offset:offset + 1]
+
+
+def interp_stream(seed: int, *, batch_size: int = 16, crop: int = 96, pool_examples: int = 600,
+                  size: tuple[int, int] = INTERP_SIZE, held_out: tuple[str, ...] = HELD_OUT
+                  ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Endless seeded stream of (net input (N, 6, crop, crop), true frame (N, 1, crop, crop)).
+
+    The classical candidates cost far more than a training step, so a pool of examples is made
+    once and crops with flips are drawn from it (one example is replaced every 4 batches)."""
+    train, _ = split_sources(held_out)
+    rng = np.random.default_rng([seed, 3])
+
+    def new_example():
+        (_, image), (_, cutout) = (train[int(i)] for i in rng.choice(len(train), size=2, replace=False))
+        return interp_example(image, cutout, int(rng.integers(2**31)), size=size)
+
+    pool = [new_example() for _ in range(pool_examples)]
+    batches = 0
+    while True:
+        batches += 1
+        if batches % 4 == 0:
+            pool[int(rng.integers(len(pool)))] = new_example()
+        inputs, targets = [], []
+        for _ in range(batch_size):
+            x, target = pool[int(rng.integers(len(pool)))]
+            h, w = x.shape[-2:]
+            y0, x0 = int(rng.integers(0, h - crop + 1)), int(rng.integers(0, w - crop + 1))
+            x, target = x[..., y0:y0 + crop, x0:x0 + crop], target[..., y0:y0 + crop, x0:x0 + crop]
+            if rng.random() < 0.5:
+                x, target = x.flip(-1), target.flip(-1)
+            if rng.random() < 0.5:
+                x, target = x.flip(-2), target.flip(-2)
+            inputs.append(x)
+            targets.append(target)
+        yield torch.cat(inputs), torch.cat(targets)
+
+
+def interp_validation(*, held_out: tuple[str, ...] = HELD_OUT, size: tuple[int, int] = INTERP_SIZE) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fixed validation set: each held-out photograph with another held-out one as the moving
+    cut-out, two seeds for each gap the benchmark scores, no grain."""
+    _, valid = split_sources(held_out)
+    inputs, targets = [], []
+    for index, (_, image) in enumerate(valid):
+        cutout = valid[(index + 1) % len(valid)][1]
+        for level, gap in enumerate(INTERP_VALIDATION_GAPS * 2):
+            x, target = interp_example(image, cutout, 70_000 + 10 * index + level, size=size, gap=gap, noise=False)
+            inputs.append(x)
+            targets.append(target)
+    return torch.cat(inputs), torch.cat(targets)

@@ -7,7 +7,8 @@ lazily, once per (file, device), from the local file only; nothing is downloaded
 Grey and colour: the networks work on luma. ``learned_restore`` restores the luma of the centre
 frame of each window and takes chroma as the per-pixel median of the aligned window's chroma
 (one-frame dust and chroma noise go, colour stays); ``learned_upscale`` upscales luma with the
-network and chroma bicubically.
+network and chroma bicubically; ``refine_interpolation`` (``ops.interpolate``'s ``learned``
+method) corrects the luma of the classical interpolation and moves chroma by the same amount.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from restoration.ops._common import check_frames, reflected_indices
 from restoration.ops.registry import OpSpec, register_op
 
 __all__ = ["restore_frames", "median_of_window", "learned_restore", "LearnedRestore", "learned_upscale", "LearnedUpscale",
-           "load_model", "WEIGHTS"]
+           "refine_interpolation", "load_model", "WEIGHTS"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-WEIGHTS = {"restore": WEIGHTS_DIR / "restore.pt", "sr": WEIGHTS_DIR / "sr_x2.pt"}
+WEIGHTS = {"restore": WEIGHTS_DIR / "restore.pt", "sr": WEIGHTS_DIR / "sr_x2.pt", "interp": WEIGHTS_DIR / "interp.pt"}
 RADIUS = 2  # the committed restore network's temporal radius (checked against its file)
 _BATCH = 4  # windows per forward pass: bounds memory on large frames
 
@@ -35,7 +36,7 @@ _LOCK = threading.Lock()
 
 
 def load_model(task: str, weights: str | Path | None = None, device="cpu") -> torch.nn.Module:
-    """The ``task`` network ("restore" or "sr") from ``weights`` (default: the committed file) on
+    """The ``task`` network ("restore", "sr" or "interp") from ``weights`` (default: the committed file) on
     ``device``, loaded once and cached. Raises ModelError for a missing or unfit file."""
     from restoration.models.nets import load_checkpoint  # lazy: restoration.ops imports this module
 
@@ -133,6 +134,26 @@ def learned_upscale(frames: torch.Tensor, *, weights: str = "") -> torch.Tensor:
                 big = big + F.interpolate(chroma, scale_factor=factor, mode="bicubic", align_corners=False)
             out.append(big.clamp(0, 1))
     return torch.cat(out).to(frames.dtype)
+
+
+def refine_interpolation(first: torch.Tensor, second: torch.Tensor, candidates) -> torch.Tensor:
+    """The frame at ``candidates.fraction`` between ``first`` and ``second`` (1, C, H, W): the
+    classical estimate (``ops.interpolate.PairCandidates``) corrected by the interpolation net.
+    Colour: the net corrects luma and every channel moves by the same amount."""
+    from restoration.models.data import stack_interp_inputs
+    from restoration.models.nets import split_luma_chroma
+
+    model = load_model("interp", None, first.device)
+    grey = type(candidates)(
+        candidates.fraction,
+        *(split_luma_chroma(image.float())[0] for image in
+          (candidates.warped_first, candidates.warped_second)),
+        candidates.trust_first.float(), candidates.trust_second.float(),
+        split_luma_chroma(candidates.estimate.float())[0],
+    )
+    with torch.no_grad():
+        luma = model(stack_interp_inputs(grey))
+    return (candidates.estimate.float() + (luma - grey.estimate)).clamp(0, 1).to(first.dtype)
 
 
 class LearnedUpscale(torch.nn.Module):

@@ -38,7 +38,10 @@ from restoration.ops.flow import estimate_flow, warp
 __all__ = [
     "RestoreConfig",
     "SRConfig",
+    "InterpConfig",
     "TemporalRestoreNet",
+    "InterpNet",
+    "INTERP_INPUTS",
     "SuperResNet",
     "align_window",
     "window_flow",
@@ -89,6 +92,21 @@ class SRConfig:
             return cls(factor=int(data["factor"]), width=int(data["width"]), blocks=int(data["blocks"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"bad super-resolution model config {data!r} ({exc})") from None
+
+
+@dataclass(frozen=True)
+class InterpConfig:
+    widths: tuple[int, int, int] = (24, 32, 48)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "InterpConfig":
+        try:
+            return cls(widths=tuple(int(w) for w in data["widths"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"bad interpolation model config {data!r} ({exc})") from None
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -156,21 +174,18 @@ def split_luma_chroma(frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor 
     return luma, frames - luma
 
 
-class TemporalRestoreNet(nn.Module):
-    """Grey window (N, 2R+1, H, W) in [0, 1] -> (restored centre (N, 1, H, W), mask logits (N, 1, H, W)).
+class _HalfResUNet(nn.Module):
+    """The trunk both temporal nets share: inputs folded 2x2 into channels (pixel-unshuffle) run
+    through a residual U-Net at 1/2, 1/4 and 1/8 resolution; ``outputs`` channels are unfolded
+    back to full size (pixel-shuffle). The last layer starts at zero, so an untrained net adds
+    nothing to what it refines."""
 
-    ``forward`` aligns the window first when ``config.align``; ``fuse`` takes an already
-    aligned window (training data is aligned once per clip, before cropping).
-    """
+    multiple = 8  # unshuffle (2) x two stride-2 stages (4)
 
-    def __init__(self, config: RestoreConfig = RestoreConfig()) -> None:
+    def __init__(self, in_channels: int, widths: tuple[int, int, int], outputs: int) -> None:
         super().__init__()
-        self.config = config
-        frames = 2 * config.radius + 1
-        w1, w2, w3 = config.widths
-        # Inputs at half resolution: the unshuffled frames (4 per frame) plus each aligned
-        # neighbour's difference to the centre (what changed is what is suspicious).
-        self.head = _conv(4 * frames + 4 * (frames - 1), w1)
+        w1, w2, w3 = widths
+        self.head = _conv(in_channels, w1)
         self.enc1 = _Block(w1)
         self.down2 = _conv(w1, w2, stride=2)
         self.enc2 = _Block(w2)
@@ -180,14 +195,43 @@ class TemporalRestoreNet(nn.Module):
         self.dec2 = _Block(w2)
         self.up2 = _conv(w2, w1)
         self.dec1 = _Block(w1)
-        # 4 sub-pixels x (residual, mask logit), unfolded by pixel-shuffle.
-        self.tail = _conv(w1, 8)
+        self.tail = _conv(w1, 4 * outputs)
         nn.init.zeros_(self.tail.weight)
         nn.init.zeros_(self.tail.bias)
 
-    @property
-    def multiple(self) -> int:
-        return 8  # unshuffle (2) x two stride-2 stages (4)
+    def pad(self, x: torch.Tensor) -> torch.Tensor:
+        """Pad (reflect, or replicate for tiny frames) to a multiple of ``multiple`` at the bottom right."""
+        h, w = x.shape[-2:]
+        pad_h, pad_w = (-h) % self.multiple, (-w) % self.multiple
+        if not (pad_h or pad_w):
+            return x
+        mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+        return F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+
+    def trunk(self, features: torch.Tensor) -> torch.Tensor:
+        act = lambda t: F.leaky_relu(t, 0.1)  # noqa: E731
+        s1 = self.enc1(act(self.head(features)))
+        s2 = self.enc2(act(self.down2(s1)))
+        s3 = self.mid(act(self.down3(s2)))
+        d2 = self.dec2(s2 + act(self.up3(F.interpolate(s3, size=s2.shape[-2:], mode="nearest"))))
+        d1 = self.dec1(s1 + act(self.up2(F.interpolate(d2, size=s1.shape[-2:], mode="nearest"))))
+        return F.pixel_shuffle(self.tail(d1), 2)
+
+
+class TemporalRestoreNet(_HalfResUNet):
+    """Grey window (N, 2R+1, H, W) in [0, 1] -> (restored centre (N, 1, H, W), mask logits (N, 1, H, W)).
+
+    ``forward`` aligns the window first when ``config.align``; ``fuse`` takes an already
+    aligned window (training data is aligned once per clip, before cropping).
+    """
+
+    def __init__(self, config: RestoreConfig = RestoreConfig()) -> None:
+        frames = 2 * config.radius + 1
+        # Inputs at half resolution: the unshuffled frames (4 per frame) plus each aligned
+        # neighbour's difference to the centre (what changed is what is suspicious). Outputs:
+        # a residual and a mask logit per pixel.
+        super().__init__(4 * frames + 4 * (frames - 1), config.widths, outputs=2)
+        self.config = config
 
     def check_window(self, window: torch.Tensor) -> None:
         frames = 2 * self.config.radius + 1
@@ -209,24 +253,38 @@ class TemporalRestoreNet(nn.Module):
         self.check_window(aligned)
         r = self.config.radius
         h, w = aligned.shape[-2:]
-        m = self.multiple
-        pad_h, pad_w = (-h) % m, (-w) % m
-        x = aligned
-        if pad_h or pad_w:
-            mode = "reflect" if pad_h < h and pad_w < w else "replicate"
-            x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+        x = self.pad(aligned)
         centre = x[:, r:r + 1]
         diffs = torch.cat([x[:, :r], x[:, r + 1:]], dim=1) - centre
-        features = torch.cat([F.pixel_unshuffle(x, 2), F.pixel_unshuffle(diffs, 2)], dim=1)
-        act = lambda t: F.leaky_relu(t, 0.1)  # noqa: E731
-        s1 = self.enc1(act(self.head(features)))
-        s2 = self.enc2(act(self.down2(s1)))
-        s3 = self.mid(act(self.down3(s2)))
-        d2 = self.dec2(s2 + act(self.up3(F.interpolate(s3, size=s2.shape[-2:], mode="nearest"))))
-        d1 = self.dec1(s1 + act(self.up2(F.interpolate(d2, size=s1.shape[-2:], mode="nearest"))))
-        out = F.pixel_shuffle(self.tail(d1), 2)  # (N, 2, H, W): residual, mask logit
-        restored = centre + out[:, :1]
+        out = self.trunk(torch.cat([F.pixel_unshuffle(x, 2), F.pixel_unshuffle(diffs, 2)], dim=1))
+        restored = centre + out[:, :1]  # out: (N, 2, H, W): residual, mask logit
         return restored[..., :h, :w], out[:, 1:2, :h, :w]
+
+
+# Inputs of the interpolation net, in this order (grey, each (N, 1, H, W)).
+INTERP_INPUTS = ("estimate", "warped_first", "warped_second", "trust_first", "trust_second", "fraction")
+
+
+class InterpNet(_HalfResUNet):
+    """Refines the classical motion-compensated interpolation: (N, 6, H, W) stacked as
+    ``INTERP_INPUTS`` (the classical estimate at time a, both frames warped to a, how far each
+    warp is trusted, and a itself as a constant plane) -> the frame at a (N, 1, H, W), the
+    estimate plus a learned residual. The net sees what the classical blend threw away (where
+    the two warps disagree, and which one the occlusion check trusted)."""
+
+    def __init__(self, config: InterpConfig = InterpConfig()) -> None:
+        super().__init__(4 * len(INTERP_INPUTS), config.widths, outputs=1)
+        self.config = config
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if not isinstance(inputs, torch.Tensor) or inputs.ndim != 4 or inputs.shape[1] != len(INTERP_INPUTS):
+            shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__
+            raise ModelError(f"interpolation net expects (N, {len(INTERP_INPUTS)}, H, W), got {shape}")
+        if inputs.shape[-1] < 8 or inputs.shape[-2] < 8:
+            raise ModelError(f"interpolation net needs frames of at least 8x8, got {tuple(inputs.shape[-2:])}")
+        h, w = inputs.shape[-2:]
+        x = self.pad(inputs)
+        return (x[:, :1] + self.trunk(F.pixel_unshuffle(x, 2)))[..., :h, :w]
 
 
 class SuperResNet(nn.Module):
@@ -259,7 +317,8 @@ class SuperResNet(nn.Module):
 # size; the nets run in float32 and the rounding costs far less than 0.01 dB).
 
 CHECKPOINT_FORMAT = 1
-_TASKS = {"restore": (TemporalRestoreNet, RestoreConfig), "sr": (SuperResNet, SRConfig)}
+_TASKS = {"restore": (TemporalRestoreNet, RestoreConfig), "sr": (SuperResNet, SRConfig),
+          "interp": (InterpNet, InterpConfig)}
 
 
 def save_checkpoint(path, task: str, model: nn.Module) -> None:

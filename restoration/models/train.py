@@ -33,6 +33,8 @@ import torch.nn.functional as F
 from restoration.errors import ModelError
 from restoration.models import data as model_data
 from restoration.models.nets import (
+    InterpConfig,
+    InterpNet,
     RestoreConfig,
     SRConfig,
     SuperResNet,
@@ -46,11 +48,13 @@ __all__ = ["resolve_device", "train_model", "TrainResult", "cli_train", "WEIGHTS
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 CURVES_DIR = Path(__file__).resolve().parents[2] / "docs" / "img"
-TASKS = ("restore", "sr")
+TASKS = ("restore", "sr", "interp")
 MASK_WEIGHT = 0.1
 MASK_POS_WEIGHT = 4.0
-LEARNING_RATE = {"restore": 1e-3, "sr": 1e-3}
-BATCH = {"restore": 12, "sr": 16}
+LEARNING_RATE = {"restore": 1e-3, "sr": 1e-3, "interp": 1e-3}
+BATCH = {"restore": 12, "sr": 16, "interp": 16}
+# What the validation PSNR of each task is compared with (the curve's baseline).
+BASELINE = {"restore": "damaged input", "sr": "bicubic", "interp": "classical interpolation"}
 
 
 # Timed runs: steps CALIBRATION[0]..[1] are timed to fix the total number of steps; a run of
@@ -77,7 +81,7 @@ def _learning_rate(task: str, step: int, total: int | None, peak: float | None =
 
 
 def default_weights(task: str) -> Path:
-    return WEIGHTS_DIR / {"restore": "restore.pt", "sr": "sr_x2.pt"}[task]
+    return WEIGHTS_DIR / {"restore": "restore.pt", "sr": "sr_x2.pt", "interp": "interp.pt"}[task]
 
 
 def resolve_device(name) -> torch.device:
@@ -114,6 +118,8 @@ def _build(task: str) -> torch.nn.Module:
         return TemporalRestoreNet(RestoreConfig())
     if task == "sr":
         return SuperResNet(SRConfig())
+    if task == "interp":
+        return InterpNet(InterpConfig())
     raise ModelError(f"task {task!r} is not trainable yet (known: {', '.join(TASKS)})")
 
 
@@ -121,6 +127,9 @@ def _batches(task: str, seed: int, batch_size: int, options: dict):
     if task == "restore":
         for batch in model_data.restore_stream(seed, batch_size=batch_size, **options):
             yield batch.window, batch.clean, batch.mask
+    elif task == "interp":
+        for inputs, target in model_data.interp_stream(seed, batch_size=batch_size, **options):
+            yield inputs, target, None
     else:
         for low, high in model_data.sr_stream(seed, batch_size=batch_size, **options):
             yield low, high, None
@@ -130,6 +139,8 @@ def _validation(task: str):
     if task == "restore":
         batch = model_data.validation_windows()
         return batch.window, batch.clean
+    if task == "interp":
+        return model_data.interp_validation()
     return model_data.sr_validation()
 
 
@@ -158,6 +169,8 @@ def _input_psnr(task: str, inputs, target) -> float:
     if task == "restore":
         r = inputs.shape[1] // 2
         return float(model_data.psnr_per_item(inputs[:, r:r + 1], target).mean())
+    if task == "interp":  # the classical estimate is the first input
+        return float(model_data.psnr_per_item(inputs[:, :1], target).mean())
     up = F.interpolate(inputs, scale_factor=target.shape[-1] // inputs.shape[-1], mode="bicubic", align_corners=False)
     return float(model_data.psnr_per_item(up, target).mean())
 
@@ -328,7 +341,7 @@ def cli_train(args) -> int:
     save_checkpoint(out, task, result.model)
     _write_csv(csv_path, result.log)
     curve = CURVES_DIR / f"training_{task}.png" if out.parent == WEIGHTS_DIR else out.with_suffix(".png")
-    draw_curves(result.log, curve, f"{task}: {command}", "damaged input" if task == "restore" else "bicubic")
+    draw_curves(result.log, curve, f"{task}: {command}", BASELINE[task])
     meta = {
         "task": task,
         "command": command,
@@ -342,13 +355,21 @@ def cli_train(args) -> int:
         "parameters": count_parameters(result.model),
         "config": result.model.config.to_dict(),
         "init": str(init) if init else None,
-        "data_recipe": (model_data.RECIPE + ("; colour fading kept (fade=True)" if fade else "")) if task == "restore" else
-        "luma frames of synthetic_clip(training photo, 360x360) and their antialiased bicubic /2 reduction; 48x48 low-res crops",
+        "data_recipe": {
+            "restore": model_data.RECIPE + ("; colour fading kept (fade=True)" if fade else ""),
+            "sr": "luma frames of synthetic_clip(training photo, 360x360) and their antialiased bicubic /2 reduction; "
+                  "48x48 low-res crops",
+            "interp": model_data.INTERP_RECIPE,
+        }[task],
         "held_out_photos": list(model_data.HELD_OUT),
         "final_val_psnr": result.final_val_psnr,
         "input_val_psnr": result.input_val_psnr,
-        "val_set": "each held-out photo x light/medium/heavy, seeds 90000+10*photo+level, 192x256 luma"
-        if task == "restore" else "each held-out photo, one 192x256 luma frame, seeds 80000+i",
+        "val_set": {
+            "restore": "each held-out photo x light/medium/heavy, seeds 90000+10*photo+level, 192x256 luma",
+            "sr": "each held-out photo, one 192x256 luma frame, seeds 80000+i",
+            "interp": "each held-out photo (the next one as the moving cut-out) x data.INTERP_VALIDATION_GAPS x 2, "
+                      "seeds 70000+10*photo+i, 192x256 luma, no grain",
+        }[task],
         "log_csv": csv_path.name,
         "curve": str(curve.relative_to(CURVES_DIR.parents[1])) if curve.is_relative_to(CURVES_DIR.parents[1]) else str(curve),
         "started_utc": started.isoformat(timespec="seconds"),
@@ -358,5 +379,5 @@ def cli_train(args) -> int:
     }
     out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
     print(f"wrote {out} ({result.steps} steps, validation PSNR {result.final_val_psnr:.2f} dB, "
-          f"damaged input {result.input_val_psnr:.2f} dB)")
+          f"{BASELINE[task]} {result.input_val_psnr:.2f} dB)")
     return 0

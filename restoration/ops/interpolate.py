@@ -18,6 +18,7 @@ intermediate time and blended by time distance times the visibility of the pixel
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
 
@@ -28,13 +29,17 @@ from restoration.errors import SpecError
 from restoration.ops._common import check_frames
 from restoration.ops.flow import estimate_flow, warp
 
-__all__ = ["interpolate_frames", "retime_times", "FrameInterpolator", "INTERPOLATE_RADIUS"]
+__all__ = ["interpolate_frames", "retime_times", "FrameInterpolator", "INTERPOLATE_RADIUS", "INTERPOLATE_METHODS",
+           "pair_candidates", "PairCandidates"]
 
 INTERPOLATE_RADIUS = 1  # a position between frames i and i + 1 needs those two frames only
 
 _INTEGER_TOLERANCE = 1e-6  # positions this close to an integer return that input frame
 _SPLAT_SIDE = 360  # shorter side at which the flows at the intermediate time are made
 _CONSISTENCY_PIXELS = 1.0  # forward-backward disagreement (pixels) at which a pixel's weight is 1/e
+# classical: the motion-compensated blend below; learned: that blend refined by the interpolation
+# network of ``restoration.models`` (same flows, same inputs).
+INTERPOLATE_METHODS = ("classical", "learned")
 
 
 def _check_times(times, length: int) -> torch.Tensor:
@@ -119,8 +124,24 @@ def _round_trip_weight(error: torch.Tensor) -> torch.Tensor:
     return torch.exp(-error.pow(2).sum(dim=1, keepdim=True) / _CONSISTENCY_PIXELS ** 2)
 
 
-def _interpolate_pair(first: torch.Tensor, second: torch.Tensor, fractions: torch.Tensor) -> torch.Tensor:
-    """Frames (len(fractions), C, H, W) at first + a (second - first) for each a in (0, 1)."""
+@dataclass
+class PairCandidates:
+    """What the motion-compensated interpolation of one pair knows at time ``fraction``, each
+    (1, C, H, W): both frames warped to that time, how far each warped pixel is trusted (its own
+    motion brings it there), and the classical estimate made from them."""
+
+    fraction: float
+    warped_first: torch.Tensor
+    warped_second: torch.Tensor
+    trust_first: torch.Tensor  # (1, 1, H, W) in [0, 1]
+    trust_second: torch.Tensor
+    estimate: torch.Tensor
+
+
+def pair_candidates(first: torch.Tensor, second: torch.Tensor, fractions: torch.Tensor) -> list[PairCandidates]:
+    """The classical interpolation between frames ``first`` and ``second`` (1, C, H, W) at each
+    a in ``fractions`` (0 < a < 1), with the warped frames and trust maps it was made from (the
+    learned interpolator refines these)."""
     flow_forward = estimate_flow(first, second)  # first at x is found in second at x + flow_forward
     flow_backward = estimate_flow(second, first)
     # Forward-backward check: low where a pixel is hidden in the other frame.
@@ -153,26 +174,42 @@ def _interpolate_pair(first: torch.Tensor, second: torch.Tensor, fractions: torc
         # rejects the frame in which the spot is covered (revealed or about to be covered).
         trust_first = _round_trip_weight(to_first + a * warp(flow_forward, to_first))
         trust_second = _round_trip_weight(to_second + (1 - a) * warp(flow_backward, to_second))
+        warped_first, warped_second = warp(first, to_first), warp(second, to_second)
         weight_first = (1 - a) * (trust_first + 1e-3)
         weight_second = a * (trust_second + 1e-3)
-        blend = (weight_first * warp(first, to_first) + weight_second * warp(second, to_second))
-        blend = blend / (weight_first + weight_second)
+        blend = (weight_first * warped_first + weight_second * warped_second) / (weight_first + weight_second)
         # Where neither frame gives a sample that moves here (the flow failed: a flash, a burnt
         # frame, motion too fast), a plain cross-fade is the safer guess than two wrong warps.
         confidence = torch.maximum(trust_first, trust_second)
-        out.append(confidence * blend + (1 - confidence) * ((1 - a) * first + a * second))
-    return torch.cat(out).clamp(0.0, 1.0)
+        estimate = (confidence * blend + (1 - confidence) * ((1 - a) * first + a * second)).clamp(0.0, 1.0)
+        out.append(PairCandidates(a, warped_first, warped_second, trust_first, trust_second, estimate))
+    return out
 
 
-def interpolate_frames(frames: torch.Tensor, times) -> torch.Tensor:
+def _interpolate_pair(first: torch.Tensor, second: torch.Tensor, fractions: torch.Tensor, refine=None) -> torch.Tensor:
+    """Frames (len(fractions), C, H, W) at first + a (second - first) for each a in (0, 1);
+    ``refine(first, second, candidates)`` (the learned interpolator) replaces the classical estimate."""
+    candidates = pair_candidates(first, second, fractions)
+    if refine is None:
+        return torch.cat([c.estimate for c in candidates])
+    return torch.cat([refine(first, second, c) for c in candidates]).clamp(0.0, 1.0)
+
+
+def interpolate_frames(frames: torch.Tensor, times, *, method: str = "classical") -> torch.Tensor:
     """Frames at the given positions: (len(times), C, H, W).
 
     ``times`` is a 1-D float tensor (or sequence) of positions in [0, T-1], counted in input
     frames (2.5 is half way between frames 2 and 3). Integer positions return the input frame
-    exactly; others are motion-compensated from the two frames around them.
+    exactly; others are motion-compensated from the two frames around them (``method``: see
+    ``INTERPOLATE_METHODS``).
     """
     check_frames(frames, "interpolate")
+    if method not in INTERPOLATE_METHODS:
+        raise SpecError(f"interpolate: method must be one of {', '.join(INTERPOLATE_METHODS)}, got {method!r}")
     positions = _check_times(times, frames.shape[0])
+    refine = None
+    if method == "learned":
+        from restoration.models.learned_ops import refine_interpolation as refine
     compute = frames.float() if frames.dtype in (torch.float16, torch.bfloat16) else frames
     out = compute.new_empty((positions.numel(), *frames.shape[1:]))
     nearest = positions.round()
@@ -186,7 +223,7 @@ def interpolate_frames(frames: torch.Tensor, times) -> torch.Tensor:
             members = between[lower == first]
             fractions = positions[members] - first
             out[members.to(out.device)] = _interpolate_pair(compute[first:first + 1], compute[first + 1:first + 2],
-                                                            fractions)
+                                                            fractions, refine)
     return out.to(frames.dtype)
 
 
@@ -222,5 +259,9 @@ def retime_times(n_in: int, src_fps: float, dst_fps: float, *, keep_duration: bo
 class FrameInterpolator(torch.nn.Module):
     """Module form of :func:`interpolate_frames`: ``forward(frames, times)``."""
 
+    def __init__(self, *, method: str = "classical") -> None:
+        super().__init__()
+        self.method = method
+
     def forward(self, frames: torch.Tensor, times: torch.Tensor | Sequence[float]) -> torch.Tensor:
-        return interpolate_frames(frames, times)
+        return interpolate_frames(frames, times, method=self.method)

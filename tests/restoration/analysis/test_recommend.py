@@ -44,6 +44,12 @@ def test_without_the_learned_net_the_classical_repairs_run(monkeypatch):
     assert denoise["params"]["strength"] == 1.5  # noise 6 / 4: the full classical strength
 
 
+def test_learned_false_asks_for_the_classical_repairs_even_with_the_net_available():
+    assert ops_of(recommend_pipeline(DAMAGED, learned=False)) == ["deblock", "stabilise", "deflicker", "dust", "scratch",
+                                                                  "denoise"]
+    assert "learned_restore" in ops_of(recommend_pipeline(DAMAGED))
+
+
 def test_denoise_after_the_net_is_half_the_classical_strength():
     (denoise,) = [s for s in recommend_pipeline(DAMAGED) if s["op"] == "denoise"]
     assert denoise["params"] == {"strength": 0.75, "radius": 1}  # +-1 frame: the net has taken most grain
@@ -123,7 +129,7 @@ def test_unregistered_op_and_unknown_params_are_left_out(monkeypatch):
         return real_get_op(name)
 
     monkeypatch.setattr("restoration.ops.get_op", without_deflicker)
-    monkeypatch.setattr(recommend, "_rules", lambda m: [("deflicker", {}), ("dust", {"grow": 2, "bogus": 1})])
+    monkeypatch.setattr(recommend, "_rules", lambda m, learned: [("deflicker", {}), ("dust", {"grow": 2, "bogus": 1})])
     assert recommend_pipeline(CLEAN) == [{"op": "dust", "params": {"grow": 2}}]
 
 
