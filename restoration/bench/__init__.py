@@ -1,4 +1,4 @@
-"""`python -m restoration bench [--quick] [--only restore,damage,shots,interp]`: the engine's benchmarks.
+"""`python -m restoration bench [--quick] [--only restore,damage,shots,interp,speed]`: the engine's benchmarks.
 
 Each part is a module with ``run(quick) -> rows`` where rows is a list of dicts (one table) or a
 dict of titled lists (several tables); this prints them as markdown, ready for docs/BENCHMARKS.md.
@@ -40,7 +40,15 @@ def _interp(quick: bool):
     return interp.run(quick)
 
 
-PARTS: dict[str, Callable[[bool], Any]] = {"restore": _restore, "damage": _damage, "shots": _shots, "interp": _interp}
+def _speed(quick: bool):
+    from restoration.bench import speed
+
+    return speed.run(quick)
+
+
+PARTS: dict[str, Callable[[bool], Any]] = {
+    "restore": _restore, "damage": _damage, "shots": _shots, "interp": _interp, "speed": _speed,
+}
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
