@@ -13,6 +13,8 @@ method) corrects the luma of the classical interpolation and moves chroma by the
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import threading
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from restoration.ops._common import check_frames, reflected_indices
 from restoration.ops.registry import OpSpec, register_op
 
 __all__ = ["restore_frames", "median_of_window", "learned_restore", "LearnedRestore", "learned_upscale", "LearnedUpscale",
-           "refine_interpolation", "load_model", "WEIGHTS"]
+           "refine_interpolation", "load_model", "network_precision", "WEIGHTS"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 WEIGHTS = {"restore": WEIGHTS_DIR / "restore.pt", "sr": WEIGHTS_DIR / "sr_x2.pt", "interp": WEIGHTS_DIR / "interp.pt"}
@@ -51,6 +53,25 @@ def load_model(task: str, weights: str | Path | None = None, device="cpu") -> to
                 parameter.requires_grad_(False)
             _MODELS[key] = model
     return model
+
+
+@functools.cache
+def _native_bfloat16_cpu() -> bool:
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a torch build without the check: stay in float32
+        return False
+
+
+def network_precision(device: torch.device) -> contextlib.AbstractContextManager:
+    """Where the processor multiplies bfloat16 natively (AVX-512 BF16 or AMX CPUs) the networks'
+    convolutions run in bfloat16 (autocast): on the development machine's CPU the restoration
+    net takes a third of the time, and its output stays within 0.002 of float32 (half an 8-bit
+    code value; the engine benchmark's PSNR does not move). Flows, warps and everything outside
+    the networks stay float32; so do GPUs and CPUs without native bfloat16."""
+    if device.type == "cpu" and _native_bfloat16_cpu():
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def median_of_window(values: torch.Tensor) -> torch.Tensor:
@@ -88,7 +109,9 @@ def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None) -
             window = luma[rows, 0]  # (n, 2R+1, H, W)
             flow = window_flow(window, radius) if model.config.align else None
             aligned = warp_window(window.unsqueeze(2), flow, radius).squeeze(2) if flow is not None else window
-            out, logits = model.fuse(aligned)
+            with network_precision(frames.device):
+                out, logits = model.fuse(aligned)
+            out, logits = out.float(), logits.float()
             if chroma is not None:
                 colours = chroma[rows]  # (n, 2R+1, 3, H, W)
                 if flow is not None:
@@ -129,7 +152,8 @@ def learned_upscale(frames: torch.Tensor, *, weights: str = "") -> torch.Tensor:
     with torch.no_grad():
         for start in range(0, frames.shape[0], _BATCH):
             luma, chroma = split_luma_chroma(compute[start:start + _BATCH])
-            big = model(luma)
+            with network_precision(frames.device):
+                big = model(luma).float()
             if chroma is not None:
                 big = big + F.interpolate(chroma, scale_factor=factor, mode="bicubic", align_corners=False)
             out.append(big.clamp(0, 1))
@@ -151,8 +175,8 @@ def refine_interpolation(first: torch.Tensor, second: torch.Tensor, candidates) 
         candidates.trust_first.float(), candidates.trust_second.float(),
         split_luma_chroma(candidates.estimate.float())[0],
     )
-    with torch.no_grad():
-        luma = model(stack_interp_inputs(grey))
+    with torch.no_grad(), network_precision(first.device):
+        luma = model(stack_interp_inputs(grey)).float()
     return (candidates.estimate.float() + (luma - grey.estimate)).clamp(0, 1).to(first.dtype)
 
 

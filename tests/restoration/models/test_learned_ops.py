@@ -143,3 +143,21 @@ def test_the_film_chain_on_cuda_agrees_with_the_cpu():
     cuda = run_pipeline(damaged, spec, window=4, device="cuda").frames
     assert cuda.device.type == "cpu" and cuda.shape == cpu.shape
     assert psnr(cuda, cpu) > 40
+
+
+def test_networks_in_native_bfloat16_stay_within_half_a_code_value_of_float32(monkeypatch):
+    """Where the CPU has native bfloat16 the networks run in it (learned_ops.network_precision):
+    the committed nets' outputs must stay what float32 gives, to well under an 8-bit code value."""
+    import contextlib
+
+    from restoration.models import learned_ops
+
+    clip = _clip(6, 3, 64, 96)
+    restored, probability = restore_frames(clip)
+    upscaled = learned_upscale(clip[:2])
+    monkeypatch.setattr(learned_ops, "network_precision", lambda device: contextlib.nullcontext())
+    exact, exact_probability = restore_frames(clip)
+    assert float((restored - exact).abs().max()) < 2 / 255
+    assert float((restored - exact).abs().mean()) < 0.1 / 255
+    assert float((probability - exact_probability).abs().max()) < 0.02
+    assert float((upscaled - learned_upscale(clip[:2])).abs().max()) < 2 / 255
