@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init", default=None, help="weights file to fine-tune from (default: a fresh net)")
     p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the task's; lower to fine-tune)")
     p.add_argument("--fade", action="store_true", help="restore: keep degrade's colour fading in the training data")
+    p.add_argument("--widths", default=None, help="restore, interp: the U-Net's three widths, e.g. 48,64,96")
+    p.add_argument("--bf16", action="store_true", help="forward passes in bfloat16 (about 1.8x faster on a CPU with native bfloat16)")
     return parser
 
 

@@ -113,13 +113,15 @@ class TrainResult:
     input_val_psnr: float = math.nan
 
 
-def _build(task: str) -> torch.nn.Module:
+def _build(task: str, widths: tuple[int, int, int] | None = None) -> torch.nn.Module:
+    if widths is not None and (task == "sr" or len(widths) != 3 or min(widths) < 1):
+        raise ModelError("widths are three positive numbers (e.g. 48,64,96), for --task restore or interp")
     if task == "restore":
-        return TemporalRestoreNet(RestoreConfig())
+        return TemporalRestoreNet(RestoreConfig(widths=widths) if widths else RestoreConfig())
     if task == "sr":
         return SuperResNet(SRConfig())
     if task == "interp":
-        return InterpNet(InterpConfig())
+        return InterpNet(InterpConfig(widths=widths) if widths else InterpConfig())
     raise ModelError(f"task {task!r} is not trainable yet (known: {', '.join(TASKS)})")
 
 
@@ -178,19 +180,25 @@ def _input_psnr(task: str, inputs, target) -> float:
 def train_model(task: str, *, steps: int | None = None, minutes: float | None = None, seed: int = 0,
                 device="cpu", log_every: int = 100, batch_size: int | None = None,
                 validate: bool = True, progress=None, data_options: dict | None = None,
-                init: Path | None = None, learning_rate: float | None = None) -> TrainResult:
+                init: Path | None = None, learning_rate: float | None = None,
+                widths: tuple[int, int, int] | None = None, bfloat16: bool = False) -> TrainResult:
     """Train ``task`` from scratch for ``steps`` steps, or for about ``minutes`` (the step count is
     then fixed after timing steps 50-150). ``data_options`` go to the data stream
     (``data.restore_stream`` / ``data.sr_stream``; tests use small clips). ``init``: a weights
     file to start from instead of a fresh net (fine-tuning: the schedule is the same, usually with a
-    lower peak ``learning_rate`` than the task's default)."""
+    lower peak ``learning_rate`` than the task's default; the net takes the file's sizes).
+    ``widths``: the U-Net's widths instead of the task's default. ``bfloat16``: forward passes and
+    losses under bfloat16 autocast (weights, optimiser and validation stay float32): about 1.8x
+    faster steps on a CPU with native bfloat16, so a larger net can be trained in the same time."""
     if (steps is None) == (minutes is None):
         raise ModelError("give either steps or minutes")
     device = resolve_device(device)
     torch.manual_seed(seed)
-    model = _build(task)
-    if init is not None:
-        model.load_state_dict(load_checkpoint(init, task).state_dict())
+    if init is not None and widths is not None:
+        raise ModelError("--widths and --init exclude each other: a fine-tune keeps the sizes of its file")
+    model = load_checkpoint(init, task) if init is not None else _build(task, widths)
+    for parameter in model.parameters():
+        parameter.requires_grad_(True)
     model = model.to(device).train()
     batch_size = batch_size or BATCH[task]
     peak = LEARNING_RATE[task] if learning_rate is None else learning_rate
@@ -223,7 +231,8 @@ def train_model(task: str, *, steps: int | None = None, minutes: float | None = 
         inputs, target, mask = first if step == 0 else next(stream)
         inputs, target = inputs.to(device), target.to(device)
         mask = mask.to(device) if mask is not None else None
-        loss = _loss(task, model, inputs, target, mask)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bfloat16):
+            loss = _loss(task, model, inputs, target, mask)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -336,8 +345,16 @@ def cli_train(args) -> int:
     if fade and task != "restore":
         raise ModelError("--fade applies to --task restore only")
     length = {"steps": steps} if steps is not None else {"minutes": args.minutes}
+    widths = getattr(args, "widths", None)
+    if widths is not None:
+        try:
+            widths = tuple(int(part) for part in widths.split(","))
+        except ValueError:
+            raise ModelError(f"--widths: expected three numbers like 48,64,96, got {widths!r}") from None
+    bfloat16 = bool(getattr(args, "bf16", False))
     result = train_model(task, **length, seed=args.seed, device=device, progress=record,
-                         data_options=data_options, init=init, learning_rate=getattr(args, "lr", None))
+                         data_options=data_options, init=init, learning_rate=getattr(args, "lr", None),
+                         widths=widths, bfloat16=bfloat16)
     save_checkpoint(out, task, result.model)
     _write_csv(csv_path, result.log)
     curve = CURVES_DIR / f"training_{task}.png" if out.parent == WEIGHTS_DIR else out.with_suffix(".png")
@@ -354,6 +371,7 @@ def cli_train(args) -> int:
         "learning_rate": getattr(args, "lr", None) or LEARNING_RATE[task],
         "parameters": count_parameters(result.model),
         "config": result.model.config.to_dict(),
+        "bfloat16": bfloat16,
         "init": str(init) if init else None,
         "data_recipe": {
             "restore": model_data.RECIPE + ("; colour fading kept (fade=True)" if fade else ""),

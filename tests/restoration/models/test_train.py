@@ -98,3 +98,19 @@ def test_cuda_device_without_cuda_is_one_clear_error():
         cli_train(args)
     with pytest.raises(ModelError, match="unsupported device"):
         resolve_device("meta")
+
+
+def test_a_larger_net_trains_in_bfloat16_deterministically_and_records_its_sizes():
+    def run(seed):
+        return train_model("restore", steps=2, seed=seed, batch_size=2, validate=False, data_options=SMALL,
+                           widths=(8, 12, 16), bfloat16=True).model
+
+    first, again = run(3), run(3)
+    assert first.config.widths == (8, 12, 16)
+    assert first.head.out_channels == 8 and first.mid.conv1.out_channels == 16
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), again.state_dict().values()))
+    assert all(p.dtype == torch.float32 for p in first.parameters())  # weights stay float32
+    untrained = TemporalRestoreNet(RestoreConfig(widths=(8, 12, 16)))
+    assert not torch.equal(first.tail.weight, untrained.tail.weight)  # the steps did change it
+    with pytest.raises(ModelError, match="widths"):
+        train_model("sr", steps=1, seed=0, validate=False, widths=(8, 8, 8))
