@@ -25,14 +25,6 @@ def media_files(root: Path) -> set[str]:
     return {name for name in files_under(root) if not name.startswith("proxies/")}
 
 
-@pytest.fixture
-def media_root(settings, tmp_path) -> Path:
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = root
-    return root
-
-
 def make_scan(film, media_root: Path, frames: int = FRAMES):
     (media_root / SCAN_NAME).parent.mkdir(parents=True, exist_ok=True)
     ramp = torch.linspace(0.2, 0.8, frames).view(frames, 1, 1, 1).expand(frames, 1, HEIGHT, WIDTH).contiguous()

@@ -25,14 +25,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def media_root(settings, tmp_path) -> Path:
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = root
-    return root
-
-
-@pytest.fixture
 def archive(settings, tmp_path) -> Path:
     """A folder outside MEDIA_ROOT, where the archive keeps its own files (an ingest root)."""
     root = tmp_path / "archive"

@@ -18,7 +18,6 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("in_memory_channel_layers", "consumer_db_connections_closed")]
 
 application = URLRouter(websocket_urlpatterns)
-media_root = jobs_fixtures.media_root
 
 
 @sync_to_async

@@ -19,12 +19,6 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def media_root(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 def make_clip(path: Path, *, frames: int = 5, size: tuple[int, int] = (40, 56)) -> Path:
     clip = torch.rand(frames, 1, *size, generator=torch.Generator().manual_seed(0))
     write_video(path, clip, fps=18)

@@ -26,13 +26,6 @@ def real_services():
                     "(run them with `make test-integration`)")
 
 
-@pytest.fixture
-def media_root(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_ROOT.mkdir()
-    return settings.MEDIA_ROOT
-
-
 def _clip(path: Path, frames: int = 6) -> Path:
     write_video(path, torch.rand(frames, 3, 32, 48, generator=torch.Generator().manual_seed(1)), fps=24)
     return path

@@ -21,7 +21,6 @@ from webapp.jobs.services import job_batch_restore_dispatch, job_cancel, job_ret
 pytestmark = pytest.mark.django_db
 
 # Shared fixtures (tests/webapp/jobs_fixtures.py), made visible to pytest in this module.
-media_root = jobs_fixtures.media_root
 sent_messages = jobs_fixtures.sent_messages
 shots = jobs_fixtures.shots
 

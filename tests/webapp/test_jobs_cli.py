@@ -14,7 +14,6 @@ from webapp.jobs.models import RestorationJob
 
 pytestmark = pytest.mark.django_db
 
-media_root = jobs_fixtures.media_root
 shots = jobs_fixtures.shots
 
 

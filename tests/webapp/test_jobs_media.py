@@ -25,7 +25,6 @@ from webapp.jobs.services import JobRetryLater, is_transient, job_run
 
 pytestmark = pytest.mark.django_db
 
-media_root = jobs_fixtures.media_root
 sent_messages = jobs_fixtures.sent_messages
 shots = jobs_fixtures.shots
 
