@@ -1,7 +1,9 @@
 """End to end: browsers in one live review session. The archivist hosts, the creator follows;
 the host steps frames and changes the compare mode, and the follower's viewer shows the same frame
 (drawn from the session's frame socket) in the same mode; then a guest joins by an invite link,
-draws and comments on the shot, and the host sees the guest's comment arrive live."""
+draws and comments on the shot, and the host sees the guest's comment arrive live; then the creator
+and the host approve the version on screen from the session page, and everyone, the guest included,
+sees its status turn approved live."""
 
 from __future__ import annotations
 
@@ -108,6 +110,23 @@ def test_a_follower_sees_the_hosts_frame_and_mode(demo_server, browser):
                .locator("[data-resolve]")).to_have_count(1)  # the archivist may resolve anyone's comment
         expect(guest.locator("#live-comments .cm-item", has_text="The sky is too magenta here")
                .locator("[data-resolve]")).to_have_count(1)  # the guest resolves only their own
+
+        # Deciding together, on the spot: the film's creator and archivist approve the version on
+        # screen from the session page (the decisions panel of the shot page, on the same API); the
+        # guest has no controls, and everyone sees the version's status change live.
+        expect(guest.locator("#live-decisions")).to_have_count(0)
+        expect(guest.locator("#live-item-status")).to_have_text("In review")
+        follower.click("#live-decisions .dc-form [data-verdict=approve]")
+        expect(host.locator("#live-decisions .dc-role[data-role=creator] .status-approved")).to_be_visible()
+        expect(host.locator("#live-item-status")).to_have_text("In review")  # the archivist's approval is missing
+        host.fill("#live-decisions .dc-form textarea", "Approved in the session, with Ann")
+        host.click("#live-decisions .dc-form [data-verdict=approve]")
+        for page in (guest, follower, host):
+            expect(page.locator("#live-item-status")).to_have_text("Approved")
+        expect(host.locator("#live-decisions .dc-reason")).to_contain_text("this one is approved")
+        expect(follower.locator("#live-decisions .dc-role[data-role=archivist] .status-approved")).to_be_visible()
+        expect(host.locator("#live-decisions .dc-history .dc-event")).to_have_count(2)
+        expect(host.locator("#live-decisions .dc-history")).to_contain_text("Approved in the session, with Ann")
         host.evaluate("document.querySelectorAll('.toast').forEach((toast) => toast.remove())")
 
         host.wait_for_function(f"{DRAWN_FRAME} === '0'")

@@ -245,6 +245,8 @@ async def connect(path: str, user) -> tuple[bool, int | None, WebsocketCommunica
     communicator = WebsocketCommunicator(application, path)
     communicator.scope["user"] = user
     ok, code = await communicator.connect()
+    if ok and path.startswith("/ws/sessions/"):  # the session's shot socket first sends its versions' statuses
+        assert (await communicator.receive_json_from())["type"] == "playlist.versions"
     return ok, code, communicator
 
 

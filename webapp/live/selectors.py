@@ -133,6 +133,14 @@ def playlist_items(*, session: ReviewSession) -> list[dict]:
     return playlist
 
 
+def playlist_versions_of_shot(*, session_id: int, shot_id: int) -> list[dict]:
+    """The status of each version of the shot in the session's playlist, by number: what the live
+    page shows beside the version on screen, and the versions a guest hears decisions on."""
+    versions = (ShotVersion.objects.filter(review_sessions=session_id, shot_id=shot_id).distinct()
+                .order_by("number").values("pk", "number", "status"))
+    return [{"version": v["pk"], "number": v["number"], "status": v["status"]} for v in versions]
+
+
 def session_shot_for_viewer(*, user: AbstractBaseUser | AnonymousUser, session_id: int, shot_id: int) -> Shot | None:
     """A shot of the session's playlist, for a participant of a session that has not ended."""
     access = session_access(user=user, session_id=session_id)

@@ -10,6 +10,11 @@
 // item's version, for every participant, guests included: comments with drawings and replies go
 // through the API like on the shot page, and arrive live through ws/sessions/<id>/shots/<shot>/
 // (the session's own shot socket, which admits guests for the shots of the playlist).
+// Members also get the review app's decisions panel (review/decisions.js) on that version: the
+// approval labels and history, and approve / request changes / reject for the film's archivists and
+// creators, posted to the API like on the shot page. Everyone, guests included, sees the version's
+// status beside its name, from the shot socket's first message (playlist.versions) and then live
+// from every decision.recorded, wherever the decision was made.
 
 import { api } from "../common/api.js";
 import { escapeHtml } from "../common/format.js";
@@ -17,6 +22,7 @@ import { toast } from "../common/toast.js";
 import { ReconnectingSocket } from "../common/ws.js";
 import { ComparisonViewer } from "../viewer/viewer.js";
 import { mountComments } from "../review/comments.js";
+import { mountDecisions, STATUS_LABELS } from "../review/decisions.js";
 import { renderParticipants } from "./presence.js";
 
 const HEARTBEAT_MS = 15000;
@@ -35,6 +41,8 @@ const el = {
   participants: document.getElementById("live-participants"),
   count: document.getElementById("live-count"),
   comments: document.getElementById("live-comments"),
+  decisions: document.getElementById("live-decisions"), // members only
+  itemStatus: document.getElementById("live-item-status"),
 };
 
 const live = {
@@ -48,6 +56,8 @@ const live = {
   viewerIndex: null,
   comments: null, // the comments panel of the item shown, and its event socket
   commentEvents: null,
+  decisions: null, // the decisions panel of the item shown (members)
+  versionStatus: new Map(), // version id -> status, as the shot socket last told
   commentsLocked: null, // why the comment box is closed (a guest's invitation ended), or null
   requests: new Set(), // user ids who asked the host for control
   ended: false,
@@ -166,13 +176,15 @@ function mountViewer(item, state) {
   mountItemComments(item);
 }
 
-// ---- comments on the item shown ---------------------------------------------------------------
+// ---- comments and decisions on the item shown ---------------------------------------------------
 
 function mountItemComments(item) {
   live.comments?.destroy();
+  live.decisions?.destroy();
   live.commentEvents?.close();
   el.comments.dataset.versionId = String(item.version);
   live.commentEvents = new ReconnectingSocket(`ws/sessions/${sessionId}/shots/${item.shot}/`);
+  live.commentEvents.addEventListener("message", (event) => onShotEvent(item, event.detail));
   const versions = live.playlist.filter((other) => other.shot === item.shot)
     .map((other) => ({ id: other.version, number: other.version_number }));
   live.comments = mountComments(el.comments, {
@@ -180,6 +192,40 @@ function mountItemComments(item) {
     events: live.commentEvents, exportable: !live.you.guest,
   });
   if (live.commentsLocked) live.comments.lock(live.commentsLocked);
+  if (el.decisions) {
+    el.decisions.dataset.versionId = String(item.version);
+    live.decisions = mountDecisions(el.decisions, { shotId: item.shot, versions, events: live.commentEvents });
+  }
+  renderItemStatus(item);
+}
+
+// ---- the version's status, for everyone -------------------------------------------------------
+
+function onShotEvent(item, message) {
+  if (message.type === "playlist.versions") {
+    for (const version of message.versions) live.versionStatus.set(version.version, version.status);
+  } else if (message.type === "decision.recorded") {
+    const { decision } = message;
+    const before = live.versionStatus.get(decision.version);
+    live.versionStatus.set(decision.version, message.version_status);
+    // Someone else's decision on the version on screen: say so (the decider's panel already did).
+    if (decision.version === item.version && decision.reviewer !== live.you.user && before !== message.version_status) {
+      const label = (STATUS_LABELS[message.version_status] || message.version_status).toLowerCase();
+      toast(`v${item.version_number} is now ${label}.`, { title: `Shot ${item.shot_number}` });
+    }
+  } else {
+    return;
+  }
+  if (live.playlist[live.viewerIndex]?.version === item.version) renderItemStatus(item);
+}
+
+function renderItemStatus(item) {
+  const status = live.versionStatus.get(item.version);
+  el.itemStatus.hidden = !status;
+  if (!status) return;
+  el.itemStatus.className = `status status-${status}`;
+  el.itemStatus.textContent = STATUS_LABELS[status] || status;
+  el.itemStatus.dataset.version = String(item.version);
 }
 
 function lockComments(reason) {

@@ -1,8 +1,10 @@
 // The decisions panel of the shot review page: the version's status, each required role's current
 // verdict (the film's approval policy), approve / request changes / reject with a note for
 // archivists and creators (others see why they cannot), and the append-only history.
-// Mounted by shot-page.js: mountDecisions(panel, {shotId, versions}); the version is the panel's
-// data-version-id. Updates live from decision.recorded events on ws/shots/<id>/.
+// Mounted by shot-page.js: mountDecisions(panel, {shotId, versions}), and by the live session page
+// (live/session.js) on the playlist item's version with the session's own shot socket (`events`,
+// ws/sessions/<id>/shots/<shot>/). The version is the panel's data-version-id. Decisions post to
+// POST /api/decisions/ either way; updates arrive live as decision.recorded events.
 
 import { api } from "../common/api.js";
 import { escapeHtml, relativeTime } from "../common/format.js";
@@ -15,13 +17,13 @@ const VERDICTS = {
   changes_requested: { label: "Request changes", done: "Changes requested", css: "changes_requested", button: "" },
   reject: { label: "Reject", done: "Rejected", css: "rejected", button: "danger" },
 };
-const STATUS_LABELS = { draft: "Draft", in_review: "In review", approved: "Approved", rejected: "Rejected" };
+export const STATUS_LABELS = { draft: "Draft", in_review: "In review", approved: "Approved", rejected: "Rejected" };
 const SHOT_STATUS_LABELS = {
   pending: "Pending", in_restoration: "In restoration", in_review: "In review", approved: "Approved", rejected: "Rejected",
 };
 const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
 
-export function mountDecisions(panel, { shotId, versions = [] }) {
+export function mountDecisions(panel, { shotId, versions = [], events = null }) {
   ensureReviewPanelStyles();
   const versionLabel = new Map(versions.map((v) => [v.id, v.label || `v${v.number}`]));
   const currentVersion = () => Number(panel.dataset.versionId) || null;
@@ -119,22 +121,38 @@ export function mountDecisions(panel, { shotId, versions = [] }) {
     }
   });
 
-  shotEvents(shotId).addEventListener("message", (event) => {
+  const socket = events ?? shotEvents(shotId);
+  let opened = socket.connected ? 1 : 0;
+  const onOpen = () => { if (opened++ > 0) load(); }; // catch up after a reconnect
+  const onMessage = (event) => {
     const message = event.detail;
     if (message.type !== "decision.recorded") return;
     const pill = document.querySelector("[data-shot-status]");
-    if (pill) {
+    if (pill && message.shot_status) {
       pill.className = `status status-${message.shot_status}`;
       pill.textContent = SHOT_STATUS_LABELS[message.shot_status] || message.shot_status;
     }
     if (message.decision.version === currentVersion()) load();
-  });
+  };
+  socket.addEventListener("open", onOpen);
+  socket.addEventListener("message", onMessage);
   // shot-page.js rewrites data-version-id on every viewer state change: reload on real changes only.
   let shownVersion = currentVersion();
-  new MutationObserver(() => {
+  const versionWatch = new MutationObserver(() => {
     if (currentVersion() === shownVersion) return;
     shownVersion = currentVersion();
     load();
-  }).observe(panel, { attributes: true, attributeFilter: ["data-version-id"] });
+  });
+  versionWatch.observe(panel, { attributes: true, attributeFilter: ["data-version-id"] });
   load();
+
+  /** Unmount: the page shows another shot (the live session's playlist moves on). */
+  function destroy() {
+    loading++; // an answer still on its way is for a panel that is gone
+    versionWatch.disconnect();
+    socket.removeEventListener("open", onOpen);
+    socket.removeEventListener("message", onMessage);
+  }
+
+  return { reload: load, destroy };
 }
