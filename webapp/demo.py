@@ -26,6 +26,7 @@ import torch
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import OperationalError
 
 from webapp.catalogue.ingest import asset_ingest_path
 from webapp.catalogue.models import AssetKind, Film, FilmStatus, Membership, Role
@@ -232,7 +233,10 @@ def _wait(job: RestorationJob, what: str, progress: Callable[[str], None], timeo
         if time.monotonic() > deadline:
             raise RuntimeError(f"job #{job.pk} ({what}) did not finish within {timeout_s:.0f} s: is the worker running?")
         time.sleep(0.2)
-        job.refresh_from_db()
+        try:
+            job.refresh_from_db()
+        except OperationalError:  # SQLite: the in-process worker is writing; read again next time
+            continue
         tenth = int(job.progress * 10)
         if tenth != shown and not job.is_finished:
             shown = tenth
