@@ -7,27 +7,20 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
 
 from tests.webapp.factories import (
     CommentFactory,
-    FilmFactory,
-    InReviewVersionFactory,
-    MembershipFactory,
-    ShotFactory,
     UserFactory,
 )
 from webapp.catalogue import access
+from tests.webapp import live_fixtures
 from webapp.config.routing import websocket_urlpatterns
-from webapp.live import services as live_services
-from webapp.live.models import GuestInvite
 from webapp.notifications.models import Notification
 from webapp.review import services as review_services
 from webapp.review.models import Comment, Decision
@@ -37,49 +30,7 @@ DRAWING = [{"type": "rect", "x": 0.1, "y": 0.2, "w": 0.3, "h": 0.2, "colour": "#
            {"type": "arrow", "from": [0.8, 0.8], "to": [0.5, 0.4]}]
 
 
-class Scene:
-    """A film whose shot 1 has v1 (in the session's playlist) and v2 (not), shot 2 whose v1 is in
-    the playlist, shot 3 outside it; another film; the host (archivist), a restorer and a creator;
-    a session on the two playlist versions, and a guest invited to it."""
-
-    def __init__(self):
-        self.film = FilmFactory(title="Rouge")
-        shot1, shot2, shot3 = (ShotFactory(film=self.film, number=n) for n in (1, 2, 3))
-        self.v1, self.v2 = (InReviewVersionFactory(shot=shot1, number=n) for n in (1, 2))
-        self.s2v1 = InReviewVersionFactory(shot=shot2, number=1)
-        self.outside = InReviewVersionFactory(shot=shot3, number=1)
-        self.foreign = InReviewVersionFactory(shot=ShotFactory(film=FilmFactory(title="Other")), number=1)
-        self.host, self.restorer, self.creator = (self.member(role) for role in ("archivist", "restorer", "creator"))
-        self.session = live_services.session_create(film=self.film, created_by=self.host, title="Colour pass",
-                                                    versions=[self.v1, self.s2v1])
-        self.invite, _ = live_services.guest_invite_create(session=self.session, created_by=self.host,
-                                                           display_name="Ana Ruiz")
-        self.guest = self.invite.user
-
-    def member(self, role: str):
-        user = UserFactory()
-        MembershipFactory(film=self.film, user=user, role=role)
-        return user
-
-    def expire(self):
-        GuestInvite.objects.filter(pk=self.invite.pk).update(created_at=timezone.now() - timedelta(hours=3),
-                                                             expires_at=timezone.now() - timedelta(minutes=1))
-
-    def end_invitation(self, how: str):
-        if how == "expired":
-            self.expire()
-        elif how == "revoked":
-            live_services.guest_invite_revoke(invite=self.invite)
-        else:
-            live_services.session_end(session=self.session, ended_by=self.host)
-
-
-# --- REST ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def scene(db):
-    return Scene()
+scene = live_fixtures.scene
 
 
 def test_a_guest_comments_on_a_playlist_version_with_a_range_a_drawing_and_a_reply(scene, client_for):
@@ -238,7 +189,7 @@ sockets = pytest.mark.usefixtures("in_memory_channel_layers", "consumer_db_conne
 
 @pytest.fixture
 async def live_scene():
-    return await sync_to_async(Scene)()
+    return await sync_to_async(live_fixtures.Scene)()
 
 
 async def connect(path: str, user) -> tuple[bool, int | None, WebsocketCommunicator]:
@@ -250,7 +201,7 @@ async def connect(path: str, user) -> tuple[bool, int | None, WebsocketCommunica
     return ok, code, communicator
 
 
-def shot_path(scene: Scene, shot_id: int) -> str:
+def shot_path(scene: live_fixtures.Scene, shot_id: int) -> str:
     return f"/ws/sessions/{scene.session.pk}/shots/{shot_id}/"
 
 

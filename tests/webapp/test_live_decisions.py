@@ -12,14 +12,8 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.core.exceptions import PermissionDenied
 
-from tests.webapp.factories import (
-    FilmFactory,
-    InReviewVersionFactory,
-    MembershipFactory,
-    ShotFactory,
-    UserFactory,
-)
 from webapp.catalogue.models import ShotVersion, VersionStatus
+from tests.webapp import live_fixtures
 from webapp.config.routing import websocket_urlpatterns
 from webapp.live import services as live_services
 from webapp.review import services as review_services
@@ -28,34 +22,7 @@ from webapp.review.models import Decision
 application = URLRouter(websocket_urlpatterns)
 
 
-class Scene:
-    """A film whose shot 1 has v1 (in the session's playlist) and v2 (not), and whose shot 2's v1 is
-    in the playlist; another film's version; the host (archivist), a creator, a restorer and a
-    viewer; a session on the two playlist versions, and a guest invited to it."""
-
-    def __init__(self):
-        self.film = FilmFactory(title="Rouge")
-        shot1, shot2 = ShotFactory(film=self.film, number=1), ShotFactory(film=self.film, number=2)
-        self.v1, self.v2 = (InReviewVersionFactory(shot=shot1, number=n) for n in (1, 2))
-        self.s2v1 = InReviewVersionFactory(shot=shot2, number=1)
-        self.foreign = InReviewVersionFactory(shot=ShotFactory(film=FilmFactory(title="Other")), number=1)
-        self.host, self.creator, self.restorer, self.viewer = (
-            self.member(role) for role in ("archivist", "creator", "restorer", "viewer"))
-        self.session = live_services.session_create(film=self.film, created_by=self.host, title="Dailies",
-                                                    versions=[self.v1, self.s2v1])
-        self.invite, _ = live_services.guest_invite_create(session=self.session, created_by=self.host,
-                                                           display_name="Ana Ruiz")
-        self.guest = self.invite.user
-
-    def member(self, role: str):
-        user = UserFactory()
-        MembershipFactory(film=self.film, user=user, role=role)
-        return user
-
-
-@pytest.fixture
-def scene(db):
-    return Scene()
+scene = live_fixtures.scene
 
 
 # --- the page and the API it uses ------------------------------------------------------------------
@@ -143,7 +110,7 @@ sockets = pytest.mark.usefixtures("in_memory_channel_layers", "consumer_db_conne
 
 @pytest.fixture
 async def live_scene():
-    return await sync_to_async(Scene)()
+    return await sync_to_async(live_fixtures.Scene)()
 
 
 async def connect(path: str, user) -> WebsocketCommunicator:
@@ -154,7 +121,7 @@ async def connect(path: str, user) -> WebsocketCommunicator:
     return communicator
 
 
-async def join_shot(scene: Scene, user, shot_id: int) -> tuple[WebsocketCommunicator, dict]:
+async def join_shot(scene: live_fixtures.Scene, user, shot_id: int) -> tuple[WebsocketCommunicator, dict]:
     """The live page's shot socket, and its first message (the playlist versions' statuses)."""
     communicator = await connect(f"/ws/sessions/{scene.session.pk}/shots/{shot_id}/", user)
     return communicator, await communicator.receive_json_from()
