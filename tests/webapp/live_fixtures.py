@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from tests.webapp.factories import FilmFactory, InReviewVersionFactory, MembershipFactory, ShotFactory, UserFactory
@@ -32,6 +33,10 @@ class Scene:
                                                            display_name="Ana Ruiz")
         self.guest = self.invite.user
 
+    def shot_socket(self, shot_id: int) -> str:
+        """The session's socket for one of its shots (comments and decisions on the playlist versions)."""
+        return f"/ws/sessions/{self.session.pk}/shots/{shot_id}/"
+
     def member(self, role: str):
         user = UserFactory()
         MembershipFactory(film=self.film, user=user, role=role)
@@ -53,3 +58,12 @@ class Scene:
 @pytest.fixture
 def scene(db):
     return Scene()
+
+
+@pytest.fixture
+async def live_scene():
+    return await sync_to_async(Scene)()
+
+
+# Socket tests: in-memory channel layers, and no database connection left open by consumers.
+sockets = pytest.mark.usefixtures("in_memory_channel_layers", "consumer_db_connections_closed")

@@ -184,12 +184,8 @@ def test_listing_guests_comments_costs_no_query_per_row(scene, client_for, djang
 
 # --- sockets ---------------------------------------------------------------------------------------
 
-sockets = pytest.mark.usefixtures("in_memory_channel_layers", "consumer_db_connections_closed")
-
-
-@pytest.fixture
-async def live_scene():
-    return await sync_to_async(live_fixtures.Scene)()
+sockets = live_fixtures.sockets
+live_scene = live_fixtures.live_scene
 
 
 async def connect(path: str, user) -> tuple[bool, int | None, WebsocketCommunicator]:
@@ -199,10 +195,6 @@ async def connect(path: str, user) -> tuple[bool, int | None, WebsocketCommunica
     if ok and path.startswith("/ws/sessions/"):  # the session's shot socket first sends its versions' statuses
         assert (await communicator.receive_json_from())["type"] == "playlist.versions"
     return ok, code, communicator
-
-
-def shot_path(scene: live_fixtures.Scene, shot_id: int) -> str:
-    return f"/ws/sessions/{scene.session.pk}/shots/{shot_id}/"
 
 
 async def comment_events(communicator: WebsocketCommunicator, count: int) -> list[dict]:
@@ -215,9 +207,9 @@ async def comment_events(communicator: WebsocketCommunicator, count: int) -> lis
 async def test_a_guests_comment_over_the_session_socket_reaches_everyone_on_the_shot(live_scene):
     scene = live_scene
     shot_id = scene.v1.shot_id
-    ok, code, guest = await connect(shot_path(scene, shot_id), scene.guest)
+    ok, code, guest = await connect(scene.shot_socket(shot_id), scene.guest)
     assert ok, code
-    _, _, host_in_session = await connect(shot_path(scene, shot_id), scene.host)
+    _, _, host_in_session = await connect(scene.shot_socket(shot_id), scene.host)
     _, _, member_on_shot_page = await connect(f"/ws/shots/{shot_id}/", scene.restorer)
 
     await guest.send_json_to({"type": "comment.create", "request": "g1", "version": scene.v1.pk, "frame": 6,
@@ -254,16 +246,16 @@ async def test_the_session_shot_socket_admits_participants_for_playlist_shots_on
     outside_shot = scene.outside.shot_id
     foreign_shot = await sync_to_async(lambda: scene.foreign.shot_id)()
     refused = [
-        (shot_path(scene, outside_shot), scene.guest, 4404),  # a shot of the film outside the playlist
-        (shot_path(scene, foreign_shot), scene.guest, 4404),  # another film's shot
-        (shot_path(scene, scene.v1.shot_id), outsider, 4404),  # no member, no guest
+        (scene.shot_socket(outside_shot), scene.guest, 4404),  # a shot of the film outside the playlist
+        (scene.shot_socket(foreign_shot), scene.guest, 4404),  # another film's shot
+        (scene.shot_socket(scene.v1.shot_id), outsider, 4404),  # no member, no guest
         (f"/ws/shots/{scene.v1.shot_id}/", scene.guest, 4404),  # the shot page's socket is for members
-        (shot_path(scene, outside_shot), scene.host, 4404),  # members too: this socket serves the playlist
+        (scene.shot_socket(outside_shot), scene.host, 4404),  # members too: this socket serves the playlist
     ]
     for path, user, expected in refused:
         ok, code, _ = await connect(path, user)
         assert (ok, code) == (False, expected), path
-    ok, _, member = await connect(shot_path(scene, scene.s2v1.shot_id), scene.creator)
+    ok, _, member = await connect(scene.shot_socket(scene.s2v1.shot_id), scene.creator)
     assert ok
     await member.disconnect()
 
@@ -274,7 +266,7 @@ async def test_the_session_shot_socket_admits_participants_for_playlist_shots_on
 @pytest.mark.parametrize("how, close_code", [("expired", 4403), ("revoked", 4403), ("ended", 4410)])
 async def test_a_guest_whose_invitation_ends_is_refused_and_cut_off(live_scene, how, close_code):
     scene = live_scene
-    ok, _, guest = await connect(shot_path(scene, scene.v1.shot_id), scene.guest)
+    ok, _, guest = await connect(scene.shot_socket(scene.v1.shot_id), scene.guest)
     assert ok
     await sync_to_async(scene.end_invitation)(how)
 
@@ -285,6 +277,6 @@ async def test_a_guest_whose_invitation_ends_is_refused_and_cut_off(live_scene, 
     # The next comment on the shot closes the socket instead of reaching the guest.
     await sync_to_async(review_services.comment_create)(version=scene.v1, author=scene.host, frame=1, text="after")
     assert (await guest.receive_output())["type"] == "websocket.close"
-    ok, code, _ = await connect(shot_path(scene, scene.v1.shot_id), scene.guest)
+    ok, code, _ = await connect(scene.shot_socket(scene.v1.shot_id), scene.guest)
     assert (ok, code) == (False, close_code)
     assert await sync_to_async(Comment.objects.filter(author=scene.guest).count)() == 0

@@ -105,12 +105,8 @@ def test_another_films_version_is_refused_like_one_that_does_not_exist(scene, cl
 
 # --- live: the session's shot socket ------------------------------------------------------------------
 
-sockets = pytest.mark.usefixtures("in_memory_channel_layers", "consumer_db_connections_closed")
-
-
-@pytest.fixture
-async def live_scene():
-    return await sync_to_async(live_fixtures.Scene)()
+sockets = live_fixtures.sockets
+live_scene = live_fixtures.live_scene
 
 
 async def connect(path: str, user) -> WebsocketCommunicator:
@@ -123,7 +119,7 @@ async def connect(path: str, user) -> WebsocketCommunicator:
 
 async def join_shot(scene: live_fixtures.Scene, user, shot_id: int) -> tuple[WebsocketCommunicator, dict]:
     """The live page's shot socket, and its first message (the playlist versions' statuses)."""
-    communicator = await connect(f"/ws/sessions/{scene.session.pk}/shots/{shot_id}/", user)
+    communicator = await connect(scene.shot_socket(shot_id), user)
     return communicator, await communicator.receive_json_from()
 
 
