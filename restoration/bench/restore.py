@@ -185,12 +185,11 @@ def _run_film_classical(clip: torch.Tensor) -> tuple[torch.Tensor, list[str]]:
     shots = analyse(clip, fps=FPS)["shots"]
     for shot in shots:
         shot["recommended_pipeline"] = recommend_pipeline(shot["metrics"], learned=False)
-    result = run_pipeline(clip, "film", fps=FPS, window=32, shots=shots)
-    return result.frames, [step.op.name for plan in result.shots for step in plan.steps]
+    return _run_spec(clip, "film", shots=shots)
 
 
-def _run_spec(clip: torch.Tensor, spec: Any) -> tuple[torch.Tensor, list[str]]:
-    result = run_pipeline(clip, spec, fps=FPS, window=32)
+def _run_spec(clip: torch.Tensor, spec: Any, **options: Any) -> tuple[torch.Tensor, list[str]]:
+    result = run_pipeline(clip, spec, fps=FPS, window=32, **options)
     return result.frames, [step.op.name for shot in result.shots for step in shot.steps]
 
 

@@ -281,12 +281,12 @@ def moving_cutout(clip: torch.Tensor, cutout: torch.Tensor, rng: np.random.Gener
     start = np.array([rng.uniform(-cw / 2, w - cw / 2), rng.uniform(-ch / 2, h - ch / 2)])
     velocity = rng.uniform(-3.0, 3.0, size=2)
     out = clip.clone()
+    padded = F.pad(torch.cat([cutout, torch.ones(1, ch, cw)])[None], (1, 1, 1, 1))  # picture and alpha
     for i in range(t):
         x, y = start + i * velocity  # the cut-out's top-left corner in this frame
         canvas = torch.zeros(1, cutout.shape[0] + 1, h, w)
         left, top = int(np.floor(x)), int(np.floor(y))
         fx, fy = float(x - left), float(y - top)
-        padded = F.pad(torch.cat([cutout, torch.ones(1, ch, cw)])[None], (1, 1, 1, 1))
         shifted = F.grid_sample(padded, _shift_grid(padded.shape, fx, fy), mode="bilinear", align_corners=False)
         y0, x0 = top - 1, left - 1
         ys, xs = max(0, y0), max(0, x0)

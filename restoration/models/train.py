@@ -197,8 +197,6 @@ def train_model(task: str, *, steps: int | None = None, minutes: float | None = 
     if init is not None and widths is not None:
         raise ModelError("--widths and --init exclude each other: a fine-tune keeps the sizes of its file")
     model = load_checkpoint(init, task) if init is not None else _build(task, widths)
-    for parameter in model.parameters():
-        parameter.requires_grad_(True)
     model = model.to(device).train()
     batch_size = batch_size or BATCH[task]
     peak = LEARNING_RATE[task] if learning_rate is None else learning_rate
