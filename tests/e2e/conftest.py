@@ -79,6 +79,16 @@ def browser():
         browser.close()
 
 
+def drag_rectangle(page, overlay: str, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """Drag the mouse over the element ``overlay`` from ``start`` to ``end`` (fractions of its width
+    and height), as a reviewer draws a rectangle with the rectangle tool."""
+    box = page.locator(overlay).bounding_box()
+    page.mouse.move(box["x"] + box["width"] * start[0], box["y"] + box["height"] * start[1])
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * end[0], box["y"] + box["height"] * end[1], steps=6)
+    page.mouse.up()
+
+
 def login(browser, base_url: str, username: str, password: str = "demo"):
     """A new browser context logged in as ``username``; returns (context, page) on the home page."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import SCREENSHOTS, login
+from tests.e2e.conftest import SCREENSHOTS, drag_rectangle, login
 
 pytestmark = pytest.mark.e2e
 
@@ -35,11 +35,7 @@ def test_comment_with_a_drawing_reaches_the_archivist_live_and_both_approve(demo
         creator.keyboard.press("ArrowRight")
     expect(creator.locator(".cv-frame-input")).to_have_value("4")
     creator.click(".cm-tool[data-tool=rect]")
-    box = creator.locator(".cv-overlay").bounding_box()
-    creator.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.25)
-    creator.mouse.down()
-    creator.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.55, steps=6)
-    creator.mouse.up()
+    drag_rectangle(creator, ".cv-overlay", (0.25, 0.25), (0.6, 0.55))
     expect(creator.locator(".draw-layer .draft rect[data-shape=rect]")).to_have_count(1)
 
     creator.fill(".cm-composer textarea", "Dust cluster on the left, @archivist please look")

@@ -11,7 +11,7 @@ import pytest
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DEMO_TITLE, SCREENSHOTS, login
+from tests.e2e.conftest import DEMO_TITLE, SCREENSHOTS, drag_rectangle, login
 
 pytestmark = pytest.mark.e2e
 
@@ -92,11 +92,7 @@ def test_a_follower_sees_the_hosts_frame_and_mode(demo_server, browser):
         expect(guest.locator("#live-comments .cm-composer textarea")).to_be_enabled()
         expect(guest.locator("#live-comments [data-export]")).to_have_count(0)
         guest.click("#live-comments .cm-tool[data-tool=rect]")
-        box = guest.locator("#live-viewer .cv-overlay").bounding_box()
-        guest.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
-        guest.mouse.down()
-        guest.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.6, steps=6)
-        guest.mouse.up()
+        drag_rectangle(guest, "#live-viewer .cv-overlay", (0.3, 0.3), (0.55, 0.6))
         expect(guest.locator(".draw-layer .draft rect[data-shape=rect]")).to_have_count(1)
         guest.fill("#live-comments .cm-composer textarea", "The sky is too magenta here")
         guest.click("#live-comments .cm-composer [data-submit]")
