@@ -7,13 +7,19 @@
    means (its PSNR is infinite).
 2. The film preset run on the full damage with one defect switched off: how much PSNR the film
    preset would gain if that defect were gone, i.e. what it leaves of each defect.
+3. The methods of the targets (best FFmpeg chain, the film preset with classical ops only, the
+   film preset) on two variants of the same damage: without colour fading and gate weave (the
+   defects a picture cannot tell from the photograph's own colours and the camera's own motion:
+   how the methods compare on what can be identified), and with only those two and flicker (every
+   local defect gone: roughly the best a perfect local repair could reach inside the film preset).
+   These are diagnostics; the targets are measured on the full damage (part ``restore``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from restoration.bench.restore import FULL, QUICK, STRENGTHS, _mean, _run_spec, case_recipes
+from restoration.bench.restore import FILM_CLASSICAL, FULL, QUICK, STRENGTHS, _mean, _run_film_classical, _run_spec, case_recipes
 from restoration.compare import psnr
 
 # Each defect and the damage parameters that switch it off.
@@ -28,6 +34,14 @@ DEFECTS: dict[str, dict[str, Any]] = {
     "compression": {"compression": "none"},
 }
 ALL_OFF = {key: value for switch in DEFECTS.values() for key, value in switch.items()}
+# Defects whose effect on a frame looks like the scene itself (its colours, its camera path).
+UNIDENTIFIABLE = ("colour fading", "gate weave")
+# What no local repair can take out: those two and flicker (global and smooth per frame).
+GLOBAL = (*UNIDENTIFIABLE, "flicker")
+VARIANTS = {
+    "without colour fading and gate weave": "identifiable",
+    "only colour fading, gate weave and flicker: every local defect gone": "global only",
+}
 
 
 def _row(label: str, values: dict[str, list[float]]) -> dict[str, Any]:
@@ -45,8 +59,16 @@ def run(quick: bool) -> dict[str, list[dict[str, Any]]]:
     recipes = case_recipes(sizes)
     alone: dict[str, dict[str, list[float]]] = {d: {s: [] for s in STRENGTHS} for d in ["all", *DEFECTS]}
     film: dict[str, dict[str, list[float]]] = {d: {s: [] for s in STRENGTHS} for d in ["none", *DEFECTS]}
+    variant_methods = _variant_methods()
+    variants: dict[str, dict[str, dict[str, list[float]]]] = {
+        v: {m: {s: [] for s in STRENGTHS} for m in variant_methods} for v in VARIANTS
+    }
     for _, strength, clean, seed in recipes:
         params = sample_params(seed, strength)
+        for label, damaged in _variant_damage(clean, seed, params).items():
+            for method, run_method in variant_methods.items():
+                restored = damaged if run_method is None else run_method(damaged)
+                variants[label][method][strength].append(psnr(restored, clean))
         damaged = degrade(clean, seed=seed, params=params).damaged
         alone["all"][strength].append(psnr(damaged, clean))
         film["none"][strength].append(psnr(_run_spec(damaged, "film")[0], clean))
@@ -62,4 +84,34 @@ def run(quick: bool) -> dict[str, list[dict[str, Any]]]:
         "Engine: the film preset's PSNR with one defect switched off (what it leaves of that defect)": [
             _row("all defects (the benchmark)" if d == "none" else f"without {d}", film[d]) for d in film
         ],
+        **{
+            f"Engine: the target methods on part of the damage ({label})": [
+                {"method": method, **{k: v for k, v in _row("", values).items() if k != "damage"}}
+                for method, values in variants[label].items()
+            ]
+            for label in VARIANTS
+        },
     }
+
+
+def _variant_methods() -> dict[str, Any]:
+    """Method name -> restore function (None: the damaged input itself)."""
+    from restoration.classical import run_filter_chain
+    from restoration.bench.restore import FPS
+
+    return {
+        "damaged input": None,
+        "ffmpeg nlmeans": lambda clip: run_filter_chain(clip, "nlmeans", fps=FPS),
+        FILM_CLASSICAL: lambda clip: _run_film_classical(clip)[0],
+        "preset film": lambda clip: _run_spec(clip, "film")[0],
+    }
+
+
+def _variant_damage(clean, seed: int, params: dict[str, Any]) -> dict[str, Any]:
+    """Each of ``VARIANTS``' damage of ``clean``: the clip's own parameters, some defects off."""
+    from restoration.degrade import degrade
+
+    identifiable = {**params, **{k: v for d in UNIDENTIFIABLE for k, v in DEFECTS[d].items()}}
+    global_only = {**params, **ALL_OFF, **{k: params[k] for d in GLOBAL for k in DEFECTS[d]}}
+    damage = {"identifiable": identifiable, "global only": global_only}
+    return {label: degrade(clean, seed=seed, params=damage[key]).damaged for label, key in VARIANTS.items()}

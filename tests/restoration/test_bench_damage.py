@@ -21,3 +21,26 @@ def test_each_defect_alone_changes_the_clip():
             continue  # drawn per 16-frame block: a 4-frame clip may have none
         only = {**heavy, **ALL_OFF, **{key: heavy[key] for key in switch}}
         assert not torch.equal(degrade(clean, seed=7, params=only).damaged, clean), defect
+
+
+def _laplacian_energy(frames: torch.Tensor) -> float:
+    lap = 4 * frames[..., 1:-1, 1:-1] - frames[..., :-2, 1:-1] - frames[..., 2:, 1:-1] - frames[..., 1:-1, :-2] - frames[..., 1:-1, 2:]
+    return float(lap.abs().mean())
+
+
+def test_the_diagnostic_variants_split_global_from_local_damage():
+    from restoration.bench.damage import VARIANTS, _variant_damage
+
+    clean = torch.full((6, 3, 96, 128), 0.5)  # flat grey: weave cannot show, only tone and local defects
+    params = {**sample_params(11, "heavy"), "seed": 11}
+    damage = _variant_damage(clean, 11, params)
+    assert set(damage) == set(VARIANTS)
+    identifiable = damage["without colour fading and gate weave"]
+    global_only = damage["only colour fading, gate weave and flicker: every local defect gone"]
+    # Local defects (grain, dust, scratches) are sharp; flicker and fading are smooth per frame.
+    assert _laplacian_energy(identifiable) > 10 * _laplacian_energy(global_only)
+    assert not torch.allclose(global_only, clean, atol=0.01)
+    # Fading tints the grey (a per-channel cast); without it the channels keep one mean.
+    channel_means = lambda clip: clip.mean(dim=(0, 2, 3))  # noqa: E731
+    assert float(channel_means(global_only).std()) > 0.005
+    assert float(channel_means(identifiable).std()) < 0.002

@@ -153,6 +153,8 @@ def test_networks_in_native_bfloat16_stay_within_half_a_code_value_of_float32(mo
     from restoration.models import learned_ops
 
     clip = _clip(6, 3, 64, 96)
+    # bfloat16 on every processor here (emulated where it is not native: slower, same values).
+    monkeypatch.setattr(learned_ops, "_native_bfloat16_cpu", lambda: True)
     restored, probability = restore_frames(clip)
     upscaled = learned_upscale(clip[:2])
     monkeypatch.setattr(learned_ops, "network_precision", lambda device: contextlib.nullcontext())
@@ -161,3 +163,34 @@ def test_networks_in_native_bfloat16_stay_within_half_a_code_value_of_float32(mo
     assert float((restored - exact).abs().mean()) < 0.1 / 255
     assert float((probability - exact_probability).abs().max()) < 0.02
     assert float((upscaled - learned_upscale(clip[:2])).abs().max()) < 2 / 255
+
+
+@pytest.mark.parametrize(("cpuinfo", "native"), [
+    # An AVX-512 Xeon without BF16 (oneDNN emulates bfloat16 there, slower than float32).
+    ("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f avx512bw avx512_vnni avx512vl\n", False),
+    ("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 avx512vl\n", True),  # AMD EPYC (Zen 4)
+    ("processor\t: 0\nflags\t\t: fpu avx2 avx512f amx_bf16 amx_tile\n", True),  # Sapphire Rapids
+    ("processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n", True),  # Arm Neoverse V1
+    ("processor\t: 0\nFeatures\t: fp asimd crc32\n", False),
+    ("model name\t: a bf16 in the name is no flag\nflags\t\t: fpu avx2\n", False),
+    ("", False),
+])
+def test_bfloat16_is_used_only_where_the_processor_has_it(cpuinfo, native):
+    from restoration.models.learned_ops import cpu_has_native_bfloat16
+
+    assert cpu_has_native_bfloat16(cpuinfo) is native
+
+
+def test_channels_last_weights_on_the_cpu_give_the_same_restoration(random_weights):
+    """load_model keeps CPU weights channels-last (faster oneDNN convolutions): same values."""
+    model = load_model("restore", random_weights["restore"])
+    assert model.head.weight.is_contiguous(memory_format=torch.channels_last)
+    clip = _clip(5, 1)
+    fast, _ = restore_frames(clip, weights=random_weights["restore"])
+    model.to(memory_format=torch.contiguous_format)
+    try:
+        plain, _ = restore_frames(clip, weights=random_weights["restore"])
+    finally:
+        model.to(memory_format=torch.channels_last)
+    assert not torch.equal(fast, clip)
+    assert torch.allclose(fast, plain, atol=1e-5)
