@@ -117,3 +117,24 @@ def test_export_needs_a_shot_or_film_a_known_format_and_membership(notes, film_m
     stranger = client_for(member(other_film, "archivist"))
     assert stranger.get("/api/comments/export/", {"shot": shot.pk}).status_code == 404
     assert stranger.get("/api/comments/export/", {"film": shot.film_id}).status_code == 404
+
+
+def test_the_still_of_a_note_on_a_retimed_version_is_the_frame_shown_at_that_time(film, grey_source, tmp_path):
+    """Notes count shot frames (24 fps here); a version retimed to 36 fps shows its frame
+    floor(1.5 f) at shot frame f, and the PDF's still is that frame."""
+    from webapp.review.export import _still
+
+    levels = torch.arange(15, dtype=torch.float32) * 12 + 40  # each frame its own grey
+    path = tmp_path / "scans" / "retimed.mkv"
+    write_video(path, (levels / 255).view(15, 1, 1, 1).expand(15, 3, 48, 64).contiguous(), fps=36, codec="ffv1")
+    info = probe(path)
+    media = asset_create(
+        film=film, kind=AssetKind.MEZZANINE, file="scans/retimed.mkv", original_name="retimed.mkv",
+        size_bytes=path.stat().st_size, container=info.container, codec=info.codec, width=info.width,
+        height=info.height, fps=info.fps, frame_count=info.frame_count, pix_fmt=info.pix_fmt,
+    )
+    shot = ShotFactory(film=film, number=3, start_frame=0, end_frame=9, source=grey_source)
+    version = InReviewVersionFactory(shot=shot, number=1, media=media)
+    for frame in (0, 5, 9):
+        still = _still(CommentFactory(version=version, frame=frame))
+        assert abs(np.asarray(still.convert("L")).mean() - float(levels[frame * 3 // 2])) < 3, frame

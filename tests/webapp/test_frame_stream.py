@@ -36,13 +36,13 @@ def _level(index: int, inverted: bool) -> int:
     return 250 - index * 8 if inverted else index * 8 + 4
 
 
-def _clip_asset(film, tmp_path, name: str, frames: int, inverted: bool, kind: str):
+def _clip_asset(film, tmp_path, name: str, frames: int, inverted: bool, kind: str, fps: float = 24):
     clip = torch.zeros(frames, 1, 48, 64)
     for i in range(frames):
         clip[i] = _level(i, inverted) / 255.0
     path = tmp_path / "scans" / name
     path.parent.mkdir(exist_ok=True)
-    write_video(path, clip, fps=24, codec="ffv1")
+    write_video(path, clip, fps=fps, codec="ffv1")
     info = probe(path)
     return asset_create(
         film=film, kind=kind, file=f"scans/{name}", original_name=name, size_bytes=path.stat().st_size,
@@ -141,6 +141,30 @@ async def test_version_frames_start_at_the_versions_first_frame(shot_setup):
     header, jpeg = unpack(await communicator.receive_from())
     assert (header["source"], header["frame"], header["height"]) == ("v1", 9, 48)
     assert abs(grey(jpeg) - _level(9, inverted=True)) < 2
+    await communicator.disconnect()
+
+
+async def test_a_retimed_version_is_compared_at_the_same_time_not_the_same_frame_number(shot_setup, media):
+    """A version retimed from the shot's 24 fps to 36 (its pipeline's ``retime``) has 15 frames
+    for the shot's 10: shot frame f shows the version frame on screen at f's time, floor(1.5 f)."""
+    shot, viewer, _ = await shot_setup()
+
+    @sync_to_async
+    def add_retimed():
+        retimed = _clip_asset(shot.film, media, "v4.mkv", 15, inverted=True, kind=AssetKind.MEZZANINE, fps=36)
+        InReviewVersionFactory(shot=shot, number=4, media=retimed)
+        return {source.name: source for source in frame_consumer.frame_sources(shot=shot)}
+
+    sources = await add_retimed()
+    assert sources["v4"].frame_count == 10 and sources["v4"].label == "v4 (36 fps)"
+    assert sources["v1"].label == "v1"  # the same rate: no note
+    communicator = connect(shot.pk, viewer)
+    await communicator.connect()
+    await ask(communicator, source="v4", start=0, count=10)
+    for frame in range(10):
+        header, jpeg = unpack(await communicator.receive_from())
+        assert (header["source"], header["frame"]) == ("v4", frame)
+        assert abs(grey(jpeg) - _level(frame * 3 // 2, inverted=True)) < 2, frame
     await communicator.disconnect()
 
 

@@ -463,3 +463,16 @@ def test_a_missing_film_gets_the_styled_404_in_production(member, settings):
     settings.DEBUG = False
     html = _client(member(FilmFactory(), "viewer")).get("/films/999999/").content.decode()
     assert "Not found" in html and "not a member of" in html and 'id="notifications-bell"' in html
+
+
+def test_versions_at_another_rate_map_shot_frames_by_time():
+    from webapp.catalogue.timecode import media_frame, rate_ratio, shot_frames_covered
+
+    assert rate_ratio(23.976, 23.976023976) == 1.0  # one rate, as probed
+    assert rate_ratio(24, None) == 1.0
+    ratio = rate_ratio(18, 24)  # an 18 fps scan retimed to 24
+    assert [media_frame(f, ratio) for f in range(7)] == [0, 1, 2, 4, 5, 6, 8]
+    assert shot_frames_covered(24, ratio) == 18 and shot_frames_covered(23, ratio) == 17
+    assert shot_frames_covered(24, 1.0) == 24 and shot_frames_covered(0, ratio) == 0
+    down = rate_ratio(24, 16)  # retimed down: frames repeat
+    assert [media_frame(f, down) for f in range(4)] == [0, 0, 1, 2]

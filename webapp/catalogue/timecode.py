@@ -1,6 +1,16 @@
-"""Timecode for people to read. Frames are the keys; timecode is derived from them and the fps."""
+"""Timecode for people to read, and the time base that versions are compared on.
+
+Frames are the keys; timecode is derived from them and the fps. A shot's frames are counted at
+the scan's rate (``Shot.fps``); a version retimed by its pipeline (16 -> 24 fps) has more frames
+than the shot, so it is compared at the same *time*, not the same frame number.
+"""
 
 from __future__ import annotations
+
+import math
+
+# Rates closer than this (relative) are one rate: a probe reads 23.976 as 23.97602...
+SAME_RATE = 1e-3
 
 
 def timecode(frame: int, fps: float) -> str:
@@ -9,3 +19,26 @@ def timecode(frame: int, fps: float) -> str:
     base = max(1, round(fps or 24))
     seconds, frames = divmod(max(0, int(frame)), base)
     return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frames:02d}"
+
+
+def rate_ratio(shot_fps: float | None, media_fps: float | None) -> float:
+    """Media frames per shot frame: 1 unless the media runs at another rate than the shot."""
+    if not shot_fps or not media_fps or abs(media_fps / shot_fps - 1) < SAME_RATE:
+        return 1.0
+    return media_fps / shot_fps
+
+
+def media_frame(frame: int, ratio: float) -> int:
+    """The media frame on screen at shot frame ``frame``'s time: the last one that has started."""
+    if ratio == 1.0:
+        return frame
+    return math.floor(frame * ratio + 1e-9)  # 3 * (24 / 18) is 3.9999999999999996
+
+
+def shot_frames_covered(media_frames: int, ratio: float) -> int:
+    """How many shot frames, from frame 0, fall inside media of ``media_frames`` frames."""
+    if media_frames <= 0:
+        return 0
+    if ratio == 1.0:
+        return media_frames
+    return math.floor((media_frames - 1) / ratio + 1e-9) + 1

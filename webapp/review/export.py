@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw, ImageFont
 from webapp.catalogue.access import person_label
 from webapp.catalogue.models import MediaAsset
 from webapp.catalogue.proxies import ProxyError, proxy_frame, proxy_height_for
-from webapp.catalogue.timecode import timecode
+from webapp.catalogue.timecode import media_frame, rate_ratio, timecode
 from webapp.review.models import Comment
 
 CSV_COLUMNS = [
@@ -72,7 +72,9 @@ def _font(size: int, bold: bool = False):
 
 def _still(comment: Comment) -> Image.Image | None:
     version, shot = comment.version, comment.version.shot
-    candidates: list[tuple[MediaAsset | None, int]] = [(version.media, comment.frame), (shot.source, shot.start_frame + comment.frame)]
+    # Comments count shot frames; a retimed version's media shows another frame at that time.
+    media_index = media_frame(comment.frame, rate_ratio(shot.fps, version.media.fps if version.media else None))
+    candidates: list[tuple[MediaAsset | None, int]] = [(version.media, media_index), (shot.source, shot.start_frame + comment.frame)]
     for asset, index in candidates:
         if asset is None:
             continue

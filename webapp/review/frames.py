@@ -2,7 +2,8 @@
 
 A shot's sources are its original (``shot.source``, the whole scan: shot frame f is asset frame
 ``shot.start_frame + f``) and each version with media (``v<N>``, holding only the shot: shot
-frame f is asset frame f). A source is always named within ONE shot, so a request can never reach
+frame f is asset frame f, or for a version retimed to another rate the asset frame on screen at
+f's time, ``webapp.catalogue.timecode.media_frame``). A source is always named within ONE shot, so a request can never reach
 another shot's or another film's media. Frames come from the review proxies
 (``webapp/catalogue/proxies.py``).
 """
@@ -18,6 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from webapp.catalogue.models import MediaAsset, Shot, ShotVersion
 from webapp.catalogue.proxies import proxy_frame, proxy_height_for
 from webapp.catalogue.selectors import shot_list
+from webapp.catalogue.timecode import media_frame, rate_ratio, shot_frames_covered
 from webapp.realtime import SocketError, json_object_parse
 
 ORIGINAL = "original"
@@ -47,9 +49,11 @@ class FrameSource:
     asset_offset: int  # asset frame of shot frame 0
     frame_count: int  # shot frames 0..frame_count-1 that this media holds
     version_id: int | None = None
+    rate_ratio: float = 1.0  # media frames per shot frame (not 1 for a retimed version)
 
     def asset_index(self, frame: int) -> int:
-        return self.asset_offset + frame
+        """The asset frame on screen at shot frame ``frame``'s time."""
+        return self.asset_offset + media_frame(frame, self.rate_ratio)
 
 
 @dataclass(frozen=True)
@@ -72,10 +76,10 @@ def shot_for_viewer(*, user: AbstractBaseUser | AnonymousUser, shot_id: int) -> 
     return shot_list(user=user).select_related("film", "source").filter(pk=shot_id).first()
 
 
-def _frames_held(asset: MediaAsset | None, offset: int, shot_frames: int) -> int:
+def _frames_held(asset: MediaAsset | None, offset: int, shot_frames: int, ratio: float = 1.0) -> int:
     if asset is None or not asset.frame_count or not asset.height:
         return 0
-    return max(0, min(shot_frames, asset.frame_count - offset))
+    return max(0, min(shot_frames, shot_frames_covered(asset.frame_count - offset, ratio)))
 
 
 def frame_sources(*, shot: Shot) -> list[FrameSource]:
@@ -87,11 +91,14 @@ def frame_sources(*, shot: Shot) -> list[FrameSource]:
                                    asset_offset=shot.start_frame, frame_count=held))
     versions = ShotVersion.objects.filter(shot=shot, media__isnull=False).select_related("media").order_by("number")
     for version in versions:
-        held = _frames_held(version.media, 0, shot.frame_count)
+        # A retimed version is shown at the shot's frame times (its frame on screen then).
+        ratio = rate_ratio(shot.fps, version.media.fps)
+        held = _frames_held(version.media, 0, shot.frame_count, ratio)
         if held:
+            label = f"v{version.number}" if ratio == 1.0 else f"v{version.number} ({version.media.fps:g} fps)"
             sources.append(FrameSource(
-                name=f"v{version.number}", label=f"v{version.number}", status=version.status, asset=version.media,
-                asset_offset=0, frame_count=held, version_id=version.pk,
+                name=f"v{version.number}", label=label, status=version.status, asset=version.media,
+                asset_offset=0, frame_count=held, version_id=version.pk, rate_ratio=ratio,
             ))
     return sources
 
