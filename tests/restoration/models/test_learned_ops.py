@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from restoration.compare import psnr
-from restoration.errors import ModelError
+from restoration.errors import ModelError, SpecError
 from restoration.models.learned_ops import (
     WEIGHTS,
     LearnedRestore,
@@ -45,7 +45,9 @@ def _clip(frames: int, channels: int, height: int = 32, width: int = 48) -> torc
 
 def test_ops_are_registered_with_radius_and_scale():
     assert get_op("learned_restore").temporal_radius == 2
-    assert get_op("learned_upscale").scale == 2
+    upscale = get_op("learned_upscale")
+    assert upscale.output_scale(upscale.validate_params({})) == 2
+    assert upscale.output_scale(upscale.validate_params({"factor": 4})) == 4
     assert get_op("learned_restore").validate_params({}) == {}  # always the committed weights
 
 
@@ -194,3 +196,31 @@ def test_channels_last_weights_on_the_cpu_give_the_same_restoration(random_weigh
         model.to(memory_format=torch.channels_last)
     assert not torch.equal(fast, clip)
     assert torch.allclose(fast, plain, atol=1e-5)
+
+
+def test_x4_runs_the_x2_network_twice_and_other_factors_are_refused(random_weights):
+    frames = _clip(2, 3)
+    weights = random_weights["sr"]
+    x4 = learned_upscale(frames, factor=4, weights=weights)
+    assert x4.shape == (2, 3, 128, 192)
+    assert torch.equal(x4, LearnedUpscale(factor=4, weights=weights)(frames))
+    # Luma: the x2 network on its own x2 output; chroma: bicubic x4.
+    from restoration.models.nets import split_luma_chroma
+
+    luma, chroma = split_luma_chroma(frames)
+    model = load_model("sr", weights)
+    with torch.no_grad():
+        twice = model(model(luma).clamp(0, 1))
+    bicubic = torch.nn.functional.interpolate(chroma, scale_factor=4, mode="bicubic", align_corners=False)
+    assert torch.allclose(x4, (twice + bicubic).clamp(0, 1), atol=1e-5)
+    for bad in (3, 8, True, "4"):
+        with pytest.raises(SpecError, match="factor must be 2 or 4"):
+            learned_upscale(frames, factor=bad, weights=weights)
+
+
+def test_x4_in_a_pipeline_scales_the_output(random_weights):
+    from restoration.pipeline import run_pipeline
+
+    frames = _clip(3, 1)
+    out = run_pipeline(frames, {"ops": [{"op": "learned_upscale", "params": {"factor": 4}}]}).frames
+    assert out.shape == (3, 1, 128, 192)
