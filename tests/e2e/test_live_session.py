@@ -112,6 +112,7 @@ def test_a_follower_sees_the_hosts_frame_and_mode(demo_server, browser):
         # guest has no controls, and everyone sees the version's status change live.
         expect(guest.locator("#live-decisions")).to_have_count(0)
         expect(guest.locator("#live-item-status")).to_have_text("In review")
+        expect(guest.locator("#live-playlist-items [aria-current=true] .live-item-status")).to_have_text("In review")
         follower.click("#live-decisions .dc-form [data-verdict=approve]")
         expect(host.locator("#live-decisions .dc-role[data-role=creator] .status-approved")).to_be_visible()
         expect(host.locator("#live-item-status")).to_have_text("In review")  # the archivist's approval is missing
@@ -119,6 +120,10 @@ def test_a_follower_sees_the_hosts_frame_and_mode(demo_server, browser):
         host.click("#live-decisions .dc-form [data-verdict=approve]")
         for page in (guest, follower, host):
             expect(page.locator("#live-item-status")).to_have_text("Approved")
+            # The playlist marks the item too, and only it: the other shots' versions are still in review.
+            expect(page.locator("#live-playlist-items [aria-current=true] .live-item-status")).to_have_text("Approved")
+            expect(page.locator("#live-playlist-items .live-item-status", has_text="Approved")).to_have_count(1)
+            expect(page.locator("#live-playlist-items .live-item-status").first).to_have_text("In review")
         expect(host.locator("#live-decisions .dc-reason")).to_contain_text("this one is approved")
         expect(follower.locator("#live-decisions .dc-role[data-role=archivist] .status-approved")).to_be_visible()
         expect(host.locator("#live-decisions .dc-history .dc-event")).to_have_count(2)

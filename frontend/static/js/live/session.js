@@ -86,6 +86,7 @@ function onMessage(message) {
   switch (message.type) {
     case "session.state":
       live.playlist = message.playlist;
+      rememberPlaylistStatuses();
       live.you = message.you;
       live.participants = message.participants;
       live.state = null;
@@ -217,6 +218,17 @@ function onShotEvent(item, message) {
     return;
   }
   if (live.playlist[live.viewerIndex]?.version === item.version) renderItemStatus(item);
+  renderPlaylistStatuses();
+}
+
+function renderPlaylistStatuses() {
+  for (const chip of el.playlist.querySelectorAll(".live-item-status")) {
+    const status = live.versionStatus.get(Number(chip.dataset.version));
+    chip.hidden = !status;
+    if (!status) continue;
+    chip.className = `live-item-status status status-${status}`;
+    chip.textContent = STATUS_LABELS[status] || status;
+  }
 }
 
 function renderItemStatus(item) {
@@ -277,13 +289,24 @@ function sendChanges() {
 
 // ---- playlist, presence, control ------------------------------------------------------------
 
+// Each item's status when the session socket (re)connected, from its version's source; the shot
+// sockets keep them current from then on (onShotEvent).
+function rememberPlaylistStatuses() {
+  for (const item of live.playlist) {
+    const source = item.sources.find((s) => s.id === `v${item.version_number}`);
+    if (source) live.versionStatus.set(item.version, source.status);
+  }
+}
+
 function renderPlaylist() {
   el.playlist.innerHTML = live.playlist.map((item) => `
     <li><button type="button" class="live-item" data-index="${item.position}">
-      <span class="live-item-shot">Shot ${item.shot_number}</span>
-      <span class="live-item-version">v${item.version_number}</span>
+      <span class="live-item-title"><span class="live-item-shot">Shot ${item.shot_number}</span>
+        <span class="live-item-version">v${item.version_number}</span></span>
+      <span class="live-item-status status" data-version="${item.version}" hidden></span>
       <span class="live-item-frames small muted">${item.frame_count} fr · ${Number(item.fps).toFixed(item.fps % 1 ? 2 : 0)} fps</span>
     </button></li>`).join("");
+  renderPlaylistStatuses();
   for (const button of el.playlist.querySelectorAll("button")) {
     button.addEventListener("click", () => {
       if (!isHost()) return toast("Only the host moves through the playlist.");
