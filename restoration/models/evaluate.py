@@ -110,7 +110,7 @@ def evaluate(names: list[str], out: Path, threads: int, protocol: str = "bench",
 
 def evaluate_sr(out: Path, threads: int) -> dict:
     """x2 and x4 upscaling of held-out frames reduced by antialiased bicubic: bicubic,
-    ops.upscale, learned (x4: the x2 network twice)."""
+    ops.upscale, learned."""
     import torch.nn.functional as F
 
     from restoration.degrade import synthetic_clip

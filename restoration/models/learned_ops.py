@@ -26,10 +26,11 @@ from restoration.ops._common import check_frames, reflected_indices
 from restoration.ops.registry import OpSpec, Param, register_op
 
 __all__ = ["restore_frames", "median_of_window", "learned_restore", "LearnedRestore", "learned_upscale", "LearnedUpscale",
-           "refine_interpolation", "load_model", "network_precision", "WEIGHTS", "UPSCALE_FACTORS"]
+           "refine_interpolation", "load_model", "network_precision", "WEIGHTS", "SR_X4_WEIGHTS", "UPSCALE_FACTORS"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 WEIGHTS = {"restore": WEIGHTS_DIR / "restore.pt", "sr": WEIGHTS_DIR / "sr_x2.pt", "interp": WEIGHTS_DIR / "interp.pt"}
+SR_X4_WEIGHTS = WEIGHTS_DIR / "sr_x4.pt"  # ``learned_upscale``'s network for factor 4
 RADIUS = 2  # the committed restore network's temporal radius (checked against its file)
 _BATCH = 4  # windows per forward pass: bounds memory on large frames
 
@@ -164,12 +165,8 @@ UPSCALE_FACTORS = (2, 4)
 
 
 def learned_upscale(frames: torch.Tensor, *, factor: int = 2, weights: str = "") -> torch.Tensor:
-    """Upscale (T, C, H, W) x2 or x4 with the learned network (luma), chroma bicubic.
-
-    x4 with x2 weights (the committed ones) runs the x2 network twice: on the held-out
-    photographs that scores +0.5 dB over ``ops.upscale``'s x4 and +1.4 dB over bicubic
-    (restoration/models/README.md); x4 weights would run once.
-    """
+    """Upscale (T, C, H, W) x2 or x4 with the learned network of that factor (luma), chroma
+    bicubic. ``weights`` (a file) must hold a network of the same factor."""
     from restoration.models.nets import split_luma_chroma
 
     check_frames(frames, "learned_upscale")
@@ -177,24 +174,19 @@ def learned_upscale(frames: torch.Tensor, *, factor: int = 2, weights: str = "")
         raise SpecError(f"learned_upscale: factor must be 2 or 4, got {factor!r}")
     if min(frames.shape[-2:]) < 4:
         raise SpecError(f"learned_upscale: frames must be at least 4x4, got {tuple(frames.shape[-2:])}")
-    model = load_model("sr", weights or None, frames.device)
-    if model.config.factor == factor:
-        passes = 1
-    elif model.config.factor == 2 and factor == 4:
-        passes = 2
-    else:
-        raise ModelError(f"learned_upscale: weights are for x{model.config.factor}, not usable for x{factor}")
+    model = load_model("sr", weights or (SR_X4_WEIGHTS if factor == 4 else None), frames.device)
+    if model.config.factor != factor:
+        raise ModelError(f"learned_upscale: weights are for x{model.config.factor}, the op was asked for x{factor}")
     compute = frames.float()
     out = []
     with torch.no_grad():
         for start in range(0, frames.shape[0], _BATCH):
             luma, chroma = split_luma_chroma(compute[start:start + _BATCH])
             with network_precision(frames.device):
-                for step in range(passes):
-                    luma = model(luma.clamp(0, 1) if step else luma).float()
+                big = model(luma).float()
             if chroma is not None:
-                luma = luma + F.interpolate(chroma, scale_factor=factor, mode="bicubic", align_corners=False)
-            out.append(luma.clamp(0, 1))
+                big = big + F.interpolate(chroma, scale_factor=factor, mode="bicubic", align_corners=False)
+            out.append(big.clamp(0, 1))
     return torch.cat(out).to(frames.dtype)
 
 
@@ -243,7 +235,7 @@ register_op(OpSpec(
     name="learned_upscale",
     function=learned_upscale,
     module=LearnedUpscale,
-    params={"factor": Param(int, 2, choices=UPSCALE_FACTORS, help="2 or 4 (x4: the x2 network twice)")},
+    params={"factor": Param(int, 2, choices=UPSCALE_FACTORS, help="2 or 4 (a network trained for each)")},
     scale_param="factor",
     description="learned x2 / x4 super-resolution (luma network, chroma bicubic)",
 ))

@@ -80,8 +80,8 @@ def _learning_rate(task: str, step: int, total: int | None, peak: float | None =
     return peak * 0.5 * (1 + math.cos(math.pi * (step - flat_until) / max(1, total - flat_until)))
 
 
-def default_weights(task: str) -> Path:
-    return WEIGHTS_DIR / {"restore": "restore.pt", "sr": "sr_x2.pt", "interp": "interp.pt"}[task]
+def default_weights(task: str, factor: int = 2) -> Path:
+    return WEIGHTS_DIR / {"restore": "restore.pt", "sr": f"sr_x{factor}.pt", "interp": "interp.pt"}[task]
 
 
 def resolve_device(name) -> torch.device:
@@ -113,13 +113,13 @@ class TrainResult:
     input_val_psnr: float = math.nan
 
 
-def _build(task: str, widths: tuple[int, int, int] | None = None) -> torch.nn.Module:
+def _build(task: str, widths: tuple[int, int, int] | None = None, factor: int = 2) -> torch.nn.Module:
     if widths is not None and (task == "sr" or len(widths) != 3 or min(widths) < 1):
         raise ModelError("widths are three positive numbers (e.g. 48,64,96), for --task restore or interp")
     if task == "restore":
         return TemporalRestoreNet(RestoreConfig(widths=widths) if widths else RestoreConfig())
     if task == "sr":
-        return SuperResNet(SRConfig())
+        return SuperResNet(SRConfig(factor=factor))
     if task == "interp":
         return InterpNet(InterpConfig(widths=widths) if widths else InterpConfig())
     raise ModelError(f"task {task!r} is not trainable yet (known: {', '.join(TASKS)})")
@@ -137,13 +137,13 @@ def _batches(task: str, seed: int, batch_size: int, options: dict):
             yield low, high, None
 
 
-def _validation(task: str):
+def _validation(task: str, factor: int = 2):
     if task == "restore":
         batch = model_data.validation_windows()
         return batch.window, batch.clean
     if task == "interp":
         return model_data.interp_validation()
-    return model_data.sr_validation()
+    return model_data.sr_validation(factor=factor)
 
 
 def _loss(task: str, model, inputs, target, mask) -> torch.Tensor:
@@ -181,7 +181,7 @@ def train_model(task: str, *, steps: int | None = None, minutes: float | None = 
                 device="cpu", log_every: int = 100, batch_size: int | None = None,
                 validate: bool = True, progress=None, data_options: dict | None = None,
                 init: Path | None = None, learning_rate: float | None = None,
-                widths: tuple[int, int, int] | None = None, bfloat16: bool = False) -> TrainResult:
+                widths: tuple[int, int, int] | None = None, bfloat16: bool = False, factor: int = 2) -> TrainResult:
     """Train ``task`` from scratch for ``steps`` steps, or for about ``minutes`` (the step count is
     then fixed after timing steps 50-150). ``data_options`` go to the data stream
     (``data.restore_stream`` / ``data.sr_stream``; tests use small clips). ``init``: a weights
@@ -189,14 +189,20 @@ def train_model(task: str, *, steps: int | None = None, minutes: float | None = 
     lower peak ``learning_rate`` than the task's default; the net takes the file's sizes).
     ``widths``: the U-Net's widths instead of the task's default. ``bfloat16``: forward passes and
     losses under bfloat16 autocast (weights, optimiser and validation stay float32): about 1.8x
-    faster steps on a CPU with native bfloat16, so a larger net can be trained in the same time."""
+    faster steps on a CPU with native bfloat16, so a larger net can be trained in the same time.
+    ``factor``: the sr task's scale, 2 or 4."""
     if (steps is None) == (minutes is None):
         raise ModelError("give either steps or minutes")
     device = resolve_device(device)
     torch.manual_seed(seed)
     if init is not None and widths is not None:
         raise ModelError("--widths and --init exclude each other: a fine-tune keeps the sizes of its file")
-    model = load_checkpoint(init, task) if init is not None else _build(task, widths)
+    if factor not in (2, 4) or (factor != 2 and task != "sr"):
+        raise ModelError(f"--factor is 2 or 4, for --task sr only (got {factor} for {task})")
+    model = load_checkpoint(init, task) if init is not None else _build(task, widths, factor)
+    if task == "sr":
+        factor = model.config.factor  # a fine-tune keeps its file's scale
+        data_options = {"factor": factor, **(data_options or {})}
     model = model.to(device).train()
     batch_size = batch_size or BATCH[task]
     peak = LEARNING_RATE[task] if learning_rate is None else learning_rate
@@ -204,7 +210,7 @@ def train_model(task: str, *, steps: int | None = None, minutes: float | None = 
         raise ModelError(f"learning rate must be positive, got {peak}")
     optimiser = torch.optim.AdamW(model.parameters(), lr=peak, weight_decay=1e-4)
     stream = _batches(task, seed, batch_size, dict(data_options or {}))
-    val_inputs, val_target = _validation(task) if validate else (None, None)
+    val_inputs, val_target = _validation(task, factor) if validate else (None, None)
     result = TrainResult(model=model, steps=0)
     if validate:
         result.input_val_psnr = _input_psnr(task, val_inputs, val_target)
@@ -321,7 +327,13 @@ def cli_train(args) -> int:
     if steps is None and not args.minutes > 0:
         raise ModelError(f"--minutes must be positive, got {args.minutes}")
     device = resolve_device(args.device)
-    out = Path(args.out) if args.out else default_weights(task)
+    factor = int(getattr(args, "factor", None) or 2)
+    out = Path(args.out) if args.out else default_weights(task, factor)
+    if getattr(args, "bf16", False) and device.type == "cpu":
+        from restoration.models.learned_ops import _native_bfloat16_cpu
+
+        if not _native_bfloat16_cpu():
+            print("--bf16: this CPU has no native bfloat16; it is emulated, and slower than float32", file=sys.stderr)
     if out.suffix != ".pt":
         raise ModelError(f"{out}: the weights file name must end in .pt")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -352,10 +364,11 @@ def cli_train(args) -> int:
     bfloat16 = bool(getattr(args, "bf16", False))
     result = train_model(task, **length, seed=args.seed, device=device, progress=record,
                          data_options=data_options, init=init, learning_rate=getattr(args, "lr", None),
-                         widths=widths, bfloat16=bfloat16)
+                         widths=widths, bfloat16=bfloat16, factor=factor)
     save_checkpoint(out, task, result.model)
     _write_csv(csv_path, result.log)
-    curve = CURVES_DIR / f"training_{task}.png" if out.parent == WEIGHTS_DIR else out.with_suffix(".png")
+    curve_name = f"training_{task}.png" if factor == 2 else f"training_{task}_x{factor}.png"
+    curve = CURVES_DIR / curve_name if out.parent == WEIGHTS_DIR else out.with_suffix(".png")
     draw_curves(result.log, curve, f"{task}: {command}", BASELINE[task])
     meta = {
         "task": task,
@@ -373,8 +386,8 @@ def cli_train(args) -> int:
         "init": str(init) if init else None,
         "data_recipe": {
             "restore": model_data.RECIPE + ("; colour fading kept (fade=True)" if fade else ""),
-            "sr": "luma frames of synthetic_clip(training photo, 360x360) and their antialiased bicubic /2 reduction; "
-                  "48x48 low-res crops",
+            "sr": f"luma frames of synthetic_clip(training photo, 360x360) and their antialiased bicubic /{factor} "
+                  "reduction; 48x48 low-res crops",
             "interp": model_data.INTERP_RECIPE,
         }[task],
         "held_out_photos": list(model_data.HELD_OUT),

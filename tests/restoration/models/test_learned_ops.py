@@ -28,12 +28,14 @@ def random_weights(tmp_path_factory):
     torch.manual_seed(0)
     restore = TemporalRestoreNet(RestoreConfig(widths=(8, 8, 8)))
     sr = SuperResNet(SRConfig(width=8, blocks=1))
-    for net in (restore, sr):
+    sr4 = SuperResNet(SRConfig(factor=4, width=8, blocks=1))
+    for net in (restore, sr, sr4):
         for parameter in net.parameters():
             parameter.data.normal_(0, 0.02)
     save_checkpoint(folder / "restore.pt", "restore", restore)
     save_checkpoint(folder / "sr.pt", "sr", sr)
-    return {"restore": str(folder / "restore.pt"), "sr": str(folder / "sr.pt")}
+    save_checkpoint(folder / "sr4.pt", "sr", sr4)
+    return {"restore": str(folder / "restore.pt"), "sr": str(folder / "sr.pt"), "sr4": str(folder / "sr4.pt")}
 
 
 def _clip(frames: int, channels: int, height: int = 32, width: int = 48) -> torch.Tensor:
@@ -198,24 +200,30 @@ def test_channels_last_weights_on_the_cpu_give_the_same_restoration(random_weigh
     assert torch.allclose(fast, plain, atol=1e-5)
 
 
-def test_x4_runs_the_x2_network_twice_and_other_factors_are_refused(random_weights):
+def test_x4_runs_the_x4_network_and_refuses_weights_of_another_factor(random_weights):
     frames = _clip(2, 3)
-    weights = random_weights["sr"]
-    x4 = learned_upscale(frames, factor=4, weights=weights)
+    x4 = learned_upscale(frames, factor=4, weights=random_weights["sr4"])
     assert x4.shape == (2, 3, 128, 192)
-    assert torch.equal(x4, LearnedUpscale(factor=4, weights=weights)(frames))
-    # Luma: the x2 network on its own x2 output; chroma: bicubic x4.
-    from restoration.models.nets import split_luma_chroma
-
-    luma, chroma = split_luma_chroma(frames)
-    model = load_model("sr", weights)
-    with torch.no_grad():
-        twice = model(model(luma).clamp(0, 1))
-    bicubic = torch.nn.functional.interpolate(chroma, scale_factor=4, mode="bicubic", align_corners=False)
-    assert torch.allclose(x4, (twice + bicubic).clamp(0, 1), atol=1e-5)
+    assert torch.equal(x4, LearnedUpscale(factor=4, weights=random_weights["sr4"])(frames))
+    with pytest.raises(ModelError, match="weights are for x2, the op was asked for x4"):
+        learned_upscale(frames, factor=4, weights=random_weights["sr"])
+    with pytest.raises(ModelError, match="weights are for x4, the op was asked for x2"):
+        learned_upscale(frames, weights=random_weights["sr4"])
     for bad in (3, 8, True, "4"):
         with pytest.raises(SpecError, match="factor must be 2 or 4"):
-            learned_upscale(frames, factor=bad, weights=weights)
+            learned_upscale(frames, factor=bad, weights=random_weights["sr"])
+
+
+def test_the_committed_x4_network_beats_bicubic_on_a_held_out_photograph():
+    from restoration.degrade import clean_sources
+
+    photo = dict(clean_sources())["astronaut"][:, :256, :256]
+    high = torch.nn.functional.interpolate(photo[None], size=(128, 128), mode="bicubic", antialias=True,
+                                           align_corners=False).clamp(0, 1)
+    low = torch.nn.functional.interpolate(high, size=(32, 32), mode="bicubic", antialias=True,
+                                          align_corners=False).clamp(0, 1)
+    bicubic = torch.nn.functional.interpolate(low, scale_factor=4, mode="bicubic", align_corners=False).clamp(0, 1)
+    assert psnr(learned_upscale(low, factor=4), high) > psnr(bicubic, high) + 0.3
 
 
 def test_x4_in_a_pipeline_scales_the_output(random_weights):

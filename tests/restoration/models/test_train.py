@@ -114,3 +114,15 @@ def test_a_larger_net_trains_in_bfloat16_deterministically_and_records_its_sizes
     assert not torch.equal(first.tail.weight, untrained.tail.weight)  # the steps did change it
     with pytest.raises(ModelError, match="widths"):
         train_model("sr", steps=1, seed=0, validate=False, widths=(8, 8, 8))
+
+
+def test_sr_trains_at_x4_on_x4_pairs_and_factor_is_for_sr_only():
+    options = {"pool_frames": 2, "crop": 8, "clip_size": (64, 64)}
+    result = train_model("sr", steps=2, seed=0, batch_size=2, validate=False, data_options=options, factor=4)
+    assert result.model.config.factor == 4
+    with torch.no_grad():
+        assert result.model(torch.rand(1, 1, 8, 12)).shape == (1, 1, 32, 48)
+    with pytest.raises(ModelError, match="--factor is 2 or 4, for --task sr only"):
+        train_model("restore", steps=1, seed=0, validate=False, factor=4)
+    with pytest.raises(ModelError, match="--factor is 2 or 4"):
+        train_model("sr", steps=1, seed=0, validate=False, factor=3)
