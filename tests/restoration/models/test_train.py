@@ -126,3 +126,14 @@ def test_sr_trains_at_x4_on_x4_pairs_and_factor_is_for_sr_only():
         train_model("restore", steps=1, seed=0, validate=False, factor=4)
     with pytest.raises(ModelError, match="--factor is 2 or 4"):
         train_model("sr", steps=1, seed=0, validate=False, factor=3)
+
+
+def test_bf16_on_a_cpu_that_only_emulates_it_says_so(tmp_path, monkeypatch, capsys):
+    from restoration.models import learned_ops
+
+    monkeypatch.setattr(learned_ops, "_native_bfloat16_cpu", lambda: False)
+    args = argparse.Namespace(task="sr", steps=1, minutes=None, device="cpu", seed=0, out=str(tmp_path / "sr.pt"),
+                              bf16=True, factor=None)
+    assert cli_train(args) == 0
+    assert "--bf16: this CPU has no native bfloat16" in capsys.readouterr().err
+    assert (tmp_path / "sr.pt").is_file()
