@@ -19,7 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from restoration.bench.restore import FILM_CLASSICAL, FULL, QUICK, STRENGTHS, _mean, _run_film_classical, _run_spec, case_recipes
+from restoration.bench.restore import (
+    FILM_CLASSICAL, FPS, FULL, QUICK, STRENGTHS, _mean, _run_film_classical, _run_spec, case_recipes,
+)
+from restoration.classical import run_filter_chain
 from restoration.compare import psnr
 
 # Each defect and the damage parameters that switch it off.
@@ -38,14 +41,20 @@ ALL_OFF = {key: value for switch in DEFECTS.values() for key, value in switch.it
 UNIDENTIFIABLE = ("colour fading", "gate weave")
 # What no local repair can take out: those two and flicker (global and smooth per frame).
 GLOBAL = (*UNIDENTIFIABLE, "flicker")
+# Each diagnostic variant and the defects it keeps (every other one switched off).
 VARIANTS = {
-    "without colour fading and gate weave": "identifiable",
-    "only colour fading, gate weave and flicker: every local defect gone": "global only",
+    "without colour fading and gate weave": tuple(d for d in DEFECTS if d not in UNIDENTIFIABLE),
+    "only colour fading, gate weave and flicker: every local defect gone": GLOBAL,
 }
 
 
-def _row(label: str, values: dict[str, list[float]]) -> dict[str, Any]:
-    row: dict[str, Any] = {"damage": label}
+def _only(params: dict[str, Any], defects) -> dict[str, Any]:
+    """The clip's damage parameters with only ``defects`` left on."""
+    return {**params, **ALL_OFF, **{key: params[key] for defect in defects for key in DEFECTS[defect]}}
+
+
+def _row(values: dict[str, list[float]], **label: str) -> dict[str, Any]:
+    row: dict[str, Any] = dict(label)
     for strength in STRENGTHS:
         row[f"PSNR {strength}"] = _mean(values[strength])
     row["PSNR mean"] = _mean([v for vs in values.values() for v in vs])
@@ -73,21 +82,20 @@ def run(quick: bool) -> dict[str, list[dict[str, Any]]]:
         alone["all"][strength].append(psnr(damaged, clean))
         film["none"][strength].append(psnr(_run_spec(damaged, "film")[0], clean))
         for defect, switch in DEFECTS.items():
-            only = {**params, **ALL_OFF, **{key: params[key] for key in switch}}
+            only = _only(params, [defect])
             alone[defect][strength].append(psnr(degrade(clean, seed=seed, params=only).damaged, clean))
             without = degrade(clean, seed=seed, params={**params, **switch}).damaged
             film[defect][strength].append(psnr(_run_spec(without, "film")[0], clean))
     return {
         "Engine: PSNR of each defect alone (dB vs the clean clip; the restore benchmark's clips and damage)": [
-            _row("all defects (the benchmark's input)" if d == "all" else d, alone[d]) for d in alone
+            _row(alone[d], damage="all defects (the benchmark's input)" if d == "all" else d) for d in alone
         ],
         "Engine: the film preset's PSNR with one defect switched off (what it leaves of that defect)": [
-            _row("all defects (the benchmark)" if d == "none" else f"without {d}", film[d]) for d in film
+            _row(film[d], damage="all defects (the benchmark)" if d == "none" else f"without {d}") for d in film
         ],
         **{
             f"Engine: the target methods on part of the damage ({label})": [
-                {"method": method, **{k: v for k, v in _row("", values).items() if k != "damage"}}
-                for method, values in variants[label].items()
+                _row(values, method=method) for method, values in variants[label].items()
             ]
             for label in VARIANTS
         },
@@ -96,9 +104,6 @@ def run(quick: bool) -> dict[str, list[dict[str, Any]]]:
 
 def _variant_methods() -> dict[str, Any]:
     """Method name -> restore function (None: the damaged input itself)."""
-    from restoration.classical import run_filter_chain
-    from restoration.bench.restore import FPS
-
     return {
         "damaged input": None,
         "ffmpeg nlmeans": lambda clip: run_filter_chain(clip, "nlmeans", fps=FPS),
@@ -111,7 +116,4 @@ def _variant_damage(clean, seed: int, params: dict[str, Any]) -> dict[str, Any]:
     """Each of ``VARIANTS``' damage of ``clean``: the clip's own parameters, some defects off."""
     from restoration.degrade import degrade
 
-    identifiable = {**params, **{k: v for d in UNIDENTIFIABLE for k, v in DEFECTS[d].items()}}
-    global_only = {**params, **ALL_OFF, **{k: params[k] for d in GLOBAL for k in DEFECTS[d]}}
-    damage = {"identifiable": identifiable, "global only": global_only}
-    return {label: degrade(clean, seed=seed, params=damage[key]).damaged for label, key in VARIANTS.items()}
+    return {label: degrade(clean, seed=seed, params=_only(params, kept)).damaged for label, kept in VARIANTS.items()}

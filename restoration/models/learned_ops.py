@@ -24,9 +24,10 @@ import torch.nn.functional as F
 from restoration.errors import ModelError, SpecError
 from restoration.ops._common import check_frames, reflected_indices
 from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.ops.upscale import UPSCALE_FACTORS
 
 __all__ = ["restore_frames", "median_of_window", "learned_restore", "LearnedRestore", "learned_upscale", "LearnedUpscale",
-           "refine_interpolation", "load_model", "network_precision", "WEIGHTS", "SR_X4_WEIGHTS", "UPSCALE_FACTORS"]
+           "refine_interpolation", "load_model", "network_precision", "WEIGHTS", "SR_X4_WEIGHTS", "weights_file"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 WEIGHTS = {"restore": WEIGHTS_DIR / "restore.pt", "sr": WEIGHTS_DIR / "sr_x2.pt", "interp": WEIGHTS_DIR / "interp.pt"}
@@ -36,6 +37,11 @@ _BATCH = 4  # windows per forward pass: bounds memory on large frames
 
 _MODELS: dict[tuple[str, str, str], torch.nn.Module] = {}
 _LOCK = threading.Lock()
+
+
+def weights_file(task: str, factor: int = 2) -> Path:
+    """The committed weights of ``task`` (for ``sr``, of the network of that factor)."""
+    return SR_X4_WEIGHTS if task == "sr" and factor == 4 else WEIGHTS[task]
 
 
 def load_model(task: str, weights: str | Path | None = None, device="cpu") -> torch.nn.Module:
@@ -161,9 +167,6 @@ class LearnedRestore(torch.nn.Module):
         return learned_restore(frames, weights=self.weights)
 
 
-UPSCALE_FACTORS = (2, 4)
-
-
 def learned_upscale(frames: torch.Tensor, *, factor: int = 2, weights: str = "") -> torch.Tensor:
     """Upscale (T, C, H, W) x2 or x4 with the learned network of that factor (luma), chroma
     bicubic. ``weights`` (a file) must hold a network of the same factor."""
@@ -174,7 +177,7 @@ def learned_upscale(frames: torch.Tensor, *, factor: int = 2, weights: str = "")
         raise SpecError(f"learned_upscale: factor must be 2 or 4, got {factor!r}")
     if min(frames.shape[-2:]) < 4:
         raise SpecError(f"learned_upscale: frames must be at least 4x4, got {tuple(frames.shape[-2:])}")
-    model = load_model("sr", weights or (SR_X4_WEIGHTS if factor == 4 else None), frames.device)
+    model = load_model("sr", weights or weights_file("sr", factor), frames.device)
     if model.config.factor != factor:
         raise ModelError(f"learned_upscale: weights are for x{model.config.factor}, the op was asked for x{factor}")
     compute = frames.float()

@@ -32,6 +32,8 @@ import torch.nn.functional as F
 
 from restoration.errors import ModelError
 from restoration.models import data as model_data
+from restoration.models import learned_ops
+from restoration.models.learned_ops import WEIGHTS_DIR, weights_file
 from restoration.models.nets import (
     InterpConfig,
     InterpNet,
@@ -43,10 +45,10 @@ from restoration.models.nets import (
     load_checkpoint,
     save_checkpoint,
 )
+from restoration.ops.upscale import UPSCALE_FACTORS
 
-__all__ = ["resolve_device", "train_model", "TrainResult", "cli_train", "WEIGHTS_DIR", "default_weights"]
+__all__ = ["resolve_device", "train_model", "TrainResult", "cli_train", "WEIGHTS_DIR"]
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 CURVES_DIR = Path(__file__).resolve().parents[2] / "docs" / "img"
 TASKS = ("restore", "sr", "interp")
 MASK_WEIGHT = 0.1
@@ -78,10 +80,6 @@ def _learning_rate(task: str, step: int, total: int | None, peak: float | None =
     if total is None or step < flat_until:
         return peak
     return peak * 0.5 * (1 + math.cos(math.pi * (step - flat_until) / max(1, total - flat_until)))
-
-
-def default_weights(task: str, factor: int = 2) -> Path:
-    return WEIGHTS_DIR / {"restore": "restore.pt", "sr": f"sr_x{factor}.pt", "interp": "interp.pt"}[task]
 
 
 def resolve_device(name) -> torch.device:
@@ -197,7 +195,7 @@ def train_model(task: str, *, steps: int | None = None, minutes: float | None = 
     torch.manual_seed(seed)
     if init is not None and widths is not None:
         raise ModelError("--widths and --init exclude each other: a fine-tune keeps the sizes of its file")
-    if factor not in (2, 4) or (factor != 2 and task != "sr"):
+    if factor not in UPSCALE_FACTORS or (factor != 2 and task != "sr"):
         raise ModelError(f"--factor is 2 or 4, for --task sr only (got {factor} for {task})")
     model = load_checkpoint(init, task) if init is not None else _build(task, widths, factor)
     if task == "sr":
@@ -328,11 +326,9 @@ def cli_train(args) -> int:
         raise ModelError(f"--minutes must be positive, got {args.minutes}")
     device = resolve_device(args.device)
     factor = int(getattr(args, "factor", None) or 2)
-    out = Path(args.out) if args.out else default_weights(task, factor)
+    out = Path(args.out) if args.out else weights_file(task, factor)
     if getattr(args, "bf16", False) and device.type == "cpu":
-        from restoration.models.learned_ops import _native_bfloat16_cpu
-
-        if not _native_bfloat16_cpu():
+        if not learned_ops._native_bfloat16_cpu():
             print("--bf16: this CPU has no native bfloat16; it is emulated, and slower than float32", file=sys.stderr)
     if out.suffix != ".pt":
         raise ModelError(f"{out}: the weights file name must end in .pt")

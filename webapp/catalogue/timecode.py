@@ -30,8 +30,6 @@ def rate_ratio(shot_fps: float | None, media_fps: float | None) -> float:
 
 def media_frame(frame: int, ratio: float) -> int:
     """The media frame on screen at shot frame ``frame``'s time: the last one that has started."""
-    if ratio == 1.0:
-        return frame
     return math.floor(frame * ratio + 1e-9)  # 3 * (24 / 18) is 3.9999999999999996
 
 
@@ -39,6 +37,4 @@ def shot_frames_covered(media_frames: int, ratio: float) -> int:
     """How many shot frames, from frame 0, fall inside media of ``media_frames`` frames."""
     if media_frames <= 0:
         return 0
-    if ratio == 1.0:
-        return media_frames
     return math.floor((media_frames - 1) / ratio + 1e-9) + 1

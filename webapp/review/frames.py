@@ -3,8 +3,8 @@
 A shot's sources are its original (``shot.source``, the whole scan: shot frame f is asset frame
 ``shot.start_frame + f``) and each version with media (``v<N>``, holding only the shot: shot
 frame f is asset frame f, or for a version retimed to another rate the asset frame on screen at
-f's time, ``webapp.catalogue.timecode.media_frame``). A source is always named within ONE shot, so a request can never reach
-another shot's or another film's media. Frames come from the review proxies
+f's time, ``webapp.catalogue.timecode.media_frame``). A source is always named within ONE shot,
+so a request can never reach another shot's or another film's media. Frames come from the review proxies
 (``webapp/catalogue/proxies.py``).
 """
 
