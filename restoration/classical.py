@@ -8,8 +8,8 @@ tensors of the same shape, device and dtype.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
-from typing import Sequence
 
 import av
 import numpy as np

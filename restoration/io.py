@@ -13,6 +13,7 @@ timestamp. The index is cached per (path, size, mtime).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -545,10 +546,7 @@ class VideoWriter:
         full_scale = 65535.0 if high_bit else 255.0
         quantised = (frames.detach().float().clamp(0, 1) * full_scale).round().to("cpu")
         quantised = quantised.to(torch.int32).permute(0, 2, 3, 1).numpy().astype(np.uint16 if high_bit else np.uint8)
-        if channels == 1:
-            source_format = "gray16le" if high_bit else "gray"
-        else:
-            source_format = "rgb48le" if high_bit else "rgb24"
+        source_format = ("gray16le" if high_bit else "gray") if channels == 1 else "rgb48le" if high_bit else "rgb24"
         try:
             for array in quantised:
                 picture = array[:, :, 0] if channels == 1 else array
@@ -588,15 +586,11 @@ class VideoWriter:
         """Stop and remove the partial file; the final name is never touched."""
         self._closed = True
         if self._container is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a broken muxer may fail; the file goes anyway
                 self._container.close()
-            except Exception:  # noqa: BLE001 - closing a broken muxer may fail; the file goes anyway
-                pass
             self._container = None
-        try:
+        with contextlib.suppress(OSError):
             self._temporary.unlink(missing_ok=True)
-        except OSError:
-            pass
 
 
 def write_video(path: str | os.PathLike, frames: torch.Tensor, *, fps: float, codec: str | None = None,

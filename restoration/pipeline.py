@@ -35,15 +35,17 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import torch
 
 import restoration.classical  # noqa: F401  (registers the "ffmpeg" op for specs)
 from restoration.errors import MediaError, RestorationError, SpecError
 from restoration.ops.registry import OpSpec, get_op
+from restoration.progress import ProgressBar
 
 ANALYSIS_OPS = "analysis"
 SPEC_KEYS = ("ops", "retime")
@@ -383,7 +385,7 @@ def _run_plans(plans, frames, pipeline, device, window, progress, emit) -> None:
 
 
 def _process_shot(
-    plan: ShotPlan, frames: "_FrameSource", device: torch.device, window: int
+    plan: ShotPlan, frames: _FrameSource, device: torch.device, window: int
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """Yield ``(last input frame number, exact output frames)`` window by window over one shot."""
     contexts = context_radii(plan.steps)
@@ -393,7 +395,7 @@ def _process_shot(
         lo, hi = max(first, start - contexts[0]), min(stop, end + contexts[0])
         chunk = frames.get(lo, hi).to(device)
         with torch.no_grad():
-            for step, context in zip(plan.steps, contexts[1:]):
+            for step, context in zip(plan.steps, contexts[1:], strict=True):
                 chunk = _apply(step, chunk)
                 # An op's output is exact except within its radius of a cut-off (not a shot)
                 # edge, and the next ops need only `context` frames beyond the window: keep just
@@ -445,7 +447,7 @@ def _retime_shot(
 
 def _plan_shots(
     pipeline: PipelineSpec,
-    frames: "_FrameSource",
+    frames: _FrameSource,
     source: Any,
     shots: Sequence[Mapping[str, Any]] | None,
 ) -> list[ShotPlan]:
@@ -516,7 +518,7 @@ class _FrameSource:
         self._buffer_start = 0
 
     @classmethod
-    def open(cls, source, *, fps: float | None, chunk_size: int) -> "_FrameSource":
+    def open(cls, source, *, fps: float | None, chunk_size: int) -> _FrameSource:
         if isinstance(source, torch.Tensor):
             if source.ndim != 4 or source.shape[1] not in (1, 3) or source.shape[0] == 0:
                 raise SpecError(f"source: expected frames (T, C, H, W) with C 1 or 3 and T > 0, got {tuple(source.shape)}")
@@ -574,51 +576,6 @@ class _FrameSource:
 # CLI
 
 
-class ProgressBar:
-    """A one-line text progress bar on stderr: frames done/total, fps and ETA, redrawn with \\r.
-
-    ``phase(label)`` starts a new phase on a new line (e.g. "analysing" then "restoring"), with
-    its own rate and ETA. A ``total`` of None (unknown length) shows the frames done and the rate.
-    """
-
-    def __init__(self, label: str, stream=None, min_interval: float = 0.2):
-        self.stream = stream if stream is not None else sys.stderr
-        self.min_interval = min_interval
-        self._drawn = False
-        self.phase(label)
-
-    def phase(self, label: str) -> None:
-        self.close()  # the previous phase keeps its last line
-        self.label = label
-        self._started = time.perf_counter()
-        self._last_draw = 0.0
-        self._drawn = False
-
-    def __call__(self, done: int, total: int | None) -> None:
-        now = time.perf_counter()
-        finished = total is not None and done >= total
-        if not finished and now - self._last_draw < self.min_interval:
-            return
-        self._last_draw = now
-        elapsed = max(now - self._started, 1e-9)
-        rate = done / elapsed
-        if total is None:
-            line = f"\r{self.label} {done} frames {rate:6.2f} fps   "
-        else:
-            eta = (total - done) / rate if rate > 0 else float("inf")
-            percent = 100.0 * done / total if total else 100.0
-            line = f"\r{self.label} {done}/{total} frames {percent:5.1f}% {rate:6.2f} fps ETA {_clock(eta)}   "
-        self.stream.write(line)
-        self.stream.flush()
-        self._drawn = True
-
-    def close(self) -> None:
-        if self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._drawn = False
-
-
 def cli_restore(args) -> int:
     """`python -m restoration restore IN OUT [--preset NAME | --pipeline spec.json] ...`"""
     from restoration.io import VideoWriter, probe
@@ -662,15 +619,6 @@ def _check_not_the_input(output: Path, source: Path) -> None:
         same = False
     if same:
         raise MediaError(f"{output}: the output would overwrite the input")
-
-
-def _clock(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "--:--"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 def _json_type(value: Any) -> str:

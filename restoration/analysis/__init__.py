@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -20,7 +20,7 @@ from restoration.analysis.recommend import colour_notes, recommend_pipeline
 from restoration.analysis.shots import ShotDetector, detect_shots, single_threaded
 from restoration.errors import MediaError
 
-__all__ = ["analyse", "cli_analyse", "detect_shots", "recommend_pipeline", "shot_metrics"]
+__all__ = ["analyse", "cli_analyse", "measure_spans", "detect_shots", "recommend_pipeline", "shot_metrics"]
 
 CHUNK_SIZE = 32
 
@@ -91,20 +91,44 @@ def analyse(
         statistics.finish()
         starts = detector.finish()
     ends = [s - 1 for s in starts[1:]] + [done - 1]
-    shots = []
-    for start, end in zip(starts, ends):
-        metrics = shot_metrics(statistics.values, start, end)
-        shots.append(
-            {
-                "start_frame": start,
-                "end_frame": end,
-                "metrics": metrics,
-                "recommended_pipeline": recommend_pipeline(metrics),
-                # Colour is the colourist's and the creator's call: advice, never an automatic op.
-                "colour_notes": colour_notes(metrics),
-            }
-        )
+    shots = [_shot_entry(start, end, shot_metrics(statistics.values, start, end))
+             for start, end in zip(starts, ends, strict=True)]
     return {"fps": fps if fps is not None else probed_fps, "frame_count": done, "shots": shots}
+
+
+def measure_spans(
+    path: str | os.PathLike,
+    spans: Sequence[tuple[int, int]],
+    *,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> list[dict]:
+    """The metrics, recommended pipeline and colour notes of given shots (inclusive ``(start,
+    end)`` frame pairs, e.g. cut by hand), in one streaming pass; no shot detection."""
+    chunks, total, _ = _chunks(path)
+    statistics = FrameStatistics()
+    done = 0
+    with single_threaded():
+        for chunk in chunks:
+            statistics.feed(chunk)
+            done += chunk.shape[0]
+            if progress is not None:
+                progress(done, total)
+        statistics.finish()
+    for start, end in spans:
+        if not 0 <= start <= end < done:
+            raise MediaError(f"shot {start}-{end} is outside the clip's {done} frames")
+    return [_shot_entry(start, end, shot_metrics(statistics.values, start, end)) for start, end in spans]
+
+
+def _shot_entry(start: int, end: int, metrics: dict) -> dict:
+    return {
+        "start_frame": start,
+        "end_frame": end,
+        "metrics": metrics,
+        "recommended_pipeline": recommend_pipeline(metrics),
+        # Colour is the colourist's and the creator's call: advice, never an automatic op.
+        "colour_notes": colour_notes(metrics),
+    }
 
 
 _TABLE_COLUMNS = (
@@ -134,7 +158,7 @@ def format_table(report: dict) -> str:
             + [colour, ops]
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:-1], widths)) + "  " + row[-1] for row in rows]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)) + "  " + row[-1] for row in rows]
     return "\n".join(lines)
 
 

@@ -33,7 +33,8 @@ clamped to the declared range), so the result always validates as a pipeline spe
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 # -- thresholds (units as documented in metrics.py) --------------------------------------
 DEBLOCK_MIN_BLOCKINESS = 0.15  # boundary steps 15 % above interior steps: blocking is visible
@@ -113,9 +114,9 @@ def colour_notes(metrics: Mapping[str, Any]) -> list[str]:
     m = metrics
     notes = []
     black, white = m.get("black_level"), m.get("white_level")
-    if black is not None and white is not None and white > black:
-        if white - black < LEVELS_MAX_RANGE or black > LEVELS_MAX_BLACK:
-            notes.append(f"low contrast: levels span {black:.2f}-{white:.2f} (faded, or the picture's own look)")
+    levels_known = black is not None and white is not None and white > black
+    if levels_known and (white - black < LEVELS_MAX_RANGE or black > LEVELS_MAX_BLACK):
+        notes.append(f"low contrast: levels span {black:.2f}-{white:.2f} (faded, or the picture's own look)")
     if not m.get("is_grey", True):
         cast = m.get("colour_cast") or 0.0
         if cast > CAST_MIN:

@@ -20,7 +20,15 @@ from __future__ import annotations
 from typing import Any
 
 from restoration.bench.restore import (
-    FILM_CLASSICAL, FPS, FULL, QUICK, STRENGTHS, _mean, _run_film_classical, _run_spec, case_recipes,
+    FILM_CLASSICAL,
+    FPS,
+    FULL,
+    QUICK,
+    STRENGTHS,
+    _mean,
+    _run_film_classical,
+    _run_spec,
+    case_recipes,
 )
 from restoration.classical import run_filter_chain
 from restoration.compare import psnr

@@ -63,8 +63,8 @@ def _score(pairs: list[tuple[torch.Tensor, torch.Tensor, float, torch.Tensor]]) 
             cpu += time.process_time() - started
         truth = [pair[3] for pair in pairs]
         out[method] = {
-            "psnr": _mean([psnr(m, t) for m, t in zip(made, truth)]),
-            "ssim": _mean([ssim(m, t) for m, t in zip(made, truth)]),
+            "psnr": _mean([psnr(m, t) for m, t in zip(made, truth, strict=True)]),
+            "ssim": _mean([ssim(m, t) for m, t in zip(made, truth, strict=True)]),
             "ms": 1000 * cpu / max(1, len(pairs)),
         }
     return out

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -89,7 +90,7 @@ class Score:
     per_case: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
 
-    def add(self, case: Case, restored: torch.Tensor, timer: "Timer") -> None:
+    def add(self, case: Case, restored: torch.Tensor, timer: Timer) -> None:
         self.psnr[case.strength].append(psnr(restored, case.clean))
         self.ssim[case.strength].append(ssim(restored, case.clean))
         self.wall_seconds += timer.wall
@@ -114,7 +115,7 @@ class Timer:
     """Wall and process CPU time of a block. CPU time counts every thread of this process (torch's,
     FFmpeg's), so frames per CPU-second compare methods fairly while other work shares the cores."""
 
-    def __enter__(self) -> "Timer":
+    def __enter__(self) -> Timer:
         self._wall, self._cpu = time.perf_counter(), time.process_time()
         return self
 
@@ -326,7 +327,7 @@ def _clip_metric(report: dict[str, Any], key: str) -> float:
             weights.append(shot["end_frame"] - shot["start_frame"] + 1)
     if not values:
         return math.nan
-    return sum(v * w for v, w in zip(values, weights)) / sum(weights)
+    return sum(v * w for v, w in zip(values, weights, strict=True)) / sum(weights)
 
 
 def _save_still(before: torch.Tensor, after: torch.Tensor, path: Path, max_width: int = 640) -> None:

@@ -19,10 +19,12 @@ of the silent clips at their native 480x368.
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -55,7 +57,7 @@ def _load_shots(size: tuple[int, int]) -> list[tuple[str, torch.Tensor, bool]]:
     shots = []
     a_bomb = prepared(read_frames(FOOTAGE / A_BOMB))
     bounds = list(A_BOMB_CUTS) + [a_bomb.shape[0]]
-    for number, (start, end) in enumerate(zip(bounds[:-1], bounds[1:]), 1):
+    for number, (start, end) in enumerate(itertools.pairwise(bounds), 1):
         shots.append((f"a-bomb shot {number}", a_bomb[start:end], False))
     for name in SILENT:
         shots.append((name.split(".")[0], prepared(read_frames(FOOTAGE / name)), True))

@@ -19,8 +19,8 @@ Everything is a function of the seed: the same seed gives the same stream.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -185,7 +185,7 @@ def validation_windows(*, radius: int = 2, size: tuple[int, int] = (192, 256),
     """Fixed validation set: each held-out photograph at each strength, fixed seeds, whole frames."""
     _, valid = split_sources(held_out)
     windows, cleans, masks = [], [], []
-    for index, (name, image) in enumerate(valid):
+    for index, (_name, image) in enumerate(valid):
         for level, strength in enumerate(("light", "medium", "heavy")):
             window, clean, mask = restore_windows(image, 90_000 + 10 * index + level, radius=radius,
                                                   strength=strength, size=size)

@@ -134,7 +134,7 @@ def evaluate_sr(out: Path, threads: int) -> dict:
         }
         for method, run in runs.items():
             cpu, frames, values = 0.0, 0, []
-            for (name, _), low, high in zip(held_out, lows, highs):
+            for (name, _), low, high in zip(held_out, lows, highs, strict=True):
                 start = time.process_time()
                 with torch.no_grad():
                     big = run(low)

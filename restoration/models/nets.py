@@ -69,7 +69,7 @@ class RestoreConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "RestoreConfig":
+    def from_dict(cls, data: dict) -> RestoreConfig:
         try:
             return cls(radius=int(data["radius"]), widths=tuple(int(w) for w in data["widths"]),
                        align=bool(data["align"]))
@@ -87,7 +87,7 @@ class SRConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "SRConfig":
+    def from_dict(cls, data: dict) -> SRConfig:
         try:
             return cls(factor=int(data["factor"]), width=int(data["width"]), blocks=int(data["blocks"]))
         except (KeyError, TypeError, ValueError) as exc:
@@ -102,7 +102,7 @@ class InterpConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "InterpConfig":
+    def from_dict(cls, data: dict) -> InterpConfig:
         try:
             return cls(widths=tuple(int(w) for w in data["widths"]))
         except (KeyError, TypeError, ValueError) as exc:

@@ -24,7 +24,7 @@ import shlex
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
@@ -296,11 +296,9 @@ def draw_curves(log: list[dict], path: Path, title: str, baseline: str = "damage
             high = low + 1
         pad = 0.05 * (high - low)
         low, high = low - pad, high + pad
-        def to_xy(step, value):
-            x = left + (step / max(steps[-1], 1)) * panel_w
-            y = bottom - (value - low) / (high - low) * (bottom - top)
-            return x, y
-        points = [to_xy(s, v) for s, v in zip(steps, values) if math.isfinite(v)]
+        x_scale, y_scale = panel_w / max(steps[-1], 1), (bottom - top) / (high - low)
+        points = [(left + s * x_scale, bottom - (v - low) * y_scale)
+                  for s, v in zip(steps, values, strict=True) if math.isfinite(v)]
         if len(points) > 1:
             draw.line(points, fill=colour, width=2)
         for point in points:
@@ -308,7 +306,7 @@ def draw_curves(log: list[dict], path: Path, title: str, baseline: str = "damage
         draw.text((left + 4, top + 4), f"{high - pad:.3f}", fill="black")
         draw.text((left + 4, bottom - 14), f"{low + pad:.3f}", fill="black")
         if index == 1 and "input_val_psnr" in log[-1]:
-            _, y = to_xy(0, log[-1]["input_val_psnr"])
+            y = bottom - (log[-1]["input_val_psnr"] - low) * y_scale
             draw.line([(left, y), (left + panel_w, y)], fill=(120, 120, 120), width=1)
             draw.text((left + panel_w - 150, y - 14), f"{baseline} {log[-1]['input_val_psnr']:.2f}", fill=(90, 90, 90))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -327,15 +325,14 @@ def cli_train(args) -> int:
     device = resolve_device(args.device)
     factor = int(getattr(args, "factor", None) or 2)
     out = Path(args.out) if args.out else weights_file(task, factor)
-    if getattr(args, "bf16", False) and device.type == "cpu":
-        if not learned_ops._native_bfloat16_cpu():
-            print("--bf16: this CPU has no native bfloat16; it is emulated, and slower than float32", file=sys.stderr)
+    if getattr(args, "bf16", False) and device.type == "cpu" and not learned_ops._native_bfloat16_cpu():
+        print("--bf16: this CPU has no native bfloat16; it is emulated, and slower than float32", file=sys.stderr)
     if out.suffix != ".pt":
         raise ModelError(f"{out}: the weights file name must end in .pt")
     out.parent.mkdir(parents=True, exist_ok=True)
     command = "python -m restoration " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else \
         f"python -m restoration train --task {task} --minutes {args.minutes} --device {args.device} --seed {args.seed}"
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     csv_path = out.with_suffix(".csv")
 
     result_log: list[dict] = []
@@ -398,7 +395,7 @@ def cli_train(args) -> int:
         "log_csv": csv_path.name,
         "curve": str(curve.relative_to(CURVES_DIR.parents[1])) if curve.is_relative_to(CURVES_DIR.parents[1]) else str(curve),
         "started_utc": started.isoformat(timespec="seconds"),
-        "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "torch": torch.__version__,
         "python": platform.python_version(),
     }

@@ -7,12 +7,14 @@ from restoration.ops.registry import OpSpec, Param, get_op, list_ops, register_o
 
 __all__ = ["OpSpec", "Param", "get_op", "list_ops", "register_op"]
 
-from restoration.ops import colour  # noqa: E402,F401
-from restoration.ops import deblock  # noqa: E402,F401
-from restoration.ops import upscale  # noqa: E402,F401
-from restoration.ops import stabilise  # noqa: E402,F401
-from restoration.ops import denoise  # noqa: E402,F401
-from restoration.ops import dust  # noqa: E402,F401
-from restoration.ops import scratch  # noqa: E402,F401
-from restoration.ops import deflicker  # noqa: E402,F401
 from restoration.models import learned_ops  # noqa: E402,F401
+from restoration.ops import (
+    colour,  # noqa: E402,F401
+    deblock,  # noqa: E402,F401
+    deflicker,  # noqa: E402,F401
+    denoise,  # noqa: E402,F401
+    dust,  # noqa: E402,F401
+    scratch,  # noqa: E402,F401
+    stabilise,  # noqa: E402,F401
+    upscale,  # noqa: E402,F401
+)

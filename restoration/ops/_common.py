@@ -5,7 +5,6 @@ Everything works on (N, C, H, W) float tensors and keeps their device and dtype.
 
 from __future__ import annotations
 
-
 import torch
 import torch.nn.functional as F
 

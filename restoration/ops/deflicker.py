@@ -72,7 +72,7 @@ def brightness_maps(frames: torch.Tensor, *, radius: int = 4, contrast: bool = F
     aligned_parts = []
     for first in range(0, index.numel(), PAIRS_PER_BATCH):
         batch = slice(first, first + PAIRS_PER_BATCH)
-        pairs = zip(centres[batch].tolist(), index[batch].tolist())
+        pairs = zip(centres[batch].tolist(), index[batch].tolist(), strict=True)
         flow = torch.cat([flows.between(t, j) for t, j in pairs])
         aligned_parts.append(warp(low[index[batch]], flow))
     aligned = torch.cat(aligned_parts).view(len(offsets), t_count, *low.shape[1:])

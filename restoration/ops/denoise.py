@@ -108,7 +108,7 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
         pair_noise = noise[first:last].repeat(len(offsets))
         flows.prepare(range(first - radius, last + radius))
         flow = torch.cat([flows.between(t, j)
-                          for j, t in zip(index.tolist(), frame_index[first:last].repeat(len(offsets)).tolist())])
+                          for j, t in zip(index.tolist(), frame_index[first:last].repeat(len(offsets)).tolist(), strict=True)])
         aligned = warp(frames[index], flow)
         # The brightness clip keeps misaligned objects from biasing the flicker correction.
         aligned = aligned + brightness_offset(centres, aligned, limit=4.0 * pair_noise + 0.02)

@@ -21,8 +21,7 @@ from __future__ import annotations
 import torch
 
 from restoration.errors import SpecError
-from restoration.ops._common import (box_filter, check_frames, dilate, max_filter, min_filter, sampled_median,
-                                     to_grey)
+from restoration.ops._common import box_filter, check_frames, dilate, max_filter, min_filter, sampled_median, to_grey
 from restoration.ops.flow import ChainedFlows, brightness_offset, inside, warp
 from restoration.ops.registry import OpSpec, Param, register_op
 
@@ -55,7 +54,7 @@ def _neighbours(frames: torch.Tensor, first: int, last: int, flows: ChainedFlows
     centre = frames[first:last]
     centres = centre.repeat(2, 1, 1, 1)
     flows.prepare(range(first - 2, last + 1))
-    flow = torch.cat([flows.between(t, j) for t, j in zip(list(range(first, last)) * 2, index.tolist())])
+    flow = torch.cat([flows.between(t, j) for t, j in zip(list(range(first, last)) * 2, index.tolist(), strict=True)])
     flows.forget_before(last - 2)
     aligned = warp(frames[index], flow)
     aligned = aligned + brightness_offset(centres, aligned, limit=0.05)

@@ -176,10 +176,7 @@ def estimate_flow(source: torch.Tensor, target: torch.Tensor, *, levels: int | N
     for level in range(levels - 1, finest - 1, -1):
         image = _normalise(box_filter(box_filter(pyramid[level], 1), 1), radius=4)
         src, tgt = image[:n], image[n:]
-        if flow is None:
-            flow = src.new_zeros(n, 2, *src.shape[-2:])
-        else:
-            flow = _resize_flow(flow, src.shape[-2:])
+        flow = src.new_zeros(n, 2, *src.shape[-2:]) if flow is None else _resize_flow(flow, src.shape[-2:])
         coarse = level == levels - 1
         flow = _refine(src, tgt, flow, iterations=iterations * 2 if coarse else iterations,
                        window=window, smooth=smooth)

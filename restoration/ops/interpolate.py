@@ -18,9 +18,9 @@ intermediate time and blended by time distance times the visibility of the pixel
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -248,10 +248,7 @@ def retime_times(n_in: int, src_fps: float, dst_fps: float, *, keep_duration: bo
     if isinstance(n_in, bool) or not isinstance(n_in, int) or n_in < 1:
         raise SpecError(f"retime: the input frame count must be a positive integer, got {n_in!r}")
     step = _as_fraction(src_fps, "src_fps") / _as_fraction(dst_fps, "dst_fps")  # input frames per output frame
-    if keep_duration:
-        count = math.ceil(Fraction(n_in) / step)
-    else:
-        count = math.floor(Fraction(n_in - 1) / step) + 1
+    count = math.ceil(Fraction(n_in) / step) if keep_duration else math.floor(Fraction(n_in - 1) / step) + 1
     positions = [min(Fraction(k) * step, Fraction(n_in - 1)) for k in range(count)]
     return torch.tensor([float(p) for p in positions], dtype=torch.float64)
 

@@ -7,8 +7,9 @@ needs on each side, so windows can overlap by that much and no seam shows.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import torch
 

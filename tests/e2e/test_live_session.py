@@ -8,7 +8,6 @@ sees its status turn approved live."""
 from __future__ import annotations
 
 import pytest
-
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import DEMO_TITLE, SCREENSHOTS, drag_rectangle, login

@@ -45,7 +45,7 @@ def test_clean_sources_are_named_photographs_in_range():
     assert sources["camera"].shape[0] == 1 and sources["astronaut"].shape[0] == 3
     for name, image in sources.items():
         assert image.dtype == torch.float32 and image.dim() == 3, name
-        assert 0 <= float(image.min()) and float(image.max()) <= 1, name
+        assert float(image.min()) >= 0 and float(image.max()) <= 1, name
         assert min(image.shape[1:]) >= 150, name
 
 
@@ -62,7 +62,7 @@ def test_synthetic_clip_moves_smoothly_and_stays_inside_the_image(monkeypatch, m
     monkeypatch.setattr(dg.F, "grid_sample", recording_grid_sample)
     clip = dg.synthetic_clip(image, frames=12, size=(48, 64), seed=4, motion=motion)
     assert clip.shape == (12, 3, 48, 64) and clip.dtype == torch.float32
-    assert 0 <= float(clip.min()) and float(clip.max()) <= 1
+    assert float(clip.min()) >= 0 and float(clip.max()) <= 1
 
     # Every sample point lies at least one source pixel inside the (resampled) photo.
     for (height, width), grid in sampled:
@@ -95,7 +95,7 @@ def test_synthetic_clip_pan_is_sub_pixel():
     work_width = 400 / (0.75 * 5)  # the photo is first resampled so the window is 75 % of it
     one_pixel_change = 0.5 / work_width  # the smallest change a whole-pixel shift makes
     steps = (clip[1:] - clip[:-1]).abs().mean(dim=(1, 2, 3))
-    assert 0 < float(steps.min()) and float(steps.max()) < one_pixel_change
+    assert float(steps.min()) > 0 and float(steps.max()) < one_pixel_change
     assert float(steps[:3].mean()) < float(steps[28:31].mean())  # eases in
 
 
@@ -118,7 +118,7 @@ def test_degrade_shapes_ranges_and_masks(channels):
     damage = dg.degrade(clean, seed=11, strength="heavy")
     assert damage.damaged.shape == clean.shape and damage.damaged.dtype == torch.float32
     assert torch.equal(damage.clean, clean)
-    assert 0 <= float(damage.damaged.min()) and float(damage.damaged.max()) <= 1
+    assert float(damage.damaged.min()) >= 0 and float(damage.damaged.max()) <= 1
     assert set(damage.masks) >= {"dust", "scratch", "all"}
     for mask in damage.masks.values():
         assert mask.shape == (4, 1, 72, 96)
@@ -257,7 +257,7 @@ def test_gate_weave_translates_the_picture_a_little():
     woven = dg.degrade(clean, seed=3, params=only(weave_px=12.0)).damaged  # x 64/360 for this small frame
     assert not torch.allclose(woven, clean, atol=1e-3)
     residual = []
-    for frame, reference in zip(woven, clean):
+    for frame, reference in zip(woven, clean, strict=True):
         errors = [float((frame[:, 8:-8, 8:-8] - torch.roll(reference, (dy, dx), dims=(1, 2))[:, 8:-8, 8:-8]).abs().mean())
                   for dy in range(-4, 5) for dx in range(-4, 5)]
         residual.append(min(errors) / max(errors[40], 1e-6))  # errors[40] is the zero shift
@@ -359,9 +359,9 @@ def test_degrade_never_changes_the_callers_clip():
     params = sample_params(0, "heavy")
     # Switch off every whole-frame effect: only the in-place defects remain.
     for key in list(params):
-        if key in {"blur_sigma", "fade_amount", "fade_desaturation"} or key.startswith(("grain", "flicker", "weave")):
-            if isinstance(params[key], (int, float)) and not isinstance(params[key], bool):
-                params[key] = 0 * params[key]
+        whole_frame = key in {"blur_sigma", "fade_amount", "fade_desaturation"} or key.startswith(("grain", "flicker", "weave"))
+        if whole_frame and isinstance(params[key], (int, float)) and not isinstance(params[key], bool):
+            params[key] = 0 * params[key]
     before = clean.clone()
     degrade(clean, seed=0, strength="heavy", params=params)
     assert torch.equal(clean, before)

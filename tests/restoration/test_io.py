@@ -252,19 +252,17 @@ def test_odd_sizes_need_ffv1_and_leave_no_file(tmp_path):
 def test_writer_is_atomic_and_cleans_up_on_error(tmp_path):
     final = tmp_path / "clip.mkv"
     final.write_bytes(b"old")
-    with pytest.raises(RuntimeError):
-        with io.VideoWriter(final, fps=24) as writer:
-            writer.write(torch.rand(3, 1, 16, 16))
-            assert final.read_bytes() == b"old"  # nothing under the final name while writing
-            assert len(_files_in(tmp_path)) == 2  # the hidden partial file, in the same folder
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), io.VideoWriter(final, fps=24) as writer:
+        writer.write(torch.rand(3, 1, 16, 16))
+        assert final.read_bytes() == b"old"  # nothing under the final name while writing
+        assert len(_files_in(tmp_path)) == 2  # the hidden partial file, in the same folder
+        raise RuntimeError("boom")
     assert final.read_bytes() == b"old"
     assert _files_in(tmp_path) == ["clip.mkv"]
 
-    with pytest.raises(MediaError, match="earlier ones"):
-        with io.VideoWriter(tmp_path / "shapes.mkv", fps=24) as writer:
-            writer.write(torch.rand(1, 1, 16, 16))
-            writer.write(torch.rand(1, 1, 16, 18))
+    with pytest.raises(MediaError, match="earlier ones"), io.VideoWriter(tmp_path / "shapes.mkv", fps=24) as writer:
+        writer.write(torch.rand(1, 1, 16, 16))
+        writer.write(torch.rand(1, 1, 16, 18))
     _assert_media_error(lambda: io.VideoWriter(tmp_path / "none.mkv", fps=24).close(), "no frames")
     assert _files_in(tmp_path) == ["clip.mkv"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -52,10 +53,8 @@ class _Module(torch.nn.Module):
 
 
 def _register(name, fn, *, radius=0, scale=1, params=None):
-    try:
+    with contextlib.suppress(ValueError):  # already registered by an earlier import of this module
         register_op(OpSpec(name=name, function=fn, module=_Module, params=params or {}, temporal_radius=radius, scale=scale))
-    except ValueError:
-        pass  # already registered by an earlier import of this module
 
 
 _register("pipeline_test_invert", pipeline_test_invert, params={"amount": Param(float, 1.0, 0.0, 1.0)})
@@ -63,7 +62,7 @@ _register("pipeline_test_mean2", lambda f: pipeline_test_temporal_mean(f, 2), ra
 _register("pipeline_test_mean1", lambda f: pipeline_test_temporal_mean(f, 1), radius=1)
 _register("pipeline_test_forward_diff", pipeline_test_forward_diff, radius=1)
 _register("pipeline_test_upscale", pipeline_test_upscale, scale=2)
-try:
+with contextlib.suppress(ValueError):
     register_op(
         OpSpec(
             name="pipeline_test_upscale_by",
@@ -73,8 +72,6 @@ try:
             scale_param="factor",
         )
     )
-except ValueError:
-    pass
 
 TEMPORAL_SPEC = {
     "ops": [
@@ -233,7 +230,7 @@ def test_each_op_gets_only_the_context_the_rest_of_the_chain_needs():
     assert torch.equal(result.frames, _whole_chain(frames))
 
 
-try:
+with contextlib.suppress(ValueError):
     register_op(
         OpSpec(
             name="pipeline_test_count_mean_by",
@@ -244,8 +241,6 @@ try:
             radius_param="radius",
         )
     )
-except ValueError:
-    pass
 
 
 @pytest.mark.parametrize("radius", [1, 3])

@@ -14,12 +14,12 @@ import torch
 from django.db import transaction
 
 from restoration.io import probe, write_video
+from tests.webapp.factories import FilmFactory, MediaAssetFactory, ShotFactory, ShotVersionFactory
 from webapp.catalogue.ingest import asset_ingest_path
 from webapp.catalogue.models import AssetKind, Film, MediaAsset, Shot, ShotVersion
 from webapp.catalogue.previews import filmstrip_path, previews_render
 from webapp.catalogue.proxies import proxy_asset_dir, proxy_frame_path, write_atomically
 from webapp.catalogue.services import asset_create
-from tests.webapp.factories import FilmFactory, MediaAssetFactory, ShotFactory, ShotVersionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,12 +14,12 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.core.exceptions import PermissionDenied
 
+from tests.webapp import live_fixtures
 from tests.webapp.factories import (
     CommentFactory,
     UserFactory,
 )
 from webapp.catalogue import access
-from tests.webapp import live_fixtures
 from webapp.config.routing import websocket_urlpatterns
 from webapp.notifications.models import Notification
 from webapp.review import services as review_services

@@ -31,7 +31,7 @@ async def drain(layer, channel) -> list[dict]:
     while True:
         try:
             events.append(await asyncio.wait_for(layer.receive(channel), 0.5))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return events
 
 

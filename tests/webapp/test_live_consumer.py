@@ -21,10 +21,10 @@ from tests.webapp.factories import (
     ShotFactory,
     UserFactory,
 )
-from webapp.live.routing import websocket_urlpatterns
 from webapp.live import services
 from webapp.live.messages import MAX_MESSAGE_BYTES
 from webapp.live.models import ReviewSession
+from webapp.live.routing import websocket_urlpatterns
 from webapp.live.state import get_state_store
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True),

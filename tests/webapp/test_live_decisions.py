@@ -12,8 +12,8 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.core.exceptions import PermissionDenied
 
-from webapp.catalogue.models import ShotVersion, VersionStatus
 from tests.webapp import live_fixtures
+from webapp.catalogue.models import ShotVersion, VersionStatus
 from webapp.config.routing import websocket_urlpatterns
 from webapp.live import services as live_services
 from webapp.review import services as review_services

@@ -14,9 +14,6 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
 
-from webapp.catalogue.pages import defect_bars
-from webapp.catalogue.timecode import timecode
-from webapp.jobs.pages import duration_text
 from tests.webapp.factories import (
     TEST_PASSWORD,
     FilmFactory,
@@ -25,6 +22,9 @@ from tests.webapp.factories import (
     ShotFactory,
     ShotVersionFactory,
 )
+from webapp.catalogue.pages import defect_bars
+from webapp.catalogue.timecode import timecode
+from webapp.jobs.pages import duration_text
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]

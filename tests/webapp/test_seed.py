@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.core.management import call_command
 
 from webapp.catalogue.access import Action, can
-from webapp.catalogue.models import Film, Membership, Role, Shot, ShotStatus, ShotVersion, VersionStatus
 from webapp.catalogue.management.commands.seed_catalogue import BENCH_USERNAME
+from webapp.catalogue.models import Film, Membership, Role, Shot, ShotStatus, ShotVersion, VersionStatus
 from webapp.review.models import Comment, Decision
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +36,7 @@ def test_seed_small_catalogue(capsys):
         shots = list(film.shots.order_by("number"))
         assert [s.number for s in shots] == list(range(1, 21))
         # Shots tile the film: each starts right after the previous one ends.
-        assert all(b.start_frame == a.end_frame + 1 for a, b in zip(shots, shots[1:]))
+        assert all(b.start_frame == a.end_frame + 1 for a, b in itertools.pairwise(shots))
         assert Membership.objects.filter(film=film, role=Role.ARCHIVIST).exists()
     # Approved shots point at their approved version, of their own shot.
     for shot in Shot.objects.filter(status=ShotStatus.APPROVED).select_related("approved_version"):

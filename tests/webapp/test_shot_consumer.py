@@ -19,9 +19,9 @@ from tests.webapp.factories import (
     UserFactory,
 )
 from webapp.catalogue.services import version_publish
-from webapp.review.routing import websocket_urlpatterns
 from webapp.review.consumers import MAX_MESSAGE_BYTES as MAX_MESSAGE_CHARS
 from webapp.review.models import Comment
+from webapp.review.routing import websocket_urlpatterns
 from webapp.review.services import decision_record
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True),

@@ -6,6 +6,7 @@ rename on the same filesystem, not a second copy of a multi-gigabyte scan.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
@@ -20,7 +21,9 @@ class StagedUploadedFile(TemporaryUploadedFile):
     def __init__(self, name, content_type, size, charset, content_type_extra=None):
         from webapp.catalogue.ingest import incoming_dir
 
-        file = tempfile.NamedTemporaryFile(prefix="upload-", suffix=".part", dir=incoming_dir())
+        # The file outlives this constructor: the upload owns it and closes (deletes) it.
+        file = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            prefix="upload-", suffix=".part", dir=incoming_dir())
         # Skip TemporaryUploadedFile.__init__ (it would open a second file in the default temp dir).
         super(TemporaryUploadedFile, self).__init__(file, name, content_type, size, charset, content_type_extra)
 
@@ -67,9 +70,7 @@ class LimitedScanUploadHandler(FileUploadHandler):
         if file is None:
             return
         path = file.temporary_file_path()
-        try:
+        with contextlib.suppress(FileNotFoundError):
             file.close()  # NamedTemporaryFile deletes itself on close
-        except FileNotFoundError:
-            pass
         if os.path.exists(path):
             os.remove(path)

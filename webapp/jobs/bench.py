@@ -173,7 +173,7 @@ def _progress_events(shot, user) -> tuple[int, float, list[float]]:
 
     from webapp.jobs.events import job_group_name
     from webapp.jobs.models import RestorationJob
-    from webapp.jobs.services import jobs_enqueue, job_create
+    from webapp.jobs.services import job_create, jobs_enqueue
 
     job = job_create(film=shot.film, kind="restore", shot=shot, created_by=user, params={"spec": EVENTS_SPEC})
     lags: list[float] = []

@@ -23,10 +23,10 @@ from webapp.catalogue.previews import previews_render
 from webapp.catalogue.services import asset_create, film_update
 from webapp.jobs.models import JobKind, JobStatus, RestorationJob
 from webapp.jobs.services import (
-    jobs_enqueue_on_commit,
-    job_finished_sync,
     job_check_still_running,
     job_create,
+    job_finished_sync,
+    jobs_enqueue_on_commit,
     progress_reporter,
     restore_run,
     scratch_path,

@@ -70,8 +70,7 @@ def seek_fixture_build(*, workdir: Path, frames: int, progress: Callable[[str], 
     from restoration.io import probe, write_video
     from webapp.catalogue.models import AssetKind, Role
     from webapp.catalogue.proxies import proxy_render
-    from webapp.catalogue.services import asset_create, film_create, membership_create, shot_create, \
-        version_create
+    from webapp.catalogue.services import asset_create, film_create, membership_create, shot_create, version_create
 
     user = get_user_model().objects.create_user(BENCH_USERNAME, password=None)
     film = film_create(title="Seek bench")

@@ -61,7 +61,7 @@ def test_weave_is_jitter_not_a_steady_pan(make_shot):
     steady = make_shot(4, 24, height=96, width=128, pan=(2, 0), grain=0.0)
     generator = torch.Generator().manual_seed(4)
     jitter = torch.randint(-3, 4, (24, 2), generator=generator)
-    weaving = torch.stack([torch.roll(f, tuple(j.tolist()), (-2, -1)) for f, j in zip(steady, jitter)])
+    weaving = torch.stack([torch.roll(f, tuple(j.tolist()), (-2, -1)) for f, j in zip(steady, jitter, strict=True)])
     assert metrics_of(steady)["weave"] < 0.3
     assert metrics_of(weaving)["weave"] > 1.0  # native pixels
 

@@ -59,8 +59,8 @@ def test_learned_restore_shapes_grey_and_colour(random_weights, channels):
     restored, probability = restore_frames(frames, weights=random_weights["restore"])
     assert restored.shape == frames.shape
     assert probability.shape == (6, 1, 32, 48)
-    assert 0 <= float(restored.min()) and float(restored.max()) <= 1
-    assert 0 < float(probability.min()) and float(probability.max()) < 1
+    assert float(restored.min()) >= 0 and float(restored.max()) <= 1
+    assert float(probability.min()) > 0 and float(probability.max()) < 1
     assert not torch.equal(restored, frames)
 
 

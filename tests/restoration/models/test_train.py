@@ -20,7 +20,7 @@ def test_restore_stream_gives_aligned_windows_targets_and_masks():
     assert batch.window.shape == (3, 5, 24, 24)
     assert batch.clean.shape == batch.mask.shape == (3, 1, 24, 24)
     assert set(torch.unique(batch.mask).tolist()) <= {0.0, 1.0}
-    assert 0 <= float(batch.window.min()) and float(batch.window.max()) <= 1
+    assert float(batch.window.min()) >= 0 and float(batch.window.max()) <= 1
 
 
 def test_held_out_photos_never_reach_training():
@@ -108,7 +108,7 @@ def test_a_larger_net_trains_in_bfloat16_deterministically_and_records_its_sizes
     first, again = run(3), run(3)
     assert first.config.widths == (8, 12, 16)
     assert first.head.out_channels == 8 and first.mid.conv1.out_channels == 16
-    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), again.state_dict().values()))
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), again.state_dict().values(), strict=True))
     assert all(p.dtype == torch.float32 for p in first.parameters())  # weights stay float32
     untrained = TemporalRestoreNet(RestoreConfig(widths=(8, 12, 16)))
     assert not torch.equal(first.tail.weight, untrained.tail.weight)  # the steps did change it

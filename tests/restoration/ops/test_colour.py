@@ -102,7 +102,7 @@ def test_lift_gamma_gain_per_channel_on_grey_raises():
 
 def test_saturation_values():
     pixel = torch.tensor([0.6, 0.45, 0.35]).view(1, 3, 1, 1).repeat(1, 1, 2, 2)
-    luma = sum(w * v for w, v in zip(REC709_LUMA, [0.6, 0.45, 0.35]))
+    luma = sum(w * v for w, v in zip(REC709_LUMA, [0.6, 0.45, 0.35], strict=True))
     assert torch.allclose(saturation(pixel, amount=0.0), torch.full_like(pixel, luma))
     assert torch.allclose(saturation(pixel, amount=1.0), pixel)
     doubled = saturation(pixel, amount=2.0)

@@ -4,8 +4,8 @@ import torch
 from restoration.errors import SpecError
 from restoration.ops.registry import get_op
 from restoration.ops.scratch import Scratch, detect_scratches, remove_scratches
-from tests.restoration.ops.textures import grainy
 from tests.restoration.ops.checks import assert_windows_match_whole_clip
+from tests.restoration.ops.textures import grainy
 from tests.restoration.ops.textures import textured_image as _textured_image
 
 

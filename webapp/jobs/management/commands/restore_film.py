@@ -51,7 +51,7 @@ class Command(BaseCommand):
             spec = restore_spec_resolve(preset=preset, pipeline=spec_input)
             job = job_batch_restore_dispatch(film=film, shot_ids=shot_ids, user=restorer, spec=spec)
         except ValidationError as exc:
-            raise CommandError("; ".join(f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items()))
+            raise CommandError("; ".join(f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items())) from None
         self.stdout.write(f"Batch job {job.pk}: {job.children.count()} shots of {film.title}.")
         if no_wait:
             return
