@@ -78,14 +78,14 @@ async def test_every_member_hears_a_restore_from_start_to_new_version(role, medi
 async def test_another_films_events_are_not_heard():
     from channels.layers import get_channel_layer
 
-    from webapp.jobs.events import film_group_name
+    from webapp.jobs.events import film_group
 
     film, user = await film_and_user("viewer")
     other, _ = await film_and_user("viewer")
     communicator = connect(film.pk, user)
     assert (await communicator.connect())[0]
     await communicator.receive_json_from()
-    await get_channel_layer().group_send(film_group_name(other.pk), {"type": "shot.status", "shot": 1, "status": "x"})
+    await get_channel_layer().group_send(film_group(other.pk), {"type": "shot.status", "shot": 1, "status": "x"})
     assert await communicator.receive_nothing(timeout=0.2)
     await communicator.disconnect()
 

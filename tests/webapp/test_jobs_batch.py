@@ -152,12 +152,12 @@ def test_a_running_shot_is_in_restoration_and_its_film_hears_everything(film, sh
     from channels.layers import get_channel_layer
 
     from restoration import pipeline
-    from webapp.jobs.events import film_group_name
+    from webapp.jobs.events import film_group
 
     monkeypatch.setattr(services, "PROGRESS_INTERVAL_S", 0.0)
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(film_group_name(film.pk), channel)
+    async_to_sync(layer.group_add)(film_group(film.pk), channel)
     seen_status = []
     real = pipeline.run_pipeline
 

@@ -11,7 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from tests.webapp.factories import FilmFactory, MembershipFactory, RestorationJobFactory, ShotFactory, UserFactory
 from webapp.config.routing import websocket_urlpatterns
-from webapp.jobs.events import job_group_name
+from webapp.realtime import job_group
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("in_memory_channel_layers", "consumer_db_connections_closed")]
@@ -64,10 +64,10 @@ async def test_a_member_gets_the_state_then_the_workers_events():
                      "result_version": None}
 
     layer = get_channel_layer()
-    await layer.group_send(job_group_name(job.pk), {"type": "job.progress", "job": job.pk, "progress": 0.5,
+    await layer.group_send(job_group(job.pk), {"type": "job.progress", "job": job.pk, "progress": 0.5,
                                                     "frames_done": 24, "frames_total": 48})
     assert (await communicator.receive_json_from())["frames_done"] == 24
-    await layer.group_send(job_group_name(job.pk), {"type": "job.finished", "job": job.pk, "status": "succeeded"})
+    await layer.group_send(job_group(job.pk), {"type": "job.finished", "job": job.pk, "status": "succeeded"})
     assert (await communicator.receive_json_from())["status"] == "succeeded"
 
     # Read-only: whatever the client says (JSON or not) is answered with an error, nothing else.
@@ -84,7 +84,7 @@ async def test_a_job_of_another_film_is_not_heard():
     communicator = connect(job.pk, viewer)
     assert (await communicator.connect())[0]
     await communicator.receive_json_from()
-    await get_channel_layer().group_send(job_group_name(other.pk), {"type": "job.progress", "job": other.pk})
+    await get_channel_layer().group_send(job_group(other.pk), {"type": "job.progress", "job": other.pk})
     assert await communicator.receive_nothing(timeout=0.2)
     await communicator.disconnect()
 

@@ -171,7 +171,7 @@ def _progress_events(shot, user) -> tuple[int, float, list[float]]:
     """Listen to one longer job's group: (events, seconds it ran, lag of each event in seconds)."""
     from channels.layers import get_channel_layer
 
-    from webapp.jobs.events import job_group_name
+    from webapp.jobs.events import job_group
     from webapp.jobs.models import RestorationJob
     from webapp.jobs.services import job_create, jobs_enqueue
 
@@ -183,7 +183,7 @@ def _progress_events(shot, user) -> tuple[int, float, list[float]]:
         # One event loop for the whole subscription (the layer keeps per-loop connections).
         layer = get_channel_layer()
         channel = await layer.new_channel()
-        await layer.group_add(job_group_name(job.pk), channel)
+        await layer.group_add(job_group(job.pk), channel)
         subscribed.set()
         while True:
             event = await asyncio.wait_for(layer.receive(channel), timeout=600)

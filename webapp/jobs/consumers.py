@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from channels.db import database_sync_to_async
 
-from webapp.jobs.events import job_group_name, job_state
+from webapp.catalogue.consumers import film_close_code
+from webapp.jobs.events import job_state
 from webapp.jobs.models import RestorationJob
-from webapp.realtime import CLOSE_NOT_FOUND, GroupConsumer, film_close_code
+from webapp.realtime import CLOSE_NOT_FOUND, GroupConsumer, job_group
 
 
 class JobConsumer(GroupConsumer):
@@ -22,7 +23,7 @@ class JobConsumer(GroupConsumer):
     async def admit(self, user) -> str | int:
         job_id = int(self.scope["url_route"]["kwargs"]["job_id"])
         refusal, self.state = await self._job_state_for(user, job_id)
-        return job_group_name(job_id) if refusal is None else refusal
+        return job_group(job_id) if refusal is None else refusal
 
     async def welcome(self, user) -> dict:
         return {"type": "job.state", **self.state}

@@ -13,18 +13,11 @@ from typing import Any
 
 from webapp.catalogue.models import Shot, ShotVersion
 from webapp.jobs.models import RestorationJob
+from webapp.realtime import broadcast, film_group, job_group
 
 logger = logging.getLogger(__name__)
 
 
-def job_group_name(job_id: int) -> str:
-    """The channel-layer group that hears a job's progress."""
-    return f"job.{job_id}"
-
-
-def film_group_name(film_id: int) -> str:
-    """The channel-layer group that hears everything happening to a film's jobs, shots and versions."""
-    return f"film.{film_id}"
 
 
 def job_state(job: RestorationJob) -> dict[str, Any]:
@@ -48,32 +41,18 @@ def job_state(job: RestorationJob) -> dict[str, Any]:
     }
 
 
-def _send(groups: list[str], event: dict[str, Any]) -> None:
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    for group in groups:
-        try:
-            async_to_sync(layer.group_send)(group, event)
-        except Exception:  # noqa: BLE001 - live updates are a courtesy; the row stays the truth
-            logger.warning("Could not send %s to %s", event.get("type"), group, exc_info=True)
-
-
 def job_announce(job: RestorationJob, event_type: str) -> None:
     """``job.progress`` or ``job.finished`` to the job's group and its film's group, stamped with
     the time it was sent (``sent_at``, Unix seconds: lets listeners measure the lag)."""
-    _send([job_group_name(job.pk), film_group_name(job.film_id)],
+    broadcast([job_group(job.pk), film_group(job.film_id)],
           {"type": event_type, **job_state(job), "sent_at": time.time()})
 
 
 def shot_status_announce(shot: Shot) -> None:
-    _send([film_group_name(shot.film_id)], {"type": "shot.status", "shot": shot.pk, "status": shot.status})
+    broadcast([film_group(shot.film_id)], {"type": "shot.status", "shot": shot.pk, "status": shot.status})
 
 
 def version_created_announce(version: ShotVersion, *, film_id: int) -> None:
-    _send([film_group_name(film_id)], {
+    broadcast([film_group(film_id)], {
         "type": "version.created", "shot": version.shot_id, "version": version.pk, "number": version.number,
     })

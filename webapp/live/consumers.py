@@ -50,7 +50,7 @@ class SessionConsumer(GroupConsumer):
         self.store = self.store or get_state_store()
         self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         refusal = await self._load(user)
-        return services.session_group_name(self.session_id) if refusal is None else refusal
+        return services.session_group(self.session_id) if refusal is None else refusal
 
     async def welcome(self, user) -> dict:
         # Read once subscribed, so no change falls between the two; clients keep the highest

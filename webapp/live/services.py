@@ -11,8 +11,6 @@ import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,26 +21,17 @@ from webapp.catalogue.access import Action, can
 from webapp.catalogue.models import Film, ShotVersion
 from webapp.live.models import GuestInvite, PlaylistItem, ReviewSession
 from webapp.live.selectors import invite_token_hash
+from webapp.realtime import LIVE_CHANNEL_LAYER, broadcast_on_commit, session_group
 
 MAX_PLAYLIST_LENGTH = 200
 MAX_INVITE_HOURS = 7 * 24
 
 
-# The channel layer of live sessions (see settings.CHANNEL_LAYERS): Redis pub/sub in production.
-LIVE_CHANNEL_LAYER = "live"
 
-
-def session_group_name(session_id: int) -> str:
-    return f"review-session.{session_id}"
 
 
 def _send_on_commit(session_id: int, event: dict) -> None:
-    def send() -> None:
-        layer = get_channel_layer(LIVE_CHANNEL_LAYER)
-        if layer is not None:
-            async_to_sync(layer.group_send)(session_group_name(session_id), event)
-
-    transaction.on_commit(send)
+    broadcast_on_commit(session_group(session_id), event, layer_alias=LIVE_CHANNEL_LAYER)
 
 
 @transaction.atomic

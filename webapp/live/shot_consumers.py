@@ -22,9 +22,8 @@ from webapp.catalogue.access import guest_versions
 from webapp.live import selectors
 from webapp.live.consumers import session_refusal_code
 from webapp.live.models import PlaylistItem
-from webapp.realtime import CLOSE_ENDED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND
+from webapp.realtime import CLOSE_ENDED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, shot_group
 from webapp.review.consumers import ShotConsumer
-from webapp.review.events import shot_group_name
 
 # Of a decision, a guest hears which verdict of which role moved the version and to what status:
 # not who decided nor their note (the decision record is the members'; /api/decisions/ answers a
@@ -47,7 +46,7 @@ class SessionShotConsumer(ShotConsumer):
     async def admit(self, user) -> str | int:
         kwargs = self.scope["url_route"]["kwargs"]
         refusal = await self._load(user, int(kwargs["session_id"]), int(kwargs["shot_id"]))
-        return shot_group_name(self.shot_id) if refusal is None else refusal
+        return shot_group(self.shot_id) if refusal is None else refusal
 
     @database_sync_to_async
     def _load(self, user, session_id: int, shot_id: int) -> int | None:

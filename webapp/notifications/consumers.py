@@ -10,8 +10,7 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 
 from webapp.notifications.selectors import notification_unread_count
-from webapp.notifications.services import user_group_name
-from webapp.realtime import GroupConsumer
+from webapp.realtime import GroupConsumer, user_group
 
 
 class NotificationConsumer(GroupConsumer):
@@ -19,7 +18,7 @@ class NotificationConsumer(GroupConsumer):
     relayed = frozenset({"notification.created", "notification.read"})
 
     async def admit(self, user) -> str:
-        return user_group_name(user.pk)
+        return user_group(user.pk)
 
     async def welcome(self, user) -> dict:
         unread = await database_sync_to_async(notification_unread_count)(user=user)

@@ -16,8 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -28,6 +26,7 @@ from webapp.catalogue.models import Membership, ShotVersion
 from webapp.notifications.models import Notification, NotificationKind
 from webapp.notifications.selectors import notification_unread_count
 from webapp.notifications.serializers import NotificationSerializer
+from webapp.realtime import broadcast, user_group
 from webapp.review.models import Comment, Decision, Verdict
 
 # Django usernames are letters, digits and @.+-_; "@name." at the end of a sentence drops the dot.
@@ -36,9 +35,6 @@ VERDICT_WORDS = {Verdict.APPROVE: "approved", Verdict.REJECT: "rejected", Verdic
 EXCERPT_CHARS = 120
 TEXT_CHARS = 500
 
-
-def user_group_name(user_id: int) -> str:
-    return f"user.{user_id}"
 
 
 def mentioned_usernames(text: str) -> set[str]:
@@ -59,14 +55,11 @@ def _member_ids(film_id: int, user_ids: Iterable[int]) -> set[int]:
 
 
 def _push(event_type: str, recipient_ids: Iterable[int], payloads: dict[int, dict] | None = None) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
     for user in get_user_model().objects.filter(pk__in=list(recipient_ids)):
         event = {"type": event_type, "unread": notification_unread_count(user=user)}
         if payloads and user.pk in payloads:
             event["notification"] = payloads[user.pk]
-        async_to_sync(layer.group_send)(user_group_name(user.pk), event)
+        broadcast(user_group(user.pk), event)
 
 
 def _create(*, recipient_ids: Iterable[int], kind: str, film_id: int, text: str, **subject) -> list[Notification]:

@@ -25,9 +25,8 @@ from rest_framework.serializers import as_serializer_error
 from webapp.api.exceptions import error_body
 from webapp.catalogue.access import can_comment_on_shot
 from webapp.catalogue.selectors import shot_list
-from webapp.realtime import CLOSE_NOT_FOUND, GroupConsumer, SocketError, json_object_parse
+from webapp.realtime import CLOSE_NOT_FOUND, GroupConsumer, SocketError, json_object_parse, shot_group
 from webapp.review import services
-from webapp.review.events import shot_group_name
 from webapp.review.serializers import CommentSerializer
 
 # A drawing at its limits (20,000 points) is about 400 kB of JSON; anything larger is not a comment.
@@ -54,7 +53,7 @@ class ShotConsumer(GroupConsumer):
         if film_id is None:  # missing, or of a film the user is not a member of: the same answer
             return CLOSE_NOT_FOUND
         self.shot_id, self.film_id = shot_id, film_id
-        return shot_group_name(shot_id)
+        return shot_group(shot_id)
 
     @database_sync_to_async
     def _film_of_visible_shot(self, user, shot_id: int) -> int | None:

@@ -6,26 +6,14 @@ of a comment or decision that was rolled back. Payloads have the API's JSON shap
 
 from __future__ import annotations
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
-
 from webapp.catalogue.models import Shot, ShotVersion
+from webapp.realtime import broadcast_on_commit, shot_group
 from webapp.review.models import Comment, Decision
 from webapp.review.serializers import CommentSerializer, DecisionSerializer
 
 
-def shot_group_name(shot_id: int) -> str:
-    return f"shot.{shot_id}"
-
-
 def _send_on_commit(shot_id: int, event: dict) -> None:
-    def send() -> None:
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(shot_group_name(shot_id), event)
-
-    transaction.on_commit(send)
+    broadcast_on_commit(shot_group(shot_id), event)
 
 
 def comment_announce(*, comment: Comment, created: bool) -> None:

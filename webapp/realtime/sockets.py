@@ -13,9 +13,6 @@ import json
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from webapp.catalogue.access import Action, can, film_role
-from webapp.catalogue.models import Film
-
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
@@ -46,18 +43,6 @@ def json_object_parse(text: str | None, *, max_bytes: int) -> dict:
     if not isinstance(message, dict):
         raise SocketError("malformed", "The message must be a JSON object with a type.")
     return message
-
-
-def film_close_code(user, film_id: int) -> int | None:
-    """The close code refusing ``user`` the film's events, or None when they may view it."""
-    role = film_role(user=user, film_id=film_id)
-    # A film the user is not a member of is as absent as one that does not exist (staff see
-    # every film that exists; a member's film exists).
-    if role is None and not (user.is_staff and Film.objects.filter(pk=film_id).exists()):
-        return CLOSE_NOT_FOUND
-    if not can(user=user, film_id=film_id, action=Action.VIEW, role=role):
-        return CLOSE_FORBIDDEN
-    return None
 
 
 class GroupConsumer(AsyncJsonWebsocketConsumer):

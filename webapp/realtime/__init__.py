@@ -1,0 +1,39 @@
+"""What the app's websockets share, below every area of the app (it imports none of them).
+
+- ``groups``: every channel-group name (``film.<id>``, ``job.<id>``, ``shot.<id>``,
+  ``review-session.<id>``, ``user.<id>``);
+- ``broadcast``: sending events to groups, best effort, after commit;
+- ``sockets``: close codes, client-message errors and parsing, ``GroupConsumer``.
+
+The membership check a socket makes on connect is the catalogue's (``catalogue.consumers.film_close_code``).
+"""
+
+from webapp.realtime.broadcast import broadcast, broadcast_on_commit
+from webapp.realtime.groups import LIVE_CHANNEL_LAYER, film_group, job_group, session_group, shot_group, user_group
+from webapp.realtime.sockets import (
+    CLOSE_ENDED,
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
+    CLOSE_UNAUTHENTICATED,
+    GroupConsumer,
+    SocketError,
+    json_object_parse,
+)
+
+__all__ = [
+    "CLOSE_ENDED",
+    "CLOSE_FORBIDDEN",
+    "CLOSE_NOT_FOUND",
+    "CLOSE_UNAUTHENTICATED",
+    "LIVE_CHANNEL_LAYER",
+    "GroupConsumer",
+    "SocketError",
+    "broadcast",
+    "broadcast_on_commit",
+    "film_group",
+    "job_group",
+    "json_object_parse",
+    "session_group",
+    "shot_group",
+    "user_group",
+]
