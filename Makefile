@@ -23,8 +23,12 @@ demo: venv
 test: venv services chromium
 	$(MAKE) lint test-unit test-integration test-e2e
 
+# Style and likely bugs (ruff), the layers of docs/ARCHITECTURE.md (import-linter's contracts in
+# pyproject.toml), and models that match their migrations.
 lint: venv
-	$(VENV)/bin/ruff check restoration webapp tests manage.py
+	$(VENV)/bin/ruff check restoration webapp tests manage.py scripts
+	$(VENV)/bin/lint-imports
+	$(PY) manage.py makemigrations --check --dry-run
 
 # Tests run two pytest workers on two cores: one torch thread each, or they fight.
 test-unit test-integration test-e2e screenshots: export OMP_NUM_THREADS = 1
