@@ -177,7 +177,7 @@ def demo_build(*, progress: Callable[[str], None] = lambda line: None,
         demo_jobs_run(film=film, user=users["restorer"], progress=progress)
         return DemoResult(film=film, users=users, created=False)
     if film is not None:  # an earlier run stopped half-way: start again
-        film.delete()  # its files go once the delete commits (catalogue.signals)
+        film.delete()  # its files go once the delete commits (catalogue.receivers)
 
     progress("Building the demo film from scikit-image photographs (synthetic motion and damage)...")
     with tempfile.TemporaryDirectory(prefix="demo-") as tmp:
