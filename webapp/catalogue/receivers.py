@@ -1,6 +1,7 @@
 """The catalogue's own receivers: deleting rows frees their files. Receivers, not ``delete()``
 overrides: Django deletes the rows of a cascade (film -> assets, shot -> versions) without calling
-their ``delete()``, but it sends ``post_delete`` for each. Connected in ``CatalogueConfig.ready``; the work is in ``services``.
+their ``delete()``, but it sends ``post_delete`` for each. Connected in ``CatalogueConfig.ready``;
+the work is in ``services``.
 """
 
 from __future__ import annotations
