@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 
 from restoration.io import probe
 from webapp.catalogue.models import AssetKind, Film, MediaAsset, Membership, Shot, ShotVersion
-from webapp.demo import DEMO_USERS, DemoShotPlan, demo_build, embedded_worker
+from webapp.devtools.demo import DEMO_USERS, DemoShotPlan, demo_build, embedded_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def demo_dirs(settings, tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_demo_build_makes_users_film_scan_shots_and_versions_through_real_jobs(demo_dirs):
     from restoration.io import read_frames
-    from webapp.demo import DEMO_RESTORE_SPEC
+    from webapp.devtools.demo import DEMO_RESTORE_SPEC
     from webapp.jobs.models import RestorationJob
     from webapp.jobs.services import restore_spec_resolve
 

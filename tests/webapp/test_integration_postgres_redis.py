@@ -87,7 +87,7 @@ def test_celery_round_trip_through_a_worker_on_redis():
     from celery.contrib.testing.tasks import ping
 
     from webapp.config.celery import app
-    from webapp.demo import embedded_worker
+    from webapp.devtools.demo import embedded_worker
 
     assert app.conf.broker_url.startswith("redis://")
     # A queue of its own, so this worker never takes tasks that other test runs left on cpu/gpu.

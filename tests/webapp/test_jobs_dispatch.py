@@ -234,7 +234,7 @@ def test_cancel_through_the_api(film, other_film, member, client_for, shots):
 def test_a_real_celery_worker_runs_the_job_from_the_gpu_queue(film, member, shots, media_root):
     import time
 
-    from webapp.demo import embedded_worker
+    from webapp.devtools.demo import embedded_worker
 
     restorer = member(film, "restorer")
     with embedded_worker(queues=("gpu",)):

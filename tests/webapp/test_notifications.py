@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.test import TestCase
 
 from tests.webapp.factories import CommentFactory, InReviewVersionFactory, ShotFactory, ShotVersionFactory
-from webapp.catalogue.services import version_publish
+from webapp.catalogue import services as catalogue_services
 from webapp.notifications.models import Notification
 from webapp.notifications.services import mentioned_usernames
 
@@ -15,6 +16,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def shot(film):
     return ShotFactory(film=film, number=4)
+
+
+def version_publish(*, version):
+    """Publish and commit: the catalogue's version_published signal is sent once the publish commits."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return catalogue_services.version_publish(version=version)
 
 
 def kinds_for(user):
@@ -127,3 +134,21 @@ def test_the_admin_lists_notifications_and_approval_policies(film, film_members,
     for name, obj in (("notifications_notification", Notification.objects.first()), ("review_approvalpolicy", policy)):
         assert client.get(f"/admin/{name.replace('_', '/', 1)}/").status_code == 200
         assert client.get(f"/admin/{name.replace('_', '/', 1)}/{obj.pk}/change/").status_code == 200
+
+
+def test_a_push_failing_after_the_commit_is_logged_not_raised_into_the_committing_code(film, film_members, shot,
+                                                                                      monkeypatch, caplog):
+    from webapp.notifications import services
+
+    def broken(**kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(services, "notification_unread_count", broken)
+    with caplog.at_level("WARNING", logger="webapp.notifications.services"):
+        version_publish(version=ShotVersionFactory(shot=shot, author=film_members["restorer"]))
+        row = Notification.objects.filter(recipient=film_members["creator"]).get()
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            services.notification_mark_read(notification=row, user=film_members["creator"])
+    row.refresh_from_db()
+    assert row.read_at is not None
+    assert caplog.text.count("Could not push notifications") == 2  # the created one, then the read one

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from webapp.catalogue.access import Action, can
-from webapp.catalogue.management.commands.seed_catalogue import BENCH_USERNAME
 from webapp.catalogue.models import Film, Membership, Role, Shot, ShotStatus, ShotVersion, VersionStatus
+from webapp.devtools.management.commands.seed_catalogue import BENCH_USERNAME
 from webapp.review.models import Comment, Decision
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +97,7 @@ def test_bench_catalogue_seeds_when_smaller_than_asked_and_prints_percentiles(ca
 
 @pytest.mark.embedded
 def test_bench_database_is_separate_from_the_configured_one(settings):
-    from webapp.catalogue.management.commands.bench_catalogue import bench_database_url
+    from webapp.devtools.management.commands.bench_catalogue import bench_database_url
 
     url = bench_database_url()
     assert url.endswith("/bench.sqlite3") and str(settings.DATABASES["default"]["NAME"]) not in url

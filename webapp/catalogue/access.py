@@ -4,22 +4,24 @@ A user who is not a member of a film must not learn that the film (or anything i
 exists: that is a 404, never a 403. A member whose role does not allow the action gets 403.
 Staff users administer everything.
 
-Guests (``live.GuestInvite``: an outside creator let into one live session by a link) are no
-member of any film. While their invitation lets them in they see and comment on the versions of
-that session's playlist (``guest_versions``) and nothing else: no other shot or film, no
-decisions, no resolving or editing what others wrote. Their names carry a "(guest)" mark.
+Guests (an outside creator let into one live session by a link) are no member of any film. While
+their invitation lets them in they see and comment on the versions of that session's playlist
+(``guest_versions``) and nothing else: no other shot or film, no decisions, no resolving or
+editing what others wrote. Their names carry a "(guest)" mark. Which users are guests, and what
+they take part in, the area that invites them (live) tells these rules through a ``GuestAccess``
+it registers (``guest_access_register``, in its ``AppConfig.ready``): the catalogue imports no area
+above it. Without one, nobody is a guest.
 """
 
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any, Protocol
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q, QuerySet
 
 from webapp.catalogue.models import Film, Membership, Role, ShotVersion
-from webapp.live.models import GuestInvite
 
 
 class Action(str, Enum):
@@ -39,6 +41,27 @@ ALLOWED_ROLES: dict[Action, frozenset[str]] = {
     Action.MANAGE_MEMBERS: frozenset({Role.ARCHIVIST}),
     Action.EDIT_FILM: frozenset({Role.ARCHIVIST}),
 }
+
+
+class GuestAccess(Protocol):
+    """What the area that lets guests in tells the access rules about them."""
+
+    def versions(self, user: AbstractBaseUser) -> QuerySet[ShotVersion]:
+        """The versions a signed-in user takes part in as a guest while their invitation lets them in
+        (empty for anyone else)."""
+
+    def invite_of(self, user: AbstractBaseUser) -> Any | None:
+        """The invitation (with a ``display_name``) that made this user, valid or not; None for a
+        user who is no guest. Without a query when it was selected along with the user."""
+
+
+_guest_access: GuestAccess | None = None
+
+
+def guest_access_register(provider: GuestAccess | None) -> None:
+    """Install the guest rules (one provider: the last registered; None removes it)."""
+    global _guest_access
+    _guest_access = provider
 
 
 def film_role(*, user: AbstractBaseUser | AnonymousUser, film_id: int) -> str | None:
@@ -78,10 +101,9 @@ def guest_versions(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[ShotVe
     """What a guest takes part in: the versions of the playlist of the session their invitation
     opens, while it lets them in (not revoked, not expired, session not ended). Empty for anyone
     who is not such a guest."""
-    if not user.is_authenticated:
+    if not user.is_authenticated or _guest_access is None:
         return ShotVersion.objects.none()
-    sessions = GuestInvite.objects.admitting().filter(user_id=user.pk).values("session_id")
-    return ShotVersion.objects.filter(review_sessions__in=sessions)
+    return _guest_access.versions(user)
 
 
 def commentable_versions(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[ShotVersion]:
@@ -108,13 +130,12 @@ def can_comment_on_shot(*, user: AbstractBaseUser | AnonymousUser, film_id: int,
             or guest_versions(user=user).filter(shot_id=shot_id).exists())
 
 
-def guest_invite_of(user: AbstractBaseUser) -> GuestInvite | None:
+def guest_invite_of(user: AbstractBaseUser) -> Any | None:
     """The invitation that made this user, when they are a guest (valid or not). Select
     ``guest_invite`` along with users in lists: a guest-less user then costs no query either."""
-    try:
-        return user.guest_invite
-    except ObjectDoesNotExist:
+    if _guest_access is None or not user.is_authenticated:
         return None
+    return _guest_access.invite_of(user)
 
 
 def person_label(user: AbstractBaseUser) -> str:

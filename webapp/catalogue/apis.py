@@ -9,9 +9,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from webapp.api.views import FilmScopedViewSet
 from webapp.catalogue import selectors, services
 from webapp.catalogue.access import Action, can_create_film
+from webapp.catalogue.api_base import FilmScopedViewSet
 from webapp.catalogue.filters import FilmFilter, MembershipFilter, ShotFilter, ShotVersionFilter
 from webapp.catalogue.serializers import (
     FilmSerializer,

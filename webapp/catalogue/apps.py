@@ -7,6 +7,6 @@ class CatalogueConfig(AppConfig):
     verbose_name = "Catalogue"
 
     def ready(self) -> None:
-        from webapp.catalogue import signals
+        from webapp.catalogue import receivers
 
-        signals.connect()
+        receivers.connect()

@@ -114,15 +114,16 @@ class ShotVersionSerializer(StrictModelSerializer):
         return _preview_urls("version-preview", version.pk, version.media_id is not None)["filmstrip_url"]
 
     def validate_pipeline_spec(self, value):
-        """Empty (no pipeline recorded), or a spec the engine accepts (restoration.pipeline)."""
+        """Empty (no pipeline recorded), or a spec the engine accepts (its front door's ``spec_validate``);
+        stored as given."""
         if not isinstance(value, dict):
             raise serializers.ValidationError("Must be a JSON object.")
         if value:
-            from restoration.errors import SpecError  # the engine imports torch: load it when needed
-            from restoration.pipeline import validate_spec
+            from restoration.api import spec_validate  # the engine imports torch: load it when needed
+            from restoration.errors import SpecError
 
             try:
-                validate_spec(value)
+                spec_validate(value)
             except SpecError as error:
                 raise serializers.ValidationError(f"Invalid pipeline spec: {error}") from None
         return value

@@ -34,8 +34,7 @@ from webapp.catalogue.models import (
     VersionStatus,
 )
 from webapp.catalogue.proxies import proxy_asset_dir
-from webapp.notifications.services import notify_version_ready
-from webapp.review.events import version_created_announce
+from webapp.catalogue.signals import version_published_send_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -225,9 +224,9 @@ def version_publish(*, version: ShotVersion) -> ShotVersion:
     version.published_at = timezone.now()
     version.save(update_fields=["status", "published_at"])
     shot_status_refresh(shot=version.shot)
-    # The film's deciders hear of it; everyone on the shot's page sees it appear (after commit).
-    notify_version_ready(version=version)
-    version_created_announce(version=version)
+    # Once committed, the areas above hear of it (review: the shot's page shows it; notifications:
+    # the film's deciders), through a signal: the catalogue imports none of them.
+    version_published_send_on_commit(version=version)
     return version
 
 
@@ -244,7 +243,7 @@ def version_update(*, version: ShotVersion, notes: str) -> ShotVersion:
 # Every file the catalogue writes belongs to a media asset: its ``file`` (an original scan, a
 # restore job's version, a delivery master, all under MEDIA_ROOT) and its cached pictures
 # (``proxies/<asset id>/``: proxies, thumbnails, filmstrips). A version's files are those of its
-# media asset; a film's are those of its assets. The receivers in ``signals.py`` call these when
+# media asset; a film's are those of its assets. The receivers in ``receivers.py`` call these when
 # rows are deleted, directly or by a cascade.
 
 

@@ -1,28 +1,34 @@
-"""Deleting rows frees their files. Receivers, not ``delete()`` overrides: Django deletes the rows
-of a cascade (film -> assets, shot -> versions) without calling their ``delete()``, but it sends
-``post_delete`` for each. Connected in ``CatalogueConfig.ready``; the work is in ``services``.
+"""What the catalogue tells the areas above it, which it does not import (review, notifications...).
+
+``version_published`` (``sender=ShotVersion``, ``version=``): a version became reviewable (published by
+hand or by a restore job). It is sent once the publishing transaction has committed, so a receiver
+never hears of a version that was rolled back; each receiver runs on its own (``send_robust``): one
+that fails is logged and neither undoes the publish nor keeps the others from running.
 """
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-from django.db.models.signals import post_delete
+import logging
 
-from webapp.catalogue.models import Film, MediaAsset, ShotVersion
-from webapp.catalogue.services import asset_files_remove_on_commit, version_media_delete
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.dispatch import Signal
 
+from webapp.catalogue.models import ShotVersion
 
-def _asset_deleted(sender, instance: MediaAsset, using: str, **kwargs) -> None:
-    asset_files_remove_on_commit(asset=instance, using=using)
+logger = logging.getLogger(__name__)
 
-
-def _version_deleted(sender, instance: ShotVersion, using: str, origin=None, **kwargs) -> None:
-    # A film's deletion takes its assets with it in the same cascade.
-    if isinstance(origin, Film) or (isinstance(origin, QuerySet) and origin.model is Film):
-        return
-    version_media_delete(version=instance)
+version_published = Signal()
 
 
-def connect() -> None:
-    post_delete.connect(_asset_deleted, sender=MediaAsset, dispatch_uid="catalogue.asset_files_remove")
-    post_delete.connect(_version_deleted, sender=ShotVersion, dispatch_uid="catalogue.version_media_delete")
+def version_published_send_on_commit(*, version: ShotVersion, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Send ``version_published`` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: _send_robust(version), using=using)
+
+
+def _send_robust(version: ShotVersion) -> None:
+    for receiver, result in version_published.send_robust(sender=ShotVersion, version=version):
+        if isinstance(result, Exception):
+            logger.error(
+                "A receiver of version_published (%s) failed for version %s",
+                getattr(receiver, "__qualname__", receiver), version.pk, exc_info=result,
+            )

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "webapp.jobs",
     "webapp.notifications",
     "webapp.live",
+    "webapp.devtools",
 ]
 
 MIDDLEWARE = [

@@ -10,7 +10,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # REST resources (router) and the ingest endpoints under films.
-    path("api/", include("webapp.api.urls")),
+    path("api/", include("webapp.config.api_urls")),
     path("api/", include("webapp.catalogue.ingest_urls")),
     path("api/", include("webapp.jobs.urls")),
     path("api/", include("webapp.live.api_urls")),

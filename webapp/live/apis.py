@@ -14,8 +14,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from webapp.api.views import FilmScopedViewSet
 from webapp.catalogue.access import Action, film_role
+from webapp.catalogue.api_base import FilmScopedViewSet
 from webapp.live import selectors, services
 from webapp.live.filters import ReviewSessionFilter
 from webapp.live.models import GuestInvite

@@ -22,7 +22,7 @@ from django.utils import timezone
 from webapp.live import selectors, services
 from webapp.live.messages import Message, initial_state, message_parse, state_changes_resolve
 from webapp.live.state import NotHost, StateMissing, StateStore, VersionConflict, get_state_store, now_ms
-from webapp.realtime import CLOSE_ENDED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, GroupConsumer, SocketError
+from webapp.realtime import CLOSE_ENDED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, GroupConsumer, SocketError, session_group
 
 # Concurrent writers (a host with two tabs) can make an optimistic update fail; it is retried.
 UPDATE_ATTEMPTS = 5
@@ -50,7 +50,7 @@ class SessionConsumer(GroupConsumer):
         self.store = self.store or get_state_store()
         self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         refusal = await self._load(user)
-        return services.session_group(self.session_id) if refusal is None else refusal
+        return session_group(self.session_id) if refusal is None else refusal
 
     async def welcome(self, user) -> dict:
         # Read once subscribed, so no change falls between the two; clients keep the highest

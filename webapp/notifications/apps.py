@@ -5,3 +5,8 @@ class NotificationsConfig(AppConfig):
     name = "webapp.notifications"
     label = "notifications"
     verbose_name = "Notifications"
+
+    def ready(self) -> None:
+        from webapp.notifications import receivers
+
+        receivers.connect()

@@ -10,8 +10,8 @@ from rest_framework import exceptions, mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from webapp.api.views import FilmScopedViewSet
 from webapp.catalogue.access import Action, can_comment
+from webapp.catalogue.api_base import FilmScopedViewSet
 from webapp.catalogue.selectors import film_list, shot_list, version_list
 from webapp.review import export, selectors, services
 from webapp.review.filters import CommentFilter, DecisionFilter

@@ -17,10 +17,10 @@ from django.db import transaction
 from webapp.catalogue.access import ALLOWED_ROLES, Action, can, can_comment, film_role
 from webapp.catalogue.models import Film, Shot, ShotVersion, VersionStatus
 from webapp.catalogue.services import shot_status_refresh
-from webapp.notifications.services import notify_comment, notify_decision
 from webapp.review.drawing import DrawingError, validate_drawing
 from webapp.review.events import comment_announce, decision_announce
 from webapp.review.models import ApprovalPolicy, Comment, Decision, Verdict
+from webapp.review.notify import notify_comment, notify_decision
 from webapp.review.selectors import approval_required_roles, current_decisions
 
 # Comments ------------------------------------------------------------------------------------

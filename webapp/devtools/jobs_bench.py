@@ -59,7 +59,9 @@ def _database_url() -> str:
 @contextmanager
 def workers(count: int, queue: str, media_root: Path, log_dir: Path):
     """``count`` worker processes (solo pool, one job at a time each) on ``queue``, ready when this yields."""
-    from webapp.config.celery import app
+    from webapp.devtools.celery_app import celery_app
+
+    app = celery_app()
 
     env = {**os.environ, "DATABASE_URL": _database_url(), "MEDIA_ROOT": str(media_root), "OMP_NUM_THREADS": "1"}
     names = [f"bench{count}-{n}-{uuid.uuid4().hex[:6]}@localhost" for n in range(count)]
@@ -95,7 +97,9 @@ def workers(count: int, queue: str, media_root: Path, log_dir: Path):
 @contextmanager
 def bench_queue():
     """Route the restore tasks to a queue of the bench's own while it runs."""
-    from webapp.config.celery import app
+    from webapp.devtools.celery_app import celery_app
+
+    app = celery_app()
 
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     routes = app.conf.task_routes
@@ -171,9 +175,9 @@ def _progress_events(shot, user) -> tuple[int, float, list[float]]:
     """Listen to one longer job's group: (events, seconds it ran, lag of each event in seconds)."""
     from channels.layers import get_channel_layer
 
-    from webapp.jobs.events import job_group
     from webapp.jobs.models import RestorationJob
     from webapp.jobs.services import job_create, jobs_enqueue
+    from webapp.realtime.groups import job_group
 
     job = job_create(film=shot.film, kind="restore", shot=shot, created_by=user, params={"spec": EVENTS_SPEC})
     lags: list[float] = []

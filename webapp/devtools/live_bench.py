@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from webapp.config.env import BASE_DIR
-from webapp.review.bench import daphne_serving
+from webapp.devtools.review_bench import daphne_serving
 
 PARTICIPANT_COUNTS = (1, 10, 50)
 BENCH_FRAME_COUNT = 48
@@ -62,7 +62,7 @@ def fan_out_fixture_build(*, participants: int) -> dict:
 
 
 def _client_run(*, port: int, fixture: dict, participants: int, changes: int, interval_ms: int) -> FanOutFigures:
-    command = [sys.executable, "-m", "webapp.live.bench_client", "--port", str(port), "--session-id",
+    command = [sys.executable, "-m", "webapp.devtools.live_bench_client", "--port", str(port), "--session-id",
                str(fixture["session_id"]), "--participants", str(participants), "--changes", str(changes),
                "--interval-ms", str(interval_ms), "--frame-count", str(BENCH_FRAME_COUNT)]
     # Cookies in the environment, not on the command line where ps shows them.

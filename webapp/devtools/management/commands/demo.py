@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from webapp.demo import DEMO_PASSWORD, DEMO_USERS, demo_build, embedded_worker
+from webapp.devtools.demo import DEMO_PASSWORD, DEMO_USERS, demo_build, embedded_worker
 
 BANNER = """
 ================================ DEMO ONLY ================================

@@ -102,7 +102,7 @@ def seek_fixture_build(*, workdir: Path, frames: int, progress: Callable[[str], 
 def _seek_client_run(*, port: int, fixture: dict, height: int, seeks: int, seed: int) -> SeekFigures:
     """The client runs in its own process: autobahn's asyncio client cannot share a process with
     Django's daphne app, which has already chosen autobahn's Twisted flavour."""
-    command = [sys.executable, "-m", "webapp.review.bench_client", "--port", str(port), "--shot",
+    command = [sys.executable, "-m", "webapp.devtools.review_bench_client", "--port", str(port), "--shot",
                str(fixture["shot_id"]), "--frames", str(fixture["frames"]), "--height", str(height),
                "--seeks", str(seeks), "--seed", str(seed), "--prefetch", str(SEEK_PREFETCH)]
     env = {**os.environ, "BENCH_SESSION": fixture["session"]}  # not on the command line, where ps shows it

@@ -1,5 +1,5 @@
-"""The seek benchmark's websocket client (``python -m webapp.review.bench_client``), run by
-webapp/review/bench.py in its own process. No Django here: autobahn's asyncio client cannot share
+"""The seek benchmark's websocket client (``python -m webapp.devtools.review_bench_client``), run by
+webapp/devtools/review_bench.py in its own process. No Django here: autobahn's asyncio client cannot share
 a process with daphne's app, which has already chosen autobahn's Twisted flavour.
 
 Seeks to random frames as the viewer does (per source, one request from frame f on with the

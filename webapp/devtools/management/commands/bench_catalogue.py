@@ -101,8 +101,8 @@ class Command(BaseCommand):
         from django.contrib.auth import get_user_model
         from django.test import Client
 
-        from webapp.catalogue.management.commands.seed_catalogue import BENCH_USERNAME, seed_catalogue
         from webapp.catalogue.models import Film, Shot
+        from webapp.devtools.management.commands.seed_catalogue import BENCH_USERNAME, seed_catalogue
 
         call_command("migrate", interactive=False, verbosity=0)
         seeded_films = Film.objects.filter(source_notes__startswith="seed:").count()

@@ -1,4 +1,5 @@
-"""/api/: the router of every app's ViewSets, and the token endpoint for scripts."""
+"""/api/: the router of every app's ViewSets, and the token endpoint for scripts. Here, at the top,
+because it names every area's ViewSets (``webapp.api`` below them holds only what they share)."""
 
 from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token

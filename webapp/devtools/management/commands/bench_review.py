@@ -1,6 +1,6 @@
 """`manage.py bench_review`: latency figures of review. Parts (``--only``): ``seek`` (frame
-websocket, see webapp/review/bench.py), ``sessions`` (live session fan-out to 1, 10 and 50
-followers, see webapp/live/bench.py). Runs every part by default."""
+websocket, see webapp/devtools/review_bench.py), ``sessions`` (live session fan-out to 1, 10 and 50
+followers, see webapp/devtools/live_bench.py). Runs every part by default."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from webapp.live import bench as live_bench
-from webapp.review import bench
+from webapp.devtools import live_bench
+from webapp.devtools import review_bench as bench
 
 BENCH_PARTS = ("seek", "sessions")
 

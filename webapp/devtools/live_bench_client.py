@@ -1,6 +1,6 @@
-"""The session fan-out benchmark's websocket clients (``python -m webapp.live.bench_client``), run
-by webapp/live/bench.py in their own process (no Django here, for the reason given in
-webapp/review/bench_client.py, whose client this reuses).
+"""The session fan-out benchmark's websocket clients (``python -m webapp.devtools.live_bench_client``), run
+by webapp/devtools/live_bench.py in their own process (no Django here, for the reason given in
+webapp/devtools/review_bench_client.py, whose client this reuses).
 
 Connects the host and ``--participants`` followers to one session, then the host sends
 ``--changes`` state changes ``--interval-ms`` apart. Each change has the next state version, so
@@ -17,7 +17,7 @@ import json
 import os
 import time
 
-from webapp.review.bench_client import FrameClient
+from webapp.devtools.review_bench_client import FrameClient
 
 WARM_UP_CHANGES = 5
 SETTLE_S = 1.0  # joins announce presence to everyone: let that storm pass before timing

@@ -177,7 +177,7 @@ def demo_build(*, progress: Callable[[str], None] = lambda line: None,
         demo_jobs_run(film=film, user=users["restorer"], progress=progress)
         return DemoResult(film=film, users=users, created=False)
     if film is not None:  # an earlier run stopped half-way: start again
-        film.delete()  # its files go once the delete commits (catalogue.signals)
+        film.delete()  # its files go once the delete commits (catalogue.receivers)
 
     progress("Building the demo film from scikit-image photographs (synthetic motion and damage)...")
     with tempfile.TemporaryDirectory(prefix="demo-") as tmp:
@@ -246,7 +246,7 @@ def _wait(job: RestorationJob, what: str, progress: Callable[[str], None], timeo
     progress(f"  done: {job.message}")
 
 
-@shared_task(name="webapp.demo.close_worker_connections")
+@shared_task(name="webapp.devtools.demo.close_worker_connections")
 def close_worker_connections() -> None:
     from django.db import connections
 
@@ -266,7 +266,9 @@ def embedded_worker(queues: tuple[str, ...] = ("cpu", "gpu"), loglevel: str = "W
     from celery.contrib.testing.worker import start_worker
     from celery.result import allow_join_result
 
-    from webapp.config.celery import app
+    from webapp.devtools.celery_app import celery_app
+
+    app = celery_app()
 
     with start_worker(app, pool="solo", concurrency=1, queues=list(queues), loglevel=loglevel,
                       perform_ping_check=False, shutdown_timeout=30) as worker:

@@ -1,5 +1,5 @@
 """`manage.py bench_jobs`: job latency, progress events and throughput over 1, 2 and 4 real
-worker processes (``webapp/jobs/bench.py``). Needs PostgreSQL and Redis (DATABASE_URL,
+worker processes (``webapp/devtools/jobs_bench.py``). Needs PostgreSQL and Redis (DATABASE_URL,
 REDIS_URL). Runs on the bench database (``<name>_bench``, created when missing), like
 ``bench_catalogue``, by re-running itself in a subprocess pointed at it."""
 
@@ -13,13 +13,13 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from webapp.catalogue.management.commands.bench_catalogue import (
+from webapp.config.env import BASE_DIR
+from webapp.devtools.jobs_bench import BenchConfig, run
+from webapp.devtools.management.commands.bench_catalogue import (
     _ensure_postgres_database,
     _without_password,
     bench_database_url,
 )
-from webapp.config.env import BASE_DIR
-from webapp.jobs.bench import BenchConfig, run
 
 
 class Command(BaseCommand):

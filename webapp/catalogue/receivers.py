@@ -1,0 +1,29 @@
+"""The catalogue's own receivers: deleting rows frees their files. Receivers, not ``delete()``
+overrides: Django deletes the rows of a cascade (film -> assets, shot -> versions) without calling
+their ``delete()``, but it sends ``post_delete`` for each. Connected in ``CatalogueConfig.ready``;
+the work is in ``services``.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.db.models.signals import post_delete
+
+from webapp.catalogue.models import Film, MediaAsset, ShotVersion
+from webapp.catalogue.services import asset_files_remove_on_commit, version_media_delete
+
+
+def _asset_deleted(sender, instance: MediaAsset, using: str, **kwargs) -> None:
+    asset_files_remove_on_commit(asset=instance, using=using)
+
+
+def _version_deleted(sender, instance: ShotVersion, using: str, origin=None, **kwargs) -> None:
+    # A film's deletion takes its assets with it in the same cascade.
+    if isinstance(origin, Film) or (isinstance(origin, QuerySet) and origin.model is Film):
+        return
+    version_media_delete(version=instance)
+
+
+def connect() -> None:
+    post_delete.connect(_asset_deleted, sender=MediaAsset, dispatch_uid="catalogue.asset_files_remove")
+    post_delete.connect(_version_deleted, sender=ShotVersion, dispatch_uid="catalogue.version_media_delete")
