@@ -12,7 +12,7 @@ A spec is a JSON object::
   pipeline and runs it per shot (the ``film`` preset).
 - ``retime`` (optional, may be null): ``{"fps": <number > 0>, "method": "classical"|"learned"}``
   converts the frame rate with ``ops.interpolate`` after the ops (``method`` defaults to
-  classical: see ``ops.interpolate.INTERPOLATE_METHODS``).
+  classical: see ``op_registry.INTERPOLATE_METHODS``).
 
 Nothing else is accepted; a bad spec raises ``SpecError`` whose message starts with the path of
 the bad field (``ops[2].op: unknown op 'x'``, ``ops[0].params.radius: ...``, ``retime.fps: ...``).
@@ -42,9 +42,9 @@ from typing import Any
 
 import torch
 
-import restoration.classical  # noqa: F401  (registers the "ffmpeg" op for specs)
 from restoration.errors import MediaError, RestorationError, SpecError
-from restoration.ops.registry import OpSpec, get_op
+from restoration.op_registry import INTERPOLATE_METHODS, get_op, interpolation_refine
+from restoration.ops.opspec import OpSpec
 from restoration.progress import ProgressBar
 
 ANALYSIS_OPS = "analysis"
@@ -184,8 +184,6 @@ def _reject_unknown_keys(mapping: Mapping, known: Sequence[str], *, prefix: str)
 
 
 def _validate_retime(retime: Any) -> tuple[float | None, str]:
-    from restoration.ops.interpolate import INTERPOLATE_METHODS
-
     if retime is None:
         return None, "classical"
     if not isinstance(retime, Mapping):
@@ -425,6 +423,7 @@ def _retime_shot(
     """Interpolate the output times of one shot window by window, carrying one frame across."""
     from restoration.ops.interpolate import interpolate_frames, retime_times
 
+    refine = interpolation_refine(method)
     length = plan.end_frame - plan.start_frame + 1
     times = torch.as_tensor(retime_times(length, src_fps, dst_fps), dtype=torch.float64)
     carry: torch.Tensor | None = None
@@ -438,7 +437,7 @@ def _retime_shot(
         wanted = times[low_ok & (times <= span_end)]
         if wanted.numel():
             local = wanted - span_start
-            yield last_input_frame, interpolate_frames(span, local, method=method).clamp_(0.0, 1.0)
+            yield last_input_frame, interpolate_frames(span, local, refine=refine).clamp_(0.0, 1.0)
         else:
             yield last_input_frame, span[:0]
         carry = chunk[-1:]

@@ -16,7 +16,7 @@ import torch
 
 from restoration.errors import SpecError
 from restoration.ops._common import check_frames
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.ops.opspec import OpSpec, Param
 
 __all__ = [
     "levels",
@@ -29,6 +29,10 @@ __all__ = [
     "WhiteBalance",
     "REC709_LUMA",
     "WHITE_BALANCE_RADIUS",
+    "LEVELS_OP",
+    "LIFT_GAMMA_GAIN_OP",
+    "SATURATION_OP",
+    "WHITE_BALANCE_OP",
 ]
 
 # Rec. 709 luma weights (R, G, B): saturation and white balance keep this luma.
@@ -235,7 +239,7 @@ _LIFT_GAMMA_GAIN_PARAMS = {
     **{f"gain_{c}": Param(float, 1.0, minimum=0.0, maximum=4.0, help=f"{c} gain, times gain") for c in "rgb"},
 }
 
-register_op(OpSpec(
+LEVELS_OP = OpSpec(
     name="levels",
     function=levels,
     module=Levels,
@@ -247,25 +251,25 @@ register_op(OpSpec(
         "white_out": Param(float, 1.0, **_UNIT, help="output value of white"),
     },
     description="levels: input black/white points, gamma, output black/white points",
-))
+)
 
-register_op(OpSpec(
+LIFT_GAMMA_GAIN_OP = OpSpec(
     name="lift_gamma_gain",
     function=lift_gamma_gain,
     module=LiftGammaGain,
     params=_LIFT_GAMMA_GAIN_PARAMS,
     description="lift, gamma and gain, master and per channel",
-))
+)
 
-register_op(OpSpec(
+SATURATION_OP = OpSpec(
     name="saturation",
     function=saturation,
     module=Saturation,
     params={"amount": Param(float, 1.0, minimum=0.0, maximum=4.0, help="0 grey, 1 unchanged, 2 double")},
     description="saturation around Rec. 709 luma (no change on grey footage)",
-))
+)
 
-register_op(OpSpec(
+WHITE_BALANCE_OP = OpSpec(
     name="white_balance",
     function=white_balance,
     module=WhiteBalance,
@@ -279,4 +283,4 @@ register_op(OpSpec(
     },
     temporal_radius=WHITE_BALANCE_RADIUS,
     description="white balance by gains or automatic grey-world / white-patch (no change on grey footage)",
-))
+)

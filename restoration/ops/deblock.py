@@ -19,9 +19,9 @@ import torch
 
 from restoration.errors import SpecError
 from restoration.ops._common import check_frames, to_grey
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["deblock", "blockiness", "Deblock", "find_grid_phase"]
+__all__ = ["deblock", "blockiness", "Deblock", "find_grid_phase", "DEBLOCK_OP"]
 
 _HALF_WIDTH = 4  # pixels on each side of a boundary that the ramp touches (at most half a block)
 _EDGE_FACTOR = 16.0  # steps above this many blocking levels are real edges
@@ -154,7 +154,7 @@ class Deblock(torch.nn.Module):
         return deblock(frames, strength=self.strength, block_size=self.block_size)
 
 
-register_op(OpSpec(
+DEBLOCK_OP = OpSpec(
     name="deblock",
     function=deblock,
     module=Deblock,
@@ -163,4 +163,4 @@ register_op(OpSpec(
         "block_size": Param(int, 8, minimum=4, maximum=32, help="codec block size: 8 (JPEG, MPEG) or 16"),
     },
     description="compression deblocking: smooths block-grid steps where they are not real edges",
-))
+)

@@ -25,9 +25,9 @@ import torch.nn.functional as F
 from restoration.errors import SpecError
 from restoration.ops._common import box_filter, check_frames, reflected_indices, to_grey
 from restoration.ops.flow import ChainedFlows, warp
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["deflicker", "Deflicker", "brightness_maps"]
+__all__ = ["deflicker", "Deflicker", "brightness_maps", "DEFLICKER_OP"]
 
 MAX_RADIUS = 12  # a shot-long median (+-12 frames at 24 fps) also takes out the slow part of flicker
 # The statistics are measured on a copy about this many pixels on its shorter side.
@@ -125,19 +125,17 @@ class Deflicker(torch.nn.Module):
         return deflicker(frames, radius=self.radius, strength=self.strength, contrast=self.contrast)
 
 
-register_op(
-    OpSpec(
-        name="deflicker",
-        function=deflicker,
-        module=Deflicker,
-        params={
-            "radius": Param(int, 4, minimum=1, maximum=MAX_RADIUS,
-                            help="frames on each side the brightness is compared with"),
-            "strength": Param(float, 1.0, minimum=0.0, maximum=1.0, help="share of the correction applied"),
-            "contrast": Param(bool, False, help="also even out local contrast, not only brightness"),
-        },
-        temporal_radius=MAX_RADIUS,
-        radius_param="radius",
-        description="brightness flicker removal",
-    )
+DEFLICKER_OP = OpSpec(
+    name="deflicker",
+    function=deflicker,
+    module=Deflicker,
+    params={
+        "radius": Param(int, 4, minimum=1, maximum=MAX_RADIUS,
+                        help="frames on each side the brightness is compared with"),
+        "strength": Param(float, 1.0, minimum=0.0, maximum=1.0, help="share of the correction applied"),
+        "contrast": Param(bool, False, help="also even out local contrast, not only brightness"),
+    },
+    temporal_radius=MAX_RADIUS,
+    radius_param="radius",
+    description="brightness flicker removal",
 )

@@ -21,9 +21,9 @@ import torch.nn.functional as F
 from restoration.errors import SpecError
 from restoration.ops._common import box_filter, check_frames, reflected_indices, sampled_median, to_grey
 from restoration.ops.flow import ChainedFlows, brightness_offset, warp
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["denoise", "Denoise", "estimate_noise"]
+__all__ = ["denoise", "Denoise", "estimate_noise", "DENOISE_OP"]
 
 MAX_RADIUS = 3
 # A smoother flow than the default: on grainy film it is more accurate where the motion is smooth
@@ -153,20 +153,18 @@ class Denoise(torch.nn.Module):
         return denoise(frames, radius=self.radius, strength=self.strength, spatial=self.spatial)
 
 
-register_op(
-    OpSpec(
-        name="denoise",
-        function=denoise,
-        module=Denoise,
-        params={
-            "radius": Param(int, 2, minimum=1, maximum=MAX_RADIUS, help="neighbouring frames used on each side"),
-            "strength": Param(float, 1.5, minimum=0.0, maximum=4.0,
-                              help="tolerance of the misalignment test, in units of the grain level"),
-            "spatial": Param(float, 1.0, minimum=0.0, maximum=4.0,
-                             help="edge-aware spatial smoothing of the remaining grain (0: off)"),
-        },
-        temporal_radius=MAX_RADIUS,
-        radius_param="radius",
-        description="motion-compensated temporal degrain/denoise",
-    )
+DENOISE_OP = OpSpec(
+    name="denoise",
+    function=denoise,
+    module=Denoise,
+    params={
+        "radius": Param(int, 2, minimum=1, maximum=MAX_RADIUS, help="neighbouring frames used on each side"),
+        "strength": Param(float, 1.5, minimum=0.0, maximum=4.0,
+                          help="tolerance of the misalignment test, in units of the grain level"),
+        "spatial": Param(float, 1.0, minimum=0.0, maximum=4.0,
+                         help="edge-aware spatial smoothing of the remaining grain (0: off)"),
+    },
+    temporal_radius=MAX_RADIUS,
+    radius_param="radius",
+    description="motion-compensated temporal degrain/denoise",
 )

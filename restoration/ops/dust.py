@@ -23,9 +23,9 @@ import torch
 from restoration.errors import SpecError
 from restoration.ops._common import box_filter, check_frames, dilate, max_filter, min_filter, sampled_median, to_grey
 from restoration.ops.flow import ChainedFlows, brightness_offset, inside, warp
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["detect_dust", "remove_dust", "Dust"]
+__all__ = ["detect_dust", "remove_dust", "Dust", "DUST_OP"]
 
 # Frames aligned per batch (each needs two flows): bounds memory on long windows.
 FRAMES_PER_BATCH = 6
@@ -167,17 +167,15 @@ class Dust(torch.nn.Module):
         return remove_dust(frames, sensitivity=self.sensitivity, grow=self.grow)
 
 
-register_op(
-    OpSpec(
-        name="dust",
-        function=remove_dust,
-        module=Dust,
-        params={
-            "sensitivity": Param(float, 1.0, minimum=0.25, maximum=4.0,
-                                 help="higher finds fainter dirt (and risks false detections)"),
-            "grow": Param(int, 1, minimum=0, maximum=4, help="pixels added around each detection"),
-        },
-        temporal_radius=2,
-        description="dust and blotch detection and removal (temporal, motion-compensated)",
-    )
+DUST_OP = OpSpec(
+    name="dust",
+    function=remove_dust,
+    module=Dust,
+    params={
+        "sensitivity": Param(float, 1.0, minimum=0.25, maximum=4.0,
+                             help="higher finds fainter dirt (and risks false detections)"),
+        "grow": Param(int, 1, minimum=0, maximum=4, help="pixels added around each detection"),
+    },
+    temporal_radius=2,
+    description="dust and blotch detection and removal (temporal, motion-compensated)",
 )

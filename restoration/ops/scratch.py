@@ -27,9 +27,9 @@ import torch.nn.functional as F
 from restoration.errors import SpecError
 from restoration.ops._common import check_frames, max_filter, min_filter, reflected_indices, to_grey
 from restoration.ops.flow import ChainedFlows, align, brightness_offset, inside, warp
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["detect_scratches", "remove_scratches", "Scratch"]
+__all__ = ["detect_scratches", "remove_scratches", "Scratch", "SCRATCH_OP"]
 
 SEGMENT_ROWS = 16
 # Frames whose neighbours are motion-compensated per batch (bounds memory on large frames).
@@ -270,17 +270,15 @@ class Scratch(torch.nn.Module):
         return remove_scratches(frames, sensitivity=self.sensitivity, temporal=self.temporal)
 
 
-register_op(
-    OpSpec(
-        name="scratch",
-        function=remove_scratches,
-        module=Scratch,
-        params={
-            "sensitivity": Param(float, 1.0, minimum=0.25, maximum=4.0,
-                                 help="higher finds fainter lines (and risks taking picture detail for one)"),
-            "temporal": Param(bool, False, help="fill from motion-compensated neighbours where they are clean"),
-        },
-        temporal_radius=1,
-        description="vertical line scratch removal",
-    )
+SCRATCH_OP = OpSpec(
+    name="scratch",
+    function=remove_scratches,
+    module=Scratch,
+    params={
+        "sensitivity": Param(float, 1.0, minimum=0.25, maximum=4.0,
+                             help="higher finds fainter lines (and risks taking picture detail for one)"),
+        "temporal": Param(bool, False, help="fill from motion-compensated neighbours where they are clean"),
+    },
+    temporal_radius=1,
+    description="vertical line scratch removal",
 )

@@ -25,9 +25,9 @@ import torch.nn.functional as F
 
 from restoration.errors import SpecError
 from restoration.ops._common import check_frames, to_grey
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["stabilise", "stabilisation_shifts", "estimate_shift", "Stabilise", "STABILISE_RADIUS"]
+__all__ = ["stabilise", "stabilisation_shifts", "estimate_shift", "Stabilise", "STABILISE_RADIUS", "STABILISE_OP"]
 
 STABILISE_RADIUS = 12  # the largest `radius` allowed; the op's declared temporal radius
 
@@ -263,7 +263,7 @@ class Stabilise(torch.nn.Module):
         return stabilise(frames, radius=self.radius, strength=self.strength, max_shift=self.max_shift)
 
 
-register_op(OpSpec(
+STABILISE_OP = OpSpec(
     name="stabilise",
     function=stabilise,
     module=Stabilise,
@@ -275,4 +275,4 @@ register_op(OpSpec(
     temporal_radius=STABILISE_RADIUS,
     radius_param="radius",
     description="gate-weave stabilisation: phase correlation, smoothed path, sub-pixel shift",
-))
+)
