@@ -17,7 +17,7 @@ HANDLERS = {
     "probe": "restoration.io:cli_probe",
     "degrade": "restoration.degrade:cli_degrade",
     "analyse": "restoration.analysis:cli_analyse",
-    "restore": "restoration.pipeline:cli_restore",
+    "restore": "restoration.pipeline.cli:cli_restore",
     "bench": "restoration.bench:cli_bench",
     "train": "restoration.models.train:cli_train",
 }
