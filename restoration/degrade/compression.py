@@ -11,9 +11,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from restoration.degrade.defects import frame_luma
 from restoration.degrade.randomness import STREAM_TAGS, keyed_generator, normal
 from restoration.errors import RestorationError
+from restoration.luma import REC601_LUMA, luma
 
 # H.264 damage is encoded in closed segments of this many frames, aligned to frame numbers.
 H264_SEGMENT = 16
@@ -65,7 +65,7 @@ def _h264_segment(frames: torch.Tensor, crf: int) -> torch.Tensor:
         raise RestorationError(f"H.264 damage returned {len(decoded)} frames for {t}")
     pictures = np.stack([d.to_ndarray(format="rgb24") for d in decoded])[:, :h, :w]
     result = torch.from_numpy(pictures.astype(np.float32) / 255.0).permute(0, 3, 1, 2).to(frames.device)
-    return frame_luma(result) if channels == 1 else result
+    return luma(result, weights=REC601_LUMA) if channels == 1 else result  # as the rest of the damage model
 
 
 def compress(frames: torch.Tensor, params: dict, first_frame: int) -> torch.Tensor:

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from restoration.degrade.randomness import STREAM_TAGS, gamma, keyed_generator, normal, poisson, smooth_signal, uniform
+from restoration.luma import REC601_LUMA, luma
 
 # Lasting events (scratches) are drawn per block of this many frames; they live at most
 # SCRATCH_MAX_BLOCKS blocks, so a frame only looks back that far.
@@ -45,13 +46,6 @@ def gaussian_blur(images: torch.Tensor, sigma) -> torch.Tensor:
     return sum(padded[..., i:i + h, :] * weight[..., i] for i in range(2 * radius + 1))
 
 
-def frame_luma(frames: torch.Tensor) -> torch.Tensor:
-    if frames.shape[-3] == 1:
-        return frames
-    weights = torch.tensor([0.299, 0.587, 0.114], device=frames.device, dtype=frames.dtype).view(3, 1, 1)
-    return (frames * weights).sum(dim=-3, keepdim=True)
-
-
 def smooth_noise(gen: torch.Generator, height: int, width: int, cells: int, device) -> torch.Tensor:
     """(height, width) smooth noise in about [-1, 1]: a coarse random grid upsampled bicubically."""
     coarse = torch.rand(1, 1, cells + 1, cells + 1, generator=gen) * 2 - 1
@@ -64,8 +58,9 @@ def smooth_noise(gen: torch.Generator, height: int, width: int, cells: int, devi
 
 def fade_colour(frame: torch.Tensor, params: dict) -> torch.Tensor:
     amount, desaturation = params["fade_amount"], params["fade_desaturation"]
-    luma = frame_luma(frame)
-    frame = luma + (frame - luma) * (1 - desaturation)
+    # Rec. 601 luma throughout the damage model: changing it would change every seeded clip.
+    grey = luma(frame, weights=REC601_LUMA)
+    frame = grey + (frame - grey) * (1 - desaturation)
     cast = torch.tensor(params["fade_cast"], device=frame.device, dtype=frame.dtype).view(3, 1, 1)  # (.., 3, H, W)
     # Dyes lose density: contrast drops toward a lifted, tinted black, and the cast tints everything.
     faded = frame * cast * (1 - 0.3 * amount) + 0.12 * amount * cast
@@ -159,7 +154,7 @@ def add_grain(frames: torch.Tensor, params: dict, numbers: list[int], resolution
         rho = params["grain_colour_correlation"]
         grain = math.sqrt(rho) * grain[:, :1] + math.sqrt(1 - rho) * grain[:, 1:]
     strength = params["grain_std"] * torch.tensor(jitters, device=frames.device, dtype=frames.dtype).view(-1, 1, 1, 1)
-    return frames + strength * _grain_amplitude(frame_luma(frames)) * grain
+    return frames + strength * _grain_amplitude(luma(frames, weights=REC601_LUMA)) * grain
 
 
 def _stamp(frame: torch.Tensor, change: torch.Tensor, alpha: torch.Tensor, value, top: int, left: int) -> None:

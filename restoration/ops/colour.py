@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 
 from restoration.errors import SpecError
+from restoration.luma import REC709_LUMA, luma  # Rec. 709: the luma saturation and white balance are defined to keep
 from restoration.ops._common import check_frames
 from restoration.ops.opspec import OpSpec, Param
 
@@ -27,16 +28,12 @@ __all__ = [
     "LiftGammaGain",
     "Saturation",
     "WhiteBalance",
-    "REC709_LUMA",
     "WHITE_BALANCE_RADIUS",
     "LEVELS_OP",
     "LIFT_GAMMA_GAIN_OP",
     "SATURATION_OP",
     "WHITE_BALANCE_OP",
 ]
-
-# Rec. 709 luma weights (R, G, B): saturation and white balance keep this luma.
-REC709_LUMA = (0.2126, 0.7152, 0.0722)
 
 # Automatic white balance averages its channel statistics over t-R..t+R, so the correction
 # does not pump from frame to frame while content moves through the shot.
@@ -105,11 +102,6 @@ def lift_gamma_gain(frames: torch.Tensor, *, lift: float = 0.0, gamma: float = 1
     return (gains * lifted.pow(1.0 / gammas)).clamp(0.0, 1.0)
 
 
-def _luma(frames: torch.Tensor) -> torch.Tensor:
-    weights = frames.new_tensor(REC709_LUMA).view(1, 3, 1, 1)
-    return (frames * weights).sum(dim=1, keepdim=True)
-
-
 def saturation(frames: torch.Tensor, *, amount: float = 1.0) -> torch.Tensor:
     """Scale colourfulness around the Rec. 709 luma: 0 gives grey, 1 no change, 2 doubles chroma.
 
@@ -120,8 +112,8 @@ def saturation(frames: torch.Tensor, *, amount: float = 1.0) -> torch.Tensor:
         raise SpecError(f"saturation: amount must be 0 or more, got {amount}")
     if frames.shape[1] == 1:
         return frames.clone()
-    luma = _luma(frames)
-    return (luma + amount * (frames - luma)).clamp(0.0, 1.0)
+    grey = luma(frames, weights=REC709_LUMA)
+    return (grey + amount * (frames - grey)).clamp(0.0, 1.0)
 
 
 def _subsample(values: torch.Tensor) -> torch.Tensor:

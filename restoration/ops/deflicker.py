@@ -23,7 +23,8 @@ import torch
 import torch.nn.functional as F
 
 from restoration.errors import SpecError
-from restoration.ops._common import box_filter, check_frames, reflected_indices, to_grey
+from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
+from restoration.ops._common import box_filter, check_frames, reflected_indices
 from restoration.ops.flow import ChainedFlows, warp
 from restoration.ops.opspec import OpSpec, Param
 
@@ -55,7 +56,8 @@ def brightness_maps(frames: torch.Tensor, *, radius: int = 4, contrast: bool = F
         raise SpecError(f"deflicker: radius must be in 1..{MAX_RADIUS}, got {radius}")
     t_count, _, h, w = frames.shape
     factor = max(1, min(h, w) // WORK_SIDE)
-    low = F.avg_pool2d(to_grey(frames), factor, ceil_mode=True) if factor > 1 else to_grey(frames)
+    grey = luma(frames, weights=REC601_LUMA)
+    low = F.avg_pool2d(grey, factor, ceil_mode=True) if factor > 1 else grey
     window = max(2, round(min(low.shape[-2:]) / 10))
     own_mean, own_std = _local_statistics(low, window)
 

@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 
 from restoration.errors import SpecError
-from restoration.ops._common import box_filter, to_grey
+from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma the estimator was tuned on
+from restoration.ops._common import box_filter
 
 __all__ = ["estimate_flow", "warp", "align", "inside", "brightness_offset", "ChainedFlows", "FlowEstimator"]
 
@@ -162,7 +163,7 @@ def estimate_flow(source: torch.Tensor, target: torch.Tensor, *, levels: int | N
         )
     n, _, h, w = source.shape
     compute_dtype = torch.float32 if source.dtype in (torch.float16, torch.bfloat16) else source.dtype
-    both = to_grey(torch.cat((source, target.to(source.dtype)), 0)).to(compute_dtype)
+    both = luma(torch.cat((source, target.to(source.dtype)), 0), weights=REC601_LUMA).to(compute_dtype)
 
     short_side = min(h, w)
     max_levels = max(1, int(math.floor(math.log2(max(short_side, 16) / 16))) + 1)

@@ -2,9 +2,9 @@ import pytest
 import torch
 
 from restoration.errors import SpecError
+from restoration.luma import REC709_LUMA
 from restoration.op_registry import get_op
 from restoration.ops.colour import (
-    REC709_LUMA,
     WHITE_BALANCE_RADIUS,
     Levels,
     LiftGammaGain,
