@@ -31,7 +31,7 @@ import torch.nn.functional as F
 
 from restoration.errors import SpecError
 from restoration.ops._common import check_frames
-from restoration.ops.flow import estimate_flow, warp
+from restoration.ops.flow import estimate_flow, resize_flow, warp
 
 __all__ = ["interpolate_frames", "retime_times", "FrameInterpolator", "INTERPOLATE_RADIUS", "pair_candidates",
            "PairCandidates", "Refine"]
@@ -110,16 +110,6 @@ def _fill_holes(flows: torch.Tensor, covered: torch.Tensor) -> torch.Tensor:
     return torch.where(covered, flows, estimate)
 
 
-def _resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Resample a pixel flow field to ``size``, scaling its vectors to the new pixel size."""
-    h, w = flow.shape[-2:]
-    if (h, w) == tuple(size):
-        return flow
-    mode = "area" if size[0] < h else "bilinear"
-    resized = F.interpolate(flow, size=size, mode=mode, **({} if mode == "area" else {"align_corners": False}))
-    return resized * flow.new_tensor([size[1] / w, size[0] / h]).view(1, 2, 1, 1)
-
-
 def _round_trip_weight(error: torch.Tensor) -> torch.Tensor:
     """exp(-|error|^2 / s^2) over the 2 flow channels: 1 when a round trip returns home."""
     return torch.exp(-error.pow(2).sum(dim=1, keepdim=True) / _CONSISTENCY_PIXELS ** 2)
@@ -151,8 +141,8 @@ def pair_candidates(first: torch.Tensor, second: torch.Tensor, fractions: torch.
     h, w = first.shape[-2:]
     factor = max(1, min(h, w) // _SPLAT_SIDE)
     small = (h // factor, w // factor)
-    small_forward = _resize_flow(flow_forward, small)
-    small_backward = _resize_flow(flow_backward, small)
+    small_forward = resize_flow(flow_forward, small)
+    small_backward = resize_flow(flow_backward, small)
     seen_first = _round_trip_weight(small_forward + warp(small_backward, small_forward))
     seen_second = _round_trip_weight(small_backward + warp(small_forward, small_backward))
     ones = torch.ones_like(seen_first)
@@ -169,8 +159,8 @@ def pair_candidates(first: torch.Tensor, second: torch.Tensor, fractions: torch.
         _, coverage_b = _splat(ones, (1 - a) * small_backward, ones)
         flows = (sums_a + sums_b) / (weights_a + weights_b).clamp_min(1e-12)
         flows = _fill_holes(flows, (coverage_a + coverage_b) > 0.25)
-        to_first = _resize_flow(flows[:, :2], (h, w))
-        to_second = _resize_flow(flows[:, 2:], (h, w))
+        to_first = resize_flow(flows[:, :2], (h, w))
+        to_second = resize_flow(flows[:, 2:], (h, w))
         # A fetched pixel is trusted if its own motion brings it to this spot at time a: this
         # rejects the frame in which the spot is covered (revealed or about to be covered).
         trust_first = _round_trip_weight(to_first + a * warp(flow_forward, to_first))
