@@ -25,7 +25,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from restoration.io import ProbeInfo
 
 __all__ = [
+    "CLIP_KINDS",
     "DEFAULT_PRESET",
+    "DemoShot",
     "PRESET_NAMES",
     "Progress",
     "ProgressBar",
@@ -33,12 +35,14 @@ __all__ = [
     "analyse",
     "clips_join",
     "default_device",
+    "demo_scan_write",
     "frames_uint8",
     "is_transient_error",
     "preset_spec",
     "probe",
     "restore_frames",
     "spec_validate",
+    "synthetic_clip_write",
 ]
 
 Progress = Callable[[int, "int | None"], None]
@@ -189,3 +193,127 @@ def is_transient_error(exc: BaseException) -> bool:
 
     torch = sys.modules.get("torch")  # no torch loaded: no GPU error possible
     return torch is not None and isinstance(exc, torch.cuda.OutOfMemoryError)
+
+
+# --------------------------------------------------------------------------------------------
+# Development tools: the demo film's scan and synthetic clips for benchmarks, written here so
+# the web app's tools need neither torch nor the engine's internals.
+
+
+@dataclass(frozen=True)
+class DemoShot:
+    """One shot of a demo scan: a scikit-image photograph (by name) under synthetic camera motion
+    (``pan``, ``zoom``, ``shake`` or ``mixed``) with synthetic film damage (``light``, ``medium``
+    or ``heavy``)."""
+
+    source: str
+    frames: int
+    motion: str
+    strength: str
+
+
+def demo_scan_write(
+    path: str | os.PathLike,
+    *,
+    shots: Sequence[DemoShot],
+    size: tuple[int, int],
+    fps: float,
+    progress: Progress | None = None,
+) -> list[tuple[int, int]]:
+    """Write a damaged "scan" of ``shots`` end to end (``size`` is (height, width)) and return each
+    shot's inclusive ``(start_frame, end_frame)``. Shot n (from 1) is seeded n for its motion and
+    1000 + n for its damage, so the same shots give the same file. A photograph scikit-image
+    cannot load without a download is replaced by the next unused one."""
+    import torch
+
+    from restoration.degrade import clean_sources, degrade, synthetic_clip
+    from restoration.io import VideoWriter
+
+    sources = dict(clean_sources())
+    names = _demo_photographs(list(sources), shots)
+    total = sum(shot.frames for shot in shots)
+    cuts: list[tuple[int, int]] = []
+    first = 0
+    # One intra-op thread: as fast on frames this small, and many times faster on a shared CPU,
+    # where extra OpenMP threads spin waiting for cores (measured: 2 s against 42 s a shot).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with VideoWriter(path, fps=fps) as scan:
+            for number, (shot, name) in enumerate(zip(shots, names, strict=True), start=1):
+                image = sources[name]
+                colour = image.expand(3, -1, -1) if image.shape[0] == 1 else image[:3]
+                clean = synthetic_clip(colour, frames=shot.frames, size=size, seed=number, motion=shot.motion)
+                damage = degrade(clean, seed=1000 + number, strength=shot.strength)
+                scan.write(damage.damaged.clamp(0, 1))
+                cuts.append((first, first + shot.frames - 1))
+                first += shot.frames
+                if progress is not None:
+                    progress(first, total)
+    finally:
+        torch.set_num_threads(threads)
+    return cuts
+
+
+def _demo_photographs(available: list[str], shots: Sequence[DemoShot]) -> list[str]:
+    """The planned photograph of each shot, or the next unused one when scikit-image lacks it."""
+    chosen: list[str] = []
+    spare = [name for name in available if name not in {shot.source for shot in shots}]
+    for shot in shots:
+        if shot.source in available:
+            chosen.append(shot.source)
+        elif spare:
+            chosen.append(spare.pop(0))
+        else:
+            chosen.append(available[len(chosen) % len(available)])
+    return chosen
+
+
+# noise: uniform random pictures (every frame unlike the last: the worst case for a codec);
+# moving_texture: photographic-looking detail (smooth noise at several scales) moving a few pixels a frame.
+CLIP_KINDS = ("noise", "moving_texture")
+
+
+def synthetic_clip_write(
+    path: str | os.PathLike,
+    *,
+    kind: str,
+    frames: int,
+    height: int,
+    width: int,
+    seed: int = 0,
+    fps: float = 24.0,
+    codec: str | None = None,
+    shift_px: int = 3,
+) -> ProbeInfo:
+    """Write a synthetic RGB clip for benchmarks and tests (``kind`` one of ``CLIP_KINDS``) and
+    return its probe. ``shift_px``: how far the moving texture moves each frame (down by
+    ``shift_px``, right by twice that). ``codec`` as ``io.VideoWriter`` (default from the extension)."""
+    import torch
+
+    from restoration.errors import RestorationError
+    from restoration.io import VideoWriter
+    from restoration.io import probe as io_probe
+
+    if kind not in CLIP_KINDS:
+        raise RestorationError(f"kind must be one of {', '.join(CLIP_KINDS)}, got {kind!r}")
+    generator = torch.Generator().manual_seed(seed)
+    with VideoWriter(path, fps=fps, codec=codec) as out:
+        if kind == "noise":
+            out.write(torch.rand(frames, 3, height, width, generator=generator))
+        else:
+            texture = _moving_texture(height, width, generator)
+            for index in range(frames):  # a frame at a time: a long 1080p clip stays small in memory
+                out.write(torch.roll(texture, shifts=(index * shift_px, index * 2 * shift_px), dims=(2, 3)))
+    return io_probe(path)
+
+
+def _moving_texture(height: int, width: int, generator):
+    import torch
+    import torch.nn.functional as F
+
+    base = torch.zeros(1, 3, height, width)
+    for scale, weight in ((64, 0.5), (16, 0.3), (4, 0.2)):
+        coarse = torch.rand(1, 3, height // scale + 2, width // scale + 2, generator=generator)
+        base += weight * F.interpolate(coarse, size=(height, width), mode="bicubic", align_corners=False)
+    return base.clamp(0, 1)

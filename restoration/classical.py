@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from restoration.errors import RestorationError
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.ops.opspec import OpSpec, Param
 
 # Named chains: removegrain (mode 1: clip each pixel to its neighbours' range) takes out one-pixel
 # dust, deflicker evens the brightness over 5 frames, then one of FFmpeg's denoisers. The settings
@@ -132,13 +132,11 @@ def _describe(filters: list[tuple[str, str | None]]) -> str:
     return ",".join(name if args is None else f"{name}={args}" for name, args in filters)
 
 
-FFMPEG_OP = register_op(
-    OpSpec(
-        name="ffmpeg",
-        function=ffmpeg_chain,
-        module=FFmpegChain,
-        params={"chain": Param(str, "nlmeans", choices=tuple(CHAINS), help="named FFmpeg filter chain")},
-        temporal_radius=CHAIN_TEMPORAL_RADIUS,
-        description="classical FFmpeg chain: removegrain + deflicker + a denoiser (nlmeans, atadenoise or bm3d)",
-    )
+FFMPEG_OP = OpSpec(
+    name="ffmpeg",
+    function=ffmpeg_chain,
+    module=FFmpegChain,
+    params={"chain": Param(str, "nlmeans", choices=tuple(CHAINS), help="named FFmpeg filter chain")},
+    temporal_radius=CHAIN_TEMPORAL_RADIUS,
+    description="classical FFmpeg chain: removegrain + deflicker + a denoiser (nlmeans, atadenoise or bm3d)",
 )

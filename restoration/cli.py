@@ -15,9 +15,9 @@ from restoration.errors import RestorationError
 # subcommand -> "module:function"; each function takes the parsed argparse.Namespace.
 HANDLERS = {
     "probe": "restoration.io:cli_probe",
-    "degrade": "restoration.degrade:cli_degrade",
+    "degrade": "restoration.degrade.cli:cli_degrade",
     "analyse": "restoration.analysis:cli_analyse",
-    "restore": "restoration.pipeline:cli_restore",
+    "restore": "restoration.pipeline.cli:cli_restore",
     "bench": "restoration.bench:cli_bench",
     "train": "restoration.models.train:cli_train",
 }

@@ -12,8 +12,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-# BT.601 luma weights: SSIM is computed on luma, as in the standard definition (Wang et al. 2004).
-LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+from restoration.luma import REC601_LUMA, luma
+
 SSIM_SIGMA = 1.5
 SSIM_RADIUS = 5  # 11 x 11 window, as in the reference implementation
 SSIM_K1, SSIM_K2 = 0.01, 0.03
@@ -39,14 +39,6 @@ def psnr(a: torch.Tensor, b: torch.Tensor, *, data_range: float = 1.0) -> float:
     return sum(per_frame) / len(per_frame)
 
 
-def luma(frames: torch.Tensor) -> torch.Tensor:
-    """(…, 1, H, W) luma of grey or RGB frames."""
-    if frames.shape[-3] == 1:
-        return frames
-    weights = torch.tensor(LUMA_WEIGHTS, dtype=frames.dtype, device=frames.device).view(3, 1, 1)
-    return (frames * weights).sum(-3, keepdim=True)
-
-
 def _gaussian_kernel(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     x = torch.arange(-SSIM_RADIUS, SSIM_RADIUS + 1, dtype=dtype, device=device)
     kernel = torch.exp(-(x**2) / (2 * SSIM_SIGMA**2))
@@ -58,7 +50,8 @@ def ssim_map(a: torch.Tensor, b: torch.Tensor, *, data_range: float = 1.0) -> to
     clip_a, clip_b = _check_pair(a, b)
     if min(clip_a.shape[-2:]) < 2 * SSIM_RADIUS + 1:
         raise ValueError(f"frames must be at least {2 * SSIM_RADIUS + 1} pixels each way for SSIM")
-    x, y = luma(clip_a.double()), luma(clip_b.double())
+    # Rec. 601 luma, as in SSIM's standard definition (Wang et al. 2004).
+    x, y = luma(clip_a.double(), weights=REC601_LUMA), luma(clip_b.double(), weights=REC601_LUMA)
     kernel = _gaussian_kernel(x.dtype, x.device)
 
     def blur(image: torch.Tensor) -> torch.Tensor:  # separable gaussian, valid region only

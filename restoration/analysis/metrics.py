@@ -54,6 +54,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from restoration.luma import REC601_LUMA, luma
+
 ANALYSIS_HEIGHT = 240
 CROP = 256
 SPIKE_THRESHOLD = 0.1  # in [0, 1] luma: well above grain on the analysis image
@@ -62,19 +64,10 @@ SCRATCH_MIN_CONTRAST = 0.012  # column-mean contrast a scratch must have, [0, 1]
 SCRATCH_ROBUST_Z = 5.0
 MAX_SHIFT_FRACTION = 0.25  # phase-correlation peaks beyond this are not trusted
 
-_LUMA = (0.299, 0.587, 0.114)
-
 PER_FRAME_KEYS = (
     "mean", "noise", "blockiness", "sharpness", "black", "white", "grey", "cb", "cr", "chroma",
     "red", "green", "blue", "dx", "dy", "motion", "spikes", "grain", "scratches",
 )
-
-
-def _luma(frames: torch.Tensor) -> torch.Tensor:
-    if frames.shape[1] == 1:
-        return frames
-    weights = torch.tensor(_LUMA, dtype=frames.dtype, device=frames.device).view(1, 3, 1, 1)
-    return (frames * weights).sum(1, keepdim=True)
 
 
 def _laplacian(x: torch.Tensor) -> torch.Tensor:
@@ -240,10 +233,11 @@ class FrameStatistics:
         if self.factor is None:
             self.factor = analysis_factor(frames.shape[-2])
         t = frames.shape[0]
-        luma = _luma(frames)
-        crop = _centre_crop(luma)
+        # Rec. 601 luma: the metrics' thresholds (and the recommendations built on them) were tuned on it.
+        grey = luma(frames, weights=REC601_LUMA)
+        crop = _centre_crop(grey)
         small_rgb = F.avg_pool2d(frames, self.factor) if self.factor > 1 else frames
-        small = _luma(small_rgb)
+        small = luma(small_rgb, weights=REC601_LUMA)
         values = self.values
 
         # scanned grain is often a few pixels wide and escapes a 3x3 operator at native size;

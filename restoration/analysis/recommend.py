@@ -70,7 +70,7 @@ def _clamp(value: float, low: float, high: float) -> float:
 
 def _registered(name: str) -> bool:
     from restoration.errors import SpecError
-    from restoration.ops import get_op
+    from restoration.op_registry import get_op
 
     try:
         get_op(name)
@@ -149,7 +149,7 @@ def recommend_pipeline(metrics: Mapping[str, Any], *, learned: bool = True) -> l
     """Ordered pipeline steps ``[{"op", "params"}]`` for a shot with these metrics.
     ``learned=False``: classical ops only (the benchmark's reference for what the net adds)."""
     from restoration.errors import SpecError
-    from restoration.ops import get_op
+    from restoration.op_registry import get_op
 
     pipeline = []
     for name, params in _rules(metrics, learned):

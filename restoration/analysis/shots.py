@@ -38,6 +38,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from restoration.luma import REC601_LUMA, luma
+
 THUMB_SIZE = (24, 32)
 SHIFT = 2  # thumbnail pixels, about 1/12 of the picture height
 FLAT_STD = 0.01  # thumbnails with less contrast than this are treated as (nearly) blank
@@ -57,11 +59,9 @@ def luma_thumbnails(frames: torch.Tensor) -> torch.Tensor:
     """(T, C, H, W) in [0, 1] -> (T, 24, 32) float32 CPU area-averaged luma thumbnails."""
     if frames.ndim != 4 or frames.shape[1] not in (1, 3):
         raise ValueError(f"expected frames (T, C, H, W) with C 1 or 3, got shape {tuple(frames.shape)}")
-    frames = frames.float()
-    if frames.shape[1] == 3:
-        weights = torch.tensor([0.299, 0.587, 0.114], device=frames.device).view(1, 3, 1, 1)
-        frames = (frames * weights).sum(1, keepdim=True)
-    return F.adaptive_avg_pool2d(frames, THUMB_SIZE)[:, 0].cpu()
+    # Rec. 601 luma: the cut thresholds were tuned on it.
+    grey = luma(frames.float(), weights=REC601_LUMA)
+    return F.adaptive_avg_pool2d(grey, THUMB_SIZE)[:, 0].cpu()
 
 
 def _normalise(x: torch.Tensor) -> torch.Tensor:

@@ -43,13 +43,14 @@ FOOTAGE_CLIPS = (
 
 
 def _made(method: str, first: torch.Tensor, second: torch.Tensor, fraction: float) -> torch.Tensor:
+    from restoration.op_registry import interpolation_refine
     from restoration.ops.interpolate import interpolate_frames
 
     if method == "nearest":
         return first.clone() if fraction < 1 else second.clone()
     if method == "blend":
         return (1 - fraction) * first + fraction * second
-    return interpolate_frames(torch.cat([first, second]), [fraction], method=method)
+    return interpolate_frames(torch.cat([first, second]), [fraction], refine=interpolation_refine(method))
 
 
 def _score(pairs: list[tuple[torch.Tensor, torch.Tensor, float, torch.Tensor]]) -> dict[str, dict[str, float]]:

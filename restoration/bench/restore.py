@@ -26,7 +26,7 @@ from PIL import Image
 from restoration.classical import CHAINS, run_filter_chain
 from restoration.compare import psnr, side_by_side, ssim
 from restoration.errors import RestorationError
-from restoration.ops.registry import list_ops
+from restoration.op_registry import list_ops
 from restoration.pipeline import run_pipeline
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -29,6 +29,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from restoration.luma import REC601_LUMA, luma
+
 FOOTAGE = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "footage"
 A_BOMB = "a-bomb-blast-effects-1952.mp4"
 A_BOMB_CUTS = (0, 44, 134, 299)
@@ -49,9 +51,8 @@ def _load_shots(size: tuple[int, int]) -> list[tuple[str, torch.Tensor, bool]]:
     from restoration.io import read_frames
 
     def prepared(frames: torch.Tensor) -> torch.Tensor:
-        if frames.shape[1] == 3:
-            frames = (frames * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
-        out = [F.interpolate(part, size=size, mode="area") for part in frames.split(64)]
+        grey = luma(frames, weights=REC601_LUMA)  # Rec. 601, as the shot detector it measures
+        out = [F.interpolate(part, size=size, mode="area") for part in grey.split(64)]
         return (torch.cat(out) * 255).round().to(torch.uint8)
 
     shots = []

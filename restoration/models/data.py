@@ -26,7 +26,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from restoration.models.nets import LUMA_WEIGHTS, align_window
+from restoration.luma import luma
+from restoration.models.nets import NET_LUMA, align_window
 
 __all__ = [
     "HELD_OUT",
@@ -76,12 +77,6 @@ class Batch:
     window: torch.Tensor  # (N, 2R+1, h, w) aligned damaged luma
     clean: torch.Tensor  # (N, 1, h, w) clean luma of the centre frame
     mask: torch.Tensor  # (N, 1, h, w) defect mask of the centre frame (degrade's "all")
-
-
-def _luma(frames: torch.Tensor) -> torch.Tensor:
-    if frames.shape[1] == 1:
-        return frames
-    return (frames * frames.new_tensor(LUMA_WEIGHTS).view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
 
 
 def split_sources(held_out: tuple[str, ...] = HELD_OUT) -> tuple[list[tuple[str, torch.Tensor]], list[tuple[str, torch.Tensor]]]:
@@ -134,10 +129,10 @@ def restore_windows(image: torch.Tensor, seed: int, *, radius: int = 2, strength
     if not fade:
         params.update(fade_amount=0.0, fade_desaturation=0.0)
     damage = degrade(clean, seed=seed, params=params, first_frame=first)
-    damaged = _luma(damage.damaged)[:, 0][None]  # (1, 2R+1, H, W)
+    damaged = luma(damage.damaged, weights=NET_LUMA)[:, 0][None]  # (1, 2R+1, H, W)
     if align:
         damaged = align_window(damaged, radius)
-    return damaged, _luma(damage.clean[radius:radius + 1]), damage.masks["all"][radius:radius + 1]
+    return damaged, luma(damage.clean[radius:radius + 1], weights=NET_LUMA), damage.masks["all"][radius:radius + 1]
 
 
 def restore_stream(seed: int, *, radius: int = 2, batch_size: int = 16, crop: int = 96,
@@ -211,7 +206,7 @@ def _sr_frame(image: torch.Tensor, seed: int, size: tuple[int, int]) -> torch.Te
 
     rng = np.random.default_rng([seed, 11])
     clip = synthetic_clip(image, frames=1, size=size, seed=seed, motion=MOTIONS[int(rng.integers(len(MOTIONS)))])
-    return _luma(clip)
+    return luma(clip, weights=NET_LUMA)
 
 
 def sr_stream(seed: int, *, factor: int = 2, batch_size: int = 16, crop: int = 48, pool_frames: int = 32,
@@ -328,10 +323,10 @@ def interp_example(image: torch.Tensor, cutout: torch.Tensor, seed: int, *, size
     motion = MOTIONS[int(rng.integers(len(MOTIONS)))]
     length = int(rng.integers(max(12, span + 1), 41))
     first = int(rng.integers(0, length - span))
-    clip = _luma(synthetic_clip(image, frames=length, size=size, seed=seed, motion=motion)[first:first + span + 1])
+    clip = luma(synthetic_clip(image, frames=length, size=size, seed=seed, motion=motion)[first:first + span + 1], weights=NET_LUMA)
     side = int(rng.integers(40, 91)) * min(size) // 160
     y, x = int(rng.integers(0, cutout.shape[-2] - side + 1)), int(rng.integers(0, cutout.shape[-1] - side + 1))
-    piece = _luma(cutout[None, :, y:y + side, x:x + side].float())[0]
+    piece = luma(cutout[None, :, y:y + side, x:x + side].float(), weights=NET_LUMA)[0]
     frames = moving_cutout(clip, piece, rng)
     if noise and rng.random() < 0.5:
         frames = frames * torch.from_numpy(rng.uniform(0.96, 1.04, size=(frames.shape[0], 1, 1, 1))).float()

@@ -7,8 +7,9 @@ lazily, once per (file, device), from the local file only; nothing is downloaded
 Grey and colour: the networks work on luma. ``learned_restore`` restores the luma of the centre
 frame of each window and takes chroma as the per-pixel median of the aligned window's chroma
 (one-frame dust and chroma noise go, colour stays); ``learned_upscale`` upscales luma with the
-network and chroma bicubically; ``refine_interpolation`` (``ops.interpolate``'s ``learned``
-method) corrects the luma of the classical interpolation and moves chroma by the same amount.
+network and chroma bicubically; ``refine_interpolation`` (handed to ``ops.interpolate`` as its
+``refine`` for the ``learned`` method) corrects the luma of the classical interpolation and
+moves chroma by the same amount.
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ import torch
 import torch.nn.functional as F
 
 from restoration.errors import ModelError, SpecError
+from restoration.models.data import stack_interp_inputs
+from restoration.models.nets import load_checkpoint, split_luma_chroma, warp_window, window_flow
 from restoration.ops._common import check_frames, reflected_indices
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.ops.opspec import OpSpec, Param
 from restoration.ops.upscale import UPSCALE_FACTORS
 
 __all__ = ["restore_frames", "median_of_window", "learned_restore", "LearnedRestore", "learned_upscale", "LearnedUpscale",
-           "refine_interpolation", "load_model", "network_precision", "WEIGHTS", "SR_X4_WEIGHTS", "weights_file"]
+           "refine_interpolation", "load_model", "network_precision", "WEIGHTS", "SR_X4_WEIGHTS", "weights_file",
+           "LEARNED_RESTORE_OP", "LEARNED_UPSCALE_OP"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 WEIGHTS = {"restore": WEIGHTS_DIR / "restore.pt", "sr": WEIGHTS_DIR / "sr_x2.pt", "interp": WEIGHTS_DIR / "interp.pt"}
@@ -47,8 +51,6 @@ def weights_file(task: str, factor: int = 2) -> Path:
 def load_model(task: str, weights: str | Path | None = None, device="cpu") -> torch.nn.Module:
     """The ``task`` network ("restore", "sr" or "interp") from ``weights`` (default: the committed file) on
     ``device``, loaded once and cached. Raises ModelError for a missing or unfit file."""
-    from restoration.models.nets import load_checkpoint  # lazy: restoration.ops imports this module
-
     path = Path(weights) if weights else WEIGHTS[task]
     device = torch.device(device)
     key = (task, str(path.resolve()), str(device))
@@ -122,8 +124,6 @@ def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None) -
     Frame t is restored from frames t-R..t+R (reflected at the clip's edges), so a window with R
     frames of context on each side gives exactly what the whole clip gives.
     """
-    from restoration.models.nets import split_luma_chroma, warp_window, window_flow
-
     check_frames(frames, "learned_restore")
     model = load_model("restore", weights, frames.device)
     radius = model.config.radius
@@ -170,8 +170,6 @@ class LearnedRestore(torch.nn.Module):
 def learned_upscale(frames: torch.Tensor, *, factor: int = 2, weights: str = "") -> torch.Tensor:
     """Upscale (T, C, H, W) x2 or x4 with the learned network of that factor (luma), chroma
     bicubic. ``weights`` (a file) must hold a network of the same factor."""
-    from restoration.models.nets import split_luma_chroma
-
     check_frames(frames, "learned_upscale")
     if isinstance(factor, bool) or factor not in UPSCALE_FACTORS:
         raise SpecError(f"learned_upscale: factor must be 2 or 4, got {factor!r}")
@@ -197,9 +195,6 @@ def refine_interpolation(first: torch.Tensor, second: torch.Tensor, candidates) 
     """The frame at ``candidates.fraction`` between ``first`` and ``second`` (1, C, H, W): the
     classical estimate (``ops.interpolate.PairCandidates``) corrected by the interpolation net.
     Colour: the net corrects luma and every channel moves by the same amount."""
-    from restoration.models.data import stack_interp_inputs
-    from restoration.models.nets import split_luma_chroma
-
     model = load_model("interp", None, first.device)
     grey = type(candidates)(
         candidates.fraction,
@@ -226,19 +221,19 @@ class LearnedUpscale(torch.nn.Module):
 # Pipeline specs come from users (the web app, JSON files), so they cannot name a weights file:
 # registered ops always use the committed weights. Python callers may pass ``weights=`` a path.
 
-register_op(OpSpec(
+LEARNED_RESTORE_OP = OpSpec(
     name="learned_restore",
     function=learned_restore,
     module=LearnedRestore,
     temporal_radius=RADIUS,
     description="learned temporal restoration (dust, blotches, scratches, grain), flow-aligned 5-frame window",
-))
+)
 
-register_op(OpSpec(
+LEARNED_UPSCALE_OP = OpSpec(
     name="learned_upscale",
     function=learned_upscale,
     module=LearnedUpscale,
     params={"factor": Param(int, 2, choices=UPSCALE_FACTORS, help="2 or 4 (a network trained for each)")},
     scale_param="factor",
     description="learned x2 / x4 super-resolution (luma network, chroma bicubic)",
-))
+)

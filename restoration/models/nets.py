@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from restoration.errors import ModelError
+from restoration.luma import REC601_LUMA, luma
 from restoration.ops.flow import estimate_flow, warp
 
 __all__ = [
@@ -47,12 +48,14 @@ __all__ = [
     "window_flow",
     "warp_window",
     "split_luma_chroma",
+    "NET_LUMA",
     "count_parameters",
     "save_checkpoint",
     "load_checkpoint",
 ]
 
-LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+# The networks were trained on Rec. 601 luma: they must keep being fed that.
+NET_LUMA = REC601_LUMA
 # Coarse flow: the finest flow level is about this many pixels on the short side. Film motion is
 # smooth and the fusion tolerates small misalignment, and this keeps alignment cheap.
 FLOW_WORK_SIDE = 64
@@ -169,9 +172,8 @@ def split_luma_chroma(frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor 
     """(N, C, H, W) -> luma (N, 1, H, W) and chroma = frames - luma (N, 3, H, W), or None for grey."""
     if frames.shape[1] == 1:
         return frames, None
-    weights = frames.new_tensor(LUMA_WEIGHTS).view(1, 3, 1, 1)
-    luma = (frames * weights).sum(dim=1, keepdim=True)
-    return luma, frames - luma
+    grey = luma(frames, weights=NET_LUMA)
+    return grey, frames - grey
 
 
 class _HalfResUNet(nn.Module):

@@ -25,14 +25,6 @@ def check_frames(frames: torch.Tensor, op_name: str) -> None:
         raise SpecError(f"{op_name}: frames are empty or smaller than 2x2: shape {tuple(frames.shape)}")
 
 
-def to_grey(images: torch.Tensor) -> torch.Tensor:
-    """(N, C, H, W) -> (N, 1, H, W) luma (Rec. 601 weights for RGB)."""
-    if images.shape[1] == 1:
-        return images
-    weights = images.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
-    return (images * weights).sum(dim=1, keepdim=True)
-
-
 def _reflect_or_replicate(images: torch.Tensor, pad: tuple[int, int, int, int]) -> torch.Tensor:
     # Reflection needs the padding to be smaller than the side; fall back to replication.
     left, right, top, bottom = pad

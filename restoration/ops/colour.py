@@ -15,8 +15,9 @@ from __future__ import annotations
 import torch
 
 from restoration.errors import SpecError
+from restoration.luma import REC709_LUMA, luma  # Rec. 709: the luma saturation and white balance are defined to keep
 from restoration.ops._common import check_frames
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.ops.opspec import OpSpec, Param
 
 __all__ = [
     "levels",
@@ -27,12 +28,12 @@ __all__ = [
     "LiftGammaGain",
     "Saturation",
     "WhiteBalance",
-    "REC709_LUMA",
     "WHITE_BALANCE_RADIUS",
+    "LEVELS_OP",
+    "LIFT_GAMMA_GAIN_OP",
+    "SATURATION_OP",
+    "WHITE_BALANCE_OP",
 ]
-
-# Rec. 709 luma weights (R, G, B): saturation and white balance keep this luma.
-REC709_LUMA = (0.2126, 0.7152, 0.0722)
 
 # Automatic white balance averages its channel statistics over t-R..t+R, so the correction
 # does not pump from frame to frame while content moves through the shot.
@@ -101,11 +102,6 @@ def lift_gamma_gain(frames: torch.Tensor, *, lift: float = 0.0, gamma: float = 1
     return (gains * lifted.pow(1.0 / gammas)).clamp(0.0, 1.0)
 
 
-def _luma(frames: torch.Tensor) -> torch.Tensor:
-    weights = frames.new_tensor(REC709_LUMA).view(1, 3, 1, 1)
-    return (frames * weights).sum(dim=1, keepdim=True)
-
-
 def saturation(frames: torch.Tensor, *, amount: float = 1.0) -> torch.Tensor:
     """Scale colourfulness around the Rec. 709 luma: 0 gives grey, 1 no change, 2 doubles chroma.
 
@@ -116,8 +112,8 @@ def saturation(frames: torch.Tensor, *, amount: float = 1.0) -> torch.Tensor:
         raise SpecError(f"saturation: amount must be 0 or more, got {amount}")
     if frames.shape[1] == 1:
         return frames.clone()
-    luma = _luma(frames)
-    return (luma + amount * (frames - luma)).clamp(0.0, 1.0)
+    grey = luma(frames, weights=REC709_LUMA)
+    return (grey + amount * (frames - grey)).clamp(0.0, 1.0)
 
 
 def _subsample(values: torch.Tensor) -> torch.Tensor:
@@ -235,7 +231,7 @@ _LIFT_GAMMA_GAIN_PARAMS = {
     **{f"gain_{c}": Param(float, 1.0, minimum=0.0, maximum=4.0, help=f"{c} gain, times gain") for c in "rgb"},
 }
 
-register_op(OpSpec(
+LEVELS_OP = OpSpec(
     name="levels",
     function=levels,
     module=Levels,
@@ -247,25 +243,25 @@ register_op(OpSpec(
         "white_out": Param(float, 1.0, **_UNIT, help="output value of white"),
     },
     description="levels: input black/white points, gamma, output black/white points",
-))
+)
 
-register_op(OpSpec(
+LIFT_GAMMA_GAIN_OP = OpSpec(
     name="lift_gamma_gain",
     function=lift_gamma_gain,
     module=LiftGammaGain,
     params=_LIFT_GAMMA_GAIN_PARAMS,
     description="lift, gamma and gain, master and per channel",
-))
+)
 
-register_op(OpSpec(
+SATURATION_OP = OpSpec(
     name="saturation",
     function=saturation,
     module=Saturation,
     params={"amount": Param(float, 1.0, minimum=0.0, maximum=4.0, help="0 grey, 1 unchanged, 2 double")},
     description="saturation around Rec. 709 luma (no change on grey footage)",
-))
+)
 
-register_op(OpSpec(
+WHITE_BALANCE_OP = OpSpec(
     name="white_balance",
     function=white_balance,
     module=WhiteBalance,
@@ -279,4 +275,4 @@ register_op(OpSpec(
     },
     temporal_radius=WHITE_BALANCE_RADIUS,
     description="white balance by gains or automatic grey-world / white-patch (no change on grey footage)",
-))
+)

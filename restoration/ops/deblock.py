@@ -18,10 +18,11 @@ from __future__ import annotations
 import torch
 
 from restoration.errors import SpecError
-from restoration.ops._common import check_frames, to_grey
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
+from restoration.ops._common import check_frames
+from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["deblock", "blockiness", "Deblock", "find_grid_phase"]
+__all__ = ["deblock", "blockiness", "Deblock", "find_grid_phase", "DEBLOCK_OP"]
 
 _HALF_WIDTH = 4  # pixels on each side of a boundary that the ramp touches (at most half a block)
 _EDGE_FACTOR = 16.0  # steps above this many blocking levels are real edges
@@ -55,7 +56,7 @@ def find_grid_phase(frames: torch.Tensor, block_size: int = 8) -> torch.Tensor:
     """Per-frame grid phase (T, 2) as (x, y): where the block boundaries lie, modulo block_size."""
     check_frames(frames, "find_grid_phase")
     _check_block_size(block_size, "find_grid_phase")
-    grey = to_grey(frames)
+    grey = luma(frames, weights=REC601_LUMA)
     phase_x = _phase_profile(_column_steps(grey), block_size).argmax(dim=1)
     phase_y = _phase_profile(_column_steps(grey.transpose(-1, -2)), block_size).argmax(dim=1)
     return torch.stack((phase_x, phase_y), dim=1)
@@ -73,7 +74,7 @@ def blockiness(frames: torch.Tensor, block_size: int = 8) -> float:
     if min(frames.shape[-2:]) < 2 * block_size:
         raise SpecError(f"blockiness: frames must be at least {2 * block_size}x{2 * block_size} to compare block "
                         f"boundaries with block interiors, got {tuple(frames.shape[-2:])}")
-    grey = to_grey(frames).float()
+    grey = luma(frames, weights=REC601_LUMA).float()
     boundary_total, interior_total = 0.0, 0.0
     for image in (grey, grey.transpose(-1, -2)):
         profile = _phase_profile(_column_steps(image), block_size)  # (N, B)
@@ -86,7 +87,7 @@ def blockiness(frames: torch.Tensor, block_size: int = 8) -> float:
 
 def _blocking_level(image: torch.Tensor, phase: int, block_size: int) -> torch.Tensor:
     """How much larger the steps across block boundaries are than elsewhere (0 without blocking)."""
-    profile = _phase_profile(_column_steps(to_grey(image[None])), block_size)[0]
+    profile = _phase_profile(_column_steps(luma(image[None], weights=REC601_LUMA)), block_size)[0]
     boundary = profile[phase]
     interior = (profile.sum() - boundary) / (block_size - 1)
     return (boundary - interior).clamp_min(0.25 / 255.0)
@@ -154,7 +155,7 @@ class Deblock(torch.nn.Module):
         return deblock(frames, strength=self.strength, block_size=self.block_size)
 
 
-register_op(OpSpec(
+DEBLOCK_OP = OpSpec(
     name="deblock",
     function=deblock,
     module=Deblock,
@@ -163,4 +164,4 @@ register_op(OpSpec(
         "block_size": Param(int, 8, minimum=4, maximum=32, help="codec block size: 8 (JPEG, MPEG) or 16"),
     },
     description="compression deblocking: smooths block-grid steps where they are not real edges",
-))
+)

@@ -23,11 +23,12 @@ import torch
 import torch.nn.functional as F
 
 from restoration.errors import SpecError
-from restoration.ops._common import box_filter, check_frames, reflected_indices, to_grey
+from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
+from restoration.ops._common import box_filter, check_frames, reflected_indices
 from restoration.ops.flow import ChainedFlows, warp
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["deflicker", "Deflicker", "brightness_maps"]
+__all__ = ["deflicker", "Deflicker", "brightness_maps", "DEFLICKER_OP"]
 
 MAX_RADIUS = 12  # a shot-long median (+-12 frames at 24 fps) also takes out the slow part of flicker
 # The statistics are measured on a copy about this many pixels on its shorter side.
@@ -55,7 +56,8 @@ def brightness_maps(frames: torch.Tensor, *, radius: int = 4, contrast: bool = F
         raise SpecError(f"deflicker: radius must be in 1..{MAX_RADIUS}, got {radius}")
     t_count, _, h, w = frames.shape
     factor = max(1, min(h, w) // WORK_SIDE)
-    low = F.avg_pool2d(to_grey(frames), factor, ceil_mode=True) if factor > 1 else to_grey(frames)
+    grey = luma(frames, weights=REC601_LUMA)
+    low = F.avg_pool2d(grey, factor, ceil_mode=True) if factor > 1 else grey
     window = max(2, round(min(low.shape[-2:]) / 10))
     own_mean, own_std = _local_statistics(low, window)
 
@@ -125,19 +127,17 @@ class Deflicker(torch.nn.Module):
         return deflicker(frames, radius=self.radius, strength=self.strength, contrast=self.contrast)
 
 
-register_op(
-    OpSpec(
-        name="deflicker",
-        function=deflicker,
-        module=Deflicker,
-        params={
-            "radius": Param(int, 4, minimum=1, maximum=MAX_RADIUS,
-                            help="frames on each side the brightness is compared with"),
-            "strength": Param(float, 1.0, minimum=0.0, maximum=1.0, help="share of the correction applied"),
-            "contrast": Param(bool, False, help="also even out local contrast, not only brightness"),
-        },
-        temporal_radius=MAX_RADIUS,
-        radius_param="radius",
-        description="brightness flicker removal",
-    )
+DEFLICKER_OP = OpSpec(
+    name="deflicker",
+    function=deflicker,
+    module=Deflicker,
+    params={
+        "radius": Param(int, 4, minimum=1, maximum=MAX_RADIUS,
+                        help="frames on each side the brightness is compared with"),
+        "strength": Param(float, 1.0, minimum=0.0, maximum=1.0, help="share of the correction applied"),
+        "contrast": Param(bool, False, help="also even out local contrast, not only brightness"),
+    },
+    temporal_radius=MAX_RADIUS,
+    radius_param="radius",
+    description="brightness flicker removal",
 )

@@ -19,11 +19,12 @@ import torch
 import torch.nn.functional as F
 
 from restoration.errors import SpecError
-from restoration.ops._common import box_filter, check_frames, reflected_indices, sampled_median, to_grey
+from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
+from restoration.ops._common import box_filter, check_frames, reflected_indices, sampled_median
 from restoration.ops.flow import ChainedFlows, brightness_offset, warp
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["denoise", "Denoise", "estimate_noise"]
+__all__ = ["denoise", "Denoise", "estimate_noise", "DENOISE_OP"]
 
 MAX_RADIUS = 3
 # A smoother flow than the default: on grainy film it is more accurate where the motion is smooth
@@ -41,7 +42,7 @@ def estimate_noise(frames: torch.Tensor) -> torch.Tensor:
     which is dominated by grain on film (edges are a minority and the median ignores them).
     """
     check_frames(frames, "denoise")
-    grey = to_grey(frames)
+    grey = luma(frames, weights=REC601_LUMA)
     detail = grey - box_filter(grey, 1)
     mad = sampled_median(detail.abs())
     # For white noise the detail's std is sqrt(8/9) of the noise's; 0.6745 turns a MAD into a std.
@@ -54,7 +55,7 @@ def _spatial_pass(image: torch.Tensor, range_sigma: torch.Tensor) -> torch.Tenso
     The weight of a pair of neighbouring pixels is computed once (with the mean of their two
     range sigmas) and used by both: half the exponentials of a plain 3x3 bilateral filter.
     """
-    grey = to_grey(image)
+    grey = luma(image, weights=REC601_LUMA)
     h, w = image.shape[-2:]
     padded = F.pad(image, (1, 1, 1, 1), mode="replicate")
     padded_grey = F.pad(grey, (1, 1, 1, 1), mode="replicate")
@@ -116,7 +117,7 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
         # Misalignment test on slightly blurred grey differences: grain averages out, while a
         # structure that does not line up survives the blur. The grain's share of the difference
         # is measured on the best-aligned neighbour (robust median), whatever the grain's spectrum.
-        raw_difference = to_grey(aligned - centres)
+        raw_difference = luma(aligned - centres, weights=REC601_LUMA)
         difference = box_filter(raw_difference, 1)
         spread = sampled_median(difference.abs()).view(len(offsets), n).amin(0) / 0.6745
         grain = sampled_median(raw_difference.abs()).view(len(offsets), n).amin(0) / (0.6745 * 2 ** 0.5)
@@ -153,20 +154,18 @@ class Denoise(torch.nn.Module):
         return denoise(frames, radius=self.radius, strength=self.strength, spatial=self.spatial)
 
 
-register_op(
-    OpSpec(
-        name="denoise",
-        function=denoise,
-        module=Denoise,
-        params={
-            "radius": Param(int, 2, minimum=1, maximum=MAX_RADIUS, help="neighbouring frames used on each side"),
-            "strength": Param(float, 1.5, minimum=0.0, maximum=4.0,
-                              help="tolerance of the misalignment test, in units of the grain level"),
-            "spatial": Param(float, 1.0, minimum=0.0, maximum=4.0,
-                             help="edge-aware spatial smoothing of the remaining grain (0: off)"),
-        },
-        temporal_radius=MAX_RADIUS,
-        radius_param="radius",
-        description="motion-compensated temporal degrain/denoise",
-    )
+DENOISE_OP = OpSpec(
+    name="denoise",
+    function=denoise,
+    module=Denoise,
+    params={
+        "radius": Param(int, 2, minimum=1, maximum=MAX_RADIUS, help="neighbouring frames used on each side"),
+        "strength": Param(float, 1.5, minimum=0.0, maximum=4.0,
+                          help="tolerance of the misalignment test, in units of the grain level"),
+        "spatial": Param(float, 1.0, minimum=0.0, maximum=4.0,
+                         help="edge-aware spatial smoothing of the remaining grain (0: off)"),
+    },
+    temporal_radius=MAX_RADIUS,
+    radius_param="radius",
+    description="motion-compensated temporal degrain/denoise",
 )

@@ -21,11 +21,12 @@ from __future__ import annotations
 import torch
 
 from restoration.errors import SpecError
-from restoration.ops._common import box_filter, check_frames, dilate, max_filter, min_filter, sampled_median, to_grey
+from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
+from restoration.ops._common import box_filter, check_frames, dilate, max_filter, min_filter, sampled_median
 from restoration.ops.flow import ChainedFlows, brightness_offset, inside, warp
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["detect_dust", "remove_dust", "Dust"]
+__all__ = ["detect_dust", "remove_dust", "Dust", "DUST_OP"]
 
 # Frames aligned per batch (each needs two flows): bounds memory on long windows.
 FRAMES_PER_BATCH = 6
@@ -74,7 +75,7 @@ def _grain_level(difference: torch.Tensor) -> torch.Tensor:
 
 def _detect(centre: torch.Tensor, previous: torch.Tensor, following: torch.Tensor, seen: torch.Tensor,
             sensitivity: float) -> torch.Tensor:
-    c, p, n = to_grey(centre), to_grey(previous), to_grey(following)
+    c, p, n = (luma(image, weights=REC601_LUMA) for image in (centre, previous, following))
     grain = torch.minimum(_grain_level(c - p), _grain_level(c - n))
     strong = (5.0 * grain + 0.06) / sensitivity
     weak = 0.5 * strong
@@ -146,7 +147,7 @@ def remove_dust(frames: torch.Tensor, *, sensitivity: float = 1.0, grow: int = 1
         centre, previous, following, seen = _neighbours(frames, first, last, flows)
         mask = dilate(_detect(centre, previous, following, seen, sensitivity), int(grow))
         temporal = 0.5 * (previous + following)
-        disagree = (to_grey(previous - following).abs() > 0.1).to(mask.dtype) * mask
+        disagree = (luma(previous - following, weights=REC601_LUMA).abs() > 0.1).to(mask.dtype) * mask
         repaired = torch.where(mask > 0.5, temporal, centre)
         if bool(disagree.any()):
             spatial = _inpaint(centre, mask)
@@ -167,17 +168,15 @@ class Dust(torch.nn.Module):
         return remove_dust(frames, sensitivity=self.sensitivity, grow=self.grow)
 
 
-register_op(
-    OpSpec(
-        name="dust",
-        function=remove_dust,
-        module=Dust,
-        params={
-            "sensitivity": Param(float, 1.0, minimum=0.25, maximum=4.0,
-                                 help="higher finds fainter dirt (and risks false detections)"),
-            "grow": Param(int, 1, minimum=0, maximum=4, help="pixels added around each detection"),
-        },
-        temporal_radius=2,
-        description="dust and blotch detection and removal (temporal, motion-compensated)",
-    )
+DUST_OP = OpSpec(
+    name="dust",
+    function=remove_dust,
+    module=Dust,
+    params={
+        "sensitivity": Param(float, 1.0, minimum=0.25, maximum=4.0,
+                             help="higher finds fainter dirt (and risks false detections)"),
+        "grow": Param(int, 1, minimum=0, maximum=4, help="pixels added around each detection"),
+    },
+    temporal_radius=2,
+    description="dust and blotch detection and removal (temporal, motion-compensated)",
 )

@@ -25,9 +25,10 @@ import torch
 import torch.nn.functional as F
 
 from restoration.errors import SpecError
-from restoration.ops._common import box_filter, to_grey
+from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma the estimator was tuned on
+from restoration.ops._common import box_filter
 
-__all__ = ["estimate_flow", "warp", "align", "inside", "brightness_offset", "ChainedFlows", "FlowEstimator"]
+__all__ = ["estimate_flow", "warp", "resize_flow", "align", "inside", "brightness_offset", "ChainedFlows", "FlowEstimator"]
 
 
 
@@ -107,12 +108,18 @@ def _smooth_with_confidence(flow: torch.Tensor, confidence: torch.Tensor, pool: 
     return stacked[:, :2] / stacked[:, 2:]
 
 
-def _resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+def resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Resample a pixel flow field (N, 2, H, W) to ``size`` (h, w), scaling its vectors by the size
+    ratio of each axis (x by w / W, y by h / H). A reduction averages every vector it covers
+    (area), so no motion is skipped; an enlargement interpolates (bilinear)."""
     h, w = flow.shape[-2:]
     if (h, w) == tuple(size):
         return flow
-    scale = flow.new_tensor([size[1] / w, size[0] / h]).view(1, 2, 1, 1)
-    return F.interpolate(flow, size=size, mode="bilinear", align_corners=False) * scale
+    if size[0] <= h and size[1] <= w:
+        resized = F.interpolate(flow, size=size, mode="area")
+    else:
+        resized = F.interpolate(flow, size=size, mode="bilinear", align_corners=False)
+    return resized * flow.new_tensor([size[1] / w, size[0] / h]).view(1, 2, 1, 1)
 
 
 def _refine(source: torch.Tensor, target: torch.Tensor, flow: torch.Tensor, *, iterations: int,
@@ -162,7 +169,7 @@ def estimate_flow(source: torch.Tensor, target: torch.Tensor, *, levels: int | N
         )
     n, _, h, w = source.shape
     compute_dtype = torch.float32 if source.dtype in (torch.float16, torch.bfloat16) else source.dtype
-    both = to_grey(torch.cat((source, target.to(source.dtype)), 0)).to(compute_dtype)
+    both = luma(torch.cat((source, target.to(source.dtype)), 0), weights=REC601_LUMA).to(compute_dtype)
 
     short_side = min(h, w)
     max_levels = max(1, int(math.floor(math.log2(max(short_side, 16) / 16))) + 1)
@@ -176,11 +183,11 @@ def estimate_flow(source: torch.Tensor, target: torch.Tensor, *, levels: int | N
     for level in range(levels - 1, finest - 1, -1):
         image = _normalise(box_filter(box_filter(pyramid[level], 1), 1), radius=4)
         src, tgt = image[:n], image[n:]
-        flow = src.new_zeros(n, 2, *src.shape[-2:]) if flow is None else _resize_flow(flow, src.shape[-2:])
+        flow = src.new_zeros(n, 2, *src.shape[-2:]) if flow is None else resize_flow(flow, src.shape[-2:])
         coarse = level == levels - 1
         flow = _refine(src, tgt, flow, iterations=iterations * 2 if coarse else iterations,
                        window=window, smooth=smooth)
-    flow = _resize_flow(flow, (h, w))
+    flow = resize_flow(flow, (h, w))
     return flow.to(source.dtype)
 
 

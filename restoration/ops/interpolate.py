@@ -13,12 +13,16 @@ hidden in the other frame). Where two pixels land on one spot (a moving object i
 background it is about to cover) the consistent one wins, which is what keeps object edges
 clean; small holes are filled from their neighbourhood. Both frames are then warped to the
 intermediate time and blended by time distance times the visibility of the pixel each one gives.
+
+A caller may hand in ``refine(first, second, candidates)``, which replaces that classical estimate
+(``restoration.op_registry`` hands in the learned interpolation net for the ``learned`` method):
+this module knows nothing of the networks.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -27,19 +31,16 @@ import torch.nn.functional as F
 
 from restoration.errors import SpecError
 from restoration.ops._common import check_frames
-from restoration.ops.flow import estimate_flow, warp
+from restoration.ops.flow import estimate_flow, resize_flow, warp
 
-__all__ = ["interpolate_frames", "retime_times", "FrameInterpolator", "INTERPOLATE_RADIUS", "INTERPOLATE_METHODS",
-           "pair_candidates", "PairCandidates"]
+__all__ = ["interpolate_frames", "retime_times", "FrameInterpolator", "INTERPOLATE_RADIUS", "pair_candidates",
+           "PairCandidates", "Refine"]
 
 INTERPOLATE_RADIUS = 1  # a position between frames i and i + 1 needs those two frames only
 
 _INTEGER_TOLERANCE = 1e-6  # positions this close to an integer return that input frame
 _SPLAT_SIDE = 360  # shorter side at which the flows at the intermediate time are made
 _CONSISTENCY_PIXELS = 1.0  # forward-backward disagreement (pixels) at which a pixel's weight is 1/e
-# classical: the motion-compensated blend below; learned: that blend refined by the interpolation
-# network of ``restoration.models`` (same flows, same inputs).
-INTERPOLATE_METHODS = ("classical", "learned")
 
 
 def _check_times(times, length: int) -> torch.Tensor:
@@ -109,16 +110,6 @@ def _fill_holes(flows: torch.Tensor, covered: torch.Tensor) -> torch.Tensor:
     return torch.where(covered, flows, estimate)
 
 
-def _resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Resample a pixel flow field to ``size``, scaling its vectors to the new pixel size."""
-    h, w = flow.shape[-2:]
-    if (h, w) == tuple(size):
-        return flow
-    mode = "area" if size[0] < h else "bilinear"
-    resized = F.interpolate(flow, size=size, mode=mode, **({} if mode == "area" else {"align_corners": False}))
-    return resized * flow.new_tensor([size[1] / w, size[0] / h]).view(1, 2, 1, 1)
-
-
 def _round_trip_weight(error: torch.Tensor) -> torch.Tensor:
     """exp(-|error|^2 / s^2) over the 2 flow channels: 1 when a round trip returns home."""
     return torch.exp(-error.pow(2).sum(dim=1, keepdim=True) / _CONSISTENCY_PIXELS ** 2)
@@ -150,8 +141,8 @@ def pair_candidates(first: torch.Tensor, second: torch.Tensor, fractions: torch.
     h, w = first.shape[-2:]
     factor = max(1, min(h, w) // _SPLAT_SIDE)
     small = (h // factor, w // factor)
-    small_forward = _resize_flow(flow_forward, small)
-    small_backward = _resize_flow(flow_backward, small)
+    small_forward = resize_flow(flow_forward, small)
+    small_backward = resize_flow(flow_backward, small)
     seen_first = _round_trip_weight(small_forward + warp(small_backward, small_forward))
     seen_second = _round_trip_weight(small_backward + warp(small_forward, small_backward))
     ones = torch.ones_like(seen_first)
@@ -168,8 +159,8 @@ def pair_candidates(first: torch.Tensor, second: torch.Tensor, fractions: torch.
         _, coverage_b = _splat(ones, (1 - a) * small_backward, ones)
         flows = (sums_a + sums_b) / (weights_a + weights_b).clamp_min(1e-12)
         flows = _fill_holes(flows, (coverage_a + coverage_b) > 0.25)
-        to_first = _resize_flow(flows[:, :2], (h, w))
-        to_second = _resize_flow(flows[:, 2:], (h, w))
+        to_first = resize_flow(flows[:, :2], (h, w))
+        to_second = resize_flow(flows[:, 2:], (h, w))
         # A fetched pixel is trusted if its own motion brings it to this spot at time a: this
         # rejects the frame in which the spot is covered (revealed or about to be covered).
         trust_first = _round_trip_weight(to_first + a * warp(flow_forward, to_first))
@@ -186,30 +177,31 @@ def pair_candidates(first: torch.Tensor, second: torch.Tensor, fractions: torch.
     return out
 
 
-def _interpolate_pair(first: torch.Tensor, second: torch.Tensor, fractions: torch.Tensor, refine=None) -> torch.Tensor:
+# refine(first, second, candidates) -> the frame at candidates.fraction (1, C, H, W), in place of
+# the classical estimate.
+Refine = Callable[[torch.Tensor, torch.Tensor, PairCandidates], torch.Tensor]
+
+
+def _interpolate_pair(first: torch.Tensor, second: torch.Tensor, fractions: torch.Tensor,
+                      refine: Refine | None) -> torch.Tensor:
     """Frames (len(fractions), C, H, W) at first + a (second - first) for each a in (0, 1);
-    ``refine(first, second, candidates)`` (the learned interpolator) replaces the classical estimate."""
+    ``refine`` (e.g. the learned interpolator), when given, replaces the classical estimate."""
     candidates = pair_candidates(first, second, fractions)
     if refine is None:
         return torch.cat([c.estimate for c in candidates])
     return torch.cat([refine(first, second, c) for c in candidates]).clamp(0.0, 1.0)
 
 
-def interpolate_frames(frames: torch.Tensor, times, *, method: str = "classical") -> torch.Tensor:
+def interpolate_frames(frames: torch.Tensor, times, *, refine: Refine | None = None) -> torch.Tensor:
     """Frames at the given positions: (len(times), C, H, W).
 
     ``times`` is a 1-D float tensor (or sequence) of positions in [0, T-1], counted in input
     frames (2.5 is half way between frames 2 and 3). Integer positions return the input frame
-    exactly; others are motion-compensated from the two frames around them (``method``: see
-    ``INTERPOLATE_METHODS``).
+    exactly; others are motion-compensated from the two frames around them, and ``refine``, when
+    given, makes the final frame from what the classical method made (see ``Refine``).
     """
     check_frames(frames, "interpolate")
-    if method not in INTERPOLATE_METHODS:
-        raise SpecError(f"interpolate: method must be one of {', '.join(INTERPOLATE_METHODS)}, got {method!r}")
     positions = _check_times(times, frames.shape[0])
-    refine = None
-    if method == "learned":
-        from restoration.models.learned_ops import refine_interpolation as refine
     compute = frames.float() if frames.dtype in (torch.float16, torch.bfloat16) else frames
     out = compute.new_empty((positions.numel(), *frames.shape[1:]))
     nearest = positions.round()
@@ -256,9 +248,9 @@ def retime_times(n_in: int, src_fps: float, dst_fps: float, *, keep_duration: bo
 class FrameInterpolator(torch.nn.Module):
     """Module form of :func:`interpolate_frames`: ``forward(frames, times)``."""
 
-    def __init__(self, *, method: str = "classical") -> None:
+    def __init__(self, *, refine: Refine | None = None) -> None:
         super().__init__()
-        self.method = method
+        self.refine = refine
 
     def forward(self, frames: torch.Tensor, times: torch.Tensor | Sequence[float]) -> torch.Tensor:
-        return interpolate_frames(frames, times, method=self.method)
+        return interpolate_frames(frames, times, refine=self.refine)

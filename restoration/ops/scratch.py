@@ -25,11 +25,12 @@ import torch
 import torch.nn.functional as F
 
 from restoration.errors import SpecError
-from restoration.ops._common import check_frames, max_filter, min_filter, reflected_indices, to_grey
+from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
+from restoration.ops._common import check_frames, max_filter, min_filter, reflected_indices
 from restoration.ops.flow import ChainedFlows, align, brightness_offset, inside, warp
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["detect_scratches", "remove_scratches", "Scratch"]
+__all__ = ["detect_scratches", "remove_scratches", "Scratch", "SCRATCH_OP"]
 
 SEGMENT_ROWS = 16
 # Frames whose neighbours are motion-compensated per batch (bounds memory on large frames).
@@ -114,7 +115,7 @@ def _is_picture_content(candidates: torch.Tensor, profile: torch.Tensor, frames:
     index = reflected_indices(t_count, (-1, 1), device=frames.device).reshape(-1)  # previous, then next
     if motion is not None:
         aligned, flow, index = motion
-        _, aligned_profile = _column_profile(_line_response(to_grey(aligned)))  # (2T, W)
+        _, aligned_profile = _column_profile(_line_response(luma(aligned, weights=REC601_LUMA)))  # (2T, W)
         moved = flow[:, 0].abs().median(dim=1).values > 1.0  # (2T, W)
     else:
         # Only the columns around candidates are needed: warp just those (with FAR columns of
@@ -122,7 +123,7 @@ def _is_picture_content(candidates: torch.Tensor, profile: torch.Tensor, frames:
         # consecutive frames, reused for both of their neighbours, chunk by chunk (memory).
         near = max_filter(candidates.abs().amax(0).view(1, 1, 1, w), (0, FAR + 1)).view(w) > 0
         columns = torch.nonzero(near).flatten()
-        grey = to_grey(frames)
+        grey = luma(frames, weights=REC601_LUMA)
         aligned_profile = frames.new_zeros(2 * t_count, w)
         moved = torch.zeros(2 * t_count, w, dtype=torch.bool, device=frames.device)
         flows = ChainedFlows(frames)
@@ -151,7 +152,7 @@ def _is_picture_content(candidates: torch.Tensor, profile: torch.Tensor, frames:
 
 
 def _detect(frames: torch.Tensor, sensitivity: float, motion=None) -> torch.Tensor:
-    grey = to_grey(frames)
+    grey = luma(frames, weights=REC601_LUMA)
     h = grey.shape[-2]
     segments, profile = _column_profile(_line_response(grey))
     candidates = _candidate_columns(profile, sensitivity)  # (T, W)
@@ -270,17 +271,15 @@ class Scratch(torch.nn.Module):
         return remove_scratches(frames, sensitivity=self.sensitivity, temporal=self.temporal)
 
 
-register_op(
-    OpSpec(
-        name="scratch",
-        function=remove_scratches,
-        module=Scratch,
-        params={
-            "sensitivity": Param(float, 1.0, minimum=0.25, maximum=4.0,
-                                 help="higher finds fainter lines (and risks taking picture detail for one)"),
-            "temporal": Param(bool, False, help="fill from motion-compensated neighbours where they are clean"),
-        },
-        temporal_radius=1,
-        description="vertical line scratch removal",
-    )
+SCRATCH_OP = OpSpec(
+    name="scratch",
+    function=remove_scratches,
+    module=Scratch,
+    params={
+        "sensitivity": Param(float, 1.0, minimum=0.25, maximum=4.0,
+                             help="higher finds fainter lines (and risks taking picture detail for one)"),
+        "temporal": Param(bool, False, help="fill from motion-compensated neighbours where they are clean"),
+    },
+    temporal_radius=1,
+    description="vertical line scratch removal",
 )

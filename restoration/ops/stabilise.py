@@ -24,10 +24,11 @@ import torch
 import torch.nn.functional as F
 
 from restoration.errors import SpecError
-from restoration.ops._common import check_frames, to_grey
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
+from restoration.ops._common import check_frames
+from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["stabilise", "stabilisation_shifts", "estimate_shift", "Stabilise", "STABILISE_RADIUS"]
+__all__ = ["stabilise", "stabilisation_shifts", "estimate_shift", "Stabilise", "STABILISE_RADIUS", "STABILISE_OP"]
 
 STABILISE_RADIUS = 12  # the largest `radius` allowed; the op's declared temporal radius
 
@@ -60,9 +61,13 @@ def _prepare(images: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int], int]:
     product, so a frame compared with 2R neighbours costs one FFT, not 2R normalisations.
     """
     factor = max(1, min(images.shape[-2:]) // _WORK_SIDE)
+
+    def reduced(chunk: torch.Tensor) -> torch.Tensor:
+        grey = luma(chunk.float(), weights=REC601_LUMA)
+        return F.avg_pool2d(grey, factor) if factor > 1 else grey
+
     # A few frames at a time: a full-size grey copy of a long 4K window would be gigabytes.
-    grey = torch.cat([F.avg_pool2d(to_grey(chunk.float()), factor) if factor > 1 else to_grey(chunk.float())
-                      for chunk in images.split(_CHUNK)])
+    grey = torch.cat([reduced(chunk) for chunk in images.split(_CHUNK)])
     grey = grey[:, 0]
     grey = grey - grey.mean(dim=(-2, -1), keepdim=True)
     h, w = grey.shape[-2:]
@@ -263,7 +268,7 @@ class Stabilise(torch.nn.Module):
         return stabilise(frames, radius=self.radius, strength=self.strength, max_shift=self.max_shift)
 
 
-register_op(OpSpec(
+STABILISE_OP = OpSpec(
     name="stabilise",
     function=stabilise,
     module=Stabilise,
@@ -275,4 +280,4 @@ register_op(OpSpec(
     temporal_radius=STABILISE_RADIUS,
     radius_param="radius",
     description="gate-weave stabilisation: phase correlation, smoothed path, sub-pixel shift",
-))
+)

@@ -17,9 +17,9 @@ import torch.nn.functional as F
 
 from restoration.errors import SpecError
 from restoration.ops._common import check_frames
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["upscale", "Upscale", "UPSCALE_FACTORS"]
+__all__ = ["upscale", "Upscale", "UPSCALE_FACTORS", "UPSCALE_OP"]
 
 UPSCALE_FACTORS = (2, 4)
 _BATCH_ELEMENTS = 1 << 25  # output values per step (~128 MB in float32): bounds x4's temporaries
@@ -91,7 +91,7 @@ class Upscale(torch.nn.Module):
         return upscale(frames, factor=self.factor, sharpness=self.sharpness, iterations=self.iterations)
 
 
-register_op(OpSpec(
+UPSCALE_OP = OpSpec(
     name="upscale",
     function=upscale,
     module=Upscale,
@@ -102,4 +102,4 @@ register_op(OpSpec(
     },
     scale_param="factor",
     description="spatial x2 / x4: bicubic with edge-limited back-projection",
-))
+)

@@ -9,7 +9,8 @@ import pytest
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from restoration.compare import difference_image, luma, psnr, side_by_side, split_frame, ssim
+from restoration.compare import difference_image, psnr, side_by_side, split_frame, ssim
+from restoration.luma import REC601_LUMA, luma
 
 
 def _pair(c=1, h=24, w=32, noise=0.1, seed=0):
@@ -36,7 +37,7 @@ def test_psnr_of_a_clip_is_the_mean_over_frames_and_identity_is_inf():
 @pytest.mark.parametrize("channels", [1, 3])
 def test_ssim_matches_scikit_image_gaussian_ssim(channels):
     a, b = _pair(c=channels)
-    ya, yb = luma(a)[0].double().numpy(), luma(b)[0].double().numpy()
+    ya, yb = luma(a, weights=REC601_LUMA)[0].double().numpy(), luma(b, weights=REC601_LUMA)[0].double().numpy()
     expected = structural_similarity(
         ya, yb, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1.0
     )

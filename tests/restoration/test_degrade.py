@@ -59,7 +59,7 @@ def test_synthetic_clip_moves_smoothly_and_stays_inside_the_image(monkeypatch, m
         sampled.append((source.shape[-2:], grid.clone()))
         return real_grid_sample(source, grid, **kwargs)
 
-    monkeypatch.setattr(dg.F, "grid_sample", recording_grid_sample)
+    monkeypatch.setattr(torch.nn.functional, "grid_sample", recording_grid_sample)
     clip = dg.synthetic_clip(image, frames=12, size=(48, 64), seed=4, motion=motion)
     assert clip.shape == (12, 3, 48, 64) and clip.dtype == torch.float32
     assert float(clip.min()) >= 0 and float(clip.max()) <= 1

@@ -2,7 +2,7 @@
 from restoration.analysis import recommend
 from restoration.analysis.recommend import colour_notes, recommend_pipeline
 from restoration.errors import SpecError
-from restoration.ops import get_op
+from restoration.op_registry import get_op
 
 CLEAN = {
     "frames": 48, "noise": 0.5, "grain": 0.8, "dust": 1e-5, "scratch": 0.0, "flicker": 0.002, "weave": 0.1,
@@ -38,7 +38,7 @@ def test_without_the_learned_net_the_classical_repairs_run(monkeypatch):
             raise SpecError("unknown op 'learned_restore'")
         return real_get_op(name)
 
-    monkeypatch.setattr("restoration.ops.get_op", without_net)
+    monkeypatch.setattr("restoration.op_registry.get_op", without_net)
     assert ops_of(recommend_pipeline(DAMAGED)) == ["deblock", "stabilise", "deflicker", "dust", "scratch", "denoise"]
     (denoise,) = [s for s in recommend_pipeline(DAMAGED) if s["op"] == "denoise"]
     assert denoise["params"]["strength"] == 1.5  # noise 6 / 4: the full classical strength
@@ -128,7 +128,7 @@ def test_unregistered_op_and_unknown_params_are_left_out(monkeypatch):
             raise SpecError("unknown op 'deflicker'")
         return real_get_op(name)
 
-    monkeypatch.setattr("restoration.ops.get_op", without_deflicker)
+    monkeypatch.setattr("restoration.op_registry.get_op", without_deflicker)
     monkeypatch.setattr(recommend, "_rules", lambda m, learned: [("deflicker", {}), ("dust", {"grow": 2, "bogus": 1})])
     assert recommend_pipeline(CLEAN) == [{"op": "dust", "params": {"grow": 2}}]
 

@@ -1,4 +1,5 @@
-"""The learned frame interpolator: its net, its training data and the ``learned`` method of ops.interpolate."""
+"""The learned frame interpolator: its net, its training data and the ``learned`` method (the net
+handed to ops.interpolate as its ``refine``)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import torch
 from restoration.compare import psnr
 from restoration.errors import ModelError, SpecError
 from restoration.models import data as model_data
-from restoration.models.learned_ops import WEIGHTS, load_model
+from restoration.models.learned_ops import WEIGHTS, load_model, refine_interpolation
 from restoration.models.nets import INTERP_INPUTS, InterpNet, count_parameters
 from restoration.models.train import train_model
+from restoration.op_registry import interpolation_refine
 from restoration.ops.interpolate import FrameInterpolator, interpolate_frames, pair_candidates
 from restoration.pipeline import load_spec
 
@@ -77,14 +79,14 @@ def test_committed_interp_weights_load():
 @pytest.mark.parametrize("channels", [1, 3])
 def test_learned_method_keeps_input_frames_and_follows_dtype(channels):
     clip = _pan(3, channels)
-    out = interpolate_frames(clip, [0, 0.5, 1, 1.25, 2], method="learned")
+    out = interpolate_frames(clip, [0, 0.5, 1, 1.25, 2], refine=refine_interpolation)
     assert out.shape == (5, channels, 48, 64)
     assert torch.equal(out[0], clip[0]) and torch.equal(out[2], clip[1]) and torch.equal(out[4], clip[2])
     assert not torch.equal(out[1], interpolate_frames(clip, [0.5])[0])  # the net changed something
-    half = interpolate_frames(clip.half(), [0.5], method="learned")
+    half = interpolate_frames(clip.half(), [0.5], refine=refine_interpolation)
     assert half.dtype == torch.float16
-    module = FrameInterpolator(method="learned")
-    assert torch.equal(module(clip, [0.5, 1.25]), interpolate_frames(clip, [0.5, 1.25], method="learned"))
+    module = FrameInterpolator(refine=refine_interpolation)
+    assert torch.equal(module(clip, [0.5, 1.25]), interpolate_frames(clip, [0.5, 1.25], refine=refine_interpolation))
 
 
 def test_learned_method_beats_the_classical_one_on_held_out_photographs():
@@ -104,8 +106,10 @@ def test_learned_method_beats_the_classical_one_on_held_out_photographs():
 
 
 def test_unknown_method_is_a_spec_error_and_retime_method_round_trips():
+    assert interpolation_refine("classical") is None
+    assert interpolation_refine("learned") is refine_interpolation
     with pytest.raises(SpecError, match="interpolate: method must be one of classical, learned"):
-        interpolate_frames(_pan(2, 1), [0.5], method="sharp")
+        interpolation_refine("sharp")
     with pytest.raises(SpecError, match="retime.method: expected one of classical, learned, got 'sharp'"):
         load_spec({"ops": [], "retime": {"fps": 24, "method": "sharp"}})
     spec = load_spec({"ops": [], "retime": {"fps": 24, "method": "learned"}})

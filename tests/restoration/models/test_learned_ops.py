@@ -18,7 +18,7 @@ from restoration.models.learned_ops import (
     restore_frames,
 )
 from restoration.models.nets import RestoreConfig, SRConfig, SuperResNet, TemporalRestoreNet, save_checkpoint
-from restoration.ops import get_op
+from restoration.op_registry import get_op
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,9 @@ import pytest
 import torch
 
 from restoration.errors import SpecError
+from restoration.luma import REC709_LUMA
+from restoration.op_registry import get_op
 from restoration.ops.colour import (
-    REC709_LUMA,
     WHITE_BALANCE_RADIUS,
     Levels,
     LiftGammaGain,
@@ -14,7 +15,6 @@ from restoration.ops.colour import (
     saturation,
     white_balance,
 )
-from restoration.ops.registry import get_op
 
 
 def ramp(channels: int = 1) -> torch.Tensor:

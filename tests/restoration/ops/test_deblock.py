@@ -7,8 +7,8 @@ from PIL import Image
 from skimage import data
 
 from restoration.errors import SpecError
+from restoration.op_registry import get_op
 from restoration.ops.deblock import Deblock, blockiness, deblock, find_grid_phase
-from restoration.ops.registry import get_op
 
 
 def to_tensor(image: np.ndarray) -> torch.Tensor:

@@ -2,9 +2,9 @@ import pytest
 import torch
 
 from restoration.errors import SpecError
+from restoration.op_registry import get_op
 from restoration.ops.dust import Dust, detect_dust, remove_dust
 from restoration.ops.flow import warp
-from restoration.ops.registry import get_op
 from tests.restoration.ops.checks import assert_windows_match_whole_clip
 from tests.restoration.ops.textures import grainy
 from tests.restoration.ops.textures import textured_image as _textured_image

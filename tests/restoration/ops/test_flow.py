@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from restoration.errors import SpecError
-from restoration.ops.flow import FlowEstimator, estimate_flow, warp
+from restoration.ops.flow import FlowEstimator, estimate_flow, resize_flow, warp
 from tests.restoration.ops.textures import textured_image
 
 
@@ -93,3 +93,21 @@ def test_bad_shapes_raise():
         estimate_flow(torch.rand(1, 1, 8, 8), torch.rand(1, 1, 8, 9))
     with pytest.raises(SpecError):
         warp(torch.rand(1, 1, 8, 8), torch.zeros(1, 3, 8, 8))
+
+
+def test_resize_flow_scales_the_vectors_of_each_axis_by_its_size_ratio():
+    flow = torch.zeros(1, 2, 8, 10, dtype=torch.float64)
+    flow[:, 0], flow[:, 1] = 1.0, 2.0  # 1 px right, 2 px down
+    bigger = resize_flow(flow, (16, 30))
+    assert bigger.shape == (1, 2, 16, 30)
+    assert torch.all(bigger[:, 0] == 3.0) and torch.all(bigger[:, 1] == 4.0)
+    smaller = resize_flow(flow, (4, 5))
+    assert torch.all(smaller[:, 0] == 0.5) and torch.all(smaller[:, 1] == 1.0)
+    assert resize_flow(flow, (8, 10)) is flow
+
+
+def test_resize_flow_averages_every_vector_a_reduction_covers():
+    flow = torch.zeros(1, 2, 8, 8)
+    flow[:, 0, ::4, ::4] = 16.0  # one moving pixel in each 4x4 block: bilinear sampling would miss it
+    smaller = resize_flow(flow, (2, 2))
+    torch.testing.assert_close(smaller[:, 0], torch.full((1, 2, 2), 16.0 / 16 * 2 / 8))  # block mean x size ratio

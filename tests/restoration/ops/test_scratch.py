@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from restoration.errors import SpecError
-from restoration.ops.registry import get_op
+from restoration.op_registry import get_op
 from restoration.ops.scratch import Scratch, detect_scratches, remove_scratches
 from tests.restoration.ops.checks import assert_windows_match_whole_clip
 from tests.restoration.ops.textures import grainy

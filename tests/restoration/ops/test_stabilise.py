@@ -6,7 +6,7 @@ import torch
 from skimage import data
 
 from restoration.errors import SpecError
-from restoration.ops.registry import get_op
+from restoration.op_registry import get_op
 from restoration.ops.stabilise import (
     STABILISE_RADIUS,
     Stabilise,

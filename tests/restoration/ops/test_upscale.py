@@ -4,7 +4,7 @@ import torch.nn.functional as F
 from skimage import data
 
 from restoration.errors import SpecError
-from restoration.ops.registry import get_op
+from restoration.op_registry import get_op
 from restoration.ops.upscale import Upscale, upscale
 
 

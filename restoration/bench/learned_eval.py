@@ -1,6 +1,6 @@
 """Held-out evaluation of the learned restoration against the classical methods.
 
-`python -m restoration.models.evaluate --methods damaged,ffmpeg,clean,learned[,learned+deflicker][,film][,sr] --out FILE.json`
+`python -m restoration.bench.learned_eval --methods damaged,ffmpeg,clean,learned[,learned+deflicker][,film][,sr] --out FILE.json`
 
 Clips: each photograph of ``data.HELD_OUT`` (never used in training), ``synthetic_clip`` at
 360x480 under camera motion, damaged by ``degrade`` at light / medium / heavy with fixed seeds,

@@ -1,8 +1,10 @@
-"""The op registry: every restoration op is a functional form plus a thin nn.Module, declared once here.
+"""What an op declares: every restoration op is a functional form plus a thin nn.Module, described
+by one ``OpSpec`` constant beside them (e.g. ``ops.deflicker.DEFLICKER_OP``).
 
-The pipeline looks ops up by name, validates their parameters against the declared ``Param``s
-(errors name the bad field) and asks ``temporal_radius`` how many neighbouring frames an op
-needs on each side, so windows can overlap by that much and no seam shows.
+``restoration.op_registry`` registers them all; the pipeline looks ops up there by name,
+validates their parameters against the declared ``Param``s (errors name the bad field) and asks
+``temporal_radius`` how many neighbouring frames an op needs on each side, so windows can overlap
+by that much and no seam shows.
 """
 
 from __future__ import annotations
@@ -99,31 +101,3 @@ class OpSpec:
             name: param.validate(self.name, name, params[name]) if name in params else param.default
             for name, param in self.params.items()
         }
-
-
-_REGISTRY: dict[str, OpSpec] = {}
-
-
-def register_op(spec: OpSpec) -> OpSpec:
-    if spec.name in _REGISTRY:
-        raise ValueError(f"op {spec.name!r} is registered twice")
-    _REGISTRY[spec.name] = spec
-    return spec
-
-
-def get_op(name: str) -> OpSpec:
-    _load_builtin_ops()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise SpecError(f"unknown op {name!r} (known: {', '.join(sorted(_REGISTRY))})") from None
-
-
-def list_ops() -> list[OpSpec]:
-    _load_builtin_ops()
-    return [_REGISTRY[name] for name in sorted(_REGISTRY)]
-
-
-def _load_builtin_ops() -> None:
-    # Importing the package registers every built-in op exactly once.
-    import restoration.ops  # noqa: F401

@@ -10,7 +10,8 @@ import torch
 import torch.nn.functional as F
 
 from restoration.errors import RestorationError, SpecError
-from restoration.ops.registry import OpSpec, Param, register_op
+from restoration.op_registry import register_op
+from restoration.ops.opspec import OpSpec, Param
 from restoration.pipeline import (
     PRESETS,
     ProgressBar,
@@ -255,7 +256,7 @@ def test_an_op_gets_the_context_its_radius_parameter_asks_for(radius):
 
 
 def test_real_ops_read_their_context_from_their_radius_parameter():
-    from restoration.ops import get_op
+    from restoration.op_registry import get_op
 
     for name, radius in (("denoise", 1), ("deflicker", 8), ("stabilise", 3)):
         op = get_op(name)

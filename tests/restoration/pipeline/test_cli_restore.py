@@ -13,7 +13,8 @@ import torch
 from restoration.cli import main
 from restoration.errors import RestorationError
 from restoration.io import probe, read_frames, write_video
-from restoration.ops.registry import OpSpec, register_op
+from restoration.op_registry import register_op
+from restoration.ops.opspec import OpSpec
 
 FOOTAGE = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "footage"
 

@@ -1,0 +1,299 @@
+"""Running a validated spec over a clip: shot plans, windows with their temporal context, retime.
+
+How windows and their context keep every output frame exact is described in
+``restoration.pipeline``'s docstring.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from restoration.errors import RestorationError, SpecError
+from restoration.op_registry import interpolation_refine
+from restoration.pipeline.frame_source import FrameSource
+from restoration.pipeline.spec import (
+    CLEAN_OPS,
+    PipelineSpec,
+    Step,
+    context_radii,
+    load_spec,
+    spatial_scale,
+    validate_steps,
+)
+
+SEED = 0  # ops that draw random numbers (none should, but learned ones might) start here
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ShotPlan:
+    """The frames [start, end] (inclusive) of one shot and the steps run on it."""
+
+    start_frame: int
+    end_frame: int
+    steps: tuple[Step, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start_frame": self.start_frame,
+            "end_frame": self.end_frame,
+            "ops": [step.to_dict() for step in self.steps],
+        }
+
+
+@dataclass
+class PipelineResult:
+    """What ``run_pipeline`` did. ``frames`` holds the output (on the CPU) when no path was given."""
+
+    frames: torch.Tensor | None
+    frame_count: int
+    fps: float | None
+    width: int
+    height: int
+    channels: int
+    shots: list[ShotPlan] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "frame_count": self.frame_count,
+            "fps": self.fps,
+            "width": self.width,
+            "height": self.height,
+            "channels": self.channels,
+            "shots": [shot.to_dict() for shot in self.shots],
+            "seconds": self.seconds,
+        }
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise RestorationError(f"device: unknown device {device!r} (use cpu or cuda)") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise RestorationError("device: CUDA was asked for but is not available on this machine")
+    if resolved.type not in ("cpu", "cuda"):
+        raise RestorationError(f"device: unsupported device {device!r} (use cpu or cuda)")
+    return resolved
+
+
+def run_pipeline(
+    source: str | os.PathLike | torch.Tensor,
+    spec: str | os.PathLike | Mapping[str, Any] | PipelineSpec,
+    *,
+    output: str | os.PathLike | None = None,
+    device: str | torch.device = "cpu",
+    window: int = 32,
+    progress: Progress | None = None,
+    fps: float | None = None,
+    codec: str | None = None,
+    shots: Sequence[Mapping[str, Any]] | None = None,
+) -> PipelineResult:
+    """Run ``spec`` over ``source`` (a video path or a (T, C, H, W) tensor).
+
+    With ``output`` the result is written there (via ``io.VideoWriter``: a temporary name, renamed
+    on success, nothing left on failure); without, the frames are returned in the result.
+    ``fps`` is the source's frame rate (read from the file for a path; needed for a tensor only
+    when retiming or writing). ``shots`` overrides the analysis for an analysis-driven spec (the
+    analysis' own ``shots`` list). ``progress(done, total)`` counts input frames.
+    """
+    pipeline = load_spec(spec)
+    if not isinstance(window, int) or isinstance(window, bool) or window < 1:
+        raise SpecError(f"window: expected a positive integer, got {window!r}")
+    target = resolve_device(device)
+    frames = FrameSource.open(source, fps=fps, chunk_size=window)
+    if pipeline.retime_fps is not None and not frames.fps:
+        raise SpecError("retime: the source's frame rate is unknown (pass fps=)")
+    out_fps = pipeline.retime_fps or frames.fps
+    writer = None
+    if output is not None:
+        if not out_fps:
+            raise SpecError("fps: the source's frame rate is unknown (pass fps=)")
+        from restoration.io import VideoWriter
+
+        # Built before any work: a bad output name or codec fails now, not after the analysis.
+        writer = VideoWriter(output, fps=out_fps, codec=codec, bit_depth=frames.bit_depth)
+    started = time.perf_counter()
+    collected: list[torch.Tensor] = []
+    written = 0
+
+    def emit(chunk: torch.Tensor) -> None:
+        nonlocal written
+        written += chunk.shape[0]
+        if writer is not None:
+            writer.write(chunk)
+        else:
+            collected.append(chunk)
+
+    with _deterministic(target):
+        if writer is not None:
+            with writer:  # on any error the partial file is removed
+                plans = _plan_shots(pipeline, frames, source, shots)
+                out_scale = _output_scale(plans)
+                _run_plans(plans, frames, pipeline, target, window, progress, emit)
+        else:
+            plans = _plan_shots(pipeline, frames, source, shots)
+            out_scale = _output_scale(plans)
+            _run_plans(plans, frames, pipeline, target, window, progress, emit)
+
+    result_frames = torch.cat(collected) if collected else None
+    return PipelineResult(
+        frames=result_frames,
+        frame_count=written,
+        fps=out_fps,
+        width=frames.width * out_scale,
+        height=frames.height * out_scale,
+        channels=frames.channels,
+        shots=plans,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _output_scale(plans: list[ShotPlan]) -> int:
+    scales = {spatial_scale(plan.steps) for plan in plans}
+    if len(scales) > 1:
+        raise SpecError("ops: the shots' pipelines scale the frames differently; one clip needs one size")
+    return scales.pop() if scales else 1
+
+
+def _run_plans(plans, frames, pipeline, device, window, progress, emit) -> None:
+    total = frames.frame_count
+    done = 0
+    if progress is not None:
+        progress(0, total)  # the work has started (after any analysis)
+    for plan in plans:
+        processed = _process_shot(plan, frames, device, window)
+        if pipeline.retime_fps is not None:
+            processed = _retime_shot(processed, plan, frames.fps, pipeline.retime_fps, pipeline.retime_method)
+        for last_input_frame, chunk in processed:
+            emit(chunk)
+            done = last_input_frame + 1
+            if progress is not None:
+                progress(done, total)
+    if progress is not None and done != total:
+        progress(total, total)
+
+
+def _process_shot(
+    plan: ShotPlan, frames: FrameSource, device: torch.device, window: int
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """Yield ``(last input frame number, exact output frames)`` window by window over one shot."""
+    contexts = context_radii(plan.steps)
+    first, stop = plan.start_frame, plan.end_frame + 1
+    for start in range(first, stop, window):
+        end = min(start + window, stop)
+        lo, hi = max(first, start - contexts[0]), min(stop, end + contexts[0])
+        chunk = frames.get(lo, hi).to(device)
+        with torch.no_grad():
+            for step, context in zip(plan.steps, contexts[1:], strict=True):
+                chunk = _apply(step, chunk)
+                # An op's output is exact except within its radius of a cut-off (not a shot)
+                # edge, and the next ops need only `context` frames beyond the window: keep just
+                # those. At a shot edge nothing is cut, so every op meets the edge as it would
+                # over the whole shot.
+                keep_lo, keep_hi = max(first, start - context), min(stop, end + context)
+                chunk = chunk[keep_lo - lo : keep_hi - lo]
+                lo = keep_lo
+        # Without ops the context is 0 and the chunk is the window itself (a view of a tensor
+        # source: clamp out of place so the caller's frames are never changed).
+        yield end - 1, chunk.clamp(0.0, 1.0).cpu()
+
+
+def _apply(step: Step, frames: torch.Tensor) -> torch.Tensor:
+    out = step.op.function(frames, **step.params)
+    scale = step.op.output_scale(step.params)
+    expected = (frames.shape[0], frames.shape[1], frames.shape[2] * scale, frames.shape[3] * scale)
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != expected:
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise RestorationError(f"op {step.op.name!r} returned {got}, expected {expected}")
+    return out
+
+
+def _retime_shot(
+    processed: Iterator[tuple[int, torch.Tensor]], plan: ShotPlan, src_fps: float, dst_fps: float, method: str
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """Interpolate the output times of one shot window by window, carrying one frame across."""
+    from restoration.ops.interpolate import interpolate_frames, retime_times
+
+    refine = interpolation_refine(method)
+    length = plan.end_frame - plan.start_frame + 1
+    times = torch.as_tensor(retime_times(length, src_fps, dst_fps), dtype=torch.float64)
+    carry: torch.Tensor | None = None
+    base = 0  # shot-local frame number of the first processed frame of the current window
+    for last_input_frame, chunk in processed:
+        span = chunk if carry is None else torch.cat([carry, chunk])
+        span_start = base - (0 if carry is None else 1)
+        span_end = base + chunk.shape[0] - 1
+        # Each window owns the times in (previous window's last frame, its own last frame].
+        low_ok = times >= span_start if carry is None else times > span_start
+        wanted = times[low_ok & (times <= span_end)]
+        if wanted.numel():
+            local = wanted - span_start
+            yield last_input_frame, interpolate_frames(span, local, refine=refine).clamp_(0.0, 1.0)
+        else:
+            yield last_input_frame, span[:0]
+        carry = chunk[-1:]
+        base += chunk.shape[0]
+
+
+def _plan_shots(
+    pipeline: PipelineSpec,
+    frames: FrameSource,
+    source: Any,
+    shots: Sequence[Mapping[str, Any]] | None,
+) -> list[ShotPlan]:
+    last = frames.frame_count - 1
+    if not pipeline.analysis_driven:
+        return [ShotPlan(0, last, pipeline.steps)]
+    if shots is None:
+        from restoration.analysis import analyse
+
+        report = analyse(source, fps=frames.fps)
+        shots = report.get("shots") or []
+    plans = []
+    for index, shot in enumerate(shots):
+        start, end = int(shot["start_frame"]), int(shot["end_frame"])
+        recommended = shot.get("recommended_pipeline")
+        if recommended is None:
+            steps = validate_steps(CLEAN_OPS)  # no recommendation: the everyday repairs
+        else:
+            steps = validate_steps(recommended, where=f"shots[{index}].recommended_pipeline")
+        plans.append(ShotPlan(start, end, steps))
+    expected_start = 0
+    for plan in plans:
+        if plan.start_frame != expected_start or plan.end_frame < plan.start_frame:
+            raise SpecError(f"shots: frames {expected_start}..{last} are not covered by consecutive shots")
+        expected_start = plan.end_frame + 1
+    if expected_start != last + 1:
+        raise SpecError(f"shots: frames {expected_start}..{last} are not covered by consecutive shots")
+    return plans
+
+
+class _deterministic:
+    """Seeded, deterministic torch for the run; the caller's RNG and settings come back after."""
+
+    def __init__(self, device: torch.device):
+        self.device = device
+
+    def __enter__(self):
+        cuda_devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        self._rng = torch.random.fork_rng(devices=cuda_devices)
+        self._rng.__enter__()
+        torch.manual_seed(SEED)
+        self._was = torch.are_deterministic_algorithms_enabled()
+        self._warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+        # warn_only: an op without a deterministic kernel still runs (and says so) rather than failing.
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        return self
+
+    def __exit__(self, *exc_info):
+        torch.use_deterministic_algorithms(self._was, warn_only=self._warn_only)
+        return self._rng.__exit__(*exc_info)
