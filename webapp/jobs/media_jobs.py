@@ -18,6 +18,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from restoration.api import analyse, clips_join
+from webapp.catalogue.ingest import asset_fields_from_probe
 from webapp.catalogue.models import AssetKind, Film, FilmStatus, MediaAsset, Shot, ShotStatus
 from webapp.catalogue.previews import previews_render
 from webapp.catalogue.services import asset_create, film_update
@@ -116,13 +118,9 @@ def analyse_run(job: RestorationJob, leftovers: list[Path]) -> None:
         film_update(film=job.film, fields={"status": FilmStatus.INGESTING})
     report = progress_reporter(job, share=(0.0, ANALYSIS_SHARE))
     existing = list(Shot.objects.filter(source=asset).order_by("start_frame"))
-    if existing:
-        found = _measure_spans(asset, [(shot.start_frame, shot.end_frame) for shot in existing], report)
-    else:
-        from restoration.analysis import analyse
-
-        shots = analyse(asset.file.path, fps=asset.fps, progress=report)["shots"]
-        found = [(s["start_frame"], s["end_frame"], _with_advice(s["metrics"])) for s in shots]
+    spans = [(shot.start_frame, shot.end_frame) for shot in existing] if existing else None
+    found = [(s["start_frame"], s["end_frame"], _shot_metrics(s))
+             for s in analyse(asset.file.path, fps=asset.fps, spans=spans, progress=report)]
 
     with transaction.atomic():
         row = RestorationJob.objects.select_for_update().get(pk=job.pk)
@@ -156,27 +154,11 @@ def analyse_run(job: RestorationJob, leftovers: list[Path]) -> None:
     _succeed(job, message=f"{len(spans)} shots analysed; previews ready.", write=film_ready)
 
 
-def _measure_spans(asset: MediaAsset, spans: list[tuple[int, int]],
-                   progress: Callable[[int, int], None]) -> list[tuple[int, int, dict]]:
-    """The engine's per-shot metrics for given spans (inclusive ends), in one streaming pass."""
-    from restoration.analysis import CHUNK_SIZE
-    from restoration.analysis.metrics import FrameStatistics, shot_metrics
-    from restoration.io import iter_chunks
-
-    statistics = FrameStatistics()
-    for first, chunk in iter_chunks(asset.file.path, CHUNK_SIZE):
-        statistics.feed(chunk)
-        progress(first + chunk.shape[0], asset.frame_count)
-    statistics.finish()
-    return [(start, end, _with_advice(shot_metrics(statistics.values, start, end))) for start, end in spans]
-
-
-def _with_advice(metrics: dict) -> dict:
-    """A shot's metrics with the engine's recommended pipeline and colour notes."""
-    from restoration.analysis import recommend_pipeline
-    from restoration.analysis.recommend import colour_notes
-
-    return {**metrics, "recommended_pipeline": recommend_pipeline(metrics), "colour_notes": colour_notes(metrics)}
+def _shot_metrics(shot: dict) -> dict:
+    """What a shot row keeps of the engine's analysis: its metrics with the recommended pipeline
+    and colour notes."""
+    return {**shot["metrics"], "recommended_pipeline": shot["recommended_pipeline"],
+            "colour_notes": shot["colour_notes"]}
 
 
 def proxies_run(job: RestorationJob, leftovers: list[Path]) -> None:
@@ -189,8 +171,6 @@ def proxies_run(job: RestorationJob, leftovers: list[Path]) -> None:
 
 def deliver_run(job: RestorationJob, leftovers: list[Path]) -> None:
     """The approved versions end to end in one FFV1/MKV, at the first shot's frame rate."""
-    from restoration.io import VideoWriter, iter_chunks, probe
-
     shots = list(Shot.objects.filter(film=job.film).order_by("number").select_related("approved_version__media"))
     missing = [str(shot.number) for shot in shots if shot.approved_version is None or shot.approved_version.media is None]
     if missing:
@@ -200,14 +180,7 @@ def deliver_run(job: RestorationJob, leftovers: list[Path]) -> None:
     report = progress_reporter(job)
     temp = scratch_path(job, ".mkv")
     leftovers.append(temp)
-    done = 0
-    with VideoWriter(temp, fps=shots[0].fps, bit_depth=16 if any((m.bit_depth or 8) > 8 for m in medias) else 8) as out:
-        for media in medias:
-            for _, frames in iter_chunks(media.file.path, 32):
-                out.write(frames)
-                done += frames.shape[0]
-                report(done, job.frames_total)
-    info = probe(temp)
+    info = clips_join([media.file.path for media in medias], temp, fps=shots[0].fps, progress=report)
     name = f"deliveries/{job.film_id}/film{job.film_id}-job{job.pk}-{uuid.uuid4().hex[:8]}.mkv"
     final_path = Path(settings.MEDIA_ROOT) / name
     final_path.parent.mkdir(parents=True, exist_ok=True)
@@ -215,12 +188,8 @@ def deliver_run(job: RestorationJob, leftovers: list[Path]) -> None:
 
     def record(row: RestorationJob) -> None:
         os.replace(temp, final_path)
-        asset_create(
-            film=job.film, kind=AssetKind.DELIVERY, file=name, original_name=final_path.name,
-            size_bytes=final_path.stat().st_size, container=info.container[:50], codec=info.codec[:50],
-            width=info.width, height=info.height, fps=info.fps, frame_count=info.frame_count,
-            bit_depth=info.bit_depth, pix_fmt=info.pix_fmt[:30], duration=info.duration,
-        )
+        asset_create(film=job.film, kind=AssetKind.DELIVERY, file=name, original_name=final_path.name,
+                     **asset_fields_from_probe(info, path=final_path))
         film = Film.objects.select_for_update().get(pk=job.film_id)
         if film.status != FilmStatus.DELIVERED:
             film_update(film=film, fields={"status": FilmStatus.DELIVERED})

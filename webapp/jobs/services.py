@@ -29,6 +29,9 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from restoration.api import PRESET_NAMES, default_device, is_transient_error, preset_spec, restore_frames, spec_validate
+from restoration.errors import SpecError
+from webapp.catalogue.ingest import asset_fields_from_probe
 from webapp.catalogue.models import AssetKind, Film, Shot
 from webapp.catalogue.services import asset_create, shot_status_refresh, version_create, version_publish
 from webapp.jobs.events import job_announce, shot_status_announce, version_created_announce
@@ -36,7 +39,7 @@ from webapp.jobs.models import JobKind, JobStatus, RestorationJob
 
 logger = logging.getLogger(__name__)
 
-RESTORE_PRESETS = ("film", "clean")
+RESTORE_PRESETS = PRESET_NAMES  # the engine's preset names (restoration.api)
 PROGRESS_INTERVAL_S = 0.5  # at most two progress writes (and websocket events) a second per job
 RESULT_EXTENSION = ".mkv"  # FFV1: lossless, so review sees exactly what the pipeline made
 TASK_BY_KIND = {
@@ -125,18 +128,13 @@ def restore_spec_resolve(*, preset: str | None = None, pipeline: Any = None) -> 
 
     Exactly one of the two; a bad one raises ``ValidationError`` naming ``preset`` or
     ``pipeline`` with the engine's message (which names the bad field inside the spec)."""
-    from restoration.errors import SpecError
-    from restoration.pipeline import PRESETS, validate_spec
-
     if (preset is None) == (pipeline is None):
         raise ValidationError({"non_field_errors": ["Give either a preset or a pipeline spec, not both or neither."]})
-    if preset is not None:
-        if preset not in RESTORE_PRESETS:
-            raise ValidationError({"preset": f"Unknown preset {preset!r}; use one of {', '.join(RESTORE_PRESETS)}."})
-        pipeline = PRESETS[preset]
+    if preset is not None and preset not in RESTORE_PRESETS:
+        raise ValidationError({"preset": f"Unknown preset {preset!r}; use one of {', '.join(RESTORE_PRESETS)}."})
     try:
         # Stored with every parameter filled in: the version records exactly what ran.
-        return validate_spec(pipeline).to_dict()
+        return preset_spec(preset) if preset is not None else spec_validate(pipeline)
     except SpecError as exc:
         raise ValidationError({"pipeline": str(exc)}) from None
 
@@ -343,8 +341,9 @@ def job_run(*, job_id: int, final_attempt: bool = True) -> RestorationJob | None
     return RestorationJob.objects.get(pk=job.pk)
 
 
-TRANSIENT_ERRNOS = frozenset({errno.ENOSPC, errno.EAGAIN, errno.ETIMEDOUT, errno.ECONNRESET, errno.ECONNREFUSED,
-                              errno.EIO})
+# Connections that dropped or timed out: the database or broker may be back soon (the engine's
+# own transient errors, a full disk or the GPU out of memory, are ``is_transient_error``'s).
+TRANSIENT_ERRNOS = frozenset({errno.ETIMEDOUT, errno.ECONNRESET, errno.ECONNREFUSED, errno.EIO, errno.EAGAIN})
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -357,12 +356,12 @@ def is_transient(exc: BaseException) -> bool:
         from redis.exceptions import TimeoutError as RedisTimeoutError
     except ImportError:  # pragma: no cover - redis is a dependency
         RedisConnectionError = RedisTimeoutError = ()  # noqa: N806
-    import torch
 
-    if isinstance(exc, (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError,
-                        torch.cuda.OutOfMemoryError)):
+    if isinstance(exc, (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)):
         return True
-    return isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS
+    if isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS:
+        return True
+    return is_transient_error(exc)
 
 
 def _job_start(job_id: int) -> RestorationJob | None:
@@ -514,18 +513,13 @@ def _remove_scratch_of(job: RestorationJob) -> None:
 def restore_run(job: RestorationJob, leftovers: list[Path]) -> None:
     """The shot's frames through its spec, into a new in-review version, committed together
     with the job's success; then the version's review previews."""
-    from restoration.io import probe, read_frames
-    from restoration.pipeline import run_pipeline
-
     shot = job.shot
     temp = scratch_path(job, RESULT_EXTENSION)
     leftovers.append(temp)
-    # A shot's frames are read into memory: fine for shots, not for whole reels.
-    frames = read_frames(shot.source.file.path, shot.start_frame, job.frames_total)
-    result = run_pipeline(frames, job.params["spec"], output=temp, fps=shot.fps, device=_pipeline_device(),
-                          progress=progress_reporter(job))
-    ran_spec, ran_summary = _what_ran(job.params["spec"], result)
-    info = probe(temp)
+    # Restore tasks go to the gpu queue; a worker without CUDA (a laptop, the tests) still works.
+    ran = restore_frames(shot.source.file.path, temp, spec=job.params["spec"], start=shot.start_frame,
+                         count=job.frames_total, fps=shot.fps, device=default_device(),
+                         progress=progress_reporter(job))
     name = f"versions/{job.film_id}/shot{shot.number}-job{job.pk}-{uuid.uuid4().hex[:8]}{RESULT_EXTENSION}"
     final_path = Path(settings.MEDIA_ROOT) / name
     final_path.parent.mkdir(parents=True, exist_ok=True)
@@ -534,15 +528,11 @@ def restore_run(job: RestorationJob, leftovers: list[Path]) -> None:
         row = RestorationJob.objects.select_for_update().get(pk=job.pk)
         job_check_still_running(row, job)
         os.replace(temp, final_path)
-        asset = asset_create(
-            film=shot.film, kind=AssetKind.MEZZANINE, file=name, original_name=final_path.name,
-            size_bytes=final_path.stat().st_size, container=info.container[:50], codec=info.codec[:50],
-            width=info.width, height=info.height, fps=info.fps, frame_count=info.frame_count,
-            bit_depth=info.bit_depth, pix_fmt=info.pix_fmt[:30], duration=info.duration,
-        )
+        asset = asset_create(film=shot.film, kind=AssetKind.MEZZANINE, file=name, original_name=final_path.name,
+                             **asset_fields_from_probe(ran.info, path=final_path))
         version = version_create(
-            shot=shot, author=job.created_by, pipeline_spec=ran_spec, media=asset,
-            notes=f"Restored by job {job.pk}: {ran_summary}.",
+            shot=shot, author=job.created_by, pipeline_spec=ran.spec, media=asset,
+            notes=f"Restored by job {job.pk}: {ran.summary}.",
         )
         version_publish(version=version)
         row.status, row.result_version = JobStatus.SUCCEEDED, version
@@ -556,21 +546,6 @@ def restore_run(job: RestorationJob, leftovers: list[Path]) -> None:
     job_finished_sync(row.pk)
 
 
-def _what_ran(spec: dict[str, Any], result) -> tuple[dict[str, Any], str]:
-    """The spec a version records and a one-line summary of it. An analysis-driven spec (the film
-    preset) is replaced by the ops the analysis chose for the shot, parameters written out, so
-    the version says exactly what was done to it and running its spec again reproduces it."""
-    from restoration.pipeline import ANALYSIS_OPS
-
-    if spec.get("ops") != ANALYSIS_OPS:
-        return spec, f"{' → '.join(step['op'] for step in spec['ops']) or 'no op'} (as specified)"
-    plans = [plan.to_dict() for plan in result.shots]
-    if len(plans) == 1:
-        names = " → ".join(step["op"] for step in plans[0]["ops"])
-        return {**spec, "ops": plans[0]["ops"]}, f"{names or 'no repair needed'} (chosen by the analysis)"
-    return {**spec, "shots": plans}, f"the analysis' own choice for each of the {len(plans)} parts it found"
-
-
 def _version_previews(job: RestorationJob) -> None:
     """Review proxies, thumbnail and filmstrip of a restore job's version. Idempotent, and
     never fails the job: the viewer decodes a missing proxy frame on demand."""
@@ -580,10 +555,3 @@ def _version_previews(job: RestorationJob) -> None:
         previews_render(asset=job.result_version.media)
     except Exception:  # noqa: BLE001 - previews are a cache of the committed media
         logger.warning("Could not render the previews of version %s", job.result_version_id, exc_info=True)
-
-
-def _pipeline_device() -> str:
-    # Restore tasks go to the gpu queue; a worker without CUDA (a laptop, the tests) still works.
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
