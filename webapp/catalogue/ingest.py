@@ -28,7 +28,8 @@ from django.db import transaction
 from restoration.api import probe
 from restoration.errors import MediaError
 from webapp.catalogue.models import AssetKind, Film, FilmStatus, MediaAsset
-from webapp.catalogue.services import asset_create, film_create, film_update
+from webapp.catalogue.services import asset_create, film_create
+from webapp.catalogue.status import film_status_advance
 
 MIN_SIDE = 16
 MAX_SIDE = 16384
@@ -212,8 +213,7 @@ def _store_staged(*, film: Film, staged: Path, original_name: str, scan: Validat
         with transaction.atomic():
             asset = asset_create(film=film, kind=kind, file=name, original_name=original_name,
                                  **asset_fields_from_probe(scan.info, path=final))
-            if film.status == FilmStatus.NEW:
-                film_update(film=film, fields={"status": FilmStatus.INGESTING})
+            film_status_advance(film=film, status=FilmStatus.INGESTING)
     except BaseException:
         final.unlink(missing_ok=True)
         raise

@@ -22,7 +22,8 @@ from restoration.api import analyse, clips_join
 from webapp.catalogue.ingest import asset_fields_from_probe
 from webapp.catalogue.models import AssetKind, Film, FilmStatus, MediaAsset, Shot, ShotStatus
 from webapp.catalogue.previews import previews_render
-from webapp.catalogue.services import asset_create, film_update
+from webapp.catalogue.services import asset_create
+from webapp.catalogue.status import film_status_advance
 from webapp.jobs.models import JobKind, JobStatus, RestorationJob
 from webapp.jobs.services import (
     job_check_still_running,
@@ -114,8 +115,7 @@ def analyse_run(job: RestorationJob, leftovers: list[Path]) -> None:
     and only their metrics change, so analysing again never adds or moves shots."""
     asset = MediaAsset.objects.get(pk=job.params["asset"])
     _set_frames_total(job, asset.frame_count)
-    if job.film.status == FilmStatus.NEW:
-        film_update(film=job.film, fields={"status": FilmStatus.INGESTING})
+    film_status_advance(film=job.film, status=FilmStatus.INGESTING)
     report = progress_reporter(job, share=(0.0, ANALYSIS_SHARE))
     existing = list(Shot.objects.filter(source=asset).order_by("start_frame"))
     spans = [(shot.start_frame, shot.end_frame) for shot in existing] if existing else None
@@ -147,9 +147,7 @@ def analyse_run(job: RestorationJob, leftovers: list[Path]) -> None:
                     progress=progress_reporter(job, share=(ANALYSIS_SHARE, 1.0), count_frames=False))
 
     def film_ready(row: RestorationJob) -> None:
-        film = Film.objects.select_for_update().get(pk=job.film_id)
-        if film.status in (FilmStatus.NEW, FilmStatus.INGESTING):
-            film_update(film=film, fields={"status": FilmStatus.IN_RESTORATION})
+        film_status_advance(film=job.film, status=FilmStatus.IN_RESTORATION)
 
     _succeed(job, message=f"{len(spans)} shots analysed; previews ready.", write=film_ready)
 
@@ -190,9 +188,7 @@ def deliver_run(job: RestorationJob, leftovers: list[Path]) -> None:
         os.replace(temp, final_path)
         asset_create(film=job.film, kind=AssetKind.DELIVERY, file=name, original_name=final_path.name,
                      **asset_fields_from_probe(info, path=final_path))
-        film = Film.objects.select_for_update().get(pk=job.film_id)
-        if film.status != FilmStatus.DELIVERED:
-            film_update(film=film, fields={"status": FilmStatus.DELIVERED})
+        film_status_advance(film=job.film, status=FilmStatus.DELIVERED)
 
     _succeed(job, message=f"Delivered {len(shots)} shots, {info.frame_count} frames.", write=record)
     leftovers.clear()

@@ -33,7 +33,8 @@ from restoration.api import PRESET_NAMES, default_device, is_transient_error, pr
 from restoration.errors import SpecError
 from webapp.catalogue.ingest import asset_fields_from_probe
 from webapp.catalogue.models import AssetKind, Film, Shot
-from webapp.catalogue.services import asset_create, shot_status_refresh, version_create, version_publish
+from webapp.catalogue.services import asset_create, version_create, version_publish
+from webapp.catalogue.status import shot_status_update
 from webapp.jobs.events import job_announce, shot_status_announce, version_created_announce
 from webapp.jobs.models import JobKind, JobStatus, RestorationJob
 
@@ -387,7 +388,7 @@ def _job_start(job_id: int) -> RestorationJob | None:
                                     "error", "frames_total"])
             started = True
             if job.kind == JobKind.RESTORE:
-                shot_status_refresh(shot=job.shot, restoring=True)
+                shot_status_update(shot=job.shot, restoring=True)
             _remove_scratch_of(job)
     if job.parent_id is not None:
         _batch_sync(job.parent_id)
@@ -468,7 +469,7 @@ def _shot_restoration_ended(job: RestorationJob) -> None:
             if RestorationJob.objects.filter(shot_id=shot.pk, kind=JobKind.RESTORE, status=JobStatus.RUNNING).exists():
                 return
             before = shot.status
-            shot_status_refresh(shot=shot, restoring=False)
+            shot_status_update(shot=shot, restoring=False)
         if shot.status != before:
             shot_status_announce(shot)
     except Exception:  # noqa: BLE001 - the next job or decision on the shot derives it again
