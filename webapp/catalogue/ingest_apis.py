@@ -51,7 +51,7 @@ def _wants_analysis(request) -> bool:
 def _ingested(request, film: Film, asset: MediaAsset, analyse: bool) -> Response:
     """201 with the asset; a new scan goes straight on to analysis (what a restorer expects after
     an upload), enqueued once the asset's row is committed."""
-    from webapp.jobs.media_jobs import job_analyse_dispatch
+    from webapp.jobs.services import job_analyse_dispatch
 
     job = job_analyse_dispatch(film=film, asset_id=asset.pk, user=request.user) if analyse else None
     data = IngestedAssetSerializer(asset, context={"analysis_job": job.pk if job else None}).data
