@@ -46,15 +46,26 @@ def shots(film, media_root):
     return make_shots(film, media_root)
 
 
+class SentMessages(list):
+    """(task name, args, task id) of each message; ``queues``: the queue each was sent on."""
+
+    def __init__(self):
+        super().__init__()
+        self.queues: list[str | None] = []
+
+
 @pytest.fixture
-def sent_messages(monkeypatch) -> list[tuple[str, tuple, str]]:
-    """Celery messages sent during the test, as (task name, args, task id), instead of sending them."""
+def sent_messages(monkeypatch) -> SentMessages:
+    """Celery messages sent during the test, as (task name, args, task id), instead of sending
+    them; ``sent_messages.queues`` lists the queue each was sent on."""
     from webapp.config.celery import app
 
-    sent: list[tuple[str, tuple, str]] = []
+    sent = SentMessages()
 
     def send_task(name, args=None, kwargs=None, task_id=None, **options):
         sent.append((name, tuple(args or ()), task_id))
+        queue = options.get("queue")
+        sent.queues.append(getattr(queue, "name", queue))
 
     monkeypatch.setattr(app, "send_task", send_task)
     return sent

@@ -14,7 +14,8 @@ from tests.webapp import jobs_fixtures
 from tests.webapp.factories import MediaAssetFactory, ShotFactory
 from tests.webapp.jobs_fixtures import CHEAP_SPEC
 from webapp.catalogue.models import Shot, ShotVersion
-from webapp.jobs import services
+from webapp.jobs import runtime, services
+from webapp.jobs.lifecycle import JOB_RUN_TASK
 from webapp.jobs.models import RestorationJob
 from webapp.jobs.services import job_batch_restore_dispatch, job_cancel, job_retry, job_run
 
@@ -74,7 +75,7 @@ def test_restoring_the_whole_film_is_one_batch_with_a_child_per_shot(film, membe
         ("restore", shot, "pending", parent.params and {"spec": parent.params["spec"]}) for shot in shots]
     assert parent.params["shots"] == "all"
     # One message per child, each naming its row; nothing for the parent, which never runs itself.
-    assert sent_messages == [("webapp.jobs.tasks.restore_shot", (c.pk,), c.celery_task_id) for c in children]
+    assert sent_messages == [(JOB_RUN_TASK, (c.pk,), c.celery_task_id) for c in children]
     listed = client.get("/api/jobs/", {"parent": parent.pk}).json()["results"]
     assert sorted(row["id"] for row in listed) == [c.pk for c in children]
     assert [row["id"] for row in client.get("/api/jobs/", {"top_level": "true"}).json()["results"]] == [parent.pk]
@@ -128,7 +129,7 @@ def test_retrying_a_batch_reruns_only_its_failed_shots(film, shots, sent_message
     failed_child.refresh_from_db()
     assert (again.status, again.finished_at, again.error) == ("running", None, "")
     assert (failed_child.status, failed_child.attempts, failed_child.error) == ("pending", 0, "")
-    assert sent_messages == [("webapp.jobs.tasks.restore_shot", (failed_child.pk,), failed_child.celery_task_id)]
+    assert sent_messages == [(JOB_RUN_TASK, (failed_child.pk,), failed_child.celery_task_id)]
     job_run(job_id=failed_child.pk)
     parent.refresh_from_db()
     assert parent.status == "succeeded" and parent.failed_shots == []
@@ -154,7 +155,7 @@ def test_a_running_shot_is_in_restoration_and_its_film_hears_everything(film, sh
     from restoration import pipeline
     from webapp.jobs.events import film_group
 
-    monkeypatch.setattr(services, "PROGRESS_INTERVAL_S", 0.0)
+    monkeypatch.setattr(runtime, "PROGRESS_INTERVAL_S", 0.0)
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(film_group(film.pk), channel)
@@ -227,6 +228,6 @@ def test_retry_through_the_api(film, other_film, member, client_for, shots, sent
         response = restorer.post(f"/api/jobs/{job.pk}/retry/")
     assert response.status_code == 202 and response.json()["status"] == "pending"
     job.refresh_from_db()
-    assert sent_messages == [("webapp.jobs.tasks.restore_shot", (job.pk,), job.celery_task_id)]
+    assert sent_messages == [(JOB_RUN_TASK, (job.pk,), job.celery_task_id)]
     again = restorer.post(f"/api/jobs/{job.pk}/retry/")
     assert again.status_code == 400 and "this one is pending" in str(again.json())

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from tests.webapp import jobs_fixtures
 from tests.webapp.factories import ShotFactory
 from tests.webapp.jobs_fixtures import CHEAP_SPEC, HEIGHT, WIDTH, files_under, media_files
 from webapp.catalogue.models import MediaAsset, ShotVersion
-from webapp.jobs import services
+from webapp.jobs import lifecycle, runner, runtime, services
+from webapp.jobs.kinds import restore
+from webapp.jobs.lifecycle import JOB_RUN_TASK
 from webapp.jobs.models import RestorationJob
 from webapp.jobs.services import job_cancel, job_restore_dispatch, job_run
 
@@ -27,23 +30,36 @@ def test_dispatch_makes_a_pending_row_and_enqueues_only_on_commit(film, member, 
         assert sent_messages == []  # nothing leaves before the row is committed
     assert len(callbacks) == 1
     job.refresh_from_db()
-    assert sent_messages == [("webapp.jobs.tasks.restore_shot", (job.pk,), job.celery_task_id)]
+    assert sent_messages == [(JOB_RUN_TASK, (job.pk,), job.celery_task_id)]
     assert (job.kind, job.status, job.shot, job.params) == ("restore", "pending", shots[1], {"spec": CHEAP_SPEC})
 
 
-def test_restores_go_to_the_gpu_queue_and_the_rest_to_the_cpu_queue():
+def test_restores_go_to_the_gpu_queue_and_the_rest_to_the_cpu_queue(film, shots, sent_messages,
+                                                                    django_capture_on_commit_callbacks):
     from webapp.config.celery import app
+    from webapp.jobs.registry import queue_for, registered
 
-    queue = lambda name: app.amqp.router.route({}, name)["queue"].name  # noqa: E731
-    assert queue("webapp.jobs.tasks.restore_shot") == "gpu"
-    assert [queue(f"webapp.jobs.tasks.{name}") for name in ("analyse_scan", "render_proxies", "deliver_film")] == [
-        "cpu", "cpu", "cpu"]
+    # Each kind declares its queue; there is no routing by task name any more.
+    assert {kind: runner.queue for kind, runner in registered().items()} == {
+        "restore": "gpu", "analyse": "cpu", "proxies": "cpu", "deliver": "cpu"}
+    assert not app.conf.task_routes
+    # The one task is sent on the queue of the job's kind.
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs = [services.job_create(film=film, kind=kind, shot=shots[0] if kind == "restore" else None,
+                                    created_by=None, params={"spec": CHEAP_SPEC})
+                for kind in ("restore", "analyse", "proxies", "deliver")]
+        services.jobs_enqueue_on_commit(jobs)
+    assert sent_messages == [(JOB_RUN_TASK, (job.pk,), job.celery_task_id) for job in jobs]
+    assert sent_messages.queues == ["gpu", "cpu", "cpu", "cpu"] == [queue_for(job.kind) for job in jobs]
+    # And Celery's router keeps the queue given with the message.
+    assert app.amqp.router.route({"queue": "gpu"}, JOB_RUN_TASK)["queue"].name == "gpu"
 
 
 def test_running_the_job_publishes_one_version_with_its_file(film, member, shots, media_root, monkeypatch):
-    monkeypatch.setattr(services, "PROGRESS_INTERVAL_S", 0.0)
+    monkeypatch.setattr(runtime, "PROGRESS_INTERVAL_S", 0.0)
     events = []
-    monkeypatch.setattr(services, "job_announce", lambda job, kind: events.append((kind, job.frames_done)))
+    for module in (runner, runtime, lifecycle):  # every module that tells listeners of a job
+        monkeypatch.setattr(module, "job_announce", lambda job, kind: events.append((kind, job.frames_done)))
     restorer = member(film, "restorer")
     job = services.job_create(film=film, kind="restore", shot=shots[1], created_by=restorer,
                               params={"spec": CHEAP_SPEC})
@@ -101,7 +117,7 @@ def test_a_failure_while_recording_the_version_removes_the_file(film, shots, med
     def refuse(**kwargs):
         raise RuntimeError("database said no")
 
-    monkeypatch.setattr(services, "version_publish", refuse)
+    monkeypatch.setattr(restore, "version_publish", refuse)
     job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
     job = job_run(job_id=job.pk)
     assert job.status == "failed" and "database said no" in job.error
@@ -140,7 +156,7 @@ def test_cancel_while_running_stops_and_removes_the_partial_file(film, shots, me
 def test_a_finished_job_cannot_be_cancelled(film, shots):
     job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
     job_run(job_id=job.pk)
-    with pytest.raises(services.ValidationError):
+    with pytest.raises(ValidationError):
         job_cancel(job=job)
 
 
@@ -169,7 +185,7 @@ def test_restorer_starts_a_restore_job(film, member, client_for, shots, no_enque
         assert job.params["spec"]["ops"][3] == deflicker
     else:
         assert job.params["spec"] == expected
-    assert no_enqueue == [("webapp.jobs.tasks.restore_shot", (job.pk,), job.celery_task_id)]
+    assert no_enqueue == [(JOB_RUN_TASK, (job.pk,), job.celery_task_id)]
 
 
 @pytest.mark.parametrize("role", ["viewer", "creator"])
@@ -300,3 +316,21 @@ def test_a_restarted_job_removes_the_partial_files_of_its_dead_attempt(film, sho
     RestorationJob.objects.filter(pk=job.pk).update(status="running", attempts=1)  # its worker died
     assert job_run(job_id=job.pk).status == "succeeded"
     assert sorted(p.name for p in scratch.iterdir()) == [someone_elses.name]
+
+
+def test_a_kind_registers_once_with_a_known_kind_and_queue():
+    import dataclasses
+
+    from webapp.jobs.registry import JobRunner, register, runner_for
+
+    restore_runner = runner_for("restore")
+    assert register(restore_runner) is restore_runner  # a module imported again: the same runner
+    with pytest.raises(ValueError, match="already has a runner"):
+        register(dataclasses.replace(restore_runner, run=lambda job, leftovers: None))
+    with pytest.raises(ValueError, match="Unknown job kind 'ingest'"):
+        register(JobRunner(kind="ingest", queue="cpu", dispatch=len, run=lambda job, leftovers: None))
+    with pytest.raises(ValueError, match="queue must be one of gpu, cpu"):
+        register(dataclasses.replace(restore_runner, queue="fast"))
+    with pytest.raises(LookupError, match="No runner for job kind 'restore_batch'"):
+        runner_for("restore_batch")  # a batch never runs itself
+    assert runner_for("restore") is restore_runner

@@ -19,9 +19,15 @@ from webapp.catalogue.models import Film, MediaAsset, Shot
 from webapp.catalogue.previews import FILMSTRIP_HEIGHT
 from webapp.catalogue.services import film_update
 from webapp.jobs import services
-from webapp.jobs.media_jobs import job_deliver_dispatch, job_proxies_dispatch
+from webapp.jobs.lifecycle import JOB_RUN_TASK
 from webapp.jobs.models import RestorationJob
-from webapp.jobs.services import JobRetryLater, is_transient, job_run
+from webapp.jobs.services import (
+    JobRetryLater,
+    is_transient,
+    job_deliver_dispatch,
+    job_proxies_dispatch,
+    job_run,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +57,7 @@ def test_analysing_a_scan_makes_its_shots_with_metrics_and_previews(film, member
         response = client.post(f"/api/films/{film.pk}/analyse/", {"asset": two_shot_scan.pk}, format="json")
     assert response.status_code == 202, response.json()
     job = RestorationJob.objects.get(pk=response.json()["id"])
-    assert sent_messages == [("webapp.jobs.tasks.analyse_scan", (job.pk,), job.celery_task_id)]
+    assert sent_messages == [(JOB_RUN_TASK, (job.pk,), job.celery_task_id)]
     job = job_run(job_id=job.pk)
     assert (job.status, job.progress, job.frames_total, job.error) == ("succeeded", 1.0, 20, "")
     shots = list(Shot.objects.filter(film=film).order_by("number"))
@@ -196,7 +202,7 @@ def test_a_job_whose_worker_kept_dying_is_failed_not_run_again(film, shots, sett
 def test_the_task_retries_a_transient_error_and_then_succeeds(film, shots, media_root, monkeypatch):
     """Through the Celery task (run in place, as `apply` does: its retry runs at once, without the pause)."""
     from restoration import pipeline
-    from webapp.jobs.tasks import restore_shot
+    from webapp.jobs.tasks import job_run_task
 
     real, calls = pipeline.run_pipeline, []
 
@@ -208,7 +214,7 @@ def test_the_task_retries_a_transient_error_and_then_succeeds(film, shots, media
 
     monkeypatch.setattr(pipeline, "run_pipeline", full_once)
     job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
-    restore_shot.apply(args=(job.pk,))
+    job_run_task.apply(args=(job.pk,))
     job.refresh_from_db()
     assert (job.status, job.attempts, job.error, len(calls)) == ("succeeded", 2, "", 2)
 
@@ -217,16 +223,16 @@ def test_a_soft_time_limit_fails_the_job_without_retrying(film, shots, media_roo
     from celery.exceptions import SoftTimeLimitExceeded
 
     from restoration import pipeline
-    from webapp.jobs.tasks import restore_shot
+    from webapp.jobs.tasks import job_run_task
 
     def too_slow(*args, **kwargs):
         raise SoftTimeLimitExceeded()
 
     monkeypatch.setattr(pipeline, "run_pipeline", too_slow)
-    assert (restore_shot.soft_time_limit, restore_shot.time_limit) == (settings.JOB_SOFT_TIME_LIMIT_S,
+    assert (job_run_task.soft_time_limit, job_run_task.time_limit) == (settings.JOB_SOFT_TIME_LIMIT_S,
                                                                       settings.JOB_TIME_LIMIT_S)
     job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
-    restore_shot.apply(args=(job.pk,))
+    job_run_task.apply(args=(job.pk,))
     job.refresh_from_db()
     assert (job.status, job.attempts) == ("failed", 1) and "SoftTimeLimitExceeded" in job.error
     assert media_files(media_root) == {jobs_fixtures.SCAN_NAME}

@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 from django.conf import settings
@@ -24,10 +25,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from restoration.api import probe
 from restoration.errors import MediaError
-from restoration.io import ProbeInfo, probe
 from webapp.catalogue.models import AssetKind, Film, FilmStatus, MediaAsset
-from webapp.catalogue.services import asset_create, film_create, film_update
+from webapp.catalogue.services import asset_create, film_create
+from webapp.catalogue.status import film_status_advance
 
 MIN_SIDE = 16
 MAX_SIDE = 16384
@@ -55,8 +57,26 @@ class UploadTooLarge(IngestError):
 
 @dataclass(frozen=True)
 class ValidatedScan:
-    info: ProbeInfo
+    info: Any  # the engine's probe result (restoration.api.probe)
     extension: str
+
+
+def asset_fields_from_probe(info: Any, *, path: Path) -> dict[str, Any]:
+    """The ``MediaAsset`` fields of a stored media file: its size on disk and what the engine's
+    probe (``restoration.api.probe``) found in it, cut to the columns' lengths. The one copy of
+    this mapping: ingest, restore jobs (a version's mezzanine) and deliveries all use it."""
+    return {
+        "size_bytes": path.stat().st_size,
+        "container": info.container[:50],
+        "codec": info.codec[:50],
+        "width": info.width,
+        "height": info.height,
+        "fps": info.fps,
+        "frame_count": info.frame_count,
+        "bit_depth": info.bit_depth,
+        "pix_fmt": info.pix_fmt[:30],
+        "duration": info.duration,
+    }
 
 
 def incoming_dir() -> Path:
@@ -191,25 +211,9 @@ def _store_staged(*, film: Film, staged: Path, original_name: str, scan: Validat
         shutil.copyfile(staged, final)
     try:
         with transaction.atomic():
-            info = scan.info
-            asset = asset_create(
-                film=film,
-                kind=kind,
-                file=name,
-                original_name=original_name,
-                size_bytes=final.stat().st_size,
-                container=info.container[:50],
-                codec=info.codec[:50],
-                width=info.width,
-                height=info.height,
-                fps=info.fps,
-                frame_count=info.frame_count,
-                bit_depth=info.bit_depth,
-                pix_fmt=info.pix_fmt[:30],
-                duration=info.duration,
-            )
-            if film.status == FilmStatus.NEW:
-                film_update(film=film, fields={"status": FilmStatus.INGESTING})
+            asset = asset_create(film=film, kind=kind, file=name, original_name=original_name,
+                                 **asset_fields_from_probe(scan.info, path=final))
+            film_status_advance(film=film, status=FilmStatus.INGESTING)
     except BaseException:
         final.unlink(missing_ok=True)
         raise

@@ -86,14 +86,6 @@ def write_atomically(path: Path, data: bytes) -> None:
     os.replace(temp, path)
 
 
-def _frames_as_uint8(frames) -> list[np.ndarray]:
-    """(T, C, H, W) float tensor in [0, 1] -> T arrays (H, W) or (H, W, 3), uint8."""
-    import torch
-
-    arrays = (frames.clamp(0, 1) * 255.0 + 0.5).to(dtype=torch.uint8).cpu().numpy()
-    return [a[0] if a.shape[0] == 1 else np.ascontiguousarray(a.transpose(1, 2, 0)) for a in arrays]
-
-
 def proxy_render(
     *,
     asset: MediaAsset,
@@ -106,8 +98,8 @@ def proxy_render(
     """Render the proxy frames ``start .. end-1`` (the whole asset by default) at each of
     ``heights`` that are not on disk yet; returns how many files were written. Decodes once for
     every height, in chunks (bounded memory); ``progress(done, total)`` after each chunk."""
+    from restoration.api import frames_uint8
     from restoration.errors import MediaError
-    from restoration.io import iter_chunks
 
     end = asset.frame_count if end is None else end
     if not asset.frame_count or not 0 <= start < end <= asset.frame_count:
@@ -118,15 +110,16 @@ def proxy_render(
         return 0
     written, total = 0, end - start
     try:
-        for first, frames in iter_chunks(asset.file.path, chunk_size, start=missing[0], end=missing[-1] + 1):
-            for offset, array in enumerate(_frames_as_uint8(frames)):
+        for first, arrays in frames_uint8(asset.file.path, start=missing[0], end=missing[-1] + 1,
+                                          chunk_size=chunk_size):
+            for offset, array in enumerate(arrays):
                 for height, size in sizes.items():
                     path = proxy_frame_path(asset, height, first + offset)
                     if not path.exists():
                         write_atomically(path, _encode_jpeg(array, size))
                         written += 1
             if progress is not None:
-                progress(min(total, first + len(frames) - start), total)
+                progress(min(total, first + len(arrays) - start), total)
     except MediaError as exc:
         raise ProxyError(str(exc)) from None
     return written

@@ -29,12 +29,12 @@ from webapp.catalogue.models import (
     Membership,
     Role,
     Shot,
-    ShotStatus,
     ShotVersion,
     VersionStatus,
 )
 from webapp.catalogue.proxies import proxy_asset_dir
 from webapp.catalogue.signals import version_published_send_on_commit
+from webapp.catalogue.status import shot_status_update, version_status_set
 
 logger = logging.getLogger(__name__)
 
@@ -156,33 +156,6 @@ def shot_create(
     return shot
 
 
-def shot_status_refresh(*, shot: Shot, restoring: bool | None = None) -> Shot:
-    """Derive the shot's status from its versions after a publish, a decision or a restore job.
-
-    ``restoring=True``: a restore job started on it (in_restoration). Otherwise approved (it has
-    an approved version) > in_review (a version awaits review) > rejected (its reviewed versions
-    were all rejected) > unchanged (pending / in restoration), except that when a restore job
-    ended (``restoring=False``) a shot with none of those goes back to pending.
-    """
-    statuses = set(shot.versions.values_list("status", flat=True))
-    if restoring:
-        status = ShotStatus.IN_RESTORATION
-    elif shot.approved_version_id is not None:
-        status = ShotStatus.APPROVED
-    elif VersionStatus.IN_REVIEW in statuses:
-        status = ShotStatus.IN_REVIEW
-    elif VersionStatus.REJECTED in statuses:
-        status = ShotStatus.REJECTED
-    elif restoring is False:
-        status = ShotStatus.PENDING
-    else:
-        status = shot.status
-    if status != shot.status:
-        shot.status = status
-        shot.save(update_fields=["status", "updated_at"])
-    return shot
-
-
 # Versions ------------------------------------------------------------------------------------
 
 
@@ -220,10 +193,8 @@ def version_publish(*, version: ShotVersion) -> ShotVersion:
         raise ValidationError(
             {"non_field_errors": [f"Only a draft can be published; this version is {version.status}."]}
         )
-    version.status = VersionStatus.IN_REVIEW
-    version.published_at = timezone.now()
-    version.save(update_fields=["status", "published_at"])
-    shot_status_refresh(shot=version.shot)
+    version_status_set(version=version, status=VersionStatus.IN_REVIEW, published_at=timezone.now())
+    shot_status_update(shot=version.shot)
     # Once committed, the areas above hear of it (review: the shot's page shows it; notifications:
     # the film's deciders), through a signal: the catalogue imports none of them.
     version_published_send_on_commit(version=version)

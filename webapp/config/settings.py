@@ -173,7 +173,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
-CELERY_TASK_ROUTES = {"webapp.jobs.tasks.restore_*": {"queue": "gpu"}, "webapp.jobs.tasks.*": {"queue": "cpu"}}
+# No routing by task name: a job is sent on its kind's queue (gpu for restores, cpu for the
+# rest; webapp/jobs/kinds/), explicitly with each message (webapp/jobs/lifecycle.py).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": ENV.celery_visibility_timeout_s,
     # Workers look for messages a dead worker took (unacknowledged past the visibility timeout)

@@ -11,8 +11,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # REST resources (router) and the ingest endpoints under films.
     path("api/", include("webapp.config.api_urls")),
-    path("api/", include("webapp.catalogue.ingest_urls")),
+    path("api/", include("webapp.jobs.ingest_urls")),
     path("api/", include("webapp.jobs.urls")),
+    path("api/", include("webapp.catalogue.urls")),
     path("api/", include("webapp.live.api_urls")),
     # Server-rendered pages.
     path("", include("webapp.review.page_urls")),

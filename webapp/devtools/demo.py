@@ -209,8 +209,7 @@ def demo_jobs_run(*, film: Film, user, progress: Callable[[str], None] = lambda 
     """What a restorer would start on a new film, through the same services and Celery tasks:
     analyse the scan (metrics, proxies, thumbnails), restore every shot that has no version yet
     (one batch job), then put the film in review. Waits for each job; raises if one fails."""
-    from webapp.jobs.media_jobs import job_analyse_dispatch
-    from webapp.jobs.services import job_batch_restore_dispatch, restore_spec_resolve
+    from webapp.jobs.services import job_analyse_dispatch, job_batch_restore_dispatch, restore_spec_resolve
 
     scan = film.assets.filter(kind=AssetKind.ORIGINAL).order_by("id").first()
     unmeasured = film.shots.filter(metrics={}).exists()

@@ -13,9 +13,9 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.api.views import FilmScopedViewSet, require_film_action
 from webapp.catalogue.access import Action, visible_films
-from webapp.jobs import media_jobs, services
+from webapp.catalogue.api_base import FilmScopedViewSet, require_film_action
+from webapp.jobs import services
 from webapp.jobs.filters import RestorationJobFilter
 from webapp.jobs.selectors import job_list
 from webapp.jobs.serializers import (
@@ -117,7 +117,7 @@ class FilmAnalyseView(_FilmJobView):
         return super().post(request, film_id)
 
     def start(self, request, film, data):
-        return media_jobs.job_analyse_dispatch(film=film, asset_id=data["asset"], user=request.user)
+        return services.job_analyse_dispatch(film=film, asset_id=data["asset"], user=request.user)
 
 
 class FilmProxiesView(_FilmJobView):
@@ -129,7 +129,7 @@ class FilmProxiesView(_FilmJobView):
         return super().post(request, film_id)
 
     def start(self, request, film, data):
-        return media_jobs.job_proxies_dispatch(film=film, asset_id=data["asset"], user=request.user)
+        return services.job_proxies_dispatch(film=film, asset_id=data["asset"], user=request.user)
 
 
 class FilmDeliverView(_FilmJobView):
@@ -142,4 +142,4 @@ class FilmDeliverView(_FilmJobView):
         return super().post(request, film_id)
 
     def start(self, request, film, data):
-        return media_jobs.job_deliver_dispatch(film=film, user=request.user)
+        return services.job_deliver_dispatch(film=film, user=request.user)

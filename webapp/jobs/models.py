@@ -11,7 +11,6 @@ from webapp.catalogue.models import Film, Shot, ShotVersion
 
 
 class JobKind(models.TextChoices):
-    INGEST = "ingest", "Ingest"
     ANALYSE = "analyse", "Analyse"
     RESTORE = "restore", "Restore shot"
     RESTORE_BATCH = "restore_batch", "Restore shots (batch)"

@@ -1,11 +1,9 @@
-"""Websocket routes of jobs: one job's progress, and a film's events (jobs, shots, versions)."""
+"""Websocket routes of jobs: one job's progress (a film's events are the catalogue's route)."""
 
 from django.urls import path
 
-from webapp.catalogue.consumers import FilmConsumer
 from webapp.jobs.consumers import JobConsumer
 
 websocket_urlpatterns = [
     path("ws/jobs/<int:job_id>/", JobConsumer.as_asgi()),
-    path("ws/films/<int:film_id>/", FilmConsumer.as_asgi()),
 ]

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from restoration.api import PRESET_NAMES
 from webapp.api.serializers import StrictModelSerializer, VisibleRelatedField
 from webapp.catalogue.models import Shot
 from webapp.catalogue.selectors import shot_list
 from webapp.jobs.models import RestorationJob
-from webapp.jobs.services import RESTORE_PRESETS
 
 MAX_SHOTS_PER_BATCH = 20_000
 
@@ -57,7 +57,7 @@ class _NoUnknownFields(serializers.Serializer):
 class _SpecChoice(_NoUnknownFields):
     """A preset name or a pipeline spec (checked by the engine: ``services.restore_spec_resolve``)."""
 
-    preset = serializers.ChoiceField(choices=RESTORE_PRESETS, required=False)
+    preset = serializers.ChoiceField(choices=PRESET_NAMES, required=False)
     pipeline = serializers.JSONField(required=False)
 
     def validate(self, attrs):

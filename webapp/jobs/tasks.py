@@ -1,10 +1,17 @@
-"""Celery tasks of jobs. Thin: each takes a job id and calls ``services.job_run``.
+"""The Celery task of jobs: one for every kind. Thin: it takes a job id and calls
+``runner.job_run``, which hands the job to its kind's runner.
 
-Queues (``CELERY_TASK_ROUTES``): ``restore_*`` on ``gpu``, the rest on ``cpu``. ``acks_late``
-with ``reject_on_worker_lost`` (settings): a worker that dies mid-job leaves the message to be
-redelivered, and ``job_run`` is idempotent (a finished or cancelled job is left alone; output
-appears only with the commit that marks the job succeeded), so a second delivery is harmless.
-A transient failure (``JobRetryLater``) is retried with exponential backoff, up to
+``lifecycle.jobs_enqueue`` sends it on the queue of the job's kind (``gpu`` for restores, ``cpu``
+for the rest: each kind declares its own in ``webapp/jobs/kinds/``), explicitly with each
+message, so there is no routing by task name. This task replaces the four identical tasks
+``restore_shot``, ``analyse_scan``, ``render_proxies`` and ``deliver_film``: a message already
+queued under one of those names would not be understood by a new worker; nothing is deployed
+yet, so none exists.
+
+``acks_late`` with ``reject_on_worker_lost`` (settings): a worker that dies mid-job leaves the
+message to be redelivered, and ``job_run`` is idempotent (a finished or cancelled job is left
+alone; output appears only with the commit that marks the job succeeded), so a second delivery
+is harmless. A transient failure (``JobRetryLater``) is retried with exponential backoff, up to
 ``JOB_AUTORETRY_MAX`` times; time limits come from ``JOB_SOFT_TIME_LIMIT_S`` / ``JOB_TIME_LIMIT_S``.
 """
 
@@ -13,15 +20,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from webapp.jobs.services import JobRetryLater, job_run
-
-_OPTIONS = {
-    "bind": True,
-    "acks_late": True,
-    "max_retries": settings.JOB_AUTORETRY_MAX,
-    "soft_time_limit": settings.JOB_SOFT_TIME_LIMIT_S,
-    "time_limit": settings.JOB_TIME_LIMIT_S,
-}
+from webapp.jobs.lifecycle import JOB_RUN_TASK
+from webapp.jobs.runner import JobRetryLater, job_run
 
 
 def retry_delay_s(retries: int) -> float:
@@ -29,33 +29,14 @@ def retry_delay_s(retries: int) -> float:
     return min(settings.JOB_AUTORETRY_BACKOFF_MAX_S, settings.JOB_AUTORETRY_BACKOFF_S * 2**retries)
 
 
-def _run(task, job_id: int) -> str | None:
+@shared_task(
+    name=JOB_RUN_TASK, bind=True, acks_late=True, max_retries=settings.JOB_AUTORETRY_MAX,
+    soft_time_limit=settings.JOB_SOFT_TIME_LIMIT_S, time_limit=settings.JOB_TIME_LIMIT_S,
+)
+def job_run_task(self, job_id: int) -> str | None:
+    """Run job ``job_id``, whatever its kind; returns the job's final status."""
     try:
-        job = job_run(job_id=job_id, final_attempt=task.request.retries >= task.max_retries)
+        job = job_run(job_id=job_id, final_attempt=self.request.retries >= self.max_retries)
     except JobRetryLater as exc:
-        raise task.retry(exc=exc, countdown=retry_delay_s(task.request.retries)) from None
+        raise self.retry(exc=exc, countdown=retry_delay_s(self.request.retries)) from None
     return job.status if job is not None else None
-
-
-@shared_task(name="webapp.jobs.tasks.restore_shot", **_OPTIONS)
-def restore_shot(self, job_id: int) -> str | None:
-    """Restore one shot into a new in-review version; returns the job's final status."""
-    return _run(self, job_id)
-
-
-@shared_task(name="webapp.jobs.tasks.analyse_scan", **_OPTIONS)
-def analyse_scan(self, job_id: int) -> str | None:
-    """Shots, metrics and review previews of a scan."""
-    return _run(self, job_id)
-
-
-@shared_task(name="webapp.jobs.tasks.render_proxies", **_OPTIONS)
-def render_proxies(self, job_id: int) -> str | None:
-    """Review previews of a scan."""
-    return _run(self, job_id)
-
-
-@shared_task(name="webapp.jobs.tasks.deliver_film", **_OPTIONS)
-def deliver_film(self, job_id: int) -> str | None:
-    """The film's approved versions in one delivery file."""
-    return _run(self, job_id)

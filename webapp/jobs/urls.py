@@ -1,8 +1,7 @@
-"""Job endpoints under a film (mounted at /api/), and the review previews of shots and versions."""
+"""Job endpoints under a film (mounted at /api/)."""
 
 from django.urls import path
 
-from webapp.catalogue.preview_apis import PreviewView
 from webapp.jobs.apis import FilmAnalyseView, FilmDeliverView, FilmProxiesView, FilmRestoreView
 
 urlpatterns = [
@@ -10,6 +9,4 @@ urlpatterns = [
     path("films/<int:film_id>/analyse/", FilmAnalyseView.as_view(), name="film-analyse"),
     path("films/<int:film_id>/proxies/", FilmProxiesView.as_view(), name="film-proxies"),
     path("films/<int:film_id>/deliver/", FilmDeliverView.as_view(), name="film-deliver"),
-    path("shots/<int:pk>/<str:kind>.jpg", PreviewView.as_view(model="shot"), name="shot-preview"),
-    path("versions/<int:pk>/<str:kind>.jpg", PreviewView.as_view(model="version"), name="version-preview"),
 ]

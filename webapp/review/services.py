@@ -16,7 +16,7 @@ from django.db import transaction
 
 from webapp.catalogue.access import ALLOWED_ROLES, Action, can, can_comment, film_role
 from webapp.catalogue.models import Film, Shot, ShotVersion, VersionStatus
-from webapp.catalogue.services import shot_status_refresh
+from webapp.catalogue.status import shot_status_update, version_status_set
 from webapp.review.drawing import DrawingError, validate_drawing
 from webapp.review.events import comment_announce, decision_announce
 from webapp.review.models import ApprovalPolicy, Comment, Decision, Verdict
@@ -162,12 +162,11 @@ def _outcome_apply(*, version: ShotVersion, required_roles: frozenset[str]) -> S
     outcome = approval_outcome(decisions=list(version.decisions.all()), required_roles=required_roles)
     shot = Shot.objects.select_for_update().get(pk=version.shot_id)
     if outcome != version.status:
-        version.status = outcome
-        version.save(update_fields=["status"])
+        version_status_set(version=version, status=outcome)
         if outcome == VersionStatus.APPROVED:
             shot.approved_version = version
             shot.save(update_fields=["approved_version", "updated_at"])
-        shot_status_refresh(shot=shot)
+        shot_status_update(shot=shot)
     return shot
 
 

@@ -18,7 +18,7 @@ POLL_S = 0.5
 
 def follow(job: RestorationJob, *, stream=None, poll_s: float = POLL_S) -> RestorationJob:
     """Draw ``job``'s progress (frames done/total, rate, ETA; a batch's shots done) until it finishes."""
-    from restoration.pipeline import ProgressBar
+    from restoration.api import ProgressBar
 
     stream = stream if stream is not None else sys.stderr
     bar = ProgressBar(f"job {job.pk} ({job.get_kind_display().lower()})", stream=stream, min_interval=0.0)

@@ -14,10 +14,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from restoration.api import PRESET_NAMES
 from webapp.catalogue.access import Action, can
 from webapp.catalogue.models import Film
 from webapp.jobs.management.commands.follow_job import follow_to_the_end
-from webapp.jobs.services import RESTORE_PRESETS, job_batch_restore_dispatch, restore_spec_resolve
+from webapp.jobs.services import job_batch_restore_dispatch, restore_spec_resolve
 
 
 class Command(BaseCommand):
@@ -27,7 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("film_id", type=int)
         parser.add_argument("--user", required=True, help="Who restores (restorer or archivist of the film)")
         spec = parser.add_mutually_exclusive_group(required=True)
-        spec.add_argument("--preset", choices=RESTORE_PRESETS)
+        spec.add_argument("--preset", choices=PRESET_NAMES)
         spec.add_argument("--pipeline", type=Path, help="A pipeline spec (JSON file)")
         parser.add_argument("--shots", help="Shot ids, comma-separated (default: every shot)")
         parser.add_argument("--no-wait", action="store_true", help="Start the job and exit")

@@ -1,6 +1,8 @@
 """Ingest endpoints: upload a scan (multipart, streamed to disk) or register a file under INGEST_ROOTS.
 
-Thin: access through access.py, the work in ingest.py. Members who may not publish get 403;
+Thin: access through the catalogue's access.py, the work in the catalogue's ingest.py; a new
+scan goes on to an analyse job, which is why these views live in jobs (the catalogue imports
+nothing of jobs). Members who may not publish get 403;
 anyone else who is not a member gets 404 (the film's existence is not revealed).
 """
 
@@ -14,11 +16,12 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.api.views import require_film_action
 from webapp.catalogue.access import Action
+from webapp.catalogue.api_base import require_film_action
 from webapp.catalogue.ingest import IngestError, asset_ingest_path, asset_ingest_upload
 from webapp.catalogue.models import Film, MediaAsset
 from webapp.catalogue.upload_handlers import LimitedScanUploadHandler
+from webapp.jobs.services import job_analyse_dispatch
 
 
 class IngestedAssetSerializer(serializers.ModelSerializer):
@@ -51,8 +54,6 @@ def _wants_analysis(request) -> bool:
 def _ingested(request, film: Film, asset: MediaAsset, analyse: bool) -> Response:
     """201 with the asset; a new scan goes straight on to analysis (what a restorer expects after
     an upload), enqueued once the asset's row is committed."""
-    from webapp.jobs.media_jobs import job_analyse_dispatch
-
     job = job_analyse_dispatch(film=film, asset_id=asset.pk, user=request.user) if analyse else None
     data = IngestedAssetSerializer(asset, context={"analysis_job": job.pk if job else None}).data
     return Response(data, status=status.HTTP_201_CREATED)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from webapp.catalogue.ingest_apis import AssetRegisterApi, AssetUploadApi
+from webapp.jobs.ingest_apis import AssetRegisterApi, AssetUploadApi
 
 urlpatterns = [
     path("films/<int:film_id>/assets/upload/", AssetUploadApi.as_view(), name="film-asset-upload"),
