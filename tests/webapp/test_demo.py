@@ -10,16 +10,17 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from restoration.api import DemoShot
 from restoration.io import probe
 from webapp.catalogue.models import AssetKind, Film, MediaAsset, Membership, Shot, ShotVersion
-from webapp.devtools.demo import DEMO_USERS, DemoShotPlan, demo_build, embedded_worker
+from webapp.devtools.demo import DEMO_USERS, demo_build, embedded_worker
 
 pytestmark = pytest.mark.django_db
 
 SMALL_PLAN = (
-    DemoShotPlan("astronaut", 6, "pan", "medium"),
-    DemoShotPlan("coffee", 5, "zoom", "light"),
-    DemoShotPlan("no-such-photo", 7, "shake", "heavy"),  # falls back to another bundled photograph
+    DemoShot("astronaut", 6, "pan", "medium"),
+    DemoShot("coffee", 5, "zoom", "light"),
+    DemoShot("no-such-photo", 7, "shake", "heavy"),  # falls back to another bundled photograph
 )
 SMALL_SIZE = (48, 64)
 

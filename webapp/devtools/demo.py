@@ -22,12 +22,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
 
+from restoration import api as engine
+from restoration.api import DemoShot
 from webapp.catalogue.ingest import asset_ingest_path
 from webapp.catalogue.models import AssetKind, Film, FilmStatus, Membership, Role
 from webapp.catalogue.services import film_create, film_update, membership_create, shot_create
@@ -52,20 +53,12 @@ DEMO_RESTORE_SPEC = {"ops": [{"op": "denoise"}, {"op": "dust"}, {"op": "deflicke
 JOB_TIMEOUT_S = 900
 
 
-@dataclass(frozen=True)
-class DemoShotPlan:
-    source: str  # preferred scikit-image photograph (falls back to the next available one)
-    frames: int
-    motion: str
-    strength: str
-
-
-DEMO_SHOTS: tuple[DemoShotPlan, ...] = (
-    DemoShotPlan("astronaut", 36, "pan", "medium"),
-    DemoShotPlan("coffee", 30, "zoom", "light"),
-    DemoShotPlan("chelsea", 42, "shake", "heavy"),
-    DemoShotPlan("rocket", 24, "pan", "medium"),
-    DemoShotPlan("hubble_deep_field", 36, "mixed", "medium"),
+DEMO_SHOTS: tuple[DemoShot, ...] = (
+    DemoShot("astronaut", 36, "pan", "medium"),
+    DemoShot("coffee", 30, "zoom", "light"),
+    DemoShot("chelsea", 42, "shake", "heavy"),
+    DemoShot("rocket", 24, "pan", "medium"),
+    DemoShot("hubble_deep_field", 36, "mixed", "medium"),
 )
 
 
@@ -99,59 +92,13 @@ def _memberships_ensure(film: Film, users: dict[str, object]) -> None:
             membership_create(film=film, user=users[username], role=role)
 
 
-def _pick_sources(names: list[str], plans: Sequence[DemoShotPlan]) -> list[str]:
-    """The planned photograph for each shot, or the next unused one when scikit-image lacks it."""
-    chosen: list[str] = []
-    spare = [name for name in names if name not in {plan.source for plan in plans}]
-    for plan in plans:
-        if plan.source in names:
-            chosen.append(plan.source)
-        elif spare:
-            chosen.append(spare.pop(0))
-        else:
-            chosen.append(names[len(chosen) % len(names)])
-    return chosen
-
-
-def _as_colour(image):
-    return image.expand(3, -1, -1) if image.shape[0] == 1 else image[:3]
-
-
-def _render_clips(workdir: Path, plans: Sequence[DemoShotPlan], size: tuple[int, int],
+def _render_clips(workdir: Path, plans: Sequence[DemoShot], size: tuple[int, int],
                   progress: Callable[[str], None]) -> tuple[Path, list[tuple[int, int]]]:
     """Write the damaged scan (all shots in one file). Returns it and the shots' cut frames."""
-    from restoration.degrade import clean_sources
-
-    sources = dict(clean_sources())
-    names = _pick_sources(list(sources), plans)
-    # One intra-op thread: as fast on frames this small, and many times faster on a shared CPU,
-    # where extra OpenMP threads spin waiting for cores (measured: 2 s against 42 s a shot).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _write_scan(workdir, plans, names, sources, size, progress)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _write_scan(workdir: Path, plans: Sequence[DemoShotPlan], names: list[str], sources: dict,
-                size: tuple[int, int], progress: Callable[[str], None]):
-    from restoration.degrade import degrade, synthetic_clip
-    from restoration.io import VideoWriter
-
     scan_path = workdir / "still-lives-in-motion-scan.mkv"
-    cuts: list[tuple[int, int]] = []
-    first = 0
-    with VideoWriter(scan_path, fps=FPS) as scan:
-        for number, (plan, name) in enumerate(zip(plans, names, strict=True), start=1):
-            progress(f"  shot {number}: {name}, {plan.frames} frames, {plan.motion} motion, {plan.strength} damage")
-            clean = synthetic_clip(_as_colour(sources[name]), frames=plan.frames, size=size, seed=number,
-                                   motion=plan.motion)
-            damage = degrade(clean, seed=1000 + number, strength=plan.strength)
-            scan.write(damage.damaged.clamp(0, 1))
-            cuts.append((first, first + plan.frames - 1))
-            first += plan.frames
-    return scan_path, cuts
+    for number, plan in enumerate(plans, start=1):
+        progress(f"  shot {number}: {plan.source}, {plan.frames} frames, {plan.motion} motion, {plan.strength} damage")
+    return scan_path, engine.demo_scan_write(scan_path, shots=plans, size=size, fps=FPS)
 
 
 def _stage_in_ingest_root(scan_path: Path) -> Path:
@@ -164,7 +111,7 @@ def _stage_in_ingest_root(scan_path: Path) -> Path:
 
 
 def demo_build(*, progress: Callable[[str], None] = lambda line: None,
-               plans: Sequence[DemoShotPlan] = DEMO_SHOTS, size: tuple[int, int] = FRAME_SIZE) -> DemoResult:
+               plans: Sequence[DemoShot] = DEMO_SHOTS, size: tuple[int, int] = FRAME_SIZE) -> DemoResult:
     """Create (or reuse) the demo users and film, then run its jobs. Returns the film and the users.
 
     The jobs run on the in-process Celery worker, which must be running (``embedded_worker``).

@@ -29,7 +29,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 from django.conf import settings
 from django.db import connection
 
@@ -121,7 +120,7 @@ def _bench_film(config: BenchConfig, media_root: Path):
     """A film of ``shots`` shots of ``frames`` frames (random pictures) and a restorer, fresh each run."""
     from django.contrib.auth import get_user_model
 
-    from restoration.io import write_video
+    from restoration.api import synthetic_clip_write
     from webapp.catalogue.models import AssetKind, Film, Role
     from webapp.catalogue.services import asset_create, film_create, membership_create, shot_create
 
@@ -132,8 +131,8 @@ def _bench_film(config: BenchConfig, media_root: Path):
     total = config.shots * config.frames
     name = f"bench/scan-{film.pk}.mkv"
     (media_root / name).parent.mkdir(parents=True, exist_ok=True)
-    clip = torch.rand(total, 3, config.height, config.width, generator=torch.Generator().manual_seed(0))
-    write_video(media_root / name, clip, fps=24.0)
+    synthetic_clip_write(media_root / name, kind="noise", frames=total, height=config.height, width=config.width,
+                         seed=0, fps=24.0)
     scan = asset_create(film=film, kind=AssetKind.ORIGINAL, file=name, width=config.width, height=config.height,
                         frame_count=total, fps=24.0, size_bytes=(media_root / name).stat().st_size)
     shots = [shot_create(film=film, number=n + 1, start_frame=n * config.frames,

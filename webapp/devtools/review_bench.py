@@ -46,28 +46,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _synthetic_clip(frames: int, height: int, width: int, seed: int, shift: int):
-    """Frames with photographic-looking detail (smooth noise at several scales), moving a few
-    pixels a frame, so every frame differs and JPEG sizes are realistic."""
-    import torch
-    import torch.nn.functional as F
-
-    generator = torch.Generator().manual_seed(seed)
-    base = torch.zeros(1, 3, height, width)
-    for scale, weight in ((64, 0.5), (16, 0.3), (4, 0.2)):
-        coarse = torch.rand(1, 3, height // scale + 2, width // scale + 2, generator=generator)
-        base += weight * F.interpolate(coarse, size=(height, width), mode="bicubic", align_corners=False)
-    base = base.clamp(0, 1)
-    return torch.cat([torch.roll(base, shifts=(i * shift, i * 2 * shift), dims=(2, 3)) for i in range(frames)])
-
-
 def seek_fixture_build(*, workdir: Path, frames: int, progress: Callable[[str], None]) -> dict:
     """A film with one 1080p shot, its scan and a version, proxies rendered at every bench
     height, and a member; returns what the client needs."""
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from restoration.io import probe, write_video
+    from restoration.api import synthetic_clip_write
+    from webapp.catalogue.ingest import asset_fields_from_probe
     from webapp.catalogue.models import AssetKind, Role
     from webapp.catalogue.proxies import proxy_render
     from webapp.catalogue.services import asset_create, film_create, membership_create, shot_create, version_create
@@ -80,13 +66,11 @@ def seek_fixture_build(*, workdir: Path, frames: int, progress: Callable[[str], 
         path = Path(workdir) / "media" / "bench" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         progress(f"  writing {name}: {frames} frames at 1920x1080")
-        write_video(path, _synthetic_clip(frames, 1080, 1920, seed, shift), fps=24, codec="ffv1")
-        info = probe(path)
+        info = synthetic_clip_write(path, kind="moving_texture", frames=frames, height=1080, width=1920,
+                                    seed=seed, fps=24, codec="ffv1", shift_px=shift)
         assets.append(asset_create(
             film=film, kind=AssetKind.ORIGINAL if name == "scan.mkv" else AssetKind.MEZZANINE,
-            file=f"bench/{name}", original_name=name, size_bytes=path.stat().st_size, container=info.container,
-            codec=info.codec, width=info.width, height=info.height, fps=info.fps, frame_count=info.frame_count,
-            bit_depth=info.bit_depth, pix_fmt=info.pix_fmt, duration=info.duration,
+            file=f"bench/{name}", original_name=name, **asset_fields_from_probe(info, path=path),
         ))
     scan, version_media = assets
     shot = shot_create(film=film, number=1, start_frame=0, end_frame=frames - 1, fps=24.0, source=scan)
