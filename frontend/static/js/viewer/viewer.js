@@ -12,6 +12,7 @@
 // The frame counter always shows the frame actually drawn (data-drawn-frame on the root); while
 // the playhead's frames are on their way the viewer says "buffering" rather than pretend.
 
+import { escapeHtml } from "../common/format.js";
 import { hasCommandModifier, isTypingTarget } from "../common/keys.js";
 import { FrameStore } from "./frame-store.js";
 import { Timeline } from "./timeline.js";
@@ -782,8 +783,4 @@ export class ComparisonViewer extends EventTarget {
     }
     handled();
   }
-}
-
-function escapeHtml(text) {
-  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
