@@ -1,0 +1,39 @@
+// The frame counter: the number of the frame on screen (typed to seek), "/ last", the timecode, and
+// the start number that maps shot frames to the numbers people use (e.g. 1001).
+
+import { displayNumber, formatTimecode, parseDisplayNumber } from "./timecode.js";
+
+export function bindCounter(viewer) {
+  const { frameInput, startInput } = viewer;
+  frameInput.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      const frame = parseDisplayNumber(frameInput.value, viewer.startNumber, viewer.frameCount);
+      if (frame === null) {
+        frameInput.classList.add("invalid");
+      } else {
+        frameInput.classList.remove("invalid");
+        viewer.seek(frame);
+        frameInput.blur();
+      }
+    } else if (event.key === "Escape") {
+      updateCounter(viewer);
+      frameInput.blur();
+    }
+  });
+  frameInput.addEventListener("blur", () => { frameInput.classList.remove("invalid"); updateCounter(viewer); });
+  startInput.addEventListener("change", () => {
+    const value = Number(startInput.value);
+    if (Number.isInteger(value) && value >= 0) viewer.setStartNumber(value);
+    else startInput.value = String(viewer.startNumber);
+  });
+}
+
+// The frame drawn, not the playhead: while frames are late the counter must not run ahead.
+export function updateCounter(viewer) {
+  const shown = viewer.drawnFrame ?? viewer._state.frame;
+  if (document.activeElement !== viewer.frameInput) {
+    viewer.frameInput.value = String(displayNumber(shown, viewer.startNumber));
+  }
+  viewer.root.querySelector(".cv-timecode").textContent = formatTimecode(shown, viewer.fps);
+  viewer.root.querySelector(".cv-of").textContent = `/ ${displayNumber(viewer.frameCount - 1, viewer.startNumber)}`;
+}
