@@ -28,7 +28,7 @@ test: venv services chromium
 lint: venv
 	$(VENV)/bin/ruff check restoration webapp tests manage.py scripts
 	$(VENV)/bin/lint-imports
-	$(PY) manage.py makemigrations --check --dry-run
+	DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
 
 # Tests run two pytest workers on two cores: one torch thread each, or they fight.
 test-unit test-integration test-e2e screenshots: export OMP_NUM_THREADS = 1
