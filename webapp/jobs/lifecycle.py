@@ -148,7 +148,7 @@ def job_retry(*, job: RestorationJob) -> RestorationJob:
         batch_size=500,
     )
     if parent_id is not None:
-        # The batch is open again; _batch_sync works out whether it is pending or running.
+        # The batch is open again; batch_sync works out whether it is pending or running.
         RestorationJob.objects.filter(pk=parent_id).update(
             status=JobStatus.PENDING, finished_at=None, error="", message="Retrying failed shots."
         )
