@@ -1,4 +1,4 @@
-"""`python -m restoration restore|analyse|degrade|probe|bench|train`.
+"""`python -m restoration restore|analyse|degrade|probe|bench|train|grade`.
 
 Each subcommand's handler lives beside the code it drives and is imported lazily, so
 `--help` is fast. Bad input from any handler ends as one line on stderr and exit code 2.
@@ -20,6 +20,7 @@ HANDLERS = {
     "restore": "restoration.pipeline.cli:cli_restore",
     "bench": "restoration.bench:cli_bench",
     "train": "restoration.models.train:cli_train",
+    "grade": "restoration.colour.cli:cli_grade",
 }
 
 
@@ -69,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--widths", default=None, help="restore, interp: the U-Net's three widths, e.g. 48,64,96")
     p.add_argument("--bf16", action="store_true", help="forward passes in bfloat16 (about 1.8x faster on a CPU with native bfloat16)")
     p.add_argument("--factor", type=int, choices=[2, 4], default=None, help="sr: the scale, 2 (default) or 4")
+    from restoration.colour.cli import add_arguments as add_grade_arguments
+
+    add_grade_arguments(sub)
     return parser
 
 

@@ -18,7 +18,7 @@ def cli_restore(args) -> int:
     source, output = Path(args.input), Path(args.output)
     spec = load_spec(args.pipeline) if args.pipeline else preset_spec(args.preset or DEFAULT_PRESET)
     device = resolve_device(args.device)
-    _check_not_the_input(output, source)
+    check_not_the_input(output, source)
     info = probe(source)
     VideoWriter(output, fps=spec.retime_fps or info.fps, codec=args.codec)  # checks name, codec, folder; writes nothing
     first_phase = "analysing" if spec.analysis_driven else "restoring"
@@ -47,7 +47,7 @@ def cli_restore(args) -> int:
     return 0
 
 
-def _check_not_the_input(output: Path, source: Path) -> None:
+def check_not_the_input(output: Path, source: Path) -> None:
     try:
         same = output.exists() and source.exists() and output.samefile(source)
     except OSError:
