@@ -1,4 +1,4 @@
-"""`python -m restoration bench [--quick] [--only restore,damage,shots,interp,speed]`: the engine's benchmarks.
+"""`python -m restoration bench [--quick] [--only restore,damage,shots,interp,speed,colour]`: the engine's benchmarks.
 
 Each part is a module with ``run(quick) -> rows`` where rows is a list of dicts (one table) or a
 dict of titled lists (several tables); this prints them as markdown, ready for docs/BENCHMARKS.md.
@@ -6,49 +6,19 @@ dict of titled lists (several tables); this prints them as markdown, ready for d
 
 from __future__ import annotations
 
+import importlib
 import platform
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 import torch
 
 from restoration.errors import RestorationError
 
-
-def _restore(quick: bool):
-    from restoration.bench import restore
-
-    return restore.run(quick)
-
-
-def _shots(quick: bool):
-    from restoration.bench import shots
-
-    return shots.run(quick)
-
-
-def _damage(quick: bool):
-    from restoration.bench import damage
-
-    return damage.run(quick)
-
-
-def _interp(quick: bool):
-    from restoration.bench import interp
-
-    return interp.run(quick)
-
-
-def _speed(quick: bool):
-    from restoration.bench import speed
-
-    return speed.run(quick)
-
-
-PARTS: dict[str, Callable[[bool], Any]] = {
-    "restore": _restore, "damage": _damage, "shots": _shots, "interp": _interp, "speed": _speed,
+# part -> its module (imported when the part runs, so --help and --only stay fast).
+PARTS: dict[str, str] = {
+    name: f"restoration.bench.{name}" for name in ("restore", "damage", "shots", "interp", "speed", "colour")
 }
 
 
@@ -88,7 +58,7 @@ def cli_bench(args) -> int:
     )
     for name in names:
         started = time.perf_counter()
-        result = PARTS[name](args.quick)
+        result = importlib.import_module(PARTS[name]).run(args.quick)
         tables = result if isinstance(result, dict) else {name: result}
         for title, rows in tables.items():
             print(f"## {title}\n" if title != name else f"## Engine: {title}\n")
