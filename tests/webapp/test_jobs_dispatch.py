@@ -55,6 +55,18 @@ def test_restores_go_to_the_gpu_queue_and_the_rest_to_the_cpu_queue(film, shots,
     assert app.amqp.router.route({"queue": "gpu"}, JOB_RUN_TASK)["queue"].name == "gpu"
 
 
+def test_a_benchmark_can_send_a_kind_to_a_queue_of_its_own_for_a_while(film, shots, sent_messages,
+                                                                         django_capture_on_commit_callbacks):
+    from webapp.jobs.registry import queue_for, queue_redirected
+
+    with queue_redirected("restore", "bench-1"), django_capture_on_commit_callbacks(execute=True):
+        job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None,
+                                  params={"spec": CHEAP_SPEC})
+        services.jobs_enqueue_on_commit([job])
+    assert sent_messages.queues == ["bench-1"]
+    assert queue_for("restore") == "gpu" and queue_for("analyse") == "cpu"  # restored after the block
+
+
 def test_running_the_job_publishes_one_version_with_its_file(film, member, shots, media_root, monkeypatch):
     monkeypatch.setattr(runtime, "PROGRESS_INTERVAL_S", 0.0)
     events = []

@@ -95,25 +95,13 @@ def workers(count: int, queue: str, media_root: Path, log_dir: Path):
 
 @contextmanager
 def bench_queue():
-    """Route the restore tasks to a queue of the bench's own while it runs."""
-    from webapp.devtools.celery_app import celery_app
-
-    app = celery_app()
+    """Send the restore jobs to a queue of the bench's own while it runs."""
+    from webapp.jobs.models import JobKind
+    from webapp.jobs.registry import queue_redirected
 
     queue = f"bench-{uuid.uuid4().hex[:8]}"
-    routes = app.conf.task_routes
-    app.conf.task_routes = {"webapp.jobs.tasks.restore_*": {"queue": queue}}
-    _reload_routes(app)
-    try:
+    with queue_redirected(JobKind.RESTORE, queue):
         yield queue
-    finally:
-        app.conf.task_routes = routes
-        _reload_routes(app)
-
-
-def _reload_routes(app) -> None:
-    app.amqp.flush_routes()
-    app.amqp.__dict__.pop("router", None)  # a cached Router keeps the routes it was made with
 
 
 def _bench_film(config: BenchConfig, media_root: Path):

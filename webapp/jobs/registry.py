@@ -9,8 +9,9 @@ itself, its state is summed from its restore children (``lifecycle.batch_sync``)
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from webapp.jobs.models import JobKind, RestorationJob
@@ -70,3 +71,15 @@ def queue_for(kind: str) -> str:
 
 def registered() -> dict[str, JobRunner]:
     return dict(_RUNNERS)
+
+
+@contextmanager
+def queue_redirected(kind: str, queue: str) -> Iterator[None]:
+    """Send ``kind``'s new jobs to ``queue`` while the block runs: a benchmark's workers listen
+    on a queue of their own, so no other worker on the same broker takes its jobs."""
+    runner = runner_for(kind)
+    _RUNNERS[kind] = replace(runner, queue=queue)
+    try:
+        yield
+    finally:
+        _RUNNERS[kind] = runner
