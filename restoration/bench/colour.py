@@ -28,14 +28,15 @@ from restoration.colour.grade import Grade, grade_apply
 from restoration.colour.lut import identity_lut
 from restoration.colour.references import KNOWN_CDL, known_look, reference_still
 from restoration.degrade import clean_sources, synthetic_clip
+from restoration.luma import REC709_LUMA, luma
 
 PHOTOGRAPHS = ("coffee", "astronaut", "chelsea", "rocket")
 
 
 def faded(frames: torch.Tensor) -> torch.Tensor:
     """A faded print's scan: lifted blacks, flattened contrast, lost saturation, a magenta cast."""
-    luma = (frames * frames.new_tensor([0.2126, 0.7152, 0.0722]).view(1, 3, 1, 1)).sum(1, keepdim=True)
-    washed = luma + 0.55 * (frames - luma)
+    grey = luma(frames, weights=REC709_LUMA)
+    washed = grey + 0.55 * (frames - grey)
     cast = frames.new_tensor([1.04, 0.93, 1.02]).view(1, 3, 1, 1)
     return (0.08 + 0.78 * washed.clamp(0, 1) ** 1.15 * cast).clamp(0, 1)
 

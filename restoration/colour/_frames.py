@@ -6,9 +6,6 @@ import torch
 
 from restoration.errors import SpecError
 
-# Rec. 709 luma weights (R, G, B): the ASC CDL's saturation keeps this luma.
-REC709_LUMA = (0.2126, 0.7152, 0.0722)
-
 
 def check_frames(frames: torch.Tensor, what: str) -> None:
     """Raise SpecError unless ``frames`` is a float tensor (T, C, H, W) with C in {1, 3}."""

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 import torch
 
-from restoration.colour._frames import REC709_LUMA, as_rgb, check_frames
+from restoration.colour._frames import as_rgb, check_frames
 from restoration.errors import SpecError
+from restoration.luma import REC709_LUMA, luma
 
 __all__ = ["Cdl", "CdlLayer", "cdl_apply", "IDENTITY_CDL"]
 
@@ -102,8 +103,8 @@ def cdl_apply(frames: torch.Tensor, cdl: Cdl) -> torch.Tensor:
     slope, offset, power = (rgb.new_tensor(values).view(1, 3, 1, 1) for values in (cdl.slope, cdl.offset, cdl.power))
     graded = (rgb * slope + offset).clamp(0.0, 1.0).pow(power)
     if cdl.saturation != 1.0:
-        luma = (graded * graded.new_tensor(REC709_LUMA).view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
-        graded = luma + cdl.saturation * (graded - luma)
+        grey = luma(graded, weights=REC709_LUMA)  # the ASC CDL defines saturation on Rec. 709 luma
+        graded = grey + cdl.saturation * (graded - grey)
     return graded.clamp(0.0, 1.0)
 
 

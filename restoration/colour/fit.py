@@ -41,11 +41,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from restoration.colour._frames import REC709_LUMA
 from restoration.colour.cdl import IDENTITY_CDL, Cdl
 from restoration.colour.grade import Grade, grade_apply
 from restoration.colour.lut import DEFAULT_SIZE, Lut3d, identity_lut
 from restoration.errors import RestorationError
+from restoration.luma import REC709_LUMA, luma
 
 __all__ = ["Registration", "register_still", "fit_cdl", "fit_residual_lut", "grade_fit", "delta_e_2000",
            "srgb_to_lab", "MAX_ASPECT_CHANGE", "MIN_REGISTRATION_SCORE", "MAX_HOLDOUT_DELTA_E"]
@@ -132,13 +132,6 @@ class Registration:
                 "score": round(self.score, 3), "overlap": round(self.overlap, 3)}
 
 
-def _luma(image: torch.Tensor) -> torch.Tensor:
-    """(N, C, H, W) -> (N, 1, H, W)."""
-    if image.shape[1] == 1:
-        return image
-    return (image * image.new_tensor(REC709_LUMA).view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
-
-
 def _work_size(height: int, width: int) -> tuple[int, int]:
     factor = min(1.0, WORK_SIDE / min(height, width))
     return max(16, round(height * factor)), max(16, round(width * factor))
@@ -150,10 +143,10 @@ def _resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(image, size=size, mode="bilinear", antialias=True, align_corners=False)
 
 
-def _gradient_magnitude(luma: torch.Tensor) -> torch.Tensor:
+def _gradient_magnitude(grey: torch.Tensor) -> torch.Tensor:
     """(N, 1, H, W) -> (N, 1, H, W): gradient magnitude after a light blur (grain, JPEG)."""
-    kernel = luma.new_tensor([1.0, 2.0, 1.0]) / 4
-    smooth = F.conv2d(F.pad(luma, (1, 1, 1, 1), mode="replicate"), (kernel[:, None] * kernel[None, :])[None, None])
+    kernel = grey.new_tensor([1.0, 2.0, 1.0]) / 4
+    smooth = F.conv2d(F.pad(grey, (1, 1, 1, 1), mode="replicate"), (kernel[:, None] * kernel[None, :])[None, None])
     padded = F.pad(smooth, (1, 1, 1, 1), mode="replicate")
     gx = (padded[..., 1:-1, 2:] - padded[..., 1:-1, :-2]) / 2
     gy = (padded[..., 2:, 1:-1] - padded[..., :-2, 1:-1]) / 2
@@ -245,8 +238,8 @@ def register_still(frame: torch.Tensor, still: torch.Tensor) -> Registration:
     work = _work_size(height, width)
     frame_work = _resize(frame[None], work)
     still_work = _resize(still[None], work)
-    fixed = _gradient_magnitude(_luma(frame_work))[0, 0]
-    moving_image = _gradient_magnitude(_luma(still_work))
+    fixed = _gradient_magnitude(luma(frame_work, weights=REC709_LUMA))[0, 0]
+    moving_image = _gradient_magnitude(luma(still_work, weights=REC709_LUMA))
     window = _hann(work, fixed)
     max_shift = (round(MAX_SHIFT_FRACTION * work[1]), round(MAX_SHIFT_FRACTION * work[1]))
 
@@ -304,7 +297,7 @@ def _pairs(frame: torch.Tensor, registration: Registration, samples: int, seed: 
     # Re-sample the still at the working size straight from the registration (no double resize).
     still_work = _box3(_resize(still, work))
     inside = _resize(registration.mask[None].to(torch.float64), work) > 0.999
-    gradient = _gradient_magnitude(_luma(frame_work))
+    gradient = _gradient_magnitude(luma(frame_work, weights=REC709_LUMA))
     typical = gradient[inside].median().clamp_min(1e-4)
     weight = 1.0 / (1.0 + (gradient / (2 * typical)) ** 2)
     edge_limit = torch.quantile(gradient[inside], 0.75)
@@ -336,8 +329,8 @@ def _cdl_model(source: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
     slope, offset, power, saturation = params[0:3].exp(), params[3:6], params[6:9].exp(), params[9].exp()
     # A floor above 0 keeps d(x^p)/dp = x^p log x finite; 1e-6 ** p is invisible.
     sop = (source * slope + offset).clamp(1e-6, 1.0) ** power
-    luma = sop @ sop.new_tensor(REC709_LUMA)
-    return (luma[:, None] + saturation * (sop - luma[:, None])).clamp(0.0, 1.0)
+    grey = sop @ sop.new_tensor(REC709_LUMA)
+    return (grey[:, None] + saturation * (sop - grey[:, None])).clamp(0.0, 1.0)
 
 
 def _params_to_cdl(params: torch.Tensor) -> Cdl:
