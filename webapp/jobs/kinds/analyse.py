@@ -34,15 +34,20 @@ def scan_of(film: Film, asset_id: object) -> MediaAsset:
     return asset
 
 
+def scan_job_dispatch(*, kind: str, film: Film, asset_id: object, user: AbstractBaseUser | None) -> RestorationJob:
+    """A job of ``kind`` on one of the film's scans, sent to its queue once the row commits."""
+    asset = scan_of(film, asset_id)
+    with transaction.atomic():
+        job = job_create(film=film, kind=kind, created_by=user, params={"asset": asset.pk})
+        jobs_enqueue_on_commit([job])
+    return job
+
+
 def job_analyse_dispatch(*, film: Film, asset_id: object, user: AbstractBaseUser | None) -> RestorationJob:
     """Analyse a scan of ``film`` (cpu queue): shots with their metrics and recommended pipeline,
     then review proxies, thumbnails and filmstrips of the original; the film moves to
     in_restoration."""
-    asset = scan_of(film, asset_id)
-    with transaction.atomic():
-        job = job_create(film=film, kind=JobKind.ANALYSE, created_by=user, params={"asset": asset.pk})
-        jobs_enqueue_on_commit([job])
-    return job
+    return scan_job_dispatch(kind=JobKind.ANALYSE, film=film, asset_id=asset_id, user=user)
 
 
 def analyse_run(job: RestorationJob, leftovers: list[Path]) -> None:

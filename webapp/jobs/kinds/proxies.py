@@ -6,12 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 
 from webapp.catalogue.models import Film, MediaAsset, Shot
 from webapp.catalogue.previews import previews_render
-from webapp.jobs.kinds.analyse import scan_of
-from webapp.jobs.lifecycle import job_create, jobs_enqueue_on_commit
+from webapp.jobs.kinds.analyse import scan_job_dispatch
 from webapp.jobs.models import JobKind, RestorationJob
 from webapp.jobs.registry import CPU_QUEUE, JobRunner, register
 from webapp.jobs.runtime import frames_total_set, job_succeed, progress_reporter
@@ -19,11 +17,7 @@ from webapp.jobs.runtime import frames_total_set, job_succeed, progress_reporter
 
 def job_proxies_dispatch(*, film: Film, asset_id: object, user: AbstractBaseUser | None) -> RestorationJob:
     """Render the review previews of a scan ahead of review (cpu queue)."""
-    asset = scan_of(film, asset_id)
-    with transaction.atomic():
-        job = job_create(film=film, kind=JobKind.PROXIES, created_by=user, params={"asset": asset.pk})
-        jobs_enqueue_on_commit([job])
-    return job
+    return scan_job_dispatch(kind=JobKind.PROXIES, film=film, asset_id=asset_id, user=user)
 
 
 def proxies_run(job: RestorationJob, leftovers: list[Path]) -> None:
