@@ -214,7 +214,7 @@ def test_the_task_retries_a_transient_error_and_then_succeeds(film, shots, media
 
     monkeypatch.setattr(pipeline, "run_pipeline", full_once)
     job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
-    job_run_task.apply(args=(job.pk,))
+    job_run_task.apply(args=(job.pk,), task_id=job.celery_task_id)
     job.refresh_from_db()
     assert (job.status, job.attempts, job.error, len(calls)) == ("succeeded", 2, "", 2)
 
@@ -232,7 +232,7 @@ def test_a_soft_time_limit_fails_the_job_without_retrying(film, shots, media_roo
     assert (job_run_task.soft_time_limit, job_run_task.time_limit) == (settings.JOB_SOFT_TIME_LIMIT_S,
                                                                       settings.JOB_TIME_LIMIT_S)
     job = services.job_create(film=film, kind="restore", shot=shots[0], created_by=None, params={"spec": CHEAP_SPEC})
-    job_run_task.apply(args=(job.pk,))
+    job_run_task.apply(args=(job.pk,), task_id=job.celery_task_id)
     job.refresh_from_db()
     assert (job.status, job.attempts) == ("failed", 1) and "SoftTimeLimitExceeded" in job.error
     assert media_files(media_root) == {jobs_fixtures.SCAN_NAME}

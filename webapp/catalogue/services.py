@@ -221,7 +221,7 @@ def version_update(*, version: ShotVersion, notes: str) -> ShotVersion:
 def asset_files_remove_on_commit(*, asset: MediaAsset, using: str = DEFAULT_DB_ALIAS) -> None:
     """Remove a deleted asset's files once the deleting transaction commits (a rolled-back delete
     keeps them; outside a transaction, at once)."""
-    transaction.on_commit(partial(asset_files_remove, asset_id=asset.pk, name=asset.file.name), using=using)
+    transaction.on_commit(partial(asset_files_remove, asset_id=asset.pk, name=asset.file.name), using=using, robust=True)
 
 
 def asset_files_remove(*, asset_id: int, name: str) -> None:

@@ -22,7 +22,7 @@ version_published = Signal()
 
 def version_published_send_on_commit(*, version: ShotVersion, using: str = DEFAULT_DB_ALIAS) -> None:
     """Send ``version_published`` once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: _send_robust(version), using=using)
+    transaction.on_commit(lambda: _send_robust(version), using=using, robust=True)
 
 
 def _send_robust(version: ShotVersion) -> None:

@@ -59,6 +59,10 @@ class Env:
     max_upload_bytes: int
     celery_always_eager: bool
     celery_visibility_timeout_s: int
+    job_heartbeat_s: int
+    job_heartbeat_timeout_s: int
+    sweep_interval_s: int
+    media_orphan_grace_s: int
 
 
 def read_env() -> Env:
@@ -81,6 +85,16 @@ def read_env() -> Env:
         max_upload_bytes=_int("MAX_UPLOAD_BYTES", 4 * 1024**3),
         celery_always_eager=_bool("CELERY_TASK_ALWAYS_EAGER", default=False),
         # How long Redis keeps a taken, unacknowledged job message before giving it to another
-        # worker: longer than the longest job, or a slow job runs twice (harmless, but wasted).
-        celery_visibility_timeout_s=_int("CELERY_VISIBILITY_TIMEOUT_S", 2 * 3600),
+        # worker. Jobs longer than this are fine: a redelivered message finds its job running
+        # with a fresh heartbeat and is dropped; a dead worker's job is reclaimed by the sweeper
+        # long before this (JOB_HEARTBEAT_TIMEOUT_S).
+        celery_visibility_timeout_s=_int("CELERY_VISIBILITY_TIMEOUT_S", 1800),
+        # A running job's worker writes a heartbeat this often; one silent for the timeout is
+        # taken back by the sweeper, which runs every SWEEP_INTERVAL_S (webapp/jobs/sweeper.py).
+        job_heartbeat_s=_int("JOB_HEARTBEAT_S", 10),
+        job_heartbeat_timeout_s=_int("JOB_HEARTBEAT_TIMEOUT_S", 60),
+        sweep_interval_s=_int("SWEEP_INTERVAL_S", 30),
+        # Files under MEDIA_ROOT that no row names are removed once this old (a write in progress
+        # is younger: it is named by its commit).
+        media_orphan_grace_s=_int("MEDIA_ORPHAN_GRACE_S", 3600),
     )

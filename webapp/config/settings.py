@@ -188,6 +188,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 10, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 3}
+# A job's message sent after its row commits gets a short try: if the broker is down the request
+# answers at once and the sweeper sends the message later (the row is the outbox).
+JOB_DISPATCH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 
@@ -199,9 +202,24 @@ JOB_TIME_LIMIT_S = JOB_SOFT_TIME_LIMIT_S + 300
 JOB_MAX_ATTEMPTS = 8
 # Transient errors (database or Redis unreachable, disk full, GPU memory) retry after
 # JOB_AUTORETRY_BACKOFF_S, then twice that... up to JOB_AUTORETRY_BACKOFF_MAX_S, at most JOB_AUTORETRY_MAX times.
-JOB_AUTORETRY_MAX = 5
+JOB_AUTORETRY_MAX = 8
 JOB_AUTORETRY_BACKOFF_S = 5
 JOB_AUTORETRY_BACKOFF_MAX_S = 300
+# Faults (webapp/jobs/sweeper.py): heartbeats of running jobs, and the periodic sweep (Celery
+# beat) that sends pending jobs whose message never reached the broker or was lost with it,
+# takes back running jobs whose worker went silent, and removes files no row names.
+JOB_HEARTBEAT_S = ENV.job_heartbeat_s
+JOB_HEARTBEAT_TIMEOUT_S = ENV.job_heartbeat_timeout_s
+# A pending job not yet sent this long after its row committed is sent by the sweeper.
+JOB_DISPATCH_GRACE_S = 10
+# A pending job sent this long ago whose message the broker no longer holds is sent again.
+JOB_REDISPATCH_AFTER_S = 120
+SWEEP_INTERVAL_S = ENV.sweep_interval_s
+MEDIA_ORPHAN_GRACE_S = ENV.media_orphan_grace_s
+CELERY_BEAT_SCHEDULE = {
+    "sweep": {"task": "webapp.jobs.tasks.sweep", "schedule": float(SWEEP_INTERVAL_S),
+              "options": {"queue": "cpu", "expires": float(SWEEP_INTERVAL_S)}},
+}
 
 if ENV.production:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

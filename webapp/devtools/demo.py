@@ -17,6 +17,7 @@ import contextlib
 import logging
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -200,13 +201,15 @@ def close_worker_connections() -> None:
 
 
 @contextlib.contextmanager
-def embedded_worker(queues: tuple[str, ...] = ("cpu", "gpu"), loglevel: str = "WARNING") -> Iterator[object]:
+def embedded_worker(queues: tuple[str, ...] = ("cpu", "gpu"), loglevel: str = "WARNING",
+                    sweep_interval_s: float | None = None) -> Iterator[object]:
     """A Celery worker in a thread of this process, on the app of webapp/config/celery.py.
 
     With the embedded defaults the broker is in-memory (``memory://``), which only a worker in
     the same process can reach. `start_worker` (Celery's documented embedded worker) runs the
     real WorkController in a daemon thread with the solo pool; a ping round trip on the first
-    queue proves it consumes before this yields.
+    queue proves it consumes before this yields. With ``sweep_interval_s``, a thread runs the
+    fault sweep that often (``jobs.sweeper``: Celery beat's part at scale).
     """
     from celery.contrib.testing.tasks import ping  # registers celery.ping
     from celery.contrib.testing.worker import start_worker
@@ -221,10 +224,28 @@ def embedded_worker(queues: tuple[str, ...] = ("cpu", "gpu"), loglevel: str = "W
         with allow_join_result():
             if ping.apply_async(queue=queues[0]).get(timeout=30) != "pong":
                 raise RuntimeError("the embedded Celery worker did not answer a ping")
+        stop = threading.Event()
+        sweeper = threading.Thread(target=_sweep_until, args=(stop, sweep_interval_s), name="sweeper", daemon=True)
+        if sweep_interval_s is not None:
+            sweeper.start()
         try:
             yield worker
         finally:
+            stop.set()
+            if sweeper.is_alive():
+                sweeper.join()
             # The worker thread keeps its own database connection (CONN_MAX_AGE); close it on
             # that thread, or the database cannot be dropped or migrated while it lingers.
             with allow_join_result():
                 close_worker_connections.apply_async(queue=queues[0]).get(timeout=30)
+
+
+def _sweep_until(stop: threading.Event, interval_s: float) -> None:
+    from django.db import connections
+
+    from webapp.jobs.sweeper import sweep_forever
+
+    try:
+        sweep_forever(stop, interval_s)
+    finally:
+        connections.close_all()  # this thread's own

@@ -4,18 +4,22 @@ summing a batch's children into the batch. The work itself is the kind's runner'
 
 A job is a row first and a Celery message second: ``jobs_enqueue_on_commit`` sends it once the
 row is committed, so a worker never gets an id whose row it cannot read and a rolled-back
-request sends nothing. Every kind is sent as the one task ``JOB_RUN_TASK`` ("run job N"), on the
+request sends nothing. The row is also the outbox: a message that could not be sent (or was
+lost with the broker) is sent again by the sweeper (``sweeper.py``), and a worker runs only the
+message whose id the row names, so no job is lost and none runs twice. Every kind is sent as the one task ``JOB_RUN_TASK`` ("run job N"), on the
 queue its runner declares (``registry.queue_for``: ``gpu`` for restores, ``cpu`` for the rest),
 with a task id chosen when the row was created.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from celery import current_app
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,6 +30,8 @@ from webapp.catalogue.models import Film, Shot
 from webapp.jobs.events import job_announce
 from webapp.jobs.models import JobKind, JobStatus, RestorationJob
 from webapp.jobs.registry import queue_for
+
+logger = logging.getLogger(__name__)
 
 # The one Celery task of every job kind (webapp/jobs/tasks.py). Before it, each kind had a task
 # of its own (restore_shot, analyse_scan, render_proxies, deliver_film) routed by name; messages
@@ -83,17 +89,35 @@ def new_task_id() -> str:
     return str(uuid.uuid4())
 
 
-def jobs_enqueue(jobs: Sequence[RestorationJob]) -> None:
-    """One Celery message per job ("run job N"), on the queue of the job's kind. Called on
-    commit: a worker never sees a job id whose row it cannot read."""
+def jobs_enqueue(jobs: Sequence[RestorationJob]) -> int:
+    """One Celery message per job ("run job N", with the row's task id), on the queue of the
+    job's kind; each sent job's row is stamped ``dispatched_at``. Returns how many were sent.
+
+    Never raises: the row is the outbox. When the broker is unreachable the rest wait with
+    ``dispatched_at`` empty and the sweeper (``sweeper.jobs_dispatch_missing``) sends them, so an
+    outage delays a job but never loses it, and the request that created it still succeeds."""
     task = current_app.tasks[JOB_RUN_TASK]  # registered with Django (JobsConfig.ready)
+    sent: list[int] = []
     for job in jobs:
-        task.apply_async((job.pk,), task_id=job.celery_task_id, queue=queue_for(job.kind))
+        try:
+            task.apply_async((job.pk,), task_id=job.celery_task_id, queue=queue_for(job.kind),
+                             retry_policy=settings.JOB_DISPATCH_RETRY_POLICY)
+        except Exception:  # noqa: BLE001 - the broker is down (or worse): the sweeper sends it later
+            logger.warning("Could not send %d job(s) to the broker (first: job %s); the sweeper will",
+                           len(jobs) - len(sent), job.pk, exc_info=True)
+            break
+        sent.append(job.pk)
+    if sent:
+        try:
+            RestorationJob.objects.filter(pk__in=sent, status=JobStatus.PENDING).update(dispatched_at=timezone.now())
+        except Exception:  # noqa: BLE001 - unstamped, a job is sent again; its task drops the duplicate
+            logger.warning("Could not stamp jobs %s as sent", sent, exc_info=True)
+    return len(sent)
 
 
 def jobs_enqueue_on_commit(jobs: Sequence[RestorationJob]) -> None:
     jobs = list(jobs)
-    transaction.on_commit(lambda: jobs_enqueue(jobs))
+    transaction.on_commit(lambda: jobs_enqueue(jobs), robust=True)
 
 
 # Cancel and retry ----------------------------------------------------------------------------
@@ -117,7 +141,7 @@ def job_cancel(*, job: RestorationJob) -> RestorationJob:
     elif job.parent_id is not None:
         batch_sync(job.parent_id)
     job.refresh_from_db()
-    transaction.on_commit(lambda: job_announce(job, "job.finished"))
+    transaction.on_commit(lambda: job_announce(job, "job.finished"), robust=True)
     return job
 
 
@@ -141,10 +165,10 @@ def job_retry(*, job: RestorationJob) -> RestorationJob:
     for row in again:
         row.status, row.error, row.message = JobStatus.PENDING, "", f"Retry requested after {row.attempts} attempts."
         row.progress, row.frames_done, row.started_at, row.finished_at = 0.0, 0, None, None
-        row.attempts, row.celery_task_id = 0, new_task_id()
+        row.attempts, row.celery_task_id, row.dispatched_at, row.heartbeat_at = 0, new_task_id(), None, None
     RestorationJob.objects.bulk_update(
         again, ["status", "error", "message", "progress", "frames_done", "started_at", "finished_at", "attempts",
-                "celery_task_id"],
+                "celery_task_id", "dispatched_at", "heartbeat_at"],
         batch_size=500,
     )
     if parent_id is not None:
@@ -155,7 +179,7 @@ def job_retry(*, job: RestorationJob) -> RestorationJob:
         batch_sync(parent_id, announce=False)
     jobs_enqueue_on_commit(again)
     job.refresh_from_db()
-    transaction.on_commit(lambda: job_announce(job, "job.progress"))
+    transaction.on_commit(lambda: job_announce(job, "job.progress"), robust=True)
     return job
 
 

@@ -48,7 +48,18 @@ class RestorationJob(models.Model):
     message = models.CharField(max_length=500, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    celery_task_id = models.CharField(max_length=255, blank=True)
+    celery_task_id = models.CharField(
+        max_length=255, blank=True,
+        help_text="The id of the one Celery message that may run this job; others are stale and dropped",
+    )
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the job's message was handed to the broker; empty: not yet (the sweeper sends it)",
+    )
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="The running worker's last sign of life; a job silent too long is reclaimed by the sweeper",
+    )
     summary = models.JSONField(
         default=dict, blank=True,
         help_text="A batch's children by status and its failed shots, kept by the workers (see services)",
@@ -82,6 +93,9 @@ class RestorationJob(models.Model):
             models.Index(fields=["film", "status"]),
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["parent", "status"]),
+            # The sweeper's two questions: pending jobs not sent, running jobs gone silent.
+            models.Index(fields=["status", "dispatched_at"], name="job_status_dispatched"),
+            models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat"),
         ]
 
     @property

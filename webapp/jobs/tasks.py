@@ -21,7 +21,9 @@ from celery import shared_task
 from django.conf import settings
 
 from webapp.jobs.lifecycle import JOB_RUN_TASK
-from webapp.jobs.runner import JobRetryLater, job_run
+from webapp.jobs.runner import JobRetryLater, is_transient, job_run
+from webapp.jobs.sweeper import SWEEP_TASK
+from webapp.jobs.sweeper import sweep as sweeper_sweep
 
 
 def retry_delay_s(retries: int) -> float:
@@ -33,10 +35,25 @@ def retry_delay_s(retries: int) -> float:
     name=JOB_RUN_TASK, bind=True, acks_late=True, max_retries=settings.JOB_AUTORETRY_MAX,
     soft_time_limit=settings.JOB_SOFT_TIME_LIMIT_S, time_limit=settings.JOB_TIME_LIMIT_S,
 )
-def job_run_task(self, job_id: int) -> str | None:
-    """Run job ``job_id``, whatever its kind; returns the job's final status."""
+def job_run_task(self, job_id: int, abandoned_attempt: int | None = None) -> str | None:
+    """Run job ``job_id``, whatever its kind; returns the job's final status. A transient error
+    anywhere (the work, or the database or broker while starting or ending it) is retried
+    with backoff; ``abandoned_attempt`` tells the retry which attempt it takes over."""
     try:
-        job = job_run(job_id=job_id, final_attempt=self.request.retries >= self.max_retries)
+        job = job_run(job_id=job_id, final_attempt=self.request.retries >= self.max_retries,
+                      task_id=self.request.id, abandoned_attempt=abandoned_attempt)
     except JobRetryLater as exc:
-        raise self.retry(exc=exc, countdown=retry_delay_s(self.request.retries)) from None
+        raise self.retry(exc=exc, countdown=retry_delay_s(self.request.retries),
+                         kwargs={"abandoned_attempt": exc.attempt}) from None
+    except Exception as exc:
+        if not is_transient(exc) or self.request.retries >= self.max_retries:
+            raise  # the sweeper takes the job back once its heartbeat is stale
+        raise self.retry(exc=exc, countdown=retry_delay_s(self.request.retries),
+                         kwargs={"abandoned_attempt": abandoned_attempt}) from None
     return job.status if job is not None else None
+
+
+@shared_task(name=SWEEP_TASK, ignore_result=True)
+def sweep() -> dict[str, int]:
+    """The periodic sweep (Celery beat, every SWEEP_INTERVAL_S): see ``sweeper.sweep``."""
+    return sweeper_sweep().counts()

@@ -12,7 +12,6 @@ Who hears of what:
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Iterable
 
@@ -27,8 +26,6 @@ from webapp.notifications.models import Notification, NotificationKind
 from webapp.notifications.selectors import notification_unread_count
 from webapp.notifications.serializers import NotificationSerializer
 from webapp.realtime import broadcast, user_group
-
-logger = logging.getLogger(__name__)
 
 # Django usernames are letters, digits and @.+-_; "@name." at the end of a sentence drops the dot.
 MENTION = re.compile(r"(?<![\w@.+-])@([\w.@+-]+)")
@@ -55,15 +52,9 @@ def member_ids(film_id: int, user_ids: Iterable[int]) -> set[int]:
 
 def _push_on_commit(push: Callable[[], None]) -> None:
     """Run ``push`` once the current transaction commits. It reads the database (unread counts, the
-    new rows) there, after the commit: any failure is logged, never raised into the committing code."""
-
-    def guarded() -> None:
-        try:
-            push()
-        except Exception:  # noqa: BLE001 - a push is a courtesy; the rows stay the truth
-            logger.warning("Could not push notifications", exc_info=True)
-
-    transaction.on_commit(guarded)
+    new rows) there, after the commit: a failure is logged (``robust``), never raised into the
+    committing code; the rows stay the truth."""
+    transaction.on_commit(push, robust=True)
 
 
 def _push(event_type: str, recipient_ids: Iterable[int], payloads: dict[int, dict] | None = None) -> None:

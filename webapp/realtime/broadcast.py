@@ -37,4 +37,4 @@ def broadcast_on_commit(groups: str | Iterable[str], event: dict[str, Any], *, l
     """``broadcast`` once the current transaction commits (at once outside a transaction); nothing
     if it rolls back."""
     groups = [groups] if isinstance(groups, str) else list(groups)
-    transaction.on_commit(lambda: broadcast(groups, event, layer_alias=layer_alias))
+    transaction.on_commit(lambda: broadcast(groups, event, layer_alias=layer_alias), robust=True)

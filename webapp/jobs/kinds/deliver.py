@@ -4,10 +4,8 @@ FFV1/MKV file recorded as the film's delivery asset; the film is delivered."""
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,7 +18,7 @@ from webapp.catalogue.status import film_status_advance
 from webapp.jobs.lifecycle import job_create, jobs_enqueue_on_commit
 from webapp.jobs.models import JobKind, RestorationJob
 from webapp.jobs.registry import CPU_QUEUE, JobRunner, register
-from webapp.jobs.runtime import frames_total_set, job_succeed, progress_reporter, scratch_path
+from webapp.jobs.runtime import frames_total_set, job_succeed, output_path, progress_reporter, scratch_path
 
 
 def job_deliver_dispatch(*, film: Film, user: AbstractBaseUser | None) -> RestorationJob:
@@ -50,13 +48,11 @@ def deliver_run(job: RestorationJob, leftovers: list[Path]) -> None:
     temp = scratch_path(job, ".mkv")
     leftovers.append(temp)
     info = clips_join([media.file.path for media in medias], temp, fps=shots[0].fps, progress=report)
-    name = f"deliveries/{job.film_id}/film{job.film_id}-job{job.pk}-{uuid.uuid4().hex[:8]}.mkv"
-    final_path = Path(settings.MEDIA_ROOT) / name
-    final_path.parent.mkdir(parents=True, exist_ok=True)
+    name, final_path = output_path(job, folder="deliveries", stem=f"film{job.film_id}", extension=".mkv")
     leftovers.append(final_path)
 
     def record(row: RestorationJob) -> None:
-        os.replace(temp, final_path)
+        os.replace(temp, final_path)  # final only with this transaction's commit (media_files)
         asset_create(film=job.film, kind=AssetKind.DELIVERY, file=name, original_name=final_path.name,
                      **asset_fields_from_probe(info, path=final_path))
         film_status_advance(film=job.film, status=FilmStatus.DELIVERED)

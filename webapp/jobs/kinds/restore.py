@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from restoration.api import PRESET_NAMES, default_device, preset_spec, restore_frames, spec_validate
 from restoration.errors import SpecError
@@ -28,16 +25,10 @@ from webapp.catalogue.previews import previews_render
 from webapp.catalogue.services import asset_create, version_create, version_publish
 from webapp.catalogue.status import shot_status_update
 from webapp.jobs.events import shot_status_announce, version_created_announce
-from webapp.jobs.lifecycle import (
-    job_check_still_running,
-    job_create,
-    job_finished_sync,
-    jobs_enqueue_on_commit,
-    new_task_id,
-)
+from webapp.jobs.lifecycle import job_create, jobs_enqueue_on_commit, new_task_id
 from webapp.jobs.models import JobKind, JobStatus, RestorationJob
 from webapp.jobs.registry import GPU_QUEUE, JobRunner, register
-from webapp.jobs.runtime import progress_reporter, scratch_path
+from webapp.jobs.runtime import job_succeed, output_path, progress_reporter, scratch_path
 
 logger = logging.getLogger(__name__)
 
@@ -131,14 +122,11 @@ def restore_run(job: RestorationJob, leftovers: list[Path]) -> None:
     ran = restore_frames(shot.source.file.path, temp, spec=job.params["spec"], start=shot.start_frame,
                          count=job.frames_total, fps=shot.fps, device=default_device(),
                          progress=progress_reporter(job))
-    name = f"versions/{job.film_id}/shot{shot.number}-job{job.pk}-{uuid.uuid4().hex[:8]}{RESULT_EXTENSION}"
-    final_path = Path(settings.MEDIA_ROOT) / name
-    final_path.parent.mkdir(parents=True, exist_ok=True)
+    name, final_path = output_path(job, folder="versions", stem=f"shot{shot.number}", extension=RESULT_EXTENSION)
     leftovers.append(final_path)
-    with transaction.atomic():
-        row = RestorationJob.objects.select_for_update().get(pk=job.pk)
-        job_check_still_running(row, job)
-        os.replace(temp, final_path)
+
+    def record(row: RestorationJob) -> str:
+        os.replace(temp, final_path)  # final only with this transaction's commit (media_files)
         asset = asset_create(film=shot.film, kind=AssetKind.MEZZANINE, file=name, original_name=final_path.name,
                              **asset_fields_from_probe(ran.info, path=final_path))
         version = version_create(
@@ -146,15 +134,16 @@ def restore_run(job: RestorationJob, leftovers: list[Path]) -> None:
             notes=f"Restored by job {job.pk}: {ran.summary}.",
         )
         version_publish(version=version)
-        row.status, row.result_version = JobStatus.SUCCEEDED, version
-        row.frames_done, row.progress = row.frames_total, 1.0
-        row.finished_at, row.message = timezone.now(), f"Version {version.number} is ready for review."
-        row.save(update_fields=["status", "result_version", "frames_done", "progress", "finished_at", "message"])
-    leftovers.clear()  # committed: the file is the version's now
-    _version_previews(row)
-    version_created_announce(version, film_id=job.film_id)
-    shot_status_announce(Shot.objects.get(pk=shot.pk))  # in review now (version_publish)
-    job_finished_sync(row.pk)
+        row.result_version = version
+        return f"Version {version.number} is ready for review."
+
+    def announce(row: RestorationJob) -> None:
+        leftovers.clear()  # committed: the file is the version's now
+        _version_previews(row)
+        version_created_announce(row.result_version, film_id=job.film_id)
+        shot_status_announce(Shot.objects.get(pk=shot.pk))  # in review now (version_publish)
+
+    job_succeed(job, message="", write=record, committed=announce)
 
 
 def _version_previews(job: RestorationJob) -> None:

@@ -42,7 +42,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         # The worker first: the demo's own analyse and restore jobs run on it, like any job.
         self.stdout.write("Starting the in-process Celery worker (memory broker, queues cpu and gpu)...")
-        with embedded_worker():
+        with embedded_worker(sweep_interval_s=settings.SWEEP_INTERVAL_S):
             started = time.monotonic()
             result = demo_build(progress=self.stdout.write)
             verb = "Built" if result.created else "Reusing"
