@@ -94,7 +94,7 @@ def jobs_enqueue(jobs: Sequence[RestorationJob]) -> int:
     job's kind; each sent job's row is stamped ``dispatched_at``. Returns how many were sent.
 
     Never raises: the row is the outbox. When the broker is unreachable the rest wait with
-    ``dispatched_at`` empty and the sweeper (``sweeper.jobs_dispatch_missing``) sends them, so an
+    ``dispatched_at`` empty and the sweeper (``sweeper.jobs_dispatch_unsent``) sends them, so an
     outage delays a job but never loses it, and the request that created it still succeeds."""
     task = current_app.tasks[JOB_RUN_TASK]  # registered with Django (JobsConfig.ready)
     sent: list[int] = []

@@ -39,7 +39,7 @@ from webapp.catalogue.media_files import SweepReport, media_orphans_sweep
 from webapp.jobs.events import job_announce
 from webapp.jobs.lifecycle import batch_sync, jobs_enqueue, new_task_id
 from webapp.jobs.models import JobKind, JobStatus, RestorationJob
-from webapp.jobs.registry import QUEUES, runner_for
+from webapp.jobs.registry import QUEUES, registered, runner_for
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def broker_task_ids() -> set[str] | None:
             return set() if first and connection.transport.driver_type == "memory" else None
         client = channel.client
         raw: list[bytes] = []
-        for queue in QUEUES:
+        for queue in sorted(set(QUEUES) | {runner.queue for runner in registered().values()}):
             for priority in channel.priority_steps:
                 raw.extend(client.lrange(channel._q_for_pri(queue, priority), 0, -1))
         ids = {_message_id(payload) for payload in raw}
