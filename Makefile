@@ -8,7 +8,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
 
-.PHONY: venv demo test lint test-unit test-integration test-e2e screenshots services chromium bench clean
+.PHONY: venv demo test lint test-unit test-integration test-e2e chaos screenshots services chromium bench clean
 
 venv: $(STAMP)
 
@@ -21,7 +21,7 @@ demo: venv
 	PORT=$(PORT) $(PY) manage.py demo
 
 test: venv services chromium
-	$(MAKE) lint test-unit test-integration test-e2e
+	$(MAKE) lint test-unit test-integration chaos test-e2e
 
 # Style and likely bugs (ruff), the layers of docs/ARCHITECTURE.md (import-linter's contracts in
 # pyproject.toml), and models that match their migrations.
@@ -31,14 +31,19 @@ lint: venv
 	DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
 
 # Tests run two pytest workers on two cores: one torch thread each, or they fight.
-test-unit test-integration test-e2e screenshots: export OMP_NUM_THREADS = 1
+test-unit test-integration test-e2e chaos screenshots: export OMP_NUM_THREADS = 1
 
 test-unit: venv
-	$(PY) -m pytest -q -m "not integration and not e2e" -n 2
+	$(PY) -m pytest -q -m "not integration and not e2e and not chaos" -n 2
 
 # The web suite again, on the real PostgreSQL and Redis, plus the tests that need them.
 test-integration: venv services
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_TEST) $(PY) -m pytest -q -n 2 -m "not e2e and not embedded" tests/webapp
+
+# Faults on a PostgreSQL and a Redis of its own (stopped and started by the tests, never the
+# shared ones), with real workers killed mid-job; prints the time to recover from each fault.
+chaos: venv
+	$(PY) -m tests.chaos.run
 
 test-e2e: venv chromium
 	$(PY) -m pytest -q -m e2e

@@ -62,6 +62,8 @@ class Env:
     job_heartbeat_s: int
     job_heartbeat_timeout_s: int
     sweep_interval_s: int
+    job_redispatch_after_s: int
+    job_autoretry_backoff_s: int
     media_orphan_grace_s: int
 
 
@@ -94,6 +96,11 @@ def read_env() -> Env:
         job_heartbeat_s=_int("JOB_HEARTBEAT_S", 10),
         job_heartbeat_timeout_s=_int("JOB_HEARTBEAT_TIMEOUT_S", 60),
         sweep_interval_s=_int("SWEEP_INTERVAL_S", 30),
+        # A pending job sent this long ago whose message the broker no longer holds (lost in a
+        # Redis restart without persistence) is sent again by the sweeper.
+        job_redispatch_after_s=_int("JOB_REDISPATCH_AFTER_S", 120),
+        # The first pause before retrying a transient error (doubled on each retry).
+        job_autoretry_backoff_s=_int("JOB_AUTORETRY_BACKOFF_S", 5),
         # Files under MEDIA_ROOT that no row names are removed once this old (a write in progress
         # is younger: it is named by its commit).
         media_orphan_grace_s=_int("MEDIA_ORPHAN_GRACE_S", 3600),

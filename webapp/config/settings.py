@@ -203,7 +203,7 @@ JOB_MAX_ATTEMPTS = 8
 # Transient errors (database or Redis unreachable, disk full, GPU memory) retry after
 # JOB_AUTORETRY_BACKOFF_S, then twice that... up to JOB_AUTORETRY_BACKOFF_MAX_S, at most JOB_AUTORETRY_MAX times.
 JOB_AUTORETRY_MAX = 8
-JOB_AUTORETRY_BACKOFF_S = 5
+JOB_AUTORETRY_BACKOFF_S = ENV.job_autoretry_backoff_s
 JOB_AUTORETRY_BACKOFF_MAX_S = 300
 # Faults (webapp/jobs/sweeper.py): heartbeats of running jobs, and the periodic sweep (Celery
 # beat) that sends pending jobs whose message never reached the broker or was lost with it,
@@ -213,7 +213,7 @@ JOB_HEARTBEAT_TIMEOUT_S = ENV.job_heartbeat_timeout_s
 # A pending job not yet sent this long after its row committed is sent by the sweeper.
 JOB_DISPATCH_GRACE_S = 10
 # A pending job sent this long ago whose message the broker no longer holds is sent again.
-JOB_REDISPATCH_AFTER_S = 120
+JOB_REDISPATCH_AFTER_S = ENV.job_redispatch_after_s
 SWEEP_INTERVAL_S = ENV.sweep_interval_s
 MEDIA_ORPHAN_GRACE_S = ENV.media_orphan_grace_s
 CELERY_BEAT_SCHEDULE = {

@@ -113,6 +113,7 @@ class Heartbeat:
                     ).update(heartbeat_at=timezone.now())
                 except Exception:  # noqa: BLE001 - e.g. the database restarting; the job decides
                     logger.warning("Job %s: could not write its heartbeat", self.job.pk, exc_info=True)
+                    connections.close_all()  # a broken connection is not reused: the next beat reconnects
         finally:
             connections.close_all()  # this thread's own connections
 

@@ -25,6 +25,7 @@ from webapp.catalogue.previews import previews_render
 from webapp.catalogue.services import asset_create, version_create, version_publish
 from webapp.catalogue.status import shot_status_update
 from webapp.jobs.events import shot_status_announce, version_created_announce
+from webapp.jobs.faultpoints import AFTER_COMMIT, BEFORE_COMMIT, BEFORE_RENAME, faultpoint
 from webapp.jobs.lifecycle import job_create, jobs_enqueue_on_commit, new_task_id
 from webapp.jobs.models import JobKind, JobStatus, RestorationJob
 from webapp.jobs.registry import GPU_QUEUE, JobRunner, register
@@ -126,6 +127,7 @@ def restore_run(job: RestorationJob, leftovers: list[Path]) -> None:
     leftovers.append(final_path)
 
     def record(row: RestorationJob) -> str:
+        faultpoint(BEFORE_RENAME)
         os.replace(temp, final_path)  # final only with this transaction's commit (media_files)
         asset = asset_create(film=shot.film, kind=AssetKind.MEZZANINE, file=name, original_name=final_path.name,
                              **asset_fields_from_probe(ran.info, path=final_path))
@@ -135,9 +137,11 @@ def restore_run(job: RestorationJob, leftovers: list[Path]) -> None:
         )
         version_publish(version=version)
         row.result_version = version
+        faultpoint(BEFORE_COMMIT)
         return f"Version {version.number} is ready for review."
 
     def announce(row: RestorationJob) -> None:
+        faultpoint(AFTER_COMMIT)
         leftovers.clear()  # committed: the file is the version's now
         _version_previews(row)
         version_created_announce(row.result_version, film_id=job.film_id)
