@@ -79,3 +79,40 @@ def test_comment_with_a_drawing_reaches_the_archivist_live_and_both_approve(demo
     creator.screenshot(path=str(SCREENSHOTS / "review-notes.png"))
     creator_context.close()
     archivist_context.close()
+
+
+def test_a_comment_whose_answer_was_lost_is_not_posted_twice_when_sent_again(demo_server, browser):
+    """The first post reaches the server but its answer is lost (the connection drops); the
+    reviewer sends it again and the browser reuses the action's Idempotency-Key, so the server
+    answers with the comment it already has instead of storing a second one."""
+    base_url, _ = demo_server
+    context, page = login(browser, base_url, "creator")
+    # Not the shot the test above comments on (it reads that shot's first comment).
+    shot = page.request.get(f"{base_url}/api/shots/?ordering=-number").json()["results"][1]
+    _open_shot(page, base_url, shot)
+    keys: list[str | None] = []
+
+    def lose_the_first_answer(route):
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            route.fetch()  # the server stores the comment...
+            route.abort("connectionreset")  # ...and the browser never hears back
+        else:
+            route.continue_()
+
+    page.route(f"{base_url}/api/comments/", lose_the_first_answer)
+    text = "Gate weave after the cut (sent twice by a flaky network)"
+    page.fill(".cm-composer textarea", text)
+    page.click(".cm-composer [data-submit]")
+    expect(page.locator(".cm-composer .cm-error")).to_contain_text("cannot be reached")
+    page.click(".cm-composer [data-submit]")
+    expect(page.locator(".cm-composer textarea")).to_have_value("")  # posted: the composer is reset
+    expect(page.locator(".cm-item", has_text=text)).to_have_count(1)
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", keys[0])
+    stored = page.request.get(f"{base_url}/api/comments/?shot={shot['id']}&search=flaky").json()
+    assert stored["count"] == 1
+    context.close()

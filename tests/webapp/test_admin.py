@@ -15,13 +15,14 @@ from tests.webapp.factories import (
     RestorationJobFactory,
     ShotFactory,
 )
+from webapp.api.models import IdempotencyRecord
 from webapp.catalogue.models import Film, MediaAsset, Membership, Shot, ShotVersion
 from webapp.jobs.models import RestorationJob
 from webapp.review.models import Comment, Decision
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [Film, Membership, MediaAsset, Shot, ShotVersion, Comment, Decision, RestorationJob]
+MODELS = [Film, Membership, MediaAsset, Shot, ShotVersion, Comment, Decision, RestorationJob, IdempotencyRecord]
 
 
 @pytest.fixture
@@ -35,8 +36,11 @@ def populate(film, rows: int):
     for number in range(1, rows + 1):
         shot = ShotFactory(film=film, number=number, source=asset)
         version = InReviewVersionFactory(shot=shot, number=1, media=asset)
-        CommentFactory(version=version)
+        comment = CommentFactory(version=version)
         DecisionFactory(version=version)
+        IdempotencyRecord.objects.create(
+            user=comment.author, key=f"key-{comment.pk}", method="POST", path="/api/comments/", request_hash="0" * 64,
+            state="completed", response_status=201, response_body={"id": comment.pk})
         RestorationJobFactory(film=film, shot=shot, kind="restore")
         MembershipFactory(film=film)
 
@@ -94,3 +98,15 @@ def test_decisions_are_read_only_in_the_admin(admin_client):
     assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
     decision.refresh_from_db()
     assert (decision.verdict, decision.note) == ("approve", "")
+
+
+def test_idempotency_keys_are_read_only_in_the_admin(admin_client, film):
+    populate(film, 1)
+    record = IdempotencyRecord.objects.get()
+    assert admin_client.get(reverse("admin:api_idempotencyrecord_add")).status_code == 403
+    change_url = reverse("admin:api_idempotencyrecord_change", args=[record.pk])
+    assert admin_client.post(change_url, {"key": "edited"}).status_code == 403
+    delete_url = reverse("admin:api_idempotencyrecord_delete", args=[record.pk])
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
+    record.refresh_from_db()
+    assert record.key == f"key-{record.response_body['id']}"

@@ -55,3 +55,27 @@ def test_the_browsable_api_renders_for_a_member(film, member, client_for):
     for url in ["/api/", "/api/films/", "/api/comments/", f"/api/versions/{version.pk}/", "/api/memberships/"]:
         response = client.get(url, HTTP_ACCEPT="text/html")
         assert response.status_code == 200 and b"<html" in response.content, url
+
+
+IDEMPOTENT_POSTS = ["/api/comments/", "/api/decisions/", "/api/jobs/", "/api/films/{film_id}/restore/",
+                    "/api/films/{film_id}/analyse/", "/api/films/{film_id}/proxies/", "/api/films/{film_id}/deliver/"]
+
+
+def _headers(operation):
+    return {parameter["name"] for parameter in operation.get("parameters", []) if parameter["in"] == "header"}
+
+
+def test_schema_documents_idempotency_keys_on_the_creates_that_take_them(schema):
+    paths = schema["paths"]
+    for path in IDEMPOTENT_POSTS:
+        operation = paths[path]["post"]
+        assert _headers(operation) == {"Idempotency-Key"}, path
+        assert {"409", "422"} <= set(operation["responses"]), path
+        assert "idempotency_key_reused" in operation["responses"]["422"]["description"], path
+        success = next(code for code in operation["responses"] if code.startswith("2"))
+        assert "Idempotent-Replayed" in operation["responses"][success]["headers"], path
+    # Not elsewhere: edits, actions on a job, reads.
+    for path, method in [("/api/comments/{id}/", "patch"), ("/api/jobs/{id}/cancel/", "post"),
+                         ("/api/comments/", "get"), ("/api/versions/", "post")]:
+        operation = paths[path][method]
+        assert "Idempotency-Key" not in _headers(operation) and "409" not in operation["responses"], (path, method)

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "webapp.api",
     "webapp.catalogue",
     "webapp.review",
     "webapp.jobs",
@@ -123,10 +124,14 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "webapp.api.schema.AutoSchema",
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Idempotency-Key (webapp/api/idempotency.py): a key answers its repeats for a day, then the sweep
+# removes it; a key whose request went silent this long (its process died) may be taken over.
+IDEMPOTENCY_KEY_TTL_S = 24 * 3600
+IDEMPOTENCY_IN_FLIGHT_TIMEOUT_S = 60
 SPECTACULAR_SETTINGS = {
     "TITLE": "Film restoration review API",
     "DESCRIPTION": "Catalogue, shots, versions, comments, decisions and restoration jobs.",

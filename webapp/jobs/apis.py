@@ -13,6 +13,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from webapp.api.idempotency import idempotent
 from webapp.catalogue.access import Action, visible_films
 from webapp.catalogue.api_base import FilmScopedViewSet, require_film_action
 from webapp.jobs import services
@@ -47,6 +48,7 @@ class RestorationJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Fi
         return job.film_id
 
     @extend_schema(request=RestoreJobCreateSerializer, responses={201: RestorationJobSerializer})
+    @idempotent
     def create(self, request, *args, **kwargs):
         """Restore one shot with a preset or a pipeline spec: a pending job, run by a GPU worker."""
         body = RestoreJobCreateSerializer(data=request.data, context=self.get_serializer_context())
@@ -98,6 +100,7 @@ class FilmRestoreView(_FilmJobView):
     body_serializer = BatchRestoreCreateSerializer
 
     @extend_schema(request=BatchRestoreCreateSerializer, responses={202: RestorationJobSerializer})
+    @idempotent
     def post(self, request, film_id: int):
         """Restore shots of the film (a list, or ``"all"``) with a preset or a pipeline: one batch
         job with a child job per shot, run by the GPU workers."""
@@ -112,6 +115,7 @@ class FilmAnalyseView(_FilmJobView):
     body_serializer = ScanJobCreateSerializer
 
     @extend_schema(request=ScanJobCreateSerializer, responses={202: RestorationJobSerializer})
+    @idempotent
     def post(self, request, film_id: int):
         """Analyse a scan of the film: shots, metrics, recommended pipelines, review previews."""
         return super().post(request, film_id)
@@ -124,6 +128,7 @@ class FilmProxiesView(_FilmJobView):
     body_serializer = ScanJobCreateSerializer
 
     @extend_schema(request=ScanJobCreateSerializer, responses={202: RestorationJobSerializer})
+    @idempotent
     def post(self, request, film_id: int):
         """Render the review previews (proxies, thumbnails, filmstrips) of a scan of the film."""
         return super().post(request, film_id)
@@ -137,6 +142,7 @@ class FilmDeliverView(_FilmJobView):
     body_serializer = DeliverJobCreateSerializer
 
     @extend_schema(request=DeliverJobCreateSerializer, responses={202: RestorationJobSerializer})
+    @idempotent
     def post(self, request, film_id: int):
         """Deliver the film: every shot's approved version in one lossless file (archivists)."""
         return super().post(request, film_id)

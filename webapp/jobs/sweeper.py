@@ -12,6 +12,8 @@
   timeout.
 - **Files no row names are removed** (``catalogue.media_files``) once older than
   ``MEDIA_ORPHAN_GRACE_S``, and the scratch files of jobs no longer running.
+- **Expired idempotency keys are deleted** (``api.services.idempotency_expired_delete``): a
+  day after their first request (routine housekeeping, counted but not a fault worth a warning).
 
 Every step is safe to run twice at once (conditional updates under row locks), so two beats
 or a manual run beside the scheduled one do no harm.
@@ -35,6 +37,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from webapp.api.services import idempotency_expired_delete
 from webapp.catalogue.media_files import SweepReport, media_orphans_sweep
 from webapp.jobs.events import job_announce
 from webapp.jobs.lifecycle import batch_sync, jobs_enqueue, new_task_id
@@ -54,10 +57,16 @@ class SweepResult:
     reclaimed: list[int] = field(default_factory=list)
     scratch_removed: list[str] = field(default_factory=list)
     media: SweepReport = field(default_factory=SweepReport)
+    idempotency_keys_expired: int = 0
 
     def counts(self) -> dict[str, int]:
         return {"sent": len(self.sent), "resent": len(self.resent), "reclaimed": len(self.reclaimed),
-                "scratch_removed": len(self.scratch_removed), "media_removed": self.media.removed}
+                "scratch_removed": len(self.scratch_removed), "media_removed": self.media.removed,
+                "idempotency_keys_expired": self.idempotency_keys_expired}
+
+    def faults(self) -> dict[str, int]:
+        """The counts that mean something went wrong (jobs or files left behind)."""
+        return {name: count for name, count in self.counts().items() if name != "idempotency_keys_expired"}
 
 
 def sweep(*, now=None) -> SweepResult:
@@ -71,13 +80,15 @@ def sweep(*, now=None) -> SweepResult:
         ("send lost jobs", lambda: result.resent.extend(jobs_dispatch_lost(now=now))),
         ("remove job scratch", lambda: result.scratch_removed.extend(job_scratch_sweep(now=now))),
         ("remove orphan media", lambda: setattr(result, "media", media_orphans_sweep(now=now.timestamp()))),
+        ("delete expired idempotency keys",
+         lambda: setattr(result, "idempotency_keys_expired", idempotency_expired_delete(now=now))),
     ]
     for name, step in steps:
         try:
             step()
         except Exception:  # noqa: BLE001 - the next sweep tries again
             logger.warning("Sweep: could not %s", name, exc_info=True)
-    if any(result.counts().values()):
+    if any(result.faults().values()):
         logger.warning("Sweep: %s", result.counts())
     return result
 

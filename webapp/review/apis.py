@@ -10,6 +10,7 @@ from rest_framework import exceptions, mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from webapp.api.idempotency import idempotent
 from webapp.catalogue.access import Action, can_comment
 from webapp.catalogue.api_base import FilmScopedViewSet
 from webapp.catalogue.selectors import film_list, shot_list, version_list
@@ -59,6 +60,10 @@ class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         super().check_object_permissions(request, obj)
         if self.action in {"update", "partial_update"} and not can_comment(user=request.user, version=obj.version):
             raise exceptions.PermissionDenied("You may no longer comment on this version.")
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         # The version is one the user sees (the serializer's field); comment_create checks that
@@ -152,6 +157,10 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
             raise exceptions.NotFound()
         summary = selectors.decision_summary(version=version, user=request.user)
         return Response(DecisionSummarySerializer(summary).data)
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         data = serializer.validated_data

@@ -172,7 +172,8 @@ async function restore(shots) {
   const buttons = [document.getElementById("restore-selected"), document.getElementById("restore-all")];
   buttons.forEach((button) => { button.disabled = true; });
   try {
-    const job = await api(`/api/films/${filmId}/restore/`, { method: "POST", body: { shots, preset }, quiet: true });
+    const job = await api(`/api/films/${filmId}/restore/`, {
+      method: "POST", body: { shots, preset }, quiet: true, idempotent: true });
     const count = shots === "all" ? cards().length : shots.length;
     toast(`Batch job #${job?.id ?? ""} queued for ${shots === "all" ? "all shots" : `${count} shot${count === 1 ? "" : "s"}`} (preset ${preset}). Progress shows on the cards and on the Jobs page.`,
       { kind: "ok", title: "Restoration started" });

@@ -18,9 +18,10 @@ export function fetchComments(shotId) {
   return fetchAll(`/api/comments/?shot=${shotId}&page_size=200`);
 }
 
-/** Quiet: the composer shows the failure under the text. */
+/** Quiet: the composer shows the failure under the text. Idempotent: sending it again after a
+ * failure cannot post it twice. */
 export function postComment(body) {
-  return api("/api/comments/", { method: "POST", body, quiet: true });
+  return api("/api/comments/", { method: "POST", body, quiet: true, idempotent: true });
 }
 
 /** Resolve an open comment, reopen a resolved one. */

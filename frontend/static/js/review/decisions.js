@@ -111,7 +111,7 @@ export function mountDecisions(panel, { shotId, versions = [], events = null }) 
     const verdict = button.dataset.verdict;
     for (const b of form.querySelectorAll("button")) b.disabled = true;
     try {
-      await api("/api/decisions/", { method: "POST", quiet: true,
+      await api("/api/decisions/", { method: "POST", quiet: true, idempotent: true,
         body: { version: currentVersion(), verdict, note: form.elements.note.value.trim() } });
       toastOk(`${VERDICTS[verdict].done}: ${versionLabel.get(currentVersion()) || "version"}.`);
       await load();
