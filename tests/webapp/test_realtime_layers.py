@@ -15,6 +15,7 @@ Integration layer: they need the ``redis-server`` binary (``make services`` inst
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import pytest
@@ -57,10 +58,8 @@ class Listener:
 
     async def stop(self):
         self.task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await self.task
-        except asyncio.CancelledError:
-            pass
 
 
 async def until_heard(layer, group: str, listeners: list[Listener], *, timeout: float = 10.0) -> float:
