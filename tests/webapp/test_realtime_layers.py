@@ -5,7 +5,8 @@ shared one): a restart empties it, as a production Redis without an append-only 
 - Through a restart, ``receive`` keeps waiting instead of raising, the channel's groups are added
   again, and the channel hears a group event sent after the restart (and a ``realtime.resync``).
 - Redis stopped for 2 s and started again: the same, and sends meanwhile are logged, not raised.
-- A membership outlives ``group_expiry``: the layer renews it while the channel lives.
+- A membership outlives ``group_expiry``: the layer renews it while the channel lives, and
+  forgets it once nobody receives on the channel.
 - The film socket (a ``WebsocketCommunicator`` on the real consumer) stays open through a
   restart, is told to resync, and hears an event broadcast after it.
 
@@ -173,6 +174,18 @@ async def test_a_membership_is_renewed_while_its_channel_lives(redis):
     await asyncio.sleep(0.5)
     assert listener.types() == ["hello", "later"]
     await listener.stop()
+
+
+async def test_the_groups_of_a_channel_nobody_receives_on_any_more_are_forgotten(redis):
+    # A consumer that failed leaves its groups without group_discard: re-adding them for ever would
+    # keep a dead channel in its groups (channels_redis's own would expire with group_expiry).
+    layer = ResilientRedisChannelLayer(hosts=[redis.url], expiry=1, group_check_interval_s=0.1)
+    layer.brpop_timeout = 0.2
+    alive, dead = await joined(layer, "film.2", count=2)
+    await dead.stop()
+    await asyncio.sleep(2)
+    assert list(layer.memberships) == [alive.channel]
+    await alive.stop()
 
 
 # The film socket, end to end --------------------------------------------------------------------

@@ -17,7 +17,8 @@ process and:
 - re-adds every membership of the process once Redis answers again after an outage, when a
   marker key it keeps in Redis beside them has gone (Redis restarted empty or was flushed;
   checked every ``group_check_interval_s`` by the process's one receiving loop), and every
-  ``group_expiry / 2`` so that no membership expires under a long-lived socket;
+  ``group_expiry / 2`` so that no membership expires under a long-lived socket (a channel nobody
+  has received on for ``expiry`` seconds, whose consumer died without leaving, is forgotten);
 - after Redis lost its data, or was unreachable for more than one try (events sent meanwhile are
   gone), sends each re-added channel ``{"type": "realtime.resync"}``: the socket then sends its
   client its current state again, as on connect (``GroupConsumer.realtime_resync``);
@@ -111,6 +112,11 @@ class ResilientRedisChannelLayer(RedisChannelLayer):
         self.group_check_interval_s = group_check_interval_s
         # channel -> its groups, for this process's channels: what to re-add after Redis forgot.
         self.memberships: dict[str, set[str]] = {}
+        # A grouped channel's receives under way, or when the last one ended: a channel nobody has
+        # received on for ``expiry`` seconds (its consumer failed without leaving its groups) is
+        # forgotten, and its memberships in Redis expire as channels_redis's would.
+        self._receiving: dict[str, int] = {}
+        self._idle_since: dict[str, float] = {}
         # Consecutive failed receives, shared by the process's sockets (one Redis, one outage).
         self.receive_backoff = Backoff(retry_backoff_s, retry_backoff_max_s)
         self._checked_at = 0.0
@@ -121,14 +127,22 @@ class ResilientRedisChannelLayer(RedisChannelLayer):
     # Receiving -----------------------------------------------------------------------------------
 
     async def receive(self, channel):
-        while True:
-            try:
-                return await super().receive(channel)
-            except TRANSIENT_ERRORS as error:
-                if self.receive_backoff.failures == 0:
-                    logger.warning("Redis unreachable while receiving (%s: %s); retrying with backoff",
-                                   type(error).__name__, error)
-                await asyncio.sleep(self.receive_backoff.next())
+        self._receiving[channel] = self._receiving.get(channel, 0) + 1
+        try:
+            while True:
+                try:
+                    return await super().receive(channel)
+                except TRANSIENT_ERRORS as error:
+                    if self.receive_backoff.failures == 0:
+                        logger.warning("Redis unreachable while receiving (%s: %s); retrying with backoff",
+                                       type(error).__name__, error)
+                    await asyncio.sleep(self.receive_backoff.next())
+        finally:
+            self._receiving[channel] -= 1
+            if not self._receiving[channel]:
+                del self._receiving[channel]
+                if channel in self.memberships:
+                    self._idle_since[channel] = time.monotonic()
 
     async def _brpop_with_clean(self, index, channel, timeout):
         # The process's one receiving loop comes here between blocking pops (at least every
@@ -142,6 +156,7 @@ class ResilientRedisChannelLayer(RedisChannelLayer):
         if not outage_failures and now - self._checked_at < self.group_check_interval_s:
             return
         self._checked_at = now
+        self._forget_abandoned(now)
         if not self.memberships:
             if outage_failures:
                 await self.connection(0).ping()
@@ -161,6 +176,14 @@ class ResilientRedisChannelLayer(RedisChannelLayer):
             # their state again. (One failed try alone loses nothing: messages wait in Redis.)
             await self._send_resync(channels)
         self._recovered(outage_failures, regrouped=len(channels), lost=lost)
+
+    def _forget_abandoned(self, now: float) -> None:
+        for channel, since in list(self._idle_since.items()):
+            if channel in self._receiving or channel not in self.memberships:
+                del self._idle_since[channel]
+            elif now - since > self.expiry:
+                del self._idle_since[channel]
+                self.memberships.pop(channel, None)
 
     def _recovered(self, failures: int, *, regrouped: int, lost: bool) -> None:
         if failures or lost:
@@ -203,6 +226,8 @@ class ResilientRedisChannelLayer(RedisChannelLayer):
 
     async def group_add(self, group, channel):
         self.memberships.setdefault(channel, set()).add(group)
+        if channel not in self._receiving:
+            self._idle_since.setdefault(channel, time.monotonic())
 
         async def add():
             await super(ResilientRedisChannelLayer, self).group_add(group, channel)
@@ -228,6 +253,7 @@ class ResilientRedisChannelLayer(RedisChannelLayer):
             groups.discard(group)
             if not groups:
                 del self.memberships[channel]
+                self._idle_since.pop(channel, None)
 
     async def group_send(self, group, message):
         try:
@@ -245,6 +271,7 @@ class ResilientRedisChannelLayer(RedisChannelLayer):
 
     async def flush(self):
         self.memberships.clear()
+        self._idle_since.clear()
         await super().flush()
 
 
