@@ -99,3 +99,9 @@ def login(browser, base_url: str, username: str, password: str = "demo"):
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/")
     return context, page
+
+
+def demo_film_id(page, base_url: str) -> int:
+    """The demo film's id, asked of the API as the page's user."""
+    films = page.request.get(f"{base_url}/api/films/", params={"search": DEMO_TITLE[:11]}).json()["results"]
+    return next(film["id"] for film in films if film["title"] == DEMO_TITLE)

@@ -16,7 +16,7 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DEMO_TITLE, ROOT, SCREENSHOTS, login
+from tests.e2e.conftest import DEMO_TITLE, ROOT, SCREENSHOTS, demo_film_id, login
 
 pytestmark = pytest.mark.e2e
 
@@ -108,15 +108,10 @@ def test_catalogue_search_filters_sorting_and_keyboard(seeded_catalogue, browser
     context.close()
 
 
-def _demo_film_id(page, base_url: str) -> int:
-    films = page.request.get(f"{base_url}/api/films/", params={"search": DEMO_TITLE[:11]}).json()["results"]
-    return next(film["id"] for film in films if film["title"] == DEMO_TITLE)
-
-
 def test_film_page_selection_views_and_batch_restore_seen_on_the_job_dashboard(demo_server, browser):
     base_url, _ = demo_server
     context, page = login(browser, base_url, "archivist")
-    film_id = _demo_film_id(page, base_url)
+    film_id = demo_film_id(page, base_url)
     page.goto(f"{base_url}/films/{film_id}/")
     cards = page.locator("#shots .shot")
     expect(cards).to_have_count(5)
@@ -179,7 +174,7 @@ def test_film_page_selection_views_and_batch_restore_seen_on_the_job_dashboard(d
 def test_roles_on_the_film_page_and_a_review_session_from_the_selection(seeded_catalogue, browser):
     base_url = seeded_catalogue
     context, page = login(browser, base_url, "creator")
-    film_id = _demo_film_id(page, base_url)
+    film_id = demo_film_id(page, base_url)
     page.goto(f"{base_url}/films/{film_id}/")
     expect(page.locator("#shots .shot")).to_have_count(5)
     expect(page.locator("#restore-all")).to_have_count(0)  # creators decide; they do not run jobs

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from django.db import connection
 
 from restoration.io import write_video
 from tests.webapp.factories import MediaAssetFactory, ShotFactory
+from tests.webapp.redis_server import throwaway_redis
 from webapp.catalogue.models import ShotVersion
 from webapp.jobs.models import RestorationJob
 from webapp.jobs.services import job_batch_restore_dispatch, job_restore_dispatch
@@ -132,37 +132,6 @@ def test_a_worker_killed_mid_job_has_its_job_reclaimed_and_finished_once(film, m
     assert sorted(p.name for p in (media_root / "versions").rglob("*.mkv")) == [Path(versions.get().media.file.name).name]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def throwaway_redis(folder: Path):
-    port = _free_port()
-    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), "--save", "",
-               "--appendonly", "yes", "--appendfsync", "always"]
-    state = {"process": None}
-
-    def start():
-        state["process"] = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode == 0,
-                 "redis to start")
-
-    def restart():
-        state["process"].terminate()  # SIGTERM: a normal shutdown (the append-only file is fsynced on every write)
-        state["process"].wait(timeout=20)
-        start()
-
-    start()
-    try:
-        yield f"redis://127.0.0.1:{port}/0", restart
-    finally:
-        state["process"].kill()
-        state["process"].wait()
-
-
 @contextmanager
 def broker(url: str):
     """Point this process's Celery app at ``url`` (and back), dropping pooled connections."""
@@ -183,13 +152,13 @@ def broker(url: str):
 def test_a_redis_restart_loses_and_duplicates_no_job(film, member, media_root, tmp_path):
     shots = make_shots(film, media_root, count=6, frames=6, height=48, width=64)
     restorer = member(film, "restorer")
-    with throwaway_redis(tmp_path) as (redis_url, restart_redis), broker(redis_url):
+    with throwaway_redis(tmp_path, persistent=True) as redis, broker(redis.url):
         before = job_batch_restore_dispatch(film=film, shot_ids=[s.pk for s in shots[:4]], user=restorer,
                                             spec=QUICK_SPEC)
-        with worker(redis_url, media_root) as process:
+        with worker(redis.url, media_root) as process:
             wait_for(lambda: before.children.filter(status="succeeded").exists(), "a first shot restored",
                      process=process)
-            restart_redis()
+            redis.restart()
             # This process reconnects by itself too: a batch sent after the restart arrives.
             after = job_batch_restore_dispatch(film=film, shot_ids=[s.pk for s in shots[4:]], user=restorer,
                                                spec=QUICK_SPEC)

@@ -29,7 +29,7 @@ def two_channel_layers(settings):
         pytest.fail("needs REDIS_URL=redis://... (run with `make test-integration`)")
     # As in production (settings.py): sessions fan out by Redis pub/sub, one layer per server. The
     # prefix keeps parallel test workers (whose databases reuse session ids) off each other's groups.
-    layer = {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+    layer = {"BACKEND": "webapp.realtime.layers.ResilientRedisPubSubChannelLayer",
              "CONFIG": {"hosts": [settings.ENV.redis_url], "prefix": f"test-{uuid.uuid4().hex}"}}
     settings.CHANNEL_LAYERS = {"default": layer, "live": layer, "server-a": layer, "server-b": layer,
                                "server-c": layer}

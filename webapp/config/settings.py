@@ -157,11 +157,18 @@ SPECTACULAR_SETTINGS = {
 
 # Channels and Celery: Redis when REDIS_URL is set, otherwise in-process.
 if ENV.redis_url:
+    # channels_redis's layers, made to outlive a Redis restart or timeout (webapp/realtime/layers.py):
+    # receiving waits and retries instead of failing every socket, groups are re-added once Redis
+    # is back, sends never raise. A dead host is given up on after 5 s rather than the OS's minutes.
+    _redis_host = {"address": ENV.redis_url, "socket_connect_timeout": 5, "socket_keepalive": True}
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [ENV.redis_url]}},
+        "default": {"BACKEND": "webapp.realtime.layers.ResilientRedisChannelLayer",
+                    "CONFIG": {"hosts": [_redis_host]}},
         # Live sessions fan out by pub/sub: one message per server per change, handed by that
-        # server to its own participants (one per participant would cost 50x at 50 people).
-        "live": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [ENV.redis_url]}},
+        # server to its own participants (one per participant would cost 50x at 50 people). The
+        # health check pings an idle subscription, so a connection that died silently is renewed.
+        "live": {"BACKEND": "webapp.realtime.layers.ResilientRedisPubSubChannelLayer",
+                 "CONFIG": {"hosts": [{**_redis_host, "health_check_interval": 15}]}},
     }
     CELERY_BROKER_URL = ENV.redis_url
     CELERY_RESULT_BACKEND = ENV.redis_url

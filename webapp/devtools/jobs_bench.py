@@ -165,6 +165,7 @@ def _progress_events(shot, user) -> tuple[int, float, list[float]]:
     from webapp.jobs.models import RestorationJob
     from webapp.jobs.services import job_create, jobs_enqueue
     from webapp.realtime.groups import job_group
+    from webapp.realtime.layers import RESYNC_EVENT
 
     job = job_create(film=shot.film, kind="restore", shot=shot, created_by=user, params={"spec": EVENTS_SPEC})
     lags: list[float] = []
@@ -178,6 +179,8 @@ def _progress_events(shot, user) -> tuple[int, float, list[float]]:
         subscribed.set()
         while True:
             event = await asyncio.wait_for(layer.receive(channel), timeout=600)
+            if event["type"] == RESYNC_EVENT:  # Redis came back from an outage: not a job's event
+                continue
             lags.append(time.time() - event["sent_at"])
             if event["type"] == "job.finished":
                 done.set()

@@ -3,7 +3,8 @@
 - ``groups``: every channel-group name (``film.<id>``, ``job.<id>``, ``shot.<id>``,
   ``review-session.<id>``, ``user.<id>``);
 - ``broadcast``: sending events to groups, best effort, after commit;
-- ``sockets``: close codes, client-message errors and parsing, ``GroupConsumer``.
+- ``sockets``: close codes, client-message errors and parsing, ``GroupConsumer``;
+- ``layers``: the Redis channel layers that outlive a Redis restart (named in settings only).
 
 The membership check a socket makes on connect is the catalogue's (``catalogue.consumers.film_close_code``).
 """
@@ -15,6 +16,7 @@ from webapp.realtime.sockets import (
     CLOSE_FORBIDDEN,
     CLOSE_NOT_FOUND,
     CLOSE_UNAUTHENTICATED,
+    CLOSE_UNAVAILABLE,
     GroupConsumer,
     SocketError,
     json_object_parse,
@@ -25,6 +27,7 @@ __all__ = [
     "CLOSE_FORBIDDEN",
     "CLOSE_NOT_FOUND",
     "CLOSE_UNAUTHENTICATED",
+    "CLOSE_UNAVAILABLE",
     "LIVE_CHANNEL_LAYER",
     "GroupConsumer",
     "SocketError",

@@ -41,8 +41,18 @@ readAll.addEventListener("click", async () => {
 
 document.addEventListener("notifications:unread", (event) => setUnread(event.detail.unread));
 
-document.addEventListener("notifications:created", (event) => {
-  const n = event.detail;
+function renderItem(n) {
+  const item = document.createElement("li");
+  item.className = `notification kind-${n.kind}${n.read_at ? "" : " unread"} fresh`;
+  item.dataset.id = n.id;
+  item.innerHTML = `<span class="notification-kind">${KIND_LABELS[n.kind] || n.kind}</span>
+    <a class="notification-text" href="${escapeHtml(n.url)}">${escapeHtml(n.text)}</a>
+    <span class="notification-meta muted small">${escapeHtml(n.film_title)} · just now</span>
+    ${n.read_at ? "" : '<button type="button" class="btn ghost sm" data-mark-read>Mark read</button>'}`;
+  return item;
+}
+
+function listElement() {
   let ol = list();
   if (!ol) {
     document.getElementById("notification-list-empty")?.remove();
@@ -51,12 +61,24 @@ document.addEventListener("notifications:created", (event) => {
     ol.className = "notification-list";
     document.querySelector(".page-head").after(ol);
   }
-  const item = document.createElement("li");
-  item.className = `notification kind-${n.kind} unread fresh`;
-  item.dataset.id = n.id;
-  item.innerHTML = `<span class="notification-kind">${KIND_LABELS[n.kind] || n.kind}</span>
-    <a class="notification-text" href="${escapeHtml(n.url)}">${escapeHtml(n.text)}</a>
-    <span class="notification-meta muted small">${escapeHtml(n.film_title)} · just now</span>
-    <button type="button" class="btn ghost sm" data-mark-read>Mark read</button>`;
-  ol.prepend(item);
+  return ol;
+}
+
+document.addEventListener("notifications:created", (event) => {
+  if (list()?.querySelector(`[data-id="${event.detail.id}"]`)) return;
+  listElement().prepend(renderItem(event.detail));
+});
+
+// The socket was away: add what arrived meanwhile, and show as read what was read elsewhere.
+document.addEventListener("notifications:resync", async () => {
+  const page = await api("/api/notifications/?page_size=50", { quiet: true }).catch(() => null);
+  if (!page) return;
+  const shown = new Map([...document.querySelectorAll(".notification[data-id]")].map((item) => [Number(item.dataset.id), item]));
+  const newest = Math.max(0, ...shown.keys());
+  const missed = page.results.filter((n) => n.id > newest && !shown.has(n.id)).sort((a, b) => a.id - b.id);
+  for (const n of missed) listElement().prepend(renderItem(n));
+  for (const n of page.results) {
+    const item = shown.get(n.id);
+    if (item && n.read_at && item.classList.contains("unread")) markedRead(item);
+  }
 });

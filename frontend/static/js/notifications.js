@@ -1,7 +1,9 @@
 // The notifications bell in the top bar (base.html loads this on every page for logged-in users):
 // the unread count from ws/notifications/, kept live, and a toast for each new notification.
 // Other scripts (the notifications page) hear of changes through document events
-// "notifications:created" (detail: the notification) and "notifications:unread" (detail: {unread}).
+// "notifications:created" (detail: the notification), "notifications:unread" (detail: {unread})
+// and "notifications:resync" (the socket reopened, or the server may have lost events: what was
+// missed meanwhile is for them to fetch). The unread count comes again on every (re)connect.
 
 import { ReconnectingSocket } from "./common/ws.js";
 import { toast } from "./common/toast.js";
@@ -19,6 +21,7 @@ function showUnread(count) {
 
 if (bell) {
   const socket = new ReconnectingSocket("ws/notifications/");
+  socket.addEventListener("resync", () => document.dispatchEvent(new CustomEvent("notifications:resync")));
   socket.addEventListener("message", (event) => {
     const message = event.detail;
     if (typeof message.unread === "number") showUnread(message.unread);

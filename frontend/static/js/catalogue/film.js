@@ -1,6 +1,8 @@
 // The film page: keyboard and mouse selection of shots, grid / filmstrip, status filter, batch
 // restore (POST /api/films/<id>/restore/), starting a live review session of the selected shots
-// (POST /api/sessions/) and live job progress from ws/films/<id>/.
+// (POST /api/sessions/) and live job progress from ws/films/<id>/. After the socket was away (or
+// the server lost events) the cards catch up: statuses and versions from the page as the server
+// renders it now, progress from the film's jobs under way.
 import { api } from "../common/api.js";
 import { bindKeys } from "../common/keys.js";
 import { toast } from "../common/toast.js";
@@ -234,8 +236,8 @@ sessionButton?.addEventListener("click", () => startSession(sessionButton));
 
 // ---- live events ----
 
-function setStatus(card, status) {
-  if (card.dataset.status !== status) recount(card.dataset.status, status);
+function setStatus(card, status, { count = true } = {}) {
+  if (count && card.dataset.status !== status) recount(card.dataset.status, status);
   card.dataset.status = status;
   const pill = card.querySelector('[data-role="status"]');
   pill.className = `status status-${status}`;
@@ -266,6 +268,7 @@ socket.addEventListener("close", (event) => {
   indicator.classList.remove("on");
   indicator.querySelector(".live-text").textContent = event.detail.final ? "Offline" : "Reconnecting…";
 });
+socket.addEventListener("resync", () => resync());
 socket.addEventListener("message", (event) => {
   const data = event.detail;
   const card = data.shot ? cardOf(data.shot) : null;
@@ -278,3 +281,40 @@ socket.addEventListener("message", (event) => {
     card.querySelector('[data-role="version"]').textContent = `v${data.number}`;
   }
 });
+
+// ---- catching up after a resync ----
+
+let resyncing = null;
+
+async function resync() {
+  if (resyncing) return resyncing;
+  resyncing = (async () => {
+    const response = await fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .catch(() => null);
+    if (response?.ok) {
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      for (const card of cards()) {
+        const now = fresh.querySelector(`.shot[data-shot-id="${card.dataset.shotId}"]`);
+        if (!now) continue;
+        setStatus(card, now.dataset.status, { count: false });
+        card.dataset.versionId = now.dataset.versionId;
+        card.querySelector('[data-role="version"]').textContent = now.querySelector('[data-role="version"]').textContent;
+      }
+      for (const count of document.querySelectorAll("#status-filter [data-status] .count")) {
+        const now = fresh.querySelector(`#status-filter [data-status="${count.parentElement.dataset.status}"] .count`);
+        if (now) count.textContent = now.textContent;
+      }
+    }
+    const jobs = await api(`/api/jobs/?film=${filmId}&status=pending&status=running&page_size=200`, { quiet: true })
+      .catch(() => null);
+    if (jobs) {
+      const running = new Map(jobs.results.filter((job) => job.shot != null).map((job) => [String(job.shot), job]));
+      for (const card of cards()) {
+        const job = running.get(card.dataset.shotId);
+        if (job) showJob(card, job, false);
+        else card.querySelector(".job-progress").hidden = true;
+      }
+    }
+  })().finally(() => { resyncing = null; });
+  return resyncing;
+}

@@ -1,4 +1,5 @@
-// The job dashboard: live progress from the film websockets of films with work under way,
+// The job dashboard: live progress from the film websockets of films with work under way (rows
+// still unfinished ask the API again after a resync: events were missed while a socket was away),
 // batches expanded into their shots (the server's own ?parent= rendering, fetched), cancel and retry.
 import { api } from "../common/api.js";
 import { duration, escapeHtml, relativeTime } from "../common/format.js";
@@ -91,6 +92,7 @@ for (const filmId of liveFilms) {
     indicator.classList.remove("on");
     indicator.querySelector(".live-text").textContent = event.detail.final ? "Offline" : "Reconnecting…";
   });
+  socket.addEventListener("resync", () => resyncFilm(filmId));
   socket.addEventListener("message", (event) => {
     const data = event.detail;
     if (!String(data.type).startsWith("job.")) return;
@@ -104,6 +106,17 @@ for (const filmId of liveFilms) {
       toast(data.error || "See the job for details.", { kind: "error", title: `Job #${jobId} failed` });
     }
   });
+}
+
+// After a film's socket was away (or the server lost events): its unfinished rows ask the API.
+async function resyncFilm(filmId) {
+  const unfinished = new Set([...root.querySelectorAll(`tr[data-job-id][data-film-id="${filmId}"]`)]
+    .filter((row) => !FINISHED.has(row.dataset.status)).map((row) => row.dataset.jobId));
+  const states = await Promise.all([...unfinished].map((id) => api(`/api/jobs/${id}/`, { quiet: true }).catch(() => null)));
+  for (const state of states) {
+    if (state) for (const row of rowsOf(state.id)) applyState(row, state);
+  }
+  recount();
 }
 
 // ---- batches: expand into their shots ----

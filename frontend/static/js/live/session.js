@@ -169,8 +169,7 @@ function mountViewer(item, state) {
   el.itemLabel.textContent = `Shot ${item.shot_number} · v${item.version_number} · ${item.frame_count} frames`;
   live.viewer = new ComparisonViewer(el.viewer, {
     shotId: item.shot, frameCount: item.frame_count, fps: item.fps, sources: item.sources,
-    a: state.a, b: state.b, frame: state.frame, mode: state.mode, socketUrl: item.frames_socket
-      ? `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${item.frames_socket}` : null,
+    a: state.a, b: state.b, frame: state.frame, mode: state.mode, socketUrl: item.frames_socket || null,
   });
   el.viewer.comparisonViewer = live.viewer; // for tests and tools
   live.viewer.addEventListener("statechange", () => onLocalChange());

@@ -1,5 +1,6 @@
 // Live updates for the comments panel from the shot's event socket: comments posted or changed by
-// others, a new version of the shot, and a reload after a reconnect (events missed meanwhile).
+// others, a new version of the shot, and a reload on each resync (after a reconnect, or when the
+// server says it may have lost events: see common/ws.js).
 
 import { toast } from "../common/toast.js";
 
@@ -8,8 +9,7 @@ import { toast } from "../common/toast.js";
  * viewer's user ({id}), `versionLabel` the versions the page knows. Returns a function that stops.
  */
 export function followComments(socket, { upsert, reload, user, versionLabel }) {
-  let opened = 0;
-  const onOpen = () => { if (opened++ > 0) reload(); }; // catch up after a reconnect
+  const onResync = () => reload(); // after a reconnect, or events the server may have lost
   const onMessage = (event) => {
     const message = event.detail;
     if (message.type === "comment.created" || message.type === "comment.updated") {
@@ -18,10 +18,10 @@ export function followComments(socket, { upsert, reload, user, versionLabel }) {
       toast(`Version ${message.number} of this shot is ready for review. Reload to compare it.`, { title: "New version" });
     }
   };
-  socket.addEventListener("open", onOpen);
+  socket.addEventListener("resync", onResync);
   socket.addEventListener("message", onMessage);
   return () => {
-    socket.removeEventListener("open", onOpen);
+    socket.removeEventListener("resync", onResync);
     socket.removeEventListener("message", onMessage);
   };
 }

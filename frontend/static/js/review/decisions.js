@@ -122,8 +122,7 @@ export function mountDecisions(panel, { shotId, versions = [], events = null }) 
   });
 
   const socket = events ?? shotEvents(shotId);
-  let opened = socket.connected ? 1 : 0;
-  const onOpen = () => { if (opened++ > 0) load(); }; // catch up after a reconnect
+  const onResync = () => load(); // after a reconnect, or events the server may have lost
   const onMessage = (event) => {
     const message = event.detail;
     if (message.type !== "decision.recorded") return;
@@ -134,7 +133,7 @@ export function mountDecisions(panel, { shotId, versions = [], events = null }) 
     }
     if (message.decision.version === currentVersion()) load();
   };
-  socket.addEventListener("open", onOpen);
+  socket.addEventListener("resync", onResync);
   socket.addEventListener("message", onMessage);
   // shot-page.js rewrites data-version-id on every viewer state change: reload on real changes only.
   let shownVersion = currentVersion();
@@ -150,7 +149,7 @@ export function mountDecisions(panel, { shotId, versions = [], events = null }) 
   function destroy() {
     loading++; // an answer still on its way is for a panel that is gone
     versionWatch.disconnect();
-    socket.removeEventListener("open", onOpen);
+    socket.removeEventListener("resync", onResync);
     socket.removeEventListener("message", onMessage);
   }
 

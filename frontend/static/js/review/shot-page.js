@@ -27,7 +27,7 @@ if (host) {
     a: data.a,
     b: data.b,
     frame: data.frame,
-    socketUrl: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${data.frames_socket}`,
+    socketUrl: data.frames_socket,
   });
   host.comparisonViewer = viewer; // for tests and for modules mounted later
 

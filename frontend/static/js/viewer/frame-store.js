@@ -2,16 +2,19 @@
 // kept in a least-recently-used cache bounded by decoded bytes.
 //
 // One "lane" per source: asking for frames of a source replaces the lane's request (the server
-// drops the superseded one), so scrubbing never queues hundreds of stale frames.
+// drops the superseded one), so scrubbing never queues hundreds of stale frames. The socket is the
+// app's ReconnectingSocket (backoff, final close codes); on each reopen the lanes still running are
+// asked again.
 // Events: "frame" {source, frame}, "error" {code, detail, request}, "connection" {state}.
 
-const FATAL_CLOSE_CODES = new Set([4401, 4403, 4404]);
+import { ReconnectingSocket } from "../common/ws.js";
+
 const HEADER_DECODER = new TextDecoder();
 
 export class FrameStore extends EventTarget {
-  constructor(url, { maxBytes = 640 * 1024 * 1024 } = {}) {
+  /** `path`: the frame socket's path (`/ws/shots/<id>/frames/`) or ws:// URL. */
+  constructor(path, { maxBytes = 640 * 1024 * 1024 } = {}) {
     super();
-    this.url = url;
     this.maxBytes = maxBytes;
     this.bytes = 0;
     this.cache = new Map(); // "source:frame" -> {bitmap, bytes, height}
@@ -19,46 +22,39 @@ export class FrameStore extends EventTarget {
     this.lanes = new Map(); // source -> {request, start, next, end, height, done}
     this.nextRequest = 1;
     this.state = "connecting";
-    this.retryDelay = 250;
     this.closed = false;
-    this.connect();
+    this.socket = new ReconnectingSocket(path);
+    this.url = this.socket.url;
+    this.socket.addEventListener("open", () => this._onOpen());
+    this.socket.addEventListener("message", (event) => this._onText(event.detail));
+    this.socket.addEventListener("binary", (event) => this._onFrame(event.detail));
+    this.socket.addEventListener("close", (event) => this._onClose(event.detail));
   }
 
-  connect() {
-    const socket = new WebSocket(this.url);
-    socket.binaryType = "arraybuffer";
-    socket.onopen = () => {
-      this.retryDelay = 250;
-      this._setState("open");
-      // Requests in flight when the socket dropped are asked again.
-      const lanes = [...this.lanes.entries()];
-      this.lanes.clear();
-      for (const [source, lane] of lanes) {
-        if (!lane.done) this.want(source, lane.next, lane.end - lane.next, lane.height);
-      }
-    };
-    socket.onmessage = (event) => {
-      if (typeof event.data === "string") this._onText(event.data);
-      else this._onFrame(event.data);
-    };
-    socket.onclose = (event) => {
-      if (this.closed) return;
-      if (FATAL_CLOSE_CODES.has(event.code)) {
-        this._setState("refused");
-        this.dispatchEvent(new CustomEvent("error", {
-          detail: { code: `closed_${event.code}`, detail: "The frame stream refused this shot." } }));
-        return;
-      }
-      this._setState("reconnecting");
-      setTimeout(() => !this.closed && this.connect(), this.retryDelay);
-      this.retryDelay = Math.min(this.retryDelay * 2, 5000);
-    };
-    this.socket = socket;
+  _onOpen() {
+    this._setState("open");
+    // Requests in flight when the socket dropped are asked again.
+    const lanes = [...this.lanes.entries()];
+    this.lanes.clear();
+    for (const [source, lane] of lanes) {
+      if (!lane.done) this.want(source, lane.next, lane.end - lane.next, lane.height);
+    }
+  }
+
+  _onClose({ code, final }) {
+    if (this.closed) return;
+    if (final) {
+      this._setState("refused");
+      this.dispatchEvent(new CustomEvent("error", {
+        detail: { code: `closed_${code}`, detail: "The frame stream refused this shot." } }));
+      return;
+    }
+    this._setState("reconnecting");
   }
 
   close() {
     this.closed = true;
-    this.socket?.close();
+    this.socket.close();
     for (const entry of this.cache.values()) entry.bitmap.close();
     this.cache.clear();
     this.bytes = 0;
@@ -69,9 +65,7 @@ export class FrameStore extends EventTarget {
     this.dispatchEvent(new CustomEvent("connection", { detail: { state } }));
   }
 
-  _onText(text) {
-    let message;
-    try { message = JSON.parse(text); } catch { return; }
+  _onText(message) {
     if (message.type === "frames.done") {
       const lane = this.lanes.get(message.source);
       if (lane && lane.request === message.request) lane.done = true;
@@ -162,14 +156,14 @@ export class FrameStore extends EventTarget {
     const lane = this.lanes.get(source);
     if (lane && !lane.done && lane.height >= height && lane.next <= first && first < lane.end) return false;
     if (first >= start + count / 2) end = Math.max(end, Math.min(limit, first + count));
-    if (this.socket?.readyState !== WebSocket.OPEN) {
+    if (!this.socket.connected) {
       // Remembered, and asked for when the socket opens.
       this.lanes.set(source, { request: -1, start: first, next: first, end, height, done: false });
       return false;
     }
     const request = this.nextRequest++;
     this.lanes.set(source, { request, start: first, next: first, end, height, done: false });
-    this.socket.send(JSON.stringify({ type: "frames", request, source, start: first, count: end - first, height }));
+    this.socket.send({ type: "frames", request, source, start: first, count: end - first, height });
     return true;
   }
 
@@ -179,7 +173,7 @@ export class FrameStore extends EventTarget {
   }
 
   cancelAll() {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify({ type: "cancel" }));
+    if (this.socket.connected) this.socket.send({ type: "cancel" });
     for (const lane of this.lanes.values()) lane.done = true;
   }
 

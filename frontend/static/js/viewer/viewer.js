@@ -4,7 +4,8 @@
 //
 // Contract (other modules build on it, see docs/API.md "Frame stream" and docs/ARCHITECTURE.md):
 //   new ComparisonViewer(root, {shotId, frameCount, fps, sources: [{id, label, width?, height?, frameCount?}],
-//     a, b, frame, mode?, socketUrl?, keyboard?, startNumber?})
+//     a, b, frame, mode?, socketUrl? (a path such as /ws/sessions/1/frames/2/, or a ws:// URL),
+//     keyboard?, startNumber?})
 //   viewer.frame, viewer.state, seek(frame), play(), pause(), setState(partial, {silent})
 //   events: framechange {frame}, statechange (full state, user actions), viewchange, markerclick {marker}
 //   viewer.overlay, toImage(clientX, clientY), fromImage(x, y), setMarkers([{frame, frameEnd, id, kind}])
@@ -50,8 +51,9 @@ export class ComparisonViewer extends EventTarget {
     this.drawnFrame = null;
     this.startNumber = startNumber ?? loadStartNumber();
     this._build();
-    const url = socketUrl || `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/shots/${shotId}/frames/`;
-    this.store = new FrameStore(url);
+    // The frame socket's path (common/ws.js's socketUrl makes the URL): the shot's own by default,
+    // a live session's (which admits its guests) when given.
+    this.store = new FrameStore(socketUrl || `ws/shots/${shotId}/frames/`);
     this.store.addEventListener("frame", (event) => onFrameArrived(this, event.detail));
     this.store.addEventListener("error", (event) => this._showError(event.detail));
     this.store.addEventListener("connection", (event) => {

@@ -1,0 +1,81 @@
+"""End to end in Chromium: pages' websockets come back by themselves (frontend/static/js/common/ws.js).
+
+Playwright stands between the page and the server (``route_web_socket``, passing everything on),
+so the test can drop a socket as a failing server would:
+
+- the film page's socket closed with 1011: the page reconnects within the first backoff step, and
+  catches up (the card a missed event left stale shows the server's state again); closed with 4404
+  (not visible, final), it stays closed and says "Offline";
+- the review viewer's frame socket closed with 1011: it reconnects and frames arrive again.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import demo_film_id, login
+
+pytestmark = pytest.mark.e2e
+
+
+def relay(page, pattern: str) -> list:
+    """Pass ``pattern``'s sockets through to the server, keeping each one's route (to close it)."""
+    routes = []
+
+    def handle(route):
+        routes.append(route)
+        route.connect_to_server()
+
+    page.route_web_socket(re.compile(pattern), handle)
+    return routes
+
+
+def test_the_film_socket_reconnects_after_1011_and_the_page_catches_up(demo_server, browser):
+    base_url, _ = demo_server
+    context, page = login(browser, base_url, "archivist")
+    film_id = demo_film_id(page, base_url)
+    routes = relay(page, r"/ws/films/\d+/$")
+    page.goto(f"{base_url}/films/{film_id}/")
+    indicator = page.locator("#live-indicator")
+    expect(indicator).to_have_text("Live")
+    assert len(routes) == 1
+
+    # An event missed while the socket is away, as it were: a card left showing an old status.
+    card = page.locator("#shots .shot").first
+    status = card.locator('[data-role="status"]')
+    current = status.inner_text()
+    status.evaluate("pill => { pill.textContent = 'Stale'; }")
+
+    with page.expect_request(re.compile(r"/api/jobs/\?film=")):  # the resync asks for jobs under way
+        routes[0].close(code=1011, reason="Internal error")
+    expect(indicator).to_have_text("Live")
+    assert len(routes) == 2
+    expect(status).to_have_text(current)
+
+    routes[1].close(code=4404, reason="Not visible")  # final: retrying cannot help
+    expect(indicator).to_have_text("Offline")
+    page.wait_for_timeout(1500)  # three times the first backoff step
+    assert len(routes) == 2
+    context.close()
+
+
+def test_the_frame_socket_reconnects_after_1011_and_frames_arrive_again(demo_server, browser):
+    base_url, _ = demo_server
+    context, page = login(browser, base_url, "archivist")
+    film_id = demo_film_id(page, base_url)
+    shot = page.request.get(f"{base_url}/api/shots/", params={"film": film_id}).json()["results"][0]
+    routes = relay(page, r"/ws/shots/\d+/frames/$")
+    page.goto(f"{base_url}/films/{film_id}/shots/{shot['id']}/")
+    viewer = page.locator("#viewer")
+    expect(viewer).to_have_attribute("data-connection", "open")
+    expect(viewer).to_have_attribute("data-drawn-frame", "0")
+
+    routes[0].close(code=1011, reason="Internal error")
+    expect(viewer).to_have_attribute("data-connection", "open")
+    assert len(routes) == 2
+    page.keyboard.press("End")  # the viewer still gets its frames
+    expect(viewer).to_have_attribute("data-drawn-frame", str(shot["frame_count"] - 1))
+    context.close()
