@@ -56,10 +56,10 @@ def main(pytest_args: list[str]) -> int:
 
 def print_table(recoveries: list[dict]) -> None:
     print(f"\nRecovery per fault ({', '.join(f'{k}={v}' for k, v in FAULT_SETTINGS.items())}):")
-    print(f"{'fault':<44} {'recovered in':>12}  details")
+    print(f"{'fault':<50} {'recovered in':>12}  details")
     for row in recoveries:
         details = ", ".join(f"{key}={value}" for key, value in row.items() if key not in ("fault", "seconds"))
-        print(f"{row['fault']:<44} {row['seconds']:>10.1f} s  {details}")
+        print(f"{row['fault']:<50} {row['seconds']:>10.1f} s  {details}")
 
 
 if __name__ == "__main__":

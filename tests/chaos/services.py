@@ -13,17 +13,12 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.webapp.redis_server import free_port
 
 
 def _wait(condition, what: str, timeout_s: float = 30.0) -> None:
@@ -99,6 +94,9 @@ class PrivatePostgres:
 
 @dataclass
 class PrivateRedis:
+    """Unlike ``tests.webapp.redis_server.ThrowawayRedis`` (one test's, a child of its process),
+    a daemon that the launcher starts and any test process stops and starts by its port."""
+
     folder: Path
     port: int
 

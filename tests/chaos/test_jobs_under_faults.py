@@ -158,3 +158,33 @@ def test_a_message_lost_in_a_redis_restart_is_sent_again(film, member, media_roo
     recovery("queued message lost in a Redis restart", time.monotonic() - back_at, after="Redis back",
              redispatch_after_s=settings.JOB_REDISPATCH_AFTER_S)
     assert_restored_once(job, shot, media_root)
+
+
+def test_a_redis_restart_in_the_middle_of_batches_loses_and_duplicates_no_job(
+        film, member, media_root, gpu_worker, redis_server, recovery):
+    from webapp.jobs.services import job_batch_restore_dispatch
+
+    name = "assets/chaos/batch-scan.mkv"
+    (media_root / name).parent.mkdir(parents=True, exist_ok=True)
+    write_video(media_root / name, torch.rand(36, 3, 48, 64, generator=torch.Generator().manual_seed(6)), fps=24.0)
+    scan = MediaAssetFactory(film=film, file=name, width=64, height=48, frame_count=36, fps=24.0)
+    shots = [ShotFactory(film=film, number=n + 1, start_frame=6 * n, end_frame=6 * n + 5, source=scan)
+             for n in range(6)]
+    restorer = member(film, "restorer")
+    running = gpu_worker()
+    before = job_batch_restore_dispatch(film=film, shot_ids=[s.pk for s in shots[:4]], user=restorer,
+                                        spec=QUICK_SPEC)
+    wait_for(lambda: before.children.filter(status="succeeded").exists(), "a first shot restored", alive=(running,))
+    redis_server.stop()  # the queued children's messages are lost with it
+    redis_server.start()
+    back_at = time.monotonic()
+    after = job_batch_restore_dispatch(film=film, shot_ids=[s.pk for s in shots[4:]], user=restorer, spec=QUICK_SPEC)
+    for batch in (before, after):
+        wait_for(lambda batch=batch: job_row(batch).status == "succeeded", f"batch {batch.pk} to finish",
+                 alive=(running,))
+    recovery("Redis restarted mid-batch (queued messages lost)", time.monotonic() - back_at,
+             after="Redis back, until both batches are done")
+    children = RestorationJob.objects.filter(kind="restore")
+    assert sorted(children.values_list("status", flat=True)) == ["succeeded"] * 6
+    assert sorted(ShotVersion.objects.values_list("shot", flat=True)) == sorted(s.pk for s in shots)
+    assert set(children.values_list("attempts", flat=True)) == {1}  # none ran twice

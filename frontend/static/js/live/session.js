@@ -84,7 +84,11 @@ setInterval(() => { if (socket.connected) socket.send({ type: "heartbeat" }); },
 function onMessage(message) {
   if (message.server_time) live.clockOffset = message.server_time - Date.now();
   switch (message.type) {
-    case "session.state":
+    case "session.state": {
+      // A state older than the one we hold: the server lost it (Redis restarted empty) and began
+      // again; the host puts back where everyone was.
+      const restore = live.state && live.viewer && message.state.version < live.state.version && isHost()
+        ? { index: live.state.index, ...sharedOf(live.viewer.state) } : null;
       live.playlist = message.playlist;
       rememberPlaylistStatuses();
       live.you = message.you;
@@ -93,7 +97,12 @@ function onMessage(message) {
       renderPlaylist();
       applyShared(message.state, { force: true });
       renderPresence();
+      if (restore && isHost()) {
+        lastSent = null;
+        socket.send({ type: "state", changes: restore });
+      }
       break;
+    }
     case "state":
       applyShared(message.state, { by: message.by });
       break;
