@@ -95,6 +95,7 @@ class GradeFitApi(APIView):
         then a residual LUT, reports CIEDE2000 on held-out stills and refuses a fit that would not
         generalise. Answers the job (202); the grade it makes is ``/api/grades/?fit_job=<id>``."""
         try:
+            request.data  # noqa: B018 - parse (and stream) the body now: the size check reads the result
             if getattr(request._request, "upload_too_large", False):
                 raise UploadTooLarge(f"still: larger than the still limit of {settings.MAX_STILL_BYTES} bytes")
             film = film_list(user=request.user).filter(pk=film_id).first()
@@ -119,8 +120,6 @@ class GradeFitApi(APIView):
         parent = visible_or_400(grade_list(user=user), id_param(data, "parent"), "parent")
         note = data.get("note", "")
         references = self._uploads(request, user) if multipart else self._versions(data, user)
-        if len(references) > MAX_REFERENCES:
-            raise exceptions.ValidationError({"references": [f"At most {MAX_REFERENCES} reference stills."]})
         job = job_grade_fit_dispatch(film=film, user=user, references=references, shot=shot, scene=scene,
                                      parent=parent, note=note if isinstance(note, str) else None)
         return Response(RestorationJobSerializer(job_list(user=user).get(pk=job.pk)).data,
@@ -131,7 +130,8 @@ class GradeFitApi(APIView):
         frames = _ints(request.data.getlist("frame"), "frame")
         shot_ids = _ints(request.data.getlist("still_shot"), "still_shot")
         if not stills:
-            raise exceptions.ValidationError({"still": ["Send 1 to 8 graded stills in the multipart field 'still'."]})
+            raise exceptions.ValidationError({"still": [
+                f"Send 1 to {MAX_REFERENCES} graded stills in the multipart field 'still'."]})
         if len(frames) != len(stills):
             raise exceptions.ValidationError({"frame": [f"Give one frame per still: {len(stills)} stills, "
                                                         f"{len(frames)} frames."]})
@@ -146,7 +146,8 @@ class GradeFitApi(APIView):
     def _versions(self, data, user) -> list[ReferenceInput]:
         raw = data.get("references")
         if not isinstance(raw, list) or not raw:
-            raise exceptions.ValidationError({"references": ["A list of {\"version\": id, \"frame\": n}, 1 to 8."]})
+            raise exceptions.ValidationError({"references": [
+                f"A list of 1 to {MAX_REFERENCES} {{\"version\": id, \"frame\": n}}."]})
         versions = version_list(user=user).select_related("media", "shot__source")
         out = []
         for n, item in enumerate(raw):
