@@ -290,7 +290,8 @@ def grade_decision_record(*, grade: Grade, reviewer: AbstractBaseUser, verdict: 
 
     A decision speaks for a role on the film, so the reviewer needs a deciding role there
     (archivist or creator); staff without one cannot sign."""
-    grade = Grade.objects.select_for_update().defer("lut").select_related("shot", "scene", "film").get(pk=grade.pk)
+    grade = (Grade.objects.select_for_update(of=("self",)).defer("lut").select_related("shot", "scene", "film")
+             .get(pk=grade.pk))
     role = film_role(user=reviewer, film_id=grade.film_id)
     if role not in ALLOWED_ROLES[Action.DECIDE]:
         raise PermissionDenied(
