@@ -91,3 +91,17 @@ def test_a_delivery_grades_what_was_restored_before_the_grade_and_not_what_carri
     expected_first = np.asarray(engine.grade_colours(grade_values_of(grade), _pixels(early).tolist()))
     assert np.abs(delivered[:half] - expected_first).max() <= 1 / 255 + 1e-6
     assert np.abs(delivered[half:] - _pixels(baked)).max() <= 1 / 255 + 1e-6  # not graded twice
+
+
+def test_a_grey_films_tint_is_a_grade_and_its_shot_comes_out_in_colour(film, media_root, film_members,
+                                                                       sent_messages):
+    """Tinting and toning are grades too: a CDL that treats the channels differently colours a
+    grey scan (sepia here)."""
+    shot = jobs_fixtures.make_shots(film, media_root)[0]  # a grey ramp
+    sepia = {"slope": [1.1, 0.95, 0.75], "offset": [0.03, 0.01, 0.0], "power": [1.0, 1.0, 1.0], "saturation": 1.0}
+    _approved(make_grade(shot=shot, cdl=sepia), film_members)
+    version = _restore(film, shot)
+    frames = read_frames(version.media.file.path)
+    assert frames.shape[1] == 3  # colour now
+    red, blue = frames[:, 0].mean().item(), frames[:, 2].mean().item()
+    assert red - blue > 0.1 and VersionGrade.objects.get(version=version).mode == "baked"

@@ -55,3 +55,16 @@ def test_the_browsable_api_renders_for_a_member(film, member, client_for):
     for url in ["/api/", "/api/films/", "/api/comments/", f"/api/versions/{version.pk}/", "/api/memberships/"]:
         response = client.get(url, HTTP_ACCEPT="text/html")
         assert response.status_code == 200 and b"<html" in response.content, url
+
+
+def test_schema_documents_the_colour_api(schema):
+    paths = schema["paths"]
+    for path in ("/api/grades/", "/api/grades/{id}/", "/api/grades/{id}/lut/", "/api/grades/{id}/export/",
+                 "/api/grades/export/", "/api/grades/import/", "/api/grades/{id}/summary/", "/api/scenes/",
+                 "/api/scenes/propose/", "/api/grade-decisions/", "/api/grade-references/{id}/still/",
+                 "/api/shots/{id}/grade/", "/api/versions/{id}/grade/", "/api/films/{film_id}/grade-fit/"):
+        assert path in paths, path
+    assert set(paths["/api/grade-decisions/{id}/"]) - {"parameters"} == {"get"}  # append-only
+    assert set(paths["/api/grades/{id}/"]) - {"parameters"} == {"get"}
+    assert schema["components"]["schemas"]["GradeStatusEnum"]["enum"] == [
+        "proposed", "changes_requested", "approved", "rejected"]
