@@ -52,7 +52,8 @@ def test_the_browsable_api_renders_for_a_member(film, member, client_for):
 
     version = InReviewVersionFactory(shot=ShotFactory(film=film))
     client = client_for(member(film, "archivist"))
-    for url in ["/api/", "/api/films/", "/api/comments/", f"/api/versions/{version.pk}/", "/api/memberships/"]:
+    for url in ["/api/", "/api/films/", "/api/comments/", f"/api/versions/{version.pk}/", "/api/memberships/",
+                "/api/grades/", "/api/scenes/", "/api/grade-decisions/"]:
         response = client.get(url, HTTP_ACCEPT="text/html")
         assert response.status_code == 200 and b"<html" in response.content, url
 
