@@ -32,6 +32,7 @@ from webapp.catalogue.selectors import film_list, shot_list, version_list
 from webapp.catalogue.upload_handlers import LimitedScanUploadHandler
 from webapp.colour import selectors, services
 from webapp.colour.filters import GradeDecisionFilter, GradeFilter, GradeReferenceFilter, SceneFilter
+from webapp.colour.models import GradeSource
 from webapp.colour.serializers import (
     GradeCreateSerializer,
     GradeDecisionSerializer,
@@ -184,8 +185,9 @@ class GradeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, FilmScopedV
         self.require(film_id=target.film_id, action=Action.GRADE)
         parent = data.get("parent")
         values = services.grade_derive(parent=parent, cdl=dict(data["cdl"]), keep_lut=data["keep_lut"])
-        grade = services.grade_create(values=values, source="manual", author=request.user, shot=data.get("shot"),
-                                      scene=data.get("scene"), parent=parent, note=data["note"])
+        grade = services.grade_create(values=values, source=GradeSource.MANUAL, author=request.user,
+                                      shot=data.get("shot"), scene=data.get("scene"), parent=parent,
+                                      note=data["note"])
         return Response(GradeSerializer(self.get_queryset().get(pk=grade.pk)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=GradeSummarySerializer)
