@@ -13,35 +13,57 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from restoration.errors import MediaError, RestorationError, SpecError
 from restoration.progress import ProgressBar
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
+    from restoration.colour.grade import Grade
+    from restoration.colour.stills import StillInfo
     from restoration.io import ProbeInfo
 
 __all__ = [
     "CLIP_KINDS",
     "DEFAULT_PRESET",
     "DemoShot",
+    "GRADE_FILE_EXTENSIONS",
+    "GRADE_LUT_SIZE",
+    "GRADE_LUT_SIZES",
+    "GradeFitResult",
+    "GradeLut",
+    "GradeReference",
+    "GradeValues",
     "PRESET_NAMES",
     "Progress",
     "ProgressBar",
     "RestoreResult",
+    "StillInfo",
     "analyse",
+    "cdl_collection_write",
     "clips_join",
     "default_device",
+    "demo_graded_still_write",
     "demo_scan_write",
     "frames_uint8",
+    "grade_check",
+    "grade_colours",
+    "grade_file_corrections",
+    "grade_file_read",
+    "grade_file_write",
+    "grade_fit",
+    "grade_lut",
+    "grade_references_register",
     "is_transient_error",
     "preset_spec",
     "probe",
     "restore_frames",
     "spec_validate",
+    "still_probe",
     "synthetic_clip_write",
 ]
 
@@ -118,16 +140,24 @@ def restore_frames(
     fps: float,
     device: str | None = None,
     progress: Progress | None = None,
+    grade: GradeValues | None = None,
 ) -> RestoreResult:
     """Frames ``start .. start+count-1`` of ``source`` through ``spec`` into ``output`` (written
-    under a temporary name and renamed; nothing is left behind on failure)."""
+    under a temporary name and renamed; nothing is left behind on failure). With ``grade``, the
+    grade is applied to the restored frames as the last step (``grade_check``'s values)."""
     from restoration.io import probe as io_probe
     from restoration.io import read_frames
     from restoration.pipeline import ANALYSIS_OPS, run_pipeline
 
     # A shot's frames are read into memory: fine for shots, not for whole reels.
     frames = read_frames(source, start, count)
-    result = run_pipeline(frames, spec, output=output, fps=fps, device=device or default_device(), progress=progress)
+    target = device or default_device()
+    if grade is None:
+        result = run_pipeline(frames, spec, output=output, fps=fps, device=target, progress=progress)
+    else:
+        graded = _engine_grade(grade)  # checked before the work, not after it
+        result = run_pipeline(frames, spec, fps=fps, device=target, progress=progress)
+        _graded_write(result.frames, graded, output, fps=result.fps or fps)
     if spec.get("ops") != ANALYSIS_OPS:
         ran, summary = spec, f"{' → '.join(step['op'] for step in spec['ops']) or 'no op'} (as specified)"
     else:
@@ -157,20 +187,25 @@ def frames_uint8(
 
 
 def clips_join(
-    sources: Sequence[str | os.PathLike], output: str | os.PathLike, *, fps: float, progress: Progress | None = None
+    sources: Sequence[str | os.PathLike], output: str | os.PathLike, *, fps: float, progress: Progress | None = None,
+    grades: Sequence[GradeValues | None] | None = None,
 ) -> ProbeInfo:
-    """The sources' frames end to end into one lossless file, at the deepest source's bit depth."""
+    """The sources' frames end to end into one lossless file, at the deepest source's bit depth.
+    ``grades`` (one per source, None for none) are applied to each source's frames on the way."""
     from restoration.io import VideoWriter, iter_chunks
     from restoration.io import probe as io_probe
 
+    if grades is not None and len(grades) != len(sources):
+        raise RestorationError(f"clips_join: {len(grades)} grades for {len(sources)} sources")
+    engine_grades = [None if g is None else _engine_grade(g) for g in (grades or [None] * len(sources))]
     infos = [io_probe(source) for source in sources]
     total = sum(info.frame_count or 0 for info in infos)
     bit_depth = 16 if any((info.bit_depth or 8) > 8 for info in infos) else 8
     done = 0
     with VideoWriter(output, fps=fps, bit_depth=bit_depth) as out:
-        for source in sources:
+        for source, graded in zip(sources, engine_grades, strict=True):
             for _, frames in iter_chunks(source, 32):
-                out.write(frames)
+                out.write(frames if graded is None else _grade_frames(frames, graded))
                 done += frames.shape[0]
                 if progress is not None:
                     progress(done, total)
@@ -193,6 +228,353 @@ def is_transient_error(exc: BaseException) -> bool:
 
     torch = sys.modules.get("torch")  # no torch loaded: no GPU error possible
     return torch is not None and isinstance(exc, torch.cuda.OutOfMemoryError)
+
+
+# --------------------------------------------------------------------------------------------
+# Colour grades: an ASC CDL then an optional 3D LUT (restoration/colour/). Grades cross this door
+# as plain values (``GradeValues``): the CDL as a dict and the LUT as float32 bytes, so a caller
+# can store them, send them to a browser as a 3D texture, and hand them back unchanged.
+
+# The LUT size of every stored grade: fitted residual LUTs, imported .cube files, baked grades.
+GRADE_LUT_SIZE = 33
+# .cube sizes taken in: those whose lattice points all lie on the 33-point lattice ((N - 1)
+# divides 32), so resampling to 33 points is exact (a trilinear cell splits into trilinear cells).
+GRADE_LUT_SIZES = (2, 3, 5, 9, 17, 33)
+GRADE_FILE_EXTENSIONS = (".cdl", ".cc", ".ccc", ".cube", ".json")
+CDL_FILE_EXTENSIONS = (".cdl", ".cc", ".ccc")
+
+
+@dataclass(frozen=True)
+class GradeLut:
+    """A 3D LUT as plain data. ``table`` holds ``size**3`` output colours (R, G, B) as float32
+    little-endian bytes, red index changing fastest, then green, then blue (.cube order; a WebGL
+    3D texture with x = red, y = green, z = blue). An input colour is mapped from
+    ``domain_min .. domain_max`` to 0..1 per channel, clamped, and looked up trilinearly."""
+
+    size: int
+    table: bytes
+    domain_min: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    domain_max: tuple[float, float, float] = (1.0, 1.0, 1.0)
+
+
+@dataclass(frozen=True)
+class GradeValues:
+    """A grade: ``cdl`` ``{"slope": [r, g, b], "offset": [r, g, b], "power": [r, g, b],
+    "saturation": s}``, then ``lut`` (None: the CDL alone)."""
+
+    cdl: dict[str, Any]
+    lut: GradeLut | None = None
+
+
+def _engine_grade(values: GradeValues) -> Grade:
+    import numpy as np
+
+    from restoration.colour.cdl import Cdl
+    from restoration.colour.grade import Grade
+    from restoration.colour.lut import MAX_SIZE, MIN_SIZE, Lut3d
+
+    if not isinstance(values, GradeValues):
+        raise SpecError(f"grade: expected GradeValues, got {type(values).__name__}")
+    cdl = Cdl.from_dict(dict(values.cdl) if isinstance(values.cdl, Mapping) else values.cdl)
+    _cdl_limits_check(cdl)
+    lut = values.lut
+    if lut is None:
+        return Grade(cdl=cdl)
+    size = lut.size
+    if isinstance(size, bool) or not isinstance(size, int) or not MIN_SIZE <= size <= MAX_SIZE:
+        raise SpecError(f"grade: LUT size must be a whole number {MIN_SIZE}..{MAX_SIZE}, got {size!r}")
+    if not isinstance(lut.table, bytes | bytearray | memoryview) or len(lut.table) != size**3 * 12:
+        raise SpecError(f"grade: a {size}-point LUT table is {size**3 * 12} bytes (float32 RGB), "
+                        f"got {len(lut.table) if isinstance(lut.table, bytes | bytearray | memoryview) else '?'}")
+    rows = np.frombuffer(bytes(lut.table), dtype="<f4").astype(np.float64).reshape(size, size, size, 3)
+    table = rows.transpose(2, 1, 0, 3)  # [b, g, r] -> [r, g, b]
+    try:
+        return Grade(cdl=cdl, lut=Lut3d(table, domain_min=lut.domain_min, domain_max=lut.domain_max))
+    except (TypeError, ValueError):
+        raise SpecError(f"grade: LUT domain must be three numbers each, got {lut.domain_min!r} .. "
+                        f"{lut.domain_max!r}") from None
+
+
+# What a grade's CDL may hold on this site: wider than any real grade (the fit keeps slope and
+# power within 0.05..20, saturation within 0.001..10), narrow enough to refuse a typo or garbage.
+CDL_LIMITS = {"slope": (0.0, 100.0), "offset": (-10.0, 10.0), "power": (0.0, 100.0), "saturation": (0.0, 100.0)}
+
+
+def _cdl_limits_check(cdl) -> None:
+    for name, (low, high) in CDL_LIMITS.items():
+        values = getattr(cdl, name)
+        for value in values if isinstance(values, tuple) else (values,):
+            if not low <= value <= high:
+                raise SpecError(f"CDL {name} must be within {low:g}..{high:g}, got {value:g}")
+
+
+def _grade_lut_values(lut) -> GradeLut:
+    """A Lut3d as plain data (float32 bytes, red fastest)."""
+    import numpy as np
+
+    rows = lut.table.transpose(2, 1, 0, 3).astype("<f4")
+    return GradeLut(size=lut.size, table=np.ascontiguousarray(rows).tobytes(),
+                    domain_min=tuple(lut.domain_min), domain_max=tuple(lut.domain_max))
+
+
+def _grade_values(grade: Grade) -> GradeValues:
+    return GradeValues(cdl=grade.cdl.to_dict(), lut=None if grade.lut is None else _grade_lut_values(grade.lut))
+
+
+def _stored_lut(lut, name: str):
+    """A LUT of a size the site keeps, resampled (exactly) to GRADE_LUT_SIZE points."""
+    from restoration.colour.lut import lut_resample
+
+    if lut.size not in GRADE_LUT_SIZES:
+        raise SpecError(f"{name}: a {lut.size}-point LUT is not supported; use a {GRADE_LUT_SIZE}-point LUT "
+                        f"(or {', '.join(map(str, GRADE_LUT_SIZES[:-1]))} points, which resample to "
+                        f"{GRADE_LUT_SIZE} exactly)")
+    return lut_resample(lut, GRADE_LUT_SIZE)
+
+
+def grade_check(cdl: Any, lut: GradeLut | None = None) -> GradeValues:
+    """A grade's values checked and normalised (floats, a 33-point LUT or none). ``SpecError``
+    naming the bad field: slope below 0, power 0 or less, saturation below 0, a non-finite value,
+    an unknown field, a LUT of another size or a table of the wrong length."""
+    values = _grade_values(_engine_grade(GradeValues(cdl=cdl, lut=lut)))
+    if values.lut is not None and values.lut.size != GRADE_LUT_SIZE:
+        raise SpecError(f"grade: the LUT must have {GRADE_LUT_SIZE} points a side, got {values.lut.size}")
+    return values
+
+
+def _extension(name: str) -> str:
+    extension = os.path.splitext(str(name))[1].lower()
+    if extension not in GRADE_FILE_EXTENSIONS:
+        raise SpecError(f"{name}: unsupported grade file; use {', '.join(GRADE_FILE_EXTENSIONS)}")
+    return extension
+
+
+def _text(data: bytes, name: str) -> str:
+    try:
+        return bytes(data).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+
+
+def grade_file_read(data: bytes, *, name: str, correction_id: str | None = None) -> GradeValues:
+    """A grade from a file's content; ``name`` (the user's file name) gives its type and names it
+    in messages. ``.cube``: the LUT alone (2, 3, 5, 9, 17 or 33 points, resampled to 33 exactly);
+    ``.cdl``/``.cc``/``.ccc``: the CDL alone (``correction_id`` picks one of several);
+    ``.json``: the engine's grade JSON. ``SpecError`` (one line, naming the file and the place)
+    for a malformed or out-of-range file."""
+    import json
+    import math
+
+    from restoration.colour.cdl_files import cdl_file_parse
+    from restoration.colour.grade import Grade
+    from restoration.colour.lut import cube_parse
+
+    extension = _extension(name)
+    if correction_id is not None and extension not in CDL_FILE_EXTENSIONS:
+        raise SpecError(f"{name}: an id picks a correction in a .cdl/.cc/.ccc file, not in a {extension} file")
+    if extension == ".cube":
+        return _grade_values(Grade(lut=_stored_lut(cube_parse(_text(data, name), name), name)))
+    if extension in CDL_FILE_EXTENSIONS:
+        corrections = cdl_file_parse(data, name)
+        if correction_id is not None:
+            if correction_id not in corrections:
+                raise SpecError(f"{name}: no ColorCorrection with id {correction_id!r} "
+                                f"(ids: {', '.join(list(corrections)[:20])})")
+            return GradeValues(cdl=corrections[correction_id].to_dict())
+        if len(corrections) > 1:
+            raise SpecError(f"{name}: holds {len(corrections)} corrections; choose one by its id "
+                            f"({', '.join(list(corrections)[:20])})")
+        return GradeValues(cdl=next(iter(corrections.values())).to_dict())
+    try:
+        parsed = json.loads(_text(data, name), parse_constant=lambda constant: math.nan)
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"{name}: line {exc.lineno}: malformed JSON ({exc.msg})") from None
+    try:
+        grade = Grade.from_dict(parsed)
+    except SpecError as exc:
+        raise SpecError(f"{name}: {exc}") from None
+    lut = None if grade.lut is None else _stored_lut(grade.lut, name)
+    return _grade_values(Grade(cdl=grade.cdl, lut=lut))
+
+
+def grade_file_corrections(data: bytes, *, name: str) -> dict[str, dict[str, Any]]:
+    """Every colour correction of a .cdl/.cc/.ccc file's content, by id in file order (a
+    correction without an id is keyed by its position, "0", "1", ...). ``SpecError`` otherwise."""
+    from restoration.colour.cdl_files import cdl_file_parse
+
+    if _extension(name) not in CDL_FILE_EXTENSIONS:
+        raise SpecError(f"{name}: a file of several corrections is a .ccc, .cdl or .cc file")
+    return {key: cdl.to_dict() for key, cdl in cdl_file_parse(data, name).items()}
+
+
+def grade_file_write(values: GradeValues, *, extension: str, correction_id: str = "grade", title: str = "grade"
+                     ) -> bytes:
+    """A grade as a file's content. ``.cdl``/``.cc``/``.ccc``: the CDL alone (an ASC file has no
+    place for a LUT); ``.cube``: the whole grade (CDL then LUT) baked into one 33-point LUT, exact
+    at its lattice points; ``.json``: the engine's grade JSON (CDL and LUT, lossless)."""
+    import json
+
+    from restoration.colour.cdl_files import cdl_file_text
+    from restoration.colour.grade import grade_bake
+    from restoration.colour.lut import cube_text
+
+    extension = _extension(f"grade{extension.lower()}")
+    grade = _engine_grade(values)
+    if extension in CDL_FILE_EXTENSIONS:
+        return cdl_file_text(grade.cdl, extension=extension, correction_id=correction_id).encode("utf-8")
+    if extension == ".cube":
+        return cube_text(grade_bake(grade, GRADE_LUT_SIZE), title=title).encode("utf-8")
+    return (json.dumps(grade.to_dict(), separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def cdl_collection_write(corrections: dict[str, dict[str, Any]], *, extension: str = ".ccc") -> bytes:
+    """Many CDLs (by correction id, in order) as one .ccc (or .cdl) file's content."""
+    from restoration.colour.cdl import Cdl
+    from restoration.colour.cdl_files import cdl_file_text
+
+    if extension not in (".ccc", ".cdl"):
+        raise SpecError(f"a collection of corrections is a .ccc or .cdl file, not {extension!r}")
+    return cdl_file_text({key: Cdl.from_dict(dict(cdl)) for key, cdl in corrections.items()},
+                         extension=extension).encode("utf-8")
+
+
+def grade_lut(values: GradeValues, *, baked: bool = False) -> GradeLut:
+    """A 33-point LUT for a preview: the grade's own LUT (the identity when it has none), to be
+    applied after the CDL; or, ``baked``, the whole grade as one LUT (exact at the lattice points
+    only: between them the CDL's power curve is interpolated)."""
+    from restoration.colour.grade import grade_bake
+    from restoration.colour.lut import identity_lut
+
+    grade = _engine_grade(values)
+    if baked:
+        return _grade_lut_values(grade_bake(grade, GRADE_LUT_SIZE))
+    return _grade_lut_values(grade.lut if grade.lut is not None else identity_lut(GRADE_LUT_SIZE))
+
+
+def grade_colours(values: GradeValues, colours: Sequence[Sequence[float]]) -> list[list[float]]:
+    """RGB colours in [0, 1] through the grade, as the engine applies it to frames (for checking a
+    preview's maths against the engine's)."""
+    import torch
+
+    from restoration.colour.grade import grade_apply
+
+    rgb = torch.tensor([list(map(float, colour)) for colour in colours], dtype=torch.float64)
+    if rgb.ndim != 2 or rgb.shape[1] != 3:
+        raise SpecError("colours must be [r, g, b] triples")
+    out = grade_apply(rgb.T.reshape(1, 3, 1, -1), _engine_grade(values))
+    return out.reshape(3, -1).T.tolist()
+
+
+def _graded_write(frames, grade, output: str | os.PathLike, *, fps: float) -> None:
+    from restoration.io import VideoWriter
+
+    with VideoWriter(output, fps=fps) as out:
+        for chunk in frames.split(32):
+            out.write(_grade_frames(chunk, grade))
+
+
+def _grade_frames(frames, grade):
+    from restoration.colour.grade import grade_apply
+
+    return grade_apply(frames, grade).clamp(0.0, 1.0)
+
+
+def still_probe(path: str | os.PathLike) -> StillInfo:
+    """What a reference still is (``width``, ``height``, ``channels``, ``bit_depth``, ``format``),
+    checked without torch: ``MediaError`` (one line, naming the file) for a file that is not one
+    picture Pillow reads whole, or a side outside 16..16384 pixels."""
+    from restoration.colour.stills import still_probe as probe_still
+
+    return probe_still(path)
+
+
+@dataclass(frozen=True)
+class GradeReference:
+    """A colourist's graded picture of one frame: frame ``frame`` (0-based) of the video ``scan``
+    graded looks like ``still``, an image file, or, with ``still_frame``, that frame of the video
+    ``still`` (another version's media). ``label`` names it in messages ("frame 12 (a.png)")."""
+
+    scan: str | os.PathLike
+    frame: int
+    still: str | os.PathLike
+    still_frame: int | None = None
+    label: str = ""
+
+
+def _reference_pictures(reference: GradeReference, number: int):
+    """(frame, still) tensors (C, H, W) of a reference; a grey frame graded in colour (tinted or
+    toned) is compared as RGB."""
+    from restoration.colour.stills import still_read
+    from restoration.io import read_frames
+
+    label = reference.label or f"reference {number}"
+    try:
+        frame = read_frames(reference.scan, int(reference.frame), 1)[0]
+        if reference.still_frame is None:
+            still = still_read(reference.still)
+        else:
+            still = read_frames(reference.still, int(reference.still_frame), 1)[0]
+    except RestorationError as exc:
+        raise type(exc)(f"{label}: {exc}") from None
+    if frame.shape[0] == 1 and still.shape[0] == 3:
+        frame = frame.expand(3, -1, -1)
+    elif frame.shape[0] == 3 and still.shape[0] == 1:
+        raise MediaError(f"{label}: a grey still cannot grade a colour frame")
+    return frame, still, label
+
+
+def grade_references_register(references: Sequence[GradeReference]) -> list[dict[str, Any]]:
+    """Check that each still can be registered to its frame (same picture, aspect within 2 %,
+    enough overlap): the checks a fit makes first, quick enough for a request. Returns each
+    registration's summary (scale, shift, score, overlap); ``RestorationError`` naming the
+    reference otherwise."""
+    from restoration.colour.fit import register_still
+
+    summaries = []
+    for number, reference in enumerate(references, start=1):
+        frame, still, label = _reference_pictures(reference, number)
+        try:
+            summaries.append(register_still(frame, still).summary())
+        except RestorationError as exc:
+            raise RestorationError(f"{label}: {exc}") from None
+    return summaries
+
+
+@dataclass(frozen=True)
+class GradeFitResult:
+    """A fitted grade and its report (plain numbers): ``references``, ``registration``,
+    ``holdout`` (CIEDE2000 on each reference left out in turn, for the CDL alone and CDL + LUT;
+    null with one reference), ``fit`` and ``identity`` (on the references), ``lut`` (kept),
+    ``cdl``, ``seconds``."""
+
+    values: GradeValues
+    report: dict[str, Any]
+
+
+def grade_fit(references: Sequence[GradeReference], *, progress: Progress | None = None) -> GradeFitResult:
+    """Learn a grade from graded reference stills: register each still to its frame, fit the CDL,
+    then a smooth residual LUT kept only when it lowers the error on held-out references.
+    ``RestorationError`` (one line) when a still cannot be registered or the grade would not
+    generalise (held-out CIEDE2000 above 4, or the references not a CDL + smooth LUT grade).
+    ``progress(done, total)`` counts the fit's steps."""
+    import torch
+
+    from restoration.colour.fit import grade_fit as fit
+
+    references = list(references)
+    if not references:
+        raise RestorationError("grade fit: at least one reference still is needed")
+    # One intra-op thread: the fit works on a few thousand colour pairs, where more threads only
+    # spin on a shared CPU (measured 3-4x slower with two busy cores than with one thread).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        pictures = [_reference_pictures(reference, number) for number, reference in enumerate(references, start=1)]
+        grade, report = fit([(frame, still) for frame, still, _ in pictures],
+                            labels=[label for _, _, label in pictures], progress=progress)
+    finally:
+        torch.set_num_threads(threads)
+    return GradeFitResult(values=_grade_values(grade), report=report)
 
 
 # --------------------------------------------------------------------------------------------
@@ -267,6 +649,39 @@ def _demo_photographs(available: list[str], shots: Sequence[DemoShot]) -> list[s
         else:
             chosen.append(available[len(chosen) % len(available)])
     return chosen
+
+
+def demo_graded_still_write(
+    scan: str | os.PathLike,
+    frame: int,
+    output: str | os.PathLike,
+    *,
+    cdl: dict[str, Any] | None = None,
+    twist: float = 1.0,
+    shift: tuple[float, float] = (3.0, -2.0),
+    zoom: float = 1.03,
+    quality: int | None = 90,
+) -> dict[str, Any]:
+    """Write what a colourist would hand over for frame ``frame`` (0-based) of ``scan``: the frame
+    under a known look (``cdl``, default a warm print look, then a ``twist`` no CDL expresses:
+    an S-curve and hue shifts), from "another transfer" (shifted ``shift`` pixels, magnified
+    ``zoom``, 8-bit JPEG at ``quality``; None: uncompressed), saved as an image file (its
+    extension picks the format, e.g. .png). Returns the CDL used."""
+    import numpy as np
+    from PIL import Image
+
+    from restoration.colour.cdl import Cdl
+    from restoration.colour.references import KNOWN_CDL, known_look, reference_still
+    from restoration.io import read_frames
+
+    look = KNOWN_CDL if cdl is None else Cdl.from_dict(dict(cdl))
+    picture = read_frames(scan, int(frame), 1)
+    if picture.shape[1] == 1:
+        picture = picture.expand(-1, 3, -1, -1)  # a grey scan graded in colour (a tint)
+    still = reference_still(known_look(picture, look, twist=twist)[0], shift=shift, zoom=zoom, quality=quality)
+    array = (still.clamp(0, 1) * 255.0 + 0.5).byte().permute(1, 2, 0).numpy()
+    Image.fromarray(np.ascontiguousarray(array), "RGB").save(output)
+    return look.to_dict()
 
 
 # noise: uniform random pictures (every frame unlike the last: the worst case for a codec);

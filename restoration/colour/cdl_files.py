@@ -18,7 +18,7 @@ from restoration.colour.cdl import Cdl
 from restoration.colour.lut import write_atomically
 from restoration.errors import SpecError
 
-__all__ = ["CDL_EXTENSIONS", "cdl_file_read", "cdl_file_write", "cdl_load"]
+__all__ = ["CDL_EXTENSIONS", "cdl_file_parse", "cdl_file_read", "cdl_file_text", "cdl_file_write", "cdl_load"]
 
 CDL_EXTENSIONS = (".cc", ".ccc", ".cdl")
 NAMESPACE = "urn:ASC:CDL:v1.01"
@@ -82,14 +82,30 @@ def cdl_file_read(path: str | os.PathLike) -> dict[str, Cdl]:
     an id is keyed by its position, "0", "1", ...). Raises SpecError (one line) on a bad file."""
     path = Path(path)
     try:
-        root = ElementTree.parse(path).getroot()
+        data = path.read_bytes()
     except FileNotFoundError:
         raise SpecError(f"{path}: no such CDL file") from None
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return cdl_file_parse(data, path)
+
+
+def cdl_file_parse(data: bytes | str, path: str | os.PathLike = "CDL") -> dict[str, Cdl]:
+    """The colour corrections of a .cc/.ccc/.cdl file's content (``cdl_file_read``); ``path``
+    only names the file in messages. Document type declarations are refused: an ASC file needs
+    none, and entity expansion is how a small hostile XML file becomes a huge one."""
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if b"<!DOCTYPE" in raw.upper() or b"<!ENTITY" in raw.upper():
+        raise SpecError(f"{path}: XML document type declarations (DOCTYPE, ENTITY) are not allowed in a CDL file")
+    try:
+        root = ElementTree.fromstring(raw)
     except ElementTree.ParseError as exc:
         line, column = exc.position
         raise SpecError(f"{path}: line {line}, column {column}: malformed XML") from None
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read ({exc.strerror or exc})") from None
     kind = _local(root.tag)
     if kind == "ColorCorrection":
         elements = [root]
@@ -147,7 +163,14 @@ def cdl_file_write(path: str | os.PathLike, corrections: dict[str, Cdl] | Cdl, *
     """Write corrections as the extension says: ``.cc`` (exactly one), ``.ccc`` or ``.cdl``.
     A single ``Cdl`` is written under ``correction_id``. The file appears whole or not at all."""
     path = Path(path)
-    extension = path.suffix.lower()
+    write_atomically(path, cdl_file_text(corrections, extension=path.suffix, correction_id=correction_id, name=path))
+
+
+def cdl_file_text(corrections: dict[str, Cdl] | Cdl, *, extension: str, correction_id: str = "grade",
+                  name: str | os.PathLike = "CDL") -> str:
+    """The text of a ``.cc`` (exactly one correction), ``.ccc`` or ``.cdl`` file (``cdl_file_write``)."""
+    path = name
+    extension = extension.lower()
     if extension not in CDL_EXTENSIONS:
         raise SpecError(f"{path}: a CDL file must end in .cc, .ccc or .cdl")
     if isinstance(corrections, Cdl):
@@ -167,5 +190,4 @@ def cdl_file_write(path: str | os.PathLike, corrections: dict[str, Cdl] | Cdl, *
             parent = root if extension == ".ccc" else ElementTree.SubElement(root, f"{{{NAMESPACE}}}ColorDecision")
             parent.append(_correction_element(key, cdl, namespaced=True))
     ElementTree.indent(root)
-    text = '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
-    write_atomically(path, text)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"

@@ -15,14 +15,11 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-import torch
-from PIL import Image, UnidentifiedImageError
-
 from restoration.colour.cdl_files import cdl_file_write
 from restoration.colour.fit import grade_fit
 from restoration.colour.grade import grade_apply, grade_bake, grade_load, grade_save
 from restoration.colour.lut import cube_write
+from restoration.colour.stills import still_read
 from restoration.errors import MediaError, SpecError
 
 CHUNK = 16
@@ -37,29 +34,6 @@ def _reference_arg(text: str) -> tuple[int, Path]:
     except ValueError:
         raise SpecError(f"--ref {text!r}: the frame number must be an integer") from None
     return number, Path(still)
-
-
-def still_read(path: Path) -> torch.Tensor:
-    """A reference still as (C, H, W) float in [0, 1]: 8- or 16-bit, grey or colour (alpha dropped)."""
-    try:
-        with Image.open(path) as image:
-            image.load()
-            if image.mode not in ("L", "RGB", "I;16", "I;16B", "I;16L", "I"):
-                image = image.convert("RGB")  # palette, alpha, CMYK...: as the picture looks
-            array = np.asarray(image)
-            mode = image.mode
-    except FileNotFoundError:
-        raise MediaError(f"{path}: no such still") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise MediaError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
-    if mode.startswith("I;16") or mode == "I":
-        values = array.astype(np.float64) / 65535.0
-    elif array.dtype == np.uint8:
-        values = array.astype(np.float64) / 255.0
-    else:
-        raise MediaError(f"{path}: unsupported image mode {mode}; use 8- or 16-bit grey or RGB")
-    values = values[None] if values.ndim == 2 else values.transpose(2, 0, 1)
-    return torch.from_numpy(np.ascontiguousarray(values)).float()
 
 
 def cli_grade(args) -> int:

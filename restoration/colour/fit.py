@@ -483,21 +483,31 @@ def _fit(pairs: _Pairs, with_lut: bool) -> Grade:
     return Grade(cdl=cdl, lut=fit_residual_lut(graded, pairs.target, pairs.weight))
 
 
-def grade_fit(pairs, *, holdout: bool = True, lut: bool = True, labels=None) -> tuple[Grade, dict]:
+def grade_fit(pairs, *, holdout: bool = True, lut: bool = True, labels=None, progress=None) -> tuple[Grade, dict]:
     """Fit a grade to reference stills: ``pairs`` is a list of ``(frame (C, H, W), still (C, h, w))``,
     each still a colourist's graded version of its frame (from another transfer: it is registered
     first). Returns the grade and a report (plain numbers, JSON-ready) with CIEDE2000 errors:
     ``fit`` on the references, ``identity`` (no grade) and, with two or more references and
     ``holdout``, ``holdout`` (each left out in turn) for the CDL alone and CDL + LUT.
 
-    ``labels`` name the pairs in messages (e.g. "frame 12"). Raises RestorationError when a still
-    cannot be registered, too few pixels registered, or the grade would not generalise.
+    ``labels`` name the pairs in messages (e.g. "frame 12"). ``progress(done, total)`` is called
+    after each step (a registration, a held-out fit, the final fit); it may raise to stop the fit.
+    Raises RestorationError when a still cannot be registered, too few pixels registered, or the
+    grade would not generalise.
     """
     started = time.perf_counter()
     pairs = list(pairs)
     if not pairs:
         raise RestorationError("grade fit: at least one (frame, still) reference is needed")
     labels = list(labels) if labels is not None else [f"reference {i + 1}" for i in range(len(pairs))]
+    held_out_fits = len(pairs) * (2 if lut else 1) if holdout and len(pairs) >= 2 else 0
+    steps = {"done": 0, "total": len(pairs) + held_out_fits + 1}
+
+    def step() -> None:
+        steps["done"] += 1
+        if progress is not None:
+            progress(steps["done"], steps["total"])
+
     registrations, samples = [], []
     for number, ((frame, still), label) in enumerate(zip(pairs, labels, strict=True)):
         try:
@@ -506,6 +516,7 @@ def grade_fit(pairs, *, holdout: bool = True, lut: bool = True, labels=None) -> 
             raise RestorationError(f"{label}: {exc}") from None
         registrations.append(registration)
         samples.append(_pairs(frame, registration, SAMPLES_PER_STILL, seed=number))
+        step()
     everything = _concat(samples)
     scored_pixels = int(everything.scored.sum())
     if scored_pixels < MIN_PIXELS:
@@ -522,6 +533,7 @@ def grade_fit(pairs, *, holdout: bool = True, lut: bool = True, labels=None) -> 
                 if with_lut and not lut:
                     continue
                 held[name].append(_errors(samples[left_out], _fit(rest, with_lut)))
+                step()
         report["holdout"] = {name: _summary(np.concatenate(errors)) for name, errors in held.items() if errors}
         if lut:
             # The LUT has to earn its place on frames it did not see.
@@ -534,6 +546,7 @@ def grade_fit(pairs, *, holdout: bool = True, lut: bool = True, labels=None) -> 
     else:
         report["holdout"] = None
     grade = _fit(everything, use_lut)
+    step()
     fit_errors = _errors(everything, grade)
     report["fit"] = _summary(fit_errors)
     report["identity"] = _summary(_errors(everything, Grade()))

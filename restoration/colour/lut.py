@@ -27,7 +27,7 @@ from restoration.colour._frames import as_rgb, check_frames
 from restoration.errors import SpecError
 
 __all__ = ["Lut3d", "LutLayer", "lut_apply", "identity_lut", "lut_resample", "cube_read", "cube_write",
-           "MIN_SIZE", "MAX_SIZE", "DEFAULT_SIZE"]
+           "cube_parse", "cube_text", "MIN_SIZE", "MAX_SIZE", "DEFAULT_SIZE"]
 
 MIN_SIZE, MAX_SIZE = 2, 65
 DEFAULT_SIZE = 33
@@ -175,6 +175,12 @@ def cube_read(path: str | os.PathLike) -> Lut3d:
         raise SpecError(f"{path}: no such LUT file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"{path}: cannot read the LUT ({exc.__class__.__name__}: {exc})") from None
+    return cube_parse(text, path)
+
+
+def cube_parse(text: str, path: str | os.PathLike = "LUT") -> Lut3d:
+    """A .cube file's text as a Lut3d; ``path`` only names the file in messages (an upload's
+    name). Malformed text raises SpecError naming the line."""
     size: int | None = None
     title = ""
     domain_min, domain_max = [0.0] * 3, [1.0] * 3

@@ -62,7 +62,8 @@ def test_demo_build_makes_users_film_scan_shots_and_versions_through_real_jobs(d
 
     # The worker ran an analyse job (metrics of the hand-cut shots) and a batch restore job.
     jobs = {job.kind: job for job in RestorationJob.objects.filter(parent=None)}
-    assert {kind: job.status for kind, job in jobs.items()} == {"analyse": "succeeded", "restore_batch": "succeeded"}
+    assert {kind: job.status for kind, job in jobs.items()} == {"analyse": "succeeded", "restore_batch": "succeeded",
+                                                                "grade_fit": "succeeded"}
     shots = list(Shot.objects.filter(film=film).order_by("number"))
     assert [(s.start_frame, s.end_frame) for s in shots] == [(0, 5), (6, 10), (11, 17)]
     assert all(s.source_id == scan.pk and s.status == "in_review" and "recommended_pipeline" in s.metrics
@@ -77,6 +78,16 @@ def test_demo_build_makes_users_film_scan_shots_and_versions_through_real_jobs(d
         damaged = read_frames(scan.file.path, shot.start_frame, shot.frame_count)
         assert restored.shape == damaged.shape and (restored - damaged).abs().mean() > 0.001  # it did something
     assert version.produced_by.get().parent == jobs["restore_batch"]
+
+    # Colour: shot 2's grade, learned by a grade_fit job from two graded stills, awaits the creator.
+    from webapp.colour.models import Grade
+    from webapp.notifications.models import Notification
+
+    assert jobs["grade_fit"].status == "succeeded"
+    grade = Grade.objects.get(film=film)
+    assert (grade.shot.number, grade.source, grade.status, grade.author.username) == (2, "fit", "proposed", "restorer")
+    assert grade.report["references"] == 2 and grade.references.count() == 2
+    assert Notification.objects.filter(kind="grade_ready", grade=grade, recipient__username="creator").exists()
 
     # Idempotent: a second run reuses everything and starts no job.
     counts = (Film.objects.count(), Shot.objects.count(), MediaAsset.objects.count(), RestorationJob.objects.count())

@@ -41,7 +41,7 @@ def test_restores_go_to_the_gpu_queue_and_the_rest_to_the_cpu_queue(film, shots,
 
     # Each kind declares its queue; there is no routing by task name any more.
     assert {kind: runner.queue for kind, runner in registered().items()} == {
-        "restore": "gpu", "analyse": "cpu", "proxies": "cpu", "deliver": "cpu"}
+        "restore": "gpu", "analyse": "cpu", "proxies": "cpu", "deliver": "cpu", "grade_fit": "cpu"}
     assert not app.conf.task_routes
     # The one task is sent on the queue of the job's kind.
     with django_capture_on_commit_callbacks(execute=True):

@@ -52,12 +52,13 @@ def test_the_browsable_api_renders_for_a_member(film, member, client_for):
 
     version = InReviewVersionFactory(shot=ShotFactory(film=film))
     client = client_for(member(film, "archivist"))
-    for url in ["/api/", "/api/films/", "/api/comments/", f"/api/versions/{version.pk}/", "/api/memberships/"]:
+    for url in ["/api/", "/api/films/", "/api/comments/", f"/api/versions/{version.pk}/", "/api/memberships/",
+                "/api/grades/", "/api/scenes/", "/api/grade-decisions/"]:
         response = client.get(url, HTTP_ACCEPT="text/html")
         assert response.status_code == 200 and b"<html" in response.content, url
 
 
-IDEMPOTENT_POSTS = ["/api/comments/", "/api/decisions/", "/api/jobs/", "/api/films/{film_id}/restore/",
+IDEMPOTENT_POSTS = ["/api/comments/", "/api/decisions/", "/api/jobs/", "/api/grades/", "/api/grade-decisions/", "/api/films/{film_id}/restore/",
                     "/api/films/{film_id}/analyse/", "/api/films/{film_id}/proxies/", "/api/films/{film_id}/deliver/"]
 
 
@@ -79,3 +80,16 @@ def test_schema_documents_idempotency_keys_on_the_creates_that_take_them(schema)
                          ("/api/comments/", "get"), ("/api/versions/", "post")]:
         operation = paths[path][method]
         assert "Idempotency-Key" not in _headers(operation) and "409" not in operation["responses"], (path, method)
+
+
+def test_schema_documents_the_colour_api(schema):
+    paths = schema["paths"]
+    for path in ("/api/grades/", "/api/grades/{id}/", "/api/grades/{id}/lut/", "/api/grades/{id}/export/",
+                 "/api/grades/export/", "/api/grades/import/", "/api/grades/{id}/summary/", "/api/scenes/",
+                 "/api/scenes/propose/", "/api/grade-decisions/", "/api/grade-references/{id}/still/",
+                 "/api/shots/{id}/grade/", "/api/versions/{id}/grade/", "/api/films/{film_id}/grade-fit/"):
+        assert path in paths, path
+    assert set(paths["/api/grade-decisions/{id}/"]) - {"parameters"} == {"get"}  # append-only
+    assert set(paths["/api/grades/{id}/"]) - {"parameters"} == {"get"}
+    assert schema["components"]["schemas"]["GradeStatusEnum"]["enum"] == [
+        "proposed", "changes_requested", "approved", "rejected"]

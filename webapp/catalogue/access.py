@@ -28,7 +28,8 @@ class Action(str, Enum):
     VIEW = "view"  # see the film, its shots, versions, comments, decisions, jobs
     COMMENT = "comment"  # write comments and drawings
     PUBLISH = "publish"  # ingest, create and publish versions, run jobs
-    DECIDE = "decide"  # approve / reject / request changes
+    DECIDE = "decide"  # approve / reject / request changes (versions, and grades: colour sign-off)
+    GRADE = "grade"  # propose, fit, import and record colour grades
     MANAGE_MEMBERS = "manage_members"
     EDIT_FILM = "edit_film"
 
@@ -38,6 +39,7 @@ ALLOWED_ROLES: dict[Action, frozenset[str]] = {
     Action.COMMENT: frozenset(Role.values),
     Action.PUBLISH: frozenset({Role.RESTORER, Role.ARCHIVIST}),
     Action.DECIDE: frozenset({Role.ARCHIVIST, Role.CREATOR}),
+    Action.GRADE: frozenset({Role.RESTORER, Role.ARCHIVIST}),
     Action.MANAGE_MEMBERS: frozenset({Role.ARCHIVIST}),
     Action.EDIT_FILM: frozenset({Role.ARCHIVIST}),
 }

@@ -21,6 +21,7 @@ ACTION_WORDS = {
     Action.COMMENT: "commenting",
     Action.PUBLISH: "creating or publishing versions",
     Action.DECIDE: "deciding on versions",
+    Action.GRADE: "editing colour grades",
     Action.MANAGE_MEMBERS: "managing members",
     Action.EDIT_FILM: "editing the film",
 }

@@ -1,7 +1,8 @@
 """Everything happening to a film, live: ``ws/films/<film_id>/``, channel group ``film.<id>``.
 
 Members of the film (any role) hear ``job.progress`` / ``job.finished`` (the job's state, as on
-``ws/jobs/<id>/``), ``shot.status`` and ``version.created``. Anonymous users are closed with 4401,
+``ws/jobs/<id>/``), ``shot.status``, ``version.created``, and colour's ``grade.created`` and
+``grade.decided``. Anonymous users are closed with 4401,
 non-members (and films that do not exist) with 4404. The socket is read-only.
 
 ``film_close_code`` is the film-membership check every other socket of the app builds on.
@@ -30,7 +31,9 @@ def film_close_code(user, film_id: int) -> int | None:
 
 class FilmConsumer(GroupConsumer):
     read_only_detail = "This socket is read-only: it only reports the film's events."
-    relayed = frozenset({"job.progress", "job.finished", "shot.status", "version.created"})
+    # grade.*: the colour area's events (webapp/colour/events.py), sent to the film's group.
+    relayed = frozenset({"job.progress", "job.finished", "shot.status", "version.created", "grade.created",
+                         "grade.decided"})
     film_id: int | None = None
 
     async def admit(self, user) -> str | int:

@@ -88,6 +88,7 @@ class AssetKind(models.TextChoices):
     THUMBNAIL = "thumbnail", "Thumbnail"
     MEZZANINE = "mezzanine", "Mezzanine"
     DELIVERY = "delivery", "Delivery"
+    REFERENCE = "reference", "Grading reference still"
 
 
 class MediaAsset(models.Model):

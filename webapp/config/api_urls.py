@@ -6,6 +6,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from webapp.catalogue.apis import FilmViewSet, MembershipViewSet, ShotVersionViewSet, ShotViewSet
+from webapp.colour.apis import GradeDecisionViewSet, GradeReferenceViewSet, GradeViewSet, SceneViewSet
 from webapp.jobs.apis import RestorationJobViewSet
 from webapp.notifications.apis import NotificationViewSet
 from webapp.review.apis import ApprovalPolicyViewSet, CommentViewSet, DecisionViewSet
@@ -19,6 +20,10 @@ router.register("comments", CommentViewSet, basename="comment")
 router.register("decisions", DecisionViewSet, basename="decision")
 router.register("approval-policies", ApprovalPolicyViewSet, basename="approval-policy")
 router.register("jobs", RestorationJobViewSet, basename="job")
+router.register("scenes", SceneViewSet, basename="scene")
+router.register("grades", GradeViewSet, basename="grade")
+router.register("grade-decisions", GradeDecisionViewSet, basename="grade-decision")
+router.register("grade-references", GradeReferenceViewSet, basename="grade-reference")
 router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [

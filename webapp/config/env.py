@@ -57,6 +57,8 @@ class Env:
     media_root: Path
     ingest_roots: list[Path]
     max_upload_bytes: int
+    max_still_bytes: int
+    max_grade_file_bytes: int
     celery_always_eager: bool
     celery_visibility_timeout_s: int
     job_heartbeat_s: int
@@ -85,6 +87,9 @@ def read_env() -> Env:
         media_root=Path(os.environ.get("MEDIA_ROOT") or data_dir / "media").resolve(),
         ingest_roots=[Path(p).resolve() for p in _list("INGEST_ROOTS", [str(data_dir / "ingest")])],
         max_upload_bytes=_int("MAX_UPLOAD_BYTES", 4 * 1024**3),
+        # Colour: a graded reference still (a 4K 16-bit TIFF is ~50 MB) and a grade file (.cube, .ccc).
+        max_still_bytes=_int("MAX_STILL_BYTES", 256 * 1024**2),
+        max_grade_file_bytes=_int("MAX_GRADE_FILE_BYTES", 16 * 1024**2),
         celery_always_eager=_bool("CELERY_TASK_ALWAYS_EAGER", default=False),
         # How long Redis keeps a taken, unacknowledged job message before giving it to another
         # worker. Jobs longer than this are fine: a redelivered message finds its job running

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "webapp.api",
     "webapp.catalogue",
     "webapp.review",
+    "webapp.colour",
     "webapp.jobs",
     "webapp.notifications",
     "webapp.live",
@@ -108,6 +109,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
 MAX_UPLOAD_BYTES = ENV.max_upload_bytes
 INGEST_ROOTS = ENV.ingest_roots
+# Colour uploads (streamed the same way): a graded reference still, a grade file.
+MAX_STILL_BYTES = ENV.max_still_bytes
+MAX_GRADE_FILE_BYTES = ENV.max_grade_file_bytes
 
 REST_FRAMEWORK = {
     # Token first so that an anonymous request gets 401 with a WWW-Authenticate header, not 403.
@@ -152,6 +156,11 @@ SPECTACULAR_SETTINGS = {
         "JobKindEnum": "webapp.jobs.models.JobKind",
         "JobStatusEnum": "webapp.jobs.models.JobStatus",
         "GuestRoleEnum": "webapp.live.models.GuestRole",
+        "GradeStatusEnum": "webapp.colour.models.GradeStatus",
+        "GradeSourceEnum": "webapp.colour.models.GradeSource",
+        "SceneSourceEnum": "webapp.colour.models.SceneSource",
+        "VersionGradeModeEnum": "webapp.colour.models.VersionGradeMode",
+        "GradeFromEnum": "webapp.colour.serializers.GRADE_FROM",
     },
 }
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/", include("webapp.jobs.ingest_urls")),
     path("api/", include("webapp.jobs.urls")),
     path("api/", include("webapp.catalogue.urls")),
+    path("api/", include("webapp.colour.urls")),
     path("api/", include("webapp.live.api_urls")),
     # Server-rendered pages.
     path("", include("webapp.review.page_urls")),

@@ -7,6 +7,8 @@ same service as an upload, and cut into shots at the known frames. Then the same
 real site, run by the in-process Celery worker (``embedded_worker``): an analyse job (metrics,
 recommended pipelines, review proxies, thumbnails, filmstrips) and a batch restore job whose
 children make each shot's version 1 (in review), so the review pages have two sources to compare.
+Then colour: scenes proposed from the analysis, and a grade of shot 2 learned from two graded
+stills by a grade_fit job, waiting for the creator's sign-off.
 
 Everything here is idempotent: running it again reuses what exists and finishes what is missing.
 """
@@ -52,6 +54,8 @@ FRAME_SIZE = (360, 480)  # (height, width): 4:3, small enough to build in second
 # scan 18.65), so `make demo` stays under a minute.
 DEMO_RESTORE_SPEC = {"ops": [{"op": "denoise"}, {"op": "dust"}, {"op": "deflicker"}]}
 JOB_TIMEOUT_S = 900
+# The shot whose grade the demo learns from graded stills (the coffee cup: warm tones show well).
+DEMO_GRADED_SHOT = 2
 
 
 DEMO_SHOTS: tuple[DemoShot, ...] = (
@@ -170,6 +174,59 @@ def demo_jobs_run(*, film: Film, user, progress: Callable[[str], None] = lambda 
         _wait(batch, f"restore {len(missing)} shots", progress, timeout_s)
     if film.status != FilmStatus.IN_REVIEW:
         film_update(film=film, fields={"status": FilmStatus.IN_REVIEW})
+    demo_colour_run(film=film, user=user, progress=progress, timeout_s=timeout_s)
+
+
+def demo_colour_run(*, film: Film, user, progress: Callable[[str], None] = lambda line: None,
+                    timeout_s: float = JOB_TIMEOUT_S) -> None:
+    """Colour, as a colourist and a restorer would start it: scenes proposed from the analysis,
+    then a grade of one shot learned from two graded stills (a warm print look applied to two of
+    its frames, framed and compressed like another transfer's), uploaded through the same service
+    as the API and fitted by a grade_fit job. The grade waits for the creator's and the
+    archivist's sign-off (they are notified). Skipped when the shot has a grade or a fit already."""
+    from webapp.colour.models import Grade
+    from webapp.colour.references import ReferenceInput
+    from webapp.colour.services import scenes_propose
+    from webapp.jobs.services import job_grade_fit_dispatch
+
+    if not film.scenes.exists():
+        made = scenes_propose(film=film, user=user)
+        progress(f"Scenes proposed from the analysis: {len(made)}.")
+    shots = list(film.shots.order_by("number").select_related("source"))
+    shot = shots[min(DEMO_GRADED_SHOT, len(shots)) - 1] if shots else None
+    if shot is None or shot.source is None:
+        return
+    fitting = RestorationJob.objects.filter(film=film, kind="grade_fit").exclude(status__in=("failed", "cancelled"))
+    if Grade.objects.filter(shot=shot).exists() or fitting.exists():
+        return
+    frames = sorted({min(1, shot.frame_count - 1), max(0, shot.frame_count - 2)})
+    uploads = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="demo-stills-") as tmp:
+            for frame in frames:
+                still = Path(tmp) / f"graded-print-shot{shot.number}-frame{frame}.png"
+                engine.demo_graded_still_write(shot.source.file.path, shot.start_frame + frame, still)
+                uploads.append(_staged_upload(still))
+        job = job_grade_fit_dispatch(
+            film=film, user=user, shot=shot, references=[ReferenceInput(frame=f, upload=u) for f, u in zip(
+                frames, uploads, strict=True)],
+            note="Learned from two graded stills of a warm print (demo).")
+    finally:
+        for upload in uploads:
+            upload.close()  # the stored stills are links of their own
+    _wait(job, f"learn shot {shot.number}'s grade from {len(frames)} graded stills", progress, timeout_s)
+
+
+def _staged_upload(path: Path):
+    """A file as an upload streamed to the staging folder (what the fit API hands the service)."""
+    from webapp.catalogue.upload_handlers import StagedUploadedFile
+
+    upload = StagedUploadedFile(path.name, "image/png", path.stat().st_size, None)
+    with open(path, "rb") as source:
+        shutil.copyfileobj(source, upload)
+    upload.flush()
+    upload.seek(0)
+    return upload
 
 
 def _wait(job: RestorationJob, what: str, progress: Callable[[str], None], timeout_s: float) -> None:

@@ -16,6 +16,7 @@ class JobKind(models.TextChoices):
     RESTORE_BATCH = "restore_batch", "Restore shots (batch)"
     PROXIES = "proxies", "Render proxies"
     DELIVER = "deliver", "Deliver"
+    GRADE_FIT = "grade_fit", "Fit a grade"
 
 
 class JobStatus(models.TextChoices):

@@ -1,4 +1,4 @@
-"""In-app notifications: versions waiting for my review, mentions, decisions on my work, replies."""
+"""In-app notifications: versions and grades waiting for my review, mentions, decisions on my work, replies."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ class NotificationKind(models.TextChoices):
     MENTION = "mention", "Mention"
     DECISION = "decision", "Decision on my version"
     COMMENT_REPLY = "comment_reply", "Reply to my comment"
+    GRADE_READY = "grade_ready", "Grade awaiting my sign-off"
+    GRADE_DECISION = "grade_decision", "Decision on my grade"
 
 
 class Notification(models.Model):
@@ -26,6 +28,7 @@ class Notification(models.Model):
     )
     comment = models.ForeignKey("review.Comment", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     decision = models.ForeignKey("review.Decision", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    grade = models.ForeignKey("colour.Grade", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     text = models.CharField(max_length=500)
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -36,10 +39,12 @@ class Notification(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"),
             models.CheckConstraint(condition=~Q(text=""), name="notification_text_not_empty"),
-            # Each kind points at what it is about: a version for versions and decisions, a comment otherwise.
+            # Each kind points at what it is about: a version for versions and decisions, a comment
+            # for mentions and replies, a grade for colour sign-off.
             models.CheckConstraint(
                 condition=Q(kind__in=["version_ready", "decision"], version__isnull=False)
-                | Q(kind__in=["mention", "comment_reply"], comment__isnull=False),
+                | Q(kind__in=["mention", "comment_reply"], comment__isnull=False)
+                | Q(kind__in=["grade_ready", "grade_decision"], grade__isnull=False),
                 name="notification_has_its_subject",
             ),
         ]

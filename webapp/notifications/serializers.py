@@ -16,8 +16,8 @@ class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = [
-            "id", "kind", "text", "film", "film_title", "shot", "version", "comment", "decision", "url", "read_at",
-            "created_at",
+            "id", "kind", "text", "film", "film_title", "shot", "version", "comment", "decision", "grade", "url",
+            "read_at", "created_at",
         ]
         read_only_fields = fields
 
@@ -29,5 +29,7 @@ class NotificationSerializer(serializers.ModelSerializer):
             query.update(a="original", b=f"v{notification.version.number}")
         if notification.comment_id is not None:
             query["frame"] = notification.comment.frame
+        if notification.grade_id is not None:
+            query["grade"] = notification.grade_id  # the shot page's colour panel opens it
         suffix = f"?{urlencode(query)}" if query else ""
         return f"/films/{notification.film_id}/shots/{notification.shot_id}/{suffix}"

@@ -7,6 +7,7 @@ class ReviewConfig(AppConfig):
     verbose_name = "Review"
 
     def ready(self) -> None:
-        from webapp.review import receivers
+        from webapp.review import colour_rules, receivers
 
         receivers.connect()
+        colour_rules.register()  # grades are signed under the same approval policy

@@ -17,6 +17,7 @@ from django.db import transaction
 from webapp.catalogue.access import ALLOWED_ROLES, Action, can, can_comment, film_role
 from webapp.catalogue.models import Film, Shot, ShotVersion, VersionStatus
 from webapp.catalogue.status import shot_status_update, version_status_set
+from webapp.colour.services import grade_decisions_reapply
 from webapp.review.drawing import DrawingError, validate_drawing
 from webapp.review.events import comment_announce, decision_announce
 from webapp.review.models import ApprovalPolicy, Comment, Decision, Verdict
@@ -172,8 +173,9 @@ def _outcome_apply(*, version: ShotVersion, required_roles: frozenset[str]) -> S
 
 @transaction.atomic
 def approval_policy_save(*, film: Film, archivist_required: bool, creator_required: bool) -> ApprovalPolicy:
-    """Set which roles must approve the film's versions, then apply the new rule to the versions
-    in review (their recorded decisions may now be enough, or no longer the deciding ones)."""
+    """Set which roles must approve the film's versions (and its grades), then apply the new rule
+    to the versions in review and the open grades (their recorded decisions may now be enough,
+    or no longer the deciding ones)."""
     if not (archivist_required or creator_required):
         raise ValidationError({"non_field_errors": ["At least one role (archivist or creator) must approve."]})
     policy, _ = ApprovalPolicy.objects.select_for_update().update_or_create(
@@ -183,4 +185,5 @@ def approval_policy_save(*, film: Film, archivist_required: bool, creator_requir
     waiting = ShotVersion.objects.select_for_update().filter(shot__film=film, status=VersionStatus.IN_REVIEW)
     for version in waiting.order_by("shot_id", "number"):
         _outcome_apply(version=version, required_roles=required_roles)
+    grade_decisions_reapply(film=film)  # one policy for both decision tracks
     return policy

@@ -6,6 +6,6 @@ Adding a kind: a ``JobKind`` value (with its migration), one module here that re
 ``JobRunner``, its import below, and the URL of its dispatch view.
 """
 
-from webapp.jobs.kinds import analyse, deliver, proxies, restore
+from webapp.jobs.kinds import analyse, deliver, grade_fit, proxies, restore
 
-__all__ = ["analyse", "deliver", "proxies", "restore"]
+__all__ = ["analyse", "deliver", "grade_fit", "proxies", "restore"]

@@ -1,5 +1,6 @@
 """Deliver jobs (``cpu`` queue): every shot's approved version, in shot order, in one lossless
-FFV1/MKV file recorded as the film's delivery asset; the film is delivered."""
+FFV1/MKV file recorded as the film's delivery asset; the film is delivered. A shot's approved
+grade is applied on the way unless its version was restored with a grade baked in."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from webapp.catalogue.ingest import asset_fields_from_probe
 from webapp.catalogue.models import AssetKind, Film, FilmStatus, Shot
 from webapp.catalogue.services import asset_create
 from webapp.catalogue.status import film_status_advance
+from webapp.colour.models import VersionGradeMode
+from webapp.colour.selectors import grade_applied, grade_values_of, version_grade_of
 from webapp.jobs.lifecycle import job_create, jobs_enqueue_on_commit
 from webapp.jobs.models import JobKind, RestorationJob
 from webapp.jobs.registry import CPU_QUEUE, JobRunner, register
@@ -43,11 +46,12 @@ def deliver_run(job: RestorationJob, leftovers: list[Path]) -> None:
     if missing:
         raise ValueError(f"shots without approved media: {', '.join(missing)}")
     medias = [shot.approved_version.media for shot in shots]
+    grades, stale = _delivery_grades(shots)
     frames_total_set(job, sum(media.frame_count or 0 for media in medias))
     report = progress_reporter(job)
     temp = scratch_path(job, ".mkv")
     leftovers.append(temp)
-    info = clips_join([media.file.path for media in medias], temp, fps=shots[0].fps, progress=report)
+    info = clips_join([media.file.path for media in medias], temp, fps=shots[0].fps, progress=report, grades=grades)
     name, final_path = output_path(job, folder="deliveries", stem=f"film{job.film_id}", extension=".mkv")
     leftovers.append(final_path)
 
@@ -57,8 +61,30 @@ def deliver_run(job: RestorationJob, leftovers: list[Path]) -> None:
                      **asset_fields_from_probe(info, path=final_path))
         film_status_advance(film=job.film, status=FilmStatus.DELIVERED)
 
-    job_succeed(job, message=f"Delivered {len(shots)} shots, {info.frame_count} frames.", write=record)
+    graded = sum(grade is not None for grade in grades)
+    message = f"Delivered {len(shots)} shots, {info.frame_count} frames"
+    message += f"; {graded} graded on the way" if graded else ""
+    message += (f"; shots {', '.join(map(str, stale))} carry an older grade than their approved one (restore them "
+                "again to bake it)" if stale else "")
+    job_succeed(job, message=message[:490] + ".", write=record)
     leftovers.clear()
+
+
+def _delivery_grades(shots: list[Shot]) -> tuple[list, list[int]]:
+    """The grade to apply to each shot's approved version on the way: the shot's approved grade
+    (``colour.selectors.grade_applied``) unless the version's pictures already carry one (a
+    restore job baked it in). Also the shots whose baked grade is not their approved one now."""
+    grades, stale = [], []
+    for shot in shots:
+        applied, _ = grade_applied(shot)
+        link = version_grade_of(shot.approved_version)
+        if link is not None and link.mode == VersionGradeMode.BAKED:
+            grades.append(None)
+            if applied is not None and applied.pk != link.grade_id:
+                stale.append(shot.number)
+        else:
+            grades.append(grade_values_of(applied) if applied is not None else None)
+    return grades, stale
 
 
 RUNNER = register(JobRunner(kind=JobKind.DELIVER, queue=CPU_QUEUE, dispatch=job_deliver_dispatch, run=deliver_run))

@@ -1,4 +1,6 @@
-"""Restore jobs (``gpu`` queue): one shot through a pipeline spec into a new version, in review.
+"""Restore jobs (``gpu`` queue): one shot through a pipeline spec into a new version, in review;
+the shot's approved grade, if any (``colour.selectors.grade_applied``), is applied last, and the
+version records it (``colour.VersionGrade``, mode ``baked``).
 
 ``job_restore_dispatch`` starts one; ``job_batch_restore_dispatch`` a batch (a parent whose
 restore children, one per shot, run on their own; the parent is summed from them by
@@ -24,6 +26,9 @@ from webapp.catalogue.models import AssetKind, Film, Shot
 from webapp.catalogue.previews import previews_render
 from webapp.catalogue.services import asset_create, version_create, version_publish
 from webapp.catalogue.status import shot_status_update
+from webapp.colour.models import VersionGradeMode
+from webapp.colour.selectors import grade_applied, grade_values_of
+from webapp.colour.services import version_grade_record
 from webapp.jobs.events import shot_status_announce, version_created_announce
 from webapp.jobs.faultpoints import AFTER_COMMIT, BEFORE_COMMIT, BEFORE_RENAME, faultpoint
 from webapp.jobs.lifecycle import job_create, jobs_enqueue_on_commit, new_task_id
@@ -119,10 +124,13 @@ def restore_run(job: RestorationJob, leftovers: list[Path]) -> None:
     shot = job.shot
     temp = scratch_path(job, RESULT_EXTENSION)
     leftovers.append(temp)
+    # The shot's approved grade (its own, else its scene's) is the last step; the version records it.
+    grade, graded_from = grade_applied(shot)
     # Restore tasks go to the gpu queue; a worker without CUDA (a laptop, the tests) still works.
     ran = restore_frames(shot.source.file.path, temp, spec=job.params["spec"], start=shot.start_frame,
                          count=job.frames_total, fps=shot.fps, device=default_device(),
-                         progress=progress_reporter(job))
+                         progress=progress_reporter(job), grade=grade_values_of(grade) if grade else None)
+    graded = f"; then its {graded_from}'s approved grade {grade.number}" if grade is not None else ""
     name, final_path = output_path(job, folder="versions", stem=f"shot{shot.number}", extension=RESULT_EXTENSION)
     leftovers.append(final_path)
 
@@ -133,8 +141,10 @@ def restore_run(job: RestorationJob, leftovers: list[Path]) -> None:
                              **asset_fields_from_probe(ran.info, path=final_path))
         version = version_create(
             shot=shot, author=job.created_by, pipeline_spec=ran.spec, media=asset,
-            notes=f"Restored by job {job.pk}: {ran.summary}.",
+            notes=f"Restored by job {job.pk}: {ran.summary}{graded}.",
         )
+        if grade is not None:
+            version_grade_record(version=version, grade=grade, mode=VersionGradeMode.BAKED, user=job.created_by)
         version_publish(version=version)
         row.result_version = version
         faultpoint(BEFORE_COMMIT)
