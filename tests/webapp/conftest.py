@@ -14,3 +14,19 @@ def media_root(settings, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("media")
     settings.MEDIA_ROOT = root
     return root
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list[tuple[str, dict]]:
+    """(group, event) of every websocket event sent during the test, instead of sending it:
+    ``broadcast`` (and so ``broadcast_on_commit``) and the notifications' pushes."""
+    import importlib
+
+    events: list[tuple[str, dict]] = []
+
+    def record(groups, event, *, layer_alias=None):
+        events.extend((group, event) for group in ([groups] if isinstance(groups, str) else groups))
+
+    monkeypatch.setattr(importlib.import_module("webapp.realtime.broadcast"), "broadcast", record)
+    monkeypatch.setattr(importlib.import_module("webapp.notifications.services"), "broadcast", record)
+    return events

@@ -3,8 +3,6 @@ to a shot; the grade a version is reviewed with; events and notifications of new
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 from django.test import TestCase
 
@@ -196,17 +194,6 @@ def test_a_version_records_the_grade_it_is_reviewed_with(film, film_members, cli
     assert (link.grade, link.recorded_by) == (grade, film_members["creator"])
     assert client_for(film_members["viewer"]).get(f"/api/versions/{version.pk}/grade/").json()["grade"] == grade.pk
 
-
-@pytest.fixture
-def sent(monkeypatch):
-    events: list[tuple[str, dict]] = []
-
-    def record(groups, event, *, layer_alias=None):
-        events.extend((group, event) for group in ([groups] if isinstance(groups, str) else groups))
-
-    monkeypatch.setattr(importlib.import_module("webapp.realtime.broadcast"), "broadcast", record)
-    monkeypatch.setattr(importlib.import_module("webapp.notifications.services"), "broadcast", record)
-    return events
 
 
 def test_a_new_grade_tells_the_film_and_the_people_who_sign_it_once_committed(film, shot, film_members, client_for,

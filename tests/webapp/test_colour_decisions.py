@@ -3,8 +3,6 @@ approval policy (review's rules, lent to colour): by default a creator and the a
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 from django.test import TestCase
 
@@ -136,17 +134,6 @@ def test_a_scene_grade_is_signed_with_the_frame_of_one_of_its_shots(film, film_m
     done = _decide(creator, grade, "changes_requested", note="Darker", frame=3, shot=shots[1].pk)
     assert done.status_code == 201 and done.json()["shot"] == shots[1].pk
 
-
-@pytest.fixture
-def sent(monkeypatch):
-    events: list[tuple[str, dict]] = []
-
-    def record(groups, event, *, layer_alias=None):
-        events.extend((group, event) for group in ([groups] if isinstance(groups, str) else groups))
-
-    monkeypatch.setattr(importlib.import_module("webapp.realtime.broadcast"), "broadcast", record)
-    monkeypatch.setattr(importlib.import_module("webapp.notifications.services"), "broadcast", record)
-    return events
 
 
 def test_a_decision_tells_the_film_and_the_grades_author(film, grade, film_members, client_for, sent):

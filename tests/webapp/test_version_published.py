@@ -3,7 +3,6 @@ notifications; they hear of a publish through their receivers, once it has commi
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 import pytest
@@ -14,23 +13,10 @@ from tests.webapp.factories import ShotFactory, ShotVersionFactory
 from webapp.catalogue.models import ShotVersion, VersionStatus
 from webapp.catalogue.services import version_publish
 from webapp.catalogue.signals import version_published
-from webapp.notifications import services as notification_services
 from webapp.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def sent(monkeypatch):
-    events: list[tuple[str, dict]] = []
-
-    def record(groups, event, *, layer_alias=None):
-        events.extend((group, event) for group in ([groups] if isinstance(groups, str) else groups))
-
-    # broadcast_on_commit's sends (review's events), and notifications' pushes.
-    monkeypatch.setattr(importlib.import_module("webapp.realtime.broadcast"), "broadcast", record)
-    monkeypatch.setattr(notification_services, "broadcast", record)
-    return events
 
 
 def test_a_publish_once_committed_reaches_reviews_shot_event_and_the_deciders_notifications(film, film_members, sent):

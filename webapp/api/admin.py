@@ -3,11 +3,12 @@ sweep removes them after 24 h)."""
 
 from django.contrib import admin
 
+from webapp.api.admin_base import RecordAdmin
 from webapp.api.models import IdempotencyRecord
 
 
 @admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(admin.ModelAdmin):
+class IdempotencyRecordAdmin(RecordAdmin):
     list_display = ["id", "user", "key", "method", "path", "state", "response_status", "created_at"]
     list_filter = ["state", "method"]
     search_fields = ["key", "path", "user__username"]
@@ -15,12 +16,3 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
     readonly_fields = ["user", "key", "method", "path", "request_hash", "state", "locked_at", "response_status",
                        "response_body", "created_at"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

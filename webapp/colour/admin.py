@@ -3,15 +3,8 @@ through the API, which checks ranges)."""
 
 from django.contrib import admin
 
+from webapp.api.admin_base import ReadOnlyAdmin
 from webapp.colour.models import Grade, GradeDecision, GradeReference, Scene, VersionGrade
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Scene)

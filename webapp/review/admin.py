@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from webapp.api.admin_base import RecordAdmin
 from webapp.review.models import ApprovalPolicy, Comment, Decision
 
 
@@ -17,7 +18,7 @@ class CommentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
+class DecisionAdmin(RecordAdmin):
     """View only. A decision is never edited or removed; a new one supersedes it. (So a film
     with decisions cannot be deleted from the admin either: its record would go with it.)"""
 
@@ -27,15 +28,6 @@ class DecisionAdmin(admin.ModelAdmin):
     list_select_related = ["version__shot__film", "reviewer"]
     readonly_fields = ["version", "reviewer", "role", "verdict", "note", "created_at"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApprovalPolicy)
