@@ -88,6 +88,7 @@ export function mountColourPanel(panel, { viewer, shotId, filmId, role = null, e
   let cdl = cloneCdl(IDENTITY_CDL);
   let summary = null;
   let loading = 0;
+  let shared = false; // the CDL shown is a live session host's: loading the grades keeps it
   const looks = { a: "none", b: "edit" };
   const lutOf = new Map(); // grade id -> parsed LUT, once loaded
   const renderers = { a: null, b: null };
@@ -397,7 +398,7 @@ export function mountColourPanel(panel, { viewer, shotId, filmId, role = null, e
       const wanted = baseId ?? previousBase?.id;
       base = [...history, current, which.approved].find((g) => g && g.id === wanted) || current || which.approved || null;
       const untouched = !previousBase || cdlEquals(cdl, previousBase.cdl);
-      if (baseId || untouched || !previousBase) cdl = cloneCdl(base?.cdl ?? IDENTITY_CDL);
+      if (baseId || (!shared && (untouched || !previousBase))) cdl = cloneCdl(base?.cdl ?? IDENTITY_CDL);
       for (const grade of [which.approved, current, base]) ensureLut(grade);
       render();
       panel.dataset.loaded = "true";
@@ -431,6 +432,22 @@ export function mountColourPanel(panel, { viewer, shotId, filmId, role = null, e
       if (cdlCheck(next)) return;
       cdl = cloneCdl(next);
       changed({ silent });
+    },
+    /**
+     * A live session's shared look ({cdl, base: grade id | null}, webapp/live/messages.py): its
+     * base grade's LUT (when this user may fetch it) after its CDL. Announces nothing.
+     */
+    async setShared(look) {
+      if (!look || cdlCheck(look.cdl)) return;
+      shared = true;
+      if (look.base && look.base !== base?.id) {
+        const known = [...history, applies.current, applies.approved].find((g) => g && g.id === look.base);
+        const grade = known || await api(`/api/grades/${look.base}/`, { quiet: true }).catch(() => null);
+        if (grade) { base = grade; ensureLut(grade); }
+      }
+      cdl = cloneCdl(look.cdl);
+      render();
+      changed({ silent: true });
     },
     reload: load,
     renderer: (side) => renderers[side],
