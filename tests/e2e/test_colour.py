@@ -157,3 +157,34 @@ def test_creator_adjusts_the_learned_grade_with_scopes_and_both_sign_it(demo_ser
     assert creator.request.get(f"{base_url}/api/grades/{grade['id']}/").json()["status"] == "approved"
     creator_context.close()
     archivist_context.close()
+
+
+def test_in_a_live_session_the_follower_sees_the_hosts_grade_as_it_moves(demo_server, browser):
+    from tests.e2e.test_live_session import VIEWER_STATE, start_session
+
+    base_url, _ = demo_server
+    host_context, host = login(browser, base_url, "archivist")
+    follower_context, follower = login(browser, base_url, "creator")
+    try:
+        session_id = start_session(host, base_url)
+        host.wait_for_function(f"{VIEWER_STATE} !== undefined")
+        follower.goto(f"{base_url}/sessions/{session_id}/")
+        follower.locator("#live-follow", has_text="Following archivist").wait_for()
+        host.locator("#live-playlist-items button", has_text="Shot 2").first.click()
+        follower.locator("#live-playlist-items button[aria-current=true]", has_text="Shot 2").wait_for()
+        expect(host.locator("#live-colour[data-loaded=true]")).to_be_attached()
+        expect(follower.locator("#live-colour[data-loaded=true]")).to_be_attached()
+
+        host.locator('#live-colour [data-number="saturation"]').fill("0.25")
+        host.locator('#live-colour [data-number="power-2"]').fill("1.5")
+        expect(follower.locator('#live-colour [data-number="saturation"]')).to_have_value("0.25")
+        expect(follower.locator('#live-colour [data-number="power-2"]')).to_have_value("1.5")
+        expect(follower.locator("#live-colour")).to_have_attribute("data-edited", "true")
+        # A late joiner gets the look in the session's first message.
+        late_context, late = login(browser, base_url, "restorer")
+        late.goto(f"{base_url}/sessions/{session_id}/")
+        expect(late.locator('#live-colour [data-number="saturation"]')).to_have_value("0.25")
+        late_context.close()
+    finally:
+        host_context.close()
+        follower_context.close()
