@@ -5,7 +5,7 @@
 // toggle, side by side and difference compare looks; scopes of the picture on screen; "Save as
 // new grade" (restorers, archivists) and sign-off (whoever the grade's summary says can decide).
 //
-//   const panel = mountColourPanel(element, {viewer, shotId, filmId, role, editable?, socket?})
+//   const panel = mountColourPanel(element, {viewer, shotId, filmId, role, editable?, socket?, gradeId?})
 //   panel.cdl, panel.setCdl(cdl, {silent}), panel.addEventListener("cdlchange", ...), panel.destroy()
 //
 // The API enforces who may do what; the panel only hides what the user cannot do. The film's
@@ -78,7 +78,7 @@ function controlRow(key, channel, index) {
 }
 
 export function mountColourPanel(panel, { viewer, shotId, filmId, role = null, editable = null, socket = null,
-  frameOf = null }) {
+  frameOf = null, gradeId = null }) {
   const events = new EventTarget();
   const canEdit = editable ?? EDITORS.has(role);
   const gl = webgl2Available();
@@ -422,7 +422,7 @@ export function mountColourPanel(panel, { viewer, shotId, filmId, role = null, e
   filmSocket?.addEventListener("resync", onResync);
 
   applyLooks();
-  load();
+  load({ baseId: gradeId }); // a notification's link (?grade=<id>) opens on that grade
 
   return Object.assign(events, {
     get cdl() { return cloneCdl(cdl); },

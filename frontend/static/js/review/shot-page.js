@@ -102,7 +102,10 @@ import("./decisions.js")
   .catch((error) => { console.debug("decisions panel:", error); unavailable(decisionsPanel); });
 if (colourPanel && viewer) {
   import("../colour/colour-panel.js")
-    .then((module) => { colourPanel.colourPanel = module.mountColourPanel(colourPanel, context); })
+    .then((module) => {
+      const gradeId = Number(new URL(location.href).searchParams.get("grade")) || null;
+      colourPanel.colourPanel = module.mountColourPanel(colourPanel, { ...context, gradeId });
+    })
     .catch((error) => { console.debug("colour panel:", error); unavailable(colourPanel); });
 } else if (colourPanel) {
   unavailable(colourPanel);
