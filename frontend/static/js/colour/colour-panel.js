@@ -242,6 +242,10 @@ export function mountColourPanel(panel, { viewer, shotId, filmId, role = null, e
     else if (target.dataset.number && target.value !== "") setValue(target.dataset.number, Number(target.value));
   });
   panel.querySelector(".cl-cdl").addEventListener("change", () => showCdl());
+  // A slider's arrow keys move the slider, not the viewer's playhead (which listens on the document).
+  panel.addEventListener("keydown", (event) => {
+    if (event.target.matches?.("input[type=range]") && /^(Arrow|Page|Home|End)/.test(event.key)) event.stopPropagation();
+  });
 
   q("[data-reset]").addEventListener("click", () => {
     cdl = cloneCdl(base?.cdl ?? IDENTITY_CDL);
