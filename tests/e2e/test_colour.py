@@ -126,9 +126,13 @@ def test_creator_adjusts_the_learned_grade_with_scopes_and_both_sign_it(demo_ser
     creator.wait_for_timeout(300)
     before = _picture_probe(creator)
     slope = panel.locator('[data-control="slope-0"]')
+    start = float(slope.input_value())
+    frame = creator.locator(".cv-frame-input").input_value()
     slope.focus()
     for _ in range(40):
         creator.keyboard.press("ArrowRight")  # keyboard-accessible: 0.001 a step
+    assert float(slope.input_value()) > start  # the slider moved, not the playhead
+    expect(creator.locator(".cv-frame-input")).to_have_value(frame)
     panel.locator('[data-number="slope-0"]').fill("2.5")
     creator.wait_for_function("""(before) => {
       const viewer = document.getElementById("viewer").comparisonViewer;
