@@ -192,3 +192,37 @@ def test_in_a_live_session_the_follower_sees_the_hosts_grade_as_it_moves(demo_se
     finally:
         host_context.close()
         follower_context.close()
+
+
+def test_a_restorer_saves_a_new_grade_and_the_creator_asks_for_changes_on_a_frame(demo_server, browser):
+    base_url, _ = demo_server
+    restorer_context, restorer = login(browser, base_url, "restorer")
+    creator_context, creator = login(browser, base_url, "creator")
+    shot, fitted = _demo_grade(restorer, base_url)
+    _open(restorer, base_url, shot)
+    _open(creator, base_url, shot)
+    panel = restorer.locator("#colour-panel")
+    expect(panel.locator("[data-grade-verdict]")).to_have_count(0)  # restorers save grades, they do not sign them
+    panel.locator('[data-number="saturation"]').fill("0.8")
+    panel.locator("[data-save-note]").fill("Less saturated (e2e)")
+    panel.locator("[data-save]").click()
+    expect(panel.locator(".cl-grade", has_text="Less saturated (e2e)")).to_have_count(1)
+    saved = restorer.request.get(f"{base_url}/api/grades/", params={"shot": shot["id"], "ordering": "-number"})
+    newest = saved.json()["results"][0]
+    assert newest["parent"] is not None and newest["cdl"]["saturation"] == 0.8
+    assert newest["has_lut"] == fitted["has_lut"]  # the fitted LUT is kept after the new CDL
+
+    # The creator's page hears of it on the film socket and asks for changes on the frame shown.
+    creator_panel = creator.locator("#colour-panel")
+    expect(creator_panel).to_have_attribute("data-current-grade", str(newest["id"]))
+    creator_panel.locator("[data-grade-verdict=changes_requested]").click()
+    expect(creator_panel.locator(".cl-error")).to_contain_text("Say what to change")
+    creator_panel.locator(".cl-decide textarea").fill("Keep the warmth in the saucer")
+    creator_panel.locator("[data-grade-verdict=changes_requested]").click()
+    expect(creator_panel.locator("[data-grade-status]")).to_have_text("Changes requested")
+    expect(panel.locator("[data-grade-status]")).to_have_text("Changes requested")  # live on the restorer's page
+    decision = creator.request.get(f"{base_url}/api/grade-decisions/", params={"grade": newest["id"]}).json()
+    decision = decision["results"][0]
+    assert decision["verdict"] == "changes_requested" and decision["frame"] is not None
+    restorer_context.close()
+    creator_context.close()
