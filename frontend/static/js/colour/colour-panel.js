@@ -428,9 +428,12 @@ export function mountColourPanel(panel, { viewer, shotId, filmId, role = null, e
   applyLooks();
   load({ baseId: gradeId }); // a notification's link (?grade=<id>) opens on that grade
 
+  // Getters stay getters (Object.assign would copy their values once).
+  Object.defineProperties(events, {
+    cdl: { get: () => cloneCdl(cdl) },
+    base: { get: () => base },
+  });
   return Object.assign(events, {
-    get cdl() { return cloneCdl(cdl); },
-    get base() { return base; },
     /** Show another CDL (a live session's host's); `silent` does not announce it back. */
     setCdl(next, { silent = true } = {}) {
       if (cdlCheck(next)) return;
