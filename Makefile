@@ -66,6 +66,7 @@ bench: venv services
 	DATABASE_URL=$(PG_URL) $(PY) manage.py bench_catalogue
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_TEST) $(PY) manage.py bench_jobs
 	$(PY) manage.py bench_review
+	$(PY) manage.py bench_colour
 
 clean:
 	rm -rf $(VENV) var media

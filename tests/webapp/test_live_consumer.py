@@ -163,6 +163,8 @@ async def test_the_hosts_changes_reach_everyone_and_others_cannot_control(world)
     await host.disconnect()
 
 
+GRADE_CDL = {"slope": [1.1, 1.0, 0.9], "offset": [0.01, 0.0, -0.01], "power": [1.0, 1.05, 0.95], "saturation": 1.2}
+
 BAD_MESSAGES = [
     ("not json", "malformed"),
     ("[1, 2]", "malformed"),
@@ -181,6 +183,21 @@ BAD_MESSAGES = [
     (json.dumps({"type": "state", "changes": {"zoom": 1e309}}), "invalid"),  # Infinity once parsed
     (json.dumps({"type": "state", "changes": {"frame": 3, "mode": "sepia"}}), "invalid"),  # nothing half-applied
     (json.dumps({"type": "control.hand_over", "to": "everyone"}), "invalid"),
+    # The shared grade: a CDL within the engine's limits, and a grade id or null as its base.
+    (json.dumps({"type": "state", "changes": {"grade": {"cdl": {**GRADE_CDL, "slope": [1, 1]}, "base": None}}}),
+     "invalid"),
+    (json.dumps({"type": "state", "changes": {"grade": {"cdl": {**GRADE_CDL, "slope": [101, 1, 1]}}}}),
+     "out_of_range"),
+    (json.dumps({"type": "state", "changes": {"grade": {"cdl": {**GRADE_CDL, "power": [0, 1, 1]}}}}), "out_of_range"),
+    (json.dumps({"type": "state", "changes": {"grade": {"cdl": {**GRADE_CDL, "offset": [-11, 0, 0]}}}}),
+     "out_of_range"),
+    (json.dumps({"type": "state", "changes": {"grade": {"cdl": {**GRADE_CDL, "saturation": True}}}}), "invalid"),
+    (json.dumps({"type": "state", "changes": {"grade": {"cdl": {**GRADE_CDL, "saturation": 1e309}}}}), "invalid"),
+    (json.dumps({"type": "state", "changes": {"grade": {"cdl": {**GRADE_CDL, "gamma": 2}}}}), "invalid"),
+    (json.dumps({"type": "state", "changes": {"grade": {"cdl": GRADE_CDL, "base": "12"}}}), "invalid"),
+    (json.dumps({"type": "state", "changes": {"grade": {"cdl": GRADE_CDL, "lut": "x"}}}), "invalid"),
+    (json.dumps({"type": "state", "changes": {"grade": [1, 2]}}), "invalid"),
+    (json.dumps({"type": "state", "changes": {"frame": 3, "grade": {"cdl": {}}}}), "invalid"),  # nothing half-applied
 ]
 
 
@@ -196,6 +213,23 @@ async def test_bad_messages_are_refused_with_an_error_and_change_nothing(world):
 
     _, again = await join(world.session.pk, world.viewer)
     assert again["state"] == first["state"]  # not one field moved, version included
+    await host.disconnect()
+
+
+async def test_the_grade_being_adjusted_is_shared_and_reset_by_moving_on(world):
+    host, first = await join(world.session.pk, world.host)
+    follower, _ = await join(world.session.pk, world.viewer)
+    assert first["state"]["grade"] is None
+    sent = await send_state(host, grade={"cdl": GRADE_CDL, "base": None})
+    heard = await next_of_type(follower, "state")
+    assert heard["state"]["grade"] == sent["state"]["grade"] == {"cdl": GRADE_CDL, "base": None}
+    _, late = await join(world.session.pk, world.viewer)
+    assert late["state"]["grade"]["cdl"]["slope"] == [1.1, 1.0, 0.9]
+    moved = (await send_state(host, index=1))["state"]
+    assert moved["grade"] is None  # a look belongs to the shot it was made on
+    cleared = await send_state(host, index=0, grade=None)
+    assert cleared["state"]["grade"] is None
+    await follower.disconnect()
     await host.disconnect()
 
 

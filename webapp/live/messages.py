@@ -3,7 +3,8 @@
 Client messages are JSON objects with a ``type``:
 
 - ``{"type": "state", "changes": {...}}`` (host only): any of ``index`` (playlist position),
-  ``frame``, ``playing``, ``a``, ``b``, ``mode``, ``wipe``, ``showing``, ``zoom``, ``pan_x``, ``pan_y``.
+  ``frame``, ``playing``, ``a``, ``b``, ``mode``, ``wipe``, ``showing``, ``zoom``, ``pan_x``, ``pan_y``,
+  ``grade`` (the look being adjusted: ``{"cdl": {...}, "base": grade id | null}`` or null).
 - ``{"type": "heartbeat"}`` every ~15 s, or the participant drops out of the presence list.
 - ``{"type": "control.request"}``: ask the host for control.
 - ``{"type": "control.hand_over", "to": <user id>}`` (host only): give control to a participant.
@@ -26,7 +27,11 @@ MAX_MESSAGE_BYTES = 4096
 MODES = ("side", "wipe", "toggle", "diff")
 ZOOM_RANGE = (0.05, 64.0)
 PAN_RANGE = (-100.0, 100.0)
-STATE_KEYS = frozenset({"index", "frame", "playing", "a", "b", "mode", "wipe", "showing", "zoom", "pan_x", "pan_y"})
+STATE_KEYS = frozenset({"index", "frame", "playing", "a", "b", "mode", "wipe", "showing", "zoom", "pan_x", "pan_y",
+                        "grade"})
+# The engine's CDL limits (restoration/colour/cdl.py, docs/API.md "Grades"): what a grade may hold.
+CDL_RANGES = {"slope": (0.0, 100.0), "offset": (-10.0, 10.0), "power": (0.0, 100.0)}
+SATURATION_RANGE = (0.0, 100.0)
 MESSAGE_KEYS = {
     "state": frozenset({"type", "changes"}),
     "heartbeat": frozenset({"type"}),
@@ -71,6 +76,45 @@ def _number(changes: dict, key: str, low: float, high: float) -> float:
     return float(value)
 
 
+def grade_state_check(value: Any) -> dict[str, Any] | None:
+    """The shared look of a live session: null (none), or ``{"cdl": {"slope": [r, g, b], "offset":
+    [...], "power": [...], "saturation": s}, "base": grade id | null}`` within the engine's limits
+    (power above 0). ``base`` names the grade whose LUT follows the CDL; each participant fetches it
+    through the API, which decides whether they may see it."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"cdl", "base"} or "cdl" not in value:
+        raise SocketError("invalid", "'grade' must be null or {\"cdl\": {...}, \"base\": grade id or null}.")
+    base = value.get("base")
+    if base is not None and (not _is_int(base) or base < 1):
+        raise SocketError("invalid", "'grade.base' must be a grade id or null.")
+    cdl = value["cdl"]
+    if not isinstance(cdl, dict) or set(cdl) != {"slope", "offset", "power", "saturation"}:
+        raise SocketError("invalid", "'grade.cdl' must have exactly slope, offset, power and saturation.")
+    checked: dict[str, Any] = {}
+    for key, (low, high) in CDL_RANGES.items():
+        triple = cdl[key]
+        if not isinstance(triple, list) or len(triple) != 3:
+            raise SocketError("invalid", f"'grade.cdl.{key}' must be three numbers (R, G, B).")
+        values = []
+        for number in triple:
+            if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number):
+                raise SocketError("invalid", f"'grade.cdl.{key}' must be three finite numbers.")
+            if not low <= number <= high or (key == "power" and number <= 0):
+                bound = "above 0 and at most" if key == "power" else f"between {low} and"
+                raise SocketError("out_of_range", f"'grade.cdl.{key}' values must be {bound} {high}; got {number}.")
+            values.append(float(number))
+        checked[key] = values
+    saturation = cdl["saturation"]
+    if isinstance(saturation, bool) or not isinstance(saturation, int | float) or not math.isfinite(saturation):
+        raise SocketError("invalid", "'grade.cdl.saturation' must be a finite number.")
+    if not SATURATION_RANGE[0] <= saturation <= SATURATION_RANGE[1]:
+        raise SocketError("out_of_range", f"'grade.cdl.saturation' must be between {SATURATION_RANGE[0]} and "
+                                          f"{SATURATION_RANGE[1]}; got {saturation}.")
+    checked["saturation"] = float(saturation)
+    return {"cdl": checked, "base": base}
+
+
 def state_changes_resolve(changes: dict[str, Any], *, state: dict[str, Any],
                           playlist: list[dict[str, Any]]) -> dict[str, Any]:
     """The fields to write for a host's ``changes``, validated against the playlist and the
@@ -91,7 +135,7 @@ def state_changes_resolve(changes: dict[str, Any], *, state: dict[str, Any],
         if index != state["index"]:
             item = playlist[index]
             resolved.update(index=index, frame=0, playing=False, started_at=None, a="original",
-                            b=f"v{item['version_number']}")
+                            b=f"v{item['version_number']}", grade=None)
     item = playlist[index]
     if "frame" in changes:
         frame = changes["frame"]
@@ -129,6 +173,8 @@ def state_changes_resolve(changes: dict[str, Any], *, state: dict[str, Any],
     for key in ("pan_x", "pan_y"):
         if key in changes:
             resolved[key] = _number(changes, key, *PAN_RANGE)
+    if "grade" in changes:
+        resolved["grade"] = grade_state_check(changes["grade"])
     # The playhead runs from ``frame`` at ``started_at`` (server clock): restamp whenever either moves.
     playing = resolved.get("playing", state["playing"])
     if playing and ("playing" in resolved or "frame" in resolved):
@@ -143,5 +189,5 @@ def initial_state(*, host_id: int, playlist: list[dict[str, Any]]) -> dict[str, 
     return {
         "index": 0, "frame": 0, "playing": False, "started_at": None, "a": "original",
         "b": f"v{first['version_number']}", "mode": "wipe", "wipe": 0.5, "showing": "a", "zoom": 1.0,
-        "pan_x": 0.0, "pan_y": 0.0, "host": host_id,
+        "pan_x": 0.0, "pan_y": 0.0, "grade": None, "host": host_id,
     }

@@ -23,6 +23,7 @@ import { ReconnectingSocket } from "../common/ws.js";
 import { ComparisonViewer } from "../viewer/viewer.js";
 import { mountComments } from "../review/comments.js";
 import { mountDecisions, STATUS_LABELS } from "../review/decisions.js";
+import { mountColourPanel } from "../colour/colour-panel.js";
 import { renderParticipants } from "./presence.js";
 
 const HEARTBEAT_MS = 15000;
@@ -42,6 +43,7 @@ const el = {
   count: document.getElementById("live-count"),
   comments: document.getElementById("live-comments"),
   decisions: document.getElementById("live-decisions"), // members only
+  colour: document.getElementById("live-colour"),
   itemStatus: document.getElementById("live-item-status"),
 };
 
@@ -57,6 +59,9 @@ const live = {
   comments: null, // the comments panel of the item shown, and its event socket
   commentEvents: null,
   decisions: null, // the decisions panel of the item shown (members)
+  colour: null, // the colour panel of the item shown; its look is shared state (`grade`)
+  film: null,
+  gradeToSend: undefined, // the host's look not yet sent
   versionStatus: new Map(), // version id -> status, as the shot socket last told
   commentsLocked: null, // why the comment box is closed (a guest's invitation ended), or null
   requests: new Set(), // user ids who asked the host for control
@@ -92,6 +97,7 @@ function onMessage(message) {
       live.playlist = message.playlist;
       rememberPlaylistStatuses();
       live.you = message.you;
+      live.film = message.session?.film ?? null;
       live.participants = message.participants;
       live.state = null;
       renderPlaylist();
@@ -170,6 +176,8 @@ function showState(state) {
   if (target.playing && viewer.state.playing) viewer.setState({ playing: false }, { silent: true });
   viewer.setState(target, { silent: true });
   lastSent = sharedOf(viewer.state);
+  // The look the host is adjusting: followers see it as it moves (the host's own panel has it).
+  if (state.grade && !isHost() && live.colour) live.colour.setShared(state.grade);
 }
 
 function mountViewer(item, state) {
@@ -190,6 +198,8 @@ function mountViewer(item, state) {
 function mountItemComments(item) {
   live.comments?.destroy();
   live.decisions?.destroy();
+  live.colour?.destroy();
+  live.colour = null;
   live.commentEvents?.close();
   el.comments.dataset.versionId = String(item.version);
   live.commentEvents = new ReconnectingSocket(`ws/sessions/${sessionId}/shots/${item.shot}/`);
@@ -204,6 +214,18 @@ function mountItemComments(item) {
   if (el.decisions) {
     el.decisions.dataset.versionId = String(item.version);
     live.decisions = mountDecisions(el.decisions, { shotId: item.shot, versions, events: live.commentEvents });
+  }
+  if (el.colour) {
+    // Guests preview the host's look (the CDL; a base grade's LUT where the API lets them fetch it).
+    live.colour = mountColourPanel(el.colour, {
+      viewer: live.viewer, shotId: item.shot, filmId: live.you.guest ? null : live.film,
+      role: root.dataset.filmRole || null, frameOf: () => live.viewer.frame,
+    });
+    live.colour.addEventListener("cdlchange", (event) => {
+      if (!isHost()) return;
+      live.gradeToSend = { cdl: event.detail, base: live.colour.base?.id ?? null };
+      if (sendTimer === null) sendTimer = setTimeout(sendChanges, SEND_THROTTLE_MS);
+    });
   }
   renderItemStatus(item);
 }
@@ -292,6 +314,10 @@ function sendChanges() {
     if (!lastSent || now.frame !== lastSent.frame || playChanged || jumped) changes.frame = now.frame;
   }
   lastSent = now;
+  if (live.gradeToSend !== undefined) {
+    changes.grade = live.gradeToSend;
+    live.gradeToSend = undefined;
+  }
   if (Object.keys(changes).length) socket.send({ type: "state", changes });
 }
 

@@ -10,6 +10,7 @@ const data = JSON.parse(document.getElementById("shot-data").textContent);
 const host = document.getElementById("viewer");
 const commentsPanel = document.getElementById("comments-panel");
 const decisionsPanel = document.getElementById("decisions-panel");
+const colourPanel = document.getElementById("colour-panel");
 
 let viewer = null;
 if (host) {
@@ -99,3 +100,13 @@ import("./comments.js")
 import("./decisions.js")
   .then((module) => module.mountDecisions(decisionsPanel, context))
   .catch((error) => { console.debug("decisions panel:", error); unavailable(decisionsPanel); });
+if (colourPanel && viewer) {
+  import("../colour/colour-panel.js")
+    .then((module) => {
+      const gradeId = Number(new URL(location.href).searchParams.get("grade")) || null;
+      colourPanel.colourPanel = module.mountColourPanel(colourPanel, { ...context, gradeId });
+    })
+    .catch((error) => { console.debug("colour panel:", error); unavailable(colourPanel); });
+} else if (colourPanel) {
+  unavailable(colourPanel);
+}

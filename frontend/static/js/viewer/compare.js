@@ -23,6 +23,10 @@ export function renderFrame(viewer) {
     bitmapA = drawFrame === null ? undefined : viewer.store.get(a, drawFrame);
     bitmapB = drawFrame === null ? undefined : viewer.store.get(b, drawFrame);
   }
+  // A side's display transform (e.g. a colour grade, colour/grade-gl.js) turns its bitmap into
+  // what is shown; every mode then composes the transformed pictures.
+  if (viewer._transforms.a && bitmapA && needsA) bitmapA = viewer._transforms.a(bitmapA, { side: "a", source: a });
+  if (viewer._transforms.b && bitmapB && needsB) bitmapB = viewer._transforms.b(bitmapB, { side: "b", source: b });
   viewer.root.classList.toggle("loading", !complete);
   viewer.statusEl.textContent = !complete ? "Loading frame…" : "";
 
@@ -83,6 +87,7 @@ export function renderFrame(viewer) {
     viewer.store.pin([`${a}:${drawFrame}`, `${b}:${drawFrame}`]);
   }
   viewer.root.dataset.mode = mode;
+  viewer.dispatchEvent(new CustomEvent("render", { detail: { a: bitmapA, b: bitmapB, drawn } }));
   placeOverlay(viewer, rects);
   updateCounter(viewer);
 }

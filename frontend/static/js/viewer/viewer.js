@@ -7,7 +7,9 @@
 //     a, b, frame, mode?, socketUrl? (a path such as /ws/sessions/1/frames/2/, or a ws:// URL),
 //     keyboard?, startNumber?})
 //   viewer.frame, viewer.state, seek(frame), play(), pause(), setState(partial, {silent})
-//   events: framechange {frame}, statechange (full state, user actions), viewchange, markerclick {marker}
+//   events: framechange {frame}, statechange (full state, user actions), viewchange, markerclick {marker},
+//     render {a, b, drawn} (the pictures just drawn, after their display transforms)
+//   setDisplayTransform("a"|"b", fn|null): fn(bitmap, {side, source}) -> what to draw (a colour grade)
 //   viewer.overlay, toImage(clientX, clientY), fromImage(x, y), setMarkers([{frame, frameEnd, id, kind}])
 //
 // The frame counter always shows the frame actually drawn (data-drawn-frame on the root); while
@@ -49,6 +51,7 @@ export class ComparisonViewer extends EventTarget {
     this._state = initialState({ ids: sources.map((s) => s.id), a, b, mode, frame, frameCount });
     this.speed = 1; // signed shuttle speed while playing
     this.drawnFrame = null;
+    this._transforms = { a: null, b: null };
     this.startNumber = startNumber ?? loadStartNumber();
     this._build();
     // The frame socket's path (common/ws.js's socketUrl makes the URL): the shot's own by default,
@@ -103,6 +106,22 @@ export class ComparisonViewer extends EventTarget {
     prefetch(this);
     this._invalidate();
     if (!silent) this._emitState();
+  }
+
+  /**
+   * Show side "a" or "b" through `transform(bitmap, {side, source})` (returning an image or canvas
+   * of the same size), or as it is with null: a per-source display transform such as a colour
+   * grade, composed by every mode (wipe, toggle, side by side, difference).
+   */
+  setDisplayTransform(side, transform) {
+    if (side !== "a" && side !== "b") throw new Error(`no side ${side}`);
+    this._transforms[side] = transform || null;
+    this._invalidate();
+  }
+
+  /** Draw again (a display transform changed). */
+  redraw() {
+    this._invalidate();
   }
 
   setMarkers(markers) {
