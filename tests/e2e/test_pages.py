@@ -2,8 +2,8 @@
 (thumbnails, selection with mouse and keyboard, views, batch restore) and the job dashboard
 (the batch's live progress, its shots). Screenshots: docs/img/catalogue.png, film.png, jobs.png.
 
-The catalogue is seeded (``seed_catalogue``) for its own user, ``bench-archivist``, so the demo
-users and the demo film that the other e2e tests use see exactly what they saw before.
+The catalogue is seeded again (``seed_catalogue --replace``: the demo's own archive goes) with
+films whose archivist is ``bench-archivist``, so the rows are known; the demo film stays.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ def _manage(data_dir, *args: str) -> str:
 def seeded_catalogue(demo_server):
     """24 invented films whose archivist is ``bench-archivist`` (password ``demo`` for this test)."""
     base_url, log = demo_server
-    _manage(log.parent, "seed_catalogue", "--films", str(SEEDED_FILMS), "--shots-per-film", "12", "--seed", "3")
+    _manage(log.parent, "seed_catalogue", "--films", str(SEEDED_FILMS), "--shots-per-film", "12", "--seed", "3",
+            "--replace")
     _manage(log.parent, "shell", "-c", "from django.contrib.auth import get_user_model; "
             "u = get_user_model().objects.get(username='bench-archivist'); u.set_password('demo'); u.save()")
     return base_url

@@ -117,3 +117,37 @@ def test_embedded_worker_runs_tasks_of_the_real_celery_app():
     with embedded_worker() as worker:
         assert set(worker.app.amqp.queues) >= {"cpu", "gpu"}
         assert ping.delay().get(timeout=20) == "pong"
+
+
+def test_the_demo_users_are_members_of_a_seeded_archive_of_100_films():
+    from webapp.devtools.demo import DEMO_CATALOGUE_FILMS, demo_catalogue_ensure, demo_users_ensure
+    from webapp.devtools.management.commands.seed_catalogue import seeded_films
+
+    users = demo_users_ensure()
+    demo_catalogue_ensure(users)
+
+    assert seeded_films().count() == DEMO_CATALOGUE_FILMS == 100
+    assert Shot.objects.filter(film__in=seeded_films()).count() >= 2000  # a few thousand shots
+    for username, role in DEMO_USERS:
+        roles = set(Membership.objects.filter(user=users[username], film__in=seeded_films())
+                    .values_list("role", flat=True))
+        assert roles == {role}, username
+        assert Membership.objects.filter(user=users[username]).count() == DEMO_CATALOGUE_FILMS
+    # The films read as an archive's, not as generated markers.
+    film = seeded_films().first()
+    assert film.inventory_number.startswith("SEED-") and "seed" not in film.source_notes.lower()
+
+    counts = (Film.objects.count(), Shot.objects.count(), Membership.objects.count())
+    demo_catalogue_ensure(users)  # idempotent
+    assert (Film.objects.count(), Shot.objects.count(), Membership.objects.count()) == counts
+
+
+def test_a_catalogue_seeded_by_hand_is_joined_by_the_demo_users():
+    from webapp.devtools.demo import demo_catalogue_ensure, demo_users_ensure
+
+    call_command("seed_catalogue", films=4, shots_per_film=3, seed=9)
+    users = demo_users_ensure()
+    demo_catalogue_ensure(users)
+
+    assert Film.objects.count() == 4  # reused, not seeded again
+    assert Membership.objects.filter(user=users["creator"], role="creator").count() == 4

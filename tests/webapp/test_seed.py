@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db
 
 def catalogue_snapshot():
     return (
-        list(Film.objects.order_by("source_notes").values_list("title", "year", "directors", "status")),
-        list(Shot.objects.order_by("film__source_notes", "number").values_list("number", "start_frame", "end_frame",
+        list(Film.objects.order_by("inventory_number").values_list("title", "year", "directors", "status")),
+        list(Shot.objects.order_by("film__inventory_number", "number").values_list("number", "start_frame", "end_frame",
                                                                                 "status")),
         ShotVersion.objects.count(),
     )

@@ -36,6 +36,9 @@ class Film(models.Model):
     directors = models.CharField(max_length=300, blank=True, help_text="Comma-separated names")
     runtime_minutes = models.PositiveIntegerField(null=True, blank=True)
     source_notes = models.TextField(blank=True)
+    inventory_number = models.CharField(
+        max_length=60, blank=True, db_index=True, help_text="The archive's own inventory (accession) number"
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="films")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -25,8 +25,8 @@ class FilmSerializer(StrictModelSerializer):
     class Meta:
         model = Film
         fields = [
-            "id", "title", "original_title", "year", "directors", "runtime_minutes", "source_notes", "status",
-            "shot_count", "approved_shot_count", "progress", "my_role", "created_at", "updated_at",
+            "id", "title", "original_title", "year", "directors", "runtime_minutes", "source_notes", "inventory_number",
+            "status", "shot_count", "approved_shot_count", "progress", "my_role", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {

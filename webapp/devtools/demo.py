@@ -35,6 +35,7 @@ from restoration.api import DemoShot
 from webapp.catalogue.ingest import asset_ingest_path
 from webapp.catalogue.models import AssetKind, Film, FilmStatus, Membership, Role
 from webapp.catalogue.services import film_create, film_update, membership_create, shot_create
+from webapp.devtools.management.commands.seed_catalogue import seed_catalogue, seeded_films
 from webapp.jobs.models import RestorationJob
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,10 @@ DEMO_USERS: tuple[tuple[str, str], ...] = (
     ("restorer", Role.RESTORER),
 )
 DEMO_FILM_TITLE = "Still Lives in Motion (demo)"
-DEMO_FILM_MARKER = "demo-film:v1"  # in source_notes: how the demo recognises its own film
+DEMO_INVENTORY_NUMBER = "DEMO-0001"  # how the demo recognises its own film
+# The archive around the demo film: seeded films (metadata only) the demo users are members of.
+DEMO_CATALOGUE_FILMS = 100
+DEMO_CATALOGUE_SHOTS_PER_FILM = 30
 FPS = 24.0
 FRAME_SIZE = (360, 480)  # (height, width): 4:3, small enough to build in seconds on a CPU
 # The demo's restorations: the clean preset without its scratch filter, which costs a fifth of
@@ -88,7 +92,22 @@ def demo_users_ensure() -> dict[str, object]:
 
 
 def _demo_film() -> Film | None:
-    return Film.objects.filter(source_notes__startswith=DEMO_FILM_MARKER).order_by("id").first()
+    return Film.objects.filter(inventory_number=DEMO_INVENTORY_NUMBER).order_by("id").first()
+
+
+def demo_catalogue_ensure(users: dict[str, object], progress: Callable[[str], None] = lambda line: None) -> None:
+    """The demo users' archive: a seeded catalogue of films (metadata only) they are members of.
+    A catalogue seeded earlier (by the demo or by hand) is reused; the demo users join its films."""
+    members = [(users[username], role) for username, role in DEMO_USERS]
+    if not seeded_films().exists():
+        report = seed_catalogue(films=DEMO_CATALOGUE_FILMS, shots_per_film=DEMO_CATALOGUE_SHOTS_PER_FILM,
+                                members=members)
+        progress(f"Seeded the demo archive: {report.films} films, {report.shots} shots ({report.seconds:.1f} s).")
+        return
+    Membership.objects.bulk_create(
+        [Membership(film=film, user=user, role=role) for film in seeded_films() for user, role in members],
+        ignore_conflicts=True,
+    )
 
 
 def _memberships_ensure(film: Film, users: dict[str, object]) -> None:
@@ -123,6 +142,7 @@ def demo_build(*, progress: Callable[[str], None] = lambda line: None,
     ``plans`` and ``size`` exist for tests, which build a smaller film the same way.
     """
     users = demo_users_ensure()
+    demo_catalogue_ensure(users, progress)
     film = _demo_film()
     if film is not None and film.shots.count() == len(plans):
         _memberships_ensure(film, users)
@@ -140,8 +160,9 @@ def demo_build(*, progress: Callable[[str], None] = lambda line: None,
             year=1927,
             directors="The scikit-image photographers",
             runtime_minutes=1,
-            source_notes=f"{DEMO_FILM_MARKER} Made by `manage.py demo` from scikit-image's sample photographs "
-                         "under synthetic camera motion and film damage. Demo data only.",
+            inventory_number=DEMO_INVENTORY_NUMBER,
+            source_notes="Made by the demo from scikit-image's sample photographs under synthetic camera motion "
+                         "and film damage. Demo data only.",
         )
         try:
             _memberships_ensure(film, users)

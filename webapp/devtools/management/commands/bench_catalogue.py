@@ -102,13 +102,13 @@ class Command(BaseCommand):
         from django.test import Client
 
         from webapp.catalogue.models import Film, Shot
-        from webapp.devtools.management.commands.seed_catalogue import BENCH_USERNAME, seed_catalogue
+        from webapp.devtools.management.commands.seed_catalogue import BENCH_USERNAME, seed_catalogue, seeded_films
 
         call_command("migrate", interactive=False, verbosity=0)
-        seeded_films = Film.objects.filter(source_notes__startswith="seed:").count()
-        seeded_shots = Shot.objects.filter(film__source_notes__startswith="seed:").count()
-        if seeded_films < films or seeded_shots < films * shots_per_film:
-            self.stdout.write(f"Seeding {films} films x {shots_per_film} shots (found {seeded_films} films, "
+        seeded_count = seeded_films().count()
+        seeded_shots = Shot.objects.filter(film__in=seeded_films()).count()
+        if seeded_count < films or seeded_shots < films * shots_per_film:
+            self.stdout.write(f"Seeding {films} films x {shots_per_film} shots (found {seeded_count} films, "
                               f"{seeded_shots} shots)...")
             report = seed_catalogue(films=films, shots_per_film=shots_per_film, seed=seed, replace=True)
             self.stdout.write(f"  seeded {report.shots} shots, {report.versions} versions, {report.comments} comments,"
@@ -120,8 +120,7 @@ class Command(BaseCommand):
         user = get_user_model().objects.get(username=BENCH_USERNAME)
         client = Client()
         client.force_login(user)
-        film_id = Film.objects.filter(source_notes__startswith="seed:").order_by("id").values_list("id", flat=True)[
-            films // 2]
+        film_id = seeded_films().order_by("id").values_list("id", flat=True)[films // 2]
         total_films = Film.objects.count()
         total_shots = Shot.objects.count()
         middle_page = max(1, shots_per_film // 50 // 2)

@@ -6,14 +6,16 @@ follow each film's status. Deterministic for a given --seed. Rows are written wi
 ``bulk_create`` in batches (the per-row services would take hours at this scale); the
 database constraints still check every row.
 
-Seeded films carry ``seed:`` in ``source_notes``; ``--replace`` deletes earlier seeded films first.
-The users it creates (``seed-...``, ``bench-archivist``) have unusable passwords.
+Seeded films have inventory numbers ``SEED-<seed>-<index>``; ``--replace`` deletes earlier seeded films
+first. The users it creates (``seed-...``, ``bench-archivist``) have unusable passwords; ``members``
+(the demo's users) join every seeded film besides them.
 """
 
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -25,7 +27,7 @@ from django.utils import timezone
 from webapp.catalogue.models import Film, FilmStatus, Membership, Role, Shot, ShotStatus, ShotVersion, VersionStatus
 from webapp.review.models import Comment, Decision, Verdict
 
-SEED_MARKER = "seed:"
+SEED_PREFIX = "SEED-"
 BENCH_USERNAME = "bench-archivist"
 BATCH = 2000
 
@@ -41,6 +43,9 @@ GIVEN = ["Lin", "Marta", "Kenji", "Amara", "Pierre", "Ines", "Wai-Ming", "Sofia"
          "Youssef", "Ana", "Hiroshi", "Chiara", "Desmond", "Leila", "Ivan", "Rosa"]
 FAMILY = ["Chan", "Kowalska", "Mori", "Okafor", "Duval", "Ferreira", "Lau", "Rossi", "Mehta", "Petrova", "Novak",
           "Wong", "Haddad", "Lopes", "Tanaka", "Bianchi", "Ashby", "Karimi", "Sokolov", "Ortega"]
+SOURCES = ["35mm nitrate print, 2K scan", "35mm safety dupe negative, 4K scan", "16mm reversal original, 2K scan",
+           "35mm fine-grain master, 4K scan", "16mm release print, HD telecine", "9.5mm home-movie print, 2K scan",
+           "35mm interpositive, 4K scan", "Video master of a lost print (Digital Betacam)"]
 COMMENTS = ["Dust cluster top left persists", "Grain looks too smooth here, keep more texture",
             "Scratch still visible on the right", "Flicker returns after the cut", "Faces look waxy",
             "Colour drifts warm in the second half", "Good, matches the reference print", "Gate weave remains",
@@ -100,17 +105,20 @@ def _seed_users(count: int) -> dict[str, list]:
     return pools
 
 
+def seeded_films():
+    return Film.objects.filter(inventory_number__startswith=SEED_PREFIX)
+
+
 def seed_catalogue(*, films: int, shots_per_film: int, seed: int = 0, replace: bool = False,
-                   progress=lambda line: None) -> SeedReport:
+                   members: Sequence[tuple[object, str]] = (), progress=lambda line: None) -> SeedReport:
     if films < 1 or shots_per_film < 1:
         raise CommandError("--films and --shots-per-film must be at least 1")
     started = time.monotonic()
     report = SeedReport()
     rng = random.Random(seed)
     if replace:
-        seeded = Film.objects.filter(source_notes__startswith=SEED_MARKER)
         # Decisions and comments protect their authors, not their versions: deleting films cascades.
-        seeded.delete()
+        seeded_films().delete()
     pools = _seed_users(max(4, films // 5))
     now = timezone.now()
 
@@ -123,30 +131,33 @@ def seed_catalogue(*, films: int, shots_per_film: int, seed: int = 0, replace: b
                 directors = ", ".join(_person(rng) for _ in range(rng.choices([1, 2, 3], weights=[80, 15, 5])[0]))
                 batch_films.append(Film(
                     title=_title(rng), year=year, directors=directors, runtime_minutes=rng.randint(12, 190),
-                    status=status, source_notes=f"{SEED_MARKER}{seed}:{index}",
+                    status=status, inventory_number=f"{SEED_PREFIX}{seed}-{index:04d}",
+                    source_notes=rng.choice(SOURCES),
                     original_title=_title(rng) if rng.random() < 0.3 else "",
                 ))
             Film.objects.bulk_create(batch_films, batch_size=BATCH)
             if batch_films[0].pk is None:  # backends that do not return ids from bulk inserts
-                markers = [f.source_notes for f in batch_films]
-                ids = dict(Film.objects.filter(source_notes__in=markers).values_list("source_notes", "pk"))
+                numbers = [f.inventory_number for f in batch_films]
+                ids = dict(Film.objects.filter(inventory_number__in=numbers).values_list("inventory_number", "pk"))
                 for f in batch_films:
-                    f.pk = f.id = ids[f.source_notes]
+                    f.pk = f.id = ids[f.inventory_number]
             report.films += len(batch_films)
             for film in batch_films:
-                _seed_film(film, rng=rng, pools=pools, shots_per_film=shots_per_film, now=now, report=report)
+                _seed_film(film, rng=rng, pools=pools, members=members, shots_per_film=shots_per_film, now=now,
+                           report=report)
         progress(f"  {report.films}/{films} films, {report.shots} shots, {report.versions} versions")
     report.seconds = time.monotonic() - started
     return report
 
 
-def _seed_film(film: Film, *, rng: random.Random, pools: dict, shots_per_film: int, now, report: SeedReport) -> None:
-    members = [(pools["bench"][0], Role.ARCHIVIST), (rng.choice(pools[Role.ARCHIVIST]), Role.ARCHIVIST)]
-    members += [(u, Role.CREATOR) for u in rng.sample(pools[Role.CREATOR], rng.randint(1, 2))]
-    members += [(u, Role.RESTORER) for u in rng.sample(pools[Role.RESTORER], 2)]
-    members += [(u, Role.VIEWER) for u in rng.sample(pools[Role.VIEWER], rng.randint(1, 3))]
+def _seed_film(film: Film, *, rng: random.Random, pools: dict, members: Sequence[tuple[object, str]],
+               shots_per_film: int, now, report: SeedReport) -> None:
+    team = [(pools["bench"][0], Role.ARCHIVIST), (rng.choice(pools[Role.ARCHIVIST]), Role.ARCHIVIST)]
+    team += [(u, Role.CREATOR) for u in rng.sample(pools[Role.CREATOR], rng.randint(1, 2))]
+    team += [(u, Role.RESTORER) for u in rng.sample(pools[Role.RESTORER], 2)]
+    team += [(u, Role.VIEWER) for u in rng.sample(pools[Role.VIEWER], rng.randint(1, 3))]
     unique = {}
-    for user, role in members:
+    for user, role in [*members, *team]:
         unique.setdefault(user.pk, Membership(film=film, user=user, role=role))
     Membership.objects.bulk_create(unique.values(), batch_size=BATCH)
     report.memberships += len(unique)
