@@ -251,9 +251,9 @@ def _staged_upload(path: Path):
 
 
 def _wait(job: RestorationJob, what: str, progress: Callable[[str], None], timeout_s: float) -> None:
-    """Follow a job run by the worker, printing its progress every tenth; raise if it fails."""
+    """Follow a job run by the worker, printing its progress every quarter; raise if it fails."""
     progress(f"Job #{job.pk}: {what} (in-process worker)...")
-    deadline, shown = time.monotonic() + timeout_s, -1
+    deadline, shown = time.monotonic() + timeout_s, 0
     while not job.is_finished:
         if time.monotonic() > deadline:
             raise RuntimeError(f"job #{job.pk} ({what}) did not finish within {timeout_s:.0f} s: is the worker running?")
@@ -262,10 +262,10 @@ def _wait(job: RestorationJob, what: str, progress: Callable[[str], None], timeo
             job.refresh_from_db()
         except OperationalError:  # SQLite: the in-process worker is writing; read again next time
             continue
-        tenth = int(job.progress * 10)
-        if tenth != shown and not job.is_finished:
-            shown = tenth
-            progress(f"  {job.progress:4.0%}  {job.message}".rstrip())
+        quarter = int(job.progress * 4)
+        if quarter != shown and not job.is_finished:
+            shown = quarter
+            progress(f"  job #{job.pk} at {job.progress:.0%}: {job.message or 'running'}")
     if job.status != "succeeded":
         raise RuntimeError(f"job #{job.pk} ({what}) {job.status}: {job.error} {job.failed_shots or ''}".rstrip())
     progress(f"  done: {job.message}")

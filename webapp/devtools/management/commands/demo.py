@@ -6,6 +6,8 @@ a Celery worker in a thread of this process). Refuses to run with DJANGO_ENV=pro
 
 from __future__ import annotations
 
+import logging
+import logging.config
 import os
 import time
 
@@ -38,6 +40,7 @@ class Command(BaseCommand):
         users = "\n".join(f"   {name:<10} ({role})" for name, role in DEMO_USERS)
         self.stdout.write(self.style.WARNING(BANNER.format(password=DEMO_PASSWORD, users=users)))
 
+        _quiet_loggers()
         settings.ENV.data_dir.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         # The worker first: the demo's own analyse and restore jobs run on it, like any job.
@@ -53,6 +56,21 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Open http://127.0.0.1:{port}/ and log in as archivist / demo."))
             # Daphne's runserver: ASGI (websockets), static files served even without DEBUG.
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, insecure_serving=True)
+
+
+# What a person trying the demo does not need to read: every request served, the worker's task
+# ids, the in-memory broker's "no hostname" warning, daphne's HTTP/2 notice. Failures still show.
+QUIET_LOGGERS = {"celery": logging.WARNING, "kombu": logging.ERROR, "django.channels.server": logging.WARNING,
+                 "daphne": logging.WARNING}
+
+
+def _quiet_loggers() -> None:
+    # Into settings.LOGGING itself: the worker's start and the ASGI app's django.setup() configure
+    # logging again from it, which would reset levels set on the loggers alone.
+    loggers = settings.LOGGING.setdefault("loggers", {})
+    for name, level in QUIET_LOGGERS.items():
+        loggers[name] = {**loggers.get(name, {}), "level": logging.getLevelName(level)}
+    logging.config.dictConfig(settings.LOGGING)
 
 
 def _port_from_env() -> int:
