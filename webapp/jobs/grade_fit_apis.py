@@ -20,10 +20,11 @@ from __future__ import annotations
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from webapp.api.parsers import BoundedJSONParser
 from webapp.catalogue.access import Action
 from webapp.catalogue.api_base import require_film_action
 from webapp.catalogue.selectors import film_list, shot_list, version_list
@@ -76,7 +77,7 @@ def _ints(values: list, name: str) -> list[int]:
 
 
 class GradeFitApi(APIView):
-    parser_classes = [MultiPartParser, JSONParser]
+    parser_classes = [MultiPartParser, BoundedJSONParser]
 
     def initialize_request(self, request, *args, **kwargs):
         streamed_uploads(request, settings.MAX_STILL_BYTES)  # before the CSRF check reads the body

@@ -86,7 +86,7 @@ class ReviewSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Fil
         return Response(GuestInviteCreatedSerializer(invite).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: GuestInviteSerializer})
-    @action(detail=True, methods=["post"], url_path=r"invites/(?P<invite_id>\d+)/revoke")
+    @action(detail=True, methods=["post"], url_path="invites/<id:invite_id>/revoke")
     def invite_revoke(self, request, pk=None, invite_id=None):
         """Revoke a guest link: it stops working and the guest is removed from the session."""
         session = self._managed_session()
