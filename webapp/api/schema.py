@@ -70,9 +70,9 @@ class AutoSchema(SpectacularAutoSchema):
         if not anonymous:
             errors["401"] = "No credentials, or a bad token (`not_authenticated`, `authentication_failed`)."
             errors["403"] = "Your role on the film does not allow this (`permission_denied`)."
-        if "{" in path or paginated:
-            errors["404"] = "No such object, or one on a film you are not a member of; a page past the last " \
-                            "(`not_found`)."
+        if "{" in path or paginated or has_query or has_body:
+            errors["404"] = "An object named in the path, query or body that does not exist or is on a film you " \
+                            "are not a member of; a page past the last (`not_found`)."
         if has_body:
             errors["413"] = "The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE (`request_too_large`)."
             errors["415"] = "A body of another content type than those listed (`unsupported_media_type`)."

@@ -227,7 +227,8 @@ class GradeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, FilmScopedV
         parameters=[OpenApiParameter("as", str, enum=list(EXPORT_TYPES),
                                      description="cdl (default), cc, cube (the whole grade baked, 33 points) "
                                                  "or json (CDL and LUT, lossless)")],
-        responses={(200, "application/xml"): OpenApiTypes.BINARY, (200, "text/plain"): OpenApiTypes.STR},
+        responses={(200, "application/xml"): OpenApiTypes.BINARY, (200, "text/plain"): OpenApiTypes.STR,
+                   (200, "application/json"): OpenApiTypes.OBJECT},
     )
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):

@@ -73,8 +73,8 @@ class GradeSerializer(serializers.ModelSerializer):
     lut_domain = serializers.JSONField(
         read_only=True, help_text="[[min R, G, B], [max R, G, B]] of the LUT's input, or null without a LUT")
     author_username = serializers.CharField(source="author.username", read_only=True, default=None)
-    shot_number = serializers.IntegerField(source="shot.number", read_only=True, default=None)
-    scene_name = serializers.CharField(source="scene.name", read_only=True, default=None)
+    shot_number = serializers.IntegerField(source="shot.number", read_only=True, default=None, allow_null=True)
+    scene_name = serializers.CharField(source="scene.name", read_only=True, default=None, allow_null=True)
     lut_url = serializers.SerializerMethodField(help_text="The 33^3 LUT for a WebGL preview (docs/API.md, Colour)")
 
     class Meta:
@@ -137,7 +137,7 @@ class GradeSummarySerializer(serializers.Serializer):
 
 
 class GradeReferenceSerializer(serializers.ModelSerializer):
-    still_name = serializers.CharField(source="still.original_name", read_only=True, default=None)
+    still_name = serializers.CharField(source="still.original_name", read_only=True, default=None, allow_null=True)
     still_size = serializers.SerializerMethodField(help_text="[width, height] of an uploaded still")
 
     class Meta:

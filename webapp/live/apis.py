@@ -72,7 +72,8 @@ class ReviewSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Fil
 
     @extend_schema(methods=["get"], request=None, responses={200: GuestInviteSerializer(many=True)})
     @extend_schema(methods=["post"], request=GuestInviteCreateSerializer, responses={201: GuestInviteCreatedSerializer})
-    @action(detail=True, methods=["get", "post"])
+    # Unpaginated (a session has a few guests): pagination_class=None says so to the schema.
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def invites(self, request, pk=None):
         """Guest links of the session (GET), or a new one (POST): the link is in the answer, once."""
         session = self._managed_session()
