@@ -232,6 +232,7 @@ def test_an_empty_key_in_a_body_is_refused_by_name(film, member, client_for, ver
     response = client_for(author).patch(f"/api/comments/{comment['id']}/", {"": None})
     assert response.status_code == 400, response.content
     assert response.json()["fields"] == {"": ["Unknown field."]}
+    assert response.json()["detail"] == '"": Unknown field.'
     assert Comment.objects.get(pk=comment["id"]).text == "x"
 
 
@@ -255,3 +256,13 @@ def test_json_nested_too_deep_is_a_parse_error(api_client, archivist_client, pat
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "parse_error"
     assert "deep" in response.json()["detail"]
+
+
+def test_unknown_keys_are_refused_in_plain_bodies_and_nested_ones(archivist_client, film):
+    session = archivist_client.post("/api/sessions/", {"film": film.pk, "title": "T", "versions": [], "colour": 1})
+    assert session.status_code == 400 and session.json()["fields"] == {"colour": ["Unknown field."]}
+    cdl = {"slope": [1, 1, 1], "offset": [0, 0, 0], "power": [1, 1, 1], "saturation": 1, "": 5}
+    grade = archivist_client.post("/api/grades/", {"shot": ShotFactory(film=film).pk, "cdl": cdl})
+    assert grade.status_code == 400, grade.content
+    assert grade.json()["fields"] == {"cdl": {"": ["Unknown field."]}}
+    assert grade.json()["detail"] == 'cdl: Unknown field.'

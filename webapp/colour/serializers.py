@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from webapp.api.serializers import StrictModelSerializer, VisibleRelatedField
+from webapp.api.serializers import StrictModelSerializer, StrictSerializer, VisibleRelatedField
 from webapp.catalogue.models import Film, Shot
 from webapp.catalogue.selectors import film_list, shot_list
 from webapp.colour.models import (
@@ -18,17 +18,6 @@ from webapp.colour.models import (
     VersionGrade,
 )
 from webapp.colour.selectors import grade_list, scene_list
-
-
-class StrictSerializer(serializers.Serializer):
-    """A plain serializer that refuses fields it does not know, naming them (as the model ones do)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = {name: ["Unknown field."] for name in data if name not in self.fields}
-            if unknown:
-                raise serializers.ValidationError(unknown)
-        return super().to_internal_value(data)
 
 
 class CdlSerializer(StrictSerializer):

@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.api.parsers import BoundedJSONParser
+from webapp.api.serializers import StrictSerializer
 from webapp.catalogue.access import Action
 from webapp.catalogue.api_base import require_film_action
 from webapp.catalogue.selectors import film_list, shot_list, version_list
@@ -53,12 +54,12 @@ class GradeFitUploadSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True)
 
 
-class VersionFrameSerializer(serializers.Serializer):
+class VersionFrameSerializer(StrictSerializer):
     version = serializers.IntegerField(help_text="A version of the shot: its picture at ``frame`` is the still")
     frame = serializers.IntegerField(help_text="From the shot's first frame")
 
 
-class GradeFitJsonSerializer(serializers.Serializer):
+class GradeFitJsonSerializer(StrictSerializer):
     shot = serializers.IntegerField(required=False)
     scene = serializers.IntegerField(required=False)
     references = VersionFrameSerializer(many=True)

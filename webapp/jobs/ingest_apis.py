@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.api.parsers import BoundedJSONParser
+from webapp.api.serializers import StrictSerializer
 from webapp.catalogue.access import Action
 from webapp.catalogue.api_base import require_film_action
 from webapp.catalogue.ingest import IngestError, asset_ingest_path, asset_ingest_upload
@@ -60,7 +61,7 @@ def _ingested(request, film: Film, asset: MediaAsset, analyse: bool) -> Response
     return Response(data, status=status.HTTP_201_CREATED)
 
 
-class RegisterPathSerializer(serializers.Serializer):
+class RegisterPathSerializer(StrictSerializer):
     path = serializers.CharField(
         max_length=4096, trim_whitespace=False,
         help_text="A file under one of the server's INGEST_ROOTS (absolute, or relative to the first root)",
