@@ -8,7 +8,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
 
-.PHONY: venv demo test lint test-unit test-integration test-e2e chaos screenshots services chromium bench clean
+.PHONY: venv demo test lint test-unit test-integration test-e2e chaos screenshots services chromium bench clean fuzz
 
 venv: $(STAMP)
 
@@ -39,6 +39,13 @@ test-unit: venv
 # The web suite again, on the real PostgreSQL and Redis, plus the tests that need them.
 test-integration: venv services
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_TEST) $(PY) -m pytest -q -n 2 -m "not e2e and not embedded" tests/webapp
+
+# The API fuzzed from its OpenAPI schema (tests/webapp/test_fuzz.py, also in test-integration with
+# 10 examples an operation), here with 100: no 5xx, only documented statuses and bodies.
+FUZZ_MAX_EXAMPLES ?= 100
+fuzz: venv services
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_TEST) FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) OMP_NUM_THREADS=1 \
+		$(PY) -m pytest -q -n 2 tests/webapp/test_fuzz.py
 
 # Faults on a PostgreSQL and a Redis of its own (stopped and started by the tests, never the
 # shared ones), with real workers killed mid-job; prints the time to recover from each fault.

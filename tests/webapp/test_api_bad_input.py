@@ -170,3 +170,99 @@ def test_an_other_films_id_in_a_filter_finds_nothing(archivist_client):
     ShotFactory(film=elsewhere)
     response = archivist_client.get("/api/shots/", {"film": elsewhere.pk})
     assert response.status_code == 200 and response.json()["count"] == 0
+
+
+# Found by fuzzing the schema (issue #14): each of these was a 500.
+
+
+@pytest.mark.parametrize("page", ["2147483648", "9" * 40, "1e400", "0", "-1", "1.5", "two"])
+def test_an_out_of_range_or_malformed_page_names_the_page(archivist_client, page):
+    response = archivist_client.get("/api/films/", {"page": page})
+    assert response.status_code in (400, 404), response.content
+    body = response.json()
+    assert "page" in body["detail"].lower()
+
+
+@pytest.mark.parametrize("page_size", ["2147483648", "-5", "many"])
+def test_a_bad_page_size_names_the_parameter(archivist_client, page_size):
+    response = archivist_client.get("/api/films/", {"page_size": page_size})
+    assert response.status_code == 400, response.content
+    assert "page_size" in response.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    "path, query, field",
+    [
+        ("/api/sessions/", {"film": "1.36e49"}, "film"),
+        ("/api/versions/", {"shot": "-0.33", "film": "2.4e22"}, "shot"),
+        ("/api/versions/", {"film": "2.4e22"}, "film"),
+        ("/api/jobs/", {"parent": "-1.6e169", "film": "-1.79e308"}, "parent"),
+        ("/api/jobs/", {"film": "-1.79e308"}, "film"),
+        ("/api/shots/", {"film": "9223372036854775808"}, "film"),
+        ("/api/shots/", {"number_min": "1e30"}, "number_min"),
+        ("/api/films/", {"year": "1e30"}, "year"),
+        ("/api/films/", {"decade": "1e308"}, "decade"),
+        ("/api/approval-policies/", {"film": "1.5"}, "film"),
+        ("/api/approval-policies/", {"film": "99999999999999999999"}, "film"),
+        ("/api/comments/", {"version": "1e40"}, "version"),
+    ],
+)
+def test_ids_and_numbers_in_filters_must_be_integers_in_range(archivist_client, path, query, field):
+    response = archivist_client.get(path, query)
+    assert response.status_code == 400, response.content
+    assert field in response.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [("get", "/api/sessions/4292168688525/invites/"), ("get", "/api/films/99999999999999999999/"),
+     ("get", "/api/comments/2147483648/"), ("get", "/api/versions/-1/"), ("get", "/api/shots/1.5/grade/"),
+     ("post", "/api/films/9223372036854775808/restore/"), ("post", "/api/sessions/1/invites/1e99/revoke/"),
+     ("get", "/api/versions/0/")],
+)
+def test_an_id_out_of_range_in_the_path_is_404(archivist_client, method, path):
+    response = getattr(archivist_client, method)(path)
+    assert response.status_code == 404, response.content
+    assert response.json()["code"] == "not_found"
+
+
+def test_an_empty_key_in_a_body_is_refused_by_name(film, member, client_for, version):
+    author = member(film, "viewer")
+    comment = client_for(author).post("/api/comments/", {"version": version.pk, "frame": 1, "text": "x"}).json()
+    response = client_for(author).patch(f"/api/comments/{comment['id']}/", {"": None})
+    assert response.status_code == 400, response.content
+    assert response.json()["fields"] == {"": ["Unknown field."]}
+    assert response.json()["detail"] == '"": Unknown field.'
+    assert Comment.objects.get(pk=comment["id"]).text == "x"
+
+
+def test_junk_keys_in_a_policy_are_refused_by_name(archivist_client, film):
+    from webapp.review.models import ApprovalPolicy
+
+    policy = ApprovalPolicy.objects.create(film=film)
+    body = {"archivist_required": True, "creator_required": False,
+            "required_roles": {"x": {"y": []}}, "": {"nested": None}}
+    response = archivist_client.put(f"/api/approval-policies/{policy.pk}/", body)
+    assert response.status_code == 400, response.content
+    assert set(response.json()["fields"]) == {"required_roles", ""}
+    assert ApprovalPolicy.objects.get(pk=policy.pk).creator_required is True
+
+
+@pytest.mark.parametrize("path", ["/api/comments/", "/api/auth/token/", "/api/films/"])
+def test_json_nested_too_deep_is_a_parse_error(api_client, archivist_client, path):
+    client = api_client if path == "/api/auth/token/" else archivist_client
+    body = b"[" * 5000 + b"]" * 5000
+    response = post_raw(client, path, body)
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "parse_error"
+    assert "deep" in response.json()["detail"]
+
+
+def test_unknown_keys_are_refused_in_plain_bodies_and_nested_ones(archivist_client, film):
+    session = archivist_client.post("/api/sessions/", {"film": film.pk, "title": "T", "versions": [], "colour": 1})
+    assert session.status_code == 400 and session.json()["fields"] == {"colour": ["Unknown field."]}
+    cdl = {"slope": [1, 1, 1], "offset": [0, 0, 0], "power": [1, 1, 1], "saturation": 1, "": 5}
+    grade = archivist_client.post("/api/grades/", {"shot": ShotFactory(film=film).pk, "cdl": cdl})
+    assert grade.status_code == 400, grade.content
+    assert grade.json()["fields"] == {"cdl": {"": ["Unknown field."]}}
+    assert grade.json()["detail"] == 'cdl: Unknown field.'

@@ -93,3 +93,35 @@ def test_schema_documents_the_colour_api(schema):
     assert set(paths["/api/grades/{id}/"]) - {"parameters"} == {"get"}
     assert schema["components"]["schemas"]["GradeStatusEnum"]["enum"] == [
         "proposed", "changes_requested", "approved", "rejected"]
+
+
+def test_every_operation_documents_its_errors_with_the_one_error_body(schema):
+    error_ref = "#/components/schemas/Error"
+    assert schema["components"]["schemas"]["Error"]["required"] == ["detail", "code"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            responses = operation["responses"]
+            expected = set()
+            if path != "/api/auth/token/":
+                expected |= {"401", "403"}
+            if "{" in path:
+                expected.add("404")
+            if "requestBody" in operation:
+                expected |= {"400", "413", "415"}
+            assert expected <= set(responses), (method, path, sorted(responses))
+            for code, response in responses.items():
+                if code.startswith(("4", "5")):
+                    assert response["content"]["application/json"]["schema"] == {"$ref": error_ref}, (method, path)
+
+
+def test_ids_pages_and_id_filters_are_bounded_integers_in_the_schema(schema):
+    films = schema["paths"]["/api/films/{id}/"]["get"]["parameters"]
+    assert {"name": "id", "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}.items() <= films[0].items()
+    parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/comments/"]["get"]["parameters"]}
+    assert parameters["page"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+    assert parameters["page_size"] == {"type": "integer", "minimum": 1, "maximum": 200}
+    assert parameters["version"] == {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+    assert parameters["frame_min"]["type"] == "integer"

@@ -67,7 +67,8 @@ def _validation_body(detail: Any) -> dict[str, Any]:
     parts = []
     for name, messages in fields.items():
         text = " ".join(_flatten(messages))
-        parts.append(text if name == "non_field_errors" else f"{name}: {text}")
+        label = name or '""'  # an empty key in the body
+        parts.append(text if name == "non_field_errors" else f"{label}: {text}")
     return {"detail": " ".join(parts) or "Invalid input.", "code": "invalid", "fields": fields}
 
 

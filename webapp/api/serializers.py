@@ -13,7 +13,27 @@ from django.db.models import Model, QuerySet
 from rest_framework import serializers
 
 
-class StrictModelSerializer(serializers.ModelSerializer):
+class _StrictFields:
+    """Refuses, by name, each key of the body that is not a writable field of the serializer (an
+    empty key ``""`` included); used by nested serializers too, so it holds at every level."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            create_only = getattr(getattr(self, "Meta", None), "create_only_fields", ())
+            errors = {}
+            for name in data:
+                field = self.fields.get(name)
+                if field is None:
+                    errors[name] = ["Unknown field."]
+                elif field.read_only:
+                    fixed = self.instance is not None and name in create_only
+                    errors[name] = ["Cannot be changed after creation." if fixed else "Read-only field."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class StrictModelSerializer(_StrictFields, serializers.ModelSerializer):
     def get_fields(self):
         fields = super().get_fields()
         if self.instance is not None:
@@ -21,19 +41,9 @@ class StrictModelSerializer(serializers.ModelSerializer):
                 fields[name].read_only = True
         return fields
 
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            errors = {}
-            for name in data:
-                field = self.fields.get(name)
-                if field is None:
-                    errors[name] = ["Unknown field."]
-                elif field.read_only:
-                    fixed = self.instance is not None and name in getattr(self.Meta, "create_only_fields", ())
-                    errors[name] = ["Cannot be changed after creation." if fixed else "Read-only field."]
-            if errors:
-                raise serializers.ValidationError(errors)
-        return super().to_internal_value(data)
+
+class StrictSerializer(_StrictFields, serializers.Serializer):
+    """A plain (non-model) input serializer, as strict as the model ones."""
 
 
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):

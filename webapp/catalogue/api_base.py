@@ -8,11 +8,10 @@ object is visible, ``require`` asks access.py whether the user's role allows the
 
 from __future__ import annotations
 
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, viewsets
 from rest_framework.filters import SearchFilter
 
-from webapp.api.filters import StrictOrderingFilter
+from webapp.api.filters import StrictFilterBackend, StrictOrderingFilter
 from webapp.api.pagination import StandardPagination
 from webapp.catalogue.access import Action, can, film_role
 
@@ -43,7 +42,7 @@ class FilmScopedViewSet(viewsets.GenericViewSet):
     validated. Creates name their film in the body, so they call ``require`` themselves."""
 
     pagination_class = StandardPagination
-    filter_backends = [DjangoFilterBackend, SearchFilter, StrictOrderingFilter]
+    filter_backends = [StrictFilterBackend, SearchFilter, StrictOrderingFilter]
     object_actions: dict[str, Action] = {}
 
     def film_id_of(self, obj) -> int:

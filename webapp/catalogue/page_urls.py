@@ -6,5 +6,5 @@ from webapp.catalogue.pages import film_detail_page, home_page
 
 urlpatterns = [
     path("", home_page, name="home"),
-    path("films/<int:film_id>/", film_detail_page, name="film-detail"),
+    path("films/<id:film_id>/", film_detail_page, name="film-detail"),
 ]

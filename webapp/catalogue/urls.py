@@ -6,6 +6,6 @@ from django.urls import path
 from webapp.catalogue.preview_apis import PreviewView
 
 urlpatterns = [
-    path("shots/<int:pk>/<str:kind>.jpg", PreviewView.as_view(model="shot"), name="shot-preview"),
-    path("versions/<int:pk>/<str:kind>.jpg", PreviewView.as_view(model="version"), name="version-preview"),
+    path("shots/<id:pk>/<str:kind>.jpg", PreviewView.as_view(model="shot"), name="shot-preview"),
+    path("versions/<id:pk>/<str:kind>.jpg", PreviewView.as_view(model="version"), name="version-preview"),
 ]

@@ -112,7 +112,6 @@ class SceneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     filterset_class = SceneFilter
     ordering_fields = ["first_number", "created_at", "id"]
     ordering = ["film_id", "first_number", "id"]
-    lookup_value_regex = r"\d+"
     object_actions = {"update": Action.GRADE, "partial_update": Action.GRADE, "destroy": Action.GRADE}
 
     def get_queryset(self):
@@ -167,7 +166,6 @@ class GradeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, FilmScopedV
     filterset_class = GradeFilter
     ordering_fields = ["number", "created_at", "status", "id"]
     ordering = ["film_id", "shot_id", "scene_id", "number"]
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return selectors.grade_list(user=self.request.user)
@@ -229,7 +227,8 @@ class GradeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, FilmScopedV
         parameters=[OpenApiParameter("as", str, enum=list(EXPORT_TYPES),
                                      description="cdl (default), cc, cube (the whole grade baked, 33 points) "
                                                  "or json (CDL and LUT, lossless)")],
-        responses={(200, "application/xml"): OpenApiTypes.BINARY, (200, "text/plain"): OpenApiTypes.STR},
+        responses={(200, "application/xml"): OpenApiTypes.BINARY, (200, "text/plain"): OpenApiTypes.STR,
+                   (200, "application/json"): OpenApiTypes.OBJECT},
     )
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
@@ -347,7 +346,6 @@ class GradeDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
     filterset_class = GradeDecisionFilter
     ordering_fields = ["created_at", "id"]
     ordering = ["grade_id", "created_at", "id"]
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return selectors.grade_decision_list(user=self.request.user)
@@ -375,7 +373,6 @@ class GradeReferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Fi
     filterset_class = GradeReferenceFilter
     ordering_fields = ["frame", "created_at", "id"]
     ordering = ["shot_id", "frame", "id"]
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return selectors.grade_reference_list(user=self.request.user)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from webapp.api.serializers import StrictModelSerializer, VisibleRelatedField
+from webapp.api.serializers import StrictModelSerializer, StrictSerializer, VisibleRelatedField
 from webapp.catalogue.models import Film, Shot
 from webapp.catalogue.selectors import film_list, shot_list
 from webapp.colour.models import (
@@ -18,17 +18,6 @@ from webapp.colour.models import (
     VersionGrade,
 )
 from webapp.colour.selectors import grade_list, scene_list
-
-
-class StrictSerializer(serializers.Serializer):
-    """A plain serializer that refuses fields it does not know, naming them (as the model ones do)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = {name: ["Unknown field."] for name in data if name not in self.fields}
-            if unknown:
-                raise serializers.ValidationError(unknown)
-        return super().to_internal_value(data)
 
 
 class CdlSerializer(StrictSerializer):
@@ -73,8 +62,8 @@ class GradeSerializer(serializers.ModelSerializer):
     lut_domain = serializers.JSONField(
         read_only=True, help_text="[[min R, G, B], [max R, G, B]] of the LUT's input, or null without a LUT")
     author_username = serializers.CharField(source="author.username", read_only=True, default=None)
-    shot_number = serializers.IntegerField(source="shot.number", read_only=True, default=None)
-    scene_name = serializers.CharField(source="scene.name", read_only=True, default=None)
+    shot_number = serializers.IntegerField(source="shot.number", read_only=True, default=None, allow_null=True)
+    scene_name = serializers.CharField(source="scene.name", read_only=True, default=None, allow_null=True)
     lut_url = serializers.SerializerMethodField(help_text="The 33^3 LUT for a WebGL preview (docs/API.md, Colour)")
 
     class Meta:
@@ -137,7 +126,7 @@ class GradeSummarySerializer(serializers.Serializer):
 
 
 class GradeReferenceSerializer(serializers.ModelSerializer):
-    still_name = serializers.CharField(source="still.original_name", read_only=True, default=None)
+    still_name = serializers.CharField(source="still.original_name", read_only=True, default=None, allow_null=True)
     still_size = serializers.SerializerMethodField(help_text="[width, height] of an uploaded still")
 
     class Meta:

@@ -6,6 +6,6 @@ from django.urls import path
 from webapp.colour.apis import ShotGradeView, VersionGradeView
 
 urlpatterns = [
-    path("shots/<int:pk>/grade/", ShotGradeView.as_view(), name="shot-grade"),
-    path("versions/<int:pk>/grade/", VersionGradeView.as_view(), name="version-grade"),
+    path("shots/<id:pk>/grade/", ShotGradeView.as_view(), name="shot-grade"),
+    path("versions/<id:pk>/grade/", VersionGradeView.as_view(), name="version-grade"),
 ]

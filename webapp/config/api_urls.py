@@ -2,16 +2,18 @@
 because it names every area's ViewSets (``webapp.api`` below them holds only what they share)."""
 
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
-from rest_framework.routers import DefaultRouter
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 
+from webapp.api.parsers import BoundedJSONParser
+from webapp.api.routers import ApiRouter
 from webapp.catalogue.apis import FilmViewSet, MembershipViewSet, ShotVersionViewSet, ShotViewSet
 from webapp.colour.apis import GradeDecisionViewSet, GradeReferenceViewSet, GradeViewSet, SceneViewSet
 from webapp.jobs.apis import RestorationJobViewSet
 from webapp.notifications.apis import NotificationViewSet
 from webapp.review.apis import ApprovalPolicyViewSet, CommentViewSet, DecisionViewSet
 
-router = DefaultRouter()
+router = ApiRouter()
 router.register("films", FilmViewSet, basename="film")
 router.register("memberships", MembershipViewSet, basename="membership")
 router.register("shots", ShotViewSet, basename="shot")
@@ -27,6 +29,8 @@ router.register("grade-references", GradeReferenceViewSet, basename="grade-refer
 router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    # DRF's view names its own parsers (forms and plain JSON): the bounded one here too.
+    path("auth/token/", ObtainAuthToken.as_view(parser_classes=[FormParser, MultiPartParser, BoundedJSONParser]),
+         name="api-token"),
     *router.urls,
 ]

@@ -124,14 +124,16 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "webapp.api.exceptions.exception_handler",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "webapp.api.filters.StrictFilterBackend",
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "webapp.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "webapp.api.schema.AutoSchema",
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["webapp.api.parsers.BoundedJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# JSON bodies nested deeper than this are a 400 before they are parsed (webapp/api/parsers.py).
+API_JSON_MAX_DEPTH = 32
 # Idempotency-Key (webapp/api/idempotency.py): a key answers its repeats for a day, then the sweep
 # removes it; a key whose request went silent this long (its process died) may be taken over.
 IDEMPOTENCY_KEY_TTL_S = 24 * 3600
@@ -142,6 +144,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Ids in paths (webapp/api/routers.py): whole numbers up to the largest key.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
     # Swagger UI from the sidecar package: the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -1,7 +1,9 @@
 """Top-level routes. Each area owns its own url module; this file only mounts them."""
 
 from django.contrib import admin
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
@@ -23,3 +25,14 @@ urlpatterns = [
     path("", include("webapp.live.page_urls")),
     path("", include("webapp.notifications.page_urls")),
 ]
+
+
+def not_found(request, exception):
+    """A path under /api/ that matches no route (``/api/films/1.5/``) answers in the API's error
+    shape; pages keep Django's 404 page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+handler404 = not_found

@@ -20,10 +20,12 @@ from __future__ import annotations
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from webapp.api.parsers import BoundedJSONParser
+from webapp.api.serializers import StrictSerializer
 from webapp.catalogue.access import Action
 from webapp.catalogue.api_base import require_film_action
 from webapp.catalogue.selectors import film_list, shot_list, version_list
@@ -52,12 +54,12 @@ class GradeFitUploadSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True)
 
 
-class VersionFrameSerializer(serializers.Serializer):
+class VersionFrameSerializer(StrictSerializer):
     version = serializers.IntegerField(help_text="A version of the shot: its picture at ``frame`` is the still")
     frame = serializers.IntegerField(help_text="From the shot's first frame")
 
 
-class GradeFitJsonSerializer(serializers.Serializer):
+class GradeFitJsonSerializer(StrictSerializer):
     shot = serializers.IntegerField(required=False)
     scene = serializers.IntegerField(required=False)
     references = VersionFrameSerializer(many=True)
@@ -76,7 +78,7 @@ def _ints(values: list, name: str) -> list[int]:
 
 
 class GradeFitApi(APIView):
-    parser_classes = [MultiPartParser, JSONParser]
+    parser_classes = [MultiPartParser, BoundedJSONParser]
 
     def initialize_request(self, request, *args, **kwargs):
         streamed_uploads(request, settings.MAX_STILL_BYTES)  # before the CSRF check reads the body

@@ -12,10 +12,12 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from webapp.api.parsers import BoundedJSONParser
+from webapp.api.serializers import StrictSerializer
 from webapp.catalogue.access import Action
 from webapp.catalogue.api_base import require_film_action
 from webapp.catalogue.ingest import IngestError, asset_ingest_path, asset_ingest_upload
@@ -59,7 +61,7 @@ def _ingested(request, film: Film, asset: MediaAsset, analyse: bool) -> Response
     return Response(data, status=status.HTTP_201_CREATED)
 
 
-class RegisterPathSerializer(serializers.Serializer):
+class RegisterPathSerializer(StrictSerializer):
     path = serializers.CharField(
         max_length=4096, trim_whitespace=False,
         help_text="A file under one of the server's INGEST_ROOTS (absolute, or relative to the first root)",
@@ -142,7 +144,7 @@ class AssetUploadApi(APIView):
 class AssetRegisterApi(APIView):
     """POST JSON ``{"path": ...}``: a file under one of the server's INGEST_ROOTS. Answers the asset (201)."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(parameters=[ANALYSE_PARAM], request=RegisterPathSerializer,
                    responses={201: IngestedAssetSerializer, **ERRORS})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from restoration.api import PRESET_NAMES
-from webapp.api.serializers import StrictModelSerializer, VisibleRelatedField
+from webapp.api.serializers import StrictModelSerializer, StrictSerializer, VisibleRelatedField
 from webapp.catalogue.models import Shot
 from webapp.catalogue.selectors import shot_list
 from webapp.jobs.models import RestorationJob
@@ -45,16 +45,7 @@ class RestorationJobSerializer(StrictModelSerializer):
         read_only_fields = fields
 
 
-class _NoUnknownFields(serializers.Serializer):
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
-
-
-class _SpecChoice(_NoUnknownFields):
+class _SpecChoice(StrictSerializer):
     """A preset name or a pipeline spec (checked by the engine: ``services.restore_spec_resolve``)."""
 
     preset = serializers.ChoiceField(choices=PRESET_NAMES, required=False)
@@ -88,11 +79,11 @@ class BatchRestoreCreateSerializer(_SpecChoice):
         return value
 
 
-class ScanJobCreateSerializer(_NoUnknownFields):
+class ScanJobCreateSerializer(StrictSerializer):
     """``{"asset": id}``: the scan (original or mezzanine asset of the film) to work on."""
 
     asset = serializers.IntegerField(min_value=1)
 
 
-class DeliverJobCreateSerializer(_NoUnknownFields):
+class DeliverJobCreateSerializer(StrictSerializer):
     """An empty object: the film's approved versions are delivered."""

@@ -6,9 +6,9 @@ from webapp.jobs.apis import FilmAnalyseView, FilmDeliverView, FilmProxiesView, 
 from webapp.jobs.grade_fit_apis import GradeFitApi
 
 urlpatterns = [
-    path("films/<int:film_id>/restore/", FilmRestoreView.as_view(), name="film-restore"),
-    path("films/<int:film_id>/analyse/", FilmAnalyseView.as_view(), name="film-analyse"),
-    path("films/<int:film_id>/proxies/", FilmProxiesView.as_view(), name="film-proxies"),
-    path("films/<int:film_id>/deliver/", FilmDeliverView.as_view(), name="film-deliver"),
-    path("films/<int:film_id>/grade-fit/", GradeFitApi.as_view(), name="film-grade-fit"),
+    path("films/<id:film_id>/restore/", FilmRestoreView.as_view(), name="film-restore"),
+    path("films/<id:film_id>/analyse/", FilmAnalyseView.as_view(), name="film-analyse"),
+    path("films/<id:film_id>/proxies/", FilmProxiesView.as_view(), name="film-proxies"),
+    path("films/<id:film_id>/deliver/", FilmDeliverView.as_view(), name="film-deliver"),
+    path("films/<id:film_id>/grade-fit/", GradeFitApi.as_view(), name="film-grade-fit"),
 ]

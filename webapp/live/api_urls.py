@@ -1,10 +1,10 @@
 """/api/sessions/: live review sessions and their guest invitations."""
 
-from rest_framework.routers import DefaultRouter
 
+from webapp.api.routers import ApiRouter
 from webapp.live.apis import ReviewSessionViewSet
 
-router = DefaultRouter()
+router = ApiRouter()
 router.include_root_view = False
 router.register("sessions", ReviewSessionViewSet, basename="session")
 

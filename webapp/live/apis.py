@@ -72,7 +72,8 @@ class ReviewSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Fil
 
     @extend_schema(methods=["get"], request=None, responses={200: GuestInviteSerializer(many=True)})
     @extend_schema(methods=["post"], request=GuestInviteCreateSerializer, responses={201: GuestInviteCreatedSerializer})
-    @action(detail=True, methods=["get", "post"])
+    # Unpaginated (a session has a few guests): pagination_class=None says so to the schema.
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def invites(self, request, pk=None):
         """Guest links of the session (GET), or a new one (POST): the link is in the answer, once."""
         session = self._managed_session()
@@ -86,7 +87,7 @@ class ReviewSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Fil
         return Response(GuestInviteCreatedSerializer(invite).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: GuestInviteSerializer})
-    @action(detail=True, methods=["post"], url_path=r"invites/(?P<invite_id>\d+)/revoke")
+    @action(detail=True, methods=["post"], url_path="invites/<id:invite_id>/revoke")
     def invite_revoke(self, request, pk=None, invite_id=None):
         """Revoke a guest link: it stops working and the guest is removed from the session."""
         session = self._managed_session()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
-from webapp.api.serializers import VisibleRelatedField
+from webapp.api.serializers import StrictSerializer, VisibleRelatedField
 from webapp.catalogue.models import Film, ShotVersion
 from webapp.catalogue.selectors import film_list, version_list
 from webapp.live.models import GuestInvite, ReviewSession
@@ -33,7 +33,7 @@ class ReviewSessionSerializer(serializers.ModelSerializer):
         return reverse("review-session", args=[session.pk])
 
 
-class ReviewSessionCreateSerializer(serializers.Serializer):
+class ReviewSessionCreateSerializer(StrictSerializer):
     film = VisibleRelatedField(model=Film, selector=film_list)
     title = serializers.CharField(max_length=200)
     versions = serializers.ListField(
@@ -60,7 +60,7 @@ class GuestInviteSerializer(serializers.ModelSerializer):
         return invite_refusal(invite=invite) is None
 
 
-class GuestInviteCreateSerializer(serializers.Serializer):
+class GuestInviteCreateSerializer(StrictSerializer):
     display_name = serializers.CharField(max_length=100)
     expires_in_hours = serializers.IntegerField(min_value=1, max_value=MAX_INVITE_HOURS, default=24)
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from webapp.api.filters import StrictOrderingFilter
+from webapp.api.filters import StrictFilterBackend, StrictOrderingFilter
 from webapp.api.pagination import StandardPagination
 from webapp.notifications import selectors, services
 from webapp.notifications.filters import NotificationFilter
@@ -23,7 +22,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     serializer_class = NotificationSerializer
     pagination_class = StandardPagination
-    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
+    filter_backends = [StrictFilterBackend, StrictOrderingFilter]
     filterset_class = NotificationFilter
     ordering_fields = ["created_at", "id"]
     ordering = ["-created_at", "-id"]

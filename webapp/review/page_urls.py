@@ -5,5 +5,5 @@ from django.urls import path  # noqa: F401 - the review pages add their routes h
 from webapp.review.pages import shot_review_page
 
 urlpatterns: list = [
-    path("films/<int:film_id>/shots/<int:shot_id>/", shot_review_page, name="shot-review"),
+    path("films/<id:film_id>/shots/<id:shot_id>/", shot_review_page, name="shot-review"),
 ]
