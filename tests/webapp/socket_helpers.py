@@ -22,3 +22,11 @@ async def closed_with(communicator: WebsocketCommunicator) -> int:
     output = await communicator.receive_output()
     assert output["type"] == "websocket.close", output
     return output["code"]
+
+
+async def close_code_after(communicator: WebsocketCommunicator, *, timeout: float = 5) -> int:
+    """The code the socket closes with, skipping the messages sent before (presence, events)."""
+    while True:
+        output = await communicator.receive_output(timeout=timeout)
+        if output["type"] == "websocket.close":
+            return output["code"]
