@@ -28,7 +28,7 @@ from tests.webapp.socket_helpers import close_code_after
 from webapp.catalogue import services as catalogue_services
 from webapp.catalogue.models import Membership
 from webapp.config.routing import websocket_urlpatterns
-from webapp.realtime import GroupConsumer, film_group, shot_group, user_group
+from webapp.realtime import GroupConsumer, film_group, session_group, shot_group, user_group
 from webapp.realtime.layers import RESYNC_EVENT
 from webapp.realtime.rate import NANOS_PER_SECOND
 from webapp.review.models import Comment
@@ -215,3 +215,23 @@ async def test_a_comment_rereads_access_every_time(live_scene, clock):
     assert (error["type"], error["code"], error["request"]) == ("error", "forbidden", "c1")
     assert await close_code_after(shot_socket) == 4404
     assert await sync_to_async(Comment.objects.filter(author=scene.viewer).count)() == 0
+
+
+async def test_taking_control_of_a_session_rereads_access(live_scene, clock):
+    scene = live_scene
+    session_socket = await opened(f"/ws/sessions/{scene.session.pk}/", scene.viewer, "sessions")
+    await film_moved_silently(scene)
+    await session_socket.send_json_to({"type": "control.take"})  # the host is not connected
+    assert await close_code_after(session_socket) == 4404
+    host_id = await sync_to_async(lambda: type(scene.session).objects.get(pk=scene.session.pk).host_id)()
+    assert host_id == scene.host.pk
+
+
+async def test_a_session_event_after_the_cached_answer_is_old_rereads_access(live_scene, clock):
+    scene = live_scene
+    follower = await opened(f"/ws/sessions/{scene.session.pk}/", scene.viewer, "sessions")
+    await film_moved_silently(scene)
+    clock.advance_past_access_recheck()
+    await get_channel_layer("live").group_send(session_group(scene.session.pk),
+                                               {"type": "control.requested", "user": {"user": 1}})
+    assert await close_code_after(follower) == 4404

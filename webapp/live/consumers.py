@@ -157,6 +157,8 @@ class SessionConsumer(GroupConsumer):
         elif message.type == "control.request":
             await self.channel_layer.group_send(self.group, {"type": "control.requested", "user": self.person})
         elif message.type == "control.hand_over":
+            if await self.access_lapsed(fresh=True):  # it writes the session's host to the database
+                return
             target = message.body["to"]
             present = {person["user"] for person in await self.store.participants(self.key)}
             if target not in present:
@@ -167,6 +169,8 @@ class SessionConsumer(GroupConsumer):
         elif message.type == "control.take":
             if self.guest:
                 raise SocketError("not_allowed", "Guests cannot take control; ask the host to hand it over.")
+            if await self.access_lapsed(fresh=True):  # it writes the session's host to the database
+                return
 
             present = {person["user"] for person in await self.store.participants(self.key)}
 

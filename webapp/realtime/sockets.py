@@ -37,7 +37,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from webapp.realtime.access import login_tag
 from webapp.realtime.groups import user_sockets_group
-from webapp.realtime.layers import TRANSIENT_ERRORS
+from webapp.realtime.layers import RESYNC_EVENT, TRANSIENT_ERRORS
 from webapp.realtime.rate import NANOS_PER_SECOND, MessageRate, TokenBucket, Verdict
 
 logger = logging.getLogger(__name__)
@@ -48,6 +48,9 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_ENDED = 4410
 CLOSE_TOO_MANY = 4429
 CLOSE_UNAVAILABLE = 4503
+
+# Group events that check access themselves (afresh): any other is sent on only while it holds.
+ACCESS_EVENTS = frozenset({"access.changed", "access.logged_out", RESYNC_EVENT})
 
 # Deeper than any message of the app (a comment's drawing is 6 levels), far below what would
 # exhaust Python's recursion while parsing or serialising it (about 1,000).
@@ -276,13 +279,14 @@ class GroupConsumer(AsyncJsonWebsocketConsumer):
     async def dispatch(self, message):
         try:
             kind = message["type"]
-            if self.closing and not kind.startswith("websocket."):
-                return  # closing: nothing more for this client
-            # Relayed group events go to the client as they are, without a handler method per type.
-            if kind in self.relayed:
-                if not await self.access_lapsed():
+            if not kind.startswith("websocket.") and kind not in ACCESS_EVENTS:
+                # A group event: nothing more once closing, nor for a user who lost access.
+                if await self.access_lapsed():
+                    return
+                # Relayed group events go to the client as they are, without a handler method per type.
+                if kind in self.relayed:
                     await self.send_json(message)
-                return
+                    return
             await super().dispatch(message)
         except TRANSIENT_ERRORS as error:
             await self._redis_failed(message["type"], error)

@@ -42,8 +42,9 @@ class FrameConsumer(GroupConsumer):
     # One streaming task per source: the request it serves and the task.
     lanes: dict[str, tuple[int, asyncio.Task]]
     errors_name_request = True
-    # Scrubbing asks for frames at the pointer's pace, for A and B: generous, yet finite.
-    rate = MessageRate(per_second=60, burst=120, flood=600)
+    # Scrubbing asks for frames at the pointer's pace (60 moves a second and more), for A and B
+    # (a newer request supersedes the one in flight, so they cost little): generous, yet finite.
+    rate = MessageRate(per_second=200, burst=400, flood=2000)
 
     async def admit(self, user) -> int | None:
         self.sources, self.lanes = {}, {}
