@@ -11,6 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 from tests.webapp import jobs_fixtures
 from tests.webapp.factories import FilmFactory, MembershipFactory, UserFactory
 from tests.webapp.jobs_fixtures import CHEAP_SPEC
+from tests.webapp.socket_helpers import refused_with
 from webapp.config.routing import websocket_urlpatterns
 from webapp.jobs import services
 
@@ -37,13 +38,13 @@ def connect(film_id: int, user) -> WebsocketCommunicator:
 
 async def test_anonymous_is_refused():
     film, _ = await film_and_user("viewer")
-    assert await connect(film.pk, AnonymousUser()).connect() == (False, 4401)
+    assert await refused_with(connect(film.pk, AnonymousUser())) == 4401
 
 
 async def test_a_non_member_is_told_the_film_does_not_exist():
     film, outsider = await film_and_user(None)
     for film_id in (film.pk, film.pk + 1000):  # the same answer as a film that does not exist
-        assert await connect(film_id, outsider).connect() == (False, 4404)
+        assert await refused_with(connect(film_id, outsider)) == 4404
 
 
 @pytest.mark.parametrize("role", ["viewer", "creator", "restorer", "archivist"])
@@ -106,4 +107,4 @@ async def test_the_asgi_application_authenticates_from_the_session_cookie():
     assert (await communicator.receive_json_from())["type"] == "film.subscribed"
     await communicator.disconnect()
     anonymous = WebsocketCommunicator(asgi_application, f"/ws/films/{film.pk}/", headers=headers[:1])
-    assert await anonymous.connect() == (False, 4401)
+    assert await refused_with(anonymous) == 4401

@@ -18,6 +18,7 @@ from PIL import Image
 
 from restoration.io import probe, write_video
 from tests.webapp.factories import FilmFactory, InReviewVersionFactory, MembershipFactory, ShotFactory, UserFactory
+from tests.webapp.socket_helpers import refused_with
 from webapp.catalogue.models import AssetKind
 from webapp.catalogue.services import asset_create
 from webapp.config.routing import websocket_urlpatterns
@@ -112,10 +113,10 @@ async def processed(communicator) -> None:
 
 async def test_anonymous_and_outsiders_are_refused(shot_setup):
     shot, _, outsider = await shot_setup()
-    assert await connect(shot.pk, AnonymousUser()).connect() == (False, 4401)
+    assert await refused_with(connect(shot.pk, AnonymousUser())) == 4401
     # A member of another film learns nothing: the same answer as for a shot that does not exist.
-    assert await connect(shot.pk, outsider).connect() == (False, 4404)
-    assert await connect(shot.pk + 1000, outsider).connect() == (False, 4404)
+    assert await refused_with(connect(shot.pk, outsider)) == 4404
+    assert await refused_with(connect(shot.pk + 1000, outsider)) == 4404
 
 
 async def test_original_frames_are_the_shots_frames_of_the_scan(shot_setup):

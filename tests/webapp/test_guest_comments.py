@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -19,6 +20,7 @@ from tests.webapp.factories import (
     CommentFactory,
     UserFactory,
 )
+from tests.webapp.socket_helpers import closed_with, refused_with
 from webapp.catalogue import access
 from webapp.config.routing import websocket_urlpatterns
 from webapp.notifications.models import Notification
@@ -189,12 +191,18 @@ live_scene = live_fixtures.live_scene
 
 
 async def connect(path: str, user) -> tuple[bool, int | None, WebsocketCommunicator]:
+    """(True, None, socket) once let in, (False, close code, socket) when refused (accepted, then
+    closed with the code at once)."""
     communicator = WebsocketCommunicator(application, path)
     communicator.scope["user"] = user
-    ok, code = await communicator.connect()
-    if ok and path.startswith("/ws/sessions/"):  # the session's shot socket first sends its versions' statuses
-        assert (await communicator.receive_json_from())["type"] == "playlist.versions"
-    return ok, code, communicator
+    ok, _ = await communicator.connect()
+    assert ok, "refused in the handshake"
+    if path.startswith("/ws/sessions/"):  # the session's shot socket first sends its versions' statuses
+        first = await communicator.receive_output()
+        if first["type"] == "websocket.close":
+            return False, first["code"], communicator
+        assert json.loads(first["text"])["type"] == "playlist.versions"
+    return True, None, communicator
 
 
 async def comment_events(communicator: WebsocketCommunicator, count: int) -> list[dict]:
@@ -253,8 +261,9 @@ async def test_the_session_shot_socket_admits_participants_for_playlist_shots_on
         (scene.shot_socket(outside_shot), scene.host, 4404),  # members too: this socket serves the playlist
     ]
     for path, user, expected in refused:
-        ok, code, _ = await connect(path, user)
-        assert (ok, code) == (False, expected), path
+        communicator = WebsocketCommunicator(application, path)
+        communicator.scope["user"] = user
+        assert await refused_with(communicator) == expected, path
     ok, _, member = await connect(scene.shot_socket(scene.s2v1.shot_id), scene.creator)
     assert ok
     await member.disconnect()
@@ -270,13 +279,13 @@ async def test_a_guest_whose_invitation_ends_is_refused_and_cut_off(live_scene, 
     assert ok
     await sync_to_async(scene.end_invitation)(how)
 
-    await guest.send_json_to({"type": "comment.create", "request": "late", "version": scene.v1.pk, "frame": 1,
-                              "text": "too late"})
-    error = await guest.receive_json_from()
-    assert (error["code"], error["request"]) == ("forbidden", "late")
-    # The next comment on the shot closes the socket instead of reaching the guest.
-    await sync_to_async(review_services.comment_create)(version=scene.v1, author=scene.host, frame=1, text="after")
-    assert (await guest.receive_output())["type"] == "websocket.close"
+    if how == "expired":  # nothing tells the socket: the guest's next comment finds out, and closes it
+        await guest.send_json_to({"type": "comment.create", "request": "late", "version": scene.v1.pk, "frame": 1,
+                                  "text": "too late"})
+        error = await guest.receive_json_from()
+        assert (error["code"], error["request"]) == ("forbidden", "late")
+    # Revoking the invitation or ending the session closes the socket at once.
+    assert await closed_with(guest) == close_code
     ok, code, _ = await connect(scene.shot_socket(scene.v1.shot_id), scene.guest)
     assert (ok, code) == (False, close_code)
     assert await sync_to_async(Comment.objects.filter(author=scene.guest).count)() == 0

@@ -10,6 +10,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
 from tests.webapp.factories import FilmFactory, MembershipFactory, RestorationJobFactory, ShotFactory, UserFactory
+from tests.webapp.socket_helpers import refused_with
 from webapp.config.routing import websocket_urlpatterns
 from webapp.realtime import job_group
 
@@ -40,16 +41,13 @@ def connect(job_id: int, user) -> WebsocketCommunicator:
 
 async def test_anonymous_is_refused():
     job, _ = await make_job("viewer")
-    communicator = connect(job.pk, AnonymousUser())
-    connected, code = await communicator.connect()
-    assert (connected, code) == (False, 4401)
+    assert await refused_with(connect(job.pk, AnonymousUser())) == 4401
 
 
 async def test_a_non_member_is_told_the_job_does_not_exist():
     job, outsider = await make_job(None)
     for job_id in (job.pk, job.pk + 1000):  # the same answer as a job that does not exist
-        connected, code = await connect(job_id, outsider).connect()
-        assert (connected, code) == (False, 4404)
+        assert await refused_with(connect(job_id, outsider)) == 4404
 
 
 async def test_a_member_gets_the_state_then_the_workers_events():
@@ -94,5 +92,4 @@ async def test_the_asgi_application_routes_job_sockets():
 
     job, viewer = await make_job("viewer")
     communicator = WebsocketCommunicator(asgi_application, f"/ws/jobs/{job.pk}/", headers=[(b"origin", b"http://localhost")])
-    connected, code = await communicator.connect()
-    assert (connected, code) == (False, 4401)  # reached JobConsumer: no session, so anonymous
+    assert await refused_with(communicator) == 4401  # reached JobConsumer: no session, so anonymous

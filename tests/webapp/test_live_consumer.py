@@ -21,6 +21,7 @@ from tests.webapp.factories import (
     ShotFactory,
     UserFactory,
 )
+from tests.webapp.socket_helpers import refused_with
 from webapp.live import services
 from webapp.live.messages import MAX_MESSAGE_BYTES
 from webapp.live.models import ReviewSession
@@ -103,13 +104,13 @@ async def send_state(communicator: WebsocketCommunicator, **changes) -> dict:
 
 
 async def test_anonymous_and_non_members_are_refused(world):
-    assert await socket(world.session.pk, AnonymousUser()).connect() == (False, 4401)
+    assert await refused_with(socket(world.session.pk, AnonymousUser())) == 4401
     outsider = await sync_to_async(UserFactory)()
     other_member = await sync_to_async(MembershipFactory)(film=world.other_film, role="archivist")
     for user in (outsider, other_member.user):
         # The same answer as for a session that does not exist.
-        assert await socket(world.session.pk, user).connect() == (False, 4404)
-        assert await socket(world.session.pk + 999, user).connect() == (False, 4404)
+        assert await refused_with(socket(world.session.pk, user)) == 4404
+        assert await refused_with(socket(world.session.pk + 999, user)) == 4404
 
 
 async def test_an_ended_session_refuses_joiners(world):
@@ -118,7 +119,7 @@ async def test_an_ended_session_refuses_joiners(world):
     guest = await sync_to_async(lambda: invite.user)()
     await sync_to_async(services.session_end)(session=world.session, ended_by=world.host)
     for user in (world.viewer, guest):
-        assert await socket(world.session.pk, user).connect() == (False, 4410)
+        assert await refused_with(socket(world.session.pk, user)) == 4410
 
 
 async def test_a_late_joiner_gets_the_whole_state_at_once(world):
@@ -300,18 +301,18 @@ async def test_guests_with_valid_expired_and_revoked_links(world):
     removed = await next_of_type(guest_socket, "error")
     assert removed["code"] == "removed"
     assert (await guest_socket.receive_output())["type"] == "websocket.close"
-    assert await socket(world.session.pk, guest).connect() == (False, 4403)
+    assert await refused_with(socket(world.session.pk, guest)) == 4403
 
     expired, _ = await sync_to_async(services.guest_invite_create)(
         session=world.session, created_by=world.host, display_name="Late Guest")
     await sync_to_async(type(expired).objects.filter(pk=expired.pk).update)(
         expires_at=timezone.now() - timedelta(minutes=1), created_at=timezone.now() - timedelta(hours=2))
     expired_user = await sync_to_async(lambda: expired.user)()
-    assert await socket(world.session.pk, expired_user).connect() == (False, 4403)
+    assert await refused_with(socket(world.session.pk, expired_user)) == 4403
     # A guest of one session is nobody in another session of the same film.
     other_session = await sync_to_async(services.session_create)(
         film=world.film, created_by=world.host, title="Other", versions=[world.v1])
-    assert await socket(other_session.pk, guest).connect() == (False, 4404)
+    assert await refused_with(socket(other_session.pk, guest)) == 4404
     await host.disconnect()
 
 
@@ -357,4 +358,4 @@ async def test_the_sessions_frame_socket_serves_its_playlist_shots_to_participan
                        (outsider, f"/ws/sessions/{world.session.pk}/frames/{shot_id}/")):
         frames = WebsocketCommunicator(application, path)
         frames.scope["user"] = user
-        assert await frames.connect() == (False, 4404)
+        assert await refused_with(frames) == 4404

@@ -9,6 +9,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
 from tests.webapp.factories import FilmFactory, MembershipFactory, ShotFactory, ShotVersionFactory, UserFactory
+from tests.webapp.socket_helpers import refused_with
 from webapp.catalogue.services import version_publish
 from webapp.notifications.routing import websocket_urlpatterns
 from webapp.notifications.services import notification_mark_all_read
@@ -26,8 +27,7 @@ def communicator_for(user) -> WebsocketCommunicator:
 
 
 async def test_anonymous_is_refused():
-    ok, code = await communicator_for(AnonymousUser()).connect()
-    assert (ok, code) == (False, 4401)
+    assert await refused_with(communicator_for(AnonymousUser())) == 4401
 
 
 async def test_a_creator_hears_of_a_published_version_and_of_marking_read():

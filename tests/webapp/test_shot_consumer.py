@@ -18,6 +18,7 @@ from tests.webapp.factories import (
     ShotVersionFactory,
     UserFactory,
 )
+from tests.webapp.socket_helpers import refused_with
 from webapp.catalogue.services import version_publish
 from webapp.review.consumers import MAX_MESSAGE_BYTES as MAX_MESSAGE_CHARS
 from webapp.review.models import Comment
@@ -58,9 +59,7 @@ async def connected(shot_id: int, user) -> WebsocketCommunicator:
 async def refused(shot_id: int, user) -> int:
     communicator = WebsocketCommunicator(application, f"/ws/shots/{shot_id}/")
     communicator.scope["user"] = user
-    ok, code = await communicator.connect()
-    assert not ok
-    return code
+    return await refused_with(communicator)
 
 
 comment_count = sync_to_async(lambda: Comment.objects.count())

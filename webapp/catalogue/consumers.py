@@ -3,7 +3,8 @@
 Members of the film (any role) hear ``job.progress`` / ``job.finished`` (the job's state, as on
 ``ws/jobs/<id>/``), ``shot.status``, ``version.created``, and colour's ``grade.created`` and
 ``grade.decided``. Anonymous users are closed with 4401,
-non-members (and films that do not exist) with 4404. The socket is read-only.
+non-members (and films that do not exist) with 4404. The socket is read-only. A member removed
+from the film while listening is closed with 4404 (``GroupConsumer`` checks again).
 
 ``film_close_code`` is the film-membership check every other socket of the app builds on.
 """
@@ -40,6 +41,9 @@ class FilmConsumer(GroupConsumer):
         self.film_id = int(self.scope["url_route"]["kwargs"]["film_id"])
         refusal = await database_sync_to_async(film_close_code)(user, self.film_id)
         return film_group(self.film_id) if refusal is None else refusal
+
+    async def recheck_access(self, user) -> int | None:
+        return await database_sync_to_async(film_close_code)(user, self.film_id)
 
     async def welcome(self, user) -> dict:
         return {"type": "film.subscribed", "film": self.film_id}

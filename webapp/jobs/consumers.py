@@ -19,11 +19,15 @@ class JobConsumer(GroupConsumer):
     read_only_detail = "This socket is read-only: it only reports progress."
     relayed = frozenset({"job.progress", "job.finished"})
     state: dict | None = None
+    film_id: int | None = None
 
     async def admit(self, user) -> str | int:
         job_id = int(self.scope["url_route"]["kwargs"]["job_id"])
         refusal, self.state = await self._job_state_for(user, job_id)
         return job_group(job_id) if refusal is None else refusal
+
+    async def recheck_access(self, user) -> int | None:
+        return await database_sync_to_async(film_close_code)(user, self.film_id)
 
     async def welcome(self, user) -> dict:
         return {"type": "job.state", **self.state}
@@ -33,5 +37,6 @@ class JobConsumer(GroupConsumer):
         job = RestorationJob.objects.filter(pk=job_id).first()
         if job is None:
             return CLOSE_NOT_FOUND, None
+        self.film_id = job.film_id
         refusal = film_close_code(user, job.film_id)
         return refusal, job_state(job) if refusal is None else None

@@ -7,8 +7,10 @@ they are. Then ``state`` (with a ``version`` that only grows), ``presence`` and
 (Redis in production), never in this process, so participants on different servers see one
 session. See ``messages.py`` for what clients may send.
 
-Close codes: 4401 anonymous, 4403 a guest whose invitation expired or was revoked, 4404 not
-visible (no such session, or a film the user is not a member of), 4410 the session has ended.
+Close codes: 4401 anonymous (or logged out), 4403 a guest whose invitation expired or was
+revoked, 4404 not visible (no such session, or a film the user is not a member of: also a member
+removed from the film while in the session), 4410 the session has ended. Access is read again
+for every message from a participant whose access may have changed (``GroupConsumer``).
 """
 
 from __future__ import annotations
@@ -21,8 +23,17 @@ from django.utils import timezone
 
 from webapp.live import selectors, services
 from webapp.live.messages import Message, initial_state, message_parse, state_changes_resolve
+from webapp.live.models import PlaylistItem
 from webapp.live.state import NotHost, StateMissing, StateStore, VersionConflict, get_state_store, now_ms
-from webapp.realtime import CLOSE_ENDED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, GroupConsumer, SocketError, session_group
+from webapp.realtime import (
+    CLOSE_ENDED,
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
+    GroupConsumer,
+    MessageRate,
+    SocketError,
+    session_group,
+)
 
 # Concurrent writers (a host with two tabs) can make an optimistic update fail; it is retried.
 UPDATE_ATTEMPTS = 5
@@ -35,6 +46,25 @@ def session_refusal_code(*, user, session_id: int) -> int:
     return {None: CLOSE_NOT_FOUND, "ended": CLOSE_ENDED}.get(refusal, CLOSE_FORBIDDEN)
 
 
+def session_shot_admission(*, user, session_id: int, shot_id: int) -> selectors.SessionAccess | int:
+    """How the user takes part in the session, for a shot of its playlist (its comments, its
+    frames); or the close code refusing them."""
+    access = selectors.session_access(user=user, session_id=session_id)
+    if access is None:
+        return session_refusal_code(user=user, session_id=session_id)
+    if access.session.ended_at is not None:
+        return CLOSE_ENDED
+    if not PlaylistItem.objects.filter(session=access.session, version__shot_id=shot_id).exists():
+        return CLOSE_NOT_FOUND  # another shot of the film, or of another film: as if it did not exist
+    return access
+
+
+def session_shot_refusal_code(*, user, session_id: int, shot_id: int) -> int | None:
+    """``session_shot_admission``'s close code, or None when it admits the user."""
+    admission = session_shot_admission(user=user, session_id=session_id, shot_id=shot_id)
+    return admission if isinstance(admission, int) else None
+
+
 def person_of(user, *, guest: bool) -> dict:
     name = user.get_full_name() or user.first_name or user.get_username()
     initials = "".join(part[0] for part in name.split()[:2]).upper() or name[:1].upper()
@@ -45,6 +75,8 @@ class SessionConsumer(GroupConsumer):
     channel_layer_alias = services.LIVE_CHANNEL_LAYER
     # Set through ``as_asgi(store=...)`` to give a server its own store client (tests, bench).
     store: StateStore | None = None
+    # The host's viewer sends its state at most every 60 ms, plus heartbeats and control requests.
+    rate = MessageRate(per_second=30, burst=60, flood=300)
 
     async def admit(self, user) -> str | int:
         self.store = self.store or get_state_store()
@@ -64,6 +96,15 @@ class SessionConsumer(GroupConsumer):
             "type": "session.state", "session": self.session_info, "playlist": self.playlist, "state": state,
             "participants": participants, "you": self.person, "server_time": now_ms(),
         }
+
+    async def recheck_access(self, user) -> int | None:
+        return await database_sync_to_async(self._refusal)(user)
+
+    def _refusal(self, user) -> int | None:
+        access = selectors.session_access(user=user, session_id=self.session_id)
+        if access is None:
+            return session_refusal_code(user=user, session_id=self.session_id)
+        return CLOSE_ENDED if access.session.ended_at is not None else None
 
     @database_sync_to_async
     def _load(self, user) -> int | None:
@@ -85,9 +126,9 @@ class SessionConsumer(GroupConsumer):
         return None
 
     async def disconnect(self, code):
+        await super().disconnect(code)
         if self.group is None:
             return
-        await super().disconnect(code)
         await self.store.presence_leave(self.key, self.channel_name)
         await self._announce_presence()
 
@@ -97,18 +138,14 @@ class SessionConsumer(GroupConsumer):
 
     # Client messages ---------------------------------------------------------------------------
 
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        try:
-            message = message_parse(text_data, bytes_data)
-            await self._handle(message)
-        except SocketError as error:
-            await self.send_json({"type": "error", "code": error.code, "detail": error.detail})
+    async def receive_message(self, text_data, bytes_data):
+        await self._handle(message_parse(text_data, bytes_data))
 
     async def _handle(self, message: Message) -> None:
         user_id = self.person["user"]
         if message.type == "heartbeat":
             if self.invite_expires_at is not None and self.invite_expires_at <= timezone.now():
-                await self.close(code=CLOSE_FORBIDDEN)
+                await self.refuse(CLOSE_FORBIDDEN)
                 return
             if not await self.store.presence_beat(self.key, self.channel_name):
                 await self.store.presence_join(self.key, self.channel_name, self.person)  # dropped as silent
@@ -120,6 +157,8 @@ class SessionConsumer(GroupConsumer):
         elif message.type == "control.request":
             await self.channel_layer.group_send(self.group, {"type": "control.requested", "user": self.person})
         elif message.type == "control.hand_over":
+            if await self.access_lapsed(fresh=True):  # it writes the session's host to the database
+                return
             target = message.body["to"]
             present = {person["user"] for person in await self.store.participants(self.key)}
             if target not in present:
@@ -130,6 +169,8 @@ class SessionConsumer(GroupConsumer):
         elif message.type == "control.take":
             if self.guest:
                 raise SocketError("not_allowed", "Guests cannot take control; ask the host to hand it over.")
+            if await self.access_lapsed(fresh=True):  # it writes the session's host to the database
+                return
 
             present = {person["user"] for person in await self.store.participants(self.key)}
 
@@ -180,11 +221,11 @@ class SessionConsumer(GroupConsumer):
 
     async def session_ended(self, event):
         await self.send_json({"type": "session.ended"})
-        await self.close(code=CLOSE_ENDED)
+        await self.refuse(CLOSE_ENDED)
         # Every connected server gets here; deleting twice is harmless, and the TTL catches the rest.
         await self.store.delete(self.key)
 
     async def participant_removed(self, event):
         if event["user"] == self.person["user"]:
             await self.send_json({"type": "error", "code": "removed", "detail": "Your invitation was revoked."})
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self.refuse(CLOSE_FORBIDDEN)

@@ -21,7 +21,13 @@ from webapp.catalogue.access import Action, can
 from webapp.catalogue.models import Film, ShotVersion
 from webapp.live.models import GuestInvite, PlaylistItem, ReviewSession
 from webapp.live.selectors import invite_token_hash
-from webapp.realtime import LIVE_CHANNEL_LAYER, broadcast_on_commit, session_group
+from webapp.realtime import (
+    LIVE_CHANNEL_LAYER,
+    broadcast_on_commit,
+    session_ended_on_commit,
+    session_group,
+    user_access_changed_on_commit,
+)
 
 MAX_PLAYLIST_LENGTH = 200
 MAX_INVITE_HOURS = 7 * 24
@@ -69,6 +75,7 @@ def session_end(*, session: ReviewSession, ended_by: AbstractBaseUser) -> Review
     session.ended_at = timezone.now()
     session.save(update_fields=["ended_at"])
     _send_on_commit(session.pk, {"type": "session.ended", "by": ended_by.pk})
+    session_ended_on_commit(session_id=session.pk)  # its shot and frame sockets
     return session
 
 
@@ -109,4 +116,5 @@ def guest_invite_revoke(*, invite: GuestInvite) -> GuestInvite:
         invite.revoked_at = timezone.now()
         invite.save(update_fields=["revoked_at"])
         _send_on_commit(invite.session_id, {"type": "participant.removed", "user": invite.user_id})
+        user_access_changed_on_commit(user_id=invite.user_id)  # their shot and frame sockets
     return invite

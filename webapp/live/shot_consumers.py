@@ -9,7 +9,8 @@ stands even after a reconnect or a decision made while another shot was on scree
 
 What a guest may comment on is ``access.can_comment``'s rule (their playlist's versions); they
 hear only of comments and decisions on those versions, and of a decision only what moved the
-version (``guest_decision_event``), and the socket closes (4403) once their invitation ends.
+version (``guest_decision_event``), and the socket closes (4403) once their invitation ends, and
+every participant's closes (4410) once the session ends.
 Deciding is the REST API's ``POST /api/decisions/`` (members with a deciding role), as on the shot
 page. Close codes as the session socket's: 4403 refused guest, 4404 not visible, 4410 ended.
 """
@@ -20,9 +21,8 @@ from channels.db import database_sync_to_async
 
 from webapp.catalogue.access import guest_versions
 from webapp.live import selectors
-from webapp.live.consumers import session_refusal_code
-from webapp.live.models import PlaylistItem
-from webapp.realtime import CLOSE_ENDED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, shot_group
+from webapp.live.consumers import session_shot_admission, session_shot_refusal_code
+from webapp.realtime import CLOSE_FORBIDDEN, session_sockets_group, shot_group
 from webapp.review.consumers import ShotConsumer
 
 # Of a decision, a guest hears which verdict of which role moved the version and to what status:
@@ -50,17 +50,19 @@ class SessionShotConsumer(ShotConsumer):
 
     @database_sync_to_async
     def _load(self, user, session_id: int, shot_id: int) -> int | None:
-        access = selectors.session_access(user=user, session_id=session_id)
-        if access is None:
-            return session_refusal_code(user=user, session_id=session_id)
-        if access.session.ended_at is not None:
-            return CLOSE_ENDED
-        in_playlist = PlaylistItem.objects.filter(session=access.session, version__shot_id=shot_id).exists()
-        if not in_playlist:  # another shot of the film, or of another film: as if it did not exist
-            return CLOSE_NOT_FOUND
+        access = session_shot_admission(user=user, session_id=session_id, shot_id=shot_id)
+        if isinstance(access, int):
+            return access
         self.session_id, self.shot_id, self.film_id = session_id, shot_id, access.session.film_id
         self.guest = access.capacity == selectors.Capacity.GUEST
         return None
+
+    def access_groups(self) -> list[str]:
+        return [session_sockets_group(self.session_id)]
+
+    async def recheck_access(self, user) -> int | None:
+        return await database_sync_to_async(session_shot_refusal_code)(
+            user=user, session_id=self.session_id, shot_id=self.shot_id)
 
     async def welcome(self, user) -> dict:
         versions = await database_sync_to_async(selectors.playlist_versions_of_shot)(
@@ -73,7 +75,7 @@ class SessionShotConsumer(ShotConsumer):
             subject = message["decision"] if kind == "decision.recorded" else message["comment"]
             shown = await self._guest_sees(subject["version"])
             if shown is None:
-                await self.close(code=CLOSE_FORBIDDEN)
+                await self.refuse(CLOSE_FORBIDDEN)
                 return
             if not shown:
                 return

@@ -34,3 +34,15 @@ def session_group(session_id: int) -> str:
 def user_group(user_id: int) -> str:
     """A user's notifications (``ws/notifications/``)."""
     return f"user.{user_id}"
+
+
+def user_sockets_group(user_id: int) -> str:
+    """Every open socket of a user, on each channel layer: told to check their access again (a
+    membership changed, an invitation was revoked) or to close (the user logged out)."""
+    return f"user-sockets.{user_id}"
+
+
+def session_sockets_group(session_id: int) -> str:
+    """The sockets of a live session's shots (``ws/sessions/<id>/shots|frames/...``), on the default
+    layer: told when the session ends (the session socket itself hears it on ``review-session.<id>``)."""
+    return f"session-sockets.{session_id}"

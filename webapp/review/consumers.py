@@ -9,7 +9,9 @@ and ``version.created`` (payloads in ``events.py``). They may also post a commen
 validated exactly as ``POST /api/comments/`` (same serializer and service), plus: the version
 must be of this shot. The sender gets ``{"type": "comment.accepted", "request", "comment": id}``
 and, like everyone on the shot, the ``comment.created`` event. Anything wrong is answered with
-``{"type": "error", "code", "detail", "request"}`` and writes nothing.
+``{"type": "error", "code", "detail", "request"}`` and writes nothing. Access is checked again
+for every comment (``can_comment_on_shot``, in the write's transaction); a user who lost it is
+closed with 4404 (no longer a member) or 4403 (a guest whose invitation ended).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from rest_framework.serializers import as_serializer_error
 from webapp.api.exceptions import error_body
 from webapp.catalogue.access import can_comment_on_shot
 from webapp.catalogue.selectors import shot_list
-from webapp.realtime import CLOSE_NOT_FOUND, GroupConsumer, SocketError, json_object_parse, shot_group
+from webapp.realtime import CLOSE_NOT_FOUND, GroupConsumer, MessageRate, SocketError, json_object_parse, shot_group
 from webapp.review import services
 from webapp.review.serializers import CommentSerializer
 
@@ -44,6 +46,9 @@ def _request_id(message: dict):
 
 class ShotConsumer(GroupConsumer):
     relayed = frozenset({"comment.created", "comment.updated", "decision.recorded", "version.created"})
+    errors_name_request = True
+    # People write comments: a few a second at most (a script that posts hundreds is refused).
+    rate = MessageRate(per_second=2, burst=10, flood=50)
     shot_id: int | None = None
     film_id: int | None = None
 
@@ -55,11 +60,14 @@ class ShotConsumer(GroupConsumer):
         self.shot_id, self.film_id = shot_id, film_id
         return shot_group(shot_id)
 
+    async def recheck_access(self, user) -> int | None:
+        return None if await self._film_of_visible_shot(user, self.shot_id) is not None else CLOSE_NOT_FOUND
+
     @database_sync_to_async
     def _film_of_visible_shot(self, user, shot_id: int) -> int | None:
         return shot_list(user=user).filter(pk=shot_id).values_list("film_id", flat=True).first()
 
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+    async def receive_message(self, text_data, bytes_data):
         request = None
         try:
             message = json_object_parse(text_data, max_bytes=MAX_MESSAGE_BYTES)
@@ -69,10 +77,10 @@ class ShotConsumer(GroupConsumer):
                 raise SocketError("unknown_type", f"Unknown message type {kind!r}; this socket accepts comment.create.")
             comment_id = await self._comment_create(message)
         except SocketError as error:
-            reply = {"type": "error", "code": error.code, "detail": error.detail, "request": request}
-            if error.fields:
-                reply["fields"] = error.fields
-            await self.send_json(reply)
+            error.request = request
+            await self.send_error(error)
+            if error.code == "forbidden":  # no longer let in at all: closed with the code that says why
+                await self.access_lapsed(fresh=True)
             return
         await self.send_json({"type": "comment.accepted", "request": request, "comment": comment_id})
 

@@ -6,7 +6,9 @@ as its proxy is read (format in ``frames.frame_message_pack``), then ``{"type": 
 A newer request for the same source supersedes the one in flight, so scrubbing never queues
 hundreds of stale frames; ``{"type": "cancel", "request": id}`` (or without id: everything)
 stops prefetching. Bad messages get ``{"type": "error", "code", "detail", "request"}`` and
-change nothing.
+change nothing. A viewer who loses access to the shot (removed from the film, logged out) is
+closed with the final code and its streams stop (``GroupConsumer``: this socket joins no group of
+its own, only the user's).
 """
 
 from __future__ import annotations
@@ -17,10 +19,9 @@ import logging
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 
 from webapp.catalogue.proxies import ProxyError
-from webapp.realtime import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
+from webapp.realtime import CLOSE_NOT_FOUND, GroupConsumer, MessageRate
 from webapp.review.frames import (
     CancelRequest,
     FrameRequest,
@@ -36,35 +37,44 @@ from webapp.review.frames import (
 
 log = logging.getLogger(__name__)
 
-class FrameConsumer(AsyncWebsocketConsumer):
+class FrameConsumer(GroupConsumer):
     sources: dict[str, FrameSource]
     # One streaming task per source: the request it serves and the task.
     lanes: dict[str, tuple[int, asyncio.Task]]
+    errors_name_request = True
+    # Scrubbing asks for frames at the pointer's pace (60 moves a second and more), for A and B
+    # (a newer request supersedes the one in flight, so they cost little): generous, yet finite.
+    rate = MessageRate(per_second=200, burst=400, flood=2000)
 
-    async def connect(self):
+    async def admit(self, user) -> int | None:
         self.sources, self.lanes = {}, {}
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
-        sources = await self._sources_for(user, int(self.scope["url_route"]["kwargs"]["shot_id"]))
+        sources = await self._sources_for(user, self._shot_id())
         if sources is None:
-            await self.close(code=CLOSE_NOT_FOUND)
-            return
+            return await self.refusal_code(user)
         self.sources = {source.name: source for source in sources}
-        await self.accept()
+        return None
+
+    async def recheck_access(self, user) -> int | None:
+        return None if await self._sources_for(user, self._shot_id()) is not None else await self.refusal_code(user)
+
+    async def refusal_code(self, user) -> int:
+        """The close code for a user who may not see the shot's frames."""
+        return CLOSE_NOT_FOUND
+
+    def _shot_id(self) -> int:
+        return int(self.scope["url_route"]["kwargs"]["shot_id"])
 
     @database_sync_to_async
     def _sources_for(self, user, shot_id: int) -> list[FrameSource] | None:
         shot = shot_for_viewer(user=user, shot_id=shot_id)
         return None if shot is None else frame_sources(shot=shot)
 
-    async def disconnect(self, code):
-        for _, task in self.lanes.values():
+    async def stop_work(self) -> None:
+        for _, task in getattr(self, "lanes", {}).values():
             task.cancel()
         self.lanes = {}
 
-    async def receive(self, text_data=None, bytes_data=None):
+    async def receive_message(self, text_data, bytes_data):
         try:
             message = frame_message_parse(text_data)
             if isinstance(message, CancelRequest):
@@ -112,5 +122,5 @@ class FrameConsumer(AsyncWebsocketConsumer):
                 del self.lanes[source.name]
 
     async def _send_error(self, error: FrameRequestError) -> None:
-        await self.send(text_data=json.dumps(
-            {"type": "error", "code": error.code, "detail": error.detail, "request": error.request}))
+        if not self.closing:
+            await self.send_error(error)

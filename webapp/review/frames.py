@@ -34,8 +34,7 @@ class FrameRequestError(SocketError):
     """A frame request that is refused, answered with the ``request`` id it names (if any)."""
 
     def __init__(self, code: str, detail: str, request: int | None = None):
-        super().__init__(code, detail)
-        self.request = request
+        super().__init__(code, detail, request=request)
 
 
 @dataclass(frozen=True)

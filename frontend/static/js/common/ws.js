@@ -6,8 +6,9 @@
 // delay starts over once a connection has held for a few seconds (a server that accepts and closes
 // at once still gets backoff). The app's final close codes (webapp/realtime/sockets.py) stop it:
 // retrying cannot help a user who is signed out, refused, or not a member, or a session that ended.
-// 4503 (the server could not reach Redis) and anything else (1006 a dropped network, 1011, 1012
-// a restarting server) are retried.
+// The server sends them on an accepted socket, also when it refuses one on connect (a refused
+// handshake reads as 1006). 4429 (the client sent too fast: flooding), 4503 (the server could not
+// reach Redis) and anything else (1006 a dropped network, 1011, 1012 a restarting server) are retried.
 //
 // Resync: a page that keeps state from a socket listens for "resync", fired on every reopen
 // (events may have been missed while it was closed) and when the server says it may have lost
@@ -16,7 +17,7 @@
 // socket has one) is the state to start from; "resync" is for what a page fetched on its own.
 
 export const CLOSE = Object.freeze({
-  UNAUTHENTICATED: 4401, FORBIDDEN: 4403, NOT_FOUND: 4404, ENDED: 4410, UNAVAILABLE: 4503,
+  UNAUTHENTICATED: 4401, FORBIDDEN: 4403, NOT_FOUND: 4404, ENDED: 4410, TOO_MANY: 4429, UNAVAILABLE: 4503,
 });
 export const FINAL_CLOSE_CODES = new Set([CLOSE.UNAUTHENTICATED, CLOSE.FORBIDDEN, CLOSE.NOT_FOUND, CLOSE.ENDED]);
 
