@@ -325,6 +325,47 @@ def test_browser_upload_needs_csrf(film, member, session_client_for, unchanged, 
     assert "CSRF" in response.json()["detail"]
 
 
+CSRF_SECRET = "a" * 32  # a CSRF secret the session client sends both as its cookie and in the header
+
+
+def staging_spy(monkeypatch) -> list[str]:
+    """The names of the uploads the handler starts staging."""
+    from webapp.catalogue import upload_handlers
+
+    staged: list[str] = []
+    original = upload_handlers.LimitedScanUploadHandler.new_file
+
+    def spy(self, field_name, file_name, *args, **kwargs):
+        staged.append(file_name)
+        return original(self, field_name, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(upload_handlers.LimitedScanUploadHandler, "new_file", spy)
+    return staged
+
+
+def test_a_session_upload_with_the_csrf_header_is_stored(film, member, session_client_for, media_root, tmp_path):
+    client = session_client_for(member(film, "restorer"))
+    client.cookies["csrftoken"] = CSRF_SECRET
+    data = SimpleUploadedFile("scan.mkv", make_clip(tmp_path / "scan.mkv").read_bytes())
+    response = client.post(f"/api/films/{film.pk}/assets/upload/?analyse=false", {"file": data},
+                           format="multipart", HTTP_X_CSRFTOKEN=CSRF_SECRET)
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize("role, status", [(None, 404), ("viewer", 403)])
+def test_who_may_not_upload_is_answered_before_anything_is_staged(
+    film, member, outsider, session_client_for, unchanged, tmp_path, monkeypatch, role, status
+):
+    staged = staging_spy(monkeypatch)
+    client = session_client_for(outsider if role is None else member(film, role))
+    client.cookies["csrftoken"] = CSRF_SECRET
+    data = SimpleUploadedFile("scan.mkv", make_clip(tmp_path / "scan.mkv").read_bytes())
+    response = client.post(f"/api/films/{film.pk}/assets/upload/", {"file": data}, format="multipart",
+                           HTTP_X_CSRFTOKEN=CSRF_SECRET)
+    assert response.status_code == status
+    assert staged == []
+
+
 def test_upload_is_streamed_through_the_limited_handler(film, member, client_for, media_root, tmp_path, monkeypatch):
     """The scan goes through LimitedScanUploadHandler in chunks, never as one in-memory blob."""
     from webapp.catalogue import upload_handlers
