@@ -229,6 +229,22 @@ def test_upload_over_the_limit_is_413_and_leaves_nothing(film, member, client_fo
     assert response.json()["code"] == "request_too_large"
 
 
+def test_a_picture_over_the_pixel_budget_is_refused_naming_its_size_and_the_budget(
+    film, member, client_for, unchanged, settings, tmp_path
+):
+    settings.MAX_FRAME_PIXELS = 64 * 48 - 1
+    response = upload(client_for(member(film, "restorer")), film, make_clip(tmp_path / "big.mkv", height=48, width=64))
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert "64x48" in detail and "3072 pixels" in detail and "budget of 3071 pixels" in detail, detail
+
+
+def test_a_picture_at_the_pixel_budget_is_taken(film, member, client_for, media_root, settings, tmp_path):
+    settings.MAX_FRAME_PIXELS = 64 * 48
+    response = upload(client_for(member(film, "restorer")), film, make_clip(tmp_path / "fits.mkv", height=48, width=64))
+    assert response.status_code == 201, response.content
+
+
 def test_upload_without_file_field_is_400(film, member, client_for, unchanged):
     response = client_for(member(film, "restorer")).post(
         f"/api/films/{film.pk}/assets/upload/", {"note": "no file"}, format="multipart"

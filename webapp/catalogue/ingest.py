@@ -128,6 +128,15 @@ def pix_fmt_problem(pix_fmt: str) -> str | None:
     return None
 
 
+def frame_pixels_problem(width: int, height: int) -> str | None:
+    """Why a picture is too large for the workers (previews, restores hold whole frames), or None."""
+    budget = settings.MAX_FRAME_PIXELS
+    if width * height <= budget:
+        return None
+    return (f"picture size {width}x{height} ({width * height} pixels a frame) is over this server's budget of "
+            f"{budget} pixels a frame (MAX_FRAME_PIXELS)")
+
+
 def validate_scan(path: Path, *, label: str) -> ValidatedScan:
     """Probe a staged file and check it is footage we can work on. ``label`` names it in messages."""
     try:
@@ -141,6 +150,9 @@ def validate_scan(path: Path, *, label: str) -> ValidatedScan:
         raise IngestError(f"{label}: picture size {info.width}x{info.height} is too small (at least {MIN_SIDE} px a side)")
     if info.width > MAX_SIDE or info.height > MAX_SIDE:
         raise IngestError(f"{label}: absurd picture size {info.width}x{info.height} (at most {MAX_SIDE} px a side)")
+    problem = frame_pixels_problem(info.width, info.height)
+    if problem:
+        raise IngestError(f"{label}: {problem}")
     if info.frame_count < 1:
         raise IngestError(f"{label}: the video has no frames")
     problem = pix_fmt_problem(info.pix_fmt)
