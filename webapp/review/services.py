@@ -26,6 +26,8 @@ from webapp.review.selectors import approval_required_roles, current_decisions
 
 # Comments ------------------------------------------------------------------------------------
 
+MAX_COMMENT_CHARS = 10_000  # a long note is a page or two; a megabyte is not a comment
+
 
 def _check_frames(*, version: ShotVersion, frame: int, frame_end: int | None) -> None:
     frame_count = version.shot.frame_count
@@ -52,6 +54,8 @@ def _check_drawing(drawing) -> None:
 def _check_text(text: str) -> str:
     if not isinstance(text, str) or not text.strip():
         raise ValidationError({"text": "A comment needs some text."})
+    if len(text) > MAX_COMMENT_CHARS:
+        raise ValidationError({"text": f"A comment is at most {MAX_COMMENT_CHARS} characters; this one has {len(text)}."})
     return text
 
 
