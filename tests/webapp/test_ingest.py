@@ -276,9 +276,9 @@ def test_service_refuses_names_that_are_not_plain(film, unchanged, name):
     [
         ("../outside.mkv", ("'..'",)),
         ("scans/../../outside.mkv", ("'..'",)),
-        ("missing.mkv", ("does not exist",)),
-        ("/etc/passwd", ("outside the allowed ingest folders",)),
-        ("link-out.mkv", ("outside the allowed ingest folders",)),
+        ("missing.mkv", ("not a file in the allowed ingest folders",)),
+        ("/etc/passwd", ("not a file in the allowed ingest folders",)),
+        ("link-out.mkv", ("not a file in the allowed ingest folders",)),
         ("folder", ("not a regular file",)),
         ("not-video.mkv", ("not-video.mkv", "not a readable video")),
         ("", ("path",)),
@@ -298,6 +298,20 @@ def test_register_refuses_paths_outside_roots_and_bad_files(
     detail = str(response.json())
     for word in words:
         assert word in detail, detail
+
+
+def test_register_answers_the_same_for_a_missing_path_and_one_outside_the_roots(
+    film, member, client_for, unchanged, ingest_root, tmp_path
+):
+    """Nothing tells a restorer whether a path exists elsewhere on the server."""
+    make_clip(tmp_path / "exists.mkv")
+    client = client_for(member(film, "restorer"))
+    answers = []
+    for path in (tmp_path / "exists.mkv", tmp_path / "missing.mkv", tmp_path / "no-folder" / "x.mkv"):
+        response = client.post(f"/api/films/{film.pk}/assets/register/", {"path": str(path)}, format="json")
+        answers.append((response.status_code, response.json()["detail"].replace(str(path), "<path>")))
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][0] == 400
 
 
 def test_register_of_a_symlink_that_stays_inside_the_root_is_accepted(film, member, client_for, media_root, ingest_root):

@@ -180,14 +180,15 @@ def resolve_ingest_path(raw_path: str) -> Path:
         raise IngestError(f"path {raw_path!r} must not contain '..'")
     if not candidate.is_absolute():
         candidate = roots[0] / candidate
+    # Missing, unresolvable and outside the roots get one answer: the API must not tell a caller
+    # which paths exist elsewhere on the server.
+    not_found = IngestError(f"path {raw_path!r} is not a file in the allowed ingest folders")
     try:
         resolved = candidate.resolve(strict=True)
-    except (FileNotFoundError, NotADirectoryError):
-        raise IngestError(f"path {raw_path!r} does not exist") from None
-    except (OSError, RuntimeError) as exc:  # symlink loops, permissions
-        raise IngestError(f"path {raw_path!r} cannot be resolved ({exc.__class__.__name__})") from None
+    except (OSError, RuntimeError):  # missing, symlink loops, permissions
+        raise not_found from None
     if not any(resolved.is_relative_to(root) for root in roots):
-        raise IngestError(f"path {raw_path!r} is outside the allowed ingest folders")
+        raise not_found
     if not resolved.is_file():
         raise IngestError(f"path {raw_path!r} is not a regular file")
     if not os.access(resolved, os.R_OK):
