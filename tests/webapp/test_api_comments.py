@@ -163,3 +163,23 @@ def test_comment_filters_by_frame_range_and_resolved(version, viewer, client_for
     assert ids(frame_min=6, frame_max=9) == []
     assert ids(resolved="true") == [at_30.pk]
     assert ids(resolved="false", ordering="-frame") == [span_10_20.pk, at_5.pk]
+
+
+def test_edits_keep_the_replaced_text_as_the_comments_history_for_members(film, version, viewer, member,
+                                                                          outsider, client_for):
+    comment = CommentFactory(version=version, author=viewer, text="Dust at 3")
+    client = client_for(viewer)
+    assert client.patch(f"/api/comments/{comment.pk}/", {"text": "Dust at 3-5"}).status_code == 200
+    assert client.patch(f"/api/comments/{comment.pk}/", {"text": "Dust at 3-5"}).status_code == 200  # unchanged
+    assert client.patch(f"/api/comments/{comment.pk}/", {"resolved": True}).status_code == 200
+    assert client.patch(f"/api/comments/{comment.pk}/", {"text": "  "}).status_code == 400
+    assert client.patch(f"/api/comments/{comment.pk}/", {"text": "Dust at 3-9"}).status_code == 200
+
+    response = client_for(member(film, "creator")).get(f"/api/comments/{comment.pk}/history/")
+    assert response.status_code == 200
+    assert [(r["previous_text"], r["editor"], r["editor_name"]) for r in response.json()] == [
+        ("Dust at 3", viewer.pk, viewer.username), ("Dust at 3-5", viewer.pk, viewer.username)
+    ]
+    assert client.get(f"/api/comments/{comment.pk}/").json()["text"] == "Dust at 3-9"
+    assert client_for(outsider).get(f"/api/comments/{comment.pk}/history/").status_code == 404
+    assert client.post(f"/api/comments/{comment.pk}/history/", {}).status_code == 405
