@@ -5,7 +5,7 @@ A spec is a JSON object::
     {"ops": [{"op": "denoise", "params": {"strength": 0.5}}, {"op": "dust"}],
      "retime": {"fps": 24}}
 
-- ``ops`` (required): a list of steps, run in order; an empty list is allowed (the clip is only
+- ``ops`` (required): a list of at most ``MAX_STEPS`` (32) steps, run in order; an empty list is allowed (the clip is only
   re-encoded, or only retimed). Each step is an object with ``op`` (a registered op name) and
   optionally ``params`` (an object; missing parameters take the op's defaults). Instead of a
   list, ``"ops": "analysis"`` asks ``restoration.analysis`` for each shot's recommended

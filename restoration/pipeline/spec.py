@@ -22,6 +22,8 @@ SPEC_KEYS = ("ops", "retime")
 STEP_KEYS = ("op", "params")
 RETIME_KEYS = ("fps", "method")
 MAX_FPS = 1000.0
+# Real pipelines run 4 to 8 ops; a spec of thousands is a mistake or an attack on the workers.
+MAX_STEPS = 32
 DEFAULT_PRESET = "film"
 
 # The fixed preset: the four everyday film repairs with their defaults. Used as is by
@@ -93,6 +95,8 @@ def validate_steps(ops: Any, where: str = "ops") -> tuple[Step, ...]:
     """Validate a list of ``{"op", "params"}`` steps; errors name the field (``ops[1].op: ...``)."""
     if not isinstance(ops, list):
         raise SpecError(f"{where}: expected a list of steps or {ANALYSIS_OPS!r}, got {_json_type(ops)}")
+    if len(ops) > MAX_STEPS:
+        raise SpecError(f"{where}: {len(ops)} steps (at most {MAX_STEPS})")
     steps = []
     for index, entry in enumerate(ops):
         here = f"{where}[{index}]"

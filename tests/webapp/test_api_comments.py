@@ -102,6 +102,29 @@ def test_a_drawing_of_too_many_points_in_all_is_refused():
         validate_drawing([stroke] * 11)
 
 
+def test_a_drawing_over_its_json_size_is_refused(version, viewer, client_for):
+    """Within the shape and point counts, full-precision coordinates still make a drawing too big."""
+    stroke = {"type": "freehand", "points": [[0.123456789012345, 0.987654321098765]] * 2000}
+    response = post(client_for(viewer), version, frame=0, drawing=[stroke] * 10)
+    assert response.status_code == 400
+    assert "drawing" in response.json()["fields"] and "bytes of JSON (at most 524288)" in response.json()["detail"]
+    assert not Comment.objects.exists()
+
+
+def test_a_comment_over_the_text_limit_is_refused_on_create_and_on_edit(version, viewer, client_for):
+    from webapp.review.services import MAX_COMMENT_CHARS
+
+    client = client_for(viewer)
+    response = post(client, version, frame=0, text="x" * (MAX_COMMENT_CHARS + 1))
+    assert response.status_code == 400 and "text" in response.json()["fields"]
+    assert f"at most {MAX_COMMENT_CHARS} characters" in response.json()["detail"]
+    assert post(client, version, frame=0, text="x" * MAX_COMMENT_CHARS).status_code == 201
+    comment = Comment.objects.get()
+    response = client.patch(f"/api/comments/{comment.pk}/", {"text": "y" * (MAX_COMMENT_CHARS + 1)})
+    assert response.status_code == 400 and "text" in response.json()["fields"]
+    assert Comment.objects.get().text == "x" * MAX_COMMENT_CHARS
+
+
 def test_author_edits_own_text_others_cannot(film, version, viewer, member, client_for):
     comment = CommentFactory(version=version, author=viewer)
     response = client_for(viewer).patch(f"/api/comments/{comment.pk}/", {"text": "Scratch, frames 3-9"})
@@ -140,3 +163,23 @@ def test_comment_filters_by_frame_range_and_resolved(version, viewer, client_for
     assert ids(frame_min=6, frame_max=9) == []
     assert ids(resolved="true") == [at_30.pk]
     assert ids(resolved="false", ordering="-frame") == [span_10_20.pk, at_5.pk]
+
+
+def test_edits_keep_the_replaced_text_as_the_comments_history_for_members(film, version, viewer, member,
+                                                                          outsider, client_for):
+    comment = CommentFactory(version=version, author=viewer, text="Dust at 3")
+    client = client_for(viewer)
+    assert client.patch(f"/api/comments/{comment.pk}/", {"text": "Dust at 3-5"}).status_code == 200
+    assert client.patch(f"/api/comments/{comment.pk}/", {"text": "Dust at 3-5"}).status_code == 200  # unchanged
+    assert client.patch(f"/api/comments/{comment.pk}/", {"resolved": True}).status_code == 200
+    assert client.patch(f"/api/comments/{comment.pk}/", {"text": "  "}).status_code == 400
+    assert client.patch(f"/api/comments/{comment.pk}/", {"text": "Dust at 3-9"}).status_code == 200
+
+    response = client_for(member(film, "creator")).get(f"/api/comments/{comment.pk}/history/")
+    assert response.status_code == 200
+    assert [(r["previous_text"], r["editor"], r["editor_name"]) for r in response.json()] == [
+        ("Dust at 3", viewer.pk, viewer.username), ("Dust at 3-5", viewer.pk, viewer.username)
+    ]
+    assert client.get(f"/api/comments/{comment.pk}/").json()["text"] == "Dust at 3-9"
+    assert client_for(outsider).get(f"/api/comments/{comment.pk}/history/").status_code == 404
+    assert client.post(f"/api/comments/{comment.pk}/history/", {}).status_code == 405

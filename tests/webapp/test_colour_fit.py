@@ -176,13 +176,18 @@ def test_a_still_over_the_limit_is_413_and_nothing_is_kept(film, colour_shots, f
 
 @pytest.mark.parametrize(("role", "code"), [("viewer", 403), ("creator", 403), (None, 404)])
 def test_fitting_needs_the_grade_role_on_the_film(film, colour_shots, film_members, outsider, client_for, media_root,
-                                                  tmp_path, role, code):
+                                                  tmp_path, monkeypatch, role, code):
+    from webapp.catalogue.upload_handlers import LimitedScanUploadHandler
+
+    staged = []
+    monkeypatch.setattr(LimitedScanUploadHandler, "new_file", lambda self, *args, **kwargs: staged.append(args))
     still = graded_still(tmp_path, media_root / SCAN_NAME, 2)
     user = film_members[role] if role else outsider
     response = client_for(user).post(f"/api/films/{film.pk}/grade-fit/",
                                      {"shot": colour_shots[0].pk, "still": [_upload(still)], "frame": [2]},
                                      format="multipart")
     assert response.status_code == code
+    assert staged == []  # answered before the body was read
     _nothing_kept(media_root)
 
 

@@ -121,7 +121,7 @@ def test_embedded_worker_runs_tasks_of_the_real_celery_app():
 
 def test_the_demo_users_are_members_of_a_seeded_archive_of_100_films():
     from webapp.devtools.demo import DEMO_CATALOGUE_FILMS, demo_catalogue_ensure, demo_users_ensure
-    from webapp.devtools.management.commands.seed_catalogue import seeded_films
+    from webapp.devtools.seed import seeded_films
 
     users = demo_users_ensure()
     demo_catalogue_ensure(users)

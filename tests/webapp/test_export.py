@@ -81,6 +81,17 @@ def test_csv_lists_the_shots_notes_in_frame_order(notes, film_members, client_fo
     assert reply["reply_to"] == str(first.pk)
 
 
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://evil.example","click")', "+1+cmd|' /C calc'!A0",
+                                  "-2+3", "@SUM(A1:A2)", "\tx", "\rx"])
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_quoted(notes, film_members, client_for, text):
+    shot, version, _ = notes
+    CommentFactory(version=version, frame=40, author=film_members["viewer"], text=text)
+    response = client_for(film_members["viewer"]).get("/api/comments/export/", {"shot": shot.pk})
+    rows = list(csv.DictReader(io.StringIO(response.content.decode(), newline="")))
+    assert rows[-1]["text"] == "'" + text
+    assert rows[0]["text"] == 'Dust, "big", here'  # plain text is left as it is
+
+
 def test_film_export_takes_the_list_filters(notes, film, film_members, client_for):
     client = client_for(film_members["viewer"])
     rows = list(csv.DictReader(io.StringIO(client.get("/api/comments/export/", {"film": film.pk}).content.decode())))

@@ -289,3 +289,12 @@ async def test_a_guest_whose_invitation_ends_is_refused_and_cut_off(live_scene, 
     ok, code, _ = await connect(scene.shot_socket(scene.v1.shot_id), scene.guest)
     assert (ok, code) == (False, close_code)
     assert await sync_to_async(Comment.objects.filter(author=scene.guest).count)() == 0
+
+
+def test_a_guest_edits_their_comment_but_the_history_is_for_members(scene, client_for):
+    guest = client_for(scene.guest)
+    comment = guest.post("/api/comments/", {"version": scene.v1.pk, "frame": 1, "text": "Too dark"}).json()
+    assert guest.patch(f"/api/comments/{comment['id']}/", {"text": "Too dark, warmer"}).status_code == 200
+    assert guest.get(f"/api/comments/{comment['id']}/history/").status_code == 404
+    history = client_for(scene.restorer).get(f"/api/comments/{comment['id']}/history/").json()
+    assert [(r["previous_text"], r["editor_name"]) for r in history] == [("Too dark", "Ana Ruiz (guest)")]

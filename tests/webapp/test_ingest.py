@@ -229,6 +229,22 @@ def test_upload_over_the_limit_is_413_and_leaves_nothing(film, member, client_fo
     assert response.json()["code"] == "request_too_large"
 
 
+def test_a_picture_over_the_pixel_budget_is_refused_naming_its_size_and_the_budget(
+    film, member, client_for, unchanged, settings, tmp_path
+):
+    settings.MAX_FRAME_PIXELS = 64 * 48 - 1
+    response = upload(client_for(member(film, "restorer")), film, make_clip(tmp_path / "big.mkv", height=48, width=64))
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert "64x48" in detail and "3072 pixels" in detail and "budget of 3071 pixels" in detail, detail
+
+
+def test_a_picture_at_the_pixel_budget_is_taken(film, member, client_for, media_root, settings, tmp_path):
+    settings.MAX_FRAME_PIXELS = 64 * 48
+    response = upload(client_for(member(film, "restorer")), film, make_clip(tmp_path / "fits.mkv", height=48, width=64))
+    assert response.status_code == 201, response.content
+
+
 def test_upload_without_file_field_is_400(film, member, client_for, unchanged):
     response = client_for(member(film, "restorer")).post(
         f"/api/films/{film.pk}/assets/upload/", {"note": "no file"}, format="multipart"
@@ -260,9 +276,9 @@ def test_service_refuses_names_that_are_not_plain(film, unchanged, name):
     [
         ("../outside.mkv", ("'..'",)),
         ("scans/../../outside.mkv", ("'..'",)),
-        ("missing.mkv", ("does not exist",)),
-        ("/etc/passwd", ("outside the allowed ingest folders",)),
-        ("link-out.mkv", ("outside the allowed ingest folders",)),
+        ("missing.mkv", ("not a file in the allowed ingest folders",)),
+        ("/etc/passwd", ("not a file in the allowed ingest folders",)),
+        ("link-out.mkv", ("not a file in the allowed ingest folders",)),
         ("folder", ("not a regular file",)),
         ("not-video.mkv", ("not-video.mkv", "not a readable video")),
         ("", ("path",)),
@@ -282,6 +298,20 @@ def test_register_refuses_paths_outside_roots_and_bad_files(
     detail = str(response.json())
     for word in words:
         assert word in detail, detail
+
+
+def test_register_answers_the_same_for_a_missing_path_and_one_outside_the_roots(
+    film, member, client_for, unchanged, ingest_root, tmp_path
+):
+    """Nothing tells a restorer whether a path exists elsewhere on the server."""
+    make_clip(tmp_path / "exists.mkv")
+    client = client_for(member(film, "restorer"))
+    answers = []
+    for path in (tmp_path / "exists.mkv", tmp_path / "missing.mkv", tmp_path / "no-folder" / "x.mkv"):
+        response = client.post(f"/api/films/{film.pk}/assets/register/", {"path": str(path)}, format="json")
+        answers.append((response.status_code, response.json()["detail"].replace(str(path), "<path>")))
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][0] == 400
 
 
 def test_register_of_a_symlink_that_stays_inside_the_root_is_accepted(film, member, client_for, media_root, ingest_root):
@@ -323,6 +353,47 @@ def test_browser_upload_needs_csrf(film, member, session_client_for, unchanged, 
     response = upload(session_client_for(member(film, "restorer")), film, clip)
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
+
+
+CSRF_SECRET = "a" * 32  # a CSRF secret the session client sends both as its cookie and in the header
+
+
+def staging_spy(monkeypatch) -> list[str]:
+    """The names of the uploads the handler starts staging."""
+    from webapp.catalogue import upload_handlers
+
+    staged: list[str] = []
+    original = upload_handlers.LimitedScanUploadHandler.new_file
+
+    def spy(self, field_name, file_name, *args, **kwargs):
+        staged.append(file_name)
+        return original(self, field_name, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(upload_handlers.LimitedScanUploadHandler, "new_file", spy)
+    return staged
+
+
+def test_a_session_upload_with_the_csrf_header_is_stored(film, member, session_client_for, media_root, tmp_path):
+    client = session_client_for(member(film, "restorer"))
+    client.cookies["csrftoken"] = CSRF_SECRET
+    data = SimpleUploadedFile("scan.mkv", make_clip(tmp_path / "scan.mkv").read_bytes())
+    response = client.post(f"/api/films/{film.pk}/assets/upload/?analyse=false", {"file": data},
+                           format="multipart", HTTP_X_CSRFTOKEN=CSRF_SECRET)
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize("role, status", [(None, 404), ("viewer", 403)])
+def test_who_may_not_upload_is_answered_before_anything_is_staged(
+    film, member, outsider, session_client_for, unchanged, tmp_path, monkeypatch, role, status
+):
+    staged = staging_spy(monkeypatch)
+    client = session_client_for(outsider if role is None else member(film, role))
+    client.cookies["csrftoken"] = CSRF_SECRET
+    data = SimpleUploadedFile("scan.mkv", make_clip(tmp_path / "scan.mkv").read_bytes())
+    response = client.post(f"/api/films/{film.pk}/assets/upload/", {"file": data}, format="multipart",
+                           HTTP_X_CSRFTOKEN=CSRF_SECRET)
+    assert response.status_code == status
+    assert staged == []
 
 
 def test_upload_is_streamed_through_the_limited_handler(film, member, client_for, media_root, tmp_path, monkeypatch):

@@ -223,6 +223,8 @@ def test_a_shot_of_a_film_you_are_not_a_member_of_does_not_exist(film, other_fil
         ({"pipeline": {"ops": [{"op": "paint"}]}}, "pipeline", "ops[0].op"),
         ({"pipeline": {"ops": [], "speed": 2}}, "pipeline", "speed"),
         ({"pipeline": [1]}, "pipeline", "JSON object"),
+        ({"pipeline": {"ops": [{"op": "denoise"}] * 1000}}, "pipeline", "1000 steps (at most 32)"),
+        ({"pipeline": {"ops": [], "note": "x" * 70000}}, "pipeline", "bytes of JSON (at most 65536)"),
         ({"preset": "sepia"}, "preset", "sepia"),
         ({}, "non_field_errors", "either"),
         ({"preset": "clean", "pipeline": CHEAP_SPEC}, "non_field_errors", "either"),

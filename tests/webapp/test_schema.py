@@ -40,10 +40,20 @@ def test_schema_documents_permissions_and_append_only_decisions(schema):
     assert schema["components"]["schemas"]["VerdictEnum"]["enum"] == ["approve", "reject", "changes_requested"]
 
 
-def test_schema_and_docs_are_served(client):
+def test_schema_and_docs_are_served_to_signed_in_users(client, outsider):
+    client.force_login(outsider)
     response = client.get("/api/schema/")
     assert response.status_code == 200 and b"/api/films/" in response.content
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_anonymous_visitors_get_neither_the_schema_nor_the_docs_unless_debug(client, settings):
+    settings.DEBUG = False
+    assert client.get("/api/schema/").status_code == 401
+    response = client.get("/api/docs/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=/api/docs/")
+    settings.DEBUG = True
+    assert client.get("/api/schema/").status_code == 200
 
 
 def test_the_browsable_api_renders_for_a_member(film, member, client_for):

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from webapp.catalogue.access import Action, can
 from webapp.catalogue.models import Film, Membership, Role, Shot, ShotStatus, ShotVersion, VersionStatus
-from webapp.devtools.management.commands.seed_catalogue import BENCH_USERNAME
+from webapp.devtools.seed import BENCH_USERNAME
 from webapp.review.models import Comment, Decision
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.urls import register_converter
 
 
@@ -8,7 +9,11 @@ class ApiConfig(AppConfig):
     verbose_name = "API"
 
     def ready(self):
+        from webapp.api.append_only import append_only_reinstall
         from webapp.api.routers import IdConverter
 
         # Before any URLconf is loaded: every app's routes use <id:...>.
         register_converter(IdConverter, "id")
+
+        # SQLite drops a table's triggers when a migration rebuilds it: put them back after every migrate.
+        post_migrate.connect(append_only_reinstall, sender=self, dispatch_uid="append_only_reinstall")

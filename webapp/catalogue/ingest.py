@@ -128,6 +128,15 @@ def pix_fmt_problem(pix_fmt: str) -> str | None:
     return None
 
 
+def frame_pixels_problem(width: int, height: int) -> str | None:
+    """Why a picture is too large for the workers (previews, restores hold whole frames), or None."""
+    budget = settings.MAX_FRAME_PIXELS
+    if width * height <= budget:
+        return None
+    return (f"picture size {width}x{height} ({width * height} pixels a frame) is over this server's budget of "
+            f"{budget} pixels a frame (MAX_FRAME_PIXELS)")
+
+
 def validate_scan(path: Path, *, label: str) -> ValidatedScan:
     """Probe a staged file and check it is footage we can work on. ``label`` names it in messages."""
     try:
@@ -141,6 +150,9 @@ def validate_scan(path: Path, *, label: str) -> ValidatedScan:
         raise IngestError(f"{label}: picture size {info.width}x{info.height} is too small (at least {MIN_SIDE} px a side)")
     if info.width > MAX_SIDE or info.height > MAX_SIDE:
         raise IngestError(f"{label}: absurd picture size {info.width}x{info.height} (at most {MAX_SIDE} px a side)")
+    problem = frame_pixels_problem(info.width, info.height)
+    if problem:
+        raise IngestError(f"{label}: {problem}")
     if info.frame_count < 1:
         raise IngestError(f"{label}: the video has no frames")
     problem = pix_fmt_problem(info.pix_fmt)
@@ -168,14 +180,15 @@ def resolve_ingest_path(raw_path: str) -> Path:
         raise IngestError(f"path {raw_path!r} must not contain '..'")
     if not candidate.is_absolute():
         candidate = roots[0] / candidate
+    # Missing, unresolvable and outside the roots get one answer: the API must not tell a caller
+    # which paths exist elsewhere on the server.
+    not_found = IngestError(f"path {raw_path!r} is not a file in the allowed ingest folders")
     try:
         resolved = candidate.resolve(strict=True)
-    except (FileNotFoundError, NotADirectoryError):
-        raise IngestError(f"path {raw_path!r} does not exist") from None
-    except (OSError, RuntimeError) as exc:  # symlink loops, permissions
-        raise IngestError(f"path {raw_path!r} cannot be resolved ({exc.__class__.__name__})") from None
+    except (OSError, RuntimeError):  # missing, symlink loops, permissions
+        raise not_found from None
     if not any(resolved.is_relative_to(root) for root in roots):
-        raise IngestError(f"path {raw_path!r} is outside the allowed ingest folders")
+        raise not_found
     if not resolved.is_file():
         raise IngestError(f"path {raw_path!r} is not a regular file")
     if not os.access(resolved, os.R_OK):

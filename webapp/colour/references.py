@@ -31,7 +31,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from restoration import api as engine
 from restoration.errors import RestorationError
-from webapp.catalogue.ingest import IngestError, clean_original_name
+from webapp.catalogue.ingest import IngestError, clean_original_name, frame_pixels_problem
 from webapp.catalogue.media_files import uncommitted_remove
 from webapp.catalogue.models import AssetKind, Film, MediaAsset, Shot, ShotVersion
 from webapp.catalogue.services import asset_create
@@ -136,6 +136,9 @@ def _check_upload(upload: UploadedFile) -> tuple[Path, str, Any]:
         raise ValidationError({"still": _one_line(exc, path, name)}) from None
     if info.format not in STILL_EXTENSIONS:
         raise ValidationError({"still": f"{name}: a {info.format} picture; send a PNG, TIFF or JPEG still."})
+    problem = frame_pixels_problem(info.width, info.height)
+    if problem:
+        raise ValidationError({"still": f"{name}: {problem}."})
     return path, name, info
 
 

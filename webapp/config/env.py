@@ -59,6 +59,8 @@ class Env:
     max_upload_bytes: int
     max_still_bytes: int
     max_grade_file_bytes: int
+    max_json_body_bytes: int
+    max_frame_pixels: int
     celery_always_eager: bool
     celery_visibility_timeout_s: int
     job_heartbeat_s: int
@@ -90,6 +92,12 @@ def read_env() -> Env:
         # Colour: a graded reference still (a 4K 16-bit TIFF is ~50 MB) and a grade file (.cube, .ccc).
         max_still_bytes=_int("MAX_STILL_BYTES", 256 * 1024**2),
         max_grade_file_bytes=_int("MAX_GRADE_FILE_BYTES", 16 * 1024**2),
+        # Every body that is not an upload (JSON, forms): the largest legitimate one, a comment with
+        # a full drawing, is well under this.
+        max_json_body_bytes=_int("MAX_JSON_BODY_BYTES", 1024**2),
+        # The largest picture (width x height) the workers can process (previews, restores): a full
+        # 8K frame (8192 x 4608); larger scans are refused at ingest.
+        max_frame_pixels=_int("MAX_FRAME_PIXELS", 8192 * 4608),
         celery_always_eager=_bool("CELERY_TASK_ALWAYS_EAGER", default=False),
         # How long Redis keeps a taken, unacknowledged job message before giving it to another
         # worker. Jobs longer than this are fine: a redelivered message finds its job running

@@ -112,6 +112,10 @@ INGEST_ROOTS = ENV.ingest_roots
 # Colour uploads (streamed the same way): a graded reference still, a grade file.
 MAX_STILL_BYTES = ENV.max_still_bytes
 MAX_GRADE_FILE_BYTES = ENV.max_grade_file_bytes
+# Limits on what the site takes in (webapp/config/body_limit.py, catalogue/ingest.py): any other
+# request body, checked before it is read; the pixels of one frame, checked at ingest.
+MAX_JSON_BODY_BYTES = ENV.max_json_body_bytes
+MAX_FRAME_PIXELS = ENV.max_frame_pixels
 
 REST_FRAMEWORK = {
     # Token first so that an anonymous request gets 401 with a WWW-Authenticate header, not 403.

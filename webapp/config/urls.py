@@ -4,13 +4,16 @@ from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
 from django.views import defaults
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
+
+from webapp.api.docs import DocsView, SchemaReaders
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Behind login unless DEBUG is on (webapp/api/docs.py).
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[SchemaReaders]), name="api-schema"),
+    path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
     # REST resources (router) and the ingest endpoints under films.
     path("api/", include("webapp.config.api_urls")),
     path("api/", include("webapp.jobs.ingest_urls")),

@@ -35,7 +35,7 @@ from restoration.api import DemoShot
 from webapp.catalogue.ingest import asset_ingest_path
 from webapp.catalogue.models import AssetKind, Film, FilmStatus, Membership, Role
 from webapp.catalogue.services import film_create, film_update, membership_create, shot_create
-from webapp.devtools.management.commands.seed_catalogue import seed_catalogue, seeded_films
+from webapp.devtools.seed import seed_catalogue, seeded_films
 from webapp.jobs.models import RestorationJob
 
 log = logging.getLogger(__name__)

@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 
 from webapp.api.parsers import BoundedJSONParser
 from webapp.api.serializers import StrictSerializer
+from webapp.api.uploads import CheckAccessBeforeBody
 from webapp.catalogue.access import Action
 from webapp.catalogue.api_base import require_film_action
 from webapp.catalogue.selectors import film_list, shot_list, version_list
@@ -77,7 +78,7 @@ def _ints(values: list, name: str) -> list[int]:
     return out
 
 
-class GradeFitApi(APIView):
+class GradeFitApi(CheckAccessBeforeBody, APIView):
     parser_classes = [MultiPartParser, BoundedJSONParser]
 
     def initialize_request(self, request, *args, **kwargs):
@@ -96,14 +97,14 @@ class GradeFitApi(APIView):
         another version): a ``grade_fit`` job (cpu queue) that registers each still, fits the CDL
         then a residual LUT, reports CIEDE2000 on held-out stills and refuses a fit that would not
         generalise. Answers the job (202); the grade it makes is ``/api/grades/?fit_job=<id>``."""
+        film = film_list(user=request.user).filter(pk=film_id).first()
+        if film is None:
+            raise exceptions.NotFound()
+        require_film_action(user=request.user, film_id=film.pk, action=Action.GRADE)  # before any still is staged
         try:
             request.data  # noqa: B018 - parse (and stream) the body now: the size check reads the result
             if getattr(request._request, "upload_too_large", False):
                 raise UploadTooLarge(f"still: larger than the still limit of {settings.MAX_STILL_BYTES} bytes")
-            film = film_list(user=request.user).filter(pk=film_id).first()
-            if film is None:
-                raise exceptions.NotFound()
-            require_film_action(user=request.user, film_id=film.pk, action=Action.GRADE)
             return self._start(request, film)
         finally:
             uploads_closed(request)

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from webapp.api.parsers import BoundedJSONParser
 from webapp.api.serializers import StrictSerializer
+from webapp.api.uploads import CheckAccessBeforeBody
 from webapp.catalogue.access import Action
 from webapp.catalogue.api_base import require_film_action
 from webapp.catalogue.ingest import IngestError, asset_ingest_path, asset_ingest_upload
@@ -105,8 +106,11 @@ def _rejected(exc: IngestError) -> APIException:
     return ScanTooLarge(str(exc)) if exc.status_code == 413 else ScanRejected(str(exc))
 
 
-class AssetUploadApi(APIView):
-    """POST multipart with the scan in the field ``file``. Answers the stored asset (201)."""
+class AssetUploadApi(CheckAccessBeforeBody, APIView):
+    """POST multipart with the scan in the field ``file``. Answers the stored asset (201).
+
+    The film and the role are checked before the body is read: a non-member's upload is never
+    staged (sessions send the CSRF token in the X-CSRFToken header)."""
 
     parser_classes = [MultiPartParser]
 
@@ -122,12 +126,12 @@ class AssetUploadApi(APIView):
         responses={201: IngestedAssetSerializer, 413: OpenApiResponse(description="Over the upload limit"), **ERRORS},
     )
     def post(self, request, film_id: int):
+        film = _film_for_ingest(request, film_id)
+        analyse = _wants_analysis(request)
         try:
             files = request.FILES
             if getattr(request._request, "upload_too_large", False):
                 raise ScanTooLarge(f"file: upload larger than the limit of {settings.MAX_UPLOAD_BYTES} bytes")
-            film = _film_for_ingest(request, film_id)
-            analyse = _wants_analysis(request)
             uploads = files.getlist("file")
             if len(uploads) != 1:
                 raise ScanRejected("file: send exactly one file in the multipart field 'file'")

@@ -18,6 +18,7 @@ from webapp.review import export, selectors, services
 from webapp.review.filters import CommentFilter, DecisionFilter
 from webapp.review.serializers import (
     ApprovalPolicySerializer,
+    CommentRevisionSerializer,
     CommentSerializer,
     DecisionSerializer,
     DecisionSummarySerializer,
@@ -45,6 +46,7 @@ class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     serializer_class = CommentSerializer
     filterset_class = CommentFilter
     search_fields = ["text"]
+    object_actions = {"history": Action.VIEW}  # members (and staff) only: a guest gets 404
     ordering_fields = ["frame", "created_at", "updated_at", "id"]
     ordering = ["version_id", "frame", "created_at", "id"]
 
@@ -121,6 +123,14 @@ class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         response = HttpResponse(body, content_type=EXPORT_TYPES[kind])
         response["Content-Disposition"] = f'attachment; filename="notes-{slugify(name)}.{kind}"'
         return response
+
+    @extend_schema(responses=CommentRevisionSerializer(many=True))
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def history(self, request, pk=None):
+        """The comment's earlier texts, oldest first: one entry per edit, with the text it replaced,
+        who edited and when (the current text is the comment's own). For the film's members."""
+        comment = self.get_object()
+        return Response(CommentRevisionSerializer(selectors.comment_history(comment=comment), many=True).data)
 
     def perform_update(self, serializer):
         comment = serializer.instance

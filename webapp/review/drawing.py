@@ -11,10 +11,12 @@ a stroke ``width`` (a fraction of the frame's width, 0 < width <= 0.1):
     {"type": "text", "x": x, "y": y, "text": "..."}     1..MAX_TEXT characters
 
 Unknown types or keys are refused: the message names the place, e.g. ``shapes[2].points[5]``.
+A drawing is at most MAX_SHAPES shapes, MAX_TOTAL_POINTS points and MAX_DRAWING_BYTES of JSON.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -23,6 +25,8 @@ MAX_SHAPES = 200
 MAX_POINTS = 2000
 MAX_TOTAL_POINTS = 20000
 MAX_TEXT = 500
+# The browser rounds coordinates to 4 decimals: a full drawing of 20,000 points is about 320 KB.
+MAX_DRAWING_BYTES = 512 * 1024
 MAX_WIDTH = 0.1
 COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 
@@ -103,6 +107,9 @@ def validate_drawing(drawing: Any) -> list[dict[str, Any]]:
         raise DrawingError("expected a list of shapes")
     if len(drawing) > MAX_SHAPES:
         raise DrawingError(f"too many shapes: {len(drawing)} (at most {MAX_SHAPES})")
+    size = len(json.dumps(drawing, separators=(",", ":")))
+    if size > MAX_DRAWING_BYTES:
+        raise DrawingError(f"the drawing is {size} bytes of JSON (at most {MAX_DRAWING_BYTES})")
     total = 0
     for index, shape in enumerate(drawing):
         total += _shape(shape, f"shapes[{index}]")

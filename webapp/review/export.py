@@ -53,11 +53,23 @@ def comment_rows(comments: Iterable[Comment]) -> Iterable[dict]:
         }
 
 
+# Spreadsheets run a cell starting with one of these as a formula (=HYPERLINK(...), +cmd|...).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A cell a spreadsheet shows as text (OWASP's CSV injection rule): a string starting like a
+    formula gets a leading single quote. Anyone who may comment, a guest too, writes these cells."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def comments_csv(comments: Iterable[Comment]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
     writer.writeheader()
-    writer.writerows(comment_rows(comments))
+    writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in comment_rows(comments))
     return out.getvalue()
 
 

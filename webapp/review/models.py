@@ -35,6 +35,28 @@ class Comment(models.Model):
         return f"Comment by {self.author} on {self.version} @ {self.frame}"
 
 
+class CommentRevision(models.Model):
+    """A comment's text as it was before an edit: written by ``services.comment_update`` with each
+    change of text, never changed (append-only, in the database too: ``webapp/api/append_only.py``).
+    The comment's history is its revisions in order, then its current text."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="revisions")
+    previous_text = models.TextField(help_text="The text this edit replaced")
+    editor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    edited_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["comment_id", "edited_at", "id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("comment revisions are append-only")
+        super().save(*args, **kwargs)
+
+    def __str__(self) -> str:
+        return f"Edit of comment {self.comment_id} by {self.editor} at {self.edited_at}"
+
+
 class Verdict(models.TextChoices):
     APPROVE = "approve", "Approve"
     REJECT = "reject", "Reject"

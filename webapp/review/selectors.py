@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 
 from webapp.catalogue.access import ALLOWED_ROLES, Action, film_role, guest_versions, visible_films
 from webapp.catalogue.models import Membership, Role, ShotVersion, VersionStatus
-from webapp.review.models import ApprovalPolicy, Comment, Decision
+from webapp.review.models import ApprovalPolicy, Comment, CommentRevision, Decision
 
 User = AbstractBaseUser | AnonymousUser
 DEFAULT_REQUIRED_ROLES = frozenset({Role.ARCHIVIST, Role.CREATOR})
@@ -29,6 +29,11 @@ def comment_list(*, user: User) -> QuerySet[Comment]:
         Q(version__shot__film__in=visible_films(user=user).values("pk"))
         | Q(version__in=guest_versions(user=user).values("pk"))
     ).select_related("version__shot", "author__guest_invite")
+
+
+def comment_history(*, comment: Comment) -> QuerySet[CommentRevision]:
+    """A comment's revisions, oldest first (see ``CommentRevision``)."""
+    return comment.revisions.select_related("editor__guest_invite").order_by("edited_at", "id")
 
 
 def decision_list(*, user: User) -> QuerySet[Decision]:

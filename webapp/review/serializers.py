@@ -8,7 +8,7 @@ from webapp.api.serializers import StrictModelSerializer, VisibleRelatedField
 from webapp.catalogue.access import guest_invite_of, person_label
 from webapp.catalogue.models import Film, ShotVersion
 from webapp.catalogue.selectors import film_list, version_list
-from webapp.review.models import ApprovalPolicy, Comment, Decision
+from webapp.review.models import ApprovalPolicy, Comment, CommentRevision, Decision
 from webapp.review.selectors import approval_required_roles, comment_list, comment_version_list
 
 
@@ -46,6 +46,18 @@ class CommentSerializer(StrictModelSerializer):
     def get_author_is_guest(self, comment: Comment) -> bool:
         return guest_invite_of(comment.author) is not None
 
+
+
+class CommentRevisionSerializer(serializers.ModelSerializer):
+    editor_name = serializers.SerializerMethodField(help_text="How the editor is shown (as author_name)")
+
+    class Meta:
+        model = CommentRevision
+        fields = ["id", "comment", "previous_text", "editor", "editor_name", "edited_at"]
+        read_only_fields = fields
+
+    def get_editor_name(self, revision: CommentRevision) -> str:
+        return person_label(revision.editor)
 
 class DecisionSerializer(StrictModelSerializer):
     film = serializers.IntegerField(source="version.shot.film_id", read_only=True)

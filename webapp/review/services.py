@@ -20,11 +20,13 @@ from webapp.catalogue.status import shot_status_update, version_status_set
 from webapp.colour.services import grade_decisions_reapply
 from webapp.review.drawing import DrawingError, validate_drawing
 from webapp.review.events import comment_announce, decision_announce
-from webapp.review.models import ApprovalPolicy, Comment, Decision, Verdict
+from webapp.review.models import ApprovalPolicy, Comment, CommentRevision, Decision, Verdict
 from webapp.review.notify import notify_comment, notify_decision
 from webapp.review.selectors import approval_required_roles, current_decisions
 
 # Comments ------------------------------------------------------------------------------------
+
+MAX_COMMENT_CHARS = 10_000  # a long note is a page or two; a megabyte is not a comment
 
 
 def _check_frames(*, version: ShotVersion, frame: int, frame_end: int | None) -> None:
@@ -52,6 +54,8 @@ def _check_drawing(drawing) -> None:
 def _check_text(text: str) -> str:
     if not isinstance(text, str) or not text.strip():
         raise ValidationError({"text": "A comment needs some text."})
+    if len(text) > MAX_COMMENT_CHARS:
+        raise ValidationError({"text": f"A comment is at most {MAX_COMMENT_CHARS} characters; this one has {len(text)}."})
     return text
 
 
@@ -88,7 +92,8 @@ def comment_update(
     *, comment: Comment, editor: AbstractBaseUser, text: str | None = None, resolved: bool | None = None
 ) -> Comment:
     """Authors edit their own text and resolve their comments; archivists (and staff) resolve any.
-    Either way only while they may comment on the version (a guest's invitation ends that)."""
+    Either way only while they may comment on the version (a guest's invitation ends that). Each
+    change of text keeps the text it replaces as a ``CommentRevision``."""
     film_id = comment.version.shot.film_id
     is_author = comment.author_id == editor.pk
     if not can_comment(user=editor, version=comment.version):
@@ -98,8 +103,10 @@ def comment_update(
     if resolved is not None and not is_author and not can(user=editor, film_id=film_id, action=Action.EDIT_FILM):
         raise PermissionDenied("Only the author or an archivist can resolve a comment.")
     fields = []
-    if text is not None:
-        comment.text = _check_text(text)
+    if text is not None and _check_text(text) != comment.text:
+        # The text it replaces is kept (the comment's history): an edit never loses what others read.
+        CommentRevision.objects.create(comment=comment, previous_text=comment.text, editor=editor)
+        comment.text = text
         fields.append("text")
     if resolved is not None:
         comment.resolved = resolved

@@ -114,6 +114,7 @@ def _clip(t=13, c=1, h=6, w=5, seed=0):
         ({"ops": [{"op": "pipeline_test_invert", "params": {"amount": 2}}]}, "ops[0].params.amount: 2.0 is above"),
         ({"ops": [{"op": "pipeline_test_invert", "params": {"amount": "x"}}]}, "ops[0].params.amount: expected a number"),
         ({"ops": [{"op": "pipeline_test_invert", "params": {"radius": 1}}]}, "ops[0].params: unknown parameter 'radius'"),
+        ({"ops": [{"op": "pipeline_test_invert"}] * 33}, "ops: 33 steps (at most 32)"),
         ({"ops": [], "retime": 24}, "retime: expected an object"),
         ({"ops": [], "retime": {}}, "retime.fps: missing"),
         ({"ops": [], "retime": {"fps": 0}}, "retime.fps: 0 is outside"),

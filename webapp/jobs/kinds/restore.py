@@ -9,6 +9,7 @@ restore children, one per shot, run on their own; the parent is summed from them
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -38,6 +39,8 @@ from webapp.jobs.runtime import job_succeed, output_path, progress_reporter, scr
 
 logger = logging.getLogger(__name__)
 
+# A spec is a few ops with a few parameters each (the engine allows at most 32 ops): a few KB.
+MAX_SPEC_JSON_BYTES = 64 * 1024
 RESULT_EXTENSION = ".mkv"  # FFV1: lossless, so review sees exactly what the pipeline made
 
 
@@ -54,6 +57,10 @@ def restore_spec_resolve(*, preset: str | None = None, pipeline: Any = None) -> 
         raise ValidationError({"non_field_errors": ["Give either a preset or a pipeline spec, not both or neither."]})
     if preset is not None and preset not in PRESET_NAMES:
         raise ValidationError({"preset": f"Unknown preset {preset!r}; use one of {', '.join(PRESET_NAMES)}."})
+    if pipeline is not None:
+        size = len(json.dumps(pipeline, separators=(",", ":")))
+        if size > MAX_SPEC_JSON_BYTES:
+            raise ValidationError({"pipeline": f"The spec is {size} bytes of JSON (at most {MAX_SPEC_JSON_BYTES})."})
     try:
         # Stored with every parameter filled in: the version records exactly what ran.
         return preset_spec(preset) if preset is not None else spec_validate(pipeline)

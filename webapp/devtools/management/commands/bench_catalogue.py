@@ -102,7 +102,7 @@ class Command(BaseCommand):
         from django.test import Client
 
         from webapp.catalogue.models import Film, Shot
-        from webapp.devtools.management.commands.seed_catalogue import BENCH_USERNAME, seed_catalogue, seeded_films
+        from webapp.devtools.seed import BENCH_USERNAME, seed_catalogue, seeded_films
 
         call_command("migrate", interactive=False, verbosity=0)
         seeded_count = seeded_films().count()
