@@ -37,6 +37,10 @@ class Film(models.Model):
     runtime_minutes = models.PositiveIntegerField(null=True, blank=True)
     source_notes = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    hosts_may_invite_guests = models.BooleanField(
+        default=False,
+        help_text="Whether a live session's host (a creator or restorer) may give guest links; archivists always may",
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="films")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -26,7 +26,7 @@ class FilmSerializer(StrictModelSerializer):
         model = Film
         fields = [
             "id", "title", "original_title", "year", "directors", "runtime_minutes", "source_notes", "status",
-            "shot_count", "approved_shot_count", "progress", "my_role", "created_at", "updated_at",
+            "hosts_may_invite_guests", "shot_count", "approved_shot_count", "progress", "my_role", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {
