@@ -5,7 +5,13 @@ from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from webapp.catalogue.apis import FilmViewSet, MembershipViewSet, ShotVersionViewSet, ShotViewSet
+from webapp.catalogue.apis import (
+    FilmViewSet,
+    InvitationViewSet,
+    MembershipViewSet,
+    ShotVersionViewSet,
+    ShotViewSet,
+)
 from webapp.colour.apis import GradeDecisionViewSet, GradeReferenceViewSet, GradeViewSet, SceneViewSet
 from webapp.jobs.apis import RestorationJobViewSet
 from webapp.notifications.apis import NotificationViewSet
@@ -14,6 +20,7 @@ from webapp.review.apis import ApprovalPolicyViewSet, CommentViewSet, DecisionVi
 router = DefaultRouter()
 router.register("films", FilmViewSet, basename="film")
 router.register("memberships", MembershipViewSet, basename="membership")
+router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("shots", ShotViewSet, basename="shot")
 router.register("versions", ShotVersionViewSet, basename="version")
 router.register("comments", CommentViewSet, basename="comment")
