@@ -92,3 +92,21 @@ def test_removing_a_member_sends_membership_removed_after_the_commit(film, archi
         assert heard == [(film.pk, viewer.pk, "viewer")]
     finally:
         membership_removed.disconnect(dispatch_uid="test-membership-removed")
+
+
+def test_a_membership_deleted_anywhere_is_announced_once_committed(film, member, django_capture_on_commit_callbacks):
+    """The admin or a cascade deletes rows without the service: the signal still goes."""
+    from webapp.catalogue.signals import membership_removed
+
+    heard = []
+    viewer, creator = member(film, "viewer"), member(film, "creator")
+    membership_removed.connect(lambda sender, **kw: heard.append(kw["user_id"]), weak=False,
+                               dispatch_uid="test-membership-removed-anywhere")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            Membership.objects.filter(user=viewer).delete()
+        with django_capture_on_commit_callbacks(execute=True):
+            film.delete()
+        assert sorted(heard) == sorted([viewer.pk, creator.pk])
+    finally:
+        membership_removed.disconnect(dispatch_uid="test-membership-removed-anywhere")

@@ -1,4 +1,5 @@
-"""The catalogue's own receivers: deleting rows frees their files. Receivers, not ``delete()``
+"""The catalogue's own receivers: deleting rows frees their files, and a deleted membership (by the
+service, the admin or a cascade) is announced (``membership_removed``, after the commit). Receivers, not ``delete()``
 overrides: Django deletes the rows of a cascade (film -> assets, shot -> versions) without calling
 their ``delete()``, but it sends ``post_delete`` for each. Connected in ``CatalogueConfig.ready``;
 the work is in ``services``.
@@ -9,8 +10,9 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.db.models.signals import post_delete
 
-from webapp.catalogue.models import Film, MediaAsset, ShotVersion
+from webapp.catalogue.models import Film, MediaAsset, Membership, ShotVersion
 from webapp.catalogue.services import asset_files_remove_on_commit, version_media_delete
+from webapp.catalogue.signals import membership_removed_send_on_commit
 
 
 def _asset_deleted(sender, instance: MediaAsset, using: str, **kwargs) -> None:
@@ -24,6 +26,11 @@ def _version_deleted(sender, instance: ShotVersion, using: str, origin=None, **k
     version_media_delete(version=instance)
 
 
+def _membership_deleted(sender, instance: Membership, using: str, **kwargs) -> None:
+    membership_removed_send_on_commit(membership=instance, using=using)
+
+
 def connect() -> None:
     post_delete.connect(_asset_deleted, sender=MediaAsset, dispatch_uid="catalogue.asset_files_remove")
     post_delete.connect(_version_deleted, sender=ShotVersion, dispatch_uid="catalogue.version_media_delete")
+    post_delete.connect(_membership_deleted, sender=Membership, dispatch_uid="catalogue.membership_removed")

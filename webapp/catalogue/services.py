@@ -37,11 +37,7 @@ from webapp.catalogue.models import (
     VersionStatus,
 )
 from webapp.catalogue.proxies import proxy_asset_dir
-from webapp.catalogue.signals import (
-    invitation_sent_send_on_commit,
-    membership_removed_send_on_commit,
-    version_published_send_on_commit,
-)
+from webapp.catalogue.signals import invitation_sent_send_on_commit, version_published_send_on_commit
 from webapp.catalogue.status import shot_status_update, version_status_set
 
 logger = logging.getLogger(__name__)
@@ -127,8 +123,7 @@ def membership_delete(*, membership: Membership) -> None:
             raise ValidationError(
                 {"non_field_errors": ["This is the film's last archivist: add another archivist first."]}
             )
-    membership.delete()
-    membership_removed_send_on_commit(membership=membership)
+    membership.delete()  # announced after the commit (receivers: membership_removed)
 
 
 # Invitations ---------------------------------------------------------------------------------
