@@ -111,11 +111,18 @@ GUEST_INVITING_HOST_ROLES = frozenset({Role.CREATOR, Role.RESTORER})
 def may_invite_guests(*, user: AbstractBaseUser, session: ReviewSession, role: str | None) -> bool:
     """Create a guest link into the session: the film's archivists and staff; and its current host
     when the film lets hosts invite guests (``Film.hosts_may_invite_guests``, off by default) and
-    their role is creator or restorer."""
+    their role is creator or restorer. Never into a session a viewer hosts (``host_is_viewer``)."""
+    if host_is_viewer(session=session):
+        return False
     if can(user=user, film_id=session.film_id, action=Action.MANAGE_MEMBERS, role=role or ""):
         return True
     return (session.film.hosts_may_invite_guests and user.pk == session.host_id
             and role in GUEST_INVITING_HOST_ROLES)
+
+
+def host_is_viewer(*, session: ReviewSession) -> bool:
+    """Whether the session's current host is a viewer of its film (who may not host guests)."""
+    return film_role(user=session.host, film_id=session.film_id) == Role.VIEWER
 
 
 def session_may_manage(*, user: AbstractBaseUser, session: ReviewSession, role: str | None) -> bool:

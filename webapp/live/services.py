@@ -20,7 +20,7 @@ from django.utils import timezone
 from webapp.catalogue.access import Action, can, film_role
 from webapp.catalogue.models import Film, ShotVersion
 from webapp.live.models import GuestInvite, PlaylistItem, ReviewSession
-from webapp.live.selectors import invite_token_hash, may_invite_guests
+from webapp.live.selectors import host_is_viewer, invite_token_hash, may_invite_guests
 from webapp.realtime import LIVE_CHANNEL_LAYER, broadcast_on_commit, session_group
 
 MAX_PLAYLIST_LENGTH = 200
@@ -84,8 +84,11 @@ def guest_invite_create(*, session: ReviewSession, created_by: AbstractBaseUser,
     """An invitation and its secret token (shown once; only its hash is stored). The guest gets a
     user of their own with no password and no film membership. Only who ``may_invite_guests``
     hands out links: the film's archivists (and staff), and a creator or restorer hosting the
-    session when the film lets hosts invite guests."""
-    session = ReviewSession.objects.select_related("film").get(pk=session.pk)
+    session when the film lets hosts invite guests; nobody while a viewer hosts it."""
+    session = ReviewSession.objects.select_related("film", "host").get(pk=session.pk)
+    if host_is_viewer(session=session):
+        raise PermissionDenied("A viewer hosts this session: take control (or hand it to another member) "
+                               "before inviting guests.")
     if not may_invite_guests(user=created_by, session=session,
                              role=film_role(user=created_by, film_id=session.film_id)):
         raise PermissionDenied(
