@@ -89,6 +89,16 @@ def drag_rectangle(page, overlay: str, start: tuple[float, float], end: tuple[fl
     page.mouse.up()
 
 
+def demo_manage(data_dir, *args: str) -> str:
+    """Run a ``manage.py`` command on the demo server's data folder (its SQLite database); its output."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ENV"}}
+    env["DATA_DIR"] = str(data_dir)
+    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
 def login(browser, base_url: str, username: str, password: str = "demo"):
     """A new browser context logged in as ``username``; returns (context, page) on the home page."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})

@@ -8,15 +8,12 @@ films whose archivist is ``bench-archivist``, so the rows are known; the demo fi
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DEMO_TITLE, ROOT, SCREENSHOTS, demo_film_id, login
+from tests.e2e.conftest import DEMO_TITLE, SCREENSHOTS, demo_film_id, demo_manage, login
 
 pytestmark = pytest.mark.e2e
 
@@ -24,22 +21,13 @@ SEEDED_FILMS = 24
 JOB_TIMEOUT_MS = 300_000  # a restore on a busy CI machine; the wait ends as soon as the row turns
 
 
-def _manage(data_dir, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ENV"}}
-    env["DATA_DIR"] = str(data_dir)
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def seeded_catalogue(demo_server):
     """24 invented films whose archivist is ``bench-archivist`` (password ``demo`` for this test)."""
     base_url, log = demo_server
-    _manage(log.parent, "seed_catalogue", "--films", str(SEEDED_FILMS), "--shots-per-film", "12", "--seed", "3",
-            "--replace")
-    _manage(log.parent, "shell", "-c", "from django.contrib.auth import get_user_model; "
+    demo_manage(log.parent, "seed_catalogue", "--films", str(SEEDED_FILMS), "--shots-per-film", "12", "--seed", "3",
+                "--replace")
+    demo_manage(log.parent, "shell", "-c", "from django.contrib.auth import get_user_model; "
             "u = get_user_model().objects.get(username='bench-archivist'); u.set_password('demo'); u.save()")
     return base_url
 

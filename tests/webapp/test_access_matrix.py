@@ -73,7 +73,7 @@ def decide(client, scene):
 def manage_members(client, scene):
     newcomer = UserFactory()
     response = client.post(
-        "/api/memberships/", {"film": scene["film"].pk, "user": newcomer.username, "role": "viewer"}
+        "/api/invitations/", {"film": scene["film"].pk, "invitee": newcomer.username, "role": "viewer"}
     )
     return response.status_code
 
@@ -191,7 +191,7 @@ def test_writes_to_another_films_objects_answer_404(film, member, client_for, el
         ("/api/comments/", {"version": "{versions}", "frame": 0, "text": "hi"}, "version"),
         ("/api/decisions/", {"version": "{versions}", "verdict": "approve"}, "version"),
         ("/api/versions/", {"shot": "{shots}"}, "shot"),
-        ("/api/memberships/", {"film": "{films}", "user": "someone", "role": "viewer"}, "film"),
+        ("/api/invitations/", {"film": "{films}", "invitee": "someone", "role": "viewer"}, "film"),
     ],
 )
 def test_ids_of_another_film_in_a_body_are_400_naming_the_field(film, member, client_for, elsewhere, path, body, field):

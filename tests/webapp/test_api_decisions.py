@@ -7,6 +7,7 @@ import pytest
 from tests.webapp.factories import DecisionFactory, InReviewVersionFactory, ShotFactory, ShotVersionFactory
 from webapp.catalogue.models import Shot, ShotVersion
 from webapp.review.models import Decision
+from webapp.review.policy import ApprovalRequirement
 from webapp.review.services import approval_outcome
 
 pytestmark = pytest.mark.django_db
@@ -115,16 +116,29 @@ def test_the_approval_outcome_is_a_pure_function_of_decisions(version):
         decision.created_at = version.created_at
         return decision
 
-    both = frozenset({"archivist", "creator"})
+    both = ApprovalRequirement(roles=frozenset({"archivist", "creator"}),
+                               members={"archivist": frozenset({1, 3}), "creator": frozenset({2})})
+    archivists_only = ApprovalRequirement(roles=frozenset({"archivist"}), members={"archivist": frozenset({1, 3})})
+    no_creator = ApprovalRequirement(roles=frozenset({"archivist", "creator"}),
+                                     members={"archivist": frozenset({1, 3}), "creator": frozenset()})
+    creator_left = ApprovalRequirement(roles=frozenset({"archivist", "creator"}),
+                                       members={"archivist": frozenset({1, 3}), "creator": frozenset({4})})
 
     def outcome(*decisions, required=both):
-        return approval_outcome(decisions=list(decisions), required_roles=required)
+        return approval_outcome(decisions=list(decisions), requirement=required)
 
     assert outcome() == "in_review"
     assert outcome(made("archivist", "approve", 1, 1), made("creator", "approve", 2, 2)) == "approved"
     assert outcome(made("archivist", "approve", 1, 1), made("archivist", "approve", 3, 2)) == "in_review"
     assert outcome(made("archivist", "approve", 1, 1), made("archivist", "approve", 3, 2),
-                   required=frozenset({"archivist"})) == "approved"
+                   required=archivists_only) == "approved"
+    # An unfilled required role passes nothing; an approval counts only from a member holding the role.
+    assert outcome(made("archivist", "approve", 1, 1), required=no_creator) == "in_review"
+    assert outcome(made("archivist", "approve", 1, 1), made("creator", "approve", 2, 2),
+                   required=creator_left) == "in_review"
+    assert outcome(made("archivist", "approve", 1, 1), made("archivist", "approve", 2, 2),
+                   required=ApprovalRequirement(roles=both.roles, members={"archivist": frozenset({1}),
+                                                                           "creator": frozenset({2})})) == "in_review"
     assert outcome(made("creator", "approve", 2, 1), made("archivist", "reject", 1, 2)) == "rejected"
     # One archivist's "changes requested" holds the version even when another archivist approved.
     assert outcome(made("archivist", "approve", 1, 1), made("creator", "approve", 2, 2),

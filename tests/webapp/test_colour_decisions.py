@@ -8,6 +8,7 @@ from django.test import TestCase
 
 from tests.webapp.colour_fixtures import make_grade
 from tests.webapp.factories import ShotFactory
+from webapp.catalogue.models import Membership
 from webapp.colour.models import GradeDecision, GradeStatus, Scene
 from webapp.notifications.models import Notification
 
@@ -103,12 +104,25 @@ def test_decisions_are_append_only(grade, film_members, client_for):
         decision.save()
 
 
-def test_a_film_without_a_creator_is_signed_by_its_archivist_alone(film, member, client_for):
+def test_a_film_without_a_creator_signs_no_grade_until_one_joins(film, member, client_for):
     archivist = member(film, "archivist")
     grade = make_grade(shot=ShotFactory(film=film))
-    _decide(client_for(archivist), grade, "approve")
+    response = _decide(client_for(archivist), grade, "approve")
+    assert response.json()["required_members"] == {"archivist": [archivist.pk], "creator": []}
+    grade.refresh_from_db()
+    assert grade.status == GradeStatus.PROPOSED  # the creator role is unfilled: not skipped
+    summary = client_for(archivist).get(f"/api/grades/{grade.pk}/summary/").json()
+    assert summary["unfilled_roles"] == ["creator"]
+    _decide(client_for(member(film, "creator")), grade, "approve")
     grade.refresh_from_db()
     assert grade.status == GradeStatus.APPROVED
+
+
+def test_removing_the_creator_does_not_let_the_archivist_sign_a_grade_alone(film, grade, film_members, client_for):
+    Membership.objects.filter(film=film, user=film_members["creator"]).delete()
+    _decide(client_for(film_members["archivist"]), grade, "approve")
+    grade.refresh_from_db()
+    assert grade.status == GradeStatus.PROPOSED
 
 
 def test_changing_the_policy_applies_it_to_open_grades(film, grade, film_members, client_for):

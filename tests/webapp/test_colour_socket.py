@@ -11,6 +11,7 @@ from tests.webapp.colour_fixtures import LOOK, make_grade
 from tests.webapp.factories import FilmFactory, MembershipFactory, ShotFactory, UserFactory
 from webapp.colour.services import grade_decision_record
 from webapp.config.routing import websocket_urlpatterns
+from webapp.review.models import ApprovalPolicy
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("in_memory_channel_layers", "consumer_db_connections_closed")]
@@ -25,6 +26,7 @@ async def test_members_hear_a_grade_proposed_then_signed():
         viewer, archivist = UserFactory(), UserFactory()
         MembershipFactory(film=film, user=viewer, role="viewer")
         MembershipFactory(film=film, user=archivist, role="archivist")
+        ApprovalPolicy.objects.create(film=film, creator_required=False)  # the archivist signs alone
         return film, viewer, archivist, ShotFactory(film=film)
 
     film, viewer, archivist, shot = await setup()
@@ -39,7 +41,7 @@ async def test_members_hear_a_grade_proposed_then_signed():
 
     await sync_to_async(grade_decision_record)(grade=grade, reviewer=archivist, verdict="approve")
     decided = await communicator.receive_json_from()
-    # The film has no creator member: its archivist's approval is enough (the approval policy).
+    # The film's policy requires only the archivist: their approval is enough.
     assert (decided["type"], decided["grade"], decided["grade_status"]) == ("grade.decided", grade.pk, "approved")
     assert decided["decision"]["reviewer_username"] == archivist.username
     await communicator.disconnect()

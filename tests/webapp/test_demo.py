@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 
 from restoration.api import DemoShot
 from restoration.io import probe
-from webapp.catalogue.models import AssetKind, Film, MediaAsset, Membership, Shot, ShotVersion
+from webapp.catalogue.models import AssetKind, Film, Invitation, MediaAsset, Membership, Shot, ShotVersion
 from webapp.devtools.demo import DEMO_USERS, demo_build, embedded_worker
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +50,9 @@ def test_demo_build_makes_users_film_scan_shots_and_versions_through_real_jobs(d
         user = authenticate(username=username, password="demo")
         assert user is not None, username
         assert Membership.objects.get(film=film, user=user).role == role
+    # The archivist owns the film; the others joined as anyone does, by accepting an invitation.
+    assert sorted(Invitation.objects.filter(film=film).values_list("invitee", "status")) == [
+        ("creator", "accepted"), ("restorer", "accepted")]
     assert Film.objects.get(pk=film.pk).status == "in_review"
 
     scan = MediaAsset.objects.get(film=film, kind=AssetKind.ORIGINAL)

@@ -84,8 +84,46 @@ def test_who_may_end_a_session_and_manage_guests(session, film_members, client_f
     assert again.status_code == 400 and "already ended" in again.json()["detail"]
 
 
+def test_only_archivists_give_guest_links_unless_the_film_lets_hosts(film, versions, session, film_members,
+                                                                      client_for):
+    def invite(user, session_id):
+        return client_for(user).post(f"/api/sessions/{session_id}/invites/", {"display_name": "Outsider",
+                                                                             "expires_in_hours": 168})
+
+    viewer, restorer = film_members["viewer"], film_members["restorer"]
+    viewer_session = services.session_create(film=film, created_by=viewer, title="Mine", versions=versions)
+    refused = invite(viewer, viewer_session.pk)  # a viewer hosting their own session
+    assert refused.status_code == 403 and "A viewer hosts this session" in refused.json()["detail"]
+    refused = invite(restorer, session.pk)  # the restorer hosts: hosts may not, by default
+    assert refused.status_code == 403 and "does not let hosts" in refused.json()["detail"]
+    assert GuestInvite.objects.count() == 0
+
+    # Only an archivist turns the film's setting on.
+    assert client_for(viewer).patch(f"/api/films/{film.pk}/", {"hosts_may_invite_guests": True}).status_code == 403
+    response = client_for(film_members["archivist"]).patch(f"/api/films/{film.pk}/", {"hosts_may_invite_guests": True})
+    assert response.status_code == 200 and response.json()["hosts_may_invite_guests"] is True
+    assert invite(restorer, session.pk).status_code == 201  # the host, a restorer
+    assert invite(viewer, viewer_session.pk).status_code == 403  # a viewer host, never
+    creator_session = services.session_create(film=film, created_by=film_members["creator"], title="C",
+                                              versions=versions)
+    assert invite(restorer, creator_session.pk).status_code == 403  # not its host
+    # Nobody invites guests into a session a viewer hosts, not even an archivist: take control first.
+    refused = invite(film_members["archivist"], viewer_session.pk)
+    assert refused.status_code == 403 and "A viewer hosts this session" in refused.json()["detail"]
+    services.session_host_record(session_id=viewer_session.pk, host_id=film_members["archivist"].pk)
+    assert invite(film_members["archivist"], viewer_session.pk).status_code == 201
+    assert GuestInvite.objects.count() == 2
+
+
+def test_the_session_page_offers_guest_links_only_to_who_may_give_them(film, versions, session, film_members, client):
+    client.force_login(film_members["restorer"])  # the session's host
+    assert b'id="live-invite"' not in client.get(f"/sessions/{session.pk}/").content
+    client.force_login(film_members["archivist"])
+    assert b'id="live-invite"' in client.get(f"/sessions/{session.pk}/").content
+
+
 def test_guest_invites_show_the_link_once_and_store_only_a_hash(session, film_members, client_for):
-    host = client_for(film_members["restorer"])
+    host = client_for(film_members["archivist"])
     response = host.post(f"/api/sessions/{session.pk}/invites/", {"display_name": "Ann Director",
                                                                   "expires_in_hours": 2})
     assert response.status_code == 201, response.content
@@ -108,7 +146,7 @@ def test_guest_invites_show_the_link_once_and_store_only_a_hash(session, film_me
 
 
 def test_the_join_link_logs_the_guest_into_this_session_only(session, film_members, client, versions):
-    invite, token = services.guest_invite_create(session=session, created_by=film_members["restorer"],
+    invite, token = services.guest_invite_create(session=session, created_by=film_members["archivist"],
                                                  display_name="Ann Director")
     page = client.get(f"/sessions/join/{token}/")
     assert page.status_code == 200 and b"Join as Ann Director" in page.content
@@ -129,7 +167,7 @@ def test_the_join_link_logs_the_guest_into_this_session_only(session, film_membe
     ("revoked", 403, b"withdrawn"), ("expired", 410, b"expired"), ("ended", 410, b"has ended"),
 ])
 def test_dead_join_links_get_a_clear_page(session, film_members, client, how, status, words):
-    invite, token = services.guest_invite_create(session=session, created_by=film_members["restorer"],
+    invite, token = services.guest_invite_create(session=session, created_by=film_members["archivist"],
                                                  display_name="Guest")
     if how == "revoked":
         services.guest_invite_revoke(invite=invite)
@@ -182,7 +220,7 @@ def test_the_sessions_page_opens_a_session_on_the_films_versions_in_review(film,
 
 
 def test_the_admin_lists_sessions_and_invites(session, film_members, client, staff_user):
-    invite, _ = services.guest_invite_create(session=session, created_by=film_members["restorer"],
+    invite, _ = services.guest_invite_create(session=session, created_by=film_members["archivist"],
                                              display_name="Guest")
     client.force_login(staff_user)
     for name, obj in (("reviewsession", session), ("guestinvite", invite)):

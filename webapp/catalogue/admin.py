@@ -3,7 +3,8 @@
 
 from django.contrib import admin
 
-from webapp.catalogue.models import Film, MediaAsset, Membership, Shot, ShotVersion
+from webapp.api.admin_base import ReadOnlyAdmin
+from webapp.catalogue.models import Film, Invitation, MediaAsset, Membership, Shot, ShotVersion
 
 
 class MembershipInline(admin.TabularInline):
@@ -28,6 +29,17 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "film__title"]
     raw_id_fields = ["user", "film"]
     list_select_related = ["user", "film"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    """View only: invitations are made and answered through the API and the pages."""
+
+    list_display = ["id", "film", "invitee", "role", "status", "invited_by", "created_at", "responded_at"]
+    list_filter = ["status", "role"]
+    search_fields = ["invitee", "film__title"]
+    list_select_related = ["film", "invited_by"]
+    show_full_result_count = False
 
 
 @admin.register(MediaAsset)

@@ -12,9 +12,10 @@ from rest_framework.response import Response
 from webapp.catalogue import selectors, services
 from webapp.catalogue.access import Action, can_create_film
 from webapp.catalogue.api_base import FilmScopedViewSet
-from webapp.catalogue.filters import FilmFilter, MembershipFilter, ShotFilter, ShotVersionFilter
+from webapp.catalogue.filters import FilmFilter, InvitationFilter, MembershipFilter, ShotFilter, ShotVersionFilter
 from webapp.catalogue.serializers import (
     FilmSerializer,
+    InvitationSerializer,
     MembershipSerializer,
     ShotSerializer,
     ShotVersionSerializer,
@@ -57,10 +58,11 @@ class FilmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         serializer.instance = self.get_queryset().get(pk=film.pk)
 
 
-class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                        mixins.UpdateModelMixin, mixins.DestroyModelMixin, FilmScopedViewSet):
-    """Who has which role on a film. Every member sees them; archivists (and staff) manage them.
-    Only ``role`` changes after creation; a film's last archivist cannot be removed or demoted."""
+class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+                        mixins.DestroyModelMixin, FilmScopedViewSet):
+    """Who has which role on a film. Every member sees them; archivists (and staff) change roles and
+    remove members. Nobody is added here (POST is 405): an archivist invites
+    (``/api/invitations/``) and the user accepts. A film's last archivist cannot be removed or demoted."""
 
     serializer_class = MembershipSerializer
     filterset_class = MembershipFilter
@@ -77,19 +79,66 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     def film_id_of(self, membership):
         return membership.film_id
 
-    def perform_create(self, serializer):
-        film = serializer.validated_data["film"]
-        self.require(film_id=film.pk, action=Action.MANAGE_MEMBERS)
-        serializer.instance = services.membership_create(
-            film=film, user=serializer.validated_data["user"], role=serializer.validated_data["role"]
-        )
-
     def perform_update(self, serializer):
         role = serializer.validated_data.get("role", serializer.instance.role)
         serializer.instance = services.membership_update(membership=serializer.instance, role=role)
 
     def perform_destroy(self, instance):
         services.membership_delete(membership=instance)
+
+
+class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                        FilmScopedViewSet):
+    """Invitations to join a film: archivists (and staff) invite by username or e-mail address with a
+    role; the invited user sees the invitation and accepts (becoming a member) or declines it. The
+    answer to an invitation is the same whether or not the account exists. You see invitations
+    addressed to you and those of the films whose members you manage."""
+
+    serializer_class = InvitationSerializer
+    filterset_class = InvitationFilter
+    ordering_fields = ["created_at", "status", "id"]
+    ordering = ["-created_at", "-id"]
+    object_actions = {"cancel": Action.MANAGE_MEMBERS}
+
+    def get_queryset(self):
+        return selectors.invitation_list(user=self.request.user)
+
+    def film_id_of(self, invitation):
+        return invitation.film_id
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        self.require(film_id=data["film"].pk, action=Action.MANAGE_MEMBERS)
+        invitation = services.invitation_create(
+            film=data["film"], invited_by=self.request.user, invitee=data["invitee"], role=data["role"]
+        )
+        serializer.instance = self.get_queryset().get(pk=invitation.pk)
+
+    def _answer(self, answer):
+        invitation = self.get_object()
+        if invitation.user_id != self.request.user.pk:
+            raise PermissionDenied("Only the invited user answers an invitation.")
+        answer(invitation=invitation, user=self.request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=invitation.pk)).data)
+
+    @extend_schema(request=None, responses={200: InvitationSerializer})
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """Join the film with the invitation's role (the invited user only)."""
+        return self._answer(services.invitation_accept)
+
+    @extend_schema(request=None, responses={200: InvitationSerializer})
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        """Turn the invitation down (the invited user only)."""
+        return self._answer(services.invitation_decline)
+
+    @extend_schema(request=None, responses={200: InvitationSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Withdraw a pending invitation (the film's archivists)."""
+        invitation = services.invitation_cancel(invitation=self.get_object())
+        return Response(self.get_serializer(self.get_queryset().get(pk=invitation.pk)).data)
 
 
 class ShotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, FilmScopedViewSet):

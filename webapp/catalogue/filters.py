@@ -4,8 +4,20 @@ matches nothing, exactly like an id that does not exist)."""
 from __future__ import annotations
 
 import django_filters
+from django.db.models import Q
 
-from webapp.catalogue.models import Film, FilmStatus, Membership, Role, Shot, ShotStatus, ShotVersion, VersionStatus
+from webapp.catalogue.models import (
+    Film,
+    FilmStatus,
+    Invitation,
+    InvitationStatus,
+    Membership,
+    Role,
+    Shot,
+    ShotStatus,
+    ShotVersion,
+    VersionStatus,
+)
 
 
 class FilmFilter(django_filters.FilterSet):
@@ -33,6 +45,20 @@ class MembershipFilter(django_filters.FilterSet):
     class Meta:
         model = Membership
         fields = ["film", "user", "role"]
+
+
+class InvitationFilter(django_filters.FilterSet):
+    film = django_filters.NumberFilter(field_name="film_id")
+    status = django_filters.ChoiceFilter(choices=InvitationStatus.choices)
+    mine = django_filters.BooleanFilter(method="filter_mine", help_text="Only those addressed to you")
+
+    class Meta:
+        model = Invitation
+        fields = ["film", "status", "mine"]
+
+    def filter_mine(self, queryset, name, value):
+        mine = Q(user_id=self.request.user.pk)
+        return queryset.filter(mine) if value else queryset.exclude(mine)
 
 
 class ShotFilter(django_filters.FilterSet):

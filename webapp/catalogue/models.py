@@ -40,6 +40,10 @@ class Film(models.Model):
         max_length=60, blank=True, db_index=True, help_text="The archive's own inventory (accession) number"
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    hosts_may_invite_guests = models.BooleanField(
+        default=False,
+        help_text="Whether a live session's host (a creator or restorer) may give guest links; archivists always may",
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="films")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -213,3 +217,49 @@ class ShotVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shot} v{self.number}"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Invitation(models.Model):
+    """An archivist's invitation to join a film with a role; the membership exists only once the
+    invited user accepts. ``invitee`` is what the archivist typed (a username or an e-mail address);
+    ``user`` the active account it named when sent, or null when it named none: such an invitation
+    reaches nobody, and the archivist is told nothing different (no way to probe for accounts)."""
+
+    Status = InvitationStatus
+
+    film = models.ForeignKey(Film, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    invitee = models.CharField(max_length=254, help_text="The username or e-mail address the archivist gave")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="film_invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "status"]), models.Index(fields=["film", "status"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="invitation_role_valid"),
+            models.CheckConstraint(condition=Q(status__in=InvitationStatus.values), name="invitation_status_valid"),
+            models.CheckConstraint(condition=~Q(invitee=""), name="invitation_invitee_not_empty"),
+            models.CheckConstraint(
+                condition=Q(status="pending", responded_at__isnull=True)
+                | Q(~Q(status="pending"), responded_at__isnull=False),
+                name="invitation_answered_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.invitee!r} to {self.film} as {self.role} ({self.status})"

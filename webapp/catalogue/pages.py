@@ -1,4 +1,5 @@
-"""Server-rendered catalogue pages: the catalogue of films and a film's page.
+"""Server-rendered catalogue pages: the catalogue of films, a film's page (where archivists invite
+people), and the invitations page (where the invited accept or decline).
 
 Every page is login-only and reads through ``page_selectors`` (which start from the films the
 user may see), so another film is a 404. The pages work without JavaScript; the modules in
@@ -10,15 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from webapp.catalogue import page_selectors
+from webapp.catalogue import page_selectors, selectors, services
 from webapp.catalogue.access import Action, can
-from webapp.catalogue.models import FilmStatus, ShotStatus
+from webapp.catalogue.models import FilmStatus, Role, ShotStatus
 from webapp.catalogue.timecode import timecode
 
 
@@ -179,9 +181,53 @@ def film_detail_page(request: HttpRequest, film_id: int) -> HttpResponse:
         "status_filter": status_filter,
         "view": view,
         "can_restore": can(user=request.user, film_id=film.pk, action=Action.PUBLISH, role=film.my_role),
+        "can_invite": can(user=request.user, film_id=film.pk, action=Action.MANAGE_MEMBERS, role=film.my_role),
+        "roles": Role.choices,
+        "invited": request.GET.get("invited") == "1",
         "progress_percent": round(100 * film.approved_shot_count / film.shot_count) if film.shot_count else 0,
         "total_frames": frames["total"],
         "runtime_timecode": timecode(frames["total"], frames["fps"]) if frames["total"] else "",
     }
     return render(request, "catalogue/film_detail.html", context, status=400 if errors else 200)
 
+
+
+@login_required
+@require_POST
+def film_invite_page(request: HttpRequest, film_id: int) -> HttpResponse:
+    """The film page's invite form (archivists): the same answer whether or not the account exists."""
+    film = page_selectors.film_for_page(user=request.user, film_id=film_id)
+    if not can(user=request.user, film_id=film.pk, action=Action.MANAGE_MEMBERS, role=film.my_role):
+        raise PermissionDenied("Only the film's archivists invite people.")
+    try:
+        services.invitation_create(film=film, invited_by=request.user, invitee=request.POST.get("invitee", ""),
+                                   role=request.POST.get("role", ""))
+    except ValidationError as error:
+        return render(request, "catalogue/invitation_error.html", {"film": film, "errors": error.messages}, status=400)
+    return redirect(f"{reverse('film-detail', args=[film.pk])}?invited=1")
+
+
+@login_required
+@require_GET
+def invitations_page(request: HttpRequest) -> HttpResponse:
+    """What you are invited to, with accept and decline."""
+    return render(request, "catalogue/invitations.html",
+                  {"invitations": selectors.invitations_pending_for(user=request.user)})
+
+
+@login_required
+@require_POST
+def invitation_answer_page(request: HttpRequest, invitation_id: int, answer: str) -> HttpResponse:
+    invitation = selectors.invitations_pending_for(user=request.user).filter(pk=invitation_id).first()
+    if invitation is None or answer not in ("accept", "decline"):
+        raise Http404("No such invitation waiting for you.")
+    if answer == "accept":
+        try:
+            services.invitation_accept(invitation=invitation, user=request.user)
+        except ValidationError as error:
+            return render(request, "catalogue/invitations.html", {
+                "invitations": selectors.invitations_pending_for(user=request.user), "errors": error.messages,
+            }, status=400)
+        return redirect("film-detail", film_id=invitation.film_id)
+    services.invitation_decline(invitation=invitation, user=request.user)
+    return redirect("invitations")

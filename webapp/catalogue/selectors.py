@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery
 
-from webapp.catalogue.access import visible_films
-from webapp.catalogue.models import Film, MediaAsset, Membership, Shot, ShotStatus, ShotVersion
+from webapp.catalogue.access import ALLOWED_ROLES, Action, visible_films
+from webapp.catalogue.models import (
+    Film,
+    Invitation,
+    InvitationStatus,
+    MediaAsset,
+    Membership,
+    Shot,
+    ShotStatus,
+    ShotVersion,
+)
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -36,6 +45,26 @@ def film_list(*, user: User) -> QuerySet[Film]:
 
 def membership_list(*, user: User) -> QuerySet[Membership]:
     return Membership.objects.filter(film__in=visible_films(user=user).values("pk")).select_related("user")
+
+
+def invitation_list(*, user: User) -> QuerySet[Invitation]:
+    """Invitations addressed to the user, and those of the films they manage members of (every
+    film's for staff)."""
+    if not user.is_authenticated:
+        return Invitation.objects.none()
+    invitations = Invitation.objects.select_related("film", "invited_by")
+    if user.is_staff:
+        return invitations.all()
+    managed = Membership.objects.filter(user_id=user.pk, role__in=ALLOWED_ROLES[Action.MANAGE_MEMBERS])
+    return invitations.filter(Q(user_id=user.pk) | Q(film__in=managed.values("film_id")))
+
+
+def invitations_pending_for(*, user: User) -> QuerySet[Invitation]:
+    """What the user is invited to and has not answered yet."""
+    if not user.is_authenticated:
+        return Invitation.objects.none()
+    return (Invitation.objects.filter(user_id=user.pk, status=InvitationStatus.PENDING)
+            .select_related("film", "invited_by").order_by("-created_at", "-id"))
 
 
 def asset_list(*, user: User) -> QuerySet[MediaAsset]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -11,7 +10,7 @@ from rest_framework import serializers
 from webapp.api.serializers import StrictModelSerializer, VisibleRelatedField
 from webapp.catalogue import selectors
 from webapp.catalogue.access import visible_films
-from webapp.catalogue.models import Film, MediaAsset, Membership, Role, Shot, ShotVersion
+from webapp.catalogue.models import Film, Invitation, MediaAsset, Membership, Role, Shot, ShotVersion
 
 
 class FilmSerializer(StrictModelSerializer):
@@ -26,7 +25,8 @@ class FilmSerializer(StrictModelSerializer):
         model = Film
         fields = [
             "id", "title", "original_title", "year", "directors", "runtime_minutes", "source_notes", "inventory_number",
-            "status", "shot_count", "approved_shot_count", "progress", "my_role", "created_at", "updated_at",
+            "status", "hosts_may_invite_guests", "shot_count", "approved_shot_count", "progress", "my_role",
+            "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {
@@ -41,12 +41,11 @@ class FilmSerializer(StrictModelSerializer):
 
 
 class MembershipSerializer(StrictModelSerializer):
-    film = VisibleRelatedField(model=Film, selector=visible_films)
-    user = serializers.SlugRelatedField(
-        slug_field="username",
-        queryset=get_user_model().objects.filter(is_active=True),
-        help_text="The member's username",
-    )
+    """A member of a film. Made only by accepting an invitation (``InvitationSerializer``): no field
+    here names an account that is not already a member, so nothing lists or probes usernames."""
+
+    film = serializers.PrimaryKeyRelatedField(read_only=True)
+    user = serializers.CharField(source="user.username", read_only=True, help_text="The member's username")
     user_id = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -54,7 +53,26 @@ class MembershipSerializer(StrictModelSerializer):
         fields = ["id", "film", "user", "user_id", "role", "created_at"]
         read_only_fields = ["created_at"]
         create_only_fields = ["film", "user"]
-        validators = []  # services.membership_create says who is already a member, and as what
+
+
+class InvitationSerializer(StrictModelSerializer):
+    """An invitation to join a film. ``invitee`` is what the archivist typed; which account (if any)
+    it named is never shown, so the answer is the same whether or not one exists."""
+
+    film = VisibleRelatedField(model=Film, selector=visible_films)
+    film_title = serializers.CharField(source="film.title", read_only=True)
+    invited_by_username = serializers.CharField(source="invited_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "film", "film_title", "role", "invitee", "status", "invited_by", "invited_by_username",
+                  "created_at", "responded_at"]
+        read_only_fields = ["status", "invited_by", "created_at", "responded_at"]
+        create_only_fields = ["film", "role", "invitee"]
+        extra_kwargs = {"invitee": {"help_text": "A username or an e-mail address"}}
+
+    def validate_invitee(self, value: str) -> str:
+        return value.strip()
 
 
 def _preview_urls(name: str, pk: int, has_media: bool) -> dict[str, str | None]:

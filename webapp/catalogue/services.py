@@ -16,15 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
+from webapp.catalogue.access import guest_invite_of
 from webapp.catalogue.models import (
     AssetKind,
     Film,
+    Invitation,
+    InvitationStatus,
     MediaAsset,
     Membership,
     Role,
@@ -33,13 +37,14 @@ from webapp.catalogue.models import (
     VersionStatus,
 )
 from webapp.catalogue.proxies import proxy_asset_dir
-from webapp.catalogue.signals import version_published_send_on_commit
+from webapp.catalogue.signals import invitation_sent_send_on_commit, version_published_send_on_commit
 from webapp.catalogue.status import shot_status_update, version_status_set
 
 logger = logging.getLogger(__name__)
 
 FILM_EDITABLE_FIELDS = frozenset(
-    {"title", "original_title", "year", "directors", "runtime_minutes", "source_notes", "inventory_number", "status"}
+    {"title", "original_title", "year", "directors", "runtime_minutes", "source_notes", "inventory_number", "status",
+     "hosts_may_invite_guests"}
 )
 
 
@@ -86,6 +91,9 @@ def _lock_archivists(film_id: int) -> list[Membership]:
 
 @transaction.atomic
 def membership_create(*, film: Film, user: AbstractBaseUser, role: str) -> Membership:
+    """A membership, as such: for the film's creator (``film_create``), an accepted invitation
+    (``invitation_accept``) and the operator's tools. Nobody is added to a film by someone else:
+    the API invites (``invitation_create``) and the user accepts."""
     existing = Membership.objects.filter(film=film, user=user).first()
     if existing is not None:
         raise ValidationError({"user": f"{user} is already a member of this film (as {existing.role})."})
@@ -115,7 +123,86 @@ def membership_delete(*, membership: Membership) -> None:
             raise ValidationError(
                 {"non_field_errors": ["This is the film's last archivist: add another archivist first."]}
             )
-    membership.delete()
+    membership.delete()  # announced after the commit (receivers: membership_removed)
+
+
+# Invitations ---------------------------------------------------------------------------------
+
+MAX_INVITEE_CHARS = 254
+
+
+def _invited_account(invitee: str) -> AbstractBaseUser | None:
+    """The active account ``invitee`` names: a username, else the one account with that e-mail
+    address (an address several accounts share names none). Never a live session's guest."""
+    User = get_user_model()
+    active = User.objects.filter(is_active=True)
+    user = active.filter(username=invitee).first()
+    if user is None and "@" in invitee:
+        matches = list(active.filter(email__iexact=invitee)[:2])
+        user = matches[0] if len(matches) == 1 else None
+    if user is not None and guest_invite_of(user) is not None:
+        return None
+    return user
+
+
+@transaction.atomic
+def invitation_create(*, film: Film, invited_by: AbstractBaseUser | None, invitee: str, role: str) -> Invitation:
+    """Invite the account named by ``invitee`` (a username or an e-mail address) to the film with
+    ``role``. The answer is the same whether or not such an account exists (nobody learns who has
+    one); an invitation that names none reaches nobody. The invited user hears of it once it
+    commits (``invitation_sent``) and becomes a member only by accepting it."""
+    if not isinstance(invitee, str) or not invitee.strip():
+        raise ValidationError({"invitee": "Name who to invite: a username or an e-mail address."})
+    invitee = invitee.strip()
+    if len(invitee) > MAX_INVITEE_CHARS:
+        raise ValidationError({"invitee": f"At most {MAX_INVITEE_CHARS} characters."})
+    if role not in Role.values:
+        raise ValidationError({"role": f"Must be one of {', '.join(Role.values)}."})
+    invitation = Invitation.objects.create(
+        film=film, role=role, invitee=invitee, user=_invited_account(invitee), invited_by=invited_by
+    )
+    if invitation.user_id is not None:
+        invitation_sent_send_on_commit(invitation=invitation)
+    return invitation
+
+
+def _invitation_answer(*, invitation: Invitation, user: AbstractBaseUser, status: str) -> Invitation:
+    invitation = Invitation.objects.select_for_update().select_related("film").get(pk=invitation.pk)
+    if invitation.user_id is None or invitation.user_id != user.pk:
+        raise PermissionDenied("Only the invited user answers an invitation.")
+    if invitation.status != InvitationStatus.PENDING:
+        raise ValidationError({"status": f"This invitation is {invitation.status} already."})
+    invitation.status = status
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["status", "responded_at"])
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: AbstractBaseUser) -> Membership:
+    """The invited user joins the film with the invitation's role."""
+    invitation = _invitation_answer(invitation=invitation, user=user, status=InvitationStatus.ACCEPTED)
+    existing = Membership.objects.filter(film_id=invitation.film_id, user_id=user.pk).first()
+    if existing is not None:
+        raise ValidationError({"status": f"You are already a member of this film (as {existing.role})."})
+    return membership_create(film=invitation.film, user=user, role=invitation.role)
+
+
+@transaction.atomic
+def invitation_decline(*, invitation: Invitation, user: AbstractBaseUser) -> Invitation:
+    return _invitation_answer(invitation=invitation, user=user, status=InvitationStatus.DECLINED)
+
+
+@transaction.atomic
+def invitation_cancel(*, invitation: Invitation) -> Invitation:
+    """An archivist withdraws a pending invitation (the caller checked their role)."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != InvitationStatus.PENDING:
+        raise ValidationError({"status": f"This invitation is {invitation.status} already."})
+    invitation.status = InvitationStatus.CANCELLED
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["status", "responded_at"])
+    return invitation
 
 
 # Media assets and shots ----------------------------------------------------------------------

@@ -195,6 +195,12 @@ class GradeDecision(models.Model):
     shot = models.ForeignKey(Shot, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
                              help_text="The shot of ``frame`` (a scene grade spans several)")
     frame = models.PositiveIntegerField(null=True, blank=True, help_text="The frame the note is about")
+    # What the film's approval policy required when this decision was made (review's ``policy.py``):
+    # written once, with the row (decisions are append-only).
+    required_roles = models.JSONField(default=list, blank=True, help_text="The policy's required roles then")
+    required_members = models.JSONField(
+        default=dict, blank=True, help_text="For each required role, the ids of the members who held it then"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

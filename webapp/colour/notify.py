@@ -32,7 +32,7 @@ def _subject_shot(grade: Grade):
 
 def notify_grade_ready(*, grade: Grade) -> list[Notification]:
     signers = Membership.objects.filter(film_id=grade.film_id,
-                                        role__in=approval_rules().required_roles(film_id=grade.film_id))
+                                        role__in=approval_rules().requirement(film_id=grade.film_id).roles)
     if grade.author_id is not None:
         signers = signers.exclude(user_id=grade.author_id)
     return notification_create(

@@ -103,6 +103,7 @@ def grade_summary(*, grade: Grade, user: User) -> dict:
     film's approval policy), each reviewer's current verdict, and whether this user may decide now
     (with the reason when not)."""
     rules = approval_rules()
+    requirement = rules.requirement(film_id=grade.film_id)
     decisions = list(grade_decision_list(user=user).filter(grade=grade))
     role = film_role(user=user, film_id=grade.film_id)
     reason = ""
@@ -113,7 +114,8 @@ def grade_summary(*, grade: Grade, user: User) -> dict:
     return {
         "grade": grade.pk,
         "status": grade.status,
-        "required_roles": sorted(rules.required_roles(film_id=grade.film_id)),
+        "required_roles": requirement.roles_record(),
+        "unfilled_roles": sorted(requirement.unfilled_roles),
         "current": rules.current(decisions),
         "my_role": role,
         "can_decide": not reason,

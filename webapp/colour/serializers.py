@@ -106,8 +106,8 @@ class GradeDecisionSerializer(StrictModelSerializer):
     class Meta:
         model = GradeDecision
         fields = ["id", "film", "grade", "verdict", "note", "shot", "frame", "reviewer", "reviewer_username", "role",
-                  "created_at"]
-        read_only_fields = ["reviewer", "role", "created_at"]
+                  "required_roles", "required_members", "created_at"]
+        read_only_fields = ["reviewer", "role", "required_roles", "required_members", "created_at"]
         extra_kwargs = {
             "note": {"help_text": "Required when requesting changes: what to change"},
             "frame": {"help_text": "The frame the note is about, from the shot's first frame (required when "
@@ -119,6 +119,9 @@ class GradeSummarySerializer(serializers.Serializer):
     grade = serializers.IntegerField()
     status = serializers.ChoiceField(choices=GradeStatus.choices)
     required_roles = serializers.ListField(child=serializers.CharField())
+    unfilled_roles = serializers.ListField(
+        child=serializers.CharField(), help_text="Required roles nobody holds on the film: no grade passes meanwhile"
+    )
     current = GradeDecisionSerializer(many=True, help_text="Each reviewer's latest decision")
     my_role = serializers.CharField(allow_null=True)
     can_decide = serializers.BooleanField()

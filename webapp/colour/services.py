@@ -25,7 +25,7 @@ from restoration.api import GradeValues, grade_check, grade_file_corrections, gr
 from restoration.errors import SpecError
 from webapp.catalogue.access import ALLOWED_ROLES, Action, film_role
 from webapp.catalogue.models import Film, Shot, ShotVersion, VersionStatus
-from webapp.colour.approval import APPROVED, REJECTED, approval_rules
+from webapp.colour.approval import APPROVED, REJECTED, ApprovalRequirement, approval_rules
 from webapp.colour.events import grade_created_announce, grade_decided_announce
 from webapp.colour.models import (
     LUT_BYTES,
@@ -310,19 +310,23 @@ def grade_decision_record(*, grade: Grade, reviewer: AbstractBaseUser, verdict: 
         raise ValidationError({"grade": f"Only a proposed grade (or one with changes requested) can be decided; "
                                         f"this one is {grade.status}."})
     shot = _decision_frame_check(grade=grade, shot=shot, frame=frame)
+    # What the policy requires now is written with the decision (once: decisions are append-only).
+    requirement = approval_rules().requirement(film_id=grade.film_id)
     decision = GradeDecision.objects.create(grade=grade, reviewer=reviewer, role=role, verdict=verdict, note=note,
-                                            shot=shot if frame is not None or grade.shot_id else None, frame=frame)
-    _grade_outcome_apply(grade=grade, required_roles=approval_rules().required_roles(film_id=grade.film_id))
+                                            shot=shot if frame is not None or grade.shot_id else None, frame=frame,
+                                            required_roles=requirement.roles_record(),
+                                            required_members=requirement.members_record())
+    _grade_outcome_apply(grade=grade, requirement=requirement)
     notify_grade_decision(decision=decision)
     grade_decided_announce(decision=decision, grade=grade)
     return decision
 
 
-def _grade_outcome_apply(*, grade: Grade, required_roles: frozenset[str]) -> bool:
+def _grade_outcome_apply(*, grade: Grade, requirement: ApprovalRequirement) -> bool:
     """Move the (locked, decidable) grade to what its decisions now lead to; True if it moved."""
     rules = approval_rules()
     decisions = list(grade.decisions.all())
-    outcome = rules.outcome(decisions=decisions, required_roles=required_roles)
+    outcome = rules.outcome(decisions=decisions, requirement=requirement)
     if outcome == APPROVED:
         status = GradeStatus.APPROVED
     elif outcome == REJECTED:
@@ -343,11 +347,11 @@ def _grade_outcome_apply(*, grade: Grade, required_roles: frozenset[str]) -> boo
 def grade_decisions_reapply(*, film: Film) -> list[Grade]:
     """Apply the film's (changed) approval policy to its open grades: decisions already recorded
     may now approve them (review's ``approval_policy_save`` calls this). Returns those that moved."""
-    required_roles = approval_rules().required_roles(film_id=film.pk)
+    requirement = approval_rules().requirement(film_id=film.pk)
     moved = []
     for grade in (Grade.objects.select_for_update().defer("lut").filter(film=film, status__in=Grade.DECIDABLE)
                   .order_by("pk")):
-        if _grade_outcome_apply(grade=grade, required_roles=required_roles):
+        if _grade_outcome_apply(grade=grade, requirement=requirement):
             moved.append(grade)
     return moved
 

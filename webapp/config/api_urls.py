@@ -7,7 +7,13 @@ from rest_framework.parsers import FormParser, MultiPartParser
 
 from webapp.api.parsers import BoundedJSONParser
 from webapp.api.routers import ApiRouter
-from webapp.catalogue.apis import FilmViewSet, MembershipViewSet, ShotVersionViewSet, ShotViewSet
+from webapp.catalogue.apis import (
+    FilmViewSet,
+    InvitationViewSet,
+    MembershipViewSet,
+    ShotVersionViewSet,
+    ShotViewSet,
+)
 from webapp.colour.apis import GradeDecisionViewSet, GradeReferenceViewSet, GradeViewSet, SceneViewSet
 from webapp.jobs.apis import RestorationJobViewSet
 from webapp.notifications.apis import NotificationViewSet
@@ -16,6 +22,7 @@ from webapp.review.apis import ApprovalPolicyViewSet, CommentViewSet, DecisionVi
 router = ApiRouter()
 router.register("films", FilmViewSet, basename="film")
 router.register("memberships", MembershipViewSet, basename="membership")
+router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("shots", ShotViewSet, basename="shot")
 router.register("versions", ShotVersionViewSet, basename="version")
 router.register("comments", CommentViewSet, basename="comment")

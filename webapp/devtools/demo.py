@@ -34,7 +34,14 @@ from restoration import api as engine
 from restoration.api import DemoShot
 from webapp.catalogue.ingest import asset_ingest_path
 from webapp.catalogue.models import AssetKind, Film, FilmStatus, Membership, Role
-from webapp.catalogue.services import film_create, film_update, membership_create, shot_create
+from webapp.catalogue.services import (
+    film_create,
+    film_update,
+    invitation_accept,
+    invitation_create,
+    membership_create,
+    shot_create,
+)
 from webapp.devtools.seed import seed_catalogue, seeded_films
 from webapp.jobs.models import RestorationJob
 
@@ -111,9 +118,15 @@ def demo_catalogue_ensure(users: dict[str, object], progress: Callable[[str], No
 
 
 def _memberships_ensure(film: Film, users: dict[str, object]) -> None:
+    """The archivist owns the film (as ``film_create`` makes its creator); the others join as anyone
+    does: the archivist invites them and they accept."""
+    archivist = users["archivist"]
+    if not Membership.objects.filter(film=film, user=archivist).exists():
+        membership_create(film=film, user=archivist, role=Role.ARCHIVIST)
     for username, role in DEMO_USERS:
         if not Membership.objects.filter(film=film, user=users[username]).exists():
-            membership_create(film=film, user=users[username], role=role)
+            invitation = invitation_create(film=film, invited_by=archivist, invitee=username, role=role)
+            invitation_accept(invitation=invitation, user=users[username])
 
 
 def _render_clips(workdir: Path, plans: Sequence[DemoShot], size: tuple[int, int],

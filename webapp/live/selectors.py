@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from webapp.catalogue.access import Action, can, film_role, visible_films
-from webapp.catalogue.models import Film, Shot, ShotVersion, VersionStatus
+from webapp.catalogue.models import Film, Role, Shot, ShotVersion, VersionStatus
 from webapp.live.models import GuestInvite, PlaylistItem, ReviewSession
 from webapp.review.frames import frame_sources
 
@@ -31,7 +31,8 @@ class SessionAccess:
     session: ReviewSession
     capacity: Capacity
     role: str | None  # the film role of a member (None for staff who are not members and for guests)
-    may_manage: bool  # end the session, invite and revoke guests
+    may_manage: bool  # end the session, list and revoke guest links
+    may_invite_guests: bool = False  # create a guest link (``may_invite_guests``)
 
 
 def session_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[ReviewSession]:
@@ -95,14 +96,37 @@ def session_access(*, user: AbstractBaseUser | AnonymousUser, session_id: int) -
     role = film_role(user=user, film_id=session.film_id)
     if role is not None or user.is_staff:
         return SessionAccess(session=session, capacity=Capacity.MEMBER, role=role,
-                             may_manage=session_may_manage(user=user, session=session, role=role))
+                             may_manage=session_may_manage(user=user, session=session, role=role),
+                             may_invite_guests=may_invite_guests(user=user, session=session, role=role))
     if guest_invite_valid_for(user=user, session_id=session_id) is not None:
         return SessionAccess(session=session, capacity=Capacity.GUEST, role=None, may_manage=False)
     return None
 
 
+# Members who may hand out guest links as a session's host, where the film lets hosts do it: never a
+# viewer (who watches and comments, and must not let outsiders in).
+GUEST_INVITING_HOST_ROLES = frozenset({Role.CREATOR, Role.RESTORER})
+
+
+def may_invite_guests(*, user: AbstractBaseUser, session: ReviewSession, role: str | None) -> bool:
+    """Create a guest link into the session: the film's archivists and staff; and its current host
+    when the film lets hosts invite guests (``Film.hosts_may_invite_guests``, off by default) and
+    their role is creator or restorer. Never into a session a viewer hosts (``host_is_viewer``)."""
+    if host_is_viewer(session=session):
+        return False
+    if can(user=user, film_id=session.film_id, action=Action.MANAGE_MEMBERS, role=role or ""):
+        return True
+    return (session.film.hosts_may_invite_guests and user.pk == session.host_id
+            and role in GUEST_INVITING_HOST_ROLES)
+
+
+def host_is_viewer(*, session: ReviewSession) -> bool:
+    """Whether the session's current host is a viewer of its film (who may not host guests)."""
+    return film_role(user=session.host, film_id=session.film_id) == Role.VIEWER
+
+
 def session_may_manage(*, user: AbstractBaseUser, session: ReviewSession, role: str | None) -> bool:
-    """End the session, invite and revoke guests: its creator, its host, the film's archivists, staff."""
+    """End the session, list and revoke guest links: its creator, its host, the film's archivists, staff."""
     return (user.pk in {session.created_by_id, session.host_id}
             or can(user=user, film_id=session.film_id, action=Action.MANAGE_MEMBERS, role=role or ""))
 

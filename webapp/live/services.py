@@ -17,10 +17,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from webapp.catalogue.access import Action, can
+from webapp.catalogue.access import Action, can, film_role
 from webapp.catalogue.models import Film, ShotVersion
 from webapp.live.models import GuestInvite, PlaylistItem, ReviewSession
-from webapp.live.selectors import invite_token_hash
+from webapp.live.selectors import host_is_viewer, invite_token_hash, may_invite_guests
 from webapp.realtime import (
     LIVE_CHANNEL_LAYER,
     broadcast_on_commit,
@@ -89,7 +89,20 @@ def session_host_record(*, session_id: int, host_id: int) -> None:
 def guest_invite_create(*, session: ReviewSession, created_by: AbstractBaseUser, display_name: str,
                         expires_in_hours: int = 24) -> tuple[GuestInvite, str]:
     """An invitation and its secret token (shown once; only its hash is stored). The guest gets a
-    user of their own with no password and no film membership."""
+    user of their own with no password and no film membership. Only who ``may_invite_guests``
+    hands out links: the film's archivists (and staff), and a creator or restorer hosting the
+    session when the film lets hosts invite guests; nobody while a viewer hosts it."""
+    session = ReviewSession.objects.select_related("film", "host").get(pk=session.pk)
+    if host_is_viewer(session=session):
+        raise PermissionDenied("A viewer hosts this session: take control (or hand it to another member) "
+                               "before inviting guests.")
+    if not may_invite_guests(user=created_by, session=session,
+                             role=film_role(user=created_by, film_id=session.film_id)):
+        raise PermissionDenied(
+            "Only the film's archivists invite guests"
+            + (" (and its sessions' hosts, which this film allows to creators and restorers)."
+               if session.film.hosts_may_invite_guests else "; the film does not let hosts invite them.")
+        )
     display_name = (display_name or "").strip()
     if not display_name:
         raise ValidationError({"display_name": "A guest needs a name that the others will see."})

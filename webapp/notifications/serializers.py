@@ -16,12 +16,15 @@ class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = [
-            "id", "kind", "text", "film", "film_title", "shot", "version", "comment", "decision", "grade", "url",
+            "id", "kind", "text", "film", "film_title", "shot", "version", "comment", "decision", "grade", "invitation",
+            "url",
             "read_at", "created_at",
         ]
         read_only_fields = fields
 
     def get_url(self, notification: Notification) -> str:
+        if notification.invitation_id is not None:
+            return "/invitations/"
         if notification.shot_id is None:
             return f"/films/{notification.film_id}/"
         query = {}

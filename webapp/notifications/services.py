@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from webapp.catalogue.access import ALLOWED_ROLES, Action
-from webapp.catalogue.models import Membership, ShotVersion
+from webapp.catalogue.models import Invitation, Membership, ShotVersion
 from webapp.notifications.models import Notification, NotificationKind
 from webapp.notifications.selectors import notification_unread_count
 from webapp.notifications.serializers import NotificationSerializer
@@ -95,6 +95,18 @@ def notify_version_ready(*, version: ShotVersion) -> list[Notification]:
         recipient_ids=deciders.values_list("user_id", flat=True), kind=NotificationKind.VERSION_READY,
         film_id=shot.film_id, shot=shot, version=version,
         text=f"{shot.film.title}: {version_label(version)} is waiting for your review.",
+    )
+
+
+def notify_invitation(*, invitation: Invitation) -> list[Notification]:
+    """The invited user hears of an invitation that reached their account."""
+    if invitation.user_id is None:
+        return []
+    by = invitation.invited_by.get_username() if invitation.invited_by is not None else "An archivist"
+    return notification_create(
+        recipient_ids=[invitation.user_id], kind=NotificationKind.INVITATION, film_id=invitation.film_id,
+        invitation=invitation,
+        text=f"{by} invites you to join {invitation.film.title} as {invitation.get_role_display().lower()}.",
     )
 
 

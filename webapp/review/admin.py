@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
-from webapp.api.admin_base import RecordAdmin
-from webapp.review.models import ApprovalPolicy, Comment, Decision
+from webapp.api.admin_base import ReadOnlyAdmin, RecordAdmin
+from webapp.review.models import ApprovalPolicy, ApprovalPolicyChange, Comment, Decision
 
 
 @admin.register(Comment)
@@ -26,15 +26,28 @@ class DecisionAdmin(RecordAdmin):
     list_filter = ["verdict", "role"]
     search_fields = ["reviewer__username", "note"]
     list_select_related = ["version__shot__film", "reviewer"]
-    readonly_fields = ["version", "reviewer", "role", "verdict", "note", "created_at"]
+    readonly_fields = ["version", "reviewer", "role", "verdict", "note", "required_roles", "required_members", "outcome",
+                       "created_at"]
     show_full_result_count = False
 
 
 @admin.register(ApprovalPolicy)
-class ApprovalPolicyAdmin(admin.ModelAdmin):
+class ApprovalPolicyAdmin(ReadOnlyAdmin):
     """Which roles must approve a film's versions (a film without a row uses archivist and creator;
-    a required role nobody holds on the film is skipped, see docs/API.md "Approval policy")."""
+    a required role nobody holds keeps versions from passing, see docs/API.md "Approval policy").
+    View only: a change goes through the API (``approval_policy_save``), which records it."""
 
     list_display = ["film", "archivist_required", "creator_required"]
-    raw_id_fields = ["film"]
     list_select_related = ["film"]
+    readonly_fields = ["film", "archivist_required", "creator_required"]
+
+
+@admin.register(ApprovalPolicyChange)
+class ApprovalPolicyChangeAdmin(RecordAdmin):
+    """View only: the record of policy changes."""
+
+    list_display = ["id", "film", "changed_by", "archivist_required", "creator_required", "created_at"]
+    list_select_related = ["film", "changed_by"]
+    readonly_fields = ["film", "changed_by", "archivist_required", "creator_required", "required_members", "decided",
+                       "created_at"]
+    show_full_result_count = False

@@ -17,6 +17,7 @@ from webapp.catalogue.selectors import film_list, shot_list, version_list
 from webapp.review import export, selectors, services
 from webapp.review.filters import CommentFilter, DecisionFilter
 from webapp.review.serializers import (
+    ApprovalPolicyChangeSerializer,
     ApprovalPolicySerializer,
     CommentRevisionSerializer,
     CommentSerializer,
@@ -184,7 +185,8 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 class ApprovalPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                             mixins.UpdateModelMixin, FilmScopedViewSet):
     """Which roles must approve a film's versions. Members read it; archivists set it (a film
-    without one uses archivist and creator). Saving applies the rule to the versions in review."""
+    without one uses archivist and creator). Saving applies the rule to the versions in review and
+    is recorded (``changes``: who changed it, when, and what it decided)."""
 
     serializer_class = ApprovalPolicySerializer
     ordering_fields = ["film", "id"]
@@ -194,6 +196,17 @@ class ApprovalPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
 
     def get_queryset(self):
         return selectors.approval_policy_list(user=self.request.user)
+
+    @extend_schema(parameters=[OpenApiParameter("film", int, required=True)],
+                   responses=ApprovalPolicyChangeSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def changes(self, request):
+        """The record of a film's policy changes, oldest first."""
+        film_id = _id_param(request, "film")
+        if film_id is None:
+            raise exceptions.ValidationError({"film": ["Name the film: ?film=<id>."]})
+        rows = selectors.approval_policy_change_list(user=request.user).filter(film_id=film_id).order_by("created_at", "id")
+        return Response(ApprovalPolicyChangeSerializer(rows, many=True).data)
 
     def film_id_of(self, policy):
         return policy.film_id
@@ -215,5 +228,6 @@ class ApprovalPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
             film=film,
             archivist_required=data.get("archivist_required", current.archivist_required if current else True),
             creator_required=data.get("creator_required", current.creator_required if current else True),
+            changed_by=self.request.user,
         )
         serializer.instance = self.get_queryset().get(pk=policy.pk)

@@ -8,16 +8,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from webapp.colour.approval import approval_rules_register
-from webapp.review.selectors import approval_required_roles, current_decisions
+from webapp.review.policy import ApprovalRequirement, approval_requirement
+from webapp.review.selectors import current_decisions
 from webapp.review.services import approval_outcome
 
 
 class ReviewApprovalRules:
-    def required_roles(self, *, film_id: int) -> frozenset[str]:
-        return approval_required_roles(film_id=film_id)
+    def requirement(self, *, film_id: int) -> ApprovalRequirement:
+        return approval_requirement(film_id=film_id)
 
-    def outcome(self, *, decisions: Sequence[Any], required_roles: frozenset[str]) -> str:
-        return str(approval_outcome(decisions=decisions, required_roles=required_roles))
+    def outcome(self, *, decisions: Sequence[Any], requirement: ApprovalRequirement) -> str:
+        return str(approval_outcome(decisions=decisions, requirement=requirement))
 
     def current(self, decisions: Sequence[Any]) -> list[Any]:
         return current_decisions(decisions)

@@ -73,6 +73,15 @@ class Decision(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices, help_text="Reviewer's role when deciding")
     verdict = models.CharField(max_length=20, choices=Verdict.choices)
     note = models.TextField(blank=True)
+    # What the film's approval policy required when this decision was made (``policy.py``), and the
+    # version status the decision led to: written once, with the row (decisions are append-only).
+    required_roles = models.JSONField(default=list, blank=True, help_text="The policy's required roles then")
+    required_members = models.JSONField(
+        default=dict, blank=True, help_text="For each required role, the ids of the members who held it then"
+    )
+    outcome = models.CharField(
+        max_length=20, blank=True, help_text="The version's status after this decision (blank: recorded before it was kept)"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -95,8 +104,8 @@ class ApprovalPolicy(models.Model):
     """Which deciding roles must approve a version of this film before it is approved.
 
     A film without a row uses the defaults (archivist and creator). A required role that nobody
-    holds on the film is skipped when deciding (see ``services.approval_required_roles``), so a
-    film with no creator member is approved by its archivist alone.
+    holds on the film is *unfilled*: no version passes until someone is invited to it or the policy
+    is changed (see ``policy.py``). Every change is recorded as an ``ApprovalPolicyChange``.
     """
 
     film = models.OneToOneField("catalogue.Film", on_delete=models.CASCADE, related_name="approval_policy")
@@ -120,3 +129,34 @@ class ApprovalPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"Approval of {self.film}: {', '.join(sorted(self.required_roles))}"
+
+
+class ApprovalPolicyChange(models.Model):
+    """A change of a film's approval policy, recorded (append-only): who made it, the rule it set,
+    the members who held its roles then, and the waiting versions and open grades it decided."""
+
+    film = models.ForeignKey("catalogue.Film", on_delete=models.CASCADE, related_name="approval_policy_changes")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    archivist_required = models.BooleanField()
+    creator_required = models.BooleanField()
+    required_members = models.JSONField(
+        default=dict, blank=True, help_text="For each required role, the ids of the members who held it then"
+    )
+    decided = models.JSONField(
+        default=list, blank=True,
+        help_text='What the new rule decided at once: [{"version": id, "status": ...} or {"grade": id, "status": ...}]',
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["film_id", "created_at", "id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("policy changes are append-only: record a new one instead of editing")
+        super().save(*args, **kwargs)
+
+    def __str__(self) -> str:
+        return f"Approval policy of {self.film_id} changed by {self.changed_by_id} at {self.created_at}"

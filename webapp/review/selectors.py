@@ -9,11 +9,11 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
 from webapp.catalogue.access import ALLOWED_ROLES, Action, film_role, guest_versions, visible_films
-from webapp.catalogue.models import Membership, Role, ShotVersion, VersionStatus
-from webapp.review.models import ApprovalPolicy, Comment, CommentRevision, Decision
+from webapp.catalogue.models import ShotVersion, VersionStatus
+from webapp.review.models import ApprovalPolicy, ApprovalPolicyChange, Comment, CommentRevision, Decision
+from webapp.review.policy import approval_requirement
 
 User = AbstractBaseUser | AnonymousUser
-DEFAULT_REQUIRED_ROLES = frozenset({Role.ARCHIVIST, Role.CREATOR})
 
 
 def comment_version_list(*, user: User) -> QuerySet[ShotVersion]:
@@ -46,12 +46,20 @@ def approval_policy_list(*, user: User) -> QuerySet[ApprovalPolicy]:
     return ApprovalPolicy.objects.filter(film__in=visible_films(user=user).values("pk")).select_related("film")
 
 
+def approval_policy_change_list(*, user: User) -> QuerySet[ApprovalPolicyChange]:
+    return ApprovalPolicyChange.objects.filter(film__in=visible_films(user=user).values("pk")).select_related(
+        "changed_by"
+    )
+
+
 def decision_summary(*, version: ShotVersion, user: User) -> dict:
-    """What the decisions panel shows: the required roles, each reviewer's current verdict, and
-    whether this user may decide now (with the reason when not)."""
+    """What the decisions panel shows: the required roles (and those nobody holds, which keep any
+    version from passing), each reviewer's current verdict, and whether this user may decide now
+    (with the reason when not)."""
     film_id = version.shot.film_id
     decisions = list(decision_list(user=user).filter(version=version))
     role = film_role(user=user, film_id=film_id)
+    requirement = approval_requirement(film_id=film_id)
     reason = ""
     if role not in ALLOWED_ROLES[Action.DECIDE]:
         reason = f"Only archivists and creators decide; your role on this film is {role or 'none'}."
@@ -60,7 +68,8 @@ def decision_summary(*, version: ShotVersion, user: User) -> dict:
     return {
         "version": version.pk,
         "status": version.status,
-        "required_roles": sorted(approval_required_roles(film_id=film_id)),
+        "required_roles": requirement.roles_record(),
+        "unfilled_roles": sorted(requirement.unfilled_roles),
         "current": current_decisions(decisions),
         "my_role": role,
         "can_decide": not reason,
@@ -69,21 +78,9 @@ def decision_summary(*, version: ShotVersion, user: User) -> dict:
 
 
 def current_decisions(decisions: Sequence[Decision]) -> list[Decision]:
-    """Each reviewer's latest decision: a newer one supersedes (never edits) an older one."""
+    """Each reviewer's latest decision: a newer one supersedes (never edits) an older one. A decision
+    not saved yet (being recorded) is the newest of its reviewer's."""
     latest: dict[int, Decision] = {}
-    for decision in sorted(decisions, key=lambda d: (d.created_at, d.pk)):
+    for decision in sorted(decisions, key=lambda d: (d.pk is None, d.created_at, d.pk or 0)):
         latest[decision.reviewer_id] = decision
     return list(latest.values())
-
-
-def approval_required_roles(*, film_id: int) -> frozenset[str]:
-    """The roles whose approval a version of this film needs.
-
-    The film's ``ApprovalPolicy`` (default: archivist and creator), less the roles nobody holds
-    on the film: a film without a creator member is approved by its archivists alone. When the
-    film has members for none of the policy's roles, any deciding role's approval counts.
-    """
-    policy = ApprovalPolicy.objects.filter(film_id=film_id).first()
-    wanted = policy.required_roles if policy is not None else DEFAULT_REQUIRED_ROLES
-    held = set(Membership.objects.filter(film_id=film_id).values_list("role", flat=True))
-    return frozenset(wanted & held) or frozenset(ALLOWED_ROLES[Action.DECIDE] & held)

@@ -8,8 +8,9 @@ from webapp.api.serializers import StrictModelSerializer, VisibleRelatedField
 from webapp.catalogue.access import guest_invite_of, person_label
 from webapp.catalogue.models import Film, ShotVersion
 from webapp.catalogue.selectors import film_list, version_list
-from webapp.review.models import ApprovalPolicy, Comment, CommentRevision, Decision
-from webapp.review.selectors import approval_required_roles, comment_list, comment_version_list
+from webapp.review.models import ApprovalPolicy, ApprovalPolicyChange, Comment, CommentRevision, Decision
+from webapp.review.policy import approval_requirement
+from webapp.review.selectors import comment_list, comment_version_list
 
 
 class CommentSerializer(StrictModelSerializer):
@@ -66,14 +67,18 @@ class DecisionSerializer(StrictModelSerializer):
 
     class Meta:
         model = Decision
-        fields = ["id", "film", "version", "verdict", "note", "reviewer", "reviewer_username", "role", "created_at"]
-        read_only_fields = ["reviewer", "role", "created_at"]
+        fields = ["id", "film", "version", "verdict", "note", "reviewer", "reviewer_username", "role",
+                  "required_roles", "required_members", "outcome", "created_at"]
+        read_only_fields = ["reviewer", "role", "required_roles", "required_members", "outcome", "created_at"]
 
 
 class DecisionSummarySerializer(serializers.Serializer):
     version = serializers.IntegerField()
     status = serializers.CharField()
     required_roles = serializers.ListField(child=serializers.CharField())
+    unfilled_roles = serializers.ListField(
+        child=serializers.CharField(), help_text="Required roles nobody holds on the film: no version passes meanwhile"
+    )
     current = DecisionSerializer(many=True, help_text="Each reviewer's latest decision")
     my_role = serializers.CharField(allow_null=True)
     can_decide = serializers.BooleanField()
@@ -82,14 +87,28 @@ class DecisionSummarySerializer(serializers.Serializer):
 
 class ApprovalPolicySerializer(StrictModelSerializer):
     film = VisibleRelatedField(model=Film, selector=film_list)
-    required_roles = serializers.SerializerMethodField(
-        help_text="The roles whose approval counts now: the policy's roles that somebody holds on the film"
+    required_roles = serializers.SerializerMethodField(help_text="The roles whose approval a version needs")
+    unfilled_roles = serializers.SerializerMethodField(
+        help_text="Required roles nobody holds on the film: no version passes until one is invited or the policy changes"
     )
 
     class Meta:
         model = ApprovalPolicy
-        fields = ["id", "film", "archivist_required", "creator_required", "required_roles"]
+        fields = ["id", "film", "archivist_required", "creator_required", "required_roles", "unfilled_roles"]
         create_only_fields = ["film"]
 
     def get_required_roles(self, policy: ApprovalPolicy) -> list[str]:
-        return sorted(approval_required_roles(film_id=policy.film_id))
+        return sorted(policy.required_roles)
+
+    def get_unfilled_roles(self, policy: ApprovalPolicy) -> list[str]:
+        return sorted(approval_requirement(film_id=policy.film_id).unfilled_roles)
+
+
+class ApprovalPolicyChangeSerializer(serializers.ModelSerializer):
+    changed_by_username = serializers.CharField(source="changed_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = ApprovalPolicyChange
+        fields = ["id", "film", "changed_by", "changed_by_username", "archivist_required", "creator_required",
+                  "required_members", "decided", "created_at"]
+        read_only_fields = fields

@@ -1,7 +1,8 @@
 """Writes of review data: comments (with drawings) and append-only decisions.
 
 A decision moves the version (and through it the shot) according to the film's approval policy:
-``approval_outcome`` is a pure function of the version's decisions and the required roles.
+``approval_outcome`` is a pure function of the version's decisions and the film's approval
+requirement at decision time (``policy.py``), which is recorded with the decision.
 Every write notifies the people concerned and is announced to the shot's websocket group
 once its transaction commits.
 """
@@ -20,9 +21,10 @@ from webapp.catalogue.status import shot_status_update, version_status_set
 from webapp.colour.services import grade_decisions_reapply
 from webapp.review.drawing import DrawingError, validate_drawing
 from webapp.review.events import comment_announce, decision_announce
-from webapp.review.models import ApprovalPolicy, Comment, CommentRevision, Decision, Verdict
+from webapp.review.models import ApprovalPolicy, ApprovalPolicyChange, Comment, CommentRevision, Decision, Verdict
 from webapp.review.notify import notify_comment, notify_decision
-from webapp.review.selectors import approval_required_roles, current_decisions
+from webapp.review.policy import ApprovalRequirement, approval_met, approval_requirement
+from webapp.review.selectors import current_decisions
 
 # Comments ------------------------------------------------------------------------------------
 
@@ -119,11 +121,12 @@ def comment_update(
 
 # Decisions ----------------------------------------------------------------------------------
 
-def approval_outcome(*, decisions: Sequence[Decision], required_roles: frozenset[str]) -> str:
+def approval_outcome(*, decisions: Sequence[Decision], requirement: ApprovalRequirement) -> str:
     """The version status the decisions lead to (pure: reads and writes nothing).
 
     Any current reject rejects; any current "changes requested" keeps the version in review;
-    otherwise it is approved once every required role has a current approval.
+    otherwise it is approved once the requirement is met (``policy.approval_met``: an approval in
+    every required role by a member holding it; never while a required role is unfilled).
     """
     current = current_decisions(decisions)
     verdicts = {d.verdict for d in current}
@@ -131,8 +134,7 @@ def approval_outcome(*, decisions: Sequence[Decision], required_roles: frozenset
         return VersionStatus.REJECTED
     if Verdict.CHANGES_REQUESTED in verdicts:
         return VersionStatus.IN_REVIEW
-    approving_roles = {d.role for d in current if d.verdict == Verdict.APPROVE}
-    if required_roles and required_roles <= approving_roles:
+    if approval_met(current=current, requirement=requirement):
         return VersionStatus.APPROVED
     return VersionStatus.IN_REVIEW
 
@@ -142,7 +144,8 @@ def decision_record(*, version: ShotVersion, reviewer: AbstractBaseUser, verdict
     """Record a verdict with the reviewer's role at this moment, then apply the film's approval policy.
 
     A decision speaks for a role on the film, so the reviewer needs a deciding role there;
-    staff without one cannot decide (they can join the film as archivist or creator).
+    staff without one cannot decide (they can join the film as archivist or creator). The
+    decision is written once, with what the policy required then and the outcome it led to.
     """
     version = ShotVersion.objects.select_for_update().select_related("shot").get(pk=version.pk)
     film_id = version.shot.film_id
@@ -158,16 +161,21 @@ def decision_record(*, version: ShotVersion, reviewer: AbstractBaseUser, verdict
         raise ValidationError({"note": "Must be text."})
     if version.status != VersionStatus.IN_REVIEW:
         raise ValidationError({"version": f"Only a version in review can be decided; this one is {version.status}."})
-    decision = Decision.objects.create(version=version, reviewer=reviewer, role=role, verdict=verdict, note=note)
-    shot = _outcome_apply(version=version, required_roles=approval_required_roles(film_id=film_id))
+    requirement = approval_requirement(film_id=film_id)
+    decision = Decision(
+        version=version, reviewer=reviewer, role=role, verdict=verdict, note=note,
+        required_roles=requirement.roles_record(), required_members=requirement.members_record(),
+    )
+    decision.outcome = approval_outcome(decisions=[*version.decisions.all(), decision], requirement=requirement)
+    decision.save(force_insert=True)
+    shot = _outcome_set(version=version, outcome=decision.outcome)
     notify_decision(decision=decision)
     decision_announce(decision=decision, version=version, shot=shot)
     return decision
 
 
-def _outcome_apply(*, version: ShotVersion, required_roles: frozenset[str]) -> Shot:
-    """Move the (locked, in review) version and its shot to what its decisions now lead to."""
-    outcome = approval_outcome(decisions=list(version.decisions.all()), required_roles=required_roles)
+def _outcome_set(*, version: ShotVersion, outcome: str) -> Shot:
+    """Move the (locked, in review) version and its shot to ``outcome``."""
     shot = Shot.objects.select_for_update().get(pk=version.shot_id)
     if outcome != version.status:
         version_status_set(version=version, status=outcome)
@@ -179,18 +187,30 @@ def _outcome_apply(*, version: ShotVersion, required_roles: frozenset[str]) -> S
 
 
 @transaction.atomic
-def approval_policy_save(*, film: Film, archivist_required: bool, creator_required: bool) -> ApprovalPolicy:
+def approval_policy_save(
+    *, film: Film, archivist_required: bool, creator_required: bool, changed_by: AbstractBaseUser | None
+) -> ApprovalPolicy:
     """Set which roles must approve the film's versions (and its grades), then apply the new rule
     to the versions in review and the open grades (their recorded decisions may now be enough,
-    or no longer the deciding ones)."""
+    or no longer the deciding ones). The change is recorded (``ApprovalPolicyChange``) with the
+    members who held the roles then and what it decided."""
     if not (archivist_required or creator_required):
         raise ValidationError({"non_field_errors": ["At least one role (archivist or creator) must approve."]})
     policy, _ = ApprovalPolicy.objects.select_for_update().update_or_create(
         film=film, defaults={"archivist_required": archivist_required, "creator_required": creator_required}
     )
-    required_roles = approval_required_roles(film_id=film.pk)
+    requirement = approval_requirement(film_id=film.pk)
+    decided = []
     waiting = ShotVersion.objects.select_for_update().filter(shot__film=film, status=VersionStatus.IN_REVIEW)
     for version in waiting.order_by("shot_id", "number"):
-        _outcome_apply(version=version, required_roles=required_roles)
-    grade_decisions_reapply(film=film)  # one policy for both decision tracks
+        outcome = approval_outcome(decisions=list(version.decisions.all()), requirement=requirement)
+        if outcome != version.status:
+            _outcome_set(version=version, outcome=outcome)
+            decided.append({"version": version.pk, "status": str(outcome)})
+    # one policy for both decision tracks
+    decided += [{"grade": grade.pk, "status": grade.status} for grade in grade_decisions_reapply(film=film)]
+    ApprovalPolicyChange.objects.create(
+        film=film, changed_by=changed_by, archivist_required=archivist_required, creator_required=creator_required,
+        required_members=requirement.members_record(), decided=decided,
+    )
     return policy

@@ -306,6 +306,8 @@ export function mountColourPanel(panel, { viewer, shotId, filmId, role = null, e
     box.innerHTML = `
       <h3 class="cl-subtitle small">Sign-off · ${escapeHtml(gradeName(grade))}</h3>
       <ul class="cl-roles">${required.map(roleLine).join("")}</ul>
+      ${(summary.unfilled_roles || []).length ? `<p class="cl-unfilled small" role="note">No ${escapeHtml(summary.unfilled_roles.join(" or "))}
+        is a member of this film: no grade is approved until an archivist invites one or changes the approval policy.</p>` : ""}
       ${summary.can_decide ? `<form class="cl-decide" novalidate>
         <textarea name="note" rows="2" maxlength="5000" placeholder="Note (needed to request changes)" aria-label="Note on the grade"></textarea>
         <div class="cl-buttons">${Object.entries(VERDICTS).map(([verdict, v]) =>

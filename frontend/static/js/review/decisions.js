@@ -58,6 +58,13 @@ export function mountDecisions(panel, { shotId, versions = [], events = null }) 
     </li>`;
   }
 
+  // A required role nobody holds keeps every version from passing: say so, and what to do.
+  function unfilledNote(roles) {
+    if (!roles || !roles.length) return "";
+    return `<p class="dc-unfilled small" role="note">No ${escapeHtml(roles.join(" or "))} is a member of this film:
+      nothing is approved until an archivist invites one or changes the approval policy.</p>`;
+  }
+
   function render(summary, history) {
     const status = panel.querySelector("[data-status]");
     status.hidden = false;
@@ -78,6 +85,7 @@ export function mountDecisions(panel, { shotId, versions = [], events = null }) 
     body.innerHTML = `
       <ul class="dc-roles">${required.map((role) => roleLine(role, summary.current)).join("")}</ul>
       <p class="dc-policy faint small">Approval: ${escapeHtml(policy)}.</p>
+      ${unfilledNote(summary.unfilled_roles)}
       ${form}
       <details class="dc-history"${history.length ? "" : " hidden"}>
         <summary class="small">History <span class="count">${history.length}</span></summary>
