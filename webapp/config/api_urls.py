@@ -1,10 +1,10 @@
-"""/api/: the router of every app's ViewSets, and the token endpoint for scripts. Here, at the top,
-because it names every area's ViewSets (``webapp.api`` below them holds only what they share)."""
+"""/api/: the router of every app's ViewSets, and the token endpoint for scripts
+(webapp/api/tokens.py). Here, at the top, because it names every area's ViewSets (``webapp.api`` below them holds only what they share)."""
 
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from webapp.api.tokens import TokenView
 from webapp.catalogue.apis import FilmViewSet, MembershipViewSet, ShotVersionViewSet, ShotViewSet
 from webapp.colour.apis import GradeDecisionViewSet, GradeReferenceViewSet, GradeViewSet, SceneViewSet
 from webapp.jobs.apis import RestorationJobViewSet
@@ -27,6 +27,6 @@ router.register("grade-references", GradeReferenceViewSet, basename="grade-refer
 router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
     *router.urls,
 ]

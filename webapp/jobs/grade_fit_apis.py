@@ -24,6 +24,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from webapp.api.throttling import WriteRateThrottle
 from webapp.catalogue.access import Action
 from webapp.catalogue.api_base import require_film_action
 from webapp.catalogue.selectors import film_list, shot_list, version_list
@@ -77,6 +78,8 @@ def _ints(values: list, name: str) -> list[int]:
 
 class GradeFitApi(APIView):
     parser_classes = [MultiPartParser, JSONParser]
+    throttle_classes = [WriteRateThrottle]
+    throttle_scope = "jobs"
 
     def initialize_request(self, request, *args, **kwargs):
         streamed_uploads(request, settings.MAX_STILL_BYTES)  # before the CSRF check reads the body
