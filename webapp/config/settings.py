@@ -257,6 +257,18 @@ if ENV.production:
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
 
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    # Django's own logger has a handler too: let its records go to the root's only.
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
+}
+
 # --- Sign-in, sessions, tokens, throttles, CSP (README "Security settings") -----------------------
 INSTALLED_APPS += ["axes", "csp"]
 # django-axes counts failed logins (the login page, the admin's, POST /api/auth/token/) per user
@@ -271,7 +283,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "webapp.api.throttling.client_address"
 AXES_LOCKOUT_CALLABLE = "webapp.api.lockout.lockout_response"
-TRUSTED_PROXY_COUNT = ENV.trusted_proxy_count
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # failures and lockouts, not every login
 # DRF throttles (webapp/api/throttling.py), counted in the cache (Redis when set, so shared by every
 # server): writes per user, guest links per address. A reviewer never comes near them.
 REST_FRAMEWORK["NUM_PROXIES"] = ENV.trusted_proxy_count
@@ -307,17 +319,5 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],  # as X-Frame-Options: DENY
         "base-uri": [SELF],
         "form-action": [SELF],
-    },
-}
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
-    # Django's own logger has a handler too: let its records go to the root's only.
-    "loggers": {
-        "django": {"handlers": [], "level": "INFO", "propagate": True},
-        "django.db.backends": {"level": "WARNING"},
     },
 }
