@@ -4,6 +4,7 @@ open nothing per address. Clocks are fixed by the tests: no timing."""
 from __future__ import annotations
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.throttling import SimpleRateThrottle
 
 from tests.webapp import live_fixtures
@@ -80,6 +81,28 @@ def test_scopes_are_counted_apart(film, member, client_for, small_rates):
         client.post("/api/decisions/", {})
     assert client.post("/api/decisions/", {}).status_code == 429
     assert client.post("/api/jobs/", {}).status_code == 400
+
+
+class UnreachableCache:
+    """What Django's Redis cache does while Redis is down."""
+
+    def get(self, *args, **kwargs):
+        raise RedisConnectionError("Connection refused")
+
+    set = get
+
+
+def test_writes_go_through_while_the_limits_cache_is_unreachable(film, member, client_for, small_rates,
+                                                                 monkeypatch, scene, client):
+    monkeypatch.setattr(SimpleRateThrottle, "cache", UnreachableCache())
+    version = InReviewVersionFactory(shot=ShotFactory(film=film))
+    writer = client_for(member(film, "viewer"))
+    answers = [writer.post("/api/comments/", {"version": version.pk, "frame": 0, "text": f"n{n}"}).status_code
+               for n in range(4)]
+    assert answers == [201] * 4  # unlimited while Redis is down, rather than refused
+    assert _join(client, "guess", "10.6.0.1").status_code == 404
+    _invite, token = live_services.guest_invite_create(session=scene.session, created_by=scene.host, display_name="Cy")
+    assert _join(client, token, "10.6.0.1").status_code == 200
 
 
 # ---- guest links ----

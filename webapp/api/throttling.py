@@ -9,16 +9,25 @@
 - ``client_address``: the client's address as every limit sees it (django-axes too): the socket's,
   or with ``REST_FRAMEWORK["NUM_PROXIES"]`` trusted proxies, the address they forwarded.
 
+A limit whose cache is unreachable (Redis down) lets requests through, logged: the review keeps
+working through a Redis outage (tests/chaos), unlimited for that while.
+
 Failed logins are django-axes' (settings ``AXES_*``; ``webapp/api/lockout.py``).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 
 from django.http import HttpRequest
+from redis.exceptions import RedisError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle, SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
+# What Django's Redis cache raises while Redis is unreachable.
+CACHE_DOWN = (RedisError, OSError)
 
 
 def client_address(request: HttpRequest) -> str | None:
@@ -32,7 +41,11 @@ class WriteRateThrottle(ScopedRateThrottle):
     def allow_request(self, request, view) -> bool:
         if request.method in SAFE_METHODS:
             return True
-        return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except CACHE_DOWN as error:
+            logger.warning("Write limit %s not applied, its cache is unreachable: %s", self.scope, error)
+            return True
 
 
 class FailureThrottle(SimpleRateThrottle):
@@ -48,12 +61,19 @@ class FailureThrottle(SimpleRateThrottle):
         self.history = [moment for moment in self.cache.get(self.key, []) if moment > self.now - self.duration]
 
     def allow_request(self, request, view=None) -> bool:
-        self._load(request)
+        try:
+            self._load(request)
+        except CACHE_DOWN as error:
+            logger.warning("Failure limit %s not applied, its cache is unreachable: %s", self.scope, error)
+            return True
         return len(self.history) < self.num_requests
 
     def record_failure(self, request) -> None:
-        self._load(request)
-        self.throttle_success()  # stores this moment in the history
+        try:
+            self._load(request)
+            self.throttle_success()  # stores this moment in the history
+        except CACHE_DOWN as error:
+            logger.warning("Failure limit %s not counted, its cache is unreachable: %s", self.scope, error)
 
     def wait(self) -> int:
         """Whole seconds until the oldest counted failure leaves the window (after ``allow_request``)."""
