@@ -105,6 +105,28 @@ def _watching_csp(browser):
     return browser
 
 
+WAIT_POLL_MS = 50
+
+
+def _wait_for_function(page, expression: str, arg=None, *, timeout: float | None = None, polling=None):
+    """``Page.wait_for_function`` with the same contract (poll until the expression, or the function
+    called with ``arg``, is truthy; TimeoutError after ``timeout`` ms, 30 s by default), evaluated
+    through ``page.evaluate``. Playwright's own evaluates the expression with eval() inside the page,
+    which the Content-Security-Policy forbids (no 'unsafe-eval'); ``evaluate`` goes through the
+    DevTools protocol, which the policy does not cover."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    deadline = time.monotonic() + (30_000 if timeout is None else timeout) / 1000
+    interval = polling if isinstance(polling, (int, float)) else WAIT_POLL_MS
+    while True:
+        value = page.evaluate(expression, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise PlaywrightTimeoutError(f"Timeout {timeout or 30_000} ms exceeded waiting for {expression}")
+        page.wait_for_timeout(interval)
+
+
 @pytest.fixture(autouse=True)
 def no_csp_violations():
     CSP_VIOLATIONS.clear()
@@ -119,9 +141,10 @@ def no_csp_violations():
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Page, sync_playwright
 
-    with sync_playwright() as playwright:
+    with sync_playwright() as playwright, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Page, "wait_for_function", _wait_for_function)
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
         )

@@ -68,3 +68,15 @@ def test_scripts_write_no_inline_style_or_handler_into_html(script):
     assert not re.search(r"""setAttribute\(\s*["']style["']""", text)
     assert not re.search(r"""\son[a-z]+\s*=\s*["'][^"']*["']""", text), "on*= handler attribute"
     assert not re.search(r"\beval\(|new Function\(", text)
+
+
+@pytest.mark.django_db
+def test_only_drfs_browsable_api_pages_allow_inline_styles(client):
+    """DRF's own templates style inline; its JSON and every page of ours stay strict."""
+    client.force_login(UserFactory())
+    page = client.get("/api/films/", HTTP_ACCEPT="text/html")
+    assert page["Content-Type"].startswith("text/html")
+    policy = _policy(page)
+    assert policy["style-src"] == ["'self'", "'unsafe-inline'"] and policy["script-src"] == ["'self'"]
+    assert _policy(client.get("/api/films/"))["style-src"] == ["'self'"]  # JSON
+    assert _policy(client.get("/"))["style-src"] == ["'self'"]

@@ -303,7 +303,10 @@ MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.Authenticatio
                   "webapp.api.sessions.SessionRenewMiddleware")
 # Content-Security-Policy (django-csp): scripts and styles from our own files only, nothing inline
 # (no <script>/<style> blocks, no style="" or on*="" attributes); frames and websockets from this
-# origin; blob: and data: images for the viewer's decoded frames and the API docs' icons.
+# origin; blob: and data: images for the viewer's decoded frames and the API docs' icons. Only DRF's
+# browsable API pages (its own templates) may use inline styles (webapp/api/renderers.py).
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer",
+                                              "webapp.api.renderers.BrowsableAPIRenderer"]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
