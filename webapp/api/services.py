@@ -160,7 +160,8 @@ def token_issue(*, user: AbstractBaseUser, now: datetime | None = None) -> Token
         if token is not None and token_expires_at(token) > now:
             return token
         Token.objects.filter(user=user).delete()
-        return Token.objects.create(user=user)
+        token, _created = Token.objects.get_or_create(user=user)  # a concurrent first request may win
+        return token
 
 
 def token_revoke(*, user: AbstractBaseUser) -> int:

@@ -115,8 +115,9 @@ def read_env() -> Env:
         # Files under MEDIA_ROOT that no row names are removed once this old (a write in progress
         # is younger: it is named by its commit).
         media_orphan_grace_s=_int("MEDIA_ORPHAN_GRACE_S", 3600),
-        # A browser session unused this long is logged out (each request renews it).
-        session_idle_timeout_s=_int("SESSION_IDLE_TIMEOUT_S", 2 * 3600),
+        # A browser session unused this long is logged out (each request renews it). Long enough for
+        # a live review of a whole feature, whose sockets make no HTTP request.
+        session_idle_timeout_s=_int("SESSION_IDLE_TIMEOUT_S", 4 * 3600),
         # An API token works this many days after it was issued, then a new one must be requested.
         api_token_ttl_days=_int("API_TOKEN_TTL_DAYS", 30),
         # This many failed logins (form or token) for one user name, or from one address, lock
