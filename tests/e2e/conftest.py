@@ -65,17 +65,90 @@ def demo_server(tmp_path_factory):
             process.wait(timeout=10)
 
 
+# Content-Security-Policy violations seen by any page of any test: the browser reports each as a
+# `securitypolicyviolation` event (logged by CSP_PROBE) and a console error "Refused to ...".
+# `no_csp_violations` fails the test that caused one.
+CSP_VIOLATIONS: list[str] = []
+CSP_PROBE = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.effectiveDirective} blocked ${event.blockedURI || "inline"} `
+    + `in ${event.sourceFile || event.documentURI}:${event.lineNumber} (${event.sample || "no sample"})`);
+}, true);
+"""
+
+
+def _watch_csp(context) -> None:
+    def on_console(message) -> None:
+        text = message.text
+        if message.type == "error" and (text.startswith("Refused to") or text.startswith("CSP violation")):
+            CSP_VIOLATIONS.append(f"{message.location.get('url', '?')}: {text}")
+
+    context.add_init_script(CSP_PROBE)
+    context.on("console", on_console)
+
+
+def _watching_csp(browser):
+    """Every context and page the tests open from ``browser`` report CSP violations."""
+    new_context, new_page = browser.new_context, browser.new_page
+
+    def watched_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        _watch_csp(context)
+        return context
+
+    def watched_page(*args, **kwargs):
+        page = new_page(*args, **kwargs)  # its own context, still on about:blank
+        _watch_csp(page.context)
+        return page
+
+    browser.new_context, browser.new_page = watched_context, watched_page
+    return browser
+
+
+WAIT_POLL_MS = 50
+
+
+def _wait_for_function(page, expression: str, arg=None, *, timeout: float | None = None, polling=None):
+    """``Page.wait_for_function`` with the same contract (poll until the expression, or the function
+    called with ``arg``, is truthy; TimeoutError after ``timeout`` ms, 30 s by default), evaluated
+    through ``page.evaluate``. Playwright's own evaluates the expression with eval() inside the page,
+    which the Content-Security-Policy forbids (no 'unsafe-eval'); ``evaluate`` goes through the
+    DevTools protocol, which the policy does not cover."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    deadline = time.monotonic() + (30_000 if timeout is None else timeout) / 1000
+    interval = polling if isinstance(polling, (int, float)) else WAIT_POLL_MS
+    while True:
+        value = page.evaluate(expression, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise PlaywrightTimeoutError(f"Timeout {timeout or 30_000} ms exceeded waiting for {expression}")
+        page.wait_for_timeout(interval)
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations():
+    CSP_VIOLATIONS.clear()
+    yield CSP_VIOLATIONS
+    if CSP_VIOLATIONS:
+        found = "\n".join(dict.fromkeys(CSP_VIOLATIONS))
+        CSP_VIOLATIONS.clear()
+        pytest.fail(f"Content-Security-Policy violations:\n{found}")
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Page, sync_playwright
 
-    with sync_playwright() as playwright:
+    with sync_playwright() as playwright, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Page, "wait_for_function", _wait_for_function)
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
         )
-        yield browser
+        yield _watching_csp(browser)
         browser.close()
 
 

@@ -30,3 +30,17 @@ def sent(monkeypatch) -> list[tuple[str, dict]]:
     monkeypatch.setattr(importlib.import_module("webapp.realtime.broadcast"), "broadcast", record)
     monkeypatch.setattr(importlib.import_module("webapp.notifications.services"), "broadcast", record)
     return events
+
+
+@pytest.fixture(autouse=True)
+def throttle_counts(monkeypatch):
+    """Each test counts its rate limits (DRF throttles, guest-link failures) from zero, in a cache of
+    its own: the suite's many requests as the same user ids never add up across tests, and the
+    shared Redis of the integration layer is never flushed. Returns that cache."""
+    from django.core.cache.backends.locmem import LocMemCache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    cache = LocMemCache(f"throttle-{id(monkeypatch)}", {})
+    cache.clear()
+    monkeypatch.setattr(SimpleRateThrottle, "cache", cache)
+    return cache

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import RequestFactory
 
 from restoration.api import DemoShot
 from restoration.io import probe
@@ -47,7 +48,8 @@ def test_demo_build_makes_users_film_scan_shots_and_versions_through_real_jobs(d
     assert result.created
     film = result.film
     for username, role in DEMO_USERS:
-        user = authenticate(username=username, password="demo")
+        # As the login page does: with the request (django-axes checks lockouts by it).
+        user = authenticate(RequestFactory().post("/accounts/login/"), username=username, password="demo")
         assert user is not None, username
         assert Membership.objects.get(film=film, user=user).role == role
     # The archivist owns the film; the others joined as anyone does, by accepting an invitation.

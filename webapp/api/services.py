@@ -1,11 +1,14 @@
 """Writes of the API's own rows: idempotency keys (the mechanism that uses them is
-``webapp/api/idempotency.py``; docs/API.md "Retries").
+``webapp/api/idempotency.py``; docs/API.md "Retries") and tokens.
 
 A key's life: ``idempotency_claim`` commits an ``in_progress`` row before the request runs (a
 concurrent repeat sees it: 409); ``idempotency_hold`` locks it again inside the request's own
 transaction, where ``idempotency_complete`` stores the answer, so the answer and the request's
 rows commit together or not at all; ``idempotency_release`` frees the key of a request that did
 not succeed, so that a retry runs again. ``idempotency_expired_delete`` is the sweeper's step.
+
+API tokens: ``token_issue`` gives a user their token (a new one once it expired), ``token_revoke``
+deletes it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import exceptions, status
+from rest_framework.authtoken.models import Token
 
 from webapp.api.models import IdempotencyRecord, IdempotencyState
 
@@ -139,4 +143,28 @@ def idempotency_expired_delete(*, now: datetime | None = None) -> int:
         state=IdempotencyState.IN_PROGRESS, locked_at__gte=now - _lease()
     )
     deleted, _per_model = expired.delete()
+    return deleted
+
+
+# API tokens (webapp/api/tokens.py): DRF's one token per user, valid API_TOKEN_TTL after it was issued.
+
+def token_expires_at(token: Token) -> datetime:
+    return token.created + settings.API_TOKEN_TTL
+
+
+def token_issue(*, user: AbstractBaseUser, now: datetime | None = None) -> Token:
+    """The user's token while it lasts; a new one (with a new key) once it has expired."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        token = Token.objects.select_for_update().filter(user=user).first()
+        if token is not None and token_expires_at(token) > now:
+            return token
+        Token.objects.filter(user=user).delete()
+        token, _created = Token.objects.get_or_create(user=user)  # a concurrent first request may win
+        return token
+
+
+def token_revoke(*, user: AbstractBaseUser) -> int:
+    """Delete the user's token (every script using it gets 401 from now on); returns how many."""
+    deleted, _per_model = Token.objects.filter(user=user).delete()
     return deleted

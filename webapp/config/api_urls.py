@@ -1,12 +1,10 @@
-"""/api/: the router of every app's ViewSets, and the token endpoint for scripts. Here, at the top,
-because it names every area's ViewSets (``webapp.api`` below them holds only what they share)."""
+"""/api/: the router of every app's ViewSets, and the token endpoint for scripts
+(webapp/api/tokens.py). Here, at the top, because it names every area's ViewSets (``webapp.api`` below them holds only what they share)."""
 
 from django.urls import path
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.parsers import FormParser, MultiPartParser
 
-from webapp.api.parsers import BoundedJSONParser
 from webapp.api.routers import ApiRouter
+from webapp.api.tokens import TokenView
 from webapp.catalogue.apis import (
     FilmViewSet,
     InvitationViewSet,
@@ -36,8 +34,6 @@ router.register("grade-references", GradeReferenceViewSet, basename="grade-refer
 router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
-    # DRF's view names its own parsers (forms and plain JSON): the bounded one here too.
-    path("auth/token/", ObtainAuthToken.as_view(parser_classes=[FormParser, MultiPartParser, BoundedJSONParser]),
-         name="api-token"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
     *router.urls,
 ]

@@ -69,6 +69,12 @@ class Env:
     job_redispatch_after_s: int
     job_autoretry_backoff_s: int
     media_orphan_grace_s: int
+    # Sign-in hardening (settings.py "Sign-in, sessions, tokens, throttles, CSP").
+    session_idle_timeout_s: int
+    api_token_ttl_days: int
+    login_failure_limit: int
+    login_lockout_minutes: int
+    trusted_proxy_count: int
 
 
 def read_env() -> Env:
@@ -117,4 +123,16 @@ def read_env() -> Env:
         # Files under MEDIA_ROOT that no row names are removed once this old (a write in progress
         # is younger: it is named by its commit).
         media_orphan_grace_s=_int("MEDIA_ORPHAN_GRACE_S", 3600),
+        # A browser session unused this long is logged out (each request renews it). Long enough for
+        # a live review of a whole feature, whose sockets make no HTTP request.
+        session_idle_timeout_s=_int("SESSION_IDLE_TIMEOUT_S", 4 * 3600),
+        # An API token works this many days after it was issued, then a new one must be requested.
+        api_token_ttl_days=_int("API_TOKEN_TTL_DAYS", 30),
+        # This many failed logins (form or token) for one user name, or from one address, lock
+        # them out for this many minutes.
+        login_failure_limit=_int("LOGIN_FAILURE_LIMIT", 10),
+        login_lockout_minutes=_int("LOGIN_LOCKOUT_MINUTES", 15),
+        # Reverse proxies in front of the server that append to X-Forwarded-For: 0 trusts no such
+        # header (a client could forge it to dodge the per-address limits).
+        trusted_proxy_count=_int("TRUSTED_PROXY_COUNT", 0),
     )

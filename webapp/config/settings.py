@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import dj_database_url
+from csp.constants import NONE, SELF
 
 from webapp.config.env import BASE_DIR, read_env
 
@@ -120,7 +123,7 @@ MAX_FRAME_PIXELS = ENV.max_frame_pixels
 REST_FRAMEWORK = {
     # Token first so that an anonymous request gets 401 with a WWW-Authenticate header, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "webapp.api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -271,5 +274,61 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
+    },
+}
+
+# --- Sign-in, sessions, tokens, throttles, CSP (README "Security settings") -----------------------
+INSTALLED_APPS += ["axes", "csp"]
+# django-axes counts failed logins (the login page, the admin's, POST /api/auth/token/) per user
+# name and per address, in the database; AxesMiddleware (last) turns a lockout into its answer.
+MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = ENV.login_failure_limit
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one alone locks: a user, or an address
+AXES_COOLOFF_TIME = timedelta(minutes=ENV.login_lockout_minutes)
+AXES_RESET_ON_SUCCESS = True
+# A try while locked out (even with the right password) does not restart the cool-off.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "webapp.api.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "webapp.api.lockout.lockout_response"
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # failures and lockouts, not every login
+# DRF throttles (webapp/api/throttling.py), counted in the cache (Redis when set, so shared by every
+# server): writes per user, guest links per address. A reviewer never comes near them.
+REST_FRAMEWORK["NUM_PROXIES"] = ENV.trusted_proxy_count
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "comments": "120/min",
+    "decisions": "60/min",
+    "jobs": "60/min",
+    "guest_join_failures": "20/hour",
+}
+# API tokens (webapp/api/tokens.py) expire this long after they were issued.
+API_TOKEN_TTL = timedelta(days=ENV.api_token_ttl_days)
+# Idle timeout: a session lasts SESSION_COOKIE_AGE after its last use; a request renews it at most
+# once per SESSION_RENEW_INTERVAL_S (webapp/api/sessions.py), not a database write per request.
+SESSION_COOKIE_AGE = ENV.session_idle_timeout_s
+SESSION_RENEW_INTERVAL_S = 60
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "webapp.api.sessions.SessionRenewMiddleware")
+# Content-Security-Policy (django-csp): scripts and styles from our own files only, nothing inline
+# (no <script>/<style> blocks, no style="" or on*="" attributes); frames and websockets from this
+# origin; blob: and data: images for the viewer's decoded frames and the API docs' icons. Only DRF's
+# browsable API pages (its own templates) may use inline styles (webapp/api/renderers.py).
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer",
+                                              "webapp.api.renderers.BrowsableAPIRenderer"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "media-src": [SELF, "blob:"],
+        "connect-src": [SELF],  # CSP3: 'self' includes ws:/wss: to this host
+        "worker-src": [SELF, "blob:"],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "frame-src": [SELF],
+        "frame-ancestors": [NONE],  # as X-Frame-Options: DENY
+        "base-uri": [SELF],
+        "form-action": [SELF],
     },
 }

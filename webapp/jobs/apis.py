@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.api.idempotency import idempotent
+from webapp.api.throttling import WriteRateThrottle
 from webapp.catalogue.access import Action, visible_films
 from webapp.catalogue.api_base import FilmScopedViewSet, require_film_action
 from webapp.jobs import services
@@ -37,6 +38,8 @@ class RestorationJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Fi
 
     serializer_class = RestorationJobSerializer
     filterset_class = RestorationJobFilter
+    throttle_classes = [WriteRateThrottle]
+    throttle_scope = "jobs"
     ordering_fields = ["created_at", "started_at", "finished_at", "status", "kind", "id"]
     ordering = ["-created_at", "-id"]
     object_actions = {"cancel": Action.PUBLISH, "retry": Action.PUBLISH}
@@ -82,6 +85,8 @@ class _FilmJobView(APIView):
 
     required: Action = Action.PUBLISH
     body_serializer = None
+    throttle_classes = [WriteRateThrottle]
+    throttle_scope = "jobs"
 
     def post(self, request, film_id: int):
         film = visible_films(user=request.user).filter(pk=film_id).first()

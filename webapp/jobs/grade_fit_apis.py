@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 
 from webapp.api.parsers import BoundedJSONParser
 from webapp.api.serializers import StrictSerializer
+from webapp.api.throttling import WriteRateThrottle
 from webapp.api.uploads import CheckAccessBeforeBody
 from webapp.catalogue.access import Action
 from webapp.catalogue.api_base import require_film_action
@@ -80,6 +81,8 @@ def _ints(values: list, name: str) -> list[int]:
 
 class GradeFitApi(CheckAccessBeforeBody, APIView):
     parser_classes = [MultiPartParser, BoundedJSONParser]
+    throttle_classes = [WriteRateThrottle]
+    throttle_scope = "jobs"
 
     def initialize_request(self, request, *args, **kwargs):
         streamed_uploads(request, settings.MAX_STILL_BYTES)  # before the CSRF check reads the body

@@ -8,14 +8,18 @@ session (its playlist's frames) and nothing else; every other page answers 404 o
 
 from __future__ import annotations
 
+import math
+
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from webapp.api.throttling import GuestJoinThrottle
 from webapp.catalogue.access import visible_films
 from webapp.live import selectors, services
 from webapp.live.services import MAX_PLAYLIST_LENGTH
@@ -75,8 +79,20 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def session_join_page(request: HttpRequest, token: str) -> HttpResponse:
+    # Links that open nothing are counted per address: after a few, the address waits (429), so
+    # links cannot be found by trying many.
+    throttle = GuestJoinThrottle()
+    if not throttle.allow_request(request):
+        minutes = math.ceil(throttle.wait() / 60)
+        response = render(request, "live/refused.html", {
+            "title": "Too many links tried from your address",
+            "text": f"Wait {minutes} minute{pluralize(minutes)}, then open the link again. "
+                    "Check that the whole link was copied, or ask the host for a new one."}, status=429)
+        response["Retry-After"] = str(throttle.wait())
+        return response
     invite = selectors.guest_invite_for_token(token=token)
     if invite is None:
+        throttle.record_failure(request)
         return render(request, "live/refused.html", {
             "title": "This link does not open any session",
             "text": "Check that the whole link was copied, or ask the host for a new one."}, status=404)

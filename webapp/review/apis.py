@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from webapp.api.idempotency import idempotent
+from webapp.api.throttling import WriteRateThrottle
 from webapp.catalogue.access import Action, can_comment
 from webapp.catalogue.api_base import FilmScopedViewSet
 from webapp.catalogue.selectors import film_list, shot_list, version_list
@@ -46,6 +47,8 @@ class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     serializer_class = CommentSerializer
     filterset_class = CommentFilter
+    throttle_classes = [WriteRateThrottle]
+    throttle_scope = "comments"
     search_fields = ["text"]
     object_actions = {"history": Action.VIEW}  # members (and staff) only: a guest gets 404
     ordering_fields = ["frame", "created_at", "updated_at", "id"]
@@ -147,6 +150,8 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     serializer_class = DecisionSerializer
     filterset_class = DecisionFilter
+    throttle_classes = [WriteRateThrottle]
+    throttle_scope = "decisions"
     ordering_fields = ["created_at", "id"]
     ordering = ["version_id", "created_at", "id"]
 

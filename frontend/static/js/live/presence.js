@@ -20,11 +20,13 @@ export function renderParticipants(list, { participants, hostId, youId, youAreHo
       ? `<button type="button" class="btn sm ghost live-hand-over" data-user="${person.user}" title="Give control to ${escapeHtml(person.name)}">Hand over</button>`
       : "";
     return `<li class="live-person${person.user === hostId ? " is-host" : ""}" data-user="${person.user}">
-      <span class="live-avatar" style="--hue: ${hueOf(person.user)}" aria-hidden="true">${escapeHtml(person.initials)}</span>
+      <span class="live-avatar" data-hue="${hueOf(person.user)}" aria-hidden="true">${escapeHtml(person.initials)}</span>
       <span class="live-person-text"><span class="live-person-name">${escapeHtml(person.name)}</span>
         <span class="live-badges">${badges}</span></span>
       ${handOver}</li>`;
   }).join("");
+  // Set here, not as a style attribute in the HTML: the Content-Security-Policy allows none.
+  for (const avatar of list.querySelectorAll(".live-avatar")) avatar.style.setProperty("--hue", avatar.dataset.hue);
   for (const button of list.querySelectorAll(".live-hand-over")) {
     button.addEventListener("click", () => onHandOver(Number(button.dataset.user)));
   }

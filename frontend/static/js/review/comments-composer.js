@@ -26,7 +26,7 @@ export function composerHtml() {
           `<button type="button" class="cm-tool" data-tool="${tool}" title="${label}" aria-label="${label}" aria-pressed="false">${icon(path)}</button>`).join("")}
         <span class="cm-tools-sep"></span>
         ${COLOURS.map((colour, i) =>
-          `<button type="button" class="cm-colour" data-colour="${colour}" style="--swatch:${colour}" title="Colour ${colour}" aria-label="Colour ${colour}" aria-pressed="${i === 0}"></button>`).join("")}
+          `<button type="button" class="cm-colour" data-colour="${colour}" title="Colour ${colour}" aria-label="Colour ${colour}" aria-pressed="${i === 0}"></button>`).join("")}
         <span class="cm-tools-sep"></span>
         <button type="button" class="cm-tool" data-undo title="Undo the last shape" aria-label="Undo">${icon('<path d="M9 14 4 9l5-5"/><path d="M4 9h10a6 6 0 0 1 0 12h-3"/>')}</button>
         <button type="button" class="cm-tool" data-clear title="Remove the drawing" aria-label="Clear drawing">${icon('<path d="M5 7h14M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3"/>')}</button>
@@ -51,6 +51,8 @@ export function mountComposer(form, { state, viewer, draw, currentVersion, frame
   const textarea = form.elements.text;
   const errorLine = form.querySelector(".cm-error");
   if (!draw) form.querySelector(".cm-tools").hidden = true;
+  // Set here, not as a style attribute in the HTML: the Content-Security-Policy allows none.
+  for (const swatch of form.querySelectorAll("[data-colour]")) swatch.style.setProperty("--swatch", swatch.dataset.colour);
 
   function composerFrame() {
     return state.replyTo ? state.replyTo.frame : (state.pinnedFrame ?? viewer?.frame ?? 0);
