@@ -283,6 +283,47 @@ def _measure(master: _ShotMaster, path: Path, target: QualityTarget) -> float:
     return sum(values) / len(values)
 
 
+def encode_single_crf(source: str | os.PathLike, output: str | os.PathLike, *, codec: str, crf: float,
+                      preset: str = "medium") -> int:
+    """One plain encode of the whole of ``source`` at one CRF (the encoder's own keyframes), in the
+    same picture format as ``encode_adaptive``: what an adaptive encode is compared with. Returns
+    the bytes written."""
+    delivery, _, preset_name = check_options(codec, "ssim:0.5", preset)
+    output_path = _check_output(output)
+    info = probe(source)
+    _check_picture(info)
+    temporary = output_path.parent / f".{output_path.name}.{uuid.uuid4().hex[:12]}.partial.mp4"
+    try:
+        _encode_shot(_ShotMaster(info, 0, info.frame_count - 1), temporary, delivery, crf, preset_name)
+        os.replace(temporary, output_path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return output_path.stat().st_size
+
+
+def shot_qualities(source: str | os.PathLike, encoded: str | os.PathLike, target: str,
+                   spans: Sequence[tuple[int, int]]) -> list[float]:
+    """Each shot's quality (``target``'s metric, as the search measures it) of ``encoded``, any
+    encode of ``source`` with the same frames, e.g. one made at a single CRF."""
+    quality_target = parse_target(target)
+    info = probe(source)
+    spans = check_spans(spans, info.frame_count)
+    qualities = []
+    with av.open(str(encoded)) as container:
+        pictures = container.decode(video=0)
+        for start, end in spans:
+            master = _ShotMaster(info, start, end)
+            meter = ShotMeter(quality_target, width=info.width, height=info.height, channels=info.channels)
+            for frames, master_yuv in master.chunks():
+                decoded = [picture for _, picture in zip(range(frames.shape[0]), pictures, strict=False)]
+                if len(decoded) != frames.shape[0]:
+                    raise MediaError(f"{encoded}: fewer frames than {source}")
+                meter.add(frames, master_yuv, decoded)
+            values = meter.finish()
+            qualities.append(sum(values) / len(values))
+    return qualities
+
+
 def _join(files: Sequence[Path], output: Path, codec: DeliveryCodec, info: ProbeInfo, starts: Sequence[int]) -> None:
     """The shots' packets end to end into ``output`` (written under a temporary name, then renamed)."""
     rate = _rate_fraction(info.fps)

@@ -51,7 +51,7 @@ DELIVERY_CODECS: dict[str, DeliveryCodec] = {
     for codec in (
         DeliveryCodec("h264", "libx264", crf_min=0.0, crf_max=51.0, crf_step=0.5, crf_start=23.0, slope=0.45),
         DeliveryCodec("hevc", "libx265", crf_min=0.0, crf_max=51.0, crf_step=0.5, crf_start=28.0, slope=0.45),
-        DeliveryCodec("av1", "libsvtav1", crf_min=1.0, crf_max=63.0, crf_step=1.0, crf_start=35.0, slope=0.25),
+        DeliveryCodec("av1", "libsvtav1", crf_min=2.0, crf_max=63.0, crf_step=1.0, crf_start=35.0, slope=0.25),
     )
 }
 

@@ -5,8 +5,9 @@ Quality falls as CRF rises, and on ``QualityTarget.score``'s scale (dB, and SSIM
 -10 log10(1 - SSIM)) it falls nearly in a straight line over the range a target cares about. So
 each step predicts the CRF where the line through the two trials nearest the target crosses it
 (a secant; a prior slope after the first trial), rounds down onto the codec's CRF grid, and keeps
-the guess inside the bracket of the highest passing and lowest failing CRFs found so far. It
-stops when the bracket is one grid step wide: usually 3 or 4 encodes.
+the guess inside the bracket of the highest passing and lowest failing CRFs found so far (a
+quarter of its width from either end when two guesses in a row fell on the same side). It stops when the bracket is one grid step wide:
+usually 3 to 5 encodes.
 """
 
 from __future__ import annotations
@@ -106,9 +107,21 @@ def _next_guess(codec: DeliveryCodec, target: QualityTarget, trials: list[Trial]
     step = (target.score(nearest.quality) - goal) / slope
     if len(trials) == 1:
         step = max(-MAX_FIRST_STEP, min(MAX_FIRST_STEP, step))
-    guess = _on_grid(codec, nearest.crf + step, down=True)
+    # Below the crossing while the target is missed (the next may pass), above it while every
+    # encode passes (the next may fail and close the bracket at once).
+    guess = _on_grid(codec, nearest.crf + step, down=failing is not None)
+    if failing is None:
+        guess = min(codec.crf_max, guess + codec.crf_step if guess <= nearest.crf + step else guess)
     low = codec.crf_min if passing is None else passing + codec.crf_step
     high = codec.crf_max if failing is None else failing - codec.crf_step
+    last_two_alike = len(trials) >= 2 and (trials[-1].quality >= target.value) == (trials[-2].quality >= target.value)
+    if passing is not None and failing is not None and last_two_alike:
+        # Safeguarded: when the secant keeps landing on one side (a curved line), the next guess
+        # keeps a quarter of the bracket from either end, so the bracket still shrinks fast.
+        quarter = (failing - passing) / 4
+        low = max(low, _on_grid(codec, passing + quarter, down=False))
+        high = min(high, _on_grid(codec, failing - quarter, down=True))
+        low, high = min(low, high), max(low, high)
     guess = min(max(guess, low), high)
     if guess in tried:  # the line is no help: halve the bracket
         guess = _on_grid(codec, (low + high) / 2, down=True)
