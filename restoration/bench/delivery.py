@@ -40,7 +40,7 @@ def _footage_reel(folder: Path, frames: int) -> tuple[Path, list[tuple[int, int]
     return path, [(i * frames, (i + 1) * frames - 1) for i in range(len(clips))]
 
 
-def _synthetic_reel(folder: Path, frames: int, size: tuple[int, int]) -> tuple[Path, list[tuple[int, int]]]:
+def synthetic_reel(folder: Path, frames: int, size: tuple[int, int]) -> tuple[Path, list[tuple[int, int]]]:
     from restoration.degrade import clean_sources, degrade, synthetic_clip
 
     height, width = size
@@ -62,7 +62,7 @@ def _synthetic_reel(folder: Path, frames: int, size: tuple[int, int]) -> tuple[P
     return path, [(i * frames, (i + 1) * frames - 1) for i in range(len(shots))]
 
 
-def _compare(reel: str, source: Path, spans, codec: str, target: str, preset: str, folder: Path) -> dict[str, Any]:
+def compare_row(reel: str, source: Path, spans, codec: str, target: str, preset: str, folder: Path) -> dict[str, Any]:
     quality_target = parse_target(target)
     tolerance = TOLERANCE[quality_target.metric]
     frames = spans[-1][1] + 1
@@ -80,6 +80,7 @@ def _compare(reel: str, source: Path, spans, codec: str, target: str, preset: st
             break
         crf -= step
     qualities = [shot.quality for shot in adaptive.shots]
+    within = [quality_target.value <= quality <= quality_target.value + tolerance for quality in qualities]
     return {
         "reel": reel, "codec": codec, "target": target, "preset": preset, "shots": len(spans),
         "adaptive CRFs": " ".join(f"{shot.crf:g}" for shot in adaptive.shots),
@@ -87,7 +88,7 @@ def _compare(reel: str, source: Path, spans, codec: str, target: str, preset: st
         "single CRF": f"{crf:g}", "single bytes": single_bytes,
         "bytes saved %": 100.0 * (1.0 - adaptive.bytes / single_bytes),
         "worst shot adaptive": min(qualities), "worst shot single": min(single),
-        f"shots within target+{tolerance:g}": f"{sum(target_value <= q <= target_value + tolerance for q, target_value in ((q, quality_target.value) for q in qualities))}/{len(qualities)}",
+        f"shots within target+{tolerance:g}": f"{sum(within)}/{len(qualities)}",
         "encodes a shot": sum(len(shot.trials) for shot in adaptive.shots) / len(adaptive.shots),
         "encode fps (wall)": frames / seconds,
     }
@@ -98,14 +99,14 @@ def run(quick: bool) -> dict[str, list[dict[str, Any]]]:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-delivery-") as scratch:
         folder = Path(scratch)
-        reels = [("synthetic", *_synthetic_reel(folder, frames, size))]
+        reels = [("synthetic", *synthetic_reel(folder, frames, size))]
         footage = _footage_reel(folder, frames)
         if footage is not None:
             reels.insert(0, ("footage", *footage))
         for reel, source, spans in reels:
             for codec in CODECS:
                 for target in TARGETS:
-                    rows.append(_compare(reel, source, spans, codec, target, preset, folder))
+                    rows.append(compare_row(reel, source, spans, codec, target, preset, folder))
     title = (f"Delivery: adaptive CRF per shot against the best single CRF ({frames} frames a shot, "
              f"synthetic at {size[1]}x{size[0]}, footage at 480x368 grey)")
     return {title: rows}

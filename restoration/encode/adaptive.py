@@ -162,6 +162,8 @@ def encode_adaptive(
     output_path = _check_output(output)
     info = probe(source)
     _check_picture(info)
+    if output_path.exists() and output_path.resolve() == Path(info.path).resolve():
+        raise MediaError(f"{output_path}: the output would replace the master it is encoded from")
     if shots is None:
         from restoration.analysis import analyse
 

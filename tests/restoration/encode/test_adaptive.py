@@ -212,3 +212,11 @@ def test_odd_sizes_are_refused_before_any_work(tmp_path):
     write_video(odd, torch.rand(2, 3, 65, 96), fps=24)
     with pytest.raises(RestorationError, match="even width and height"):
         api.encode_adaptive(odd, tmp_path / "d.mp4", codec="h264", target="ssim:0.9")
+
+
+def test_the_master_is_never_the_output(master):
+    size = master.stat().st_size
+    with pytest.raises(RestorationError, match="would replace the master"):
+        api.encode_adaptive(master, master.parent / ".." / master.parent.name / master.name, codec="h264",
+                            target="ssim:0.9", shots=SHOTS)
+    assert master.stat().st_size == size
