@@ -197,7 +197,9 @@ def test_channels_last_weights_on_the_cpu_give_the_same_restoration(random_weigh
     finally:
         model.to(memory_format=torch.channels_last)
     assert not torch.equal(fast, clip)
-    assert torch.allclose(fast, plain, atol=1e-5)
+    # oneDNN sums a channels-last convolution in another order (and on some CPUs, e.g. AMD EPYC, with
+    # other kernels): float32 rounding through random weights, far below one 8-bit step (0.004).
+    assert torch.allclose(fast, plain, atol=1e-3)
 
 
 def test_x4_runs_the_x4_network_and_refuses_weights_of_another_factor(random_weights):
