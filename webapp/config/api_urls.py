@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from webapp.catalogue.apis import FilmViewSet, MembershipViewSet, ShotVersionViewSet, ShotViewSet
 from webapp.colour.apis import GradeDecisionViewSet, GradeReferenceViewSet, GradeViewSet, SceneViewSet
+from webapp.delivery.apis import DeliverableViewSet
 from webapp.jobs.apis import RestorationJobViewSet
 from webapp.notifications.apis import NotificationViewSet
 from webapp.review.apis import ApprovalPolicyViewSet, CommentViewSet, DecisionViewSet
@@ -25,6 +26,7 @@ router.register("grades", GradeViewSet, basename="grade")
 router.register("grade-decisions", GradeDecisionViewSet, basename="grade-decision")
 router.register("grade-references", GradeReferenceViewSet, basename="grade-reference")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("deliverables", DeliverableViewSet, basename="deliverable")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

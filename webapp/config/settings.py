@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "webapp.jobs",
     "webapp.notifications",
     "webapp.live",
+    "webapp.delivery",
     "webapp.devtools",
 ]
 

@@ -92,7 +92,3 @@ class ScanJobCreateSerializer(_NoUnknownFields):
     """``{"asset": id}``: the scan (original or mezzanine asset of the film) to work on."""
 
     asset = serializers.IntegerField(min_value=1)
-
-
-class DeliverJobCreateSerializer(_NoUnknownFields):
-    """An empty object: the film's approved versions are delivered."""
