@@ -150,6 +150,7 @@ def test_unapproved_shots_are_listed_until_a_fallback_is_chosen(film, sound_shot
     scan = read_frames(sound_shots[1].source.file.path, 4, 4)
     assert (read_frames(master.asset.file.path)[4:] - scan).abs().max() <= 1 / 255 + 1e-6
     assert sound_by_frame(master.asset.file.path, FRAMES) == [frame_sound(n) for n in range(FRAMES)]
+    assert Film.objects.get(pk=film.pk).status != "delivered"  # a fallback is not the approved film
 
 
 def test_the_latest_fallback_takes_the_newest_published_version(film, sound_shots, archivist, client_for,

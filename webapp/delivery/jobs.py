@@ -2,7 +2,7 @@
 (FFV1/MKV, ProRes 422 HQ/MOV) with the scan's sound, write the exports (OTIO, EDL, .ccc), take
 each file's checksums, and only then, in the transaction that marks the job succeeded, rename
 them to their final names and create their ``Deliverable`` rows. A failure or a cancel leaves
-no file and no row; the film is delivered when a whole-film master is."""
+no file and no row; the film is delivered when a master of the whole film, every shot approved, is."""
 
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ def deliver_run(job: RestorationJob, leftovers: list[Path]) -> None:
                                  **probed)
             Deliverable.objects.create(film=job.film, asset=asset, job=row, kind=kind, codec=fields["codec"],
                                        sound=fields["sound"], reel=plan.reel, shots=shot_rows, md5=md5, sha256=sha256)
-        if masters and not plan.reel:
+        if masters and not plan.reel and all(picture.source == "approved" for picture in plan.pictures):
             film_status_advance(film=job.film, status=FilmStatus.DELIVERED)
 
     graded = sum(grade is not None for grade in applied)
