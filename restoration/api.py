@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from restoration.colour.grade import Grade
     from restoration.colour.stills import StillInfo
+    from restoration.encode.adaptive import EncodeResult
     from restoration.io import ProbeInfo
 
 __all__ = [
@@ -32,6 +33,9 @@ __all__ = [
     "ClipSpan",
     "MASTER_CODECS",
     "DEFAULT_PRESET",
+    "DELIVERY_CODECS",
+    "DELIVERY_METRICS",
+    "DELIVERY_PRESETS",
     "DemoShot",
     "GRADE_FILE_EXTENSIONS",
     "GRADE_LUT_SIZE",
@@ -52,6 +56,8 @@ __all__ = [
     "demo_graded_still_write",
     "demo_scan_write",
     "demo_sound",
+    "encode_adaptive",
+    "encode_options_check",
     "frames_uint8",
     "grade_check",
     "grade_colours",
@@ -303,6 +309,49 @@ def _sound_layout(spans, fps, io_probe, video_start_seconds) -> tuple[tuple, dic
         layout = info.audio
         offsets[file] = round(video_start_seconds(file) * 1_000_000_000)
     return layout, offsets
+
+
+# Delivery encodes (restoration/encode/): names only here, the codecs' table is checked against them.
+DELIVERY_CODECS: tuple[str, ...] = ("h264", "hevc", "av1")
+DELIVERY_METRICS: tuple[str, ...] = ("ssim", "psnr", "xpsnr")
+DELIVERY_PRESETS: tuple[str, ...] = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
+                                     "slower", "veryslow")
+
+
+def encode_options_check(codec: str, target: str, preset: str | None = None) -> dict[str, str]:
+    """A delivery encode's options checked and normalised, without torch or PyAV:
+    ``{"codec", "target", "preset"}`` (e.g. ``{"codec": "h264", "target": "ssim:0.97", "preset":
+    "medium"}``; preset None is medium). ``SpecError`` naming the bad field (codec, target, preset)."""
+    from restoration.encode.codecs import check_preset, delivery_codec
+    from restoration.encode.targets import parse_target
+
+    checked = delivery_codec(codec)
+    parsed = parse_target(target)
+    return {"codec": checked.name, "target": str(parsed), "preset": check_preset(checked, "medium" if preset is None else preset)}
+
+
+def encode_adaptive(
+    source: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    codec: str,
+    target: str,
+    shots: Sequence[tuple[int, int]] | Sequence[Mapping[str, int]] | None = None,
+    preset: str = "medium",
+    progress: Progress | None = None,
+) -> EncodeResult:
+    """A delivery encode of ``source`` into ``output`` (.mp4 or .mkv): each shot at the highest CRF
+    whose quality against ``source`` meets ``target`` (``encode_options_check``'s forms; SSIM as
+    ``restoration.compare``, PSNR/XPSNR of the luma as FFmpeg's filters), each starting on a
+    keyframe, all frames kept. ``shots``: inclusive ``(start, end)`` pairs or ``{"start_frame",
+    "end_frame"}`` covering the clip end to end; None: the analysis finds them. ``.to_dict()`` is
+    ``{"bytes": N, "shots": [{"start_frame", "end_frame", "crf", "quality"}]}``. ``RestorationError``
+    (one line) for bad options, input or shots, or a target a shot cannot reach (naming the shot
+    and the best it got); nothing is left at ``output`` then. ``progress(done, total)`` counts the
+    frames of finished shots and is called after each trial encode."""
+    from restoration.encode.adaptive import encode_adaptive as encode
+
+    return encode(source, output, codec=codec, target=target, shots=shots, preset=preset, progress=progress)
 
 
 def default_device() -> str:

@@ -1,4 +1,4 @@
-"""`python -m restoration restore|analyse|degrade|probe|bench|train|grade`.
+"""`python -m restoration restore|analyse|degrade|probe|bench|train|grade|encode`.
 
 Each subcommand's handler lives beside the code it drives and is imported lazily, so
 `--help` is fast. Bad input from any handler ends as one line on stderr and exit code 2.
@@ -21,6 +21,7 @@ HANDLERS = {
     "bench": "restoration.bench:cli_bench",
     "train": "restoration.models.train:cli_train",
     "grade": "restoration.colour.cli:cli_grade",
+    "encode": "restoration.encode.cli:cli_encode",
 }
 
 
@@ -73,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     from restoration.colour.cli import add_arguments as add_grade_arguments
 
     add_grade_arguments(sub)
+    from restoration.encode.cli import add_arguments as add_encode_arguments
+
+    add_encode_arguments(sub)
     return parser
 
 

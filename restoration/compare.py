@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 
 from restoration.luma import REC601_LUMA, luma
 
@@ -45,6 +44,16 @@ def _gaussian_kernel(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     return kernel / kernel.sum()
 
 
+def _valid_filter(image: torch.Tensor, kernel: torch.Tensor, *, dim: int) -> torch.Tensor:
+    """``image`` filtered by the 1-D ``kernel`` along ``dim``, valid region only: a sum of shifted
+    copies, the same sums as a convolution and several times faster in float64 on a CPU."""
+    length = image.shape[dim] - kernel.shape[0] + 1
+    out = kernel[0] * image.narrow(dim, 0, length)
+    for tap in range(1, kernel.shape[0]):
+        out = out + kernel[tap] * image.narrow(dim, tap, length)
+    return out
+
+
 def ssim_map(a: torch.Tensor, b: torch.Tensor, *, data_range: float = 1.0) -> torch.Tensor:
     """Per-pixel SSIM of the luma, (T, 1, H - 10, W - 10): the window never leaves the frame."""
     clip_a, clip_b = _check_pair(a, b)
@@ -55,8 +64,7 @@ def ssim_map(a: torch.Tensor, b: torch.Tensor, *, data_range: float = 1.0) -> to
     kernel = _gaussian_kernel(x.dtype, x.device)
 
     def blur(image: torch.Tensor) -> torch.Tensor:  # separable gaussian, valid region only
-        image = F.conv2d(image, kernel.view(1, 1, 1, -1))
-        return F.conv2d(image, kernel.view(1, 1, -1, 1))
+        return _valid_filter(_valid_filter(image, kernel, dim=-1), kernel, dim=-2)
 
     mu_x, mu_y = blur(x), blur(y)
     var_x = blur(x * x) - mu_x**2

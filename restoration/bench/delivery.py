@@ -1,0 +1,112 @@
+"""Delivery benchmark: bytes an adaptive encode (each shot at the highest CRF that keeps the target)
+saves against the best single CRF, i.e. the highest CRF whose worst shot still reaches the target.
+
+Reels: the four silent clips of ``../shared/data/footage`` end to end (skipped when absent; each
+clip a shot), and synthetic shots of very different difficulty (a smooth gradient, a clean
+photograph panning, the same photograph heavily damaged, a moving fine texture). For each codec:
+the adaptive encode (``encode_adaptive``, shots given), then single-CRF encodes of the whole reel
+starting at the lowest CRF the adaptive encode chose, stepped down until the worst shot reaches
+the target. Encode fps counts the adaptive encode's wall time, search and measuring included.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from restoration.bench.shots import FOOTAGE, SILENT
+from restoration.encode.adaptive import encode_adaptive, encode_single_crf, shot_qualities
+from restoration.encode.codecs import DELIVERY_CODECS
+from restoration.encode.targets import parse_target
+from restoration.io import read_frames, write_video
+
+CODECS = ("h264", "hevc", "av1")
+TARGETS = ("ssim:0.97",)
+# How close to its target a shot should land: the issue's tolerance.
+TOLERANCE = {"ssim": 0.005, "psnr": 0.5, "xpsnr": 0.5}
+FPS = 24.0
+
+
+def _footage_reel(folder: Path, frames: int) -> tuple[Path, list[tuple[int, int]]] | None:
+    if not all((FOOTAGE / name).is_file() for name in SILENT):
+        return None
+    clips = [read_frames(FOOTAGE / name, 0, frames) for name in SILENT]
+    path = folder / "footage.mkv"
+    write_video(path, torch.cat(clips), fps=FPS)
+    return path, [(i * frames, (i + 1) * frames - 1) for i in range(len(clips))]
+
+
+def synthetic_reel(folder: Path, frames: int, size: tuple[int, int]) -> tuple[Path, list[tuple[int, int]]]:
+    from restoration.degrade import clean_sources, degrade, synthetic_clip
+
+    height, width = size
+    photo = dict(clean_sources())["astronaut"]
+    ys = torch.linspace(0, 1, height)[:, None]
+    xs = torch.linspace(0, 1, width)[None, :]
+    gradient = torch.stack([torch.stack([0.2 + 0.5 * ys * xs + 0.004 * t, 0.3 + 0.2 * xs.expand(height, width),
+                                         0.6 - 0.3 * ys.expand(height, width)]) for t in range(frames)])
+    pan = synthetic_clip(photo, frames=frames, size=size, seed=1, motion="pan")
+    damaged = degrade(synthetic_clip(photo, frames=frames, size=size, seed=2, motion="shake"), seed=7,
+                      strength="heavy").damaged.clamp(0, 1)
+    generator = torch.Generator().manual_seed(5)
+    coarse = torch.rand(1, 3, height // 3, width // 3, generator=generator)
+    texture = torch.nn.functional.interpolate(coarse, size=size, mode="bicubic").clamp(0, 1)
+    moving = torch.cat([torch.roll(texture, (2 * t, 3 * t), (2, 3)) for t in range(frames)])
+    shots = [gradient, pan, damaged.expand(-1, 3, -1, -1) if damaged.shape[1] == 1 else damaged, moving]
+    path = folder / "synthetic.mkv"
+    write_video(path, torch.cat(shots), fps=FPS)
+    return path, [(i * frames, (i + 1) * frames - 1) for i in range(len(shots))]
+
+
+def compare_row(reel: str, source: Path, spans, codec: str, target: str, preset: str, folder: Path) -> dict[str, Any]:
+    quality_target = parse_target(target)
+    tolerance = TOLERANCE[quality_target.metric]
+    frames = spans[-1][1] + 1
+    started = time.perf_counter()
+    adaptive = encode_adaptive(source, folder / f"{reel}-{codec}-adaptive.mp4", codec=codec, target=target,
+                               shots=spans, preset=preset)
+    seconds = time.perf_counter() - started
+    step = DELIVERY_CODECS[codec].crf_step
+    crf = min(shot.crf for shot in adaptive.shots)
+    single_path = folder / f"{reel}-{codec}-single.mp4"
+    while True:  # the highest single CRF whose worst shot reaches the target
+        single_bytes = encode_single_crf(source, single_path, codec=codec, crf=crf, preset=preset)
+        single = shot_qualities(source, single_path, target, spans)
+        if min(single) >= quality_target.value or crf <= DELIVERY_CODECS[codec].crf_min:
+            break
+        crf -= step
+    qualities = [shot.quality for shot in adaptive.shots]
+    within = [quality_target.value <= quality <= quality_target.value + tolerance for quality in qualities]
+    return {
+        "reel": reel, "codec": codec, "target": target, "preset": preset, "shots": len(spans),
+        "adaptive CRFs": " ".join(f"{shot.crf:g}" for shot in adaptive.shots),
+        "adaptive bytes": adaptive.bytes,
+        "single CRF": f"{crf:g}", "single bytes": single_bytes,
+        "bytes saved %": 100.0 * (1.0 - adaptive.bytes / single_bytes),
+        "worst shot adaptive": min(qualities), "worst shot single": min(single),
+        f"shots within target+{tolerance:g}": f"{sum(within)}/{len(qualities)}",
+        "encodes a shot": sum(len(shot.trials) for shot in adaptive.shots) / len(adaptive.shots),
+        "encode fps (wall)": frames / seconds,
+    }
+
+
+def run(quick: bool) -> dict[str, list[dict[str, Any]]]:
+    frames, size, preset = (6, (96, 128), "veryfast") if quick else (24, (240, 320), "medium")
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-delivery-") as scratch:
+        folder = Path(scratch)
+        reels = [("synthetic", *synthetic_reel(folder, frames, size))]
+        footage = _footage_reel(folder, frames)
+        if footage is not None:
+            reels.insert(0, ("footage", *footage))
+        for reel, source, spans in reels:
+            for codec in CODECS:
+                for target in TARGETS:
+                    rows.append(compare_row(reel, source, spans, codec, target, preset, folder))
+    title = (f"Delivery: adaptive CRF per shot against the best single CRF ({frames} frames a shot, "
+             f"synthetic at {size[1]}x{size[0]}, footage at 480x368 grey)")
+    return {title: rows}

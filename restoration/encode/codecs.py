@@ -1,0 +1,79 @@
+"""The delivery codecs: their encoders in PyAV's FFmpeg, CRF ranges and options, and presets.
+
+Every shot of a delivery is encoded on its own and the shots' packets are joined into one
+stream, so each codec is set up to write the same stream headers whatever the CRF (x264's
+``stitchable``, x265 without its settings SEI): a decoder then reads the joined stream with
+the first shot's headers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from restoration.errors import SpecError
+
+# x264 / x265 preset names, fastest first; SVT-AV1 takes numbers (13 fastest), mapped below.
+PRESET_NAMES = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+SVT_AV1_PRESETS = {"ultrafast": 13, "superfast": 12, "veryfast": 11, "faster": 10, "fast": 9, "medium": 8,
+                   "slow": 6, "slower": 4, "veryslow": 2}
+SVT_AV1_PRESET_RANGE = (0, 13)
+
+
+@dataclass(frozen=True)
+class DeliveryCodec:
+    """One delivery codec. ``crf_step`` is the search's resolution; ``crf_start`` the first guess
+    for a reel's first shot; ``slope`` the prior for how fast quality falls with CRF (quality
+    score per CRF step, see ``quality.QualityTarget.score``) until two encodes measure it."""
+
+    name: str
+    encoder: str
+    crf_min: float
+    crf_max: float
+    crf_step: float
+    crf_start: float
+    slope: float
+
+    def options(self, crf: float, preset: str) -> dict[str, str]:
+        """Encoder options for one shot at ``crf`` with a checked ``preset``."""
+        if self.name == "h264":
+            # stitchable: headers that do not depend on the CRF, so the shots' streams join.
+            return {"crf": f"{crf:g}", "preset": preset, "x264-params": "stitchable=1"}
+        if self.name == "hevc":
+            # info=0: no settings SEI in the headers (it names the CRF and would differ per shot).
+            return {"crf": f"{crf:g}", "preset": preset, "x265-params": "log-level=error:info=0"}
+        number = SVT_AV1_PRESETS.get(preset, preset)
+        return {"crf": f"{round(crf)}", "preset": str(number)}
+
+
+DELIVERY_CODECS: dict[str, DeliveryCodec] = {
+    codec.name: codec
+    for codec in (
+        DeliveryCodec("h264", "libx264", crf_min=0.0, crf_max=51.0, crf_step=0.5, crf_start=23.0, slope=0.45),
+        DeliveryCodec("hevc", "libx265", crf_min=0.0, crf_max=51.0, crf_step=0.5, crf_start=28.0, slope=0.45),
+        DeliveryCodec("av1", "libsvtav1", crf_min=2.0, crf_max=63.0, crf_step=1.0, crf_start=35.0, slope=0.25),
+    )
+}
+
+
+def delivery_codec(name: object) -> DeliveryCodec:
+    """The codec called ``name``; ``SpecError`` naming the field otherwise."""
+    if not isinstance(name, str) or name.strip().lower() not in DELIVERY_CODECS:
+        raise SpecError(f"codec: unknown codec {name!r}; use {', '.join(DELIVERY_CODECS)}")
+    return DELIVERY_CODECS[name.strip().lower()]
+
+
+def check_preset(codec: DeliveryCodec, preset: object) -> str:
+    """The preset as the codec's options take it: a name of ``PRESET_NAMES`` (any codec) or, for
+    AV1, an SVT-AV1 number 0..13 as text. ``SpecError`` naming the field otherwise."""
+    if isinstance(preset, str) and preset.strip().lower() in PRESET_NAMES:
+        return preset.strip().lower()
+    low, high = SVT_AV1_PRESET_RANGE
+    if codec.name == "av1" and not isinstance(preset, bool):
+        text = str(preset).strip()
+        if text.isdigit() and low <= int(text) <= high:
+            return str(int(text))
+        if isinstance(preset, float) and math.isfinite(preset) and preset.is_integer() and low <= preset <= high:
+            return str(int(preset))
+    numbers = f", or an SVT-AV1 number {low}..{high}" if codec.name == "av1" else ""
+    raise SpecError(f"preset: unknown preset {preset!r} for {codec.name}; use one of {', '.join(PRESET_NAMES)}{numbers}")

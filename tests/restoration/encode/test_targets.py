@@ -1,0 +1,61 @@
+"""Delivery options as the front door checks them: codec, target and preset, each error naming its field."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from restoration import api
+from restoration.encode.codecs import DELIVERY_CODECS, PRESET_NAMES
+from restoration.encode.targets import METRICS, parse_target
+from restoration.errors import RestorationError
+
+
+def test_the_front_door_names_match_the_engine_tables():
+    assert tuple(DELIVERY_CODECS) == api.DELIVERY_CODECS
+    assert api.DELIVERY_METRICS == METRICS
+    assert api.DELIVERY_PRESETS == PRESET_NAMES
+
+
+@pytest.mark.parametrize(("text", "metric", "value"), [
+    ("ssim:0.97", "ssim", 0.97), ("PSNR:40", "psnr", 40.0), (" xpsnr : 38.5 ", "xpsnr", 38.5),
+])
+def test_targets_parse(text, metric, value):
+    target = parse_target(text)
+    assert (target.metric, target.value) == (metric, value)
+
+
+def test_options_are_normalised():
+    assert api.encode_options_check("H264", "SSIM:0.970") == {"codec": "h264", "target": "ssim:0.97", "preset": "medium"}
+    assert api.encode_options_check("av1", "psnr:40", "8")["preset"] == "8"
+    assert api.encode_options_check("hevc", "xpsnr:38", "Slow")["preset"] == "slow"
+
+
+@pytest.mark.parametrize(("codec", "target", "preset", "field"), [
+    ("vp9", "ssim:0.97", None, "codec"),
+    (None, "ssim:0.97", None, "codec"),
+    ("h264", "vmaf:90", None, "target"),
+    ("h264", "ssim", None, "target"),
+    ("h264", "ssim:high", None, "target"),
+    ("h264", "ssim:1", None, "target"),
+    ("h264", "ssim:0", None, "target"),
+    ("h264", "psnr:nan", None, "target"),
+    ("h264", "psnr:500", None, "target"),
+    ("h264", 0.97, None, "target"),
+    ("h264", "ssim:0.97", "turbo", "preset"),
+    ("h264", "ssim:0.97", "8", "preset"),  # SVT-AV1 numbers are for AV1 only
+    ("av1", "ssim:0.97", "14", "preset"),
+])
+def test_bad_options_name_the_field(codec, target, preset, field):
+    with pytest.raises(RestorationError, match=f"^{field}: "):
+        api.encode_options_check(codec, target, preset)
+
+
+def test_checking_options_loads_neither_torch_nor_pyav():
+    import subprocess
+
+    code = ("import sys, restoration.api as a; a.encode_options_check('h264', 'ssim:0.97');"
+            "print('torch' in sys.modules, 'av' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
