@@ -71,6 +71,7 @@ __all__ = [
     "preset_spec",
     "probe",
     "restore_frames",
+    "sound_add",
     "spec_validate",
     "still_probe",
     "synthetic_clip_write",
@@ -287,6 +288,15 @@ def clips_join(
         for reader in readers.values():
             reader.close()
     return io_probe(output)
+
+
+def sound_add(picture: str | os.PathLike, sound: str | os.PathLike, output: str | os.PathLike) -> ProbeInfo:
+    """A distribution file with sound: the video of ``picture`` (e.g. ``encode_adaptive``'s output)
+    copied as it is, with every audio stream of ``sound`` (a master ``clips_join`` wrote with the
+    scan's sound: the same frames) as AAC, into ``output`` (.mp4 or .mkv). Nothing is left on failure."""
+    from restoration.io import sound_mux
+
+    return sound_mux(picture, sound, output)
 
 
 def _sound_layout(spans, fps, io_probe, video_start_seconds) -> tuple[tuple, dict[str, int]]:

@@ -38,6 +38,7 @@ __all__ = [
     "iter_chunks",
     "SoundReader",
     "VideoWriter",
+    "sound_mux",
     "write_video",
     "cli_probe",
 ]
@@ -774,6 +775,69 @@ class VideoWriter:
             self._container = None
         with contextlib.suppress(OSError):
             self._temporary.unlink(missing_ok=True)
+
+
+# Distribution sound: AAC (what every player takes in MP4 and Matroska), at this bit rate per channel.
+DISTRIBUTION_SOUND_BITRATE_PER_CHANNEL = 128_000
+
+
+def sound_mux(picture: str | os.PathLike, sound: str | os.PathLike, output: str | os.PathLike) -> ProbeInfo:
+    """``output`` (.mp4 or .mkv): the video stream of ``picture`` as it is (packets copied, no
+    re-encode) with every audio stream of ``sound`` (read by ``SoundReader`` from time zero, as long
+    as the picture runs) encoded as AAC. Written under a temporary name and renamed; nothing is left
+    on failure."""
+    out_path = Path(output)
+    muxer = {".mp4": "mp4", ".mkv": "matroska"}.get(out_path.suffix.lower())
+    if muxer is None:
+        raise MediaError(f"{out_path}: sound is muxed into .mp4 or .mkv, not {out_path.suffix or '(none)'!r}")
+    info = probe(picture)
+    streams = probe(sound).audio
+    if not streams:
+        raise MediaError(f"{sound}: has no sound")
+    temporary = out_path.parent / f".{out_path.name}.{uuid.uuid4().hex[:12]}.partial{out_path.suffix}"
+    readers = [SoundReader(sound, number) for number in range(len(streams))]
+    try:
+        with _open_input(Path(info.path)) as source, av.open(str(temporary), mode="w", format=muxer,
+                                                             options={"movflags": "+faststart"} if muxer == "mp4"
+                                                             else {}) as out:
+            video_in = source.streams.video[0]
+            video_out = out.add_stream_from_template(video_in)
+            encoders = []
+            for rate, layout, _ in streams:
+                encoder = out.add_stream("aac", rate=rate)
+                encoder.layout = layout
+                encoder.format = "fltp"
+                encoder.bit_rate = DISTRIBUTION_SOUND_BITRATE_PER_CHANNEL * av.AudioLayout(layout).nb_channels
+                encoders.append(encoder)
+            for packet in source.demux(video_in):
+                if packet.dts is None and packet.size == 0:
+                    continue
+                packet.stream = video_out
+                out.mux(packet)
+            rate = _rate_fraction(info.fps)
+            for reader, encoder, (sample_rate, layout, _) in zip(readers, encoders, streams, strict=True):
+                total = round(info.frame_count * sample_rate / rate)
+                step = encoder.codec_context.frame_size or 1024
+                for first in range(0, total, step):
+                    samples = reader.read(first, min(step, total - first))
+                    planar = np.ascontiguousarray((samples.astype(np.float32) / 2.0**31).T)
+                    frame = av.AudioFrame.from_ndarray(planar, format="fltp", layout=layout)
+                    frame.sample_rate = sample_rate
+                    frame.pts = first
+                    frame.time_base = Fraction(1, sample_rate)
+                    out.mux(encoder.encode(frame))
+                out.mux(encoder.encode(None))
+        os.replace(temporary, out_path)
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        temporary.unlink(missing_ok=True)
+        raise MediaError(f"{out_path}: could not add the sound ({_one_line(exc)})") from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    finally:
+        for reader in readers:
+            reader.close()
+    return probe(out_path)
 
 
 def write_video(path: str | os.PathLike, frames: torch.Tensor, *, fps: float, codec: str | None = None,

@@ -108,3 +108,24 @@ def test_the_demo_sound_clicks_on_each_cut(tmp_path):
     samples = api.demo_sound(2, 10, 13, fps=FPS)
     assert samples.shape == (3 * PER_FRAME, 2)
     assert samples[0, 0] > 2**31 * 0.9 and abs(samples[200, 0]) <= 2**31 * 0.26
+
+
+def test_sound_add_puts_the_masters_sound_beside_a_copied_picture(scan_with_sound, tmp_path):
+    picture = tmp_path / "picture.mp4"
+    with VideoWriter(picture, fps=FPS) as out:  # a distribution encode: H.264, no sound
+        out.write(torch.rand(20, 3, 16, 16))
+    output = tmp_path / "distribution.mp4"
+    info = api.sound_add(picture, scan_with_sound, output)
+    assert info.codec == "h264" and info.frame_count == 20
+    assert [(rate, layout) for rate, layout, _ in info.audio] == [(RATE, "stereo"), (RATE, "mono")]
+    with av.open(str(output)) as container:
+        sound = container.streams.audio[0]
+        assert sound.codec_context.name == "aac"
+        samples = sum(frame.samples for frame in container.decode(sound))
+    assert abs(samples - 20 * PER_FRAME) <= 2048  # the encoder's priming and last frame at most
+    with av.open(str(picture)) as original, av.open(str(output)) as copied:  # the picture is not re-encoded
+        assert ([bytes(p) for p in original.demux(video=0) if p.size]
+                == [bytes(p) for p in copied.demux(video=0) if p.size])
+    with pytest.raises(MediaError, match="no sound"):
+        api.sound_add(picture, picture, tmp_path / "x.mp4")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
