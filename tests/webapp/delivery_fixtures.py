@@ -15,7 +15,7 @@ from webapp.catalogue.models import Shot
 from webapp.jobs import services
 from webapp.jobs.services import job_run
 
-FRAMES, HEIGHT, WIDTH, FPS, RATE = 8, 48, 64, 24.0, 48_000
+FRAMES, HEIGHT, WIDTH, FPS, RATE = 8, 64, 64, 24.0, 48_000  # 64: a distribution encode's least side
 PER_FRAME = RATE // 24
 SCAN_NAME = "assets/test/scan-with-sound.mkv"
 NO_OPS = {"ops": []}

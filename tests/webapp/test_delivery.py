@@ -122,6 +122,28 @@ def test_the_exports_hold_the_cut_its_versions_decisions_and_grades(film, approv
     assert Film.objects.get(pk=film.pk).status != "delivered"  # no master: not delivered
 
 
+def test_a_distribution_encode_has_per_shot_figures_and_the_sound(film, approved, archivist, client_for,
+                                                                   sent_messages, media_root, client):
+    body = {"masters": [], "distribution": {"codec": "h264", "target": "psnr:30", "preset": "ultrafast"}}
+    job = _run(_deliver(client_for(archivist), film, body)["id"])
+    assert job.frames_total == 2 * FRAMES  # the scratch lossless conform, then the encode
+    item = client_for(archivist).get(f"/api/deliverables/?film={film.pk}").json()["results"]
+    assert [(i["kind"], i["codec"], i["container"]) for i in item] == [("distribution", "h264", "mov,mp4,m4a,3gp,3g2,mj2")]
+    item = item[0]
+    assert item["encoding"]["target"] == "psnr:30" and item["encoding"]["preset"] == "ultrafast"
+    assert [(s["number"], s["start_frame"], s["end_frame"]) for s in item["shots"]] == [(1, 0, 3), (2, 4, 7)]
+    assert all(s["quality"] >= 30 and 0 <= s["crf"] <= 51 for s in item["shots"])
+    path = Deliverable.objects.get().asset.file.path
+    info = engine.probe(path)
+    assert info.frame_count == FRAMES and item["sound"] and info.audio[0][:2] == (48_000, "stereo")
+    assert item["sha256"] == hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    assert not [p for p in media_root.rglob("*") if p.is_file() and p.relative_to(media_root).parts[0] == "tmp"]
+    client.force_login(archivist)
+    page = client.get(f"/films/{film.pk}/delivery/").content.decode()
+    stored = Deliverable.objects.get().shots[0]
+    assert "psnr:30" in page and f'<td class="num">{stored["crf"]}</td><td class="num">{stored["quality"]}' in page
+
+
 @pytest.mark.parametrize(("body", "field"), [
     ({"masters": ["h264"]}, "masters"),
     ({"exports": ["aaf"]}, "exports"),
@@ -130,6 +152,9 @@ def test_the_exports_hold_the_cut_its_versions_decisions_and_grades(film, approv
     ({"reel": {"first": 5, "last": 9}}, "reel"),
     ({"fallback": "nearest"}, "fallback"),
     ({"colour": True}, "colour"),
+    ({"distribution": {"codec": "vp9", "target": "ssim:0.97"}}, "distribution"),
+    ({"distribution": {"codec": "h264", "target": "ssim:2"}}, "distribution"),
+    ({"distribution": {"codec": "h264", "target": "ssim:0.97", "crf": 20}}, "distribution"),
 ])
 def test_bad_requests_are_400s_that_start_nothing(film, approved, archivist, client_for, body, field):
     response = client_for(archivist).post(f"/api/films/{film.pk}/deliver/", body, format="json")

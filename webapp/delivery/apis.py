@@ -151,6 +151,7 @@ class FilmDeliverView(APIView):
         data = body.validated_data
         job = delivery_dispatch(film=film, user=request.user, masters=data["masters"], exports=data["exports"],
                                 reel=dict(data["reel"]) if data["reel"] else None, fallback=data["fallback"],
-                                sound=data["sound"])
+                                sound=data["sound"],
+                                distribution=dict(data["distribution"]) if data["distribution"] else None)
         return Response(RestorationJobSerializer(job_list(user=request.user).get(pk=job.pk)).data,
                         status=status.HTTP_202_ACCEPTED)

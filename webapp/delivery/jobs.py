@@ -1,5 +1,6 @@
 """The ``deliver`` job kind (cpu queue): conform the plan's pictures into the masters asked for
-(FFV1/MKV, ProRes 422 HQ/MOV) with the scan's sound, write the exports (OTIO, EDL, .ccc), take
+(FFV1/MKV, ProRes 422 HQ/MOV) with the scan's sound, encode the distribution file (H.264, HEVC or
+AV1, per-shot adaptive CRF, the sound as AAC), write the exports (OTIO, EDL, .ccc), take
 each file's checksums, and only then, in the transaction that marks the job succeeded, rename
 them to their final names and create their ``Deliverable`` rows. A failure or a cancel leaves
 no file and no row; the film is delivered when a master of the whole film, every shot approved, is."""
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 
-from restoration.api import MASTER_CODECS, ClipSpan, clips_join, probe
+from restoration.api import MASTER_CODECS, ClipSpan, clips_join, encode_adaptive, probe, sound_add
 from webapp.catalogue.ingest import asset_fields_from_probe
 from webapp.catalogue.models import AssetKind, FilmStatus
 from webapp.catalogue.services import asset_create
@@ -88,6 +89,33 @@ def _stem(job: RestorationJob, plan: ConformPlan) -> str:
     return f"{title}-shots-{plan.reel['first']}-{plan.reel['last']}" if plan.reel else title
 
 
+def _distribution_encode(job: RestorationJob, options: dict, lossless: Path, shot_rows: list[dict], *, sound: bool,
+                         stem: str, report, offset: int, leftovers: list[Path]) -> tuple[str, Path, dict]:
+    """The branch ``encode``'s adaptive encode of the lossless conform, shot by shot (each at the
+    highest CRF meeting the target), then the conform's sound beside it (``sound_add``)."""
+    encoded = scratch_path(job, ".mp4")
+    leftovers.append(encoded)
+    result = encode_adaptive(lossless, encoded, codec=options["codec"], target=options["target"],
+                             shots=[(row["start_frame"], row["end_frame"]) for row in shot_rows],
+                             preset=options["preset"],
+                             progress=lambda done, total: report(offset + done, job.frames_total))
+    output = encoded
+    if sound:
+        output = scratch_path(job, ".mp4")
+        leftovers.append(output)
+        info = sound_add(encoded, lossless, output)
+        encoded.unlink()  # the picture alone: copied into the output
+    else:
+        info = probe(encoded)
+    figures = {(shot["start_frame"], shot["end_frame"]): shot for shot in result.to_dict()["shots"]}
+    rows = [{**row, "crf": figures[(row["start_frame"], row["end_frame"])]["crf"],
+             "quality": figures[(row["start_frame"], row["end_frame"])]["quality"]} for row in shot_rows]
+    return (DeliverableKind.DISTRIBUTION, output, {
+        "codec": options["codec"], "sound": bool(info.audio), "info": info, "shots": rows,
+        "encoding": {"target": options["target"], "preset": options["preset"], "bytes": result.to_dict()["bytes"]},
+        "name": f"{stem}-{options['codec']}.mp4"})
+
+
 def deliver_run(job: RestorationJob, leftovers: list[Path]) -> None:
     plan = _plan_of(job)
     masters = list(job.params.get("masters", ["ffv1"]))
@@ -106,18 +134,31 @@ def deliver_run(job: RestorationJob, leftovers: list[Path]) -> None:
                       and picture.shot.source.file.path in scans_with_sound else None,
                       sound_start=picture.shot.start_frame)
                for picture, grade in zip(plan.pictures, applied, strict=True)]
-    frames_total_set(job, plan.frame_count * len(masters))
+    distribution = job.params.get("distribution")
+    # A distribution encode starts from a lossless conform: the FFV1 master, or a scratch one.
+    conforms = masters + (["ffv1"] if distribution and "ffv1" not in masters else [])
+    frames_total_set(job, plan.frame_count * (len(conforms) + (1 if distribution else 0)))
     report = progress_reporter(job)
     stem = _stem(job, plan)
+    shot_rows = _shot_rows(plan, entries)
     made: list[tuple[str, Path, dict]] = []  # (kind, scratch file, row fields)
-    for number, codec in enumerate(masters):
+    lossless: Path | None = None
+    for number, codec in enumerate(conforms):
         temp = scratch_path(job, MASTER_CODECS[codec])
         leftovers.append(temp)
         offset = number * plan.frame_count
         info = clips_join(spans, temp, fps=plan.fps, sound=sound, codec=codec,
                           progress=lambda done, total, offset=offset: report(offset + done, job.frames_total))
-        made.append((DeliverableKind.MASTER, temp, {"codec": codec, "sound": bool(info.audio), "info": info,
-                                                    "name": f"{stem}-master-{codec}{MASTER_CODECS[codec]}"}))
+        lossless = temp if codec == "ffv1" else lossless
+        if codec in masters:
+            made.append((DeliverableKind.MASTER, temp, {"codec": codec, "sound": bool(info.audio), "info": info,
+                                                        "name": f"{stem}-master-{codec}{MASTER_CODECS[codec]}"}))
+    if distribution:
+        made.append(_distribution_encode(job, distribution, lossless, shot_rows, sound=sound, stem=stem,
+                                         report=report, offset=len(conforms) * plan.frame_count,
+                                         leftovers=leftovers))
+        if "ffv1" not in masters:
+            lossless.unlink()  # the encode's source only, not a deliverable
     sound_name = Path(next(iter(scans_with_sound))).name if sound else None
     texts = {
         DeliverableKind.OTIO: lambda: otio_text(entries, title=job.film.title, fps=plan.fps, sound_name=sound_name,
@@ -132,7 +173,6 @@ def deliver_run(job: RestorationJob, leftovers: list[Path]) -> None:
         made.append((kind, temp, {"codec": "", "sound": False, "info": None,
                                   "name": f"{stem}{EXPORT_EXTENSIONS[kind]}"}))
     checksums = [file_checksums(temp) for _, temp, _ in made]
-    shot_rows = _shot_rows(plan, entries)
 
     def record(row: RestorationJob) -> None:
         for (kind, temp, fields), (md5, sha256) in zip(made, checksums, strict=True):
@@ -145,7 +185,8 @@ def deliver_run(job: RestorationJob, leftovers: list[Path]) -> None:
             asset = asset_create(film=job.film, kind=AssetKind.DELIVERY, file=name, original_name=fields["name"],
                                  **probed)
             Deliverable.objects.create(film=job.film, asset=asset, job=row, kind=kind, codec=fields["codec"],
-                                       sound=fields["sound"], reel=plan.reel, shots=shot_rows, md5=md5, sha256=sha256)
+                                       sound=fields["sound"], reel=plan.reel, shots=fields.get("shots", shot_rows),
+                                       encoding=fields.get("encoding", {}), md5=md5, sha256=sha256)
         if masters and not plan.reel and all(picture.source == "approved" for picture in plan.pictures):
             film_status_advance(film=job.film, status=FilmStatus.DELIVERED)
 

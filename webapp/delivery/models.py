@@ -12,6 +12,7 @@ from webapp.catalogue.models import Film, MediaAsset
 
 class DeliverableKind(models.TextChoices):
     MASTER = "master", "Master"
+    DISTRIBUTION = "distribution", "Distribution encode"
     OTIO = "otio", "OpenTimelineIO"
     EDL = "edl", "CMX 3600 EDL"
     CCC = "ccc", "ASC CDL collection"
@@ -34,12 +35,15 @@ class Deliverable(models.Model):
     job = models.ForeignKey("jobs.RestorationJob", on_delete=models.SET_NULL, null=True, blank=True,
                             related_name="deliverables")
     kind = models.CharField(max_length=20, choices=DeliverableKind.choices)
-    codec = models.CharField(max_length=30, blank=True, help_text="ffv1, prores; empty for text files")
+    codec = models.CharField(max_length=30, blank=True,
+                             help_text="ffv1, prores (masters), h264, hevc, av1 (distribution); empty for text files")
     sound = models.BooleanField(default=False, help_text="Carries the scan's sound")
     reel = models.JSONField(default=dict, blank=True, help_text='{"first": n, "last": n}: shot numbers')
     shots = models.JSONField(default=list, blank=True,
                              help_text="Per shot: number, picture source and version, frames in the file, "
                                        "quality figures where the encode has them")
+    encoding = models.JSONField(default=dict, blank=True,
+                                help_text='A distribution encode\'s {"target", "preset", "bytes"}')
     md5 = models.CharField(max_length=32)
     sha256 = models.CharField(max_length=64)
     status = models.CharField(max_length=20, choices=DeliverableStatus.choices, default=DeliverableStatus.READY)

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from restoration.api import MASTER_CODECS
+from restoration.api import DELIVERY_CODECS, MASTER_CODECS
 from webapp.catalogue.access import Action, can, film_role, visible_films
 from webapp.delivery.plan import FALLBACKS
 from webapp.delivery.selectors import deliverable_list
@@ -40,6 +40,7 @@ def film_delivery_page(request: HttpRequest, film_id: int) -> HttpResponse:
         "can_deliver": can(user=request.user, film_id=film.pk, action=Action.EDIT_FILM, role=role or ""),
         "masters": [(codec, MASTER_LABELS.get(codec, codec)) for codec in MASTER_CODECS],
         "exports": list(EXPORT_KINDS),
+        "distribution_codecs": DELIVERY_CODECS,
         "fallbacks": FALLBACKS,
         "shot_count": len(shots),
         "first_shot": shots[0][0] if shots else 1,

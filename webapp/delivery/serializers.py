@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from restoration.api import MASTER_CODECS
+from restoration.api import DELIVERY_CODECS, MASTER_CODECS
 from webapp.api.serializers import StrictModelSerializer
 from webapp.delivery.models import Deliverable
 from webapp.delivery.plan import FALLBACKS
@@ -18,6 +18,8 @@ class DeliverableShotSerializer(serializers.Serializer):
     start_frame = serializers.IntegerField(help_text="First frame of the shot in the deliverable")
     end_frame = serializers.IntegerField()
     grade = serializers.CharField(allow_null=True, help_text="The grade applied (its .ccc id)")
+    crf = serializers.FloatField(required=False, help_text="Distribution: the CRF the shot was encoded at")
+    quality = serializers.FloatField(required=False, help_text="Distribution: the shot's measured quality")
 
 
 class DeliverableSerializer(StrictModelSerializer):
@@ -37,7 +39,7 @@ class DeliverableSerializer(StrictModelSerializer):
         model = Deliverable
         fields = [
             "id", "film", "job", "kind", "codec", "sound", "reel", "file_name", "size_bytes", "container", "fps",
-            "frame_count", "duration", "width", "height", "pix_fmt", "shots", "md5", "sha256", "status",
+            "frame_count", "duration", "width", "height", "pix_fmt", "shots", "encoding", "md5", "sha256", "status",
             "verified_at", "verify_message", "created_at", "download_url",
         ]
         read_only_fields = fields
@@ -56,7 +58,22 @@ class ReelSerializer(serializers.Serializer):
         return attrs
 
 
-class DeliverCreateSerializer(serializers.Serializer):
+class _NoUnknownFields(serializers.Serializer):
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class DistributionSerializer(_NoUnknownFields):
+    codec = serializers.ChoiceField(choices=list(DELIVERY_CODECS))
+    target = serializers.CharField(max_length=40, help_text='"ssim:0.97", "psnr:40" or "xpsnr:38"')
+    preset = serializers.CharField(max_length=20, required=False, help_text="The encoder's speed preset (medium)")
+
+
+class DeliverCreateSerializer(_NoUnknownFields):
     """What to deliver: masters and exports, the whole film or a reel, the fallback for shots
     without an approved version, with the scan's sound or picture only. An empty body delivers
     the whole film's FFV1 master with sound."""
@@ -68,10 +85,5 @@ class DeliverCreateSerializer(serializers.Serializer):
     reel = ReelSerializer(required=False, allow_null=True, default=None)
     fallback = serializers.ChoiceField(choices=list(FALLBACKS), required=False, allow_null=True, default=None)
     sound = serializers.BooleanField(default=True, help_text="false: picture only (needed for retimed pictures)")
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
+    distribution = DistributionSerializer(required=False, allow_null=True, default=None,
+                                          help_text="A distribution encode with per-shot adaptive CRF")

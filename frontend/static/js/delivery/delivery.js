@@ -32,6 +32,9 @@ form?.addEventListener("submit", async (event) => {
   };
   if (data.get("scope") === "reel") body.reel = { first: Number(data.get("first")), last: Number(data.get("last")) };
   if (data.get("fallback")) body.fallback = data.get("fallback");
+  if (data.get("distribution_codec")) {
+    body.distribution = { codec: data.get("distribution_codec"), target: data.get("distribution_target") };
+  }
   try {
     const job = await api(`/api/films/${filmId}/deliver/`, { method: "POST", body, idempotent: true, quiet: true });
     jobId = job.id;
