@@ -160,9 +160,10 @@ def deliver_run(job: RestorationJob, leftovers: list[Path]) -> None:
         if "ffv1" not in masters:
             lossless.unlink()  # the encode's source only, not a deliverable
     sound_name = Path(next(iter(scans_with_sound))).name if sound else None
+    master_name = made[0][2]["name"] if made else None  # the conformed picture the timeline stands for
     texts = {
         DeliverableKind.OTIO: lambda: otio_text(entries, title=job.film.title, fps=plan.fps, sound_name=sound_name,
-                                                master_name=made[0][2]["name"] if made else None).encode(),
+                                                master_name=master_name).encode(),
         DeliverableKind.EDL: lambda: edl_text(entries, title=job.film.title, fps=plan.fps, sound=sound).encode(),
         DeliverableKind.CCC: lambda: ccc_bytes(entries),
     }

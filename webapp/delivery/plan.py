@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-from webapp.catalogue.models import Film, Shot, ShotVersion
+from webapp.catalogue.models import Film, Shot, ShotVersion, VersionStatus
 
 FALLBACKS = ("scan", "latest")
 # How far apart two frame rates may be and still be one rate (23.976 stored as a float).
@@ -74,7 +74,7 @@ def _version_picture(shot: Shot, version: ShotVersion, source: str) -> ShotPictu
 
 
 def _latest_version(shot: Shot) -> ShotVersion | None:
-    return (ShotVersion.objects.filter(shot=shot, media__isnull=False).exclude(status="draft")
+    return (ShotVersion.objects.filter(shot=shot, media__isnull=False).exclude(status=VersionStatus.DRAFT)
             .select_related("media").order_by("-number").first())
 
 
