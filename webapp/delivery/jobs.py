@@ -43,15 +43,19 @@ def _grade_of(picture: ShotPicture):
     return applied, applied, False
 
 
-def _decisions(version) -> list[dict]:
-    if version is None:
-        return []
-    return [{"role": d.role, "verdict": d.verdict, "note": d.note, "reviewer": d.reviewer.get_username(),
-             "at": d.created_at.isoformat()}
-            for d in Decision.objects.filter(version=version).select_related("reviewer").order_by("created_at", "id")]
+def _decisions_by_version(versions) -> dict[int, list[dict]]:
+    """Every reviewer decision on the versions, oldest first, in one query."""
+    found: dict[int, list[dict]] = {}
+    decisions = Decision.objects.filter(version__in=[v.pk for v in versions if v is not None])
+    for d in decisions.select_related("reviewer").order_by("created_at", "id"):
+        found.setdefault(d.version_id, []).append({"role": d.role, "verdict": d.verdict, "note": d.note,
+                                                   "reviewer": d.reviewer.get_username(),
+                                                   "at": d.created_at.isoformat()})
+    return found
 
 
 def _entries(plan: ConformPlan, grades: list) -> list[CutEntry]:
+    decisions = _decisions_by_version([picture.version for picture in plan.pictures])
     entries = []
     for picture, grade in zip(plan.pictures, grades, strict=True):
         version = picture.version
@@ -60,7 +64,7 @@ def _entries(plan: ConformPlan, grades: list) -> list[CutEntry]:
             scan_end=picture.shot.end_frame, source=picture.source, source_name=Path(picture.path).name,
             source_in=picture.start, frames=picture.count, fps=picture.fps,
             version_number=version.number if version else None, version_status=version.status if version else None,
-            decisions=_decisions(version), grade_id=correction_id_of(grade) if grade is not None else None,
+            decisions=decisions.get(version.pk, []) if version else [], grade_id=correction_id_of(grade) if grade is not None else None,
             grade_cdl=dict(grade.cdl) if grade is not None else None,
         ))
     return entries
