@@ -48,9 +48,10 @@ def _valid_filter(image: torch.Tensor, kernel: torch.Tensor, *, dim: int) -> tor
     """``image`` filtered by the 1-D ``kernel`` along ``dim``, valid region only: a sum of shifted
     copies, the same sums as a convolution and several times faster in float64 on a CPU."""
     length = image.shape[dim] - kernel.shape[0] + 1
-    out = kernel[0] * image.narrow(dim, 0, length)
-    for tap in range(1, kernel.shape[0]):
-        out = out + kernel[tap] * image.narrow(dim, tap, length)
+    weights = kernel.tolist()
+    out = image.narrow(dim, 0, length) * weights[0]
+    for tap, weight in enumerate(weights[1:], start=1):
+        out.add_(image.narrow(dim, tap, length), alpha=weight)  # in place: no temporary per tap
     return out
 
 
