@@ -9,6 +9,7 @@ import os
 import pytest
 
 from tests.webapp.factories import MediaAssetFactory
+from webapp.catalogue.models import MediaAsset
 from webapp.delivery.models import Deliverable
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +112,11 @@ def test_the_delivery_page_lists_deliverables_and_offers_delivery_to_archivists(
     assert 'id="deliver-form"' in client.get(f"/films/{film.pk}/delivery/").content.decode()
     client.force_login(member(other_film, "archivist"))
     assert client.get(f"/films/{film.pk}/delivery/").status_code == 404
+
+
+def test_deleting_a_deliverable_frees_its_asset_and_file(deliverable, django_capture_on_commit_callbacks):
+    path = deliverable.asset.file.path
+    with django_capture_on_commit_callbacks(execute=True):
+        deliverable.delete()
+    assert not MediaAsset.objects.filter(kind="delivery").exists()
+    assert not os.path.exists(path)

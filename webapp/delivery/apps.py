@@ -8,4 +8,6 @@ class DeliveryConfig(AppConfig):
 
     def ready(self) -> None:
         # The deliver job kind's runner registers with the jobs' registry in every process.
-        from webapp.delivery import jobs  # noqa: F401
+        from webapp.delivery import jobs, receivers  # noqa: F401
+
+        receivers.connect()
