@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "CLIP_KINDS",
+    "ClipSpan",
+    "MASTER_CODECS",
     "DEFAULT_PRESET",
     "DELIVERY_CODECS",
     "DELIVERY_METRICS",
@@ -53,6 +55,7 @@ __all__ = [
     "default_device",
     "demo_graded_still_write",
     "demo_scan_write",
+    "demo_sound",
     "encode_adaptive",
     "encode_options_check",
     "frames_uint8",
@@ -68,6 +71,7 @@ __all__ = [
     "preset_spec",
     "probe",
     "restore_frames",
+    "sound_add",
     "spec_validate",
     "still_probe",
     "synthetic_clip_write",
@@ -192,30 +196,129 @@ def frames_uint8(
         yield first, [a[0] if a.shape[0] == 1 else np.ascontiguousarray(a.transpose(1, 2, 0)) for a in arrays]
 
 
+@dataclass(frozen=True)
+class ClipSpan:
+    """A run of frames of a picture file for ``clips_join``: frames ``start .. start+count-1``
+    (``count`` None: to the end), with ``grade`` applied on the way, and the sound that goes with
+    them: the audio streams of ``sound`` (the scan) from its frame ``sound_start`` on, timed by
+    that file's own video frames. No ``sound``: silence, in a join that carries sound."""
+
+    path: str | os.PathLike
+    start: int = 0
+    count: int | None = None
+    grade: GradeValues | None = None
+    sound: str | os.PathLike | None = None
+    sound_start: int = 0
+
+
+# Master codecs clips_join writes (lossless FFV1 in Matroska, ProRes 422 HQ in QuickTime).
+MASTER_CODECS: dict[str, str] = {"ffv1": ".mkv", "prores": ".mov"}
+
+
 def clips_join(
-    sources: Sequence[str | os.PathLike], output: str | os.PathLike, *, fps: float, progress: Progress | None = None,
-    grades: Sequence[GradeValues | None] | None = None,
+    sources: Sequence[str | os.PathLike | ClipSpan], output: str | os.PathLike, *, fps: float,
+    progress: Progress | None = None, grades: Sequence[GradeValues | None] | None = None,
+    sound: bool = False, codec: str | None = None,
 ) -> ProbeInfo:
-    """The sources' frames end to end into one lossless file, at the deepest source's bit depth.
-    ``grades`` (one per source, None for none) are applied to each source's frames on the way."""
-    from restoration.io import VideoWriter, iter_chunks
+    """The sources' frames end to end into one master file, at the deepest source's bit depth:
+    FFV1 (lossless, slice CRCs) or ProRes 422 HQ (10-bit), ``codec`` or the output's extension.
+    A source is a path (all its frames) or a ``ClipSpan``. ``grades`` (one per source, None for
+    none) are applied to each source's frames on the way. With ``sound``, every audio stream of
+    the spans' ``sound`` files goes along, sample-aligned with the pictures (PCM, 16 or 24 bit as
+    the scan); the pictures must then be at the sound file's own frame rate."""
+    import av
+    import numpy as np
+
+    from restoration.io import SoundReader, VideoWriter, _rate_fraction, iter_chunks, video_start_seconds
     from restoration.io import probe as io_probe
 
     if grades is not None and len(grades) != len(sources):
         raise RestorationError(f"clips_join: {len(grades)} grades for {len(sources)} sources")
-    engine_grades = [None if g is None else _engine_grade(g) for g in (grades or [None] * len(sources))]
-    infos = [io_probe(source) for source in sources]
-    total = sum(info.frame_count or 0 for info in infos)
+    if codec is not None and codec not in MASTER_CODECS:
+        raise RestorationError(f"clips_join: codec must be one of {', '.join(MASTER_CODECS)}, not {codec!r}")
+    spans = [source if isinstance(source, ClipSpan) else ClipSpan(path=source) for source in sources]
+    if grades is not None:
+        spans = [ClipSpan(path=s.path, start=s.start, count=s.count, grade=g, sound=s.sound, sound_start=s.sound_start)
+                 for s, g in zip(spans, grades, strict=True)]
+    if not spans:
+        raise RestorationError("clips_join: no sources")
+    engine_grades = [None if span.grade is None else _engine_grade(span.grade) for span in spans]
+    infos = [io_probe(span.path) for span in spans]
+    ranges = []
+    for span, info in zip(spans, infos, strict=True):
+        end = info.frame_count if span.count is None else span.start + span.count
+        if not 0 <= span.start < end <= info.frame_count:
+            raise MediaError(f"{span.path}: frames {span.start}..{end - 1} asked, the file has {info.frame_count}")
+        ranges.append((span.start, end))
+    total = sum(end - start for start, end in ranges)
     bit_depth = 16 if any((info.bit_depth or 8) > 8 for info in infos) else 8
+    rate = _rate_fraction(float(fps))  # the writer's own rate: sound is counted against it
+    layout: tuple = ()
+    offsets: dict[str, int] = {}
+    if sound:
+        layout, offsets = _sound_layout(spans, fps, io_probe, video_start_seconds)
+    readers: dict[tuple[str, int], SoundReader] = {}
     done = 0
-    with VideoWriter(output, fps=fps, bit_depth=bit_depth) as out:
-        for source, graded in zip(sources, engine_grades, strict=True):
-            for _, frames in iter_chunks(source, 32):
-                out.write(frames if graded is None else _grade_frames(frames, graded))
-                done += frames.shape[0]
-                if progress is not None:
-                    progress(done, total)
+    try:
+        with VideoWriter(output, fps=fps, bit_depth=bit_depth, codec=codec, sound=layout) as out:
+            for span, graded, (start, end) in zip(spans, engine_grades, ranges, strict=True):
+                span_first = done
+                for _, frames in iter_chunks(span.path, 32, start=start, end=end):
+                    out.write(frames if graded is None else _grade_frames(frames, graded))
+                    for number, (sample_rate, channels_layout, _) in enumerate(layout):
+                        # Sample counts follow the output's own timeline, so the sound never drifts
+                        # from the pictures however many spans are joined.
+                        first = round(done * sample_rate / rate)
+                        count = round((done + frames.shape[0]) * sample_rate / rate) - first
+                        if span.sound is None:
+                            samples = np.zeros((count, av.AudioLayout(channels_layout).nb_channels), dtype=np.int32)
+                        else:
+                            reader = readers.get((str(span.sound), number))
+                            if reader is None:
+                                reader = readers[(str(span.sound), number)] = SoundReader(span.sound, number)
+                            source_first = (offsets[str(span.sound)] * sample_rate // 1_000_000_000
+                                            + round(span.sound_start * sample_rate / rate)
+                                            + first - round(span_first * sample_rate / rate))
+                            samples = reader.read(source_first, count)
+                        out.write_sound(number, samples)
+                    done += frames.shape[0]
+                    if progress is not None:
+                        progress(done, total)
+    finally:
+        for reader in readers.values():
+            reader.close()
     return io_probe(output)
+
+
+def sound_add(picture: str | os.PathLike, sound: str | os.PathLike, output: str | os.PathLike) -> ProbeInfo:
+    """A distribution file with sound: the video of ``picture`` (e.g. ``encode_adaptive``'s output)
+    copied as it is, with every audio stream of ``sound`` (a master ``clips_join`` wrote with the
+    scan's sound: the same frames) as AAC, into ``output`` (.mp4 or .mkv). Nothing is left on failure."""
+    from restoration.io import sound_mux
+
+    return sound_mux(picture, sound, output)
+
+
+def _sound_layout(spans, fps, io_probe, video_start_seconds) -> tuple[tuple, dict[str, int]]:
+    """The sound streams of a join (those of its spans' sound files, which must agree) and each
+    sound file's video start time in nanoseconds (sound is timed against its own pictures)."""
+    files = list(dict.fromkeys(str(span.sound) for span in spans if span.sound is not None))
+    if not files:
+        raise RestorationError("clips_join: sound asked, but no span names a sound file")
+    layout = None
+    offsets: dict[str, int] = {}
+    for file in files:
+        info = io_probe(file)
+        if not info.audio:
+            raise MediaError(f"{file}: has no sound")
+        if abs(info.fps - float(fps)) > 1e-6 * max(1.0, float(fps)):
+            raise RestorationError(f"the sound of {file} runs with {info.fps:g} fps pictures; pictures at {float(fps):g} "
+                                   "fps would drift from it (deliver picture only)")
+        if layout is not None and info.audio != layout:
+            raise MediaError(f"{file}: its sound streams {info.audio} differ from the others' {layout}")
+        layout = info.audio
+        offsets[file] = round(video_start_seconds(file) * 1_000_000_000)
+    return layout, offsets
 
 
 # Delivery encodes (restoration/encode/): names only here, the codecs' table is checked against them.
@@ -650,11 +753,13 @@ def demo_scan_write(
     size: tuple[int, int],
     fps: float,
     progress: Progress | None = None,
+    sound: bool = False,
 ) -> list[tuple[int, int]]:
     """Write a damaged "scan" of ``shots`` end to end (``size`` is (height, width)) and return each
     shot's inclusive ``(start_frame, end_frame)``. Shot n (from 1) is seeded n for its motion and
     1000 + n for its damage, so the same shots give the same file. A photograph scikit-image
-    cannot load without a download is replaced by the next unused one."""
+    cannot load without a download is replaced by the next unused one. With ``sound``, the scan
+    has a 48 kHz stereo 16-bit track (``demo_sound``): a tone per shot, a click on each cut."""
     import torch
 
     from restoration.degrade import clean_sources, degrade, synthetic_clip
@@ -670,13 +775,15 @@ def demo_scan_write(
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with VideoWriter(path, fps=fps) as scan:
+        with VideoWriter(path, fps=fps, sound=((DEMO_SOUND_RATE, "stereo", 16),) if sound else ()) as scan:
             for number, (shot, name) in enumerate(zip(shots, names, strict=True), start=1):
                 image = sources[name]
                 colour = image.expand(3, -1, -1) if image.shape[0] == 1 else image[:3]
                 clean = synthetic_clip(colour, frames=shot.frames, size=size, seed=number, motion=shot.motion)
                 damage = degrade(clean, seed=1000 + number, strength=shot.strength)
                 scan.write(damage.damaged.clamp(0, 1))
+                if sound:
+                    scan.write_sound(0, demo_sound(number, first, first + shot.frames, fps=fps))
                 cuts.append((first, first + shot.frames - 1))
                 first += shot.frames
                 if progress is not None:
@@ -684,6 +791,28 @@ def demo_scan_write(
     finally:
         torch.set_num_threads(threads)
     return cuts
+
+
+DEMO_SOUND_RATE = 48_000
+
+
+def demo_sound(shot_number: int, start_frame: int, end_frame: int, *, fps: float):
+    """The demo scan's sound for frames ``start_frame .. end_frame-1`` (one shot, numbered from 1)
+    as (n, 2) int32 samples at full scale: a tone of 220 * (1 + shot_number / 4) Hz at a quarter
+    of full scale, and a click (full scale for 2 ms) on the shot's first frame, so a delivery's
+    sync can be checked by ear and by test."""
+    import numpy as np
+
+    from restoration.io import _rate_fraction
+
+    rate = _rate_fraction(float(fps))
+    first = round(start_frame * DEMO_SOUND_RATE / rate)
+    count = round(end_frame * DEMO_SOUND_RATE / rate) - first
+    seconds = np.arange(count) / DEMO_SOUND_RATE
+    wave = 0.25 * np.sin(2 * np.pi * 220.0 * (1 + shot_number / 4) * seconds)
+    wave[: DEMO_SOUND_RATE // 500] = 0.99
+    samples = np.round(wave * 2.0**31).astype(np.int32)
+    return np.ascontiguousarray(np.stack([samples, samples], axis=1))
 
 
 def _demo_photographs(available: list[str], shots: Sequence[DemoShot]) -> list[str]:

@@ -36,7 +36,9 @@ __all__ = [
     "probe",
     "read_frames",
     "iter_chunks",
+    "SoundReader",
     "VideoWriter",
+    "sound_mux",
     "write_video",
     "cli_probe",
 ]
@@ -68,6 +70,9 @@ class ProbeInfo:
     pix_fmt: str
     channels: int
     duration: float
+    # One (sample_rate, channel layout, bits) per audio stream, in stream order (bits: 16 or 24,
+    # the depth it is kept at: 24 for anything deeper than 16-bit integers).
+    audio: tuple[tuple[int, str, int], ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -254,6 +259,7 @@ def _inspect(path: str | os.PathLike) -> tuple[ProbeInfo, _FrameIndex]:
         declared_seconds = _declared_duration(container, stream)
         index = _build_index(container, stream, file)
         time_base = stream.time_base
+        audio = tuple(_audio_stream_info(audio_stream) for audio_stream in container.streams.audio)
 
     if declared_seconds is not None and time_base is not None:
         found_seconds = float((int(index.pts[-1]) - int(index.pts[0])) * time_base) + 1 / fps
@@ -279,12 +285,36 @@ def _inspect(path: str | os.PathLike) -> tuple[ProbeInfo, _FrameIndex]:
         pix_fmt=pix_fmt,
         channels=1 if grey else 3,
         duration=frame_count / fps,
+        audio=audio,
     )
     with _INSPECT_CACHE_LOCK:
         _INSPECT_CACHE[key] = (info, index)
         while len(_INSPECT_CACHE) > _INSPECT_CACHE_SIZE:
             _INSPECT_CACHE.popitem(last=False)
     return info, index
+
+
+DEFAULT_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+
+
+def video_start_seconds(path: str | os.PathLike) -> float:
+    """When the file's first picture is presented, in seconds from the container's time zero
+    (sound is timed against it)."""
+    info, index = _inspect(path)
+    with _open_input(Path(info.path)) as container:
+        time_base = container.streams[index.stream_index].time_base
+    return float(int(index.pts[0]) * time_base) if time_base is not None else 0.0
+
+
+def _audio_stream_info(stream) -> tuple[int, str, int]:
+    context = stream.codec_context
+    sample_format = context.format
+    bits = 16 if sample_format is not None and sample_format.bytes <= 2 else 24
+    channels = int(context.channels or 0)
+    layout = context.layout.name if context.layout else ""
+    if layout.endswith("channels") or not layout:  # unspecified order (PCM in Matroska): the usual one
+        layout = DEFAULT_LAYOUTS.get(channels, layout)
+    return int(context.sample_rate or 0), layout, bits
 
 
 def probe(path: str | os.PathLike) -> ProbeInfo:
@@ -416,6 +446,117 @@ def iter_chunks(
 
 
 # ---------------------------------------------------------------------------------------------
+# Sound: samples as (n, channels) int32 at full scale (16-bit sources shifted left 16 bits), so
+# 16- and 24-bit PCM cross the engine exactly.
+
+# How far ahead a read may be before the reader seeks instead of decoding its way there.
+SOUND_SEEK_AHEAD_S = 10.0
+
+
+def _samples_int32(frame) -> np.ndarray:
+    array = frame.to_ndarray()
+    channels = frame.layout.nb_channels
+    array = array.T if frame.format.is_planar else array.reshape(-1, channels)
+    name = frame.format.name.rstrip("p")
+    if name == "s16":
+        return array.astype(np.int32) << 16
+    if name == "s32":
+        return array.astype(np.int32)
+    if name == "u8":
+        return (array.astype(np.int32) - 128) << 24
+    if name == "s64":
+        return (array >> 32).astype(np.int32)
+    if name in ("flt", "dbl"):
+        return np.clip(np.round(array.astype(np.float64) * 2.0**31), -(2.0**31), 2.0**31 - 1).astype(np.int32)
+    raise MediaError(f"unsupported audio sample format {frame.format.name}")
+
+
+class SoundReader:
+    """One audio stream of a file, read by absolute sample number (sample k plays k / rate seconds
+    after the container's time zero), forward; zeros where the stream has no sound. Reads in
+    order decode the stream once; a read behind the last one, or far ahead, seeks."""
+
+    def __init__(self, path: str | os.PathLike, stream_number: int = 0):
+        self.path = _check_input_path(path)
+        self._container = _open_input(self.path)
+        audio = self._container.streams.audio
+        if not 0 <= stream_number < len(audio):
+            self._container.close()
+            raise MediaError(f"{self.path}: no audio stream {stream_number} (has {len(audio)})")
+        self._stream = audio[stream_number]
+        context = self._stream.codec_context
+        self.rate = int(context.sample_rate or 0)
+        self.channels = int(context.channels or 0)
+        if self.rate <= 0 or self.channels <= 0:
+            self._container.close()
+            raise MediaError(f"{self.path}: audio stream {stream_number} has no sample rate or channels")
+        self._frames: Iterator | None = None
+        self._buffer = np.zeros((0, self.channels), dtype=np.int32)
+        self._buffer_start: int | None = None  # absolute sample number of _buffer[0]
+        self._ended = False
+
+    def __enter__(self) -> SoundReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._container.close()
+
+    def _restart(self, at: int) -> None:
+        try:
+            if at > 0:
+                seconds = max(0.0, at / self.rate - 1.0)  # a second early: some demuxers land late
+                self._container.seek(int(seconds / self._stream.time_base), stream=self._stream, backward=True)
+            else:
+                self._container.seek(0, stream=self._stream, backward=True)
+        except av.error.FFmpegError as exc:
+            raise MediaError(f"{self.path}: cannot seek in the sound ({_one_line(exc)})") from None
+        self._frames = self._container.decode(self._stream)
+        self._buffer = np.zeros((0, self.channels), dtype=np.int32)
+        self._buffer_start = None
+        self._ended = False
+
+    def _decode_more(self) -> None:
+        try:
+            frame = next(self._frames, None)
+        except av.error.FFmpegError as exc:
+            raise MediaError(f"{self.path}: decoding the sound failed ({_one_line(exc)})") from None
+        if frame is None:
+            self._ended = True
+            return
+        samples = _samples_int32(frame)
+        if samples.shape[1] != self.channels:
+            raise MediaError(f"{self.path}: the sound changes its number of channels")
+        if self._buffer_start is None:  # first frame after a (re)start: place it by its timestamp
+            self._buffer_start = round(float(frame.pts * frame.time_base) * self.rate) if frame.pts is not None else 0
+        self._buffer = np.concatenate([self._buffer, samples]) if len(self._buffer) else samples
+
+    def read(self, start: int, count: int) -> np.ndarray:
+        """Samples ``start .. start+count-1`` as (count, channels) int32."""
+        out = np.zeros((count, self.channels), dtype=np.int32)
+        buffer_end = None if self._buffer_start is None else self._buffer_start + len(self._buffer)
+        if (self._frames is None or (self._buffer_start is not None and start < self._buffer_start)
+                or (buffer_end is not None and start > buffer_end + SOUND_SEEK_AHEAD_S * self.rate)):
+            self._restart(start)
+        end = start + count
+        while not self._ended and (self._buffer_start is None or self._buffer_start + len(self._buffer) < end):
+            self._decode_more()
+            if self._buffer_start is not None and self._buffer_start + len(self._buffer) < start:
+                self._buffer_start += len(self._buffer)  # all before the request: drop it
+                self._buffer = self._buffer[:0]
+        if self._buffer_start is not None:
+            low, high = max(start, self._buffer_start), min(end, self._buffer_start + len(self._buffer))
+            if high > low:
+                out[low - start:high - start] = self._buffer[low - self._buffer_start:high - self._buffer_start]
+            keep = max(0, end - self._buffer_start)
+            self._buffer_start += min(keep, len(self._buffer))
+            self._buffer = self._buffer[keep:]
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
 # Encoding
 
 
@@ -446,7 +587,7 @@ class VideoWriter:
     """
 
     def __init__(self, path: str | os.PathLike, *, fps: float, codec: str | None = None, bit_depth: int = 8,
-                 options: dict[str, str] | None = None):
+                 options: dict[str, str] | None = None, sound: tuple[tuple[int, str, int], ...] = ()):
         self.path = Path(path)
         if self.path.is_dir():
             raise MediaError(f"{self.path}: is a folder, not a file name")
@@ -471,6 +612,16 @@ class VideoWriter:
             raise MediaError(f"{self.path}: output folder {folder} does not exist")
         if not os.access(folder, os.W_OK):
             raise MediaError(f"{self.path}: output folder {folder} is not writable")
+        for rate, layout, bits in sound:
+            if not (isinstance(rate, int) and 0 < rate <= 384_000) or bits not in (16, 24):
+                raise MediaError(f"unsupported sound stream: {rate} Hz, {bits} bit")
+            try:
+                av.AudioLayout(layout)
+            except (ValueError, TypeError):
+                raise MediaError(f"unknown sound channel layout {layout!r}") from None
+        self.sound = tuple(sound)
+        self._sound_streams: list = []
+        self.samples_written = [0] * len(self.sound)
         self.codec = codec
         self.fps = fps
         self.bit_depth = bit_depth
@@ -519,6 +670,38 @@ class VideoWriter:
         stream.options = {**options, **self.options}
         self._stream = stream
         self._shape = (channels, height, width)
+        for rate, layout, bits in self.sound:  # PCM: lossless, and Matroska and QuickTime both carry it
+            sound = self._container.add_stream(f"pcm_s{bits}le", rate=rate)
+            sound.layout = layout
+            sound.format = "s16" if bits == 16 else "s32"
+            sound.codec_context.time_base = Fraction(1, rate)
+            self._sound_streams.append(sound)
+
+    def write_sound(self, number: int, samples: np.ndarray) -> None:
+        """Append samples (n, channels) int32 at full scale (as ``SoundReader.read`` gives) to
+        sound stream ``number``; call after the first ``write`` of pictures."""
+        if self._closed or self._container is None:
+            raise MediaError(f"{self.path}: write pictures before sound, and not after closing")
+        rate, layout, bits = self.sound[number]
+        if samples.ndim != 2 or samples.shape[1] != av.AudioLayout(layout).nb_channels:
+            self.abort()
+            raise MediaError(f"sound stream {number} takes {layout} samples, got shape {samples.shape}")
+        if len(samples) == 0:
+            return
+        packed = (samples >> 16).astype(np.int16) if bits == 16 else samples.astype(np.int32)
+        try:
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(packed.reshape(1, -1)),
+                                               format="s16" if bits == 16 else "s32", layout=layout)
+            frame.sample_rate = rate
+            frame.pts = self.samples_written[number]
+            frame.time_base = Fraction(1, rate)
+            stream = self._sound_streams[number]
+            for packet in stream.encode(frame):
+                self._container.mux(packet)
+        except (av.error.FFmpegError, OSError, ValueError) as exc:
+            self.abort()
+            raise MediaError(f"{self.path}: encoding the sound failed ({_one_line(exc)})") from None
+        self.samples_written[number] += len(samples)
 
     def write(self, frames: torch.Tensor) -> None:
         """Append frames (T, C, H, W) (or one frame (C, H, W)), C in {1, 3}, values in [0, 1]."""
@@ -572,8 +755,9 @@ class VideoWriter:
             self.abort()
             raise MediaError(f"{self.path}: no frames were written")
         try:
-            for packet in self._stream.encode():
-                self._container.mux(packet)
+            for stream in [self._stream, *self._sound_streams]:
+                for packet in stream.encode():
+                    self._container.mux(packet)
             self._container.close()
             self._container = None
             os.replace(self._temporary, self.path)
@@ -591,6 +775,69 @@ class VideoWriter:
             self._container = None
         with contextlib.suppress(OSError):
             self._temporary.unlink(missing_ok=True)
+
+
+# Distribution sound: AAC (what every player takes in MP4 and Matroska), at this bit rate per channel.
+DISTRIBUTION_SOUND_BITRATE_PER_CHANNEL = 128_000
+
+
+def sound_mux(picture: str | os.PathLike, sound: str | os.PathLike, output: str | os.PathLike) -> ProbeInfo:
+    """``output`` (.mp4 or .mkv): the video stream of ``picture`` as it is (packets copied, no
+    re-encode) with every audio stream of ``sound`` (read by ``SoundReader`` from time zero, as long
+    as the picture runs) encoded as AAC. Written under a temporary name and renamed; nothing is left
+    on failure."""
+    out_path = Path(output)
+    muxer = {".mp4": "mp4", ".mkv": "matroska"}.get(out_path.suffix.lower())
+    if muxer is None:
+        raise MediaError(f"{out_path}: sound is muxed into .mp4 or .mkv, not {out_path.suffix or '(none)'!r}")
+    info = probe(picture)
+    streams = probe(sound).audio
+    if not streams:
+        raise MediaError(f"{sound}: has no sound")
+    temporary = out_path.parent / f".{out_path.name}.{uuid.uuid4().hex[:12]}.partial{out_path.suffix}"
+    readers = [SoundReader(sound, number) for number in range(len(streams))]
+    try:
+        with _open_input(Path(info.path)) as source, av.open(str(temporary), mode="w", format=muxer,
+                                                             options={"movflags": "+faststart"} if muxer == "mp4"
+                                                             else {}) as out:
+            video_in = source.streams.video[0]
+            video_out = out.add_stream_from_template(video_in)
+            encoders = []
+            for rate, layout, _ in streams:
+                encoder = out.add_stream("aac", rate=rate)
+                encoder.layout = layout
+                encoder.format = "fltp"
+                encoder.bit_rate = DISTRIBUTION_SOUND_BITRATE_PER_CHANNEL * av.AudioLayout(layout).nb_channels
+                encoders.append(encoder)
+            for packet in source.demux(video_in):
+                if packet.dts is None and packet.size == 0:
+                    continue
+                packet.stream = video_out
+                out.mux(packet)
+            rate = _rate_fraction(info.fps)
+            for reader, encoder, (sample_rate, layout, _) in zip(readers, encoders, streams, strict=True):
+                total = round(info.frame_count * sample_rate / rate)
+                step = encoder.codec_context.frame_size or 1024
+                for first in range(0, total, step):
+                    samples = reader.read(first, min(step, total - first))
+                    planar = np.ascontiguousarray((samples.astype(np.float32) / 2.0**31).T)
+                    frame = av.AudioFrame.from_ndarray(planar, format="fltp", layout=layout)
+                    frame.sample_rate = sample_rate
+                    frame.pts = first
+                    frame.time_base = Fraction(1, sample_rate)
+                    out.mux(encoder.encode(frame))
+                out.mux(encoder.encode(None))
+        os.replace(temporary, out_path)
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        temporary.unlink(missing_ok=True)
+        raise MediaError(f"{out_path}: could not add the sound ({_one_line(exc)})") from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    finally:
+        for reader in readers:
+            reader.close()
+    return probe(out_path)
 
 
 def write_video(path: str | os.PathLike, frames: torch.Tensor, *, fps: float, codec: str | None = None,

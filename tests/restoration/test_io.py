@@ -136,7 +136,7 @@ def test_probe_fields_and_json(tmp_path, numbered_frames):
     assert info.to_dict() == {
         "path": str(path), "container": "matroska,webm", "codec": "ffv1", "width": 96, "height": 64,
         "fps": 18.0, "frame_count": 5, "bit_depth": 8, "pix_fmt": "gray", "channels": 1,
-        "duration": pytest.approx(5 / 18),
+        "duration": pytest.approx(5 / 18), "audio": (),
     }
 
 

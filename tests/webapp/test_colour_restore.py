@@ -15,8 +15,9 @@ from webapp.catalogue.models import MediaAsset, Shot
 from webapp.colour.models import GradeStatus, Scene, VersionGrade
 from webapp.colour.selectors import grade_values_of
 from webapp.colour.services import grade_decision_record
+from webapp.delivery.services import delivery_dispatch
 from webapp.jobs import services
-from webapp.jobs.services import job_deliver_dispatch, job_run
+from webapp.jobs.services import job_run
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +83,7 @@ def test_a_delivery_grades_what_was_restored_before_the_grade_and_not_what_carri
     baked = _restore(film, second)  # carries the grade already
     for shot, version in ((first, early), (second, baked)):
         Shot.objects.filter(pk=shot.pk).update(approved_version=version, status="approved")
-    job = job_run(job_id=job_deliver_dispatch(film=film, user=None).pk)
+    job = job_run(job_id=delivery_dispatch(film=film, user=None).pk)
     assert job.status == "succeeded", job.error
     assert "1 graded on the way" in job.message
     delivered = read_frames(MediaAsset.objects.get(kind="delivery").file.path).permute(0, 2, 3, 1).numpy()

@@ -60,6 +60,7 @@ def test_demo_build_makes_users_film_scan_shots_and_versions_through_real_jobs(d
     scan = MediaAsset.objects.get(film=film, kind=AssetKind.ORIGINAL)
     info = probe(scan.file.path)
     assert (info.width, info.height, info.frame_count, info.codec) == (64, 48, 18, "ffv1")
+    assert info.audio == ((48_000, "stereo", 16),)  # a sound track, for delivering with sound
     assert scan.frame_count == 18 and scan.original_name.endswith(".mkv")
     assert Path(scan.file.path).resolve().is_relative_to((demo_dirs / "media").resolve())
     # The scan went through server-side registration: it sits in the ingest root too.

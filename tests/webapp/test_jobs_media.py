@@ -1,5 +1,5 @@
-"""CPU jobs: analysing a scan into shots with metrics and previews, rendering previews, delivering
-a film; the preview endpoints; automatic retries of transient errors."""
+"""CPU jobs: analysing a scan into shots with metrics and previews, rendering previews (delivering
+is tests/webapp/test_delivery*.py); the preview endpoints; automatic retries of transient errors."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import torch
 from django.db import OperationalError
 from PIL import Image
 
-from restoration.io import read_frames, write_video
+from restoration.io import write_video
 from tests.webapp import jobs_fixtures
 from tests.webapp.factories import MediaAssetFactory
 from tests.webapp.jobs_fixtures import CHEAP_SPEC, files_under, media_files
-from webapp.catalogue.models import Film, MediaAsset, Shot
+from webapp.catalogue.models import Film, Shot
 from webapp.catalogue.previews import FILMSTRIP_HEIGHT
 from webapp.catalogue.services import film_update
 from webapp.jobs import services
@@ -24,7 +24,6 @@ from webapp.jobs.models import RestorationJob
 from webapp.jobs.services import (
     JobRetryLater,
     is_transient,
-    job_deliver_dispatch,
     job_proxies_dispatch,
     job_run,
 )
@@ -105,30 +104,6 @@ def test_the_proxies_job_renders_the_previews(film, two_shot_scan, media_root, s
     job = job_proxies_dispatch(film=film, asset_id=two_shot_scan.pk, user=None)
     assert job_run(job_id=job.pk).status == "succeeded"
     assert len([p for p in files_under(media_root) if p.startswith(f"proxies/{two_shot_scan.pk}/48/")]) == 20
-
-
-def test_delivering_puts_the_approved_versions_end_to_end(film, shots, media_root, sent_messages, member,
-                                                          client_for):
-    # Shots need an approved version each: restore both, approve the versions.
-    for shot in shots:
-        job = services.job_create(film=film, kind="restore", shot=shot, created_by=None, params={"spec": CHEAP_SPEC})
-        version = job_run(job_id=job.pk).result_version
-        Shot.objects.filter(pk=shot.pk).update(approved_version=version, status="approved")
-    assert client_for(member(film, "restorer")).post(f"/api/films/{film.pk}/deliver/", {}).status_code == 403
-    job = job_deliver_dispatch(film=film, user=None)
-    job = job_run(job_id=job.pk)
-    assert (job.status, job.frames_total, job.error) == ("succeeded", 8, "")
-    delivery = MediaAsset.objects.get(kind="delivery")
-    assert delivery.frame_count == 8 and Film.objects.get(pk=film.pk).status == "delivered"
-    expected = torch.cat([read_frames(s.approved_version.media.file.path) for s in Shot.objects.order_by("number")])
-    assert (read_frames(delivery.file.path) - expected).abs().max() <= 1 / 255 + 1e-6
-    assert not list((media_root / "tmp").rglob("*.mkv"))
-
-
-def test_delivering_refuses_a_film_with_unapproved_shots(film, shots, member, client_for, sent_messages):
-    response = client_for(member(film, "archivist")).post(f"/api/films/{film.pk}/deliver/", {}, format="json")
-    assert response.status_code == 400 and "1, 2" in str(response.json()["fields"]["film"])
-    assert not RestorationJob.objects.exists()
 
 
 def test_previews_of_shots_and_versions_are_for_members_only(film, other_film, member, client_for, shots):

@@ -13,6 +13,7 @@ from webapp.catalogue.apis import (
     ShotViewSet,
 )
 from webapp.colour.apis import GradeDecisionViewSet, GradeReferenceViewSet, GradeViewSet, SceneViewSet
+from webapp.delivery.apis import DeliverableViewSet
 from webapp.jobs.apis import RestorationJobViewSet
 from webapp.notifications.apis import NotificationViewSet
 from webapp.review.apis import ApprovalPolicyViewSet, CommentViewSet, DecisionViewSet
@@ -32,6 +33,7 @@ router.register("grades", GradeViewSet, basename="grade")
 router.register("grade-decisions", GradeDecisionViewSet, basename="grade-decision")
 router.register("grade-references", GradeReferenceViewSet, basename="grade-reference")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("deliverables", DeliverableViewSet, basename="deliverable")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

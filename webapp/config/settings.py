@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "webapp.jobs",
     "webapp.notifications",
     "webapp.live",
+    "webapp.delivery",
     "webapp.devtools",
 ]
 

@@ -21,12 +21,14 @@ urlpatterns = [
     path("api/", include("webapp.catalogue.urls")),
     path("api/", include("webapp.colour.urls")),
     path("api/", include("webapp.live.api_urls")),
+    path("api/", include("webapp.delivery.urls")),
     # Server-rendered pages.
     path("", include("webapp.review.page_urls")),
     path("", include("webapp.catalogue.page_urls")),
     path("", include("webapp.jobs.page_urls")),
     path("", include("webapp.live.page_urls")),
     path("", include("webapp.notifications.page_urls")),
+    path("", include("webapp.delivery.page_urls")),
 ]
 
 

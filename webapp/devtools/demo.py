@@ -131,11 +131,12 @@ def _memberships_ensure(film: Film, users: dict[str, object]) -> None:
 
 def _render_clips(workdir: Path, plans: Sequence[DemoShot], size: tuple[int, int],
                   progress: Callable[[str], None]) -> tuple[Path, list[tuple[int, int]]]:
-    """Write the damaged scan (all shots in one file). Returns it and the shots' cut frames."""
+    """Write the damaged scan (all shots in one file, with a sound track: a tone per shot, a click on
+    each cut). Returns it and the shots' cut frames."""
     scan_path = workdir / "still-lives-in-motion-scan.mkv"
     for number, plan in enumerate(plans, start=1):
         progress(f"  shot {number}: {plan.source}, {plan.frames} frames, {plan.motion} motion, {plan.strength} damage")
-    return scan_path, engine.demo_scan_write(scan_path, shots=plans, size=size, fps=FPS)
+    return scan_path, engine.demo_scan_write(scan_path, shots=plans, size=size, fps=FPS, sound=True)
 
 
 def _stage_in_ingest_root(scan_path: Path) -> Path:

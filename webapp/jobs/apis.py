@@ -1,8 +1,8 @@
 """REST endpoints of jobs: list and read them; start a shot's restore, a batch restore, a scan's
-analysis or previews, a delivery; cancel; retry.
+analysis or previews; cancel; retry (deliveries start in ``webapp/delivery/apis.py``).
 
-Starting, cancelling and retrying jobs needs PUBLISH on the film (restorers and archivists);
-delivering the film needs EDIT_FILM (archivists). A film you are not a member of is a 404."""
+Starting, cancelling and retrying jobs needs PUBLISH on the film (restorers and archivists).
+A film you are not a member of is a 404."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from webapp.jobs.filters import RestorationJobFilter
 from webapp.jobs.selectors import job_list
 from webapp.jobs.serializers import (
     BatchRestoreCreateSerializer,
-    DeliverJobCreateSerializer,
     RestorationJobSerializer,
     RestoreJobCreateSerializer,
     ScanJobCreateSerializer,
@@ -140,17 +139,3 @@ class FilmProxiesView(_FilmJobView):
 
     def start(self, request, film, data):
         return services.job_proxies_dispatch(film=film, asset_id=data["asset"], user=request.user)
-
-
-class FilmDeliverView(_FilmJobView):
-    required = Action.EDIT_FILM
-    body_serializer = DeliverJobCreateSerializer
-
-    @extend_schema(request=DeliverJobCreateSerializer, responses={202: RestorationJobSerializer})
-    @idempotent
-    def post(self, request, film_id: int):
-        """Deliver the film: every shot's approved version in one lossless file (archivists)."""
-        return super().post(request, film_id)
-
-    def start(self, request, film, data):
-        return services.job_deliver_dispatch(film=film, user=request.user)

@@ -83,7 +83,3 @@ class ScanJobCreateSerializer(StrictSerializer):
     """``{"asset": id}``: the scan (original or mezzanine asset of the film) to work on."""
 
     asset = serializers.IntegerField(min_value=1)
-
-
-class DeliverJobCreateSerializer(StrictSerializer):
-    """An empty object: the film's approved versions are delivered."""

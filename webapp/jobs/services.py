@@ -3,7 +3,8 @@ cancelling and retrying, running one. Each lives where it belongs and is named h
 
 - ``lifecycle.py``: a job as a row (create, enqueue on commit, cancel, retry, batch sums);
 - ``kinds/<kind>.py``: each kind's dispatch service and runner (``restore``: gpu queue;
-  ``analyse``, ``proxies``, ``deliver``, ``grade_fit``: cpu queue), registered in ``registry.py``;
+  ``analyse``, ``proxies``, ``grade_fit``: cpu queue; ``deliver`` is
+  ``webapp/delivery``'s), registered in ``registry.py``;
 - ``runner.py``: running a job whatever its kind (``job_run``, called by ``tasks.job_run_task``);
 - ``runtime.py``: what runners use while they work (progress, scratch files, success).
 """
@@ -11,7 +12,6 @@ cancelling and retrying, running one. Each lives where it belongs and is named h
 from __future__ import annotations
 
 from webapp.jobs.kinds.analyse import job_analyse_dispatch
-from webapp.jobs.kinds.deliver import job_deliver_dispatch
 from webapp.jobs.kinds.grade_fit import job_grade_fit_dispatch
 from webapp.jobs.kinds.proxies import job_proxies_dispatch
 from webapp.jobs.kinds.restore import job_batch_restore_dispatch, job_restore_dispatch, restore_spec_resolve
@@ -25,7 +25,6 @@ __all__ = [
     "job_batch_restore_dispatch",
     "job_cancel",
     "job_create",
-    "job_deliver_dispatch",
     "job_grade_fit_dispatch",
     "job_proxies_dispatch",
     "job_restore_dispatch",
