@@ -94,3 +94,20 @@ def test_height_choice_never_upscales(asset):
     assert proxies.proxy_height_for(asset, 300) == 480
     asset.height = 2160
     assert proxies.proxy_height_for(asset, 2000) == 1080
+
+
+@pytest.mark.django_db
+def test_larger_pictures_are_decoded_in_fewer_frames_a_chunk(asset, monkeypatch):
+    """The decode's memory stays bounded whatever the frame size (a 16K scan once ran out of it)."""
+    import restoration.io
+
+    chunk_sizes = []
+    real = restoration.io.iter_chunks
+    monkeypatch.setattr(restoration.io, "iter_chunks", lambda path, size, **k: chunk_sizes.append(size) or real(
+        path, size, **k))
+    monkeypatch.setattr(proxies, "PROXY_DECODE_BYTES", asset.width * asset.height * 3 * 4 * 5)  # five frames
+    assert proxies.proxy_render(asset=asset, heights=[48]) == 30
+    assert chunk_sizes == [5]
+    monkeypatch.setattr(proxies, "PROXY_DECODE_BYTES", 1024**3)
+    assert proxies.proxy_render(asset=asset, heights=[96]) == 30
+    assert chunk_sizes == [5, 32]  # small frames keep the usual chunk

@@ -26,6 +26,9 @@ PROXY_JPEG_QUALITY = 88
 # Decoding on demand costs a seek; one seek fills this many frames, so playback after a miss
 # finds the next frames cached.
 ON_DEMAND_BLOCK = 24
+# A chunk is decoded as float32 (T, C, H, W) before the 8-bit copy: 32 frames of 1080p are 0.8 GB,
+# of 8K 14.5 GB. Fewer frames a chunk for larger pictures keep a chunk near this size.
+PROXY_DECODE_BYTES = 1024**3
 
 
 class ProxyError(ValueError):
@@ -97,7 +100,8 @@ def proxy_render(
 ) -> int:
     """Render the proxy frames ``start .. end-1`` (the whole asset by default) at each of
     ``heights`` that are not on disk yet; returns how many files were written. Decodes once for
-    every height, in chunks (bounded memory); ``progress(done, total)`` after each chunk."""
+    every height, in chunks of at most ``chunk_size`` frames and about ``PROXY_DECODE_BYTES``
+    (bounded memory at any picture size); ``progress(done, total)`` after each chunk."""
     from restoration.api import frames_uint8
     from restoration.errors import MediaError
 
@@ -109,6 +113,8 @@ def proxy_render(
     if not missing:
         return 0
     written, total = 0, end - start
+    frame_bytes = asset.width * asset.height * 3 * 4
+    chunk_size = max(1, min(chunk_size, PROXY_DECODE_BYTES // max(1, frame_bytes)))
     try:
         for first, arrays in frames_uint8(asset.file.path, start=missing[0], end=missing[-1] + 1,
                                           chunk_size=chunk_size):
