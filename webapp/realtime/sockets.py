@@ -35,6 +35,7 @@ import time
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from webapp.json_depth import json_depth_exceeds
 from webapp.realtime.access import login_tag
 from webapp.realtime.groups import user_sockets_group
 from webapp.realtime.layers import RESYNC_EVENT, TRANSIENT_ERRORS
@@ -76,36 +77,16 @@ def json_object_parse(text: str | None, *, max_bytes: int) -> dict:
     size = len(text.encode("utf-8", errors="replace"))
     if size > max_bytes:
         raise SocketError("too_large", f"The message has {size} bytes; at most {max_bytes}.")
+    # Counted before parsing: the parser itself recurses once per level.
+    if json_depth_exceeds(text, MAX_JSON_DEPTH):
+        raise SocketError("too_deep", f"The message nests objects and lists more than {MAX_JSON_DEPTH} deep.")
     try:
         message = json.loads(text)
-    except RecursionError:
-        raise _too_deep() from None
     except ValueError as error:
         raise SocketError("malformed", f"The message is not JSON (not valid JSON: {error}).") from None
     if not isinstance(message, dict):
         raise SocketError("malformed", "The message must be a JSON object with a type.")
-    if json_depth_exceeds(message, MAX_JSON_DEPTH):
-        raise _too_deep()
     return message
-
-
-def _too_deep() -> SocketError:
-    return SocketError("too_deep", f"The message nests objects and lists more than {MAX_JSON_DEPTH} deep.")
-
-
-def json_depth_exceeds(value, limit: int) -> bool:
-    """Whether parsed JSON nests objects and lists more than ``limit`` levels (a scalar is 0, ``{}``
-    is 1). Without recursion: the value may be deep enough to exhaust it."""
-    if not isinstance(value, dict | list):
-        return False
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return True
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
 
 
 class GroupConsumer(AsyncJsonWebsocketConsumer):
