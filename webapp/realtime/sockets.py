@@ -18,7 +18,8 @@ Access is checked on connect and again while the socket lives: on its client's m
 the group events it relays, from a check cached for at most ``access_recheck_ns`` (subclasses
 check afresh before a write), at once when told that it changed (``access.py``: a membership
 changed, an invitation was revoked, a session ended, the user logged out), and after Redis may have
-lost such a message (``realtime.resync``). Lost access closes the socket with its final code.
+lost such a message (``realtime.resync``); each time, the login that opened the socket must still
+be signed in (its session not expired nor ended). Lost access closes the socket with its final code.
 
 Redis going away never closes a ``GroupConsumer``'s socket once it is open: the layer's receive
 waits for it (``layers.py``), a client message whose handler meets a Redis error is answered
@@ -31,9 +32,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+from importlib import import_module
 
+from channels.auth import get_user
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from webapp.json_depth import json_depth_exceeds
 from webapp.realtime.access import login_tag
@@ -194,12 +198,23 @@ class GroupConsumer(AsyncJsonWebsocketConsumer):
         now = self.clock()
         if not fresh and now - self.access_checked_at < self.access_recheck_ns:
             return False
-        refusal = await self.recheck_access(self.scope["user"])
+        user = self.scope["user"]
+        refusal = CLOSE_UNAUTHENTICATED if await self.login_lapsed(user) else await self.recheck_access(user)
         self.access_checked_at = now
         if refusal is None:
             return False
         await self.refuse(refusal)
         return True
+
+    async def login_lapsed(self, user) -> bool:
+        """Whether the login that opened the socket has ended since: its session expired (an idle
+        timeout), was deleted, or no longer names this user (logged out, password changed). Read
+        afresh from the session store, as the next HTTP request of that login would."""
+        key = getattr(self.scope.get("session"), "session_key", None)
+        if not key:
+            return False  # opened without a session (a test's scope): nothing to follow
+        store = import_module(settings.SESSION_ENGINE).SessionStore(key)
+        return (await get_user({"session": store})).pk != user.pk
 
     async def access_changed(self, event):
         await self.access_lapsed(fresh=True)
