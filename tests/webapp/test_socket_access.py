@@ -20,6 +20,7 @@ from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.test import Client
 
 from tests.webapp import live_fixtures
@@ -235,3 +236,21 @@ async def test_a_session_event_after_the_cached_answer_is_old_rereads_access(liv
     await get_channel_layer("live").group_send(session_group(scene.session.pk),
                                                {"type": "control.requested", "user": {"user": 1}})
     assert await close_code_after(follower) == 4404
+
+
+async def test_a_login_whose_session_ended_without_a_logout_closes_at_the_next_check(live_scene, clock):
+    scene = live_scene
+    this_browser, other_browser = Client(), Client()
+    await sync_to_async(this_browser.force_login)(scene.viewer)
+    await sync_to_async(other_browser.force_login)(scene.viewer)
+    film_path = f"/ws/films/{scene.film.pk}/"
+    expired = await opened(film_path, scene.viewer, "films", this_browser.session.session_key)
+    elsewhere = await opened(film_path, scene.viewer, "films", other_browser.session.session_key)
+    # Gone from the store as an idle timeout or a session clean-up leaves it: no logout, no event.
+    await sync_to_async(Session.objects.filter(session_key=this_browser.session.session_key).delete)()
+
+    clock.advance_past_access_recheck()
+    await get_channel_layer().group_send(film_group(scene.film.pk), {"type": "shot.status", "probe": "x"})
+    assert await close_code_after(expired) == 4401
+    assert await elsewhere.receive_json_from() == {"type": "shot.status", "probe": "x"}
+    await elsewhere.disconnect()

@@ -8,25 +8,12 @@ bounded before this, by Django's DATA_UPLOAD_MAX_MEMORY_SIZE (a 413).
 
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.utils import json
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
-
-
-def json_depth_exceeds(text: str, limit: int) -> bool:
-    """Whether arrays and objects nest deeper than ``limit`` (brackets inside strings don't count)."""
-    depth = 0
-    for match in _BRACKET.finditer(_STRING.sub("", text)):
-        depth += 1 if match.group() in "[{" else -1
-        if depth > limit:
-            return True
-    return False
+from webapp.json_depth import json_depth_exceeds
 
 
 class BoundedJSONParser(JSONParser):

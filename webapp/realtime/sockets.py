@@ -18,7 +18,8 @@ Access is checked on connect and again while the socket lives: on its client's m
 the group events it relays, from a check cached for at most ``access_recheck_ns`` (subclasses
 check afresh before a write), at once when told that it changed (``access.py``: a membership
 changed, an invitation was revoked, a session ended, the user logged out), and after Redis may have
-lost such a message (``realtime.resync``). Lost access closes the socket with its final code.
+lost such a message (``realtime.resync``); each time, the login that opened the socket must still
+be signed in (its session not expired nor ended). Lost access closes the socket with its final code.
 
 Redis going away never closes a ``GroupConsumer``'s socket once it is open: the layer's receive
 waits for it (``layers.py``), a client message whose handler meets a Redis error is answered
@@ -31,10 +32,14 @@ from __future__ import annotations
 import json
 import logging
 import time
+from importlib import import_module
 
+from channels.auth import get_user
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
+from webapp.json_depth import json_depth_exceeds
 from webapp.realtime.access import login_tag
 from webapp.realtime.groups import user_sockets_group
 from webapp.realtime.layers import RESYNC_EVENT, TRANSIENT_ERRORS
@@ -76,36 +81,16 @@ def json_object_parse(text: str | None, *, max_bytes: int) -> dict:
     size = len(text.encode("utf-8", errors="replace"))
     if size > max_bytes:
         raise SocketError("too_large", f"The message has {size} bytes; at most {max_bytes}.")
+    # Counted before parsing: the parser itself recurses once per level.
+    if json_depth_exceeds(text, MAX_JSON_DEPTH):
+        raise SocketError("too_deep", f"The message nests objects and lists more than {MAX_JSON_DEPTH} deep.")
     try:
         message = json.loads(text)
-    except RecursionError:
-        raise _too_deep() from None
     except ValueError as error:
         raise SocketError("malformed", f"The message is not JSON (not valid JSON: {error}).") from None
     if not isinstance(message, dict):
         raise SocketError("malformed", "The message must be a JSON object with a type.")
-    if json_depth_exceeds(message, MAX_JSON_DEPTH):
-        raise _too_deep()
     return message
-
-
-def _too_deep() -> SocketError:
-    return SocketError("too_deep", f"The message nests objects and lists more than {MAX_JSON_DEPTH} deep.")
-
-
-def json_depth_exceeds(value, limit: int) -> bool:
-    """Whether parsed JSON nests objects and lists more than ``limit`` levels (a scalar is 0, ``{}``
-    is 1). Without recursion: the value may be deep enough to exhaust it."""
-    if not isinstance(value, dict | list):
-        return False
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return True
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
 
 
 class GroupConsumer(AsyncJsonWebsocketConsumer):
@@ -213,12 +198,23 @@ class GroupConsumer(AsyncJsonWebsocketConsumer):
         now = self.clock()
         if not fresh and now - self.access_checked_at < self.access_recheck_ns:
             return False
-        refusal = await self.recheck_access(self.scope["user"])
+        user = self.scope["user"]
+        refusal = CLOSE_UNAUTHENTICATED if await self.login_lapsed(user) else await self.recheck_access(user)
         self.access_checked_at = now
         if refusal is None:
             return False
         await self.refuse(refusal)
         return True
+
+    async def login_lapsed(self, user) -> bool:
+        """Whether the login that opened the socket has ended since: its session expired (an idle
+        timeout), was deleted, or no longer names this user (logged out, password changed). Read
+        afresh from the session store, as the next HTTP request of that login would."""
+        key = getattr(self.scope.get("session"), "session_key", None)
+        if not key:
+            return False  # opened without a session (a test's scope): nothing to follow
+        store = import_module(settings.SESSION_ENGINE).SessionStore(key)
+        return (await get_user({"session": store})).pk != user.pk
 
     async def access_changed(self, event):
         await self.access_lapsed(fresh=True)
