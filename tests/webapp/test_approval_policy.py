@@ -122,7 +122,7 @@ def test_archivists_set_the_policy_through_the_api_and_waiting_versions_follow(f
     assert (change.changed_by_id, change.archivist_required, change.creator_required) == (archivist.pk, True, False)
     assert change.required_members == {"archivist": [archivist.pk]}
     assert change.decided == [{"version": version.pk, "status": "approved"}]
-    rows = client_for(viewer).get("/api/approval-policies/changes/", {"film": film.pk}).json()
+    rows = client_for(viewer).get("/api/approval-policies/changes/", {"film": film.pk}).json()["results"]
     assert [(row["changed_by_username"], row["decided"]) for row in rows] == [
         (archivist.username, [{"version": version.pk, "status": "approved"}])
     ]
@@ -134,6 +134,8 @@ def test_archivists_set_the_policy_through_the_api_and_waiting_versions_follow(f
     assert response.status_code == 400 and "At least one role" in response.json()["detail"]
     response = client_for(archivist).post("/api/approval-policies/", {"film": film.pk})
     assert response.status_code == 400 and "already has a policy" in response.json()["detail"]
+    response = client_for(viewer).get("/api/approval-policies/changes/", {"film": 10**30})
+    assert response.status_code == 400 and "film" in response.json()["detail"]
 
 
 def test_another_films_policy_is_not_found(film, member, client_for, other_film):

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from webapp.api.idempotency import idempotent
+from webapp.api.routers import MAX_ID
 from webapp.api.throttling import WriteRateThrottle
 from webapp.catalogue.access import Action, can_comment
 from webapp.catalogue.api_base import FilmScopedViewSet
@@ -34,9 +35,12 @@ def _id_param(request, name: str) -> int | None:
     if raw in (None, ""):
         return None
     try:
-        return int(raw)
+        number = int(raw)
     except ValueError:
         raise exceptions.ValidationError({name: [f"Expected a number, got {raw!r}."]}) from None
+    if not 1 <= number <= MAX_ID:
+        raise exceptions.ValidationError({name: [f"Expected an id from 1 to {MAX_ID}, got {raw!r}."]})
+    return number
 
 
 class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -211,7 +215,8 @@ class ApprovalPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
         if film_id is None:
             raise exceptions.ValidationError({"film": ["Name the film: ?film=<id>."]})
         rows = selectors.approval_policy_change_list(user=request.user).filter(film_id=film_id).order_by("created_at", "id")
-        return Response(ApprovalPolicyChangeSerializer(rows, many=True).data)
+        page = self.paginate_queryset(rows)  # paginated as every list (the schema says so)
+        return self.get_paginated_response(ApprovalPolicyChangeSerializer(page, many=True).data)
 
     def film_id_of(self, policy):
         return policy.film_id
