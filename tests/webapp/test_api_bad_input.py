@@ -283,7 +283,8 @@ def test_the_depth_limit_is_exact(archivist_client, version, settings):
     assert json_depth_exceeds("[" * (limit + 1) + "]" * (limit + 1), limit)
     nested_three_deep = '{"a": "[[[[[[", "b": [1, {"c": "]]]"}]}'
     assert not json_depth_exceeds(nested_three_deep, 3) and json_depth_exceeds(nested_three_deep, 2)
-    body = '{"version": %d, "frame": 1, "text": "x", "drawing": %s}' % (version.pk, "[" * 40 + "]" * 40)
+    drawing = "[" * 40 + "]" * 40
+    body = f'{{"version": {version.pk}, "frame": 1, "text": "x", "drawing": {drawing}}}'
     response = post_raw(archivist_client, "/api/comments/", body.encode())
     assert response.status_code == 400 and f"deeper than {limit} levels" in response.json()["detail"]
     assert Comment.objects.count() == 0
