@@ -288,3 +288,14 @@ def test_the_depth_limit_is_exact(archivist_client, version, settings):
     response = post_raw(archivist_client, "/api/comments/", body.encode())
     assert response.status_code == 400 and f"deeper than {limit} levels" in response.json()["detail"]
     assert Comment.objects.count() == 0
+
+
+def test_filters_are_bounded_once_per_view_not_once_per_request(archivist_client):
+    from webapp.api.filters import StrictFilterBackend
+
+    for _ in range(3):
+        assert archivist_client.get("/api/approval-policies/", {"film": "1"}).status_code == 200
+        assert archivist_client.get("/api/comments/", {"version": "1"}).status_code == 200
+    keys = list(StrictFilterBackend._bounded_classes)
+    assert len(keys) == len(set(map(repr, keys)))  # no class built twice for the same view
+    assert sum(1 for key in keys if isinstance(key, tuple)) <= 1  # approval policies' filterset_fields
