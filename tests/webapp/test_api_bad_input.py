@@ -266,3 +266,36 @@ def test_unknown_keys_are_refused_in_plain_bodies_and_nested_ones(archivist_clie
     assert grade.status_code == 400, grade.content
     assert grade.json()["fields"] == {"cdl": {"": ["Unknown field."]}}
     assert grade.json()["detail"] == 'cdl: Unknown field.'
+
+
+def test_brackets_inside_strings_do_not_count_as_depth(archivist_client, version):
+    text = '[{"\\"' * 100
+    response = archivist_client.post("/api/comments/", {"version": version.pk, "frame": 1, "text": text})
+    assert response.status_code == 201, response.content
+    assert Comment.objects.get().text == text
+
+
+def test_the_depth_limit_is_exact(archivist_client, version, settings):
+    from webapp.api.parsers import json_depth_exceeds
+
+    limit = settings.API_JSON_MAX_DEPTH
+    assert not json_depth_exceeds("[" * limit + "]" * limit, limit)
+    assert json_depth_exceeds("[" * (limit + 1) + "]" * (limit + 1), limit)
+    nested_three_deep = '{"a": "[[[[[[", "b": [1, {"c": "]]]"}]}'
+    assert not json_depth_exceeds(nested_three_deep, 3) and json_depth_exceeds(nested_three_deep, 2)
+    drawing = "[" * 40 + "]" * 40
+    body = f'{{"version": {version.pk}, "frame": 1, "text": "x", "drawing": {drawing}}}'
+    response = post_raw(archivist_client, "/api/comments/", body.encode())
+    assert response.status_code == 400 and f"deeper than {limit} levels" in response.json()["detail"]
+    assert Comment.objects.count() == 0
+
+
+def test_filters_are_bounded_once_per_view_not_once_per_request(archivist_client):
+    from webapp.api.filters import StrictFilterBackend
+
+    for _ in range(3):
+        assert archivist_client.get("/api/approval-policies/", {"film": "1"}).status_code == 200
+        assert archivist_client.get("/api/comments/", {"version": "1"}).status_code == 200
+    keys = list(StrictFilterBackend._bounded_classes)
+    assert len(keys) == len(set(map(repr, keys)))  # no class built twice for the same view
+    assert sum(1 for key in keys if isinstance(key, tuple)) <= 1  # approval policies' filterset_fields

@@ -48,7 +48,7 @@ from tests.webapp.factories import (
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 SEED = 1121
-# Per operation: 10 keeps the run near a minute on two busy cores; `make fuzz` sets 100.
+# Per operation: 10 keeps the whole run to about 90 s of one busy core; `make fuzz` sets 100.
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "10"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 LOOK = {"slope": [1.1, 1.0, 0.9], "offset": [0.0, 0.0, 0.0], "power": [1.0, 1.0, 1.0], "saturation": 1.0}

@@ -84,18 +84,21 @@ class StrictFilterBackend(DjangoFilterBackend):
     integer in its column's range, for all views at once. A malformed filter is a 400 before any
     query runs (``raise_exception``), naming the parameter."""
 
-    _bounded_classes: dict[type, type] = {}
+    # One bounded class per FilterSet (or per view's ``filterset_fields``, for which django-filter
+    # builds a new class on every call).
+    _bounded_classes: dict[object, type] = {}
 
     def get_filterset_class(self, view, queryset=None):
-        filterset_class = super().get_filterset_class(view, queryset)
-        if filterset_class is None:
-            return None
-        if filterset_class not in self._bounded_classes:
+        key = getattr(view, "filterset_class", None) or (type(view), tuple(getattr(view, "filterset_fields", ()) or ()))
+        if key not in self._bounded_classes:
+            filterset_class = super().get_filterset_class(view, queryset)
+            if filterset_class is None:
+                return None
             bounded = type(filterset_class.__name__, (filterset_class,), {"__module__": filterset_class.__module__})
             model = filterset_class._meta.model
             bounded.base_filters = {
                 name: _bounded(filter_, model) if isinstance(filter_, INTEGER_FILTERS) else filter_
                 for name, filter_ in filterset_class.base_filters.items()
             }
-            self._bounded_classes[filterset_class] = bounded
-        return self._bounded_classes[filterset_class]
+            self._bounded_classes[key] = bounded
+        return self._bounded_classes[key]
