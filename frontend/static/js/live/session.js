@@ -187,6 +187,7 @@ function mountViewer(item, state) {
   live.viewer = new ComparisonViewer(el.viewer, {
     shotId: item.shot, frameCount: item.frame_count, fps: item.fps, sources: item.sources,
     a: state.a, b: state.b, frame: state.frame, mode: state.mode, socketUrl: item.frames_socket || null,
+    annotatedSource: `v${item.version_number}`, // the version on screen: comments and drawings are filed on it
   });
   el.viewer.comparisonViewer = live.viewer; // for tests and tools
   live.viewer.addEventListener("statechange", () => onLocalChange());

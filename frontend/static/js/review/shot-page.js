@@ -58,6 +58,8 @@ function reviewedVersionId() {
 function syncPanels() {
   const versionId = reviewedVersionId();
   for (const panel of [commentsPanel, decisionsPanel]) panel.dataset.versionId = versionId ?? "";
+  // Drawings go over the reviewed version's picture (B's pane side by side), the one the comment is filed on.
+  viewer?.setAnnotatedSource(data.sources.find((s) => s.version_id && s.version_id === versionId)?.id ?? null);
 }
 
 let urlTimer = null;

@@ -11,6 +11,8 @@
 //     render {a, b, drawn} (the pictures just drawn, after their display transforms)
 //   setDisplayTransform("a"|"b", fn|null): fn(bitmap, {side, source}) -> what to draw (a colour grade)
 //   viewer.overlay, toImage(clientX, clientY), fromImage(x, y), setMarkers([{frame, frameEnd, id, kind}])
+//   setAnnotatedSource(id|null): the source drawings are made on (the version under review); side by
+//     side the overlay, toImage and fromImage follow that source's pane (data-annotated-side on the root)
 //
 // The frame counter always shows the frame actually drawn (data-drawn-frame on the root); while
 // the playhead's frames are on their way the viewer says "buffering" rather than pretend.
@@ -24,7 +26,7 @@
 import { bindModeControls, syncControls } from "./controls.js";
 import { renderFrame } from "./compare.js";
 import { FrameStore } from "./frame-store.js";
-import { paneRects, resizeCanvas } from "./geometry.js";
+import { annotationRect, paneRects, resizeCanvas } from "./geometry.js";
 import { bindViewerKeys } from "./keyboard.js";
 import { buildMarkup } from "./markup.js";
 import { bindTransport, startPlayback, stopPlayback } from "./playback.js";
@@ -40,7 +42,7 @@ export { MODES } from "./state.js";
 
 export class ComparisonViewer extends EventTarget {
   constructor(root, { shotId, frameCount, fps, sources, a, b, frame = 0, mode = "side", socketUrl = null,
-    keyboard = true, startNumber = null }) {
+    keyboard = true, startNumber = null, annotatedSource = null }) {
     super();
     if (!sources?.length) throw new Error("ComparisonViewer needs at least one source");
     this.root = root;
@@ -52,6 +54,7 @@ export class ComparisonViewer extends EventTarget {
     this.speed = 1; // signed shuttle speed while playing
     this.drawnFrame = null;
     this._transforms = { a: null, b: null };
+    this.annotatedSource = sources.some((s) => s.id === annotatedSource) ? annotatedSource : null;
     this.startNumber = startNumber ?? loadStartNumber();
     this._build();
     // The frame socket's path (common/ws.js's socketUrl makes the URL): the shot's own by default,
@@ -133,6 +136,18 @@ export class ComparisonViewer extends EventTarget {
     if (renameSource(this, id, label)) this._invalidate();
   }
 
+  /**
+   * The source that comments' drawings are made on and shown over (the version under review), or
+   * null for A. Side by side the drawing overlay covers that source's pane, so a stroke lands on
+   * the picture the comment is filed on.
+   */
+  setAnnotatedSource(id) {
+    const source = this.sources.some((s) => s.id === id) ? id : null;
+    if (source === this.annotatedSource) return;
+    this.annotatedSource = source;
+    this._invalidate();
+  }
+
   setStartNumber(value) {
     if (!Number.isInteger(value) || value < 0) return;
     this.startNumber = value;
@@ -142,16 +157,16 @@ export class ComparisonViewer extends EventTarget {
     updateCounter(this);
   }
 
-  // Client coordinates -> normalised coordinates (0..1) in the A image (left image side by side).
+  // Client coordinates -> normalised coordinates (0..1) in the annotated image (its pane side by side).
   toImage(clientX, clientY) {
-    const rect = paneRects(this)[0];
+    const rect = annotationRect(this);
     const box = this.stage.getBoundingClientRect();
     return { x: (clientX - box.left - rect.x) / rect.w, y: (clientY - box.top - rect.y) / rect.h };
   }
 
   // Normalised image coordinates -> pixel coordinates inside viewer.overlay.
   fromImage(x, y) {
-    const rect = paneRects(this)[0];
+    const rect = annotationRect(this);
     return { x: x * rect.w, y: y * rect.h };
   }
 
@@ -257,7 +272,7 @@ export class ComparisonViewer extends EventTarget {
   }
 
   _emitView() {
-    this.dispatchEvent(new CustomEvent("viewchange", { detail: { rect: paneRects(this)[0] } }));
+    this.dispatchEvent(new CustomEvent("viewchange", { detail: { rect: annotationRect(this) } }));
   }
 
   _showError(detail) {
