@@ -133,6 +133,7 @@ class ShotStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     IN_RESTORATION = "in_restoration", "In restoration"
     IN_REVIEW = "in_review", "In review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
 
@@ -174,10 +175,16 @@ class Shot(models.Model):
 
 
 class VersionStatus(models.TextChoices):
+    """A version's review (the moves: ``catalogue/status.py``): a draft is published into review;
+    decisions request changes, approve or reject it; a newer version in review supersedes it
+    (kept and viewable, no longer decided on); a decider may reopen an approved or rejected one."""
+
     DRAFT = "draft", "Draft"
     IN_REVIEW = "in_review", "In review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
+    SUPERSEDED = "superseded", "Superseded"
 
 
 class ShotVersion(models.Model):
