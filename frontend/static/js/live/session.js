@@ -214,7 +214,8 @@ function mountItemComments(item) {
   if (live.commentsLocked) live.comments.lock(live.commentsLocked);
   if (el.decisions) {
     el.decisions.dataset.versionId = String(item.version);
-    live.decisions = mountDecisions(el.decisions, { shotId: item.shot, versions, events: live.commentEvents });
+    live.decisions = mountDecisions(el.decisions, { shotId: item.shot, versions, events: live.commentEvents,
+      viewer: live.viewer, draftDrawing: () => live.comments?.drawing?.drawing ?? null });
   }
   if (el.colour) {
     // Guests preview the host's look (the CDL; a base grade's LUT where the API lets them fetch it).

@@ -88,8 +88,9 @@ const stepShot = (which) => {
 };
 bindKeys({ "[": () => stepShot("previous"), "]": () => stepShot("next") });
 
+let comments = null; // the comments panel once mounted: its drawing in progress goes with a change request
 const context = { viewer, shotId: data.shot.id, filmId: data.film.id, versions: data.versions, user: data.user,
-  role: data.role, csrf: data.csrf };
+  role: data.role, csrf: data.csrf, draftDrawing: () => comments?.drawing?.drawing ?? null };
 
 function unavailable(panel) {
   const placeholder = panel.querySelector(".review-panel-placeholder");
@@ -97,7 +98,7 @@ function unavailable(panel) {
 }
 
 import("./comments.js")
-  .then((module) => module.mountComments(commentsPanel, context))
+  .then((module) => { comments = module.mountComments(commentsPanel, context); })
   .catch((error) => { console.debug("comments panel:", error); unavailable(commentsPanel); });
 import("./decisions.js")
   .then((module) => module.mountDecisions(decisionsPanel, context))
