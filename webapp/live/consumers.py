@@ -45,6 +45,28 @@ class SessionConsumer(GroupConsumer):
     channel_layer_alias = services.LIVE_CHANNEL_LAYER
     # Set through ``as_asgi(store=...)`` to give a server its own store client (tests, bench).
     store: StateStore | None = None
+    # Set once the socket is closed (by us, or by the client): group events still on their way
+    # (presence changes as the others leave an ended session) have no one left to reach.
+    closed = False
+
+    async def close(self, code=None, reason=None):
+        self.closed = True
+        await super().close(code=code, reason=reason)
+
+    async def websocket_disconnect(self, message):
+        self.closed = True
+        await super().websocket_disconnect(message)
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        # Sending on a closed connection raises in the server ("Attempt to send on a closed protocol").
+        if self.closed:
+            return
+        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
+    async def send_json(self, content, close=False):
+        if self.closed:  # (the JSON consumer's send_json does not go through send above)
+            return
+        await super().send_json(content, close=close)
 
     async def admit(self, user) -> str | int:
         self.store = self.store or get_state_store()
