@@ -75,7 +75,8 @@ container.addEventListener("click", (event) => {
     if (!onCheckbox) event.preventDefault();
     toggle(card);
   } else {
-    openCard(card);
+    // A plain click on the card's link is the browser's to follow (a middle click opens a new tab).
+    if (!event.target.closest("a[href]")) openCard(card);
     return;
   }
   focusCard(card);

@@ -1,5 +1,5 @@
-// The comment composer: text at the viewer's frame, pinned once the user starts (so playing on
-// does not move it), widened to a range, or a reply in a thread; drawing tools for a drawing on the
+// The comment composer: text at the viewer's frame, following the playhead until the user starts
+// writing or drawing, then pinned (so playing on does not move it), widened to a range, or a reply in a thread; drawing tools for a drawing on the
 // picture; Ctrl+Enter posts.
 
 import { formatTimecode } from "../viewer/timecode.js";
@@ -99,12 +99,11 @@ export function mountComposer(form, { state, viewer, draw, currentVersion, frame
     const next = draw.tool === tool ? null : tool;
     draw.setTool(next);
     for (const button of form.querySelectorAll("[data-tool]")) button.setAttribute("aria-pressed", String(button.dataset.tool === next));
-    if (next) pin();
   }
 
-  /** `C`: a comment at the current frame. */
+  /** `C`: the comment box, at the current frame; it pins once something is written or drawn. */
   function start() {
-    if (!textarea.disabled) { pin(); textarea.focus(); }
+    if (!textarea.disabled) textarea.focus();
   }
 
   function replyTo(comment) {
@@ -132,7 +131,8 @@ export function mountComposer(form, { state, viewer, draw, currentVersion, frame
     } else if ("unpin" in button.dataset) { state.pinnedFrame = null; state.pinnedEnd = null; render(); }
     else if ("cancelReply" in button.dataset) { state.replyTo = null; render(); }
   });
-  textarea.addEventListener("focus", pin);
+  // Writing pins the frame; only focusing the box (C, a click) leaves it following the playhead.
+  textarea.addEventListener("input", () => { if (textarea.value.trim()) pin(); });
   textarea.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); form.requestSubmit(); }
     if (event.key === "Escape") textarea.blur();
