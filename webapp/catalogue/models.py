@@ -36,6 +36,10 @@ class Film(models.Model):
     directors = models.CharField(max_length=300, blank=True, help_text="Comma-separated names")
     runtime_minutes = models.PositiveIntegerField(null=True, blank=True)
     source_notes = models.TextField(blank=True)
+    # The number shown for a shot's first frame (0, or 1001 as many facilities count), the same
+    # for everyone who reviews the film; frames stay the keys (0-based), this only labels them.
+    frame_number_start = models.PositiveIntegerField(
+        default=0, help_text="Number shown for each shot's first frame (e.g. 1001); frames stay counted from 0")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="films")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -56,6 +60,7 @@ class Film(models.Model):
                 condition=Q(runtime_minutes__isnull=True) | Q(runtime_minutes__gt=0), name="film_runtime_positive"
             ),
             models.CheckConstraint(condition=~Q(title=""), name="film_title_not_empty"),
+            models.CheckConstraint(condition=Q(frame_number_start__lte=9_999_999), name="film_frame_number_start_range"),
             models.CheckConstraint(
                 condition=Q(status__in=FilmStatus.values), name="film_status_valid"
             ),

@@ -39,7 +39,7 @@ from webapp.catalogue.status import shot_status_update, version_status_set, vers
 logger = logging.getLogger(__name__)
 
 FILM_EDITABLE_FIELDS = frozenset(
-    {"title", "original_title", "year", "directors", "runtime_minutes", "source_notes", "status"}
+    {"title", "original_title", "year", "directors", "runtime_minutes", "source_notes", "status", "frame_number_start"}
 )
 
 

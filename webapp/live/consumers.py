@@ -103,7 +103,8 @@ class SessionConsumer(GroupConsumer):
         self.key = str(session.state_key)
         self.host_id = session.host_id
         self.session_info = {"id": session.pk, "title": session.title, "film": session.film_id,
-                             "film_title": session.film.title, "may_manage": access.may_manage}
+                             "film_title": session.film.title, "may_manage": access.may_manage,
+                             "frame_number_start": session.film.frame_number_start}
         return None
 
     async def disconnect(self, code):

@@ -2,6 +2,7 @@
 // compared (?a=&b=&frame=, so a link shows the same thing), and mounts the comments and decisions
 // panels (frontend/static/js/review/comments.js, decisions.js) when those modules exist.
 
+import { api } from "../common/api.js";
 import { bindKeys } from "../common/keys.js";
 import { ComparisonViewer } from "../viewer/viewer.js";
 import { shotEvents } from "./shot-events.js";
@@ -29,8 +30,22 @@ if (host) {
     b: data.b,
     frame: data.frame,
     socketUrl: data.frames_socket,
+    startNumber: data.film.frame_number_start,
+    timecodeStart: data.shot.start_frame,
+    startEditable: data.film.may_edit,
   });
   host.comparisonViewer = viewer; // for tests and for modules mounted later
+
+  // The start number is the film's: an archivist's change is stored for everyone (and undone if refused).
+  viewer.addEventListener("startnumberchange", async (event) => {
+    const previous = data.film.frame_number_start;
+    try {
+      const film = await api(`/api/films/${data.film.id}/`, { method: "PATCH", body: { frame_number_start: event.detail.value } });
+      data.film.frame_number_start = film.frame_number_start;
+    } catch {
+      viewer.setStartNumber(previous);
+    }
+  });
 
   // A decision changes its version's status: the pickers and picture labels follow, live.
   shotEvents(data.shot.id).addEventListener("message", (event) => {

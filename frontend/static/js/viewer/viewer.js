@@ -5,7 +5,10 @@
 // Contract (other modules build on it, see docs/API.md "Frame stream" and docs/ARCHITECTURE.md):
 //   new ComparisonViewer(root, {shotId, frameCount, fps, sources: [{id, label, width?, height?, frameCount?}],
 //     a, b, frame, mode?, socketUrl? (a path such as /ws/sessions/1/frames/2/, or a ws:// URL),
-//     keyboard?, startNumber?})
+//     keyboard?, startNumber?, timecodeStart?, startEditable?})
+//   startNumber: the number shown for frame 0 (the film's, e.g. 1001); timecodeStart: the film frame
+//   of shot frame 0 (the timecode shown is the film's); startEditable: the Start field may be changed,
+//   which emits startnumberchange {value} for the page to store on the film
 //   viewer.frame, viewer.state, seek(frame), play(), pause(), setState(partial, {silent})
 //   events: framechange {frame}, statechange (full state, user actions), viewchange, markerclick {marker},
 //     render {a, b, drawn} (the pictures just drawn, after their display transforms)
@@ -35,14 +38,14 @@ import { bindSourcePickers, renameSource } from "./sources.js";
 import { clamp, initialState, mergeState, requestedFrame, requestedSpeed } from "./state.js";
 import { bindCounter, updateCounter } from "./time-display.js";
 import { Timeline } from "./timeline.js";
-import { displayNumber, loadStartNumber, saveStartNumber } from "./timecode.js";
+import { displayNumber, MAX_START_NUMBER } from "./timecode.js";
 import { bindStagePointer, bindZoomButtons } from "./zoom-pan.js";
 
 export { MODES } from "./state.js";
 
 export class ComparisonViewer extends EventTarget {
   constructor(root, { shotId, frameCount, fps, sources, a, b, frame = 0, mode = "side", socketUrl = null,
-    keyboard = true, startNumber = null, annotatedSource = null }) {
+    keyboard = true, startNumber = 0, timecodeStart = 0, startEditable = false, annotatedSource = null }) {
     super();
     if (!sources?.length) throw new Error("ComparisonViewer needs at least one source");
     this.root = root;
@@ -55,7 +58,9 @@ export class ComparisonViewer extends EventTarget {
     this.drawnFrame = null;
     this._transforms = { a: null, b: null };
     this.annotatedSource = sources.some((s) => s.id === annotatedSource) ? annotatedSource : null;
-    this.startNumber = startNumber ?? loadStartNumber();
+    this.startNumber = Number.isInteger(startNumber) && startNumber >= 0 ? startNumber : 0;
+    this.timecodeStart = Number.isInteger(timecodeStart) && timecodeStart >= 0 ? timecodeStart : 0;
+    this.startEditable = startEditable;
     this._build();
     // The frame socket's path (common/ws.js's socketUrl makes the URL): the shot's own by default,
     // a live session's (which admits its guests) when given.
@@ -148,10 +153,12 @@ export class ComparisonViewer extends EventTarget {
     this._invalidate();
   }
 
-  setStartNumber(value) {
-    if (!Number.isInteger(value) || value < 0) return;
+  /** Show frames from `value` (the film's start number changed). {user: true}: the Start field
+   * changed it, and the page is told (startnumberchange) to store it on the film. */
+  setStartNumber(value, { user = false } = {}) {
+    if (!Number.isInteger(value) || value < 0 || value > MAX_START_NUMBER) return;
     this.startNumber = value;
-    saveStartNumber(value);
+    if (user) this.dispatchEvent(new CustomEvent("startnumberchange", { detail: { value } }));
     this.startInput.value = String(value);
     this.timeline.setStartNumber(value);
     updateCounter(this);
@@ -217,6 +224,10 @@ export class ComparisonViewer extends EventTarget {
     root.querySelector(".cv-of").textContent =
       `/ ${displayNumber(this.frameCount - 1, this.startNumber)}`;
     this.startInput.value = String(this.startNumber);
+    this.startInput.readOnly = !this.startEditable;
+    this.startInput.closest(".cv-start").title = this.startEditable
+      ? "Number shown for each shot's first frame, for everyone on this film"
+      : "Number shown for each shot's first frame (the film's archivists set it)";
 
     bindSourcePickers(this);
     bindModeControls(this);
