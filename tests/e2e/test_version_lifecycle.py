@@ -64,11 +64,16 @@ def test_changes_requested_carried_to_the_next_version_then_approved_and_reopene
     expect(creator.locator(f"[data-shot-id='{shot['id']}']")).to_have_count(1)
     expect(creator.locator("[data-shot-id]")).to_have_count(1)
 
-    # The restorer's next version (here on the same pictures) goes into review and supersedes it.
+    # The restorer's next version (here on the same pictures) goes into review and supersedes it:
+    # the archivist, on the old version meanwhile, sees it so at once.
+    _open(archivist, base_url, shot, f"?a=original&b={label}")
     created = _post_as(restorer_context, restorer, f"{base_url}/api/versions/",
                        {"shot": shot["id"], "media": current["media"], "notes": "Sky regraded"})
     _post_as(restorer_context, restorer, f"{base_url}/api/versions/{created['id']}/publish/")
     assert restorer.request.get(f"{base_url}/api/versions/{current['id']}/").json()["status"] == "superseded"
+    expect(archivist.locator("select[data-side=b] option:checked")).to_have_text(f"{label} · Superseded")
+    expect(archivist.locator("#decisions-panel [data-status]")).to_have_text("Superseded")
+    expect(archivist.locator("#decisions-panel .dc-reason")).to_contain_text("newer version")
 
     # Its decisions panel carries the request: the button goes to frame 6 and shows the drawing.
     _open(creator, base_url, shot)

@@ -2,7 +2,6 @@
 // writing or drawing, then pinned (so playing on does not move it), widened to a range, or a reply in a thread; drawing tools for a drawing on the
 // picture; Ctrl+Enter posts.
 
-import { formatTimecode } from "../viewer/timecode.js";
 import { postComment } from "./comments-api.js";
 import { authorName } from "./comments-list.js";
 import { COLOURS } from "./draw.js";
@@ -47,7 +46,7 @@ export function composerHtml() {
  * Wire the composer's form. `state` is the panel's (pinnedFrame, pinnedEnd, replyTo, locked);
  * `onPosted(comment)` runs after a successful post. Returns {render, reset, start, replyTo, setTool}.
  */
-export function mountComposer(form, { state, viewer, draw, currentVersion, frameLabel, fps, onPosted }) {
+export function mountComposer(form, { state, viewer, draw, currentVersion, frameLabel, timecodeOf, onPosted }) {
   const textarea = form.elements.text;
   const errorLine = form.querySelector(".cm-error");
   if (!draw) form.querySelector(".cm-tools").hidden = true;
@@ -66,7 +65,7 @@ export function mountComposer(form, { state, viewer, draw, currentVersion, frame
     const end = state.replyTo ? null : state.pinnedEnd;
     const chip = form.querySelector("[data-composer-frame]");
     chip.textContent = end !== null ? `${frameLabel(frame)}–${frameLabel(end)}` : frameLabel(frame);
-    chip.title = `${formatTimecode(frame, fps())} · go to this frame`;
+    chip.title = `${timecodeOf(frame)} · go to this frame`;
     form.querySelector("[data-unpin]").hidden = state.pinnedFrame === null || Boolean(state.replyTo);
     form.querySelector("[data-range]").hidden = Boolean(state.replyTo);
     const replyBox = form.querySelector(".cm-reply-to");

@@ -12,6 +12,8 @@ const host = document.getElementById("viewer");
 const commentsPanel = document.getElementById("comments-panel");
 const decisionsPanel = document.getElementById("decisions-panel");
 const colourPanel = document.getElementById("colour-panel");
+// A version in one of these is superseded when a newer version of the shot goes into review.
+const OPEN_STATUSES = ["in_review", "changes_requested"];
 
 let viewer = null;
 if (host) {
@@ -47,15 +49,26 @@ if (host) {
     }
   });
 
-  // A decision changes its version's status: the pickers and picture labels follow, live.
-  shotEvents(data.shot.id).addEventListener("message", (event) => {
-    const message = event.detail;
-    if (message?.type !== "decision.recorded") return;
-    const source = data.sources.find((s) => s.version_id === message.decision?.version);
-    const statusLabel = data.version_status_labels[message.version_status];
+  // A decision changes its version's status, and a newer version in review supersedes the open
+  // ones: the pickers and picture labels follow, live.
+  const relabel = (versionId, status) => {
+    const version = data.versions.find((v) => v.id === versionId);
+    if (version) version.status = status;
+    const source = data.sources.find((s) => s.version_id === versionId);
+    const statusLabel = data.version_status_labels[status];
     if (!source || !statusLabel) return;
     source.status_label = statusLabel;
     viewer.setSourceLabel(source.id, `${source.label} · ${statusLabel}`);
+  };
+  shotEvents(data.shot.id).addEventListener("message", (event) => {
+    const message = event.detail;
+    if (message?.type === "decision.recorded" && message.decision) {
+      relabel(message.decision.version, message.version_status);
+    } else if (message?.type === "version.created" && message.status === "in_review") {
+      const superseded = data.versions.filter((v) => v.number < message.number && OPEN_STATUSES.includes(v.status));
+      for (const version of superseded) relabel(version.id, "superseded");
+      if (superseded.length) decisions?.reload();
+    }
   });
 }
 
@@ -104,6 +117,7 @@ const stepShot = (which) => {
 bindKeys({ "[": () => stepShot("previous"), "]": () => stepShot("next") });
 
 let comments = null; // the comments panel once mounted: its drawing in progress goes with a change request
+let decisions = null; // the decisions panel once mounted
 const context = { viewer, shotId: data.shot.id, filmId: data.film.id, versions: data.versions, user: data.user,
   role: data.role, csrf: data.csrf, draftDrawing: () => comments?.drawing?.drawing ?? null };
 
@@ -116,7 +130,7 @@ import("./comments.js")
   .then((module) => { comments = module.mountComments(commentsPanel, context); })
   .catch((error) => { console.debug("comments panel:", error); unavailable(commentsPanel); });
 import("./decisions.js")
-  .then((module) => module.mountDecisions(decisionsPanel, context))
+  .then((module) => { decisions = module.mountDecisions(decisionsPanel, context); })
   .catch((error) => { console.debug("decisions panel:", error); unavailable(decisionsPanel); });
 if (colourPanel && viewer) {
   import("../colour/colour-panel.js")
