@@ -5,6 +5,7 @@ shown is always the frame drawn, whose pixels are the proxy of that frame."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import DEMO_TITLE, SCREENSHOTS, login
 
@@ -83,6 +84,13 @@ def _differ(first: list[float], second: list[float], by: float = 1.0) -> bool:
     return max(abs(x - y) for x, y in zip(first, second, strict=True)) > by
 
 
+def _timecode(frame: int, fps: float) -> str:
+    """HH:MM:SS:FF non-drop at the nominal whole rate."""
+    base = round(fps)
+    seconds, frames = divmod(frame, base)
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frames:02d}"
+
+
 def test_archivist_compares_a_shot_in_every_mode_and_steps_frame_exactly(demo_server, browser):
     base_url, _ = demo_server
     context, page = login(browser, base_url, "archivist")
@@ -94,8 +102,6 @@ def test_archivist_compares_a_shot_in_every_mode_and_steps_frame_exactly(demo_se
     assert next(f for f in films if f["id"] == shot["film"])["title"] == DEMO_TITLE
 
     page.goto(f"{base_url}/films/{shot['film']}/shots/{shot['id']}/")
-    page.evaluate("localStorage.removeItem('viewer.startNumber')")
-    page.reload()
     state = _wait_drawn(page, 0)
     assert (state["a"], state["b"], state["mode"], state["counter"]) == ("original:0", "v1:0", "side", "0")
     assert "Shot 3" in page.inner_text(".review-head") and DEMO_TITLE in page.inner_text(".review-head")
@@ -147,7 +153,8 @@ def test_archivist_compares_a_shot_in_every_mode_and_steps_frame_exactly(demo_se
     assert _wait_drawn(page, 3)["counter"] == "3"
     page.keyboard.press("Shift+ArrowRight")
     state = _wait_drawn(page, 13)
-    assert (state["counter"], state["timecode"]) == ("13", "00:00:00:13")
+    # The timecode is the film's, as the film page shows it: the shot's first film frame + 13.
+    assert (state["counter"], state["timecode"]) == ("13", _timecode(shot["start_frame"] + 13, shot["fps"]))
     page.keyboard.press("ArrowLeft")
     assert _wait_drawn(page, 12)["a"] == "original:12"
     page.keyboard.press("End")
@@ -162,8 +169,17 @@ def test_archivist_compares_a_shot_in_every_mode_and_steps_frame_exactly(demo_se
     assert page.evaluate(MATCHES_PROXY, ["original", 2]) > 3 * page.evaluate(MATCHES_PROXY, ["original", 1]) + 1
 
     # A start number of 1001: the counter shows 1001 + frame; the timeline and link keep frames.
+    # It is the film's (an archivist sets it), not this browser's: another reviewer sees it too.
     page.fill("#viewer .cv-start-input", "1001")
-    page.press("#viewer .cv-start-input", "Enter")
+    with page.expect_response(lambda r: r.url.endswith(f"/api/films/{shot['film']}/") and r.request.method == "PATCH"
+                              ) as stored:
+        page.press("#viewer .cv-start-input", "Enter")
+    assert stored.value.ok and stored.value.json()["frame_number_start"] == 1001
+    other_context, other = login(browser, base_url, "creator")
+    other.goto(f"{base_url}/films/{shot['film']}/shots/{shot['id']}/?frame=4")
+    expect(other.locator("#viewer .cv-frame-input")).to_have_value("1005")
+    expect(other.locator("#viewer .cv-start-input")).to_have_js_property("readOnly", True)  # the archivists' to set
+    other_context.close()
     page.locator("#viewer .cv-canvas").click()  # focus back on the picture
     page.keyboard.press("ArrowRight")
     state = _wait_drawn(page, 2)
@@ -183,12 +199,15 @@ def test_archivist_compares_a_shot_in_every_mode_and_steps_frame_exactly(demo_se
     page.keyboard.press("k")
     state = _drawn(page)
     assert state["frame"] < stopped and state["counter"] == str(1001 + state["frame"])
-    page.evaluate("localStorage.removeItem('viewer.startNumber')")
 
     # Typing a frame number jumps there.
     page.fill("#viewer .cv-frame-input", "1020")
     page.press("#viewer .cv-frame-input", "Enter")
     _wait_drawn(page, 19)
+    # The film counts from 0 again for the other tests.
+    page.fill("#viewer .cv-start-input", "0")
+    with page.expect_response(lambda r: r.url.endswith(f"/api/films/{shot['film']}/") and r.request.method == "PATCH"):
+        page.press("#viewer .cv-start-input", "Enter")
     assert not errors, errors
     context.close()
 

@@ -58,16 +58,16 @@ def test_a_reject_leaves_the_shot_in_review_while_another_version_waits(version,
     assert state(version) == ("rejected", "in_review", None)
 
 
-def test_changes_requested_keeps_the_version_in_review(version, deciders):
+def test_changes_requested_sets_the_version_and_the_shot_to_changes_requested(version, deciders):
     assert decide(deciders["archivist"], version, "changes_requested").status_code == 201
-    assert state(version) == ("in_review", "in_review", None)
+    assert state(version) == ("changes_requested", "changes_requested", None)
 
 
 def test_a_newer_decision_supersedes_the_same_reviewers_older_one(version, deciders):
     decide(deciders["archivist"], version, "approve")
     decide(deciders["archivist"], version, "changes_requested")
     decide(deciders["creator"], version, "approve")
-    assert state(version)[0] == "in_review"  # the archivist's approval was withdrawn
+    assert state(version)[0] == "changes_requested"  # the archivist's approval was withdrawn
     decide(deciders["archivist"], version, "approve")
     assert state(version)[0] == "approved"
     assert Decision.objects.filter(version=version).count() == 4  # nothing was edited or removed
@@ -142,5 +142,10 @@ def test_the_approval_outcome_is_a_pure_function_of_decisions(version):
     assert outcome(made("creator", "approve", 2, 1), made("archivist", "reject", 1, 2)) == "rejected"
     # One archivist's "changes requested" holds the version even when another archivist approved.
     assert outcome(made("archivist", "approve", 1, 1), made("creator", "approve", 2, 2),
-                   made("archivist", "changes_requested", 3, 3)) == "in_review"
+                   made("archivist", "changes_requested", 3, 3)) == "changes_requested"
+    # A reopen sets every verdict before it aside: only the decisions after it count.
+    assert outcome(made("archivist", "approve", 1, 1), made("creator", "approve", 2, 2),
+                   made("archivist", "reopen", 1, 3)) == "in_review"
+    assert outcome(made("archivist", "reject", 1, 1), made("archivist", "reopen", 1, 2),
+                   made("creator", "approve", 2, 3), made("archivist", "approve", 1, 4)) == "approved"
     assert ShotVersion.objects.get(pk=version.pk).status == "in_review"  # the policy writes nothing

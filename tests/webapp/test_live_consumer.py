@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
@@ -23,10 +24,12 @@ from tests.webapp.factories import (
 )
 from tests.webapp.socket_helpers import refused_with
 from webapp.live import services
+from webapp.live.consumers import SessionConsumer
 from webapp.live.messages import MAX_MESSAGE_BYTES
 from webapp.live.models import ReviewSession
 from webapp.live.routing import websocket_urlpatterns
 from webapp.live.state import get_state_store
+from webapp.realtime import session_group
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("in_memory_channel_layers", "consumer_db_connections_closed")]
@@ -324,6 +327,40 @@ async def test_ending_the_session_tells_and_closes_everyone(world):
     assert (await follower.receive_output())["code"] == 4410
     await host.disconnect()
     assert await get_state_store().read(str(world.session.state_key)) is None  # nothing left in the store
+
+
+async def test_a_socket_closed_by_the_session_ending_is_sent_nothing_more(world):
+    """Ending a session a guest is in: the presence changes that the others' departures cause still
+    reach the guest's consumer until it leaves the group; it drops them rather than sending on a
+    closed connection (the server's "Attempt to send on a closed protocol")."""
+    invite, _ = await sync_to_async(services.guest_invite_create)(
+        session=world.session, created_by=world.host, display_name="Ann Director")
+    guest = await sync_to_async(lambda: invite.user)()
+    host, _ = await join(world.session.pk, world.host)
+    guest_socket, _ = await join(world.session.pk, guest)
+    await sync_to_async(services.session_end)(session=world.session, ended_by=world.host)
+    assert (await next_of_type(guest_socket, "session.ended"))["type"] == "session.ended"
+    assert (await guest_socket.receive_output())["code"] == 4410
+    await get_channel_layer(services.LIVE_CHANNEL_LAYER).group_send(
+        session_group(world.session.pk), {"type": "presence.changed", "participants": []})
+    assert await guest_socket.receive_nothing(timeout=0.5)
+    await host.disconnect()
+
+
+async def test_a_closed_session_consumer_drops_what_it_would_send():
+    sent = []
+    consumer = SessionConsumer()
+
+    async def record(message):
+        sent.append(message)
+
+    consumer.base_send = record
+    await consumer.presence_changed({"participants": []})
+    assert [m["type"] for m in sent] == ["websocket.send"]
+    await consumer.close(code=4410)
+    await consumer.presence_changed({"participants": []})
+    await consumer.state_changed({"text": "{}"})
+    assert [m["type"] for m in sent] == ["websocket.send", "websocket.close"]
 
 
 async def test_presence_lists_who_is_here(world):

@@ -154,10 +154,10 @@ async def test_a_decision_on_the_version_on_screen_reaches_everyone_in_the_sessi
         assert event["type"] == "decision.recorded"
         assert (event["decision"]["id"], event["decision"]["note"], event["decision"]["reviewer"]) == (
             body["id"], "Sky too cyan", scene.creator.pk)
-        assert event["version_status"] == "in_review" and "shot_status" in event
+        assert event["version_status"] == "changes_requested" and "shot_status" in event
     # The guest hears what moved the version, not who decided nor the note.
     assert await guest.receive_json_from() == {
-        "type": "decision.recorded", "version_status": "in_review",
+        "type": "decision.recorded", "version_status": "changes_requested",
         "decision": {"version": scene.v1.pk, "verdict": "changes_requested", "role": "creator",
                      "created_at": body["created_at"]},
     }

@@ -37,7 +37,7 @@ def test_schema_documents_permissions_and_append_only_decisions(schema):
     assert set(paths["/api/jobs/{id}/"]) - {"parameters"} == {"get"}
     film_filters = {parameter["name"] for parameter in paths["/api/films/"]["get"]["parameters"]}
     assert {"decade", "director", "status", "search", "ordering", "page", "page_size"} <= film_filters
-    assert schema["components"]["schemas"]["VerdictEnum"]["enum"] == ["approve", "reject", "changes_requested"]
+    assert schema["components"]["schemas"]["VerdictEnum"]["enum"] == ["approve", "reject", "changes_requested", "reopen"]
 
 
 def test_schema_and_docs_are_served_to_signed_in_users(client, outsider):

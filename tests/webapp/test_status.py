@@ -31,14 +31,26 @@ FILM_ALLOWED = {
     (F.IN_RESTORATION, F.DELIVERED), (F.IN_REVIEW, F.DELIVERED), (F.APPROVED, F.DELIVERED),
 }
 SHOT_ALLOWED = {
-    (S.PENDING, S.IN_RESTORATION), (S.PENDING, S.IN_REVIEW), (S.PENDING, S.APPROVED), (S.PENDING, S.REJECTED),
-    (S.IN_RESTORATION, S.PENDING), (S.IN_RESTORATION, S.IN_REVIEW), (S.IN_RESTORATION, S.APPROVED),
-    (S.IN_RESTORATION, S.REJECTED),
-    (S.IN_REVIEW, S.IN_RESTORATION), (S.IN_REVIEW, S.APPROVED), (S.IN_REVIEW, S.REJECTED),
-    (S.REJECTED, S.IN_RESTORATION), (S.REJECTED, S.IN_REVIEW), (S.REJECTED, S.APPROVED),
-    (S.APPROVED, S.IN_RESTORATION),
+    (S.PENDING, S.IN_RESTORATION), (S.PENDING, S.IN_REVIEW), (S.PENDING, S.CHANGES_REQUESTED), (S.PENDING, S.APPROVED),
+    (S.PENDING, S.REJECTED),
+    (S.IN_RESTORATION, S.PENDING), (S.IN_RESTORATION, S.IN_REVIEW), (S.IN_RESTORATION, S.CHANGES_REQUESTED),
+    (S.IN_RESTORATION, S.APPROVED), (S.IN_RESTORATION, S.REJECTED),
+    (S.IN_REVIEW, S.IN_RESTORATION), (S.IN_REVIEW, S.CHANGES_REQUESTED), (S.IN_REVIEW, S.APPROVED),
+    (S.IN_REVIEW, S.REJECTED),
+    (S.CHANGES_REQUESTED, S.IN_RESTORATION), (S.CHANGES_REQUESTED, S.IN_REVIEW), (S.CHANGES_REQUESTED, S.APPROVED),
+    (S.CHANGES_REQUESTED, S.REJECTED),
+    (S.REJECTED, S.IN_RESTORATION), (S.REJECTED, S.IN_REVIEW), (S.REJECTED, S.CHANGES_REQUESTED),
+    (S.REJECTED, S.APPROVED),
+    (S.APPROVED, S.IN_RESTORATION), (S.APPROVED, S.IN_REVIEW),  # restored again; its approval reopened
 }
-VERSION_ALLOWED = {(V.DRAFT, V.IN_REVIEW), (V.IN_REVIEW, V.APPROVED), (V.IN_REVIEW, V.REJECTED)}
+VERSION_ALLOWED = {
+    (V.DRAFT, V.IN_REVIEW),
+    (V.IN_REVIEW, V.CHANGES_REQUESTED), (V.IN_REVIEW, V.APPROVED), (V.IN_REVIEW, V.REJECTED),
+    (V.IN_REVIEW, V.SUPERSEDED),
+    (V.CHANGES_REQUESTED, V.IN_REVIEW), (V.CHANGES_REQUESTED, V.APPROVED), (V.CHANGES_REQUESTED, V.REJECTED),
+    (V.CHANGES_REQUESTED, V.SUPERSEDED),
+    (V.APPROVED, V.IN_REVIEW), (V.REJECTED, V.IN_REVIEW),  # reopened
+}
 
 
 def _every_pair(choices):
@@ -60,16 +72,22 @@ def test_every_pair_of_statuses_is_allowed_exactly_as_the_table_says(table, choi
                 transition_check(table, current, new, what=what)
 
 
-def facts(current=S.PENDING, *, approved=False, in_review=False, rejected=False, restoring=None):
-    return ShotFacts(current=current, approved=approved, in_review=in_review, rejected=rejected, restoring=restoring)
+def facts(current=S.PENDING, *, approved=False, in_review=False, rejected=False, changes_requested=False,
+          restoring=None):
+    return ShotFacts(current=current, approved=approved, in_review=in_review, rejected=rejected,
+                     changes_requested=changes_requested, restoring=restoring)
 
 
 @pytest.mark.parametrize(("shot_facts", "expected"), [
     # A running restore comes first, whatever the versions say.
     (facts(restoring=True), S.IN_RESTORATION),
     (facts(S.APPROVED, approved=True, in_review=True, rejected=True, restoring=True), S.IN_RESTORATION),
-    # Then the versions: approved > in review > rejected.
+    # Then the versions: approved > in review > changes requested > rejected.
     (facts(S.IN_REVIEW, approved=True, in_review=True, rejected=True), S.APPROVED),
+    (facts(S.CHANGES_REQUESTED, approved=True, changes_requested=True), S.APPROVED),
+    (facts(S.IN_REVIEW, changes_requested=True, rejected=True), S.CHANGES_REQUESTED),
+    (facts(S.CHANGES_REQUESTED, in_review=True, changes_requested=True), S.IN_REVIEW),
+    (facts(S.IN_RESTORATION, changes_requested=True, restoring=False), S.CHANGES_REQUESTED),
     (facts(S.IN_RESTORATION, approved=True, restoring=False), S.APPROVED),
     (facts(S.PENDING, in_review=True, rejected=True), S.IN_REVIEW),
     (facts(S.IN_RESTORATION, in_review=True), S.IN_REVIEW),  # a decision while restoring: the versions say
@@ -85,13 +103,17 @@ def test_a_shots_status_follows_from_its_facts(shot_facts, expected):
 
 
 def test_every_derived_move_from_consistent_facts_is_in_the_shot_table():
-    for current, approved, in_review, rejected, restoring in itertools.product(
-            S.values, (False, True), (False, True), (False, True), (None, False, True)):
+    for current, approved, in_review, rejected, changes, restoring in itertools.product(
+            S.values, (False, True), (False, True), (False, True), (False, True), (None, False, True)):
         new = shot_status_derive(facts(current, approved=approved, in_review=in_review, rejected=rejected,
-                                       restoring=restoring))
+                                       changes_requested=changes, restoring=restoring))
         consistent = {
-            # An approved shot has its approved version; one in review has a version in review.
-            S.APPROVED: approved, S.IN_REVIEW: in_review or approved, S.REJECTED: rejected or in_review or approved,
+            # An approved shot has its approved version, unless that approval was just reopened
+            # (then the version is in review again). A status stays true until a fact moves it.
+            S.APPROVED: approved or in_review,
+            S.IN_REVIEW: in_review or approved or changes,
+            S.CHANGES_REQUESTED: changes or in_review or approved or rejected,
+            S.REJECTED: rejected or in_review or approved or changes,
         }.get(current, True)
         if consistent:
             transition_check(SHOT_TRANSITIONS, current, new, what="shot")
@@ -131,10 +153,11 @@ def test_the_shot_service_writes_the_derived_status_and_refuses_an_illegal_move(
 
 
 @pytest.mark.django_db
-def test_a_decided_version_cannot_go_back_to_review(film):
+def test_a_superseded_version_stays_superseded(film):
     version = InReviewVersionFactory(shot=ShotFactory(film=film, number=1), number=1)
-    version_status_set(version=version, status=V.APPROVED)
-    assert ShotVersion.objects.get(pk=version.pk).status == V.APPROVED
-    with pytest.raises(StatusTransitionError, match="A version cannot go from approved to in_review"):
-        version_status_set(version=version, status=V.IN_REVIEW)
-    assert ShotVersion.objects.get(pk=version.pk).status == V.APPROVED
+    version_status_set(version=version, status=V.SUPERSEDED)
+    assert ShotVersion.objects.get(pk=version.pk).status == V.SUPERSEDED
+    for status in (V.IN_REVIEW, V.APPROVED, V.CHANGES_REQUESTED):
+        with pytest.raises(StatusTransitionError, match=f"A version cannot go from superseded to {status}"):
+            version_status_set(version=version, status=status)
+    assert ShotVersion.objects.get(pk=version.pk).status == V.SUPERSEDED

@@ -39,6 +39,10 @@ class Film(models.Model):
     inventory_number = models.CharField(
         max_length=60, blank=True, db_index=True, help_text="The archive's own inventory (accession) number"
     )
+    # The number shown for a shot's first frame (0, or 1001 as many facilities count), the same
+    # for everyone who reviews the film; frames stay the keys (0-based), this only labels them.
+    frame_number_start = models.PositiveIntegerField(
+        default=0, help_text="Number shown for each shot's first frame (e.g. 1001); frames stay counted from 0")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     hosts_may_invite_guests = models.BooleanField(
         default=False,
@@ -63,6 +67,7 @@ class Film(models.Model):
                 condition=Q(runtime_minutes__isnull=True) | Q(runtime_minutes__gt=0), name="film_runtime_positive"
             ),
             models.CheckConstraint(condition=~Q(title=""), name="film_title_not_empty"),
+            models.CheckConstraint(condition=Q(frame_number_start__lte=9_999_999), name="film_frame_number_start_range"),
             models.CheckConstraint(
                 condition=Q(status__in=FilmStatus.values), name="film_status_valid"
             ),
@@ -140,6 +145,7 @@ class ShotStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     IN_RESTORATION = "in_restoration", "In restoration"
     IN_REVIEW = "in_review", "In review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
 
@@ -181,10 +187,16 @@ class Shot(models.Model):
 
 
 class VersionStatus(models.TextChoices):
+    """A version's review (the moves: ``catalogue/status.py``): a draft is published into review;
+    decisions request changes, approve or reject it; a newer version in review supersedes it
+    (kept and viewable, no longer decided on); a decider may reopen an approved or rejected one."""
+
     DRAFT = "draft", "Draft"
     IN_REVIEW = "in_review", "In review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
+    SUPERSEDED = "superseded", "Superseded"
 
 
 class ShotVersion(models.Model):

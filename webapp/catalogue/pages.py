@@ -53,6 +53,7 @@ SHOTS_PER_PAGE = 240
 PROGRESS_SEGMENTS = {
     ShotStatus.APPROVED: "approved",
     ShotStatus.IN_REVIEW: "in review",
+    ShotStatus.CHANGES_REQUESTED: "changes",
     ShotStatus.IN_RESTORATION: "restoring",
     ShotStatus.REJECTED: "rejected",
 }

@@ -25,13 +25,14 @@ class FilmSerializer(StrictModelSerializer):
         model = Film
         fields = [
             "id", "title", "original_title", "year", "directors", "runtime_minutes", "source_notes", "inventory_number",
-            "status", "hosts_may_invite_guests", "shot_count", "approved_shot_count", "progress", "my_role",
-            "created_at", "updated_at",
+            "status", "hosts_may_invite_guests", "frame_number_start", "shot_count", "approved_shot_count", "progress",
+            "my_role", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {
             "year": {"min_value": 1870, "max_value": 2100},
             "runtime_minutes": {"min_value": 1},
+            "frame_number_start": {"min_value": 0, "max_value": 9_999_999},
         }
 
     @extend_schema_field(OpenApiTypes.FLOAT)

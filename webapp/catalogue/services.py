@@ -38,13 +38,13 @@ from webapp.catalogue.models import (
 )
 from webapp.catalogue.proxies import proxy_asset_dir
 from webapp.catalogue.signals import invitation_sent_send_on_commit, version_published_send_on_commit
-from webapp.catalogue.status import shot_status_update, version_status_set
+from webapp.catalogue.status import shot_status_update, version_status_set, versions_supersede
 
 logger = logging.getLogger(__name__)
 
 FILM_EDITABLE_FIELDS = frozenset(
     {"title", "original_title", "year", "directors", "runtime_minutes", "source_notes", "inventory_number", "status",
-     "hosts_may_invite_guests"}
+     "hosts_may_invite_guests", "frame_number_start"}
 )
 
 
@@ -274,13 +274,15 @@ def version_create(
 
 @transaction.atomic
 def version_publish(*, version: ShotVersion) -> ShotVersion:
-    """Draft -> in review, stamped with the time it was published."""
+    """Draft -> in review, stamped with the time it was published; the shot's older versions
+    still open for review are superseded by it."""
     version = ShotVersion.objects.select_for_update().select_related("shot").get(pk=version.pk)
     if version.status != VersionStatus.DRAFT:
         raise ValidationError(
             {"non_field_errors": [f"Only a draft can be published; this version is {version.status}."]}
         )
     version_status_set(version=version, status=VersionStatus.IN_REVIEW, published_at=timezone.now())
+    versions_supersede(version=version)
     shot_status_update(shot=version.shot)
     # Once committed, the areas above hear of it (review: the shot's page shows it; notifications:
     # the film's deciders), through a signal: the catalogue imports none of them.

@@ -45,23 +45,40 @@ FILM_TRANSITIONS: Mapping[str, frozenset[str]] = {
 
 # Shots: what ``shot_status_derive`` can lead to from each status.
 SHOT_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    ShotStatus.PENDING: frozenset({ShotStatus.IN_RESTORATION, ShotStatus.IN_REVIEW, ShotStatus.APPROVED,
-                                   ShotStatus.REJECTED}),
-    ShotStatus.IN_RESTORATION: frozenset({ShotStatus.PENDING, ShotStatus.IN_REVIEW, ShotStatus.APPROVED,
-                                          ShotStatus.REJECTED}),
-    ShotStatus.IN_REVIEW: frozenset({ShotStatus.IN_RESTORATION, ShotStatus.APPROVED, ShotStatus.REJECTED}),
-    ShotStatus.REJECTED: frozenset({ShotStatus.IN_RESTORATION, ShotStatus.IN_REVIEW, ShotStatus.APPROVED}),
-    # An approved shot stays approved, except while it is restored again.
-    ShotStatus.APPROVED: frozenset({ShotStatus.IN_RESTORATION}),
+    ShotStatus.PENDING: frozenset({ShotStatus.IN_RESTORATION, ShotStatus.IN_REVIEW, ShotStatus.CHANGES_REQUESTED,
+                                   ShotStatus.APPROVED, ShotStatus.REJECTED}),
+    ShotStatus.IN_RESTORATION: frozenset({ShotStatus.PENDING, ShotStatus.IN_REVIEW, ShotStatus.CHANGES_REQUESTED,
+                                          ShotStatus.APPROVED, ShotStatus.REJECTED}),
+    ShotStatus.IN_REVIEW: frozenset({ShotStatus.IN_RESTORATION, ShotStatus.CHANGES_REQUESTED, ShotStatus.APPROVED,
+                                     ShotStatus.REJECTED}),
+    # Changes were asked for: the restorer makes a new version (restoration, then review), or the
+    # deciders change their minds on the version.
+    ShotStatus.CHANGES_REQUESTED: frozenset({ShotStatus.IN_RESTORATION, ShotStatus.IN_REVIEW, ShotStatus.APPROVED,
+                                             ShotStatus.REJECTED}),
+    ShotStatus.REJECTED: frozenset({ShotStatus.IN_RESTORATION, ShotStatus.IN_REVIEW, ShotStatus.CHANGES_REQUESTED,
+                                    ShotStatus.APPROVED}),
+    # An approved shot stays approved, except while it is restored again or when its approval is
+    # reopened (the version is back in review).
+    ShotStatus.APPROVED: frozenset({ShotStatus.IN_RESTORATION, ShotStatus.IN_REVIEW}),
 }
 
-# Versions: a draft is published into review, where decisions approve or reject it, for good.
+# Versions: a draft is published into review, where decisions request changes, approve or reject
+# it. A newer version in review supersedes an open one (kept, no longer decided on); a decider
+# reopens an approved or rejected one, back into review.
 VERSION_TRANSITIONS: Mapping[str, frozenset[str]] = {
     VersionStatus.DRAFT: frozenset({VersionStatus.IN_REVIEW}),
-    VersionStatus.IN_REVIEW: frozenset({VersionStatus.APPROVED, VersionStatus.REJECTED}),
-    VersionStatus.APPROVED: frozenset(),
-    VersionStatus.REJECTED: frozenset(),
+    VersionStatus.IN_REVIEW: frozenset({VersionStatus.CHANGES_REQUESTED, VersionStatus.APPROVED,
+                                        VersionStatus.REJECTED, VersionStatus.SUPERSEDED}),
+    VersionStatus.CHANGES_REQUESTED: frozenset({VersionStatus.IN_REVIEW, VersionStatus.APPROVED,
+                                                VersionStatus.REJECTED, VersionStatus.SUPERSEDED}),
+    VersionStatus.APPROVED: frozenset({VersionStatus.IN_REVIEW}),
+    VersionStatus.REJECTED: frozenset({VersionStatus.IN_REVIEW}),
+    VersionStatus.SUPERSEDED: frozenset(),
 }
+# Versions the deciders still decide on (a reviewer may change their verdict), and those whose
+# review ended with a verdict (only a reopen moves them).
+OPEN_VERSION_STATUSES = frozenset({VersionStatus.IN_REVIEW, VersionStatus.CHANGES_REQUESTED})
+CLOSED_VERSION_STATUSES = frozenset({VersionStatus.APPROVED, VersionStatus.REJECTED})
 
 
 def transition_check(table: Mapping[str, frozenset[str]], current: str, new: str, *, what: str) -> None:
@@ -99,6 +116,7 @@ class ShotFacts:
     approved: bool  # it has an approved version
     in_review: bool  # one of its versions awaits review
     rejected: bool  # one of its versions was rejected
+    changes_requested: bool  # changes were requested on its version in review
     restoring: bool | None  # a restore job runs on it (True), none does any more (False), no news (None)
 
 
@@ -106,8 +124,9 @@ def shot_status_derive(facts: ShotFacts) -> str:
     """A shot's status from its facts (pure: reads and writes nothing).
 
     A restore job running on it: in restoration. Otherwise its versions decide: approved (it has
-    an approved version) > in review (a version awaits review) > rejected (its reviewed versions
-    were all rejected). With none of those it goes back to pending once a restore ended, and
+    an approved version) > in review (a version awaits review) > changes requested (on its
+    version in review) > rejected (its reviewed versions were all rejected; superseded ones do
+    not count). With none of those it goes back to pending once a restore ended, and
     otherwise keeps its status (no news: pending stays pending)."""
     if facts.restoring:
         return ShotStatus.IN_RESTORATION
@@ -115,6 +134,8 @@ def shot_status_derive(facts: ShotFacts) -> str:
         return ShotStatus.APPROVED
     if facts.in_review:
         return ShotStatus.IN_REVIEW
+    if facts.changes_requested:
+        return ShotStatus.CHANGES_REQUESTED
     if facts.rejected:
         return ShotStatus.REJECTED
     if facts.restoring is False:
@@ -127,7 +148,7 @@ def shot_facts(shot: Shot, *, restoring: bool | None = None) -> ShotFacts:
     return ShotFacts(
         current=shot.status, approved=shot.approved_version_id is not None,
         in_review=VersionStatus.IN_REVIEW in statuses, rejected=VersionStatus.REJECTED in statuses,
-        restoring=restoring,
+        changes_requested=VersionStatus.CHANGES_REQUESTED in statuses, restoring=restoring,
     )
 
 
@@ -155,3 +176,21 @@ def version_status_set(*, version: ShotVersion, status: str, **fields: Any) -> S
         setattr(version, name, value)
     version.save(update_fields=["status", *fields])
     return version
+
+
+def versions_supersede(*, version: ShotVersion) -> list[ShotVersion]:
+    """A newer version went into review: the shot's older versions still open for review are
+    superseded (kept and viewable, no longer decided on, out of new session playlists). Decided
+    ones (approved, rejected) keep their verdict. Returns the versions moved; call it in the
+    transaction that published ``version``, before ``shot_status_update``."""
+    older = (ShotVersion.objects.select_for_update()
+             .filter(shot_id=version.shot_id, number__lt=version.number, status__in=OPEN_VERSION_STATUSES)
+             .order_by("number"))
+    return [version_status_set(version=old, status=VersionStatus.SUPERSEDED) for old in older]
+
+
+def version_newer_in_review(*, version: ShotVersion) -> ShotVersion | None:
+    """The shot's newest version after ``version`` that is open for review, if any (it is the
+    one to decide on: ``version`` cannot be reopened while it waits)."""
+    return (ShotVersion.objects.filter(shot_id=version.shot_id, number__gt=version.number,
+                                       status__in=OPEN_VERSION_STATUSES).order_by("-number").first())

@@ -25,6 +25,7 @@ from restoration.api import GradeValues, grade_check, grade_file_corrections, gr
 from restoration.errors import SpecError
 from webapp.catalogue.access import ALLOWED_ROLES, Action, film_role
 from webapp.catalogue.models import Film, Shot, ShotVersion, VersionStatus
+from webapp.catalogue.status import OPEN_VERSION_STATUSES
 from webapp.colour.approval import APPROVED, REJECTED, ApprovalRequirement, approval_rules
 from webapp.colour.events import grade_created_announce, grade_decided_announce
 from webapp.colour.models import (
@@ -385,7 +386,7 @@ def version_grade_record(*, version: ShotVersion, grade: Grade, mode: str,
         if link is not None and link.mode == VersionGradeMode.BAKED:
             raise ValidationError({"grade": f"Version {version.number} was made with grade {link.grade_id}: "
                                             "its pictures carry it, so it is reviewed with it."})
-        if version.status not in (VersionStatus.DRAFT, VersionStatus.IN_REVIEW):
+        if version.status != VersionStatus.DRAFT and version.status not in OPEN_VERSION_STATUSES:
             raise ValidationError({"version": f"Version {version.number} is {version.status}: its review is over."})
     if link is None:
         return VersionGrade.objects.create(version=version, grade=grade, mode=mode, recorded_by=user)

@@ -77,6 +77,28 @@ class SessionConsumer(GroupConsumer):
     store: StateStore | None = None
     # The host's viewer sends its state at most every 60 ms, plus heartbeats and control requests.
     rate = MessageRate(per_second=30, burst=60, flood=300)
+    # Set once the socket is closed (by us, or by the client): group events still on their way
+    # (presence changes as the others leave an ended session) have no one left to reach.
+    closed = False
+
+    async def close(self, code=None, reason=None):
+        self.closed = True
+        await super().close(code=code, reason=reason)
+
+    async def websocket_disconnect(self, message):
+        self.closed = True
+        await super().websocket_disconnect(message)
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        # Sending on a closed connection raises in the server ("Attempt to send on a closed protocol").
+        if self.closed:
+            return
+        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
+    async def send_json(self, content, close=False):
+        if self.closed:  # (the JSON consumer's send_json does not go through send above)
+            return
+        await super().send_json(content, close=close)
 
     async def admit(self, user) -> str | int:
         self.store = self.store or get_state_store()
@@ -122,7 +144,8 @@ class SessionConsumer(GroupConsumer):
         self.key = str(session.state_key)
         self.host_id = session.host_id
         self.session_info = {"id": session.pk, "title": session.title, "film": session.film_id,
-                             "film_title": session.film.title, "may_manage": access.may_manage}
+                             "film_title": session.film.title, "may_manage": access.may_manage,
+                             "frame_number_start": session.film.frame_number_start}
         return None
 
     async def disconnect(self, code):

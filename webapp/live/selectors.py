@@ -151,6 +151,7 @@ def playlist_items(*, session: ReviewSession) -> list[dict]:
             "shot_number": shot.number,
             "frame_count": shot.frame_count,
             "fps": shot.fps,
+            "timecode_start": shot.start_frame,  # the film frame of shot frame 0: the viewer's timecode
             "sources": sources_by_shot[shot.pk],
             "frames_socket": f"/ws/sessions/{session.pk}/frames/{shot.pk}/",
         })

@@ -186,7 +186,8 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         data = serializer.validated_data
         self.require(film_id=data["version"].shot.film_id, action=Action.DECIDE)
         decision = services.decision_record(
-            version=data["version"], reviewer=self.request.user, verdict=data["verdict"], note=data.get("note", "")
+            version=data["version"], reviewer=self.request.user, verdict=data["verdict"], note=data.get("note", ""),
+            frame=data.get("frame"), drawing=data.get("drawing"),
         )
         serializer.instance = self.get_queryset().get(pk=decision.pk)
 

@@ -61,6 +61,9 @@ class Verdict(models.TextChoices):
     APPROVE = "approve", "Approve"
     REJECT = "reject", "Reject"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    # Back into review, with a reason: a required-role decider reopens an approved or rejected
+    # version; only the decisions after it count.
+    REOPEN = "reopen", "Reopen"
 
 
 class Decision(models.Model):
@@ -82,6 +85,10 @@ class Decision(models.Model):
     outcome = models.CharField(
         max_length=20, blank=True, help_text="The version's status after this decision (blank: recorded before it was kept)"
     )
+    # Where a change request points (the frame shown, and what was drawn on it): carried to the
+    # next version's decisions panel.
+    frame = models.PositiveIntegerField(null=True, blank=True, help_text="The frame the note is about")
+    drawing = models.JSONField(null=True, blank=True, help_text="Shapes over that frame (review/drawing.py)")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -89,6 +96,9 @@ class Decision(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(verdict__in=Verdict.values), name="decision_verdict_valid"),
             models.CheckConstraint(condition=Q(role__in=Role.values), name="decision_role_valid"),
+            models.CheckConstraint(condition=~Q(verdict="reopen") | ~Q(note=""), name="decision_reopen_has_reason"),
+            models.CheckConstraint(condition=Q(drawing__isnull=True) | Q(frame__isnull=False),
+                                   name="decision_drawing_has_frame"),
         ]
 
     def save(self, *args, **kwargs):

@@ -25,7 +25,8 @@ from webapp.notifications.services import (
 )
 from webapp.review.models import Comment, Decision, Verdict
 
-VERDICT_WORDS = {Verdict.APPROVE: "approved", Verdict.REJECT: "rejected", Verdict.CHANGES_REQUESTED: "requested changes on"}
+VERDICT_WORDS = {Verdict.APPROVE: "approved", Verdict.REJECT: "rejected", Verdict.CHANGES_REQUESTED: "requested changes on",
+                 Verdict.REOPEN: "reopened"}
 
 
 def notify_comment(*, comment: Comment) -> list[Notification]:

@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 
-from webapp.catalogue.access import film_role
+from webapp.catalogue.access import Action, can, film_role
 from webapp.catalogue.models import Shot, ShotVersion, VersionStatus
 from webapp.review.frames import ORIGINAL, frame_sources, shot_for_viewer
 
@@ -48,7 +48,10 @@ def shot_review_page(request: HttpRequest, film_id: int, shot_id: int) -> HttpRe
 
     status_by_version = {v.pk: v.get_status_display() for v in versions}
     data = {
-        "film": {"id": shot.film_id, "title": shot.film.title},
+        # The film's numbering and timecode: a shot's frame f shows as frame_number_start + f, at
+        # the film's timecode of its frame shot.start_frame + f (as the film page counts).
+        "film": {"id": shot.film_id, "title": shot.film.title, "frame_number_start": shot.film.frame_number_start,
+                 "may_edit": can(user=request.user, film_id=shot.film_id, action=Action.EDIT_FILM)},
         "shot": {"id": shot.pk, "number": shot.number, "status": shot.status, "fps": shot.fps,
                  "frame_count": shot.frame_count, "start_frame": shot.start_frame},
         "sources": [

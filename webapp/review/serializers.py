@@ -67,9 +67,15 @@ class DecisionSerializer(StrictModelSerializer):
 
     class Meta:
         model = Decision
-        fields = ["id", "film", "version", "verdict", "note", "reviewer", "reviewer_username", "role",
-                  "required_roles", "required_members", "outcome", "created_at"]
+        fields = ["id", "film", "version", "verdict", "note", "frame", "drawing", "reviewer", "reviewer_username",
+                  "role", "required_roles", "required_members", "outcome", "created_at"]
         read_only_fields = ["reviewer", "role", "required_roles", "required_members", "outcome", "created_at"]
+
+
+class ChangesCarriedSerializer(serializers.Serializer):
+    version = serializers.IntegerField(help_text="The version before this one")
+    number = serializers.IntegerField()
+    requests = DecisionSerializer(many=True, help_text="Its reviewers' standing change requests")
 
 
 class DecisionSummarySerializer(serializers.Serializer):
@@ -83,6 +89,9 @@ class DecisionSummarySerializer(serializers.Serializer):
     my_role = serializers.CharField(allow_null=True)
     can_decide = serializers.BooleanField()
     reason = serializers.CharField(allow_blank=True, help_text="Why you cannot decide now (empty when you can)")
+    can_reopen = serializers.BooleanField(help_text="You may reopen this approved or rejected version (with a reason)")
+    changes_requested_on = ChangesCarriedSerializer(
+        allow_null=True, help_text="The changes requested on the previous version, which this one answers")
 
 
 class ApprovalPolicySerializer(StrictModelSerializer):

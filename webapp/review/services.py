@@ -17,7 +17,13 @@ from django.db import transaction
 
 from webapp.catalogue.access import ALLOWED_ROLES, Action, can, can_comment, film_role
 from webapp.catalogue.models import Film, Shot, ShotVersion, VersionStatus
-from webapp.catalogue.status import shot_status_update, version_status_set
+from webapp.catalogue.status import (
+    CLOSED_VERSION_STATUSES,
+    OPEN_VERSION_STATUSES,
+    shot_status_update,
+    version_newer_in_review,
+    version_status_set,
+)
 from webapp.colour.services import grade_decisions_reapply
 from webapp.review.drawing import DrawingError, validate_drawing
 from webapp.review.events import comment_announce, decision_announce
@@ -124,27 +130,31 @@ def comment_update(
 def approval_outcome(*, decisions: Sequence[Decision], requirement: ApprovalRequirement) -> str:
     """The version status the decisions lead to (pure: reads and writes nothing).
 
-    Any current reject rejects; any current "changes requested" keeps the version in review;
-    otherwise it is approved once the requirement is met (``policy.approval_met``: an approval in
-    every required role by a member holding it; never while a required role is unfilled).
+    Only the decisions since the version was last reopened count. Any current reject rejects; any
+    current "changes requested" sets it to changes requested (its reviewers may still change their
+    minds); otherwise it is approved once the requirement is met (``policy.approval_met``: an
+    approval in every required role by a member holding it; never while a required role is unfilled).
     """
     current = current_decisions(decisions)
     verdicts = {d.verdict for d in current}
     if Verdict.REJECT in verdicts:
         return VersionStatus.REJECTED
     if Verdict.CHANGES_REQUESTED in verdicts:
-        return VersionStatus.IN_REVIEW
+        return VersionStatus.CHANGES_REQUESTED
     if approval_met(current=current, requirement=requirement):
         return VersionStatus.APPROVED
     return VersionStatus.IN_REVIEW
 
 
 @transaction.atomic
-def decision_record(*, version: ShotVersion, reviewer: AbstractBaseUser, verdict: str, note: str = "") -> Decision:
+def decision_record(*, version: ShotVersion, reviewer: AbstractBaseUser, verdict: str, note: str = "",
+                    frame: int | None = None, drawing: list | None = None) -> Decision:
     """Record a verdict with the reviewer's role at this moment, then apply the film's approval policy.
 
     A decision speaks for a role on the film, so the reviewer needs a deciding role there;
-    staff without one cannot decide (they can join the film as archivist or creator). The
+    staff without one cannot decide (they can join the film as archivist or creator). A verdict
+    may point at a frame of the shot and a drawing over it (a change request's "here"). A
+    ``reopen`` (``_reopen_check``) puts an approved or rejected version back into review. The
     decision is written once, with what the policy required then and the outcome it led to.
     """
     version = ShotVersion.objects.select_for_update().select_related("shot").get(pk=version.pk)
@@ -159,23 +169,86 @@ def decision_record(*, version: ShotVersion, reviewer: AbstractBaseUser, verdict
         raise ValidationError({"verdict": f"Must be one of {', '.join(Verdict.values)}."})
     if not isinstance(note, str):
         raise ValidationError({"note": "Must be text."})
-    if version.status != VersionStatus.IN_REVIEW:
-        raise ValidationError({"version": f"Only a version in review can be decided; this one is {version.status}."})
+    _check_decision_place(version=version, verdict=verdict, frame=frame, drawing=drawing)
     requirement = approval_requirement(film_id=film_id)
+    if verdict == Verdict.REOPEN:
+        _reopen_check(version=version, role=role, note=note, requirement=requirement)
+    else:
+        _decidable_check(version=version)
     decision = Decision(
-        version=version, reviewer=reviewer, role=role, verdict=verdict, note=note,
+        version=version, reviewer=reviewer, role=role, verdict=verdict, note=note, frame=frame, drawing=drawing,
         required_roles=requirement.roles_record(), required_members=requirement.members_record(),
     )
-    decision.outcome = approval_outcome(decisions=[*version.decisions.all(), decision], requirement=requirement)
+    if verdict == Verdict.REOPEN:
+        decision.outcome = VersionStatus.IN_REVIEW
+    else:
+        decision.outcome = approval_outcome(decisions=[*version.decisions.all(), decision], requirement=requirement)
     decision.save(force_insert=True)
-    shot = _outcome_set(version=version, outcome=decision.outcome)
+    if verdict == Verdict.REOPEN:
+        shot = _reopen_apply(version=version)
+    else:
+        shot = _outcome_set(version=version, outcome=decision.outcome)
     notify_decision(decision=decision)
     decision_announce(decision=decision, version=version, shot=shot)
     return decision
 
 
+def _check_decision_place(*, version: ShotVersion, verdict: str, frame: int | None, drawing) -> None:
+    """A decision's frame is one of the shot's; its drawing (valid, like a comment's) is on that frame."""
+    if verdict == Verdict.REOPEN and (frame is not None or drawing is not None):
+        raise ValidationError({"frame": "A reopen is about the whole version: it takes no frame or drawing."})
+    if frame is not None:
+        _check_frames(version=version, frame=frame, frame_end=None)
+    if drawing is not None:
+        if frame is None:
+            raise ValidationError({"drawing": "A drawing needs the frame it is on."})
+        _check_drawing(drawing)
+
+
+def _decidable_check(*, version: ShotVersion) -> None:
+    """Approve, request changes and reject are for a version still open for review."""
+    if version.status in OPEN_VERSION_STATUSES:
+        return
+    hint = ""
+    if version.status in CLOSED_VERSION_STATUSES:
+        hint = " (a required decider may reopen it, with a reason)"
+    elif version.status == VersionStatus.SUPERSEDED:
+        hint = " (a newer version of the shot is in review: decide on that one)"
+    raise ValidationError({"version": f"Only a version in review can be decided; this one is {version.status}{hint}."})
+
+
+def _reopen_check(*, version: ShotVersion, role: str, note: str, requirement: ApprovalRequirement) -> None:
+    """A reopen: with a reason, on an approved or rejected version, by a role the film's approval
+    policy requires, and not while a newer version of the shot waits for review."""
+    if not note.strip():
+        raise ValidationError({"note": "Reopening a version needs a reason."})
+    if version.status not in CLOSED_VERSION_STATUSES:
+        raise ValidationError({"verdict": f"Only an approved or rejected version can be reopened; "
+                                          f"this one is {version.status}."})
+    required = requirement.roles
+    if role not in required:
+        raise PermissionDenied(f"Reopening is for the roles whose approval this film requires "
+                               f"({', '.join(sorted(required))}); yours is {role}.")
+    newer = version_newer_in_review(version=version)
+    if newer is not None:
+        raise ValidationError({"version": f"v{newer.number} of this shot is in review: decide on it instead."})
+
+
+def _reopen_apply(*, version: ShotVersion) -> Shot:
+    """Put the (locked, closed) version back into review; when it was the shot's approved
+    version, the shot falls back to its latest other approved version, if any."""
+    shot = Shot.objects.select_for_update().get(pk=version.shot_id)
+    version_status_set(version=version, status=VersionStatus.IN_REVIEW)
+    if shot.approved_version_id == version.pk:
+        shot.approved_version = (ShotVersion.objects.filter(shot=shot, status=VersionStatus.APPROVED)
+                                 .exclude(pk=version.pk).order_by("-number").first())
+        shot.save(update_fields=["approved_version", "updated_at"])
+    shot_status_update(shot=shot)
+    return shot
+
+
 def _outcome_set(*, version: ShotVersion, outcome: str) -> Shot:
-    """Move the (locked, in review) version and its shot to ``outcome``."""
+    """Move the (locked, open for review) version and its shot to ``outcome``."""
     shot = Shot.objects.select_for_update().get(pk=version.shot_id)
     if outcome != version.status:
         version_status_set(version=version, status=outcome)
@@ -201,7 +274,7 @@ def approval_policy_save(
     )
     requirement = approval_requirement(film_id=film.pk)
     decided = []
-    waiting = ShotVersion.objects.select_for_update().filter(shot__film=film, status=VersionStatus.IN_REVIEW)
+    waiting = ShotVersion.objects.select_for_update().filter(shot__film=film, status__in=OPEN_VERSION_STATUSES)
     for version in waiting.order_by("shot_id", "number"):
         outcome = approval_outcome(decisions=list(version.decisions.all()), requirement=requirement)
         if outcome != version.status:

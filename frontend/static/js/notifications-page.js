@@ -7,8 +7,11 @@ const list = () => document.getElementById("notification-list");
 const readAll = document.getElementById("notifications-read-all");
 const KIND_LABELS = { version_ready: "Review", mention: "Mention", decision: "Decision", comment_reply: "Reply" };
 
+// The page's own count: the top bar's bell carries a data-unread too (notifications.js), and comes first.
+const unreadCount = document.querySelector("#notifications-summary [data-unread]");
+
 function setUnread(count) {
-  document.querySelector("[data-unread]").textContent = String(count);
+  unreadCount.textContent = String(count);
   readAll.disabled = !count;
 }
 

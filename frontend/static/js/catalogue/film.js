@@ -16,7 +16,8 @@ let anchor = null; // the card a shift-click or shift-arrow extends from
 
 const cards = () => [...container.querySelectorAll(".shot")];
 const cardOf = (shotId) => container.querySelector(`.shot[data-shot-id="${shotId}"]`);
-const STATUS_LABELS = { pending: "Pending", in_restoration: "In restoration", in_review: "In review", approved: "Approved", rejected: "Rejected" };
+const STATUS_LABELS = { pending: "Pending", in_restoration: "In restoration", in_review: "In review",
+  changes_requested: "Changes requested", approved: "Approved", rejected: "Rejected" };
 
 // ---- focus (roving tabindex) and selection ----
 
@@ -74,7 +75,8 @@ container.addEventListener("click", (event) => {
     if (!onCheckbox) event.preventDefault();
     toggle(card);
   } else {
-    openCard(card);
+    // A plain click on the card's link is the browser's to follow (a middle click opens a new tab).
+    if (!event.target.closest("a[href]")) openCard(card);
     return;
   }
   focusCard(card);

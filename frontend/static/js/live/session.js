@@ -98,6 +98,7 @@ function onMessage(message) {
       rememberPlaylistStatuses();
       live.you = message.you;
       live.film = message.session?.film ?? null;
+      live.frameNumberStart = message.session?.frame_number_start ?? 0; // the film's numbering
       live.participants = message.participants;
       live.state = null;
       renderPlaylist();
@@ -187,6 +188,8 @@ function mountViewer(item, state) {
   live.viewer = new ComparisonViewer(el.viewer, {
     shotId: item.shot, frameCount: item.frame_count, fps: item.fps, sources: item.sources,
     a: state.a, b: state.b, frame: state.frame, mode: state.mode, socketUrl: item.frames_socket || null,
+    startNumber: live.frameNumberStart, timecodeStart: item.timecode_start ?? 0,
+    annotatedSource: `v${item.version_number}`, // the version on screen: comments and drawings are filed on it
   });
   el.viewer.comparisonViewer = live.viewer; // for tests and tools
   live.viewer.addEventListener("statechange", () => onLocalChange());
@@ -213,7 +216,8 @@ function mountItemComments(item) {
   if (live.commentsLocked) live.comments.lock(live.commentsLocked);
   if (el.decisions) {
     el.decisions.dataset.versionId = String(item.version);
-    live.decisions = mountDecisions(el.decisions, { shotId: item.shot, versions, events: live.commentEvents });
+    live.decisions = mountDecisions(el.decisions, { shotId: item.shot, versions, events: live.commentEvents,
+      viewer: live.viewer, draftDrawing: () => live.comments?.drawing?.drawing ?? null });
   }
   if (el.colour) {
     // Guests preview the host's look (the CDL; a base grade's LUT where the API lets them fetch it).

@@ -1,8 +1,7 @@
-// The comment composer: text at the viewer's frame, pinned once the user starts (so playing on
-// does not move it), widened to a range, or a reply in a thread; drawing tools for a drawing on the
+// The comment composer: text at the viewer's frame, following the playhead until the user starts
+// writing or drawing, then pinned (so playing on does not move it), widened to a range, or a reply in a thread; drawing tools for a drawing on the
 // picture; Ctrl+Enter posts.
 
-import { formatTimecode } from "../viewer/timecode.js";
 import { postComment } from "./comments-api.js";
 import { authorName } from "./comments-list.js";
 import { COLOURS } from "./draw.js";
@@ -47,7 +46,7 @@ export function composerHtml() {
  * Wire the composer's form. `state` is the panel's (pinnedFrame, pinnedEnd, replyTo, locked);
  * `onPosted(comment)` runs after a successful post. Returns {render, reset, start, replyTo, setTool}.
  */
-export function mountComposer(form, { state, viewer, draw, currentVersion, frameLabel, fps, onPosted }) {
+export function mountComposer(form, { state, viewer, draw, currentVersion, frameLabel, timecodeOf, onPosted }) {
   const textarea = form.elements.text;
   const errorLine = form.querySelector(".cm-error");
   if (!draw) form.querySelector(".cm-tools").hidden = true;
@@ -68,7 +67,7 @@ export function mountComposer(form, { state, viewer, draw, currentVersion, frame
     const end = state.replyTo ? null : state.pinnedEnd;
     const chip = form.querySelector("[data-composer-frame]");
     chip.textContent = end !== null ? `${frameLabel(frame)}–${frameLabel(end)}` : frameLabel(frame);
-    chip.title = `${formatTimecode(frame, fps())} · go to this frame`;
+    chip.title = `${timecodeOf(frame)} · go to this frame`;
     form.querySelector("[data-unpin]").hidden = state.pinnedFrame === null || Boolean(state.replyTo);
     form.querySelector("[data-range]").hidden = Boolean(state.replyTo);
     const replyBox = form.querySelector(".cm-reply-to");
@@ -101,12 +100,11 @@ export function mountComposer(form, { state, viewer, draw, currentVersion, frame
     const next = draw.tool === tool ? null : tool;
     draw.setTool(next);
     for (const button of form.querySelectorAll("[data-tool]")) button.setAttribute("aria-pressed", String(button.dataset.tool === next));
-    if (next) pin();
   }
 
-  /** `C`: a comment at the current frame. */
+  /** `C`: the comment box, at the current frame; it pins once something is written or drawn. */
   function start() {
-    if (!textarea.disabled) { pin(); textarea.focus(); }
+    if (!textarea.disabled) textarea.focus();
   }
 
   function replyTo(comment) {
@@ -134,7 +132,8 @@ export function mountComposer(form, { state, viewer, draw, currentVersion, frame
     } else if ("unpin" in button.dataset) { state.pinnedFrame = null; state.pinnedEnd = null; render(); }
     else if ("cancelReply" in button.dataset) { state.replyTo = null; render(); }
   });
-  textarea.addEventListener("focus", pin);
+  // Writing pins the frame; only focusing the box (C, a click) leaves it following the playhead.
+  textarea.addEventListener("input", () => { if (textarea.value.trim()) pin(); });
   textarea.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); form.requestSubmit(); }
     if (event.key === "Escape") textarea.blur();

@@ -3,7 +3,6 @@
 // them (seek and select, reply, resolve).
 
 import { escapeHtml, relativeTime } from "../common/format.js";
-import { formatTimecode } from "../viewer/timecode.js";
 
 const PEN_ICON = '<svg class="cm-has-drawing" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" aria-label="Has a drawing"><path d="M4 20c3-1 4-5 7-8s6-5 9-8"/></svg>';
 const MENTION = /(^|[^\w@.+-])@([\w.@+-]*[\w@+-])/g;
@@ -34,7 +33,7 @@ function textHtml(text) {
   return escapeHtml(text).replace(MENTION, (_, before, name) => `${before}<span class="mention">@${name}</span>`);
 }
 
-// `view`: {state, user, canResolveAny, versionLabel, frameLabel, fps}.
+// `view`: {state, user, canResolveAny, versionLabel, frameLabel, timecodeOf}.
 function itemHtml(c, view, { reply = false } = {}) {
   const { state, frameLabel } = view;
   const frames = c.frame_end !== null && c.frame_end !== undefined ? `${frameLabel(c.frame)}–${frameLabel(c.frame_end)}` : frameLabel(c.frame);
@@ -43,7 +42,7 @@ function itemHtml(c, view, { reply = false } = {}) {
     state.fresh.has(c.id) ? "fresh" : ""].filter(Boolean).join(" ");
   return `<article class="${classes}" data-comment-id="${c.id}" tabindex="-1">
       <header>
-        ${reply ? "" : `<button type="button" class="cm-frame" data-seek="${c.frame}" title="${formatTimecode(c.frame, view.fps())} · go to frame">${frames}</button>`}
+        ${reply ? "" : `<button type="button" class="cm-frame" data-seek="${c.frame}" title="${view.timecodeOf(c.frame)} · go to frame">${frames}</button>`}
         <span class="cm-author${c.author_is_guest ? " guest" : ""}">${escapeHtml(authorName(c))}</span>
         ${state.scope === "all" ? `<span class="tag">${escapeHtml(view.versionLabel.get(c.version) || "")}</span>` : ""}
         ${c.drawing?.length ? PEN_ICON : ""}

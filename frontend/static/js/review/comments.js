@@ -13,7 +13,7 @@
 
 import { bindKeys } from "../common/keys.js";
 import { escapeHtml } from "../common/format.js";
-import { displayNumber } from "../viewer/timecode.js";
+import { displayNumber, formatTimecode } from "../viewer/timecode.js";
 import { fetchComments, toggleResolved } from "./comments-api.js";
 import { composerHtml, mountComposer } from "./comments-composer.js";
 import {
@@ -41,9 +41,11 @@ export function mountComments(panel, { viewer, shotId, versions = [], user, role
   const currentVersion = () => Number(panel.dataset.versionId) || null;
   const canResolveAny = role === "archivist" || role === "staff";
   const fps = () => viewer?.fps ?? 24;
+  // The film's timecode of a shot frame, as the viewer and the film page show it.
+  const timecodeOf = (frame) => formatTimecode((viewer?.timecodeStart ?? 0) + frame, fps());
   const startNumber = () => viewer?.startNumber ?? 0;
   const frameLabel = (frame) => String(displayNumber(frame, startNumber()));
-  const view = { state, user, canResolveAny, versionLabel, frameLabel, fps };
+  const view = { state, user, canResolveAny, versionLabel, frameLabel, timecodeOf };
 
   panel.classList.add("cm-panel");
   panel.innerHTML = `
@@ -75,7 +77,7 @@ export function mountComments(panel, { viewer, shotId, versions = [], user, role
   const form = panel.querySelector(".cm-composer");
   const draw = viewer ? new DrawingLayer(viewer) : null;
   const composer = mountComposer(form, {
-    state, viewer, draw, currentVersion, frameLabel, fps,
+    state, viewer, draw, currentVersion, frameLabel, timecodeOf,
     onPosted: (comment) => {
       upsert(comment);
       composer.reset();

@@ -9,6 +9,8 @@
 import { api } from "../common/api.js";
 import { escapeHtml, relativeTime } from "../common/format.js";
 import { toastOk } from "../common/toast.js";
+import { displayNumber } from "../viewer/timecode.js";
+import { DrawingLayer } from "./draw.js";
 import { shotEvents } from "./shot-events.js";
 import { ensureReviewPanelStyles } from "./stylesheet.js";
 
@@ -17,17 +19,35 @@ const VERDICTS = {
   changes_requested: { label: "Request changes", done: "Changes requested", css: "changes_requested", button: "" },
   reject: { label: "Reject", done: "Rejected", css: "rejected", button: "danger" },
 };
-export const STATUS_LABELS = { draft: "Draft", in_review: "In review", approved: "Approved", rejected: "Rejected" };
+// How each past verdict reads in the history (a reopen is not one of the form's buttons).
+const HISTORY = { ...VERDICTS, reopen: { done: "Reopened", css: "in_review" } };
+export const STATUS_LABELS = {
+  draft: "Draft", in_review: "In review", changes_requested: "Changes requested", approved: "Approved",
+  rejected: "Rejected", superseded: "Superseded",
+};
 const SHOT_STATUS_LABELS = {
-  pending: "Pending", in_restoration: "In restoration", in_review: "In review", approved: "Approved", rejected: "Rejected",
+  pending: "Pending", in_restoration: "In restoration", in_review: "In review", changes_requested: "Changes requested",
+  approved: "Approved", rejected: "Rejected",
 };
 const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
 
-export function mountDecisions(panel, { shotId, versions = [], events = null }) {
+export function mountDecisions(panel, { shotId, versions = [], events = null, viewer = null, draftDrawing = null }) {
   ensureReviewPanelStyles();
   const versionLabel = new Map(versions.map((v) => [v.id, v.label || `v${v.number}`]));
   const currentVersion = () => Number(panel.dataset.versionId) || null;
+  const frameLabel = (frame) => String(displayNumber(frame, viewer?.startNumber ?? 0));
   let loading = 0;
+  let carried = new Map(); // decision id -> a change request on the version before (its frame, drawing)
+  // A carried request's drawing, shown over the picture while its frame is on screen.
+  const requestDrawing = viewer ? new DrawingLayer(viewer) : null;
+  let drawingFrame = null;
+  const onFrame = () => {
+    if (drawingFrame !== null && viewer.frame !== drawingFrame) {
+      drawingFrame = null;
+      requestDrawing.show([]);
+    }
+  };
+  viewer?.addEventListener("framechange", onFrame);
 
   panel.classList.add("dc-panel");
   panel.innerHTML = `
@@ -49,12 +69,16 @@ export function mountDecisions(panel, { shotId, versions = [], events = null }) 
     return `<li class="dc-role" data-role="${role}"><span class="dc-role-name">${capital(role)}</span>${pill}</li>`;
   }
 
+  const seekButton = (d) => (d.frame === null || d.frame === undefined ? "" :
+    `<button type="button" class="btn ghost sm dc-seek" data-seek-decision="${d.id}" title="Go to the frame">Frame ${escapeHtml(frameLabel(d.frame))}${d.drawing ? " ✎" : ""}</button>`);
+
   function historyItem(d) {
-    return `<li class="dc-event">
-      <span class="status status-${VERDICTS[d.verdict].css}">${VERDICTS[d.verdict].done}</span>
+    return `<li class="dc-event" data-verdict="${d.verdict}">
+      <span class="status status-${HISTORY[d.verdict].css}">${HISTORY[d.verdict].done}</span>
       <span class="dc-who">${escapeHtml(d.reviewer_username)} <span class="muted">· ${escapeHtml(d.role)}</span></span>
       <time class="faint small" datetime="${d.created_at}" title="${new Date(d.created_at).toLocaleString()}">${relativeTime(d.created_at)}</time>
       ${d.note ? `<p class="dc-note">${escapeHtml(d.note)}</p>` : ""}
+      ${seekButton(d)}
     </li>`;
   }
 
@@ -64,6 +88,26 @@ export function mountDecisions(panel, { shotId, versions = [], events = null }) 
     return `<p class="dc-unfilled small" role="note">No ${escapeHtml(roles.join(" or "))} is a member of this film:
       nothing is approved until an archivist invites one or changes the approval policy.</p>`;
   }
+
+  // The changes asked for on the version before: what this version was made to answer.
+  function carriedSection(previous) {
+    if (!previous) return "";
+    return `<section class="dc-carried" data-carried-from="${previous.version}">
+      <h3 class="dc-carried-title small">Changes requested on v${previous.number}</h3>
+      <ol>${previous.requests.map((d) => `<li class="dc-request">
+        <span class="dc-who">${escapeHtml(d.reviewer_username)} <span class="muted">· ${escapeHtml(d.role)}</span></span>
+        ${d.note ? `<p class="dc-note">${escapeHtml(d.note)}</p>` : ""}
+        ${seekButton(d)}
+      </li>`).join("")}</ol>
+    </section>`;
+  }
+
+  const reopenForm = () => `
+      <form class="dc-reopen" novalidate>
+        <textarea name="reason" rows="2" maxlength="5000" required placeholder="Why reopen it? (required)" aria-label="Reason to reopen"></textarea>
+        <div class="dc-buttons"><button type="button" class="btn sm" data-reopen>Reopen</button></div>
+        <span class="dc-error small" role="alert"></span>
+      </form>`;
 
   function render(summary, history) {
     const status = panel.querySelector("[data-status]");
@@ -76,17 +120,22 @@ export function mountDecisions(panel, { shotId, versions = [], events = null }) 
     const form = summary.can_decide ? `
       <form class="dc-form" novalidate>
         <textarea name="note" rows="2" maxlength="5000" placeholder="Note for the restorer (optional)"></textarea>
+        ${viewer ? '<p class="dc-hint faint small">Request changes points at the frame shown, with your drawing in progress.</p>' : ""}
         <div class="dc-buttons">
           ${Object.entries(VERDICTS).map(([verdict, v]) =>
             `<button type="button" class="btn sm ${v.button}" data-verdict="${verdict}">${v.label}</button>`).join("")}
         </div>
         <span class="dc-error small" role="alert"></span>
       </form>` : `<p class="dc-reason muted small">${escapeHtml(summary.reason)}</p>`;
+    const previous = summary.changes_requested_on;
+    carried = new Map([...(previous?.requests ?? []), ...history].map((d) => [d.id, d]));
     body.innerHTML = `
+      ${carriedSection(previous)}
       <ul class="dc-roles">${required.map((role) => roleLine(role, summary.current)).join("")}</ul>
       <p class="dc-policy faint small">Approval: ${escapeHtml(policy)}.</p>
       ${unfilledNote(summary.unfilled_roles)}
       ${form}
+      ${summary.can_reopen ? reopenForm() : ""}
       <details class="dc-history"${history.length ? "" : " hidden"}>
         <summary class="small">History <span class="count">${history.length}</span></summary>
         <ol>${history.map(historyItem).join("")}</ol>
@@ -112,21 +161,57 @@ export function mountDecisions(panel, { shotId, versions = [], events = null }) 
     }
   }
 
-  body.addEventListener("click", async (event) => {
-    const button = event.target.closest("[data-verdict]");
-    if (!button) return;
-    const form = button.closest("form");
-    const verdict = button.dataset.verdict;
+  // Go to a decision's frame and show its drawing there.
+  function seekTo(decision) {
+    if (!viewer) return;
+    if (viewer.state.playing) viewer.pause();
+    viewer.seek(decision.frame);
+    drawingFrame = decision.frame;
+    requestDrawing.show(decision.drawing ? [{ shapes: decision.drawing, emphasis: true }] : []);
+  }
+
+  async function post(form, body, done) {
     for (const b of form.querySelectorAll("button")) b.disabled = true;
     try {
-      await api("/api/decisions/", { method: "POST", quiet: true, idempotent: true,
-        body: { version: currentVersion(), verdict, note: form.elements.note.value.trim() } });
-      toastOk(`${VERDICTS[verdict].done}: ${versionLabel.get(currentVersion()) || "version"}.`);
+      await api("/api/decisions/", { method: "POST", quiet: true, idempotent: true, body: { version: currentVersion(), ...body } });
+      toastOk(`${done}: ${versionLabel.get(currentVersion()) || "version"}.`);
       await load();
     } catch (error) {
       form.querySelector(".dc-error").textContent = error.message;
       for (const b of form.querySelectorAll("button")) b.disabled = false;
     }
+  }
+
+  body.addEventListener("click", (event) => {
+    const seek = event.target.closest("[data-seek-decision]");
+    if (seek) {
+      const decision = carried.get(Number(seek.dataset.seekDecision));
+      if (decision) seekTo(decision);
+      return;
+    }
+    if (event.target.closest("[data-reopen]")) {
+      const form = event.target.closest("form");
+      const reason = form.elements.reason.value.trim();
+      if (!reason) {
+        form.querySelector(".dc-error").textContent = "Say why it is reopened.";
+        form.elements.reason.focus();
+        return;
+      }
+      post(form, { verdict: "reopen", note: reason }, "Reopened");
+      return;
+    }
+    const button = event.target.closest("[data-verdict]");
+    if (!button) return;
+    const form = button.closest("form");
+    const verdict = button.dataset.verdict;
+    const decision = { verdict, note: form.elements.note.value.trim() };
+    // A change request points at the frame on screen, with the drawing in progress if there is one.
+    if (verdict === "changes_requested" && viewer) {
+      decision.frame = viewer.frame;
+      const drawing = draftDrawing?.() ?? null;
+      if (drawing) decision.drawing = drawing;
+    }
+    post(form, decision, VERDICTS[verdict].done);
   });
 
   const socket = events ?? shotEvents(shotId);
@@ -148,6 +233,8 @@ export function mountDecisions(panel, { shotId, versions = [], events = null }) 
   const versionWatch = new MutationObserver(() => {
     if (currentVersion() === shownVersion) return;
     shownVersion = currentVersion();
+    drawingFrame = null;
+    requestDrawing?.show([]);
     load();
   });
   versionWatch.observe(panel, { attributes: true, attributeFilter: ["data-version-id"] });
@@ -157,6 +244,8 @@ export function mountDecisions(panel, { shotId, versions = [], events = null }) 
   function destroy() {
     loading++; // an answer still on its way is for a panel that is gone
     versionWatch.disconnect();
+    viewer?.removeEventListener("framechange", onFrame);
+    requestDrawing?.destroy();
     socket.removeEventListener("resync", onResync);
     socket.removeEventListener("message", onMessage);
   }

@@ -1,4 +1,5 @@
-// Drawings over the viewer's A image: the tools that make a comment's drawing (freehand, arrow,
+// Drawings over the annotated image (the viewer's setAnnotatedSource: the version the comment is
+// filed on, whichever pane shows it side by side): the tools that make a comment's drawing (freehand, arrow,
 // rectangle, text; colour; undo) and the display of saved drawings.
 //
 // Shapes are stored in normalised image coordinates (0..1, the schema of webapp/review/drawing.py),

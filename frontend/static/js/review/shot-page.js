@@ -2,6 +2,7 @@
 // compared (?a=&b=&frame=, so a link shows the same thing), and mounts the comments and decisions
 // panels (frontend/static/js/review/comments.js, decisions.js) when those modules exist.
 
+import { api } from "../common/api.js";
 import { bindKeys } from "../common/keys.js";
 import { ComparisonViewer } from "../viewer/viewer.js";
 import { shotEvents } from "./shot-events.js";
@@ -11,6 +12,8 @@ const host = document.getElementById("viewer");
 const commentsPanel = document.getElementById("comments-panel");
 const decisionsPanel = document.getElementById("decisions-panel");
 const colourPanel = document.getElementById("colour-panel");
+// A version in one of these is superseded when a newer version of the shot goes into review.
+const OPEN_STATUSES = ["in_review", "changes_requested"];
 
 let viewer = null;
 if (host) {
@@ -29,18 +32,43 @@ if (host) {
     b: data.b,
     frame: data.frame,
     socketUrl: data.frames_socket,
+    startNumber: data.film.frame_number_start,
+    timecodeStart: data.shot.start_frame,
+    startEditable: data.film.may_edit,
   });
   host.comparisonViewer = viewer; // for tests and for modules mounted later
 
-  // A decision changes its version's status: the pickers and picture labels follow, live.
-  shotEvents(data.shot.id).addEventListener("message", (event) => {
-    const message = event.detail;
-    if (message?.type !== "decision.recorded") return;
-    const source = data.sources.find((s) => s.version_id === message.decision?.version);
-    const statusLabel = data.version_status_labels[message.version_status];
+  // The start number is the film's: an archivist's change is stored for everyone (and undone if refused).
+  viewer.addEventListener("startnumberchange", async (event) => {
+    const previous = data.film.frame_number_start;
+    try {
+      const film = await api(`/api/films/${data.film.id}/`, { method: "PATCH", body: { frame_number_start: event.detail.value } });
+      data.film.frame_number_start = film.frame_number_start;
+    } catch {
+      viewer.setStartNumber(previous);
+    }
+  });
+
+  // A decision changes its version's status, and a newer version in review supersedes the open
+  // ones: the pickers and picture labels follow, live.
+  const relabel = (versionId, status) => {
+    const version = data.versions.find((v) => v.id === versionId);
+    if (version) version.status = status;
+    const source = data.sources.find((s) => s.version_id === versionId);
+    const statusLabel = data.version_status_labels[status];
     if (!source || !statusLabel) return;
     source.status_label = statusLabel;
     viewer.setSourceLabel(source.id, `${source.label} · ${statusLabel}`);
+  };
+  shotEvents(data.shot.id).addEventListener("message", (event) => {
+    const message = event.detail;
+    if (message?.type === "decision.recorded" && message.decision) {
+      relabel(message.decision.version, message.version_status);
+    } else if (message?.type === "version.created" && message.status === "in_review") {
+      const superseded = data.versions.filter((v) => v.number < message.number && OPEN_STATUSES.includes(v.status));
+      for (const version of superseded) relabel(version.id, "superseded");
+      if (superseded.length) decisions?.reload();
+    }
   });
 }
 
@@ -58,6 +86,8 @@ function reviewedVersionId() {
 function syncPanels() {
   const versionId = reviewedVersionId();
   for (const panel of [commentsPanel, decisionsPanel]) panel.dataset.versionId = versionId ?? "";
+  // Drawings go over the reviewed version's picture (B's pane side by side), the one the comment is filed on.
+  viewer?.setAnnotatedSource(data.sources.find((s) => s.version_id && s.version_id === versionId)?.id ?? null);
 }
 
 let urlTimer = null;
@@ -86,8 +116,10 @@ const stepShot = (which) => {
 };
 bindKeys({ "[": () => stepShot("previous"), "]": () => stepShot("next") });
 
+let comments = null; // the comments panel once mounted: its drawing in progress goes with a change request
+let decisions = null; // the decisions panel once mounted
 const context = { viewer, shotId: data.shot.id, filmId: data.film.id, versions: data.versions, user: data.user,
-  role: data.role, csrf: data.csrf };
+  role: data.role, csrf: data.csrf, draftDrawing: () => comments?.drawing?.drawing ?? null };
 
 function unavailable(panel) {
   const placeholder = panel.querySelector(".review-panel-placeholder");
@@ -95,10 +127,10 @@ function unavailable(panel) {
 }
 
 import("./comments.js")
-  .then((module) => module.mountComments(commentsPanel, context))
+  .then((module) => { comments = module.mountComments(commentsPanel, context); })
   .catch((error) => { console.debug("comments panel:", error); unavailable(commentsPanel); });
 import("./decisions.js")
-  .then((module) => module.mountDecisions(decisionsPanel, context))
+  .then((module) => { decisions = module.mountDecisions(decisionsPanel, context); })
   .catch((error) => { console.debug("decisions panel:", error); unavailable(decisionsPanel); });
 if (colourPanel && viewer) {
   import("../colour/colour-panel.js")

@@ -3,7 +3,7 @@
 // (drawings), the wipe handle and the labels on the picture, and records on the root which frame
 // of which source is actually drawn (data-drawn-*).
 
-import { paneRects, resizeCanvas } from "./geometry.js";
+import { annotationRect, paneRects, resizeCanvas } from "./geometry.js";
 import { placeLabels } from "./sources.js";
 import { clamp } from "./state.js";
 import { updateCounter } from "./time-display.js";
@@ -108,10 +108,12 @@ function difference(viewer, bitmapA, bitmapB) {
   return canvas;
 }
 
-// The overlay covers A's image exactly, so drawings stay on the picture; it moves only when the
-// image does, and then says so (viewchange).
+// The overlay covers the annotated image exactly (A's, or side by side the pane of the version under
+// review), so drawings stay on the picture they are about; it moves only when that image does, and
+// then says so (viewchange).
 function placeOverlay(viewer, rects) {
-  const rect = rects[0];
+  const rect = annotationRect(viewer, rects);
+  viewer.root.dataset.annotatedSide = rect === rects[0] ? "a" : "b";
   const key = `${rect.x},${rect.y},${rect.w},${rect.h}`;
   if (viewer._overlayKey !== key) {
     viewer._overlayKey = key;
@@ -123,7 +125,7 @@ function placeOverlay(viewer, rects) {
   const wipe = viewer._state.mode === "wipe";
   viewer.wipeHandle.hidden = !wipe;
   if (wipe) {
-    const x = clamp(rect.x + viewer._state.wipe * rect.w, 0, viewer.stageWidth);
+    const x = clamp(rects[0].x + viewer._state.wipe * rects[0].w, 0, viewer.stageWidth);
     viewer.wipeHandle.style.left = `${x}px`;
   }
   placeLabels(viewer, rects);

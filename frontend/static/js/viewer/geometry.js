@@ -44,3 +44,11 @@ export function paneRects(viewer) {
     };
   });
 }
+
+// The pane drawings belong to: the one showing the annotated source (the version under review),
+// which side by side may be B's, the right-hand pane. Any other mode has one picture (A's rect).
+export function annotationRect(viewer, rects = paneRects(viewer)) {
+  const { mode, a, b } = viewer._state;
+  const annotated = viewer.annotatedSource;
+  return mode === "side" && annotated !== null && b === annotated && a !== annotated ? rects[1] : rects[0];
+}

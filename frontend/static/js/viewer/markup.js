@@ -56,7 +56,7 @@ export function buildMarkup(root, sources) {
       </div>
       <span class="cv-spacer"></span>
       <label class="cv-start" title="Number shown for the shot's first frame">Start
-        <input class="cv-start-input" type="number" min="0" max="9999999" step="1"></label>
+        <input class="cv-start-input" type="number" min="0" max="9999999" step="1" aria-label="Start number"></label>
       <span class="cv-fps"></span>
     </div>
     <div class="cv-timeline-host"></div>`;

@@ -23,7 +23,7 @@ export function bindCounter(viewer) {
   frameInput.addEventListener("blur", () => { frameInput.classList.remove("invalid"); updateCounter(viewer); });
   startInput.addEventListener("change", () => {
     const value = Number(startInput.value);
-    if (Number.isInteger(value) && value >= 0) viewer.setStartNumber(value);
+    if (viewer.startEditable && Number.isInteger(value) && value >= 0) viewer.setStartNumber(value, { user: true });
     else startInput.value = String(viewer.startNumber);
   });
 }
@@ -34,6 +34,6 @@ export function updateCounter(viewer) {
   if (document.activeElement !== viewer.frameInput) {
     viewer.frameInput.value = String(displayNumber(shown, viewer.startNumber));
   }
-  viewer.root.querySelector(".cv-timecode").textContent = formatTimecode(shown, viewer.fps);
+  viewer.root.querySelector(".cv-timecode").textContent = formatTimecode(viewer.timecodeStart + shown, viewer.fps);
   viewer.root.querySelector(".cv-of").textContent = `/ ${displayNumber(viewer.frameCount - 1, viewer.startNumber)}`;
 }

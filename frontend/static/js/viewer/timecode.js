@@ -1,5 +1,7 @@
 // Frame numbers and timecode for display. Frames are the key; timecode is derived from the shot's
-// fps (non-drop-frame, rounded to whole frames per second, as SMPTE does for 23.976 material).
+// fps (non-drop-frame, rounded to whole frames per second, as SMPTE does for 23.976 material), at
+// the shot's place in the film (its first frame's film frame), as the film page shows it. The
+// start number (the number shown for a shot's first frame, e.g. 1001) is the film's.
 
 export function nominalFps(fps) {
   return Math.max(1, Math.round(fps));
@@ -27,13 +29,4 @@ export function parseDisplayNumber(text, startNumber, frameCount) {
   return frame >= 0 && frame < frameCount ? frame : null;
 }
 
-const START_NUMBER_KEY = "viewer.startNumber";
-
-export function loadStartNumber() {
-  const stored = Number(localStorage.getItem(START_NUMBER_KEY));
-  return Number.isInteger(stored) && stored >= 0 ? stored : 0;
-}
-
-export function saveStartNumber(value) {
-  localStorage.setItem(START_NUMBER_KEY, String(value));
-}
+export const MAX_START_NUMBER = 9999999;

@@ -5,12 +5,17 @@
 // Contract (other modules build on it, see docs/API.md "Frame stream" and docs/ARCHITECTURE.md):
 //   new ComparisonViewer(root, {shotId, frameCount, fps, sources: [{id, label, width?, height?, frameCount?}],
 //     a, b, frame, mode?, socketUrl? (a path such as /ws/sessions/1/frames/2/, or a ws:// URL),
-//     keyboard?, startNumber?})
+//     keyboard?, startNumber?, timecodeStart?, startEditable?})
+//   startNumber: the number shown for frame 0 (the film's, e.g. 1001); timecodeStart: the film frame
+//   of shot frame 0 (the timecode shown is the film's); startEditable: the Start field may be changed,
+//   which emits startnumberchange {value} for the page to store on the film
 //   viewer.frame, viewer.state, seek(frame), play(), pause(), setState(partial, {silent})
 //   events: framechange {frame}, statechange (full state, user actions), viewchange, markerclick {marker},
 //     render {a, b, drawn} (the pictures just drawn, after their display transforms)
 //   setDisplayTransform("a"|"b", fn|null): fn(bitmap, {side, source}) -> what to draw (a colour grade)
 //   viewer.overlay, toImage(clientX, clientY), fromImage(x, y), setMarkers([{frame, frameEnd, id, kind}])
+//   setAnnotatedSource(id|null): the source drawings are made on (the version under review); side by
+//     side the overlay, toImage and fromImage follow that source's pane (data-annotated-side on the root)
 //
 // The frame counter always shows the frame actually drawn (data-drawn-frame on the root); while
 // the playhead's frames are on their way the viewer says "buffering" rather than pretend.
@@ -24,7 +29,7 @@
 import { bindModeControls, syncControls } from "./controls.js";
 import { renderFrame } from "./compare.js";
 import { FrameStore } from "./frame-store.js";
-import { paneRects, resizeCanvas } from "./geometry.js";
+import { annotationRect, paneRects, resizeCanvas } from "./geometry.js";
 import { bindViewerKeys } from "./keyboard.js";
 import { buildMarkup } from "./markup.js";
 import { bindTransport, startPlayback, stopPlayback } from "./playback.js";
@@ -33,14 +38,14 @@ import { bindSourcePickers, renameSource } from "./sources.js";
 import { clamp, initialState, mergeState, requestedFrame, requestedSpeed } from "./state.js";
 import { bindCounter, updateCounter } from "./time-display.js";
 import { Timeline } from "./timeline.js";
-import { displayNumber, loadStartNumber, saveStartNumber } from "./timecode.js";
+import { displayNumber, MAX_START_NUMBER } from "./timecode.js";
 import { bindStagePointer, bindZoomButtons } from "./zoom-pan.js";
 
 export { MODES } from "./state.js";
 
 export class ComparisonViewer extends EventTarget {
   constructor(root, { shotId, frameCount, fps, sources, a, b, frame = 0, mode = "side", socketUrl = null,
-    keyboard = true, startNumber = null }) {
+    keyboard = true, startNumber = 0, timecodeStart = 0, startEditable = false, annotatedSource = null }) {
     super();
     if (!sources?.length) throw new Error("ComparisonViewer needs at least one source");
     this.root = root;
@@ -52,7 +57,10 @@ export class ComparisonViewer extends EventTarget {
     this.speed = 1; // signed shuttle speed while playing
     this.drawnFrame = null;
     this._transforms = { a: null, b: null };
-    this.startNumber = startNumber ?? loadStartNumber();
+    this.annotatedSource = sources.some((s) => s.id === annotatedSource) ? annotatedSource : null;
+    this.startNumber = Number.isInteger(startNumber) && startNumber >= 0 ? startNumber : 0;
+    this.timecodeStart = Number.isInteger(timecodeStart) && timecodeStart >= 0 ? timecodeStart : 0;
+    this.startEditable = startEditable;
     this._build();
     // The frame socket's path (common/ws.js's socketUrl makes the URL): the shot's own by default,
     // a live session's (which admits its guests) when given.
@@ -133,25 +141,39 @@ export class ComparisonViewer extends EventTarget {
     if (renameSource(this, id, label)) this._invalidate();
   }
 
-  setStartNumber(value) {
-    if (!Number.isInteger(value) || value < 0) return;
+  /**
+   * The source that comments' drawings are made on and shown over (the version under review), or
+   * null for A. Side by side the drawing overlay covers that source's pane, so a stroke lands on
+   * the picture the comment is filed on.
+   */
+  setAnnotatedSource(id) {
+    const source = this.sources.some((s) => s.id === id) ? id : null;
+    if (source === this.annotatedSource) return;
+    this.annotatedSource = source;
+    this._invalidate();
+  }
+
+  /** Show frames from `value` (the film's start number changed). {user: true}: the Start field
+   * changed it, and the page is told (startnumberchange) to store it on the film. */
+  setStartNumber(value, { user = false } = {}) {
+    if (!Number.isInteger(value) || value < 0 || value > MAX_START_NUMBER) return;
     this.startNumber = value;
-    saveStartNumber(value);
+    if (user) this.dispatchEvent(new CustomEvent("startnumberchange", { detail: { value } }));
     this.startInput.value = String(value);
     this.timeline.setStartNumber(value);
     updateCounter(this);
   }
 
-  // Client coordinates -> normalised coordinates (0..1) in the A image (left image side by side).
+  // Client coordinates -> normalised coordinates (0..1) in the annotated image (its pane side by side).
   toImage(clientX, clientY) {
-    const rect = paneRects(this)[0];
+    const rect = annotationRect(this);
     const box = this.stage.getBoundingClientRect();
     return { x: (clientX - box.left - rect.x) / rect.w, y: (clientY - box.top - rect.y) / rect.h };
   }
 
   // Normalised image coordinates -> pixel coordinates inside viewer.overlay.
   fromImage(x, y) {
-    const rect = paneRects(this)[0];
+    const rect = annotationRect(this);
     return { x: x * rect.w, y: y * rect.h };
   }
 
@@ -202,6 +224,10 @@ export class ComparisonViewer extends EventTarget {
     root.querySelector(".cv-of").textContent =
       `/ ${displayNumber(this.frameCount - 1, this.startNumber)}`;
     this.startInput.value = String(this.startNumber);
+    this.startInput.readOnly = !this.startEditable;
+    this.startInput.closest(".cv-start").title = this.startEditable
+      ? "Number shown for each shot's first frame, for everyone on this film"
+      : "Number shown for each shot's first frame (the film's archivists set it)";
 
     bindSourcePickers(this);
     bindModeControls(this);
@@ -257,7 +283,7 @@ export class ComparisonViewer extends EventTarget {
   }
 
   _emitView() {
-    this.dispatchEvent(new CustomEvent("viewchange", { detail: { rect: paneRects(this)[0] } }));
+    this.dispatchEvent(new CustomEvent("viewchange", { detail: { rect: annotationRect(this) } }));
   }
 
   _showError(detail) {
