@@ -34,8 +34,8 @@ def _refused(statement) -> str:
 @pytest.mark.django_db
 def test_every_verdict_is_recorded_but_no_decision_is_rewritten_by_a_queryset_or_raw_sql():
     version = InReviewVersionFactory()
-    for verdict in Verdict.values:
-        DecisionFactory(version=version, verdict=verdict)
+    for verdict in Verdict.values:  # a reopen needs its reason
+        DecisionFactory(version=version, verdict=verdict, note="why" if verdict == Verdict.REOPEN else "")
     rejected = Decision.objects.get(verdict=Verdict.REJECT)
 
     message = _refused(lambda: Decision.objects.filter(pk=rejected.pk).update(verdict=Verdict.APPROVE))
