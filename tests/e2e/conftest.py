@@ -188,3 +188,14 @@ def demo_film_id(page, base_url: str) -> int:
     """The demo film's id, asked of the API as the page's user."""
     films = page.request.get(f"{base_url}/api/films/", params={"search": DEMO_TITLE[:11]}).json()["results"]
     return next(film["id"] for film in films if film["title"] == DEMO_TITLE)
+
+
+def demo_shots(page, base_url: str, **params) -> list[dict]:
+    """The demo film's shots (the demo users see the seeded archive's too), filtered by ``params``."""
+    params = {"film": demo_film_id(page, base_url), "ordering": "number", **params}
+    return page.request.get(f"{base_url}/api/shots/", params=params).json()["results"]
+
+
+def demo_shot(page, base_url: str, number: int) -> dict:
+    """The demo film's shot ``number``."""
+    return demo_shots(page, base_url, number_min=number, number_max=number)[0]

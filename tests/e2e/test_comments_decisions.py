@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import SCREENSHOTS, drag_rectangle, login
+from tests.e2e.conftest import SCREENSHOTS, demo_shots, drag_rectangle, login
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,7 @@ def test_comment_with_a_drawing_reaches_the_archivist_live_and_both_approve(demo
     creator_context, creator = login(browser, base_url, "creator")
     archivist_context, archivist = login(browser, base_url, "archivist")
     # The last shot in review, so that other e2e tests working on the first shots are not disturbed.
-    shots = creator.request.get(f"{base_url}/api/shots/?status=in_review&ordering=-number").json()["results"]
+    shots = demo_shots(creator, base_url, status="in_review", ordering="-number")
     assert shots, "the demo film has shots in review"
     shot = shots[0]
     _open_shot(creator, base_url, shot)
@@ -88,7 +88,7 @@ def test_a_comment_whose_answer_was_lost_is_not_posted_twice_when_sent_again(dem
     base_url, _ = demo_server
     context, page = login(browser, base_url, "creator")
     # Not the shot the test above comments on (it reads that shot's first comment).
-    shot = page.request.get(f"{base_url}/api/shots/?ordering=-number").json()["results"][1]
+    shot = demo_shots(page, base_url, ordering="-number")[1]
     _open_shot(page, base_url, shot)
     keys: list[str | None] = []
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import demo_shot, login
 
 pytestmark = pytest.mark.e2e
 
 
 def _shot(page, base_url: str, number: int) -> dict:
-    shots = page.request.get(f"{base_url}/api/shots/?ordering=number").json()["results"]
-    return next(s for s in shots if s["number"] == number)
+    return demo_shot(page, base_url, number)
 
 
 def _latest_version(page, base_url: str, shot: dict) -> dict:

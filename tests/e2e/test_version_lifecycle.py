@@ -10,14 +10,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import drag_rectangle, login
+from tests.e2e.conftest import demo_shot, drag_rectangle, login
 
 pytestmark = pytest.mark.e2e
 
 
 def _shot(page, base_url: str, number: int) -> dict:
-    shots = page.request.get(f"{base_url}/api/shots/?ordering=number").json()["results"]
-    return next(s for s in shots if s["number"] == number)
+    return demo_shot(page, base_url, number)
 
 
 def _open(page, base_url: str, shot: dict, query: str = "") -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DEMO_TITLE, SCREENSHOTS, login
+from tests.e2e.conftest import DEMO_TITLE, SCREENSHOTS, demo_shot, login
 
 pytestmark = pytest.mark.e2e
 
@@ -96,8 +96,7 @@ def test_archivist_compares_a_shot_in_every_mode_and_steps_frame_exactly(demo_se
     context, page = login(browser, base_url, "archivist")
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    shots = page.request.get(f"{base_url}/api/shots/?ordering=number", headers={"Accept": "application/json"}).json()
-    shot = next(s for s in shots["results"] if s["number"] == 3)
+    shot = demo_shot(page, base_url, 3)
     films = page.request.get(f"{base_url}/api/films/", headers={"Accept": "application/json"}).json()["results"]
     assert next(f for f in films if f["id"] == shot["film"])["title"] == DEMO_TITLE
 
