@@ -97,8 +97,6 @@ def test_archivist_compares_a_shot_in_every_mode_and_steps_frame_exactly(demo_se
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     shot = demo_shot(page, base_url, 3)
-    films = page.request.get(f"{base_url}/api/films/", headers={"Accept": "application/json"}).json()["results"]
-    assert next(f for f in films if f["id"] == shot["film"])["title"] == DEMO_TITLE
 
     page.goto(f"{base_url}/films/{shot['film']}/shots/{shot['id']}/")
     state = _wait_drawn(page, 0)
@@ -216,8 +214,7 @@ def test_a_link_opens_the_shot_on_its_frame_and_sources(demo_server, browser):
     sees it is docs/img/review-shot.png."""
     base_url, _ = demo_server
     context, page = login(browser, base_url, "creator")
-    shots = page.request.get(f"{base_url}/api/shots/?ordering=number", headers={"Accept": "application/json"}).json()
-    shot = next(s for s in shots["results"] if s["number"] == 1)
+    shot = demo_shot(page, base_url, 1)
     page.goto(f"{base_url}/films/{shot['film']}/shots/{shot['id']}/?a=v1&b=original&frame=12")
     state = _wait_drawn(page, 12)
     assert (state["a"], state["b"], state["counter"]) == ("v1:12", "original:12", "12")
