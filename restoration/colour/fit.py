@@ -361,8 +361,9 @@ class CdlSettings:
 
 
 # Measured (docs/BENCHMARKS.md, "Colour"): the same held-out CIEDE2000 as PRECISE_CDL, at a
-# fraction of its time.
-FAST_CDL = CdlSettings(max_pairs=15000, dtype=torch.float32, max_iter=80, tolerance_change=1e-9,
+# fraction of its time. The full fit keeps 150 iterations: some grades (the bench's rocket)
+# converge slowly along the slope/offset/power trade-off and stop short of it at 80.
+FAST_CDL = CdlSettings(max_pairs=15000, dtype=torch.float32, max_iter=150, tolerance_change=1e-9,
                        holdout_max_iter=30, both_starts=False)
 # The first version's settings (every pair, float64, to convergence, two starts), for comparison.
 PRECISE_CDL = CdlSettings(max_pairs=None, dtype=torch.float64, max_iter=150, tolerance_change=1e-12,
