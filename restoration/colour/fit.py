@@ -19,6 +19,9 @@ from another transfer of the film: framed a few pixels differently, a few percen
 3. **CDL** (``fit_cdl``): the 10 ASC parameters (slope, offset, power per channel;
    saturation), by L-BFGS on a robust (Huber) distance in CIE Lab, so the fit minimises what
    the eye (and CIEDE2000) sees and ignores dust, scratches and the odd mismatched pixel.
+   For speed (``CdlSettings``, ``FAST_CDL``): on at most 15,000 of the pairs, in float32, from
+   the better of a straight-line start and identity; each held-out fold starts from the full
+   fit's CDL for a few iterations, and its CDL + LUT variant reuses that fold's CDL.
 4. **Residual LUT** (``fit_residual_lut``): what the CDL cannot express (cross-channel twists,
    S-curves) as a smooth correction of the CDL's output. The correction lives on a coarse
    9-point lattice, fitted to the scattered pairs by least squares with a smoothness
