@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from restoration.colour.fit import delta_e_2000, grade_fit, register_still
+from restoration.colour.cdl import IDENTITY_CDL, cdl_apply
+from restoration.colour.fit import FAST_CDL, PRECISE_CDL, delta_e_2000, fit_cdl, grade_fit, register_still
 from restoration.colour.grade import grade_apply
 from restoration.colour.references import KNOWN_CDL, known_look, reference_still
 from restoration.degrade import clean_sources, synthetic_clip
@@ -56,3 +57,16 @@ def test_unrelated_or_reframed_stills_are_refused(graded_clip):
         register_still(clip[1], target[1][:, :, :96])  # square: another framing
     with pytest.raises(RestorationError, match="frame 4: still cannot be registered"):
         grade_fit([(clip[0], reference_still(target[0])), (clip[4], noise)], labels=["frame 0", "frame 4"])
+
+
+@pytest.mark.parametrize("settings", [FAST_CDL, PRECISE_CDL], ids=["fast", "precise"])
+@pytest.mark.parametrize("start", [None, IDENTITY_CDL], ids=["own start", "warm start"])
+def test_fit_cdl_recovers_a_known_cdl(settings, start):
+    source = torch.rand(20000, 3, generator=torch.Generator().manual_seed(5), dtype=torch.float64) * 0.8 + 0.1
+    target = cdl_apply(source.T.reshape(1, 3, 1, -1), KNOWN_CDL).reshape(3, -1).T
+    cdl = fit_cdl(source, target, settings=settings, start=start)
+    fitted = cdl_apply(source.T.reshape(1, 3, 1, -1), cdl).reshape(3, -1).T
+    assert float(np.mean(delta_e_2000(fitted, target))) < 0.1
+    assert cdl.slope == pytest.approx(KNOWN_CDL.slope, abs=0.03)
+    assert cdl.saturation == pytest.approx(KNOWN_CDL.saturation, abs=0.03)
+
