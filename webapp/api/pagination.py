@@ -11,7 +11,8 @@ from rest_framework.pagination import PageNumberPagination
 MAX_PAGE_NUMBER = 2**31 - 1
 
 
-def _whole_number(request, name: str, high: int) -> int:
+def whole_number_param(request, name: str, high: int) -> int:
+    """The query parameter ``name`` as a whole number from 1 to ``high``; else a 400 naming it."""
     raw = request.query_params[name]
     value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= len(str(high)) else None
     if value is None or not 1 <= value <= high:
@@ -27,12 +28,12 @@ class StandardPagination(PageNumberPagination):
     def get_page_size(self, request):
         if request.query_params.get(self.page_size_query_param, "") == "":
             return self.page_size
-        return _whole_number(request, self.page_size_query_param, self.max_page_size)
+        return whole_number_param(request, self.page_size_query_param, self.max_page_size)
 
     def get_page_number(self, request, paginator):
         if request.query_params.get(self.page_query_param, "") in ("", *self.last_page_strings):
             return super().get_page_number(request, paginator)
-        return _whole_number(request, self.page_query_param, MAX_PAGE_NUMBER)
+        return whole_number_param(request, self.page_query_param, MAX_PAGE_NUMBER)
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from webapp.api.idempotency import idempotent
+from webapp.api.pagination import whole_number_param
 from webapp.api.routers import MAX_ID
 from webapp.api.throttling import WriteRateThrottle
 from webapp.catalogue.access import Action, can_comment
@@ -31,16 +32,9 @@ EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
 
 
 def _id_param(request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
+    if request.query_params.get(name, "") == "":
         return None
-    try:
-        number = int(raw)
-    except ValueError:
-        raise exceptions.ValidationError({name: [f"Expected a number, got {raw!r}."]}) from None
-    if not 1 <= number <= MAX_ID:
-        raise exceptions.ValidationError({name: [f"Expected an id from 1 to {MAX_ID}, got {raw!r}."]})
-    return number
+    return whole_number_param(request, name, MAX_ID)
 
 
 class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
