@@ -1,4 +1,5 @@
-"""The notifications page: the user's notifications, newest first, with links to the shots."""
+"""The notifications page: the user's notifications, newest first, with links to the shots, and the
+form of their e-mail settings (saved through ``/api/me/notification-settings/``)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,22 @@ from webapp.notifications import selectors
 from webapp.notifications.serializers import NotificationSerializer
 
 PAGE_ROWS = 200
+# The e-mail switches by kind, as the form words them (the master switch comes first, on its own).
+EMAIL_SWITCHES = [
+    ("email_mentions", "Mentions of me and replies to my comments"),
+    ("email_decisions", "Decisions on my versions and grades"),
+    ("email_invitations", "Invitations to join a film"),
+    ("email_review_requests", "Versions and grades waiting for my review"),
+]
 
 
 @login_required
 def notifications_page(request: HttpRequest) -> HttpResponse:
     rows = selectors.notification_list(user=request.user)[:PAGE_ROWS]
     notifications = NotificationSerializer(rows, many=True).data
+    email = selectors.notification_settings_get(user=request.user)
     return render(request, "notifications/list.html", {
         "notifications": notifications, "unread": selectors.notification_unread_count(user=request.user),
+        "email_enabled": email.email_enabled, "email_address": request.user.email,
+        "email_switches": [{"name": name, "label": label, "on": getattr(email, name)} for name, label in EMAIL_SWITCHES],
     })
