@@ -77,6 +77,7 @@ def test_a_mention_is_emailed_once_to_the_mentioned_member_with_a_link(film, fil
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html" and f'href="{link.replace("&", "&amp;")}"' in html
     assert f"{SITE}/notifications/#notification-settings" in message.body
+    assert '"Mentions of me and replies to my comments" is on' in message.body  # why they get it
     assert Notification.objects.get(recipient=creator).emailed_at is not None
 
 

@@ -15,15 +15,6 @@ EMAIL_TASK = "webapp.notifications.tasks.notification_email_send"
 SETTINGS_PATH = "/notifications/#notification-settings"
 SUBJECT_CHARS = 150
 
-# Why the recipient gets it: the setting that let it through, as the settings form words it.
-REASONS = {
-    "email_mentions": "mentions and replies",
-    "email_decisions": "decisions on your work",
-    "email_invitations": "invitations",
-    "email_review_requests": "versions and grades waiting for your review",
-}
-
-
 def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
@@ -35,7 +26,8 @@ def email_message(notification: Notification) -> EmailMultiAlternatives:
         "film_title": notification.film.title,
         "url": absolute_url(notification_path(notification)),
         "settings_url": absolute_url(SETTINGS_PATH),
-        "reason": REASONS[NotificationSettings.FIELD_OF_KIND[notification.kind]],
+        # Why they get it: the switch that let it out, as the settings form words it.
+        "reason": NotificationSettings.label(NotificationSettings.FIELD_OF_KIND[notification.kind]),
     }
     # One line, whatever the film's title holds: a header may not break.
     subject = " ".join(f"{notification.film.title}: {notification.get_kind_display()}".split())[:SUBJECT_CHARS]

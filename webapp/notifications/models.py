@@ -89,11 +89,19 @@ class NotificationSettings(models.Model):
         NotificationKind.GRADE_READY: "email_review_requests",
     }
 
+    # The switches by kind, in the order the settings form shows them (below ``email_enabled``).
+    KIND_FIELDS = ("email_mentions", "email_decisions", "email_invitations", "email_review_requests")
+
     class Meta:
         verbose_name_plural = "notification settings"
 
     def __str__(self) -> str:
         return f"Notification settings of {self.user_id}"
+
+    @classmethod
+    def label(cls, field: str) -> str:
+        """What a switch is about, in the settings form and in the e-mails it lets out."""
+        return str(cls._meta.get_field(field).help_text)
 
     def wants_email(self, kind: str) -> bool:
         return self.email_enabled and getattr(self, self.FIELD_OF_KIND[kind])

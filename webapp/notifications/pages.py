@@ -8,16 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from webapp.notifications import selectors
+from webapp.notifications.models import NotificationSettings
 from webapp.notifications.serializers import NotificationSerializer
 
 PAGE_ROWS = 200
-# The e-mail switches by kind, as the form words them (the master switch comes first, on its own).
-EMAIL_SWITCHES = [
-    ("email_mentions", "Mentions of me and replies to my comments"),
-    ("email_decisions", "Decisions on my versions and grades"),
-    ("email_invitations", "Invitations to join a film"),
-    ("email_review_requests", "Versions and grades waiting for my review"),
-]
 
 
 @login_required
@@ -28,5 +22,6 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
     return render(request, "notifications/list.html", {
         "notifications": notifications, "unread": selectors.notification_unread_count(user=request.user),
         "email_enabled": email.email_enabled, "email_address": request.user.email,
-        "email_switches": [{"name": name, "label": label, "on": getattr(email, name)} for name, label in EMAIL_SWITCHES],
+        "email_switches": [{"name": name, "label": NotificationSettings.label(name), "on": getattr(email, name)}
+                           for name in NotificationSettings.KIND_FIELDS],
     })

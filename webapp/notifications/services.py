@@ -197,7 +197,7 @@ def notification_settings_update(*, user: AbstractBaseUser, **changes: bool) -> 
     """Change some of the user's e-mail switches (names of ``NotificationSettings`` fields); the row
     is created on the first change."""
     current = notification_settings_get(user=user)
-    unknown = set(changes) - {"email_enabled", *NotificationSettings.FIELD_OF_KIND.values()}
+    unknown = set(changes) - {"email_enabled", *NotificationSettings.KIND_FIELDS}
     if unknown:
         raise ValueError(f"not e-mail settings: {sorted(unknown)}")
     for name, value in changes.items():
