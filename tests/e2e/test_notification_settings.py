@@ -44,10 +44,10 @@ def test_email_settings_toggle_on_the_notifications_page_and_an_invitation_is_em
 
     form.locator("input[name=email_enabled]").uncheck()
     expect(status).to_have_text("Saved.")
-    expect(form.locator("[data-kinds]")).to_be_disabled()
+    expect(form.locator("input[name=email_mentions]")).to_be_disabled()  # its fieldset is, while e-mail is off
     assert saved_settings(page, base_url)["email_enabled"] is False
     form.locator("input[name=email_enabled]").check()
-    expect(form.locator("[data-kinds]")).to_be_enabled()
+    expect(form.locator("input[name=email_mentions]")).to_be_enabled()
     form.locator("input[name=email_review_requests]").check()
     expect(status).to_have_text("Saved.")
     page.reload()

@@ -35,14 +35,13 @@ from webapp.notifications.emails import EMAIL_TASK, email_message
 from webapp.notifications.models import Notification, NotificationKind, NotificationSettings
 from webapp.notifications.selectors import (
     notification_email_wanted,
-    notification_settings_get,
     notification_still_visible,
     notification_unread_count,
 )
 from webapp.notifications.serializers import NotificationSerializer
+from webapp.realtime import broadcast, user_group
 
 logger = logging.getLogger(__name__)
-from webapp.realtime import broadcast, user_group
 
 # Django usernames are letters, digits and @.+-_; "@name." at the end of a sentence drops the dot.
 MENTION = re.compile(r"(?<![\w@.+-])@([\w.@+-]+)")
@@ -195,11 +194,11 @@ def notification_email_send(*, notification_id: int) -> bool:
 @transaction.atomic
 def notification_settings_update(*, user: AbstractBaseUser, **changes: bool) -> NotificationSettings:
     """Change some of the user's e-mail switches (names of ``NotificationSettings`` fields); the row
-    is created on the first change."""
-    current = notification_settings_get(user=user)
+    is created on the first change (two first changes at once: get_or_create takes the other's row)."""
     unknown = set(changes) - {"email_enabled", *NotificationSettings.KIND_FIELDS}
     if unknown:
         raise ValueError(f"not e-mail settings: {sorted(unknown)}")
+    current, _ = NotificationSettings.objects.select_for_update().get_or_create(user_id=user.pk)
     for name, value in changes.items():
         setattr(current, name, bool(value))
     current.save()
