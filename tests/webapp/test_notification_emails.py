@@ -66,7 +66,7 @@ def test_a_mention_is_emailed_once_to_the_mentioned_member_with_a_link(film, fil
     creator, viewer = film_members["creator"], film_members["viewer"]
     version = InReviewVersionFactory(shot=shot, number=2)
     response = committed(lambda: client_for(viewer).post(
-        "/api/comments/", {"version": version.pk, "frame": 12, "text": f"@{creator.username} gate weave here"}))
+        "/api/comments/", {"version": version.pk, "frame": 12, "text": f"@{creator.username} gate weave <b>here</b>"}))
     assert response.status_code == 201, response.content
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -76,6 +76,7 @@ def test_a_mention_is_emailed_once_to_the_mentioned_member_with_a_link(film, fil
     assert film.title in message.subject and "\n" not in message.subject
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html" and f'href="{link.replace("&", "&amp;")}"' in html
+    assert "<b>here</b>" in message.body and "&lt;b&gt;here&lt;/b&gt;" in html  # escaped in HTML only
     assert f"{SITE}/notifications/#notification-settings" in message.body
     assert '"Mentions of me and replies to my comments" is on' in message.body  # why they get it
     assert Notification.objects.get(recipient=creator).emailed_at is not None
