@@ -23,6 +23,8 @@ export function bindSnapshot(viewer) {
   menu.querySelector("[data-snapshot]").addEventListener("click", async (event) => {
     const button = event.currentTarget;
     button.disabled = true;
+    // The frame on screen, held: its drawings are the ones painted over it.
+    if (viewer._state.playing) viewer.pause();
     try {
       const side = select.value || "a";
       const drawings = menu.querySelector(".cv-snapshot-drawings").checked;
