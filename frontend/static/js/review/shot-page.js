@@ -35,6 +35,7 @@ if (host) {
     startNumber: data.film.frame_number_start,
     timecodeStart: data.shot.start_frame,
     startEditable: data.film.may_edit,
+    snapshotName: `${data.film.title} shot ${data.shot.number}`,
   });
   host.comparisonViewer = viewer; // for tests and for modules mounted later
 
