@@ -4,10 +4,13 @@ few encodes rather than one per CRF.
 Quality falls as CRF rises, and on ``QualityTarget.score``'s scale (dB, and SSIM as
 -10 log10(1 - SSIM)) it falls nearly in a straight line over the range a target cares about. So
 each step predicts the CRF where the line through the two trials nearest the target crosses it
-(a secant; a prior slope after the first trial), rounds down onto the codec's CRF grid, and keeps
-the guess inside the bracket of the highest passing and lowest failing CRFs found so far (a
-quarter of its width from either end when two guesses in a row fell on the same side). It stops when the bracket is one grid step wide:
-usually 3 to 5 encodes.
+(a secant; a prior slope after the first trial), rounds down onto the codec's CRF grid (quarter
+steps), and keeps the guess inside the bracket of the highest passing and lowest failing CRFs
+found so far (a quarter of its width from either end when two guesses in a row fell on the same
+side). It stops when the bracket is the codec's ``crf_settle`` wide (0.5 or 1 CRF) and the passing
+encode is within the target's tolerance, else goes on to one grid step, with a few more encodes
+allowed only then: usually 3 to 5 encodes. A shot that keeps the target even at the codec's
+highest CRF is *capped*: it cannot come nearer its target.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from dataclasses import dataclass
 from restoration.encode.codecs import DeliveryCodec
 from restoration.encode.targets import QualityTarget
 
-# At most this many encodes a shot in the search (one more when none passed and the lowest CRF
-# was not tried: then it is tried, so a reachable target is always met).
+# At most this many encodes a shot once the passing encode is within the target's tolerance, and
+# at most MAX_ENCODES_OUTSIDE_TOLERANCE while it is not (then one more when none passed and the
+# lowest CRF was not tried: it is tried, so a reachable target is always met).
 MAX_ENCODES = 6
+MAX_ENCODES_OUTSIDE_TOLERANCE = 9
 # The first step from the first guess goes at most this many CRF units.
 MAX_FIRST_STEP = 16.0
 
@@ -35,10 +40,13 @@ class Trial:
 @dataclass(frozen=True)
 class SearchResult:
     """``crf``: the highest CRF tried that kept the target (None: none did, ``trials`` include the
-    codec's lowest CRF then); ``trials`` in the order they were encoded."""
+    codec's lowest CRF then); ``capped``: that CRF is the codec's highest (the shot keeps the
+    target however few bits it gets, so it may land far above it); ``trials`` in the order they
+    were encoded."""
 
     crf: float | None
     trials: tuple[Trial, ...]
+    capped: bool = False
 
     def quality_at(self, crf: float) -> float:
         return next(trial.quality for trial in self.trials if trial.crf == crf)
@@ -55,9 +63,13 @@ def search_crf(
     *,
     start: float | None = None,
     max_encodes: int = MAX_ENCODES,
+    max_encodes_outside_tolerance: int = MAX_ENCODES_OUTSIDE_TOLERANCE,
+    exact: bool = False,
 ) -> SearchResult:
     """Call ``encode(crf) -> quality`` for a few CRFs on ``codec``'s grid and return the highest
-    that met ``target`` (quality >= target value)."""
+    that met ``target`` (quality >= target value). ``exact``: go on to the highest passing CRF on
+    the grid (a bracket one step wide) even when the passing encode is already within tolerance;
+    the encode limits then both are ``max_encodes_outside_tolerance``."""
     trials: list[Trial] = []
     tried: set[float] = set()
     passing: float | None = None  # highest CRF that met the target
@@ -71,17 +83,21 @@ def search_crf(
             passing = crf if passing is None else max(passing, crf)
         else:
             failing = crf if failing is None else min(failing, crf)
-        if passing is not None and (passing >= codec.crf_max or (failing is not None and failing - passing <= codec.crf_step + 1e-9)):
+        close = passing is not None and not exact and target.within_tolerance(
+            next(trial.quality for trial in trials if trial.crf == passing))
+        if passing is not None and passing >= codec.crf_max:
+            break  # capped
+        if passing is not None and failing is not None and failing - passing <= (codec.crf_settle if close else codec.crf_step) + 1e-9:
             break
         if passing is None and failing is not None and failing <= codec.crf_min:
             break  # even the lowest CRF misses: unreachable
-        if len(trials) >= max_encodes:
+        if len(trials) >= (max_encodes if close else max_encodes_outside_tolerance):
             if passing is None and codec.crf_min not in tried:
                 crf = codec.crf_min  # one more, so that a reachable target is always met
                 continue
             break
         crf = _next_guess(codec, target, trials, passing, failing, tried)
-    return SearchResult(crf=passing, trials=tuple(trials))
+    return SearchResult(crf=passing, trials=tuple(trials), capped=passing is not None and passing >= codec.crf_max)
 
 
 def _on_grid(codec: DeliveryCodec, crf: float, *, down: bool) -> float:
