@@ -7,9 +7,10 @@ each step predicts the CRF where the line through the two trials nearest the tar
 (a secant; a prior slope after the first trial), rounds down onto the codec's CRF grid (quarter
 steps), and keeps the guess inside the bracket of the highest passing and lowest failing CRFs
 found so far (a quarter of its width from either end when two guesses in a row fell on the same
-side). It stops when the bracket is the codec's ``crf_settle`` wide (0.5 or 1 CRF) and the passing
-encode is within the target's tolerance, else goes on to one grid step, with a few more encodes
-allowed only then: usually 3 to 5 encodes. A shot that keeps the target even at the codec's
+side). It stops when the bracket is one grid step wide, or sooner: once it is the codec's
+``crf_settle`` wide (0.5 or 1 CRF), the passing encode is within the target's tolerance and the
+line through the bracket's ends says no grid CRF above the passing one would pass. A few more
+encodes are allowed only while the passing encode is outside the tolerance: usually 3 to 5. A shot that keeps the target even at the codec's
 highest CRF is *capped*: it cannot come nearer its target.
 """
 
@@ -83,12 +84,15 @@ def search_crf(
             passing = crf if passing is None else max(passing, crf)
         else:
             failing = crf if failing is None else min(failing, crf)
-        close = passing is not None and not exact and target.within_tolerance(
-            next(trial.quality for trial in trials if trial.crf == passing))
+        close = passing is not None and not exact and target.within_tolerance(_quality(trials, passing))
         if passing is not None and passing >= codec.crf_max:
             break  # capped
-        if passing is not None and failing is not None and failing - passing <= (codec.crf_settle if close else codec.crf_step) + 1e-9:
-            break
+        if passing is not None and failing is not None:
+            width = failing - passing
+            if width <= codec.crf_step + 1e-9:
+                break
+            if close and width <= codec.crf_settle + 1e-9 and not _may_pass_above(codec, target, trials, passing, failing):
+                break  # near enough, and the line through the bracket's ends says no grid CRF above passes
         if passing is None and failing is not None and failing <= codec.crf_min:
             break  # even the lowest CRF misses: unreachable
         if len(trials) >= (max_encodes if close else max_encodes_outside_tolerance):
@@ -98,6 +102,22 @@ def search_crf(
             break
         crf = _next_guess(codec, target, trials, passing, failing, tried)
     return SearchResult(crf=passing, trials=tuple(trials), capped=passing is not None and passing >= codec.crf_max)
+
+
+def _quality(trials: list[Trial], crf: float) -> float:
+    return next(trial.quality for trial in trials if trial.crf == crf)
+
+
+def _may_pass_above(codec: DeliveryCodec, target: QualityTarget, trials: list[Trial], passing: float,
+                    failing: float) -> bool:
+    """Whether the line through the bracket's ends crosses the target at or above the grid CRF just
+    above ``passing`` (so one more encode there would likely pass)."""
+    high, low = target.score(_quality(trials, passing)), target.score(_quality(trials, failing))
+    goal = target.score(target.value)
+    if high <= low:
+        return False
+    crossing = passing + (high - goal) / (high - low) * (failing - passing)
+    return _on_grid(codec, crossing, down=True) > passing + 1e-9
 
 
 def _on_grid(codec: DeliveryCodec, crf: float, *, down: bool) -> float:

@@ -75,6 +75,38 @@ def test_lands_within_tolerance_above_the_target_of_a_monotone_curve(codec_name,
     assert quality_target.within_tolerance(curve(result.crf))
 
 
+@pytest.mark.parametrize("codec_name", ["h264", "hevc", "av1"])
+@pytest.mark.parametrize(("curve", "target"), [
+    (ssim_curve(30.0, 0.5), "ssim:0.97"),
+    (ssim_curve(31.3, 0.37), "ssim:0.97"),
+    (psnr_curve(55.0, 0.6), "psnr:40"),
+    (psnr_curve(52.1, 0.43), "psnr:40"),
+])
+def test_on_a_straight_line_it_finds_the_highest_passing_crf_on_the_grid(codec_name, curve, target):
+    """Within tolerance it stops early only where the line through the bracket's ends says no grid
+    CRF above passes: on a straight line that is never wrong."""
+    codec = DELIVERY_CODECS[codec_name]
+    encode, calls = counted(curve)
+    result = search_crf(encode, codec, parse_target(target))
+    assert result.crf == highest_passing(codec, curve, parse_target(target).value)
+    assert len(calls) <= MAX_ENCODES
+
+
+@pytest.mark.parametrize(("codec_name", "curve", "highest"), [
+    ("h264", psnr_curve(50.0, 0.3, bend=0.002), 28.0),
+    ("h264", psnr_curve(50.0, 0.3, bend=0.008), 21.25),
+    ("av1", psnr_curve(65.0, 0.5, bend=0.008), 32.75),
+])
+def test_within_tolerance_one_more_encode_where_the_bracket_line_says_a_higher_crf_passes(codec_name, curve, highest):
+    """Curved lines where the search, within tolerance with a bracket of the settle width, would
+    stop a grid step short; the line through the bracket's ends says that step passes, so it tries it."""
+    codec = DELIVERY_CODECS[codec_name]
+    encode, calls = counted(curve)
+    result = search_crf(encode, codec, parse_target("psnr:40"))
+    assert result.crf == highest == highest_passing(codec, curve, 40.0)
+    assert len(calls) <= MAX_ENCODES
+
+
 @pytest.mark.parametrize("codec_name", ["h264", "av1"])
 def test_exact_finds_the_highest_passing_crf_on_the_grid(codec_name):
     codec = DELIVERY_CODECS[codec_name]
