@@ -13,11 +13,13 @@ encode). Encode fps counts the adaptive encode's wall time, search and measuring
 
 from __future__ import annotations
 
+import bisect
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import av
 import torch
 
 from restoration.bench.shots import FOOTAGE, SILENT
@@ -73,12 +75,15 @@ def compare_row(reel: str, source: Path, spans, codec: str, target: str, preset:
     adaptive = encode_adaptive(source, folder / f"{reel}-{codec}-adaptive.mp4", codec=codec, target=target,
                                shots=spans, preset=preset)
     seconds = time.perf_counter() - started
-    single_path = folder / f"{reel}-{codec}-single.mp4"
+
+    def single_path(crf: float) -> Path:
+        return folder / f"{reel}-{codec}-single-{crf:g}.mp4"
+
     singles: dict[float, tuple[int, list[float]]] = {}
 
     def worst_shot(crf: float) -> float:
-        size = encode_single_crf(source, single_path, codec=codec, crf=crf, preset=preset)
-        singles[crf] = (size, shot_qualities(source, single_path, target, spans))
+        size = encode_single_crf(source, single_path(crf), codec=codec, crf=crf, preset=preset)
+        singles[crf] = (size, shot_qualities(source, single_path(crf), target, spans))
         return min(singles[crf][1])
 
     # The baseline: the highest single CRF whose worst shot reaches the target, searched on the same
@@ -89,6 +94,7 @@ def compare_row(reel: str, source: Path, spans, codec: str, target: str, preset:
     if crf not in singles:
         worst_shot(crf)
     single_bytes, single = singles[crf]
+    hardest = min(range(len(spans)), key=single.__getitem__)
     qualities = [shot.quality for shot in adaptive.shots]
     return {
         "reel": reel, "codec": codec, "target": target, "preset": preset, "shots": len(spans),
@@ -101,10 +107,26 @@ def compare_row(reel: str, source: Path, spans, codec: str, target: str, preset:
         "shots within tolerance": f"{sum(shot.capped or quality_target.within_tolerance(shot.quality) for shot in adaptive.shots)}"
                                   f"/{len(qualities)}",
         "shots capped at the top CRF": sum(shot.capped for shot in adaptive.shots),
+        # What adaptation cannot touch: the shot that sets the single CRF gets about that CRF in both.
+        "worst shot's share of single bytes %": 100.0 * shot_bytes(single_path(crf), spans)[hardest] / single_bytes,
         "encodes a shot": sum(len(shot.trials) for shot in adaptive.shots) / len(adaptive.shots),
         "baseline encodes": len(baseline.trials),
         "encode fps (wall)": frames / seconds,
     }
+
+
+def shot_bytes(path: Path, spans) -> list[int]:
+    """Bytes of each shot's packets in an encode of the reel (by presentation time)."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        packets = [(packet.pts, packet.size) for packet in container.demux(stream) if packet.size and packet.pts is not None]
+        frame_time = stream.time_base * stream.average_rate
+    first = min(pts for pts, _ in packets)
+    starts = [start for start, _ in spans]
+    sizes = [0] * len(spans)
+    for pts, size in packets:
+        sizes[bisect.bisect_right(starts, round((pts - first) * frame_time)) - 1] += size
+    return sizes
 
 
 def run(quick: bool) -> dict[str, list[dict[str, Any]]]:

@@ -1,6 +1,7 @@
 """The delivery part of the engine benchmark: its row for a tiny synthetic reel is consistent."""
 
 from restoration.bench import delivery
+from restoration.encode.adaptive import encode_single_crf
 
 
 def test_a_row_compares_the_adaptive_encode_with_a_single_crf_whose_worst_shot_reaches_the_target(tmp_path):
@@ -10,4 +11,16 @@ def test_a_row_compares_the_adaptive_encode_with_a_single_crf_whose_worst_shot_r
     assert row["worst shot adaptive"] >= 0.95 and row["worst shot single"] >= 0.95
     assert float(row["single CRF"]) <= min(float(crf) for crf in row["adaptive CRFs"].split())
     assert row["bytes saved %"] == 100.0 * (1 - row["adaptive bytes"] / row["single bytes"])
-    assert 1 <= row["encodes a shot"] <= 7 and row["encode fps (wall)"] > 0
+    assert 1 <= row["encodes a shot"] <= 10 and row["encode fps (wall)"] > 0
+    assert row["shots capped at the top CRF"] == sum(float(crf) == 51 for crf in row["adaptive CRFs"].split())
+    assert 0 < row["worst shot's share of single bytes %"] < 100
+
+
+def test_shot_bytes_split_an_encodes_packets_among_its_shots(tmp_path):
+    source, spans = delivery.synthetic_reel(tmp_path, 4, (96, 128))
+    encoded = tmp_path / "single.mp4"
+    size = encode_single_crf(source, encoded, codec="h264", crf=30, preset="ultrafast")
+    shares = delivery.shot_bytes(encoded, spans)
+    assert len(shares) == 4 and all(share > 0 for share in shares)
+    assert sum(shares) < size  # the packets, without the container
+    assert min(shares) == shares[0]  # the smooth gradient is the cheapest shot
