@@ -16,7 +16,7 @@ def test_a_row_compares_the_adaptive_encode_with_a_single_crf_whose_worst_shot_r
     assert row["bytes saved %"] == 100.0 * (1 - row["adaptive bytes"] / row["single bytes"])
     assert 1 <= row["encodes a shot"] <= 10 and row["encode fps (wall)"] > 0
     assert row["shots capped at the top CRF"] == sum(float(crf) == 51 for crf in row["adaptive CRFs"].split())
-    assert 0 < row["worst shot's share of single bytes %"] < 100
+    assert 0 < row["worst shot's bytes, % of single"] < 100
 
 
 def test_shot_bytes_split_an_encodes_packets_among_its_shots(tmp_path):
