@@ -194,6 +194,19 @@ def test_cli_prints_the_json_last(master, tmp_path):
     assert [(shot["start_frame"], shot["end_frame"]) for shot in report["shots"]] == SHOTS
 
 
+def test_cli_table_marks_the_capped_shot(master, tmp_path):
+    shots = tmp_path / "shots.json"
+    shots.write_text(json.dumps([{"start_frame": s, "end_frame": e} for s, e in SHOTS]))
+    done = run_cli(master, tmp_path / "d.mp4", "--codec", "h264", "--target", "ssim:0.9", "--shots", shots,
+                   "--preset", "ultrafast", "--quiet")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[1] == "| frames | crf | quality | encodes | capped at the highest crf |"
+    rows = [line.strip("| ").split(" | ") for line in lines[3:]]
+    assert rows[0][0] == "0-5" and rows[0][1] == "51" and lines[3].endswith("| yes |")
+    assert all(line.endswith("|  |") for line in lines[4:])
+
+
 @pytest.mark.parametrize(("make", "args", "message"), [
     (None, ("--codec", "vp9", "--target", "ssim:0.9"), "codec: unknown codec 'vp9'"),
     (None, ("--codec", "h264", "--target", "ssim:2"), "target: ssim must be between 0 and 1"),
