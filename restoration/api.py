@@ -355,7 +355,8 @@ def encode_adaptive(
     ``restoration.compare``, PSNR/XPSNR of the luma as FFmpeg's filters), each starting on a
     keyframe, all frames kept. ``shots``: inclusive ``(start, end)`` pairs or ``{"start_frame",
     "end_frame"}`` covering the clip end to end; None: the analysis finds them. ``.to_dict()`` is
-    ``{"bytes": N, "shots": [{"start_frame", "end_frame", "crf", "quality"}]}``. ``RestorationError``
+    ``{"bytes": N, "shots": [{"start_frame", "end_frame", "crf", "quality", "capped"}]}``
+    (``capped``: at the codec's highest CRF and still above the target). ``RestorationError``
     (one line) for bad options, input or shots, or a target a shot cannot reach (naming the shot
     and the best it got); nothing is left at ``output`` then. ``progress(done, total)`` counts the
     frames of finished shots and is called after each trial encode."""
