@@ -22,7 +22,7 @@ from tests.webapp.factories import (
     ShotFactory,
     ShotVersionFactory,
 )
-from webapp.catalogue.pages import defect_bars
+from webapp.catalogue.pages import colour_summary, defect_bars
 from webapp.catalogue.timecode import timecode
 from webapp.jobs.pages import duration_text
 
@@ -360,6 +360,39 @@ def test_defect_bars_scale_and_grade_each_metric():
     assert bars["noise"]["severity"] == "ok" and bars["noise"]["percent"] == 12.5
     assert bars["dust"]["severity"] == "warn" and "0.06 %" in bars["dust"]["title"]
     assert bars["weave"]["severity"] == "bad" and bars["weave"]["percent"] == 100.0
+
+
+def test_colour_summary_labels_the_analysis_notes_and_draws_the_cast():
+    warm = colour_summary({"is_grey": False, "red_gain": 0.8, "green_gain": 1.0, "blue_gain": 1.25, "colour_notes": [
+        "colour cast of 12.5 (8-bit chroma units)", "low contrast: levels span 0.20-0.70 (faded, or the picture's own look)"]})
+    assert [note["label"] for note in warm["notes"]] == ["Colour cast of 12.5", "Low contrast"]
+    assert warm["notes"][1]["title"].startswith("low contrast: levels span 0.20-0.70")
+    red, green, blue = (int(warm["swatch"][i:i + 2], 16) for i in (1, 3, 5))
+    assert red > green > blue  # red-heavy picture: a warm swatch
+    assert warm["balance"] == "R 1.25 G 1.00 B 0.80" and not warm["grey"]
+    balanced = colour_summary({"is_grey": False, "red_gain": 1.0, "green_gain": 1.0, "blue_gain": 1.0, "colour_notes": []})
+    assert balanced["notes"] == [] and balanced["swatch"] == "#808080"
+    grey = colour_summary({"is_grey": True, "red_gain": None, "colour_notes": ["low saturation: mean chroma 2"]})
+    assert grey["grey"] and grey["swatch"] == "" and grey["notes"][0]["label"] == "Low saturation"
+    assert colour_summary({"noise": 1.0}) is None  # analysed before colour notes existed: nothing shown
+    assert colour_summary({"colour_notes": "cast", "is_grey": False}) is None  # not a list: not shown
+    odd = colour_summary({"colour_notes": [None, 3, ""], "is_grey": False, "red_gain": 0, "green_gain": 1, "blue_gain": 1})
+    assert odd["notes"] == [] and odd["swatch"] == ""
+
+
+def test_shot_cards_show_the_analysis_colour_notes(film_with_shots, member):
+    film, shots = film_with_shots
+    shots[1].metrics = {"noise": 1.0, "is_grey": False, "red_gain": 0.9, "green_gain": 1.0, "blue_gain": 1.1,
+                        "colour_notes": ["colour cast of 9.1 (8-bit chroma units)"]}
+    shots[1].save(update_fields=["metrics"])
+    html = _client(member(film, "viewer")).get(f"/films/{film.pk}/").content.decode()
+    first = html[html.index(f'data-shot-id="{shots[0].pk}"'):]
+    first = first[: first.index("</article>")]
+    second = html[html.index(f'data-shot-id="{shots[1].pk}"'):]
+    second = second[: second.index("</article>")]
+    assert 'data-role="colour"' not in first  # no colour notes stored
+    assert 'title="colour cast of 9.1 (8-bit chroma units)">Colour cast of 9.1</span>' in second
+    assert 'class="cast-swatch"' in second and 'fill="#' in second
 
 
 def test_timecode_and_duration_text():

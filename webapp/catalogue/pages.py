@@ -78,6 +78,42 @@ def defect_bars(metrics: dict) -> list[dict]:
     return bars
 
 
+# The cast swatch exaggerates the shot's average channel balance this much, so that a cast of a few
+# per cent (already visible on neutrals) shows on a 10 px swatch.
+CAST_SWATCH_GAIN = 4.0
+
+
+def _channel_gains(metrics: dict) -> tuple[float, float, float] | None:
+    gains = [metrics.get(f"{channel}_gain") for channel in ("red", "green", "blue")]
+    if not all(isinstance(gain, int | float) and not isinstance(gain, bool) and gain > 0 for gain in gains):
+        return None
+    return gains[0], gains[1], gains[2]
+
+
+def colour_summary(metrics: dict) -> dict | None:
+    """The analysis' colour advice for a shot card: its notes (the engine's ``colour_notes``, each a
+    short label with the whole note as its tooltip) and, for a colour picture, a swatch of its
+    average balance (exaggerated; neutral grey when balanced). None before the shot is analysed."""
+    notes = metrics.get("colour_notes")
+    if not isinstance(notes, list):
+        return None
+    labels = []
+    for note in notes:
+        if isinstance(note, str) and note:
+            # "colour cast of 7.2 (8-bit chroma units)" -> "Colour cast of 7.2"; "low contrast: ..." -> "Low contrast"
+            short = note.split(" (")[0].split(":")[0].strip()
+            labels.append({"label": short[:1].upper() + short[1:], "title": note})
+    swatch = ""
+    gains = _channel_gains(metrics)
+    if metrics.get("is_grey") is False and gains:
+        balance = [1 / gain for gain in gains]  # channel mean / grey level
+        mean = sum(balance) / 3
+        levels = [min(1.0, max(0.0, 0.5 + CAST_SWATCH_GAIN * (value / mean - 1) / 2)) for value in balance]
+        swatch = "#" + "".join(f"{round(level * 255):02x}" for level in levels)
+    return {"grey": metrics.get("is_grey") is True, "swatch": swatch, "notes": labels,
+            "balance": " ".join(f"{name} {1 / gain:.2f}" for name, gain in zip("RGB", gains, strict=True)) if gains else ""}
+
+
 def _query_without(params, *names: str) -> str:
     query = params.copy()
     for name in names:
@@ -164,6 +200,7 @@ def film_detail_page(request: HttpRequest, film_id: int) -> HttpResponse:
     page = paginator.page(int(page_number))
     for shot in page.object_list:
         shot.defects = defect_bars(shot.metrics or {})
+        shot.colour = colour_summary(shot.metrics or {})
         shot.timecode_in = timecode(shot.start_frame, shot.fps)
         shot.duration_seconds = shot.frame_count / shot.fps
         # The middle frame of the original (JOBS' preview endpoint), when the shot has a scan.
