@@ -339,7 +339,8 @@ class SequenceWriter:
         if self.layout.sample == "float":
             return frames.numpy()
         full_scale = float((1 << self.layout.bits) - 1)
-        return (frames.clamp(0, 1) * full_scale).round().to(torch.int32).numpy().astype(np.uint16)
+        codes = (frames.clamp(0, 1) * full_scale).round().to(torch.int32).numpy()
+        return codes.astype(np.uint8 if self.layout.bits == 8 else np.uint16)
 
     def write(self, frames: torch.Tensor) -> None:
         """Append frames (T, C, H, W) (or one frame (C, H, W)), C in {1, 3}."""
