@@ -82,7 +82,10 @@ class ProbeInfo:
     sequence: image_sequence.SequenceInfo | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        fields = asdict(self)
+        if fields["sequence"] is None:  # a video file's probe reads as it always did
+            del fields["sequence"]
+        return fields
 
 
 @dataclass(frozen=True)
@@ -894,6 +897,9 @@ def open_writer(path: str | os.PathLike, *, fps: float, codec: str | None = None
             raise MediaError(f"{path}: a codec applies to video files; an image sequence's format is its extension")
         like = image_sequence.find(source) if source is not None and image_sequence.is_sequence_name(source) else None
         return image_sequence.SequenceWriter(path, fps=fps, bit_depth=bit_depth, source=like, carry_headers=carry_headers)
+    if "%" in Path(path).name and Path(path).suffix.lower() not in CODEC_BY_EXTENSION:
+        raise MediaError(f"{path}: unsupported frame format {Path(path).suffix or '(none)'!r}; "
+                         f"image sequences are written as {', '.join(sorted(image_sequence.FORMAT_BY_EXTENSION))}")
     return VideoWriter(path, fps=fps, codec=codec, bit_depth=bit_depth)
 
 

@@ -38,7 +38,7 @@ from restoration.sequence.formats import (
     write_values,
 )
 
-__all__ = ["Sequence", "SequenceInfo", "SequenceWriter", "find", "is_sequence_name", "is_pattern"]
+__all__ = ["FORMAT_BY_EXTENSION", "Sequence", "SequenceInfo", "SequenceWriter", "find", "is_sequence_name", "is_pattern"]
 
 # Frame rate of a sequence whose headers say none: film's.
 DEFAULT_FPS = 24.0
@@ -118,14 +118,16 @@ def _split_start(text: str) -> tuple[str, int | None]:
 
 
 def is_pattern(path: str | os.PathLike) -> bool:
-    """True when ``path`` names a sequence by a printf pattern (with or without ``@N``)."""
-    return bool(_PRINTF.search(Path(_split_start(str(path))[0]).name))
+    """True when ``path`` names a sequence by a printf pattern of image files (with or without
+    ``@N``); a video file that happens to hold ``%d`` in its name is not one."""
+    name = Path(_split_start(str(path))[0]).name
+    return bool(_PRINTF.search(name)) and format_of(name) is not None and not Path(path).is_file()
 
 
 def is_sequence_name(path: str | os.PathLike) -> bool:
     """True when ``path`` names a sequence: a printf pattern, or a folder."""
     text = _split_start(str(path))[0]
-    return is_pattern(text) or Path(text).is_dir()
+    return is_pattern(path) or Path(text).is_dir()
 
 
 def _pattern_parts(pattern: Path) -> tuple[str, int, str]:

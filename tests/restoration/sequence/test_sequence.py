@@ -189,3 +189,12 @@ def test_sequence_found_once_is_cached_until_the_folder_changes(tmp_path):
     assert find(tmp_path / "scan") is find(tmp_path / "scan" / "f_%06d.dpx")
     write_dpx_frames(tmp_path / "scan", [3])
     assert find(tmp_path / "scan").count == 3
+
+
+def test_a_video_file_with_a_percent_in_its_name_is_still_a_video(tmp_path):
+    path = tmp_path / "reel%02d.mkv"
+    io.write_video(path, torch.rand(2, 1, 16, 16), fps=24)
+    assert io.probe(path).container == "matroska,webm"
+    with io.open_writer(tmp_path / "copy%d.mkv", fps=24) as writer:
+        assert isinstance(writer, io.VideoWriter)
+        writer.write(torch.rand(1, 1, 16, 16))
