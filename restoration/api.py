@@ -88,8 +88,11 @@ TRANSIENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EMFILE, errno.EN
 
 
 def probe(path: str | os.PathLike) -> ProbeInfo:
-    """Container, codec, size, rate, frame count, bit depth and pixel format of a video file.
-    Raises ``MediaError`` (one line, naming the file) when it is not a usable video."""
+    """Container, codec, size, rate, frame count, bit depth and pixel format of a video file, or
+    of an image sequence named by a printf pattern or its folder (``info.path`` is then the
+    sequence's canonical pattern to store, ``info.sequence`` its numbers, stored depth, DPX
+    transfer and timecode). Raises ``MediaError`` (one line, naming the file) when it is not a
+    usable video or sequence."""
     from restoration.io import probe as io_probe
 
     return io_probe(path)

@@ -10,9 +10,11 @@ import os
 import numpy as np
 import pytest
 import tifffile
+import torch
 
 from restoration import io
 from restoration.cli import main
+from restoration.colour.grade import Grade, grade_apply, grade_save
 from restoration.sequence import dpx
 from restoration.sequence.formats import read_values
 
@@ -60,6 +62,30 @@ def test_restore_dpx_to_a_sequence_keeps_numbers_depth_and_timecode(tmp_path, bi
     assert header.bits == bits
     # 3072 pixels of a full-range ramp: an 8-bit step anywhere would leave at most 256 codes.
     assert _distinct_codes(written[..., 1]) > (900 if bits == 10 else 2500)
+
+
+@pytest.mark.parametrize(("bits", "least_codes"), [(10, 900), (16, 2500)])
+def test_the_clean_presets_ops_keep_the_depth(tmp_path, bits, least_codes):
+    write_dpx_frames(tmp_path / "scan", range(1, 5), bits=bits)
+    assert main(["restore", str(tmp_path / "scan"), str(tmp_path / "out" / "r_%04d.dpx"), "--preset", "clean",
+                 "--quiet"]) == 0
+    written, header = dpx.read(tmp_path / "out" / "r_0002.dpx")
+    assert header.bits == bits and _distinct_codes(written[..., 1]) > least_codes
+
+
+def test_grade_apply_writes_a_sequence_at_the_source_depth(tmp_path):
+    write_dpx_frames(tmp_path / "scan", range(7, 10), bits=10)
+    grade = Grade.from_dict({"version": 1, "cdl": {"slope": [1.05, 1.0, 0.95], "offset": [0.01, 0, 0], "power": [1, 1, 1],
+                                                  "saturation": 0.9}, "lut": None})
+    grade_save(grade, tmp_path / "look.json")
+    out = tmp_path / "graded" / "g_%02d.dpx"
+    assert main(["grade", "apply", str(tmp_path / "scan"), str(out), "--grade", str(tmp_path / "look.json"),
+                 "--quiet"]) == 0
+    written, header = dpx.read(tmp_path / "graded" / "g_08.dpx")
+    source = torch.from_numpy(dpx.read(tmp_path / "scan" / "f_000008.dpx")[0].astype(np.float32) / 1023)
+    expected = (grade_apply(source.permute(2, 0, 1)[None], grade).clamp(0, 1) * 1023).round()[0].permute(1, 2, 0)
+    assert header.bits == 10 and header.timecode == "01:00:00:01"
+    assert np.array_equal(written, expected.numpy().astype(np.uint16))
 
 
 def test_restore_tiff_sequence_to_a_tiff_sequence_at_16_bits(tmp_path):
