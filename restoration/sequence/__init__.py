@@ -140,6 +140,8 @@ def _pattern_parts(pattern: Path) -> tuple[str, int, str]:
     if match.group(2) and not match.group(1):
         raise MediaError(f"{pattern}: pad frame numbers with zeros (%0{match.group(2)}d), not spaces")
     suffix = name[match.end():]
+    if "%" in name[:match.start()] + suffix:
+        raise MediaError(f"{pattern}: a % other than the frame number's in the name; rename the frames")
     if format_of(suffix) is None:
         raise MediaError(f"{pattern}: unsupported frame format {os.path.splitext('x' + suffix)[1] or suffix!r}; "
                          f"use {', '.join(sorted(set(FORMAT_BY_EXTENSION)))}")
@@ -286,18 +288,19 @@ def output_layout(pattern: Path, *, bit_depth: int, source: Sequence | None, fps
 class SequenceWriter:
     """Write (T, C, H, W) float frames as numbered image files named by a printf pattern.
 
-    Frame k is written as number ``first_number + k`` (the source sequence's first number when
-    there is one, else 0) in the pattern's format, at the source's depth (see ``output_layout``).
-    With ``carry_headers`` and a DPX source, each output frame carries its source frame's
+    Frame k is written as number ``first_number + k``: the N of a pattern ending in ``@N``, else
+    the source sequence's first number, else 0. The pattern's extension gives the format, the
+    source the depth (see ``output_layout``). With ``carry_headers`` and a DPX source, each output frame carries its source frame's
     image-source, film and TV headers (timecode, edge code). Files are written to a hidden
     temporary folder and moved into place on a clean ``close``; ``abort`` leaves nothing.
     Integer formats are clamped to [0, 1]; EXR keeps values as they are.
     """
 
     def __init__(self, pattern: str | os.PathLike, *, fps: float, bit_depth: int = 8, source: Sequence | None = None,
-                 carry_headers: bool = True, first_number: int | None = None):
-        self.path = Path(pattern)
-        if not is_pattern(self.path) or _START_SUFFIX.match(str(self.path)):
+                 carry_headers: bool = True):
+        text, start = _split_start(str(pattern))
+        self.path = Path(text)
+        if not is_pattern(self.path):
             raise MediaError(f"{self.path}: an output sequence is named by a pattern like f_%06d.dpx")
         prefix, width, suffix = _pattern_parts(self.path)
         folder = self.path.parent
@@ -315,7 +318,7 @@ class SequenceWriter:
         self.fps = fps
         self.source = source
         self.carry_headers = carry_headers and source is not None and source.layout.format == "dpx"
-        self.first_number = source.first_number if first_number is None and source is not None else first_number or 0
+        self.first_number = start if start is not None else source.first_number if source is not None else 0
         self.layout = output_layout(self.path, bit_depth=bit_depth, source=source, fps=fps)
         self.frames_written = 0
         self._creates_folder = not folder.exists()

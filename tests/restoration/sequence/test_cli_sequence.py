@@ -106,6 +106,13 @@ def test_restore_a_sequence_to_a_video_file_and_analyse_and_degrade_it(tmp_path,
     assert io.probe(video).frame_count == 4 and io.probe(video).bit_depth == 16
     assert np.array_equal(io.read_frames(video).numpy(), io.read_frames(tmp_path / "scan").numpy())
 
+    # From a video the numbers start at 0, or at the N of a pattern ending in @N; the depth is kept.
+    assert main(["restore", str(video), str(tmp_path / "png" / "p%04d.png@86400"), "--pipeline",
+                 _spec(tmp_path, NO_OP), "--quiet"]) == 0
+    assert sorted(os.listdir(tmp_path / "png")) == [f"p{n:04d}.png" for n in range(86400, 86404)]
+    assert np.array_equal(io.read_frames(tmp_path / "png").numpy(), io.read_frames(tmp_path / "scan").numpy())
+    assert io.probe(tmp_path / "png").sequence.bits == 16
+
     assert main(["analyse", str(tmp_path / "scan"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["frame_count"] == 4
 

@@ -198,3 +198,9 @@ def test_a_video_file_with_a_percent_in_its_name_is_still_a_video(tmp_path):
     with io.open_writer(tmp_path / "copy%d.mkv", fps=24) as writer:
         assert isinstance(writer, io.VideoWriter)
         writer.write(torch.rand(1, 1, 16, 16))
+
+
+def test_a_percent_that_is_not_the_frame_number_is_refused(tmp_path):
+    write_dpx_frames(tmp_path / "scan", range(1, 3), prefix="100%_")
+    with pytest.raises(MediaError, match="a % other than the frame number's"):
+        io.probe(tmp_path / "scan")
