@@ -71,6 +71,7 @@ __all__ = [
     "preset_spec",
     "probe",
     "restore_frames",
+    "sequence_files",
     "sound_add",
     "spec_validate",
     "still_probe",
@@ -96,6 +97,18 @@ def probe(path: str | os.PathLike) -> ProbeInfo:
     from restoration.io import probe as io_probe
 
     return io_probe(path)
+
+
+def sequence_files(path: str | os.PathLike) -> list[str]:
+    """Every frame file of the image sequence ``path`` names (as ``probe`` takes it), in frame
+    order, as given (not resolved): what a caller checks before trusting a scan, e.g. that no
+    frame is a link out of its ingest folders. ``MediaError`` when it is not a usable sequence."""
+    from restoration.sequence import find, is_sequence_name
+
+    if not is_sequence_name(path):
+        raise MediaError(f"{path}: not an image sequence (a pattern such as f_%06d.dpx, or a folder)")
+    sequence = find(path)
+    return [str(sequence.frame_path(index)) for index in range(sequence.count)]
 
 
 def analyse(

@@ -10,7 +10,7 @@ import pytest
 import tifffile
 import torch
 
-from restoration import io
+from restoration import api, io
 from restoration.errors import MediaError
 from restoration.sequence import dpx, find
 from restoration.sequence.formats import FrameLayout, read_values, write_values
@@ -204,3 +204,11 @@ def test_a_percent_that_is_not_the_frame_number_is_refused(tmp_path):
     write_dpx_frames(tmp_path / "scan", range(1, 3), prefix="100%_")
     with pytest.raises(MediaError, match="a % other than the frame number's"):
         io.probe(tmp_path / "scan")
+
+
+def test_the_front_door_lists_a_sequences_files_for_its_caller_to_check(tmp_path):
+    paths = write_dpx_frames(tmp_path / "scan", range(9, 12))
+    assert api.sequence_files(f"{tmp_path}/scan/f_%06d.dpx@10") == [str(p) for p in paths[1:]]
+    assert api.probe(tmp_path / "scan").sequence.last_number == 11
+    with pytest.raises(MediaError, match="not an image sequence"):
+        api.sequence_files(paths[0])
