@@ -182,10 +182,12 @@ def read(path: str | os.PathLike) -> tuple[np.ndarray, DpxHeader]:
     samples = width * channels
     if bits == 10:
         packed = np.frombuffer(data, dtype=endian + "u4", count=words * height, offset=header.data_offset)
-        packed = packed.reshape(height, words)
+        packed = packed.reshape(height, words).astype(np.uint32)  # native order for the shifts
         # Three samples per word, first in bits 31..22 (method A: bits 1..0 are padding).
-        unpacked = np.stack([(packed >> shift) & 0x3FF for shift in (22, 12, 2)], axis=-1).reshape(height, -1)
-        values = unpacked[:, :samples].astype(np.uint16)
+        unpacked = np.empty((height, words * 3), dtype=np.uint16)
+        for position, shift in enumerate((22, 12, 2)):
+            unpacked[:, position::3] = (packed >> shift) & 0x3FF
+        values = unpacked[:, :samples]
     else:
         packed = np.frombuffer(data, dtype=endian + "u2", count=words * 2 * height, offset=header.data_offset)
         values = packed.reshape(height, words * 2)[:, :samples].astype(np.uint16)
@@ -208,16 +210,18 @@ def write(path: str | os.PathLike, values: np.ndarray, *, bits: int, big_endian:
         raise MediaError(f"DPX output: code values outside 0..{(1 << bits) - 1}")
     endian = ">" if big_endian else "<"
     words = _words_per_line(width, channels, bits)
-    flat = values.reshape(height, width * channels).astype(np.uint32)
+    flat = values.reshape(height, width * channels)
     if bits == 10:
         padded = np.zeros((height, words * 3), dtype=np.uint32)
         padded[:, : flat.shape[1]] = flat
-        triples = padded.reshape(height, words, 3)
-        pixels = ((triples[..., 0] << 22) | (triples[..., 1] << 12) | (triples[..., 2] << 2)).astype(endian + "u4")
+        pixels = padded[:, 0::3] << 22
+        pixels |= padded[:, 1::3] << 12
+        pixels |= padded[:, 2::3] << 2
+        pixels = pixels.astype(endian + "u4", copy=False)
     else:
-        padded = np.zeros((height, words * 2), dtype=np.uint32)
+        padded = np.zeros((height, words * 2), dtype=endian + "u2")
         padded[:, : flat.shape[1]] = flat << 4 if bits == 12 else flat
-        pixels = padded.astype(endian + "u2")
+        pixels = padded
     image = pixels.tobytes()
 
     header = bytearray(HEADER_SIZE)
