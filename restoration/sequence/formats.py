@@ -75,6 +75,9 @@ def _dpx_read(path: Path) -> np.ndarray:
 # TIFF
 
 
+_TIFF_COMPRESSIONS = (1, 8, 32946)  # none, Adobe Deflate, Deflate: what tifffile reads on its own
+
+
 def _tiff_page(path: Path):
     import tifffile
 
@@ -96,6 +99,10 @@ def _tiff_layout(path: Path) -> FrameLayout:
         samples, dtype = int(page.samplesperpixel), np.dtype(page.dtype) if page.dtype is not None else None
         if samples not in (1, 3) or dtype not in (np.dtype(np.uint8), np.dtype(np.uint16)):
             raise MediaError(f"{path}: TIFF of {samples} samples of {dtype} not supported (grey or RGB, 8 or 16 bits)")
+        if int(page.compression) not in _TIFF_COMPRESSIONS:
+            # LZW, PackBits, JPEG... need the imagecodecs package, which the engine does not carry.
+            raise MediaError(f"{path}: TIFF compressed with {page.compression.name} not supported "
+                             "(uncompressed or Deflate)")
         return FrameLayout("tiff", int(page.imagewidth), int(page.imagelength), samples, dtype.itemsize * 8, "uint")
 
 

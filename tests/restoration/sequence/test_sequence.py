@@ -4,6 +4,7 @@ the writer (numbers, depth, headers, nothing half-written) and every bad sequenc
 from __future__ import annotations
 
 import os
+import struct
 
 import numpy as np
 import pytest
@@ -96,6 +97,16 @@ def test_a_frame_that_is_not_what_its_extension_says(tmp_path):
     (tmp_path / "scan" / "f_000003.dpx").write_bytes(b"II*\0" + bytes(4000))  # a TIFF's start
     with pytest.raises(MediaError, match="f_000003.dpx: not a DPX file"):
         io.probe(tmp_path / "scan")
+    (tmp_path / "lzw").mkdir()
+    tifffile.imwrite(tmp_path / "lzw" / "f_1.tif", gradient_codes(16), photometric="rgb", compression="zlib")
+    tifffile.imwrite(tmp_path / "lzw" / "f_2.tif", gradient_codes(16), photometric="rgb")
+    assert io.probe(tmp_path / "lzw").frame_count == 2  # Deflate and none are read
+    raw = bytearray((tmp_path / "lzw" / "f_2.tif").read_bytes())
+    tag = raw.find(struct.pack("<HHI", 259, 3, 1))  # the Compression tag, rewritten to LZW
+    raw[tag + 8:tag + 10] = struct.pack("<H", 5)
+    (tmp_path / "lzw" / "f_2.tif").write_bytes(bytes(raw))
+    with pytest.raises(MediaError, match="f_2.tif: TIFF compressed with LZW not supported"):
+        io.probe(tmp_path / "lzw")
     (tmp_path / "tiff").mkdir()
     (tmp_path / "tiff" / "f_1.tif").write_bytes(b"SDPX" + bytes(4000))
     with pytest.raises(MediaError, match="f_1.tif: not a readable TIFF file"):
