@@ -183,38 +183,55 @@ def _png_write(path: Path, values: np.ndarray, layout: FrameLayout) -> None:
 
 _EXR_MAGIC = 20000630
 _EXR_PIXEL_BITS = {0: 32, 1: 16, 2: 32}  # uint, half, float
-_EXR_HEADER_LIMIT = 1 << 20
+# Headers are a few hundred bytes; one with a large preview image or metadata is read again whole.
+_EXR_HEADER_FIRST_READ = 1 << 16
+_EXR_HEADER_LIMIT = 1 << 24
+
+
+def _exr_attributes(head: bytes) -> dict[str, bytes]:
+    """The header's attributes (name -> raw value); IndexError/ValueError when ``head`` ends first."""
+    attributes, position = {}, 8
+    while head[position] != 0:
+        name_end = head.index(b"\0", position)
+        type_end = head.index(b"\0", name_end + 1)
+        size = struct.unpack_from("<i", head, type_end + 1)[0]
+        value_start = type_end + 5
+        if size < 0 or value_start + size > len(head):
+            raise IndexError("attribute runs past the data read")
+        attributes[head[position:name_end].decode("ascii", "replace")] = head[value_start:value_start + size]
+        position = value_start + size
+    return attributes
 
 
 def _exr_layout(path: Path) -> FrameLayout:
     try:
         with open(path, "rb") as handle:
-            head = handle.read(_EXR_HEADER_LIMIT)
+            head = handle.read(_EXR_HEADER_FIRST_READ)
+            if len(head) < 8 or struct.unpack_from("<i", head, 0)[0] != _EXR_MAGIC:
+                raise _not_a(path, "OpenEXR", "no EXR magic number")
+            try:
+                attributes = _exr_attributes(head)
+            except (ValueError, IndexError, struct.error):
+                head += handle.read(_EXR_HEADER_LIMIT - len(head))
+                attributes = None
     except OSError as exc:
         raise MediaError(f"{path}: cannot read ({exc.strerror})") from None
-    if len(head) < 8 or struct.unpack_from("<i", head, 0)[0] != _EXR_MAGIC:
-        raise _not_a(path, "OpenEXR", "no EXR magic number")
     if struct.unpack_from("<I", head, 4)[0] & 0x1E00:  # tiled, long names, deep or multi-part
         raise MediaError(f"{path}: tiled, deep or multi-part EXR not supported (single-part scanlines)")
-    attributes, position = {}, 8
     try:
-        while head[position] != 0:
-            name_end = head.index(b"\0", position)
-            type_end = head.index(b"\0", name_end + 1)
-            size = struct.unpack_from("<i", head, type_end + 1)[0]
-            value_start = type_end + 5
-            attributes[head[position:name_end].decode("ascii", "replace")] = head[value_start:value_start + size]
-            position = value_start + size
+        attributes = attributes if attributes is not None else _exr_attributes(head)
         channels_raw, window = attributes["channels"], attributes["dataWindow"]
+        channel_types, position = {}, 0
+        while position < len(channels_raw) and channels_raw[position] != 0:
+            name_end = channels_raw.index(b"\0", position)
+            channel_types[channels_raw[position:name_end].decode("ascii", "replace")] = struct.unpack_from(
+                "<i", channels_raw, name_end + 1)[0]
+            position = name_end + 17  # pixel type, pLinear and 3 reserved bytes, x and y sampling
+        x_min, y_min, x_max, y_max = struct.unpack("<iiii", window)
     except (ValueError, IndexError, KeyError, struct.error):
         raise _not_a(path, "OpenEXR", "damaged header") from None
-    channel_types, position = {}, 0
-    while position < len(channels_raw) and channels_raw[position] != 0:
-        name_end = channels_raw.index(b"\0", position)
-        channel_types[channels_raw[position:name_end].decode("ascii", "replace")] = struct.unpack_from(
-            "<i", channels_raw, name_end + 1)[0]
-        position = name_end + 17
-    x_min, y_min, x_max, y_max = struct.unpack("<iiii", window)
+    if not (0 < x_max - x_min + 1 <= 16384 and 0 < y_max - y_min + 1 <= 16384):
+        raise MediaError(f"{path}: EXR picture size {x_max - x_min + 1}x{y_max - y_min + 1} out of range")
     names = set(channel_types)
     if names not in ({"R", "G", "B"}, {"Y"}):
         raise MediaError(f"{path}: EXR channels {', '.join(sorted(names))} not supported (R G B or Y)")

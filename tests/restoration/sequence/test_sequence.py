@@ -223,3 +223,23 @@ def test_the_front_door_lists_a_sequences_files_for_its_caller_to_check(tmp_path
     assert api.probe(tmp_path / "scan").sequence.last_number == 11
     with pytest.raises(MediaError, match="not an image sequence"):
         api.sequence_files(paths[0])
+
+
+def test_bad_exr_frames_are_named(tmp_path):
+    import OpenEXR
+
+    folder = tmp_path / "exr"
+    folder.mkdir()
+    header = {"compression": OpenEXR.NO_COMPRESSION, "type": OpenEXR.scanlineimage}
+    rgba = {name: np.zeros((8, 8), np.float16) for name in "RGBA"}
+    OpenEXR.File(header, rgba).write(str(folder / "a_1.exr"))
+    with pytest.raises(MediaError, match="a_1.exr: EXR channels A, B, G, R not supported"):
+        io.probe(folder / "a_%d.exr")
+    good = folder / "b_1.exr"
+    write_values(good, np.zeros((8, 8, 3), np.float32), FrameLayout("exr", 8, 8, 3, 16, "float"))
+    (folder / "b_2.exr").write_bytes(good.read_bytes()[:40])  # the header cut short
+    with pytest.raises(MediaError, match="b_2.exr: not a readable OpenEXR file \\(damaged header\\)"):
+        io.probe(folder / "b_%d.exr")
+    (folder / "b_2.exr").write_bytes(b"SDPX" + bytes(3000))
+    with pytest.raises(MediaError, match="b_2.exr: not a readable OpenEXR file \\(no EXR magic number\\)"):
+        io.probe(folder / "b_%d.exr")
