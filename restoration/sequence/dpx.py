@@ -4,7 +4,8 @@ Supported: one image element, descriptor luma (6) or RGB (50), 10 bits filled to
 with method A (packing 1: three samples per word, first in the top bits, two padding bits at
 the bottom), 12 bits in 16-bit words with method A (packing 1: the sample in the top 12 bits),
 16 bits (packing 0 or 1, one sample per 16-bit word), big or little endian (magic ``SDPX`` or
-``XPDS``), no run-length encoding. Lines start on a 32-bit word. Code values are kept as they are
+``XPDS``), no run-length encoding, orientation left to right and top to bottom. Lines start
+on a 32-bit word; end-of-line padding is skipped. Code values are kept as they are
 (log or linear as the transfer field says; nothing is converted), and the header's timecode,
 film edge code and the rest of the film, TV and image-source headers are kept as raw blocks so a
 writer can carry them to the output frames.
@@ -54,6 +55,7 @@ class DpxHeader:
     big_endian: bool
     transfer: str
     data_offset: int
+    line_padding: int  # bytes after each line's last word (end-of-line padding)
     timecode: str | None  # "HH:MM:SS:FF", None when the header has none
     edge_code: str | None  # film edge code: manufacturer, type, prefix, count, perf offset
     frame_rate: float | None
@@ -120,9 +122,16 @@ def parse_header(raw: bytes, path: Path) -> DpxHeader:
     width, height = u32(_IMAGE_INFO + 4), u32(_IMAGE_INFO + 8)
     descriptor, transfer, colorimetric, bits = raw[_ELEMENT + 20], raw[_ELEMENT + 21], raw[_ELEMENT + 22], raw[_ELEMENT + 23]
     packing, encoding = u16(_ELEMENT + 24), u16(_ELEMENT + 26)
+    line_padding = u32(_ELEMENT + 32)
+    line_padding = 0 if line_padding == UNDEFINED_U32 else line_padding
+    orientation = u16(_IMAGE_INFO)
     data_offset = u32(_ELEMENT + 28)
     if data_offset in (0, UNDEFINED_U32):
         data_offset = u32(4)
+    if orientation != 0:
+        raise MediaError(f"{path}: DPX orientation {orientation} not supported (left to right, top to bottom)")
+    if line_padding % 4 or line_padding > 1 << 16:
+        raise MediaError(f"{path}: DPX end-of-line padding of {line_padding} bytes not supported")
     if elements != 1:
         raise MediaError(f"{path}: DPX with {elements} image elements; only one is supported")
     if descriptor not in DESCRIPTOR_CHANNELS:
@@ -144,6 +153,7 @@ def parse_header(raw: bytes, path: Path) -> DpxHeader:
     return DpxHeader(
         width=width, height=height, channels=DESCRIPTOR_CHANNELS[descriptor], bits=bits, packing=packing,
         big_endian=endian == ">", transfer=TRANSFERS.get(transfer, "user-defined"), data_offset=data_offset,
+        line_padding=line_padding,
         timecode=_bcd_timecode(u32(_TV_TIMECODE)), edge_code=_edge_code(film_block), frame_rate=frame_rate,
         colorimetric=colorimetric, source_block=raw[_SOURCE_HEADER], film_block=film_block, tv_block=raw[_TV_HEADER],
     )
@@ -175,22 +185,23 @@ def read(path: str | os.PathLike) -> tuple[np.ndarray, DpxHeader]:
     header = parse_header(data[:HEADER_SIZE], path)
     width, height, channels, bits = header.width, header.height, header.channels, header.bits
     words = _words_per_line(width, channels, bits)
-    needed = header.data_offset + words * 4 * height
+    stride = words * 4 + header.line_padding
+    needed = header.data_offset + stride * height
     if len(data) < needed:
         raise MediaError(f"{path}: truncated DPX ({len(data)} bytes, the picture needs {needed})")
     endian = ">" if header.big_endian else "<"
     samples = width * channels
+    lines = np.frombuffer(data, dtype=np.uint8, count=stride * height, offset=header.data_offset)
+    lines = np.ascontiguousarray(lines.reshape(height, stride)[:, : words * 4])  # a view when no padding
     if bits == 10:
-        packed = np.frombuffer(data, dtype=endian + "u4", count=words * height, offset=header.data_offset)
-        packed = packed.reshape(height, words).astype(np.uint32)  # native order for the shifts
+        packed = lines.view(endian + "u4").astype(np.uint32)  # native order for the shifts
         # Three samples per word, first in bits 31..22 (method A: bits 1..0 are padding).
         unpacked = np.empty((height, words * 3), dtype=np.uint16)
         for position, shift in enumerate((22, 12, 2)):
             unpacked[:, position::3] = (packed >> shift) & 0x3FF
         values = unpacked[:, :samples]
     else:
-        packed = np.frombuffer(data, dtype=endian + "u2", count=words * 2 * height, offset=header.data_offset)
-        values = packed.reshape(height, words * 2)[:, :samples].astype(np.uint16)
+        values = lines.view(endian + "u2")[:, :samples].astype(np.uint16)
         if bits == 12:
             values = values >> 4  # method A: the sample in the top 12 bits
     return values.reshape(height, width, channels), header

@@ -88,3 +88,25 @@ def test_a_truncated_dpx_is_refused(tmp_path):
     path.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(MediaError, match="truncated DPX"):
         dpx.read(path)
+
+
+def test_end_of_line_padding_is_skipped(tmp_path):
+    codes = gradient_codes(10, channels=1, height=6, width=8)  # 8 samples: 3 words a line
+    path = tmp_path / "frame.dpx"
+    dpx.write(path, codes, bits=10)
+    raw = path.read_bytes()
+    lines = [raw[2048 + 12 * row:2048 + 12 * (row + 1)] + b"\xaa" * 8 for row in range(6)]
+    header = bytearray(raw[:2048])
+    struct.pack_into(">I", header, 780 + 32, 8)
+    path.write_bytes(bytes(header) + b"".join(lines))
+    assert np.array_equal(dpx.read(path)[0], codes)
+
+
+def test_another_orientation_is_refused(tmp_path):
+    path = tmp_path / "frame.dpx"
+    dpx.write(path, gradient_codes(16), bits=16)
+    raw = bytearray(path.read_bytes())
+    struct.pack_into(">H", raw, 768, 2)  # bottom to top
+    path.write_bytes(bytes(raw))
+    with pytest.raises(MediaError, match="DPX orientation 2 not supported"):
+        dpx.read(path)
