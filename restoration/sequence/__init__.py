@@ -290,10 +290,10 @@ class SequenceWriter:
 
     Frame k is written as number ``first_number + k``: the N of a pattern ending in ``@N``, else
     the source sequence's first number, else 0. The pattern's extension gives the format, the
-    source the depth (see ``output_layout``). With ``carry_headers`` and a DPX source, each output frame carries its source frame's
-    image-source, film and TV headers (timecode, edge code). Files are written to a hidden
-    temporary folder and moved into place on a clean ``close``; ``abort`` leaves nothing.
-    Integer formats are clamped to [0, 1]; EXR keeps values as they are.
+    source the depth (see ``output_layout``). With ``carry_headers`` and a DPX source, each output
+    frame carries its source frame's image-source, film and TV headers (timecode, edge code).
+    Files are written to a hidden temporary folder and moved into place on a clean ``close``;
+    ``abort`` leaves nothing. Integer formats are clamped to [0, 1]; EXR keeps values as they are.
     """
 
     def __init__(self, pattern: str | os.PathLike, *, fps: float, bit_depth: int = 8, source: Sequence | None = None,
