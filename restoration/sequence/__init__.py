@@ -100,14 +100,13 @@ class Sequence:
         return values
 
     def to_tensor(self, arrays: list[np.ndarray], device="cpu") -> torch.Tensor:
-        stacked = np.stack(arrays)
-        if self.layout.sample == "float":
-            frames = torch.from_numpy(stacked.astype(np.float32, copy=False))
-        else:
+        stacked = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
+        frames = stacked.to(torch.float32, memory_format=torch.contiguous_format)
+        if self.layout.sample == "uint":
             # float32 holds every code value up to 16 bits exactly, and x / (2**b - 1) * (2**b - 1)
             # rounds back to x, so the trip in and out is exact.
-            frames = torch.from_numpy(stacked.astype(np.float32)) / float((1 << self.layout.bits) - 1)
-        return frames.to(device).permute(0, 3, 1, 2).contiguous()
+            frames.div_(float((1 << self.layout.bits) - 1))
+        return frames.to(device)
 
 
 def _split_start(text: str) -> tuple[str, int | None]:
@@ -340,12 +339,13 @@ class SequenceWriter:
             self.abort()
 
     def _quantise(self, frames: torch.Tensor) -> np.ndarray:
-        frames = frames.detach().to("cpu", torch.float32).permute(0, 2, 3, 1)
+        frames = frames.detach().to("cpu", torch.float32)
         if self.layout.sample == "float":
-            return frames.numpy()
+            return frames.permute(0, 2, 3, 1).numpy()
         full_scale = float((1 << self.layout.bits) - 1)
-        codes = (frames.clamp(0, 1) * full_scale).round().to(torch.int32).numpy()
-        return codes.astype(np.uint8 if self.layout.bits == 8 else np.uint16)
+        codes = frames.clamp(0, 1).mul_(full_scale).round_()  # clamp made a copy: the caller's frames stay
+        codes = codes.to(torch.uint8 if self.layout.bits == 8 else torch.uint16)
+        return np.ascontiguousarray(codes.permute(0, 2, 3, 1).numpy())
 
     def write(self, frames: torch.Tensor) -> None:
         """Append frames (T, C, H, W) (or one frame (C, H, W)), C in {1, 3}."""
