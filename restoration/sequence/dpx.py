@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import struct
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -221,14 +222,16 @@ def write(path: str | os.PathLike, values: np.ndarray, *, bits: int, big_endian:
         raise MediaError(f"DPX output: code values outside 0..{(1 << bits) - 1}")
     endian = ">" if big_endian else "<"
     words = _words_per_line(width, channels, bits)
-    flat = values.reshape(height, width * channels)
+    flat = values.reshape(height, width * channels).astype(np.uint16, copy=False)  # in range: checked above
     if bits == 10:
-        padded = np.zeros((height, words * 3), dtype=np.uint32)
-        padded[:, : flat.shape[1]] = flat
-        pixels = padded[:, 0::3] << 22
-        pixels |= padded[:, 1::3] << 12
-        pixels |= padded[:, 2::3] << 2
-        pixels = pixels.astype(endian + "u4", copy=False)
+        if flat.shape[1] != words * 3:  # the line's last word is part empty
+            flat = np.pad(flat, ((0, 0), (0, words * 3 - flat.shape[1])))
+        triples = flat.reshape(height, words, 3)
+        pixels = np.left_shift(triples[..., 0], 22, dtype=np.uint32)
+        pixels |= np.left_shift(triples[..., 1], 12, dtype=np.uint32)
+        pixels |= np.left_shift(triples[..., 2], 2, dtype=np.uint32)
+        if (endian == ">") != (sys.byteorder == "big"):
+            pixels = pixels.byteswap().view(pixels.dtype.newbyteorder())
     else:
         padded = np.zeros((height, words * 2), dtype=endian + "u2")
         padded[:, : flat.shape[1]] = flat << 4 if bits == 12 else flat
