@@ -160,3 +160,15 @@ def test_bad_sequences_fail_in_one_line_and_write_nothing(tmp_path, capsys, case
         assert sorted(os.listdir(scan)) == ["f_000001.dpx", "f_000002.dpx", "f_000003.dpx"]
     else:
         assert main(["probe", source]) == 2 and expected in capsys.readouterr().err
+
+
+def test_a_retimed_sequence_is_numbered_on_without_the_sources_per_frame_headers(tmp_path):
+    write_dpx_frames(tmp_path / "scan", range(101, 105), bits=12)
+    spec = {"ops": [{"op": "levels"}], "retime": {"fps": 48}}
+    out = tmp_path / "out" / "r_%04d.dpx"
+    assert main(["restore", str(tmp_path / "scan"), str(out), "--pipeline", _spec(tmp_path, spec), "--quiet"]) == 0
+    info = io.probe(tmp_path / "out")
+    assert info.sequence.first_number == 101 and info.frame_count > 4 and info.fps == 48.0
+    header = dpx.read_header(tmp_path / "out" / "r_0102.dpx")
+    # Frame 102 of the output is not frame 102 of the scan: its timecode is not carried.
+    assert (header.bits, header.transfer, header.timecode) == (12, "logarithmic", None)
