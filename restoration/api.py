@@ -71,6 +71,7 @@ __all__ = [
     "preset_spec",
     "probe",
     "restore_frames",
+    "sequence_files",
     "sound_add",
     "spec_validate",
     "still_probe",
@@ -88,11 +89,26 @@ TRANSIENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EMFILE, errno.EN
 
 
 def probe(path: str | os.PathLike) -> ProbeInfo:
-    """Container, codec, size, rate, frame count, bit depth and pixel format of a video file.
-    Raises ``MediaError`` (one line, naming the file) when it is not a usable video."""
+    """Container, codec, size, rate, frame count, bit depth and pixel format of a video file, or
+    of an image sequence named by a printf pattern or its folder (``info.path`` is then the
+    sequence's canonical pattern to store, ``info.sequence`` its numbers, stored depth, DPX
+    transfer and timecode). Raises ``MediaError`` (one line, naming the file) when it is not a
+    usable video or sequence."""
     from restoration.io import probe as io_probe
 
     return io_probe(path)
+
+
+def sequence_files(path: str | os.PathLike) -> list[str]:
+    """Every frame file of the image sequence ``path`` names (as ``probe`` takes it), in frame
+    order, as given (not resolved): what a caller checks before trusting a scan, e.g. that no
+    frame is a link out of its ingest folders. ``MediaError`` when it is not a usable sequence."""
+    from restoration.sequence import find, is_sequence_name
+
+    if not is_sequence_name(path):
+        raise MediaError(f"{path}: not an image sequence (a pattern such as f_%06d.dpx, or a folder)")
+    sequence = find(path)
+    return [str(sequence.frame_path(index)) for index in range(sequence.count)]
 
 
 def analyse(

@@ -97,10 +97,11 @@ def run_pipeline(
     codec: str | None = None,
     shots: Sequence[Mapping[str, Any]] | None = None,
 ) -> PipelineResult:
-    """Run ``spec`` over ``source`` (a video path or a (T, C, H, W) tensor).
+    """Run ``spec`` over ``source`` (a video path, an image sequence or a (T, C, H, W) tensor).
 
-    With ``output`` the result is written there (via ``io.VideoWriter``: a temporary name, renamed
-    on success, nothing left on failure); without, the frames are returned in the result.
+    With ``output`` the result is written there (via ``io.open_writer``: a video file, or an image
+    sequence when it is a printf pattern; a temporary name, renamed on success, nothing left on
+    failure); without, the frames are returned in the result.
     ``fps`` is the source's frame rate (read from the file for a path; needed for a tensor only
     when retiming or writing). ``shots`` overrides the analysis for an analysis-driven spec (the
     analysis' own ``shots`` list). ``progress(done, total)`` counts input frames.
@@ -117,10 +118,13 @@ def run_pipeline(
     if output is not None:
         if not out_fps:
             raise SpecError("fps: the source's frame rate is unknown (pass fps=)")
-        from restoration.io import VideoWriter
+        from restoration.io import open_writer
 
         # Built before any work: a bad output name or codec fails now, not after the analysis.
-        writer = VideoWriter(output, fps=out_fps, codec=codec, bit_depth=frames.bit_depth)
+        # A pattern writes a sequence (the source's numbers, depth and, unless retimed, DPX headers).
+        writer = open_writer(output, fps=out_fps, codec=codec, bit_depth=frames.bit_depth,
+                             source=None if isinstance(source, torch.Tensor) else source,
+                             carry_headers=pipeline.retime_fps is None)
     started = time.perf_counter()
     collected: list[torch.Tensor] = []
     written = 0
