@@ -154,8 +154,9 @@ def test_a_frame_downloads_as_a_png_of_the_sources_size_with_or_without_its_draw
     _open(page, base_url, shot, frame=6)
     sources = {s["id"]: s for s in page.evaluate(f"{VIEWER}.sources")}
     state = _state(page)
-    # A small window: the picture on screen is smaller than the frame, the PNG is not.
-    page.set_viewport_size({"width": 900, "height": 640})
+    # A small desktop window (above the 900 px one-column layout): the picture on screen is
+    # smaller than the frame, the PNG is not.
+    page.set_viewport_size({"width": 1024, "height": 640})
 
     name, picture = _download(page, "a", drawings=False)
     source = sources[state["a"]]
