@@ -25,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from restoration.api import probe
+from restoration.api import probe, sequence_files
 from restoration.errors import MediaError
 from webapp.catalogue.models import AssetKind, Film, FilmStatus, MediaAsset
 from webapp.catalogue.services import asset_create, film_create
@@ -36,6 +36,10 @@ MAX_SIDE = 16384
 MAX_NAME_LENGTH = 255
 COPY_CHUNK_BYTES = 8 * 1024 * 1024
 STALE_STAGED_SECONDS = 24 * 3600
+# A sequence's frames are staged in a folder of their own (copied from INGEST_ROOTS or unpacked).
+STAGED_FOLDER_SUFFIX = ".partdir"
+# "f_%06d.dpx@86400": the engine's way to start a sequence at a given file number.
+SEQUENCE_START = re.compile(r"@\d+$")
 
 # Stored extension by demuxer (PyAV's container names list aliases after the first comma).
 EXTENSION_BY_CONTAINER = {"matroska": ".mkv", "mov": ".mov", "mp4": ".mp4", "avi": ".avi", "mxf": ".mxf"}
@@ -62,11 +66,27 @@ class ValidatedScan:
 
 
 def asset_fields_from_probe(info: Any, *, path: Path) -> dict[str, Any]:
-    """The ``MediaAsset`` fields of a stored media file: its size on disk and what the engine's
-    probe (``restoration.api.probe``) found in it, cut to the columns' lengths. The one copy of
-    this mapping: ingest, restore jobs (a version's mezzanine) and deliveries all use it."""
+    """The ``MediaAsset`` fields of a stored media file or image sequence: its size on disk and
+    what the engine's probe (``restoration.api.probe``) found in it, cut to the columns' lengths.
+    The one copy of this mapping: ingest, restore jobs (a version's mezzanine) and deliveries all
+    use it. ``path`` is a sequence's pattern when ``info`` is a sequence's."""
+    sequence = getattr(info, "sequence", None)
+    if sequence is None:
+        size, sequence_fields = path.stat().st_size, {}
+    else:
+        size = sum(Path(frame).stat().st_size for frame in sequence_files(path))
+        sequence_fields = {
+            "sequence_pattern": Path(sequence.pattern).name[:255],
+            "sequence_first": sequence.first_number,
+            "sequence_last": sequence.last_number,
+            "sequence_format": sequence.format[:10],
+            "sequence_bits": sequence.bits,
+            "sequence_transfer": (sequence.transfer or "")[:30],
+            "sequence_timecode": (sequence.timecode or "")[:20],
+        }
     return {
-        "size_bytes": path.stat().st_size,
+        **sequence_fields,
+        "size_bytes": size,
         "container": info.container[:50],
         "codec": info.codec[:50],
         "width": info.width,
@@ -88,10 +108,13 @@ def incoming_dir() -> Path:
     folder = Path(settings.MEDIA_ROOT) / "incoming"
     folder.mkdir(parents=True, exist_ok=True)
     cutoff = time.time() - STALE_STAGED_SECONDS
-    for staged in folder.glob("*.part"):
+    for staged in [*folder.glob("*.part"), *folder.glob(f"*{STAGED_FOLDER_SUFFIX}")]:
         try:
-            if staged.stat().st_mtime < cutoff:
-                staged.unlink()
+            if staged.lstat().st_mtime < cutoff:
+                if staged.is_dir() and not staged.is_symlink():
+                    shutil.rmtree(staged)
+                else:
+                    staged.unlink()
         except OSError:
             pass  # another process took it first
     return folder
@@ -138,14 +161,18 @@ def frame_pixels_problem(width: int, height: int) -> str | None:
 
 
 def validate_scan(path: Path, *, label: str) -> ValidatedScan:
-    """Probe a staged file and check it is footage we can work on. ``label`` names it in messages."""
+    """Probe a staged file (or a staged sequence's folder) and check it is footage we can work
+    on. ``label`` names it in messages."""
     try:
         info = probe(path)
     except MediaError as exc:
         # The engine's message starts with the (staging) path: show the user's name instead.
         message = str(exc)
         prefix = f"{path}: "
-        raise IngestError(f"{label}: {message[len(prefix):] if message.startswith(prefix) else message}") from None
+        message = message[len(prefix):] if message.startswith(prefix) else message
+        if path.is_dir():  # a sequence's messages name its frames: by their own names only
+            message = message.replace(f"{path}{os.sep}", "")
+        raise IngestError(f"{label}: {message}") from None
     if info.width < MIN_SIDE or info.height < MIN_SIDE:
         raise IngestError(f"{label}: picture size {info.width}x{info.height} is too small (at least {MIN_SIDE} px a side)")
     if info.width > MAX_SIDE or info.height > MAX_SIDE:
@@ -162,12 +189,10 @@ def validate_scan(path: Path, *, label: str) -> ValidatedScan:
     return ValidatedScan(info=info, extension=extension)
 
 
-def resolve_ingest_path(raw_path: str) -> Path:
-    """A server-side path the web may read: an existing file under one of INGEST_ROOTS, symlinks resolved.
+def _ingest_candidate(raw_path: str) -> tuple[Path, list[Path]]:
+    """The absolute, unresolved path a register request names, and the resolved ingest roots.
 
-    Relative paths are taken from the first root. ``..`` is refused outright; a symlink that
-    leads out of the roots is refused after resolution.
-    """
+    Relative paths are taken from the first root; ``..`` is refused outright."""
     if not isinstance(raw_path, str) or not raw_path.strip():
         raise IngestError("path is required")
     if "\x00" in raw_path:
@@ -180,19 +205,84 @@ def resolve_ingest_path(raw_path: str) -> Path:
         raise IngestError(f"path {raw_path!r} must not contain '..'")
     if not candidate.is_absolute():
         candidate = roots[0] / candidate
+    return candidate, roots
+
+
+def _not_in_roots(raw_path: str) -> IngestError:
     # Missing, unresolvable and outside the roots get one answer: the API must not tell a caller
     # which paths exist elsewhere on the server.
-    not_found = IngestError(f"path {raw_path!r} is not a file in the allowed ingest folders")
+    return IngestError(f"path {raw_path!r} is not a file in the allowed ingest folders")
+
+
+def _inside(path: Path, roots: list[Path]) -> bool:
+    return any(path.is_relative_to(root) for root in roots)
+
+
+def names_sequence(raw_path: str | os.PathLike) -> bool:
+    """Whether a path names an image sequence rather than a video file: a folder, or a printf
+    pattern (``f_%06d.dpx``, optionally ``@N``) that is not itself a file's name."""
+    path = Path(raw_path)
+    if path.is_file():
+        return False
+    return path.is_dir() or "%" in SEQUENCE_START.sub("", path.name)
+
+
+def resolve_ingest_path(raw_path: str) -> Path:
+    """A server-side path the web may read: an existing file under one of INGEST_ROOTS, symlinks resolved.
+
+    Relative paths are taken from the first root. ``..`` is refused outright; a symlink that
+    leads out of the roots is refused after resolution.
+    """
+    candidate, roots = _ingest_candidate(raw_path)
     try:
         resolved = candidate.resolve(strict=True)
     except (OSError, RuntimeError):  # missing, symlink loops, permissions
-        raise not_found from None
-    if not any(resolved.is_relative_to(root) for root in roots):
-        raise not_found
+        raise _not_in_roots(raw_path) from None
+    if not _inside(resolved, roots):
+        raise _not_in_roots(raw_path)
     if not resolved.is_file():
         raise IngestError(f"path {raw_path!r} is not a regular file")
     if not os.access(resolved, os.R_OK):
         raise IngestError(f"path {raw_path!r} is not readable by the server")
+    return resolved
+
+
+def resolve_ingest_sequence(raw_path: str) -> list[tuple[str, Path]]:
+    """The frames of an image sequence under INGEST_ROOTS (a folder or a printf pattern, as the
+    engine names them), each as ``(its file name, the file it resolves to)``.
+
+    The sequence's folder must resolve inside the roots (else the same answer as a missing
+    path), and so must EVERY frame once its symlinks are followed: one link out of the roots
+    refuses the whole sequence, naming the frame."""
+    candidate, roots = _ingest_candidate(raw_path)
+    named = Path(SEQUENCE_START.sub("", str(candidate)))
+    folder = named if named.is_dir() else named.parent
+    try:
+        if not _inside(folder.resolve(strict=True), roots):
+            raise _not_in_roots(raw_path)
+    except (OSError, RuntimeError):
+        raise _not_in_roots(raw_path) from None
+    try:
+        frames = [Path(frame) for frame in sequence_files(candidate)]
+    except MediaError as exc:
+        message = str(exc)
+        for root in roots:  # the user's own terms: paths inside the roots as they gave them
+            message = message.replace(f"{root}{os.sep}", "")
+        raise IngestError(f"path {raw_path!r}: {message}") from None
+    resolved = []
+    for frame in frames:
+        try:
+            real = frame.resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise IngestError(f"path {raw_path!r}: frame {frame.name} cannot be read") from None
+        if not _inside(real, roots):
+            raise IngestError(f"path {raw_path!r}: frame {frame.name} is a link that leads outside the allowed "
+                              "ingest folders")
+        if not real.is_file():
+            raise IngestError(f"path {raw_path!r}: frame {frame.name} is not a regular file")
+        if not os.access(real, os.R_OK):
+            raise IngestError(f"path {raw_path!r}: frame {frame.name} is not readable by the server")
+        resolved.append((frame.name, real))
     return resolved
 
 
@@ -208,13 +298,51 @@ def _stage_copy(source: Path) -> Path:
     return Path(staged)
 
 
+def _stage_sequence_copy(frames: list[tuple[str, Path]]) -> Path:
+    """Copy a sequence's frames (``(name, file)``) into a fresh staging folder, in chunks."""
+    staged = Path(tempfile.mkdtemp(prefix="register-", suffix=STAGED_FOLDER_SUFFIX, dir=incoming_dir()))
+    try:
+        for name, source in frames:
+            with open(source, "rb") as src, open(staged / name, "xb") as out:
+                shutil.copyfileobj(src, out, COPY_CHUNK_BYTES)
+    except OSError as exc:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise IngestError(f"{exc.filename and Path(exc.filename).name}: could not be copied "
+                          f"({exc.strerror or exc})") from None
+    return staged
+
+
 def _storage_name(film: Film, extension: str) -> str:
     return f"assets/originals/film-{film.pk}/{uuid.uuid4().hex}{extension}"
 
 
+def _record(*, film: Film, kind: str, name: str, original_name: str, scan: ValidatedScan) -> MediaAsset:
+    with transaction.atomic():
+        asset = asset_create(film=film, kind=kind, file=name, original_name=original_name,
+                             **asset_fields_from_probe(scan.info, path=Path(settings.MEDIA_ROOT) / name))
+        film_status_advance(film=film, status=FilmStatus.INGESTING)
+    return asset
+
+
 def _store_staged(*, film: Film, staged: Path, original_name: str, scan: ValidatedScan,
                   kind: str = AssetKind.ORIGINAL) -> MediaAsset:
-    """Rename a staged, validated file to its generated name and record it; undo the file on failure."""
+    """Move a staged, validated file (or sequence folder) to its generated name and record it;
+    undo the move on failure. A sequence keeps its frames' own names in a folder of its own; the
+    asset's file is then their pattern (``.../<uuid>/f_%06d.dpx``), which the engine reads."""
+    if staged.is_dir():
+        folder = _storage_name(film, "")
+        final = Path(settings.MEDIA_ROOT) / folder
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if _same_device(staged, final.parent):
+            os.rename(staged, final)
+        else:
+            shutil.copytree(staged, final)
+        try:
+            return _record(film=film, kind=kind, name=f"{folder}/{Path(scan.info.path).name}",
+                           original_name=original_name, scan=scan)
+        except BaseException:
+            shutil.rmtree(final, ignore_errors=True)
+            raise
     name = _storage_name(film, scan.extension)
     final = Path(settings.MEDIA_ROOT) / name
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -223,14 +351,10 @@ def _store_staged(*, film: Film, staged: Path, original_name: str, scan: Validat
     else:
         shutil.copyfile(staged, final)
     try:
-        with transaction.atomic():
-            asset = asset_create(film=film, kind=kind, file=name, original_name=original_name,
-                                 **asset_fields_from_probe(scan.info, path=final))
-            film_status_advance(film=film, status=FilmStatus.INGESTING)
+        return _record(film=film, kind=kind, name=name, original_name=original_name, scan=scan)
     except BaseException:
         final.unlink(missing_ok=True)
         raise
-    return asset
 
 
 def _same_device(a: Path, b: Path) -> bool:
@@ -273,6 +397,8 @@ def asset_ingest_path(
     Web requests always pass ``restrict_to_roots=True``; the command line trusts its operator's
     own file access and passes False.
     """
+    if restrict_to_roots and names_sequence(_ingest_candidate(str(path))[0]):
+        return _sequence_ingest_path(film=film, raw_path=str(path), kind=kind)
     source = resolve_ingest_path(str(path)) if restrict_to_roots else _resolve_local_file(path)
     original_name = clean_original_name(source.name)
     staged = _stage_copy(source)
@@ -281,6 +407,19 @@ def asset_ingest_path(
         return _store_staged(film=film, staged=staged, original_name=original_name, scan=scan, kind=kind)
     finally:
         staged.unlink(missing_ok=True)
+
+
+def _sequence_ingest_path(*, film: Film, raw_path: str, kind: str) -> MediaAsset:
+    """Ingest an image sequence under INGEST_ROOTS: every frame checked, copied into a staging
+    folder of its own, probed there, moved to its generated folder and recorded."""
+    frames = resolve_ingest_sequence(raw_path)
+    original_name = clean_original_name(Path(SEQUENCE_START.sub("", raw_path.rstrip("/"))).name)
+    staged = _stage_sequence_copy(frames)
+    try:
+        scan = validate_scan(staged, label=original_name)
+        return _store_staged(film=film, staged=staged, original_name=original_name, scan=scan, kind=kind)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)  # gone already once stored
 
 
 def _resolve_local_file(path: str | os.PathLike) -> Path:
