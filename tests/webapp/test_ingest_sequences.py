@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.webapp.sequence_fixtures import write_dpx_sequence, write_tiff_sequence
+from tests.webapp.sequence_fixtures import tar_bytes, write_dpx_sequence, write_tiff_sequence, zip_bytes
 from webapp.catalogue.media_files import media_orphans_sweep
 from webapp.catalogue.models import Film, MediaAsset
 
@@ -169,3 +170,69 @@ def test_the_orphan_sweep_keeps_a_sequence_s_frames(film, member, client_for, in
 
     assert report.removed_files == []
     assert len(list(Path(asset.file.path).parent.iterdir())) == 3
+
+
+# --- uploads of a sequence as a tar or zip archive ------------------------------------------------
+
+
+def upload(client, film, name: str, data: bytes):
+    return client.post(f"/api/films/{film.pk}/assets/upload/?analyse=false",
+                       {"file": SimpleUploadedFile(name, data, content_type="application/octet-stream")},
+                       format="multipart")
+
+
+@pytest.fixture
+def frames(tmp_path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in write_dpx_sequence(tmp_path / "frames", range(1001, 1004))}
+
+
+@pytest.mark.parametrize("name, pack", [
+    ("reel1.tar", lambda members: tar_bytes({f"reel1/{n}": b for n, b in members.items()})),
+    ("reel1.tar.gz", lambda members: tar_bytes(members, mode="w:gz")),
+    ("reel1.zip", lambda members: zip_bytes({f"reel1/{n}": b for n, b in members.items()} | {"reel1/README": b"x"})),
+])
+def test_upload_a_sequence_archive(film, member, client_for, media_root, frames, name, pack):
+    response = upload(client_for(member(film, "restorer")), film, name, pack(frames))
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["sequence"]["pattern"] == "f_%06d.dpx" and body["frame_count"] == 3
+    assert (body["sequence"]["first_number"], body["original_name"]) == (1001, name)
+    stored = Path(MediaAsset.objects.get(pk=body["id"]).file.path).parent
+    # Only the frames are kept (a README in the archive is not the scan's), byte for byte.
+    assert {p.name: p.read_bytes() for p in stored.iterdir()} == frames
+    assert not list((media_root / "incoming").iterdir())
+
+
+@pytest.mark.parametrize("name, data, words", [
+    ("escape.tar", lambda f: tar_bytes({"../f_001001.dpx": f["f_001001.dpx"]}), ("'..'",)),
+    ("absolute.zip", lambda f: zip_bytes({"/tmp/f_001001.dpx": f["f_001001.dpx"]}), ("absolute path",)),
+    ("link.tar", lambda f: tar_bytes(f, symlinks={"f_001004.dpx": "/etc/passwd"}), ("f_001004.dpx", "a link")),
+    ("link.zip", lambda f: zip_bytes(f, symlinks={"f_001004.dpx": "/etc/passwd"}), ("f_001004.dpx", "a link")),
+    ("nested.tar", lambda f: tar_bytes({f"a/b/{n}": b for n, b in f.items()}), ("folders inside",)),
+    ("two.zip", lambda f: zip_bytes({"a/f_001001.dpx": f["f_001001.dpx"], "b/f_001002.dpx": f["f_001002.dpx"]}),
+     ("more than one folder",)),
+    ("bomb.zip", lambda f: zip_bytes(f | {"padding": bytes(400_000)}), ("more than the limit",)),
+    ("not.zip", lambda f: b"just some text\n" * 20, ("not a zip archive",)),
+    ("not.tar", lambda f: b"just some text\n" * 20, ("not a tar archive",)),
+    ("gaps.tar", lambda f: tar_bytes({n: b for n, b in f.items() if n != "f_001002.dpx"}), ("gaps in the numbering",)),
+    ("empty.zip", lambda f: zip_bytes({}), ("empty",)),
+])
+def test_bad_archives_are_refused_and_nothing_is_kept(film, member, client_for, unchanged, settings, frames,
+                                                      name, data, words):
+    settings.MAX_UPLOAD_BYTES = 300_000  # the frames fit, the zip bomb's padding does not once unpacked
+    response = upload(client_for(member(film, "restorer")), film, name, data(frames))
+
+    assert response.status_code == 400, response.content
+    detail = response.json()["detail"]
+    assert detail.startswith(f"{name}: ")
+    for word in words:
+        assert word in detail, detail
+
+
+def test_an_archive_with_too_many_members_is_refused(film, member, client_for, unchanged, monkeypatch, frames):
+    monkeypatch.setattr("webapp.catalogue.archives.MAX_ARCHIVE_MEMBERS", 2)
+    response = upload(client_for(member(film, "restorer")), film, "many.tar", tar_bytes(frames))
+
+    assert response.status_code == 400, response.content
+    assert "more than 2 members" in response.json()["detail"]

@@ -27,6 +27,8 @@ from django.db import transaction
 
 from restoration.api import probe, sequence_files
 from restoration.errors import MediaError
+from webapp.catalogue.archives import ArchiveRefused, is_archive_name, sequence_archive_unpack
+from webapp.catalogue.media_files import sequence_frames
 from webapp.catalogue.models import AssetKind, Film, FilmStatus, MediaAsset
 from webapp.catalogue.services import asset_create, film_create
 from webapp.catalogue.status import film_status_advance
@@ -330,6 +332,11 @@ def _store_staged(*, film: Film, staged: Path, original_name: str, scan: Validat
     undo the move on failure. A sequence keeps its frames' own names in a folder of its own; the
     asset's file is then their pattern (``.../<uuid>/f_%06d.dpx``), which the engine reads."""
     if staged.is_dir():
+        pattern = Path(scan.info.path).name
+        frames = set(sequence_frames(staged, pattern))
+        for entry in staged.iterdir():  # a stray README or thumbnail is not the scan's
+            if entry not in frames:
+                entry.unlink()
         folder = _storage_name(film, "")
         final = Path(settings.MEDIA_ROOT) / folder
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -338,7 +345,7 @@ def _store_staged(*, film: Film, staged: Path, original_name: str, scan: Validat
         else:
             shutil.copytree(staged, final)
         try:
-            return _record(film=film, kind=kind, name=f"{folder}/{Path(scan.info.path).name}",
+            return _record(film=film, kind=kind, name=f"{folder}/{pattern}",
                            original_name=original_name, scan=scan)
         except BaseException:
             shutil.rmtree(final, ignore_errors=True)
@@ -370,10 +377,9 @@ def asset_ingest_upload(*, film: Film, upload: UploadedFile) -> MediaAsset:
         original_name = clean_original_name(upload.name)
         if upload.size is not None and upload.size > settings.MAX_UPLOAD_BYTES:
             raise UploadTooLarge(f"{original_name}: larger than the upload limit of {settings.MAX_UPLOAD_BYTES} bytes")
+        ingest = _sequence_archive_ingest if is_archive_name(original_name) else _staged_file_ingest
         if hasattr(upload, "temporary_file_path"):
-            staged = Path(upload.temporary_file_path())
-            scan = validate_scan(staged, label=original_name)
-            return _store_staged(film=film, staged=staged, original_name=original_name, scan=scan)
+            return ingest(film=film, staged=Path(upload.temporary_file_path()), original_name=original_name)
         # A small in-memory upload (other handlers): write it out once to probe it.
         handle, path = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=incoming_dir())
         staged = Path(path)
@@ -381,12 +387,31 @@ def asset_ingest_upload(*, film: Film, upload: UploadedFile) -> MediaAsset:
             with os.fdopen(handle, "wb") as out:
                 for chunk in upload.chunks():
                     out.write(chunk)
-            scan = validate_scan(staged, label=original_name)
-            return _store_staged(film=film, staged=staged, original_name=original_name, scan=scan)
+            return ingest(film=film, staged=staged, original_name=original_name)
         finally:
             staged.unlink(missing_ok=True)
     finally:
         upload.close()  # deletes the staged temporary file; the stored copy is a separate link
+
+
+def _staged_file_ingest(*, film: Film, staged: Path, original_name: str) -> MediaAsset:
+    scan = validate_scan(staged, label=original_name)
+    return _store_staged(film=film, staged=staged, original_name=original_name, scan=scan)
+
+
+def _sequence_archive_ingest(*, film: Film, staged: Path, original_name: str) -> MediaAsset:
+    """An uploaded tar or zip of an image sequence's frames: unpacked (every member checked) into
+    a fresh staging folder, then probed and stored as a registered folder is."""
+    folder = Path(tempfile.mkdtemp(prefix="upload-", suffix=STAGED_FOLDER_SUFFIX, dir=incoming_dir()))
+    try:
+        try:
+            sequence_archive_unpack(staged, name=original_name, into=folder, max_bytes=settings.MAX_UPLOAD_BYTES)
+        except ArchiveRefused as exc:
+            raise IngestError(f"{original_name}: {exc}") from None
+        scan = validate_scan(folder, label=original_name)
+        return _store_staged(film=film, staged=folder, original_name=original_name, scan=scan)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # gone already once stored
 
 
 def asset_ingest_path(
