@@ -236,3 +236,26 @@ def test_an_archive_with_too_many_members_is_refused(film, member, client_for, u
 
     assert response.status_code == 400, response.content
     assert "more than 2 members" in response.json()["detail"]
+
+
+def test_a_link_out_of_the_roots_is_named_not_what_the_file_it_leads_to_holds(film, member, client_for, unchanged,
+                                                                             ingest_root, tmp_path):
+    write_dpx_sequence(ingest_root / "reel", range(1, 4))
+    outside = write_dpx_sequence(tmp_path / "elsewhere", [4], bits=16)[0]  # another depth: the engine objects
+    (ingest_root / "reel" / "f_000004.dpx").symlink_to(outside)
+
+    response = register(client_for(member(film, "restorer")), film, "reel")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"] == ("path 'reel': frame f_000004.dpx is a link that leads outside the allowed "
+                                         "ingest folders")
+
+
+def test_the_film_page_says_what_each_scan_is(film, member, client, client_for, ingest_root):
+    write_dpx_sequence(ingest_root / "reel1", range(86400, 86405))
+    assert register(client_for(member(film, "restorer")), film, "reel1").status_code == 201
+    client.force_login(member(film, "viewer"))
+
+    page = client.get(f"/films/{film.pk}/").content.decode()
+
+    assert "reel1" in page and "image sequence · DPX 10-bit log, frames 86400-86404, 64x48" in page

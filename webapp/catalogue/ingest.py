@@ -249,6 +249,26 @@ def resolve_ingest_path(raw_path: str) -> Path:
     return resolved
 
 
+def _link_out(raw_path: str, name: str) -> IngestError:
+    return IngestError(f"path {raw_path!r}: frame {name} is a link that leads outside the allowed ingest folders")
+
+
+def _refuse_links_out(folder: Path, roots: list[Path], raw_path: str) -> None:
+    """Refuse a folder holding a symlink that leads out of the roots (or nowhere)."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_symlink():
+            try:
+                real = Path(entry.path).resolve(strict=True)
+            except (OSError, RuntimeError):
+                continue  # a dangling link: the engine's own message names it
+            if not _inside(real, roots):
+                raise _link_out(raw_path, entry.name)
+
+
 def resolve_ingest_sequence(raw_path: str) -> list[tuple[str, Path]]:
     """The frames of an image sequence under INGEST_ROOTS (a folder or a printf pattern, as the
     engine names them), each as ``(its file name, the file it resolves to)``.
@@ -267,6 +287,9 @@ def resolve_ingest_sequence(raw_path: str) -> list[tuple[str, Path]]:
     try:
         frames = [Path(frame) for frame in sequence_files(candidate)]
     except MediaError as exc:
+        # The engine read the frames' headers: a link out of the roots is all we say of such a
+        # frame, never what the engine found in the file it leads to.
+        _refuse_links_out(folder, roots, raw_path)
         message = str(exc)
         for root in roots:  # the user's own terms: paths inside the roots as they gave them
             message = message.replace(f"{root}{os.sep}", "")
@@ -278,8 +301,7 @@ def resolve_ingest_sequence(raw_path: str) -> list[tuple[str, Path]]:
         except (OSError, RuntimeError):
             raise IngestError(f"path {raw_path!r}: frame {frame.name} cannot be read") from None
         if not _inside(real, roots):
-            raise IngestError(f"path {raw_path!r}: frame {frame.name} is a link that leads outside the allowed "
-                              "ingest folders")
+            raise _link_out(raw_path, frame.name)
         if not real.is_file():
             raise IngestError(f"path {raw_path!r}: frame {frame.name} is not a regular file")
         if not os.access(real, os.R_OK):
