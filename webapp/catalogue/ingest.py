@@ -15,6 +15,8 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -439,34 +441,37 @@ def _sequence_archive_ingest(*, film: Film, staged: Path, original_name: str) ->
 def asset_ingest_path(
     *, film: Film, path: str | os.PathLike, restrict_to_roots: bool = True, kind: str = AssetKind.ORIGINAL
 ) -> MediaAsset:
-    """Ingest a file that is already on the server: copied in, never moved (the archive keeps its file).
+    """Ingest a file or an image sequence (a folder or a printf pattern) that is already on the
+    server: copied in, never moved (the archive keeps its files).
 
     Web requests always pass ``restrict_to_roots=True``; the command line trusts its operator's
     own file access and passes False.
     """
-    if restrict_to_roots and names_sequence(_ingest_candidate(str(path))[0]):
-        return _sequence_ingest_path(film=film, raw_path=str(path), kind=kind)
-    source = resolve_ingest_path(str(path)) if restrict_to_roots else _resolve_local_file(path)
-    original_name = clean_original_name(source.name)
-    staged = _stage_copy(source)
-    try:
-        scan = validate_scan(staged, label=original_name)
+    with _staged_scan(str(path), restrict_to_roots=restrict_to_roots) as (staged, original_name, scan):
         return _store_staged(film=film, staged=staged, original_name=original_name, scan=scan, kind=kind)
-    finally:
-        staged.unlink(missing_ok=True)
 
 
-def _sequence_ingest_path(*, film: Film, raw_path: str, kind: str) -> MediaAsset:
-    """Ingest an image sequence under INGEST_ROOTS: every frame checked, copied into a staging
-    folder of its own, probed there, moved to its generated folder and recorded."""
-    frames = resolve_ingest_sequence(raw_path)
-    original_name = clean_original_name(Path(SEQUENCE_START.sub("", raw_path.rstrip("/"))).name)
-    staged = _stage_sequence_copy(frames)
+@contextmanager
+def _staged_scan(raw_path: str, *, restrict_to_roots: bool) -> Iterator[tuple[Path, str, ValidatedScan]]:
+    """``(staged copy, the user's name for it, what its probe found)`` of a server-side file or
+    image sequence, checked (under INGEST_ROOTS, every frame, when ``restrict_to_roots``); the
+    staged copy is removed on leaving unless it was stored (moved) meanwhile."""
+    sequence = names_sequence(_ingest_candidate(raw_path)[0] if restrict_to_roots else raw_path)
+    if sequence:
+        frames = resolve_ingest_sequence(raw_path) if restrict_to_roots else _local_sequence_frames(raw_path)
+        original_name = clean_original_name(Path(SEQUENCE_START.sub("", raw_path.rstrip("/"))).name)
+        staged = _stage_sequence_copy(frames)
+    else:
+        source = resolve_ingest_path(raw_path) if restrict_to_roots else _resolve_local_file(raw_path)
+        original_name = clean_original_name(source.name)
+        staged = _stage_copy(source)
     try:
-        scan = validate_scan(staged, label=original_name)
-        return _store_staged(film=film, staged=staged, original_name=original_name, scan=scan, kind=kind)
+        yield staged, original_name, validate_scan(staged, label=original_name)
     finally:
-        shutil.rmtree(staged, ignore_errors=True)  # gone already once stored
+        if sequence:
+            shutil.rmtree(staged, ignore_errors=True)  # gone already once stored
+        else:
+            staged.unlink(missing_ok=True)
 
 
 def _resolve_local_file(path: str | os.PathLike) -> Path:
@@ -480,6 +485,15 @@ def _resolve_local_file(path: str | os.PathLike) -> Path:
     return resolved
 
 
+def _local_sequence_frames(raw_path: str) -> list[tuple[str, Path]]:
+    """An operator's image sequence (the command line): its frames, resolved, wherever they are."""
+    try:
+        frames = [Path(frame) for frame in sequence_files(raw_path)]
+    except MediaError as exc:
+        raise IngestError(str(exc)) from None
+    return [(frame.name, _resolve_local_file(frame)) for frame in frames]
+
+
 def film_import(*, path: str | os.PathLike, title: str, year: int | None = None, directors: str = "") -> MediaAsset:
     """Create a film and ingest its scan in one go (the `import_film` command). Nothing is kept on failure."""
     title = (title or "").strip()
@@ -487,16 +501,10 @@ def film_import(*, path: str | os.PathLike, title: str, year: int | None = None,
         raise IngestError("title is required")
     if year is not None and not (1870 <= year <= 2100):
         raise IngestError(f"year {year} is not plausible (1870-2100)")
-    source = _resolve_local_file(path)
-    original_name = clean_original_name(source.name)
-    staged = _stage_copy(source)
-    try:
-        scan = validate_scan(staged, label=original_name)
+    with _staged_scan(str(path), restrict_to_roots=False) as (staged, original_name, scan):
         try:
             with transaction.atomic():
                 film = film_create(title=title, year=year, directors=directors.strip())
                 return _store_staged(film=film, staged=staged, original_name=original_name, scan=scan)
         except ValidationError as exc:
             raise IngestError("; ".join(f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items())) from None
-    finally:
-        staged.unlink(missing_ok=True)
