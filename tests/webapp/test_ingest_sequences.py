@@ -3,12 +3,15 @@ folder or pattern, every frame checked, stored in a folder of their own, all-or-
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.webapp.sequence_fixtures import tar_bytes, write_dpx_sequence, write_tiff_sequence, zip_bytes
+from webapp.catalogue.ingest import STAGED_FOLDER_SUFFIX, STALE_STAGED_SECONDS, incoming_dir
 from webapp.catalogue.media_files import media_orphans_sweep
 from webapp.catalogue.models import Film, MediaAsset
 
@@ -259,3 +262,25 @@ def test_the_film_page_says_what_each_scan_is(film, member, client, client_for, 
     page = client.get(f"/films/{film.pk}/").content.decode()
 
     assert "reel1" in page and "image sequence · DPX 10-bit log, frames 86400-86404, 64x48" in page
+
+
+def test_an_archive_over_the_upload_limit_is_a_413_and_leaves_nothing(film, member, client_for, unchanged,
+                                                                      settings, frames):
+    settings.MAX_UPLOAD_BYTES = 20_000  # under the three frames' tar
+    response = upload(client_for(member(film, "restorer")), film, "reel.tar", tar_bytes(frames))
+
+    assert response.status_code == 413, response.content
+
+
+def test_a_stale_staging_folder_is_swept_when_staging_starts(media_root):
+    stale = media_root / "incoming" / f"upload-abc{STAGED_FOLDER_SUFFIX}"
+    stale.mkdir(parents=True)
+    (stale / "f_000001.dpx").write_bytes(b"left by a killed worker")
+    fresh = media_root / "incoming" / f"upload-def{STAGED_FOLDER_SUFFIX}"
+    fresh.mkdir()
+    long_ago = time.time() - STALE_STAGED_SECONDS - 60
+    os.utime(stale, (long_ago, long_ago))
+
+    incoming_dir()
+
+    assert not stale.exists() and fresh.is_dir()
