@@ -256,7 +256,8 @@ def _link_out(raw_path: str, name: str) -> IngestError:
 
 
 def _refuse_links_out(folder: Path, roots: list[Path], raw_path: str) -> None:
-    """Refuse a folder holding a symlink that leads out of the roots (or nowhere)."""
+    """Refuse a folder holding a symlink that leads out of the roots (dangling ones are the
+    engine's to name)."""
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except OSError:
@@ -333,8 +334,8 @@ def _stage_sequence_copy(frames: list[tuple[str, Path]]) -> Path:
                 shutil.copyfileobj(src, out, COPY_CHUNK_BYTES)
     except OSError as exc:
         shutil.rmtree(staged, ignore_errors=True)
-        raise IngestError(f"{exc.filename and Path(exc.filename).name}: could not be copied "
-                          f"({exc.strerror or exc})") from None
+        frame = Path(exc.filename).name if exc.filename else "a frame"
+        raise IngestError(f"{frame}: could not be copied ({exc.strerror or exc})") from None
     return staged
 
 
@@ -364,11 +365,11 @@ def _store_staged(*, film: Film, staged: Path, original_name: str, scan: Validat
         folder = _storage_name(film, "")
         final = Path(settings.MEDIA_ROOT) / folder
         final.parent.mkdir(parents=True, exist_ok=True)
-        if _same_device(staged, final.parent):
-            os.rename(staged, final)
-        else:
-            shutil.copytree(staged, final)
         try:
+            if _same_device(staged, final.parent):
+                os.rename(staged, final)
+            else:
+                shutil.copytree(staged, final)
             return _record(film=film, kind=kind, name=f"{folder}/{pattern}",
                            original_name=original_name, scan=scan)
         except BaseException:
