@@ -56,7 +56,7 @@ def sequence_archive_unpack(archive: Path, *, name: str, into: Path, max_bytes: 
             if folder is None:
                 folder = parent
             elif parent != folder:
-                raise ArchiveRefused(f"{member}: frames in more than one folder ({folder or 'the top'} and {parent})")
+                raise ArchiveRefused(f"{member}: frames in more than one folder ({_shown(folder)} and {_shown(parent)})")
             target = into / path.name
             try:
                 out = open(target, "xb")  # noqa: SIM115 - closed below
@@ -70,6 +70,10 @@ def sequence_archive_unpack(archive: Path, *, name: str, into: Path, max_bytes: 
                     out.write(chunk)
     if count == 0:
         raise ArchiveRefused("the archive is empty")
+
+
+def _shown(folder: str) -> str:
+    return "the top" if folder in ("", ".") else folder
 
 
 def _member_path(member: str) -> PurePosixPath:
