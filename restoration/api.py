@@ -175,15 +175,18 @@ def restore_frames(
     from restoration.io import read_frames
     from restoration.pipeline import ANALYSIS_OPS, run_pipeline
 
-    # A shot's frames are read into memory: fine for shots, not for whole reels.
+    # A shot's frames are read into memory: fine for shots, not for whole reels. The output keeps
+    # the source's depth (a 10-bit DPX scan gives a 16-bit version, never an 8-bit one).
+    bit_depth = 8 if (io_probe(source).bit_depth or 8) <= 8 else 16
     frames = read_frames(source, start, count)
     target = device or default_device()
     if grade is None:
-        result = run_pipeline(frames, spec, output=output, fps=fps, device=target, progress=progress)
+        result = run_pipeline(frames, spec, output=output, fps=fps, device=target, progress=progress,
+                              bit_depth=bit_depth)
     else:
         graded = _engine_grade(grade)  # checked before the work, not after it
-        result = run_pipeline(frames, spec, fps=fps, device=target, progress=progress)
-        _graded_write(result.frames, graded, output, fps=result.fps or fps)
+        result = run_pipeline(frames, spec, fps=fps, device=target, progress=progress, bit_depth=bit_depth)
+        _graded_write(result.frames, graded, output, fps=result.fps or fps, bit_depth=bit_depth)
     if spec.get("ops") != ANALYSIS_OPS:
         ran, summary = spec, f"{' → '.join(step['op'] for step in spec['ops']) or 'no op'} (as specified)"
     else:
@@ -634,10 +637,10 @@ def grade_colours(values: GradeValues, colours: Sequence[Sequence[float]]) -> li
     return out.reshape(3, -1).T.tolist()
 
 
-def _graded_write(frames, grade, output: str | os.PathLike, *, fps: float) -> None:
+def _graded_write(frames, grade, output: str | os.PathLike, *, fps: float, bit_depth: int = 8) -> None:
     from restoration.io import VideoWriter
 
-    with VideoWriter(output, fps=fps) as out:
+    with VideoWriter(output, fps=fps, bit_depth=bit_depth) as out:
         for chunk in frames.split(32):
             out.write(_grade_frames(chunk, grade))
 

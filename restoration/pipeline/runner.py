@@ -96,6 +96,7 @@ def run_pipeline(
     fps: float | None = None,
     codec: str | None = None,
     shots: Sequence[Mapping[str, Any]] | None = None,
+    bit_depth: int = 8,
 ) -> PipelineResult:
     """Run ``spec`` over ``source`` (a video path, an image sequence or a (T, C, H, W) tensor).
 
@@ -104,13 +105,14 @@ def run_pipeline(
     failure); without, the frames are returned in the result.
     ``fps`` is the source's frame rate (read from the file for a path; needed for a tensor only
     when retiming or writing). ``shots`` overrides the analysis for an analysis-driven spec (the
-    analysis' own ``shots`` list). ``progress(done, total)`` counts input frames.
+    analysis' own ``shots`` list). ``progress(done, total)`` counts input frames. ``bit_depth``
+    (8 or 16) is a tensor source's, which the output keeps; a path's is read from the file.
     """
     pipeline = load_spec(spec)
     if not isinstance(window, int) or isinstance(window, bool) or window < 1:
         raise SpecError(f"window: expected a positive integer, got {window!r}")
     target = resolve_device(device)
-    frames = FrameSource.open(source, fps=fps, chunk_size=window)
+    frames = FrameSource.open(source, fps=fps, chunk_size=window, bit_depth=bit_depth)
     if pipeline.retime_fps is not None and not frames.fps:
         raise SpecError("retime: the source's frame rate is unknown (pass fps=)")
     out_fps = pipeline.retime_fps or frames.fps

@@ -279,7 +279,7 @@ def test_service_refuses_names_that_are_not_plain(film, unchanged, name):
         ("missing.mkv", ("not a file in the allowed ingest folders",)),
         ("/etc/passwd", ("not a file in the allowed ingest folders",)),
         ("link-out.mkv", ("not a file in the allowed ingest folders",)),
-        ("folder", ("not a regular file",)),
+        ("folder", ("no numbered DPX, TIFF, PNG or EXR frames in the folder",)),  # an empty sequence
         ("not-video.mkv", ("not-video.mkv", "not a readable video")),
         ("", ("path",)),
     ],

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from webapp.catalogue import page_selectors, selectors, services
 from webapp.catalogue.access import Action, can
-from webapp.catalogue.models import FilmStatus, Role, ShotStatus
+from webapp.catalogue.models import FilmStatus, MediaAsset, Role, ShotStatus
 from webapp.catalogue.timecode import timecode
 
 
@@ -171,6 +171,23 @@ def home_page(request: HttpRequest) -> HttpResponse:
     return render(request, "catalogue/home.html", context, status=400 if found.errors else 200)
 
 
+# DPX transfer characteristics as a colourist says them.
+TRANSFER_WORDS = {"logarithmic": "log", "printing-density": "log (printing density)", "linear": "linear"}
+
+
+def scan_summary(asset: MediaAsset) -> str:
+    """One line saying what a scan is: ``DPX 10-bit log, frames 86400-86519, 2048x1556`` for an
+    image sequence, ``FFV1 16-bit, 1920x1080, 2400 frames`` for a video file."""
+    size = f"{asset.width}x{asset.height}" if asset.width else ""
+    if asset.is_sequence:
+        transfer = TRANSFER_WORDS.get(asset.sequence_transfer, asset.sequence_transfer)
+        kind = " ".join(filter(None, [asset.sequence_format.upper(), f"{asset.sequence_bits}-bit", transfer]))
+        return ", ".join(filter(None, [kind, f"frames {asset.sequence_first}-{asset.sequence_last}", size]))
+    depth = f"{asset.bit_depth}-bit" if asset.bit_depth else ""
+    frames = f"{asset.frame_count} frames" if asset.frame_count else ""
+    return ", ".join(filter(None, [" ".join(filter(None, [asset.codec.upper(), depth])), size, frames]))
+
+
 @login_required
 @require_GET
 def film_detail_page(request: HttpRequest, film_id: int) -> HttpResponse:
@@ -213,6 +230,8 @@ def film_detail_page(request: HttpRequest, film_id: int) -> HttpResponse:
         "page": page,
         "errors": errors,
         "members": page_selectors.film_members(film=film),
+        "scans": [{"name": scan.original_name, "summary": scan_summary(scan), "sequence": scan.is_sequence}
+                  for scan in page_selectors.film_scans(film=film)],
         "status_filters": [
             {"value": value, "label": label, "count": status_counts[value]} for value, label in ShotStatus.choices
         ],
