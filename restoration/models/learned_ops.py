@@ -24,8 +24,9 @@ import torch.nn.functional as F
 
 from restoration.errors import ModelError, SpecError
 from restoration.models.data import stack_interp_inputs
-from restoration.models.nets import load_checkpoint, split_luma_chroma, warp_window, window_flow
+from restoration.models.nets import FLOW_ITERATIONS, FLOW_WORK_SIDE, load_checkpoint, split_luma_chroma
 from restoration.ops._common import check_frames, reflected_indices
+from restoration.ops.flow import ChainedFlows, align_neighbours, trusted
 from restoration.ops.opspec import OpSpec, Param
 from restoration.ops.upscale import UPSCALE_FACTORS
 
@@ -131,26 +132,44 @@ def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None) -
         raise ModelError(f"learned_restore: weights have temporal radius {radius}, the op declares {RADIUS}")
     t = frames.shape[0]
     compute = frames.float()
-    luma, chroma = split_luma_chroma(compute)
+    luma, _ = split_luma_chroma(compute)
     index = reflected_indices(t, range(-radius, radius + 1), device=frames.device).T  # (T, 2R+1)
+    others = [k for k in range(2 * radius + 1) if k != radius]
+    flows = ChainedFlows(luma, work_side=FLOW_WORK_SIDE, iterations=FLOW_ITERATIONS)
     restored, probability = [], []
     with torch.no_grad():
         for start in range(0, t, _BATCH):
             rows = index[start:start + _BATCH]
-            window = luma[rows, 0]  # (n, 2R+1, H, W)
-            flow = window_flow(window, radius) if model.config.align else None
-            aligned = warp_window(window.unsqueeze(2), flow, radius).squeeze(2) if flow is not None else window
+            window = compute[rows]  # (n, 2R+1, C, H, W)
+            if model.config.align:
+                window = _aligned_window(compute, flows, rows, radius, others)
+                flows.forget_before(start + rows.shape[0] - radius)
+            n = rows.shape[0]
+            grey, chroma = split_luma_chroma(window.flatten(0, 1))
             with network_precision(frames.device):
-                out, logits = model.fuse(aligned)
+                out, logits = model.fuse(grey.view(n, -1, *grey.shape[-2:]))
             out, logits = out.float(), logits.float()
             if chroma is not None:
-                colours = chroma[rows]  # (n, 2R+1, 3, H, W)
-                if flow is not None:
-                    colours = warp_window(colours, flow, radius)
-                out = out + median_of_window(colours)
+                out = out + median_of_window(chroma.view(n, -1, *chroma.shape[1:]))
             restored.append(out.clamp(0, 1))
             probability.append(torch.sigmoid(logits))
     return torch.cat(restored).to(frames.dtype), torch.cat(probability).to(frames.dtype)
+
+
+def _aligned_window(frames: torch.Tensor, flows: ChainedFlows, rows: torch.Tensor, radius: int,
+                    others: list[int]) -> torch.Tensor:
+    """Windows (n, 2R+1, C, H, W) of ``frames`` (rows: their frame numbers) with every frame
+    aligned onto the centre one. Where the flow fails its check the centre frame stands in: the
+    net cannot take a thing moving on its own for dirt, nor blend it into a ghost."""
+    n = rows.shape[0]
+    flows.prepare(range(int(rows.min()), int(rows.max())))
+    centres = rows[:, radius].repeat(len(others)).tolist()  # pairs offset-major
+    neighbours = rows[:, others].T.reshape(-1).tolist()
+    aligned, confidence = align_neighbours(frames, flows, centres, neighbours, brightness_limit=None)
+    centre = frames[rows[:, radius]]
+    aligned = trusted(aligned, centre.repeat(len(others), 1, 1, 1), confidence)
+    aligned = aligned.view(len(others), n, *frames.shape[1:]).transpose(0, 1)
+    return torch.cat([aligned[:, :radius], centre[:, None], aligned[:, radius:]], dim=1)
 
 
 def learned_restore(frames: torch.Tensor, *, weights: str = "") -> torch.Tensor:

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
 from restoration.ops._common import box_filter, check_frames, reflected_indices, sampled_median
-from restoration.ops.flow import ChainedFlows, brightness_offset, warp
+from restoration.ops.flow import ChainedFlows, align_neighbours
 from restoration.ops.opspec import OpSpec, Param
 
 __all__ = ["denoise", "Denoise", "estimate_noise", "DENOISE_OP"]
@@ -108,11 +108,10 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
         centres = centre.repeat(len(offsets), 1, 1, 1)
         pair_noise = noise[first:last].repeat(len(offsets))
         flows.prepare(range(first - radius, last + radius))
-        flow = torch.cat([flows.between(t, j)
-                          for j, t in zip(index.tolist(), frame_index[first:last].repeat(len(offsets)).tolist(), strict=True)])
-        aligned = warp(frames[index], flow)
         # The brightness clip keeps misaligned objects from biasing the flicker correction.
-        aligned = aligned + brightness_offset(centres, aligned, limit=4.0 * pair_noise + 0.02)
+        aligned, confidence = align_neighbours(
+            frames, flows, frame_index[first:last].repeat(len(offsets)).tolist(), index.tolist(),
+            brightness_limit=4.0 * pair_noise + 0.02)
 
         # Misalignment test on slightly blurred grey differences: grain averages out, while a
         # structure that does not line up survives the blur. The grain's share of the difference
@@ -122,10 +121,9 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
         spread = sampled_median(difference.abs()).view(len(offsets), n).amin(0) / 0.6745
         grain = sampled_median(raw_difference.abs()).view(len(offsets), n).amin(0) / (0.6745 * 2 ** 0.5)
         tolerance = (2.0 * strength * spread).repeat(len(offsets)).view(-1, 1, 1, 1) + 1e-4
-        weight = torch.exp(-0.5 * (difference / tolerance) ** 2)
-        # A clamped/reflected neighbour that is the centre itself adds nothing.
-        same = (index == frame_index[first:last].repeat(len(offsets))).view(-1, 1, 1, 1)
-        weight = weight.masked_fill(same, 0.0)
+        # Where the flow fails its forward-backward check (occlusions, things it does not follow)
+        # the neighbour is left out even if it looks alike: blending it in would leave a ghost.
+        weight = confidence * torch.exp(-0.5 * (difference / tolerance) ** 2)
 
         weight = weight.view(len(offsets), n, 1, *frames.shape[-2:])
         aligned = aligned.view(len(offsets), n, *frames.shape[1:])

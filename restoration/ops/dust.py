@@ -23,7 +23,7 @@ import torch
 from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
 from restoration.ops._common import box_filter, check_frames, dilate, max_filter, min_filter, sampled_median
-from restoration.ops.flow import ChainedFlows, brightness_offset, inside, warp
+from restoration.ops.flow import ChainedFlows, align_neighbours
 from restoration.ops.opspec import OpSpec, Param
 
 __all__ = ["detect_dust", "remove_dust", "Dust", "DUST_OP"]
@@ -32,6 +32,8 @@ __all__ = ["detect_dust", "remove_dust", "Dust", "DUST_OP"]
 FRAMES_PER_BATCH = 6
 # Flow errors up to this many pixels cannot make a pixel look new (see _detect).
 RANGE_RADIUS = 2
+# Confidence (ops.flow.align_neighbours) above which an aligned neighbour counts as seeing the centre.
+TRUSTED = 0.5
 
 
 def neighbour_indices(length: int, *, device=None) -> torch.Tensor:
@@ -50,18 +52,18 @@ def neighbour_indices(length: int, *, device=None) -> torch.Tensor:
 
 def _neighbours(frames: torch.Tensor, first: int, last: int, flows: ChainedFlows):
     """Centre frames first..last-1, their two neighbours aligned onto them, and where both
-    neighbours really see the centre's content (not the border padding of the warp)."""
+    neighbours can be trusted to show the centre's content: the flow passes its forward-backward
+    check (not occluded, not a thing the flow does not follow, not the warp's border padding).
+    Elsewhere nothing is taken for dirt: a thing moving against the camera looks new in the
+    centre frame, and removing it would leave the background of the neighbours in its place."""
     index = neighbour_indices(frames.shape[0], device=frames.device)[:, first:last].reshape(-1)
-    centre = frames[first:last]
-    centres = centre.repeat(2, 1, 1, 1)
     flows.prepare(range(first - 2, last + 1))
-    flow = torch.cat([flows.between(t, j) for t, j in zip(list(range(first, last)) * 2, index.tolist(), strict=True)])
+    aligned, confidence = align_neighbours(frames, flows, list(range(first, last)) * 2, index.tolist(),
+                                           brightness_limit=0.05)
     flows.forget_before(last - 2)
-    aligned = warp(frames[index], flow)
-    aligned = aligned + brightness_offset(centres, aligned, limit=0.05)
     previous, following = aligned.chunk(2)
-    seen_previous, seen_following = inside(flow).chunk(2)
-    return centre, previous, following, seen_previous & seen_following
+    seen_previous, seen_following = (confidence > TRUSTED).chunk(2)
+    return frames[first:last], previous, following, seen_previous & seen_following
 
 
 def _local_range(image: torch.Tensor, radius: int) -> tuple[torch.Tensor, torch.Tensor]:
