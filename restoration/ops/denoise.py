@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
 from restoration.ops._common import box_filter, check_frames, reflected_indices, sampled_median
-from restoration.ops.flow import ChainedFlows, align_neighbours
+from restoration.ops.flow import ChainedFlows, align_neighbours, alike
 from restoration.ops.opspec import OpSpec, Param
 
 __all__ = ["denoise", "Denoise", "estimate_noise", "DENOISE_OP"]
@@ -117,13 +117,12 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
         # structure that does not line up survives the blur. The grain's share of the difference
         # is measured on the best-aligned neighbour (robust median), whatever the grain's spectrum.
         raw_difference = luma(aligned - centres, weights=REC601_LUMA)
-        difference = box_filter(raw_difference, 1)
-        spread = sampled_median(difference.abs()).view(len(offsets), n).amin(0) / 0.6745
+        spread = sampled_median(box_filter(raw_difference, 1).abs()).view(len(offsets), n).amin(0) / 0.6745
         grain = sampled_median(raw_difference.abs()).view(len(offsets), n).amin(0) / (0.6745 * 2 ** 0.5)
-        tolerance = (2.0 * strength * spread).repeat(len(offsets)).view(-1, 1, 1, 1) + 1e-4
+        tolerance = (2.0 * strength * spread).repeat(len(offsets)) + 1e-4
         # Where the flow fails its forward-backward check (occlusions, things it does not follow)
         # the neighbour is left out even if it looks alike: blending it in would leave a ghost.
-        weight = confidence * torch.exp(-0.5 * (difference / tolerance) ** 2)
+        weight = confidence * alike(aligned, centres, tolerance, radius=1)
 
         weight = weight.view(len(offsets), n, 1, *frames.shape[-2:])
         aligned = aligned.view(len(offsets), n, *frames.shape[1:])
@@ -134,6 +133,7 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
             # Grain left after averaging: variance (1 + sum w^2) / (1 + sum w)^2 of the original.
             remaining = grain.view(-1, 1, 1, 1) * (1.0 + (weight * weight).sum(0)).sqrt() / weight_total
             fused = _spatial_pass(fused, spatial * 2.0 * remaining + 1e-4)
+
         out[first:last] = fused.clamp(0.0, 1.0)
         flows.forget_before(last - radius)
     return out

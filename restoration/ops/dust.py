@@ -33,7 +33,10 @@ FRAMES_PER_BATCH = 6
 # Flow errors up to this many pixels cannot make a pixel look new (see _detect).
 RANGE_RADIUS = 2
 # Confidence (ops.flow.align_neighbours) above which an aligned neighbour counts as seeing the centre.
-TRUSTED = 0.5
+TRUSTED = 0.8
+# Pixels searched around a spike where the flow fails its check (things move 2-9 px per frame in
+# 320-wide pictures; the neighbours of the clip's end frames are two frames away).
+UNSEEN_RADIUS = 12
 
 
 def neighbour_indices(length: int, *, device=None) -> torch.Tensor:
@@ -54,8 +57,8 @@ def _neighbours(frames: torch.Tensor, first: int, last: int, flows: ChainedFlows
     """Centre frames first..last-1, their two neighbours aligned onto them, and where both
     neighbours can be trusted to show the centre's content: the flow passes its forward-backward
     check (not occluded, not a thing the flow does not follow, not the warp's border padding).
-    Elsewhere nothing is taken for dirt: a thing moving against the camera looks new in the
-    centre frame, and removing it would leave the background of the neighbours in its place."""
+    Elsewhere a thing moving against the camera looks new in the centre frame, and removing it
+    would leave the background of the neighbours in its place: _detect searches wider there."""
     index = neighbour_indices(frames.shape[0], device=frames.device)[:, first:last].reshape(-1)
     flows.prepare(range(first - 2, last + 1))
     aligned, confidence = align_neighbours(frames, flows, list(range(first, last)) * 2, index.tolist(),
@@ -66,8 +69,16 @@ def _neighbours(frames: torch.Tensor, first: int, last: int, flows: ChainedFlows
     return frames[first:last], previous, following, seen_previous & seen_following
 
 
-def _local_range(image: torch.Tensor, radius: int) -> tuple[torch.Tensor, torch.Tensor]:
-    return min_filter(image, radius), max_filter(image, radius)
+def _local_range(image: torch.Tensor, radius: int, seen: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Min and max of ``image`` over a (2 radius + 1)^2 window where ``seen``, over a window
+    ``UNSEEN_RADIUS`` wide elsewhere: where the flow fails its check a thing moving on its own is
+    found again a few pixels away in the neighbour, while a blotch too large for the flow to see
+    past (which also fails it) is found nowhere near."""
+    low, high = min_filter(image, radius), max_filter(image, radius)
+    if bool(seen.all()):
+        return low, high
+    return (torch.where(seen, low, min_filter(image, UNSEEN_RADIUS)),
+            torch.where(seen, high, max_filter(image, UNSEEN_RADIUS)))
 
 
 def _grain_level(difference: torch.Tensor) -> torch.Tensor:
@@ -81,13 +92,13 @@ def _detect(centre: torch.Tensor, previous: torch.Tensor, following: torch.Tenso
     grain = torch.minimum(_grain_level(c - p), _grain_level(c - n))
     strong = (5.0 * grain + 0.06) / sensitivity
     weak = 0.5 * strong
-    p_low, p_high = _local_range(p, RANGE_RADIUS)
-    n_low, n_high = _local_range(n, RANGE_RADIUS)
+    p_low, p_high = _local_range(p, RANGE_RADIUS, seen)
+    n_low, n_high = _local_range(n, RANGE_RADIUS, seen)
     # How far the centre lies outside both neighbours' local ranges, in the same direction.
     above = torch.minimum(c - p_high, c - n_high)
     below = torch.minimum(p_low - c, n_low - c)
     spike = torch.maximum(above, below)
-    agree = (box_filter(p - n, 1).abs() < strong) & seen
+    agree = box_filter(p - n, 1).abs() < strong
     seeds = (spike > strong) & agree
     candidates = ((spike > weak) & agree).to(c.dtype)
     mask = seeds.to(c.dtype)
