@@ -15,12 +15,17 @@ Shot metrics (all floats; ``None`` where they do not apply):
                    frame's mean) on native luma and on its 2x2 average; the larger of the two, so
                    grain wider than a pixel is seen too. Clean digital video ~0.5-1.5, grainy film 3-8.
 ``grain``          temporal grain estimate in 8-bit code values: robust std (median absolute value)
-                   of f_t - (f_t-1 + f_t+1) / 2 on the motion-compensated, gain-matched analysis
-                   image, divided by sqrt(1.5). Sees grain that is too soft for ``noise``; motion
-                   the global shift does not explain raises it.
+                   of f_t - (f_t-1 + f_t+1) / 2 on the analysis image, the neighbours motion-
+                   compensated by the ops' dense flow and brightness-matched
+                   (``ops.flow.align_neighbours``), over the pixels whose flow to both passes the
+                   forward-backward check, divided by sqrt(1.5). Texture, weave, camera moves,
+                   flicker and things moving on their own are not grain: clean photographs under
+                   camera motion read 0.2-1.5, lightly grainy film 2.8 and up.
 ``dust``           dust/blotch density: fraction of analysis-image pixels that are temporal spikes
-                   (brighter or darker by more than ``SPIKE_THRESHOLD`` than both motion-compensated
-                   neighbours, with a 3x3 tolerance). Clean ~0, dusty film ~1e-3-1e-2.
+                   (brighter or darker by more than ``SPIKE_THRESHOLD`` than both aligned
+                   neighbours, with a 3x3 tolerance; where the flow fails its check, a tolerance
+                   of ``UNFOLLOWED_SEARCH`` pixels, so a thing moving on its own is not dust while
+                   a blotch too large for the flow still is). Clean ~0, dusty film ~1e-3-1e-2.
 ``scratch``        mean number of vertical line scratches per frame: thin (1-3 px) columns that
                    stand out from their horizontal neighbourhood in all three horizontal bands.
 ``flicker``        robust std (1.4826 MAD) of the frame mean luma after removing its 9-frame moving

@@ -15,6 +15,10 @@ should run in:
    cost PSNR, so it runs only where the net is not available (then the classical chain:
    ``dust``, ``scratch``, ``denoise`` at full strength, so the denoiser does not smear dirt).
 
+Do no harm: a clean shot gets no op. Whether there is grain is read from the motion-compensated
+temporal ``grain`` (texture reads as spatial ``noise``), and a few specks without grain or
+scratches get the ``dust`` op alone (the net changes every pixel).
+
 ``stabilise`` cannot tell gate weave from a camera's smooth hand-held shake, and removing the
 shake costs more than the weave (the benchmark's shaky clip, light damage, lost 4 dB). Below ``STABILISE_FULL_WEAVE_PX``
 it only takes out frame-to-frame jitter (a path fitted over +-3 frames, which follows any

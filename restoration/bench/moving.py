@@ -95,25 +95,32 @@ def clean_table(quick: bool) -> list[dict[str, Any]]:
 def ghosting(before: torch.Tensor, after: torch.Tensor) -> dict[str, float]:
     """No-reference ghosting of a restoration ``after`` of ``before`` (both (T, C, H, W)).
 
-    Moving regions are where the flow cannot be trusted: the forward-backward consistency of
-    ``ops.flow`` to the previous or next frame is low (occlusions, things moving against the
-    camera). A restoration that blends neighbours there changes the picture much more than the
-    grain it removes; one that falls back to the frame itself changes it as little as elsewhere.
-    Returns the mean absolute change |after - before| (8-bit code values, luma) in those regions
-    (``moving``) and elsewhere (``still``), and their ratio (``ghosting``: ~1 no ghosts, >> 1 the
-    moving things were blended with other frames)."""
-    from restoration.luma import luma
-    from restoration.ops.flow import ChainedFlows
+    Moving regions are where the neighbours cannot stand in for the frame: the previous or the next
+    frame, aligned by ``ops.flow``, fails the flow's forward-backward check or differs from the
+    frame by more than its grain explains (``ops.flow.alike``: occlusions, things moving against
+    the camera, a flow that does not follow them). A restoration that blends neighbours there
+    changes the picture much more than the grain it removes elsewhere; one that falls back to the
+    frame itself changes it about as much. Returns the mean absolute change |after - before|
+    (8-bit code values, luma) in those regions (``moving``) and elsewhere (``still``), their
+    ratio (``ghosting``: ~1 no ghosts, >> 1 moving things blended with other frames) and the
+    share of the picture that moves."""
+    from restoration.luma import REC601_LUMA, luma
+    from restoration.ops.denoise import estimate_noise
+    from restoration.ops.flow import ChainedFlows, align_neighbours, alike
 
     flows = ChainedFlows(before)
     t = before.shape[0]
-    flows.prepare(range(-1, t))
-    confidence = torch.cat([
-        torch.minimum(*(flows.confidence(i, j) for j in (max(i - 1, 0) if i else 1, min(i + 1, t - 1) if i < t - 1 else t - 2)))
-        for i in range(t)
-    ])
-    change = (luma(after) - luma(before)).abs() * 255.0
-    moving = confidence < 0.5
+    flows.prepare(range(t - 1))
+    centres = list(range(t))
+    neighbours = [i - 1 if i > 0 else i + 1 for i in centres] + [i + 1 if i < t - 1 else i - 1 for i in centres]
+    aligned, confidence = align_neighbours(before, flows, centres * 2, neighbours)
+    tolerance = 3.0 * estimate_noise(before).repeat(2) + 0.01
+    usable = (confidence * alike(aligned, before.repeat(2, 1, 1, 1), tolerance, radius=1)).view(2, t, 1, *before.shape[-2:])
+    moving = usable.amin(0) < 0.5
+    change = (luma(after, weights=REC601_LUMA) - luma(before, weights=REC601_LUMA)).abs() * 255.0
+    # The warp's border padding fails the check on every frame whatever moves: not counted.
+    margin = 4
+    change, moving = (x[..., margin:-margin, margin:-margin] for x in (change, moving))
     moving_change = float(change[moving].mean()) if bool(moving.any()) else float("nan")
     still_change = float(change[~moving].mean())
     return {"moving": moving_change, "still": still_change, "ghosting": moving_change / max(still_change, 1e-6),
