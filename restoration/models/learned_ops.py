@@ -25,8 +25,9 @@ import torch.nn.functional as F
 from restoration.errors import ModelError, SpecError
 from restoration.models.data import stack_interp_inputs
 from restoration.models.nets import load_checkpoint, split_luma_chroma
-from restoration.ops._common import check_frames, reflected_indices
+from restoration.ops._common import check_frames, dilate, max_filter, min_filter, reflected_indices
 from restoration.ops.denoise import estimate_noise
+from restoration.ops.dust import UNSEEN_RADIUS
 from restoration.ops.flow import ChainedFlows, align_neighbours, alike, trusted
 from restoration.ops.opspec import OpSpec, Param
 from restoration.ops.upscale import UPSCALE_FACTORS
@@ -181,8 +182,14 @@ def _aligned_window(frames: torch.Tensor, flows: ChainedFlows, rows: torch.Tenso
     # blotch too large to average out over 5x5 pixels), is kept.
     tolerance = ALIKE_GRAINS * noise[centres_index] + 0.01
     consensus = aligned.view(len(others), n, *frames.shape[1:]).median(0).values.repeat(len(others), 1, 1, 1)
-    confidence = confidence * torch.maximum(alike(aligned, centres, tolerance, radius=2),
-                                            alike(aligned, consensus, tolerance, radius=2))
+    likeness = torch.maximum(alike(aligned, centres, tolerance, radius=2), alike(aligned, consensus, tolerance, radius=2))
+    # A blotch in the centre fails the flow's check too. Told apart from a thing moving on its own
+    # as the dust op does: the centre's value is found nowhere near in the neighbour (a thing that
+    # moves is found a few pixels away). There the neighbour is what the net needs to repair it.
+    grey, grey_aligned = split_luma_chroma(centres)[0], split_luma_chroma(aligned)[0]
+    margin = tolerance.view(-1, 1, 1, 1)
+    blotch = (grey > max_filter(grey_aligned, UNSEEN_RADIUS) + margin) | (grey < min_filter(grey_aligned, UNSEEN_RADIUS) - margin)
+    confidence = torch.maximum(confidence, dilate(blotch.to(grey.dtype), 2)) * likeness
     aligned = trusted(aligned, centres, confidence)
     aligned = aligned.view(len(others), n, *frames.shape[1:]).transpose(0, 1)
     return torch.cat([aligned[:, :radius], centre[:, None], aligned[:, radius:]], dim=1)
