@@ -23,6 +23,14 @@ alone explains it, and those two differ like a cut. Half-widths ``DISSOLVE_HALF_
 are tried. **A dissolve is reported as one boundary at its middle frame**: the first frame
 in which the incoming shot weighs at least as much as the outgoing one.
 
+Wipe: at the middle frame ``m``, each thumbnail pixel matches either frame ``m-k`` or
+``m+k`` (after a gain/offset fit, so flicker cancels) and the pixels matching ``m+k`` are cut
+from the others by a straight edge (any direction); reported at the frame where the incoming
+picture covers half of the changing area. Fade: a run of near-uniform black or white frames
+with a picture ramping down before it and up after; one boundary, at the blank run's middle.
+A one- to three-frame flash has no ramp. Cuts inside a gradual transition's span are dropped.
+``transitions()`` gives each boundary's type and span (``Transition``).
+
 Memory is bounded: frames are reduced to thumbnails as they arrive, only the last few
 thumbnails are kept, and per frame a handful of floats are stored until ``finish()``.
 """
@@ -32,6 +40,7 @@ from __future__ import annotations
 import contextlib
 from array import array
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -47,12 +56,27 @@ CUT_MIN_DISTANCE = 0.15
 CUT_LOCAL_RATIO = 4.0
 CUT_LOCAL_WINDOW = 12  # frames each side used for the local median
 CUT_SUPPRESS = 2  # two cuts closer than this: keep the stronger
-DISSOLVE_HALF_WIDTHS = (4, 8, 16)
+DISSOLVE_HALF_WIDTHS = (4, 8, 16, 30)  # up to 60-frame dissolves
 DISSOLVE_MIN_DISTANCE = 0.3  # endpoints must differ at least this much
 DISSOLVE_FIT_RATIO = 0.5  # blend residual must be below this fraction of either single-frame residual
 DISSOLVE_WEIGHT_SUM = (0.7, 1.3)  # a dissolve's frame is a convex blend: weights sum to about 1
 DISSOLVE_MAX_CONTRAST_DIP = 0.92  # blending two different pictures lowers contrast (std / mean)
+# with endpoints inside a long dissolve (both blends already) the dip is smaller
+DISSOLVE_LONG_CONTRAST_DIP = 0.97
 CUT_LAGS = (1, 2, 3, 4)
+CUT_IN_GRADUAL = 2  # frames: a hard cut this close to a gradual transition's middle is part of it
+MAX_TRANSITION = 60  # frames: the longest dissolve, wipe or fade measured
+# Wipe: the middle frame is, pixel by pixel, either the frame before or the frame after, and the
+# pixels taken from after lie on one side of a straight edge.
+WIPE_DIFFERS = 1.0  # thumbnail pixels where before and after differ this much (in their std units)
+WIPE_EXPLAINED = 0.35  # a pixel matches an endpoint when closer than this fraction of their difference
+WIPE_MIN_EXPLAINED = 0.7  # fraction of differing pixels that must match one endpoint
+WIPE_MIN_RISE = 0.3  # the incoming share must rise this much over the frames that fit a wipe
+WIPE_MIN_HALF_PLANE = 0.8  # fraction of them a straight edge must classify right
+# Fade: a near-uniform black or white frame, with the picture ramping down into it and up after.
+BLANK_STD = 0.02  # thumbnail std (absolute) below which a frame is blank
+BLANK_BLACK, BLANK_WHITE = 0.12, 0.88  # thumbnail mean of a black / white frame
+FADE_MIN_RAMP = 3  # frames of ramp (down and up together): a flash is abrupt, a fade is not
 
 
 def luma_thumbnails(frames: torch.Tensor) -> torch.Tensor:
@@ -92,6 +116,18 @@ def shift_tolerant_distance(a: torch.Tensor, b: torch.Tensor, shift: int = SHIFT
     return (0.5 * (crops - centre).pow(2).sum(-1)).amin(0)
 
 
+def _aligned_to(m: torch.Tensor, other: torch.Tensor, shift: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The crops (N, D) of ``other`` (N, h, w) shifted to best match ``m`` (N, D: centre crops),
+    and their correlation (N,)."""
+    index = torch.arange(m.shape[0])
+    crops = _shifted_crops(other, shift)  # S, N, D
+    centred = crops - crops.mean(-1, keepdim=True)
+    mc = m - m.mean(-1, keepdim=True)
+    corr = (centred * mc).sum(-1) / (centred.norm(dim=-1) * mc.norm(dim=-1)).clamp_min(1e-8)
+    best = corr.argmax(0)
+    return crops[best, index], corr.amax(0)
+
+
 def _blend_fit(mid: torch.Tensor, before: torch.Tensor, after: torch.Tensor, shift: int = SHIFT):
     """How well is ``mid`` a blend of ``before`` and ``after``, each aligned to it by a shift?
 
@@ -100,14 +136,10 @@ def _blend_fit(mid: torch.Tensor, before: torch.Tensor, after: torch.Tensor, shi
     """
     m = _centre(mid, shift)
     m = m - m.mean(-1, keepdim=True)
-    index = torch.arange(m.shape[0])
 
     def aligned(other: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        crops = _shifted_crops(other, shift)  # S, N, D
-        crops = crops - crops.mean(-1, keepdim=True)
-        corr = (crops * m).sum(-1) / (crops.norm(dim=-1) * m.norm(dim=-1)).clamp_min(1e-8)
-        best = corr.argmax(0)
-        return crops[best, index], 1.0 - corr.amax(0).clamp(-1, 1) ** 2
+        crops, corr = _aligned_to(m, other, shift)
+        return crops - crops.mean(-1, keepdim=True), 1.0 - corr.clamp(-1, 1) ** 2
 
     p, residual_before = aligned(before)
     q, residual_after = aligned(after)
@@ -118,6 +150,73 @@ def _blend_fit(mid: torch.Tensor, before: torch.Tensor, after: torch.Tensor, shi
     fitted = (design @ weights[..., None])[..., 0]
     residual = (fitted - target).pow(2).sum(-1) / target.pow(2).sum(-1).clamp_min(1e-12)
     return weights[:, 0].float(), weights[:, 1].float(), residual.float(), residual_before, residual_after
+
+
+def _wipe_fit(mid: torch.Tensor, before: torch.Tensor, after: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Is ``mid`` (N, h, w) a spatial composite of ``before`` and ``after`` split by a straight edge?
+
+    Returns (share_after, is_wipe) per frame: the fraction of differing pixels that match
+    ``after``, and whether the pixels are explained by one endpoint or the other with the two
+    sides separated by a straight edge.
+    """
+    n, h, w = mid.shape
+    c = _centre(mid, SHIFT)
+    a, b = _aligned_to(c, before, SHIFT)[0].double(), _aligned_to(c, after, SHIFT)[0].double()
+    c = c.double()
+    h, w = h - 2 * SHIFT, w - 2 * SHIFT
+    scale = torch.sqrt(0.5 * (a.var(1) + b.var(1))).clamp_min(1e-4)[:, None]
+    differs = (a - b).abs() > WIPE_DIFFERS * scale
+    # gain/offset of mid against the endpoint each pixel is nearest to (twice: the first guess
+    # of which is nearest is made on raw values, flicker may have shifted them)
+    near_after = (c - b).abs() < (c - a).abs()
+    for _ in range(2):
+        composite = torch.where(near_after, b, a)
+        cm, zm = c.mean(1, keepdim=True), composite.mean(1, keepdim=True)
+        gain = ((c - cm) * (composite - zm)).sum(1, keepdim=True) / (composite - zm).pow(2).sum(1, keepdim=True).clamp_min(1e-9)
+        gain = gain.clamp(0.5, 2.0)
+        corrected = (c - cm) / gain + zm
+        near_after = (corrected - b).abs() < (corrected - a).abs()
+    error = torch.minimum((corrected - a).abs(), (corrected - b).abs())
+    explained = error < WIPE_EXPLAINED * (a - b).abs()
+    count = differs.sum(1).clamp_min(1)
+    explained_share = (explained & differs).sum(1) / count
+    share_after = (near_after & differs).sum(1) / count
+    # a straight edge: project pixel positions on the direction that best predicts the mask,
+    # threshold at the share, count the pixels classified right
+    yy, xx = torch.meshgrid(torch.arange(h, dtype=torch.float64), torch.arange(w, dtype=torch.float64), indexing="ij")
+    design = torch.stack([xx.flatten() - xx.mean(), yy.flatten() - yy.mean()], 1)  # D, 2
+    half_plane = torch.zeros(n, dtype=torch.float64)
+    for i in range(n):
+        keep = differs[i]
+        if int(keep.sum()) < 0.1 * keep.numel():
+            continue
+        x = design[keep]
+        target = near_after[i][keep].double()
+        direction = torch.linalg.lstsq(x, target - target.mean()).solution
+        projection = x @ direction
+        threshold = torch.quantile(projection, 1.0 - float(target.mean()))
+        half_plane[i] = ((projection > threshold).double() == target).double().mean()
+    is_wipe = (explained_share >= WIPE_MIN_EXPLAINED) & (half_plane >= WIPE_MIN_HALF_PLANE)
+    return share_after.float(), is_wipe
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A shot boundary: ``frame`` is the incoming shot's first frame (a dissolve's or wipe's
+    middle, a fade's black or white point); ``start_frame``-``end_frame`` (inclusive) are the
+    transition's frames (a cut's are both ``frame``)."""
+
+    type: str  # cut | dissolve | wipe | fade
+    frame: int
+    start_frame: int
+    end_frame: int
+
+    def to_dict(self) -> dict:
+        return {"type": self.type, "start_frame": self.start_frame, "end_frame": self.end_frame}
+
+    @property
+    def length(self) -> int:
+        return self.end_frame - self.start_frame + 1
 
 
 class ShotDetector:
@@ -133,11 +232,14 @@ class ShotDetector:
         self._max_lag = max(max(CUT_LAGS), 2 * max(DISSOLVE_HALF_WIDTHS))
         self._tail = torch.zeros((0, *THUMB_SIZE))
         self._contrast = array("d")  # per frame: thumbnail std / mean (gain-flicker invariant)
+        self._mean = array("d")  # per frame: thumbnail mean and std (fades)
+        self._std = array("d")
         # distance between frame (i - lag) and frame i, stored at i
         self._lag_distance = {lag: array("d") for lag in CUT_LAGS}
         # per half-width k, stored at the middle frame m: endpoint distance, blend weights, residuals
         self._dissolve = {
-            k: {key: array("d") for key in ("distance", "w_before", "w_after", "residual", "single")}
+            k: {key: array("d") for key in ("distance", "w_before", "w_after", "residual", "single", "wipe_share",
+                                            "wipe")}
             for k in DISSOLVE_HALF_WIDTHS
         }
 
@@ -156,6 +258,8 @@ class ShotDetector:
         n = full.shape[0]
         flat = thumbs.flatten(1)
         self._contrast.extend((flat.std(1) / flat.mean(1).clamp_min(1e-3)).tolist())
+        self._mean.extend(flat.mean(1).tolist())
+        self._std.extend(flat.std(1).tolist())
         for lag in CUT_LAGS:
             later = torch.arange(min(max(first_new, lag), n), n)
             values = torch.full((n - first_new,), float("nan"))
@@ -170,13 +274,16 @@ class ShotDetector:
                 continue
             distance = shift_tolerant_distance(full[mids - k], full[mids + k])
             # the blend fit only matters where the endpoints differ enough for a transition
-            w_before, w_after, residual, single = (torch.full((len(mids),), float("nan")) for _ in range(4))
+            w_before, w_after, residual, single, wipe_share, wipe = (
+                torch.full((len(mids),), float("nan")) for _ in range(6))
             candidate = distance >= DISSOLVE_MIN_DISTANCE
             if candidate.any():
                 c = mids[candidate]
                 fit = _blend_fit(full[c], full[c - k], full[c + k])
                 w_before[candidate], w_after[candidate], residual[candidate] = fit[0], fit[1], fit[2]
                 single[candidate] = torch.minimum(fit[3], fit[4])
+                share, is_wipe = _wipe_fit(full[c], full[c - k], full[c + k])
+                wipe_share[candidate], wipe[candidate] = share, is_wipe.float()
             # frames with m < k have no dissolve statistics: pad with NaN up to the first mid
             pad = int(mids[0]) + base - len(store["distance"])
             for key in store:
@@ -186,6 +293,8 @@ class ShotDetector:
             store["w_after"].extend(w_after.tolist())
             store["residual"].extend(residual.tolist())
             store["single"].extend(single.tolist())
+            store["wipe_share"].extend(wipe_share.tolist())
+            store["wipe"].extend(wipe.tolist())
         self.frame_count += thumbs.shape[0]
         self._tail = full[-self._max_lag :].clone()
 
@@ -229,18 +338,18 @@ class ShotDetector:
             cuts.append(s)
         return cuts
 
-    def dissolves(self, hard_cuts: list[int]) -> list[int]:
-        """Middle frames of dissolves, away from hard cuts."""
-        found: list[tuple[int, float]] = []
-        for k, store in self._dissolve.items():
-            if not store["distance"]:
+    def _stored(self, k: int, key: str) -> np.ndarray:
+        return np.asarray(self._dissolve[k][key], dtype=np.float64)
+
+    def dissolves(self) -> list[tuple[Transition, float]]:
+        """Dissolves found at any half-width, with their strength (endpoint distance)."""
+        found: list[tuple[Transition, float]] = []
+        contrast = np.asarray(self._contrast)
+        for k in DISSOLVE_HALF_WIDTHS:
+            if not self._dissolve[k]["distance"]:
                 continue
-            distance = np.asarray(store["distance"])
-            w_before = np.asarray(store["w_before"])
-            w_after = np.asarray(store["w_after"])
-            residual = np.asarray(store["residual"])
-            single = np.asarray(store["single"])
-            contrast = np.asarray(self._contrast)
+            distance, w_before, w_after = (self._stored(k, key) for key in ("distance", "w_before", "w_after"))
+            residual, single = self._stored(k, "residual"), self._stored(k, "single")
             mids = np.arange(len(distance))
             ends_ok = (mids - k >= 0) & (mids + k < len(contrast))
             dip = np.full(len(distance), np.nan)
@@ -250,52 +359,148 @@ class ShotDetector:
             with np.errstate(invalid="ignore", divide="ignore"):
                 share_after = w_after / (w_before + w_after)
                 weight_sum = w_before + w_after
+                fits = np.nan_to_num(residual < DISSOLVE_FIT_RATIO * single, nan=False).astype(bool)
                 is_blend = (
                     (distance >= DISSOLVE_MIN_DISTANCE)
                     & (weight_sum > DISSOLVE_WEIGHT_SUM[0])
                     & (weight_sum < DISSOLVE_WEIGHT_SUM[1])
-                    & (dip < DISSOLVE_MAX_CONTRAST_DIP)
-                    & (residual < DISSOLVE_FIT_RATIO * single)
+                    & (dip < (DISSOLVE_MAX_CONTRAST_DIP if k <= 8 else DISSOLVE_LONG_CONTRAST_DIP))
+                    & fits
                     & (w_before > 0)
                     & (w_after > 0)
                     & (share_after > 0.15)
                     & (share_after < 0.85)
                 )
             is_blend = np.nan_to_num(is_blend, nan=False).astype(bool)
-            m = 0
-            while m < len(is_blend):
-                if not is_blend[m]:
-                    m += 1
+            for start, end in _runs(is_blend):
+                if end - start + 1 < 2:  # a single blend-like frame is too weak evidence
                     continue
-                run_end = m
-                while run_end + 1 < len(is_blend) and is_blend[run_end + 1]:
-                    run_end += 1
-                run = np.arange(m, run_end + 1)
                 # the middle: the first frame where the incoming shot weighs at least half. The
                 # contrast-dip test may end the run early, so look on as long as the blend fits.
-                look = np.arange(m, min(run_end + k, len(is_blend) - 1) + 1)
-                with np.errstate(invalid="ignore"):
-                    fits = np.nan_to_num(residual[look] < DISSOLVE_FIT_RATIO * single[look], nan=False).astype(bool)
-                    crossing = look[(share_after[look] >= 0.5) & fits]
-                middle = int(crossing[0]) if len(crossing) else int(np.ceil((m + run_end) / 2))
-                if run_end - m + 1 >= 2:  # a single blend-like frame is too weak evidence
-                    found.append((middle, float(distance[run].max())))
-                m = run_end + 1
-        found.sort(key=lambda item: -item[1])
-        chosen: list[int] = []
-        max_k = max(DISSOLVE_HALF_WIDTHS)
-        for middle, _ in found:
-            if any(abs(middle - c) <= max_k for c in hard_cuts) or any(abs(middle - c) <= max_k for c in chosen):
+                look = np.arange(start, min(end + k, len(is_blend) - 1) + 1)
+                look = look[fits[look]]
+                transition = _gradual("dissolve", look, share_after, k, run=(start, end))
+                found.append((transition, float(distance[start : end + 1].max())))
+        return found
+
+    def wipes(self) -> list[tuple[Transition, float]]:
+        """Wipes found at any half-width, with their strength (run length)."""
+        found: list[tuple[Transition, float]] = []
+        for k in DISSOLVE_HALF_WIDTHS:
+            if not self._dissolve[k]["distance"]:
                 continue
-            chosen.append(middle)
-        return sorted(chosen)
+            share, wipe = self._stored(k, "wipe_share"), self._stored(k, "wipe")
+            with np.errstate(invalid="ignore"):
+                is_wipe = np.nan_to_num((wipe > 0.5) & (share > 0.1) & (share < 0.9), nan=False).astype(bool)
+            for start, end in _runs(is_wipe):
+                # the edge moves one way: the incoming picture's share rises along the run
+                rising = np.all(np.diff(share[start : end + 1]) > -0.15) and share[end] - share[start] >= WIPE_MIN_RISE
+                if end - start + 1 < 2 or not rising:
+                    continue
+                look = np.arange(start, end + 1)
+                transition = _gradual("wipe", look, share, k, run=(start, end))
+                found.append((transition, float(end - start + 1)))
+        return found
+
+    def fades(self) -> list[Transition]:
+        """Fades through black or white: a blank run with a picture ramping into it and out."""
+        mean, std = np.asarray(self._mean), np.asarray(self._std)
+        n = len(mean)
+        blank = (std < BLANK_STD) & ((mean < BLANK_BLACK) | (mean > BLANK_WHITE))
+        found = []
+        for first, last in _runs(blank):
+            if first == 0 or last == n - 1:
+                continue  # a film fading in or out at its ends: no boundary
+            level = float(np.median(mean[first : last + 1]))
+            # how far a frame is from the blank: its contrast and its distance to the blank level
+            away = std + np.abs(mean - level)
+            start = _ramp_end(away, first, -1)
+            end = _ramp_end(away, last, +1)
+            if (first - start) + (end - last) < FADE_MIN_RAMP:
+                continue  # abrupt: a flash or a burnt frame, not a fade
+            middle = (first + last + 1) // 2
+            found.append(Transition("fade", middle, start, end))
+        return found
+
+    def transitions(self) -> list[Transition]:
+        """Every boundary after frame 0, typed and spanned, in frame order.
+
+        Gradual transitions come first (fades, then wipes, then dissolves, each skipped where it
+        overlaps one already kept); a hard cut inside a kept span (or next to it) is part of it."""
+        if self.frame_count == 0:
+            return []
+        kept: list[Transition] = list(self.fades())
+        for candidates in (self.wipes(), self.dissolves()):
+            for transition, _ in sorted(candidates, key=lambda item: -item[1]):
+                if not any(_overlap(transition, other) for other in kept):
+                    kept.append(transition)
+        kept = [t for t in kept if 2 <= t.frame <= self.frame_count - 2]
+        cuts = self.hard_cuts()
+        # a hard cut inside a gradual span away from its middle: the cut is sure, the span a
+        # guess (motion across a cut can look like a wipe or a blend); fades are surer than both
+        kept = [t for t in kept if t.type == "fade"
+                or not any(t.start_frame <= c <= t.end_frame and abs(c - t.frame) > CUT_IN_GRADUAL for c in cuts)]
+        for cut in cuts:
+            if not any(t.start_frame - 1 <= cut <= t.end_frame + 1 for t in kept):
+                kept.append(Transition("cut", cut, cut, cut))
+        return sorted(kept, key=lambda t: t.frame)
 
     def finish(self) -> list[int]:
         """First frame of each shot (always starting with 0 when any frame was fed)."""
         if self.frame_count == 0:
             return []
-        cuts = self.hard_cuts()
-        return sorted({0, *cuts, *self.dissolves(cuts)})
+        return [0, *(t.frame for t in self.transitions())]
+
+
+def _runs(mask: np.ndarray) -> Iterator[tuple[int, int]]:
+    """(first, last) index of each run of True in a 1-D boolean array."""
+    padded = np.r_[False, mask, False].astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    yield from zip(edges[::2].tolist(), (edges[1::2] - 1).tolist(), strict=True)
+
+
+def _overlap(a: Transition, b: Transition) -> bool:
+    return a.start_frame <= b.end_frame + 1 and b.start_frame <= a.end_frame + 1
+
+
+def _gradual(kind: str, frames: np.ndarray, share: np.ndarray, k: int, *, run: tuple[int, int]) -> Transition:
+    """A gradual transition from the incoming picture's share over ``frames``, measured with
+    endpoints ``k`` frames away, found as the run ``run`` of frames that fit it.
+
+    Endpoints outside the transition (k >= half its length): the share rises by 1 / length a
+    frame and the middle is the first frame with share >= 0.5. Endpoints inside it (a long
+    transition): the share stays near 0.5, the run covers the transition less k at each end, and
+    the middle is the run's centre."""
+    values = share[frames]
+    with np.errstate(invalid="ignore"):
+        ramp = frames[(values > 0.1) & (values < 0.9)]
+    slope = np.polyfit(ramp, share[ramp], 1)[0] if len(ramp) >= 2 else 0.0
+    if slope > 1.0 / (3 * k):
+        with np.errstate(invalid="ignore"):
+            crossing = frames[values >= 0.5]
+        middle = int(crossing[0]) if len(crossing) else (run[0] + run[1] + 1) // 2
+        length = min(1.0 / slope, 2 * k)
+    else:
+        middle = (run[0] + run[1] + 1) // 2
+        length = run[1] - run[0] + 1 + 2 * k
+    length = int(round(min(max(length, 2), MAX_TRANSITION)))
+    start = middle - length // 2
+    return Transition(kind, middle, max(start, 0), max(start + length - 1, middle))
+
+
+def _ramp_end(away: np.ndarray, edge: int, step: int) -> int:
+    """The last frame of a fade's ramp, walking from a blank run's ``edge`` frame by ``step``: the
+    ramp goes on while each frame is clearly closer to the blank than the frames beyond it."""
+    n = len(away)
+    frame = edge
+    while 0 <= frame + step < n and abs(frame + step - edge) <= MAX_TRANSITION // 2:
+        following = frame + step
+        beyond = away[following + step : following + 4 * step : step] if step > 0 else \
+            away[max(following - 3, 0) : following][::-1]
+        if len(beyond) == 0 or away[following] >= 0.8 * float(np.median(beyond)):
+            break
+        frame = following
+    return frame
 
 
 @contextlib.contextmanager
@@ -339,3 +544,12 @@ def detect_shots(frames: Any) -> list[int]:
         for chunk in _iter_frame_chunks(frames):
             detector.feed(chunk)
         return detector.finish()
+
+
+def detect_transitions(frames: Any) -> list[Transition]:
+    """Every shot boundary in ``frames`` (as ``detect_shots`` takes them), typed and spanned."""
+    detector = ShotDetector()
+    with single_threaded():
+        for chunk in _iter_frame_chunks(frames):
+            detector.feed(chunk)
+        return detector.transitions()

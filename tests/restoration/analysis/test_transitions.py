@@ -1,0 +1,59 @@
+"""Typed, spanned shot boundaries: cuts, dissolves and fades on synthetic shots, and damage that
+must not become one."""
+
+import torch
+
+from restoration.analysis.shots import Transition, detect_transitions
+
+
+def _dissolve(a: torch.Tensor, b: torch.Tensor, length: int) -> torch.Tensor:
+    alpha = torch.linspace(0, 1, length + 2)[1:-1].view(-1, 1, 1, 1)
+    return torch.cat([a[:-length], (1 - alpha) * a[-length:] + alpha * b[:length], b[length:]])
+
+
+def _fade_through_black(a: torch.Tensor, b: torch.Tensor, length: int) -> torch.Tensor:
+    half = length // 2
+    down = torch.linspace(1, 0, half).view(-1, 1, 1, 1)
+    return torch.cat([a[:-half], a[-half:] * down, b[:half] * down.flip(0), b[half:]])
+
+
+def test_a_cut_is_typed_with_a_one_frame_span(make_shot):
+    reel = torch.cat([make_shot(1, 30), make_shot(2, 30)])
+    assert detect_transitions(reel) == [Transition("cut", 30, 30, 30)]
+
+
+def test_a_short_dissolve_is_one_boundary_at_its_middle(make_shot):
+    reel = _dissolve(make_shot(1, 60), make_shot(2, 60), 4)  # blend frames 56-59
+    (found,) = detect_transitions(reel)
+    assert found.type == "dissolve"
+    assert abs(found.frame - 58) <= 1
+    assert found.start_frame <= 57 and found.end_frame >= 58
+
+
+def test_a_long_dissolve_is_found_and_spans_most_of_its_frames(make_shot):
+    reel = _dissolve(make_shot(1, 80), make_shot(2, 80), 36)  # blend frames 44-79, middle 62
+    (found,) = detect_transitions(reel)
+    assert found.type == "dissolve"
+    assert abs(found.frame - 62) <= 3
+    assert found.length >= 24
+    assert found.start_frame >= 40 and found.end_frame <= 84
+
+
+def test_a_fade_through_black_is_one_boundary_at_the_black_point(make_shot):
+    reel = _fade_through_black(make_shot(1, 80), make_shot(2, 80), 16)  # black at 79-80
+    (found,) = detect_transitions(reel)
+    assert found.type == "fade"
+    assert found.frame == 80
+    assert found.start_frame < 78 and found.end_frame > 82
+
+
+def test_a_fade_through_white_is_a_fade(make_shot):
+    a, b = make_shot(3, 60), make_shot(4, 60)
+    reel = 1 - _fade_through_black(1 - a, 1 - b, 12)
+    assert [t.type for t in detect_transitions(reel)] == ["fade"]
+
+
+def test_a_white_flash_is_not_a_fade(make_shot):
+    shot = make_shot(5, 60)
+    shot[30] = 1.0  # a white frame, abrupt
+    assert detect_transitions(shot) == []
