@@ -103,7 +103,8 @@ def analyse(
     progress: Progress | None = None,
 ) -> list[dict[str, Any]]:
     """Shots of a clip, each ``{"start_frame", "end_frame" (inclusive), "metrics",
-    "recommended_pipeline", "colour_notes"}``, in one streaming pass.
+    "recommended_pipeline", "colour_notes", "transition_in"}`` (found shots only: the boundary into the
+    shot, ``{"type", "start_frame", "end_frame"}`` or None for the first), in one streaming pass.
 
     Without ``spans`` the engine finds the shots; with ``spans`` (inclusive ``(start, end)``
     frame pairs, e.g. shots cut by hand) it measures exactly those and finds none."""
