@@ -61,8 +61,6 @@ DISSOLVE_MIN_DISTANCE = 0.3  # endpoints must differ at least this much
 DISSOLVE_FIT_RATIO = 0.5  # blend residual must be below this fraction of either single-frame residual
 DISSOLVE_WEIGHT_SUM = (0.7, 1.3)  # a dissolve's frame is a convex blend: weights sum to about 1
 DISSOLVE_MAX_CONTRAST_DIP = 0.92  # blending two different pictures lowers contrast (std / mean)
-# with endpoints inside a long dissolve (both blends already) the dip is smaller
-DISSOLVE_LONG_CONTRAST_DIP = 0.97
 CUT_LAGS = (1, 2, 3, 4)
 CUT_IN_GRADUAL = 2  # frames: a hard cut this close to a gradual transition's middle is part of it
 MAX_TRANSITION = 60  # frames: the longest dissolve, wipe or fade measured
@@ -152,7 +150,8 @@ def _blend_fit(mid: torch.Tensor, before: torch.Tensor, after: torch.Tensor, shi
     return weights[:, 0].float(), weights[:, 1].float(), residual.float(), residual_before, residual_after
 
 
-def _wipe_fit(mid: torch.Tensor, before: torch.Tensor, after: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _wipe_fit(mid: torch.Tensor, before: torch.Tensor, after: torch.Tensor,
+              shift: int = SHIFT) -> tuple[torch.Tensor, torch.Tensor]:
     """Is ``mid`` (N, h, w) a spatial composite of ``before`` and ``after`` split by a straight edge?
 
     Returns (share_after, is_wipe) per frame: the fraction of differing pixels that match
@@ -160,10 +159,10 @@ def _wipe_fit(mid: torch.Tensor, before: torch.Tensor, after: torch.Tensor) -> t
     sides separated by a straight edge.
     """
     n, h, w = mid.shape
-    c = _centre(mid, SHIFT)
-    a, b = _aligned_to(c, before, SHIFT)[0].double(), _aligned_to(c, after, SHIFT)[0].double()
+    c = _centre(mid, shift)
+    a, b = _aligned_to(c, before, shift)[0].double(), _aligned_to(c, after, shift)[0].double()
     c = c.double()
-    h, w = h - 2 * SHIFT, w - 2 * SHIFT
+    h, w = h - 2 * shift, w - 2 * shift
     scale = torch.sqrt(0.5 * (a.var(1) + b.var(1))).clamp_min(1e-4)[:, None]
     differs = (a - b).abs() > WIPE_DIFFERS * scale
     # gain/offset of mid against the endpoint each pixel is nearest to (twice: the first guess
@@ -272,17 +271,19 @@ class ShotDetector:
             mids = mids[mids + base >= len(store["distance"])]
             if len(mids) == 0:
                 continue
-            distance = shift_tolerant_distance(full[mids - k], full[mids + k])
+            # endpoints far apart: the camera may have moved further
+            shift = SHIFT if k <= 8 else 2 * SHIFT
+            distance = shift_tolerant_distance(full[mids - k], full[mids + k], shift)
             # the blend fit only matters where the endpoints differ enough for a transition
             w_before, w_after, residual, single, wipe_share, wipe = (
                 torch.full((len(mids),), float("nan")) for _ in range(6))
             candidate = distance >= DISSOLVE_MIN_DISTANCE
             if candidate.any():
                 c = mids[candidate]
-                fit = _blend_fit(full[c], full[c - k], full[c + k])
+                fit = _blend_fit(full[c], full[c - k], full[c + k], shift)
                 w_before[candidate], w_after[candidate], residual[candidate] = fit[0], fit[1], fit[2]
                 single[candidate] = torch.minimum(fit[3], fit[4])
-                share, is_wipe = _wipe_fit(full[c], full[c - k], full[c + k])
+                share, is_wipe = _wipe_fit(full[c], full[c - k], full[c + k], shift)
                 wipe_share[candidate], wipe[candidate] = share, is_wipe.float()
             # frames with m < k have no dissolve statistics: pad with NaN up to the first mid
             pad = int(mids[0]) + base - len(store["distance"])
@@ -341,9 +342,9 @@ class ShotDetector:
     def _stored(self, k: int, key: str) -> np.ndarray:
         return np.asarray(self._dissolve[k][key], dtype=np.float64)
 
-    def dissolves(self) -> list[tuple[Transition, float]]:
+    def dissolves(self) -> list[_Candidate]:
         """Dissolves found at any half-width, with their strength (endpoint distance)."""
-        found: list[tuple[Transition, float]] = []
+        found: list[_Candidate] = []
         contrast = np.asarray(self._contrast)
         for k in DISSOLVE_HALF_WIDTHS:
             if not self._dissolve[k]["distance"]:
@@ -364,7 +365,7 @@ class ShotDetector:
                     (distance >= DISSOLVE_MIN_DISTANCE)
                     & (weight_sum > DISSOLVE_WEIGHT_SUM[0])
                     & (weight_sum < DISSOLVE_WEIGHT_SUM[1])
-                    & (dip < (DISSOLVE_MAX_CONTRAST_DIP if k <= 8 else DISSOLVE_LONG_CONTRAST_DIP))
+                    & (dip < DISSOLVE_MAX_CONTRAST_DIP)
                     & fits
                     & (w_before > 0)
                     & (w_after > 0)
@@ -379,13 +380,13 @@ class ShotDetector:
                 # contrast-dip test may end the run early, so look on as long as the blend fits.
                 look = np.arange(start, min(end + k, len(is_blend) - 1) + 1)
                 look = look[fits[look]]
-                transition = _gradual("dissolve", look, share_after, k, run=(start, end))
-                found.append((transition, float(distance[start : end + 1].max())))
+                transition, outside = _gradual("dissolve", look, share_after, k, run=(start, end))
+                found.append(_Candidate(transition, float(distance[start : end + 1].max()), k, outside))
         return found
 
-    def wipes(self) -> list[tuple[Transition, float]]:
+    def wipes(self) -> list[_Candidate]:
         """Wipes found at any half-width, with their strength (run length)."""
-        found: list[tuple[Transition, float]] = []
+        found: list[_Candidate] = []
         for k in DISSOLVE_HALF_WIDTHS:
             if not self._dissolve[k]["distance"]:
                 continue
@@ -393,13 +394,16 @@ class ShotDetector:
             with np.errstate(invalid="ignore"):
                 is_wipe = np.nan_to_num((wipe > 0.5) & (share > 0.1) & (share < 0.9), nan=False).astype(bool)
             for start, end in _runs(is_wipe):
-                # the edge moves one way: the incoming picture's share rises along the run
-                rising = np.all(np.diff(share[start : end + 1]) > -0.15) and share[end] - share[start] >= WIPE_MIN_RISE
-                if end - start + 1 < 2 or not rising:
+                # endpoints outside the wipe: the edge moves one way, the incoming picture's share
+                # rises along the run; endpoints inside a long wipe: the share stays near half
+                values = share[start : end + 1]
+                rising = np.all(np.diff(values) > -0.15) and values[-1] - values[0] >= WIPE_MIN_RISE
+                level = end - start + 1 >= 4 and np.all(np.abs(values - 0.5) < 0.2)
+                if end - start + 1 < 2 or not (rising or level):
                     continue
                 look = np.arange(start, end + 1)
-                transition = _gradual("wipe", look, share, k, run=(start, end))
-                found.append((transition, float(end - start + 1)))
+                transition, outside = _gradual("wipe", look, share, k, run=(start, end))
+                found.append(_Candidate(transition, float(end - start + 1), k, outside))
         return found
 
     def fades(self) -> list[Transition]:
@@ -431,14 +435,15 @@ class ShotDetector:
             return []
         kept: list[Transition] = list(self.fades())
         for candidates in (self.wipes(), self.dissolves()):
-            for transition, _ in sorted(candidates, key=lambda item: -item[1]):
-                if not any(_overlap(transition, other) for other in kept):
-                    kept.append(transition)
+            for candidate in sorted(candidates, key=lambda c: -c.strength):
+                if not any(_overlap(candidate.transition, other) for other in kept):
+                    kept.append(_best_span(candidate, candidates))
         kept = [t for t in kept if 2 <= t.frame <= self.frame_count - 2]
         cuts = self.hard_cuts()
-        # a hard cut inside a gradual span away from its middle: the cut is sure, the span a
-        # guess (motion across a cut can look like a wipe or a blend); fades are surer than both
-        kept = [t for t in kept if t.type == "fade"
+        # a hard cut inside a dissolve's span away from its middle: the cut is sure, the span a
+        # guess (motion across a cut can look like a blend). Fades and wipes (whose edge, passing
+        # the last changing pixels, can look like a cut) are checked more strictly and win.
+        kept = [t for t in kept if t.type != "dissolve"
                 or not any(t.start_frame <= c <= t.end_frame and abs(c - t.frame) > CUT_IN_GRADUAL for c in cuts)]
         for cut in cuts:
             if not any(t.start_frame - 1 <= cut <= t.end_frame + 1 for t in kept):
@@ -452,6 +457,27 @@ class ShotDetector:
         return [0, *(t.frame for t in self.transitions())]
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """A gradual transition measured with endpoints ``k`` frames away (``outside``: both
+    endpoints outside the transition, so its length was measured, not guessed)."""
+
+    transition: Transition
+    strength: float
+    k: int
+    outside: bool
+
+
+def _best_span(chosen: _Candidate, candidates: list[_Candidate]) -> Transition:
+    """The chosen transition with the span measured by the nearest endpoints that lie outside it:
+    the further the endpoints, the more camera motion spoils the fit."""
+    same = [c for c in candidates if c.outside and abs(c.transition.frame - chosen.transition.frame) <= 3]
+    if not same:
+        return chosen.transition
+    span = min(same, key=lambda c: c.k).transition
+    return Transition(chosen.transition.type, chosen.transition.frame, span.start_frame, span.end_frame)
+
+
 def _runs(mask: np.ndarray) -> Iterator[tuple[int, int]]:
     """(first, last) index of each run of True in a 1-D boolean array."""
     padded = np.r_[False, mask, False].astype(np.int8)
@@ -463,19 +489,23 @@ def _overlap(a: Transition, b: Transition) -> bool:
     return a.start_frame <= b.end_frame + 1 and b.start_frame <= a.end_frame + 1
 
 
-def _gradual(kind: str, frames: np.ndarray, share: np.ndarray, k: int, *, run: tuple[int, int]) -> Transition:
+def _gradual(kind: str, frames: np.ndarray, share: np.ndarray, k: int, *,
+             run: tuple[int, int]) -> tuple[Transition, bool]:
     """A gradual transition from the incoming picture's share over ``frames``, measured with
     endpoints ``k`` frames away, found as the run ``run`` of frames that fit it.
 
     Endpoints outside the transition (k >= half its length): the share rises by 1 / length a
     frame and the middle is the first frame with share >= 0.5. Endpoints inside it (a long
     transition): the share stays near 0.5, the run covers the transition less k at each end, and
-    the middle is the run's centre."""
+    the middle is the run's centre. Returns the transition and whether the endpoints were
+    outside it."""
     values = share[frames]
+    in_run = np.arange(run[0], run[1] + 1)
     with np.errstate(invalid="ignore"):
-        ramp = frames[(values > 0.1) & (values < 0.9)]
+        ramp = in_run[(share[in_run] > 0.1) & (share[in_run] < 0.9)]
     slope = np.polyfit(ramp, share[ramp], 1)[0] if len(ramp) >= 2 else 0.0
-    if slope > 1.0 / (3 * k):
+    outside = bool(slope > 1.0 / (3 * k))
+    if outside:
         with np.errstate(invalid="ignore"):
             crossing = frames[values >= 0.5]
         middle = int(crossing[0]) if len(crossing) else (run[0] + run[1] + 1) // 2
@@ -485,7 +515,7 @@ def _gradual(kind: str, frames: np.ndarray, share: np.ndarray, k: int, *, run: t
         length = run[1] - run[0] + 1 + 2 * k
     length = int(round(min(max(length, 2), MAX_TRANSITION)))
     start = middle - length // 2
-    return Transition(kind, middle, max(start, 0), max(start + length - 1, middle))
+    return Transition(kind, middle, max(start, 0), max(start + length - 1, middle)), outside
 
 
 def _ramp_end(away: np.ndarray, edge: int, step: int) -> int:

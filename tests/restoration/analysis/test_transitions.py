@@ -57,3 +57,40 @@ def test_a_white_flash_is_not_a_fade(make_shot):
     shot = make_shot(5, 60)
     shot[30] = 1.0  # a white frame, abrupt
     assert detect_transitions(shot) == []
+
+
+def _wipe(a: torch.Tensor, b: torch.Tensor, length: int, *, vertical: bool = False) -> torch.Tensor:
+    """The incoming shot uncovered left to right (top to bottom) over ``length`` frames."""
+    size = a.shape[-2] if vertical else a.shape[-1]
+    frames = []
+    for i in range(length):
+        edge = round((i + 1) / (length + 1) * size)
+        frame = a[-length + i].clone()
+        if vertical:
+            frame[..., :edge, :] = b[i, ..., :edge, :]
+        else:
+            frame[..., :edge] = b[i, ..., :edge]
+        frames.append(frame)
+    return torch.cat([a[:-length], torch.stack(frames), b[length:]])
+
+
+def test_a_sixty_frame_dissolve_between_still_shots_is_found(make_shot):
+    reel = _dissolve(make_shot(1, 100, pan=(0, 0)), make_shot(2, 100, pan=(0, 0)), 60)  # 40-99, middle 70
+    (found,) = detect_transitions(reel)
+    assert found.type == "dissolve" and abs(found.frame - 70) <= 3
+    assert abs(found.start_frame - 40) <= 4 and abs(found.end_frame - 99) <= 4
+
+
+def test_a_wipe_is_one_boundary_at_its_middle_with_its_span(make_shot):
+    reel = _wipe(make_shot(1, 80), make_shot(2, 80), 10)  # wipe frames 70-79
+    assert detect_transitions(reel) == [Transition("wipe", 75, 72, 79)]
+
+
+def test_a_long_top_to_bottom_wipe_is_a_wipe(make_shot):
+    reel = _wipe(make_shot(3, 100, pan=(0, 0)), make_shot(4, 100, pan=(0, 0)), 30, vertical=True)  # 70-99
+    (found,) = detect_transitions(reel)
+    assert found.type == "wipe" and abs(found.frame - 85) <= 3
+
+
+def test_a_panning_shot_has_no_boundary(make_shot):
+    assert detect_transitions(make_shot(6, 120, pan=(2, 1))) == []
