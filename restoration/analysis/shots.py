@@ -62,6 +62,12 @@ DISSOLVE_FIT_RATIO = 0.5  # blend residual must be below this fraction of either
 DISSOLVE_WEIGHT_SUM = (0.7, 1.3)  # a dissolve's frame is a convex blend: weights sum to about 1
 DISSOLVE_MAX_CONTRAST_DIP = 0.92  # blending two different pictures lowers contrast (std / mean)
 CUT_LAGS = (1, 2, 3, 4)
+KEEP_AROUND = 4  # frames kept each side of a large change
+SHORT_SEGMENT = 3  # frames: a segment this short between two boundaries may be damage
+WHIP_MAX = 12  # frames of a whip pan's blur
+WHIP_ANISOTROPY = float(np.log(3.0))  # gradient energy ratio (log) of a frame blurred one way
+USABLE = 0.25  # fraction of a thumbnail left by burns and clipping below which it is blank
+SAME_PICTURE = 0.2  # damage-tolerant distance under which two frames show the same picture
 CUT_IN_GRADUAL = 2  # frames: a hard cut this close to a gradual transition's middle is part of it
 MAX_TRANSITION = 60  # frames: the longest dissolve, wipe or fade measured
 # Wipe: the middle frame is, pixel by pixel, either the frame before or the frame after, and the
@@ -199,6 +205,37 @@ def _wipe_fit(mid: torch.Tensor, before: torch.Tensor, after: torch.Tensor,
     return share_after.float(), is_wipe
 
 
+def damage_tolerant_distance(a: torch.Tensor, b: torch.Tensor, shift: int = 2 * SHIFT) -> float:
+    """``1 - correlation`` of thumbnails a, b (h, w) at the best shift, over the pixels that are
+    neither burnt nor clipped in either (flat and near black or white): a flash, a burn or a large
+    blotch leaves the rest of the picture to compare. 0.0 when one is (nearly) all burnt or blank:
+    nothing in it tells it apart."""
+    def usable(x: torch.Tensor) -> torch.Tensor:
+        local = F.avg_pool2d(x[None, None], 3, 1, 1, count_include_pad=False)[0, 0]
+        local_var = F.avg_pool2d((x * x)[None, None], 3, 1, 1, count_include_pad=False)[0, 0] - local**2
+        burnt = ((x > 0.9) | (x < 0.04)) & (local_var < 1e-4)
+        # and its blurred rim: thumbnails average the burn's edge with the picture
+        return ~(F.max_pool2d(burnt[None, None].float(), 5, 1, 2)[0, 0] > 0)
+
+    ma, mb = usable(a), usable(b)
+    centre, centre_mask = _centre(a[None], shift)[0], _centre(ma[None], shift)[0]
+    crops = _shifted_crops(b[None], shift)[:, 0]  # S, D
+    masks = _shifted_crops(mb[None].float(), shift)[:, 0] > 0.5
+    if float(ma.float().mean()) < USABLE or float(mb.float().mean()) < USABLE:
+        return 0.0  # a blank or burnt-out frame: nothing to tell it from the other picture
+    both = (masks & centre_mask).double()
+    count = both.sum(1)
+    if float(count.max()) < USABLE * centre.numel():
+        return 0.0  # the burns leave too little of the two in common
+    x, y = centre.double()[None], crops.double()
+    mean_x = (x * both).sum(1, keepdim=True) / count.clamp_min(1)[:, None]
+    mean_y = (y * both).sum(1, keepdim=True) / count.clamp_min(1)[:, None]
+    dx, dy = (x - mean_x) * both, (y - mean_y) * both
+    corr = (dx * dy).sum(1) / (dx.norm(dim=1) * dy.norm(dim=1)).clamp_min(1e-9)
+    corr[count < USABLE * centre.numel()] = -1.0
+    return float(1.0 - corr.max())
+
+
 @dataclass(frozen=True)
 class Transition:
     """A shot boundary: ``frame`` is the incoming shot's first frame (a dissolve's or wipe's
@@ -233,6 +270,10 @@ class ShotDetector:
         self._contrast = array("d")  # per frame: thumbnail std / mean (gain-flicker invariant)
         self._mean = array("d")  # per frame: thumbnail mean and std (fades)
         self._std = array("d")
+        # thumbnails of the frames around every large frame-to-frame change, for the review of
+        # short segments (a few per cut: memory stays bounded by the number of changes)
+        self._kept: dict[int, torch.Tensor] = {}
+        self._keep_until = -1
         # distance between frame (i - lag) and frame i, stored at i
         self._lag_distance = {lag: array("d") for lag in CUT_LAGS}
         # per half-width k, stored at the middle frame m: endpoint distance, blend weights, residuals
@@ -296,8 +337,19 @@ class ShotDetector:
             store["single"].extend(single.tolist())
             store["wipe_share"].extend(wipe_share.tolist())
             store["wipe"].extend(wipe.tolist())
+        self._keep_around_changes(full, base, first_new)
         self.frame_count += thumbs.shape[0]
         self._tail = full[-self._max_lag :].clone()
+
+    def _keep_around_changes(self, full: torch.Tensor, base: int, first_new: int) -> None:
+        changes = np.asarray(self._lag_distance[1][base + first_new :])
+        for offset in np.flatnonzero(np.nan_to_num(changes) >= CUT_MIN_DISTANCE).tolist():
+            frame = base + first_new + offset
+            for kept in range(max(frame - KEEP_AROUND, base), frame):
+                self._kept.setdefault(kept, full[kept - base].clone())
+            self._keep_until = max(self._keep_until, frame + KEEP_AROUND)
+        for frame in range(base + first_new, min(self._keep_until, base + full.shape[0] - 1) + 1):
+            self._kept.setdefault(frame, full[frame - base].clone())
 
     # -- decisions -----------------------------------------------------------------------
 
@@ -439,7 +491,7 @@ class ShotDetector:
                 if not any(_overlap(candidate.transition, other) for other in kept):
                     kept.append(_best_span(candidate, candidates))
         kept = [t for t in kept if 2 <= t.frame <= self.frame_count - 2]
-        cuts = self.hard_cuts()
+        cuts = self._review_short_segments(self.hard_cuts())
         # a hard cut inside a dissolve's span away from its middle: the cut is sure, the span a
         # guess (motion across a cut can look like a blend). Fades and wipes (whose edge, passing
         # the last changing pixels, can look like a cut) are checked more strictly and win.
@@ -449,6 +501,84 @@ class ShotDetector:
             if not any(t.start_frame - 1 <= cut <= t.end_frame + 1 for t in kept):
                 kept.append(Transition("cut", cut, cut, cut))
         return sorted(kept, key=lambda t: t.frame)
+
+    def _review_short_segments(self, cuts: list[int]) -> list[int]:
+        """Cuts with the boundaries of segments of at most ``SHORT_SEGMENT`` frames settled.
+
+        A two- or three-frame change can be an insert (a shot of its own) or damage: a flash, a
+        burn, a splice bump (frames jumped ahead and back). The cut detector keeps the stronger of
+        two close boundaries; here the other one is added back where the frames changed as much,
+        and each boundary of a short segment stays only if the frames either side of it show
+        different pictures by a damage-tolerant distance (damage leaves the picture, an insert
+        does not)."""
+        d1 = np.nan_to_num(np.asarray(self._lag_distance[1]))
+        candidates = set(cuts)
+        for cut in cuts:
+            for frame in range(cut - SHORT_SEGMENT, cut + SHORT_SEGMENT + 1):
+                if 1 <= frame < len(d1) and frame != cut and d1[frame] >= CUT_MIN_DISTANCE:
+                    around = np.r_[d1[max(1, frame - CUT_LOCAL_WINDOW) : cut - SHORT_SEGMENT],
+                                   d1[cut + SHORT_SEGMENT + 1 : frame + CUT_LOCAL_WINDOW + 1]]
+                    level = float(np.median(around)) if len(around) else 0.0
+                    if d1[frame] >= CUT_LOCAL_RATIO * level:
+                        candidates.add(frame)
+        ordered = sorted(candidates)
+        kept = []
+        for index, boundary in enumerate(ordered):
+            near = (index > 0 and boundary - ordered[index - 1] <= SHORT_SEGMENT) or \
+                (index + 1 < len(ordered) and ordered[index + 1] - boundary <= SHORT_SEGMENT)
+            if not near:
+                if boundary in cuts:
+                    kept.append(boundary)
+                continue
+            left, right = self._kept.get(boundary - 1), self._kept.get(boundary)
+            # the wider shift follows a splice bump's jump, the narrower one keeps more picture
+            if left is None or right is None or min(
+                    damage_tolerant_distance(left, right, SHIFT), damage_tolerant_distance(left, right)) > SAME_PICTURE:
+                kept.append(boundary)
+        return self._drop_whip_pans(kept)
+
+    def _drop_whip_pans(self, cuts: list[int]) -> list[int]:
+        """Cuts less those bounding or inside a whip pan: a run of up to ``WHIP_MAX`` frames all
+        blurred along one direction (their gradient energy along it a fraction of across it, the
+        same way in every frame), clearly more than the frames just outside. The pictures either
+        side differ as much as at a cut, but the camera moved from one to the other."""
+        def anisotropy(frame: int) -> float | None:
+            thumb = self._kept.get(frame)
+            if thumb is None:
+                return None
+            along_x = float(thumb.diff(dim=1).pow(2).mean())
+            along_y = float(thumb.diff(dim=0).pow(2).mean())
+            return float(np.log((along_x + 1e-8) / (along_y + 1e-8)))
+
+        def blurred_run(frame: int) -> tuple[int, int] | None:
+            """The run of frames blurred the same way as ``frame`` (None if it is not blurred)."""
+            level = anisotropy(frame)
+            if level is None or abs(level) < WHIP_ANISOTROPY:
+                return None
+
+            def same_way(f: int) -> bool:
+                value = anisotropy(f)
+                return value is not None and abs(value) >= WHIP_ANISOTROPY and np.sign(value) == np.sign(level)
+
+            first, last = frame, frame
+            while first - 1 >= 0 and frame - first < WHIP_MAX and same_way(first - 1):
+                first -= 1
+            while last - frame < WHIP_MAX and same_way(last + 1):
+                last += 1
+            return first, last
+
+        whip: set[int] = set()
+        for cut in cuts:
+            for frame in (cut, cut - 1):
+                run = blurred_run(frame)
+                if run is None or not 2 <= run[1] - run[0] + 1 <= WHIP_MAX:
+                    continue
+                level = float(np.median([anisotropy(f) for f in range(run[0], run[1] + 1)]))
+                outside = [anisotropy(run[0] - 1), anisotropy(run[1] + 1)]
+                if all(v is not None and abs(v) <= abs(level) - np.log(2.0) for v in outside):
+                    whip.add(cut)
+                    break
+        return [c for c in cuts if c not in whip]
 
     def finish(self) -> list[int]:
         """First frame of each shot (always starting with 0 when any frame was fed)."""

@@ -94,3 +94,67 @@ def test_a_long_top_to_bottom_wipe_is_a_wipe(make_shot):
 
 def test_a_panning_shot_has_no_boundary(make_shot):
     assert detect_transitions(make_shot(6, 120, pan=(2, 1))) == []
+
+
+def test_two_and_three_frame_flashes_are_not_boundaries(make_shot):
+    shot = make_shot(5, 60)
+    shot[20:22] = (shot[20:22] * 1.8 + 0.4).clamp(0, 1)  # an exposure flash, clipped
+    shot[40:43] = 1.0  # three white frames
+    assert detect_transitions(shot) == []
+
+
+def test_a_two_frame_burn_over_half_the_picture_is_not_a_boundary(make_shot):
+    shot = make_shot(5, 60)
+    shot[30:32, :, 4:52, 8:80] = 0.95
+    assert detect_transitions(shot) == []
+
+
+def test_a_splice_bump_is_not_a_boundary(make_shot):
+    shot = make_shot(7, 80, pan=(1, 0))
+    bumped = torch.cat([shot[:30], shot[38:40], shot[32:]])  # two frames jumped ahead, then back
+    assert detect_transitions(bumped) == []
+
+
+def test_inserts_of_two_frames_have_both_boundaries(make_shot):
+    main, insert, after = make_shot(5, 60), make_shot(9, 2), make_shot(11, 30)
+    returning = torch.cat([main[:30], insert, main[32:]])  # a cutaway, then the shot goes on
+    assert [t.frame for t in detect_transitions(returning)] == [30, 32]
+    onwards = torch.cat([main[:30], insert, after])
+    assert [(t.type, t.frame) for t in detect_transitions(onwards)] == [("cut", 30), ("cut", 32)]
+
+
+def test_a_jump_cut_to_a_closer_framing_of_the_same_picture_is_a_cut(make_shot):
+    big = make_shot(12, 60, pan=(0, 0), height=144, width=192)
+    wide = torch.nn.functional.interpolate(big, size=(72, 96), mode="area")
+    close = big[:, :, 36:108, 48:144]
+    assert detect_transitions(torch.cat([wide[:30], close[30:]])) == [Transition("cut", 30, 30, 30)]
+
+
+def _whip_pan(seed: int) -> torch.Tensor:
+    """30 still frames, 8 frames of a fast pan blurred along x, 30 frames of the new view."""
+    generator = torch.Generator().manual_seed(seed)
+    picture = torch.rand(1, 1, 80, 1200, generator=generator)
+    for _ in range(3):
+        picture = torch.nn.functional.avg_pool2d(picture, 7, 1, 3, count_include_pad=False)
+    picture = (picture - picture.amin()) / (picture.amax() - picture.amin()) * 0.8 + 0.1
+    frames = []
+    for t in range(68):
+        if t < 30:
+            frames.append(picture[0, :, 4:76, t : t + 96])
+        elif t < 38:
+            x = 30 + 60 * (t - 29)
+            frames.append(torch.stack([picture[0, :, 4:76, x - d : x - d + 96] for d in range(0, 60, 6)]).mean(0))
+        else:
+            x = 600 + t
+            frames.append(picture[0, :, 4:76, x : x + 96])
+    return torch.stack(frames)
+
+
+def test_a_whip_pan_is_not_a_boundary():
+    assert detect_transitions(_whip_pan(3)) == []
+
+
+def test_heavy_flicker_is_not_a_boundary(make_shot):
+    generator = torch.Generator().manual_seed(4)
+    shot = make_shot(5, 60) * (0.5 + torch.rand(60, 1, 1, 1, generator=generator))
+    assert detect_transitions(shot.clamp(0, 1)) == []
