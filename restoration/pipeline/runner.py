@@ -39,13 +39,19 @@ class ShotPlan:
     start_frame: int
     end_frame: int
     steps: tuple[Step, ...]
+    # the frames of a dissolve, wipe or fade: restored one by one, so that no temporal op mixes
+    # the two shots (or the blend with the clean frames either side)
+    frame_by_frame: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        plan = {
             "start_frame": self.start_frame,
             "end_frame": self.end_frame,
             "ops": [step.to_dict() for step in self.steps],
         }
+        if self.frame_by_frame:
+            plan["frame_by_frame"] = True
+        return plan
 
 
 @dataclass
@@ -186,6 +192,10 @@ def _process_shot(
     plan: ShotPlan, frames: FrameSource, device: torch.device, window: int
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """Yield ``(last input frame number, exact output frames)`` window by window over one shot."""
+    if plan.frame_by_frame:
+        for frame in range(plan.start_frame, plan.end_frame + 1):
+            yield from _process_shot(ShotPlan(frame, frame, plan.steps), frames, device, window)
+        return
     contexts = context_radii(plan.steps)
     first, stop = plan.start_frame, plan.end_frame + 1
     for start in range(first, stop, window):
@@ -274,7 +284,45 @@ def _plan_shots(
         expected_start = plan.end_frame + 1
     if expected_start != last + 1:
         raise SpecError(f"shots: frames {expected_start}..{last} are not covered by consecutive shots")
-    return plans
+    spans = [_transition_span(shot, index) for index, shot in enumerate(shots)]
+    return _split_at_transitions(plans, [span for span in spans if span is not None])
+
+
+GRADUAL_TRANSITIONS = ("dissolve", "wipe", "fade")
+
+
+def _transition_span(shot: Mapping[str, Any], index: int) -> tuple[int, int] | None:
+    """The inclusive frames of a shot's gradual ``transition_in`` (None for a cut or none)."""
+    transition = shot.get("transition_in")
+    if transition is None:
+        return None
+    where = f"shots[{index}].transition_in"
+    if not isinstance(transition, Mapping) or transition.get("type") not in ("cut", *GRADUAL_TRANSITIONS):
+        raise SpecError(f"{where}: expected {{\"type\": cut|dissolve|wipe|fade, \"start_frame\", \"end_frame\"}}")
+    start, end = transition.get("start_frame"), transition.get("end_frame")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)) or not 0 <= start <= end:
+        raise SpecError(f"{where}: start_frame and end_frame must be frame numbers, start <= end")
+    return None if transition["type"] == "cut" else (start, end)
+
+
+def _split_at_transitions(plans: list[ShotPlan], spans: list[tuple[int, int]]) -> list[ShotPlan]:
+    """Plans with the frames of gradual transitions cut out as frame-by-frame parts of the shots
+    they belong to (a dissolve's first half ends the outgoing shot, its second half starts the
+    incoming one): temporal ops then never reach across the transition's edges."""
+    if not spans:
+        return plans
+    inside = set()
+    for start, end in spans:
+        inside.update(range(start, end + 1))
+    split = []
+    for plan in plans:
+        run_start = plan.start_frame
+        for frame in range(plan.start_frame, plan.end_frame + 1):
+            last = frame == plan.end_frame
+            if last or (frame in inside) != (frame + 1 in inside):
+                split.append(ShotPlan(run_start, frame, plan.steps, frame_by_frame=frame in inside))
+                run_start = frame + 1
+    return split
 
 
 class _deterministic:
