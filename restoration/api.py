@@ -152,10 +152,13 @@ def restore_frames(
     device: str | None = None,
     progress: Progress | None = None,
     grade: GradeValues | None = None,
+    transitions: Sequence[tuple[int, int]] = (),
 ) -> RestoreResult:
     """Frames ``start .. start+count-1`` of ``source`` through ``spec`` into ``output`` (written
     under a temporary name and renamed; nothing is left behind on failure). With ``grade``, the
-    grade is applied to the restored frames as the last step (``grade_check``'s values)."""
+    grade is applied to the restored frames as the last step (``grade_check``'s values).
+    ``transitions``: inclusive ``(start, end)`` frames (of the source) of dissolves, wipes or fades
+    within the span, restored frame by frame so that no temporal op reaches across them."""
     from restoration.io import probe as io_probe
     from restoration.io import read_frames
     from restoration.pipeline import ANALYSIS_OPS, run_pipeline
@@ -163,11 +166,14 @@ def restore_frames(
     # A shot's frames are read into memory: fine for shots, not for whole reels.
     frames = read_frames(source, start, count)
     target = device or default_device()
+    local = [(max(a, start) - start, min(b, start + count - 1) - start) for a, b in transitions
+             if a <= start + count - 1 and b >= start]
     if grade is None:
-        result = run_pipeline(frames, spec, output=output, fps=fps, device=target, progress=progress)
+        result = run_pipeline(frames, spec, output=output, fps=fps, device=target, progress=progress,
+                              transitions=local)
     else:
         graded = _engine_grade(grade)  # checked before the work, not after it
-        result = run_pipeline(frames, spec, fps=fps, device=target, progress=progress)
+        result = run_pipeline(frames, spec, fps=fps, device=target, progress=progress, transitions=local)
         _graded_write(result.frames, graded, output, fps=result.fps or fps)
     if spec.get("ops") != ANALYSIS_OPS:
         ran, summary = spec, f"{' → '.join(step['op'] for step in spec['ops']) or 'no op'} (as specified)"

@@ -102,6 +102,7 @@ def run_pipeline(
     fps: float | None = None,
     codec: str | None = None,
     shots: Sequence[Mapping[str, Any]] | None = None,
+    transitions: Sequence[tuple[int, int]] | None = None,
 ) -> PipelineResult:
     """Run ``spec`` over ``source`` (a video path or a (T, C, H, W) tensor).
 
@@ -110,6 +111,9 @@ def run_pipeline(
     ``fps`` is the source's frame rate (read from the file for a path; needed for a tensor only
     when retiming or writing). ``shots`` overrides the analysis for an analysis-driven spec (the
     analysis' own ``shots`` list). ``progress(done, total)`` counts input frames.
+    ``transitions``: inclusive ``(start, end)`` frames of dissolves, wipes or fades in the source,
+    restored frame by frame (an analysis-driven spec also takes them from the shots'
+    ``transition_in``).
     """
     pipeline = load_spec(spec)
     if not isinstance(window, int) or isinstance(window, bool) or window < 1:
@@ -142,11 +146,11 @@ def run_pipeline(
     with _deterministic(target):
         if writer is not None:
             with writer:  # on any error the partial file is removed
-                plans = _plan_shots(pipeline, frames, source, shots)
+                plans = _plan_shots(pipeline, frames, source, shots, transitions)
                 out_scale = _output_scale(plans)
                 _run_plans(plans, frames, pipeline, target, window, progress, emit)
         else:
-            plans = _plan_shots(pipeline, frames, source, shots)
+            plans = _plan_shots(pipeline, frames, source, shots, transitions)
             out_scale = _output_scale(plans)
             _run_plans(plans, frames, pipeline, target, window, progress, emit)
 
@@ -259,10 +263,12 @@ def _plan_shots(
     frames: FrameSource,
     source: Any,
     shots: Sequence[Mapping[str, Any]] | None,
+    transitions: Sequence[tuple[int, int]] | None = None,
 ) -> list[ShotPlan]:
     last = frames.frame_count - 1
+    given = _checked_transitions(transitions, last)
     if not pipeline.analysis_driven:
-        return [ShotPlan(0, last, pipeline.steps)]
+        return _split_at_transitions([ShotPlan(0, last, pipeline.steps)], given)
     if shots is None:
         from restoration.analysis import analyse
 
@@ -285,7 +291,18 @@ def _plan_shots(
     if expected_start != last + 1:
         raise SpecError(f"shots: frames {expected_start}..{last} are not covered by consecutive shots")
     spans = [_transition_span(shot, index) for index, shot in enumerate(shots)]
-    return _split_at_transitions(plans, [span for span in spans if span is not None])
+    return _split_at_transitions(plans, given + [span for span in spans if span is not None])
+
+
+def _checked_transitions(transitions: Sequence[tuple[int, int]] | None, last: int) -> list[tuple[int, int]]:
+    checked = []
+    for index, span in enumerate(transitions or ()):
+        ok = isinstance(span, (tuple, list)) and len(span) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in span)
+        if not ok or not 0 <= span[0] <= span[1] <= last:
+            raise SpecError(f"transitions[{index}]: expected (start, end) frames within 0..{last}, got {span!r}")
+        checked.append((span[0], span[1]))
+    return checked
 
 
 GRADUAL_TRANSITIONS = ("dissolve", "wipe", "fade")
