@@ -67,7 +67,7 @@ SHORT_SEGMENT = 3  # frames: a segment this short between two boundaries may be 
 WHIP_MAX = 12  # frames of a whip pan's blur
 WHIP_ANISOTROPY = float(np.log(3.0))  # gradient energy ratio (log) of a frame blurred one way
 USABLE = 0.25  # fraction of a thumbnail left by burns and clipping below which it is blank
-SAME_PICTURE = 0.2  # damage-tolerant distance under which two frames show the same picture
+SAME_PICTURE = 0.35  # damage-tolerant distance under which two frames show the same picture
 CUT_IN_GRADUAL = 2  # frames: a hard cut this close to a gradual transition's middle is part of it
 MAX_TRANSITION = 60  # frames: the longest dissolve, wipe or fade measured
 # Wipe: the middle frame is, pixel by pixel, either the frame before or the frame after, and the
@@ -75,11 +75,14 @@ MAX_TRANSITION = 60  # frames: the longest dissolve, wipe or fade measured
 WIPE_DIFFERS = 1.0  # thumbnail pixels where before and after differ this much (in their std units)
 WIPE_EXPLAINED = 0.35  # a pixel matches an endpoint when closer than this fraction of their difference
 WIPE_MIN_EXPLAINED = 0.7  # fraction of differing pixels that must match one endpoint
+WIPE_MIN_LENGTH = 4  # frames
 WIPE_MIN_RISE = 0.3  # the incoming share must rise this much over the frames that fit a wipe
 WIPE_MIN_HALF_PLANE = 0.8  # fraction of them a straight edge must classify right
 # Fade: a near-uniform black or white frame, with the picture ramping down into it and up after.
-BLANK_STD = 0.02  # thumbnail std (absolute) below which a frame is blank
-BLANK_BLACK, BLANK_WHITE = 0.12, 0.88  # thumbnail mean of a black / white frame
+# thumbnail spread (median absolute deviation: dust and scratches on a blank frame do not count)
+# below which a frame is blank
+BLANK_SPREAD = 0.04
+BLANK_BLACK, BLANK_WHITE = 0.15, 0.75  # thumbnail mean of a black / white frame (worn film's white is grey)
 FADE_MIN_RAMP = 3  # frames of ramp (down and up together): a flash is abrupt, a fade is not
 
 
@@ -268,8 +271,8 @@ class ShotDetector:
         self._max_lag = max(max(CUT_LAGS), 2 * max(DISSOLVE_HALF_WIDTHS))
         self._tail = torch.zeros((0, *THUMB_SIZE))
         self._contrast = array("d")  # per frame: thumbnail std / mean (gain-flicker invariant)
-        self._mean = array("d")  # per frame: thumbnail mean and std (fades)
-        self._std = array("d")
+        self._mean = array("d")  # per frame: thumbnail mean and spread (fades)
+        self._spread = array("d")
         # thumbnails of the frames around every large frame-to-frame change, for the review of
         # short segments (a few per cut: memory stays bounded by the number of changes)
         self._kept: dict[int, torch.Tensor] = {}
@@ -299,7 +302,7 @@ class ShotDetector:
         flat = thumbs.flatten(1)
         self._contrast.extend((flat.std(1) / flat.mean(1).clamp_min(1e-3)).tolist())
         self._mean.extend(flat.mean(1).tolist())
-        self._std.extend(flat.std(1).tolist())
+        self._spread.extend((flat - flat.median(1, keepdim=True).values).abs().median(1).values.tolist())
         for lag in CUT_LAGS:
             later = torch.arange(min(max(first_new, lag), n), n)
             values = torch.full((n - first_new,), float("nan"))
@@ -455,21 +458,22 @@ class ShotDetector:
                     continue
                 look = np.arange(start, end + 1)
                 transition, outside = _gradual("wipe", look, share, k, run=(start, end))
-                found.append(_Candidate(transition, float(end - start + 1), k, outside))
+                if transition.length >= WIPE_MIN_LENGTH:  # shorter: a cut under motion or damage
+                    found.append(_Candidate(transition, float(end - start + 1), k, outside))
         return found
 
     def fades(self) -> list[Transition]:
         """Fades through black or white: a blank run with a picture ramping into it and out."""
-        mean, std = np.asarray(self._mean), np.asarray(self._std)
+        mean, spread = np.asarray(self._mean), np.asarray(self._spread)
         n = len(mean)
-        blank = (std < BLANK_STD) & ((mean < BLANK_BLACK) | (mean > BLANK_WHITE))
+        blank = (spread < BLANK_SPREAD) & ((mean < BLANK_BLACK) | (mean > BLANK_WHITE))
         found = []
         for first, last in _runs(blank):
             if first == 0 or last == n - 1:
                 continue  # a film fading in or out at its ends: no boundary
             level = float(np.median(mean[first : last + 1]))
             # how far a frame is from the blank: its contrast and its distance to the blank level
-            away = std + np.abs(mean - level)
+            away = spread + np.abs(mean - level)
             start = _ramp_end(away, first, -1)
             end = _ramp_end(away, last, +1)
             if (first - start) + (end - last) < FADE_MIN_RAMP:

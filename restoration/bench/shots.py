@@ -227,7 +227,7 @@ def _no_cut_row(reel: str, frames: int, false_cuts: int, seconds: float) -> dict
     }
 
 
-def run(quick: bool) -> list[dict]:
+def run(quick: bool) -> dict[str, list[dict]]:
     from restoration.analysis import detect_shots
     from restoration.analysis.shots import single_threaded
 
@@ -289,11 +289,14 @@ def run(quick: bool) -> list[dict]:
     rows.append(_as_filed_row())
     rows.append(_degraded_row(shots, quick))
     rows.append(_analyse_row(quick))
-    return rows
+    from restoration.bench import transitions
+
+    return {"shots": rows, "Engine: shots, typed transitions on hard reels": transitions.run(quick)}
 
 
 if __name__ == "__main__":  # python restoration/bench/shots.py [--quick]
     import sys
 
-    for row in run("--quick" in sys.argv):
-        print(row)
+    for table in run("--quick" in sys.argv).values():
+        for row in table:
+            print(row)
