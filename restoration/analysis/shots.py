@@ -29,6 +29,13 @@ from the others by a straight edge (any direction); reported at the frame where 
 picture covers half of the changing area. Fade: a run of near-uniform black or white frames
 with a picture ramping down before it and up after; one boundary, at the blank run's middle.
 A one- to three-frame flash has no ramp. Cuts inside a gradual transition's span are dropped.
+
+Short segments (up to 3 frames between two boundaries: the cut test keeps only the stronger of
+two close ones, so the other is added back where the frames changed as much) are reviewed with a
+damage-tolerant distance (burnt and clipped areas left out, wider shifts): a boundary stays only
+if the pictures either side of it differ, so a 2-frame insert keeps both, while a flash, a burn
+or a splice bump (frames jumped ahead and back) keeps none. A cut at a run of frames blurred one
+way (a whip pan: the camera travelled, the shot goes on) is dropped.
 ``transitions()`` gives each boundary's type and span (``Transition``).
 
 Memory is bounded: frames are reduced to thumbnails as they arrive, only the last few

@@ -15,6 +15,9 @@ Extra rows: the A-Bomb file decoded as is (fps includes decoding); the silent cl
 project's heavy synthetic damage (``restoration.degrade``) on top of their own, where every
 boundary is false; and the full ``analyse()`` (decode, shots, all metrics, recommendation)
 of the silent clips at their native 480x368.
+
+A second table (``restoration/bench/transitions.py``): typed boundaries on hard reels with
+every kind of transition and trap, against PySceneDetect.
 """
 
 from __future__ import annotations
