@@ -75,7 +75,6 @@ WHIP_MAX = 12  # frames of a whip pan's blur
 WHIP_ANISOTROPY = float(np.log(3.0))  # gradient energy ratio (log) of a frame blurred one way
 USABLE = 0.25  # fraction of a thumbnail left by burns and clipping below which it is blank
 SAME_PICTURE = 0.35  # damage-tolerant distance under which two frames show the same picture
-FADE_CUT_REACH = 3  # frames from a fade's black point within which a hard cut is part of the fade
 CUT_IN_GRADUAL = 2  # frames: a hard cut this close to a gradual transition's middle is part of it
 MAX_TRANSITION = 60  # frames: the longest dissolve, wipe or fade measured
 # Wipe: the middle frame is, pixel by pixel, either the frame before or the frame after, and the
@@ -504,16 +503,11 @@ class ShotDetector:
                     kept.append(_best_span(candidate, candidates))
         kept = [t for t in kept if 2 <= t.frame <= self.frame_count - 2]
         cuts = self._review_short_segments(self.hard_cuts())
-        # a hard cut inside a dissolve's or fade's span away from its middle: the cut is sure, the
-        # span a guess (motion across a cut can look like a blend; a dark passage before a cut like
-        # a fade's ramp). A fade's blank run may end in a cut. Wipes (whose edge, passing the
-        # last changing pixels, can look like a cut) are checked more strictly and win.
-        def overruled(t: Transition) -> bool:
-            reach = FADE_CUT_REACH if t.type == "fade" else CUT_IN_GRADUAL
-            return t.type != "wipe" and any(t.start_frame <= c <= t.end_frame and abs(c - t.frame) > reach
-                                            for c in cuts)
-
-        kept = [t for t in kept if not overruled(t)]
+        # a hard cut inside a dissolve's span away from its middle: the cut is sure, the span a
+        # guess (motion across a cut can look like a blend). Fades and wipes (whose edge, passing
+        # the last changing pixels, can look like a cut) are checked more strictly and win.
+        kept = [t for t in kept if t.type != "dissolve"
+                or not any(t.start_frame <= c <= t.end_frame and abs(c - t.frame) > CUT_IN_GRADUAL for c in cuts)]
         for cut in cuts:
             if not any(t.start_frame - 1 <= cut <= t.end_frame + 1 for t in kept):
                 kept.append(Transition("cut", cut, cut, cut))
