@@ -503,11 +503,16 @@ class ShotDetector:
                     kept.append(_best_span(candidate, candidates))
         kept = [t for t in kept if 2 <= t.frame <= self.frame_count - 2]
         cuts = self._review_short_segments(self.hard_cuts())
-        # a hard cut inside a dissolve's span away from its middle: the cut is sure, the span a
-        # guess (motion across a cut can look like a blend). Fades and wipes (whose edge, passing
-        # the last changing pixels, can look like a cut) are checked more strictly and win.
-        kept = [t for t in kept if t.type != "dissolve"
-                or not any(t.start_frame <= c <= t.end_frame and abs(c - t.frame) > CUT_IN_GRADUAL for c in cuts)]
+        # a hard cut inside a dissolve's or wipe's span away from its middle: the cut is sure, the
+        # span a guess (motion across a cut can look like a blend or a moving edge). Fades are
+        # checked more strictly and win.
+        def overruled(t: Transition) -> bool:
+            # a wipe's edge leaving the picture looks like a cut at the wipe's ends: those are its own
+            inner = (t.start_frame + 1, t.end_frame - 1) if t.type == "wipe" else (t.start_frame, t.end_frame)
+            return t.type != "fade" and any(inner[0] <= c <= inner[1] and abs(c - t.frame) > CUT_IN_GRADUAL
+                                            for c in cuts)
+
+        kept = [t for t in kept if not overruled(t)]
         for cut in cuts:
             if not any(t.start_frame - 1 <= cut <= t.end_frame + 1 for t in kept):
                 kept.append(Transition("cut", cut, cut, cut))
