@@ -294,7 +294,7 @@ def run(quick: bool) -> dict[str, list[dict]]:
     rows.append(_analyse_row(quick))
     from restoration.bench import transitions
 
-    return {"shots": rows, "Engine: shots, typed transitions on hard reels": transitions.run(quick)}
+    return {"shots": rows, "Engine: shots, typed transitions on hard reels": transitions.run(quick, _load_shots)}
 
 
 if __name__ == "__main__":  # python restoration/bench/shots.py [--quick]

@@ -16,13 +16,14 @@ transition's reported frame (its middle; a fade's black or white point), is a ma
 boundary matches once. "typed" is the share of matches with the right type; "false at traps"
 counts false boundaries within 4 frames of a trap. PySceneDetect's content and adaptive
 detectors (default settings, fed the same frames) are scored the same way (they give no types).
-fps: frames per second of ``detect_transitions`` alone, one thread.
+fps: frames per second of ``detect_transitions`` alone, one thread. Run by ``bench --only shots``.
 """
 
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -266,14 +267,16 @@ def scenedetect_cuts(frames: torch.Tensor, detector: str) -> list[int] | None:
     return sorted(set(cuts))
 
 
-def run(quick: bool) -> list[dict[str, Any]]:
+def run(quick: bool, load_footage: Callable[[tuple[int, int]], list[tuple[str, torch.Tensor, bool]]]
+        ) -> list[dict[str, Any]]:
+    """The table; ``load_footage(size)`` gives the shared footage's shots as ``bench.shots`` loads
+    them (``(name, uint8 (T, 1, H, W), damaged?)``)."""
     from restoration.analysis.shots import detect_transitions, single_threaded
-    from restoration.bench.shots import _load_shots
     from restoration.degrade import degrade
 
     size = (96, 128) if quick else (144, 192)
     reels = 2 if quick else 6
-    footage = [frames for _, frames, _ in _load_shots(size) if frames.shape[0] >= 70]
+    footage = [frames for _, frames, _ in load_footage(size) if frames.shape[0] >= 70]
     pictures = _photograph_clips(size, 12, random.Random(7))
     rows = []
     totals: dict[str, dict[str, float]] = {}
@@ -318,9 +321,3 @@ def run(quick: bool) -> list[dict[str, Any]]:
         })
     return rows
 
-
-if __name__ == "__main__":  # python -m restoration.bench.transitions [--quick]
-    import sys
-
-    for row in run("--quick" in sys.argv):
-        print(row)
