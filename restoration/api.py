@@ -119,7 +119,8 @@ def analyse(
     progress: Progress | None = None,
 ) -> list[dict[str, Any]]:
     """Shots of a clip, each ``{"start_frame", "end_frame" (inclusive), "metrics",
-    "recommended_pipeline", "colour_notes"}``, in one streaming pass.
+    "recommended_pipeline", "colour_notes", "transition_in"}`` (found shots only: the boundary into the
+    shot, ``{"type", "start_frame", "end_frame"}`` or None for the first), in one streaming pass.
 
     Without ``spans`` the engine finds the shots; with ``spans`` (inclusive ``(start, end)``
     frame pairs, e.g. shots cut by hand) it measures exactly those and finds none."""
@@ -167,10 +168,13 @@ def restore_frames(
     device: str | None = None,
     progress: Progress | None = None,
     grade: GradeValues | None = None,
+    transitions: Sequence[tuple[int, int]] = (),
 ) -> RestoreResult:
     """Frames ``start .. start+count-1`` of ``source`` through ``spec`` into ``output`` (written
     under a temporary name and renamed; nothing is left behind on failure). With ``grade``, the
-    grade is applied to the restored frames as the last step (``grade_check``'s values)."""
+    grade is applied to the restored frames as the last step (``grade_check``'s values).
+    ``transitions``: inclusive ``(start, end)`` frames (of the source) of dissolves, wipes or fades
+    within the span, restored frame by frame so that no temporal op reaches across them."""
     from restoration.io import probe as io_probe
     from restoration.io import read_frames
     from restoration.pipeline import ANALYSIS_OPS, run_pipeline
@@ -180,12 +184,15 @@ def restore_frames(
     bit_depth = 8 if (io_probe(source).bit_depth or 8) <= 8 else 16
     frames = read_frames(source, start, count)
     target = device or default_device()
+    local = [(max(a, start) - start, min(b, start + count - 1) - start) for a, b in transitions
+             if a <= start + count - 1 and b >= start]
     if grade is None:
         result = run_pipeline(frames, spec, output=output, fps=fps, device=target, progress=progress,
-                              bit_depth=bit_depth)
+                              bit_depth=bit_depth, transitions=local)
     else:
         graded = _engine_grade(grade)  # checked before the work, not after it
-        result = run_pipeline(frames, spec, fps=fps, device=target, progress=progress, bit_depth=bit_depth)
+        result = run_pipeline(frames, spec, fps=fps, device=target, progress=progress, bit_depth=bit_depth,
+                              transitions=local)
         _graded_write(result.frames, graded, output, fps=result.fps or fps, bit_depth=bit_depth)
     if spec.get("ops") != ANALYSIS_OPS:
         ran, summary = spec, f"{' → '.join(step['op'] for step in spec['ops']) or 'no op'} (as specified)"

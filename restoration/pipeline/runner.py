@@ -39,13 +39,19 @@ class ShotPlan:
     start_frame: int
     end_frame: int
     steps: tuple[Step, ...]
+    # the frames of a dissolve, wipe or fade: restored one by one, so that no temporal op mixes
+    # the two shots (or the blend with the clean frames either side)
+    frame_by_frame: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        plan = {
             "start_frame": self.start_frame,
             "end_frame": self.end_frame,
             "ops": [step.to_dict() for step in self.steps],
         }
+        if self.frame_by_frame:
+            plan["frame_by_frame"] = True
+        return plan
 
 
 @dataclass
@@ -97,6 +103,7 @@ def run_pipeline(
     codec: str | None = None,
     shots: Sequence[Mapping[str, Any]] | None = None,
     bit_depth: int = 8,
+    transitions: Sequence[tuple[int, int]] | None = None,
 ) -> PipelineResult:
     """Run ``spec`` over ``source`` (a video path, an image sequence or a (T, C, H, W) tensor).
 
@@ -107,6 +114,9 @@ def run_pipeline(
     when retiming or writing). ``shots`` overrides the analysis for an analysis-driven spec (the
     analysis' own ``shots`` list). ``progress(done, total)`` counts input frames. ``bit_depth``
     (8 or 16) is a tensor source's, which the output keeps; a path's is read from the file.
+    ``transitions``: inclusive ``(start, end)`` frames of dissolves, wipes or fades in the source,
+    restored frame by frame (an analysis-driven spec also takes them from the shots'
+    ``transition_in``).
     """
     pipeline = load_spec(spec)
     if not isinstance(window, int) or isinstance(window, bool) or window < 1:
@@ -142,11 +152,11 @@ def run_pipeline(
     with _deterministic(target):
         if writer is not None:
             with writer:  # on any error the partial file is removed
-                plans = _plan_shots(pipeline, frames, source, shots)
+                plans = _plan_shots(pipeline, frames, source, shots, transitions)
                 out_scale = _output_scale(plans)
                 _run_plans(plans, frames, pipeline, target, window, progress, emit)
         else:
-            plans = _plan_shots(pipeline, frames, source, shots)
+            plans = _plan_shots(pipeline, frames, source, shots, transitions)
             out_scale = _output_scale(plans)
             _run_plans(plans, frames, pipeline, target, window, progress, emit)
 
@@ -192,6 +202,10 @@ def _process_shot(
     plan: ShotPlan, frames: FrameSource, device: torch.device, window: int
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """Yield ``(last input frame number, exact output frames)`` window by window over one shot."""
+    if plan.frame_by_frame:
+        for frame in range(plan.start_frame, plan.end_frame + 1):
+            yield from _process_shot(ShotPlan(frame, frame, plan.steps), frames, device, window)
+        return
     contexts = context_radii(plan.steps)
     first, stop = plan.start_frame, plan.end_frame + 1
     for start in range(first, stop, window):
@@ -255,10 +269,12 @@ def _plan_shots(
     frames: FrameSource,
     source: Any,
     shots: Sequence[Mapping[str, Any]] | None,
+    transitions: Sequence[tuple[int, int]] | None = None,
 ) -> list[ShotPlan]:
     last = frames.frame_count - 1
+    given = _checked_transitions(transitions, last)
     if not pipeline.analysis_driven:
-        return [ShotPlan(0, last, pipeline.steps)]
+        return _split_at_transitions([ShotPlan(0, last, pipeline.steps)], given)
     if shots is None:
         from restoration.analysis import analyse
 
@@ -280,7 +296,56 @@ def _plan_shots(
         expected_start = plan.end_frame + 1
     if expected_start != last + 1:
         raise SpecError(f"shots: frames {expected_start}..{last} are not covered by consecutive shots")
-    return plans
+    spans = [_transition_span(shot, index) for index, shot in enumerate(shots)]
+    return _split_at_transitions(plans, given + [span for span in spans if span is not None])
+
+
+def _checked_transitions(transitions: Sequence[tuple[int, int]] | None, last: int) -> list[tuple[int, int]]:
+    checked = []
+    for index, span in enumerate(transitions or ()):
+        ok = isinstance(span, (tuple, list)) and len(span) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in span)
+        if not ok or not 0 <= span[0] <= span[1] <= last:
+            raise SpecError(f"transitions[{index}]: expected (start, end) frames within 0..{last}, got {span!r}")
+        checked.append((span[0], span[1]))
+    return checked
+
+
+GRADUAL_TRANSITIONS = ("dissolve", "wipe", "fade")
+
+
+def _transition_span(shot: Mapping[str, Any], index: int) -> tuple[int, int] | None:
+    """The inclusive frames of a shot's gradual ``transition_in`` (None for a cut or none)."""
+    transition = shot.get("transition_in")
+    if transition is None:
+        return None
+    where = f"shots[{index}].transition_in"
+    if not isinstance(transition, Mapping) or transition.get("type") not in ("cut", *GRADUAL_TRANSITIONS):
+        raise SpecError(f"{where}: expected {{\"type\": cut|dissolve|wipe|fade, \"start_frame\", \"end_frame\"}}")
+    start, end = transition.get("start_frame"), transition.get("end_frame")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)) or not 0 <= start <= end:
+        raise SpecError(f"{where}: start_frame and end_frame must be frame numbers, start <= end")
+    return None if transition["type"] == "cut" else (start, end)
+
+
+def _split_at_transitions(plans: list[ShotPlan], spans: list[tuple[int, int]]) -> list[ShotPlan]:
+    """Plans with the frames of gradual transitions cut out as frame-by-frame parts of the shots
+    they belong to (a dissolve's first half ends the outgoing shot, its second half starts the
+    incoming one): temporal ops then never reach across the transition's edges."""
+    if not spans:
+        return plans
+    inside = set()
+    for start, end in spans:
+        inside.update(range(start, end + 1))
+    split = []
+    for plan in plans:
+        run_start = plan.start_frame
+        for frame in range(plan.start_frame, plan.end_frame + 1):
+            last = frame == plan.end_frame
+            if last or (frame in inside) != (frame + 1 in inside):
+                split.append(ShotPlan(run_start, frame, plan.steps, frame_by_frame=frame in inside))
+                run_start = frame + 1
+    return split
 
 
 class _deterministic:

@@ -269,7 +269,8 @@ def film_with_shots(member):
         ShotFactory(film=film, number=1, start_frame=0, end_frame=47, status="in_review", source=scan,
                     metrics={"noise": 6.0, "dust": 0.0002, "scratch": 0.3, "flicker": 0.02, "weave": 0.1,
                              "blockiness": 0.05, "is_grey": True}),
-        ShotFactory(film=film, number=2, start_frame=48, end_frame=95, status="pending"),
+        ShotFactory(film=film, number=2, start_frame=48, end_frame=95, status="pending",
+                    transition_in={"type": "dissolve", "start_frame": 36, "end_frame": 59}),
     ]
     ShotVersionFactory(shot=shots[0], number=1)
     ShotVersionFactory(shot=shots[0], number=2)
@@ -295,6 +296,9 @@ def test_film_page_shows_facts_members_and_shot_cards(film_with_shots, member):
     second = html[html.index(f'data-shot-id="{shots[1].pk}"'):]
     second = second[: second.index("</article>")]
     assert "no version" in second and "Not analysed yet" in second and "No scan" in second
+    # the boundary into the shot: a 24-frame dissolve (the first shot has none)
+    assert 'data-role="transition"' in second and ">dissolve 24 f<" in second
+    assert "film frames 36 to 59" in second and 'data-role="transition"' not in first
     assert f'data-version-id="{shots[0].versions.order_by("-number").first().pk}"' in first  # for sessions
     assert 'data-version-id=""' in second and 'id="start-session"' in html
     # A viewer may not start jobs: no batch actions. Every member may export the film's notes.

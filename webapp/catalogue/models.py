@@ -181,6 +181,11 @@ class Shot(models.Model):
     fps = models.FloatField()
     source = models.ForeignKey(MediaAsset, on_delete=models.SET_NULL, null=True, blank=True, related_name="shots")
     metrics = models.JSONField(default=dict, blank=True)
+    transition_in = models.JSONField(
+        null=True, blank=True,
+        help_text='The boundary into the shot as analysed: {"type": "cut|dissolve|wipe|fade", "start_frame", '
+                  '"end_frame"} (film frames, inclusive); null for a film\'s first shot or shots cut by hand',
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     approved_version = models.ForeignKey(
         "ShotVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

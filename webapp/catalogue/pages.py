@@ -188,6 +188,14 @@ def scan_summary(asset: MediaAsset) -> str:
     return ", ".join(filter(None, [" ".join(filter(None, [asset.codec.upper(), depth])), size, frames]))
 
 
+def transition_label(transition: dict | None) -> str:
+    """"dissolve 24 f" for the boundary into a shot (a cut is just "cut"); "" when unknown."""
+    if not transition:
+        return ""
+    length = transition["end_frame"] - transition["start_frame"] + 1
+    return transition["type"] if transition["type"] == "cut" else f"{transition['type']} {length} f"
+
+
 @login_required
 @require_GET
 def film_detail_page(request: HttpRequest, film_id: int) -> HttpResponse:
@@ -219,6 +227,7 @@ def film_detail_page(request: HttpRequest, film_id: int) -> HttpResponse:
         shot.defects = defect_bars(shot.metrics or {})
         shot.colour = colour_summary(shot.metrics or {})
         shot.timecode_in = timecode(shot.start_frame, shot.fps)
+        shot.transition_label = transition_label(shot.transition_in)
         shot.duration_seconds = shot.frame_count / shot.fps
         # The middle frame of the original (JOBS' preview endpoint), when the shot has a scan.
         shot.thumb_url = reverse("shot-preview", args=[shot.pk, "thumbnail"]) if shot.source_id else ""
