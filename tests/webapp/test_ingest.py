@@ -19,14 +19,6 @@ from webapp.catalogue.models import Film, MediaAsset
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def ingest_root(settings, tmp_path) -> Path:
-    root = tmp_path / "ingest"
-    root.mkdir()
-    settings.INGEST_ROOTS = [root]
-    return root
-
-
 def make_clip(path: Path, *, frames: int = 6, height: int = 48, width: int = 64, channels: int = 3) -> Path:
     ramp = torch.linspace(0.1, 0.9, width)[None, None, None, :].expand(frames, channels, height, width).clone()
     if channels == 3:

@@ -18,14 +18,6 @@ from webapp.catalogue.models import Film, MediaAsset
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def ingest_root(settings, tmp_path) -> Path:
-    root = tmp_path / "ingest"
-    root.mkdir()
-    settings.INGEST_ROOTS = [root]
-    return root
-
-
 def everything_under(root: Path) -> set[str]:
     """Files and folders: a sequence's leftover would be a folder as much as a file."""
     return {str(p.relative_to(root)) for p in root.rglob("*")}
