@@ -99,14 +99,18 @@ def test_the_exports_hold_the_cut_its_versions_decisions_and_grades(film, approv
     for role in ("creator", "archivist"):
         grade_decision_record(grade=grade, reviewer=film_members[role], verdict="approve")
     Decision.objects.create(version=approved[1], reviewer=archivist, role="archivist", verdict="approve", note="Fine")
+    approved[1].shot.transition_in = {"type": "dissolve", "start_frame": 3, "end_frame": 4}  # the analysis's span
+    approved[1].shot.save(update_fields=["transition_in"])
     job = _deliver(client_for(archivist), film, {"masters": [], "exports": ["otio", "edl", "ccc"]})
     _run(job["id"])
     files = {d.kind: Path(d.asset.file.path).read_text(encoding="utf-8") for d in Deliverable.objects.all()}
     timeline = otio.adapters.read_from_string(files["otio"], "otio_json")
     video = timeline.tracks[0]
-    assert [clip.name for clip in video] == ["Shot 1", "Shot 2"]
-    assert [clip.source_range.duration.value for clip in video] == [4, 4]
-    record = video[1].metadata["restoration"]
+    assert [item.name for item in video] == ["Shot 1", "dissolve", "Shot 2"]
+    assert (video[1].in_offset.value, video[1].out_offset.value) == (1, 1)
+    assert [clip.source_range.duration.value for clip in video.find_clips()] == [4, 4]
+    assert video.duration().value == 8
+    record = video[2].metadata["restoration"]
     assert (record["version"], record["picture"], list(record["scan_frames"])) == (approved[1].number, "approved",
                                                                                   [4, 7])
     assert [(d["role"], d["verdict"], d["note"]) for d in record["decisions"]] == [("archivist", "approve", "Fine")]
@@ -114,7 +118,8 @@ def test_the_exports_hold_the_cut_its_versions_decisions_and_grades(film, approv
     assert [track.kind for track in timeline.tracks] == ["Video", "Audio"]
     edl = files["edl"]
     assert "001  S1V1     B     C        00:00:00:00 00:00:00:04 00:00:00:00 00:00:00:04" in edl
-    assert "002  S2V1     B     C        00:00:00:00 00:00:00:04 00:00:00:04 00:00:00:08" in edl
+    assert "002  S1V1     B     C        00:00:00:04 00:00:00:04 00:00:00:04 00:00:00:04" in edl
+    assert "002  S2V1     B     D    002 00:00:00:00 00:00:00:04 00:00:00:04 00:00:00:08" in edl
     sop = "*ASC_SOP (" + " ".join(f"{v:.6f}" for v in LOOK["slope"]) + ")"
     assert sop in edl and f"*ASC_SAT {LOOK['saturation']:.6f}" in edl and edl.count("*ASC_SOP") == 1
     corrections = engine.grade_file_corrections(files["ccc"].encode(), name="grades.ccc")

@@ -65,7 +65,7 @@ def _entries(plan: ConformPlan, grades: list) -> list[CutEntry]:
             source_in=picture.start, frames=picture.count, fps=picture.fps,
             version_number=version.number if version else None, version_status=version.status if version else None,
             decisions=decisions.get(version.pk, []) if version else [], grade_id=correction_id_of(grade) if grade is not None else None,
-            grade_cdl=dict(grade.cdl) if grade is not None else None,
+            grade_cdl=dict(grade.cdl) if grade is not None else None, transition_in=picture.shot.transition_in,
         ))
     return entries
 
