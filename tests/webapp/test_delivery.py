@@ -129,15 +129,15 @@ def test_the_exports_hold_the_cut_its_versions_decisions_and_grades(film, approv
 
 def test_a_distribution_encode_has_per_shot_figures_and_the_sound(film, approved, archivist, client_for,
                                                                    sent_messages, media_root, client):
-    body = {"masters": [], "distribution": {"codec": "h264", "target": "psnr:30", "preset": "ultrafast"}}
+    body = {"masters": [], "distribution": {"codec": "h264", "target": "psnr:45", "preset": "ultrafast"}}
     job = _run(_deliver(client_for(archivist), film, body)["id"])
     assert job.frames_total == 2 * FRAMES  # the scratch lossless conform, then the encode
     item = client_for(archivist).get(f"/api/deliverables/?film={film.pk}").json()["results"]
     assert [(i["kind"], i["codec"], i["container"]) for i in item] == [("distribution", "h264", "mov,mp4,m4a,3gp,3g2,mj2")]
     item = item[0]
-    assert item["encoding"]["target"] == "psnr:30" and item["encoding"]["preset"] == "ultrafast"
+    assert item["encoding"]["target"] == "psnr:45" and item["encoding"]["preset"] == "ultrafast"
     assert [(s["number"], s["start_frame"], s["end_frame"]) for s in item["shots"]] == [(1, 0, 3), (2, 4, 7)]
-    assert all(s["quality"] >= 30 and 0 <= s["crf"] <= 51 for s in item["shots"])
+    assert all(s["quality"] >= 45 and 0 <= s["crf"] <= 51 for s in item["shots"])
     path = Deliverable.objects.get().asset.file.path
     info = engine.probe(path)
     assert info.frame_count == FRAMES and item["sound"] and info.audio[0][:2] == (48_000, "stereo")
@@ -146,7 +146,23 @@ def test_a_distribution_encode_has_per_shot_figures_and_the_sound(film, approved
     client.force_login(archivist)
     page = client.get(f"/films/{film.pk}/delivery/").content.decode()
     stored = Deliverable.objects.get().shots[0]
-    assert "psnr:30" in page and f'<td class="num">{stored["crf"]}</td><td class="num">{stored["quality"]}' in page
+    assert not stored["capped"]  # psnr:45 needs a CRF below the highest on this picture
+    assert "psnr:45" in page and f'<td class="num">{stored["crf"]}</td><td class="num">{stored["quality"]}' in page
+    assert "capped at CRF" not in page
+
+
+def test_a_shot_above_the_target_at_the_highest_crf_is_stored_and_shown_capped(film, approved, archivist, client_for,
+                                                                               sent_messages, client):
+    body = {"masters": [], "distribution": {"codec": "h264", "target": "psnr:10", "preset": "ultrafast"}}
+    _run(_deliver(client_for(archivist), film, body)["id"])
+    stored = Deliverable.objects.get().shots
+    assert [(s["crf"], s["capped"]) for s in stored] == [(51, True), (51, True)]  # every shot beats 10 dB at 51
+    assert all(s["quality"] > 10 for s in stored)
+    item = client_for(archivist).get(f"/api/deliverables/?film={film.pk}").json()["results"][0]
+    assert [s["capped"] for s in item["shots"]] == [True, True]
+    client.force_login(archivist)
+    page = client.get(f"/films/{film.pk}/delivery/").content.decode()
+    assert page.count(">capped at CRF 51</span>") == 2
 
 
 @pytest.mark.parametrize(("body", "field"), [

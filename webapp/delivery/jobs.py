@@ -112,8 +112,9 @@ def _distribution_encode(job: RestorationJob, options: dict, lossless: Path, sho
     else:
         info = probe(encoded)
     figures = {(shot["start_frame"], shot["end_frame"]): shot for shot in result.to_dict()["shots"]}
-    rows = [{**row, "crf": figures[(row["start_frame"], row["end_frame"])]["crf"],
-             "quality": figures[(row["start_frame"], row["end_frame"])]["quality"]} for row in shot_rows]
+    # capped: at the codec's highest CRF and still above the target (the page says so)
+    rows = [{**row, **{key: figures[(row["start_frame"], row["end_frame"])][key] for key in ("crf", "quality", "capped")}}
+            for row in shot_rows]
     return (DeliverableKind.DISTRIBUTION, output, {
         "codec": options["codec"], "sound": bool(info.audio), "info": info, "shots": rows,
         "encoding": {"target": options["target"], "preset": options["preset"], "bytes": result.to_dict()["bytes"]},

@@ -20,6 +20,8 @@ class DeliverableShotSerializer(serializers.Serializer):
     grade = serializers.CharField(allow_null=True, help_text="The grade applied (its .ccc id)")
     crf = serializers.FloatField(required=False, help_text="Distribution: the CRF the shot was encoded at")
     quality = serializers.FloatField(required=False, help_text="Distribution: the shot's measured quality")
+    capped = serializers.BooleanField(
+        required=False, help_text="Distribution: encoded at the codec's highest CRF and still above the target")
 
 
 class DeliverableSerializer(StrictModelSerializer):
