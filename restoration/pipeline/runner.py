@@ -26,6 +26,13 @@ from restoration.pipeline.spec import (
     spatial_scale,
     validate_steps,
 )
+from restoration.pipeline.tiling import (
+    DEFAULT_MAX_MEMORY,
+    TilePlan,
+    plan_tiles,
+    run_op_tiled,
+    window_for_budget,
+)
 
 SEED = 0  # ops that draw random numbers (none should, but learned ones might) start here
 
@@ -96,6 +103,8 @@ def run_pipeline(
     fps: float | None = None,
     codec: str | None = None,
     shots: Sequence[Mapping[str, Any]] | None = None,
+    max_memory: int = DEFAULT_MAX_MEMORY,
+    tile: int | None = None,
 ) -> PipelineResult:
     """Run ``spec`` over ``source`` (a video path or a (T, C, H, W) tensor).
 
@@ -104,10 +113,15 @@ def run_pipeline(
     ``fps`` is the source's frame rate (read from the file for a path; needed for a tensor only
     when retiming or writing). ``shots`` overrides the analysis for an analysis-driven spec (the
     analysis' own ``shots`` list). ``progress(done, total)`` counts input frames.
+    ``max_memory`` (bytes) bounds the window's frames and sets the spatial tiles the ops run in
+    (``pipeline.tiling``); ``tile`` forces a tile side in pixels (0: whole frames), for tests.
     """
     pipeline = load_spec(spec)
     if not isinstance(window, int) or isinstance(window, bool) or window < 1:
         raise SpecError(f"window: expected a positive integer, got {window!r}")
+    if tile is not None and (not isinstance(tile, int) or isinstance(tile, bool) or tile < 0):
+        raise SpecError(f"tile: expected a whole number of pixels, got {tile!r}")
+    budget = _Budget(max_memory, tile)
     target = resolve_device(device)
     frames = FrameSource.open(source, fps=fps, chunk_size=window)
     if pipeline.retime_fps is not None and not frames.fps:
@@ -138,11 +152,11 @@ def run_pipeline(
             with writer:  # on any error the partial file is removed
                 plans = _plan_shots(pipeline, frames, source, shots)
                 out_scale = _output_scale(plans)
-                _run_plans(plans, frames, pipeline, target, window, progress, emit)
+                _run_plans(plans, frames, pipeline, target, window, budget, progress, emit)
         else:
             plans = _plan_shots(pipeline, frames, source, shots)
             out_scale = _output_scale(plans)
-            _run_plans(plans, frames, pipeline, target, window, progress, emit)
+            _run_plans(plans, frames, pipeline, target, window, budget, progress, emit)
 
     result_frames = torch.cat(collected) if collected else None
     return PipelineResult(
@@ -164,13 +178,29 @@ def _output_scale(plans: list[ShotPlan]) -> int:
     return scales.pop() if scales else 1
 
 
-def _run_plans(plans, frames, pipeline, device, window, progress, emit) -> None:
+@dataclass(frozen=True)
+class _Budget:
+    max_memory: int
+    tile: int | None = None  # forced tile side; None: from the budget
+
+    def window(self, window: int, context: int, frames: FrameSource) -> int:
+        return window_for_budget(window=window, context=context, channels=frames.channels,
+                                 height=frames.height, width=frames.width, max_memory=self.max_memory)
+
+    def tiles(self, frame_count: int, frames: FrameSource) -> TilePlan:
+        if self.tile is not None:
+            return TilePlan(self.tile)
+        return plan_tiles(frames=frame_count, channels=frames.channels, height=frames.height,
+                          width=frames.width, max_memory=self.max_memory)
+
+
+def _run_plans(plans, frames, pipeline, device, window, budget, progress, emit) -> None:
     total = frames.frame_count
     done = 0
     if progress is not None:
         progress(0, total)  # the work has started (after any analysis)
     for plan in plans:
-        processed = _process_shot(plan, frames, device, window)
+        processed = _process_shot(plan, frames, device, window, budget)
         if pipeline.retime_fps is not None:
             processed = _retime_shot(processed, plan, frames.fps, pipeline.retime_fps, pipeline.retime_method)
         for last_input_frame, chunk in processed:
@@ -183,18 +213,20 @@ def _run_plans(plans, frames, pipeline, device, window, progress, emit) -> None:
 
 
 def _process_shot(
-    plan: ShotPlan, frames: FrameSource, device: torch.device, window: int
+    plan: ShotPlan, frames: FrameSource, device: torch.device, window: int, budget: _Budget
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """Yield ``(last input frame number, exact output frames)`` window by window over one shot."""
     contexts = context_radii(plan.steps)
     first, stop = plan.start_frame, plan.end_frame + 1
+    window = budget.window(window, contexts[0], frames)
+    tiles = budget.tiles(min(stop - first, window + 2 * contexts[0]), frames)
     for start in range(first, stop, window):
         end = min(start + window, stop)
         lo, hi = max(first, start - contexts[0]), min(stop, end + contexts[0])
         chunk = frames.get(lo, hi).to(device)
         with torch.no_grad():
             for step, context in zip(plan.steps, contexts[1:], strict=True):
-                chunk = _apply(step, chunk)
+                chunk = _apply(step, chunk, tiles)
                 # An op's output is exact except within its radius of a cut-off (not a shot)
                 # edge, and the next ops need only `context` frames beyond the window: keep just
                 # those. At a shot edge nothing is cut, so every op meets the edge as it would
@@ -207,9 +239,12 @@ def _process_shot(
         yield end - 1, chunk.clamp(0.0, 1.0).cpu()
 
 
-def _apply(step: Step, frames: torch.Tensor) -> torch.Tensor:
-    out = step.op.function(frames, **step.params)
+def _apply(step: Step, frames: torch.Tensor, tiles: TilePlan) -> torch.Tensor:
     scale = step.op.output_scale(step.params)
+    if scale == 1:
+        out = run_op_tiled(step.op.name, step.op.function, frames, step.params, tiles)
+    else:  # an upscale changes the tile geometry: whole frames
+        out = step.op.function(frames, **step.params)
     expected = (frames.shape[0], frames.shape[1], frames.shape[2] * scale, frames.shape[3] * scale)
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != expected:
         got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
