@@ -80,10 +80,15 @@ def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memor
 
 def window_for_budget(*, window: int, context: int, channels: int, height: int, width: int,
                       max_memory: int) -> int:
-    """Output frames per window so that the window and its context take at most half the budget."""
+    """Output frames per window so that the window and its context take at most half the budget.
+
+    Never fewer than the context radius: each window recomputes its context, so a window of one
+    frame with 16 frames of context each side would run the ops 33 times per frame. When even that
+    does not fit, the budget is exceeded by the context (the spatial tiles still bound the ops'
+    working memory), rather than the run becoming an order of magnitude slower."""
     frame_bytes = channels * height * width * 4
     fits = int(max_memory // 2 // (RESIDENT_COPIES * frame_bytes)) - 2 * context
-    return max(1, min(window, fits))
+    return max(1, min(window, max(fits, context)))
 
 
 def _spans(length: int, tile: int) -> list[tuple[int, int]]:

@@ -42,12 +42,14 @@ def test_small_frames_are_not_tiled_and_large_ones_are():
     assert smaller.tile < plan.tile
 
 
-def test_window_shrinks_with_the_budget_but_keeps_a_frame():
+def test_window_shrinks_with_the_budget_down_to_the_context():
     roomy = window_for_budget(window=32, context=4, channels=3, height=480, width=640, max_memory=12 * 2 ** 30)
     tight = window_for_budget(window=32, context=4, channels=3, height=3112, width=4096, max_memory=2 * 2 ** 30)
     assert roomy == 32
     assert 1 <= tight < 32
-    assert window_for_budget(window=32, context=40, channels=3, height=3112, width=4096, max_memory=2 ** 30) == 1
+    # Below the context radius a window would mostly recompute its context: the radius is the floor.
+    assert window_for_budget(window=32, context=8, channels=3, height=3112, width=4096, max_memory=2 ** 30) == 8
+    assert window_for_budget(window=32, context=0, channels=3, height=3112, width=4096, max_memory=2 ** 30) == 1
 
 
 def test_pointwise_function_is_exact_through_the_feathered_blend():
