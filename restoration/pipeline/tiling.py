@@ -69,10 +69,12 @@ class TilePlan:
 def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memory: int) -> TilePlan:
     """The largest tiles whose working memory, with the resident window, fits ``max_memory``."""
     frame_bytes = channels * height * width * 4
-    left = max_memory - RESIDENT_COPIES * frames * frame_bytes
+    # When the window alone overruns the budget (long context at 4K), the tiles still get half of
+    # it: 64 px tiles would spend most of their time on the overlap.
+    left = max(max_memory - RESIDENT_COPIES * frames * frame_bytes, max_memory // 2)
     if WORKING_COPIES * frames * frame_bytes <= left:
         return TilePlan(0)
-    area = max(left, 0) / (WORKING_COPIES * frames * channels * 4)
+    area = left / (WORKING_COPIES * frames * channels * 4)
     side = int(math.sqrt(area)) - 2 * DEFAULT_OVERLAP
     side = max(MIN_TILE, side // TILE_ALIGN * TILE_ALIGN)
     return TilePlan(side)
