@@ -68,6 +68,7 @@ chromium:
 # Idle OpenMP threads sleep instead of spinning: on a shared CPU spinning costs more than it saves.
 bench: export OMP_WAIT_POLICY = PASSIVE
 bench: venv services
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test,bench]'  # PySceneDetect, the shots part's baseline
 	$(PY) -m restoration bench
 	$(PY) manage.py bench_catalogue
 	DATABASE_URL=$(PG_URL) $(PY) manage.py bench_catalogue

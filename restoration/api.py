@@ -71,6 +71,7 @@ __all__ = [
     "preset_spec",
     "probe",
     "restore_frames",
+    "sequence_files",
     "sound_add",
     "spec_validate",
     "still_probe",
@@ -88,11 +89,26 @@ TRANSIENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EMFILE, errno.EN
 
 
 def probe(path: str | os.PathLike) -> ProbeInfo:
-    """Container, codec, size, rate, frame count, bit depth and pixel format of a video file.
-    Raises ``MediaError`` (one line, naming the file) when it is not a usable video."""
+    """Container, codec, size, rate, frame count, bit depth and pixel format of a video file, or
+    of an image sequence named by a printf pattern or its folder (``info.path`` is then the
+    sequence's canonical pattern to store, ``info.sequence`` its numbers, stored depth, DPX
+    transfer and timecode). Raises ``MediaError`` (one line, naming the file) when it is not a
+    usable video or sequence."""
     from restoration.io import probe as io_probe
 
     return io_probe(path)
+
+
+def sequence_files(path: str | os.PathLike) -> list[str]:
+    """Every frame file of the image sequence ``path`` names (as ``probe`` takes it), in frame
+    order, as given (not resolved): what a caller checks before trusting a scan, e.g. that no
+    frame is a link out of its ingest folders. ``MediaError`` when it is not a usable sequence."""
+    from restoration.sequence import find, is_sequence_name
+
+    if not is_sequence_name(path):
+        raise MediaError(f"{path}: not an image sequence (a pattern such as f_%06d.dpx, or a folder)")
+    sequence = find(path)
+    return [str(sequence.frame_path(index)) for index in range(sequence.count)]
 
 
 def analyse(
@@ -103,7 +119,8 @@ def analyse(
     progress: Progress | None = None,
 ) -> list[dict[str, Any]]:
     """Shots of a clip, each ``{"start_frame", "end_frame" (inclusive), "metrics",
-    "recommended_pipeline", "colour_notes"}``, in one streaming pass.
+    "recommended_pipeline", "colour_notes", "transition_in"}`` (found shots only: the boundary into the
+    shot, ``{"type", "start_frame", "end_frame"}`` or None for the first), in one streaming pass.
 
     Without ``spans`` the engine finds the shots; with ``spans`` (inclusive ``(start, end)``
     frame pairs, e.g. shots cut by hand) it measures exactly those and finds none."""
@@ -151,23 +168,32 @@ def restore_frames(
     device: str | None = None,
     progress: Progress | None = None,
     grade: GradeValues | None = None,
+    transitions: Sequence[tuple[int, int]] = (),
 ) -> RestoreResult:
     """Frames ``start .. start+count-1`` of ``source`` through ``spec`` into ``output`` (written
     under a temporary name and renamed; nothing is left behind on failure). With ``grade``, the
-    grade is applied to the restored frames as the last step (``grade_check``'s values)."""
+    grade is applied to the restored frames as the last step (``grade_check``'s values).
+    ``transitions``: inclusive ``(start, end)`` frames (of the source) of dissolves, wipes or fades
+    within the span, restored frame by frame so that no temporal op reaches across them."""
     from restoration.io import probe as io_probe
     from restoration.io import read_frames
     from restoration.pipeline import ANALYSIS_OPS, run_pipeline
 
-    # A shot's frames are read into memory: fine for shots, not for whole reels.
+    # A shot's frames are read into memory: fine for shots, not for whole reels. The output keeps
+    # the source's depth (a 10-bit DPX scan gives a 16-bit version, never an 8-bit one).
+    bit_depth = 8 if (io_probe(source).bit_depth or 8) <= 8 else 16
     frames = read_frames(source, start, count)
     target = device or default_device()
+    local = [(max(a, start) - start, min(b, start + count - 1) - start) for a, b in transitions
+             if a <= start + count - 1 and b >= start]
     if grade is None:
-        result = run_pipeline(frames, spec, output=output, fps=fps, device=target, progress=progress)
+        result = run_pipeline(frames, spec, output=output, fps=fps, device=target, progress=progress,
+                              bit_depth=bit_depth, transitions=local)
     else:
         graded = _engine_grade(grade)  # checked before the work, not after it
-        result = run_pipeline(frames, spec, fps=fps, device=target, progress=progress)
-        _graded_write(result.frames, graded, output, fps=result.fps or fps)
+        result = run_pipeline(frames, spec, fps=fps, device=target, progress=progress, bit_depth=bit_depth,
+                              transitions=local)
+        _graded_write(result.frames, graded, output, fps=result.fps or fps, bit_depth=bit_depth)
     if spec.get("ops") != ANALYSIS_OPS:
         ran, summary = spec, f"{' → '.join(step['op'] for step in spec['ops']) or 'no op'} (as specified)"
     else:
@@ -355,7 +381,8 @@ def encode_adaptive(
     ``restoration.compare``, PSNR/XPSNR of the luma as FFmpeg's filters), each starting on a
     keyframe, all frames kept. ``shots``: inclusive ``(start, end)`` pairs or ``{"start_frame",
     "end_frame"}`` covering the clip end to end; None: the analysis finds them. ``.to_dict()`` is
-    ``{"bytes": N, "shots": [{"start_frame", "end_frame", "crf", "quality"}]}``. ``RestorationError``
+    ``{"bytes": N, "shots": [{"start_frame", "end_frame", "crf", "quality", "capped"}]}``
+    (``capped``: at the codec's highest CRF and still above the target). ``RestorationError``
     (one line) for bad options, input or shots, or a target a shot cannot reach (naming the shot
     and the best it got); nothing is left at ``output`` then. ``progress(done, total)`` counts the
     frames of finished shots and is called after each trial encode."""
@@ -617,10 +644,10 @@ def grade_colours(values: GradeValues, colours: Sequence[Sequence[float]]) -> li
     return out.reshape(3, -1).T.tolist()
 
 
-def _graded_write(frames, grade, output: str | os.PathLike, *, fps: float) -> None:
+def _graded_write(frames, grade, output: str | os.PathLike, *, fps: float, bit_depth: int = 8) -> None:
     from restoration.io import VideoWriter
 
-    with VideoWriter(output, fps=fps) as out:
+    with VideoWriter(output, fps=fps, bit_depth=bit_depth) as out:
         for chunk in frames.split(32):
             out.write(_grade_frames(chunk, grade))
 

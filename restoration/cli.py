@@ -25,27 +25,31 @@ HANDLERS = {
 }
 
 
+SOURCE_HELP = "a video file, or an image sequence: a pattern (scan/f_%%06d.dpx, @N to start at N) or its folder"
+OUTPUT_HELP = "a video file (.mkv, .mov, .mp4), or a pattern (out/f_%%06d.dpx, .tif, .png, .exr) for a sequence"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m restoration", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("probe", help="print a video file's stream properties as JSON")
-    p.add_argument("input")
+    p = sub.add_parser("probe", help="print a video file's or an image sequence's properties as JSON")
+    p.add_argument("input", help=SOURCE_HELP)
 
     p = sub.add_parser("degrade", help="apply the synthetic film-damage model to a clip")
-    p.add_argument("input")
-    p.add_argument("output")
+    p.add_argument("input", help=SOURCE_HELP)
+    p.add_argument("output", help=OUTPUT_HELP)
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--strength", choices=["light", "medium", "heavy"], default="medium")
     p.add_argument("--masks", help="also write the defect masks to this video file")
 
     p = sub.add_parser("analyse", help="detect shots, measure defects, recommend a pipeline")
-    p.add_argument("input")
+    p.add_argument("input", help=SOURCE_HELP)
     p.add_argument("--json", action="store_true", help="print JSON (the default prints a table)")
 
     p = sub.add_parser("restore", help="restore a clip with a preset or a JSON pipeline")
-    p.add_argument("input")
-    p.add_argument("output")
+    p.add_argument("input", help=SOURCE_HELP)
+    p.add_argument("output", help=OUTPUT_HELP)
     group = p.add_mutually_exclusive_group()
     group.add_argument("--preset", default=None, help="named pipeline, e.g. film (default)")
     group.add_argument("--pipeline", default=None, help="path to a JSON pipeline spec")

@@ -1,4 +1,6 @@
-"""Video I/O: probe, frame-exact decode and seek, lossless and delivery encodes (PyAV).
+"""Video I/O: probe, frame-exact decode and seek, lossless and delivery encodes (PyAV); image
+sequences (DPX, TIFF, PNG, OpenEXR: ``restoration.sequence``) behind the same ``probe``,
+``read_frames``, ``iter_chunks`` and ``open_writer``.
 
 Frames are float32 tensors ``(T, C, H, W)`` in [0, 1]; C is 1 for grey footage and 3 for
 colour. Frame numbers count from the file's first frame.
@@ -14,6 +16,7 @@ timestamp. The index is cached per (path, size, mtime).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
@@ -29,6 +32,7 @@ import av
 import numpy as np
 import torch
 
+from restoration import sequence as image_sequence
 from restoration.errors import MediaError
 
 __all__ = [
@@ -38,6 +42,7 @@ __all__ = [
     "iter_chunks",
     "SoundReader",
     "VideoWriter",
+    "open_writer",
     "sound_mux",
     "write_video",
     "cli_probe",
@@ -73,9 +78,14 @@ class ProbeInfo:
     # One (sample_rate, channel layout, bits) per audio stream, in stream order (bits: 16 or 24,
     # the depth it is kept at: 24 for anything deeper than 16-bit integers).
     audio: tuple[tuple[int, str, int], ...] = ()
+    # Image sequences only: the pattern, frame-number range, stored depth, DPX transfer and header.
+    sequence: image_sequence.SequenceInfo | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        fields = asdict(self)
+        if fields["sequence"] is None:  # a video file's probe reads as it always did
+            del fields["sequence"]
+        return fields
 
 
 @dataclass(frozen=True)
@@ -318,10 +328,39 @@ def _audio_stream_info(stream) -> tuple[int, str, int]:
 
 
 def probe(path: str | os.PathLike) -> ProbeInfo:
-    """Stream properties of a video file. ``bit_depth`` is 8 or 16 (the depth frames are read at;
-    ``pix_fmt`` tells the stored depth). ``channels`` is 1 for grey footage, also when stored as
-    YUV with neutral chroma. Raises ``MediaError`` for anything that is not a readable video."""
+    """Stream properties of a video file or an image sequence (a printf pattern or a folder, see
+    ``restoration.sequence``). ``bit_depth`` is 8 or 16 (the depth frames are read at; ``pix_fmt``
+    and, for a sequence, ``sequence.bits`` tell the stored depth). ``channels`` is 1 for grey
+    footage, also when stored as YUV with neutral chroma. ``path`` is how to name the source
+    again (a folder's detected pattern). Raises ``MediaError`` for anything not readable."""
+    if image_sequence.is_sequence_name(path):
+        return _sequence_probe(image_sequence.find(path))
     return _inspect(path)[0]
+
+
+def _sequence_probe(sequence: image_sequence.Sequence) -> ProbeInfo:
+    layout = sequence.layout
+    fps = layout.frame_rate or image_sequence.DEFAULT_FPS
+    if layout.sample == "float":
+        pix_fmt = "grayf32" if layout.channels == 1 else "gbrpf32"
+    elif layout.bits == 8:
+        pix_fmt = "gray" if layout.channels == 1 else "rgb24"
+    else:
+        pix_fmt = f"gray{layout.bits}" if layout.channels == 1 else f"gbrp{layout.bits}"
+    return ProbeInfo(
+        path=sequence.name,
+        container="image_sequence",
+        codec=layout.format,
+        width=layout.width,
+        height=layout.height,
+        fps=fps,
+        frame_count=sequence.count,
+        bit_depth=8 if layout.bits == 8 and layout.sample == "uint" else 16,
+        pix_fmt=pix_fmt,
+        channels=layout.channels,
+        duration=sequence.count / fps,
+        sequence=sequence.info(),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -408,7 +447,8 @@ def _check_range(info: ProbeInfo, start: int, end: int) -> None:
 def read_frames(path: str | os.PathLike, start: int = 0, count: int | None = None, *, device="cpu") -> torch.Tensor:
     """Frames ``start .. start+count-1`` (all remaining when ``count`` is None) as (T, C, H, W)
     float32 in [0, 1], frame-exact for any codec and container."""
-    info, index = _inspect(path)
+    sequence = image_sequence.find(path) if image_sequence.is_sequence_name(path) else None
+    info, index = (_sequence_probe(sequence), None) if sequence is not None else _inspect(path)
     if count is None:
         count = info.frame_count - start if isinstance(start, int) else 0
     if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
@@ -416,6 +456,8 @@ def read_frames(path: str | os.PathLike, start: int = 0, count: int | None = Non
     _check_range(info, start, start + count)
     if count == 0:
         return torch.zeros(0, info.channels, info.height, info.width, device=device)
+    if sequence is not None:
+        return sequence.to_tensor(list(image_sequence.iter_values(sequence, int(start), int(start + count))), device)
     arrays = list(_decode_arrays(Path(info.path), info, index, int(start), int(start + count)))
     return _to_tensor(arrays, info.bit_depth > 8, device)
 
@@ -427,22 +469,27 @@ def iter_chunks(
     ``chunk_size`` frames at a time (the last chunk may be shorter), decoding once, in order."""
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise MediaError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    info, index = _inspect(path)
+    sequence = image_sequence.find(path) if image_sequence.is_sequence_name(path) else None
+    info, index = (_sequence_probe(sequence), None) if sequence is not None else _inspect(path)
     end = info.frame_count if end is None else end
     if isinstance(end, bool) or not isinstance(end, int | np.integer) or end <= start:
         raise MediaError(f"end frame must be an integer after start {start}, got {end!r}")
     _check_range(info, start, end)
-    high_bit = info.bit_depth > 8
+    if sequence is not None:
+        arrays, to_tensor = image_sequence.iter_values(sequence, int(start), int(end)), sequence.to_tensor
+    else:
+        arrays = _decode_arrays(Path(info.path), info, index, int(start), int(end))
+        to_tensor = functools.partial(_to_tensor, high_bit=info.bit_depth > 8)
     chunk: list[np.ndarray] = []
     first = start
-    for array in _decode_arrays(Path(info.path), info, index, int(start), int(end)):
+    for array in arrays:
         chunk.append(array)
         if len(chunk) == chunk_size:
-            yield first, _to_tensor(chunk, high_bit, "cpu")
+            yield first, to_tensor(chunk, device="cpu")
             first += len(chunk)
             chunk = []
     if chunk:
-        yield first, _to_tensor(chunk, high_bit, "cpu")
+        yield first, to_tensor(chunk, device="cpu")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -840,6 +887,22 @@ def sound_mux(picture: str | os.PathLike, sound: str | os.PathLike, output: str 
     return probe(out_path)
 
 
+def open_writer(path: str | os.PathLike, *, fps: float, codec: str | None = None, bit_depth: int = 8,
+                source: str | os.PathLike | None = None, carry_headers: bool = True):
+    """A writer for ``path``: a ``SequenceWriter`` when it is a printf pattern (frame numbers,
+    format details and DPX headers from ``source`` when that is a sequence), else a
+    ``VideoWriter``. Both write nothing until the first frame and leave nothing on failure."""
+    if image_sequence.is_pattern(path):
+        if codec is not None:
+            raise MediaError(f"{path}: a codec applies to video files; an image sequence's format is its extension")
+        like = image_sequence.find(source) if source is not None and image_sequence.is_sequence_name(source) else None
+        return image_sequence.SequenceWriter(path, fps=fps, bit_depth=bit_depth, source=like, carry_headers=carry_headers)
+    if "%" in Path(path).name and Path(path).suffix.lower() not in CODEC_BY_EXTENSION:
+        raise MediaError(f"{path}: unsupported frame format {Path(path).suffix or '(none)'!r}; "
+                         f"image sequences are written as {', '.join(sorted(image_sequence.FORMAT_BY_EXTENSION))}")
+    return VideoWriter(path, fps=fps, codec=codec, bit_depth=bit_depth)
+
+
 def write_video(path: str | os.PathLike, frames: torch.Tensor, *, fps: float, codec: str | None = None,
                 bit_depth: int = 8, options: dict[str, str] | None = None) -> None:
     """Write a whole clip at once (see ``VideoWriter``)."""
@@ -848,6 +911,7 @@ def write_video(path: str | os.PathLike, frames: torch.Tensor, *, fps: float, co
 
 
 def cli_probe(args) -> int:
-    """`python -m restoration probe IN`: print the probe as JSON."""
+    """`python -m restoration probe IN`: print the probe as JSON (IN: a video file, or an image
+    sequence's pattern or folder)."""
     print(json.dumps(probe(args.input).to_dict(), indent=2))
     return 0

@@ -71,7 +71,10 @@ def analyse(
     ``progress(done, total)`` is called after each chunk (``total`` is None when unknown).
 
     Returns ``{"fps", "frame_count", "shots": [{"start_frame", "end_frame" (inclusive),
-    "metrics": {...}, "recommended_pipeline": [{"op", "params"}], "colour_notes": [str]}]}``.
+    "metrics": {...}, "recommended_pipeline": [{"op", "params"}], "colour_notes": [str],
+    "transition_in": {"type": "cut|dissolve|wipe|fade", "start_frame", "end_frame"} or None for
+    the first shot}]}``: a dissolve's or wipe's shot starts at its middle, a fade's at its black
+    (or white) point.
     """
     chunks, total, probed_fps = _chunks(path_or_frames)
     detector = ShotDetector()
@@ -89,10 +92,11 @@ def analyse(
         if done == 0:
             raise MediaError("no video frames to analyse")
         statistics.finish()
-        starts = detector.finish()
+        transitions = detector.transitions()
+    starts = [0, *(t.frame for t in transitions)]
     ends = [s - 1 for s in starts[1:]] + [done - 1]
-    shots = [_shot_entry(start, end, shot_metrics(statistics.values, start, end))
-             for start, end in zip(starts, ends, strict=True)]
+    shots = [{**_shot_entry(start, end, shot_metrics(statistics.values, start, end)), "transition_in": transition}
+             for start, end, transition in zip(starts, ends, [None, *(t.to_dict() for t in transitions)], strict=True)]
     return {"fps": fps if fps is not None else probed_fps, "frame_count": done, "shots": shots}
 
 

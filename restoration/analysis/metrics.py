@@ -15,12 +15,17 @@ Shot metrics (all floats; ``None`` where they do not apply):
                    frame's mean) on native luma and on its 2x2 average; the larger of the two, so
                    grain wider than a pixel is seen too. Clean digital video ~0.5-1.5, grainy film 3-8.
 ``grain``          temporal grain estimate in 8-bit code values: robust std (median absolute value)
-                   of f_t - (f_t-1 + f_t+1) / 2 on the motion-compensated, gain-matched analysis
-                   image, divided by sqrt(1.5). Sees grain that is too soft for ``noise``; motion
-                   the global shift does not explain raises it.
+                   of f_t - (f_t-1 + f_t+1) / 2 on the analysis image, the neighbours motion-
+                   compensated by the ops' dense flow and brightness-matched
+                   (``ops.flow.align_neighbours``), over the pixels whose flow to both passes the
+                   forward-backward check, divided by sqrt(1.5). Texture, weave, camera moves,
+                   flicker and things moving on their own are not grain: clean photographs under
+                   camera motion read 0.2-1.5, lightly grainy film 2.8 and up.
 ``dust``           dust/blotch density: fraction of analysis-image pixels that are temporal spikes
-                   (brighter or darker by more than ``SPIKE_THRESHOLD`` than both motion-compensated
-                   neighbours, with a 3x3 tolerance). Clean ~0, dusty film ~1e-3-1e-2.
+                   (brighter or darker by more than ``SPIKE_THRESHOLD`` than both aligned
+                   neighbours, with a 3x3 tolerance; where the flow fails its check, a tolerance
+                   of ``UNFOLLOWED_SEARCH`` pixels, so a thing moving on its own is not dust while
+                   a blotch too large for the flow still is). Clean ~0, dusty film ~1e-3-1e-2.
 ``scratch``        mean number of vertical line scratches per frame: thin (1-3 px) columns that
                    stand out from their horizontal neighbourhood in all three horizontal bands.
 ``flicker``        robust std (1.4826 MAD) of the frame mean luma after removing its 9-frame moving
@@ -55,8 +60,14 @@ import torch
 import torch.nn.functional as F
 
 from restoration.luma import REC601_LUMA, luma
+from restoration.ops._common import max_filter, min_filter
 
 ANALYSIS_HEIGHT = 240
+# Forward-backward confidence (ops.flow.consistency) above which a pixel's neighbours show its content.
+FOLLOWED = 0.8
+# Analysis-image pixels around an unfollowed spike searched for it in the neighbours (things move
+# up to ~9 px per frame in 320-wide pictures).
+UNFOLLOWED_SEARCH = 12
 CROP = 256
 SPIKE_THRESHOLD = 0.1  # in [0, 1] luma: well above grain on the analysis image
 TREND_WINDOW = 9  # frames; flicker and weave are what is left after this moving average
@@ -158,32 +169,48 @@ def _max3x3(x: torch.Tensor) -> torch.Tensor:
     return torch.maximum(torch.maximum(rows[..., :-2], rows[..., 1:-1]), rows[..., 2:])
 
 
-def _spike_fraction(previous, current, following, shift_previous, shift_following):
-    """Fraction of pixels of ``current`` (N,1,h,w) that spike against both neighbours, and the
-    temporal grain estimate (8-bit units) from the same aligned neighbours."""
-    def aligned(neighbour, shift):
-        # ``shift`` carries neighbour onto current (current(x) ~ neighbour(x - shift)); whole pixels suffice
-        sx = torch.nan_to_num(shift[:, 0]).round().long()
-        sy = torch.nan_to_num(shift[:, 1]).round().long()
-        out = torch.stack([torch.roll(neighbour[i], (int(sy[i]), int(sx[i])), (-2, -1)) for i in range(len(neighbour))])
-        gain = current.mean((1, 2, 3), keepdim=True) / out.mean((1, 2, 3), keepdim=True).clamp_min(1e-4)
-        return out * gain
+def _spike_fraction(full: torch.Tensor, middle: torch.Tensor):
+    """Fraction of pixels of each frame ``full[middle]`` (analysis images (N,1,h,w)) that spike
+    against both neighbours, and the temporal grain estimate (8-bit units) from the same aligned
+    neighbours.
 
-    p = aligned(previous, shift_previous)
-    f = aligned(following, shift_following)
+    The neighbours are motion-compensated with the ops' dense flow and brightness-matched
+    (``ops.flow.align_neighbours``): weave, camera moves and flicker are not grain. Only pixels
+    whose flow to both neighbours passes the forward-backward check count: a thing moving on its
+    own or an occlusion is neither dust nor grain."""
+    from restoration.ops.flow import ChainedFlows, align_neighbours
+
+    flows = ChainedFlows(full)
+    flows.prepare(range(full.shape[0] - 1))
+    centres = middle.tolist()
+    aligned, confidence = align_neighbours(full, flows, centres * 2, (middle - 1).tolist() + (middle + 1).tolist())
+    p, f = aligned.chunk(2)
+    current = full[middle]
+    followed = (confidence > FOLLOWED).view(2, len(centres), *confidence.shape[1:]).all(0)
     upper = torch.maximum(_max3x3(p), _max3x3(f))
     lower = torch.minimum(-_max3x3(-p), -_max3x3(-f))
+    # Where the flow fails its check a spike may be a thing moving on its own (found again a few
+    # pixels away in the neighbours) or a blotch too large for the flow to see past (found nowhere
+    # near): there a spike must stand out of the neighbours' range over a wide window.
+    wide = UNFOLLOWED_SEARCH
+    upper = torch.where(followed, upper, torch.maximum(max_filter(p, wide), max_filter(f, wide)))
+    lower = torch.where(followed, lower, torch.minimum(min_filter(p, wide), min_filter(f, wide)))
     spikes = (current > upper + SPIKE_THRESHOLD) | (current < lower - SPIKE_THRESHOLD)
-    # ignore a border as wide as the largest shift: rolled-in pixels are not real neighbours
-    margin = 4
+    margin = 4  # the warp's border padding is not a real neighbour
     fraction = spikes[..., margin:-margin, margin:-margin].float().mean((1, 2, 3))
     # grain changes every frame, picture texture does not: r = f_t - (f_t-1 + f_t+1) / 2 has
-    # std sigma * sqrt(1.5) for independent grain; the median keeps moving objects out of it
+    # std sigma * sqrt(1.5) for independent grain; the median keeps what is left of dust out of it
     residual = (current - 0.5 * (p + f))[..., margin:-margin, margin:-margin].flatten(1)
-    sample = residual[:, :: max(1, residual.shape[1] // 8192)].abs()
-    median = sample.kthvalue(max(1, sample.shape[1] // 2), 1).values
-    grain = median / 0.6745 / math.sqrt(1.5) * 255.0
+    kept = followed[..., margin:-margin, margin:-margin].flatten(1)
+    grain = torch.stack([
+        _median_abs(row[keep]) if int(keep.sum()) >= 64 else _median_abs(row) for row, keep in zip(residual, kept, strict=True)
+    ]) / 0.6745 / math.sqrt(1.5) * 255.0
     return fraction, grain
+
+
+def _median_abs(values: torch.Tensor) -> torch.Tensor:
+    sample = values[:: max(1, values.numel() // 8192)].abs()
+    return sample.kthvalue(max(1, sample.numel() // 2)).values
 
 
 def _scratch_count(luma: torch.Tensor) -> torch.Tensor:
@@ -282,9 +309,7 @@ class FrameStatistics:
         middle = torch.arange(1, max(full.shape[0] - 1, 1))
         middle = middle[middle + base >= len(values["spikes"])]
         if len(middle):
-            fractions, grain = _spike_fraction(
-                full[middle - 1], full[middle], full[middle + 1], all_shifts[middle], -all_shifts[middle + 1]
-            )
+            fractions, grain = _spike_fraction(full, middle)
             values["spikes"].extend(fractions.tolist())
             values["grain"].extend(grain.tolist())
             values["scratches"].extend(_scratch_count(full[middle]).tolist())

@@ -23,6 +23,21 @@ alone explains it, and those two differ like a cut. Half-widths ``DISSOLVE_HALF_
 are tried. **A dissolve is reported as one boundary at its middle frame**: the first frame
 in which the incoming shot weighs at least as much as the outgoing one.
 
+Wipe: at the middle frame ``m``, each thumbnail pixel matches either frame ``m-k`` or
+``m+k`` (after a gain/offset fit, so flicker cancels) and the pixels matching ``m+k`` are cut
+from the others by a straight edge (any direction); reported at the frame where the incoming
+picture covers half of the changing area. Fade: a run of near-uniform black or white frames
+with a picture ramping down before it and up after; one boundary, at the blank run's middle.
+A one- to three-frame flash has no ramp. Cuts inside a gradual transition's span are dropped.
+
+Short segments (up to 3 frames between two boundaries: the cut test keeps only the stronger of
+two close ones, so the other is added back where the frames changed as much) are reviewed with a
+damage-tolerant distance (burnt and clipped areas left out, wider shifts): a boundary stays only
+if the pictures either side of it differ, so a 2-frame insert keeps both, while a flash, a burn
+or a splice bump (frames jumped ahead and back) keeps none. A cut at a run of frames blurred one
+way (a whip pan: the camera travelled, the shot goes on) is dropped.
+``transitions()`` gives each boundary's type and span (``Transition``).
+
 Memory is bounded: frames are reduced to thumbnails as they arrive, only the last few
 thumbnails are kept, and per frame a handful of floats are stored until ``finish()``.
 """
@@ -32,6 +47,7 @@ from __future__ import annotations
 import contextlib
 from array import array
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -47,12 +63,34 @@ CUT_MIN_DISTANCE = 0.15
 CUT_LOCAL_RATIO = 4.0
 CUT_LOCAL_WINDOW = 12  # frames each side used for the local median
 CUT_SUPPRESS = 2  # two cuts closer than this: keep the stronger
-DISSOLVE_HALF_WIDTHS = (4, 8, 16)
+DISSOLVE_HALF_WIDTHS = (4, 8, 16, 30)  # up to 60-frame dissolves
 DISSOLVE_MIN_DISTANCE = 0.3  # endpoints must differ at least this much
 DISSOLVE_FIT_RATIO = 0.5  # blend residual must be below this fraction of either single-frame residual
 DISSOLVE_WEIGHT_SUM = (0.7, 1.3)  # a dissolve's frame is a convex blend: weights sum to about 1
 DISSOLVE_MAX_CONTRAST_DIP = 0.92  # blending two different pictures lowers contrast (std / mean)
 CUT_LAGS = (1, 2, 3, 4)
+KEEP_AROUND = 4  # frames kept each side of a large change
+SHORT_SEGMENT = 3  # frames: a segment this short between two boundaries may be damage
+WHIP_MAX = 12  # frames of a whip pan's blur
+WHIP_ANISOTROPY = float(np.log(3.0))  # gradient energy ratio (log) of a frame blurred one way
+USABLE = 0.25  # fraction of a thumbnail left by burns and clipping below which it is blank
+SAME_PICTURE = 0.35  # damage-tolerant distance under which two frames show the same picture
+CUT_IN_GRADUAL = 2  # frames: a hard cut this close to a gradual transition's middle is part of it
+MAX_TRANSITION = 60  # frames: the longest dissolve, wipe or fade measured
+# Wipe: the middle frame is, pixel by pixel, either the frame before or the frame after, and the
+# pixels taken from after lie on one side of a straight edge.
+WIPE_DIFFERS = 1.0  # thumbnail pixels where before and after differ this much (in their std units)
+WIPE_EXPLAINED = 0.35  # a pixel matches an endpoint when closer than this fraction of their difference
+WIPE_MIN_EXPLAINED = 0.7  # fraction of differing pixels that must match one endpoint
+WIPE_MIN_LENGTH = 4  # frames
+WIPE_MIN_RISE = 0.3  # the incoming share must rise this much over the frames that fit a wipe
+WIPE_MIN_HALF_PLANE = 0.8  # fraction of them a straight edge must classify right
+# Fade: a near-uniform black or white frame, with the picture ramping down into it and up after.
+# thumbnail spread (median absolute deviation: dust and scratches on a blank frame do not count)
+# below which a frame is blank
+BLANK_SPREAD = 0.04
+BLANK_BLACK, BLANK_WHITE = 0.15, 0.75  # thumbnail mean of a black / white frame (worn film's white is grey)
+FADE_MIN_RAMP = 3  # frames of ramp (down and up together): a flash is abrupt, a fade is not
 
 
 def luma_thumbnails(frames: torch.Tensor) -> torch.Tensor:
@@ -92,6 +130,18 @@ def shift_tolerant_distance(a: torch.Tensor, b: torch.Tensor, shift: int = SHIFT
     return (0.5 * (crops - centre).pow(2).sum(-1)).amin(0)
 
 
+def _aligned_to(m: torch.Tensor, other: torch.Tensor, shift: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The crops (N, D) of ``other`` (N, h, w) shifted to best match ``m`` (N, D: centre crops),
+    and their correlation (N,)."""
+    index = torch.arange(m.shape[0])
+    crops = _shifted_crops(other, shift)  # S, N, D
+    centred = crops - crops.mean(-1, keepdim=True)
+    mc = m - m.mean(-1, keepdim=True)
+    corr = (centred * mc).sum(-1) / (centred.norm(dim=-1) * mc.norm(dim=-1)).clamp_min(1e-8)
+    best = corr.argmax(0)
+    return crops[best, index], corr.amax(0)
+
+
 def _blend_fit(mid: torch.Tensor, before: torch.Tensor, after: torch.Tensor, shift: int = SHIFT):
     """How well is ``mid`` a blend of ``before`` and ``after``, each aligned to it by a shift?
 
@@ -100,14 +150,10 @@ def _blend_fit(mid: torch.Tensor, before: torch.Tensor, after: torch.Tensor, shi
     """
     m = _centre(mid, shift)
     m = m - m.mean(-1, keepdim=True)
-    index = torch.arange(m.shape[0])
 
     def aligned(other: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        crops = _shifted_crops(other, shift)  # S, N, D
-        crops = crops - crops.mean(-1, keepdim=True)
-        corr = (crops * m).sum(-1) / (crops.norm(dim=-1) * m.norm(dim=-1)).clamp_min(1e-8)
-        best = corr.argmax(0)
-        return crops[best, index], 1.0 - corr.amax(0).clamp(-1, 1) ** 2
+        crops, corr = _aligned_to(m, other, shift)
+        return crops - crops.mean(-1, keepdim=True), 1.0 - corr.clamp(-1, 1) ** 2
 
     p, residual_before = aligned(before)
     q, residual_after = aligned(after)
@@ -118,6 +164,105 @@ def _blend_fit(mid: torch.Tensor, before: torch.Tensor, after: torch.Tensor, shi
     fitted = (design @ weights[..., None])[..., 0]
     residual = (fitted - target).pow(2).sum(-1) / target.pow(2).sum(-1).clamp_min(1e-12)
     return weights[:, 0].float(), weights[:, 1].float(), residual.float(), residual_before, residual_after
+
+
+def _wipe_fit(mid: torch.Tensor, before: torch.Tensor, after: torch.Tensor,
+              shift: int = SHIFT) -> tuple[torch.Tensor, torch.Tensor]:
+    """Is ``mid`` (N, h, w) a spatial composite of ``before`` and ``after`` split by a straight edge?
+
+    Returns (share_after, is_wipe) per frame: the fraction of differing pixels that match
+    ``after``, and whether the pixels are explained by one endpoint or the other with the two
+    sides separated by a straight edge.
+    """
+    n, h, w = mid.shape
+    c = _centre(mid, shift)
+    a, b = _aligned_to(c, before, shift)[0].double(), _aligned_to(c, after, shift)[0].double()
+    c = c.double()
+    h, w = h - 2 * shift, w - 2 * shift
+    scale = torch.sqrt(0.5 * (a.var(1) + b.var(1))).clamp_min(1e-4)[:, None]
+    differs = (a - b).abs() > WIPE_DIFFERS * scale
+    # gain/offset of mid against the endpoint each pixel is nearest to (twice: the first guess
+    # of which is nearest is made on raw values, flicker may have shifted them)
+    near_after = (c - b).abs() < (c - a).abs()
+    for _ in range(2):
+        composite = torch.where(near_after, b, a)
+        cm, zm = c.mean(1, keepdim=True), composite.mean(1, keepdim=True)
+        gain = ((c - cm) * (composite - zm)).sum(1, keepdim=True) / (composite - zm).pow(2).sum(1, keepdim=True).clamp_min(1e-9)
+        gain = gain.clamp(0.5, 2.0)
+        corrected = (c - cm) / gain + zm
+        near_after = (corrected - b).abs() < (corrected - a).abs()
+    error = torch.minimum((corrected - a).abs(), (corrected - b).abs())
+    explained = error < WIPE_EXPLAINED * (a - b).abs()
+    count = differs.sum(1).clamp_min(1)
+    explained_share = (explained & differs).sum(1) / count
+    share_after = (near_after & differs).sum(1) / count
+    # a straight edge: project pixel positions on the direction that best predicts the mask,
+    # threshold at the share, count the pixels classified right
+    yy, xx = torch.meshgrid(torch.arange(h, dtype=torch.float64), torch.arange(w, dtype=torch.float64), indexing="ij")
+    design = torch.stack([xx.flatten() - xx.mean(), yy.flatten() - yy.mean()], 1)  # D, 2
+    half_plane = torch.zeros(n, dtype=torch.float64)
+    for i in range(n):
+        keep = differs[i]
+        if int(keep.sum()) < 0.1 * keep.numel():
+            continue
+        x = design[keep]
+        target = near_after[i][keep].double()
+        direction = torch.linalg.lstsq(x, target - target.mean()).solution
+        projection = x @ direction
+        threshold = torch.quantile(projection, 1.0 - float(target.mean()))
+        half_plane[i] = ((projection > threshold).double() == target).double().mean()
+    is_wipe = (explained_share >= WIPE_MIN_EXPLAINED) & (half_plane >= WIPE_MIN_HALF_PLANE)
+    return share_after.float(), is_wipe
+
+
+def damage_tolerant_distance(a: torch.Tensor, b: torch.Tensor, shift: int = 2 * SHIFT) -> float:
+    """``1 - correlation`` of thumbnails a, b (h, w) at the best shift, over the pixels that are
+    neither burnt nor clipped in either (flat and near black or white): a flash, a burn or a large
+    blotch leaves the rest of the picture to compare. 0.0 when one is (nearly) all burnt or blank:
+    nothing in it tells it apart."""
+    def usable(x: torch.Tensor) -> torch.Tensor:
+        local = F.avg_pool2d(x[None, None], 3, 1, 1, count_include_pad=False)[0, 0]
+        local_var = F.avg_pool2d((x * x)[None, None], 3, 1, 1, count_include_pad=False)[0, 0] - local**2
+        burnt = ((x > 0.9) | (x < 0.04)) & (local_var < 1e-4)
+        # and its blurred rim: thumbnails average the burn's edge with the picture
+        return ~(F.max_pool2d(burnt[None, None].float(), 5, 1, 2)[0, 0] > 0)
+
+    ma, mb = usable(a), usable(b)
+    centre, centre_mask = _centre(a[None], shift)[0], _centre(ma[None], shift)[0]
+    crops = _shifted_crops(b[None], shift)[:, 0]  # S, D
+    masks = _shifted_crops(mb[None].float(), shift)[:, 0] > 0.5
+    if float(ma.float().mean()) < USABLE or float(mb.float().mean()) < USABLE:
+        return 0.0  # a blank or burnt-out frame: nothing to tell it from the other picture
+    both = (masks & centre_mask).double()
+    count = both.sum(1)
+    if float(count.max()) < USABLE * centre.numel():
+        return 0.0  # the burns leave too little of the two in common
+    x, y = centre.double()[None], crops.double()
+    mean_x = (x * both).sum(1, keepdim=True) / count.clamp_min(1)[:, None]
+    mean_y = (y * both).sum(1, keepdim=True) / count.clamp_min(1)[:, None]
+    dx, dy = (x - mean_x) * both, (y - mean_y) * both
+    corr = (dx * dy).sum(1) / (dx.norm(dim=1) * dy.norm(dim=1)).clamp_min(1e-9)
+    corr[count < USABLE * centre.numel()] = -1.0
+    return float(1.0 - corr.max())
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A shot boundary: ``frame`` is the incoming shot's first frame (a dissolve's or wipe's
+    middle, a fade's black or white point); ``start_frame``-``end_frame`` (inclusive) are the
+    transition's frames (a cut's are both ``frame``)."""
+
+    type: str  # cut | dissolve | wipe | fade
+    frame: int
+    start_frame: int
+    end_frame: int
+
+    def to_dict(self) -> dict:
+        return {"type": self.type, "start_frame": self.start_frame, "end_frame": self.end_frame}
+
+    @property
+    def length(self) -> int:
+        return self.end_frame - self.start_frame + 1
 
 
 class ShotDetector:
@@ -133,11 +278,18 @@ class ShotDetector:
         self._max_lag = max(max(CUT_LAGS), 2 * max(DISSOLVE_HALF_WIDTHS))
         self._tail = torch.zeros((0, *THUMB_SIZE))
         self._contrast = array("d")  # per frame: thumbnail std / mean (gain-flicker invariant)
+        self._mean = array("d")  # per frame: thumbnail mean and spread (fades)
+        self._spread = array("d")
+        # thumbnails of the frames around every large frame-to-frame change, for the review of
+        # short segments (a few per cut: memory stays bounded by the number of changes)
+        self._kept: dict[int, torch.Tensor] = {}
+        self._keep_until = -1
         # distance between frame (i - lag) and frame i, stored at i
         self._lag_distance = {lag: array("d") for lag in CUT_LAGS}
         # per half-width k, stored at the middle frame m: endpoint distance, blend weights, residuals
         self._dissolve = {
-            k: {key: array("d") for key in ("distance", "w_before", "w_after", "residual", "single")}
+            k: {key: array("d") for key in ("distance", "w_before", "w_after", "residual", "single", "wipe_share",
+                                            "wipe")}
             for k in DISSOLVE_HALF_WIDTHS
         }
 
@@ -156,6 +308,8 @@ class ShotDetector:
         n = full.shape[0]
         flat = thumbs.flatten(1)
         self._contrast.extend((flat.std(1) / flat.mean(1).clamp_min(1e-3)).tolist())
+        self._mean.extend(flat.mean(1).tolist())
+        self._spread.extend((flat - flat.median(1, keepdim=True).values).abs().median(1).values.tolist())
         for lag in CUT_LAGS:
             later = torch.arange(min(max(first_new, lag), n), n)
             values = torch.full((n - first_new,), float("nan"))
@@ -168,15 +322,20 @@ class ShotDetector:
             mids = mids[mids + base >= len(store["distance"])]
             if len(mids) == 0:
                 continue
-            distance = shift_tolerant_distance(full[mids - k], full[mids + k])
+            # endpoints far apart: the camera may have moved further
+            shift = SHIFT if k <= 8 else 2 * SHIFT
+            distance = shift_tolerant_distance(full[mids - k], full[mids + k], shift)
             # the blend fit only matters where the endpoints differ enough for a transition
-            w_before, w_after, residual, single = (torch.full((len(mids),), float("nan")) for _ in range(4))
+            w_before, w_after, residual, single, wipe_share, wipe = (
+                torch.full((len(mids),), float("nan")) for _ in range(6))
             candidate = distance >= DISSOLVE_MIN_DISTANCE
             if candidate.any():
                 c = mids[candidate]
-                fit = _blend_fit(full[c], full[c - k], full[c + k])
+                fit = _blend_fit(full[c], full[c - k], full[c + k], shift)
                 w_before[candidate], w_after[candidate], residual[candidate] = fit[0], fit[1], fit[2]
                 single[candidate] = torch.minimum(fit[3], fit[4])
+                share, is_wipe = _wipe_fit(full[c], full[c - k], full[c + k], shift)
+                wipe_share[candidate], wipe[candidate] = share, is_wipe.float()
             # frames with m < k have no dissolve statistics: pad with NaN up to the first mid
             pad = int(mids[0]) + base - len(store["distance"])
             for key in store:
@@ -186,8 +345,21 @@ class ShotDetector:
             store["w_after"].extend(w_after.tolist())
             store["residual"].extend(residual.tolist())
             store["single"].extend(single.tolist())
+            store["wipe_share"].extend(wipe_share.tolist())
+            store["wipe"].extend(wipe.tolist())
+        self._keep_around_changes(full, base, first_new)
         self.frame_count += thumbs.shape[0]
         self._tail = full[-self._max_lag :].clone()
+
+    def _keep_around_changes(self, full: torch.Tensor, base: int, first_new: int) -> None:
+        changes = np.asarray(self._lag_distance[1][base + first_new :])
+        for offset in np.flatnonzero(np.nan_to_num(changes) >= CUT_MIN_DISTANCE).tolist():
+            frame = base + first_new + offset
+            for kept in range(max(frame - KEEP_AROUND, base), frame):
+                self._kept.setdefault(kept, full[kept - base].clone())
+            self._keep_until = max(self._keep_until, frame + KEEP_AROUND)
+        for frame in range(base + first_new, min(self._keep_until, base + full.shape[0] - 1) + 1):
+            self._kept.setdefault(frame, full[frame - base].clone())
 
     # -- decisions -----------------------------------------------------------------------
 
@@ -229,18 +401,18 @@ class ShotDetector:
             cuts.append(s)
         return cuts
 
-    def dissolves(self, hard_cuts: list[int]) -> list[int]:
-        """Middle frames of dissolves, away from hard cuts."""
-        found: list[tuple[int, float]] = []
-        for k, store in self._dissolve.items():
-            if not store["distance"]:
+    def _stored(self, k: int, key: str) -> np.ndarray:
+        return np.asarray(self._dissolve[k][key], dtype=np.float64)
+
+    def dissolves(self) -> list[_Candidate]:
+        """Dissolves found at any half-width, with their strength (endpoint distance)."""
+        found: list[_Candidate] = []
+        contrast = np.asarray(self._contrast)
+        for k in DISSOLVE_HALF_WIDTHS:
+            if not self._dissolve[k]["distance"]:
                 continue
-            distance = np.asarray(store["distance"])
-            w_before = np.asarray(store["w_before"])
-            w_after = np.asarray(store["w_after"])
-            residual = np.asarray(store["residual"])
-            single = np.asarray(store["single"])
-            contrast = np.asarray(self._contrast)
+            distance, w_before, w_after = (self._stored(k, key) for key in ("distance", "w_before", "w_after"))
+            residual, single = self._stored(k, "residual"), self._stored(k, "single")
             mids = np.arange(len(distance))
             ends_ok = (mids - k >= 0) & (mids + k < len(contrast))
             dip = np.full(len(distance), np.nan)
@@ -250,52 +422,261 @@ class ShotDetector:
             with np.errstate(invalid="ignore", divide="ignore"):
                 share_after = w_after / (w_before + w_after)
                 weight_sum = w_before + w_after
+                fits = np.nan_to_num(residual < DISSOLVE_FIT_RATIO * single, nan=False).astype(bool)
                 is_blend = (
                     (distance >= DISSOLVE_MIN_DISTANCE)
                     & (weight_sum > DISSOLVE_WEIGHT_SUM[0])
                     & (weight_sum < DISSOLVE_WEIGHT_SUM[1])
                     & (dip < DISSOLVE_MAX_CONTRAST_DIP)
-                    & (residual < DISSOLVE_FIT_RATIO * single)
+                    & fits
                     & (w_before > 0)
                     & (w_after > 0)
                     & (share_after > 0.15)
                     & (share_after < 0.85)
                 )
             is_blend = np.nan_to_num(is_blend, nan=False).astype(bool)
-            m = 0
-            while m < len(is_blend):
-                if not is_blend[m]:
-                    m += 1
+            for start, end in _runs(is_blend):
+                if end - start + 1 < 2:  # a single blend-like frame is too weak evidence
                     continue
-                run_end = m
-                while run_end + 1 < len(is_blend) and is_blend[run_end + 1]:
-                    run_end += 1
-                run = np.arange(m, run_end + 1)
                 # the middle: the first frame where the incoming shot weighs at least half. The
                 # contrast-dip test may end the run early, so look on as long as the blend fits.
-                look = np.arange(m, min(run_end + k, len(is_blend) - 1) + 1)
-                with np.errstate(invalid="ignore"):
-                    fits = np.nan_to_num(residual[look] < DISSOLVE_FIT_RATIO * single[look], nan=False).astype(bool)
-                    crossing = look[(share_after[look] >= 0.5) & fits]
-                middle = int(crossing[0]) if len(crossing) else int(np.ceil((m + run_end) / 2))
-                if run_end - m + 1 >= 2:  # a single blend-like frame is too weak evidence
-                    found.append((middle, float(distance[run].max())))
-                m = run_end + 1
-        found.sort(key=lambda item: -item[1])
-        chosen: list[int] = []
-        max_k = max(DISSOLVE_HALF_WIDTHS)
-        for middle, _ in found:
-            if any(abs(middle - c) <= max_k for c in hard_cuts) or any(abs(middle - c) <= max_k for c in chosen):
+                look = np.arange(start, min(end + k, len(is_blend) - 1) + 1)
+                look = look[fits[look]]
+                transition, outside = _gradual("dissolve", look, share_after, k, run=(start, end))
+                found.append(_Candidate(transition, float(distance[start : end + 1].max()), k, outside))
+        return found
+
+    def wipes(self) -> list[_Candidate]:
+        """Wipes found at any half-width, with their strength (run length)."""
+        found: list[_Candidate] = []
+        for k in DISSOLVE_HALF_WIDTHS:
+            if not self._dissolve[k]["distance"]:
                 continue
-            chosen.append(middle)
-        return sorted(chosen)
+            share, wipe = self._stored(k, "wipe_share"), self._stored(k, "wipe")
+            with np.errstate(invalid="ignore"):
+                is_wipe = np.nan_to_num((wipe > 0.5) & (share > 0.1) & (share < 0.9), nan=False).astype(bool)
+            for start, end in _runs(is_wipe):
+                # endpoints outside the wipe: the edge moves one way, the incoming picture's share
+                # rises along the run; endpoints inside a long wipe: the share stays near half
+                values = share[start : end + 1]
+                rising = np.all(np.diff(values) > -0.15) and values[-1] - values[0] >= WIPE_MIN_RISE
+                level = end - start + 1 >= 4 and np.all(np.abs(values - 0.5) < 0.2)
+                if end - start + 1 < 2 or not (rising or level):
+                    continue
+                look = np.arange(start, end + 1)
+                transition, outside = _gradual("wipe", look, share, k, run=(start, end))
+                if transition.length >= WIPE_MIN_LENGTH:  # shorter: a cut under motion or damage
+                    found.append(_Candidate(transition, float(end - start + 1), k, outside))
+        return found
+
+    def fades(self) -> list[Transition]:
+        """Fades through black or white: a blank run with a picture ramping into it and out."""
+        mean, spread = np.asarray(self._mean), np.asarray(self._spread)
+        n = len(mean)
+        blank = (spread < BLANK_SPREAD) & ((mean < BLANK_BLACK) | (mean > BLANK_WHITE))
+        found = []
+        for first, last in _runs(blank):
+            if first == 0 or last == n - 1:
+                continue  # a film fading in or out at its ends: no boundary
+            level = float(np.median(mean[first : last + 1]))
+            # how far a frame is from the blank: its contrast and its distance to the blank level
+            away = spread + np.abs(mean - level)
+            start = _ramp_end(away, first, -1)
+            end = _ramp_end(away, last, +1)
+            if (first - start) + (end - last) < FADE_MIN_RAMP:
+                continue  # abrupt: a flash or a burnt frame, not a fade
+            middle = (first + last + 1) // 2
+            found.append(Transition("fade", middle, start, end))
+        return found
+
+    def transitions(self) -> list[Transition]:
+        """Every boundary after frame 0, typed and spanned, in frame order.
+
+        Gradual transitions come first (fades, then wipes, then dissolves, each skipped where it
+        overlaps one already kept); a hard cut inside a kept span (or next to it) is part of it."""
+        if self.frame_count == 0:
+            return []
+        kept: list[Transition] = list(self.fades())
+        for candidates in (self.wipes(), self.dissolves()):
+            for candidate in sorted(candidates, key=lambda c: -c.strength):
+                if not any(_overlap(candidate.transition, other) for other in kept):
+                    kept.append(_best_span(candidate, candidates))
+        kept = [t for t in kept if 2 <= t.frame <= self.frame_count - 2]
+        cuts = self._review_short_segments(self.hard_cuts())
+        # a hard cut inside a dissolve's or wipe's span away from its middle: the cut is sure, the
+        # span a guess (motion across a cut can look like a blend or a moving edge). Fades are
+        # checked more strictly and win.
+        def overruled(t: Transition) -> bool:
+            # a wipe's edge leaving the picture looks like a cut at the wipe's ends: those are its own
+            inner = (t.start_frame + 1, t.end_frame - 1) if t.type == "wipe" else (t.start_frame, t.end_frame)
+            return t.type != "fade" and any(inner[0] <= c <= inner[1] and abs(c - t.frame) > CUT_IN_GRADUAL
+                                            for c in cuts)
+
+        kept = [t for t in kept if not overruled(t)]
+        for cut in cuts:
+            if not any(t.start_frame - 1 <= cut <= t.end_frame + 1 for t in kept):
+                kept.append(Transition("cut", cut, cut, cut))
+        return sorted(kept, key=lambda t: t.frame)
+
+    def _review_short_segments(self, cuts: list[int]) -> list[int]:
+        """Cuts with the boundaries of segments of at most ``SHORT_SEGMENT`` frames settled.
+
+        A two- or three-frame change can be an insert (a shot of its own) or damage: a flash, a
+        burn, a splice bump (frames jumped ahead and back). The cut detector keeps the stronger of
+        two close boundaries; here the other one is added back where the frames changed as much,
+        and each boundary of a short segment stays only if the frames either side of it show
+        different pictures by a damage-tolerant distance (damage leaves the picture, an insert
+        does not)."""
+        d1 = np.nan_to_num(np.asarray(self._lag_distance[1]))
+        candidates = set(cuts)
+        for cut in cuts:
+            for frame in range(cut - SHORT_SEGMENT, cut + SHORT_SEGMENT + 1):
+                if 1 <= frame < len(d1) and frame != cut and d1[frame] >= CUT_MIN_DISTANCE:
+                    around = np.r_[d1[max(1, frame - CUT_LOCAL_WINDOW) : cut - SHORT_SEGMENT],
+                                   d1[cut + SHORT_SEGMENT + 1 : frame + CUT_LOCAL_WINDOW + 1]]
+                    level = float(np.median(around)) if len(around) else 0.0
+                    if d1[frame] >= CUT_LOCAL_RATIO * level:
+                        candidates.add(frame)
+        ordered = sorted(candidates)
+        kept = []
+        for index, boundary in enumerate(ordered):
+            near = (index > 0 and boundary - ordered[index - 1] <= SHORT_SEGMENT) or \
+                (index + 1 < len(ordered) and ordered[index + 1] - boundary <= SHORT_SEGMENT)
+            if not near:
+                if boundary in cuts:
+                    kept.append(boundary)
+                continue
+            left, right = self._kept.get(boundary - 1), self._kept.get(boundary)
+            # the wider shift follows a splice bump's jump, the narrower one keeps more picture
+            if left is None or right is None or min(
+                    damage_tolerant_distance(left, right, SHIFT), damage_tolerant_distance(left, right)) > SAME_PICTURE:
+                kept.append(boundary)
+        return self._drop_whip_pans(kept)
+
+    def _drop_whip_pans(self, cuts: list[int]) -> list[int]:
+        """Cuts less those bounding or inside a whip pan: a run of up to ``WHIP_MAX`` frames all
+        blurred along one direction (their gradient energy along it a fraction of across it, the
+        same way in every frame), clearly more than the frames just outside. The pictures either
+        side differ as much as at a cut, but the camera moved from one to the other."""
+        def anisotropy(frame: int) -> float | None:
+            thumb = self._kept.get(frame)
+            if thumb is None:
+                return None
+            along_x = float(thumb.diff(dim=1).pow(2).mean())
+            along_y = float(thumb.diff(dim=0).pow(2).mean())
+            return float(np.log((along_x + 1e-8) / (along_y + 1e-8)))
+
+        def blurred_run(frame: int) -> tuple[int, int] | None:
+            """The run of frames blurred the same way as ``frame`` (None if it is not blurred)."""
+            level = anisotropy(frame)
+            if level is None or abs(level) < WHIP_ANISOTROPY:
+                return None
+
+            def same_way(f: int) -> bool:
+                value = anisotropy(f)
+                return value is not None and abs(value) >= WHIP_ANISOTROPY and np.sign(value) == np.sign(level)
+
+            first, last = frame, frame
+            while first - 1 >= 0 and frame - first < WHIP_MAX and same_way(first - 1):
+                first -= 1
+            while last - frame < WHIP_MAX and same_way(last + 1):
+                last += 1
+            return first, last
+
+        whip: set[int] = set()
+        for cut in cuts:
+            for frame in (cut, cut - 1):
+                run = blurred_run(frame)
+                if run is None or not 2 <= run[1] - run[0] + 1 <= WHIP_MAX:
+                    continue
+                level = float(np.median([anisotropy(f) for f in range(run[0], run[1] + 1)]))
+                outside = [anisotropy(run[0] - 1), anisotropy(run[1] + 1)]
+                if all(v is not None and abs(v) <= abs(level) - np.log(2.0) for v in outside):
+                    whip.add(cut)
+                    break
+        return [c for c in cuts if c not in whip]
 
     def finish(self) -> list[int]:
         """First frame of each shot (always starting with 0 when any frame was fed)."""
         if self.frame_count == 0:
             return []
-        cuts = self.hard_cuts()
-        return sorted({0, *cuts, *self.dissolves(cuts)})
+        return [0, *(t.frame for t in self.transitions())]
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A gradual transition measured with endpoints ``k`` frames away (``outside``: both
+    endpoints outside the transition, so its length was measured, not guessed)."""
+
+    transition: Transition
+    strength: float
+    k: int
+    outside: bool
+
+
+def _best_span(chosen: _Candidate, candidates: list[_Candidate]) -> Transition:
+    """The chosen transition with the span measured by the nearest endpoints that lie outside it:
+    the further the endpoints, the more camera motion spoils the fit."""
+    same = [c for c in candidates if c.outside and abs(c.transition.frame - chosen.transition.frame) <= 3]
+    if not same:
+        return chosen.transition
+    span = min(same, key=lambda c: c.k).transition
+    return Transition(chosen.transition.type, chosen.transition.frame, span.start_frame, span.end_frame)
+
+
+def _runs(mask: np.ndarray) -> Iterator[tuple[int, int]]:
+    """(first, last) index of each run of True in a 1-D boolean array."""
+    padded = np.r_[False, mask, False].astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    yield from zip(edges[::2].tolist(), (edges[1::2] - 1).tolist(), strict=True)
+
+
+def _overlap(a: Transition, b: Transition) -> bool:
+    return a.start_frame <= b.end_frame + 1 and b.start_frame <= a.end_frame + 1
+
+
+def _gradual(kind: str, frames: np.ndarray, share: np.ndarray, k: int, *,
+             run: tuple[int, int]) -> tuple[Transition, bool]:
+    """A gradual transition from the incoming picture's share over ``frames``, measured with
+    endpoints ``k`` frames away, found as the run ``run`` of frames that fit it.
+
+    Endpoints outside the transition (k >= half its length): the share rises by 1 / length a
+    frame and the middle is the first frame with share >= 0.5. Endpoints inside it (a long
+    transition): the share stays near 0.5, the run covers the transition less k at each end, and
+    the middle is the run's centre. Returns the transition and whether the endpoints were
+    outside it."""
+    values = share[frames]
+    in_run = np.arange(run[0], run[1] + 1)
+    with np.errstate(invalid="ignore"):
+        ramp = in_run[(share[in_run] > 0.1) & (share[in_run] < 0.9)]
+    slope = np.polyfit(ramp, share[ramp], 1)[0] if len(ramp) >= 2 else 0.0
+    outside = bool(slope > 1.0 / (3 * k))
+    if outside:
+        with np.errstate(invalid="ignore"):
+            crossing = frames[values >= 0.5]
+        middle = int(crossing[0]) if len(crossing) else (run[0] + run[1] + 1) // 2
+        length = min(1.0 / slope, 2 * k)
+    else:
+        middle = (run[0] + run[1] + 1) // 2
+        length = run[1] - run[0] + 1 + 2 * k
+    length = int(round(min(max(length, 2), MAX_TRANSITION)))
+    start = middle - length // 2
+    return Transition(kind, middle, max(start, 0), max(start + length - 1, middle)), outside
+
+
+def _ramp_end(away: np.ndarray, edge: int, step: int) -> int:
+    """The last frame of a fade's ramp, walking from a blank run's ``edge`` frame by ``step``: the
+    ramp goes on while each frame is clearly closer to the blank than the frames beyond it."""
+    n = len(away)
+    frame = edge
+    while 0 <= frame + step < n and abs(frame + step - edge) <= MAX_TRANSITION // 2:
+        following = frame + step
+        beyond = away[following + step : following + 4 * step : step] if step > 0 else \
+            away[max(following - 3, 0) : following][::-1]
+        if len(beyond) == 0 or away[following] >= 0.8 * float(np.median(beyond)):
+            break
+        frame = following
+    return frame
 
 
 @contextlib.contextmanager
@@ -339,3 +720,12 @@ def detect_shots(frames: Any) -> list[int]:
         for chunk in _iter_frame_chunks(frames):
             detector.feed(chunk)
         return detector.finish()
+
+
+def detect_transitions(frames: Any) -> list[Transition]:
+    """Every shot boundary in ``frames`` (as ``detect_shots`` takes them), typed and spanned."""
+    detector = ShotDetector()
+    with single_threaded():
+        for chunk in _iter_frame_chunks(frames):
+            detector.feed(chunk)
+        return detector.transitions()

@@ -71,25 +71,37 @@ def _score(pairs: list[tuple[torch.Tensor, torch.Tensor, float, torch.Tensor]]) 
     return out
 
 
-def _synthetic_pairs(quick: bool, span: int, offset: int) -> list[tuple[torch.Tensor, torch.Tensor, float, torch.Tensor]]:
+def cutout_clip(index: int, *, frames: int, size: tuple[int, int], seed: Any, motion: str = "mixed",
+                cutouts: int = 1, speed: tuple[float, float] | None = None) -> torch.Tensor:
+    """A clean clip of held-out photograph ``index`` under camera ``motion``, with ``cutouts``
+    squares cut from the next held-out photographs moving across it on straight paths
+    (``models.data.moving_cutout``; ``speed`` in px per frame); ``seed`` seeds the paths."""
     import numpy as np
 
     from restoration.degrade import synthetic_clip
     from restoration.models.data import HELD_OUT, moving_cutout, split_sources
 
     _, valid = split_sources(HELD_OUT)
-    size = (48, 64) if quick else (240, 320)
-    pairs = []
-    for index, (_, image) in enumerate(valid[: 2 if quick else None]):
-        cutout = valid[(index + 1) % len(valid)][1]
-        rng = np.random.default_rng([60_000 + index, span])
-        frames = 7 if quick else 25
-        clip = synthetic_clip(image, frames=frames, size=size, seed=60_000 + index, motion="mixed")
-        side = min(size) // 3
+    image = valid[index % len(valid)][1]
+    rng = np.random.default_rng(seed)
+    clip = synthetic_clip(image, frames=frames, size=size, seed=60_000 + index, motion=motion)
+    side = min(size) // 3
+    for k in range(cutouts):
+        cutout = valid[(index + 1 + k) % len(valid)][1]
         piece = cutout[:, :side, :side].float()
         if piece.shape[0] != clip.shape[1]:
             piece = piece.mean(0, keepdim=True).expand(clip.shape[1], -1, -1).contiguous()
-        clip = moving_cutout(clip, piece, rng)
+        clip = moving_cutout(clip, piece, rng, speed=speed)
+    return clip
+
+
+def _synthetic_pairs(quick: bool, span: int, offset: int) -> list[tuple[torch.Tensor, torch.Tensor, float, torch.Tensor]]:
+    from restoration.models.data import HELD_OUT
+
+    size = (48, 64) if quick else (240, 320)
+    pairs = []
+    for index in range(2 if quick else len(HELD_OUT)):
+        clip = cutout_clip(index, frames=7 if quick else 25, size=size, seed=[60_000 + index, span])
         for start in range(0, clip.shape[0] - span, span):
             first, second = clip[start:start + 1], clip[start + span:start + span + 1]
             pairs.append((first, second, offset / span, clip[start + offset:start + offset + 1]))

@@ -15,6 +15,9 @@ Extra rows: the A-Bomb file decoded as is (fps includes decoding); the silent cl
 project's heavy synthetic damage (``restoration.degrade``) on top of their own, where every
 boundary is false; and the full ``analyse()`` (decode, shots, all metrics, recommendation)
 of the silent clips at their native 480x368.
+
+A second table (``restoration/bench/transitions.py``): typed boundaries on hard reels with
+every kind of transition and trap, against PySceneDetect.
 """
 
 from __future__ import annotations
@@ -227,7 +230,7 @@ def _no_cut_row(reel: str, frames: int, false_cuts: int, seconds: float) -> dict
     }
 
 
-def run(quick: bool) -> list[dict]:
+def run(quick: bool) -> dict[str, list[dict]]:
     from restoration.analysis import detect_shots
     from restoration.analysis.shots import single_threaded
 
@@ -289,11 +292,14 @@ def run(quick: bool) -> list[dict]:
     rows.append(_as_filed_row())
     rows.append(_degraded_row(shots, quick))
     rows.append(_analyse_row(quick))
-    return rows
+    from restoration.bench import transitions
+
+    return {"shots": rows, "Engine: shots, typed transitions on hard reels": transitions.run(quick, _load_shots)}
 
 
 if __name__ == "__main__":  # python restoration/bench/shots.py [--quick]
     import sys
 
-    for row in run("--quick" in sys.argv):
-        print(row)
+    for table in run("--quick" in sys.argv).values():
+        for row in table:
+            print(row)

@@ -86,16 +86,17 @@ def _fit(args) -> int:
 
 
 def _apply(args) -> int:
-    from restoration.io import VideoWriter, iter_chunks, probe
+    from restoration.io import iter_chunks, open_writer, probe
     from restoration.pipeline.cli import check_not_the_input
 
     grade = grade_load(args.grade, args.id)
     source, output = Path(args.input), Path(args.output)
     check_not_the_input(output, source)
-    info = probe(source)
+    info = probe(args.input)
     bit_depth = 16 if (info.bit_depth or 8) > 8 else 8
-    with VideoWriter(output, fps=info.fps, bit_depth=bit_depth) as writer:
-        for _, frames in iter_chunks(source, CHUNK):
+    # A pattern as OUTPUT writes a sequence (the source's numbers, depth and DPX headers).
+    with open_writer(args.output, fps=info.fps, bit_depth=bit_depth, source=args.input) as writer:
+        for _, frames in iter_chunks(args.input, CHUNK):
             writer.write(grade_apply(frames, grade).clamp(0, 1))
     if not args.quiet:
         print(f"wrote {output}: {info.frame_count} frames graded with {Path(args.grade).name}", file=sys.stderr)
@@ -107,7 +108,7 @@ def add_arguments(sub) -> None:
     p = sub.add_parser("grade", help="learn a grade from graded stills, or apply one to a clip")
     grade_sub = p.add_subparsers(dest="grade_command", required=True)
     fit = grade_sub.add_parser("fit", help="fit a CDL (+ a residual LUT) to graded reference stills")
-    fit.add_argument("input", help="the scan (a video file)")
+    fit.add_argument("input", help="the scan (a video file or an image sequence)")
     fit.add_argument("--ref", action="append", required=True, metavar="FRAME=STILL",
                      help="a graded still of frame FRAME (0-based); give two or more for a held-out error")
     fit.add_argument("--out", required=True, help="the grade as JSON")

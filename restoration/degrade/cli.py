@@ -29,7 +29,7 @@ def cli_degrade(args) -> int:
         raise MediaError(f"{args.masks}: the masks file must differ from the output")
     params = sample_params(args.seed, args.strength)
     chunk_size = 2 * H264_SEGMENT  # chunks start on segment boundaries, so chunking changes nothing
-    writer = io.VideoWriter(args.output, fps=info.fps, bit_depth=info.bit_depth)
+    writer = io.open_writer(args.output, fps=info.fps, bit_depth=info.bit_depth, source=args.input)
     mask_writer = io.VideoWriter(args.masks, fps=info.fps) if args.masks else None
     try:
         for first, chunk in io.iter_chunks(args.input, chunk_size):

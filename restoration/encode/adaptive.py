@@ -45,18 +45,20 @@ Progress = Callable[[int, "int | None"], None]
 @dataclass(frozen=True)
 class ShotEncode:
     """One shot of a delivery: frames ``start_frame .. end_frame`` (inclusive) at ``crf``, its
-    measured ``quality``; ``trials`` are the search's encodes (crf, quality) in order."""
+    measured ``quality``; ``capped``: ``crf`` is the codec's highest and the shot still beats the
+    target (it cannot come nearer); ``trials`` are the search's encodes (crf, quality) in order."""
 
     start_frame: int
     end_frame: int
     crf: float
     quality: float
     trials: tuple[Trial, ...] = ()
+    capped: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         crf = int(self.crf) if float(self.crf).is_integer() else self.crf
         return {"start_frame": self.start_frame, "end_frame": self.end_frame, "crf": crf,
-                "quality": round(self.quality, 6)}
+                "quality": round(self.quality, 6), "capped": self.capped}
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,8 @@ def encode_adaptive(
                     f"shot {number} (frames {start}-{end}): {quality_target} cannot be reached with {delivery.name}; "
                     f"the best is {quality_target.metric} {best.quality:.4f} at crf {best.crf:g}")
             previous_crf = result.crf
-            encoded.append(ShotEncode(start, end, result.crf, result.quality_at(result.crf), result.trials))
+            encoded.append(ShotEncode(start, end, result.crf, result.quality_at(result.crf), result.trials,
+                                      capped=result.capped))
             chosen.append(workspace / f"shot{number:05d}-crf{result.crf:g}.mp4")
             _drop_other_trials(workspace, number, result)
             if progress is not None:

@@ -38,8 +38,9 @@ def cli_encode(args) -> int:
         print(json.dumps(result.to_dict()))
         return 0
     print(f"{result.path}: {result.bytes} bytes, {result.codec}, {len(result.shots)} shots at {result.target}")
-    print("| frames | crf | quality | encodes |")
-    print("|---|---|---|---|")
+    print("| frames | crf | quality | encodes | capped at the highest crf |")
+    print("|---|---|---|---|---|")
     for shot in result.shots:
-        print(f"| {shot.start_frame}-{shot.end_frame} | {shot.crf:g} | {shot.quality:.4f} | {len(shot.trials)} |")
+        capped = "yes" if shot.capped else ""
+        print(f"| {shot.start_frame}-{shot.end_frame} | {shot.crf:g} | {shot.quality:.4f} | {len(shot.trials)} | {capped} |")
     return 0

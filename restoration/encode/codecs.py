@@ -22,15 +22,19 @@ SVT_AV1_PRESET_RANGE = (0, 13)
 
 @dataclass(frozen=True)
 class DeliveryCodec:
-    """One delivery codec. ``crf_step`` is the search's resolution; ``crf_start`` the first guess
-    for a reel's first shot; ``slope`` the prior for how fast quality falls with CRF (quality
-    score per CRF step, see ``quality.QualityTarget.score``) until two encodes measure it."""
+    """One delivery codec. ``crf_min .. crf_max`` is the encoder's whole CRF range; ``crf_step``
+    the search's finest resolution (every encoder here takes quarter CRFs); ``crf_settle`` the
+    bracket width at which a search whose best encode is within the target's tolerance stops
+    (narrower only when it is not); ``crf_start`` the first guess for a reel's first shot;
+    ``slope`` the prior for how fast quality falls with CRF (quality score per CRF unit, see
+    ``targets.QualityTarget.score``) until two encodes measure it."""
 
     name: str
     encoder: str
     crf_min: float
     crf_max: float
     crf_step: float
+    crf_settle: float
     crf_start: float
     slope: float
 
@@ -43,15 +47,20 @@ class DeliveryCodec:
             # info=0: no settings SEI in the headers (it names the CRF and would differ per shot).
             return {"crf": f"{crf:g}", "preset": preset, "x265-params": "log-level=error:info=0"}
         number = SVT_AV1_PRESETS.get(preset, preset)
-        return {"crf": f"{round(crf)}", "preset": str(number)}
+        # Through svtav1-params: FFmpeg's own crf option takes whole numbers up to 63 only, SVT-AV1
+        # (3.0 and later) takes quarter steps up to 70.
+        return {"svtav1-params": f"crf={crf:g}", "preset": str(number)}
 
 
 DELIVERY_CODECS: dict[str, DeliveryCodec] = {
     codec.name: codec
     for codec in (
-        DeliveryCodec("h264", "libx264", crf_min=0.0, crf_max=51.0, crf_step=0.5, crf_start=23.0, slope=0.45),
-        DeliveryCodec("hevc", "libx265", crf_min=0.0, crf_max=51.0, crf_step=0.5, crf_start=28.0, slope=0.45),
-        DeliveryCodec("av1", "libsvtav1", crf_min=2.0, crf_max=63.0, crf_step=1.0, crf_start=35.0, slope=0.25),
+        DeliveryCodec("h264", "libx264", crf_min=0.0, crf_max=51.0, crf_step=0.25, crf_settle=0.5, crf_start=23.0,
+                      slope=0.45),
+        DeliveryCodec("hevc", "libx265", crf_min=0.0, crf_max=51.0, crf_step=0.25, crf_settle=0.5, crf_start=28.0,
+                      slope=0.45),
+        DeliveryCodec("av1", "libsvtav1", crf_min=2.0, crf_max=70.0, crf_step=0.25, crf_settle=1.0, crf_start=35.0,
+                      slope=0.25),
     )
 }
 

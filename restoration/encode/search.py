@@ -4,10 +4,14 @@ few encodes rather than one per CRF.
 Quality falls as CRF rises, and on ``QualityTarget.score``'s scale (dB, and SSIM as
 -10 log10(1 - SSIM)) it falls nearly in a straight line over the range a target cares about. So
 each step predicts the CRF where the line through the two trials nearest the target crosses it
-(a secant; a prior slope after the first trial), rounds down onto the codec's CRF grid, and keeps
-the guess inside the bracket of the highest passing and lowest failing CRFs found so far (a
-quarter of its width from either end when two guesses in a row fell on the same side). It stops when the bracket is one grid step wide:
-usually 3 to 5 encodes.
+(a secant; a prior slope after the first trial), rounds down onto the codec's CRF grid (quarter
+steps), and keeps the guess inside the bracket of the highest passing and lowest failing CRFs
+found so far (a quarter of its width from either end when two guesses in a row fell on the same
+side). It stops when the bracket is one grid step wide, or sooner: once it is the codec's
+``crf_settle`` wide (0.5 or 1 CRF), the passing encode is within the target's tolerance and the
+line through the bracket's ends says no grid CRF above the passing one would pass. A few more
+encodes are allowed only while the passing encode is outside the tolerance: usually 3 to 5. A shot that keeps the target even at the codec's
+highest CRF is *capped*: it cannot come nearer its target.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from dataclasses import dataclass
 from restoration.encode.codecs import DeliveryCodec
 from restoration.encode.targets import QualityTarget
 
-# At most this many encodes a shot in the search (one more when none passed and the lowest CRF
-# was not tried: then it is tried, so a reachable target is always met).
+# At most this many encodes a shot once the passing encode is within the target's tolerance, and
+# at most MAX_ENCODES_OUTSIDE_TOLERANCE while it is not (then one more when none passed and the
+# lowest CRF was not tried: it is tried, so a reachable target is always met).
 MAX_ENCODES = 6
+MAX_ENCODES_OUTSIDE_TOLERANCE = 9
 # The first step from the first guess goes at most this many CRF units.
 MAX_FIRST_STEP = 16.0
 
@@ -35,10 +41,13 @@ class Trial:
 @dataclass(frozen=True)
 class SearchResult:
     """``crf``: the highest CRF tried that kept the target (None: none did, ``trials`` include the
-    codec's lowest CRF then); ``trials`` in the order they were encoded."""
+    codec's lowest CRF then); ``capped``: that CRF is the codec's highest (the shot keeps the
+    target however few bits it gets, so it may land far above it); ``trials`` in the order they
+    were encoded."""
 
     crf: float | None
     trials: tuple[Trial, ...]
+    capped: bool = False
 
     def quality_at(self, crf: float) -> float:
         return next(trial.quality for trial in self.trials if trial.crf == crf)
@@ -55,9 +64,13 @@ def search_crf(
     *,
     start: float | None = None,
     max_encodes: int = MAX_ENCODES,
+    max_encodes_outside_tolerance: int = MAX_ENCODES_OUTSIDE_TOLERANCE,
+    exact: bool = False,
 ) -> SearchResult:
     """Call ``encode(crf) -> quality`` for a few CRFs on ``codec``'s grid and return the highest
-    that met ``target`` (quality >= target value)."""
+    that met ``target`` (quality >= target value). ``exact``: go on to the highest passing CRF on
+    the grid (a bracket one step wide) even when the passing encode is already within tolerance;
+    the encode limits then both are ``max_encodes_outside_tolerance``."""
     trials: list[Trial] = []
     tried: set[float] = set()
     passing: float | None = None  # highest CRF that met the target
@@ -71,17 +84,40 @@ def search_crf(
             passing = crf if passing is None else max(passing, crf)
         else:
             failing = crf if failing is None else min(failing, crf)
-        if passing is not None and (passing >= codec.crf_max or (failing is not None and failing - passing <= codec.crf_step + 1e-9)):
-            break
+        close = passing is not None and not exact and target.within_tolerance(_quality(trials, passing))
+        if passing is not None and passing >= codec.crf_max:
+            break  # capped
+        if passing is not None and failing is not None:
+            width = failing - passing
+            if width <= codec.crf_step + 1e-9:
+                break
+            if close and width <= codec.crf_settle + 1e-9 and not _may_pass_above(codec, target, trials, passing, failing):
+                break  # near enough, and the line through the bracket's ends says no grid CRF above passes
         if passing is None and failing is not None and failing <= codec.crf_min:
             break  # even the lowest CRF misses: unreachable
-        if len(trials) >= max_encodes:
+        if len(trials) >= (max_encodes if close else max_encodes_outside_tolerance):
             if passing is None and codec.crf_min not in tried:
                 crf = codec.crf_min  # one more, so that a reachable target is always met
                 continue
             break
         crf = _next_guess(codec, target, trials, passing, failing, tried)
-    return SearchResult(crf=passing, trials=tuple(trials))
+    return SearchResult(crf=passing, trials=tuple(trials), capped=passing is not None and passing >= codec.crf_max)
+
+
+def _quality(trials: list[Trial], crf: float) -> float:
+    return next(trial.quality for trial in trials if trial.crf == crf)
+
+
+def _may_pass_above(codec: DeliveryCodec, target: QualityTarget, trials: list[Trial], passing: float,
+                    failing: float) -> bool:
+    """Whether the line through the bracket's ends crosses the target at or above the grid CRF just
+    above ``passing`` (so one more encode there would likely pass)."""
+    high, low = target.score(_quality(trials, passing)), target.score(_quality(trials, failing))
+    goal = target.score(target.value)
+    if high <= low:
+        return False
+    crossing = passing + (high - goal) / (high - low) * (failing - passing)
+    return _on_grid(codec, crossing, down=True) > passing + 1e-9
 
 
 def _on_grid(codec: DeliveryCodec, crf: float, *, down: bool) -> float:

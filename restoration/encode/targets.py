@@ -13,6 +13,8 @@ METRICS = ("ssim", "psnr", "xpsnr")
 TARGET_RANGES = {"ssim": (0.0, 1.0), "psnr": (10.0, 99.0), "xpsnr": (10.0, 99.0)}
 # A frame identical to its master has infinite PSNR: averaged as this many dB.
 PSNR_CAP_DB = 100.0
+# How far above its target a shot may land (the delivery issue's tolerance): SSIM 0.005, 0.5 dB.
+TOLERANCES = {"ssim": 0.005, "psnr": 0.5, "xpsnr": 0.5}
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,14 @@ class QualityTarget:
 
     def __str__(self) -> str:
         return f"{self.metric}:{self.value:g}"
+
+    @property
+    def tolerance(self) -> float:
+        return TOLERANCES[self.metric]
+
+    def within_tolerance(self, quality: float) -> bool:
+        """Whether ``quality`` meets the target by no more than its tolerance."""
+        return self.value <= quality <= self.value + self.tolerance
 
     def score(self, quality: float) -> float:
         """Quality on a scale roughly linear in CRF, for the search: dB for PSNR and XPSNR, and

@@ -268,13 +268,21 @@ INTERP_RECIPE = (
 )
 
 
-def moving_cutout(clip: torch.Tensor, cutout: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+def moving_cutout(clip: torch.Tensor, cutout: torch.Tensor, rng: np.random.Generator,
+                  speed: tuple[float, float] | None = None) -> torch.Tensor:
     """``clip`` (T, C, H, W) with ``cutout`` (C, h, w) pasted on a straight path, whole pixels plus
-    a sub-pixel phase (bilinear), hard-edged like a foreground object."""
+    a sub-pixel phase (bilinear), hard-edged like a foreground object. ``speed``: (least, most)
+    pixels per frame, in a random direction; by default each axis moves -3..3 px per frame."""
     t, _, h, w = clip.shape
     ch, cw = cutout.shape[-2:]
     start = np.array([rng.uniform(-cw / 2, w - cw / 2), rng.uniform(-ch / 2, h - ch / 2)])
-    velocity = rng.uniform(-3.0, 3.0, size=2)
+    if speed is None:
+        velocity = rng.uniform(-3.0, 3.0, size=2)
+    else:
+        angle = rng.uniform(0.0, 2 * np.pi)
+        velocity = rng.uniform(*speed) * np.array([np.cos(angle), np.sin(angle)])
+        # Start so that the path crosses the middle of the frame half way through the clip.
+        start = np.array([w / 2 - cw / 2, h / 2 - ch / 2]) - velocity * (t - 1) / 2 + rng.uniform(-0.2, 0.2, size=2) * (w, h)
     out = clip.clone()
     padded = F.pad(torch.cat([cutout, torch.ones(1, ch, cw)])[None], (1, 1, 1, 1))  # picture and alpha
     for i in range(t):

@@ -24,8 +24,11 @@ import torch.nn.functional as F
 
 from restoration.errors import ModelError, SpecError
 from restoration.models.data import stack_interp_inputs
-from restoration.models.nets import load_checkpoint, split_luma_chroma, warp_window, window_flow
-from restoration.ops._common import check_frames, reflected_indices
+from restoration.models.nets import load_checkpoint, split_luma_chroma
+from restoration.ops._common import check_frames, dilate, max_filter, min_filter, reflected_indices
+from restoration.ops.denoise import estimate_noise
+from restoration.ops.dust import UNSEEN_RADIUS
+from restoration.ops.flow import ChainedFlows, align_neighbours, alike, trusted
 from restoration.ops.opspec import OpSpec, Param
 from restoration.ops.upscale import UPSCALE_FACTORS
 
@@ -38,6 +41,9 @@ WEIGHTS = {"restore": WEIGHTS_DIR / "restore.pt", "sr": WEIGHTS_DIR / "sr_x2.pt"
 SR_X4_WEIGHTS = WEIGHTS_DIR / "sr_x4.pt"  # ``learned_upscale``'s network for factor 4
 RADIUS = 2  # the committed restore network's temporal radius (checked against its file)
 _BATCH = 4  # windows per forward pass: bounds memory on large frames
+# Tolerance of the likeness test of aligned neighbours, in grain levels (moving-objects bench:
+# 2 and 4 score alike; 4 keeps more of the net's gain on heavy damage, blotches included).
+ALIKE_GRAINS = 4.0
 
 _MODELS: dict[tuple[str, str, str], torch.nn.Module] = {}
 _LOCK = threading.Lock()
@@ -131,26 +137,62 @@ def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None) -
         raise ModelError(f"learned_restore: weights have temporal radius {radius}, the op declares {RADIUS}")
     t = frames.shape[0]
     compute = frames.float()
-    luma, chroma = split_luma_chroma(compute)
+    luma, _ = split_luma_chroma(compute)
     index = reflected_indices(t, range(-radius, radius + 1), device=frames.device).T  # (T, 2R+1)
+    others = [k for k in range(2 * radius + 1) if k != radius]
+    # The ops' default flow (finer than the one the net was trained with): it follows things
+    # moving on their own better, and where it does not, the checks below leave them alone.
+    flows = ChainedFlows(luma)
+    noise = estimate_noise(compute)
     restored, probability = [], []
     with torch.no_grad():
         for start in range(0, t, _BATCH):
             rows = index[start:start + _BATCH]
-            window = luma[rows, 0]  # (n, 2R+1, H, W)
-            flow = window_flow(window, radius) if model.config.align else None
-            aligned = warp_window(window.unsqueeze(2), flow, radius).squeeze(2) if flow is not None else window
+            window = compute[rows]  # (n, 2R+1, C, H, W)
+            if model.config.align:
+                window = _aligned_window(compute, flows, rows, radius, others, noise)
+                flows.forget_before(start + rows.shape[0] - radius)
+            n = rows.shape[0]
+            grey, chroma = split_luma_chroma(window.flatten(0, 1))
             with network_precision(frames.device):
-                out, logits = model.fuse(aligned)
+                out, logits = model.fuse(grey.view(n, -1, *grey.shape[-2:]))
             out, logits = out.float(), logits.float()
             if chroma is not None:
-                colours = chroma[rows]  # (n, 2R+1, 3, H, W)
-                if flow is not None:
-                    colours = warp_window(colours, flow, radius)
-                out = out + median_of_window(colours)
+                out = out + median_of_window(chroma.view(n, -1, *chroma.shape[1:]))
             restored.append(out.clamp(0, 1))
             probability.append(torch.sigmoid(logits))
     return torch.cat(restored).to(frames.dtype), torch.cat(probability).to(frames.dtype)
+
+
+def _aligned_window(frames: torch.Tensor, flows: ChainedFlows, rows: torch.Tensor, radius: int,
+                    others: list[int], noise: torch.Tensor) -> torch.Tensor:
+    """Windows (n, 2R+1, C, H, W) of ``frames`` (rows: their frame numbers) with every frame
+    aligned onto the centre one. Where the flow fails its check, or the aligned frame does not
+    look like the centre beyond its grain (``noise``, per frame), the centre frame stands in: the
+    net cannot take a thing moving on its own for dirt, nor blend it into a ghost."""
+    n = rows.shape[0]
+    flows.prepare(range(int(rows.min()), int(rows.max())))
+    centres_index = rows[:, radius].repeat(len(others))  # pairs offset-major
+    neighbours = rows[:, others].T.reshape(-1).tolist()
+    aligned, confidence = align_neighbours(frames, flows, centres_index.tolist(), neighbours, brightness_limit=None)
+    centre = frames[rows[:, radius]]
+    centres = centre.repeat(len(others), 1, 1, 1)
+    # Misaligned structure the flow's check missed: over 5x5 pixels grain and small dust average out.
+    # A neighbour like the centre, or like the other neighbours where the centre is dirty (a
+    # blotch too large to average out over 5x5 pixels), is kept.
+    tolerance = ALIKE_GRAINS * noise[centres_index] + 0.01
+    consensus = aligned.view(len(others), n, *frames.shape[1:]).median(0).values.repeat(len(others), 1, 1, 1)
+    likeness = torch.maximum(alike(aligned, centres, tolerance, radius=2), alike(aligned, consensus, tolerance, radius=2))
+    # A blotch in the centre fails the flow's check too. Told apart from a thing moving on its own
+    # as the dust op does: the centre's value is found nowhere near in the neighbour (a thing that
+    # moves is found a few pixels away). There the neighbour is what the net needs to repair it.
+    grey, grey_aligned = split_luma_chroma(centres)[0], split_luma_chroma(aligned)[0]
+    margin = tolerance.view(-1, 1, 1, 1)
+    blotch = (grey > max_filter(grey_aligned, UNSEEN_RADIUS) + margin) | (grey < min_filter(grey_aligned, UNSEEN_RADIUS) - margin)
+    confidence = torch.maximum(confidence, dilate(blotch.to(grey.dtype), 2)) * likeness
+    aligned = trusted(aligned, centres, confidence)
+    aligned = aligned.view(len(others), n, *frames.shape[1:]).transpose(0, 1)
+    return torch.cat([aligned[:, :radius], centre[:, None], aligned[:, radius:]], dim=1)
 
 
 def learned_restore(frames: torch.Tensor, *, weights: str = "") -> torch.Tensor:

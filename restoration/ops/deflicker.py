@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
 from restoration.ops._common import box_filter, check_frames, reflected_indices
-from restoration.ops.flow import ChainedFlows, warp
+from restoration.ops.flow import ChainedFlows, align_neighbours, alike, brightness_offset, trusted
 from restoration.ops.opspec import OpSpec, Param
 
 __all__ = ["deflicker", "Deflicker", "brightness_maps", "DEFLICKER_OP"]
@@ -39,6 +39,9 @@ FLOW_SIDE = 40
 PAIRS_PER_BATCH = 64
 # Keeps the contrast gain sane in flat areas (std near zero).
 CONTRAST_FLOOR = 0.05
+# Luma difference of an aligned, brightness-matched neighbour (on the averaged low-resolution copy,
+# where grain is small) beyond which it is not the same place.
+ALIKE_TOLERANCE = 0.04
 
 
 def _local_statistics(grey: torch.Tensor, radius: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -74,9 +77,15 @@ def brightness_maps(frames: torch.Tensor, *, radius: int = 4, contrast: bool = F
     aligned_parts = []
     for first in range(0, index.numel(), PAIRS_PER_BATCH):
         batch = slice(first, first + PAIRS_PER_BATCH)
-        pairs = zip(centres[batch].tolist(), index[batch].tolist(), strict=True)
-        flow = torch.cat([flows.between(t, j) for t, j in pairs])
-        aligned_parts.append(warp(low[index[batch]], flow))
+        aligned, confidence = align_neighbours(low, flows, centres[batch].tolist(), index[batch].tolist(),
+                                               brightness_limit=None)
+        centre = low[centres[batch]]
+        # Where the flow fails (things moving against the camera, occlusions) the neighbour's
+        # brightness is not that of the same place: the frame's own stands in for it there. The
+        # likeness test (after matching the flicker it measures) catches what the check misses.
+        matched = aligned + brightness_offset(centre, aligned, limit=1.0)
+        confidence = confidence * alike(matched, centre, torch.full((centre.shape[0],), ALIKE_TOLERANCE), radius=1)
+        aligned_parts.append(trusted(aligned, centre, confidence))
     aligned = torch.cat(aligned_parts).view(len(offsets), t_count, *low.shape[1:])
     for k in range(len(offsets)):
         mean, std = _local_statistics(aligned[k], window)

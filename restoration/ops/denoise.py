@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
 from restoration.ops._common import box_filter, check_frames, reflected_indices, sampled_median
-from restoration.ops.flow import ChainedFlows, brightness_offset, warp
+from restoration.ops.flow import ChainedFlows, align_neighbours, alike
 from restoration.ops.opspec import OpSpec, Param
 
 __all__ = ["denoise", "Denoise", "estimate_noise", "DENOISE_OP"]
@@ -108,24 +108,21 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
         centres = centre.repeat(len(offsets), 1, 1, 1)
         pair_noise = noise[first:last].repeat(len(offsets))
         flows.prepare(range(first - radius, last + radius))
-        flow = torch.cat([flows.between(t, j)
-                          for j, t in zip(index.tolist(), frame_index[first:last].repeat(len(offsets)).tolist(), strict=True)])
-        aligned = warp(frames[index], flow)
         # The brightness clip keeps misaligned objects from biasing the flicker correction.
-        aligned = aligned + brightness_offset(centres, aligned, limit=4.0 * pair_noise + 0.02)
+        aligned, confidence = align_neighbours(
+            frames, flows, frame_index[first:last].repeat(len(offsets)).tolist(), index.tolist(),
+            brightness_limit=4.0 * pair_noise + 0.02)
 
         # Misalignment test on slightly blurred grey differences: grain averages out, while a
         # structure that does not line up survives the blur. The grain's share of the difference
         # is measured on the best-aligned neighbour (robust median), whatever the grain's spectrum.
         raw_difference = luma(aligned - centres, weights=REC601_LUMA)
-        difference = box_filter(raw_difference, 1)
-        spread = sampled_median(difference.abs()).view(len(offsets), n).amin(0) / 0.6745
+        spread = sampled_median(box_filter(raw_difference, 1).abs()).view(len(offsets), n).amin(0) / 0.6745
         grain = sampled_median(raw_difference.abs()).view(len(offsets), n).amin(0) / (0.6745 * 2 ** 0.5)
-        tolerance = (2.0 * strength * spread).repeat(len(offsets)).view(-1, 1, 1, 1) + 1e-4
-        weight = torch.exp(-0.5 * (difference / tolerance) ** 2)
-        # A clamped/reflected neighbour that is the centre itself adds nothing.
-        same = (index == frame_index[first:last].repeat(len(offsets))).view(-1, 1, 1, 1)
-        weight = weight.masked_fill(same, 0.0)
+        tolerance = (2.0 * strength * spread).repeat(len(offsets)) + 1e-4
+        # Where the flow fails its forward-backward check (occlusions, things it does not follow)
+        # the neighbour is left out even if it looks alike: blending it in would leave a ghost.
+        weight = confidence * alike(aligned, centres, tolerance, radius=1)
 
         weight = weight.view(len(offsets), n, 1, *frames.shape[-2:])
         aligned = aligned.view(len(offsets), n, *frames.shape[1:])
@@ -136,6 +133,7 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
             # Grain left after averaging: variance (1 + sum w^2) / (1 + sum w)^2 of the original.
             remaining = grain.view(-1, 1, 1, 1) * (1.0 + (weight * weight).sum(0)).sqrt() / weight_total
             fused = _spatial_pass(fused, spatial * 2.0 * remaining + 1e-4)
+
         out[first:last] = fused.clamp(0.0, 1.0)
         flows.forget_before(last - radius)
     return out

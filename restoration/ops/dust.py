@@ -23,7 +23,7 @@ import torch
 from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
 from restoration.ops._common import box_filter, check_frames, dilate, max_filter, min_filter, sampled_median
-from restoration.ops.flow import ChainedFlows, brightness_offset, inside, warp
+from restoration.ops.flow import ChainedFlows, align_neighbours
 from restoration.ops.opspec import OpSpec, Param
 
 __all__ = ["detect_dust", "remove_dust", "Dust", "DUST_OP"]
@@ -32,6 +32,11 @@ __all__ = ["detect_dust", "remove_dust", "Dust", "DUST_OP"]
 FRAMES_PER_BATCH = 6
 # Flow errors up to this many pixels cannot make a pixel look new (see _detect).
 RANGE_RADIUS = 2
+# Confidence (ops.flow.align_neighbours) above which an aligned neighbour counts as seeing the centre.
+TRUSTED = 0.8
+# Pixels searched around a spike where the flow fails its check (things move 2-9 px per frame in
+# 320-wide pictures; the neighbours of the clip's end frames are two frames away).
+UNSEEN_RADIUS = 12
 
 
 def neighbour_indices(length: int, *, device=None) -> torch.Tensor:
@@ -50,22 +55,30 @@ def neighbour_indices(length: int, *, device=None) -> torch.Tensor:
 
 def _neighbours(frames: torch.Tensor, first: int, last: int, flows: ChainedFlows):
     """Centre frames first..last-1, their two neighbours aligned onto them, and where both
-    neighbours really see the centre's content (not the border padding of the warp)."""
+    neighbours can be trusted to show the centre's content: the flow passes its forward-backward
+    check (not occluded, not a thing the flow does not follow, not the warp's border padding).
+    Elsewhere a thing moving against the camera looks new in the centre frame, and removing it
+    would leave the background of the neighbours in its place: _detect searches wider there."""
     index = neighbour_indices(frames.shape[0], device=frames.device)[:, first:last].reshape(-1)
-    centre = frames[first:last]
-    centres = centre.repeat(2, 1, 1, 1)
     flows.prepare(range(first - 2, last + 1))
-    flow = torch.cat([flows.between(t, j) for t, j in zip(list(range(first, last)) * 2, index.tolist(), strict=True)])
+    aligned, confidence = align_neighbours(frames, flows, list(range(first, last)) * 2, index.tolist(),
+                                           brightness_limit=0.05)
     flows.forget_before(last - 2)
-    aligned = warp(frames[index], flow)
-    aligned = aligned + brightness_offset(centres, aligned, limit=0.05)
     previous, following = aligned.chunk(2)
-    seen_previous, seen_following = inside(flow).chunk(2)
-    return centre, previous, following, seen_previous & seen_following
+    seen_previous, seen_following = (confidence > TRUSTED).chunk(2)
+    return frames[first:last], previous, following, seen_previous & seen_following
 
 
-def _local_range(image: torch.Tensor, radius: int) -> tuple[torch.Tensor, torch.Tensor]:
-    return min_filter(image, radius), max_filter(image, radius)
+def _local_range(image: torch.Tensor, radius: int, seen: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Min and max of ``image`` over a (2 radius + 1)^2 window where ``seen``, over a window
+    ``UNSEEN_RADIUS`` wide elsewhere: where the flow fails its check a thing moving on its own is
+    found again a few pixels away in the neighbour, while a blotch too large for the flow to see
+    past (which also fails it) is found nowhere near."""
+    low, high = min_filter(image, radius), max_filter(image, radius)
+    if bool(seen.all()):
+        return low, high
+    return (torch.where(seen, low, min_filter(image, UNSEEN_RADIUS)),
+            torch.where(seen, high, max_filter(image, UNSEEN_RADIUS)))
 
 
 def _grain_level(difference: torch.Tensor) -> torch.Tensor:
@@ -79,13 +92,13 @@ def _detect(centre: torch.Tensor, previous: torch.Tensor, following: torch.Tenso
     grain = torch.minimum(_grain_level(c - p), _grain_level(c - n))
     strong = (5.0 * grain + 0.06) / sensitivity
     weak = 0.5 * strong
-    p_low, p_high = _local_range(p, RANGE_RADIUS)
-    n_low, n_high = _local_range(n, RANGE_RADIUS)
+    p_low, p_high = _local_range(p, RANGE_RADIUS, seen)
+    n_low, n_high = _local_range(n, RANGE_RADIUS, seen)
     # How far the centre lies outside both neighbours' local ranges, in the same direction.
     above = torch.minimum(c - p_high, c - n_high)
     below = torch.minimum(p_low - c, n_low - c)
     spike = torch.maximum(above, below)
-    agree = (box_filter(p - n, 1).abs() < strong) & seen
+    agree = box_filter(p - n, 1).abs() < strong
     seeds = (spike > strong) & agree
     candidates = ((spike > weak) & agree).to(c.dtype)
     mask = seeds.to(c.dtype)

@@ -28,8 +28,17 @@ from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma the estimator was tuned on
 from restoration.ops._common import box_filter
 
-__all__ = ["estimate_flow", "warp", "resize_flow", "align", "inside", "brightness_offset", "ChainedFlows", "FlowEstimator"]
+__all__ = ["estimate_flow", "warp", "resize_flow", "align", "inside", "brightness_offset", "consistency",
+           "align_neighbours", "alike", "trusted", "ChainedFlows", "FlowEstimator"]
 
+# Forward-backward check (Sundaram et al. 2010): a round trip t -> j -> t that misses by more than
+# about half a pixel plus a few % of the motion means the pixel is occluded in j, or that the flow
+# does not follow what moves there.
+ROUND_TRIP_PX = 0.5
+ROUND_TRIP_RELATIVE = 0.05
+# How far (pixels of the flow's working level) a pixel looks for the motion of its own side of a
+# motion boundary (estimate_flow's ``boundaries``), in the flows the temporal ops chain.
+FOLLOW_BOUNDARIES_PX = 4
 
 
 def _check_images(images: torch.Tensor, name: str) -> None:
@@ -149,9 +158,37 @@ def _refine(source: torch.Tensor, target: torch.Tensor, flow: torch.Tensor, *, i
     return flow
 
 
+def _follow_boundaries(source: torch.Tensor, target: torch.Tensor, flow: torch.Tensor, step: int,
+                       radius: int = 2) -> torch.Tensor:
+    """Sharpen motion boundaries: each pixel takes, of its own flow and the flows ``step`` pixels
+    away in the 8 directions, the one that matches best over a small window.
+
+    The smoothing of :func:`_refine` spreads a moving object's motion over its surroundings and
+    the background's over the object, so near a boundary neither is followed (misaligned content
+    blended by an op is a ghost). A pixel near the boundary has the right motion within a few
+    pixels on its own side: choosing by the local matching error gives it back.
+    """
+    candidates = [flow]
+    for dy in (-step, 0, step):
+        for dx in (-step, 0, step):
+            if dy or dx:
+                candidates.append(torch.roll(F.pad(flow, (step, step, step, step), mode="replicate"),
+                                             (dy, dx), dims=(-2, -1))[..., step:-step, step:-step])
+    best, best_error = flow, None
+    for candidate in candidates:
+        error = box_filter((warp(target, candidate) - source).abs(), radius)
+        if best_error is None:
+            best_error = error * 0.9  # a small bias for the smooth flow where candidates tie
+            continue
+        better = error < best_error
+        best = torch.where(better, candidate, best)
+        best_error = torch.where(better, error, best_error)
+    return best
+
+
 def estimate_flow(source: torch.Tensor, target: torch.Tensor, *, levels: int | None = None,
                   work_side: int = 100, iterations: int = 4, window: int = 3,
-                  smooth: int = 4) -> torch.Tensor:
+                  smooth: int = 4, boundaries: int = 0) -> torch.Tensor:
     """Displacement (N, 2, H, W) in pixels such that ``warp(target, flow)`` approximates ``source``.
 
     ``source`` and ``target`` are (N, C, H, W) (C may differ only if both are grey/RGB; both are
@@ -159,7 +196,9 @@ def estimate_flow(source: torch.Tensor, target: torch.Tensor, *, levels: int | N
     is the shorter side at which the finest estimate is made (larger frames are estimated on a
     downsampled level and the flow upsampled); ``iterations`` per level; ``window`` the radius
     of the Lucas-Kanade window at each level; ``smooth`` the scale (pixels of each level) of the
-    confidence-weighted smoothing that fills flat areas and suppresses outliers.
+    confidence-weighted smoothing that fills flat areas and suppresses outliers; ``boundaries``
+    (pixels of the finest level, 0: off) lets each pixel take a flow that far away where it
+    matches better (:func:`_follow_boundaries`: things moving on their own keep their motion).
     """
     _check_images(source, "source")
     _check_images(target, "target")
@@ -187,6 +226,8 @@ def estimate_flow(source: torch.Tensor, target: torch.Tensor, *, levels: int | N
         coarse = level == levels - 1
         flow = _refine(src, tgt, flow, iterations=iterations * 2 if coarse else iterations,
                        window=window, smooth=smooth)
+        if boundaries and level == finest:
+            flow = _follow_boundaries(src, tgt, flow, boundaries)
     flow = resize_flow(flow, (h, w))
     return flow.to(source.dtype)
 
@@ -239,28 +280,83 @@ def brightness_offset(source: torch.Tensor, aligned: torch.Tensor, *, limit: flo
     return _lowpass(offset, cell)
 
 
+def consistency(forward: torch.Tensor, backward: torch.Tensor) -> torch.Tensor:
+    """Confidence (N, 1, H, W) in [0, 1] of ``forward`` (flow t -> j, (N, 2, H, W)) from the
+    forward-backward check against ``backward`` (flow j -> t): 1 where following the flow to j and
+    back lands where it started, towards 0 where it does not (occluded in j, or a flow that does
+    not follow the thing moving there), and 0 where the flow leaves the picture."""
+    returned = warp(backward, forward)
+    miss = (forward + returned).square().sum(1, keepdim=True)
+    motion = forward.square().sum(1, keepdim=True) + returned.square().sum(1, keepdim=True)
+    allowed = ROUND_TRIP_PX ** 2 + ROUND_TRIP_RELATIVE ** 2 * motion
+    return torch.exp(-(miss / allowed).square()) * inside(forward).to(forward.dtype)
+
+
+def align_neighbours(frames: torch.Tensor, flows: ChainedFlows, centres: list[int], neighbours: list[int], *,
+                     brightness_limit: float | torch.Tensor | None = 0.08) -> tuple[torch.Tensor, torch.Tensor]:
+    """Frames ``neighbours[k]`` of ``frames`` motion-compensated onto frames ``centres[k]``, and how
+    far each aligned pixel can be trusted: the one place where the temporal ops align neighbours
+    (``flows`` is a :class:`ChainedFlows` of ``frames`` with the steps between them prepared).
+
+    Returns (aligned (K, C, H, W), confidence (K, 1, H, W) in [0, 1]): the forward-backward
+    consistency of the flow (:func:`consistency`: ~0 at occlusions and on things the flow does not
+    follow), 0 for a pair whose neighbour is the centre itself (it adds nothing). Unless
+    ``brightness_limit`` is None the slowly varying brightness difference (flicker) is matched too,
+    clipped at that limit (one value, or one per pair). Ops weight a neighbour by its confidence,
+    or take :func:`trusted`, so that where alignment fails the centre frame is used instead of a
+    blend with another frame's content (which shows as a ghost).
+    """
+    forward = torch.cat([flows.between(t, j) for t, j in zip(centres, neighbours, strict=True)])
+    backward = torch.cat([flows.between(j, t) for t, j in zip(centres, neighbours, strict=True)])
+    aligned = warp(frames[torch.tensor(neighbours, device=frames.device)], forward)
+    if brightness_limit is not None:
+        centre = frames[torch.tensor(centres, device=frames.device)]
+        aligned = aligned + brightness_offset(centre, aligned, limit=brightness_limit)
+    same = torch.tensor([t == j for t, j in zip(centres, neighbours, strict=True)], device=frames.device)
+    return aligned, consistency(forward, backward).masked_fill(same.view(-1, 1, 1, 1), 0.0)
+
+
+def alike(aligned: torch.Tensor, centre: torch.Tensor, tolerance: torch.Tensor, *, radius: int) -> torch.Tensor:
+    """(K, 1, H, W) in [0, 1]: how alike ``aligned`` and ``centre`` (K, C, H, W) look, from their
+    luma difference averaged over a (2 radius + 1)^2 window, in units of ``tolerance`` (one value
+    per pair, (K,)): grain averages out, misaligned structure (a flow that passes its check but
+    does not follow what moves) does not."""
+    difference = box_filter(luma(aligned - centre, weights=REC601_LUMA), radius)
+    return torch.exp(-0.5 * (difference / tolerance.view(-1, 1, 1, 1)) ** 2)
+
+
+def trusted(aligned: torch.Tensor, centre: torch.Tensor, confidence: torch.Tensor) -> torch.Tensor:
+    """``aligned`` where its ``confidence`` is 1, ``centre`` where it is 0, mixed in between: the
+    neighbour an op may use as if alignment had not failed (it falls back to the frame itself)."""
+    return centre + confidence * (aligned - centre)
+
+
 class ChainedFlows:
     """Flows from frame t to any frame j near it, chained from flows between consecutive frames.
 
-    One motion estimate per frame (t -> t+1) instead of one per (frame, neighbour) pair: the
-    flow to t+2 is that to t+1 followed by the one from t+1 to t+2, and the flow to t-1 is the
-    inverse of the one from t-1 to t (one fixed-point step, accurate for smooth motion). Each
+    Two motion estimates per frame (t -> t+1 and t+1 -> t) instead of one per (frame, neighbour)
+    pair: the flow to t+2 is that to t+1 followed by the one from t+1 to t+2. Both directions are
+    estimated (not one inverted), so that :meth:`confidence` can check one against the other:
+    an inverted flow agrees with its source by construction, occlusions included. Each
     consecutive flow depends on its two frames only, so windowed runs still match whole-clip runs.
     """
 
     def __init__(self, frames: torch.Tensor, **flow_options):
         self.frames = frames
-        self.flow_options = flow_options  # passed to estimate_flow
+        # passed to estimate_flow; by default the flow keeps the motion of things moving on their own
+        self.flow_options = {"boundaries": FOLLOW_BOUNDARIES_PX, **flow_options}
         self.forward: dict[int, torch.Tensor] = {}  # s -> flow (1, 2, H, W) from s to s+1
         self.backward: dict[int, torch.Tensor] = {}  # s -> flow from s to s-1
 
     def prepare(self, steps: range) -> None:
-        """Estimate the consecutive flows s -> s+1 for ``steps`` not known yet, in one batch."""
+        """Estimate the consecutive flows s -> s+1 and s+1 -> s for ``steps`` not known yet, in one batch."""
         wanted = [s for s in steps if 0 <= s < self.frames.shape[0] - 1 and s not in self.forward]
         if wanted:
             index = torch.tensor(wanted, device=self.frames.device)
-            flows = estimate_flow(self.frames[index], self.frames[index + 1], **self.flow_options)
+            earlier, later = self.frames[index], self.frames[index + 1]
+            flows = estimate_flow(torch.cat((earlier, later)), torch.cat((later, earlier)), **self.flow_options)
             self.forward.update({s: flows[i:i + 1] for i, s in enumerate(wanted)})
+            self.backward.update({s + 1: flows[len(wanted) + i:len(wanted) + i + 1] for i, s in enumerate(wanted)})
 
     def forget_before(self, step: int) -> None:
         for table in (self.forward, self.backward):
@@ -268,9 +364,6 @@ class ChainedFlows:
                 del table[s]
 
     def _back(self, s: int) -> torch.Tensor:
-        if s not in self.backward:
-            forward = self.forward[s - 1]
-            self.backward[s] = -warp(forward, -forward)
         return self.backward[s]
 
     def between(self, t: int, j: int) -> torch.Tensor:
@@ -286,6 +379,12 @@ class ChainedFlows:
             for s in range(t - 1, j, -1):
                 flow = flow + warp(self._back(s), flow)
         return flow
+
+    def confidence(self, t: int, j: int) -> torch.Tensor:
+        """(1, 1, H, W): how far the flow from t to j can be trusted (:func:`consistency`)."""
+        if j == t:
+            return self.frames.new_ones(1, 1, *self.frames.shape[-2:])
+        return consistency(self.between(t, j), self.between(j, t))
 
 
 class FlowEstimator(torch.nn.Module):

@@ -14,15 +14,17 @@ from restoration.progress import ProgressBar
 
 def cli_restore(args) -> int:
     """`python -m restoration restore IN OUT [--preset NAME | --pipeline spec.json] ...`"""
-    from restoration.io import VideoWriter, probe
+    from restoration.io import open_writer, probe
 
     source, output = Path(args.input), Path(args.output)
     spec = load_spec(args.pipeline) if args.pipeline else preset_spec(args.preset or DEFAULT_PRESET)
     device = resolve_device(args.device)
     max_memory = DEFAULT_MAX_MEMORY if args.max_memory is None else parse_memory_size(args.max_memory)
     check_not_the_input(output, source)
-    info = probe(source)
-    VideoWriter(output, fps=spec.retime_fps or info.fps, codec=args.codec)  # checks name, codec, folder; writes nothing
+    info = probe(args.input)
+    # Checks name, codec, folder (and for a sequence, frames already there); writes nothing.
+    open_writer(args.output, fps=spec.retime_fps or info.fps, codec=args.codec, bit_depth=info.bit_depth,
+                source=args.input)
     first_phase = "analysing" if spec.analysis_driven else "restoring"
     bar = None if args.quiet else ProgressBar(f"{first_phase} {source.name}")
     try:
@@ -31,11 +33,11 @@ def cli_restore(args) -> int:
             # Analysed here rather than inside run_pipeline, so the bar shows this phase too.
             from restoration.analysis import analyse
 
-            shots = analyse(source, fps=info.fps, progress=bar).get("shots") or []
+            shots = analyse(args.input, fps=info.fps, progress=bar).get("shots") or []
             if bar is not None:
                 bar.phase(f"restoring {source.name}")
         result = run_pipeline(
-            source, spec, output=output, device=device, progress=bar, codec=args.codec, shots=shots,
+            args.input, spec, output=output, device=device, progress=bar, codec=args.codec, shots=shots,
             max_memory=max_memory,
         )
     finally:

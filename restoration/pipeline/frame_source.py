@@ -27,14 +27,15 @@ class FrameSource:
         self._buffer_start = 0
 
     @classmethod
-    def open(cls, source, *, fps: float | None, chunk_size: int) -> FrameSource:
+    def open(cls, source, *, fps: float | None, chunk_size: int, bit_depth: int = 8) -> FrameSource:
+        """``bit_depth`` is a tensor's (8 or 16: the depth its frames came from); a file says its own."""
         if isinstance(source, torch.Tensor):
             if source.ndim != 4 or source.shape[1] not in (1, 3) or source.shape[0] == 0:
                 raise SpecError(f"source: expected frames (T, C, H, W) with C 1 or 3 and T > 0, got {tuple(source.shape)}")
             if not source.is_floating_point():
                 raise SpecError(f"source: expected float frames in [0, 1], got {source.dtype}")
             t, c, h, w = source.shape
-            return cls(frame_count=t, channels=c, height=h, width=w, fps=fps, bit_depth=8, tensor=source)
+            return cls(frame_count=t, channels=c, height=h, width=w, fps=fps, bit_depth=bit_depth, tensor=source)
         from restoration.io import probe
 
         info = probe(source)

@@ -46,13 +46,19 @@ class ShotPlan:
     start_frame: int
     end_frame: int
     steps: tuple[Step, ...]
+    # the frames of a dissolve, wipe or fade: restored one by one, so that no temporal op mixes
+    # the two shots (or the blend with the clean frames either side)
+    frame_by_frame: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        plan = {
             "start_frame": self.start_frame,
             "end_frame": self.end_frame,
             "ops": [step.to_dict() for step in self.steps],
         }
+        if self.frame_by_frame:
+            plan["frame_by_frame"] = True
+        return plan
 
 
 @dataclass
@@ -103,18 +109,25 @@ def run_pipeline(
     fps: float | None = None,
     codec: str | None = None,
     shots: Sequence[Mapping[str, Any]] | None = None,
+    bit_depth: int = 8,
+    transitions: Sequence[tuple[int, int]] | None = None,
     max_memory: int = DEFAULT_MAX_MEMORY,
     tile: int | None = None,
 ) -> PipelineResult:
-    """Run ``spec`` over ``source`` (a video path or a (T, C, H, W) tensor).
+    """Run ``spec`` over ``source`` (a video path, an image sequence or a (T, C, H, W) tensor).
 
-    With ``output`` the result is written there (via ``io.VideoWriter``: a temporary name, renamed
-    on success, nothing left on failure); without, the frames are returned in the result.
+    With ``output`` the result is written there (via ``io.open_writer``: a video file, or an image
+    sequence when it is a printf pattern; a temporary name, renamed on success, nothing left on
+    failure); without, the frames are returned in the result.
     ``fps`` is the source's frame rate (read from the file for a path; needed for a tensor only
     when retiming or writing). ``shots`` overrides the analysis for an analysis-driven spec (the
-    analysis' own ``shots`` list). ``progress(done, total)`` counts input frames.
-    ``max_memory`` (bytes) bounds the window's frames and sets the spatial tiles the ops run in
-    (``pipeline.tiling``); ``tile`` forces a tile side in pixels (0: whole frames), for tests.
+    analysis' own ``shots`` list). ``progress(done, total)`` counts input frames. ``bit_depth``
+    (8 or 16) is a tensor source's, which the output keeps; a path's is read from the file.
+    ``transitions``: inclusive ``(start, end)`` frames of dissolves, wipes or fades in the source,
+    restored frame by frame (an analysis-driven spec also takes them from the shots'
+    ``transition_in``). ``max_memory`` (bytes) bounds the window's frames and sets the spatial
+    tiles the ops run in (``pipeline.tiling``); ``tile`` forces a tile side in pixels (0: whole
+    frames), for tests.
     """
     pipeline = load_spec(spec)
     if not isinstance(window, int) or isinstance(window, bool) or window < 1:
@@ -123,7 +136,7 @@ def run_pipeline(
         raise SpecError(f"tile: expected a whole number of pixels, got {tile!r}")
     budget = _Budget(max_memory, tile)
     target = resolve_device(device)
-    frames = FrameSource.open(source, fps=fps, chunk_size=window)
+    frames = FrameSource.open(source, fps=fps, chunk_size=window, bit_depth=bit_depth)
     if pipeline.retime_fps is not None and not frames.fps:
         raise SpecError("retime: the source's frame rate is unknown (pass fps=)")
     out_fps = pipeline.retime_fps or frames.fps
@@ -131,10 +144,13 @@ def run_pipeline(
     if output is not None:
         if not out_fps:
             raise SpecError("fps: the source's frame rate is unknown (pass fps=)")
-        from restoration.io import VideoWriter
+        from restoration.io import open_writer
 
         # Built before any work: a bad output name or codec fails now, not after the analysis.
-        writer = VideoWriter(output, fps=out_fps, codec=codec, bit_depth=frames.bit_depth)
+        # A pattern writes a sequence (the source's numbers, depth and, unless retimed, DPX headers).
+        writer = open_writer(output, fps=out_fps, codec=codec, bit_depth=frames.bit_depth,
+                             source=None if isinstance(source, torch.Tensor) else source,
+                             carry_headers=pipeline.retime_fps is None)
     started = time.perf_counter()
     collected: list[torch.Tensor] = []
     written = 0
@@ -150,11 +166,11 @@ def run_pipeline(
     with _deterministic(target):
         if writer is not None:
             with writer:  # on any error the partial file is removed
-                plans = _plan_shots(pipeline, frames, source, shots)
+                plans = _plan_shots(pipeline, frames, source, shots, transitions)
                 out_scale = _output_scale(plans)
                 _run_plans(plans, frames, pipeline, target, window, budget, progress, emit)
         else:
-            plans = _plan_shots(pipeline, frames, source, shots)
+            plans = _plan_shots(pipeline, frames, source, shots, transitions)
             out_scale = _output_scale(plans)
             _run_plans(plans, frames, pipeline, target, window, budget, progress, emit)
 
@@ -216,6 +232,10 @@ def _process_shot(
     plan: ShotPlan, frames: FrameSource, device: torch.device, window: int, budget: _Budget
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """Yield ``(last input frame number, exact output frames)`` window by window over one shot."""
+    if plan.frame_by_frame:
+        for frame in range(plan.start_frame, plan.end_frame + 1):
+            yield from _process_shot(ShotPlan(frame, frame, plan.steps), frames, device, window, budget)
+        return
     contexts = context_radii(plan.steps)
     first, stop = plan.start_frame, plan.end_frame + 1
     window = budget.window(window, contexts[0], frames)
@@ -284,10 +304,12 @@ def _plan_shots(
     frames: FrameSource,
     source: Any,
     shots: Sequence[Mapping[str, Any]] | None,
+    transitions: Sequence[tuple[int, int]] | None = None,
 ) -> list[ShotPlan]:
     last = frames.frame_count - 1
+    given = _checked_transitions(transitions, last)
     if not pipeline.analysis_driven:
-        return [ShotPlan(0, last, pipeline.steps)]
+        return _split_at_transitions([ShotPlan(0, last, pipeline.steps)], given)
     if shots is None:
         from restoration.analysis import analyse
 
@@ -309,7 +331,56 @@ def _plan_shots(
         expected_start = plan.end_frame + 1
     if expected_start != last + 1:
         raise SpecError(f"shots: frames {expected_start}..{last} are not covered by consecutive shots")
-    return plans
+    spans = [_transition_span(shot, index) for index, shot in enumerate(shots)]
+    return _split_at_transitions(plans, given + [span for span in spans if span is not None])
+
+
+def _checked_transitions(transitions: Sequence[tuple[int, int]] | None, last: int) -> list[tuple[int, int]]:
+    checked = []
+    for index, span in enumerate(transitions or ()):
+        ok = isinstance(span, (tuple, list)) and len(span) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in span)
+        if not ok or not 0 <= span[0] <= span[1] <= last:
+            raise SpecError(f"transitions[{index}]: expected (start, end) frames within 0..{last}, got {span!r}")
+        checked.append((span[0], span[1]))
+    return checked
+
+
+GRADUAL_TRANSITIONS = ("dissolve", "wipe", "fade")
+
+
+def _transition_span(shot: Mapping[str, Any], index: int) -> tuple[int, int] | None:
+    """The inclusive frames of a shot's gradual ``transition_in`` (None for a cut or none)."""
+    transition = shot.get("transition_in")
+    if transition is None:
+        return None
+    where = f"shots[{index}].transition_in"
+    if not isinstance(transition, Mapping) or transition.get("type") not in ("cut", *GRADUAL_TRANSITIONS):
+        raise SpecError(f"{where}: expected {{\"type\": cut|dissolve|wipe|fade, \"start_frame\", \"end_frame\"}}")
+    start, end = transition.get("start_frame"), transition.get("end_frame")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)) or not 0 <= start <= end:
+        raise SpecError(f"{where}: start_frame and end_frame must be frame numbers, start <= end")
+    return None if transition["type"] == "cut" else (start, end)
+
+
+def _split_at_transitions(plans: list[ShotPlan], spans: list[tuple[int, int]]) -> list[ShotPlan]:
+    """Plans with the frames of gradual transitions cut out as frame-by-frame parts of the shots
+    they belong to (a dissolve's first half ends the outgoing shot, its second half starts the
+    incoming one): temporal ops then never reach across the transition's edges."""
+    if not spans:
+        return plans
+    inside = set()
+    for start, end in spans:
+        inside.update(range(start, end + 1))
+    split = []
+    for plan in plans:
+        run_start = plan.start_frame
+        for frame in range(plan.start_frame, plan.end_frame + 1):
+            last = frame == plan.end_frame
+            if last or (frame in inside) != (frame + 1 in inside):
+                split.append(ShotPlan(run_start, frame, plan.steps, frame_by_frame=frame in inside))
+                run_start = frame + 1
+    return split
 
 
 class _deterministic:

@@ -13,7 +13,7 @@ import torch
 from restoration import api
 from restoration.degrade import clean_sources, synthetic_clip
 from restoration.errors import RestorationError
-from restoration.io import probe, write_video
+from restoration.io import probe, read_frames, write_video
 from restoration.op_registry import get_op
 from restoration.pipeline import DEFAULT_PRESET, PRESETS
 
@@ -107,6 +107,21 @@ def test_restore_frames_with_the_film_preset_names_what_the_analysis_chose(two_s
     assert np.array_equal(np.concatenate([a for _, part in api.frames_uint8(tmp_path / "film.mkv") for a in part]),
                           np.concatenate([a for _, part in api.frames_uint8(tmp_path / "again.mkv") for a in part]))
     assert again.summary.endswith("(as specified)")
+
+
+@pytest.mark.parametrize("graded", [False, True])
+def test_restore_frames_keeps_a_deep_source_s_depth(tmp_path, graded):
+    """A 16-bit source (a 10-bit DPX scan reads as 16) gives a 16-bit version, graded or not:
+    the codes between two 8-bit steps survive."""
+    ramp = torch.linspace(0.25, 0.26, 64)[None, None, None, :].expand(3, 1, 48, 64).contiguous()
+    write_video(tmp_path / "deep.mkv", ramp, fps=24.0, bit_depth=16)
+    grade = api.grade_check({"slope": [1, 1, 1], "offset": [0, 0, 0], "power": [1, 1, 1], "saturation": 1}) \
+        if graded else None
+    result = api.restore_frames(tmp_path / "deep.mkv", tmp_path / "out.mkv", spec={"ops": []}, start=0, count=3,
+                                fps=24.0, device="cpu", grade=grade)
+    assert result.info.bit_depth == 16
+    codes = (read_frames(tmp_path / "out.mkv")[0, 0, 0] * 65535).round().unique()
+    assert len(codes) > 20  # an 8-bit step would leave about 3
 
 
 def test_demo_scan_write_cuts_the_shots_end_to_end(tmp_path):

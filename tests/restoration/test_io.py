@@ -169,7 +169,8 @@ def _assert_media_error(callable_, *fragments):
 
 def test_bad_inputs_raise_media_error_with_one_line(tmp_path, good_mkv):
     _assert_media_error(lambda: io.probe(tmp_path / "missing.mkv"), "no such file")
-    _assert_media_error(lambda: io.probe(tmp_path), "not a file")
+    # A folder names an image sequence (restoration.sequence); this one holds none.
+    _assert_media_error(lambda: io.probe(tmp_path), "no numbered DPX, TIFF, PNG or EXR frames")
     text = tmp_path / "notes.mp4"
     text.write_text("not a video\n" * 50)
     _assert_media_error(lambda: io.probe(text), "not a readable video")

@@ -44,3 +44,12 @@ def throttle_counts(monkeypatch):
     cache.clear()
     monkeypatch.setattr(SimpleRateThrottle, "cache", cache)
     return cache
+
+
+@pytest.fixture
+def ingest_root(settings, tmp_path) -> Path:
+    """A fresh folder as the only INGEST_ROOTS entry: what `register` may read from."""
+    root = tmp_path / "ingest"
+    root.mkdir()
+    settings.INGEST_ROOTS = [root]
+    return root

@@ -86,3 +86,26 @@ def test_command_line_error_is_one_line_on_stderr_and_a_nonzero_exit(tmp_path):
     assert len(lines) == 1, result.stderr
     assert "notes.mkv" in lines[0] and "not a readable video" in lines[0]
     assert not [p for p in (tmp_path / "var").rglob("*") if p.is_file() and p.suffix != ".sqlite3"]
+
+
+def test_import_a_dpx_sequence_folder(media_root, tmp_path):
+    from tests.webapp.sequence_fixtures import write_dpx_sequence
+
+    frames = write_dpx_sequence(tmp_path / "reel2", range(86400, 86404))
+
+    call_command("import_film", str(tmp_path / "reel2"), title="Night Ferry")
+
+    asset = MediaAsset.objects.get(film__title="Night Ferry")
+    assert (asset.original_name, asset.sequence_pattern, asset.sequence_first, asset.frame_count) == (
+        "reel2", "f_%06d.dpx", 86400, 4)
+    assert sorted(p.name for p in Path(asset.file.path).parent.iterdir()) == [p.name for p in frames]
+
+
+def test_import_of_a_sequence_with_gaps_stores_nothing(media_root, tmp_path):
+    from tests.webapp.sequence_fixtures import write_dpx_sequence
+
+    write_dpx_sequence(tmp_path / "reel3", [1, 2, 4])
+
+    with pytest.raises(CommandError, match="gaps in the numbering"):
+        call_command("import_film", str(tmp_path / "reel3"), title="Night Ferry")
+    assert not Film.objects.exists() and stored_files(media_root) == []

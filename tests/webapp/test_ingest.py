@@ -19,14 +19,6 @@ from webapp.catalogue.models import Film, MediaAsset
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def ingest_root(settings, tmp_path) -> Path:
-    root = tmp_path / "ingest"
-    root.mkdir()
-    settings.INGEST_ROOTS = [root]
-    return root
-
-
 def make_clip(path: Path, *, frames: int = 6, height: int = 48, width: int = 64, channels: int = 3) -> Path:
     ramp = torch.linspace(0.1, 0.9, width)[None, None, None, :].expand(frames, channels, height, width).clone()
     if channels == 3:
@@ -279,7 +271,7 @@ def test_service_refuses_names_that_are_not_plain(film, unchanged, name):
         ("missing.mkv", ("not a file in the allowed ingest folders",)),
         ("/etc/passwd", ("not a file in the allowed ingest folders",)),
         ("link-out.mkv", ("not a file in the allowed ingest folders",)),
-        ("folder", ("not a regular file",)),
+        ("folder", ("no numbered DPX, TIFF, PNG or EXR frames in the folder",)),  # an empty sequence
         ("not-video.mkv", ("not-video.mkv", "not a readable video")),
         ("", ("path",)),
     ],

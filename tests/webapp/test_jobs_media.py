@@ -63,6 +63,11 @@ def test_analysing_a_scan_makes_its_shots_with_metrics_and_previews(film, member
     assert [(s.number, s.start_frame, s.end_frame, s.source, s.status) for s in shots] == [
         (1, 0, 9, two_shot_scan, "pending"), (2, 10, 19, two_shot_scan, "pending")]
     assert {"noise", "dust", "flicker", "recommended_pipeline", "colour_notes"} <= set(shots[0].metrics)
+    # the boundary into each shot is stored and given by the shots API
+    assert [s.transition_in for s in shots] == [None, {"type": "cut", "start_frame": 10, "end_frame": 10}]
+    listed = client.get(f"/api/shots/?film={film.pk}").json()
+    listed = listed["results"] if isinstance(listed, dict) else listed
+    assert [s["transition_in"] for s in sorted(listed, key=lambda s: s["number"])] == [s.transition_in for s in shots]
     assert Film.objects.get(pk=film.pk).status == "in_restoration"
     # Review previews of the original: every frame at the review height, a filmstrip per shot.
     previews = files_under(media_root) - media_files(media_root)

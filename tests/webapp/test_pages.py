@@ -22,7 +22,7 @@ from tests.webapp.factories import (
     ShotFactory,
     ShotVersionFactory,
 )
-from webapp.catalogue.pages import defect_bars
+from webapp.catalogue.pages import colour_summary, defect_bars
 from webapp.catalogue.timecode import timecode
 from webapp.jobs.pages import duration_text
 
@@ -269,7 +269,8 @@ def film_with_shots(member):
         ShotFactory(film=film, number=1, start_frame=0, end_frame=47, status="in_review", source=scan,
                     metrics={"noise": 6.0, "dust": 0.0002, "scratch": 0.3, "flicker": 0.02, "weave": 0.1,
                              "blockiness": 0.05, "is_grey": True}),
-        ShotFactory(film=film, number=2, start_frame=48, end_frame=95, status="pending"),
+        ShotFactory(film=film, number=2, start_frame=48, end_frame=95, status="pending",
+                    transition_in={"type": "dissolve", "start_frame": 36, "end_frame": 59}),
     ]
     ShotVersionFactory(shot=shots[0], number=1)
     ShotVersionFactory(shot=shots[0], number=2)
@@ -295,6 +296,9 @@ def test_film_page_shows_facts_members_and_shot_cards(film_with_shots, member):
     second = html[html.index(f'data-shot-id="{shots[1].pk}"'):]
     second = second[: second.index("</article>")]
     assert "no version" in second and "Not analysed yet" in second and "No scan" in second
+    # the boundary into the shot: a 24-frame dissolve (the first shot has none)
+    assert 'data-role="transition"' in second and ">dissolve 24 f<" in second
+    assert "film frames 36 to 59" in second and 'data-role="transition"' not in first
     assert f'data-version-id="{shots[0].versions.order_by("-number").first().pk}"' in first  # for sessions
     assert 'data-version-id=""' in second and 'id="start-session"' in html
     # A viewer may not start jobs: no batch actions. Every member may export the film's notes.
@@ -360,6 +364,39 @@ def test_defect_bars_scale_and_grade_each_metric():
     assert bars["noise"]["severity"] == "ok" and bars["noise"]["percent"] == 12.5
     assert bars["dust"]["severity"] == "warn" and "0.06 %" in bars["dust"]["title"]
     assert bars["weave"]["severity"] == "bad" and bars["weave"]["percent"] == 100.0
+
+
+def test_colour_summary_labels_the_analysis_notes_and_draws_the_cast():
+    warm = colour_summary({"is_grey": False, "red_gain": 0.8, "green_gain": 1.0, "blue_gain": 1.25, "colour_notes": [
+        "colour cast of 12.5 (8-bit chroma units)", "low contrast: levels span 0.20-0.70 (faded, or the picture's own look)"]})
+    assert [note["label"] for note in warm["notes"]] == ["Colour cast of 12.5", "Low contrast"]
+    assert warm["notes"][1]["title"].startswith("low contrast: levels span 0.20-0.70")
+    red, green, blue = (int(warm["swatch"][i:i + 2], 16) for i in (1, 3, 5))
+    assert red > green > blue  # red-heavy picture: a warm swatch
+    assert warm["balance"] == "R 1.25 G 1.00 B 0.80" and not warm["grey"]
+    balanced = colour_summary({"is_grey": False, "red_gain": 1.0, "green_gain": 1.0, "blue_gain": 1.0, "colour_notes": []})
+    assert balanced["notes"] == [] and balanced["swatch"] == "#808080"
+    grey = colour_summary({"is_grey": True, "red_gain": None, "colour_notes": ["low saturation: mean chroma 2"]})
+    assert grey["grey"] and grey["swatch"] == "" and grey["notes"][0]["label"] == "Low saturation"
+    assert colour_summary({"noise": 1.0}) is None  # analysed before colour notes existed: nothing shown
+    assert colour_summary({"colour_notes": "cast", "is_grey": False}) is None  # not a list: not shown
+    odd = colour_summary({"colour_notes": [None, 3, ""], "is_grey": False, "red_gain": 0, "green_gain": 1, "blue_gain": 1})
+    assert odd["notes"] == [] and odd["swatch"] == ""
+
+
+def test_shot_cards_show_the_analysis_colour_notes(film_with_shots, member):
+    film, shots = film_with_shots
+    shots[1].metrics = {"noise": 1.0, "is_grey": False, "red_gain": 0.9, "green_gain": 1.0, "blue_gain": 1.1,
+                        "colour_notes": ["colour cast of 9.1 (8-bit chroma units)"]}
+    shots[1].save(update_fields=["metrics"])
+    html = _client(member(film, "viewer")).get(f"/films/{film.pk}/").content.decode()
+    first = html[html.index(f'data-shot-id="{shots[0].pk}"'):]
+    first = first[: first.index("</article>")]
+    second = html[html.index(f'data-shot-id="{shots[1].pk}"'):]
+    second = second[: second.index("</article>")]
+    assert 'data-role="colour"' not in first  # no colour notes stored
+    assert 'title="colour cast of 9.1 (8-bit chroma units)">Colour cast of 9.1</span>' in second
+    assert 'class="cast-swatch"' in second and 'fill="#' in second
 
 
 def test_timecode_and_duration_text():

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from tests.webapp.factories import InReviewVersionFactory, MediaAssetFactory, ShotFactory, ShotVersionFactory
+from webapp.review.pages import pipeline_summary
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +107,35 @@ def test_the_page_links_the_films_previous_and_next_shots(shot, member):
 def test_staff_see_any_shot(shot, staff_user):
     response = page_client(staff_user).get(url(shot))
     assert response.status_code == 200 and shot_data(response)["role"] == "staff"
+
+
+def test_pipeline_summary_reads_ops_parameters_and_retime():
+    spec = {"ops": [{"op": "denoise", "params": {"strength": 1.25, "radius": 2, "temporal": True}},
+                    {"op": "dust", "params": {}}, {"op": "interpolate_fix", "params": {"sizes": [3, 5]}}],
+            "retime": {"fps": 24.0, "method": "learned"}}
+    assert pipeline_summary(spec) == [
+        {"op": "denoise", "params": "strength 1.25, radius 2, temporal on"},
+        {"op": "dust", "params": ""},
+        {"op": "interpolate_fix", "params": "sizes 3/5"},
+        {"op": "retime", "params": "to 24 fps, learned"},
+    ]
+    assert pipeline_summary({"ops": "analysis"})[0]["op"] == "analysis"
+    # Stored by hand or long ago: what is not a step is left out, never shown wrong.
+    assert pipeline_summary({"ops": [{"op": "dust", "params": "x"}, "denoise", {"params": {}}]}) == [
+        {"op": "dust", "params": ""}]
+    assert pipeline_summary({}) == [] and pipeline_summary(["ops"]) == [] and pipeline_summary(None) == []
+
+
+def test_the_page_shows_each_versions_pipeline(shot, member):
+    v1 = shot.versions.get(number=1)
+    v1.pipeline_spec = {"ops": [{"op": "denoise", "params": {"strength": 1.5}}, {"op": "deflicker", "params": {}}]}
+    v1.save(update_fields=["pipeline_spec"])
+    html = page_client(member(shot.film, "viewer")).get(url(shot)).content.decode()
+    panel = html[html.index('id="versions-panel"'):]
+    panel = panel[: panel.index("</details>")]
+    first = panel[panel.index(f'data-version-id="{v1.pk}"'):]
+    assert '<code class="pipeline-op">denoise</code> <span class="pipeline-params muted">strength 1.5</span>' in first
+    assert '<code class="pipeline-op">deflicker</code>' in first
+    second = panel[panel.index(f'data-version-id="{shot.versions.get(number=2).pk}"'):]
+    assert "No pipeline recorded." in second[: second.index("</li>")]  # its spec has no ops
+    assert panel.count("<strong>v") == 3  # the draft too

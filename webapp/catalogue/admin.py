@@ -49,7 +49,9 @@ class MediaAssetAdmin(admin.ModelAdmin):
     search_fields = ["original_name", "film__title"]
     raw_id_fields = ["film"]
     list_select_related = ["film"]
-    readonly_fields = ["created_at"]
+    # What the probe found in an image sequence: facts of the stored frames, not settings.
+    readonly_fields = ["created_at", "sequence_pattern", "sequence_first", "sequence_last", "sequence_format",
+                       "sequence_bits", "sequence_transfer", "sequence_timecode"]
     show_full_result_count = False
 
 

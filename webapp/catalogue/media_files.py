@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterable
@@ -44,6 +45,18 @@ def media_name(path: Path) -> str | None:
         return Path(os.path.abspath(path)).relative_to(media_root()).as_posix()
     except ValueError:
         return None
+
+
+def sequence_frames(folder: Path, pattern: str) -> list[Path]:
+    """The files in ``folder`` that the printf pattern ``pattern`` (``f_%06d.dpx``, ``%d``)
+    names: an image sequence's frames, as the asset's ``file`` names them all at once."""
+    parts = re.fullmatch(r"(.*?)%(0?\d*)d(.*)", pattern)
+    if parts is None or not folder.is_dir():
+        return []
+    prefix, width, suffix = parts.groups()
+    digits = rf"\d{{{int(width)},}}" if width else r"\d+"
+    frame = re.compile(re.escape(prefix) + digits + re.escape(suffix))
+    return [folder / name for name in sorted(os.listdir(folder)) if frame.fullmatch(name)]
 
 
 def names_in_use(names: Iterable[str]) -> set[str]:
@@ -94,6 +107,9 @@ def media_orphans_sweep(*, grace_s: float | None = None, now: float | None = Non
     if not root.is_dir():
         return report
     named = set(MediaAsset.objects.values_list("file", flat=True))
+    # An image sequence's row names its frames by their pattern (``<folder>/f_%06d.dpx``).
+    sequence_folders = {name.rsplit("/", 1)[0] for name in
+                        MediaAsset.objects.exclude(sequence_pattern="").values_list("file", flat=True)}
     for folder, subfolders, files in os.walk(root):
         here = Path(folder)
         if here == root:
@@ -101,7 +117,7 @@ def media_orphans_sweep(*, grace_s: float | None = None, now: float | None = Non
         for name in files:
             path = here / name
             storage_name = path.relative_to(root).as_posix()
-            if storage_name in named:
+            if storage_name in named or storage_name.rsplit("/", 1)[0] in sequence_folders:
                 continue
             if path.lstat().st_mtime > cutoff:
                 report.too_young += 1

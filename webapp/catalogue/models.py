@@ -122,7 +122,23 @@ class MediaAsset(models.Model):
     bit_depth = models.PositiveSmallIntegerField(null=True, blank=True)
     pix_fmt = models.CharField(max_length=30, blank=True)
     duration = models.FloatField(null=True, blank=True, help_text="Seconds, derived from frames and fps")
+    # An image sequence (a scanner's numbered DPX/TIFF/PNG frames): ``file`` is then the printf
+    # pattern of its frames in their own folder, and these say what the engine's probe found.
+    sequence_pattern = models.CharField(
+        max_length=255, blank=True, help_text="The frame files' printf pattern (f_%06d.dpx); empty for a video file")
+    sequence_first = models.PositiveIntegerField(null=True, blank=True, help_text="First frame's file number")
+    sequence_last = models.PositiveIntegerField(null=True, blank=True, help_text="Last frame's file number")
+    sequence_format = models.CharField(max_length=10, blank=True, help_text="dpx, tiff, png or exr")
+    sequence_bits = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Bits per component as stored (DPX 10/12/16, TIFF/PNG 8/16)")
+    sequence_transfer = models.CharField(
+        max_length=30, blank=True, help_text="The DPX header's transfer (logarithmic, linear, ...); empty if none")
+    sequence_timecode = models.CharField(max_length=20, blank=True, help_text="The first frame's timecode, if any")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    @property
+    def is_sequence(self) -> bool:
+        return bool(self.sequence_pattern)
 
     class Meta:
         ordering = ["film_id", "-created_at", "id"]
@@ -134,6 +150,11 @@ class MediaAsset(models.Model):
             models.CheckConstraint(condition=Q(fps__isnull=True) | Q(fps__gt=0), name="asset_fps_positive"),
             models.CheckConstraint(
                 condition=Q(width__isnull=True) | Q(width__gt=0, height__gt=0), name="asset_dimensions_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(sequence_pattern="", sequence_first__isnull=True, sequence_last__isnull=True)
+                | (~Q(sequence_pattern="") & Q(sequence_last__gte=F("sequence_first"))),
+                name="asset_sequence_numbers_complete",
             ),
         ]
 
@@ -160,6 +181,11 @@ class Shot(models.Model):
     fps = models.FloatField()
     source = models.ForeignKey(MediaAsset, on_delete=models.SET_NULL, null=True, blank=True, related_name="shots")
     metrics = models.JSONField(default=dict, blank=True)
+    transition_in = models.JSONField(
+        null=True, blank=True,
+        help_text='The boundary into the shot as analysed: {"type": "cut|dissolve|wipe|fade", "start_frame", '
+                  '"end_frame"} (film frames, inclusive); null for a film\'s first shot or shots cut by hand',
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     approved_version = models.ForeignKey(
         "ShotVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -12,7 +12,7 @@ from django.http import Http404, QueryDict
 
 from webapp.catalogue import selectors
 from webapp.catalogue.filters import FilmFilter
-from webapp.catalogue.models import Film, Membership, Shot, ShotStatus, ShotVersion
+from webapp.catalogue.models import AssetKind, Film, MediaAsset, Membership, Shot, ShotStatus, ShotVersion
 from webapp.catalogue.selectors import User
 
 # The catalogue's sortable columns: query value -> ordering (a leading "-" reverses it).
@@ -116,6 +116,11 @@ def film_frames(*, film: Film) -> dict:
     totals = Shot.objects.filter(film=film).aggregate(total=Sum(F("end_frame") - F("start_frame") + 1))
     first = Shot.objects.filter(film=film).order_by("number").values_list("fps", flat=True).first()
     return {"total": totals["total"] or 0, "fps": first or 0}
+
+
+def film_scans(*, film: Film) -> QuerySet[MediaAsset]:
+    """The film's original scans (video files and image sequences), oldest first."""
+    return MediaAsset.objects.filter(film=film, kind=AssetKind.ORIGINAL).order_by("created_at", "id")
 
 
 def film_members(*, film: Film) -> QuerySet[Membership]:

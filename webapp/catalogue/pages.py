@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from webapp.catalogue import page_selectors, selectors, services
 from webapp.catalogue.access import Action, can
-from webapp.catalogue.models import FilmStatus, Role, ShotStatus
+from webapp.catalogue.models import FilmStatus, MediaAsset, Role, ShotStatus
 from webapp.catalogue.timecode import timecode
 
 
@@ -76,6 +76,42 @@ def defect_bars(metrics: dict) -> list[dict]:
                      f"(visible from {scale.visible:g})",
         })
     return bars
+
+
+# The cast swatch exaggerates the shot's average channel balance this much, so that a cast of a few
+# per cent (already visible on neutrals) shows on a 10 px swatch.
+CAST_SWATCH_GAIN = 4.0
+
+
+def _channel_gains(metrics: dict) -> tuple[float, float, float] | None:
+    gains = [metrics.get(f"{channel}_gain") for channel in ("red", "green", "blue")]
+    if not all(isinstance(gain, int | float) and not isinstance(gain, bool) and gain > 0 for gain in gains):
+        return None
+    return gains[0], gains[1], gains[2]
+
+
+def colour_summary(metrics: dict) -> dict | None:
+    """The analysis' colour advice for a shot card: its notes (the engine's ``colour_notes``, each a
+    short label with the whole note as its tooltip) and, for a colour picture, a swatch of its
+    average balance (exaggerated; neutral grey when balanced). None before the shot is analysed."""
+    notes = metrics.get("colour_notes")
+    if not isinstance(notes, list):
+        return None
+    labels = []
+    for note in notes:
+        if isinstance(note, str) and note:
+            # "colour cast of 7.2 (8-bit chroma units)" -> "Colour cast of 7.2"; "low contrast: ..." -> "Low contrast"
+            short = note.split(" (")[0].split(":")[0].strip()
+            labels.append({"label": short[:1].upper() + short[1:], "title": note})
+    swatch = ""
+    gains = _channel_gains(metrics)
+    if metrics.get("is_grey") is False and gains:
+        balance = [1 / gain for gain in gains]  # channel mean / grey level
+        mean = sum(balance) / 3
+        levels = [min(1.0, max(0.0, 0.5 + CAST_SWATCH_GAIN * (value / mean - 1) / 2)) for value in balance]
+        swatch = "#" + "".join(f"{round(level * 255):02x}" for level in levels)
+    return {"grey": metrics.get("is_grey") is True, "swatch": swatch, "notes": labels,
+            "balance": " ".join(f"{name} {1 / gain:.2f}" for name, gain in zip("RGB", gains, strict=True)) if gains else ""}
 
 
 def _query_without(params, *names: str) -> str:
@@ -135,6 +171,31 @@ def home_page(request: HttpRequest) -> HttpResponse:
     return render(request, "catalogue/home.html", context, status=400 if found.errors else 200)
 
 
+# DPX transfer characteristics as a colourist says them.
+TRANSFER_WORDS = {"logarithmic": "log", "printing-density": "log (printing density)", "linear": "linear"}
+
+
+def scan_summary(asset: MediaAsset) -> str:
+    """One line saying what a scan is: ``DPX 10-bit log, frames 86400-86519, 2048x1556`` for an
+    image sequence, ``FFV1 16-bit, 1920x1080, 2400 frames`` for a video file."""
+    size = f"{asset.width}x{asset.height}" if asset.width else ""
+    if asset.is_sequence:
+        transfer = TRANSFER_WORDS.get(asset.sequence_transfer, asset.sequence_transfer)
+        kind = " ".join(filter(None, [asset.sequence_format.upper(), f"{asset.sequence_bits}-bit", transfer]))
+        return ", ".join(filter(None, [kind, f"frames {asset.sequence_first}-{asset.sequence_last}", size]))
+    depth = f"{asset.bit_depth}-bit" if asset.bit_depth else ""
+    frames = f"{asset.frame_count} frames" if asset.frame_count else ""
+    return ", ".join(filter(None, [" ".join(filter(None, [asset.codec.upper(), depth])), size, frames]))
+
+
+def transition_label(transition: dict | None) -> str:
+    """"dissolve 24 f" for the boundary into a shot (a cut is just "cut"); "" when unknown."""
+    if not transition:
+        return ""
+    length = transition["end_frame"] - transition["start_frame"] + 1
+    return transition["type"] if transition["type"] == "cut" else f"{transition['type']} {length} f"
+
+
 @login_required
 @require_GET
 def film_detail_page(request: HttpRequest, film_id: int) -> HttpResponse:
@@ -164,7 +225,9 @@ def film_detail_page(request: HttpRequest, film_id: int) -> HttpResponse:
     page = paginator.page(int(page_number))
     for shot in page.object_list:
         shot.defects = defect_bars(shot.metrics or {})
+        shot.colour = colour_summary(shot.metrics or {})
         shot.timecode_in = timecode(shot.start_frame, shot.fps)
+        shot.transition_label = transition_label(shot.transition_in)
         shot.duration_seconds = shot.frame_count / shot.fps
         # The middle frame of the original (JOBS' preview endpoint), when the shot has a scan.
         shot.thumb_url = reverse("shot-preview", args=[shot.pk, "thumbnail"]) if shot.source_id else ""
@@ -176,6 +239,8 @@ def film_detail_page(request: HttpRequest, film_id: int) -> HttpResponse:
         "page": page,
         "errors": errors,
         "members": page_selectors.film_members(film=film),
+        "scans": [{"name": scan.original_name, "summary": scan_summary(scan), "sequence": scan.is_sequence}
+                  for scan in page_selectors.film_scans(film=film)],
         "status_filters": [
             {"value": value, "label": label, "count": status_counts[value]} for value, label in ShotStatus.choices
         ],

@@ -82,3 +82,21 @@ def version_list(*, user: User) -> QuerySet[ShotVersion]:
         "shot", "author"
     )
 
+
+
+GRADUAL_TRANSITIONS = ("dissolve", "wipe", "fade")
+
+
+def shot_transition_spans(*, shot: Shot) -> list[tuple[int, int]]:
+    """The inclusive film frames of the dissolves, wipes and fades that overlap ``shot``: its own
+    way in and the next shot's (of the same scan), as analysis stored them. A restore treats
+    them frame by frame."""
+    following = Shot.objects.filter(film_id=shot.film_id, source_id=shot.source_id,
+                                    start_frame=shot.end_frame + 1).only("transition_in").first()
+    spans = []
+    for transition in (shot.transition_in, following.transition_in if following else None):
+        if transition and transition.get("type") in GRADUAL_TRANSITIONS:
+            start, end = max(transition["start_frame"], shot.start_frame), min(transition["end_frame"], shot.end_frame)
+            if start <= end:
+                spans.append((start, end))
+    return spans

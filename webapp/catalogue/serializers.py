@@ -93,7 +93,7 @@ class ShotSerializer(StrictModelSerializer):
         model = Shot
         fields = [
             "id", "film", "number", "start_frame", "end_frame", "frame_count", "fps", "source", "status",
-            "approved_version", "version_count", "metrics", "thumbnail_url", "filmstrip_url", "created_at",
+            "approved_version", "version_count", "metrics", "transition_in", "thumbnail_url", "filmstrip_url", "created_at",
             "updated_at",
         ]
         read_only_fields = fields

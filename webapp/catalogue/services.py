@@ -7,6 +7,7 @@ commands, consumers) get the same rules.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -24,6 +25,7 @@ from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from webapp.catalogue.access import guest_invite_of
+from webapp.catalogue.media_files import sequence_frames
 from webapp.catalogue.models import (
     AssetKind,
     Film,
@@ -310,11 +312,13 @@ def version_update(*, version: ShotVersion, notes: str) -> ShotVersion:
 def asset_files_remove_on_commit(*, asset: MediaAsset, using: str = DEFAULT_DB_ALIAS) -> None:
     """Remove a deleted asset's files once the deleting transaction commits (a rolled-back delete
     keeps them; outside a transaction, at once)."""
-    transaction.on_commit(partial(asset_files_remove, asset_id=asset.pk, name=asset.file.name), using=using, robust=True)
+    transaction.on_commit(partial(asset_files_remove, asset_id=asset.pk, name=asset.file.name,
+                                  sequence=asset.is_sequence), using=using, robust=True)
 
 
-def asset_files_remove(*, asset_id: int, name: str) -> None:
-    """Remove the file ``name`` of the deleted asset ``asset_id`` and its cached pictures.
+def asset_files_remove(*, asset_id: int, name: str, sequence: bool = False) -> None:
+    """Remove the file ``name`` of the deleted asset ``asset_id`` and its cached pictures; for an
+    image sequence (``name`` its frames' pattern), its frames and then their folder if empty.
 
     The file is kept when it is not under MEDIA_ROOT once symlinks are resolved (an absolute
     path or a link into an archive: not ours to delete) or when another asset row still names
@@ -327,6 +331,11 @@ def asset_files_remove(*, asset_id: int, name: str) -> None:
             logger.info("Deleted asset %s: kept its file %r, which is outside MEDIA_ROOT", asset_id, name)
         elif path is not None and MediaAsset.objects.filter(file__in={name, _media_name(path)}).exists():
             logger.info("Deleted asset %s: kept its file %r, which another asset uses", asset_id, name)
+        elif path is not None and sequence:
+            for frame in sequence_frames(path.parent, path.name):
+                frame.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # not empty: someone else's files stay
+                path.parent.rmdir()
         elif path is not None:
             path.unlink(missing_ok=True)  # a symlink itself, never what it leads to
     except Exception:  # noqa: BLE001 - the rows are gone already; a stray file is only disk space

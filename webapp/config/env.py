@@ -75,6 +75,26 @@ class Env:
     login_failure_limit: int
     login_lockout_minutes: int
     trusted_proxy_count: int
+    # E-mail notifications (webapp/notifications/emails.py): how mail leaves, and the site's own
+    # address for the links in it.
+    email_backend: str
+    email_host: str
+    email_port: int
+    email_host_user: str
+    email_host_password: str
+    email_use_tls: bool
+    email_use_ssl: bool
+    email_timeout_s: int
+    default_from_email: str
+    site_url: str
+
+
+def _site_url(name: str, default: str) -> str:
+    raw = (os.environ.get(name) or default).strip().rstrip("/")
+    scheme, _, rest = raw.partition("://")
+    if scheme not in {"http", "https"} or not rest or "/" in rest or "?" in rest or "#" in rest:
+        raise ImproperlyConfigured(f"{name} must be the site's origin, like https://review.example.org, got {raw!r}")
+    return raw
 
 
 def read_env() -> Env:
@@ -83,6 +103,8 @@ def read_env() -> Env:
     if production and len(secret_key) < 32:
         raise ImproperlyConfigured("SECRET_KEY must be set to at least 32 characters in production")
     data_dir = Path(os.environ.get("DATA_DIR") or BASE_DIR / "var").resolve()
+    if _bool("EMAIL_USE_TLS", default=False) and _bool("EMAIL_USE_SSL", default=False):
+        raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive: set one of them")
     return Env(
         production=production,
         debug=_bool("DEBUG", default=not production),
@@ -135,4 +157,18 @@ def read_env() -> Env:
         # Reverse proxies in front of the server that append to X-Forwarded-For: 0 trusts no such
         # header (a client could forge it to dodge the per-address limits).
         trusted_proxy_count=_int("TRUSTED_PROXY_COUNT", 0),
+        # Mail is printed on the console unless a backend is named (SMTP: EMAIL_BACKEND=
+        # django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST...); nothing is sent by default.
+        email_backend=os.environ.get("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend",
+        email_host=os.environ.get("EMAIL_HOST") or "localhost",
+        email_port=_int("EMAIL_PORT", 25),
+        email_host_user=os.environ.get("EMAIL_HOST_USER", ""),
+        email_host_password=os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        email_use_tls=_bool("EMAIL_USE_TLS", default=False),
+        email_use_ssl=_bool("EMAIL_USE_SSL", default=False),
+        # A stuck mail server fails the send (retried later) instead of holding a worker.
+        email_timeout_s=_int("EMAIL_TIMEOUT_S", 30),
+        default_from_email=os.environ.get("DEFAULT_FROM_EMAIL") or "Film restoration review <noreply@localhost>",
+        # The links in e-mails are made absolute with this origin (scheme and host, no path).
+        site_url=_site_url("SITE_URL", "http://localhost:8000"),
     )

@@ -254,6 +254,24 @@ CELERY_BEAT_SCHEDULE = {
               "options": {"queue": "cpu", "expires": float(SWEEP_INTERVAL_S)}},
 }
 
+# E-mail notifications (webapp/notifications/emails.py; README "E-mail"): the console backend
+# unless EMAIL_BACKEND names another; links are SITE_URL + the page's path.
+EMAIL_BACKEND = ENV.email_backend
+EMAIL_HOST = ENV.email_host
+EMAIL_PORT = ENV.email_port
+EMAIL_HOST_USER = ENV.email_host_user
+EMAIL_HOST_PASSWORD = ENV.email_host_password
+EMAIL_USE_TLS = ENV.email_use_tls
+EMAIL_USE_SSL = ENV.email_use_ssl
+EMAIL_TIMEOUT = ENV.email_timeout_s
+DEFAULT_FROM_EMAIL = ENV.default_from_email
+SERVER_EMAIL = ENV.default_from_email
+SITE_URL = ENV.site_url
+# A failed send (the mail server down) is tried again after this many seconds, doubled each time,
+# at most this many times.
+NOTIFICATION_EMAIL_RETRY_BACKOFF_S = 30
+NOTIFICATION_EMAIL_MAX_RETRIES = 6
+
 if ENV.production:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True

@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/", include("webapp.colour.urls")),
     path("api/", include("webapp.live.api_urls")),
     path("api/", include("webapp.delivery.urls")),
+    path("api/", include("webapp.notifications.urls")),
     # Server-rendered pages.
     path("", include("webapp.review.page_urls")),
     path("", include("webapp.catalogue.page_urls")),

@@ -9,7 +9,7 @@ anyone else who is not a member gets 404 (the film's existence is not revealed).
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.parsers import MultiPartParser
@@ -27,20 +27,38 @@ from webapp.catalogue.upload_handlers import LimitedScanUploadHandler
 from webapp.jobs.services import job_analyse_dispatch
 
 
+class ImageSequenceSerializer(serializers.Serializer):
+    """What an image-sequence scan is: its frames' pattern, their file numbers, depth and format."""
+
+    pattern = serializers.CharField(source="sequence_pattern", help_text="The frame files' printf pattern")
+    first_number = serializers.IntegerField(source="sequence_first", help_text="First frame's file number")
+    last_number = serializers.IntegerField(source="sequence_last", help_text="Last frame's file number")
+    format = serializers.CharField(source="sequence_format", help_text="dpx, tiff, png or exr")
+    bits = serializers.IntegerField(source="sequence_bits", help_text="Bits per component as stored")
+    transfer = serializers.CharField(source="sequence_transfer",
+                                     help_text="DPX transfer (logarithmic, linear, ...); empty if none")
+    timecode = serializers.CharField(source="sequence_timecode", help_text="First frame's timecode; empty if none")
+
+
 class IngestedAssetSerializer(serializers.ModelSerializer):
     analysis_job = serializers.SerializerMethodField(
         help_text="The analyse job started for this scan (shots, metrics, previews), or null with ?analyse=false")
+    sequence = serializers.SerializerMethodField(help_text="The image sequence, or null for a video file")
 
     class Meta:
         model = MediaAsset
         fields = [
             "id", "film", "kind", "original_name", "size_bytes", "container", "codec", "width", "height",
-            "fps", "frame_count", "bit_depth", "pix_fmt", "duration", "created_at", "analysis_job",
+            "fps", "frame_count", "bit_depth", "pix_fmt", "duration", "sequence", "created_at", "analysis_job",
         ]
         read_only_fields = fields
 
     def get_analysis_job(self, asset) -> int | None:
         return self.context.get("analysis_job")
+
+    @extend_schema_field(ImageSequenceSerializer(allow_null=True))
+    def get_sequence(self, asset) -> dict | None:
+        return ImageSequenceSerializer(asset).data if asset.is_sequence else None
 
 
 ANALYSE_PARAM = OpenApiParameter(

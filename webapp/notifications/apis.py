@@ -1,9 +1,10 @@
-"""``/api/notifications/``: the requesting user's own notifications; mark one or all read."""
+"""``/api/notifications/``: the requesting user's own notifications; mark one or all read.
+``/api/me/notification-settings/``: the requesting user's own e-mail settings (nobody else's is reachable)."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import generics, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -11,7 +12,7 @@ from webapp.api.filters import StrictFilterBackend, StrictOrderingFilter
 from webapp.api.pagination import StandardPagination
 from webapp.notifications import selectors, services
 from webapp.notifications.filters import NotificationFilter
-from webapp.notifications.serializers import NotificationSerializer
+from webapp.notifications.serializers import NotificationSerializer, NotificationSettingsSerializer
 
 MarkedSerializer = inline_serializer("NotificationsMarked", {"marked": serializers.IntegerField(), "unread": serializers.IntegerField()})
 
@@ -41,3 +42,23 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def read_all(self, request):
         marked = services.notification_mark_all_read(user=request.user)
         return Response({"marked": marked, "unread": selectors.notification_unread_count(user=request.user)})
+
+
+class NotificationSettingsView(generics.GenericAPIView):
+    """Which notifications you also get by e-mail. ``GET`` answers your settings (the defaults until
+    you change one); ``PATCH`` changes the switches it names and answers them all. An unknown or
+    read-only key is a 400 naming it."""
+
+    serializer_class = NotificationSettingsSerializer
+    pagination_class = None
+    filter_backends = []
+
+    def get(self, request):
+        return Response(self.get_serializer(selectors.notification_settings_get(user=request.user)).data)
+
+    def patch(self, request):
+        serializer = self.get_serializer(selectors.notification_settings_get(user=request.user), data=request.data,
+                                         partial=True)
+        serializer.is_valid(raise_exception=True)
+        updated = services.notification_settings_update(user=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(updated).data)

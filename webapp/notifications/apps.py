@@ -7,6 +7,6 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from webapp.notifications import receivers
+        from webapp.notifications import receivers, tasks  # noqa: F401 - the e-mail task registers with Celery
 
         receivers.connect()

@@ -1,4 +1,5 @@
-"""In-app notifications: versions and grades waiting for my review, mentions, decisions on my work, replies."""
+"""Notifications: versions and grades waiting for my review, mentions, decisions on my work, replies,
+invitations; in the app, and by e-mail as each user's ``NotificationSettings`` ask."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ class Notification(models.Model):
     )
     text = models.CharField(max_length=500)
     read_at = models.DateTimeField(null=True, blank=True)
+    # Set in the transaction that sends the e-mail: a notification is e-mailed at most once.
+    emailed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -56,3 +59,49 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.recipient}: {self.text}"
+
+
+class NotificationSettings(models.Model):
+    """What a user wants by e-mail besides the in-app notification. No row means the defaults: e-mail
+    on for what is addressed to them (mentions and replies, decisions on their work, invitations),
+    off for review requests, which come with every version a decider's films publish."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="notification_settings"
+    )
+    email_enabled = models.BooleanField(default=True, help_text="Any e-mail at all (off: in-app only)")
+    email_mentions = models.BooleanField(default=True, help_text="Mentions of me and replies to my comments")
+    email_decisions = models.BooleanField(default=True, help_text="Decisions on my versions and my grades")
+    email_invitations = models.BooleanField(default=True, help_text="Invitations to join a film")
+    email_review_requests = models.BooleanField(
+        default=False, help_text="Versions and grades waiting for my review or sign-off"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Which switch lets each kind go out by e-mail.
+    FIELD_OF_KIND = {
+        NotificationKind.MENTION: "email_mentions",
+        NotificationKind.COMMENT_REPLY: "email_mentions",
+        NotificationKind.DECISION: "email_decisions",
+        NotificationKind.GRADE_DECISION: "email_decisions",
+        NotificationKind.INVITATION: "email_invitations",
+        NotificationKind.VERSION_READY: "email_review_requests",
+        NotificationKind.GRADE_READY: "email_review_requests",
+    }
+
+    # The switches by kind, in the order the settings form shows them (below ``email_enabled``).
+    KIND_FIELDS = ("email_mentions", "email_decisions", "email_invitations", "email_review_requests")
+
+    class Meta:
+        verbose_name_plural = "notification settings"
+
+    def __str__(self) -> str:
+        return f"Notification settings of {self.user_id}"
+
+    @classmethod
+    def label(cls, field: str) -> str:
+        """What a switch is about, in the settings form and in the e-mails it lets out."""
+        return str(cls._meta.get_field(field).help_text)
+
+    def wants_email(self, kind: str) -> bool:
+        return self.email_enabled and getattr(self, self.FIELD_OF_KIND[kind])

@@ -6,7 +6,8 @@ from urllib.parse import urlencode
 
 from rest_framework import serializers
 
-from webapp.notifications.models import Notification
+from webapp.api.serializers import StrictModelSerializer
+from webapp.notifications.models import Notification, NotificationSettings
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -23,16 +24,35 @@ class NotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, notification: Notification) -> str:
-        if notification.invitation_id is not None:
-            return "/invitations/"
-        if notification.shot_id is None:
-            return f"/films/{notification.film_id}/"
-        query = {}
-        if notification.version_id is not None:
-            query.update(a="original", b=f"v{notification.version.number}")
-        if notification.comment_id is not None:
-            query["frame"] = notification.comment.frame
-        if notification.grade_id is not None:
-            query["grade"] = notification.grade_id  # the shot page's colour panel opens it
-        suffix = f"?{urlencode(query)}" if query else ""
-        return f"/films/{notification.film_id}/shots/{notification.shot_id}/{suffix}"
+        return notification_path(notification)
+
+
+def notification_path(notification: Notification) -> str:
+    """The page a notification leads to (the site's path; e-mails prefix SITE_URL)."""
+    if notification.invitation_id is not None:
+        return "/invitations/"
+    if notification.shot_id is None:
+        return f"/films/{notification.film_id}/"
+    query = {}
+    if notification.version_id is not None:
+        query.update(a="original", b=f"v{notification.version.number}")
+    if notification.comment_id is not None:
+        query["frame"] = notification.comment.frame
+    if notification.grade_id is not None:
+        query["grade"] = notification.grade_id  # the shot page's colour panel opens it
+    suffix = f"?{urlencode(query)}" if query else ""
+    return f"/films/{notification.film_id}/shots/{notification.shot_id}/{suffix}"
+
+
+class NotificationSettingsSerializer(StrictModelSerializer):
+    """The user's e-mail settings: a PATCH names any of the switches; anything else is a 400."""
+
+    email_address = serializers.CharField(
+        source="user.email", read_only=True,
+        help_text="Where e-mails go: the account's address (empty: no e-mail is sent, whatever the switches)",
+    )
+
+    class Meta:
+        model = NotificationSettings
+        fields = ["email_enabled", "email_mentions", "email_decisions", "email_invitations", "email_review_requests",
+                  "email_address"]

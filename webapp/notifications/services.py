@@ -8,13 +8,22 @@ Who hears of what:
   except its author (here);
 - a comment mentions ``@username``, replies to a comment, a decision is recorded: see
   ``webapp.review.notify``.
+
+E-mail: once the creating transaction commits, each new notification whose recipient wants it by
+e-mail (``NotificationSettings``; an active account with an address) is sent as a Celery message
+(``emails.EMAIL_TASK``, the ``cpu`` queue); the task (``notification_email_send``) checks again,
+with the row locked, that it was not e-mailed yet and that the recipient may still see its film,
+sends it and records ``emailed_at`` in the same transaction.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable
 
+from celery import current_app
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -22,10 +31,17 @@ from django.utils import timezone
 
 from webapp.catalogue.access import ALLOWED_ROLES, Action
 from webapp.catalogue.models import Invitation, Membership, ShotVersion
-from webapp.notifications.models import Notification, NotificationKind
-from webapp.notifications.selectors import notification_unread_count
+from webapp.notifications.emails import EMAIL_TASK, email_message
+from webapp.notifications.models import Notification, NotificationKind, NotificationSettings
+from webapp.notifications.selectors import (
+    notification_email_wanted,
+    notification_still_visible,
+    notification_unread_count,
+)
 from webapp.notifications.serializers import NotificationSerializer
 from webapp.realtime import broadcast, user_group
+
+logger = logging.getLogger(__name__)
 
 # Django usernames are letters, digits and @.+-_; "@name." at the end of a sentence drops the dot.
 MENTION = re.compile(r"(?<![\w@.+-])@([\w.@+-]+)")
@@ -77,6 +93,7 @@ def notification_create(
     if rows:
         ids = [row.pk for row in rows]
         _push_on_commit(lambda: _push_created(ids))
+        _push_on_commit(lambda: notification_emails_enqueue(ids))
     return rows
 
 
@@ -128,3 +145,61 @@ def notification_mark_all_read(*, user: AbstractBaseUser) -> int:
     if marked:
         _push_on_commit(lambda: _push("notification.read", [user.pk]))
     return marked
+
+
+# E-mail ------------------------------------------------------------------------------------------
+
+
+def notification_emails_enqueue(notification_ids: Iterable[int]) -> int:
+    """Send the e-mail task of each of these (committed) notifications whose recipient wants it by
+    e-mail; returns how many were sent to the broker. Never raises: a broker that is down costs
+    those e-mails (logged), never the write that caused them."""
+    rows = list(Notification.objects.filter(pk__in=list(notification_ids)).select_related("recipient"))
+    saved = {row.user_id: row for row in NotificationSettings.objects.filter(user_id__in={r.recipient_id for r in rows})}
+    task = current_app.tasks[EMAIL_TASK]  # registered with Django (NotificationsConfig.ready)
+    sent = 0
+    for row in rows:
+        choice = saved.get(row.recipient_id) or NotificationSettings(user_id=row.recipient_id)
+        if not notification_email_wanted(notification=row, settings=choice):
+            continue
+        try:
+            # The same short try as a job's message: a request never waits long on a dead broker.
+            task.apply_async((row.pk,), queue="cpu", retry_policy=settings.JOB_DISPATCH_RETRY_POLICY)
+        except Exception:  # noqa: BLE001 - the broker is down: this e-mail is lost, the notification is not
+            logger.warning("Could not send the e-mail task of notification %s", row.pk, exc_info=True)
+            continue
+        sent += 1
+    return sent
+
+
+def notification_email_send(*, notification_id: int) -> bool:
+    """E-mail one notification, at most once: with its row locked, unless it was e-mailed already,
+    its recipient no longer wants it (the settings may have changed since it was queued), has no
+    address, is inactive, or may no longer see its film (or the invitation was answered). Returns
+    whether an e-mail went out. A failing mail server raises (the task retries): nothing is recorded."""
+    with transaction.atomic():
+        row = Notification.objects.select_for_update().filter(pk=notification_id, emailed_at__isnull=True).first()
+        if row is None:
+            return False
+        if not (notification_email_wanted(notification=row) and notification_still_visible(notification=row)):
+            return False
+        # Sent inside the transaction that records it: a duplicate task waits on the lock, then
+        # finds emailed_at set; a failed send rolls back and records nothing.
+        email_message(row).send()
+        row.emailed_at = timezone.now()
+        row.save(update_fields=["emailed_at"])
+    return True
+
+
+@transaction.atomic
+def notification_settings_update(*, user: AbstractBaseUser, **changes: bool) -> NotificationSettings:
+    """Change some of the user's e-mail switches (names of ``NotificationSettings`` fields); the row
+    is created on the first change (two first changes at once: get_or_create takes the other's row)."""
+    unknown = set(changes) - {"email_enabled", *NotificationSettings.KIND_FIELDS}
+    if unknown:
+        raise ValueError(f"not e-mail settings: {sorted(unknown)}")
+    current, _ = NotificationSettings.objects.select_for_update().get_or_create(user_id=user.pk)
+    for name, value in changes.items():
+        setattr(current, name, bool(value))
+    current.save()
+    return current

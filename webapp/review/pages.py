@@ -6,6 +6,8 @@ frames themselves come over ``ws/shots/<id>/frames/``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.middleware.csrf import get_token
@@ -24,6 +26,40 @@ def _query_source(request: HttpRequest, key: str, names: list[str], default: str
         raise ValueError(f"'{key}' must name a source of this shot ({', '.join(names) or 'none has frames'}); "
                          f"got '{value[:40]}'.")
     return value
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, list | tuple):
+        return "/".join(_param_text(item) for item in value)
+    return str(value)
+
+
+def pipeline_summary(spec: Any) -> list[dict[str, str]]:
+    """A version's stored pipeline spec, readable: each op with its parameters ("strength 1.2,
+    radius 1"), then the retime if any. Stored specs are old or hand-made too: anything that is not
+    a step is left out rather than shown wrong."""
+    if not isinstance(spec, dict):
+        return []
+    ops = spec.get("ops")
+    steps = []
+    if ops == "analysis":
+        steps.append({"op": "analysis", "params": "ops chosen per shot by the analysis"})
+    elif isinstance(ops, list):
+        for step in ops:
+            if not isinstance(step, dict) or not isinstance(step.get("op"), str):
+                continue
+            params = step.get("params") if isinstance(step.get("params"), dict) else {}
+            steps.append({"op": step["op"], "params": ", ".join(
+                f"{str(name).replace('_', ' ')} {_param_text(value)}" for name, value in params.items())})
+    retime = spec.get("retime")
+    if isinstance(retime, dict) and isinstance(retime.get("fps"), int | float):
+        steps.append({"op": "retime", "params": f"to {_param_text(float(retime['fps']))} fps"
+                                                + (f", {retime['method']}" if isinstance(retime.get("method"), str) else "")})
+    return steps
 
 
 @login_required
@@ -75,6 +111,8 @@ def shot_review_page(request: HttpRequest, film_id: int, shot_id: int) -> HttpRe
     siblings = Shot.objects.filter(film_id=shot.film_id).only("pk", "number")
     previous_shot = siblings.filter(number__lt=shot.number).order_by("-number").first()
     next_shot = siblings.filter(number__gt=shot.number).order_by("number").first()
-    return render(request, "review/shot.html", {"data": data, "shot": shot, "film": shot.film,
+    for version in versions:
+        version.pipeline = pipeline_summary(version.pipeline_spec)
+    return render(request, "review/shot.html", {"data": data, "shot": shot, "film": shot.film, "versions": versions,
                                                 "previous_shot": previous_shot, "next_shot": next_shot})
 

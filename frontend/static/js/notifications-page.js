@@ -85,3 +85,26 @@ document.addEventListener("notifications:resync", async () => {
     if (item && n.read_at && item.classList.contains("unread")) markedRead(item);
   }
 });
+
+// E-mail settings: each switch is saved as it changes (PATCH), and shown as the server answers.
+const settingsForm = document.getElementById("notification-settings-form");
+const settingsStatus = document.getElementById("notification-settings-status");
+
+function showSettings(settings) {
+  for (const input of settingsForm.querySelectorAll("input[type=checkbox]")) input.checked = Boolean(settings[input.name]);
+  settingsForm.querySelector("[data-kinds]").disabled = !settings.email_enabled;
+}
+
+settingsForm.addEventListener("submit", (event) => event.preventDefault());
+settingsForm.addEventListener("change", async (event) => {
+  const input = event.target.closest("input[type=checkbox]");
+  if (!input) return;
+  settingsStatus.textContent = "Saving…";
+  try {
+    showSettings(await api("/api/me/notification-settings/", { method: "PATCH", body: { [input.name]: input.checked } }));
+    settingsStatus.textContent = "Saved.";
+  } catch {
+    input.checked = !input.checked; // the api() toast said why
+    settingsStatus.textContent = "Not saved.";
+  }
+});

@@ -22,6 +22,7 @@ def test_json_lists_shots_with_metrics_and_pipeline(two_shot_clip, capsys):
     report = json.loads(capsys.readouterr().out)
     shots = report["shots"]
     assert [(s["start_frame"], s["end_frame"]) for s in shots] == [(0, 19), (20, 35)]
+    assert [s["transition_in"] for s in shots] == [None, {"type": "cut", "start_frame": 20, "end_frame": 20}]
     for shot in shots:
         assert {"noise", "grain", "dust", "scratch", "flicker", "weave", "blockiness", "sharpness", "motion",
                 "is_grey", "colour_cast", "saturation"} <= set(shot["metrics"])

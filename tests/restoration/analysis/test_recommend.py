@@ -20,7 +20,7 @@ def test_clean_shot_needs_nothing():
     assert recommend_pipeline(CLEAN) == []
 
 
-DAMAGED = dict(CLEAN, weave=2.5, flicker=0.04, dust=5e-3, scratch=2.0, noise=6.0, blockiness=0.3)
+DAMAGED = dict(CLEAN, weave=2.5, flicker=0.04, dust=5e-3, scratch=2.0, noise=6.0, grain=6.0, blockiness=0.3)
 
 
 def test_damaged_shot_gets_repairs_in_order():
@@ -85,12 +85,27 @@ def test_soft_temporal_grain_also_asks_for_denoise():
     assert "denoise" in ops_of(recommend_pipeline(dict(CLEAN, noise=0.6, grain=5.0)))
 
 
+def test_texture_that_reads_as_spatial_noise_is_left_alone_when_the_compensated_grain_is_low():
+    # A clean photograph under camera motion: its texture reads 3-4 on the spatial operator, but
+    # aligned, brightness-matched neighbours show nothing that changes from frame to frame.
+    assert recommend_pipeline(dict(CLEAN, noise=4.4, grain=1.5)) == []
+
+
+def test_a_shot_too_short_for_the_temporal_estimate_falls_back_to_the_spatial_noise():
+    assert "denoise" in ops_of(recommend_pipeline(dict(CLEAN, frames=2, noise=6.0, grain=0.0)))
+    assert recommend_pipeline(dict(CLEAN, frames=2, noise=1.0, grain=0.0)) == []
+
+
+def test_a_few_specks_on_a_clean_picture_get_the_dust_op_not_the_net():
+    assert ops_of(recommend_pipeline(dict(CLEAN, dust=6e-4))) == ["dust"]
+
+
 def test_denoise_strength_grows_with_noise():
     def strength(noise):
-        (step,) = [s for s in recommend_pipeline(dict(CLEAN, noise=noise)) if s["op"] == "denoise"]
+        (step,) = [s for s in recommend_pipeline(dict(CLEAN, noise=noise, grain=noise)) if s["op"] == "denoise"]
         return step["params"].get("strength", get_op("denoise").params["strength"].default)
 
-    assert strength(2.0) < strength(8.0)
+    assert strength(2.5) < strength(8.0)
 
 
 def test_faded_colour_shot_gets_no_grade_ops_only_colour_notes():

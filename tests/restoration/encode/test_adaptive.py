@@ -15,8 +15,10 @@ import torch
 
 from restoration import api
 from restoration.compare import ssim
+from restoration.encode.adaptive import encode_single_crf
 from restoration.encode.quality import from_delivery_frames, to_delivery_frames
 from restoration.encode.search import MAX_ENCODES
+from restoration.encode.targets import parse_target
 from restoration.errors import RestorationError
 from restoration.io import probe, read_frames, write_video
 
@@ -74,7 +76,7 @@ def test_each_shot_meets_an_ssim_target_and_starts_on_a_keyframe(codec, master, 
     report = result.to_dict()
     assert set(report) == {"bytes", "shots"} and report["bytes"] == out.stat().st_size
     assert [(shot["start_frame"], shot["end_frame"]) for shot in report["shots"]] == SHOTS
-    assert all(set(shot) == {"start_frame", "end_frame", "crf", "quality"} for shot in report["shots"])
+    assert all(set(shot) == {"start_frame", "end_frame", "crf", "quality", "capped"} for shot in report["shots"])
     info = probe(out)
     assert info.frame_count == 3 * FRAMES and (info.width, info.height) == (WIDTH, HEIGHT)
     assert {start for start, _ in SHOTS} <= keyframe_numbers(out)
@@ -94,13 +96,25 @@ def test_each_shot_meets_an_ssim_target_and_starts_on_a_keyframe(codec, master, 
 def test_the_chosen_crf_is_the_highest_that_passed(master, tmp_path):
     result = api.encode_adaptive(master, tmp_path / "d.mp4", codec="h264", target="psnr:38", shots=SHOTS,
                                  preset="ultrafast")
+    target = parse_target("psnr:38")
     for shot in result.shots:
         passed = [trial.crf for trial in shot.trials if trial.quality >= 38]
         failed = [trial.crf for trial in shot.trials if trial.quality < 38]
         assert shot.crf == max(passed)
         assert all(crf > shot.crf for crf in failed)
-        if len(shot.trials) < MAX_ENCODES:  # the search stopped by itself: the next CRF up failed
-            assert shot.crf == 51 or shot.crf + 0.5 in failed
+        assert shot.capped == (shot.crf == 51)
+        if len(shot.trials) < MAX_ENCODES:  # the search stopped by itself: a CRF just above failed
+            # within the settle step (0.5) when the shot is within tolerance, else one grid step (0.25)
+            step = 0.5 if target.within_tolerance(shot.quality) else 0.25
+            assert shot.capped or min(failed) - shot.crf <= step
+
+
+def test_an_easy_shot_is_capped_at_the_highest_crf(master, tmp_path):
+    result = api.encode_adaptive(master, tmp_path / "d.mp4", codec="h264", target="ssim:0.9", shots=SHOTS,
+                                 preset="ultrafast")
+    easy = result.to_dict()["shots"][0]
+    assert easy["crf"] == 51 and easy["capped"] and easy["quality"] > 0.9 + 0.005  # far above: no CRF is higher
+    assert not any(shot["capped"] for shot in result.to_dict()["shots"][1:])
 
 
 def y_psnr(reference: av.VideoFrame, distorted: av.VideoFrame) -> float:
@@ -180,6 +194,19 @@ def test_cli_prints_the_json_last(master, tmp_path):
     assert [(shot["start_frame"], shot["end_frame"]) for shot in report["shots"]] == SHOTS
 
 
+def test_cli_table_marks_the_capped_shot(master, tmp_path):
+    shots = tmp_path / "shots.json"
+    shots.write_text(json.dumps([{"start_frame": s, "end_frame": e} for s, e in SHOTS]))
+    done = run_cli(master, tmp_path / "d.mp4", "--codec", "h264", "--target", "ssim:0.9", "--shots", shots,
+                   "--preset", "ultrafast", "--quiet")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[1] == "| frames | crf | quality | encodes | capped at the highest crf |"
+    rows = [line.strip("| ").split(" | ") for line in lines[3:]]
+    assert rows[0][0] == "0-5" and rows[0][1] == "51" and lines[3].endswith("| yes |")
+    assert all(line.endswith("|  |") for line in lines[4:])
+
+
 @pytest.mark.parametrize(("make", "args", "message"), [
     (None, ("--codec", "vp9", "--target", "ssim:0.9"), "codec: unknown codec 'vp9'"),
     (None, ("--codec", "h264", "--target", "ssim:2"), "target: ssim must be between 0 and 1"),
@@ -220,3 +247,12 @@ def test_the_master_is_never_the_output(master):
         api.encode_adaptive(master, master.parent / ".." / master.parent.name / master.name, codec="h264",
                             target="ssim:0.9", shots=SHOTS)
     assert master.stat().st_size == size
+
+
+@pytest.mark.parametrize(("codec", "crf"), [("h264", 30.0), ("hevc", 30.0), ("av1", 66.0)])
+def test_a_quarter_crf_step_reaches_the_encoder(codec, crf, master, tmp_path):
+    """The search's quarter grid is real: each encoder makes a different file a quarter CRF up
+    (SVT-AV1 also above FFmpeg's own limit of 63)."""
+    sizes = [encode_single_crf(master, tmp_path / f"{step}.mp4", codec=codec, crf=crf + step, preset=FAST[codec])
+             for step in (0.0, 0.25)]
+    assert sizes[0] != sizes[1]

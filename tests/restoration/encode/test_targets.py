@@ -59,3 +59,24 @@ def test_checking_options_loads_neither_torch_nor_pyav():
             "print('torch' in sys.modules, 'av' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize(("target", "inside", "outside"), [
+    ("ssim:0.97", (0.97, 0.975), (0.9699, 0.9751)),
+    ("psnr:40", (40.0, 40.5), (39.99, 40.51)),
+    ("xpsnr:38", (38.0, 38.5), (37.9, 38.6)),
+])
+def test_a_target_is_kept_within_its_tolerance_only_from_above(target, inside, outside):
+    parsed = parse_target(target)
+    assert all(parsed.within_tolerance(quality) for quality in inside)
+    assert not any(parsed.within_tolerance(quality) for quality in outside)
+
+
+@pytest.mark.parametrize(("name", "option"), [("h264", "crf"), ("hevc", "crf")])
+def test_x264_and_x265_take_a_fractional_crf_as_it_is(name, option):
+    assert DELIVERY_CODECS[name].options(20.25, "medium")[option] == "20.25"
+
+
+def test_svt_av1_takes_its_crf_through_its_own_parameters_up_to_70():
+    options = DELIVERY_CODECS["av1"].options(66.75, "medium")
+    assert options == {"svtav1-params": "crf=66.75", "preset": "8"} and DELIVERY_CODECS["av1"].crf_max == 70

@@ -355,6 +355,29 @@ def test_film_preset_runs_each_shots_recommendation_within_the_shot():
     assert [shot.to_dict()["ops"][0]["op"] for shot in result.shots] == ["pipeline_test_mean2", "pipeline_test_invert"]
 
 
+def test_a_dissolves_frames_are_restored_one_by_one_never_filtered_across():
+    frames = _clip(t=20)
+    mean = [{"op": "pipeline_test_mean2", "params": {}}]
+    dissolve = {"type": "dissolve", "start_frame": 8, "end_frame": 13}  # middle 11: shot 2 starts there
+    shots = [
+        {"start_frame": 0, "end_frame": 10, "recommended_pipeline": mean},
+        {"start_frame": 11, "end_frame": 19, "recommended_pipeline": mean, "transition_in": dissolve},
+    ]
+    result = run_pipeline(frames, "film", shots=shots, window=4)
+    single = [pipeline_test_temporal_mean(frames[t : t + 1], 2) for t in range(8, 14)]
+    expected = torch.cat([pipeline_test_temporal_mean(frames[:8], 2), *single, pipeline_test_temporal_mean(frames[14:], 2)])
+    torch.testing.assert_close(result.frames, expected, rtol=0, atol=1e-6)
+    assert [(p.start_frame, p.end_frame, p.frame_by_frame) for p in result.shots] == [
+        (0, 7, False), (8, 10, True), (11, 13, True), (14, 19, False)]
+    assert result.shots[1].to_dict()["frame_by_frame"] is True and "frame_by_frame" not in result.shots[0].to_dict()
+    # a cut changes nothing; a malformed transition is refused, naming it
+    shots[1]["transition_in"] = {"type": "cut", "start_frame": 11, "end_frame": 11}
+    assert len(run_pipeline(frames, "film", shots=shots).shots) == 2
+    shots[1]["transition_in"] = {"type": "swirl", "start_frame": 8, "end_frame": 13}
+    with pytest.raises(SpecError, match=r"shots\[1\].transition_in"):
+        run_pipeline(frames, "film", shots=shots)
+
+
 def test_film_preset_rejects_bad_recommendations_and_gaps():
     frames = _clip(t=6)
     bad = [{"start_frame": 0, "end_frame": 5, "recommended_pipeline": [{"op": "nope"}]}]

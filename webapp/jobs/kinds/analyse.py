@@ -62,8 +62,9 @@ def analyse_run(job: RestorationJob, leftovers: list[Path]) -> None:
     report = progress_reporter(job, share=(0.0, ANALYSIS_SHARE))
     existing = list(Shot.objects.filter(source=asset).order_by("start_frame"))
     spans = [(shot.start_frame, shot.end_frame) for shot in existing] if existing else None
-    found = [(s["start_frame"], s["end_frame"], _shot_metrics(s))
-             for s in analyse(asset.file.path, fps=asset.fps, spans=spans, progress=report)]
+    analysed = analyse(asset.file.path, fps=asset.fps, spans=spans, progress=report)
+    found = [(s["start_frame"], s["end_frame"], _shot_metrics(s)) for s in analysed]
+    transitions = [s.get("transition_in") for s in analysed]
 
     with transaction.atomic():
         row = RestorationJob.objects.select_for_update().get(pk=job.pk)
@@ -79,8 +80,8 @@ def analyse_run(job: RestorationJob, leftovers: list[Path]) -> None:
             first = (Shot.objects.filter(film=job.film).aggregate(last=Max("number"))["last"] or 0) + 1
             Shot.objects.bulk_create(
                 [Shot(film=job.film, number=first + n, start_frame=start, end_frame=end, fps=asset.fps or 24.0,
-                      source=asset, metrics=metrics, status=ShotStatus.PENDING)
-                 for n, (start, end, metrics) in enumerate(found)],
+                      source=asset, metrics=metrics, transition_in=transition, status=ShotStatus.PENDING)
+                 for n, ((start, end, metrics), transition) in enumerate(zip(found, transitions, strict=True))],
                 batch_size=500,
             )
         row.message = f"{len(found)} shots measured; rendering review previews."

@@ -25,6 +25,7 @@ from restoration.errors import SpecError
 from webapp.catalogue.ingest import asset_fields_from_probe
 from webapp.catalogue.models import AssetKind, Film, Shot
 from webapp.catalogue.previews import previews_render
+from webapp.catalogue.selectors import shot_transition_spans
 from webapp.catalogue.services import asset_create, version_create, version_publish
 from webapp.catalogue.status import shot_status_update
 from webapp.colour.models import VersionGradeMode
@@ -136,7 +137,8 @@ def restore_run(job: RestorationJob, leftovers: list[Path]) -> None:
     # Restore tasks go to the gpu queue; a worker without CUDA (a laptop, the tests) still works.
     ran = restore_frames(shot.source.file.path, temp, spec=job.params["spec"], start=shot.start_frame,
                          count=job.frames_total, fps=shot.fps, device=default_device(),
-                         progress=progress_reporter(job), grade=grade_values_of(grade) if grade else None)
+                         progress=progress_reporter(job), grade=grade_values_of(grade) if grade else None,
+                         transitions=shot_transition_spans(shot=shot))
     graded = f"; then its {graded_from}'s approved grade {grade.number}" if grade is not None else ""
     name, final_path = output_path(job, folder="versions", stem=f"shot{shot.number}", extension=RESULT_EXTENSION)
     leftovers.append(final_path)

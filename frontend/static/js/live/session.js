@@ -190,6 +190,7 @@ function mountViewer(item, state) {
     a: state.a, b: state.b, frame: state.frame, mode: state.mode, socketUrl: item.frames_socket || null,
     startNumber: live.frameNumberStart, timecodeStart: item.timecode_start ?? 0,
     annotatedSource: `v${item.version_number}`, // the version on screen: comments and drawings are filed on it
+    snapshotName: `shot ${item.shot_number}`, // a downloaded frame's file name
   });
   el.viewer.comparisonViewer = live.viewer; // for tests and tools
   live.viewer.addEventListener("statechange", () => onLocalChange());

@@ -29,6 +29,7 @@ export function composerHtml() {
         <span class="cm-tools-sep"></span>
         <button type="button" class="cm-tool" data-undo title="Undo the last shape" aria-label="Undo">${icon('<path d="M9 14 4 9l5-5"/><path d="M4 9h10a6 6 0 0 1 0 12h-3"/>')}</button>
         <button type="button" class="cm-tool" data-clear title="Remove the drawing" aria-label="Clear drawing">${icon('<path d="M5 7h14M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3"/>')}</button>
+        <button type="button" class="cm-tool" data-onion aria-pressed="false" title="Onion skin: the drawings of the annotated frames before (red) and after (green), faintly" aria-label="Onion skin">${icon('<circle cx="9" cy="12" r="5"/><circle cx="15" cy="12" r="5"/>')}</button>
         <span class="cm-shape-count muted small" data-shape-count></span>
       </div>
       <textarea name="text" rows="2" maxlength="10000" placeholder="Comment at this frame · @name to mention · C"></textarea>

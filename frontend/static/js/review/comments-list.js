@@ -75,6 +75,20 @@ export function markersOf(groups, frameLabel) {
   }));
 }
 
+/**
+ * The onion skin at `frame`: the drawings of the nearest annotated frame before it and after it
+ * (a comment's range counts as annotated on each of its frames), as [{shapes, onion}] with onion
+ * "before" or "after".
+ */
+export function onionDrawingsAt(shown, frame) {
+  const drawn = shown.filter((c) => c.drawing?.length);
+  const last = (c) => c.frame_end ?? c.frame;
+  const before = Math.max(-1, ...drawn.map(last).filter((f) => f < frame));
+  const after = Math.min(Infinity, ...drawn.map((c) => c.frame).filter((f) => f > frame));
+  const at = (f, onion) => drawn.filter((c) => c.frame <= f && f <= last(c)).map((c) => ({ shapes: c.drawing, onion }));
+  return [...(before >= 0 ? at(before, "before") : []), ...(after < Infinity ? at(after, "after") : [])];
+}
+
 /** The drawings to show at `frame`: those of comments on it, and the selected comment's anywhere. */
 export function drawingsAt(shown, frame, selected) {
   return shown

@@ -17,7 +17,7 @@ import { displayNumber, formatTimecode } from "../viewer/timecode.js";
 import { fetchComments, toggleResolved } from "./comments-api.js";
 import { composerHtml, mountComposer } from "./comments-composer.js";
 import {
-  bindListClicks, drawingsAt, markersOf, renderList, threadsOf, visibleComments,
+  bindListClicks, drawingsAt, markersOf, onionDrawingsAt, renderList, threadsOf, visibleComments,
 } from "./comments-list.js";
 import { followComments } from "./comments-live.js";
 import { DrawingLayer } from "./draw.js";
@@ -36,6 +36,7 @@ export function mountComments(panel, { viewer, shotId, versions = [], user, role
     replyTo: null,
     fresh: new Set(), // ids that arrived live, highlighted once
     locked: null, // why nobody can comment here any more (lock()), or null
+    onion: false, // show the neighbouring annotated frames' drawings (onion skin)
   };
   const versionLabel = new Map(versions.map((v) => [v.id, v.label || `v${v.number}`]));
   const currentVersion = () => Number(panel.dataset.versionId) || null;
@@ -102,7 +103,8 @@ export function mountComments(panel, { viewer, shotId, versions = [], user, role
 
   function showDrawings() {
     if (!draw) return;
-    draw.show(drawingsAt(visible(), viewer.frame, state.selected));
+    const onion = state.onion ? onionDrawingsAt(visible(), viewer.frame) : [];
+    draw.show([...onion, ...drawingsAt(visible(), viewer.frame, state.selected)]);
   }
 
   function select(id, { seek = true } = {}) {
@@ -139,6 +141,14 @@ export function mountComments(panel, { viewer, shotId, versions = [], user, role
       render();
     });
   }
+
+  // Onion skin: an animator matches positions against the drawings just before and after.
+  const onionButton = form.querySelector("[data-onion]");
+  onionButton.addEventListener("click", () => {
+    state.onion = !state.onion;
+    onionButton.setAttribute("aria-pressed", String(state.onion));
+    showDrawings();
+  });
 
   viewer?.addEventListener("markerclick", (event) => select(Number(event.detail.marker.id)));
   // shot-page.js rewrites data-version-id on every viewer state change: act on real changes only.

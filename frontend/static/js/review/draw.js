@@ -36,6 +36,8 @@ export class DrawingLayer extends EventTarget {
     this.svg = svg("svg", { class: "draw-layer", "aria-hidden": "true" });
     viewer.overlay.append(this.svg);
     viewer.addEventListener("viewchange", () => this.render());
+    // A downloaded frame "with drawings" gets what this layer shows (viewer/snapshot.js).
+    viewer.setOverlayPainter?.((ctx, size) => this.paint(ctx, size));
     this._bindPointer();
   }
 
@@ -67,6 +69,7 @@ export class DrawingLayer extends EventTarget {
   destroy() {
     this.setTool(null);
     this.active = null;
+    this.viewer.setOverlayPainter?.(null);
     this.svg.remove();
   }
 
@@ -75,7 +78,8 @@ export class DrawingLayer extends EventTarget {
     return this.draft.length ? this.draft.map((shape) => ({ ...shape })) : null;
   }
 
-  /** Saved drawings to display: [{shapes, emphasis}] (emphasised ones are drawn at full strength). */
+  /** Saved drawings to display: [{shapes, emphasis, onion}] (emphasised ones are drawn at full
+   * strength; onion: "before" | "after", a neighbouring frame's, faint and tinted). */
   show(drawings) {
     this.shown = drawings;
     this.render();
@@ -193,7 +197,9 @@ export class DrawingLayer extends EventTarget {
     this.svg.setAttribute("height", height);
     this.svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
     const groups = [];
-    for (const { shapes, emphasis } of this.shown) groups.push(this._group(shapes, emphasis ? "saved emphasis" : "saved"));
+    for (const { shapes, emphasis, onion } of this.shown) {
+      groups.push(this._group(shapes, onion ? `onion onion-${onion}` : emphasis ? "saved emphasis" : "saved"));
+    }
     groups.push(this._group(this.active ? [...this.draft, this.active] : this.draft, "draft"));
     this.svg.replaceChildren(...groups);
     this.svg.dataset.shapes = String(this.svg.querySelectorAll("[data-shape]").length);
@@ -201,41 +207,110 @@ export class DrawingLayer extends EventTarget {
 
   _group(shapes, className) {
     const group = svg("g", { class: className });
-    const width = this.viewer.overlay.clientWidth;
+    const size = { width: this.viewer.overlay.clientWidth, height: this.viewer.overlay.clientHeight };
     const at = (x, y) => this.viewer.fromImage(x, y);
     for (const shape of shapes || []) {
-      const colour = shape.colour || COLOURS[0];
-      const stroke = Math.max(1.5, (shape.width || DEFAULT_WIDTH) * width);
-      const common = { stroke: colour, "stroke-width": stroke, fill: "none", "data-shape": shape.type,
-        "stroke-linecap": "round", "stroke-linejoin": "round" };
-      if (shape.type === "freehand") {
-        const points = shape.points.map(([x, y]) => { const p = at(x, y); return `${p.x},${p.y}`; }).join(" ");
-        group.append(svg("polyline", { points, ...common }));
-      } else if (shape.type === "rect") {
-        const a = at(shape.x, shape.y);
-        const b = at(shape.x + shape.w, shape.y + shape.h);
-        group.append(svg("rect", { x: a.x, y: a.y, width: Math.max(0, b.x - a.x), height: Math.max(0, b.y - a.y), ...common }));
-      } else if (shape.type === "arrow") {
-        const a = at(...shape.from);
-        const b = at(...shape.to);
-        const length = Math.hypot(b.x - a.x, b.y - a.y) || 1;
-        const [ux, uy] = [(b.x - a.x) / length, (b.y - a.y) / length];
-        const head = Math.max(8, stroke * 4);
-        const left = `${b.x - head * ux + head * 0.5 * uy},${b.y - head * uy - head * 0.5 * ux}`;
-        const right = `${b.x - head * ux - head * 0.5 * uy},${b.y - head * uy + head * 0.5 * ux}`;
+      const parts = shapeParts(shape, at, size);
+      const common = { "stroke-linecap": "round", "stroke-linejoin": "round" };
+      const elements = parts.map((part) => {
+        if (part.kind === "polyline") {
+          return svg("polyline", { points: part.points.map((p) => `${p.x},${p.y}`).join(" "), stroke: part.colour,
+            "stroke-width": part.stroke, fill: "none", ...common });
+        }
+        if (part.kind === "polygon") {
+          return svg("polygon", { points: part.points.map((p) => `${p.x},${p.y}`).join(" "), fill: part.colour, stroke: "none" });
+        }
+        if (part.kind === "rect") {
+          return svg("rect", { x: part.x, y: part.y, width: part.w, height: part.h, stroke: part.colour,
+            "stroke-width": part.stroke, fill: "none", ...common });
+        }
+        const label = svg("text", { x: part.x, y: part.y, fill: part.colour, "dominant-baseline": "hanging", "font-size": part.fontSize });
+        label.textContent = part.text;
+        return label;
+      });
+      // A shape drawn as one element carries data-shape itself; an arrow (line + head) is a group.
+      if (shape.type === "arrow") {
         const arrow = svg("g", { "data-shape": "arrow" });
-        const { "data-shape": _kind, ...line } = common;
-        arrow.append(svg("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y, ...line }),
-          svg("polygon", { points: `${b.x},${b.y} ${left} ${right}`, fill: colour, stroke: "none" }));
+        arrow.append(...elements);
         group.append(arrow);
-      } else if (shape.type === "text") {
-        const p = at(shape.x, shape.y);
-        const label = svg("text", { x: p.x, y: p.y, fill: colour, "data-shape": "text", "dominant-baseline": "hanging",
-          "font-size": Math.max(12, Math.round(this.viewer.overlay.clientHeight * 0.04)) });
-        label.textContent = shape.text;
-        group.append(label);
+      } else if (elements.length) {
+        elements[0].setAttribute("data-shape", shape.type);
+        group.append(...elements);
       }
     }
     return group;
   }
+
+  /** Paint what is on screen (saved drawings and the draft, not the onion skin) on a canvas of
+   * `width` x `height` covering the whole picture (a downloaded frame). */
+  paint(ctx, { width, height }) {
+    const at = (x, y) => ({ x: x * width, y: y * height });
+    const shapes = [...this.shown.filter((entry) => !entry.onion).flatMap((entry) => entry.shapes || []), ...this.draft];
+    ctx.save();
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    for (const shape of shapes) {
+      for (const part of shapeParts(shape, at, { width, height })) {
+        if (part.kind === "polyline" || part.kind === "polygon") {
+          ctx.beginPath();
+          part.points.forEach((p, i) => (i ? ctx.lineTo(p.x, p.y) : ctx.moveTo(p.x, p.y)));
+          if (part.kind === "polygon") {
+            ctx.closePath();
+            ctx.fillStyle = part.colour;
+            ctx.fill();
+          } else {
+            ctx.strokeStyle = part.colour;
+            ctx.lineWidth = part.stroke;
+            ctx.stroke();
+          }
+        } else if (part.kind === "rect") {
+          ctx.strokeStyle = part.colour;
+          ctx.lineWidth = part.stroke;
+          ctx.strokeRect(part.x, part.y, part.w, part.h);
+        } else {
+          ctx.font = `600 ${part.fontSize}px ${getComputedStyle(document.body).fontFamily}`;
+          ctx.textBaseline = "top";
+          ctx.lineWidth = 3;
+          ctx.strokeStyle = "rgba(0, 0, 0, .75)";
+          ctx.strokeText(part.text, part.x, part.y);
+          ctx.fillStyle = part.colour;
+          ctx.fillText(part.text, part.x, part.y);
+        }
+      }
+    }
+    ctx.restore();
+  }
+}
+
+/**
+ * One shape as what to draw, in pixels: polylines and rectangles (stroked), polygons (filled: an
+ * arrow's head) and text. `at(x, y)` maps normalised image coordinates to pixels in a picture of
+ * `width` x `height`; the overlay (SVG) and a downloaded frame (canvas) draw the same parts.
+ */
+export function shapeParts(shape, at, { width, height }) {
+  const colour = shape.colour || COLOURS[0];
+  const stroke = Math.max(1.5, (shape.width || DEFAULT_WIDTH) * width);
+  if (shape.type === "freehand") {
+    return [{ kind: "polyline", colour, stroke, points: shape.points.map(([x, y]) => at(x, y)) }];
+  }
+  if (shape.type === "rect") {
+    const a = at(shape.x, shape.y);
+    const b = at(shape.x + shape.w, shape.y + shape.h);
+    return [{ kind: "rect", colour, stroke, x: a.x, y: a.y, w: Math.max(0, b.x - a.x), h: Math.max(0, b.y - a.y) }];
+  }
+  if (shape.type === "arrow") {
+    const a = at(...shape.from);
+    const b = at(...shape.to);
+    const length = Math.hypot(b.x - a.x, b.y - a.y) || 1;
+    const [ux, uy] = [(b.x - a.x) / length, (b.y - a.y) / length];
+    const head = Math.max(8, stroke * 4);
+    const left = { x: b.x - head * ux + head * 0.5 * uy, y: b.y - head * uy - head * 0.5 * ux };
+    const right = { x: b.x - head * ux - head * 0.5 * uy, y: b.y - head * uy + head * 0.5 * ux };
+    return [{ kind: "polyline", colour, stroke, points: [a, b] }, { kind: "polygon", colour, points: [b, left, right] }];
+  }
+  if (shape.type === "text") {
+    const p = at(shape.x, shape.y);
+    return [{ kind: "text", colour, x: p.x, y: p.y, text: shape.text, fontSize: Math.max(12, Math.round(height * 0.04)) }];
+  }
+  return [];
 }

@@ -14,6 +14,8 @@ const decisionsPanel = document.getElementById("decisions-panel");
 const colourPanel = document.getElementById("colour-panel");
 // A version in one of these is superseded when a newer version of the shot goes into review.
 const OPEN_STATUSES = ["in_review", "changes_requested"];
+// A tablet or phone has no room for two panes side by side: the viewer opens on A/B toggle there.
+const NARROW_SCREEN = window.matchMedia("(max-width: 900px)").matches;
 
 let viewer = null;
 if (host) {
@@ -31,10 +33,12 @@ if (host) {
     a: data.a,
     b: data.b,
     frame: data.frame,
+    mode: NARROW_SCREEN ? "toggle" : "side",
     socketUrl: data.frames_socket,
     startNumber: data.film.frame_number_start,
     timecodeStart: data.shot.start_frame,
     startEditable: data.film.may_edit,
+    snapshotName: `${data.film.title} shot ${data.shot.number}`,
   });
   host.comparisonViewer = viewer; // for tests and for modules mounted later
 

@@ -1,5 +1,8 @@
 // The toolbar's mode buttons and gain slider, and one place that shows the state in every control
-// (pickers, modes, gain, zoom level, play button, shuttle speed).
+// (pickers, modes, gain, zoom level, play button, shuttle speed and rate, loop and its range).
+
+import { RATE_LABELS } from "./state.js";
+import { displayNumber } from "./timecode.js";
 
 export function bindModeControls(viewer) {
   for (const button of viewer.root.querySelectorAll("[data-mode]")) {
@@ -25,6 +28,16 @@ export function syncControls(viewer) {
   playButton.setAttribute("aria-label", s.playing ? "Pause" : "Play");
   root.classList.toggle("playing", s.playing);
   const speed = root.querySelector(".cv-speed");
-  speed.textContent = s.playing && viewer.speed !== 1 ? `${viewer.speed < 0 ? "◀" : "▶"} ${Math.abs(viewer.speed)}×` : "";
+  const pace = Math.abs(viewer.speed) * s.rate;
+  speed.textContent = s.playing && pace !== 1 ? `${viewer.speed < 0 ? "◀" : "▶"} ${RATE_LABELS[pace] ?? `${pace}×`}` : "";
   root.dataset.showing = s.showing;
+  viewer.rateSelect.value = String(s.rate);
+  root.dataset.rate = String(s.rate);
+  root.querySelector('[data-loop="toggle"]').setAttribute("aria-pressed", String(s.loop));
+  const ranged = s.inPoint !== null || s.outPoint !== null;
+  root.querySelector(".cv-loop-clear").hidden = !ranged;
+  root.querySelector(".cv-loop-range").textContent = ranged
+    ? `${displayNumber(s.inPoint ?? 0, viewer.startNumber)}–${displayNumber(s.outPoint ?? viewer.frameCount - 1, viewer.startNumber)}`
+    : "";
+  viewer.timeline.setRange(s.inPoint, s.outPoint);
 }

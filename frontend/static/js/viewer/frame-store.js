@@ -151,7 +151,7 @@ export class FrameStore extends EventTarget {
   want(source, start, count, height, limit = start + count) {
     let end = start + count;
     let first = start;
-    while (first < end && this._covers(source, first, height)) first += 1;
+    while (first < end && this.covers(source, first, height)) first += 1;
     if (first >= end) return false;
     const lane = this.lanes.get(source);
     if (lane && !lane.done && lane.height >= height && lane.next <= first && first < lane.end) return false;
@@ -167,7 +167,8 @@ export class FrameStore extends EventTarget {
     return true;
   }
 
-  _covers(source, frame, height) {
+  /** True when `frame` of `source` is cached at least as sharp as asked for at `height`. */
+  covers(source, frame, height) {
     const entry = this.cache.get(`${source}:${frame}`);
     return entry !== undefined && entry.requested >= height;
   }

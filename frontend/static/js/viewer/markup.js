@@ -1,15 +1,17 @@
-// The viewer's DOM: toolbar (sources, mode, gain, zoom), the stage (canvas, overlay for drawings,
-// wipe handle, labels, status line), the transport (buttons, frame counter, start number) and the
-// timeline's host. The other viewer modules find their elements by these classes.
+// The viewer's DOM: toolbar (sources, mode, gain, zoom, frame download, full screen), the stage
+// (canvas, overlay for drawings, wipe handle, labels, status line), the transport (buttons, frame
+// counter, loop points, rate, start number) and the timeline's host. The other viewer modules find
+// their elements by these classes.
 
 import { sourceOptionsHtml } from "./sources.js";
-import { MODE_LABELS, MODES } from "./state.js";
+import { MODE_LABELS, MODES, RATE_LABELS, RATES } from "./state.js";
 
 export function buildMarkup(root, sources) {
   root.classList.add("cv");
   const options = sourceOptionsHtml(sources);
   const modeButtons = MODES.map((mode, i) =>
     `<button type="button" data-mode="${mode}" title="${MODE_LABELS[mode]} (${i + 1})">${MODE_LABELS[mode]}<kbd>${i + 1}</kbd></button>`).join("");
+  const rateOptions = RATES.map((rate) => `<option value="${rate}">${RATE_LABELS[rate]}</option>`).join("");
   root.innerHTML = `
     <div class="cv-toolbar">
       <label class="cv-source cv-source-a" title="Source A"><span class="cv-tag">A</span><select data-side="a" aria-label="Source A">${options}</select></label>
@@ -25,6 +27,17 @@ export function buildMarkup(root, sources) {
         <button type="button" class="cv-zoom-level" data-zoom="fit" title="Fit (0)">100%</button>
         <button type="button" class="cv-icon" data-zoom="in" title="Zoom in (+)" aria-label="Zoom in">+</button>
       </div>
+      <details class="menu cv-snapshot">
+        <summary class="cv-icon" title="Download this frame as PNG" aria-label="Download this frame">
+          <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8"><path d="M12 4v11m-5-5 5 5 5-5M5 19h14"/></svg></summary>
+        <div class="menu-items cv-snapshot-menu">
+          <label class="cv-snapshot-row">Source <select class="cv-snapshot-source" aria-label="Source to download"></select></label>
+          <label class="cv-snapshot-row"><input type="checkbox" class="cv-snapshot-drawings" checked> With the frame's drawings</label>
+          <button type="button" class="btn primary sm" data-snapshot>Download PNG</button>
+        </div>
+      </details>
+      <button type="button" class="cv-icon cv-fullscreen" title="Full screen (F)" aria-label="Full screen" aria-pressed="false">
+        <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8"><path d="M4 9V4h5M15 4h5v5M20 15v5h-5M9 20H4v-5"/></svg></button>
     </div>
     <div class="cv-stage">
       <canvas class="cv-canvas"></canvas>
@@ -54,6 +67,15 @@ export function buildMarkup(root, sources) {
         <span class="cv-timecode" title="Timecode (derived from the frame number and fps)"></span>
         <span class="cv-speed"></span>
       </div>
+      <div class="cv-loop" role="group" aria-label="Loop">
+        <button type="button" class="cv-loop-button" data-loop="in" title="Set the in point at this frame (I)">In<kbd>I</kbd></button>
+        <button type="button" class="cv-loop-button" data-loop="out" title="Set the out point at this frame (O)">Out<kbd>O</kbd></button>
+        <button type="button" class="cv-loop-button" data-loop="toggle" aria-pressed="true" title="Loop playback in the range, or the whole shot (Shift+L)">Loop</button>
+        <button type="button" class="cv-icon cv-loop-clear" data-loop="clear" title="Clear the in and out points" aria-label="Clear the in and out points" hidden>&times;</button>
+        <span class="cv-loop-range small"></span>
+      </div>
+      <label class="cv-rate" title="Playback rate (&lt; slower, &gt; faster): every frame is shown">
+        <select class="cv-rate-select" aria-label="Playback rate">${rateOptions}</select></label>
       <span class="cv-spacer"></span>
       <label class="cv-start" title="Number shown for the shot's first frame">Start
         <input class="cv-start-input" type="number" min="0" max="9999999" step="1" aria-label="Start number"></label>

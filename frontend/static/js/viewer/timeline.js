@@ -1,5 +1,6 @@
 // The timeline under the viewer: one cell per frame, ticks, second marks labelled with frame
-// numbers, a bar of cached frames, markers (comments, decisions) and the playhead. Dragging scrubs.
+// numbers, a bar of cached frames, the loop's in..out range, markers (comments, decisions) and the
+// playhead. Dragging scrubs.
 
 import { displayNumber, nominalFps } from "./timecode.js";
 
@@ -17,6 +18,7 @@ export class Timeline {
     root.classList.add("cv-timeline");
     root.innerHTML = `
       <canvas class="cv-ticks" aria-hidden="true"></canvas>
+      <div class="cv-range" aria-hidden="true" hidden></div>
       <div class="cv-markers"></div>
       <div class="cv-playhead" aria-hidden="true"><span class="cv-playhead-label"></span></div>`;
     root.setAttribute("role", "slider");
@@ -26,6 +28,7 @@ export class Timeline {
     this.root = root;
     this.canvas = root.querySelector(".cv-ticks");
     this.markerLayer = root.querySelector(".cv-markers");
+    this.rangeBand = root.querySelector(".cv-range");
     this.playhead = root.querySelector(".cv-playhead");
     this.playheadLabel = root.querySelector(".cv-playhead-label");
 
@@ -75,6 +78,21 @@ export class Timeline {
     this.startNumber = startNumber;
     this.setFrame(this.frame);
     this.draw();
+  }
+
+  /** Mark the play range: frames inPoint..outPoint (either null: the shot's first or last). */
+  setRange(inPoint, outPoint) {
+    const band = this.rangeBand;
+    band.hidden = inPoint === null && outPoint === null;
+    if (band.hidden) return;
+    const first = inPoint ?? 0;
+    const last = outPoint ?? this.frameCount - 1;
+    band.style.left = `${(first / this.frameCount) * 100}%`;
+    band.style.width = `${((last - first + 1) / this.frameCount) * 100}%`;
+    band.classList.toggle("has-in", inPoint !== null);
+    band.classList.toggle("has-out", outPoint !== null);
+    band.dataset.first = String(first);
+    band.dataset.last = String(last);
   }
 
   setCached(cached) {

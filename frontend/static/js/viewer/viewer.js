@@ -5,10 +5,11 @@
 // Contract (other modules build on it, see docs/API.md "Frame stream" and docs/ARCHITECTURE.md):
 //   new ComparisonViewer(root, {shotId, frameCount, fps, sources: [{id, label, width?, height?, frameCount?}],
 //     a, b, frame, mode?, socketUrl? (a path such as /ws/sessions/1/frames/2/, or a ws:// URL),
-//     keyboard?, startNumber?, timecodeStart?, startEditable?})
+//     keyboard?, startNumber?, timecodeStart?, startEditable?, snapshotName?})
 //   startNumber: the number shown for frame 0 (the film's, e.g. 1001); timecodeStart: the film frame
 //   of shot frame 0 (the timecode shown is the film's); startEditable: the Start field may be changed,
-//   which emits startnumberchange {value} for the page to store on the film
+//   which emits startnumberchange {value} for the page to store on the film; snapshotName: the start
+//   of a downloaded frame's file name (film and shot)
 //   viewer.frame, viewer.state, seek(frame), play(), pause(), setState(partial, {silent})
 //   events: framechange {frame}, statechange (full state, user actions), viewchange, markerclick {marker},
 //     render {a, b, drawn} (the pictures just drawn, after their display transforms)
@@ -16,6 +17,8 @@
 //   viewer.overlay, toImage(clientX, clientY), fromImage(x, y), setMarkers([{frame, frameEnd, id, kind}])
 //   setAnnotatedSource(id|null): the source drawings are made on (the version under review); side by
 //     side the overlay, toImage and fromImage follow that source's pane (data-annotated-side on the root)
+//   setOverlayPainter(fn|null): fn(ctx, {width, height, frame, source}) paints the frame's drawings on
+//     a downloaded frame (snapshot.js); state also holds rate (¼, ½, 1), loop, inPoint, outPoint
 //
 // The frame counter always shows the frame actually drawn (data-drawn-frame on the root); while
 // the playhead's frames are on their way the viewer says "buffering" rather than pretend.
@@ -24,16 +27,20 @@
 // The parts live beside it, one job each: state.js (valid state), markup.js (DOM), sources.js
 // (pickers, labels), controls.js (mode, gain, showing the state), time-display.js (frame counter,
 // start number), playback.js (clock, stepping, transport), prefetch.js (what to fetch),
-// geometry.js (image rectangles), zoom-pan.js, compare.js (drawing the modes), keyboard.js.
+// geometry.js (image rectangles), zoom-pan.js, compare.js (drawing the modes), keyboard.js,
+// loop.js (in/out points, loop, rate), fullscreen.js, snapshot.js (a frame as PNG).
 
 import { bindModeControls, syncControls } from "./controls.js";
 import { renderFrame } from "./compare.js";
 import { FrameStore } from "./frame-store.js";
 import { annotationRect, paneRects, resizeCanvas } from "./geometry.js";
+import { bindFullscreen, unbindFullscreen } from "./fullscreen.js";
 import { bindViewerKeys } from "./keyboard.js";
+import { bindLoopControls } from "./loop.js";
 import { buildMarkup } from "./markup.js";
 import { bindTransport, startPlayback, stopPlayback } from "./playback.js";
 import { onFrameArrived, prefetch, requestHeight } from "./prefetch.js";
+import { bindSnapshot } from "./snapshot.js";
 import { bindSourcePickers, renameSource } from "./sources.js";
 import { clamp, initialState, mergeState, requestedFrame, requestedSpeed } from "./state.js";
 import { bindCounter, updateCounter } from "./time-display.js";
@@ -45,7 +52,8 @@ export { MODES } from "./state.js";
 
 export class ComparisonViewer extends EventTarget {
   constructor(root, { shotId, frameCount, fps, sources, a, b, frame = 0, mode = "side", socketUrl = null,
-    keyboard = true, startNumber = 0, timecodeStart = 0, startEditable = false, annotatedSource = null }) {
+    keyboard = true, startNumber = 0, timecodeStart = 0, startEditable = false, annotatedSource = null,
+    snapshotName = null }) {
     super();
     if (!sources?.length) throw new Error("ComparisonViewer needs at least one source");
     this.root = root;
@@ -61,6 +69,8 @@ export class ComparisonViewer extends EventTarget {
     this.startNumber = Number.isInteger(startNumber) && startNumber >= 0 ? startNumber : 0;
     this.timecodeStart = Number.isInteger(timecodeStart) && timecodeStart >= 0 ? timecodeStart : 0;
     this.startEditable = startEditable;
+    this.snapshotName = snapshotName || `shot-${shotId}`;
+    this._overlayPainter = null;
     this._build();
     // The frame socket's path (common/ws.js's socketUrl makes the URL): the shot's own by default,
     // a live session's (which admits its guests) when given.
@@ -81,7 +91,8 @@ export class ComparisonViewer extends EventTarget {
 
   get frame() { return this._state.frame; }
 
-  // The contract's keys, plus `gain` (difference amplification) and `speed` (signed shuttle speed).
+  // The contract's keys, plus `gain` (difference amplification), `speed` (signed shuttle speed), `rate`
+  // (¼, ½ or 1 of the shot's fps), `loop`, and the play range's `inPoint` and `outPoint` (or null).
   get state() { return { ...this._state, speed: this.speed }; }
 
   seek(frame, { user = true } = {}) {
@@ -105,7 +116,7 @@ export class ComparisonViewer extends EventTarget {
   // so a follower does not echo the leader's state back.
   setState(partial, { silent = false } = {}) {
     const frame = requestedFrame(partial, this.frameCount);
-    this._state = mergeState(this._state, partial, this.sources.map((s) => s.id));
+    this._state = mergeState(this._state, partial, this.sources.map((s) => s.id), this.frameCount);
     const speed = requestedSpeed(partial);
     if (partial.playing === true && !this._state.playing) startPlayback(this, speed, frame);
     else if (partial.playing === false && this._state.playing) stopPlayback(this);
@@ -153,6 +164,11 @@ export class ComparisonViewer extends EventTarget {
     this._invalidate();
   }
 
+  /** What paints the frame's drawings onto a downloaded frame (the drawing layer), or null. */
+  setOverlayPainter(painter) {
+    this._overlayPainter = painter || null;
+  }
+
   /** Show frames from `value` (the film's start number changed). {user: true}: the Start field
    * changed it, and the page is told (startnumberchange) to store it on the film. */
   setStartNumber(value, { user = false } = {}) {
@@ -162,6 +178,7 @@ export class ComparisonViewer extends EventTarget {
     this.startInput.value = String(value);
     this.timeline.setStartNumber(value);
     updateCounter(this);
+    syncControls(this);
   }
 
   // Client coordinates -> normalised coordinates (0..1) in the annotated image (its pane side by side).
@@ -188,6 +205,8 @@ export class ComparisonViewer extends EventTarget {
     this.destroyed = true;
     stopPlayback(this);
     this._unbindKeys?.();
+    unbindFullscreen(this);
+    if (document.fullscreenElement === this.root) document.exitFullscreen().catch(() => {});
     this.resizeObserver.disconnect();
     this.store.close();
     this.root.replaceChildren();
@@ -207,6 +226,7 @@ export class ComparisonViewer extends EventTarget {
     this.frameInput = root.querySelector(".cv-frame-input");
     this.startInput = root.querySelector(".cv-start-input");
     this.gainInput = root.querySelector(".cv-gain input");
+    this.rateSelect = root.querySelector(".cv-rate-select");
     this.timeline = new Timeline(root.querySelector(".cv-timeline-host"), {
       frameCount: this.frameCount,
       fps: this.fps,
@@ -235,6 +255,9 @@ export class ComparisonViewer extends EventTarget {
     bindTransport(this);
     bindCounter(this);
     bindStagePointer(this);
+    bindLoopControls(this);
+    bindFullscreen(this);
+    bindSnapshot(this);
     this.resizeObserver = new ResizeObserver(() => {
       resizeCanvas(this);
       this._invalidate();

@@ -19,7 +19,7 @@ class Command(BaseCommand):
     help = "Create a film from a scan file on this machine (probed and stored like an upload)."
 
     def add_arguments(self, parser):
-        parser.add_argument("path", help="The scan: a video file PyAV can read (MKV/MOV/MP4, FFV1/ProRes/H.264...)")
+        parser.add_argument("path", help="The scan: a video file PyAV can read (MKV/MOV/MP4, FFV1/ProRes/H.264...) or an image sequence (its folder, or a pattern such as reel/f_%%06d.dpx)")
         parser.add_argument("--title", required=True)
         parser.add_argument("--year", type=int, default=None)
         parser.add_argument("--directors", default="", help="Comma-separated names")

@@ -37,6 +37,9 @@ class Command(BaseCommand):
         if settings.ENV.production:
             raise CommandError("the demo creates users with a known password: refusing to run with DJANGO_ENV=production")
         port = port or _port_from_env()
+        if not os.environ.get("SITE_URL"):
+            # The links in the demo's e-mails (printed on the console) open this server.
+            settings.SITE_URL = f"http://127.0.0.1:{port}"
         users = "\n".join(f"   {name:<10} ({role})" for name, role in DEMO_USERS)
         self.stdout.write(self.style.WARNING(BANNER.format(password=DEMO_PASSWORD, users=users)))
 
