@@ -167,5 +167,6 @@ DEBLOCK_OP = OpSpec(
         "strength": Param(float, 1.0, minimum=0.0, maximum=3.0, help="0 off, 1 default, 2 strong"),
         "block_size": Param(int, 8, minimum=4, maximum=32, help="codec block size: 8 (JPEG, MPEG) or 16"),
     },
+    tileable=True,  # its whole-frame estimate is shared by the tiles (pipeline.tiling)
     description="compression deblocking: smooths block-grid steps where they are not real edges",
 )

@@ -281,5 +281,6 @@ SCRATCH_OP = OpSpec(
         "temporal": Param(bool, False, help="fill from motion-compensated neighbours where they are clean"),
     },
     temporal_radius=1,
+    tileable=False,  # a scratch is judged against the whole row's profile
     description="vertical line scratch removal",
 )

@@ -6,6 +6,7 @@ How windows and their context keep every output frame exact is described in
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -31,8 +32,11 @@ from restoration.pipeline.tiling import (
     TilePlan,
     plan_tiles,
     run_op_tiled,
+    window_bytes,
     window_for_budget,
 )
+
+logger = logging.getLogger(__name__)
 
 SEED = 0  # ops that draw random numbers (none should, but learned ones might) start here
 
@@ -134,6 +138,8 @@ def run_pipeline(
         raise SpecError(f"window: expected a positive integer, got {window!r}")
     if tile is not None and (not isinstance(tile, int) or isinstance(tile, bool) or tile < 0):
         raise SpecError(f"tile: expected a whole number of pixels, got {tile!r}")
+    if not isinstance(max_memory, int) or isinstance(max_memory, bool) or max_memory < 1:
+        raise SpecError(f"max_memory: expected a positive number of bytes, got {max_memory!r}")
     budget = _Budget(max_memory, tile)
     target = resolve_device(device)
     frames = FrameSource.open(source, fps=fps, chunk_size=window, bit_depth=bit_depth)
@@ -199,9 +205,21 @@ class _Budget:
     max_memory: int
     tile: int | None = None  # forced tile side; None: from the budget
 
-    def window(self, window: int, context: int, frames: FrameSource) -> int:
+    def window(self, window: int, context: int, frames: FrameSource, whole_frames: bool) -> int:
         return window_for_budget(window=window, context=context, channels=frames.channels,
-                                 height=frames.height, width=frames.width, max_memory=self.max_memory)
+                                 height=frames.height, width=frames.width, max_memory=self.max_memory,
+                                 whole_frames=whole_frames)
+
+    def warn_if_over(self, frame_count: int, frames: FrameSource, whole_frames: bool) -> None:
+        """Say so when even the shortest window overruns the budget: the run goes on regardless."""
+        need = window_bytes(frames=frame_count, channels=frames.channels, height=frames.height,
+                            width=frames.width, whole_frames=whole_frames)
+        if need > self.max_memory:
+            why = " (an op that cannot be tiled runs on whole frames)" if whole_frames else ""
+            logger.warning(
+                "max_memory %.0f MiB is too small: windows of %d frames of %dx%d need about %.0f MiB%s;"
+                " running anyway", self.max_memory / 2 ** 20, frame_count, frames.width, frames.height,
+                need / 2 ** 20, why)
 
     def tiles(self, frame_count: int, frames: FrameSource) -> TilePlan:
         if self.tile is not None:
@@ -238,8 +256,15 @@ def _process_shot(
         return
     contexts = context_radii(plan.steps)
     first, stop = plan.start_frame, plan.end_frame + 1
-    window = budget.window(window, contexts[0], frames)
-    tiles = budget.tiles(min(stop - first, window + 2 * contexts[0]), frames)
+    # An op that cannot be tiled holds whole frames: fewer of them fit the budget. The window is
+    # then sized for whole frames, so the chain's other ops run whole too: tiling them would save
+    # nothing, and their float rounding at the seams (1e-7) can tip a later op's threshold (dust's
+    # speck test) into a visible difference.
+    whole_frames = any(not step.op.tileable for step in plan.steps)
+    window = budget.window(window, contexts[0], frames, whole_frames)
+    held = min(stop - first, window + 2 * contexts[0])
+    budget.warn_if_over(held, frames, whole_frames)
+    tiles = TilePlan(0) if whole_frames else budget.tiles(held, frames)
     for start in range(first, stop, window):
         end = min(start + window, stop)
         lo, hi = max(first, start - contexts[0]), min(stop, end + contexts[0])
@@ -261,10 +286,7 @@ def _process_shot(
 
 def _apply(step: Step, frames: torch.Tensor, tiles: TilePlan) -> torch.Tensor:
     scale = step.op.output_scale(step.params)
-    if scale == 1:
-        out = run_op_tiled(step.op.name, step.op.function, frames, step.params, tiles)
-    else:  # an upscale changes the tile geometry: whole frames
-        out = step.op.function(frames, **step.params)
+    out = run_op_tiled(step.op, frames, step.params, tiles)  # upscales are not tileable: whole frames
     expected = (frames.shape[0], frames.shape[1], frames.shape[2] * scale, frames.shape[3] * scale)
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != expected:
         got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__

@@ -10,6 +10,10 @@ Ops that estimate something over the whole picture (the weave's shifts in ``stab
 deflicker's brightness maps) would find a different estimate in every tile; they are split into
 an estimate made ONCE on the whole window (on a reduced copy where the op reduces anyway) and an
 apply run per tile with the shared estimate (``SHARED_ESTIMATES``).
+
+Only ops that declare ``tileable`` (``OpSpec.tileable``: their tiled output equals their whole-frame
+output) run in tiles; the others run on the window's whole frames, so no seam can show, and a
+window holding one is sized for that (``window_for_budget(whole_frames=True)``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from restoration.errors import RestorationError
+from restoration.ops.opspec import OpSpec
 
 # A 16 GiB worker keeps a quarter for the process, the decoder and the writer.
 DEFAULT_MAX_MEMORY = 12 * 2 ** 30
@@ -81,16 +86,29 @@ def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memor
 
 
 def window_for_budget(*, window: int, context: int, channels: int, height: int, width: int,
-                      max_memory: int) -> int:
-    """Output frames per window so that the window and its context take at most half the budget.
+                      max_memory: int, whole_frames: bool = False) -> int:
+    """Output frames per window so that the window and its context take at most half the budget,
+    or, with ``whole_frames`` (an op that cannot be tiled runs on the window's whole frames), so
+    that the window and that op's working memory take at most the whole budget.
 
     Never fewer than the context radius: each window recomputes its context, so a window of one
     frame with 16 frames of context each side would run the ops 33 times per frame. When even that
     does not fit, the budget is exceeded by the context (the spatial tiles still bound the ops'
-    working memory), rather than the run becoming an order of magnitude slower."""
+    working memory), rather than the run becoming an order of magnitude slower; see
+    :func:`window_bytes` for what the runner then reports."""
     frame_bytes = channels * height * width * 4
-    fits = int(max_memory // 2 // (RESIDENT_COPIES * frame_bytes)) - 2 * context
+    if whole_frames:
+        fits = int(max_memory // ((RESIDENT_COPIES + WORKING_COPIES) * frame_bytes)) - 2 * context
+    else:
+        fits = int(max_memory // 2 // (RESIDENT_COPIES * frame_bytes)) - 2 * context
     return max(1, min(window, max(fits, context)))
+
+
+def window_bytes(*, frames: int, channels: int, height: int, width: int, whole_frames: bool) -> int:
+    """The memory a window of ``frames`` (context included) is planned to take: the resident copies,
+    and with ``whole_frames`` a non-tileable op's working copies of the whole frames."""
+    copies = RESIDENT_COPIES + (WORKING_COPIES if whole_frames else 0)
+    return copies * frames * channels * height * width * 4
 
 
 def _spans(length: int, tile: int) -> list[tuple[int, int]]:
@@ -232,12 +250,12 @@ SHARED_ESTIMATES: dict[str, Callable[..., torch.Tensor]] = {
 }
 
 
-def run_op_tiled(name: str, function: Callable[..., torch.Tensor], frames: torch.Tensor,
-                 params: dict[str, Any], plan: TilePlan) -> torch.Tensor:
-    """One op over a window in tiles: its shared-estimate form where it has one, else tile by tile."""
-    if plan.whole_frame:
-        return function(frames, **params)
-    shared = SHARED_ESTIMATES.get(name)
+def run_op_tiled(op: OpSpec, frames: torch.Tensor, params: dict[str, Any], plan: TilePlan) -> torch.Tensor:
+    """One op over a window: whole frames unless it is ``tileable``; in tiles its shared-estimate
+    form where it has one, else tile by tile."""
+    if plan.whole_frame or not op.tileable:
+        return op.function(frames, **params)
+    shared = SHARED_ESTIMATES.get(op.name)
     if shared is not None:
         return shared(frames, plan, **params)
-    return apply_tiled(lambda tile: function(tile, **params), frames, plan)
+    return apply_tiled(lambda tile: op.function(tile, **params), frames, plan)

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+
 import pytest
 import torch
 
 from restoration.errors import RestorationError
 from restoration.ops._common import box_filter
+from restoration.ops.opspec import OpSpec
 from restoration.pipeline import run_pipeline
 from restoration.pipeline.tiling import (
+    SHARED_ESTIMATES,
     TilePlan,
     apply_tiled,
     parse_memory_size,
     plan_tiles,
+    run_op_tiled,
+    window_bytes,
     window_for_budget,
 )
 
@@ -81,11 +88,18 @@ def damaged_clip() -> torch.Tensor:
     return degrade(clip, seed=5, strength="medium").damaged
 
 
+# Every op of the film and clean presets, and the colour ops: tileable ones run in tiles, the
+# others on whole frames; either way no seam.
 @pytest.mark.parametrize(("op", "params"), [
     ("deblock", {"strength": 1.5}),
     ("stabilise", {"radius": 3}),
     ("deflicker", {"radius": 8}),
-    ("levels", {}),
+    ("dust", {}),
+    ("learned_restore", {}),
+    ("denoise", {"radius": 1, "strength": 0.5}),
+    ("scratch", {}),
+    ("levels", {"gamma": 1.3}),
+    ("white_balance", {}),
 ])
 def test_tiled_op_matches_untiled(damaged_clip, op, params):
     spec = {"ops": [{"op": op, "params": params}]}
@@ -94,14 +108,63 @@ def test_tiled_op_matches_untiled(damaged_clip, op, params):
     assert (tiled - whole).abs().max() <= SEAM_TOLERANCE
 
 
-def test_stabilise_tiles_share_one_shift_estimate():
-    # A frame moved by 3 px: per tile the correlation would find whatever each tile's content says;
-    # with the shared estimate every tile moves by the same whole-frame shift, as untiled.
-    base = torch.rand(1, 1, 128, 192, generator=torch.Generator().manual_seed(4))
-    base = box_filter(base, 2)
-    frames = torch.cat([base] * 3 + [torch.roll(base, shifts=3, dims=-1)] + [base] * 3)
-    spec = {"ops": [{"op": "stabilise", "params": {"radius": 3}}]}
-    whole = run_pipeline(frames, spec, fps=24, tile=0).frames
-    tiled = run_pipeline(frames, spec, fps=24, tile=64).frames
-    assert (whole[3] - frames[3]).abs().max() > 0.05  # the op did move the frame
+@pytest.mark.parametrize("ops", [
+    # The film preset's chain as a shot gets it: tileable and whole-frame ops in one window.
+    [{"op": "stabilise", "params": {"radius": 3}}, {"op": "deflicker", "params": {"radius": 8}},
+     {"op": "dust"}, {"op": "learned_restore"}, {"op": "denoise", "params": {"radius": 1}}],
+    # Tileable ops only: these do run in tiles, one after another.
+    [{"op": "deblock"}, {"op": "stabilise", "params": {"radius": 3}}, {"op": "deflicker"}, {"op": "saturation",
+                                                                                           "params": {"amount": 1.2}}],
+])
+def test_chain_tiled_matches_untiled(damaged_clip, ops):
+    spec = {"ops": ops}
+    whole = run_pipeline(damaged_clip, spec, fps=24, tile=0).frames
+    tiled = run_pipeline(damaged_clip, spec, fps=24, tile=64).frames
     assert (tiled - whole).abs().max() <= SEAM_TOLERANCE
+
+
+def test_only_tileable_ops_run_in_tiles():
+    shapes: list[tuple[int, int]] = []
+
+    def record(frames):
+        shapes.append(tuple(frames.shape[-2:]))
+        return frames * 0.5
+
+    frames = torch.rand(2, 1, 128, 192, generator=torch.Generator().manual_seed(6))
+    whole_op = OpSpec(name="record", function=record, module=torch.nn.Identity)
+    run_op_tiled(whole_op, frames, {}, TilePlan(64))
+    assert shapes == [(128, 192)]
+    shapes.clear()
+    run_op_tiled(dataclasses.replace(whole_op, tileable=True), frames, {}, TilePlan(64))
+    assert len(shapes) > 1 and all(h < 128 or w < 192 for h, w in shapes)
+
+
+def test_tileable_declarations():
+    # The shared-estimate forms exist for tileable ops only; the ops whose seam test needs whole
+    # frames (per-frame statistics, flows, row profiles) are declared so.
+    from restoration.op_registry import list_ops
+
+    tileable = {op.name for op in list_ops() if op.tileable}
+    assert set(SHARED_ESTIMATES) <= tileable
+    assert tileable == {"deblock", "stabilise", "deflicker", "levels", "lift_gamma_gain", "saturation"}
+
+
+def test_window_holding_whole_frames_is_shorter():
+    sizes = {"channels": 3, "height": 1556, "width": 2048, "max_memory": 4 * 2 ** 30}
+    tiled = window_for_budget(window=32, context=1, **sizes)
+    whole = window_for_budget(window=32, context=1, whole_frames=True, **sizes)
+    assert 1 <= whole < tiled
+    held = whole + 2
+    assert window_bytes(frames=held, whole_frames=True, **{k: v for k, v in sizes.items() if k != "max_memory"}) \
+        <= sizes["max_memory"]
+    # Never below the radius the chain needs, even when that overruns the budget.
+    assert window_for_budget(window=32, context=3, whole_frames=True, channels=3, height=3112, width=4096,
+                             max_memory=2 ** 30) == 3
+
+
+def test_too_small_a_budget_is_reported_and_the_run_goes_on(damaged_clip, caplog):
+    spec = {"ops": [{"op": "dust"}]}
+    with caplog.at_level(logging.WARNING, logger="restoration.pipeline.runner"):
+        tight = run_pipeline(damaged_clip, spec, fps=24, max_memory=2 ** 20).frames
+    assert "too small" in caplog.text and "cannot be tiled" in caplog.text
+    torch.testing.assert_close(tight, run_pipeline(damaged_clip, spec, fps=24, tile=0).frames)
