@@ -243,10 +243,28 @@ def _deblock_tiled(frames: torch.Tensor, plan: TilePlan, strength: float, block_
     return out.clamp(0.0, 1.0).contiguous()
 
 
+def _scratch_tiled(frames: torch.Tensor, plan: TilePlan, sensitivity: float, temporal: bool) -> torch.Tensor:
+    from restoration.ops.scratch import fill_scratches, remove_scratches, signed_scratches
+
+    if temporal:  # the temporal fill warps whole neighbours along the flow: whole frames
+        return remove_scratches(frames, sensitivity=sensitivity, temporal=True)
+    # A scratch is a column judged against the whole row's profile and its neighbours: detected
+    # once on whole frames (luma only), filled per tile along rows (lines are far narrower than
+    # the overlap's discarded half).
+    signed = signed_scratches(frames, sensitivity=sensitivity)
+    if not bool(signed.any()):
+        return frames.clone()
+    return apply_tiled_at(
+        lambda tile, top, left: fill_scratches(
+            tile, signed[..., top:top + tile.shape[-2], left:left + tile.shape[-1]]),
+        frames, plan)
+
+
 SHARED_ESTIMATES: dict[str, Callable[..., torch.Tensor]] = {
     "stabilise": _stabilise_tiled,
     "deflicker": _deflicker_tiled,
     "deblock": _deblock_tiled,
+    "scratch": _scratch_tiled,
 }
 
 

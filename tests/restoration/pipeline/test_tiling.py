@@ -98,6 +98,7 @@ def damaged_clip() -> torch.Tensor:
     ("learned_restore", {}),
     ("denoise", {"radius": 1, "strength": 0.5}),
     ("scratch", {}),
+    ("scratch", {"temporal": True}),
     ("levels", {"gamma": 1.3}),
     ("white_balance", {}),
 ])
@@ -146,7 +147,7 @@ def test_tileable_declarations():
 
     tileable = {op.name for op in list_ops() if op.tileable}
     assert set(SHARED_ESTIMATES) <= tileable
-    assert tileable == {"deblock", "stabilise", "deflicker", "levels", "lift_gamma_gain", "saturation"}
+    assert tileable == {"deblock", "stabilise", "deflicker", "scratch", "levels", "lift_gamma_gain", "saturation"}
 
 
 def test_window_holding_whole_frames_is_shorter():
@@ -168,3 +169,16 @@ def test_too_small_a_budget_is_reported_and_the_run_goes_on(damaged_clip, caplog
         tight = run_pipeline(damaged_clip, spec, fps=24, max_memory=2 ** 20).frames
     assert "too small" in caplog.text and "cannot be tiled" in caplog.text
     torch.testing.assert_close(tight, run_pipeline(damaged_clip, spec, fps=24, tile=0).frames)
+
+
+def test_scratch_detected_whole_is_filled_per_tile_across_a_seam(damaged_clip):
+    from restoration.ops.scratch import signed_scratches
+
+    columns = torch.nonzero(signed_scratches(damaged_clip).abs().amax(dim=(0, 1, 2))).flatten()
+    # 64 px tiles over 192 columns read 32..160 for the middle one: the line lies in a cross-fade band.
+    assert len(columns) and bool(((columns >= 32) & (columns < 64)).any())
+    spec = {"ops": [{"op": "scratch"}]}
+    whole = run_pipeline(damaged_clip, spec, fps=24, tile=0).frames
+    tiled = run_pipeline(damaged_clip, spec, fps=24, tile=64).frames
+    assert (whole - damaged_clip).abs().max() > 0.1  # the line was repaired
+    assert (tiled - whole).abs().max() <= SEAM_TOLERANCE
