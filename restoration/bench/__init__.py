@@ -1,4 +1,4 @@
-"""`python -m restoration bench [--quick] [--only restore,damage,shots,interp,moving,speed,colour,delivery,sequences]`: the engine's benchmarks.
+"""`python -m restoration bench [--quick] [--only restore,damage,shots,interp,moving,speed,colour,delivery,sequences,scans]`: the engine's benchmarks.
 
 Each part is a module with ``run(quick) -> rows`` where rows is a list of dicts (one table) or a
 dict of titled lists (several tables); this prints them as markdown, ready for docs/BENCHMARKS.md.
@@ -18,7 +18,7 @@ from restoration.errors import RestorationError
 
 # part -> its module (imported when the part runs, so --help and --only stay fast).
 PARTS: dict[str, str] = {
-    name: f"restoration.bench.{name}" for name in ("restore", "damage", "shots", "interp", "moving", "speed", "colour", "delivery", "sequences")
+    name: f"restoration.bench.{name}" for name in ("restore", "damage", "shots", "interp", "moving", "speed", "colour", "delivery", "sequences", "scans")
 }
 
 

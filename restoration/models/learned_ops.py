@@ -268,6 +268,7 @@ LEARNED_RESTORE_OP = OpSpec(
     function=learned_restore,
     module=LearnedRestore,
     temporal_radius=RADIUS,
+    tileable=False,  # the window flow's coarse levels need the whole frame
     description="learned temporal restoration (dust, blotches, scratches, grain), flow-aligned 5-frame window",
 )
 

@@ -242,6 +242,7 @@ LEVELS_OP = OpSpec(
         "black_out": Param(float, 0.0, **_UNIT, help="output value of black"),
         "white_out": Param(float, 1.0, **_UNIT, help="output value of white"),
     },
+    tileable=True,  # pointwise
     description="levels: input black/white points, gamma, output black/white points",
 )
 
@@ -250,6 +251,7 @@ LIFT_GAMMA_GAIN_OP = OpSpec(
     function=lift_gamma_gain,
     module=LiftGammaGain,
     params=_LIFT_GAMMA_GAIN_PARAMS,
+    tileable=True,  # pointwise
     description="lift, gamma and gain, master and per channel",
 )
 
@@ -258,6 +260,7 @@ SATURATION_OP = OpSpec(
     function=saturation,
     module=Saturation,
     params={"amount": Param(float, 1.0, minimum=0.0, maximum=4.0, help="0 grey, 1 unchanged, 2 double")},
+    tileable=True,  # pointwise
     description="saturation around Rec. 709 luma (no change on grey footage)",
 )
 
@@ -274,5 +277,6 @@ WHITE_BALANCE_OP = OpSpec(
         "gain_b": Param(float, 1.0, minimum=0.05, maximum=20.0, help="blue gain (mode gains)"),
     },
     temporal_radius=WHITE_BALANCE_RADIUS,
+    tileable=False,  # the automatic modes measure each whole frame
     description="white balance by gains or automatic grey-world / white-patch (no change on grey footage)",
 )

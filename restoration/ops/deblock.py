@@ -93,8 +93,12 @@ def _blocking_level(image: torch.Tensor, phase: int, block_size: int) -> torch.T
     return (boundary - interior).clamp_min(0.25 / 255.0)
 
 
-def _deblock_columns(images: torch.Tensor, phases: torch.Tensor, block_size: int, strength: float) -> torch.Tensor:
-    """Filter the vertical block boundaries (between columns) of (N, C, H, W) images."""
+def _deblock_columns(images: torch.Tensor, phases: torch.Tensor, block_size: int, strength: float,
+                     levels: torch.Tensor | None = None) -> torch.Tensor:
+    """Filter the vertical block boundaries (between columns) of (N, C, H, W) images.
+
+    ``levels`` (N,): each image's blocking level when it was measured elsewhere (on the whole
+    frame, for a tile of it); by default measured on the image itself."""
     n, c, h, w = images.shape
     half = min(_HALF_WIDTH, block_size // 2)
     out = images.clone()
@@ -114,7 +118,7 @@ def _deblock_columns(images: torch.Tensor, phases: torch.Tensor, block_size: int
         activity = torch.maximum((p[:-1] - p[1:]).abs().amax(dim=0), (q[1:] - q[:-1]).abs().amax(dim=0))
         # Thresholds follow the blocking actually present: the typical excess step in this
         # image sets the scale, so heavy compression gets a stronger filter than light.
-        typical = _blocking_level(image, first, block_size)
+        typical = _blocking_level(image, first, block_size) if levels is None else levels[index]
         alpha = strength * _EDGE_FACTOR * typical  # larger steps are real edges
         beta = strength * _TEXTURE_FACTOR * typical + 1e-6  # rougher sides are texture
         edge_weight = (1.0 - excess.abs() / (alpha + 1e-6)).clamp(0.0, 1.0)
@@ -163,5 +167,6 @@ DEBLOCK_OP = OpSpec(
         "strength": Param(float, 1.0, minimum=0.0, maximum=3.0, help="0 off, 1 default, 2 strong"),
         "block_size": Param(int, 8, minimum=4, maximum=32, help="codec block size: 8 (JPEG, MPEG) or 16"),
     },
+    tileable=True,  # its whole-frame estimate is shared by the tiles (pipeline.tiling)
     description="compression deblocking: smooths block-grid steps where they are not real edges",
 )

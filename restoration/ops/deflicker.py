@@ -148,5 +148,6 @@ DEFLICKER_OP = OpSpec(
     },
     temporal_radius=MAX_RADIUS,
     radius_param="radius",
+    tileable=True,  # its whole-frame estimate is shared by the tiles (pipeline.tiling)
     description="brightness flicker removal",
 )

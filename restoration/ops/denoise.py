@@ -165,5 +165,6 @@ DENOISE_OP = OpSpec(
     },
     temporal_radius=MAX_RADIUS,
     radius_param="radius",
+    tileable=False,  # noise level, misalignment tolerance and flow per frame
     description="motion-compensated temporal degrain/denoise",
 )

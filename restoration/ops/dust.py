@@ -191,5 +191,6 @@ DUST_OP = OpSpec(
         "grow": Param(int, 1, minimum=0, maximum=4, help="pixels added around each detection"),
     },
     temporal_radius=2,
+    tileable=False,  # grain level per frame and neighbour flow: per tile, other specks
     description="dust and blotch detection and removal (temporal, motion-compensated)",
 )

@@ -66,7 +66,10 @@ class OpSpec:
     ``radius_param`` the name of the integer parameter that sets it for one run, when there is one
     (a denoise over +-1 frame needs 1 frame of context, not its maximum of 3); ``scale`` the
     spatial factor, or ``scale_param`` the name of the integer parameter that sets it (e.g.
-    upscale's ``factor``).
+    upscale's ``factor``). ``tileable``: the pipeline may run the op tile by tile inside a window
+    (``pipeline.tiling``) because its tiled output equals its whole-frame output (within half an
+    8-bit code value; tests/restoration/pipeline/test_tiling.py checks each); an op that estimates
+    something over the whole frame (a grain level, a flow, a column profile) runs on whole frames.
     """
 
     name: str
@@ -77,6 +80,7 @@ class OpSpec:
     radius_param: str | None = None
     scale: int = 1
     scale_param: str | None = None
+    tileable: bool = False
     description: str = ""
 
     def context_radius(self, params: Mapping[str, Any]) -> int:

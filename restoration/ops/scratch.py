@@ -30,7 +30,7 @@ from restoration.ops._common import check_frames, max_filter, min_filter, reflec
 from restoration.ops.flow import ChainedFlows, align, brightness_offset, inside, warp
 from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["detect_scratches", "remove_scratches", "Scratch", "SCRATCH_OP"]
+__all__ = ["detect_scratches", "fill_scratches", "remove_scratches", "signed_scratches", "Scratch", "SCRATCH_OP"]
 
 SEGMENT_ROWS = 16
 # Frames whose neighbours are motion-compensated per batch (bounds memory on large frames).
@@ -233,6 +233,8 @@ def remove_scratches(frames: torch.Tensor, *, sensitivity: float = 1.0, temporal
     signed = _detect(frames, sensitivity, motion)
     if not bool(signed.any()):
         return frames.clone()
+    if motion is None:
+        return fill_scratches(frames, signed)
     mask = signed.abs()
     repaired = _interpolate_rows(frames, mask)
     if motion is not None:
@@ -251,12 +253,32 @@ def remove_scratches(frames: torch.Tensor, *, sensitivity: float = 1.0, temporal
                                     torch.where(usable_previous, previous, following))
         use = (mask > 0.5) & (usable_previous | usable_following)
         repaired = torch.where(use, temporal_fill, repaired)
+    return _keep_polarity(repaired, frames, signed)
+
+
+def _keep_polarity(repaired: torch.Tensor, frames: torch.Tensor, signed: torch.Tensor) -> torch.Tensor:
     # A bright scratch only ever added light and a dark one only took it away: the repair may
     # only darken (brighten) their pixels. Where the mask took in picture detail or the line's
     # surroundings, the fill is then never worse than leaving the pixel alone on that side.
     repaired = torch.where(signed > 0, torch.minimum(repaired, frames),
                            torch.where(signed < 0, torch.maximum(repaired, frames), repaired))
     return repaired.clamp(0.0, 1.0)
+
+
+def signed_scratches(frames: torch.Tensor, *, sensitivity: float = 1.0) -> torch.Tensor:
+    """(T, 1, H, W): +1 on bright scratches, -1 on dark ones, 0 elsewhere (the whole-frame estimate:
+    column profiles and persistence need whole rows; the pipeline's tiles share it)."""
+    check_frames(frames, "scratch")
+    if sensitivity <= 0:
+        raise SpecError(f"scratch: sensitivity must be positive, got {sensitivity}")
+    return _detect(frames, sensitivity)
+
+
+def fill_scratches(frames: torch.Tensor, signed: torch.Tensor) -> torch.Tensor:
+    """The row-interpolation repair of :func:`signed_scratches`' lines (no temporal fill): each
+    pixel needs only its row's nearest unmasked pixels, so a tile wider than the lines repairs
+    its pixels as the whole frame would."""
+    return _keep_polarity(_interpolate_rows(frames, signed.abs()), frames, signed)
 
 
 class Scratch(torch.nn.Module):
@@ -281,5 +303,6 @@ SCRATCH_OP = OpSpec(
         "temporal": Param(bool, False, help="fill from motion-compensated neighbours where they are clean"),
     },
     temporal_radius=1,
+    tileable=True,  # detected on the whole frame, filled per tile (pipeline.tiling)
     description="vertical line scratch removal",
 )

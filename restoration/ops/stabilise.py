@@ -279,5 +279,6 @@ STABILISE_OP = OpSpec(
     },
     temporal_radius=STABILISE_RADIUS,
     radius_param="radius",
+    tileable=True,  # its whole-frame estimate is shared by the tiles (pipeline.tiling)
     description="gate-weave stabilisation: phase correlation, smoothed path, sub-pixel shift",
 )

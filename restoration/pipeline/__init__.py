@@ -27,8 +27,13 @@ later op needs are dropped (with denoise, dust, scratch and deflicker the first 
 ``window + 18`` frames, the last ``window + 8``). Shots found by analysis are processed
 independently: no op sees across a cut.
 
+Inside a window each op runs in spatial tiles (``tiling``): ``max_memory`` caps the window's
+frames and sets the tile side, so memory does not grow with the frame size beyond one window of
+tiles. Tiles overlap and are cross-faded; ops with a whole-picture estimate make it once per
+window and share it with every tile.
+
 The package's parts: ``spec`` (specs, steps, presets), ``runner`` (``run_pipeline``: shot plans,
-windows, retime), ``frame_source`` (reading a tensor or a file in order) and ``cli``
+windows, retime), ``tiling`` (spatial tiles from a memory budget), ``frame_source`` (reading a tensor or a file in order) and ``cli``
 (``cli_restore``). Callers import from here.
 """
 

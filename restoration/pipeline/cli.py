@@ -8,6 +8,7 @@ from pathlib import Path
 from restoration.errors import MediaError
 from restoration.pipeline.runner import resolve_device, run_pipeline
 from restoration.pipeline.spec import DEFAULT_PRESET, load_spec, preset_spec
+from restoration.pipeline.tiling import DEFAULT_MAX_MEMORY, parse_memory_size
 from restoration.progress import ProgressBar
 
 
@@ -18,6 +19,7 @@ def cli_restore(args) -> int:
     source, output = Path(args.input), Path(args.output)
     spec = load_spec(args.pipeline) if args.pipeline else preset_spec(args.preset or DEFAULT_PRESET)
     device = resolve_device(args.device)
+    max_memory = DEFAULT_MAX_MEMORY if args.max_memory is None else parse_memory_size(args.max_memory)
     check_not_the_input(output, source)
     info = probe(args.input)
     # Checks name, codec, folder (and for a sequence, frames already there); writes nothing.
@@ -35,7 +37,8 @@ def cli_restore(args) -> int:
             if bar is not None:
                 bar.phase(f"restoring {source.name}")
         result = run_pipeline(
-            args.input, spec, output=output, device=device, progress=bar, codec=args.codec, shots=shots
+            args.input, spec, output=output, device=device, progress=bar, codec=args.codec, shots=shots,
+            max_memory=max_memory,
         )
     finally:
         if bar is not None:

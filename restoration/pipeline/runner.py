@@ -6,6 +6,7 @@ How windows and their context keep every output frame exact is described in
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -26,6 +27,16 @@ from restoration.pipeline.spec import (
     spatial_scale,
     validate_steps,
 )
+from restoration.pipeline.tiling import (
+    DEFAULT_MAX_MEMORY,
+    TilePlan,
+    plan_tiles,
+    run_op_tiled,
+    window_bytes,
+    window_for_budget,
+)
+
+logger = logging.getLogger(__name__)
 
 SEED = 0  # ops that draw random numbers (none should, but learned ones might) start here
 
@@ -104,6 +115,8 @@ def run_pipeline(
     shots: Sequence[Mapping[str, Any]] | None = None,
     bit_depth: int = 8,
     transitions: Sequence[tuple[int, int]] | None = None,
+    max_memory: int = DEFAULT_MAX_MEMORY,
+    tile: int | None = None,
 ) -> PipelineResult:
     """Run ``spec`` over ``source`` (a video path, an image sequence or a (T, C, H, W) tensor).
 
@@ -116,11 +129,18 @@ def run_pipeline(
     (8 or 16) is a tensor source's, which the output keeps; a path's is read from the file.
     ``transitions``: inclusive ``(start, end)`` frames of dissolves, wipes or fades in the source,
     restored frame by frame (an analysis-driven spec also takes them from the shots'
-    ``transition_in``).
+    ``transition_in``). ``max_memory`` (bytes) bounds the window's frames and sets the spatial
+    tiles the ops run in (``pipeline.tiling``); ``tile`` forces a tile side in pixels (0: whole
+    frames), for tests.
     """
     pipeline = load_spec(spec)
     if not isinstance(window, int) or isinstance(window, bool) or window < 1:
         raise SpecError(f"window: expected a positive integer, got {window!r}")
+    if tile is not None and (not isinstance(tile, int) or isinstance(tile, bool) or tile < 0):
+        raise SpecError(f"tile: expected a whole number of pixels, got {tile!r}")
+    if not isinstance(max_memory, int) or isinstance(max_memory, bool) or max_memory < 1:
+        raise SpecError(f"max_memory: expected a positive number of bytes, got {max_memory!r}")
+    budget = _Budget(max_memory, tile)
     target = resolve_device(device)
     frames = FrameSource.open(source, fps=fps, chunk_size=window, bit_depth=bit_depth)
     if pipeline.retime_fps is not None and not frames.fps:
@@ -154,11 +174,11 @@ def run_pipeline(
             with writer:  # on any error the partial file is removed
                 plans = _plan_shots(pipeline, frames, source, shots, transitions)
                 out_scale = _output_scale(plans)
-                _run_plans(plans, frames, pipeline, target, window, progress, emit)
+                _run_plans(plans, frames, pipeline, target, window, budget, progress, emit)
         else:
             plans = _plan_shots(pipeline, frames, source, shots, transitions)
             out_scale = _output_scale(plans)
-            _run_plans(plans, frames, pipeline, target, window, progress, emit)
+            _run_plans(plans, frames, pipeline, target, window, budget, progress, emit)
 
     result_frames = torch.cat(collected) if collected else None
     return PipelineResult(
@@ -180,13 +200,41 @@ def _output_scale(plans: list[ShotPlan]) -> int:
     return scales.pop() if scales else 1
 
 
-def _run_plans(plans, frames, pipeline, device, window, progress, emit) -> None:
+@dataclass(frozen=True)
+class _Budget:
+    max_memory: int
+    tile: int | None = None  # forced tile side; None: from the budget
+
+    def window(self, window: int, context: int, frames: FrameSource, whole_frames: bool) -> int:
+        return window_for_budget(window=window, context=context, channels=frames.channels,
+                                 height=frames.height, width=frames.width, max_memory=self.max_memory,
+                                 whole_frames=whole_frames)
+
+    def warn_if_over(self, frame_count: int, frames: FrameSource, whole_frames: bool) -> None:
+        """Say so when even the shortest window overruns the budget: the run goes on regardless."""
+        need = window_bytes(frames=frame_count, channels=frames.channels, height=frames.height,
+                            width=frames.width, whole_frames=whole_frames)
+        if need > self.max_memory:
+            why = " (an op that cannot be tiled runs on whole frames)" if whole_frames else ""
+            logger.warning(
+                "max_memory %.0f MiB is too small: windows of %d frames of %dx%d need about %.0f MiB%s;"
+                " running anyway", self.max_memory / 2 ** 20, frame_count, frames.width, frames.height,
+                need / 2 ** 20, why)
+
+    def tiles(self, frame_count: int, frames: FrameSource) -> TilePlan:
+        if self.tile is not None:
+            return TilePlan(self.tile)
+        return plan_tiles(frames=frame_count, channels=frames.channels, height=frames.height,
+                          width=frames.width, max_memory=self.max_memory)
+
+
+def _run_plans(plans, frames, pipeline, device, window, budget, progress, emit) -> None:
     total = frames.frame_count
     done = 0
     if progress is not None:
         progress(0, total)  # the work has started (after any analysis)
     for plan in plans:
-        processed = _process_shot(plan, frames, device, window)
+        processed = _process_shot(plan, frames, device, window, budget)
         if pipeline.retime_fps is not None:
             processed = _retime_shot(processed, plan, frames.fps, pipeline.retime_fps, pipeline.retime_method)
         for last_input_frame, chunk in processed:
@@ -199,22 +247,31 @@ def _run_plans(plans, frames, pipeline, device, window, progress, emit) -> None:
 
 
 def _process_shot(
-    plan: ShotPlan, frames: FrameSource, device: torch.device, window: int
+    plan: ShotPlan, frames: FrameSource, device: torch.device, window: int, budget: _Budget
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """Yield ``(last input frame number, exact output frames)`` window by window over one shot."""
     if plan.frame_by_frame:
         for frame in range(plan.start_frame, plan.end_frame + 1):
-            yield from _process_shot(ShotPlan(frame, frame, plan.steps), frames, device, window)
+            yield from _process_shot(ShotPlan(frame, frame, plan.steps), frames, device, window, budget)
         return
     contexts = context_radii(plan.steps)
     first, stop = plan.start_frame, plan.end_frame + 1
+    # An op that cannot be tiled holds whole frames: fewer of them fit the budget. The window is
+    # then sized for whole frames, so the chain's other ops run whole too: tiling them would save
+    # nothing, and their float rounding at the seams (1e-7) can tip a later op's threshold (dust's
+    # speck test) into a visible difference.
+    whole_frames = any(not step.op.tileable for step in plan.steps)
+    window = budget.window(window, contexts[0], frames, whole_frames)
+    held = min(stop - first, window + 2 * contexts[0])
+    budget.warn_if_over(held, frames, whole_frames)
+    tiles = TilePlan(0) if whole_frames else budget.tiles(held, frames)
     for start in range(first, stop, window):
         end = min(start + window, stop)
         lo, hi = max(first, start - contexts[0]), min(stop, end + contexts[0])
         chunk = frames.get(lo, hi).to(device)
         with torch.no_grad():
             for step, context in zip(plan.steps, contexts[1:], strict=True):
-                chunk = _apply(step, chunk)
+                chunk = _apply(step, chunk, tiles)
                 # An op's output is exact except within its radius of a cut-off (not a shot)
                 # edge, and the next ops need only `context` frames beyond the window: keep just
                 # those. At a shot edge nothing is cut, so every op meets the edge as it would
@@ -227,9 +284,9 @@ def _process_shot(
         yield end - 1, chunk.clamp(0.0, 1.0).cpu()
 
 
-def _apply(step: Step, frames: torch.Tensor) -> torch.Tensor:
-    out = step.op.function(frames, **step.params)
+def _apply(step: Step, frames: torch.Tensor, tiles: TilePlan) -> torch.Tensor:
     scale = step.op.output_scale(step.params)
+    out = run_op_tiled(step.op, frames, step.params, tiles)  # upscales are not tileable: whole frames
     expected = (frames.shape[0], frames.shape[1], frames.shape[2] * scale, frames.shape[3] * scale)
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != expected:
         got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__

@@ -215,3 +215,17 @@ def test_default_preset_is_film_and_keeps_count_size_and_fps(tmp_path, capsys):
     info = probe(out)
     assert (info.frame_count, info.width, info.height, info.channels) == (6, 64, 48, clean.shape[1])
     assert info.fps == pytest.approx(24)
+
+
+@pytest.mark.parametrize("size", ["lots", "4 parsecs", "12", "0x10"])
+def test_bad_max_memory(tmp_path, clip, capsys, size):
+    out = tmp_path / "out.mkv"
+    spec = _spec(tmp_path, {"ops": []})
+    _assert_refused(capsys, out, ["restore", str(clip), str(out), "--pipeline", spec, "--max-memory", size], "--max-memory")
+
+
+def test_max_memory_accepted(tmp_path, clip):
+    out = tmp_path / "out.mkv"
+    spec = _spec(tmp_path, {"ops": [{"op": "cli_test_brighten"}]})
+    assert main(["restore", str(clip), str(out), "--pipeline", spec, "--max-memory", "256MiB", "--quiet"]) == 0
+    assert probe(out).frame_count == 40
