@@ -245,14 +245,21 @@ def stabilise(frames: torch.Tensor, *, radius: int = 10, strength: float = 1.0,
     _check_params(radius, strength, max_shift)
     if strength == 0:
         return frames.clone()
-    shifts = stabilisation_shifts(frames, radius=radius, max_shift=max_shift) * strength
-    # Below MIN_CORRECTION_PX the estimate is within its own error and invisible, while the
-    # resampling would soften the frame: such frames are passed through untouched.
-    moved = shifts.abs().amax(dim=1) >= MIN_CORRECTION_PX
+    shifts, moved = weave_correction(frames, radius=radius, strength=strength, max_shift=max_shift)
     out = frames.clone()
     if bool(moved.any()):
         out[moved] = _shift_frames(frames[moved], shifts[moved])
     return out
+
+
+def weave_correction(frames: torch.Tensor, *, radius: int, strength: float, max_shift: float
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (T, 2) shifts that remove the weave, ``strength`` applied, and the (T,) mask of the
+    frames they move (the whole-frame estimate that a tiled run shares between its tiles)."""
+    shifts = stabilisation_shifts(frames, radius=radius, max_shift=max_shift) * strength
+    # Below MIN_CORRECTION_PX the estimate is within its own error and invisible, while the
+    # resampling would soften the frame: such frames are passed through untouched.
+    return shifts, shifts.abs().amax(dim=1) >= MIN_CORRECTION_PX
 
 
 class Stabilise(torch.nn.Module):

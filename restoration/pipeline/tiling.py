@@ -166,12 +166,11 @@ def apply_tiled_at(function: Callable[[torch.Tensor, int, int], torch.Tensor], f
 
 def _stabilise_tiled(frames: torch.Tensor, plan: TilePlan, radius: int, strength: float, max_shift: float
                      ) -> torch.Tensor:
-    from restoration.ops.stabilise import MIN_CORRECTION_PX, _shift_frames, stabilisation_shifts
+    from restoration.ops.stabilise import _shift_frames, weave_correction
 
     if strength == 0:
         return frames.clone()
-    shifts = stabilisation_shifts(frames, radius=radius, max_shift=max_shift) * strength
-    moved = shifts.abs().amax(dim=1) >= MIN_CORRECTION_PX
+    shifts, moved = weave_correction(frames, radius=radius, strength=strength, max_shift=max_shift)
     out = frames.clone()
     if bool(moved.any()):
         # The tile must see the pixels its content comes from: widen the overlap past the shift
