@@ -172,6 +172,13 @@ def demo_manage(data_dir, *args: str) -> str:
     return result.stdout
 
 
+def demo_user_create(data_dir, username: str, email: str) -> None:
+    """An account ``username`` (password ``demo``, address ``email``) on the demo server, a member of no film."""
+    demo_manage(data_dir, "shell", "-c",
+                "from django.contrib.auth import get_user_model; "
+                f"get_user_model().objects.create_user('{username}', '{email}', 'demo')")
+
+
 def login(browser, base_url: str, username: str, password: str = "demo"):
     """A new browser context logged in as ``username``; returns (context, page) on the home page."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
@@ -199,3 +206,9 @@ def demo_shots(page, base_url: str, **params) -> list[dict]:
 def demo_shot(page, base_url: str, number: int) -> dict:
     """The demo film's shot ``number``."""
     return demo_shots(page, base_url, number_min=number, number_max=number)[0]
+
+
+def latest_version(page, base_url: str, shot: dict) -> dict:
+    """The shot's newest version, asked of the API as the page's user."""
+    versions = page.request.get(f"{base_url}/api/versions/?shot={shot['id']}").json()["results"]
+    return max(versions, key=lambda v: v["number"])

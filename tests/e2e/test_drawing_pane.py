@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import demo_shot, login
+from tests.e2e.conftest import demo_shot, latest_version, login
 
 pytestmark = pytest.mark.e2e
 
@@ -33,8 +33,7 @@ def test_a_drawing_side_by_side_lands_on_the_versions_pane_in_its_coordinates(de
     context, page = login(browser, base_url, "creator")
     # Shot 4: the comment is found again by its text, so other tests' comments on it do not matter.
     shot = demo_shot(page, base_url, 4)
-    versions = page.request.get(f"{base_url}/api/versions/?shot={shot['id']}").json()["results"]
-    version = max(versions, key=lambda v: v["number"])
+    version = latest_version(page, base_url, shot)
     page.goto(f"{base_url}/films/{shot['film']}/shots/{shot['id']}/?a=original&b=v{version['number']}")
     expect(page.locator("#comments-panel .cm-composer textarea")).to_be_enabled()
     page.wait_for_function("document.querySelector('#viewer').dataset.drawnFrame === '0'")

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import demo_film_id, demo_manage, login
+from tests.e2e.conftest import demo_film_id, demo_user_create, login
 
 pytestmark = pytest.mark.e2e
 
@@ -20,9 +20,7 @@ NEWCOMER = "e2e-newcomer"
 def newcomer(demo_server):
     """An account (password ``demo``) that is a member of no film."""
     base_url, log = demo_server
-    demo_manage(log.parent, "shell", "-c",
-                "from django.contrib.auth import get_user_model; "
-                f"get_user_model().objects.create_user('{NEWCOMER}', 'newcomer@example.org', 'demo')")
+    demo_user_create(log.parent, NEWCOMER, "newcomer@example.org")
     return base_url
 
 

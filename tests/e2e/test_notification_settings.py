@@ -9,7 +9,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import demo_film_id, demo_manage, login
+from tests.e2e.conftest import demo_film_id, demo_user_create, login
 
 pytestmark = pytest.mark.e2e
 
@@ -22,9 +22,7 @@ MAIL_WAIT_S = 60
 def mailer(demo_server):
     """An account (password ``demo``) with an address, a member of no film."""
     base_url, log = demo_server
-    demo_manage(log.parent, "shell", "-c",
-                "from django.contrib.auth import get_user_model; "
-                f"get_user_model().objects.create_user('{MAILER}', '{ADDRESS}', 'demo')")
+    demo_user_create(log.parent, MAILER, ADDRESS)
     return base_url, log
 
 

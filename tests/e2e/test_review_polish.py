@@ -7,18 +7,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import demo_shot, login
+from tests.e2e.conftest import demo_shot, latest_version, login
 
 pytestmark = pytest.mark.e2e
 
 
 def _shot(page, base_url: str, number: int) -> dict:
     return demo_shot(page, base_url, number)
-
-
-def _latest_version(page, base_url: str, shot: dict) -> dict:
-    versions = page.request.get(f"{base_url}/api/versions/?shot={shot['id']}").json()["results"]
-    return max(versions, key=lambda v: v["number"])
 
 
 def _post_as(context, page, url: str, body: dict) -> dict:
@@ -40,7 +35,7 @@ def test_the_notifications_pages_count_follows_new_notifications_and_the_bell_ke
     archivist.wait_for_function("document.getElementById('notifications-bell').dataset.unread !== undefined")
 
     shot = _shot(creator, base_url, 4)
-    version = _latest_version(creator, base_url, shot)
+    version = latest_version(creator, base_url, shot)
     _post_as(creator_context, creator, f"{base_url}/api/comments/",
              {"version": version["id"], "frame": 2, "text": "@archivist the bell test: grain at the edge"})
     expect(archivist.locator(".notification", has_text="the bell test")).to_have_count(1)

@@ -10,13 +10,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import demo_shot, drag_rectangle, login
+from tests.e2e.conftest import demo_shot, drag_rectangle, latest_version, login
 
 pytestmark = pytest.mark.e2e
-
-
-def _shot(page, base_url: str, number: int) -> dict:
-    return demo_shot(page, base_url, number)
 
 
 def _open(page, base_url: str, shot: dict, query: str = "") -> None:
@@ -39,9 +35,8 @@ def test_changes_requested_carried_to_the_next_version_then_approved_and_reopene
     restorer_context, restorer = login(browser, base_url, "restorer")
     archivist_context, archivist = login(browser, base_url, "archivist")
     # Shot 4: the other e2e tests on it only comment, and find their comments by their text.
-    shot = _shot(creator, base_url, 4)
-    versions = creator.request.get(f"{base_url}/api/versions/?shot={shot['id']}").json()["results"]
-    current = max(versions, key=lambda v: v["number"])
+    shot = demo_shot(creator, base_url, 4)
+    current = latest_version(creator, base_url, shot)
     label = f"v{current['number']}"
 
     # The creator asks for changes at frame 6, with a rectangle round the problem.

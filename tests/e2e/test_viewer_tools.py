@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageChops
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import demo_shot, drag_rectangle, login
+from tests.e2e.conftest import demo_shot, drag_rectangle, latest_version, login
 
 pytestmark = pytest.mark.e2e
 
@@ -187,8 +187,7 @@ def test_the_onion_skin_shows_the_drawings_of_the_annotated_frames_before_and_af
     base_url, _ = demo_server
     context, page = login(browser, base_url, "creator")
     shot = demo_shot(page, base_url, 1)
-    versions = page.request.get(f"{base_url}/api/versions/?shot={shot['id']}").json()["results"]
-    version = max(versions, key=lambda v: v["number"])
+    version = latest_version(page, base_url, shot)
     token = next(c["value"] for c in context.cookies() if c["name"] == "csrftoken")
     for frame, x in ((10, 0.1), (14, 0.5)):
         body = {"version": version["id"], "frame": frame, "text": f"onion skin test at {frame}",
