@@ -17,7 +17,11 @@ export function bindSnapshot(viewer) {
     const { a, b, mode, showing } = viewer._state;
     const label = (id) => viewer.sources.find((s) => s.id === id)?.label ?? id;
     const sides = mode === "toggle" ? [showing] : ["a", "b"];
+    // The options are relabelled each time the menu opens; the side already chosen is kept (the
+    // toggle event comes after the menu opened, possibly after a choice was made).
+    const chosen = select.value;
     select.replaceChildren(...sides.map((side) => new Option(`${side.toUpperCase()} · ${label(side === "a" ? a : b)}`, side)));
+    if (sides.includes(chosen)) select.value = chosen;
     menu.querySelector(".cv-snapshot-drawings").disabled = !viewer._overlayPainter;
   });
   menu.querySelector("[data-snapshot]").addEventListener("click", async (event) => {
