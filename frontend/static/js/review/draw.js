@@ -37,7 +37,7 @@ export class DrawingLayer extends EventTarget {
     viewer.overlay.append(this.svg);
     viewer.addEventListener("viewchange", () => this.render());
     // A downloaded frame "with drawings" gets what this layer shows (viewer/snapshot.js).
-    viewer.setOverlayPainter?.((ctx, size) => this.paint(ctx, size));
+    this._removePainter = viewer.addOverlayPainter?.((ctx, size) => this.paint(ctx, size));
     this._bindPointer();
   }
 
@@ -69,7 +69,7 @@ export class DrawingLayer extends EventTarget {
   destroy() {
     this.setTool(null);
     this.active = null;
-    this.viewer.setOverlayPainter?.(null);
+    this._removePainter?.();
     this.svg.remove();
   }
 

@@ -1,7 +1,7 @@
 // Download the frame on screen as a PNG, made here from the decoded frame: source A or B (the one
 // shown in the A/B toggle), at the source's native size (its frame asked of the frame stream at
 // the scan's height, not the picture's size on screen), with or without the drawings of the frame
-// (the overlay painter, viewer.setOverlayPainter). Named film, shot, source and frame number.
+// (the overlay painters, viewer.addOverlayPainter). Named film, shot, source and frame number.
 
 import { toast } from "../common/toast.js";
 import { prefetch } from "./prefetch.js";
@@ -22,7 +22,7 @@ export function bindSnapshot(viewer) {
     const chosen = select.value;
     select.replaceChildren(...sides.map((side) => new Option(`${side.toUpperCase()} · ${label(side === "a" ? a : b)}`, side)));
     if (sides.includes(chosen)) select.value = chosen;
-    menu.querySelector(".cv-snapshot-drawings").disabled = !viewer._overlayPainter;
+    menu.querySelector(".cv-snapshot-drawings").disabled = viewer._overlayPainters.size === 0;
   });
   menu.querySelector("[data-snapshot]").addEventListener("click", async (event) => {
     const button = event.currentTarget;
@@ -45,7 +45,7 @@ export function bindSnapshot(viewer) {
 
 /**
  * The PNG of frame `frame` (default: the one on screen) of `source`, at the source's native size,
- * with the overlay painter's drawings when `drawings`. Resolves to {blob, filename, width, height}.
+ * with the overlay painters' drawings when `drawings`. Resolves to {blob, filename, width, height}.
  */
 export async function frameSnapshot(viewer, { source, frame = viewer.drawnFrame ?? viewer._state.frame, drawings = false }) {
   const info = viewer.sources.find((s) => s.id === source);
@@ -59,7 +59,7 @@ export async function frameSnapshot(viewer, { source, frame = viewer.drawnFrame 
   const ctx = canvas.getContext("2d");
   ctx.imageSmoothingQuality = "high";
   ctx.drawImage(bitmap, 0, 0, width, height);
-  if (drawings && viewer._overlayPainter) viewer._overlayPainter(ctx, { width, height, frame, source });
+  if (drawings) for (const paint of viewer._overlayPainters) paint(ctx, { width, height, frame, source });
   const blob = await new Promise((resolve, reject) =>
     canvas.toBlob((png) => (png ? resolve(png) : reject(new Error("The frame could not be encoded as PNG."))), "image/png"));
   const number = displayNumber(frame, viewer.startNumber);

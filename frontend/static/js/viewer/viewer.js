@@ -17,8 +17,9 @@
 //   viewer.overlay, toImage(clientX, clientY), fromImage(x, y), setMarkers([{frame, frameEnd, id, kind}])
 //   setAnnotatedSource(id|null): the source drawings are made on (the version under review); side by
 //     side the overlay, toImage and fromImage follow that source's pane (data-annotated-side on the root)
-//   setOverlayPainter(fn|null): fn(ctx, {width, height, frame, source}) paints the frame's drawings on
-//     a downloaded frame (snapshot.js); state also holds rate (¼, ½, 1), loop, inPoint, outPoint
+//   addOverlayPainter(fn) -> remove(): fn(ctx, {width, height, frame, source}) paints drawings on a
+//     downloaded frame (snapshot.js); every drawing layer adds its own (the comment's and the change
+//     request's both live on the review page); state also holds rate (¼, ½, 1), loop, inPoint, outPoint
 //
 // The frame counter always shows the frame actually drawn (data-drawn-frame on the root); while
 // the playhead's frames are on their way the viewer says "buffering" rather than pretend.
@@ -70,7 +71,7 @@ export class ComparisonViewer extends EventTarget {
     this.timecodeStart = Number.isInteger(timecodeStart) && timecodeStart >= 0 ? timecodeStart : 0;
     this.startEditable = startEditable;
     this.snapshotName = snapshotName || `shot-${shotId}`;
-    this._overlayPainter = null;
+    this._overlayPainters = new Set();
     this._build();
     // The frame socket's path (common/ws.js's socketUrl makes the URL): the shot's own by default,
     // a live session's (which admits its guests) when given.
@@ -164,9 +165,10 @@ export class ComparisonViewer extends EventTarget {
     this._invalidate();
   }
 
-  /** What paints the frame's drawings onto a downloaded frame (the drawing layer), or null. */
-  setOverlayPainter(painter) {
-    this._overlayPainter = painter || null;
+  /** Add what paints a layer's drawings onto a downloaded frame; returns what removes it. */
+  addOverlayPainter(painter) {
+    this._overlayPainters.add(painter);
+    return () => this._overlayPainters.delete(painter);
   }
 
   /** Show frames from `value` (the film's start number changed). {user: true}: the Start field
