@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageChops
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import demo_shot, drag_rectangle, latest_version, login
+from tests.e2e.conftest import demo_manage, demo_shot, drag_rectangle, latest_version, login
 
 pytestmark = pytest.mark.e2e
 
@@ -219,4 +219,43 @@ def test_the_onion_skin_shows_the_drawings_of_the_annotated_frames_before_and_af
     expect(after).to_have_count(0)
     page.click("#comments-panel [data-onion]")
     expect(page.locator(".draw-layer .onion")).to_have_count(0)
+    context.close()
+
+
+def test_the_timeline_shades_the_dissolve_into_the_shot_and_the_fade_out_of_it(demo_server, browser):
+    base_url, log = demo_server
+    context, page = login(browser, base_url, "archivist")
+    first, second = demo_shot(page, base_url, 2), demo_shot(page, base_url, 3)
+    cut = second["start_frame"]
+    original = {s["id"]: s["transition_in"] for s in (first, second)}
+
+    def set_transition(shot: dict, transition: dict | None) -> None:
+        demo_manage(log.parent, "shell", "-c", "from webapp.catalogue.models import Shot; "
+                    f"Shot.objects.filter(pk={shot['id']}).update(transition_in={transition!r})")
+
+    # A 6-frame dissolve at the cut between shots 2 and 3: 3 frames each side.
+    set_transition(second, {"type": "dissolve", "start_frame": cut - 3, "end_frame": cut + 2})
+    try:
+        _open(page, base_url, second)
+        band = page.locator("#viewer .cv-transition")
+        expect(band).to_have_count(1)
+        assert (band.get_attribute("data-type"), band.get_attribute("data-first"), band.get_attribute("data-last")) \
+            == ("dissolve", "0", "2")
+        assert "Dissolve into the shot (6 frames in all)" in band.get_attribute("title")
+        # Over the timeline's first three frames: a seek by clicking the band still scrubs there.
+        timeline = page.locator("#viewer .cv-timeline").bounding_box()
+        box = band.bounding_box()
+        assert abs(box["x"] - timeline["x"]) < 3 and abs(box["width"] - timeline["width"] * 3 / second["frame_count"]) < 3
+        page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] / 2)
+        page.wait_for_function("document.getElementById('viewer').dataset.drawnFrame === '2'", timeout=15000)
+
+        # Shot 2 sees the same dissolve as its way out, over its last three frames.
+        _open(page, base_url, first)
+        band = page.locator("#viewer .cv-transition.side-out")
+        expect(band).to_have_count(1)
+        last = first["frame_count"] - 1
+        assert (band.get_attribute("data-first"), band.get_attribute("data-last")) == (str(last - 2), str(last))
+    finally:
+        for shot in (first, second):
+            set_transition(shot, original[shot["id"]])
     context.close()

@@ -57,6 +57,24 @@ def test_a_member_gets_the_page_with_the_viewers_data(shot, member):
     assert data["frames_socket"] == f"/ws/shots/{shot.pk}/frames/"
 
 
+def test_the_viewer_gets_the_shots_dissolves_wipes_and_fades_in_its_own_frames(shot, member):
+    # Shot 4 is film frames 100-147: a 10-frame dissolve into it (95-104) and a fade out of it into
+    # the next shot of the scan (140-155, the black point at 148).
+    shot.transition_in = {"type": "dissolve", "start_frame": 95, "end_frame": 104}
+    shot.save(update_fields=["transition_in"])
+    ShotFactory(film=shot.film, number=5, start_frame=148, end_frame=200, source=shot.source,
+                transition_in={"type": "fade", "start_frame": 140, "end_frame": 155})
+    data = shot_data(page_client(member(shot.film, "viewer")).get(url(shot)))
+    assert data["transitions"] == [
+        {"side": "in", "type": "dissolve", "start_frame": 0, "end_frame": 4, "length": 10},
+        {"side": "out", "type": "fade", "start_frame": 40, "end_frame": 47, "length": 16},
+    ]
+    # A cut is no span: nothing to shade.
+    shot.transition_in = {"type": "cut", "start_frame": 100, "end_frame": 100}
+    shot.save(update_fields=["transition_in"])
+    assert [t["side"] for t in shot_data(page_client(member(shot.film, "creator")).get(url(shot)))["transitions"]] == ["out"]
+
+
 def test_the_query_string_picks_sources_and_frame(shot, member):
     response = page_client(member(shot.film, "creator")).get(url(shot, "?a=v1&b=original&frame=47"))
     data = shot_data(response)

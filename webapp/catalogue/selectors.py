@@ -87,16 +87,22 @@ def version_list(*, user: User) -> QuerySet[ShotVersion]:
 GRADUAL_TRANSITIONS = ("dissolve", "wipe", "fade")
 
 
-def shot_transition_spans(*, shot: Shot) -> list[tuple[int, int]]:
-    """The inclusive film frames of the dissolves, wipes and fades that overlap ``shot``: its own
-    way in and the next shot's (of the same scan), as analysis stored them. A restore treats
-    them frame by frame."""
+def shot_transitions(*, shot: Shot) -> list[dict]:
+    """The dissolves, wipes and fades that overlap ``shot``, as analysis stored them: its own way
+    in (``side`` "in") and the next shot's of the same scan ("out"), each clipped to the shot's
+    inclusive film frames (``start_frame``, ``end_frame``) with its ``type`` and whole ``length``."""
     following = Shot.objects.filter(film_id=shot.film_id, source_id=shot.source_id,
                                     start_frame=shot.end_frame + 1).only("transition_in").first()
-    spans = []
-    for transition in (shot.transition_in, following.transition_in if following else None):
+    found = []
+    for side, transition in (("in", shot.transition_in), ("out", following.transition_in if following else None)):
         if transition and transition.get("type") in GRADUAL_TRANSITIONS:
             start, end = max(transition["start_frame"], shot.start_frame), min(transition["end_frame"], shot.end_frame)
             if start <= end:
-                spans.append((start, end))
-    return spans
+                found.append({"side": side, "type": transition["type"], "start_frame": start, "end_frame": end,
+                              "length": transition["end_frame"] - transition["start_frame"] + 1})
+    return found
+
+
+def shot_transition_spans(*, shot: Shot) -> list[tuple[int, int]]:
+    """The inclusive film frames of ``shot_transitions``: a restore treats them frame by frame."""
+    return [(t["start_frame"], t["end_frame"]) for t in shot_transitions(shot=shot)]

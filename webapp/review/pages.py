@@ -15,6 +15,7 @@ from django.shortcuts import render
 
 from webapp.catalogue.access import Action, can, film_role
 from webapp.catalogue.models import Shot, ShotVersion, VersionStatus
+from webapp.catalogue.selectors import shot_transitions
 from webapp.review.frames import ORIGINAL, frame_sources, shot_for_viewer
 
 
@@ -90,6 +91,9 @@ def shot_review_page(request: HttpRequest, film_id: int, shot_id: int) -> HttpRe
                  "may_edit": can(user=request.user, film_id=shot.film_id, action=Action.EDIT_FILM)},
         "shot": {"id": shot.pk, "number": shot.number, "status": shot.status, "fps": shot.fps,
                  "frame_count": shot.frame_count, "start_frame": shot.start_frame},
+        # The dissolves, wipes and fades in and out of the shot, in the shot's frames (the timeline's).
+        "transitions": [{**t, "start_frame": t["start_frame"] - shot.start_frame, "end_frame": t["end_frame"] - shot.start_frame}
+                        for t in shot_transitions(shot=shot)],
         "sources": [
             {"id": s.name, "label": s.label, "status": s.status,
              "status_label": status_by_version.get(s.version_id, "Original"), "version_id": s.version_id,

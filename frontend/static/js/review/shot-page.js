@@ -41,6 +41,7 @@ if (host) {
     snapshotName: `${data.film.title} shot ${data.shot.number}`,
   });
   host.comparisonViewer = viewer; // for tests and for modules mounted later
+  viewer.setTransitions(data.transitions);
 
   // The start number is the film's: an archivist's change is stored for everyone (and undone if refused).
   viewer.addEventListener("startnumberchange", async (event) => {

@@ -1,6 +1,7 @@
 // The timeline under the viewer: one cell per frame, ticks, second marks labelled with frame
-// numbers, a bar of cached frames, the loop's in..out range, markers (comments, decisions) and the
-// playhead. Dragging scrubs.
+// numbers, a bar of cached frames, the loop's in..out range, the shot's transitions (the frames of a
+// dissolve, wipe or fade into or out of it), markers (comments, decisions) and the playhead.
+// Dragging scrubs.
 
 import { displayNumber, nominalFps } from "./timecode.js";
 
@@ -14,10 +15,12 @@ export class Timeline {
     this.frame = 0;
     this.cached = [];
     this.markers = [];
+    this.transitions = [];
 
     root.classList.add("cv-timeline");
     root.innerHTML = `
       <canvas class="cv-ticks" aria-hidden="true"></canvas>
+      <div class="cv-transitions"></div>
       <div class="cv-range" aria-hidden="true" hidden></div>
       <div class="cv-markers"></div>
       <div class="cv-playhead" aria-hidden="true"><span class="cv-playhead-label"></span></div>`;
@@ -29,6 +32,7 @@ export class Timeline {
     this.canvas = root.querySelector(".cv-ticks");
     this.markerLayer = root.querySelector(".cv-markers");
     this.rangeBand = root.querySelector(".cv-range");
+    this.transitionLayer = root.querySelector(".cv-transitions");
     this.playhead = root.querySelector(".cv-playhead");
     this.playheadLabel = root.querySelector(".cv-playhead-label");
 
@@ -77,6 +81,7 @@ export class Timeline {
   setStartNumber(startNumber) {
     this.startNumber = startNumber;
     this.setFrame(this.frame);
+    this.setTransitions(this.transitions); // their titles name frames
     this.draw();
   }
 
@@ -93,6 +98,29 @@ export class Timeline {
     band.classList.toggle("has-out", outPoint !== null);
     band.dataset.first = String(first);
     band.dataset.last = String(last);
+  }
+
+  /** Shade the transitions' frames: [{side: "in"|"out", type, start_frame, end_frame, length}] in
+   * the shot's frames, as the analysis found them (the page's data.transitions). */
+  setTransitions(transitions) {
+    this.transitions = transitions;
+    this.transitionLayer.replaceChildren(...transitions.map((transition) => {
+      const band = document.createElement("div");
+      const first = Math.max(0, transition.start_frame);
+      const last = Math.min(this.frameCount - 1, transition.end_frame);
+      band.className = `cv-transition side-${transition.side === "out" ? "out" : "in"}`;
+      band.dataset.type = transition.type;
+      band.dataset.first = String(first);
+      band.dataset.last = String(last);
+      band.style.left = `${(first / this.frameCount) * 100}%`;
+      band.style.width = `${((last - first + 1) / this.frameCount) * 100}%`;
+      const way = transition.side === "out" ? "out of" : "into";
+      band.title = `${transition.type[0].toUpperCase()}${transition.type.slice(1)} ${way} the shot `
+        + `(${transition.length} frames in all): frames ${displayNumber(first, this.startNumber)}`
+        + `–${displayNumber(last, this.startNumber)} here`;
+      band.textContent = transition.type;
+      return band;
+    }));
   }
 
   setCached(cached) {

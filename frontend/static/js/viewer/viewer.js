@@ -148,6 +148,11 @@ export class ComparisonViewer extends EventTarget {
     this.timeline.setMarkers(markers);
   }
 
+  /** The shot's dissolves, wipes and fades, shaded on the timeline (Timeline.setTransitions). */
+  setTransitions(transitions) {
+    this.timeline.setTransitions(transitions);
+  }
+
   /** Rename a source in the pickers and on the picture (e.g. "v2 · Approved" after a decision). */
   setSourceLabel(id, label) {
     if (renameSource(this, id, label)) this._invalidate();
