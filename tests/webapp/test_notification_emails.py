@@ -4,18 +4,26 @@ most once per notification, what it holds (text, HTML, the absolute link), and t
 from __future__ import annotations
 
 import smtplib
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
 from django.test import TestCase
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from tests.webapp import jobs_fixtures
 from tests.webapp.factories import CommentFactory, InReviewVersionFactory, ShotFactory, ShotVersionFactory
 from webapp.catalogue import services as catalogue_services
 from webapp.catalogue.models import Membership
 from webapp.notifications.models import Notification, NotificationSettings
-from webapp.notifications.services import notification_create, notification_email_send
+from webapp.notifications.services import (
+    EMAIL_RESEND_AFTER,
+    EMAIL_RESEND_FOR,
+    notification_create,
+    notification_email_send,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -280,3 +288,66 @@ def test_email_defaults_print_on_the_console_and_link_to_localhost(monkeypatch):
     assert env.site_url == "http://localhost:8000"
     monkeypatch.setenv("SITE_URL", "https://review.example.org/")
     assert read_env().site_url == "https://review.example.org"
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """Every Celery message fails to reach the broker, as when Redis is down."""
+    from webapp.config.celery import app
+
+    def send_task(name, *args, **kwargs):
+        raise BrokerOperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(app, "send_task", send_task)
+
+
+def test_an_email_whose_task_never_reached_the_broker_is_sent_by_the_sweep(film, film_members, shot, broker_down,
+                                                                          monkeypatch):
+    from webapp.jobs.sweeper import sweep
+
+    creator = film_members["creator"]
+    note = committed(lambda: mention(of=creator, on_version=InReviewVersionFactory(shot=shot), by=film_members["viewer"]))
+    note.refresh_from_db()
+    assert note.email_due and note.email_queued_at is None and note.emailed_at is None  # the write stood
+    monkeypatch.undo()  # the broker is back; the sweep's tasks run where they are sent
+    from webapp.config.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    assert sweep().emails_resent == 0  # too soon: its own task may still be on its way
+    assert sweep(now=timezone.now() + EMAIL_RESEND_AFTER + timedelta(seconds=1)).emails_resent == 1
+    note.refresh_from_db()
+    assert note.emailed_at is not None and not note.email_due
+    assert [m.to for m in mail.outbox] == [[creator.email]]
+    # Nothing is due any more: later sweeps send nothing, and no second e-mail goes out.
+    assert sweep(now=timezone.now() + 3 * EMAIL_RESEND_AFTER).emails_resent == 0
+    assert len(mail.outbox) == 1
+
+
+def test_the_sweep_sends_again_a_task_lost_in_the_broker_but_not_one_still_fresh_or_too_old(
+        film, film_members, shot, sent_messages):
+    from webapp.notifications.services import notification_emails_resend
+
+    version = InReviewVersionFactory(shot=shot)
+    note = committed(lambda: mention(of=film_members["creator"], on_version=version, by=film_members["viewer"]))
+    assert len(sent_messages) == 1  # queued once, then lost (a Redis restart: nothing reaches a worker)
+    now = timezone.now()
+    assert notification_emails_resend(now=now + EMAIL_RESEND_AFTER / 2) == 0
+    assert notification_emails_resend(now=now + EMAIL_RESEND_AFTER + timedelta(seconds=1)) == 1
+    assert [args for _, args, _ in sent_messages] == [(note.pk,), (note.pk,)]
+    # Re-queued just now: not again until EMAIL_RESEND_AFTER has passed once more.
+    assert notification_emails_resend(now=now + EMAIL_RESEND_AFTER + timedelta(seconds=2)) == 0
+    # A day later it is given up.
+    assert notification_emails_resend(now=now + EMAIL_RESEND_FOR + timedelta(minutes=1)) == 0
+
+
+def test_a_notification_no_longer_wanted_by_email_is_not_sent_again(film, film_members, shot, sent_messages):
+    from webapp.notifications.services import notification_emails_resend
+
+    creator = film_members["creator"]
+    note = committed(lambda: mention(of=creator, on_version=InReviewVersionFactory(shot=shot), by=film_members["viewer"]))
+    settings_of(creator, email_enabled=False)
+    assert notification_email_send(notification_id=note.pk) is False  # the queued task finds it unwanted
+    note.refresh_from_db()
+    assert not note.email_due
+    assert notification_emails_resend(now=timezone.now() + 2 * EMAIL_RESEND_AFTER) == 0
+    assert len(sent_messages) == 1 and mail.outbox == []

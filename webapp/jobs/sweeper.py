@@ -12,6 +12,8 @@
   timeout.
 - **Files no row names are removed** (``catalogue.media_files``) once older than
   ``MEDIA_ORPHAN_GRACE_S``, and the scratch files of jobs no longer running.
+- **Due notification e-mails are sent again** (``notifications.services.notification_emails_resend``)
+  when their task never reached the broker or was lost in it; the send happens at most once.
 - **Expired idempotency keys are deleted** (``api.services.idempotency_expired_delete``): a
   day after their first request (routine housekeeping, counted but not a fault worth a warning).
 
@@ -43,6 +45,7 @@ from webapp.jobs.events import job_announce
 from webapp.jobs.lifecycle import batch_sync, jobs_enqueue, new_task_id
 from webapp.jobs.models import JobKind, JobStatus, RestorationJob
 from webapp.jobs.registry import QUEUES, registered, runner_for
+from webapp.notifications.services import notification_emails_resend
 
 logger = logging.getLogger(__name__)
 
@@ -58,11 +61,12 @@ class SweepResult:
     scratch_removed: list[str] = field(default_factory=list)
     media: SweepReport = field(default_factory=SweepReport)
     idempotency_keys_expired: int = 0
+    emails_resent: int = 0
 
     def counts(self) -> dict[str, int]:
         return {"sent": len(self.sent), "resent": len(self.resent), "reclaimed": len(self.reclaimed),
                 "scratch_removed": len(self.scratch_removed), "media_removed": self.media.removed,
-                "idempotency_keys_expired": self.idempotency_keys_expired}
+                "emails_resent": self.emails_resent, "idempotency_keys_expired": self.idempotency_keys_expired}
 
     def faults(self) -> dict[str, int]:
         """The counts that mean something went wrong (jobs or files left behind)."""
@@ -80,6 +84,7 @@ def sweep(*, now=None) -> SweepResult:
         ("send lost jobs", lambda: result.resent.extend(jobs_dispatch_lost(now=now))),
         ("remove job scratch", lambda: result.scratch_removed.extend(job_scratch_sweep(now=now))),
         ("remove orphan media", lambda: setattr(result, "media", media_orphans_sweep(now=now.timestamp()))),
+        ("send due e-mails", lambda: setattr(result, "emails_resent", notification_emails_resend(now=now))),
         ("delete expired idempotency keys",
          lambda: setattr(result, "idempotency_keys_expired", idempotency_expired_delete(now=now))),
     ]

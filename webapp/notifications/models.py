@@ -38,11 +38,19 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     # Set in the transaction that sends the e-mail: a notification is e-mailed at most once.
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # The recipient wanted it by e-mail when it was made; cleared once sent, or when the send finds
+    # it no longer wanted. The sweep sends again the due ones whose task never reached the broker
+    # or was lost there (email_queued_at: when its task last went out).
+    email_due = models.BooleanField(default=False)
+    email_queued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at", "-created_at"]),
+            models.Index(fields=["created_at"], condition=Q(email_due=True), name="notification_email_due"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"),
             models.CheckConstraint(condition=~Q(text=""), name="notification_text_not_empty"),

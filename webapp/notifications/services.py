@@ -9,11 +9,13 @@ Who hears of what:
 - a comment mentions ``@username``, replies to a comment, a decision is recorded: see
   ``webapp.review.notify``.
 
-E-mail: once the creating transaction commits, each new notification whose recipient wants it by
-e-mail (``NotificationSettings``; an active account with an address) is sent as a Celery message
-(``emails.EMAIL_TASK``, the ``cpu`` queue); the task (``notification_email_send``) checks again,
-with the row locked, that it was not e-mailed yet and that the recipient may still see its film,
-sends it and records ``emailed_at`` in the same transaction.
+E-mail: a new notification whose recipient wants it by e-mail (``NotificationSettings``; an active
+account with an address) is made ``email_due``; once the creating transaction commits it is sent as
+a Celery message (``emails.EMAIL_TASK``, the ``cpu`` queue); the task (``notification_email_send``)
+checks again, with the row locked, that it was not e-mailed yet and that the recipient may still
+see its film, sends it and records ``emailed_at`` in the same transaction. A message that never
+reached the broker, or was lost in it, is sent again by the jobs' sweep
+(``notification_emails_resend``) for a day.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 
 from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from webapp.catalogue.access import ALLOWED_ROLES, Action
@@ -47,6 +51,11 @@ logger = logging.getLogger(__name__)
 MENTION = re.compile(r"(?<![\w@.+-])@([\w.@+-]+)")
 EXCERPT_CHARS = 120
 TEXT_CHARS = 500
+# A due e-mail whose task went out this long ago and did not send is taken as lost and sent again
+# (a duplicate finds it e-mailed and does nothing); after EMAIL_RESEND_FOR it is given up.
+EMAIL_RESEND_AFTER = timedelta(minutes=15)
+EMAIL_RESEND_FOR = timedelta(days=1)
+EMAIL_RESEND_BATCH = 500
 
 
 def mentioned_usernames(text: str) -> set[str]:
@@ -85,11 +94,16 @@ def notification_create(
     *, recipient_ids: Iterable[int], kind: str, film_id: int, text: str, **subject
 ) -> list[Notification]:
     """One notification per recipient (each once), about ``subject`` (``shot``, ``version``, ``comment``,
-    ``decision``); pushed to them once the transaction commits. The text is cut to TEXT_CHARS."""
-    rows = Notification.objects.bulk_create(
-        Notification(recipient_id=user_id, kind=kind, film_id=film_id, text=text[:TEXT_CHARS], **subject)
-        for user_id in sorted(set(recipient_ids))
-    )
+    ``decision``); pushed to them once the transaction commits, and e-mailed to those who want it.
+    The text is cut to TEXT_CHARS."""
+    recipients = get_user_model().objects.filter(pk__in=set(recipient_ids)).order_by("pk")
+    saved = {row.user_id: row for row in NotificationSettings.objects.filter(user_id__in=set(recipient_ids))}
+    rows = [Notification(recipient=user, kind=kind, film_id=film_id, text=text[:TEXT_CHARS], **subject)
+            for user in recipients]
+    for row in rows:
+        choice = saved.get(row.recipient_id) or NotificationSettings(user_id=row.recipient_id)
+        row.email_due = notification_email_wanted(notification=row, settings=choice)
+    rows = Notification.objects.bulk_create(rows)
     if rows:
         ids = [row.pk for row in rows]
         _push_on_commit(lambda: _push_created(ids))
@@ -150,26 +164,38 @@ def notification_mark_all_read(*, user: AbstractBaseUser) -> int:
 # E-mail ------------------------------------------------------------------------------------------
 
 
-def notification_emails_enqueue(notification_ids: Iterable[int]) -> int:
-    """Send the e-mail task of each of these (committed) notifications whose recipient wants it by
-    e-mail; returns how many were sent to the broker. Never raises: a broker that is down costs
-    those e-mails (logged), never the write that caused them."""
-    rows = list(Notification.objects.filter(pk__in=list(notification_ids)).select_related("recipient"))
-    saved = {row.user_id: row for row in NotificationSettings.objects.filter(user_id__in={r.recipient_id for r in rows})}
+def notification_emails_enqueue(notification_ids: Iterable[int], *, now: datetime | None = None) -> int:
+    """Send the e-mail task of each of these (committed) notifications that is still due; returns
+    how many were sent to the broker. Never raises: a broker that is down leaves them due, for the
+    sweep (``notification_emails_resend``), and never fails the write that caused them."""
+    due = Notification.objects.filter(pk__in=list(notification_ids), email_due=True, emailed_at__isnull=True)
     task = current_app.tasks[EMAIL_TASK]  # registered with Django (NotificationsConfig.ready)
-    sent = 0
-    for row in rows:
-        choice = saved.get(row.recipient_id) or NotificationSettings(user_id=row.recipient_id)
-        if not notification_email_wanted(notification=row, settings=choice):
-            continue
+    queued = []
+    for notification_id in due.order_by("pk").values_list("pk", flat=True):
         try:
             # The same short try as a job's message: a request never waits long on a dead broker.
-            task.apply_async((row.pk,), queue="cpu", retry_policy=settings.JOB_DISPATCH_RETRY_POLICY)
-        except Exception:  # noqa: BLE001 - the broker is down: this e-mail is lost, the notification is not
-            logger.warning("Could not send the e-mail task of notification %s", row.pk, exc_info=True)
-            continue
-        sent += 1
-    return sent
+            task.apply_async((notification_id,), queue="cpu", retry_policy=settings.JOB_DISPATCH_RETRY_POLICY)
+        except Exception:  # noqa: BLE001 - the broker is down: the sweep sends it later
+            logger.warning("Could not send the e-mail task of notification %s; it stays due", notification_id,
+                           exc_info=True)
+            break  # the rest would wait on the same dead broker
+        queued.append(notification_id)
+    if queued:
+        Notification.objects.filter(pk__in=queued).update(email_queued_at=now or timezone.now())
+    return len(queued)
+
+
+def notification_emails_resend(*, now: datetime | None = None) -> int:
+    """Send again the e-mail tasks of due notifications (made in the last EMAIL_RESEND_FOR) that
+    never reached the broker, or went out more than EMAIL_RESEND_AFTER ago and did not send (a
+    message lost in a broker restart); returns how many were sent. The oldest first."""
+    now = now or timezone.now()
+    stale = now - EMAIL_RESEND_AFTER
+    due = (Notification.objects.filter(email_due=True, emailed_at__isnull=True, created_at__gte=now - EMAIL_RESEND_FOR,
+                                       created_at__lt=stale)
+           .filter(Q(email_queued_at__isnull=True) | Q(email_queued_at__lt=stale)))
+    return notification_emails_enqueue(due.order_by("created_at").values_list("pk", flat=True)[:EMAIL_RESEND_BATCH],
+                                       now=now)
 
 
 def notification_email_send(*, notification_id: int) -> bool:
@@ -182,12 +208,14 @@ def notification_email_send(*, notification_id: int) -> bool:
         if row is None:
             return False
         if not (notification_email_wanted(notification=row) and notification_still_visible(notification=row)):
+            row.email_due = False  # nothing for the sweep to send again
+            row.save(update_fields=["email_due"])
             return False
         # Sent inside the transaction that records it: a duplicate task waits on the lock, then
         # finds emailed_at set; a failed send rolls back and records nothing.
         email_message(row).send()
-        row.emailed_at = timezone.now()
-        row.save(update_fields=["emailed_at"])
+        row.emailed_at, row.email_due = timezone.now(), False
+        row.save(update_fields=["emailed_at", "email_due"])
     return True
 
 
