@@ -136,11 +136,14 @@ def test_logging_out_in_another_tab_takes_the_page_offline(demo_server, browser)
 
     other_tab = context.new_page()
     other_tab.goto(f"{base_url}/")
+    # Counted here, not assumed to be 1: a loaded machine may drop and reopen the socket before the
+    # logout, which is not what this test is about; after the logout no socket may open again.
+    sockets_before_logout = len(routes)
     other_tab.locator('summary[aria-label="Account menu"]').click()
     other_tab.locator('form[action$="/logout/"] button').click()
     other_tab.wait_for_url(re.compile(r"/accounts/login/"))
 
     expect(indicator).to_have_text("Offline")  # closed with 4401, final
     page.wait_for_timeout(1500)
-    assert len(routes) == 1
+    assert len(routes) == sockets_before_logout, "the page reconnected after the logout"
     context.close()
