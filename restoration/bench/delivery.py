@@ -8,7 +8,8 @@ the adaptive encode (``encode_adaptive``, shots given), then the best single CRF
 ``search_crf`` over plain encodes of the whole reel scored by their worst shot, on the same CRF
 grid, started at the lowest CRF the adaptive encode chose, and exact (to one grid step: it does not
 stop early within the tolerance as the shots' search may, which would only favour the adaptive
-encode). Encode fps counts the adaptive encode's wall time, search and measuring included.
+encode). Every row is run twice: both sides tuned for the target's metric, and neither. Encode fps
+counts the adaptive encode's wall time, search and measuring included.
 """
 
 from __future__ import annotations
