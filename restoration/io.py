@@ -34,6 +34,7 @@ import torch
 
 from restoration import sequence as image_sequence
 from restoration.errors import MediaError
+from restoration.x264 import x264_options
 
 __all__ = [
     "ProbeInfo",
@@ -712,8 +713,8 @@ class VideoWriter:
         elif self.codec == "prores":
             options = {"profile": "3"}
         else:
-            # mbtree off: with it, libx264 gave different bytes for the same frames from run to run.
-            options = {"crf": "16", "preset": "medium", "x264-params": "mbtree=0"}
+            # x264_options: the same bytes for the same frames from run to run.
+            options = {"crf": "16", "preset": "medium", **x264_options()}
         stream.options = {**options, **self.options}
         self._stream = stream
         self._shape = (channels, height, width)

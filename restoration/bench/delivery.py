@@ -8,7 +8,8 @@ the adaptive encode (``encode_adaptive``, shots given), then the best single CRF
 ``search_crf`` over plain encodes of the whole reel scored by their worst shot, on the same CRF
 grid, started at the lowest CRF the adaptive encode chose, and exact (to one grid step: it does not
 stop early within the tolerance as the shots' search may, which would only favour the adaptive
-encode). Encode fps counts the adaptive encode's wall time, search and measuring included.
+encode). Every row is run twice: both sides tuned for the target's metric, and neither. Encode fps
+counts the adaptive encode's wall time, search and measuring included.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import torch
 
 from restoration.bench.shots import FOOTAGE, SILENT
 from restoration.encode.adaptive import encode_adaptive, encode_single_crf, shot_qualities
-from restoration.encode.codecs import DELIVERY_CODECS
+from restoration.encode.codecs import DELIVERY_CODECS, TUNE_FOR_TARGET
 from restoration.encode.search import search_crf
 from restoration.encode.targets import parse_target
 from restoration.io import read_frames, write_video
@@ -67,13 +68,16 @@ def synthetic_reel(folder: Path, frames: int, size: tuple[int, int]) -> tuple[Pa
     return path, [(i * frames, (i + 1) * frames - 1) for i in range(len(shots))]
 
 
-def compare_row(reel: str, source: Path, spans, codec: str, target: str, preset: str, folder: Path) -> dict[str, Any]:
+def compare_row(reel: str, source: Path, spans, codec: str, target: str, preset: str, folder: Path,
+                tune: bool = TUNE_FOR_TARGET) -> dict[str, Any]:
     quality_target = parse_target(target)
+    tune_for = quality_target.metric if tune else None
     delivery = DELIVERY_CODECS[codec]
     frames = spans[-1][1] + 1
     started = time.perf_counter()
     adaptive_path = folder / f"{reel}-{codec}-adaptive.mp4"
-    adaptive = encode_adaptive(source, adaptive_path, codec=codec, target=target, shots=spans, preset=preset)
+    adaptive = encode_adaptive(source, adaptive_path, codec=codec, target=target, shots=spans, preset=preset,
+                               tune=tune)
     seconds = time.perf_counter() - started
 
     def single_path(crf: float) -> Path:
@@ -82,7 +86,7 @@ def compare_row(reel: str, source: Path, spans, codec: str, target: str, preset:
     singles: dict[float, tuple[int, list[float]]] = {}
 
     def worst_shot(crf: float) -> float:
-        size = encode_single_crf(source, single_path(crf), codec=codec, crf=crf, preset=preset)
+        size = encode_single_crf(source, single_path(crf), codec=codec, crf=crf, preset=preset, tune_for=tune_for)
         singles[crf] = (size, shot_qualities(source, single_path(crf), target, spans))
         return min(singles[crf][1])
 
@@ -97,7 +101,8 @@ def compare_row(reel: str, source: Path, spans, codec: str, target: str, preset:
     hardest = min(range(len(spans)), key=single.__getitem__)
     qualities = [shot.quality for shot in adaptive.shots]
     return {
-        "reel": reel, "codec": codec, "target": target, "preset": preset, "shots": len(spans),
+        "reel": reel, "codec": codec, "target": target, "tuned": "yes" if tune_for else "no", "preset": preset,
+        "shots": len(spans),
         "adaptive CRFs": " ".join(f"{shot.crf:g}" for shot in adaptive.shots),
         "adaptive bytes": adaptive.bytes,
         "single CRF": f"{crf:g}", "single bytes": single_bytes,
@@ -143,7 +148,8 @@ def run(quick: bool) -> dict[str, list[dict[str, Any]]]:
             reels.insert(0, ("footage", *footage))
         for reel, source, spans in reels:
             for codec, target in RUNS:
-                rows.append(compare_row(reel, source, spans, codec, target, preset, folder))
+                for tune in (True, False):  # both sides tuned for the target's metric, and neither
+                    rows.append(compare_row(reel, source, spans, codec, target, preset, folder, tune=tune))
     title = (f"Delivery: adaptive CRF per shot against the best single CRF ({frames} frames a shot, "
              f"synthetic at {size[1]}x{size[0]}, footage at 480x368 grey)")
     return {title: rows}

@@ -14,6 +14,7 @@ from PIL import Image
 from restoration.degrade.randomness import STREAM_TAGS, keyed_generator, normal
 from restoration.errors import RestorationError
 from restoration.luma import REC601_LUMA, luma
+from restoration.x264 import x264_options
 
 # H.264 damage is encoded in closed segments of this many frames, aligned to frame numbers.
 H264_SEGMENT = 16
@@ -43,8 +44,11 @@ def _h264_segment(frames: torch.Tensor, crf: int) -> torch.Tensor:
     encoder.pix_fmt = "yuv420p"
     encoder.time_base = Fraction(1, 24)
     encoder.framerate = Fraction(24, 1)
+    # x264_options: the same bytes from run to run. mbtree=0 is no longer needed for that (it
+    # was the part of x264 whose AVX-512 code varied), but kept: every seed's damage, and the
+    # figures measured on it, were made without the macroblock tree.
     encoder.options = {"crf": str(int(crf)), "preset": "veryfast", "threads": "1", "g": str(H264_SEGMENT),
-                       "x264-params": "mbtree=0"}  # with mbtree, x264 varied from run to run
+                       **x264_options("mbtree=0")}
     packets = []
     for i, picture in enumerate(array):
         # Convert to yuv420p ourselves and hand x264 a fresh frame: left to the encoder's own

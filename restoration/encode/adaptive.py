@@ -24,7 +24,7 @@ from typing import Any
 import av
 import torch
 
-from restoration.encode.codecs import DeliveryCodec, check_preset, delivery_codec
+from restoration.encode.codecs import TUNE_FOR_TARGET, DeliveryCodec, check_preset, delivery_codec
 from restoration.encode.quality import PIX_FMT, ShotMeter, to_delivery_frames
 from restoration.encode.search import SearchResult, Trial, search_crf
 from restoration.encode.targets import QualityTarget, parse_target
@@ -153,12 +153,14 @@ def encode_adaptive(
     shots: Sequence[Any] | None = None,
     preset: str | None = "medium",
     progress: Progress | None = None,
+    tune: bool = TUNE_FOR_TARGET,
 ) -> EncodeResult:
     """Encode ``source`` into ``output`` (.mp4 or .mkv) with ``codec`` (h264, hevc, av1), each shot
     at the highest CRF whose quality against ``source`` meets ``target`` (``"ssim:0.97"``,
     ``"psnr:40"``, ``"xpsnr:38"``) and starting on a keyframe. ``shots``: inclusive spans as
     ``check_spans`` takes them; None: the analysis finds them. ``progress(done, total)`` counts
-    the frames of finished shots (called after each encode; it may raise to cancel).
+    the frames of finished shots (called after each encode; it may raise to cancel). ``tune``:
+    the encoder tuned for the target's metric (``codecs.TUNES``), else its default tuning.
     ``RestorationError`` for bad options, input or shots, or a target a shot cannot reach."""
     delivery, quality_target, preset_name = check_options(codec, target, preset)
     output_path = _check_output(output)
@@ -172,6 +174,7 @@ def encode_adaptive(
         spans = [(shot["start_frame"], shot["end_frame"]) for shot in analyse(source)["shots"]]
     else:
         spans = check_spans(shots, info.frame_count)
+    tune_for = quality_target.metric if tune else None
     workspace = Path(tempfile.mkdtemp(prefix=f".{output_path.name}.encode-", dir=output_path.parent))
     try:
         encoded: list[ShotEncode] = []
@@ -182,7 +185,7 @@ def encode_adaptive(
 
             def trial(crf: float, *, master=master, number=number, start=start) -> float:
                 path = workspace / f"shot{number:05d}-crf{crf:g}.mp4"
-                _encode_shot(master, path, delivery, crf, preset_name)
+                _encode_shot(master, path, delivery, crf, preset_name, tune_for)
                 if progress is not None:
                     progress(start, info.frame_count)
                 return _measure(master, path, quality_target)
@@ -236,7 +239,8 @@ class _ShotMaster:
         self._complete = self._kept is not None
 
 
-def _encode_shot(master: _ShotMaster, path: Path, codec: DeliveryCodec, crf: float, preset: str) -> None:
+def _encode_shot(master: _ShotMaster, path: Path, codec: DeliveryCodec, crf: float, preset: str,
+                 tune_for: str | None) -> None:
     rate = _rate_fraction(master.info.fps)
     os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints a banner per encode unless told: errors only
     try:
@@ -247,7 +251,7 @@ def _encode_shot(master: _ShotMaster, path: Path, codec: DeliveryCodec, crf: flo
             context.time_base = 1 / rate
             context.colorspace = context.color_primaries = context.color_trc = 1  # BT.709
             context.color_range = 1  # limited ("tv")
-            stream.options = codec.options(crf, preset)
+            stream.options = codec.options(crf, preset, tune_for)
             number = 0
             for _, pictures in master.chunks():
                 for picture in pictures:
@@ -289,17 +293,18 @@ def _measure(master: _ShotMaster, path: Path, target: QualityTarget) -> float:
 
 
 def encode_single_crf(source: str | os.PathLike, output: str | os.PathLike, *, codec: str, crf: float,
-                      preset: str = "medium") -> int:
+                      preset: str = "medium", tune_for: str | None = None) -> int:
     """One plain encode of the whole of ``source`` at one CRF (the encoder's own keyframes), in the
-    same picture format as ``encode_adaptive``: what an adaptive encode is compared with. Returns
-    the bytes written."""
+    same picture format as ``encode_adaptive`` and tuned for the metric ``tune_for`` as it is
+    (None: the encoder's default): what an adaptive encode is compared with. Returns the bytes
+    written."""
     delivery, _, preset_name = check_options(codec, "ssim:0.5", preset)
     output_path = _check_output(output)
     info = probe(source)
     _check_picture(info)
     temporary = output_path.parent / f".{output_path.name}.{uuid.uuid4().hex[:12]}.partial.mp4"
     try:
-        _encode_shot(_ShotMaster(info, 0, info.frame_count - 1), temporary, delivery, crf, preset_name)
+        _encode_shot(_ShotMaster(info, 0, info.frame_count - 1), temporary, delivery, crf, preset_name, tune_for)
         os.replace(temporary, output_path)
     finally:
         temporary.unlink(missing_ok=True)

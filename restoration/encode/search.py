@@ -4,7 +4,7 @@ few encodes rather than one per CRF.
 Quality falls as CRF rises, and on ``QualityTarget.score``'s scale (dB, and SSIM as
 -10 log10(1 - SSIM)) it falls nearly in a straight line over the range a target cares about. So
 each step predicts the CRF where the line through the two trials nearest the target crosses it
-(a secant; a prior slope after the first trial), rounds down onto the codec's CRF grid (quarter
+(a secant; a prior slope after the first trial), rounds down onto the codec's CRF grid (eighth
 steps), and keeps the guess inside the bracket of the highest passing and lowest failing CRFs
 found so far (a quarter of its width from either end when two guesses in a row fell on the same
 side). It stops when the bracket is one grid step wide, or sooner: once it is the codec's

@@ -1,5 +1,5 @@
 """The CRF search on made-up quality curves (no encoder): it lands on a passing CRF within the
-target's tolerance (or the highest passing one), inside the codec's CRF range and on its quarter
+target's tolerance (or the highest passing one), inside the codec's CRF range and on its
 grid, in a few encodes; it marks a shot capped at the highest CRF, and says when no CRF reaches
 the target."""
 

@@ -10,6 +10,7 @@ from restoration import api
 from restoration.encode.codecs import DELIVERY_CODECS, PRESET_NAMES
 from restoration.encode.targets import METRICS, parse_target
 from restoration.errors import RestorationError
+from restoration.x264 import cpu_has_avx512
 
 
 def test_the_front_door_names_match_the_engine_tables():
@@ -80,3 +81,22 @@ def test_x264_and_x265_take_a_fractional_crf_as_it_is(name, option):
 def test_svt_av1_takes_its_crf_through_its_own_parameters_up_to_70():
     options = DELIVERY_CODECS["av1"].options(66.75, "medium")
     assert options == {"svtav1-params": "crf=66.75", "preset": "8"} and DELIVERY_CODECS["av1"].crf_max == 70
+
+
+@pytest.mark.parametrize(("name", "metric", "expected"), [
+    ("h264", "ssim", {"tune": "ssim"}), ("h264", "psnr", {"tune": "psnr"}), ("h264", "xpsnr", {}),
+    ("hevc", "ssim", {"tune": "ssim"}), ("hevc", "psnr", {"tune": "psnr"}), ("hevc", None, {}),
+])
+def test_x264_and_x265_are_tuned_for_the_targets_metric_where_they_have_a_tuning(name, metric, expected):
+    options = DELIVERY_CODECS[name].options(20.0, "medium", metric)
+    assert options == {**DELIVERY_CODECS[name].options(20.0, "medium"), **expected}
+
+
+def test_svt_av1_is_tuned_through_its_own_parameters():
+    assert DELIVERY_CODECS["av1"].options(40.5, "8", "ssim")["svtav1-params"] == "crf=40.5:tune=2"
+    assert DELIVERY_CODECS["av1"].options(40.5, "8", "xpsnr")["svtav1-params"] == "crf=40.5"
+
+
+def test_x264_keeps_its_stream_headers_stitchable_with_its_instruction_sets_capped_on_avx512():
+    params = DELIVERY_CODECS["h264"].options(20.0, "medium")["x264-params"].split(":")
+    assert params[0] == "stitchable=1" and ("asm=AVX2" in params) == cpu_has_avx512()
