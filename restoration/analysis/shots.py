@@ -38,6 +38,11 @@ or a splice bump (frames jumped ahead and back) keeps none. A cut at a run of fr
 way (a whip pan: the camera travelled, the shot goes on) is dropped.
 ``transitions()`` gives each boundary's type and span (``Transition``).
 
+The same measurements, as per-frame cues (``ShotDetector.features()``), feed a learned detector
+(``restoration.models.shot_net``, trained by ``restoration.analysis.shot_training``):
+``transitions(method="learned")``. The rules above stay the default (``DEFAULT_METHOD``; the two
+compared in docs/BENCHMARKS.md, "Engine: shots").
+
 Memory is bounded: frames are reduced to thumbnails as they arrive, only the last few
 thumbnails are kept, and per frame a handful of floats are stored until ``finish()``.
 """
