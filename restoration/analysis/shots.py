@@ -38,6 +38,11 @@ or a splice bump (frames jumped ahead and back) keeps none. A cut at a run of fr
 way (a whip pan: the camera travelled, the shot goes on) is dropped.
 ``transitions()`` gives each boundary's type and span (``Transition``).
 
+The same measurements, as per-frame cues (``ShotDetector.features()``), feed a learned detector
+(``restoration.models.shot_net``, trained by ``restoration.analysis.shot_training``):
+``transitions(method="learned")``. The rules above stay the default (``DEFAULT_METHOD``; the two
+compared in docs/BENCHMARKS.md, "Engine: shots").
+
 Memory is bounded: frames are reduced to thumbnails as they arrive, only the last few
 thumbnails are kept, and per frame a handful of floats are stored until ``finish()``.
 """
@@ -91,6 +96,10 @@ WIPE_MIN_HALF_PLANE = 0.8  # fraction of them a straight edge must classify righ
 BLANK_SPREAD = 0.04
 BLANK_BLACK, BLANK_WHITE = 0.15, 0.75  # thumbnail mean of a black / white frame (worn film's white is grey)
 FADE_MIN_RAMP = 3  # frames of ramp (down and up together): a flash is abrupt, a fade is not
+# Which detector ``transitions()`` runs: the rules above, or the learned net over their cues
+# (``restoration.models.shot_net``; figures in docs/BENCHMARKS.md, "Engine: shots").
+METHODS = ("classical", "learned")
+DEFAULT_METHOD = "classical"
 
 
 def luma_thumbnails(frames: torch.Tensor) -> torch.Tensor:
@@ -280,6 +289,11 @@ class ShotDetector:
         self._contrast = array("d")  # per frame: thumbnail std / mean (gain-flicker invariant)
         self._mean = array("d")  # per frame: thumbnail mean and spread (fades)
         self._spread = array("d")
+        # per frame, for the learned detector's cues (``features``): gradient anisotropy (a whip
+        # pan's blur), share of burnt or clipped pixels, flicker-normalised luma histogram
+        self._anisotropy = array("d")
+        self._burnt = array("d")
+        self._histograms: list[np.ndarray] = []
         # thumbnails of the frames around every large frame-to-frame change, for the review of
         # short segments (a few per cut: memory stays bounded by the number of changes)
         self._kept: dict[int, torch.Tensor] = {}
@@ -310,6 +324,11 @@ class ShotDetector:
         self._contrast.extend((flat.std(1) / flat.mean(1).clamp_min(1e-3)).tolist())
         self._mean.extend(flat.mean(1).tolist())
         self._spread.extend((flat - flat.median(1, keepdim=True).values).abs().median(1).values.tolist())
+        along_x = thumbs.diff(dim=2).pow(2).flatten(1).mean(1)
+        along_y = thumbs.diff(dim=1).pow(2).flatten(1).mean(1)
+        self._anisotropy.extend(torch.log((along_x + 1e-8) / (along_y + 1e-8)).tolist())
+        self._burnt.extend(((flat > 0.9) | (flat < 0.04)).float().mean(1).tolist())
+        self._histograms.append(_normalised_histograms(flat))
         for lag in CUT_LAGS:
             later = torch.arange(min(max(first_new, lag), n), n)
             values = torch.full((n - first_new,), float("nan"))
@@ -489,8 +508,28 @@ class ShotDetector:
             found.append(Transition("fade", middle, start, end))
         return found
 
-    def transitions(self) -> list[Transition]:
-        """Every boundary after frame 0, typed and spanned, in frame order.
+    def transitions(self, method: str | None = None) -> list[Transition]:
+        """Every boundary after frame 0, typed and spanned, in frame order, found by ``method``
+        (``METHODS``; None: ``DEFAULT_METHOD``)."""
+        method = DEFAULT_METHOD if method is None else method
+        if method == "learned":
+            return self.learned_transitions()
+        if method != "classical":
+            raise ValueError(f"shot detection method must be one of {', '.join(METHODS)}, got {method!r}")
+        return self.classical_transitions()
+
+    def learned_transitions(self) -> list[Transition]:
+        """The learned detector's boundaries (``restoration.models.shot_net`` over ``features()``,
+        the committed weights)."""
+        from restoration.models.shot_net import WEIGHTS, decode, load_shot_net, predict
+
+        if self.frame_count == 0:
+            return []
+        net = load_shot_net(WEIGHTS, FEATURE_NAMES)
+        return [Transition(*boundary) for boundary in decode(*predict(net, self.features()))]
+
+    def classical_transitions(self) -> list[Transition]:
+        """Every boundary after frame 0 by the classical rules, typed and spanned, in frame order.
 
         Gradual transitions come first (fades, then wipes, then dissolves, each skipped where it
         overlaps one already kept); a hard cut inside a kept span (or next to it) is part of it."""
@@ -596,11 +635,82 @@ class ShotDetector:
                     break
         return [c for c in cuts if c not in whip]
 
-    def finish(self) -> list[int]:
+    def features(self) -> np.ndarray:
+        """Per-frame cues (T, len(FEATURE_NAMES)) float32, finite, for the learned detector.
+
+        Frame t's cues describe the change into frame t: distances to the frames 1-4 before, the
+        cut strength and its ratio to the local median, the dissolve and wipe fits with endpoints
+        k frames either side (k in ``DISSOLVE_HALF_WIDTHS``; 0 where the endpoints are too alike
+        to be fitted), per-frame mean, spread, contrast, gradient anisotropy and burnt share, and
+        histogram distances (of flicker-normalised luma) to the frames 1 and 2 before."""
+        n = self.frame_count
+        columns: dict[str, np.ndarray] = {}
+        for lag in CUT_LAGS:
+            columns[f"distance_lag{lag}"] = np.asarray(self._lag_distance[lag], dtype=np.float64)
+        strength = self.cut_strength()
+        columns["cut_strength"] = strength
+        level = np.array([np.median(strength[max(1, t - CUT_LOCAL_WINDOW) : t + CUT_LOCAL_WINDOW + 1])
+                          if n > 1 else 0.0 for t in range(n)])
+        columns["cut_local_ratio"] = np.log((strength + 1e-3) / (level + 1e-3))
+        contrast = np.asarray(self._contrast, dtype=np.float64)
+        for k in DISSOLVE_HALF_WIDTHS:
+            # the last k frames have no fit yet: NaN (then 0) there
+            stored = {key: np.r_[self._stored(k, key), np.full(n - len(self._dissolve[k][key]), np.nan)]
+                      for key in self._dissolve[k]}
+            with np.errstate(invalid="ignore", divide="ignore"):
+                weight_sum = stored["w_before"] + stored["w_after"]
+                share = stored["w_after"] / weight_sum
+                fit_gain = np.log((stored["residual"] + 1e-3) / (stored["single"] + 1e-3))
+            mids = np.arange(n)
+            dip = np.full(n, np.nan)
+            ok = (mids - k >= 0) & (mids + k < n)
+            dip[ok] = np.log(contrast[mids[ok]].clip(1e-6) / np.sqrt(contrast[mids[ok] - k] * contrast[mids[ok] + k]).clip(1e-6))
+            for key in ("distance", "residual", "single", "wipe_share", "wipe"):
+                columns[f"{key}_k{k}"] = stored[key]
+            columns[f"weight_sum_k{k}"] = weight_sum
+            columns[f"share_after_k{k}"] = share
+            columns[f"blend_gain_k{k}"] = fit_gain
+            columns[f"contrast_dip_k{k}"] = dip
+        mean = np.asarray(self._mean, dtype=np.float64)
+        columns["mean"] = mean
+        columns["mean_step"] = np.r_[0.0, np.diff(mean)]
+        columns["spread"] = np.asarray(self._spread, dtype=np.float64)
+        columns["contrast"] = contrast
+        columns["anisotropy"] = np.asarray(self._anisotropy, dtype=np.float64)
+        columns["burnt"] = np.asarray(self._burnt, dtype=np.float64)
+        histograms = np.concatenate(self._histograms) if self._histograms else np.zeros((0, HISTOGRAM_BINS))
+        for lag in (1, 2):
+            d = np.zeros(n)
+            if n > lag:
+                d[lag:] = 0.5 * np.abs(histograms[lag:] - histograms[:-lag]).sum(1)
+            columns[f"histogram_lag{lag}"] = d
+        table = np.stack([columns[name] for name in FEATURE_NAMES], 1) if n else np.zeros((0, len(FEATURE_NAMES)))
+        return np.nan_to_num(table, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+
+    def finish(self, method: str | None = None) -> list[int]:
         """First frame of each shot (always starting with 0 when any frame was fed)."""
         if self.frame_count == 0:
             return []
-        return [0, *(t.frame for t in self.transitions())]
+        return [0, *(t.frame for t in self.transitions(method))]
+
+
+HISTOGRAM_BINS = 16
+FEATURE_NAMES = (
+    *(f"distance_lag{lag}" for lag in CUT_LAGS), "cut_strength", "cut_local_ratio",
+    *(f"{key}_k{k}" for k in DISSOLVE_HALF_WIDTHS
+      for key in ("distance", "residual", "single", "wipe_share", "wipe", "weight_sum", "share_after", "blend_gain",
+                  "contrast_dip")),
+    "mean", "mean_step", "spread", "contrast", "anisotropy", "burnt", "histogram_lag1", "histogram_lag2",
+)
+
+
+def _normalised_histograms(flat: torch.Tensor) -> np.ndarray:
+    """(N, HISTOGRAM_BINS) histograms of thumbnails (N, D) after removing their mean and scaling
+    by their spread: global flicker (gain and offset) leaves them unchanged."""
+    z = (flat - flat.mean(1, keepdim=True)) / flat.std(1, keepdim=True).clamp_min(FLAT_STD)
+    bins = ((z.clamp(-2.999, 2.999) + 3.0) / 6.0 * HISTOGRAM_BINS).long()
+    counts = torch.zeros(flat.shape[0], HISTOGRAM_BINS).scatter_add_(1, bins, torch.ones_like(z))
+    return (counts / flat.shape[1]).numpy()
 
 
 @dataclass(frozen=True)
@@ -708,24 +818,25 @@ def _iter_frame_chunks(frames: Any) -> Iterable[torch.Tensor]:
         yield item if item.ndim == 4 else item[None]
 
 
-def detect_shots(frames: Any) -> list[int]:
+def detect_shots(frames: Any, method: str | None = None) -> list[int]:
     """First frame of each shot in ``frames``.
 
     ``frames``: a tensor (T, C, H, W) in [0, 1], or an iterable of such chunks (or single
     (C, H, W) frames, or the ``(first_frame, chunk)`` pairs of ``restoration.io.iter_chunks``).
-    A dissolve is reported at its middle frame. Returns ``[]`` for no frames.
+    A dissolve is reported at its middle frame. ``method``: ``METHODS`` (None: the default).
+    Returns ``[]`` for no frames.
     """
     detector = ShotDetector()
     with single_threaded():
         for chunk in _iter_frame_chunks(frames):
             detector.feed(chunk)
-        return detector.finish()
+        return detector.finish(method)
 
 
-def detect_transitions(frames: Any) -> list[Transition]:
+def detect_transitions(frames: Any, method: str | None = None) -> list[Transition]:
     """Every shot boundary in ``frames`` (as ``detect_shots`` takes them), typed and spanned."""
     detector = ShotDetector()
     with single_threaded():
         for chunk in _iter_frame_chunks(frames):
             detector.feed(chunk)
-        return detector.transitions()
+        return detector.transitions(method)

@@ -1,0 +1,233 @@
+"""Training the learned shot detector: `python -m restoration train --task shots --steps N --reels R`.
+
+Training reels come from the builder the benchmarks use (``restoration.analysis.shot_reels``), on
+seeds the benchmarks never use (``TRAIN_SEED`` onwards; the benches use seeds 1-6 and 20):
+
+- three reels in four are hard reels (every join kind and trap, footage and photographs under
+  camera moves, a fresh draw of 12 photographs per reel), damaged by ``restoration.degrade``
+  heavy (45 %), medium (20 %), light (15 %) or not at all (20 %: clean material);
+- one in four is a cut reel of the eight footage shots in a seeded order, half of them with a
+  dissolve of 4-30 frames, three in four left as they are (their own damage only), the rest
+  lightly degraded.
+
+Each reel is reduced once to its per-frame cues (``ShotDetector.features()``) and labels, cached
+under ``var/shot_reels/`` (the cache key holds the recipe, so a changed recipe builds anew).
+Training: windows of ``WINDOW`` frames, batches of ``BATCH``, AdamW (lr 2e-3, cosine to zero,
+warm-up ``WARMUP`` steps); loss = BCE on the boundary heat map (a Gaussian around each reported
+frame: sigma 0.5 for cuts, length / 6 for gradual transitions; positives weighted) + CE on the
+type and L1 on the log span, both at frames within reach of a boundary.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import platform
+import random
+import shlex
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from restoration.analysis.shots import FEATURE_NAMES
+from restoration.models.shot_net import TYPES, WEIGHTS, ShotNet, ShotNetConfig, save_shot_net
+
+TRAIN_SEED = 1000
+SIZE = (144, 192)
+WINDOW = 256
+BATCH = 16
+LEARNING_RATE = 2e-3
+WARMUP = 100
+POS_WEIGHT = 4.0
+CACHE = Path(__file__).resolve().parents[2] / "var" / "shot_reels"
+RECIPE = "v1: 3/4 hard (heavy .45 medium .2 light .15 clean .2), 1/4 cut reels (dissolve 4-30 half, light .25), 192x144"
+
+
+def _truth_spans(reel_truths: list[dict]) -> list[tuple[str, int, int, int]]:
+    """(type, reported frame, first frame, last frame) of each true boundary."""
+    return [(t["type"], t["frame"], t["start"], t["start"] + t["length"] - 1) for t in reel_truths]
+
+
+def make_reel(index: int, footage_shots, pictures_pool) -> tuple[torch.Tensor, list[tuple[str, int, int, int]]]:
+    """Training reel ``index``: frames (T, 1, H, W) in [0, 1] and its true boundaries."""
+    from restoration.analysis.shot_reels import build_cut_reel, build_hard_reel
+    from restoration.degrade import degrade
+
+    seed = TRAIN_SEED + index
+    rng = random.Random(seed)
+    if index % 4 == 3:
+        order = list(range(len(footage_shots)))
+        rng.shuffle(order)
+        length = rng.choice((4, 6, 8, 12, 16, 20, 24, 30))
+        dissolve_after = rng.randrange(len(order) - 1) if rng.random() < 0.5 else None
+        reel, truths, _ = build_cut_reel(footage_shots, order, dissolve_after, length)
+        frames = reel.float() / 255
+        spans = [("cut", f, f, f) if kind == "cut" else ("dissolve", f, f - length // 2, f - length // 2 + length - 1)
+                 for f, kind in truths]
+        strength = "light" if rng.random() < 0.25 else None
+    else:
+        footage = [frames for _, frames, _ in footage_shots if frames.shape[0] >= 70]
+        pictures = list(pictures_pool)
+        rng.shuffle(pictures)
+        reel = build_hard_reel(seed, SIZE, footage, pictures[:12])
+        frames = torch.stack(reel.frames)
+        spans = _truth_spans(reel.truths)
+        draw = rng.random()
+        strength = "heavy" if draw < 0.45 else "medium" if draw < 0.65 else "light" if draw < 0.8 else None
+    if strength is not None:
+        frames = degrade(frames, seed=seed + 7000, strength=strength).damaged
+    return frames.clamp(0, 1), spans
+
+
+def reel_cues(frames: torch.Tensor) -> np.ndarray:
+    from restoration.analysis.shots import ShotDetector, single_threaded
+
+    detector = ShotDetector()
+    with single_threaded():
+        for chunk in frames.split(32):
+            detector.feed(chunk)
+    return detector.features()
+
+
+def labels(spans: list[tuple[str, int, int, int]], n: int) -> dict[str, np.ndarray]:
+    """Per-frame targets: heat (T,), type (T,) (-1: not trained there), span (T, 2) log1p frames."""
+    heat = np.zeros(n, np.float32)
+    kind = np.full(n, -1, np.int64)
+    span = np.zeros((n, 2), np.float32)
+    frames = np.arange(n)
+    for name, frame, start, end in spans:
+        gradual = name != "cut"
+        sigma = max(1.0, (end - start + 1) / 6) if gradual else 0.5
+        heat = np.maximum(heat, np.exp(-0.5 * ((frames - frame) / sigma) ** 2).astype(np.float32))
+        reach = max(1, (end - start + 1) // 4) if gradual else 1
+        near = slice(max(0, frame - reach), min(n, frame + reach + 1))
+        kind[near] = TYPES.index(name)
+        span[near, 0] = np.log1p(max(frame - start, 0))
+        span[near, 1] = np.log1p(max(end - frame, 0))
+    return {"heat": heat, "type": kind, "span": span}
+
+
+def training_reels(count: int, log=print, indices=None) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """(cues, labels) of training reels 0..count-1 (or ``indices``), from the cache where they are."""
+    from restoration.analysis.shot_reels import load_shots, photograph_clips
+
+    key = hashlib.sha256(f"{RECIPE}|{','.join(FEATURE_NAMES)}".encode()).hexdigest()[:12]
+    folder = CACHE / key
+    folder.mkdir(parents=True, exist_ok=True)
+    footage_shots = pictures_pool = None
+    out = []
+    for index in range(count) if indices is None else indices:
+        path = folder / f"reel_{index:03d}.npz"
+        if not path.exists():
+            if footage_shots is None:
+                footage_shots = load_shots(SIZE)
+                pictures_pool = photograph_clips(SIZE, 1000, random.Random(TRAIN_SEED))
+            started = time.perf_counter()
+            frames, spans = make_reel(index, footage_shots, pictures_pool)
+            cues = reel_cues(frames)
+            target = labels(spans, cues.shape[0])
+            partial = path.with_suffix(".tmp.npz")
+            np.savez(partial, cues=cues, **target)
+            partial.replace(path)
+            log(f"reel {index}: {cues.shape[0]} frames, {len(spans)} boundaries, {time.perf_counter() - started:.1f} s")
+        data = np.load(path)
+        out.append((data["cues"], {k: data[k] for k in ("heat", "type", "span")}))
+    return out
+
+
+def _batch(reels, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
+    cues, heat, kind, span = [], [], [], []
+    for _ in range(BATCH):
+        x, y = reels[int(rng.integers(len(reels)))]
+        start = int(rng.integers(0, max(1, x.shape[0] - WINDOW)))
+        stop = start + WINDOW
+        pad = max(0, stop - x.shape[0])
+        cues.append(np.pad(x[start:stop], ((0, pad), (0, 0))))
+        heat.append(np.pad(y["heat"][start:stop], (0, pad)))
+        kind.append(np.pad(y["type"][start:stop], (0, pad), constant_values=-1))
+        span.append(np.pad(y["span"][start:stop], ((0, pad), (0, 0))))
+    return (torch.from_numpy(np.stack(cues)).transpose(1, 2), torch.from_numpy(np.stack(heat)),
+            torch.from_numpy(np.stack(kind)), torch.from_numpy(np.stack(span)).transpose(1, 2))
+
+
+def loss_of(net: ShotNet, cues, heat, kind, span) -> torch.Tensor:
+    out = net(cues)
+    boundary = F.binary_cross_entropy_with_logits(out[:, 0], heat, pos_weight=torch.tensor(POS_WEIGHT))
+    type_logits = out[:, 1 : 1 + len(TYPES)]
+    typed = F.cross_entropy(type_logits, kind, ignore_index=-1) if (kind >= 0).any() else out.sum() * 0
+    mask = (kind >= 0)[:, None].float()
+    spans = ((out[:, 1 + len(TYPES) :] - span).abs() * mask).sum() / mask.sum().clamp_min(1) / 2
+    return boundary + 0.5 * typed + 0.5 * spans
+
+
+def train_shot_net(*, steps: int, reels: int, seed: int = 0, out: Path = WEIGHTS, log=print,
+                   command: str | None = None, data=None) -> dict:
+    """Train from scratch on ``reels`` training reels for ``steps`` steps; writes ``out`` (.pt) with
+    a .json (command, recipe, figures) and a .csv (loss every 100 steps) beside it. ``data``:
+    (cues, labels) pairs to train on instead of the reels (tests)."""
+    from restoration.errors import ModelError
+
+    if steps < 1 or reels < 1:
+        raise ModelError(f"steps and reels must be positive, got {steps} and {reels}")
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    started = time.perf_counter()
+    data = training_reels(reels, log) if data is None else data
+    prepared = time.perf_counter() - started
+    net = ShotNet(ShotNetConfig(features=len(FEATURE_NAMES)))
+    stacked = np.concatenate([x for x, _ in data])
+    net.feature_mean.copy_(torch.from_numpy(stacked.mean(0)))
+    net.feature_std.copy_(torch.from_numpy(stacked.std(0).clip(1e-3)))
+    optimiser = torch.optim.AdamW(net.parameters(), lr=LEARNING_RATE, weight_decay=1e-4)
+    rows, running = [], []
+    started = time.perf_counter()
+    for step in range(steps):
+        warm = min(1.0, (step + 1) / min(WARMUP, max(1, steps // 10)))
+        lr = LEARNING_RATE * warm * 0.5 * (1 + np.cos(np.pi * step / steps))
+        for group in optimiser.param_groups:
+            group["lr"] = lr
+        loss = loss_of(net, *_batch(data, rng))
+        optimiser.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        optimiser.step()
+        running.append(loss.item())
+        if (step + 1) % 100 == 0 or step + 1 == steps:
+            rows.append({"step": step + 1, "loss": float(np.mean(running)), "lr": lr})
+            log(f"step {step + 1}: loss {rows[-1]['loss']:.4f}")
+            running = []
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    net.eval()
+    save_shot_net(net, out, FEATURE_NAMES)
+    with open(out.with_suffix(".csv"), "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["step", "loss", "lr"])
+        writer.writeheader()
+        writer.writerows(rows)
+    record = {
+        "command": command or "python -m restoration train --task shots " + f"--steps {steps} --reels {reels} --seed {seed}",
+        "steps": steps, "reels": reels, "seed": seed, "recipe": RECIPE, "train_seeds": f"{TRAIN_SEED}-{TRAIN_SEED + reels - 1}",
+        "window": WINDOW, "batch": BATCH, "learning_rate": LEARNING_RATE,
+        "parameters": sum(p.numel() for p in net.parameters()), "final_loss": rows[-1]["loss"],
+        "seconds_reels": round(prepared, 1), "seconds_training": round(time.perf_counter() - started, 1),
+        "threads": torch.get_num_threads(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "torch": torch.__version__, "python": platform.python_version(),
+    }
+    out.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
+    return record
+
+
+def cli_train_shots(args) -> int:
+    from restoration.errors import ModelError
+
+    if args.steps is None:
+        raise ModelError("--task shots takes --steps (not --minutes)")
+    train_shot_net(steps=args.steps, reels=args.reels, seed=args.seed, out=Path(args.out) if args.out else WEIGHTS,
+                   command="python -m restoration " + shlex.join(sys.argv[1:]))
+    return 0

@@ -1,0 +1,119 @@
+"""The learned shot detector: its cues, its decoding, the committed weights on synthetic shots,
+and a few training steps (no real training: the tests load the committed weights)."""
+
+import numpy as np
+import pytest
+import torch
+
+from restoration.analysis.shot_reels import build_cut_reel, load_shots
+from restoration.analysis.shot_training import labels, train_shot_net
+from restoration.analysis.shots import FEATURE_NAMES, ShotDetector, detect_transitions
+from restoration.errors import ModelError
+from restoration.models.shot_net import TYPES, ShotNet, decode, load_shot_net
+
+
+def detect_transitions_learned(frames):
+    return detect_transitions(frames, method="learned")
+
+
+def _features(frames: torch.Tensor, chunk: int) -> np.ndarray:
+    detector = ShotDetector()
+    for part in frames.split(chunk):
+        detector.feed(part)
+    return detector.features()
+
+
+def test_features_are_named_finite_and_the_same_in_any_chunking(make_shot):
+    reel = torch.cat([make_shot(1, 40), make_shot(2, 40)])
+    whole, chunked = _features(reel, 80), _features(reel, 7)
+    assert whole.shape == (80, len(FEATURE_NAMES))
+    assert np.isfinite(whole).all()
+    np.testing.assert_allclose(whole, chunked, atol=1e-5)
+    lag1 = whole[:, FEATURE_NAMES.index("distance_lag1")]
+    assert int(lag1.argmax()) == 40  # the cut is where the picture changes most
+
+
+def test_no_frames_give_no_features():
+    assert ShotDetector().features().shape == (0, len(FEATURE_NAMES))
+
+
+def _outputs(n: int, peaks: dict[int, tuple[float, str, tuple[int, int]]]):
+    probability, types, span = np.zeros(n), np.zeros((n, len(TYPES))), np.zeros((n, 2))
+    types[:, 0] = 1
+    for frame, (p, kind, (before, after)) in peaks.items():
+        probability[frame] = p
+        types[frame - 1 : frame + 2] = np.eye(len(TYPES))[TYPES.index(kind)]
+        span[frame] = before, after
+    return probability, types, span
+
+
+def test_decode_keeps_both_cuts_of_a_two_frame_insert():
+    found = decode(*_outputs(60, {20: (0.9, "cut", (0, 0)), 22: (0.8, "cut", (0, 0))}))
+    assert found == [("cut", 20, 20, 20), ("cut", 22, 22, 22)]
+
+
+def test_decode_drops_peaks_inside_a_stronger_gradual_transitions_span():
+    found = decode(*_outputs(100, {50: (0.95, "dissolve", (10, 9)), 44: (0.6, "cut", (0, 0)),
+                                   70: (0.7, "wipe", (3, 3)), 90: (0.3, "cut", (0, 0))}))
+    assert found == [("dissolve", 50, 40, 59), ("wipe", 70, 67, 73)]
+
+
+def test_decode_reports_nothing_at_the_clips_first_frames_or_last():
+    assert decode(*_outputs(30, {1: (0.9, "cut", (0, 0)), 29: (0.9, "cut", (0, 0))})) == []
+
+
+def test_committed_weights_find_a_cut_exactly(make_shot):
+    reel = torch.cat([make_shot(1, 50), make_shot(2, 50)])
+    assert [(t.type, t.frame) for t in detect_transitions_learned(reel)] == [("cut", 50)]
+
+
+def test_committed_weights_find_the_cuts_and_the_dissolve_of_a_reel_of_real_shots(footage):
+    shots = load_shots((72, 96))
+    reel, truths, _ = build_cut_reel(shots, [3, 0, 6, 1, 7, 2, 5, 4], dissolve_after=2, dissolve_length=12)
+    found = detect_transitions_learned(reel.float() / 255)
+    assert len(found) == len(truths)
+    for transition, (frame, kind) in zip(found, truths, strict=True):
+        assert transition.type == kind
+        assert abs(transition.frame - frame) <= (1 if kind == "cut" else 2)
+
+
+def test_committed_weights_see_no_boundary_at_a_flash_or_in_flicker(make_shot):
+    shot = make_shot(5, 80)
+    shot[30:32] = (shot[30:32] * 1.8 + 0.35).clamp(0, 1)
+    gain = 1 + 0.25 * torch.sin(torch.arange(80) * 1.7).view(-1, 1, 1, 1)
+    assert detect_transitions_learned((shot * gain).clamp(0, 1)) == []
+
+
+def test_a_few_training_steps_write_weights_that_load(tmp_path):
+    rng = np.random.default_rng(0)
+    cues = rng.normal(size=(300, len(FEATURE_NAMES))).astype(np.float32)
+    cues[100, 0] = 8.0  # a "cut"
+    target = labels([("cut", 100, 100, 100), ("dissolve", 200, 190, 209)], 300)
+    assert target["heat"][100] == 1.0 and target["type"][200] == TYPES.index("dissolve")
+    assert target["type"][50] == -1
+    np.testing.assert_allclose(np.expm1(target["span"][200]), [10, 9])
+    out = tmp_path / "shots.pt"
+    record = train_shot_net(steps=3, reels=1, out=out, log=lambda *_: None, data=[(cues, target)])
+    assert record["steps"] == 3 and out.with_suffix(".json").exists() and out.with_suffix(".csv").exists()
+    net = load_shot_net(out, FEATURE_NAMES)
+    assert isinstance(net, ShotNet)
+    assert net(torch.from_numpy(cues).T[None]).shape == (1, 1 + len(TYPES) + 2, 300)
+
+
+def test_an_unknown_method_is_rejected(make_shot):
+    with pytest.raises(ValueError, match="classical, learned"):
+        detect_transitions(make_shot(1, 10), method="neural")
+
+
+def test_an_unfit_weights_file_is_a_model_error(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ModelError):
+        load_shot_net(bad, FEATURE_NAMES)
+
+
+def test_training_the_shot_detector_takes_steps_not_minutes(capsys):
+    from restoration.cli import main
+
+    assert main(["train", "--task", "shots", "--minutes", "1"]) == 2
+    assert "--steps" in capsys.readouterr().err
