@@ -28,7 +28,7 @@ from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma the estimator was tuned on
 from restoration.ops._common import box_filter
 
-__all__ = ["estimate_flow", "warp", "resize_flow", "align", "inside", "brightness_offset", "consistency",
+__all__ = ["estimate_flow", "flows_between", "warp", "resize_flow", "align", "inside", "brightness_offset", "consistency",
            "align_neighbours", "alike", "trusted", "ChainedFlows", "SharedFlows", "chained_flows", "FlowEstimator"]
 
 # Forward-backward check (Sundaram et al. 2010): a round trip t -> j -> t that misses by more than
@@ -206,30 +206,70 @@ def estimate_flow(source: torch.Tensor, target: torch.Tensor, *, levels: int | N
         raise SpecError(
             f"flow: source {tuple(source.shape)} and target {tuple(target.shape)} must have the same N, H and W"
         )
-    n, _, h, w = source.shape
-    compute_dtype = torch.float32 if source.dtype in (torch.float16, torch.bfloat16) else source.dtype
-    both = luma(torch.cat((source, target.to(source.dtype)), 0), weights=REC601_LUMA).to(compute_dtype)
+    n = source.shape[0]
+    return flows_between(torch.cat((source, target.to(source.dtype)), 0), [(i, n + i) for i in range(n)],
+                         levels=levels, work_side=work_side, iterations=iterations, window=window, smooth=smooth,
+                         boundaries=boundaries)
 
+
+def flows_between(frames: torch.Tensor, pairs: list[tuple[int, int]], *, levels: int | None = None,
+                  work_side: int = 100, iterations: int = 4, window: int = 3, smooth: int = 4,
+                  boundaries: int = 0) -> torch.Tensor:
+    """:func:`estimate_flow` from ``frames[i]`` to ``frames[j]`` for each (i, j) of ``pairs``, in one
+    batch (K, 2, H, W), the same values: each frame's matching images are made once, however many
+    pairs it is in (a clip's consecutive flows both ways put every frame in four)."""
+    h, w = frames.shape[-2:]
+    levels, finest = _levels(h, w, levels, work_side)
+    pyramid = normalised_pyramid(frames, levels=levels, finest=finest)
+    sources = torch.tensor([i for i, _ in pairs], device=frames.device)
+    targets = torch.tensor([j for _, j in pairs], device=frames.device)
+    return _estimate(pyramid[sources], pyramid[targets], (h, w), iterations=iterations, window=window,
+                     smooth=smooth, boundaries=boundaries).to(frames.dtype)
+
+
+def _levels(h: int, w: int, levels: int | None, work_side: int) -> tuple[int, int]:
+    """(pyramid levels, finest level estimated) for frames of h x w (see :func:`estimate_flow`)."""
     short_side = min(h, w)
     max_levels = max(1, int(math.floor(math.log2(max(short_side, 16) / 16))) + 1)
     levels = max_levels if levels is None else max(1, min(int(levels), max_levels))
     finest = 0
     while finest < levels - 1 and short_side / 2 ** finest > work_side * 1.5:
         finest += 1
+    return levels, finest
 
-    pyramid = _pyramid(both, levels)
+
+class _Pyramid:
+    """The normalised grey images :func:`estimate_flow` matches, levels ``finest`` (index 0 here)
+    to the coarsest, for a batch of frames; indexing selects frames."""
+
+    def __init__(self, images: list[torch.Tensor]):
+        self.images = images
+
+    def __getitem__(self, index: torch.Tensor) -> _Pyramid:
+        return _Pyramid([image[index] for image in self.images])
+
+
+def normalised_pyramid(frames: torch.Tensor, *, levels: int, finest: int) -> _Pyramid:
+    """Each frame's matching images (grey, locally normalised, levels ``finest``..``levels - 1``):
+    they depend on the frame alone, so a frame in several pairs is prepared once."""
+    compute_dtype = torch.float32 if frames.dtype in (torch.float16, torch.bfloat16) else frames.dtype
+    pyramid = _pyramid(luma(frames, weights=REC601_LUMA).to(compute_dtype), levels)
+    return _Pyramid([_normalise(box_filter(box_filter(pyramid[level], 1), 1), radius=4)
+                     for level in range(finest, levels)])
+
+
+def _estimate(source: _Pyramid, target: _Pyramid, size: tuple[int, int], *, iterations: int, window: int,
+              smooth: int, boundaries: int) -> torch.Tensor:
     flow = None
-    for level in range(levels - 1, finest - 1, -1):
-        image = _normalise(box_filter(box_filter(pyramid[level], 1), 1), radius=4)
-        src, tgt = image[:n], image[n:]
-        flow = src.new_zeros(n, 2, *src.shape[-2:]) if flow is None else resize_flow(flow, src.shape[-2:])
-        coarse = level == levels - 1
-        flow = _refine(src, tgt, flow, iterations=iterations * 2 if coarse else iterations,
+    coarsest = len(source.images) - 1
+    for level in range(coarsest, -1, -1):
+        src, tgt = source.images[level], target.images[level]
+        flow = src.new_zeros(src.shape[0], 2, *src.shape[-2:]) if flow is None else resize_flow(flow, src.shape[-2:])
+        flow = _refine(src, tgt, flow, iterations=iterations * 2 if level == coarsest else iterations,
                        window=window, smooth=smooth)
-        if boundaries and level == finest:
+        if boundaries and level == 0:
             flow = _follow_boundaries(src, tgt, flow, boundaries)
-    flow = resize_flow(flow, (h, w))
-    return flow.to(source.dtype)
+    return resize_flow(flow, size)
 
 
 def _lowpass(images: torch.Tensor, cell: int) -> torch.Tensor:
@@ -368,9 +408,10 @@ class ChainedFlows:
         """Estimate the consecutive flows s -> s+1 and s+1 -> s for ``steps`` not known yet, in one batch."""
         wanted = [s for s in steps if 0 <= s < self.frames.shape[0] - 1 and s + self.origin not in self.forward]
         if wanted:
-            index = torch.tensor(wanted, device=self.frames.device)
-            earlier, later = self.frames[index], self.frames[index + 1]
-            flows = estimate_flow(torch.cat((earlier, later)), torch.cat((later, earlier)), **self.flow_options)
+            low = min(wanted)
+            pairs = [(s - low, s + 1 - low) for s in wanted]
+            flows = flows_between(self.frames[low:max(wanted) + 2], pairs + [(j, i) for i, j in pairs],
+                                  **self.flow_options)
             first = self.origin
             self.forward.update({first + s: flows[i:i + 1] for i, s in enumerate(wanted)})
             self.backward.update({first + s + 1: flows[len(wanted) + i:len(wanted) + i + 1] for i, s in enumerate(wanted)})

@@ -170,8 +170,8 @@ def test_shared_flows_serve_later_ops_from_the_first_estimate(monkeypatch):
 
     clip = _panning_clip()
     estimates = []
-    real = flow.estimate_flow
-    monkeypatch.setattr(flow, "estimate_flow", lambda *args, **kw: estimates.append(args[0].shape[0]) or real(*args, **kw))
+    real = flow.flows_between
+    monkeypatch.setattr(flow, "flows_between", lambda *args, **kw: estimates.append(len(args[1])) or real(*args, **kw))
     shared = flow.SharedFlows()
     own = flow.chained_flows(clip, shared)
     own.prepare(range(6))
@@ -196,3 +196,13 @@ def test_shared_flows_serve_later_ops_from_the_first_estimate(monkeypatch):
     alone.prepare(range(4))
     alone.forget_before(2)
     assert sorted(alone.forward) == [2, 3]
+
+
+def test_flows_between_frames_equal_estimate_flow_pair_by_pair():
+    from restoration.ops.flow import flows_between
+
+    clip = _panning_clip(frames=4)
+    pairs = [(0, 1), (1, 0), (2, 3), (1, 2), (3, 2)]
+    batch = flows_between(clip, pairs, boundaries=4, smooth=12)
+    for k, (i, j) in enumerate(pairs):
+        assert torch.equal(batch[k:k + 1], estimate_flow(clip[i:i + 1], clip[j:j + 1], boundaries=4, smooth=12))
