@@ -28,7 +28,7 @@ from restoration.models.nets import load_checkpoint, split_luma_chroma
 from restoration.ops._common import check_frames, dilate, max_filter, min_filter, reflected_indices
 from restoration.ops.denoise import estimate_noise
 from restoration.ops.dust import UNSEEN_RADIUS
-from restoration.ops.flow import ChainedFlows, align_neighbours, alike, trusted
+from restoration.ops.flow import ChainedFlows, SharedFlows, align_neighbours, alike, chained_flows, trusted
 from restoration.ops.opspec import OpSpec, Param
 from restoration.ops.upscale import UPSCALE_FACTORS
 
@@ -114,21 +114,27 @@ def network_precision(device: torch.device) -> contextlib.AbstractContextManager
 
 
 def median_of_window(values: torch.Tensor) -> torch.Tensor:
-    """Median over dim 1 of (N, K, ...). For K = 5 (the committed net's window) an exact min/max
-    network: several times faster than ``torch.median`` on a CPU, same values."""
-    if values.shape[1] != 5:
+    """Median over dim 1 of (N, K, ...), the lower of the two middle values for an even K (as
+    ``torch.median``). For K = 5 (the committed net's window) and K = 4 (its neighbours) an exact
+    min/max network: several times faster than ``torch.median`` on a CPU, same values."""
+    if values.shape[1] not in (4, 5):
         return values.median(dim=1).values
-    a, b, c, d, e = values.unbind(1)
-    low = torch.maximum(torch.minimum(a, b), torch.minimum(c, d))
-    high = torch.minimum(torch.maximum(a, b), torch.maximum(c, d))
+    a, b, c, d = values.unbind(1)[:4]
+    low = torch.maximum(torch.minimum(a, b), torch.minimum(c, d))  # 2nd smallest of a..d, or more
+    high = torch.minimum(torch.maximum(a, b), torch.maximum(c, d))  # 2nd largest, or less
+    if values.shape[1] == 4:
+        return torch.minimum(low, high)
+    e = values[:, 4]
     return torch.maximum(torch.minimum(low, high), torch.minimum(torch.maximum(low, high), e))
 
 
-def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None, flows: SharedFlows | None = None
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
     """Restore (T, C, H, W) frames; returns (restored (T, C, H, W), defect probability (T, 1, H, W)).
 
     Frame t is restored from frames t-R..t+R (reflected at the clip's edges), so a window with R
-    frames of context on each side gives exactly what the whole clip gives.
+    frames of context on each side gives exactly what the whole clip gives. ``flows``: a pipeline
+    window's shared motion estimates (``ops.flow.SharedFlows``), else estimated here.
     """
     check_frames(frames, "learned_restore")
     model = load_model("restore", weights, frames.device)
@@ -142,7 +148,7 @@ def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None) -
     others = [k for k in range(2 * radius + 1) if k != radius]
     # The ops' default flow (finer than the one the net was trained with): it follows things
     # moving on their own better, and where it does not, the checks below leave them alone.
-    flows = ChainedFlows(luma)
+    flows = chained_flows(luma, flows)
     noise = estimate_noise(compute)
     restored, probability = [], []
     with torch.no_grad():
@@ -181,7 +187,8 @@ def _aligned_window(frames: torch.Tensor, flows: ChainedFlows, rows: torch.Tenso
     # A neighbour like the centre, or like the other neighbours where the centre is dirty (a
     # blotch too large to average out over 5x5 pixels), is kept.
     tolerance = ALIKE_GRAINS * noise[centres_index] + 0.01
-    consensus = aligned.view(len(others), n, *frames.shape[1:]).median(0).values.repeat(len(others), 1, 1, 1)
+    consensus = median_of_window(aligned.view(len(others), n, *frames.shape[1:]).transpose(0, 1))
+    consensus = consensus.repeat(len(others), 1, 1, 1)
     likeness = torch.maximum(alike(aligned, centres, tolerance, radius=2), alike(aligned, consensus, tolerance, radius=2))
     # A blotch in the centre fails the flow's check too. Told apart from a thing moving on its own
     # as the dust op does: the centre's value is found nowhere near in the neighbour (a thing that
@@ -195,9 +202,9 @@ def _aligned_window(frames: torch.Tensor, flows: ChainedFlows, rows: torch.Tenso
     return torch.cat([aligned[:, :radius], centre[:, None], aligned[:, radius:]], dim=1)
 
 
-def learned_restore(frames: torch.Tensor, *, weights: str = "") -> torch.Tensor:
+def learned_restore(frames: torch.Tensor, *, weights: str = "", flows: SharedFlows | None = None) -> torch.Tensor:
     """Remove dust, blotches, scratches and grain with the learned temporal network (radius 2)."""
-    return restore_frames(frames, weights=weights or None)[0]
+    return restore_frames(frames, weights=weights or None, flows=flows)[0]
 
 
 class LearnedRestore(torch.nn.Module):
@@ -269,6 +276,7 @@ LEARNED_RESTORE_OP = OpSpec(
     module=LearnedRestore,
     temporal_radius=RADIUS,
     tileable=False,  # the window flow's coarse levels need the whole frame
+    shares_flows=True,
     description="learned temporal restoration (dust, blotches, scratches, grain), flow-aligned 5-frame window",
 )
 

@@ -40,8 +40,8 @@ def _box_sum_1d(images: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
     pad = (radius, radius, 0, 0) if dim == -1 else (0, 0, radius, radius)
     padded = _reflect_or_replicate(images, pad)
     if radius <= 6:
-        out = padded.narrow(dim, 0, size).clone()
-        for shift in range(1, 2 * radius + 1):
+        out = padded.narrow(dim, 0, size) + padded.narrow(dim, 1, size)  # radius >= 1: two terms at least
+        for shift in range(2, 2 * radius + 1):
             out += padded.narrow(dim, shift, size)
         return out
     running = padded.cumsum(dim)
@@ -86,13 +86,18 @@ def reflected_indices(length: int, offsets, *, device=None) -> torch.Tensor:
 
 
 def _max_1d(images: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
-    size = images.shape[dim]
+    size, length = images.shape[dim], 2 * radius + 1
     pad = (radius, radius, 0, 0) if dim == -1 else (0, 0, radius, radius)
-    padded = F.pad(images, pad, mode="replicate")
-    out = padded.narrow(dim, 0, size).clone()
-    for shift in range(1, 2 * radius + 1):
-        torch.maximum(out, padded.narrow(dim, shift, size), out=out)
-    return out
+    running = F.pad(images, pad, mode="replicate")
+    # The maximum over `width` consecutive values, doubling the width; then two such windows that
+    # overlap cover the whole one (a maximum does not mind counting a value twice): log2 of the
+    # width in operations instead of the width (the 25-px searches of dust and the net).
+    width = 1
+    while 2 * width <= length:
+        count = running.shape[dim] - width
+        running = torch.maximum(running.narrow(dim, 0, count), running.narrow(dim, width, count))
+        width *= 2
+    return torch.maximum(running.narrow(dim, 0, size), running.narrow(dim, length - width, size))
 
 
 def max_filter(images: torch.Tensor, radius: int | tuple[int, int]) -> torch.Tensor:

@@ -23,7 +23,7 @@ import torch
 from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
 from restoration.ops._common import box_filter, check_frames, dilate, max_filter, min_filter, sampled_median
-from restoration.ops.flow import ChainedFlows, align_neighbours
+from restoration.ops.flow import ChainedFlows, SharedFlows, align_neighbours, chained_flows
 from restoration.ops.opspec import OpSpec, Param
 
 __all__ = ["detect_dust", "remove_dust", "Dust", "DUST_OP"]
@@ -143,10 +143,12 @@ def detect_dust(frames: torch.Tensor, *, sensitivity: float = 1.0) -> torch.Tens
     return torch.cat(masks)
 
 
-def remove_dust(frames: torch.Tensor, *, sensitivity: float = 1.0, grow: int = 1) -> torch.Tensor:
+def remove_dust(frames: torch.Tensor, *, sensitivity: float = 1.0, grow: int = 1,
+                flows: SharedFlows | None = None) -> torch.Tensor:
     """Frames (T, C, H, W) with dust and blotches detected and replaced.
 
-    ``grow``: pixels added around each detection to cover soft blotch edges.
+    ``grow``: pixels added around each detection to cover soft blotch edges. ``flows``: a
+    pipeline window's shared motion estimates (``ops.flow.SharedFlows``), else estimated here.
     """
     check_frames(frames, "dust")
     if sensitivity <= 0:
@@ -154,7 +156,7 @@ def remove_dust(frames: torch.Tensor, *, sensitivity: float = 1.0, grow: int = 1
     if frames.shape[0] < 2:
         return frames.clone()  # one frame has no neighbour to tell dirt from picture
     out = torch.empty_like(frames)
-    flows = ChainedFlows(frames)  # one motion estimate per pair of consecutive frames
+    flows = chained_flows(frames, flows)  # one motion estimate per pair of consecutive frames
     for first in range(0, frames.shape[0], FRAMES_PER_BATCH):
         last = min(first + FRAMES_PER_BATCH, frames.shape[0])
         centre, previous, following, seen = _neighbours(frames, first, last, flows)
@@ -192,5 +194,6 @@ DUST_OP = OpSpec(
     },
     temporal_radius=2,
     tileable=False,  # grain level per frame and neighbour flow: per tile, other specks
+    shares_flows=True,
     description="dust and blotch detection and removal (temporal, motion-compensated)",
 )

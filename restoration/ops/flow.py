@@ -28,8 +28,8 @@ from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma the estimator was tuned on
 from restoration.ops._common import box_filter
 
-__all__ = ["estimate_flow", "warp", "resize_flow", "align", "inside", "brightness_offset", "consistency",
-           "align_neighbours", "alike", "trusted", "ChainedFlows", "FlowEstimator"]
+__all__ = ["estimate_flow", "flows_between", "warp", "resize_flow", "align", "inside", "brightness_offset", "consistency",
+           "align_neighbours", "alike", "trusted", "ChainedFlows", "SharedFlows", "chained_flows", "FlowEstimator"]
 
 # Forward-backward check (Sundaram et al. 2010): a round trip t -> j -> t that misses by more than
 # about half a pixel plus a few % of the motion means the pixel is occluded in j, or that the flow
@@ -206,30 +206,70 @@ def estimate_flow(source: torch.Tensor, target: torch.Tensor, *, levels: int | N
         raise SpecError(
             f"flow: source {tuple(source.shape)} and target {tuple(target.shape)} must have the same N, H and W"
         )
-    n, _, h, w = source.shape
-    compute_dtype = torch.float32 if source.dtype in (torch.float16, torch.bfloat16) else source.dtype
-    both = luma(torch.cat((source, target.to(source.dtype)), 0), weights=REC601_LUMA).to(compute_dtype)
+    n = source.shape[0]
+    return flows_between(torch.cat((source, target.to(source.dtype)), 0), [(i, n + i) for i in range(n)],
+                         levels=levels, work_side=work_side, iterations=iterations, window=window, smooth=smooth,
+                         boundaries=boundaries)
 
+
+def flows_between(frames: torch.Tensor, pairs: list[tuple[int, int]], *, levels: int | None = None,
+                  work_side: int = 100, iterations: int = 4, window: int = 3, smooth: int = 4,
+                  boundaries: int = 0) -> torch.Tensor:
+    """:func:`estimate_flow` from ``frames[i]`` to ``frames[j]`` for each (i, j) of ``pairs``, in one
+    batch (K, 2, H, W), the same values: each frame's matching images are made once, however many
+    pairs it is in (a clip's consecutive flows both ways put every frame in four)."""
+    h, w = frames.shape[-2:]
+    levels, finest = _levels(h, w, levels, work_side)
+    pyramid = normalised_pyramid(frames, levels=levels, finest=finest)
+    sources = torch.tensor([i for i, _ in pairs], device=frames.device)
+    targets = torch.tensor([j for _, j in pairs], device=frames.device)
+    return _estimate(pyramid[sources], pyramid[targets], (h, w), iterations=iterations, window=window,
+                     smooth=smooth, boundaries=boundaries).to(frames.dtype)
+
+
+def _levels(h: int, w: int, levels: int | None, work_side: int) -> tuple[int, int]:
+    """(pyramid levels, finest level estimated) for frames of h x w (see :func:`estimate_flow`)."""
     short_side = min(h, w)
     max_levels = max(1, int(math.floor(math.log2(max(short_side, 16) / 16))) + 1)
     levels = max_levels if levels is None else max(1, min(int(levels), max_levels))
     finest = 0
     while finest < levels - 1 and short_side / 2 ** finest > work_side * 1.5:
         finest += 1
+    return levels, finest
 
-    pyramid = _pyramid(both, levels)
+
+class _Pyramid:
+    """The normalised grey images :func:`estimate_flow` matches, levels ``finest`` (index 0 here)
+    to the coarsest, for a batch of frames; indexing selects frames."""
+
+    def __init__(self, images: list[torch.Tensor]):
+        self.images = images
+
+    def __getitem__(self, index: torch.Tensor) -> _Pyramid:
+        return _Pyramid([image[index] for image in self.images])
+
+
+def normalised_pyramid(frames: torch.Tensor, *, levels: int, finest: int) -> _Pyramid:
+    """Each frame's matching images (grey, locally normalised, levels ``finest``..``levels - 1``):
+    they depend on the frame alone, so a frame in several pairs is prepared once."""
+    compute_dtype = torch.float32 if frames.dtype in (torch.float16, torch.bfloat16) else frames.dtype
+    pyramid = _pyramid(luma(frames, weights=REC601_LUMA).to(compute_dtype), levels)
+    return _Pyramid([_normalise(box_filter(box_filter(pyramid[level], 1), 1), radius=4)
+                     for level in range(finest, levels)])
+
+
+def _estimate(source: _Pyramid, target: _Pyramid, size: tuple[int, int], *, iterations: int, window: int,
+              smooth: int, boundaries: int) -> torch.Tensor:
     flow = None
-    for level in range(levels - 1, finest - 1, -1):
-        image = _normalise(box_filter(box_filter(pyramid[level], 1), 1), radius=4)
-        src, tgt = image[:n], image[n:]
-        flow = src.new_zeros(n, 2, *src.shape[-2:]) if flow is None else resize_flow(flow, src.shape[-2:])
-        coarse = level == levels - 1
-        flow = _refine(src, tgt, flow, iterations=iterations * 2 if coarse else iterations,
+    coarsest = len(source.images) - 1
+    for level in range(coarsest, -1, -1):
+        src, tgt = source.images[level], target.images[level]
+        flow = src.new_zeros(src.shape[0], 2, *src.shape[-2:]) if flow is None else resize_flow(flow, src.shape[-2:])
+        flow = _refine(src, tgt, flow, iterations=iterations * 2 if level == coarsest else iterations,
                        window=window, smooth=smooth)
-        if boundaries and level == finest:
+        if boundaries and level == 0:
             flow = _follow_boundaries(src, tgt, flow, boundaries)
-    flow = resize_flow(flow, (h, w))
-    return flow.to(source.dtype)
+    return resize_flow(flow, size)
 
 
 def _lowpass(images: torch.Tensor, cell: int) -> torch.Tensor:
@@ -306,14 +346,13 @@ def align_neighbours(frames: torch.Tensor, flows: ChainedFlows, centres: list[in
     or take :func:`trusted`, so that where alignment fails the centre frame is used instead of a
     blend with another frame's content (which shows as a ghost).
     """
-    forward = torch.cat([flows.between(t, j) for t, j in zip(centres, neighbours, strict=True)])
-    backward = torch.cat([flows.between(j, t) for t, j in zip(centres, neighbours, strict=True)])
-    aligned = warp(frames[torch.tensor(neighbours, device=frames.device)], forward)
+    pairs = list(zip(centres, neighbours, strict=True))
+    aligned = warp(frames[torch.tensor(neighbours, device=frames.device)], flows.between_pairs(pairs))
     if brightness_limit is not None:
         centre = frames[torch.tensor(centres, device=frames.device)]
         aligned = aligned + brightness_offset(centre, aligned, limit=brightness_limit)
-    same = torch.tensor([t == j for t, j in zip(centres, neighbours, strict=True)], device=frames.device)
-    return aligned, consistency(forward, backward).masked_fill(same.view(-1, 1, 1, 1), 0.0)
+    same = torch.tensor([t == j for t, j in pairs], device=frames.device)
+    return aligned, flows.confidence_pairs(pairs).masked_fill(same.view(-1, 1, 1, 1), 0.0)
 
 
 def alike(aligned: torch.Tensor, centre: torch.Tensor, tolerance: torch.Tensor, *, radius: int) -> torch.Tensor:
@@ -339,52 +378,137 @@ class ChainedFlows:
     estimated (not one inverted), so that :meth:`confidence` can check one against the other:
     an inverted flow agrees with its source by construction, occlusions included. Each
     consecutive flow depends on its two frames only, so windowed runs still match whole-clip runs.
+
+    A chained flow extends the one a step shorter (t -> j-1, then one more step), and the flows
+    and confidences of a pair are kept once computed: a +-8-frame window costs one warp per pair,
+    not one per step of every pair. Frames are numbered from ``origin`` inside (see
+    :class:`SharedFlows`, whose views of one table share every estimate); the methods take the
+    numbers of ``frames``.
     """
 
-    def __init__(self, frames: torch.Tensor, **flow_options):
+    def __init__(self, frames: torch.Tensor, *, origin: int = 0, shared: bool = False, **flow_options):
         self.frames = frames
+        self.origin = origin
+        self.shared = shared  # a SharedFlows table: later ops of the chain still need its estimates
         # passed to estimate_flow; by default the flow keeps the motion of things moving on their own
         self.flow_options = {"boundaries": FOLLOW_BOUNDARIES_PX, **flow_options}
         self.forward: dict[int, torch.Tensor] = {}  # s -> flow (1, 2, H, W) from s to s+1
         self.backward: dict[int, torch.Tensor] = {}  # s -> flow from s to s-1
+        self._chained: dict[tuple[int, int], torch.Tensor] = {}  # (t, j) -> flow t -> j, |j - t| > 1
+        self._confidence: dict[tuple[int, int], torch.Tensor] = {}  # (t, j) -> consistency of t -> j
+
+    def view(self, frames: torch.Tensor, origin: int) -> ChainedFlows:
+        """The same estimates seen from ``frames``, whose first frame is number ``origin``."""
+        view = ChainedFlows.__new__(ChainedFlows)
+        view.__dict__.update(self.__dict__)
+        view.frames, view.origin = frames, origin
+        return view
 
     def prepare(self, steps: range) -> None:
         """Estimate the consecutive flows s -> s+1 and s+1 -> s for ``steps`` not known yet, in one batch."""
-        wanted = [s for s in steps if 0 <= s < self.frames.shape[0] - 1 and s not in self.forward]
+        wanted = [s for s in steps if 0 <= s < self.frames.shape[0] - 1 and s + self.origin not in self.forward]
         if wanted:
-            index = torch.tensor(wanted, device=self.frames.device)
-            earlier, later = self.frames[index], self.frames[index + 1]
-            flows = estimate_flow(torch.cat((earlier, later)), torch.cat((later, earlier)), **self.flow_options)
-            self.forward.update({s: flows[i:i + 1] for i, s in enumerate(wanted)})
-            self.backward.update({s + 1: flows[len(wanted) + i:len(wanted) + i + 1] for i, s in enumerate(wanted)})
+            low = min(wanted)
+            pairs = [(s - low, s + 1 - low) for s in wanted]
+            flows = flows_between(self.frames[low:max(wanted) + 2], pairs + [(j, i) for i, j in pairs],
+                                  **self.flow_options)
+            first = self.origin
+            self.forward.update({first + s: flows[i:i + 1] for i, s in enumerate(wanted)})
+            self.backward.update({first + s + 1: flows[len(wanted) + i:len(wanted) + i + 1] for i, s in enumerate(wanted)})
 
     def forget_before(self, step: int) -> None:
-        for table in (self.forward, self.backward):
-            for s in [s for s in table if s < step]:
-                del table[s]
-
-    def _back(self, s: int) -> torch.Tensor:
-        return self.backward[s]
+        """Free what frames before ``step`` need (a table shared with later ops keeps its
+        estimates and confidences: only the chained flows, cheap to make again, go)."""
+        step += self.origin
+        tables = [self._chained] if self.shared else [self.forward, self.backward, self._chained, self._confidence]
+        for table in tables:
+            for key in [key for key in table if (min(key) if isinstance(key, tuple) else key) < step]:
+                del table[key]
 
     def between(self, t: int, j: int) -> torch.Tensor:
         """Flow (1, 2, H, W) from frame t to frame j (steps between them prepared)."""
+        return self.between_pairs([(t, j)])
+
+    def between_pairs(self, pairs: list[tuple[int, int]]) -> torch.Tensor:
+        """Flows (K, 2, H, W) from t to j for each (t, j) of ``pairs`` (steps between them prepared)."""
+        pairs = [(t + self.origin, j + self.origin) for t, j in pairs]
+        # Every chained flow needed, and the shorter ones it extends, made one step length at a
+        # time, each length in one batch.
+        missing: dict[int, list[tuple[int, int]]] = {}
+        for t, j in pairs:
+            direction = 1 if j > t else -1
+            for m in range(j, t + direction, -direction):
+                if abs(m - t) < 2 or (t, m) in self._chained:
+                    break
+                missing.setdefault(abs(m - t), []).append((t, m))
+        for length in sorted(missing):
+            todo = list(dict.fromkeys(missing[length]))
+            shorter = torch.cat([self._flow(t, m - (1 if m > t else -1)) for t, m in todo])
+            steps = torch.cat([self.forward[m - 1] if m > t else self.backward[m + 1] for t, m in todo])
+            longer = shorter + warp(steps, shorter)
+            self._chained.update({pair: longer[i:i + 1] for i, pair in enumerate(todo)})
+        return torch.cat([self._flow(t, j) for t, j in pairs])
+
+    def _flow(self, t: int, j: int) -> torch.Tensor:
         if j == t:
             return self.frames.new_zeros(1, 2, *self.frames.shape[-2:])
-        if j > t:
-            flow = self.forward[t]
-            for s in range(t + 1, j):
-                flow = flow + warp(self.forward[s], flow)
-        else:
-            flow = self._back(t)
-            for s in range(t - 1, j, -1):
-                flow = flow + warp(self._back(s), flow)
-        return flow
+        if j == t + 1:
+            return self.forward[t]
+        if j == t - 1:
+            return self.backward[t]
+        return self._chained[(t, j)]
 
     def confidence(self, t: int, j: int) -> torch.Tensor:
         """(1, 1, H, W): how far the flow from t to j can be trusted (:func:`consistency`)."""
         if j == t:
             return self.frames.new_ones(1, 1, *self.frames.shape[-2:])
-        return consistency(self.between(t, j), self.between(j, t))
+        return self.confidence_pairs([(t, j)])
+
+    def confidence_pairs(self, pairs: list[tuple[int, int]]) -> torch.Tensor:
+        """(K, 1, H, W): :func:`consistency` of the flow t -> j against j -> t for each (t, j) of
+        ``pairs``, computed once per pair."""
+        todo = list(dict.fromkeys(pair for pair in pairs if (pair[0] + self.origin, pair[1] + self.origin)
+                                  not in self._confidence))
+        if todo:
+            checked = consistency(self.between_pairs(todo), self.between_pairs([(j, t) for t, j in todo]))
+            self._confidence.update({(t + self.origin, j + self.origin): checked[i:i + 1]
+                                     for i, (t, j) in enumerate(todo)})
+        return torch.cat([self._confidence[(t + self.origin, j + self.origin)] for t, j in pairs])
+
+
+class SharedFlows:
+    """The motion between the frames of one pipeline window, estimated once and handed along the
+    chain of ops (the runner gives it to every op that declares ``OpSpec.shares_flows``), instead
+    of each temporal op estimating it again on its own input.
+
+    The flows are estimated on the input of the first op that asks for them (with given options,
+    at a given size) and serve the later ops as they are: the ops between them change grain,
+    dirt and brightness, not where things are, and the flow works on contrast-normalised images
+    (flicker does not move it) with robust weights (dirt does not pull it). An op that moves the
+    picture (``OpSpec.moves_picture``: stabilise) makes the runner :meth:`forget` them.
+    ``origin`` is the number, within the window, of the frames the next op receives (the runner
+    drops context frames along the chain)."""
+
+    def __init__(self) -> None:
+        self.origin = 0
+        self._tables: dict[tuple, ChainedFlows] = {}
+
+    def chained(self, frames: torch.Tensor, **flow_options) -> ChainedFlows:
+        """The :class:`ChainedFlows` of ``frames`` (numbered from ``origin``) with ``flow_options``."""
+        key = (tuple(frames.shape[-2:]), frames.device, tuple(sorted(flow_options.items())))
+        table = self._tables.get(key)
+        if table is None:
+            table = self._tables[key] = ChainedFlows(frames, origin=self.origin, shared=True, **flow_options)
+        return table.view(frames, self.origin)
+
+    def forget(self) -> None:
+        self._tables.clear()
+
+
+def chained_flows(frames: torch.Tensor, shared: SharedFlows | None = None, **flow_options) -> ChainedFlows:
+    """The flows a temporal op aligns ``frames`` with: from ``shared`` (a pipeline's window) when
+    given, else estimated for this call."""
+    return ChainedFlows(frames, **flow_options) if shared is None else shared.chained(frames, **flow_options)
 
 
 class FlowEstimator(torch.nn.Module):

@@ -70,6 +70,10 @@ class OpSpec:
     (``pipeline.tiling``) because its tiled output equals its whole-frame output (within half an
     8-bit code value; tests/restoration/pipeline/test_tiling.py checks each); an op that estimates
     something over the whole frame (a grain level, a flow, a column profile) runs on whole frames.
+    ``shares_flows``: the function also takes ``flows=`` a ``ops.flow.SharedFlows`` (or None), the
+    motion of the pipeline's window estimated once for the chain's temporal ops (the pipeline passes
+    it when the window runs on whole frames). ``moves_picture``: the op moves things in the picture
+    (stabilise), so flows estimated before it no longer hold after it.
     """
 
     name: str
@@ -81,6 +85,8 @@ class OpSpec:
     scale: int = 1
     scale_param: str | None = None
     tileable: bool = False
+    shares_flows: bool = False
+    moves_picture: bool = False
     description: str = ""
 
     def context_radius(self, params: Mapping[str, Any]) -> int:

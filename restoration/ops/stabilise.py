@@ -287,5 +287,6 @@ STABILISE_OP = OpSpec(
     temporal_radius=STABILISE_RADIUS,
     radius_param="radius",
     tileable=True,  # its whole-frame estimate is shared by the tiles (pipeline.tiling)
+    moves_picture=True,  # a window's flows estimated before it do not hold after it
     description="gate-weave stabilisation: phase correlation, smoothed path, sub-pixel shift",
 )

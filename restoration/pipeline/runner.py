@@ -17,6 +17,7 @@ import torch
 
 from restoration.errors import RestorationError, SpecError
 from restoration.op_registry import interpolation_refine
+from restoration.ops.flow import SharedFlows
 from restoration.pipeline.frame_source import FrameSource
 from restoration.pipeline.spec import (
     CLEAN_OPS,
@@ -269,9 +270,15 @@ def _process_shot(
         end = min(start + window, stop)
         lo, hi = max(first, start - contexts[0]), min(stop, end + contexts[0])
         chunk = frames.get(lo, hi).to(device)
+        # The window's motion, estimated once by the first temporal op that needs it and handed
+        # to the later ones (ops.flow.SharedFlows), numbered from the shot's first frame.
+        flows = SharedFlows()
         with torch.no_grad():
             for step, context in zip(plan.steps, contexts[1:], strict=True):
-                chunk = _apply(step, chunk, tiles)
+                flows.origin = lo - first
+                chunk = _apply(step, chunk, tiles, flows)
+                if step.op.moves_picture:
+                    flows.forget()
                 # An op's output is exact except within its radius of a cut-off (not a shot)
                 # edge, and the next ops need only `context` frames beyond the window: keep just
                 # those. At a shot edge nothing is cut, so every op meets the edge as it would
@@ -284,9 +291,12 @@ def _process_shot(
         yield end - 1, chunk.clamp(0.0, 1.0).cpu()
 
 
-def _apply(step: Step, frames: torch.Tensor, tiles: TilePlan) -> torch.Tensor:
+def _apply(step: Step, frames: torch.Tensor, tiles: TilePlan, flows: SharedFlows) -> torch.Tensor:
     scale = step.op.output_scale(step.params)
-    out = run_op_tiled(step.op, frames, step.params, tiles)  # upscales are not tileable: whole frames
+    if step.op.shares_flows and (tiles.whole_frame or not step.op.tileable):
+        out = step.op.function(frames, **step.params, flows=flows)
+    else:
+        out = run_op_tiled(step.op, frames, step.params, tiles)  # upscales are not tileable: whole frames
     expected = (frames.shape[0], frames.shape[1], frames.shape[2] * scale, frames.shape[3] * scale)
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != expected:
         got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__

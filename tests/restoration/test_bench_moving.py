@@ -13,6 +13,8 @@ def test_quick_moving_bench_scores_the_film_preset_against_the_input_and_the_ffm
         assert "error" not in row
         assert 10 < row["input"] < 60 and 10 < row["film"] < 60
         assert abs(row["film - input"] - (row["film"] - row["input"])) < 1e-9
+        assert row["film / nlmeans speed"] > 0
+        assert abs(row["film / nlmeans speed"] - row["film fps (CPU)"] / row["nlmeans fps (CPU)"]) < 1e-6
     clean = next(rows for title, rows in tables.items() if "do no harm" in title)
     assert clean[-1]["clip"] == "min"
     assert clean[-1]["film PSNR vs input"] == min(row["film PSNR vs input"] for row in clean[:-1])

@@ -122,9 +122,9 @@ def test_a_pipeline_spec_cannot_point_the_learned_ops_at_a_file():
             validate_spec({"ops": [{"op": op, "params": {"weights": "/etc/passwd"}}]})
 
 
-@pytest.mark.parametrize("window", [5, 3])
+@pytest.mark.parametrize("window", [5, 4, 3])
 def test_median_of_window_equals_torch_median(window):
-    # 5 (the committed net) takes the min/max network; other sizes fall back to torch.median
+    # 5 (the committed net) and 4 (its neighbours) take min/max networks; other sizes torch.median
     values = torch.randint(0, 4, (200, window, 3)).float()  # many ties
     assert torch.equal(median_of_window(values), values.median(dim=1).values)
     assert median_of_window(torch.tensor([[5.0, 1.0, 4.0, 2.0, 3.0]])).item() == 3.0

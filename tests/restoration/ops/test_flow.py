@@ -111,3 +111,98 @@ def test_resize_flow_averages_every_vector_a_reduction_covers():
     flow[:, 0, ::4, ::4] = 16.0  # one moving pixel in each 4x4 block: bilinear sampling would miss it
     smaller = resize_flow(flow, (2, 2))
     torch.testing.assert_close(smaller[:, 0], torch.full((1, 2, 2), 16.0 / 16 * 2 / 8))  # block mean x size ratio
+
+
+# ---- chained and shared flows ----------------------------------------------------------------
+
+
+def _panning_clip(frames: int = 7, seed: int = 5) -> torch.Tensor:
+    """A grainy texture panning 1.5 px right and 0.5 px down per frame, (T, 1, 48, 64)."""
+    from tests.restoration.ops.textures import grainy
+
+    image = textured_image(48, 64, seed=seed)
+    return grainy(torch.cat([shifted(image, 1.5 * t, 0.5 * t) for t in range(frames)]), sigma=0.01)
+
+
+def _chained_step_by_step(flows, t: int, j: int) -> torch.Tensor:
+    """The flow t -> j chained one step after the other (what ChainedFlows made before it kept
+    the shorter chains)."""
+    direction = 1 if j > t else -1
+    flow = flows.forward[t] if direction > 0 else flows.backward[t]
+    for s in range(t + direction, j, direction):
+        flow = flow + warp(flows.forward[s] if direction > 0 else flows.backward[s], flow)
+    return flow
+
+
+def test_chained_flows_extend_the_shorter_chains_to_the_same_values_in_any_order():
+    from restoration.ops.flow import ChainedFlows, consistency
+
+    clip = _panning_clip()
+    pairs = [(0, 5), (3, 1), (6, 0), (2, 3), (4, 4), (1, 3), (5, 2)]
+    first, second = ChainedFlows(clip), ChainedFlows(clip)
+    first.prepare(range(6))
+    second.prepare(range(6))
+    reference = torch.cat([torch.zeros(1, 2, 48, 64) if t == j else _chained_step_by_step(first, t, j) for t, j in pairs])
+    assert torch.equal(first.between_pairs(pairs), reference)
+    assert torch.equal(torch.cat([second.between(t, j) for t, j in reversed(pairs)]), reference.flip(0))
+    checked = first.confidence_pairs(pairs[:4])
+    assert torch.equal(checked, consistency(reference[:4], torch.cat([_chained_step_by_step(first, j, t) for t, j in pairs[:4]])))
+    assert torch.equal(first.confidence(0, 0), torch.ones(1, 1, 48, 64))
+
+
+def test_a_pairs_confidence_is_computed_once(monkeypatch):
+    import restoration.ops.flow as flow
+
+    clip = _panning_clip(frames=4)
+    flows = flow.ChainedFlows(clip)
+    flows.prepare(range(3))
+    calls = []
+    real = flow.consistency
+    monkeypatch.setattr(flow, "consistency", lambda *args: calls.append(args[0].shape[0]) or real(*args))
+    first = flows.confidence_pairs([(1, 0), (1, 2)])
+    again = flows.confidence_pairs([(1, 2), (2, 1), (1, 0)])
+    assert calls == [2, 1]  # only (2, 1) was new
+    assert torch.equal(again[2:], first[:1]) and torch.equal(again[:1], first[1:])
+
+
+def test_shared_flows_serve_later_ops_from_the_first_estimate(monkeypatch):
+    import restoration.ops.flow as flow
+
+    clip = _panning_clip()
+    estimates = []
+    real = flow.flows_between
+    monkeypatch.setattr(flow, "flows_between", lambda *args, **kw: estimates.append(len(args[1])) or real(*args, **kw))
+    shared = flow.SharedFlows()
+    own = flow.chained_flows(clip, shared)
+    own.prepare(range(6))
+    assert estimates == [12]  # 6 steps, both ways, one batch
+    # A later op gets frames 2..6 of the window (context dropped), brighter (a deflicker in between):
+    # the same flows, numbered from its first frame, and no new estimate.
+    shared.origin = 2
+    later = flow.chained_flows(clip[2:] * 0.8 + 0.1, shared)
+    later.prepare(range(4))
+    assert estimates == [12]
+    assert torch.equal(later.between_pairs([(0, 3), (2, 1)]), own.between_pairs([(2, 5), (4, 3)]))
+    assert torch.equal(later.confidence(1, 0), own.confidence(3, 2))
+    later.forget_before(4)  # an op freeing its chained flows leaves the shared estimates in place
+    assert 2 in own.forward and (3, 2) in own._confidence
+    # Other options, or a moved picture, are estimated again.
+    flow.chained_flows(clip[2:], shared, smooth=12).prepare(range(1))
+    shared.forget()
+    flow.chained_flows(clip[2:], shared).prepare(range(1))
+    assert estimates == [12, 2, 2]
+    # Without a SharedFlows an op estimates its own, as before.
+    alone = flow.chained_flows(clip[2:])
+    alone.prepare(range(4))
+    alone.forget_before(2)
+    assert sorted(alone.forward) == [2, 3]
+
+
+def test_flows_between_frames_equal_estimate_flow_pair_by_pair():
+    from restoration.ops.flow import flows_between
+
+    clip = _panning_clip(frames=4)
+    pairs = [(0, 1), (1, 0), (2, 3), (1, 2), (3, 2)]
+    batch = flows_between(clip, pairs, boundaries=4, smooth=12)
+    for k, (i, j) in enumerate(pairs):
+        assert torch.equal(batch[k:k + 1], estimate_flow(clip[i:i + 1], clip[j:j + 1], boundaries=4, smooth=12))
