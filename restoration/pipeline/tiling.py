@@ -38,6 +38,10 @@ DEFAULT_MAX_MEMORY = 12 * 2 ** 30
 WORKING_COPIES = 24
 # Whole-window tensors the runner itself holds: the window, an op's output, the blended output.
 RESIDENT_COPIES = 3
+# What a window's shared flows (ops.flow.SharedFlows: consecutive flows both ways and the pairs'
+# confidences) hold until the window ends, in float32 copies of each frame. Only the ops that
+# cannot be tiled share flows, so it is counted with theirs.
+SHARED_FLOW_COPIES = 3
 DEFAULT_OVERLAP = 32
 MIN_TILE = 64
 TILE_ALIGN = 16
@@ -98,7 +102,7 @@ def window_for_budget(*, window: int, context: int, channels: int, height: int, 
     :func:`window_bytes` for what the runner then reports."""
     frame_bytes = channels * height * width * 4
     if whole_frames:
-        fits = int(max_memory // ((RESIDENT_COPIES + WORKING_COPIES) * frame_bytes)) - 2 * context
+        fits = int(max_memory // ((RESIDENT_COPIES + WORKING_COPIES + SHARED_FLOW_COPIES) * frame_bytes)) - 2 * context
     else:
         fits = int(max_memory // 2 // (RESIDENT_COPIES * frame_bytes)) - 2 * context
     return max(1, min(window, max(fits, context)))
@@ -107,7 +111,7 @@ def window_for_budget(*, window: int, context: int, channels: int, height: int, 
 def window_bytes(*, frames: int, channels: int, height: int, width: int, whole_frames: bool) -> int:
     """The memory a window of ``frames`` (context included) is planned to take: the resident copies,
     and with ``whole_frames`` a non-tileable op's working copies of the whole frames."""
-    copies = RESIDENT_COPIES + (WORKING_COPIES if whole_frames else 0)
+    copies = RESIDENT_COPIES + (WORKING_COPIES + SHARED_FLOW_COPIES if whole_frames else 0)
     return copies * frames * channels * height * width * 4
 
 
