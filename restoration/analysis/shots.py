@@ -40,8 +40,11 @@ way (a whip pan: the camera travelled, the shot goes on) is dropped.
 
 The same measurements, as per-frame cues (``ShotDetector.features()``), feed a learned detector
 (``restoration.models.shot_net``, trained by ``restoration.analysis.shot_training``):
-``transitions(method="learned")``. The rules above stay the default (``DEFAULT_METHOD``; the two
-compared in docs/BENCHMARKS.md, "Engine: shots").
+``transitions(method="learned")``. The default (``DEFAULT_METHOD``) is ``"combined"``: the rules'
+boundaries, corrected by the net only where it is sure (``ShotDetector.combined_transitions``):
+the net alone is the better detector on damaged footage but misses some transitions between
+material unlike its training reels, which the rules measure (the three compared in
+docs/BENCHMARKS.md, "Engine: shots").
 
 Memory is bounded: frames are reduced to thumbnails as they arrive, only the last few
 thumbnails are kept, and per frame a handful of floats are stored until ``finish()``.
@@ -96,10 +99,13 @@ WIPE_MIN_HALF_PLANE = 0.8  # fraction of them a straight edge must classify righ
 BLANK_SPREAD = 0.04
 BLANK_BLACK, BLANK_WHITE = 0.15, 0.75  # thumbnail mean of a black / white frame (worn film's white is grey)
 FADE_MIN_RAMP = 3  # frames of ramp (down and up together): a flash is abrupt, a fade is not
-# Which detector ``transitions()`` runs: the rules above, or the learned net over their cues
-# (``restoration.models.shot_net``; figures in docs/BENCHMARKS.md, "Engine: shots").
-METHODS = ("classical", "learned")
-DEFAULT_METHOD = "classical"
+# Which detector ``transitions()`` runs: the rules above, the learned net over their cues
+# (``restoration.models.shot_net``), or the rules corrected where the net is sure (the default;
+# figures in docs/BENCHMARKS.md, "Engine: shots"). The combined decision's net probabilities:
+COMBINED_SURE = 0.9  # the net's boundary replaces the rules' it overlaps; a net cut is added where they have none
+COMBINED_VETO = 0.01  # a rules' hard cut is dropped where the net's probability within a frame stays below
+METHODS = ("classical", "learned", "combined")
+DEFAULT_METHOD = "combined"
 
 
 def luma_thumbnails(frames: torch.Tensor) -> torch.Tensor:
@@ -514,19 +520,73 @@ class ShotDetector:
         method = DEFAULT_METHOD if method is None else method
         if method == "learned":
             return self.learned_transitions()
+        if method == "combined":
+            return self.combined_transitions()
         if method != "classical":
             raise ValueError(f"shot detection method must be one of {', '.join(METHODS)}, got {method!r}")
         return self.classical_transitions()
 
+    def _net_outputs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The learned net's per-frame boundary probability, type probabilities and span."""
+        from restoration.models.shot_net import WEIGHTS, load_shot_net, predict
+
+        return predict(load_shot_net(WEIGHTS, FEATURE_NAMES), self.features())
+
     def learned_transitions(self) -> list[Transition]:
         """The learned detector's boundaries (``restoration.models.shot_net`` over ``features()``,
         the committed weights)."""
-        from restoration.models.shot_net import WEIGHTS, decode, load_shot_net, predict
+        from restoration.models.shot_net import decode
 
         if self.frame_count == 0:
             return []
-        net = load_shot_net(WEIGHTS, FEATURE_NAMES)
-        return [Transition(*boundary) for boundary in decode(*predict(net, self.features()))]
+        return [Transition(*boundary) for boundary in decode(*self._net_outputs())]
+
+    def combined_transitions(self) -> list[Transition]:
+        """The rules' boundaries, corrected by the learned net where it is sure.
+
+        The net is sure of a boundary when its probability there is at least ``COMBINED_SURE``;
+        it is sure there is none at a frame when its probability within a frame of it stays
+        below ``COMBINED_VETO``. Then:
+
+        - a net boundary it is sure of replaces every rules' boundary it overlaps (its type and
+          span are the better measured: the net sees the cues of the whole neighbourhood);
+        - a net boundary where the rules have none is added: a dissolve, wipe or fade as the net
+          decodes it (the rules miss many on damaged footage), a cut only where the net is sure
+          and the rules' whip-pan test keeps it (the net takes some whip pans for cuts);
+        - a rules' hard cut where the net is sure there is none is dropped (a trap: flash, burn,
+          splice bump), unless it bounds a short segment (the rules' damage-tolerant review kept
+          it: an insert, which the net can miss, e.g. two frames cut into a shot that goes on);
+          a rules' gradual transition never is (the net misses some the rules measure);
+        - everything else is the rules' (the net unsure either way: the rules' measurements,
+          which do not depend on resembling the training material, decide).
+        """
+        from restoration.models.shot_net import decode
+
+        if self.frame_count == 0:
+            return []
+        probability, types, span = self._net_outputs()
+        rules = self.classical_transitions()
+        kept: list[Transition] = []
+        replaced: set[Transition] = set()
+        for net in (Transition(*boundary) for boundary in decode(probability, types, span)):
+            sure = probability[net.frame] >= COMBINED_SURE
+            overlapped = [t for t in rules if _overlap(t, net)]
+            if overlapped:
+                if sure:
+                    kept.append(net)
+                    replaced.update(overlapped)
+            elif net.type != "cut" or (sure and self._drop_whip_pans([net.frame])):
+                kept.append(net)
+        cuts = [t.frame for t in rules if t.type == "cut"]
+        for rule in rules:
+            if rule in replaced:
+                continue
+            insert = any(0 < abs(rule.frame - other) <= SHORT_SEGMENT for other in cuts)
+            if rule.type == "cut" and not insert and \
+                    probability[max(0, rule.frame - 1) : rule.frame + 2].max() < COMBINED_VETO:
+                continue
+            kept.append(rule)
+        return sorted(kept, key=lambda t: t.frame)
 
     def classical_transitions(self) -> list[Transition]:
         """Every boundary after frame 0 by the classical rules, typed and spanned, in frame order.

@@ -10,7 +10,8 @@ Scores: a detected boundary within +-1 frame of a true cut counts (+-2 of a diss
 middle frame, which is where the detector reports dissolves); each true boundary is matched
 at most once. "false in damaged" counts false boundaries strictly inside a silent-era shot.
 fps is frames per second of ``detect_shots`` alone (reels prepared beforehand), one thread.
-Each reel is measured with both detectors (``method``: classical rules, learned net); the
+Each reel is measured with each detector (``method``: classical rules, learned net, the two
+combined: the default); the
 reels are built by ``restoration.analysis.shot_reels`` (order seed 20; the learned detector's
 training reels use other seeds).
 

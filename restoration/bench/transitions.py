@@ -15,8 +15,8 @@ travel between two held views). The whole reel is then damaged by ``restoration.
 Scores: a boundary found within +-1 frame of a cut, or within +-max(2, length / 4) of a gradual
 transition's reported frame (its middle; a fade's black or white point), is a match; each true
 boundary matches once. "typed" is the share of matches with the right type; "false at traps"
-counts false boundaries within 4 frames of a trap. Both of our detectors are measured
-(``detect_transitions(method="classical" | "learned")``). PySceneDetect's content and adaptive
+counts false boundaries within 4 frames of a trap. Our detectors are measured
+(``detect_transitions(method="classical" | "learned" | "combined")``). PySceneDetect's content and adaptive
 detectors (default settings, fed the same frames) are scored the same way (they give no types);
 without PySceneDetect installed (the ``bench`` extra) their rows are skipped with a note on stderr.
 fps: frames per second of ``detect_transitions`` alone, one thread. Run by ``bench --only shots``.

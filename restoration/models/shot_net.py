@@ -14,7 +14,8 @@ and the shot either side) and predicts per frame:
 
 ``decode`` turns that into boundaries ``(type, frame, start_frame, end_frame)``: peaks above
 ``THRESHOLD``, strongest first, each kept unless it falls within a kept one's span (or a frame of
-a kept cut). ``restoration.analysis.shots`` runs it (``detect_transitions(..., method="learned")``);
+a kept cut). ``restoration.analysis.shots`` runs it (``detect_transitions(..., method="learned")``,
+and in the default ``"combined"`` method, where it corrects the rules where it is sure);
 the weights are trained by ``restoration.analysis.shot_training`` (``python -m restoration train
 --task shots``). This module knows nothing of frames: the cues' names come with the weights.
 """

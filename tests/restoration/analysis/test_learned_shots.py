@@ -7,7 +7,7 @@ import torch
 
 from restoration.analysis.shot_reels import build_cut_reel, load_shots
 from restoration.analysis.shot_training import labels, train_shot_net
-from restoration.analysis.shots import FEATURE_NAMES, ShotDetector, detect_transitions
+from restoration.analysis.shots import FEATURE_NAMES, ShotDetector, Transition, detect_transitions
 from restoration.errors import ModelError
 from restoration.models.shot_net import TYPES, ShotNet, decode, load_shot_net
 
@@ -45,6 +45,37 @@ def _outputs(n: int, peaks: dict[int, tuple[float, str, tuple[int, int]]]):
         types[frame - 1 : frame + 2] = np.eye(len(TYPES))[TYPES.index(kind)]
         span[frame] = before, after
     return probability, types, span
+
+
+def _combined(make_shot, monkeypatch, rules: list[Transition], peaks: dict) -> list[Transition]:
+    """The combined detector's decision over given rules' boundaries and net outputs (100 frames)."""
+    detector = ShotDetector()
+    detector.feed(make_shot(1, 100))
+    monkeypatch.setattr(detector, "classical_transitions", lambda: rules)
+    monkeypatch.setattr(detector, "_net_outputs", lambda: _outputs(100, peaks))
+    return detector.transitions("combined")
+
+
+def test_combined_drops_a_rules_cut_where_the_net_sees_nothing_but_keeps_inserts_and_gradual_ones(
+        make_shot, monkeypatch):
+    rules = [Transition("cut", 20, 20, 20), Transition("cut", 40, 40, 40), Transition("cut", 42, 42, 42),
+             Transition("dissolve", 70, 64, 76)]
+    assert _combined(make_shot, monkeypatch, rules, {}) == rules[1:]
+    # where the net is not sure there is nothing, the rules' cut stays
+    assert _combined(make_shot, monkeypatch, rules, {20: (0.05, "cut", (0, 0))}) == rules
+
+
+def test_combined_lets_a_sure_net_boundary_replace_the_rules_ones_it_overlaps(make_shot, monkeypatch):
+    rules = [Transition("fade", 48, 44, 50), Transition("cut", 53, 53, 53)]
+    sure = {49: (0.95, "fade", (7, 7))}
+    assert _combined(make_shot, monkeypatch, rules, sure) == [Transition("fade", 49, 42, 56)]
+    unsure = {49: (0.7, "fade", (7, 7)), 53: (0.3, "cut", (0, 0))}  # and not sure there is no cut at 53
+    assert _combined(make_shot, monkeypatch, rules, unsure) == rules
+
+
+def test_combined_adds_the_nets_gradual_boundaries_and_only_its_sure_cuts(make_shot, monkeypatch):
+    net = {30: (0.6, "wipe", (5, 5)), 60: (0.8, "cut", (0, 0)), 80: (0.95, "cut", (0, 0))}
+    assert _combined(make_shot, monkeypatch, [], net) == [Transition("wipe", 30, 25, 35), Transition("cut", 80, 80, 80)]
 
 
 def test_decode_keeps_both_cuts_of_a_two_frame_insert():
@@ -101,7 +132,7 @@ def test_a_few_training_steps_write_weights_that_load(tmp_path):
 
 
 def test_an_unknown_method_is_rejected(make_shot):
-    with pytest.raises(ValueError, match="classical, learned"):
+    with pytest.raises(ValueError, match="classical, learned, combined"):
         detect_transitions(make_shot(1, 10), method="neural")
 
 
