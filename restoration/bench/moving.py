@@ -9,7 +9,7 @@ picture (no ghosts), and does it leave clean material alone?
    moving cut-outs: the film preset's PSNR against its own input (target >= 45 dB) and the ops the
    analysis recommended.
 3. Real footage (``../shared/data/footage``, skipped when absent): a no-reference ghosting figure,
-   defined in :func:`ghosting`.
+   defined in :func:`ghosting`, and a still of the walkers (:func:`footage_table`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,16 @@ from typing import Any
 import torch
 
 from restoration.bench.interp import cutout_clip
-from restoration.bench.restore import FOOTAGE, FPS, Timer, _mean, _run_spec
+from restoration.bench.restore import (
+    FOOTAGE,
+    FPS,
+    QUICK_STILLS_DIR,
+    STILLS_DIR,
+    Timer,
+    _mean,
+    _run_spec,
+    _save_still,
+)
 from restoration.classical import CHAINS, run_filter_chain
 from restoration.compare import psnr
 from restoration.errors import RestorationError
@@ -99,44 +108,70 @@ def clean_table(quick: bool) -> list[dict[str, Any]]:
     return rows
 
 
-def ghosting(before: torch.Tensor, after: torch.Tensor) -> dict[str, float]:
-    """No-reference ghosting of a restoration ``after`` of ``before`` (both (T, C, H, W)).
+BORDER = 4  # px: the warp's border padding fails the flow's check on every frame whatever moves
+STILL_CROP = (120, 160)  # (height, width) of the walkers' still, before the 2x enlargement
 
-    Moving regions are where the neighbours cannot stand in for the frame: the previous or the next
-    frame, aligned by ``ops.flow``, fails the flow's forward-backward check or differs from the
-    frame by more than its grain explains (``ops.flow.alike``: occlusions, things moving against
-    the camera, a flow that does not follow them). A restoration that blends neighbours there
-    changes the picture much more than the grain it removes elsewhere; one that falls back to the
-    frame itself changes it about as much. Returns the mean absolute change |after - before|
-    (8-bit code values, luma) in those regions (``moving``) and elsewhere (``still``), their
-    ratio (``ghosting``: ~1 no ghosts, >> 1 moving things blended with other frames) and the
-    share of the picture that moves."""
-    from restoration.luma import REC601_LUMA, luma
+
+def moving_regions(frames: torch.Tensor) -> torch.Tensor:
+    """Where the neighbours cannot stand in for the frame, (T, 1, H, W) bool for ``frames``
+    (T, C, H, W): the previous or the next frame, aligned by ``ops.flow``, fails the flow's
+    forward-backward check or differs from the frame by more than its grain explains
+    (``ops.flow.alike``: occlusions, things moving against the camera, a flow that does not follow
+    them). The ``BORDER`` is left out (not moving)."""
     from restoration.ops.denoise import estimate_noise
     from restoration.ops.flow import ChainedFlows, align_neighbours, alike
 
-    flows = ChainedFlows(before)
-    t = before.shape[0]
+    flows = ChainedFlows(frames)
+    t = frames.shape[0]
     flows.prepare(range(t - 1))
     centres = list(range(t))
     neighbours = [i - 1 if i > 0 else i + 1 for i in centres] + [i + 1 if i < t - 1 else i - 1 for i in centres]
-    aligned, confidence = align_neighbours(before, flows, centres * 2, neighbours)
-    tolerance = 3.0 * estimate_noise(before).repeat(2) + 0.01
-    usable = (confidence * alike(aligned, before.repeat(2, 1, 1, 1), tolerance, radius=1)).view(2, t, 1, *before.shape[-2:])
+    aligned, confidence = align_neighbours(frames, flows, centres * 2, neighbours)
+    tolerance = 3.0 * estimate_noise(frames).repeat(2) + 0.01
+    usable = (confidence * alike(aligned, frames.repeat(2, 1, 1, 1), tolerance, radius=1)).view(2, t, 1, *frames.shape[-2:])
     moving = usable.amin(0) < 0.5
+    inside = torch.zeros_like(moving)
+    inside[..., BORDER:-BORDER, BORDER:-BORDER] = True
+    return moving & inside
+
+
+def ghosting(before: torch.Tensor, after: torch.Tensor, moving: torch.Tensor | None = None) -> dict[str, float]:
+    """No-reference ghosting of a restoration ``after`` of ``before`` (both (T, C, H, W)).
+
+    Moving regions are :func:`moving_regions` of ``before`` (or ``moving``, when already computed).
+    A restoration that blends neighbours there changes the picture much more than the grain it
+    removes elsewhere; one that falls back to the frame itself changes it about as much. Returns
+    the mean absolute change |after - before| (8-bit code values, luma) in those regions
+    (``moving``) and elsewhere (``still``), their ratio (``ghosting``: ~1 no ghosts, >> 1 moving
+    things blended with other frames) and the share of the picture that moves."""
+    from restoration.luma import REC601_LUMA, luma
+
+    if moving is None:
+        moving = moving_regions(before)
     change = (luma(after, weights=REC601_LUMA) - luma(before, weights=REC601_LUMA)).abs() * 255.0
-    # The warp's border padding fails the check on every frame whatever moves: not counted.
-    margin = 4
-    change, moving = (x[..., margin:-margin, margin:-margin] for x in (change, moving))
+    # The border is neither moving nor still: not counted.
+    change, moving = (x[..., BORDER:-BORDER, BORDER:-BORDER] for x in (change, moving))
     moving_change = float(change[moving].mean()) if bool(moving.any()) else float("nan")
     still_change = float(change[~moving].mean())
     return {"moving": moving_change, "still": still_change, "ghosting": moving_change / max(still_change, 1e-6),
             "moving share": float(moving.float().mean())}
 
 
+def densest_region(mask: torch.Tensor, size: tuple[int, int]) -> tuple[slice, slice]:
+    """The (rows, columns) of the ``size`` window of ``mask`` (H, W) holding the most of it (the
+    first such window when several tie); the whole mask's extent where it is smaller."""
+    height, width = min(size[0], mask.shape[-2]), min(size[1], mask.shape[-1])
+    counts = torch.nn.functional.avg_pool2d(mask.float()[None, None], (height, width), stride=1)[0, 0]
+    top, left = divmod(int(counts.flatten().argmax()), counts.shape[-1])
+    return slice(top, top + height), slice(left, left + width)
+
+
 def footage_table(quick: bool) -> list[dict[str, Any]]:
+    """The ghosting figure on real footage, and a still of the middle frame where it moves most
+    (the scan | the film preset | |difference| x4, at 2x) into the restore bench's stills folder."""
     from restoration.io import read_frames
 
+    stills_dir = QUICK_STILLS_DIR if quick else STILLS_DIR
     rows = []
     for name in GHOST_FOOTAGE:
         path = FOOTAGE / name
@@ -145,10 +180,15 @@ def footage_table(quick: bool) -> list[dict[str, Any]]:
             continue
         frames = read_frames(path, 0, 6 if quick else 24)
         restored, used = _film(frames)
-        figures = ghosting(frames, restored)
+        moving = moving_regions(frames)
+        figures = ghosting(frames, restored, moving)
         rows.append({"clip": name, "frames": frames.shape[0], "moving share": figures["moving share"],
                      "change in moving regions": figures["moving"], "change elsewhere": figures["still"],
                      "ghosting ratio": figures["ghosting"], "ops": "+".join(used) or "none"})
+        stills_dir.mkdir(parents=True, exist_ok=True)
+        region = densest_region(moving[frames.shape[0] // 2, 0], STILL_CROP)
+        _save_still(frames, restored, stills_dir / f"moving-{path.stem}.png", max_width=1000, region=region,
+                    zoom=2, difference_gain=4.0)
     return rows
 
 

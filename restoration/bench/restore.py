@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from restoration.classical import CHAINS, run_filter_chain
-from restoration.compare import psnr, side_by_side, ssim
+from restoration.compare import psnr, ssim
 from restoration.errors import RestorationError
 from restoration.op_registry import list_ops
 from restoration.pipeline import run_pipeline
@@ -330,14 +330,34 @@ def _clip_metric(report: dict[str, Any], key: str) -> float:
     return sum(v * w for v, w in zip(values, weights, strict=True)) / sum(weights)
 
 
-def _save_still(before: torch.Tensor, after: torch.Tensor, path: Path, max_width: int = 640) -> None:
-    """The middle frame, before | after, scaled down to keep the PNG small."""
+def _save_still(
+    before: torch.Tensor,
+    after: torch.Tensor,
+    path: Path,
+    max_width: int = 640,
+    *,
+    region: tuple[slice, slice] | None = None,
+    zoom: int = 1,
+    difference_gain: float = 0.0,
+) -> None:
+    """The middle frame, before | after, and |after - before| x ``difference_gain`` when that is
+    given (a doubled outline there is a ghost); cropped to ``region`` (rows, columns), enlarged
+    ``zoom`` times with nearest-neighbour (grain and outlines stay as they are), then scaled down
+    to ``max_width`` if wider, to keep the PNG small."""
     middle = before.shape[0] // 2
-    pair = side_by_side(before[middle], after[middle], gap=4)
-    if pair.shape[-1] > max_width:
-        scale = max_width / pair.shape[-1]
-        pair = F.interpolate(pair[None], scale_factor=scale, mode="area", recompute_scale_factor=False)[0]
-    array = (pair.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    panels = [before[middle], after[middle]]
+    if difference_gain:
+        panels.append((after[middle] - before[middle]).abs() * difference_gain)
+    if region is not None:
+        panels = [panel[:, region[0], region[1]] for panel in panels]
+    if zoom > 1:
+        panels = [F.interpolate(panel[None], scale_factor=zoom, mode="nearest")[0] for panel in panels]
+    gap = panels[0].new_zeros(*panels[0].shape[:-1], 4)
+    strip = torch.cat([part for panel in panels for part in (gap, panel)][1:], dim=-1)
+    if strip.shape[-1] > max_width:
+        scale = max_width / strip.shape[-1]
+        strip = F.interpolate(strip[None], scale_factor=scale, mode="area", recompute_scale_factor=False)[0]
+    array = (strip.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
     image = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
     image.save(path, optimize=True)
 
