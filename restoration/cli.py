@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bf16", action="store_true", help="forward passes in bfloat16 (about 1.8x faster on a CPU with native bfloat16)")
     p.add_argument("--factor", type=int, choices=[2, 4], default=None, help="sr: the scale, 2 (default) or 4")
     p.add_argument("--reels", type=int, default=40, help="shots: how many synthetic training reels (default 40)")
+    p.add_argument("--texture-reels", type=int, default=0,
+                   help="shots: how many more reels of smooth random textures (default 0)")
     from restoration.colour.cli import add_arguments as add_grade_arguments
 
     add_grade_arguments(sub)

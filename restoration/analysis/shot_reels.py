@@ -14,6 +14,10 @@ made the same way (on different seeds and, for the hard reels, different degrada
   picture, a splice bump, a whip pan), over footage and scikit-image photographs under synthetic
   camera moves (the "typed transitions on hard reels" bench; ``restoration.degrade`` is applied
   by the caller).
+- ``build_synthetic_reel``: smooth random textures (``textured_shot``, the analysis tests' shots),
+  still or panned, joined by cuts, 2-4 frame inserts (onwards or back to the same shot),
+  dissolves 4-60, wipes and fades, with flashes, burns, splice bumps, flicker and a whip pan over a
+  texture (``textured_whip_pan``) inside shots: the shot detector's training only.
 """
 
 from __future__ import annotations
@@ -38,8 +42,54 @@ SILENT = (
     "a_trip_down_market_street_before_the_fire.mkv",
     "san_francisco_earthquake_and_fire.mkv",
 )
+SYNTHETIC_KINDS = ("cut", "insert", "insert-return", "insert", "dissolve", "dissolve", "wipe", "fade-black",
+                   "fade-white")
+SYNTHETIC_TRAPS = ("flash", "burn", "splice", "whip", "flicker", "white")
 KINDS = ("cut", "similar", "jump", "insert", "dissolve", "wipe", "fade-black", "fade-white")
 TRAPS = ("flash", "burn", "splice", "whip", "flash")
+
+
+def textured_shot(seed: int, frames: int, *, height: int = 72, width: int = 96, pan: tuple[int, int] = (1, 0),
+                  grain: float = 0.01, channels: int = 1) -> torch.Tensor:
+    """(frames, channels, height, width) in [0, 1]: a smooth random picture panned ``pan`` px/frame."""
+    generator = torch.Generator().manual_seed(seed)
+    span_x, span_y = abs(pan[0]) * frames, abs(pan[1]) * frames
+    picture = torch.rand(1, channels, height + span_y + 8, width + span_x + 8, generator=generator)
+    for _ in range(3):
+        picture = F.avg_pool2d(picture, 7, 1, 3, count_include_pad=False)
+    picture = (picture - picture.amin()) / (picture.amax() - picture.amin()).clamp_min(1e-6) * 0.8 + 0.1
+    shots = []
+    for t in range(frames):
+        x = t * pan[0] if pan[0] >= 0 else span_x + t * pan[0]
+        y = t * pan[1] if pan[1] >= 0 else span_y + t * pan[1]
+        shots.append(picture[0, :, y : y + height, x : x + width])
+    clip = torch.stack(shots)
+    clip = clip + grain * torch.randn(clip.shape, generator=generator)
+    return clip.clamp(0, 1)
+
+
+def textured_whip_pan(seed: int, *, hold: int = 30, height: int = 72, width: int = 96) -> torch.Tensor:
+    """``hold`` frames of a slow pan over a smooth random texture, 8 frames of a fast pan blurred
+    along x, ``hold`` frames of the new view: one shot, no boundary."""
+    generator = torch.Generator().manual_seed(seed)
+    step = 60 * width // 96
+    picture = torch.rand(1, 1, height + 8, max(25 * width // 2, 11 * step + 2 * hold + 8 + width),
+                         generator=generator)
+    for _ in range(3):
+        picture = F.avg_pool2d(picture, 7, 1, 3, count_include_pad=False)
+    picture = (picture - picture.amin()) / (picture.amax() - picture.amin()) * 0.8 + 0.1
+    frames = []
+    for t in range(2 * hold + 8):
+        if t < hold:
+            frames.append(picture[0, :, 4 : 4 + height, t : t + width])
+        elif t < hold + 8:
+            x = hold + step * (t - hold + 1)
+            frames.append(torch.stack([picture[0, :, 4 : 4 + height, x - d : x - d + width]
+                                       for d in range(0, step, max(1, step // 10))]).mean(0))
+        else:
+            x = 10 * step + t
+            frames.append(picture[0, :, 4 : 4 + height, x : x + width])
+    return torch.stack(frames)
 
 
 def load_shots(size: tuple[int, int]) -> list[tuple[str, torch.Tensor, bool]]:
@@ -169,6 +219,12 @@ def _add_trap(clip: torch.Tensor, kind: str, rng: random.Random) -> tuple[torch.
         cy, cx = rng.uniform(0.35, 0.65) * h, rng.uniform(0.35, 0.65) * w
         blotch = ((yy - cy) / (0.4 * h)) ** 2 + ((xx - cx) / (0.4 * w)) ** 2 < 1
         clip[at : at + 2, :, blotch] = rng.choice((0.95, 0.03))
+    elif kind == "white":
+        n = rng.choice((1, 2, 3))
+        clip[at : at + n] = rng.choice((1.0, 0.0))
+    elif kind == "flicker":
+        gains = torch.tensor([rng.uniform(0.5, 1.5) for _ in range(clip.shape[0])]).view(-1, 1, 1, 1)
+        clip = (clip * gains).clamp(0, 1)
     elif kind == "splice":
         clip = torch.cat([clip[:at], clip[at + 6 : at + 8], clip[at + 2 :]])
     return clip, at
@@ -272,5 +328,48 @@ def build_hard_reel(seed: int, size: tuple[int, int], footage: list[torch.Tensor
                 reel.traps.append(reel.position + at)
         insert = photograph_shot(number + 7, rng.choice((2, 3, 4)))
         current = _join(reel, current, incoming, kind, rng, insert)
+    reel.extend(current)
+    return reel
+
+
+def build_synthetic_reel(seed: int, size: tuple[int, int]) -> Reel:
+    """One reel of textured shots (a third of them still): every synthetic join kind once, in a
+    seeded order, and the synthetic traps inside the shots."""
+    rng = random.Random(seed)
+    kinds = list(SYNTHETIC_KINDS)
+    rng.shuffle(kinds)
+    traps = list(SYNTHETIC_TRAPS)
+    rng.shuffle(traps)
+    height, width = size
+    textures = itertools.count(seed * 1000)
+
+    def shot(frames: int) -> torch.Tensor:
+        pan = (0, 0) if rng.random() < 0.35 else (rng.choice((-2, -1, 1, 2, 3)), rng.choice((-1, 0, 0, 1)))
+        return textured_shot(next(textures), frames, height=height, width=width, pan=pan,
+                             grain=rng.uniform(0.0, 0.03))
+
+    reel = Reel()
+    current = shot(rng.randrange(100, 160))
+    for kind in kinds:
+        frames = rng.randrange(100, 160)  # 40-100 left after the longest dissolve
+        insert = shot(rng.choice((2, 3, 4)))
+        if traps and current.shape[0] >= 40:
+            trap = traps.pop()
+            if trap == "whip":  # this shot is a whip pan between two held views
+                hold = rng.randrange(24, 40)
+                current = textured_whip_pan(next(textures), hold=hold, height=height, width=width)
+                reel.traps.append(reel.position + hold)
+            else:
+                current, at = _add_trap(current, trap, rng)
+                reel.traps.append(reel.position + at)
+        if kind == "insert-return":  # a cutaway, then the same shot goes on where it would have been
+            at = rng.randrange(20, max(21, current.shape[0] - 40))
+            reel.extend(current[:at])
+            reel.truths.append({"type": "cut", "frame": reel.position, "length": 1, "start": reel.position})
+            reel.extend(insert)
+            reel.truths.append({"type": "cut", "frame": reel.position, "length": 1, "start": reel.position})
+            current = current[at + insert.shape[0] :]
+            continue
+        current = _join(reel, current, shot(frames), kind, rng, insert)
     reel.extend(current)
     return reel

@@ -8,7 +8,11 @@ seeds the benchmarks never use (``TRAIN_SEED`` onwards; the benches use seeds 1-
   heavy (45 %), medium (20 %), light (15 %) or not at all (20 %: clean material);
 - one in four is a cut reel of the eight footage shots in a seeded order, half of them with a
   dissolve of 4-30 frames, three in four left as they are (their own damage only), the rest
-  lightly degraded.
+  lightly degraded;
+- ``--texture-reels`` more reels of smooth random textures (``build_synthetic_reel``: the analysis
+  tests' kind of shot, still or panned, every join kind with 2-4 frame inserts going on and coming
+  back, whip pans, flashes and flicker), on seeds from ``TEXTURE_SEED`` (the tests use seeds
+  below 20), 72x96 or 144x192, a quarter of them lightly degraded.
 
 Each reel is reduced once to its per-frame cues (``ShotDetector.features()``) and labels, cached
 under ``var/shot_reels/`` (the cache key holds the recipe, so a changed recipe builds anew).
@@ -46,6 +50,8 @@ LEARNING_RATE = 2e-3
 WARMUP = 100
 POS_WEIGHT = 4.0
 CACHE = Path(__file__).resolve().parents[2] / "var" / "shot_reels"
+TEXTURE_SEED = 5000
+TEXTURE_RECIPE = "v1: textured reels (build_synthetic_reel), 72x96 or 144x192 by a coin, light .25"
 RECIPE = "v1: 3/4 hard (heavy .45 medium .2 light .15 clean .2), 1/4 cut reels (dissolve 4-30 half, light .25), 192x144"
 
 
@@ -85,6 +91,20 @@ def make_reel(index: int, footage_shots, pictures_pool) -> tuple[torch.Tensor, l
     return frames.clamp(0, 1), spans
 
 
+def make_texture_reel(index: int) -> tuple[torch.Tensor, list[tuple[str, int, int, int]]]:
+    """Texture reel ``index``: frames (T, 1, H, W) in [0, 1] and its true boundaries."""
+    from restoration.analysis.shot_reels import build_synthetic_reel
+    from restoration.degrade import degrade
+
+    seed = TEXTURE_SEED + index
+    rng = random.Random(seed)
+    reel = build_synthetic_reel(seed, (72, 96) if rng.random() < 0.5 else (144, 192))
+    frames = torch.stack(reel.frames)
+    if rng.random() < 0.25:
+        frames = degrade(frames, seed=seed + 7000, strength="light").damaged
+    return frames.clamp(0, 1), _truth_spans(reel.truths)
+
+
 def reel_cues(frames: torch.Tensor) -> np.ndarray:
     from restoration.analysis.shots import ShotDetector, single_threaded
 
@@ -113,23 +133,17 @@ def labels(spans: list[tuple[str, int, int, int]], n: int) -> dict[str, np.ndarr
     return {"heat": heat, "type": kind, "span": span}
 
 
-def training_reels(count: int, log=print, indices=None) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
-    """(cues, labels) of training reels 0..count-1 (or ``indices``), from the cache where they are."""
-    from restoration.analysis.shot_reels import load_shots, photograph_clips
-
-    key = hashlib.sha256(f"{RECIPE}|{','.join(FEATURE_NAMES)}".encode()).hexdigest()[:12]
+def _cached_reels(recipe: str, indices, make, log) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """(cues, labels) of reels ``make(index)`` -> (frames, spans), cached by ``recipe``."""
+    key = hashlib.sha256(f"{recipe}|{','.join(FEATURE_NAMES)}".encode()).hexdigest()[:12]
     folder = CACHE / key
     folder.mkdir(parents=True, exist_ok=True)
-    footage_shots = pictures_pool = None
     out = []
-    for index in range(count) if indices is None else indices:
+    for index in indices:
         path = folder / f"reel_{index:03d}.npz"
         if not path.exists():
-            if footage_shots is None:
-                footage_shots = load_shots(SIZE)
-                pictures_pool = photograph_clips(SIZE, 1000, random.Random(TRAIN_SEED))
             started = time.perf_counter()
-            frames, spans = make_reel(index, footage_shots, pictures_pool)
+            frames, spans = make(index)
             cues = reel_cues(frames)
             target = labels(spans, cues.shape[0])
             partial = path.with_suffix(".tmp.npz")
@@ -139,6 +153,26 @@ def training_reels(count: int, log=print, indices=None) -> list[tuple[np.ndarray
         data = np.load(path)
         out.append((data["cues"], {k: data[k] for k in ("heat", "type", "span")}))
     return out
+
+
+def training_reels(count: int, log=print, indices=None) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """(cues, labels) of training reels 0..count-1 (or ``indices``), from the cache where they are."""
+    from restoration.analysis.shot_reels import load_shots, photograph_clips
+
+    sources: dict[str, object] = {}
+
+    def make(index: int):
+        if not sources:  # loaded once, only when a reel is not cached
+            sources["footage"] = load_shots(SIZE)
+            sources["pictures"] = photograph_clips(SIZE, 1000, random.Random(TRAIN_SEED))
+        return make_reel(index, sources["footage"], sources["pictures"])
+
+    return _cached_reels(RECIPE, range(count) if indices is None else indices, make, log)
+
+
+def texture_reels(count: int, log=print) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """(cues, labels) of texture reels 0..count-1, from the cache where they are."""
+    return _cached_reels(TEXTURE_RECIPE, range(count), make_texture_reel, log)
 
 
 def _batch(reels, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
@@ -166,19 +200,21 @@ def loss_of(net: ShotNet, cues, heat, kind, span) -> torch.Tensor:
     return boundary + 0.5 * typed + 0.5 * spans
 
 
-def train_shot_net(*, steps: int, reels: int, seed: int = 0, out: Path = WEIGHTS, log=print,
+def train_shot_net(*, steps: int, reels: int, texture_reels_count: int = 0, seed: int = 0, out: Path = WEIGHTS, log=print,
                    command: str | None = None, data=None) -> dict:
     """Train from scratch on ``reels`` training reels for ``steps`` steps; writes ``out`` (.pt) with
     a .json (command, recipe, figures) and a .csv (loss every 100 steps) beside it. ``data``:
     (cues, labels) pairs to train on instead of the reels (tests)."""
     from restoration.errors import ModelError
 
-    if steps < 1 or reels < 1:
-        raise ModelError(f"steps and reels must be positive, got {steps} and {reels}")
+    if steps < 1 or reels < 1 or texture_reels_count < 0:
+        raise ModelError(f"steps and reels must be positive and texture reels not negative, got {steps}, {reels} "
+                         f"and {texture_reels_count}")
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
-    data = training_reels(reels, log) if data is None else data
+    if data is None:
+        data = training_reels(reels, log) + texture_reels(texture_reels_count, log)
     prepared = time.perf_counter() - started
     net = ShotNet(ShotNetConfig(features=len(FEATURE_NAMES)))
     stacked = np.concatenate([x for x, _ in data])
@@ -211,8 +247,11 @@ def train_shot_net(*, steps: int, reels: int, seed: int = 0, out: Path = WEIGHTS
         writer.writeheader()
         writer.writerows(rows)
     record = {
-        "command": command or "python -m restoration train --task shots " + f"--steps {steps} --reels {reels} --seed {seed}",
+        "command": command or "python -m restoration train --task shots " + f"--steps {steps} --reels {reels} "
+        f"--texture-reels {texture_reels_count} --seed {seed}",
         "steps": steps, "reels": reels, "seed": seed, "recipe": RECIPE, "train_seeds": f"{TRAIN_SEED}-{TRAIN_SEED + reels - 1}",
+        "texture_reels": texture_reels_count, "texture_recipe": TEXTURE_RECIPE,
+        "texture_seeds": f"{TEXTURE_SEED}-{TEXTURE_SEED + texture_reels_count - 1}" if texture_reels_count else None,
         "window": WINDOW, "batch": BATCH, "learning_rate": LEARNING_RATE,
         "parameters": sum(p.numel() for p in net.parameters()), "final_loss": rows[-1]["loss"],
         "seconds_reels": round(prepared, 1), "seconds_training": round(time.perf_counter() - started, 1),
@@ -228,6 +267,7 @@ def cli_train_shots(args) -> int:
 
     if args.steps is None:
         raise ModelError("--task shots takes --steps (not --minutes)")
-    train_shot_net(steps=args.steps, reels=args.reels, seed=args.seed, out=Path(args.out) if args.out else WEIGHTS,
+    train_shot_net(steps=args.steps, reels=args.reels, texture_reels_count=args.texture_reels, seed=args.seed,
+                   out=Path(args.out) if args.out else WEIGHTS,
                    command="python -m restoration " + shlex.join(sys.argv[1:]))
     return 0

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from restoration.analysis.shot_reels import build_cut_reel, load_shots
+from restoration.analysis.shot_reels import build_cut_reel, build_synthetic_reel, load_shots, textured_whip_pan
 from restoration.analysis.shot_training import labels, train_shot_net
 from restoration.analysis.shots import FEATURE_NAMES, ShotDetector, Transition, detect_transitions
 from restoration.errors import ModelError
@@ -129,6 +129,31 @@ def test_a_few_training_steps_write_weights_that_load(tmp_path):
     net = load_shot_net(out, FEATURE_NAMES)
     assert isinstance(net, ShotNet)
     assert net(torch.from_numpy(cues).T[None]).shape == (1, 1 + len(TYPES) + 2, 300)
+
+
+def test_a_texture_reel_holds_every_join_kind_with_inserts_going_on_and_coming_back():
+    reel = build_synthetic_reel(5000, (72, 96))
+    frames = torch.stack(reel.frames)
+    assert frames.shape == (len(reel.frames), 1, 72, 96) and frames.min() >= 0 and frames.max() <= 1
+    assert {t["type"] for t in reel.truths} == {"cut", "dissolve", "wipe", "fade"}
+    cuts = [t["frame"] for t in reel.truths if t["type"] == "cut"]
+    inserts = [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if 2 <= b - a <= 4]
+    assert len(inserts) == 3  # two going on to a new shot, one back to the shot it left
+    assert all(0 < t["start"] <= t["frame"] < len(reel.frames) for t in reel.truths)
+    assert len(reel.traps) == 6 and not any(t["start"] <= trap < t["start"] + t["length"]
+                                            for trap in reel.traps for t in reel.truths)
+
+
+def test_a_textured_whip_pan_holds_travels_and_holds():
+    clip = textured_whip_pan(3, hold=24)
+    assert clip.shape == (56, 1, 72, 96)
+    steps = (clip[1:] - clip[:-1]).abs().mean(dim=(1, 2, 3))
+    assert steps[:23].max() < steps[24:31].min() and steps[33:].max() < steps[24:31].min()
+
+
+def test_training_rejects_a_negative_count_of_texture_reels(tmp_path):
+    with pytest.raises(ModelError, match="texture reels"):
+        train_shot_net(steps=1, reels=1, texture_reels_count=-1, out=tmp_path / "shots.pt")
 
 
 def test_an_unknown_method_is_rejected(make_shot):

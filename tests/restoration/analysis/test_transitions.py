@@ -3,6 +3,7 @@ must not become one."""
 
 import torch
 
+from restoration.analysis.shot_reels import textured_whip_pan
 from restoration.analysis.shots import Transition, detect_transitions
 
 
@@ -130,28 +131,8 @@ def test_a_jump_cut_to_a_closer_framing_of_the_same_picture_is_a_cut(make_shot):
     assert detect_transitions(torch.cat([wide[:30], close[30:]])) == [Transition("cut", 30, 30, 30)]
 
 
-def _whip_pan(seed: int) -> torch.Tensor:
-    """30 still frames, 8 frames of a fast pan blurred along x, 30 frames of the new view."""
-    generator = torch.Generator().manual_seed(seed)
-    picture = torch.rand(1, 1, 80, 1200, generator=generator)
-    for _ in range(3):
-        picture = torch.nn.functional.avg_pool2d(picture, 7, 1, 3, count_include_pad=False)
-    picture = (picture - picture.amin()) / (picture.amax() - picture.amin()) * 0.8 + 0.1
-    frames = []
-    for t in range(68):
-        if t < 30:
-            frames.append(picture[0, :, 4:76, t : t + 96])
-        elif t < 38:
-            x = 30 + 60 * (t - 29)
-            frames.append(torch.stack([picture[0, :, 4:76, x - d : x - d + 96] for d in range(0, 60, 6)]).mean(0))
-        else:
-            x = 600 + t
-            frames.append(picture[0, :, 4:76, x : x + 96])
-    return torch.stack(frames)
-
-
 def test_a_whip_pan_is_not_a_boundary():
-    assert detect_transitions(_whip_pan(3)) == []
+    assert detect_transitions(textured_whip_pan(3)) == []  # 30 held frames, 8 blurred, 30 held
 
 
 def test_heavy_flicker_is_not_a_boundary(make_shot):
