@@ -108,6 +108,14 @@ METHODS = ("classical", "learned", "combined")
 DEFAULT_METHOD = "combined"
 
 
+def gradient_anisotropy(thumbs: torch.Tensor) -> torch.Tensor:
+    """Per thumbnail (N, H, W): log of the gradient energy along x over that along y, in float64
+    (0 for a picture sharp both ways; far from 0 for one blurred along a direction, a whip pan)."""
+    along_x = thumbs.diff(dim=2).pow(2).flatten(1).mean(1).double()
+    along_y = thumbs.diff(dim=1).pow(2).flatten(1).mean(1).double()
+    return torch.log((along_x + 1e-8) / (along_y + 1e-8))
+
+
 def luma_thumbnails(frames: torch.Tensor) -> torch.Tensor:
     """(T, C, H, W) in [0, 1] -> (T, 24, 32) float32 CPU area-averaged luma thumbnails."""
     if frames.ndim != 4 or frames.shape[1] not in (1, 3):
@@ -330,9 +338,7 @@ class ShotDetector:
         self._contrast.extend((flat.std(1) / flat.mean(1).clamp_min(1e-3)).tolist())
         self._mean.extend(flat.mean(1).tolist())
         self._spread.extend((flat - flat.median(1, keepdim=True).values).abs().median(1).values.tolist())
-        along_x = thumbs.diff(dim=2).pow(2).flatten(1).mean(1)
-        along_y = thumbs.diff(dim=1).pow(2).flatten(1).mean(1)
-        self._anisotropy.extend(torch.log((along_x + 1e-8) / (along_y + 1e-8)).tolist())
+        self._anisotropy.extend(gradient_anisotropy(thumbs).tolist())
         self._burnt.extend(((flat > 0.9) | (flat < 0.04)).float().mean(1).tolist())
         self._histograms.append(_normalised_histograms(flat))
         for lag in CUT_LAGS:
@@ -658,12 +664,8 @@ class ShotDetector:
         same way in every frame), clearly more than the frames just outside. The pictures either
         side differ as much as at a cut, but the camera moved from one to the other."""
         def anisotropy(frame: int) -> float | None:
-            thumb = self._kept.get(frame)
-            if thumb is None:
-                return None
-            along_x = float(thumb.diff(dim=1).pow(2).mean())
-            along_y = float(thumb.diff(dim=0).pow(2).mean())
-            return float(np.log((along_x + 1e-8) / (along_y + 1e-8)))
+            # frames near a large change only (those kept): a run stops where none was kept
+            return self._anisotropy[frame] if frame in self._kept else None
 
         def blurred_run(frame: int) -> tuple[int, int] | None:
             """The run of frames blurred the same way as ``frame`` (None if it is not blurred)."""
