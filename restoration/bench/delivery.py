@@ -1,8 +1,8 @@
 """Delivery benchmark: bytes an adaptive encode (each shot at the highest CRF that keeps the target)
 saves against the best single CRF, i.e. the highest CRF whose worst shot still reaches the target.
 
-Reels: the four silent clips of ``../shared/data/footage`` end to end (skipped when absent; each
-clip a shot), and synthetic shots of very different difficulty (a smooth gradient, a clean
+Reels: all of ``../shared/data/footage`` end to end (skipped when absent): the A-Bomb file's four
+shots and the four one-shot silent clips, 565 frames; and synthetic shots of very different difficulty (a smooth gradient, a clean
 photograph panning, the same photograph heavily damaged, a moving fine texture). For each codec:
 the adaptive encode (``encode_adaptive``, shots given), then the best single CRF: the same
 ``search_crf`` over plain encodes of the whole reel scored by their worst shot, on the same CRF
@@ -15,6 +15,7 @@ counts the adaptive encode's wall time, search and measuring included.
 from __future__ import annotations
 
 import bisect
+import itertools
 import tempfile
 import time
 from pathlib import Path
@@ -23,27 +24,32 @@ from typing import Any
 import av
 import torch
 
-from restoration.bench.shots import FOOTAGE, SILENT
+from restoration.analysis.shot_reels import A_BOMB, FOOTAGE, SILENT, load_shots
 from restoration.encode.adaptive import encode_adaptive, encode_single_crf, shot_qualities
 from restoration.encode.codecs import DELIVERY_CODECS, TUNE_FOR_TARGET
 from restoration.encode.search import search_crf
 from restoration.encode.targets import parse_target
-from restoration.io import read_frames, write_video
+from restoration.io import write_video
 
 # (codec, target) pairs: SSIM for every codec, and PSNR for H.264.
 RUNS = (("h264", "ssim:0.97"), ("hevc", "ssim:0.97"), ("av1", "ssim:0.97"), ("h264", "psnr:40"))
 # Encodes of the whole reel the baseline's exact search may take.
 BASELINE_MAX_ENCODES = 12
 FPS = 24.0
+# The silent clips' size, which the A-Bomb file's shots are resized to.
+FOOTAGE_SIZE = (368, 480)
 
 
-def _footage_reel(folder: Path, frames: int) -> tuple[Path, list[tuple[int, int]]] | None:
-    if not all((FOOTAGE / name).is_file() for name in SILENT):
+def _footage_reel(folder: Path, frames: int | None) -> tuple[Path, list[tuple[int, int]]] | None:
+    """All of the shared footage as one reel: the A-Bomb file's four shots (resized to the silent
+    clips' 480x368) and the four silent clips, each whole (``frames`` None) or its first ``frames``."""
+    if not all((FOOTAGE / name).is_file() for name in (A_BOMB, *SILENT)):
         return None
-    clips = [read_frames(FOOTAGE / name, 0, frames) for name in SILENT]
+    shots = [clip[:frames].float() / 255 for _, clip, _ in load_shots(FOOTAGE_SIZE)]
     path = folder / "footage.mkv"
-    write_video(path, torch.cat(clips), fps=FPS)
-    return path, [(i * frames, (i + 1) * frames - 1) for i in range(len(clips))]
+    write_video(path, torch.cat(shots), fps=FPS)
+    ends = list(itertools.accumulate(len(shot) for shot in shots))
+    return path, [(end - len(shot), end - 1) for shot, end in zip(shots, ends, strict=True)]
 
 
 def synthetic_reel(folder: Path, frames: int, size: tuple[int, int]) -> tuple[Path, list[tuple[int, int]]]:
@@ -143,13 +149,14 @@ def run(quick: bool) -> dict[str, list[dict[str, Any]]]:
     with tempfile.TemporaryDirectory(prefix="bench-delivery-") as scratch:
         folder = Path(scratch)
         reels = [("synthetic", *synthetic_reel(folder, frames, size))]
-        footage = _footage_reel(folder, frames)
+        footage = _footage_reel(folder, frames if quick else None)
         if footage is not None:
             reels.insert(0, ("footage", *footage))
         for reel, source, spans in reels:
             for codec, target in RUNS:
                 for tune in (True, False):  # both sides tuned for the target's metric, and neither
                     rows.append(compare_row(reel, source, spans, codec, target, preset, folder, tune=tune))
-    title = (f"Delivery: adaptive CRF per shot against the best single CRF ({frames} frames a shot, "
-             f"synthetic at {size[1]}x{size[0]}, footage at 480x368 grey)")
+    footage_frames = f"{frames} frames a shot" if quick else "every frame"
+    title = (f"Delivery: adaptive CRF per shot against the best single CRF (synthetic: {frames} frames a shot "
+             f"at {size[1]}x{size[0]}; footage: 8 shots, {footage_frames}, at 480x368 grey)")
     return {title: rows}

@@ -1,8 +1,15 @@
 """The delivery part of the engine benchmark: its row for a tiny synthetic reel is consistent."""
 
+import itertools
+
+import pytest
+import torch
+
+from restoration.analysis.shot_reels import A_BOMB_CUTS, FOOTAGE, load_shots
 from restoration.bench import delivery
 from restoration.encode.adaptive import encode_single_crf, shot_qualities
 from restoration.encode.codecs import DELIVERY_CODECS, TUNE_FOR_TARGET
+from restoration.io import read_frames
 
 
 def test_a_row_compares_the_adaptive_encode_with_a_single_crf_whose_worst_shot_reaches_the_target(tmp_path):
@@ -31,3 +38,17 @@ def test_shot_bytes_split_an_encodes_packets_among_its_shots(tmp_path):
     assert len(shares) == 4 and all(share > 0 for share in shares)
     assert sum(shares) < size  # the packets, without the container
     assert min(shares) == shares[0]  # the smooth gradient is the cheapest shot
+
+
+@pytest.mark.skipif(not FOOTAGE.is_dir(), reason="the shared footage is absent")
+def test_the_footage_reel_holds_every_shot_of_the_shared_footage_end_to_end(tmp_path):
+    source, spans = delivery._footage_reel(tmp_path, None)
+    shots = load_shots(delivery.FOOTAGE_SIZE)
+    assert [end - start + 1 for start, end in spans] == [len(clip) for _, clip, _ in shots]
+    assert spans[0][0] == 0 and all(later[0] == earlier[1] + 1 for earlier, later in itertools.pairwise(spans))
+    # The A-Bomb file's shots come first, cut where its README says.
+    assert [start for start, _ in spans[:4]] == list(A_BOMB_CUTS)
+    reel = read_frames(source)
+    assert reel.shape == (spans[-1][1] + 1, 1, *delivery.FOOTAGE_SIZE)
+    first_silent = shots[4][1]
+    assert torch.equal((reel[spans[4][0] : spans[4][1] + 1] * 255).round().to(torch.uint8), first_silent)
