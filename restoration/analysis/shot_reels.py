@@ -163,6 +163,11 @@ class Reel:
     def extend(self, clip: torch.Tensor) -> None:
         self.frames.extend(clip)
 
+    def mark_cut(self) -> None:
+        """A cut before the next frame added (none at the reel's start, nor twice at one frame)."""
+        if self.position and not any(t["frame"] == self.position for t in self.truths):
+            self.truths.append({"type": "cut", "frame": self.position, "length": 1, "start": self.position})
+
 
 def photograph_clips(size: tuple[int, int], count: int, rng: random.Random) -> list[tuple[str, torch.Tensor]]:
     """(name, picture (1, H', W') grey) of scikit-image photographs, for moves and whips."""
@@ -236,16 +241,24 @@ def _blend(a: torch.Tensor, b: torch.Tensor, weights: torch.Tensor) -> torch.Ten
 
 def _join(reel: Reel, outgoing: torch.Tensor, incoming: torch.Tensor, kind: str, rng: random.Random,
           insert: torch.Tensor) -> torch.Tensor:
-    """Append ``outgoing`` joined to ``incoming`` by ``kind``; returns what is left of incoming."""
+    """Append ``outgoing`` joined to ``incoming`` by ``kind``; returns what is left of incoming
+    (``"insert-return"``: what is left of outgoing, which goes on after the insert)."""
+    if kind == "insert-return":  # a cutaway, then the same shot goes on where it would have been
+        at = rng.randrange(20, max(21, outgoing.shape[0] - 40))
+        reel.extend(outgoing[:at])
+        reel.mark_cut()
+        reel.extend(insert)
+        reel.mark_cut()
+        return outgoing[at + insert.shape[0] :]
     if kind in ("cut", "similar", "jump"):
         reel.extend(outgoing)
-        reel.truths.append({"type": "cut", "frame": reel.position, "length": 1, "start": reel.position})
+        reel.mark_cut()
         return incoming
     if kind == "insert":
         reel.extend(outgoing)
-        reel.truths.append({"type": "cut", "frame": reel.position, "length": 1, "start": reel.position})
+        reel.mark_cut()
         reel.extend(insert)
-        reel.truths.append({"type": "cut", "frame": reel.position, "length": 1, "start": reel.position})
+        reel.mark_cut()
         return incoming
     if kind == "dissolve":
         length = rng.choice((4, 8, 16, 24, 36, 48, 60))
@@ -288,10 +301,11 @@ def _join(reel: Reel, outgoing: torch.Tensor, incoming: torch.Tensor, kind: str,
 
 
 def build_hard_reel(seed: int, size: tuple[int, int], footage: list[torch.Tensor],
-               pictures: list[tuple[str, torch.Tensor]]) -> Reel:
-    """One reel: every kind of join once (in a seeded order) and the traps inside its shots."""
+                    pictures: list[tuple[str, torch.Tensor]], kinds: tuple[str, ...] = KINDS) -> Reel:
+    """One reel: each join of ``kinds`` (every kind once by default; ``"insert-return"``: a
+    cutaway, then the shot goes on) in a seeded order, and the traps inside its shots."""
     rng = random.Random(seed)
-    kinds = list(KINDS)
+    kinds = list(kinds)
     rng.shuffle(kinds)
     traps = list(TRAPS)
     rng.shuffle(traps)
@@ -321,11 +335,15 @@ def build_hard_reel(seed: int, size: tuple[int, int], footage: list[torch.Tensor
         if traps and current.shape[0] >= 40:
             trap = traps.pop()
             if trap == "whip":  # this shot is a whip pan between two held views
+                # it replaces what a gradual join left of the incoming shot: a cut there
+                reel.mark_cut()
                 current = _whip(pictures[(number + 3) % len(pictures)][1], size, hold=24)
                 reel.traps.append(reel.position + 24)
             else:
                 current, at = _add_trap(current, trap, rng)
                 reel.traps.append(reel.position + at)
+        if kind == "insert-return" and current.shape[0] < 60:
+            kind = "insert"  # too little of the shot left to come back to after a cutaway
         insert = photograph_shot(number + 7, rng.choice((2, 3, 4)))
         current = _join(reel, current, incoming, kind, rng, insert)
     reel.extend(current)
@@ -356,20 +374,14 @@ def build_synthetic_reel(seed: int, size: tuple[int, int]) -> Reel:
         if traps and current.shape[0] >= 40:
             trap = traps.pop()
             if trap == "whip":  # this shot is a whip pan between two held views
+                reel.mark_cut()  # it replaces what a gradual join left of the incoming shot
                 hold = rng.randrange(24, 40)
                 current = textured_whip_pan(next(textures), hold=hold, height=height, width=width)
                 reel.traps.append(reel.position + hold)
             else:
                 current, at = _add_trap(current, trap, rng)
                 reel.traps.append(reel.position + at)
-        if kind == "insert-return":  # a cutaway, then the same shot goes on where it would have been
-            at = rng.randrange(20, max(21, current.shape[0] - 40))
-            reel.extend(current[:at])
-            reel.truths.append({"type": "cut", "frame": reel.position, "length": 1, "start": reel.position})
-            reel.extend(insert)
-            reel.truths.append({"type": "cut", "frame": reel.position, "length": 1, "start": reel.position})
-            current = current[at + insert.shape[0] :]
-            continue
-        current = _join(reel, current, shot(frames), kind, rng, insert)
+        incoming = current if kind == "insert-return" else shot(frames)
+        current = _join(reel, current, incoming, kind, rng, insert)
     reel.extend(current)
     return reel

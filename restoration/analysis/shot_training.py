@@ -4,7 +4,8 @@ Training reels come from the builder the benchmarks use (``restoration.analysis.
 seeds the benchmarks never use (``TRAIN_SEED`` onwards; the benches use seeds 1-6 and 20):
 
 - three reels in four are hard reels (every join kind and trap, footage and photographs under
-  camera moves, a fresh draw of 12 photographs per reel), damaged by ``restoration.degrade``
+  camera moves, a fresh draw of 12 photographs per reel; three 2-4 frame inserts, one of them a
+  cutaway back to the same shot, where the benches' reels have one), damaged by ``restoration.degrade``
   heavy (45 %), medium (20 %), light (15 %) or not at all (20 %: clean material);
 - one in four is a cut reel of the eight footage shots in a seeded order, half of them with a
   dissolve of 4-30 frames, three in four left as they are (their own damage only), the rest
@@ -39,6 +40,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from restoration.analysis.shot_reels import KINDS
 from restoration.analysis.shots import FEATURE_NAMES
 from restoration.models.shot_net import TYPES, WEIGHTS, ShotNet, ShotNetConfig, save_shot_net
 
@@ -51,8 +53,12 @@ WARMUP = 100
 POS_WEIGHT = 4.0
 CACHE = Path(__file__).resolve().parents[2] / "var" / "shot_reels"
 TEXTURE_SEED = 5000
-TEXTURE_RECIPE = "v1: textured reels (build_synthetic_reel), 72x96 or 144x192 by a coin, light .25"
-RECIPE = "v1: 3/4 hard (heavy .45 medium .2 light .15 clean .2), 1/4 cut reels (dissolve 4-30 half, light .25), 192x144"
+TEXTURE_RECIPE = "v2: textured reels (build_synthetic_reel, whip cuts recorded), 72x96 or 144x192 by a coin, light .25"
+# the hard reels' joins: every kind, and two more inserts (one going on, one coming back: the benches'
+# reels have one insert each, too few to learn an insert's second cut from)
+HARD_KINDS = (*KINDS, "insert", "insert-return")
+RECIPE = ("v2: 3/4 hard (every kind + insert + insert-return; heavy .45 medium .2 light .15 clean .2), "
+          "1/4 cut reels (dissolve 4-30 half, light .25), 192x144")
 
 
 def _truth_spans(reel_truths: list[dict]) -> list[tuple[str, int, int, int]]:
@@ -81,7 +87,7 @@ def make_reel(index: int, footage_shots, pictures_pool) -> tuple[torch.Tensor, l
         footage = [frames for _, frames, _ in footage_shots if frames.shape[0] >= 70]
         pictures = list(pictures_pool)
         rng.shuffle(pictures)
-        reel = build_hard_reel(seed, SIZE, footage, pictures[:12])
+        reel = build_hard_reel(seed, SIZE, footage, pictures[:12], HARD_KINDS)
         frames = torch.stack(reel.frames)
         spans = _truth_spans(reel.truths)
         draw = rng.random()

@@ -41,7 +41,7 @@ way (a whip pan: the camera travelled, the shot goes on) is dropped.
 The same measurements, as per-frame cues (``ShotDetector.features()``), feed a learned detector
 (``restoration.models.shot_net``, trained by ``restoration.analysis.shot_training``):
 ``transitions(method="learned")``. The default (``DEFAULT_METHOD``) is ``"combined"``: the rules'
-boundaries, corrected by the net only where it is sure (``ShotDetector.combined_transitions``):
+boundaries, corrected and completed by the net (``ShotDetector.combined_transitions``):
 the net alone is the better detector on damaged footage but misses some transitions between
 material unlike its training reels, which the rules measure (the three compared in
 docs/BENCHMARKS.md, "Engine: shots").
@@ -554,8 +554,11 @@ class ShotDetector:
         it is sure there is none at a frame when its probability within a frame of it stays
         below ``COMBINED_VETO``. Then:
 
-        - a net boundary it is sure of replaces every rules' boundary it overlaps (its type and
-          span are the better measured: the net sees the cues of the whole neighbourhood);
+        - a net boundary it is sure of replaces every rules' boundary it overlaps (its type is the
+          better measured: the net sees the cues of the whole neighbourhood), unless it overlaps
+          one of the same type: then both found the same boundary and the rules' frame and span,
+          measured on the frames, stay (the net misplaces some on material unlike its training
+          reels: a wipe or a 60-frame dissolve between smooth textures);
         - a net boundary where the rules have none is added: a dissolve, wipe or fade as the net
           decodes it (the rules miss many on damaged footage), a cut only where the net is sure
           and the rules' whip-pan test keeps it (the net takes some whip pans for cuts);
@@ -564,7 +567,10 @@ class ShotDetector:
           it: an insert, which the net can miss, e.g. two frames cut into a shot that goes on);
           a rules' gradual transition never is (the net misses some the rules measure);
         - everything else is the rules' (the net unsure either way: the rules' measurements,
-          which do not depend on resembling the training material, decide).
+          which do not depend on resembling the training material, decide);
+        - a cut with another within ``SHORT_SEGMENT`` frames on both sides is dropped: it would
+          split an insert into two shots of a frame or two (a picture moving fast inside a short
+          insert, seen by both).
         """
         from restoration.models.shot_net import decode
 
@@ -578,7 +584,9 @@ class ShotDetector:
             sure = probability[net.frame] >= COMBINED_SURE
             overlapped = [t for t in rules if _overlap(t, net)]
             if overlapped:
-                if sure:
+                # the same boundary found by both: the rules' frame and span, measured on the frames
+                agree = len(overlapped) == 1 and overlapped[0].type == net.type
+                if sure and not agree:
                     kept.append(net)
                     replaced.update(overlapped)
             elif net.type != "cut" or (sure and self._drop_whip_pans([net.frame])):
@@ -592,7 +600,7 @@ class ShotDetector:
                     probability[max(0, rule.frame - 1) : rule.frame + 2].max() < COMBINED_VETO:
                 continue
             kept.append(rule)
-        return sorted(kept, key=lambda t: t.frame)
+        return _without_split_inserts(sorted(kept, key=lambda t: t.frame))
 
     def classical_transitions(self) -> list[Transition]:
         """Every boundary after frame 0 by the classical rules, typed and spanned, in frame order.
@@ -794,6 +802,19 @@ def _best_span(chosen: _Candidate, candidates: list[_Candidate]) -> Transition:
         return chosen.transition
     span = min(same, key=lambda c: c.k).transition
     return Transition(chosen.transition.type, chosen.transition.frame, span.start_frame, span.end_frame)
+
+
+def _without_split_inserts(transitions: list[Transition]) -> list[Transition]:
+    """``transitions`` (in frame order) less each cut with another cut at most ``SHORT_SEGMENT``
+    frames before it and another at most as far after it: shots that short come alone (an
+    insert between two longer shots), so the middle cut is a change inside the insert."""
+    cuts = [t.frame for t in transitions if t.type == "cut"]
+
+    def splits_an_insert(frame: int) -> bool:
+        return any(0 < frame - other <= SHORT_SEGMENT for other in cuts) and \
+            any(0 < other - frame <= SHORT_SEGMENT for other in cuts)
+
+    return [t for t in transitions if t.type != "cut" or not splits_an_insert(t.frame)]
 
 
 def _runs(mask: np.ndarray) -> Iterator[tuple[int, int]]:

@@ -1,13 +1,30 @@
 """The learned shot detector: its cues, its decoding, the committed weights on synthetic shots,
 and a few training steps (no real training: the tests load the committed weights)."""
 
+import random
+
 import numpy as np
 import pytest
 import torch
 
-from restoration.analysis.shot_reels import build_cut_reel, build_synthetic_reel, load_shots, textured_whip_pan
+from restoration.analysis.shot_reels import (
+    KINDS,
+    build_cut_reel,
+    build_hard_reel,
+    build_synthetic_reel,
+    load_shots,
+    photograph_clips,
+    textured_whip_pan,
+)
 from restoration.analysis.shot_training import labels, train_shot_net
-from restoration.analysis.shots import FEATURE_NAMES, ShotDetector, Transition, detect_transitions
+from restoration.analysis.shots import (
+    FEATURE_NAMES,
+    ShotDetector,
+    Transition,
+    detect_transitions,
+    luma_thumbnails,
+    shift_tolerant_distance,
+)
 from restoration.errors import ModelError
 from restoration.models.shot_net import TYPES, ShotNet, decode, load_shot_net
 
@@ -76,6 +93,20 @@ def test_combined_lets_a_sure_net_boundary_replace_the_rules_ones_it_overlaps(ma
 def test_combined_adds_the_nets_gradual_boundaries_and_only_its_sure_cuts(make_shot, monkeypatch):
     net = {30: (0.6, "wipe", (5, 5)), 60: (0.8, "cut", (0, 0)), 80: (0.95, "cut", (0, 0))}
     assert _combined(make_shot, monkeypatch, [], net) == [Transition("wipe", 30, 25, 35), Transition("cut", 80, 80, 80)]
+
+
+def test_combined_keeps_the_rules_frame_and_span_where_both_found_the_same_boundary(make_shot, monkeypatch):
+    rules = [Transition("wipe", 75, 72, 79), Transition("dissolve", 40, 30, 50)]
+    net = {75: (0.95, "wipe", (5, 5)), 41: (0.95, "fade", (8, 8))}  # the same wipe; a fade, not a dissolve
+    assert _combined(make_shot, monkeypatch, rules, net) == [Transition("fade", 41, 33, 49), rules[0]]
+
+
+def test_combined_does_not_split_an_insert_into_two_shots(make_shot, monkeypatch):
+    rules = [Transition("cut", 40, 40, 40), Transition("cut", 42, 42, 42), Transition("cut", 44, 44, 44),
+             Transition("cut", 70, 70, 70), Transition("cut", 73, 73, 73)]
+    near = {frame: (0.5, "cut", (0, 0)) for frame in (40, 42, 44, 70, 73)}
+    # 42 would make 40-41 and 42-43 two shots of two frames: a change inside a 4-frame insert
+    assert [t.frame for t in _combined(make_shot, monkeypatch, rules, near)] == [40, 44, 70, 73]
 
 
 def test_decode_keeps_both_cuts_of_a_two_frame_insert():
@@ -173,3 +204,20 @@ def test_training_the_shot_detector_takes_steps_not_minutes(capsys):
 
     assert main(["train", "--task", "shots", "--minutes", "1"]) == 2
     assert "--steps" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra", [(), ("insert", "insert-return")])
+def test_every_change_of_picture_in_a_hard_reel_is_a_true_boundary_or_a_trap(extra):
+    # seed 3 puts the whip pan (a shot of its own) right after a fade: it replaces what was left of
+    # the incoming shot, a cut the reel must record
+    size = (72, 96)
+    reel = build_hard_reel(3, size, [], photograph_clips(size, 12, random.Random(7)), (*KINDS, *extra))
+    thumbs = luma_thumbnails(torch.stack(reel.frames))
+    change = shift_tolerant_distance(thumbs[:-1], thumbs[1:]).numpy()
+    explained = {frame for t in reel.truths for frame in range(t["start"], t["start"] + t["length"])}
+    unexplained = [f + 1 for f in np.flatnonzero(change > 0.5).tolist()
+                   if f + 1 not in explained and not any(abs(f + 1 - trap) <= 12 for trap in reel.traps)]
+    assert unexplained == []
+    cuts = sorted(t["frame"] for t in reel.truths if t["type"] == "cut")
+    inserts = sum(1 for a, b in zip(cuts, cuts[1:], strict=False) if 2 <= b - a <= 4)
+    assert inserts == 1 + len(extra)
