@@ -33,12 +33,12 @@ def _reflect_or_replicate(images: torch.Tensor, pad: tuple[int, int, int, int]) 
     return F.pad(images, pad, mode="replicate")
 
 
-def _box_sum_1d(images: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
+def _box_sum_1d(padded: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
+    """Sums over 2 radius + 1 consecutive values along ``dim`` of an image padded by ``radius``
+    there (the result is 2 radius shorter)."""
     # Shifted adds beat conv2d/avg_pool2d on the CPU for the small windows used here; long
     # windows use a running sum instead (cost independent of the radius).
-    size = images.shape[dim]
-    pad = (radius, radius, 0, 0) if dim == -1 else (0, 0, radius, radius)
-    padded = _reflect_or_replicate(images, pad)
+    size = padded.shape[dim] - 2 * radius
     if radius <= 6:
         out = padded.narrow(dim, 0, size) + padded.narrow(dim, 1, size)  # radius >= 1: two terms at least
         for shift in range(2, 2 * radius + 1):
@@ -54,8 +54,14 @@ def box_filter(images: torch.Tensor, radius: int) -> torch.Tensor:
     """Mean over a (2r+1)^2 window, separable, reflected edges."""
     if radius <= 0:
         return images
-    out = _box_sum_1d(_box_sum_1d(images, radius, -1), radius, -2)
-    return out / float((2 * radius + 1) ** 2)
+    if radius < min(images.shape[-2:]):
+        # One padding of both sides for both passes (the row sums of reflected rows are the
+        # reflected row sums): same values as padding before each pass, one copy fewer.
+        rows = _box_sum_1d(F.pad(images, (radius,) * 4, mode="reflect"), radius, -1)
+    else:
+        rows = _box_sum_1d(_reflect_or_replicate(images, (radius, radius, 0, 0)), radius, -1)
+        rows = _reflect_or_replicate(rows, (0, 0, radius, radius))
+    return _box_sum_1d(rows, radius, -2) / float((2 * radius + 1) ** 2)
 
 
 def sampled_median(images: torch.Tensor, step: int = 3) -> torch.Tensor:
