@@ -328,14 +328,21 @@ def brightness_offset(source: torch.Tensor, aligned: torch.Tensor, *, limit: flo
     return _lowpass(offset, cell)
 
 
+def _squared_length(vectors: torch.Tensor) -> torch.Tensor:
+    """(N, 1, H, W) u^2 + v^2 of (N, 2, H, W): the same values as a sum over the channel axis,
+    faster on a CPU (a reduction over a strided axis of two)."""
+    u, v = vectors.unbind(1)
+    return (u.square() + v.square()).unsqueeze(1)
+
+
 def consistency(forward: torch.Tensor, backward: torch.Tensor) -> torch.Tensor:
     """Confidence (N, 1, H, W) in [0, 1] of ``forward`` (flow t -> j, (N, 2, H, W)) from the
     forward-backward check against ``backward`` (flow j -> t): 1 where following the flow to j and
     back lands where it started, towards 0 where it does not (occluded in j, or a flow that does
     not follow the thing moving there), and 0 where the flow leaves the picture."""
     returned = warp(backward, forward)
-    miss = (forward + returned).square().sum(1, keepdim=True)
-    motion = forward.square().sum(1, keepdim=True) + returned.square().sum(1, keepdim=True)
+    miss = _squared_length(forward + returned)
+    motion = _squared_length(forward) + _squared_length(returned)
     allowed = ROUND_TRIP_PX ** 2 + ROUND_TRIP_RELATIVE ** 2 * motion
     return torch.exp(-(miss / allowed).square()) * inside(forward).to(forward.dtype)
 
