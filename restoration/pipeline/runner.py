@@ -431,7 +431,7 @@ class _deterministic:
         # warn_only: an op without a deterministic kernel still runs (and says so) rather than failing.
         torch.use_deterministic_algorithms(True, warn_only=True)
         # Deterministic mode also fills every new tensor with NaN before use (a guard against
-        # reading uninitialised memory, which no op does): a tenth of the film preset's CPU time.
+        # reading uninitialised memory, which no op does): 5-10 % of the film preset's CPU time.
         self._filled = torch.utils.deterministic.fill_uninitialized_memory
         torch.utils.deterministic.fill_uninitialized_memory = False
         return self
