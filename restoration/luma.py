@@ -19,4 +19,8 @@ def luma(frames: torch.Tensor, *, weights: tuple[float, float, float]) -> torch.
     weighted by ``weights`` (R, G, B)."""
     if frames.shape[-3] == 1:
         return frames
-    return (frames * frames.new_tensor(weights).view(3, 1, 1)).sum(dim=-3, keepdim=True)
+    # Three products added in channel order: the same values as a weighted sum over the channel
+    # axis, in half the time (no 3-channel temporary to reduce); contiguous like the sum, as
+    # some later kernels round differently on other memory layouts.
+    red, green, blue = frames.unbind(-3)
+    return (red * weights[0] + green * weights[1] + blue * weights[2]).unsqueeze(-3).contiguous()

@@ -33,12 +33,12 @@ def _reflect_or_replicate(images: torch.Tensor, pad: tuple[int, int, int, int]) 
     return F.pad(images, pad, mode="replicate")
 
 
-def _box_sum_1d(images: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
+def _box_sum_1d(padded: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
+    """Sums over 2 radius + 1 consecutive values along ``dim`` of an image padded by ``radius``
+    there (the result is 2 radius shorter)."""
     # Shifted adds beat conv2d/avg_pool2d on the CPU for the small windows used here; long
     # windows use a running sum instead (cost independent of the radius).
-    size = images.shape[dim]
-    pad = (radius, radius, 0, 0) if dim == -1 else (0, 0, radius, radius)
-    padded = _reflect_or_replicate(images, pad)
+    size = padded.shape[dim] - 2 * radius
     if radius <= 6:
         out = padded.narrow(dim, 0, size) + padded.narrow(dim, 1, size)  # radius >= 1: two terms at least
         for shift in range(2, 2 * radius + 1):
@@ -54,8 +54,14 @@ def box_filter(images: torch.Tensor, radius: int) -> torch.Tensor:
     """Mean over a (2r+1)^2 window, separable, reflected edges."""
     if radius <= 0:
         return images
-    out = _box_sum_1d(_box_sum_1d(images, radius, -1), radius, -2)
-    return out / float((2 * radius + 1) ** 2)
+    if radius < min(images.shape[-2:]):
+        # One padding of both sides for both passes (the row sums of reflected rows are the
+        # reflected row sums): same values as padding before each pass, one copy fewer.
+        rows = _box_sum_1d(F.pad(images, (radius,) * 4, mode="reflect"), radius, -1)
+    else:
+        rows = _box_sum_1d(_reflect_or_replicate(images, (radius, radius, 0, 0)), radius, -1)
+        rows = _reflect_or_replicate(rows, (0, 0, radius, radius))
+    return _box_sum_1d(rows, radius, -2) / float((2 * radius + 1) ** 2)
 
 
 def sampled_median(images: torch.Tensor, step: int = 3) -> torch.Tensor:
@@ -85,31 +91,41 @@ def reflected_indices(length: int, offsets, *, device=None) -> torch.Tensor:
     return torch.stack(rows)
 
 
-def _max_1d(images: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
-    size, length = images.shape[dim], 2 * radius + 1
-    pad = (radius, radius, 0, 0) if dim == -1 else (0, 0, radius, radius)
-    running = F.pad(images, pad, mode="replicate")
+def _extreme_1d(padded: torch.Tensor, radius: int, dim: int, pick) -> torch.Tensor:
+    """``pick`` (torch.maximum or torch.minimum) over 2 radius + 1 consecutive values along ``dim``
+    of an image padded by ``radius`` there (the result is 2 radius shorter)."""
+    size, length = padded.shape[dim] - 2 * radius, 2 * radius + 1
+    running = padded
     # The maximum over `width` consecutive values, doubling the width; then two such windows that
     # overlap cover the whole one (a maximum does not mind counting a value twice): log2 of the
     # width in operations instead of the width (the 25-px searches of dust and the net).
     width = 1
     while 2 * width <= length:
         count = running.shape[dim] - width
-        running = torch.maximum(running.narrow(dim, 0, count), running.narrow(dim, width, count))
+        running = pick(running.narrow(dim, 0, count), running.narrow(dim, width, count))
         width *= 2
-    return torch.maximum(running.narrow(dim, 0, size), running.narrow(dim, length - width, size))
+    return pick(running.narrow(dim, 0, size), running.narrow(dim, length - width, size))
+
+
+def _extreme_filter(images: torch.Tensor, radius: int | tuple[int, int], pick) -> torch.Tensor:
+    radius_y, radius_x = (radius, radius) if isinstance(radius, int) else radius
+    if radius_y <= 0 and radius_x <= 0:
+        return images
+    # One padding for both passes (the row maxima of replicated rows are the replicated row maxima).
+    out = F.pad(images, (max(radius_x, 0), max(radius_x, 0), max(radius_y, 0), max(radius_y, 0)), mode="replicate")
+    out = _extreme_1d(out, radius_x, -1, pick) if radius_x > 0 else out
+    return _extreme_1d(out, radius_y, -2, pick) if radius_y > 0 else out
 
 
 def max_filter(images: torch.Tensor, radius: int | tuple[int, int]) -> torch.Tensor:
     """Maximum over a (2ry+1, 2rx+1) window, replicated edges (separable shifted maxima:
     much faster on the CPU than max_pool2d with stride 1)."""
-    radius_y, radius_x = (radius, radius) if isinstance(radius, int) else radius
-    out = _max_1d(images, radius_x, -1) if radius_x > 0 else images
-    return _max_1d(out, radius_y, -2) if radius_y > 0 else out
+    return _extreme_filter(images, radius, torch.maximum)
 
 
 def min_filter(images: torch.Tensor, radius: int | tuple[int, int]) -> torch.Tensor:
-    return -max_filter(-images, radius)
+    """Minimum over a (2ry+1, 2rx+1) window, replicated edges (as :func:`max_filter`)."""
+    return _extreme_filter(images, radius, torch.minimum)
 
 
 def dilate(mask: torch.Tensor, radius: int) -> torch.Tensor:

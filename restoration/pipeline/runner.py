@@ -430,8 +430,13 @@ class _deterministic:
         self._warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
         # warn_only: an op without a deterministic kernel still runs (and says so) rather than failing.
         torch.use_deterministic_algorithms(True, warn_only=True)
+        # Deterministic mode also fills every new tensor with NaN before use (a guard against
+        # reading uninitialised memory, which no op does): 5-10 % of the film preset's CPU time.
+        self._filled = torch.utils.deterministic.fill_uninitialized_memory
+        torch.utils.deterministic.fill_uninitialized_memory = False
         return self
 
     def __exit__(self, *exc_info):
+        torch.utils.deterministic.fill_uninitialized_memory = self._filled
         torch.use_deterministic_algorithms(self._was, warn_only=self._warn_only)
         return self._rng.__exit__(*exc_info)

@@ -319,6 +319,15 @@ def test_runs_are_deterministic():
     assert torch.equal(first, run_pipeline(frames, TEMPORAL_SPEC, window=4).frames)
 
 
+def test_the_callers_torch_settings_come_back_after_a_run():
+    # The run turns on deterministic algorithms and turns off their NaN fill of new tensors (speed).
+    fill = torch.utils.deterministic.fill_uninitialized_memory
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    run_pipeline(_clip(), TEMPORAL_SPEC, window=4)
+    assert torch.utils.deterministic.fill_uninitialized_memory == fill
+    assert torch.are_deterministic_algorithms_enabled() == deterministic
+
+
 def test_unavailable_cuda_is_refused():
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA; the refusal is for machines without")
