@@ -35,12 +35,17 @@ from restoration.ops.opspec import OpSpec
 
 # A 16 GiB worker keeps a quarter for the process, the decoder and the writer.
 DEFAULT_MAX_MEMORY = 12 * 2 ** 30
-# Float32 copies of a tile that the heaviest op holds at once (flows, warped neighbours,
-# pyramids), measured as peak RSS over input size on the film preset's ops at 2K; sets the tile
-# side from the budget.
-WORKING_COPIES = 24
-# Whole-window tensors the runner itself holds: the window, an op's output, the blended output.
-RESIDENT_COPIES = 3
+# Float32 copies of a tile (per frame of the window) that the heaviest op holds at once (flows,
+# warped neighbours, the restoration net's aligned windows and activations); sets the tile side
+# from the budget. 24 was measured on the film preset's ops at 2K; the film chain at 4K in tiles
+# of 1456 px planned with it peaked at 6.0 GiB for a 4 GiB budget: learned_restore's tiles hold
+# about 35 (its 5-frame aligned windows, luma and chroma, and the net's features, 4 windows a pass).
+WORKING_COPIES = 36
+# Whole-window tensors held while an op runs: the source's decoded chunk (pipeline.frame_source
+# keeps it), the op's input, its output, the blend's weights.
+RESIDENT_COPIES = 4
+# The interpreter, torch and the networks' weights, before any frame (peak RSS of a run on tiny frames).
+PROCESS_BYTES = 512 * 2 ** 20
 # What a window's shared flows (ops.flow.SharedFlows: consecutive flows both ways and the pairs'
 # confidences) hold until the window ends, in float32 copies of each frame, when its ops run on
 # whole frames. In tiles they are kept at the flows' working level (a few hundred pixels across):
@@ -95,9 +100,9 @@ class TilePlan:
 def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memory: int) -> TilePlan:
     """The largest tiles whose working memory, with the resident window, fits ``max_memory``."""
     frame_bytes = channels * height * width * 4
-    # When the window alone overruns the budget (long context at 4K), the tiles still get half of
-    # it: 64 px tiles would spend most of their time on the overlap.
-    left = max(max_memory - RESIDENT_COPIES * frames * frame_bytes, max_memory // 2)
+    # When the window alone overruns the budget (long context at 4K), the tiles still get a
+    # quarter of it: 64 px tiles would spend most of their time on the overlap.
+    left = max(max_memory - PROCESS_BYTES - RESIDENT_COPIES * frames * frame_bytes, max_memory // 4)
     if WORKING_COPIES * frames * frame_bytes <= left:
         return TilePlan(0)
     area = left / (WORKING_COPIES * frames * channels * 4)

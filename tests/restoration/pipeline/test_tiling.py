@@ -251,7 +251,7 @@ def test_tileable_declarations():
 
 
 def test_window_holding_whole_frames_is_shorter():
-    sizes = {"channels": 3, "height": 1556, "width": 2048, "max_memory": 4 * 2 ** 30}
+    sizes = {"channels": 3, "height": 1556, "width": 2048, "max_memory": 8 * 2 ** 30}
     tiled = window_for_budget(window=32, context=1, **sizes)
     whole = window_for_budget(window=32, context=1, whole_frames=True, **sizes)
     assert 1 <= whole < tiled
