@@ -417,7 +417,8 @@ class ChainedFlows:
         self.frames = frames
         self.origin = origin
         self.shared = shared  # a SharedFlows table: later ops of the chain still need its estimates
-        # consecutive flows kept at their working level (coarse_flows_between), for tiles' regions
+        # consecutive flows kept at their working level (coarse_flows_between): such a table serves
+        # tiles through region() only
         self.coarse = coarse
         # passed to estimate_flow; by default the flow keeps the motion of things moving on their own
         self.flow_options = {"boundaries": FOLLOW_BOUNDARIES_PX, **flow_options}

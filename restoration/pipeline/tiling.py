@@ -228,14 +228,17 @@ def _stabilise_tiled(frames: torch.Tensor, plan: TilePlan, radius: int, strength
     if strength == 0:
         return frames.clone()
     shifts, moved = weave_correction(frames, radius=radius, strength=strength, max_shift=max_shift)
+    if not bool(moved.any()):
+        return frames.clone()
+    # The tile must see the pixels its content comes from: widen the overlap past the shift
+    # (and the bicubic kernel), so only the frame's own edges are reflected.
+    reach = int(math.ceil(float(shifts[moved].abs().max()))) + 4
+    wide = TilePlan(plan.tile, max(plan.overlap, 2 * reach))
+    if bool(moved.all()):  # no copies of the window for the frames that stay
+        return apply_tiled(lambda tile: _shift_frames(tile, shifts), frames, wide)
     out = frames.clone()
-    if bool(moved.any()):
-        # The tile must see the pixels its content comes from: widen the overlap past the shift
-        # (and the bicubic kernel), so only the frame's own edges are reflected.
-        reach = int(math.ceil(float(shifts[moved].abs().max()))) + 4
-        wide = TilePlan(plan.tile, max(plan.overlap, 2 * reach))
-        chosen = shifts[moved]
-        out[moved] = apply_tiled(lambda tile: _shift_frames(tile, chosen), frames[moved], wide)
+    chosen = shifts[moved]
+    out[moved] = apply_tiled(lambda tile: _shift_frames(tile, chosen), frames[moved], wide)
     return out
 
 
