@@ -37,9 +37,10 @@ from restoration.ops.opspec import OpSpec
 DEFAULT_MAX_MEMORY = 12 * 2 ** 30
 # Float32 copies of a tile (per frame of the window) that the heaviest op holds at once (flows,
 # warped neighbours, the restoration net's aligned windows and activations); sets the tile side
-# from the budget. 24 was measured on the film preset's ops at 2K; the film chain at 4K in tiles
-# of 1456 px planned with it peaked at 6.0 GiB for a 4 GiB budget: learned_restore's tiles hold
-# about 35 (its 5-frame aligned windows, luma and chroma, and the net's features, 4 windows a pass).
+# from the budget. 24 was measured on the film preset's ops at 2K; at 4K (4 frames, tiles read at
+# 864 px) learned_restore rose 1.8 GiB above its input, about 53 copies (its 5-frame aligned
+# windows, luma and chroma, the net's features, 4 windows a pass), dust and denoise 22-35: the
+# heaviest op is undercounted (docs/BENCHMARKS.md, issue #18).
 WORKING_COPIES = 36
 # Whole-window tensors held while an op runs: the source's decoded chunk (pipeline.frame_source
 # keeps it), the op's input, its output, the blend's weights.
