@@ -428,12 +428,15 @@ def _decode_arrays(file: Path, info: ProbeInfo, index: _FrameIndex, start: int, 
 
 
 def _to_tensor(arrays: list[np.ndarray], high_bit: bool, device) -> torch.Tensor:
-    stacked = np.stack(arrays)  # (T, H, W, C)
     scale = 65535.0 if high_bit else 255.0
-    if high_bit:
-        stacked = stacked.astype(np.int32)  # torch has no uint16 arithmetic on every version
-    frames = torch.from_numpy(stacked).to(device=device).permute(0, 3, 1, 2).to(torch.float32)
-    return (frames / scale).contiguous()
+    height, width, channels = arrays[0].shape
+    frames = torch.empty(len(arrays), channels, height, width, dtype=torch.float32, device=device)
+    # Frame by frame: a chunk's integer and float temporaries at once took 2 GB for four 4K frames.
+    for index, array in enumerate(arrays):
+        if high_bit:
+            array = array.astype(np.int32)  # torch has no uint16 arithmetic on every version
+        frames[index] = torch.from_numpy(array).to(device=device).permute(2, 0, 1).to(torch.float32) / scale
+    return frames
 
 
 def _check_range(info: ProbeInfo, start: int, end: int) -> None:
@@ -775,11 +778,12 @@ class VideoWriter:
             raise MediaError(f"frames are {channels}x{height}x{width}, earlier ones were {'x'.join(map(str, self._shape))}")
         high_bit = self.bit_depth == 16
         full_scale = 65535.0 if high_bit else 255.0
-        quantised = (frames.detach().float().clamp(0, 1) * full_scale).round().to("cpu")
-        quantised = quantised.to(torch.int32).permute(0, 2, 3, 1).numpy().astype(np.uint16 if high_bit else np.uint8)
         source_format = ("gray16le" if high_bit else "gray") if channels == 1 else "rgb48le" if high_bit else "rgb24"
         try:
-            for array in quantised:
+            for image in frames.detach():
+                # Frame by frame: a chunk's float and integer temporaries at once took 2 GB for four 4K frames.
+                quantised = (image.float().clamp(0, 1) * full_scale).round().to("cpu")
+                array = quantised.to(torch.int32).permute(1, 2, 0).numpy().astype(np.uint16 if high_bit else np.uint8)
                 picture = array[:, :, 0] if channels == 1 else array
                 frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(picture), format=source_format)
                 if self.codec == "h264":

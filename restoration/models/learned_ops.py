@@ -28,7 +28,7 @@ from restoration.models.nets import load_checkpoint, split_luma_chroma
 from restoration.ops._common import check_frames, dilate, max_filter, min_filter, reflected_indices
 from restoration.ops.denoise import estimate_noise
 from restoration.ops.dust import UNSEEN_RADIUS
-from restoration.ops.flow import ChainedFlows, SharedFlows, align_neighbours, alike, chained_flows, trusted
+from restoration.ops.flow import ChainedFlows, SharedFlows, TileFlows, align_neighbours, alike, chained_flows, trusted
 from restoration.ops.opspec import OpSpec, Param
 from restoration.ops.upscale import UPSCALE_FACTORS
 
@@ -128,13 +128,16 @@ def median_of_window(values: torch.Tensor) -> torch.Tensor:
     return torch.maximum(torch.minimum(low, high), torch.minimum(torch.maximum(low, high), e))
 
 
-def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None, flows: SharedFlows | None = None
+def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None,
+                   flows: SharedFlows | TileFlows | None = None, noise: torch.Tensor | None = None
                    ) -> tuple[torch.Tensor, torch.Tensor]:
     """Restore (T, C, H, W) frames; returns (restored (T, C, H, W), defect probability (T, 1, H, W)).
 
     Frame t is restored from frames t-R..t+R (reflected at the clip's edges), so a window with R
     frames of context on each side gives exactly what the whole clip gives. ``flows``: a pipeline
-    window's shared motion estimates (``ops.flow.SharedFlows``), else estimated here.
+    window's shared motion estimates (``ops.flow.SharedFlows``, or a tile's view of them), else
+    estimated here. ``noise``: each frame's grain level (T,) measured on the whole frames
+    (``pipeline.tiling`` runs tiles with it), else measured on ``frames``.
     """
     check_frames(frames, "learned_restore")
     model = load_model("restore", weights, frames.device)
@@ -149,7 +152,7 @@ def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None, f
     # The ops' default flow (finer than the one the net was trained with): it follows things
     # moving on their own better, and where it does not, the checks below leave them alone.
     flows = chained_flows(luma, flows)
-    noise = estimate_noise(compute)
+    noise = estimate_noise(compute) if noise is None else noise
     restored, probability = [], []
     with torch.no_grad():
         for start in range(0, t, _BATCH):
@@ -275,7 +278,7 @@ LEARNED_RESTORE_OP = OpSpec(
     function=learned_restore,
     module=LearnedRestore,
     temporal_radius=RADIUS,
-    tileable=False,  # the window flow's coarse levels need the whole frame
+    tileable=True,  # flows and grain level from the whole frames (pipeline.tiling._learned_restore_tiled)
     shares_flows=True,
     description="learned temporal restoration (dust, blotches, scratches, grain), flow-aligned 5-frame window",
 )

@@ -74,6 +74,19 @@ def sampled_median(images: torch.Tensor, step: int = 3) -> torch.Tensor:
     return sample.flatten(1).median(dim=1).values
 
 
+def upsampled_region(maps: torch.Tensor, size: tuple[int, int], top: int, left: int, height: int, width: int
+                     ) -> torch.Tensor:
+    """The pixels [top, top + height) x [left, left + width) of ``maps`` (N, C, h, w) enlarged to
+    ``size`` bilinearly (``F.interpolate``'s align_corners=False, edges clamped), without making
+    the whole enlargement: a tile's share of a whole-frame estimate made at a reduced size."""
+    full_height, full_width = size
+    ys = (torch.arange(top, top + height, device=maps.device, dtype=maps.dtype) + 0.5) * (2.0 / full_height) - 1.0
+    xs = (torch.arange(left, left + width, device=maps.device, dtype=maps.dtype) + 0.5) * (2.0 / full_width) - 1.0
+    grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
+    grid = torch.stack((grid_x, grid_y), dim=-1)[None].expand(maps.shape[0], -1, -1, -1)
+    return F.grid_sample(maps, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
 def reflected_indices(length: int, offsets, *, device=None) -> torch.Tensor:
     """Index table (len(offsets), length) of frame t+offset, reflected at the clip's edges.
 

@@ -160,6 +160,14 @@ def white_balance(frames: torch.Tensor, *, mode: str = "grey_world", strength: f
         raise SpecError(f"white_balance: gains must be positive, got {(gain_r, gain_g, gain_b)}")
     if frames.shape[1] == 1:
         return frames.clone()
+    return apply_gains(frames, white_balance_gains(frames, mode=mode, strength=strength, gain_r=gain_r,
+                                                   gain_g=gain_g, gain_b=gain_b))
+
+
+def white_balance_gains(frames: torch.Tensor, *, mode: str, strength: float, gain_r: float, gain_g: float,
+                        gain_b: float) -> torch.Tensor:
+    """:func:`white_balance`'s gains (T, 3) for RGB ``frames``: measured on the whole frames, so
+    ``pipeline.tiling`` applies them tile by tile (:func:`apply_gains`)."""
     if mode == "gains":
         gains = frames.new_tensor([gain_r, gain_g, gain_b]).view(1, 3).expand(frames.shape[0], 3)
     else:
@@ -167,7 +175,11 @@ def white_balance(frames: torch.Tensor, *, mode: str = "grey_world", strength: f
         stats = stats.clamp_min(1e-4)  # a channel that is black everywhere gets a bounded gain
         target = (stats * stats.new_tensor(REC709_LUMA)).sum(dim=1, keepdim=True)
         gains = (target / stats).to(frames.dtype)
-    gains = gains.pow(strength)
+    return gains.pow(strength)
+
+
+def apply_gains(frames: torch.Tensor, gains: torch.Tensor) -> torch.Tensor:
+    """RGB ``frames`` (T, 3, H, W) times per-frame channel ``gains`` (T, 3), clamped to [0, 1]."""
     return (frames * gains.view(-1, 3, 1, 1)).clamp(0.0, 1.0)
 
 
@@ -277,6 +289,6 @@ WHITE_BALANCE_OP = OpSpec(
         "gain_b": Param(float, 1.0, minimum=0.05, maximum=20.0, help="blue gain (mode gains)"),
     },
     temporal_radius=WHITE_BALANCE_RADIUS,
-    tileable=False,  # the automatic modes measure each whole frame
+    tileable=True,  # the automatic modes measure whole frames (pipeline.tiling._white_balance_tiled)
     description="white balance by gains or automatic grey-world / white-patch (no change on grey footage)",
 )

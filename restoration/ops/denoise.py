@@ -21,10 +21,10 @@ import torch.nn.functional as F
 from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
 from restoration.ops._common import box_filter, check_frames, reflected_indices, sampled_median
-from restoration.ops.flow import ChainedFlows, align_neighbours, alike
+from restoration.ops.flow import ChainedFlows, TileFlows, align_neighbours, alike, chained_flows
 from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["denoise", "Denoise", "estimate_noise", "DENOISE_OP"]
+__all__ = ["denoise", "Denoise", "estimate_noise", "misalignment_differences", "DENOISE_OP"]
 
 MAX_RADIUS = 3
 # A smoother flow than the default: on grainy film it is more accurate where the motion is smooth
@@ -80,12 +80,47 @@ def _spatial_pass(image: torch.Tensor, range_sigma: torch.Tensor) -> torch.Tenso
     return total / weight_sum
 
 
-def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spatial: float = 1.0) -> torch.Tensor:
+def _aligned_batch(frames: torch.Tensor, flows: ChainedFlows, first: int, last: int, radius: int,
+                   noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Frames t-R..t+R but t aligned onto each centre t of first..last-1, offset-major (K * n,
+    C, H, W), their confidences, and their luma differences to the centre."""
+    offsets = [k for k in range(-radius, radius + 1) if k != 0]
+    index = reflected_indices(frames.shape[0], offsets, device=frames.device)[:, first:last].reshape(-1)
+    centres = list(range(first, last)) * len(offsets)
+    flows.prepare(range(first - radius, last + radius))
+    # The brightness clip keeps misaligned objects from biasing the flicker correction.
+    aligned, confidence = align_neighbours(frames, flows, centres, index.tolist(),
+                                           brightness_limit=4.0 * noise[first:last].repeat(len(offsets)) + 0.02)
+    return aligned, confidence, luma(aligned - frames[first:last].repeat(len(offsets), 1, 1, 1), weights=REC601_LUMA)
+
+
+def misalignment_differences(frames: torch.Tensor, *, radius: int, noise: torch.Tensor,
+                             flows: TileFlows | None = None) -> torch.Tensor:
+    """(2, K, T, 1, H, W): the blurred and the raw luma differences of each frame's K aligned
+    neighbours, whose medians set the misalignment test's tolerance and the remaining grain; a
+    tile's share of them, when ``frames`` is a tile and ``flows`` its view of the whole frames'
+    flows (``noise``: the whole frames' :func:`estimate_noise`)."""
+    flows = chained_flows(frames, flows, smooth=FLOW_SMOOTH)
+    differences = []
+    for first in range(frames.shape[0]):
+        raw = _aligned_batch(frames, flows, first, first + 1, radius, noise)[2]
+        differences.append(torch.stack((box_filter(raw, 1).abs(), raw.abs())))
+        flows.forget_before(first + 1 - radius)
+    return torch.stack(differences, dim=2)
+
+
+def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spatial: float = 1.0,
+            flows: TileFlows | None = None, levels: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+            ) -> torch.Tensor:
     """Motion-compensated temporal denoise of (T, C, H, W) frames in [0, 1].
 
     ``radius``: neighbours on each side (1..3). ``strength``: tolerance of the misalignment
     test in units of the grain level (higher averages more, risks ghosting). ``spatial``: range
     of the final edge-aware spatial pass in units of the remaining grain (0 turns it off).
+    ``flows`` and ``levels`` are for a tile of whole frames (``pipeline.tiling``): its view of
+    the whole frames' flows, and (noise, misalignment spread, grain) (T,) each, measured on the
+    whole frames (:func:`estimate_noise`, :func:`misalignment_differences`); else both come from
+    ``frames``.
     """
     check_frames(frames, "denoise")
     radius = int(radius)
@@ -93,32 +128,26 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
         raise SpecError(f"denoise: radius must be in 1..{MAX_RADIUS}, got {radius}")
     t_count = frames.shape[0]
     offsets = [k for k in range(-radius, radius + 1) if k != 0]
-    neighbour_index = reflected_indices(t_count, offsets, device=frames.device)  # (K, T)
-    frame_index = torch.arange(t_count, device=frames.device)
-    noise = estimate_noise(frames).clamp_min(1e-3)
+    noise = estimate_noise(frames).clamp_min(1e-3) if levels is None else levels[0]
 
     out = torch.empty_like(frames)
-    flows = ChainedFlows(frames, smooth=FLOW_SMOOTH)
+    flows = chained_flows(frames, flows, smooth=FLOW_SMOOTH)
     centres_per_batch = max(1, PAIRS_PER_BATCH // len(offsets))
     for first in range(0, t_count, centres_per_batch):
         last = min(first + centres_per_batch, t_count)
         n = last - first
-        index = neighbour_index[:, first:last].reshape(-1)  # (K * n,), offset-major
         centre = frames[first:last]
+        aligned, confidence, raw_difference = _aligned_batch(frames, flows, first, last, radius, noise)
         centres = centre.repeat(len(offsets), 1, 1, 1)
-        pair_noise = noise[first:last].repeat(len(offsets))
-        flows.prepare(range(first - radius, last + radius))
-        # The brightness clip keeps misaligned objects from biasing the flicker correction.
-        aligned, confidence = align_neighbours(
-            frames, flows, frame_index[first:last].repeat(len(offsets)).tolist(), index.tolist(),
-            brightness_limit=4.0 * pair_noise + 0.02)
 
         # Misalignment test on slightly blurred grey differences: grain averages out, while a
         # structure that does not line up survives the blur. The grain's share of the difference
         # is measured on the best-aligned neighbour (robust median), whatever the grain's spectrum.
-        raw_difference = luma(aligned - centres, weights=REC601_LUMA)
-        spread = sampled_median(box_filter(raw_difference, 1).abs()).view(len(offsets), n).amin(0) / 0.6745
-        grain = sampled_median(raw_difference.abs()).view(len(offsets), n).amin(0) / (0.6745 * 2 ** 0.5)
+        if levels is None:
+            spread = sampled_median(box_filter(raw_difference, 1).abs()).view(len(offsets), n).amin(0) / 0.6745
+            grain = sampled_median(raw_difference.abs()).view(len(offsets), n).amin(0) / (0.6745 * 2 ** 0.5)
+        else:
+            spread, grain = levels[1][first:last], levels[2][first:last]
         tolerance = (2.0 * strength * spread).repeat(len(offsets)) + 1e-4
         # Where the flow fails its forward-backward check (occlusions, things it does not follow)
         # the neighbour is left out even if it looks alike: blending it in would leave a ghost.
@@ -165,6 +194,6 @@ DENOISE_OP = OpSpec(
     },
     temporal_radius=MAX_RADIUS,
     radius_param="radius",
-    tileable=False,  # noise level, misalignment tolerance and flow per frame
+    tileable=True,  # noise level, misalignment tolerance and flows from the whole frames (pipeline.tiling)
     description="motion-compensated temporal degrain/denoise",
 )

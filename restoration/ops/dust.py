@@ -23,10 +23,10 @@ import torch
 from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
 from restoration.ops._common import box_filter, check_frames, dilate, max_filter, min_filter, sampled_median
-from restoration.ops.flow import ChainedFlows, SharedFlows, align_neighbours, chained_flows
+from restoration.ops.flow import ChainedFlows, SharedFlows, TileFlows, align_neighbours, chained_flows
 from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["detect_dust", "remove_dust", "Dust", "DUST_OP"]
+__all__ = ["detect_dust", "remove_dust", "grain_differences", "grain_level", "Dust", "DUST_OP"]
 
 # Frames aligned per batch (each needs two flows): bounds memory on long windows.
 FRAMES_PER_BATCH = 6
@@ -81,15 +81,31 @@ def _local_range(image: torch.Tensor, radius: int, seen: torch.Tensor) -> tuple[
             torch.where(seen, high, max_filter(image, UNSEEN_RADIUS)))
 
 
-def _grain_level(difference: torch.Tensor) -> torch.Tensor:
-    """Robust std (N,1,1,1) of one grain from a difference of two aligned frames."""
-    return (sampled_median(difference.abs()) / (0.6745 * 2 ** 0.5)).view(-1, 1, 1, 1)
+def grain_differences(frames: torch.Tensor, flows: TileFlows | None = None) -> torch.Tensor:
+    """(2, T, 1, H, W): the luma differences of each frame to its two aligned neighbours whose
+    medians set the detection's grain level (:func:`grain_level`); a tile's share of them, when
+    ``frames`` is a tile and ``flows`` its view of the whole frames' flows."""
+    flows = chained_flows(frames, flows)
+    differences = []
+    for first in range(0, frames.shape[0], FRAMES_PER_BATCH):
+        centre, previous, following, _ = _neighbours(frames, first, min(first + FRAMES_PER_BATCH, frames.shape[0]),
+                                                     flows)
+        c, p, n = (luma(image, weights=REC601_LUMA) for image in (centre, previous, following))
+        differences.append(torch.stack(((c - p).abs(), (c - n).abs())))
+    return torch.cat(differences, dim=1)
+
+
+def grain_level(median: torch.Tensor) -> torch.Tensor:
+    """Robust std of one grain from the median (2, T) of :func:`grain_differences`: (T,)."""
+    return (median / (0.6745 * 2 ** 0.5)).amin(0)
 
 
 def _detect(centre: torch.Tensor, previous: torch.Tensor, following: torch.Tensor, seen: torch.Tensor,
-            sensitivity: float) -> torch.Tensor:
+            sensitivity: float, grain: torch.Tensor | None = None) -> torch.Tensor:
     c, p, n = (luma(image, weights=REC601_LUMA) for image in (centre, previous, following))
-    grain = torch.minimum(_grain_level(c - p), _grain_level(c - n))
+    if grain is None:
+        grain = grain_level(torch.stack((sampled_median((c - p).abs()), sampled_median((c - n).abs()))))
+    grain = grain.view(-1, 1, 1, 1)
     strong = (5.0 * grain + 0.06) / sensitivity
     weak = 0.5 * strong
     p_low, p_high = _local_range(p, RANGE_RADIUS, seen)
@@ -144,11 +160,13 @@ def detect_dust(frames: torch.Tensor, *, sensitivity: float = 1.0) -> torch.Tens
 
 
 def remove_dust(frames: torch.Tensor, *, sensitivity: float = 1.0, grow: int = 1,
-                flows: SharedFlows | None = None) -> torch.Tensor:
+                flows: SharedFlows | TileFlows | None = None, grain: torch.Tensor | None = None) -> torch.Tensor:
     """Frames (T, C, H, W) with dust and blotches detected and replaced.
 
     ``grow``: pixels added around each detection to cover soft blotch edges. ``flows``: a
-    pipeline window's shared motion estimates (``ops.flow.SharedFlows``), else estimated here.
+    pipeline window's shared motion estimates (``ops.flow.SharedFlows``, or a tile's view of
+    them), else estimated here. ``grain``: each frame's grain level (T,) measured on the whole
+    frames (``pipeline.tiling`` runs tiles with it), else measured on ``frames``.
     """
     check_frames(frames, "dust")
     if sensitivity <= 0:
@@ -160,7 +178,8 @@ def remove_dust(frames: torch.Tensor, *, sensitivity: float = 1.0, grow: int = 1
     for first in range(0, frames.shape[0], FRAMES_PER_BATCH):
         last = min(first + FRAMES_PER_BATCH, frames.shape[0])
         centre, previous, following, seen = _neighbours(frames, first, last, flows)
-        mask = dilate(_detect(centre, previous, following, seen, sensitivity), int(grow))
+        mask = dilate(_detect(centre, previous, following, seen, sensitivity,
+                              None if grain is None else grain[first:last]), int(grow))
         temporal = 0.5 * (previous + following)
         disagree = (luma(previous - following, weights=REC601_LUMA).abs() > 0.1).to(mask.dtype) * mask
         repaired = torch.where(mask > 0.5, temporal, centre)
@@ -193,7 +212,7 @@ DUST_OP = OpSpec(
         "grow": Param(int, 1, minimum=0, maximum=4, help="pixels added around each detection"),
     },
     temporal_radius=2,
-    tileable=False,  # grain level per frame and neighbour flow: per tile, other specks
+    tileable=True,  # grain level and flows from the whole frames (pipeline.tiling._dust_tiled)
     shares_flows=True,
     description="dust and blotch detection and removal (temporal, motion-compensated)",
 )

@@ -26,10 +26,11 @@ import torch.nn.functional as F
 
 from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma the estimator was tuned on
-from restoration.ops._common import box_filter
+from restoration.ops._common import box_filter, upsampled_region
 
 __all__ = ["estimate_flow", "flows_between", "warp", "resize_flow", "align", "inside", "brightness_offset", "consistency",
-           "align_neighbours", "alike", "trusted", "ChainedFlows", "SharedFlows", "chained_flows", "FlowEstimator"]
+           "align_neighbours", "alike", "trusted", "ChainedFlows", "SharedFlows", "TileFlows", "chained_flows", "flow_region",
+           "FlowEstimator"]
 
 # Forward-backward check (Sundaram et al. 2010): a round trip t -> j -> t that misses by more than
 # about half a pixel plus a few % of the motion means the pixel is occluded in j, or that the flow
@@ -134,6 +135,21 @@ def resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return resized * flow.new_tensor([size[1] / w, size[0] / h]).view(1, 2, 1, 1)
 
 
+def flow_region(flow: torch.Tensor, size: tuple[int, int], top: int, left: int, height: int, width: int
+                ) -> torch.Tensor:
+    """``resize_flow(flow, size)[..., top:top + height, left:left + width]`` without making the
+    whole field: a flow estimated at a coarse working size, enlarged at one tile's pixels only
+    (a 4K flow field is 100 MB; its working level a few hundred KB). Same values within float
+    rounding (bilinear, align_corners=False, border: as ``F.interpolate``)."""
+    h, w = flow.shape[-2:]
+    if (h, w) == tuple(size):
+        return flow[..., top:top + height, left:left + width]
+    if size[0] <= h and size[1] <= w:  # a reduction averages (resize_flow's area): rare, made whole
+        return resize_flow(flow, size)[..., top:top + height, left:left + width]
+    return upsampled_region(flow, size, top, left, height, width) * flow.new_tensor(
+        [size[1] / w, size[0] / h]).view(1, 2, 1, 1)
+
+
 def _refine(source: torch.Tensor, target: torch.Tensor, flow: torch.Tensor, *, iterations: int,
             window: int, smooth: int) -> torch.Tensor:
     """Iterative robust Lucas-Kanade at one pyramid level (gradients of the source, fixed)."""
@@ -224,13 +240,23 @@ def flows_between(frames: torch.Tensor, pairs: list[tuple[int, int]], *, levels:
     """:func:`estimate_flow` from ``frames[i]`` to ``frames[j]`` for each (i, j) of ``pairs``, in one
     batch (K, 2, H, W), the same values: each frame's matching images are made once, however many
     pairs it is in (a clip's consecutive flows both ways put every frame in four)."""
+    return resize_flow(coarse_flows_between(frames, pairs, levels=levels, work_side=work_side, iterations=iterations,
+                                            window=window, smooth=smooth, boundaries=boundaries),
+                       frames.shape[-2:]).to(frames.dtype)
+
+
+def coarse_flows_between(frames: torch.Tensor, pairs: list[tuple[int, int]], *, levels: int | None = None,
+                         work_side: int = 100, iterations: int = 4, window: int = 3, smooth: int = 4,
+                         boundaries: int = 0) -> torch.Tensor:
+    """:func:`flows_between` at the working level it is estimated on (``work_side``), in that
+    level's pixels, before :func:`resize_flow` enlarges it to the frames' size."""
     h, w = frames.shape[-2:]
     levels, finest = _levels(h, w, levels, work_side)
     pyramid = normalised_pyramid(frames, levels=levels, finest=finest)
     sources = torch.tensor([i for i, _ in pairs], device=frames.device)
     targets = torch.tensor([j for _, j in pairs], device=frames.device)
-    return _estimate(pyramid[sources], pyramid[targets], (h, w), iterations=iterations, window=window,
-                     smooth=smooth, boundaries=boundaries).to(frames.dtype)
+    return _estimate(pyramid[sources], pyramid[targets], iterations=iterations, window=window,
+                     smooth=smooth, boundaries=boundaries)
 
 
 def _levels(h: int, w: int, levels: int | None, work_side: int) -> tuple[int, int]:
@@ -264,7 +290,7 @@ def normalised_pyramid(frames: torch.Tensor, *, levels: int, finest: int) -> _Py
                      for level in range(finest, levels)])
 
 
-def _estimate(source: _Pyramid, target: _Pyramid, size: tuple[int, int], *, iterations: int, window: int,
+def _estimate(source: _Pyramid, target: _Pyramid, *, iterations: int, window: int,
               smooth: int, boundaries: int) -> torch.Tensor:
     flow = None
     coarsest = len(source.images) - 1
@@ -275,7 +301,7 @@ def _estimate(source: _Pyramid, target: _Pyramid, size: tuple[int, int], *, iter
                        window=window, smooth=smooth)
         if boundaries and level == 0:
             flow = _follow_boundaries(src, tgt, flow, boundaries)
-    return resize_flow(flow, size)
+    return flow
 
 
 def _lowpass(images: torch.Tensor, cell: int) -> torch.Tensor:
@@ -401,10 +427,14 @@ class ChainedFlows:
     numbers of ``frames``.
     """
 
-    def __init__(self, frames: torch.Tensor, *, origin: int = 0, shared: bool = False, **flow_options):
+    def __init__(self, frames: torch.Tensor, *, origin: int = 0, shared: bool = False, coarse: bool = False,
+                 **flow_options):
         self.frames = frames
         self.origin = origin
         self.shared = shared  # a SharedFlows table: later ops of the chain still need its estimates
+        # consecutive flows kept at their working level (coarse_flows_between): such a table serves
+        # tiles through region() only
+        self.coarse = coarse
         # passed to estimate_flow; by default the flow keeps the motion of things moving on their own
         self.flow_options = {"boundaries": FOLLOW_BOUNDARIES_PX, **flow_options}
         self.forward: dict[int, torch.Tensor] = {}  # s -> flow (1, 2, H, W) from s to s+1
@@ -419,14 +449,29 @@ class ChainedFlows:
         view.frames, view.origin = frames, origin
         return view
 
+    def region(self, frames: torch.Tensor, top: int, left: int) -> ChainedFlows:
+        """The flows of ``frames``, a tile of this coarse table's frames whose top-left pixel is
+        (top, left): consecutive flows enlarged from this table's at the tile's pixels (the
+        whole frames' motion, not the tile's own estimate), chains and confidences the tile's."""
+        return _RegionFlows(frames, self, top, left)
+
+    def largest_motion(self) -> float:
+        """The longest consecutive flow vector estimated so far, in pixels of the frames."""
+        flows = list(self.forward.values()) + list(self.backward.values())
+        if not flows:
+            return 0.0
+        h, w = self.frames.shape[-2:]
+        scale = flows[0].new_tensor([w / flows[0].shape[-1], h / flows[0].shape[-2]]).view(1, 2, 1, 1)
+        return max(float((flow * scale).abs().amax()) for flow in flows)
+
     def prepare(self, steps: range) -> None:
         """Estimate the consecutive flows s -> s+1 and s+1 -> s for ``steps`` not known yet, in one batch."""
         wanted = [s for s in steps if 0 <= s < self.frames.shape[0] - 1 and s + self.origin not in self.forward]
         if wanted:
             low = min(wanted)
             pairs = [(s - low, s + 1 - low) for s in wanted]
-            flows = flows_between(self.frames[low:max(wanted) + 2], pairs + [(j, i) for i, j in pairs],
-                                  **self.flow_options)
+            estimate = coarse_flows_between if self.coarse else flows_between
+            flows = estimate(self.frames[low:max(wanted) + 2], pairs + [(j, i) for i, j in pairs], **self.flow_options)
             first = self.origin
             self.forward.update({first + s: flows[i:i + 1] for i, s in enumerate(wanted)})
             self.backward.update({first + s + 1: flows[len(wanted) + i:len(wanted) + i + 1] for i, s in enumerate(wanted)})
@@ -508,21 +553,57 @@ class SharedFlows:
         self.origin = 0
         self._tables: dict[tuple, ChainedFlows] = {}
 
-    def chained(self, frames: torch.Tensor, **flow_options) -> ChainedFlows:
-        """The :class:`ChainedFlows` of ``frames`` (numbered from ``origin``) with ``flow_options``."""
-        key = (tuple(frames.shape[-2:]), frames.device, tuple(sorted(flow_options.items())))
+    def chained(self, frames: torch.Tensor, *, coarse: bool = False, **flow_options) -> ChainedFlows:
+        """The :class:`ChainedFlows` of ``frames`` (numbered from ``origin``) with ``flow_options``;
+        ``coarse``: its consecutive flows kept at their working level, for tiles (:class:`TileFlows`)."""
+        key = (tuple(frames.shape[-2:]), frames.device, coarse, tuple(sorted(flow_options.items())))
         table = self._tables.get(key)
         if table is None:
-            table = self._tables[key] = ChainedFlows(frames, origin=self.origin, shared=True, **flow_options)
+            table = self._tables[key] = ChainedFlows(frames, origin=self.origin, shared=True, coarse=coarse,
+                                                     **flow_options)
         return table.view(frames, self.origin)
 
     def forget(self) -> None:
         self._tables.clear()
 
 
-def chained_flows(frames: torch.Tensor, shared: SharedFlows | None = None, **flow_options) -> ChainedFlows:
-    """The flows a temporal op aligns ``frames`` with: from ``shared`` (a pipeline's window) when
-    given, else estimated for this call."""
+class _RegionFlows(ChainedFlows):
+    """:meth:`ChainedFlows.region`: a tile's flows from a coarse table of the whole frames."""
+
+    def __init__(self, frames: torch.Tensor, table: ChainedFlows, top: int, left: int):
+        super().__init__(frames)
+        self.table, self.top, self.left = table, top, left
+
+    def prepare(self, steps: range) -> None:
+        wanted = [s for s in steps if 0 <= s < self.frames.shape[0] - 1 and s not in self.forward]
+        if wanted:
+            self.table.prepare(range(min(wanted), max(wanted) + 1))
+            first = self.table.origin
+            coarse = torch.cat([self.table.forward[first + s] for s in wanted]
+                               + [self.table.backward[first + s + 1] for s in wanted])
+            flows = flow_region(coarse, tuple(self.table.frames.shape[-2:]), self.top, self.left,
+                                *self.frames.shape[-2:]).to(self.frames.dtype)
+            self.forward.update({s: flows[i:i + 1] for i, s in enumerate(wanted)})
+            self.backward.update({s + 1: flows[len(wanted) + i:len(wanted) + i + 1] for i, s in enumerate(wanted)})
+
+
+class TileFlows:
+    """A tile's view of a window's :class:`SharedFlows`: ``chained`` gives the flows estimated
+    once on the whole ``frames`` (kept at their working level) enlarged at the tile's pixels, so
+    every tile aligns with the whole picture's motion and tiles agree where they overlap.
+    ``frames``: the whole frames as the op would estimate its flows on them (its tile is a crop of them)."""
+
+    def __init__(self, shared: SharedFlows, frames: torch.Tensor, top: int, left: int):
+        self.shared, self.frames, self.top, self.left = shared, frames, top, left
+
+    def chained(self, frames: torch.Tensor, **flow_options) -> ChainedFlows:
+        return self.shared.chained(self.frames, coarse=True, **flow_options).region(frames, self.top, self.left)
+
+
+def chained_flows(frames: torch.Tensor, shared: SharedFlows | TileFlows | None = None, **flow_options
+                  ) -> ChainedFlows:
+    """The flows a temporal op aligns ``frames`` with: from ``shared`` (a pipeline's window, or a
+    tile's view of it) when given, else estimated for this call."""
     return ChainedFlows(frames, **flow_options) if shared is None else shared.chained(frames, **flow_options)
 
 

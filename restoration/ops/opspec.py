@@ -69,10 +69,11 @@ class OpSpec:
     upscale's ``factor``). ``tileable``: the pipeline may run the op tile by tile inside a window
     (``pipeline.tiling``) because its tiled output equals its whole-frame output (within half an
     8-bit code value; tests/restoration/pipeline/test_tiling.py checks each); an op that estimates
-    something over the whole frame (a grain level, a flow, a column profile) runs on whole frames.
+    something over the whole frame (a grain level, a flow, a column profile) is tileable only with a
+    form in ``pipeline.tiling.SHARED_ESTIMATES`` that estimates it once on the whole frames.
     ``shares_flows``: the function also takes ``flows=`` a ``ops.flow.SharedFlows`` (or None), the
     motion of the pipeline's window estimated once for the chain's temporal ops (the pipeline passes
-    it when the window runs on whole frames). ``moves_picture``: the op moves things in the picture
+    it to the op, or in tiles to its shared-estimate form). ``moves_picture``: the op moves things in the picture
     (stabilise), so flows estimated before it no longer hold after it.
     """
 

@@ -293,10 +293,7 @@ def _process_shot(
 
 def _apply(step: Step, frames: torch.Tensor, tiles: TilePlan, flows: SharedFlows) -> torch.Tensor:
     scale = step.op.output_scale(step.params)
-    if step.op.shares_flows and (tiles.whole_frame or not step.op.tileable):
-        out = step.op.function(frames, **step.params, flows=flows)
-    else:
-        out = run_op_tiled(step.op, frames, step.params, tiles)  # upscales are not tileable: whole frames
+    out = run_op_tiled(step.op, frames, step.params, tiles, flows)  # upscales are not tileable: whole frames
     expected = (frames.shape[0], frames.shape[1], frames.shape[2] * scale, frames.shape[3] * scale)
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != expected:
         got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__

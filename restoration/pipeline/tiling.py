@@ -7,9 +7,10 @@ is thrown away (an op's edge handling shows there) and the inner half is cross-f
 neighbour's by complementary raised-cosine weights, so no seam shows.
 
 Ops that estimate something over the whole picture (the weave's shifts in ``stabilise``,
-deflicker's brightness maps) would find a different estimate in every tile; they are split into
-an estimate made ONCE on the whole window (on a reduced copy where the op reduces anyway) and an
-apply run per tile with the shared estimate (``SHARED_ESTIMATES``).
+deflicker's brightness maps, the grain levels and flows of dust, denoise and learned_restore)
+would find a different estimate in every tile; they are split into an estimate made ONCE on the
+whole window (on a reduced copy where the op reduces anyway, such as the flows' working level)
+and an apply run per tile with the shared estimate (``SHARED_ESTIMATES``).
 
 Only ops that declare ``tileable`` (``OpSpec.tileable``: their tiled output equals their whole-frame
 output) run in tiles; the others run on the window's whole frames, so no seam can show, and a
@@ -28,19 +29,28 @@ import torch
 import torch.nn.functional as F
 
 from restoration.errors import RestorationError
+from restoration.ops._common import upsampled_region
+from restoration.ops.flow import SharedFlows, TileFlows
 from restoration.ops.opspec import OpSpec
 
 # A 16 GiB worker keeps a quarter for the process, the decoder and the writer.
 DEFAULT_MAX_MEMORY = 12 * 2 ** 30
-# Float32 copies of a tile that the heaviest op holds at once (flows, warped neighbours,
-# pyramids), measured as peak RSS over input size on the film preset's ops at 2K; sets the tile
-# side from the budget.
-WORKING_COPIES = 24
-# Whole-window tensors the runner itself holds: the window, an op's output, the blended output.
-RESIDENT_COPIES = 3
+# Float32 copies of a tile (per frame of the window) that the heaviest op holds at once (flows,
+# warped neighbours, the restoration net's aligned windows and activations); sets the tile side
+# from the budget. 24 was measured on the film preset's ops at 2K; at 4K (4 frames, tiles read at
+# 864 px) learned_restore rose 1.8 GiB above its input, about 53 copies (its 5-frame aligned
+# windows, luma and chroma, the net's features, 4 windows a pass), dust and denoise 22-35: the
+# heaviest op is undercounted (docs/BENCHMARKS.md, issue #18).
+WORKING_COPIES = 36
+# Whole-window tensors held while an op runs: the source's decoded chunk (pipeline.frame_source
+# keeps it), the op's input, its output, the blend's weights.
+RESIDENT_COPIES = 4
+# The interpreter, torch and the networks' weights, before any frame (peak RSS of a run on tiny frames).
+PROCESS_BYTES = 512 * 2 ** 20
 # What a window's shared flows (ops.flow.SharedFlows: consecutive flows both ways and the pairs'
-# confidences) hold until the window ends, in float32 copies of each frame. Only the ops that
-# cannot be tiled share flows, so it is counted with theirs.
+# confidences) hold until the window ends, in float32 copies of each frame, when its ops run on
+# whole frames. In tiles they are kept at the flows' working level (a few hundred pixels across):
+# nothing to count.
 SHARED_FLOW_COPIES = 3
 DEFAULT_OVERLAP = 32
 MIN_TILE = 64
@@ -74,13 +84,26 @@ class TilePlan:
     def whole_frame(self) -> bool:
         return self.tile == 0
 
+    def covers(self, height: int, width: int) -> bool:
+        """Whether frames of this size are one tile: the op runs on them whole."""
+        return self.whole_frame or (height <= self.tile and width <= self.tile)
+
+    def widened(self, reach: float) -> TilePlan:
+        """Tiles whose discarded half-overlap covers ``reach`` pixels (how far an op's result
+        depends on its surroundings: flows and filters), read at the same size (so the same
+        working memory): the tile shrinks by what the overlap grows."""
+        overlap = max(self.overlap, math.ceil(2 * reach / TILE_ALIGN) * TILE_ALIGN)
+        if self.whole_frame or overlap == self.overlap:
+            return self
+        return TilePlan(max(MIN_TILE, (self.tile - 2 * (overlap - self.overlap)) // TILE_ALIGN * TILE_ALIGN), overlap)
+
 
 def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memory: int) -> TilePlan:
     """The largest tiles whose working memory, with the resident window, fits ``max_memory``."""
     frame_bytes = channels * height * width * 4
-    # When the window alone overruns the budget (long context at 4K), the tiles still get half of
-    # it: 64 px tiles would spend most of their time on the overlap.
-    left = max(max_memory - RESIDENT_COPIES * frames * frame_bytes, max_memory // 2)
+    # When the window alone overruns the budget (long context at 4K), the tiles still get a
+    # quarter of it: 64 px tiles would spend most of their time on the overlap.
+    left = max(max_memory - PROCESS_BYTES - RESIDENT_COPIES * frames * frame_bytes, max_memory // 4)
     if WORKING_COPIES * frames * frame_bytes <= left:
         return TilePlan(0)
     area = left / (WORKING_COPIES * frames * channels * 4)
@@ -117,15 +140,27 @@ def window_bytes(*, frames: int, channels: int, height: int, width: int, whole_f
 
 def _spans(length: int, tile: int) -> list[tuple[int, int]]:
     count = max(1, math.ceil(length / tile))
-    edges = [round(i * length / count) for i in range(count + 1)]  # even tiles, no sliver at the end
+    # Even tiles, no sliver at the end, starting on a multiple of TILE_ALIGN: with an overlap
+    # that is one too, every tile is read from such a pixel, where the whole frame's 2x2 and 16 px
+    # grids (the restoration net's folds and strides, the brightness match's cells) fall too.
+    edges = sorted({round(i * length / count / TILE_ALIGN) * TILE_ALIGN for i in range(count)} | {length})
     return list(zip(edges[:-1], edges[1:], strict=True))
 
 
-def _ramp(length: int, lo_pad: int, hi_pad: int, overlap: int, *, device, dtype) -> torch.Tensor:
-    """1-D weights over a tile read with ``lo_pad``/``hi_pad`` extra pixels: 0 on the outer half
-    of the overlap, a raised cosine over the inner band (complementary to the neighbour's), 1 inside."""
+def _tiles(height: int, width: int, plan: TilePlan) -> list[tuple[int, int, int, int, int, int, int, int]]:
+    """(top, bottom, left, right) read and (y0, y1, x0, x1) kept of each tile, row by row."""
+    tiles = []
+    for y0, y1 in _spans(height, plan.tile):
+        top, bottom = max(0, y0 - plan.overlap), min(height, y1 + plan.overlap)
+        for x0, x1 in _spans(width, plan.tile):
+            tiles.append((top, bottom, max(0, x0 - plan.overlap), min(width, x1 + plan.overlap), y0, y1, x0, x1))
+    return tiles
+
+
+def _ramp(length: int, lo_pad: int, hi_pad: int, band: int, *, device, dtype) -> torch.Tensor:
+    """1-D weights over a tile read with ``lo_pad``/``hi_pad`` extra pixels: a raised cosine over
+    ``band`` pixels centred on the core's edge (complementary to the neighbour's), 0 outside it, 1 inside."""
     weight = torch.ones(length, device=device, dtype=dtype)
-    band = overlap  # the cross-fade: from overlap/2 outside the core to overlap/2 inside it
     ramp = 0.5 - 0.5 * torch.cos(math.pi * (torch.arange(band, device=device, dtype=dtype) + 0.5) / band)
     if lo_pad:
         start = lo_pad - band // 2
@@ -148,22 +183,41 @@ def apply_tiled_at(function: Callable[[torch.Tensor, int, int], torch.Tensor], f
                    plan: TilePlan) -> torch.Tensor:
     """As :func:`apply_tiled`, for a function also told where its tile's top-left pixel lies."""
     _, _, height, width = frames.shape
-    if plan.whole_frame or (height <= plan.tile and width <= plan.tile):
+    if plan.covers(height, width):
         return function(frames, 0, 0)
-    overlap = plan.overlap
+    # A widened overlap (TilePlan.widened) discards more; the cross-fade keeps its width.
+    band = min(plan.overlap, DEFAULT_OVERLAP)
     out = torch.zeros_like(frames)
     total = torch.zeros(1, 1, height, width, device=frames.device, dtype=frames.dtype)
-    for y0, y1 in _spans(height, plan.tile):
-        top, bottom = max(0, y0 - overlap), min(height, y1 + overlap)
-        rows = _ramp(bottom - top, y0 - top, bottom - y1, overlap, device=frames.device, dtype=frames.dtype)
-        for x0, x1 in _spans(width, plan.tile):
-            left, right = max(0, x0 - overlap), min(width, x1 + overlap)
-            cols = _ramp(right - left, x0 - left, right - x1, overlap, device=frames.device, dtype=frames.dtype)
-            result = function(frames[:, :, top:bottom, left:right], top, left)
-            weight = rows[:, None] * cols[None, :]
-            out[:, :, top:bottom, left:right] += result * weight
-            total[:, :, top:bottom, left:right] += weight
-    return out / total
+    for top, bottom, left, right, y0, y1, x0, x1 in _tiles(height, width, plan):
+        rows = _ramp(bottom - top, y0 - top, bottom - y1, band, device=frames.device, dtype=frames.dtype)
+        cols = _ramp(right - left, x0 - left, right - x1, band, device=frames.device, dtype=frames.dtype)
+        result = function(frames[:, :, top:bottom, left:right], top, left)
+        weight = rows[:, None] * cols[None, :]
+        region = (slice(None), slice(None), slice(top, bottom), slice(left, right))
+        total[region] += weight
+        # A running weighted mean, moved towards each tile's result by its share of the weight:
+        # where tiles agree the result stays bit for bit what they gave (a sum of weighted
+        # results divided by the weights' sum is off by a rounding, which can tip a later op's threshold).
+        share = weight / total[region].clamp_min(torch.finfo(frames.dtype).tiny)
+        out[region] += (result - out[region]) * share
+    return out
+
+
+def tile_medians(measure: Callable[[torch.Tensor, int, int], torch.Tensor], frames: torch.Tensor, plan: TilePlan
+                 ) -> torch.Tensor:
+    """Medians (...) of ``measure(tile, top, left)`` (..., 1, h, w) over the whole frames, as
+    ``ops._common.sampled_median`` takes them on whole frames (every third row and column from
+    the frame's origin), gathered from each tile's own pixels (its overlap left out): a per-frame
+    statistic of the whole picture, measured tile by tile."""
+    _, _, height, width = frames.shape
+    step = 3 if min(height, width) >= 24 else 1  # sampled_median's subsample
+    samples = []
+    for top, bottom, left, right, y0, y1, x0, x1 in _tiles(height, width, plan):
+        values = measure(frames[:, :, top:bottom, left:right], top, left)
+        first_row, first_column = -(-y0 // step) * step, -(-x0 // step) * step
+        samples.append(values[..., first_row - top:y1 - top:step, first_column - left:x1 - left:step].flatten(-3))
+    return torch.cat(samples, dim=-1).median(dim=-1).values
 
 
 # -- ops with a whole-picture estimate: estimate once, apply per tile ------------------------------
@@ -175,14 +229,17 @@ def _stabilise_tiled(frames: torch.Tensor, plan: TilePlan, radius: int, strength
     if strength == 0:
         return frames.clone()
     shifts, moved = weave_correction(frames, radius=radius, strength=strength, max_shift=max_shift)
+    if not bool(moved.any()):
+        return frames.clone()
+    # The tile must see the pixels its content comes from: widen the overlap past the shift
+    # (and the bicubic kernel), so only the frame's own edges are reflected.
+    reach = int(math.ceil(float(shifts[moved].abs().max()))) + 4
+    wide = TilePlan(plan.tile, max(plan.overlap, 2 * reach))
+    if bool(moved.all()):  # no copies of the window for the frames that stay
+        return apply_tiled(lambda tile: _shift_frames(tile, shifts), frames, wide)
     out = frames.clone()
-    if bool(moved.any()):
-        # The tile must see the pixels its content comes from: widen the overlap past the shift
-        # (and the bicubic kernel), so only the frame's own edges are reflected.
-        reach = int(math.ceil(float(shifts[moved].abs().max()))) + 4
-        wide = TilePlan(plan.tile, max(plan.overlap, 2 * reach))
-        chosen = shifts[moved]
-        out[moved] = apply_tiled(lambda tile: _shift_frames(tile, chosen), frames[moved], wide)
+    chosen = shifts[moved]
+    out[moved] = apply_tiled(lambda tile: _shift_frames(tile, chosen), frames[moved], wide)
     return out
 
 
@@ -201,13 +258,7 @@ def _deflicker_tiled(frames: torch.Tensor, plan: TilePlan, radius: int, strength
     maps = torch.cat([gain, offset], dim=1)
 
     def apply(tile: torch.Tensor, top: int, left: int) -> torch.Tensor:
-        # The bilinear upsampling of the whole-frame maps (align_corners=False), at this tile's pixels.
-        h, w = tile.shape[-2:]
-        ys = (torch.arange(top, top + h, device=tile.device, dtype=maps.dtype) + 0.5) * (2.0 / height) - 1.0
-        xs = (torch.arange(left, left + w, device=tile.device, dtype=maps.dtype) + 0.5) * (2.0 / width) - 1.0
-        grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
-        grid = torch.stack((grid_x, grid_y), dim=-1)[None].expand(tile.shape[0], -1, -1, -1)
-        local = F.grid_sample(maps, grid, mode="bilinear", padding_mode="border", align_corners=False)
+        local = upsampled_region(maps, (height, width), top, left, *tile.shape[-2:])
         return (tile * local[:, :1] + local[:, 1:]).clamp(0.0, 1.0)
 
     return _apply_positioned(apply, frames, plan)
@@ -263,20 +314,118 @@ def _scratch_tiled(frames: torch.Tensor, plan: TilePlan, sensitivity: float, tem
         frames, plan)
 
 
+def _white_balance_tiled(frames: torch.Tensor, plan: TilePlan, **params) -> torch.Tensor:
+    from restoration.ops.colour import apply_gains, white_balance_gains
+
+    if frames.shape[1] == 1:
+        return frames.clone()
+    gains = white_balance_gains(frames, **params)  # each whole frame's colour, applied pointwise
+    return _apply_positioned(lambda tile, top, left: apply_gains(tile, gains), frames, plan)
+
+
+# -- temporal ops: flows and per-frame statistics of the whole frames, applied per tile --------------
+#
+# The flows are estimated once on the whole frames at their working level (a few hundred pixels
+# across: ops.flow's work_side) and enlarged at each tile's pixels (ops.flow.TileFlows), so a tile
+# aligns its neighbours with the whole picture's motion; the per-frame medians (grain levels,
+# misalignment tolerance) are gathered from every tile's own pixels first (tile_medians), then the
+# tiles are run with them. The overlap is widened past how far a result reaches: the motion over
+# the op's radius plus its filters (the brightness match's 16 px cells, dust's search around a
+# spike and its inpainting, the restoration net's receptive field).
+
+# Pixels, beyond the motion, that a result depends on.
+DUST_REACH = 48
+DENOISE_REACH = 40
+LEARNED_RESTORE_REACH = 40
+# Consecutive flows estimated per batch on whole frames (each needs its two frames' luma pyramids).
+FLOW_STEPS_PER_BATCH = 4
+
+
+def _whole_frame_flows(shared: SharedFlows, frames: torch.Tensor, **flow_options) -> float:
+    """Estimate every consecutive flow of the whole ``frames`` into ``shared`` (kept at their
+    working level, for TileFlows); the longest motion between two frames, in pixels."""
+    table = shared.chained(frames, coarse=True, **flow_options)
+    steps = frames.shape[0] - 1
+    for first in range(0, steps, FLOW_STEPS_PER_BATCH):
+        table.prepare(range(first, min(first + FLOW_STEPS_PER_BATCH, steps)))
+    return table.largest_motion()
+
+
+def _per_frame_noise(frames: torch.Tensor) -> torch.Tensor:
+    """ops.denoise.estimate_noise of the whole frames, one at a time (it is per frame)."""
+    from restoration.ops.denoise import estimate_noise
+
+    return torch.cat([estimate_noise(frame[None]) for frame in frames])
+
+
+def _dust_tiled(frames: torch.Tensor, plan: TilePlan, sensitivity: float, grow: int,
+                flows: SharedFlows | None = None) -> torch.Tensor:
+    from restoration.ops.dust import grain_differences, grain_level, remove_dust
+
+    if frames.shape[0] < 2:
+        return frames.clone()  # one frame has no neighbour to tell dirt from picture
+    shared = flows or SharedFlows()
+    # Neighbours are one step away, two at the clip's ends.
+    plan = plan.widened(DUST_REACH + 2 * _whole_frame_flows(shared, frames))
+    grain = grain_level(tile_medians(
+        lambda tile, top, left: grain_differences(tile, TileFlows(shared, frames, top, left)), frames, plan))
+    return apply_tiled_at(
+        lambda tile, top, left: remove_dust(tile, sensitivity=sensitivity, grow=grow,
+                                            flows=TileFlows(shared, frames, top, left), grain=grain),
+        frames, plan)
+
+
+def _denoise_tiled(frames: torch.Tensor, plan: TilePlan, radius: int, strength: float, spatial: float
+                   ) -> torch.Tensor:
+    from restoration.ops.denoise import FLOW_SMOOTH, denoise, misalignment_differences
+
+    shared = SharedFlows()
+    plan = plan.widened(DENOISE_REACH + radius * _whole_frame_flows(shared, frames, smooth=FLOW_SMOOTH))
+    noise = _per_frame_noise(frames).clamp_min(1e-3)
+    medians = tile_medians(
+        lambda tile, top, left: misalignment_differences(tile, radius=radius, noise=noise,
+                                                         flows=TileFlows(shared, frames, top, left)),
+        frames, plan)  # (2, K, T): blurred and raw differences of each frame's K neighbours
+    spread = medians[0].amin(0) / 0.6745
+    grain = medians[1].amin(0) / (0.6745 * 2 ** 0.5)
+    return apply_tiled_at(
+        lambda tile, top, left: denoise(tile, radius=radius, strength=strength, spatial=spatial,
+                                        flows=TileFlows(shared, frames, top, left), levels=(noise, spread, grain)),
+        frames, plan)
+
+
+def _learned_restore_tiled(frames: torch.Tensor, plan: TilePlan, flows: SharedFlows | None = None) -> torch.Tensor:
+    from restoration.models.learned_ops import RADIUS, restore_frames
+
+    shared = flows or SharedFlows()
+    plan = plan.widened(LEARNED_RESTORE_REACH + RADIUS * _whole_frame_flows(shared, frames))
+    noise = _per_frame_noise(frames.float())
+    return apply_tiled_at(
+        lambda tile, top, left: restore_frames(tile, flows=TileFlows(shared, frames, top, left), noise=noise)[0],
+        frames, plan)
+
+
 SHARED_ESTIMATES: dict[str, Callable[..., torch.Tensor]] = {
     "stabilise": _stabilise_tiled,
     "deflicker": _deflicker_tiled,
     "deblock": _deblock_tiled,
     "scratch": _scratch_tiled,
+    "white_balance": _white_balance_tiled,
+    "dust": _dust_tiled,
+    "denoise": _denoise_tiled,
+    "learned_restore": _learned_restore_tiled,
 }
 
 
-def run_op_tiled(op: OpSpec, frames: torch.Tensor, params: dict[str, Any], plan: TilePlan) -> torch.Tensor:
-    """One op over a window: whole frames unless it is ``tileable``; in tiles its shared-estimate
-    form where it has one, else tile by tile."""
-    if plan.whole_frame or not op.tileable:
-        return op.function(frames, **params)
+def run_op_tiled(op: OpSpec, frames: torch.Tensor, params: dict[str, Any], plan: TilePlan,
+                 flows: SharedFlows | None = None) -> torch.Tensor:
+    """One op over a window: whole frames unless it is ``tileable`` and the frames are larger
+    than a tile; in tiles its shared-estimate form where it has one, else tile by tile.
+    ``flows``: the window's shared motion, for an op that ``shares_flows``."""
+    shares = {"flows": flows} if op.shares_flows and flows is not None else {}
+    if not op.tileable or plan.covers(*frames.shape[-2:]):
+        return op.function(frames, **params, **shares)
     shared = SHARED_ESTIMATES.get(op.name)
     if shared is not None:
-        return shared(frames, plan, **params)
+        return shared(frames, plan, **params, **shares)
     return apply_tiled(lambda tile: op.function(tile, **params), frames, plan)
