@@ -627,6 +627,17 @@ def _encoder_pix_fmt(codec: str, channels: int, bit_depth: int) -> str:
     return "yuv420p"  # H.264 for delivery and browsers
 
 
+def _planar_gbr_frame(quantised: torch.Tensor) -> av.VideoFrame:
+    """(3, H, W) 16-bit code values in FFV1's own planar G, B, R: no packed copy (and its integer
+    temporaries) for the encoder to reorder, 0.15 GiB less at the peak of a 4K frame."""
+    _, height, width = quantised.shape
+    frame = av.VideoFrame(width, height, "gbrp16le")
+    for plane, channel in zip(frame.planes, (1, 2, 0), strict=True):
+        rows = np.frombuffer(plane, dtype=np.uint16).reshape(height, plane.line_size // 2)
+        rows[:, :width] = quantised[channel].numpy()  # whole numbers already: the cast is exact
+    return frame
+
+
 class VideoWriter:
     """Write (T, C, H, W) float frames in [0, 1] to a video file.
 
@@ -783,9 +794,12 @@ class VideoWriter:
             for image in frames.detach():
                 # Frame by frame: a chunk's float and integer temporaries at once took 2 GB for four 4K frames.
                 quantised = (image.float().clamp(0, 1) * full_scale).round().to("cpu")
-                array = quantised.to(torch.int32).permute(1, 2, 0).numpy().astype(np.uint16 if high_bit else np.uint8)
-                picture = array[:, :, 0] if channels == 1 else array
-                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(picture), format=source_format)
+                if self._stream.pix_fmt == "gbrp16le":
+                    frame = _planar_gbr_frame(quantised)
+                else:
+                    array = quantised.to(torch.int32).permute(1, 2, 0).numpy().astype(np.uint16 if high_bit else np.uint8)
+                    picture = array[:, :, 0] if channels == 1 else array
+                    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(picture), format=source_format)
                 if self.codec == "h264":
                     # Convert here and pass x264 a fresh frame (the encoder's own conversion
                     # path also gave run-to-run differences).

@@ -280,6 +280,9 @@ LEARNED_RESTORE_OP = OpSpec(
     temporal_radius=RADIUS,
     tileable=True,  # flows and grain level from the whole frames (pipeline.tiling._learned_restore_tiled)
     shares_flows=True,
+    # Its 5-frame aligned windows (luma and chroma), the net's features, 4 windows a pass: 1.8-2.0
+    # GiB above its input in 864 px 4K tiles of 4 frames (docs/BENCHMARKS.md, issue #18).
+    working_copies=56,
     description="learned temporal restoration (dust, blotches, scratches, grain), flow-aligned 5-frame window",
 )
 

@@ -74,7 +74,9 @@ class OpSpec:
     ``shares_flows``: the function also takes ``flows=`` a ``ops.flow.SharedFlows`` (or None), the
     motion of the pipeline's window estimated once for the chain's temporal ops (the pipeline passes
     it to the op, or in tiles to its shared-estimate form). ``moves_picture``: the op moves things in the picture
-    (stabilise), so flows estimated before it no longer hold after it.
+    (stabilise), so flows estimated before it no longer hold after it. ``working_copies``: float32
+    copies of a tile (per frame of the window) the op holds at once, when it holds more than the
+    planner's ``pipeline.tiling.WORKING_COPIES`` (None): its tiles are sized from that count.
     """
 
     name: str
@@ -88,6 +90,7 @@ class OpSpec:
     tileable: bool = False
     shares_flows: bool = False
     moves_picture: bool = False
+    working_copies: int | None = None
     description: str = ""
 
     def context_radius(self, params: Mapping[str, Any]) -> int:

@@ -6,6 +6,8 @@ How windows and their context keep every output frame exact is described in
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import os
 import time
@@ -222,11 +224,13 @@ class _Budget:
                 " running anyway", self.max_memory / 2 ** 20, frame_count, frames.width, frames.height,
                 need / 2 ** 20, why)
 
-    def tiles(self, frame_count: int, frames: FrameSource) -> TilePlan:
+    def tiles(self, frame_count: int, frames: FrameSource, step: Step) -> TilePlan:
+        """The tiles ``step``'s op runs in: sized from the copies it declares holding."""
         if self.tile is not None:
             return TilePlan(self.tile)
+        copies = {} if step.op.working_copies is None else {"working_copies": step.op.working_copies}
         return plan_tiles(frames=frame_count, channels=frames.channels, height=frames.height,
-                          width=frames.width, max_memory=self.max_memory)
+                          width=frames.width, max_memory=self.max_memory, **copies)
 
 
 def _run_plans(plans, frames, pipeline, device, window, budget, progress, emit) -> None:
@@ -265,7 +269,7 @@ def _process_shot(
     window = budget.window(window, contexts[0], frames, whole_frames)
     held = min(stop - first, window + 2 * contexts[0])
     budget.warn_if_over(held, frames, whole_frames)
-    tiles = TilePlan(0) if whole_frames else budget.tiles(held, frames)
+    tiles = [TilePlan(0) if whole_frames else budget.tiles(held, frames, step) for step in plan.steps]
     for start in range(first, stop, window):
         end = min(start + window, stop)
         lo, hi = max(first, start - contexts[0]), min(stop, end + contexts[0])
@@ -274,9 +278,10 @@ def _process_shot(
         # to the later ones (ops.flow.SharedFlows), numbered from the shot's first frame.
         flows = SharedFlows()
         with torch.no_grad():
-            for step, context in zip(plan.steps, contexts[1:], strict=True):
+            for step, context, step_tiles in zip(plan.steps, contexts[1:], tiles, strict=True):
                 flows.origin = lo - first
-                chunk = _apply(step, chunk, tiles, flows)
+                chunk = _apply(step, chunk, step_tiles, flows)
+                release_freed_memory()
                 if step.op.moves_picture:
                     flows.forget()
                 # An op's output is exact except within its radius of a cut-off (not a shot)
@@ -289,6 +294,24 @@ def _process_shot(
         # Without ops the context is 0 and the chunk is the window itself (a view of a tensor
         # source: clamp out of place so the caller's frames are never changed).
         yield end - 1, chunk.clamp(0.0, 1.0).cpu()
+
+
+def _heap_trimmer() -> Callable[[], object]:
+    """glibc's ``malloc_trim(0)``, or nothing where the C library has none (macOS, musl)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim
+    except (OSError, AttributeError, TypeError):
+        return lambda pad=0: 0
+
+
+_malloc_trim = _heap_trimmer()
+
+
+def release_freed_memory() -> None:
+    """Give the heap's free pages back to the system. glibc keeps what an op's tiles freed (the
+    process grew from 1.2 to 3.4 GiB between the film chain's ops at 4K, live data 1.8 GB), and
+    the next op's and the writer's peaks came on top of it (docs/BENCHMARKS.md, issue #18)."""
+    _malloc_trim(0)
 
 
 def _apply(step: Step, frames: torch.Tensor, tiles: TilePlan, flows: SharedFlows) -> torch.Tensor:

@@ -38,9 +38,8 @@ DEFAULT_MAX_MEMORY = 12 * 2 ** 30
 # Float32 copies of a tile (per frame of the window) that the heaviest op holds at once (flows,
 # warped neighbours, the restoration net's aligned windows and activations); sets the tile side
 # from the budget. 24 was measured on the film preset's ops at 2K; at 4K (4 frames, tiles read at
-# 864 px) learned_restore rose 1.8 GiB above its input, about 53 copies (its 5-frame aligned
-# windows, luma and chroma, the net's features, 4 windows a pass), dust and denoise 22-35: the
-# heaviest op is undercounted (docs/BENCHMARKS.md, issue #18).
+# 864 px) dust and denoise held 22-35. An op that holds more declares it (OpSpec.working_copies:
+# learned_restore) and gets smaller tiles (docs/BENCHMARKS.md, issue #18).
 WORKING_COPIES = 36
 # Whole-window tensors held while an op runs: the source's decoded chunk (pipeline.frame_source
 # keeps it), the op's input, its output, the blend's weights.
@@ -98,15 +97,17 @@ class TilePlan:
         return TilePlan(max(MIN_TILE, (self.tile - 2 * (overlap - self.overlap)) // TILE_ALIGN * TILE_ALIGN), overlap)
 
 
-def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memory: int) -> TilePlan:
-    """The largest tiles whose working memory, with the resident window, fits ``max_memory``."""
+def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memory: int,
+               working_copies: int = WORKING_COPIES) -> TilePlan:
+    """The largest tiles whose working memory (``working_copies`` float32 copies of the tile per
+    frame: the op's own count where it declares one), with the resident window, fits ``max_memory``."""
     frame_bytes = channels * height * width * 4
     # When the window alone overruns the budget (long context at 4K), the tiles still get a
     # quarter of it: 64 px tiles would spend most of their time on the overlap.
     left = max(max_memory - PROCESS_BYTES - RESIDENT_COPIES * frames * frame_bytes, max_memory // 4)
-    if WORKING_COPIES * frames * frame_bytes <= left:
+    if working_copies * frames * frame_bytes <= left:
         return TilePlan(0)
-    area = left / (WORKING_COPIES * frames * channels * 4)
+    area = left / (working_copies * frames * channels * 4)
     side = int(math.sqrt(area)) - 2 * DEFAULT_OVERLAP
     side = max(MIN_TILE, side // TILE_ALIGN * TILE_ALIGN)
     return TilePlan(side)

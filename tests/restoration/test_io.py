@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -110,6 +111,31 @@ def test_16_bit_keeps_steps_that_8_bit_loses(tmp_path):
     shallow = io.read_frames(tmp_path / "shallow.mkv")
     assert deep[..., 4:].mean() - deep[..., :4].mean() == pytest.approx(1 / 65535, abs=1e-7)
     assert torch.equal(shallow[..., 4:], shallow[..., :4])
+
+
+def _packets(path: Path) -> list[bytes]:
+    with av.open(str(path)) as container:
+        return [bytes(packet) for packet in container.demux(video=0) if packet.size]
+
+
+def test_16_bit_rgb_is_coded_as_packed_rgb_was(tmp_path):
+    # The writer hands FFV1 its planar G, B, R; the packets are those of the packed RGB frames the
+    # encoder used to convert itself (Matroska's own ids differ from file to file: packets compared).
+    frames = torch.randint(0, 65536, (3, 3, 36, 52), generator=torch.Generator().manual_seed(3)) / 65535
+    io.write_video(tmp_path / "planar.mkv", frames, fps=24, codec="ffv1", bit_depth=16)
+    with av.open(str(tmp_path / "packed.mkv"), mode="w", format="matroska") as container:
+        stream = container.add_stream("ffv1", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 52, 36, "gbrp16le"
+        stream.codec_context.time_base = stream.time_base = Fraction(1, 24)
+        stream.options = {"level": "3", "g": "1", "slicecrc": "1"}
+        for number, image in enumerate(frames):
+            codes = (image * 65535).round().permute(1, 2, 0).numpy().astype(np.uint16)
+            frame = av.VideoFrame.from_ndarray(codes, format="rgb48le")
+            frame.pts, frame.time_base = number, Fraction(1, 24)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    assert _packets(tmp_path / "planar.mkv") == _packets(tmp_path / "packed.mkv")
+    assert torch.equal(io.read_frames(tmp_path / "planar.mkv"), frames)
 
 
 @pytest.mark.parametrize("extension,codec,pix_fmt", [(".mov", "prores", "yuv422p10le"), (".mp4", "h264", "yuv420p")])

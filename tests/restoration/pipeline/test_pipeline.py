@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 
 import pytest
 import torch
@@ -18,8 +19,10 @@ from restoration.pipeline import (
     load_spec,
     preset_spec,
     run_pipeline,
+    runner,
     temporal_radius,
 )
+from restoration.pipeline.runner import release_freed_memory
 
 
 # Stand-in ops, registered under names no real op uses. They are small but have the properties
@@ -530,3 +533,22 @@ def test_after_an_op_that_moves_the_picture_the_next_ops_estimate_their_own_flow
     stale = SharedFlows()
     remove_dust(frames, flows=stale)
     assert not torch.equal(result, learned_restore(steadied, flows=stale).clamp(0, 1))
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm") or runner._malloc_trim.__name__ == "<lambda>",
+                    reason="glibc's malloc_trim, and the resident size from Linux's /proc")
+def test_freed_heap_memory_goes_back_to_the_system():
+    # 200 MB in blocks under glibc's mmap threshold, freed below one that stays: the heap cannot
+    # shrink from its top, so without a trim the pages stay resident.
+    blocks = [b"\1" * 100_000 for _ in range(2000)]
+    kept = blocks[-1]
+    del blocks
+    before = _resident_bytes()
+    release_freed_memory()
+    assert before - _resident_bytes() > 100 * 2 ** 20
+    assert kept[0] == 1

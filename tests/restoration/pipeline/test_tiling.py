@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 
@@ -9,12 +10,16 @@ import pytest
 import torch
 
 from restoration.errors import RestorationError
+from restoration.op_registry import register_op
 from restoration.ops._common import box_filter, sampled_median
 from restoration.ops.flow import flow_region, resize_flow
 from restoration.ops.opspec import OpSpec
 from restoration.pipeline import run_pipeline
 from restoration.pipeline.tiling import (
+    PROCESS_BYTES,
+    RESIDENT_COPIES,
     SHARED_ESTIMATES,
+    WORKING_COPIES,
     TilePlan,
     apply_tiled,
     parse_memory_size,
@@ -61,6 +66,34 @@ def test_small_frames_are_not_tiled_and_large_ones_are():
     assert not plan.whole_frame and 64 <= plan.tile < 3112 and plan.tile % 16 == 0
     smaller = plan_tiles(frames=4, channels=3, height=3112, width=4096, max_memory=3 * 2 ** 30)
     assert smaller.tile < plan.tile
+
+
+def test_an_op_declaring_more_working_copies_gets_smaller_tiles():
+    sizes = {"frames": 4, "channels": 3, "height": 3112, "width": 4096, "max_memory": 4 * 2 ** 30}
+    assert plan_tiles(**sizes, working_copies=56).tile < plan_tiles(**sizes).tile
+
+
+def test_the_pipeline_tiles_each_op_by_its_own_count(damaged_clip):
+    # A budget that fits two whole frames for the planner's count, not for an op holding 20x that.
+    tiles: dict[str, set[tuple[int, int]]] = {"light": set(), "heavy": set()}
+
+    def recorder(name):
+        def record(frames):
+            tiles[name].add(tuple(frames.shape[-2:]))
+            return frames
+        return record
+
+    for name, copies in (("light", None), ("heavy", 20 * WORKING_COPIES)):
+        with contextlib.suppress(ValueError):  # registered by an earlier run of this test
+            register_op(OpSpec(name=f"tiling_test_{name}", function=recorder(name), module=torch.nn.Identity,
+                               tileable=True, working_copies=copies))
+    frames = damaged_clip[:2]
+    budget = PROCESS_BYTES + 2 * (RESIDENT_COPIES + WORKING_COPIES) * frames[0].numel() * 4
+    out = run_pipeline(frames, {"ops": [{"op": "tiling_test_light"}, {"op": "tiling_test_heavy"}]}, fps=24,
+                       max_memory=budget).frames
+    torch.testing.assert_close(out, frames)
+    assert tiles["light"] == {tuple(frames.shape[-2:])}
+    assert len(tiles["heavy"]) > 1 and all(h * w < frames.shape[-2] * frames.shape[-1] for h, w in tiles["heavy"])
 
 
 def test_window_shrinks_with_the_budget_down_to_the_context():
