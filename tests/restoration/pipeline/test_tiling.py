@@ -149,13 +149,17 @@ def test_a_filter_reaching_past_the_halo_shows_the_seam():
     assert (tiled - box_filter(frames, 12)).abs().max() > 1e-3
 
 
-@pytest.fixture(scope="module")
-def damaged_clip() -> torch.Tensor:
+def _damaged_pan(frames: int, size: tuple[int, int]) -> torch.Tensor:
     from restoration.degrade import clean_sources, degrade, synthetic_clip
 
     image = dict(clean_sources())["camera"]
-    clip = synthetic_clip(image, frames=6, size=(128, 192), seed=1, motion="pan")
+    clip = synthetic_clip(image, frames=frames, size=size, seed=1, motion="pan")
     return degrade(clip, seed=5, strength="medium").damaged
+
+
+@pytest.fixture(scope="module")
+def damaged_clip() -> torch.Tensor:
+    return _damaged_pan(6, (128, 192))
 
 
 # Every op of the film and clean presets, and the colour ops, in tiles: no seam (on frames this
@@ -198,11 +202,7 @@ def test_chain_tiled_matches_untiled(damaged_clip, ops):
 def scan_clip() -> torch.Tensor:
     # Large enough for the temporal ops' widened overlaps to leave several tiles a frame, and
     # for the flows to be estimated on a reduced level and enlarged per tile (ops.flow.TileFlows).
-    from restoration.degrade import clean_sources, degrade, synthetic_clip
-
-    image = dict(clean_sources())["camera"]
-    clip = synthetic_clip(image, frames=5, size=(256, 352), seed=1, motion="pan")
-    return degrade(clip, seed=5, strength="medium").damaged
+    return _damaged_pan(5, (256, 352))
 
 
 # The ops whose per-frame statistics and flows are measured on the whole frames, applied per tile.
