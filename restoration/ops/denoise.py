@@ -24,7 +24,7 @@ from restoration.ops._common import box_filter, check_frames, reflected_indices,
 from restoration.ops.flow import ChainedFlows, TileFlows, align_neighbours, alike, chained_flows
 from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["denoise", "Denoise", "estimate_noise", "misalignment_differences", "DENOISE_OP"]
+__all__ = ["denoise", "Denoise", "estimate_noise", "misalignment_differences", "misalignment_levels", "DENOISE_OP"]
 
 MAX_RADIUS = 3
 # A smoother flow than the default: on grainy film it is more accurate where the motion is smooth
@@ -109,6 +109,12 @@ def misalignment_differences(frames: torch.Tensor, *, radius: int, noise: torch.
     return torch.stack(differences, dim=2)
 
 
+def misalignment_levels(medians: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(misalignment spread, remaining grain) (T,) each from the medians (2, K, T) of
+    :func:`misalignment_differences`, on the best-aligned of the K neighbours."""
+    return medians[0].amin(0) / 0.6745, medians[1].amin(0) / (0.6745 * 2 ** 0.5)
+
+
 def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spatial: float = 1.0,
             flows: TileFlows | None = None, levels: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
             ) -> torch.Tensor:
@@ -144,8 +150,9 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
         # structure that does not line up survives the blur. The grain's share of the difference
         # is measured on the best-aligned neighbour (robust median), whatever the grain's spectrum.
         if levels is None:
-            spread = sampled_median(box_filter(raw_difference, 1).abs()).view(len(offsets), n).amin(0) / 0.6745
-            grain = sampled_median(raw_difference.abs()).view(len(offsets), n).amin(0) / (0.6745 * 2 ** 0.5)
+            spread, grain = misalignment_levels(torch.stack([
+                sampled_median(box_filter(raw_difference, 1).abs()).view(len(offsets), n),
+                sampled_median(raw_difference.abs()).view(len(offsets), n)]))
         else:
             spread, grain = levels[1][first:last], levels[2][first:last]
         tolerance = (2.0 * strength * spread).repeat(len(offsets)) + 1e-4

@@ -98,9 +98,11 @@ class TilePlan:
 
 
 def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memory: int,
-               working_copies: int = WORKING_COPIES) -> TilePlan:
+               working_copies: int | None = None) -> TilePlan:
     """The largest tiles whose working memory (``working_copies`` float32 copies of the tile per
-    frame: the op's own count where it declares one), with the resident window, fits ``max_memory``."""
+    frame: the op's own count where it declares one, else ``WORKING_COPIES``), with the resident
+    window, fits ``max_memory``."""
+    working_copies = WORKING_COPIES if working_copies is None else working_copies
     frame_bytes = channels * height * width * 4
     # When the window alone overruns the budget (long context at 4K), the tiles still get a
     # quarter of it: 64 px tiles would spend most of their time on the overlap.
@@ -378,7 +380,7 @@ def _dust_tiled(frames: torch.Tensor, plan: TilePlan, sensitivity: float, grow: 
 
 def _denoise_tiled(frames: torch.Tensor, plan: TilePlan, radius: int, strength: float, spatial: float
                    ) -> torch.Tensor:
-    from restoration.ops.denoise import FLOW_SMOOTH, denoise, misalignment_differences
+    from restoration.ops.denoise import FLOW_SMOOTH, denoise, misalignment_differences, misalignment_levels
 
     shared = SharedFlows()
     plan = plan.widened(DENOISE_REACH + radius * _whole_frame_flows(shared, frames, smooth=FLOW_SMOOTH))
@@ -387,8 +389,7 @@ def _denoise_tiled(frames: torch.Tensor, plan: TilePlan, radius: int, strength: 
         lambda tile, top, left: misalignment_differences(tile, radius=radius, noise=noise,
                                                          flows=TileFlows(shared, frames, top, left)),
         frames, plan)  # (2, K, T): blurred and raw differences of each frame's K neighbours
-    spread = medians[0].amin(0) / 0.6745
-    grain = medians[1].amin(0) / (0.6745 * 2 ** 0.5)
+    spread, grain = misalignment_levels(medians)
     return apply_tiled_at(
         lambda tile, top, left: denoise(tile, radius=radius, strength=strength, spatial=spatial,
                                         flows=TileFlows(shared, frames, top, left), levels=(noise, spread, grain)),
