@@ -228,9 +228,8 @@ class _Budget:
         """The tiles ``step``'s op runs in: sized from the copies it declares holding."""
         if self.tile is not None:
             return TilePlan(self.tile)
-        copies = {} if step.op.working_copies is None else {"working_copies": step.op.working_copies}
         return plan_tiles(frames=frame_count, channels=frames.channels, height=frames.height,
-                          width=frames.width, max_memory=self.max_memory, **copies)
+                          width=frames.width, max_memory=self.max_memory, working_copies=step.op.working_copies)
 
 
 def _run_plans(plans, frames, pipeline, device, window, budget, progress, emit) -> None:
@@ -280,8 +279,10 @@ def _process_shot(
         with torch.no_grad():
             for step, context, step_tiles in zip(plan.steps, contexts[1:], tiles, strict=True):
                 flows.origin = lo - first
+                tiled = not step_tiles.covers(*chunk.shape[-2:])
                 chunk = _apply(step, chunk, step_tiles, flows)
-                release_freed_memory()
+                if tiled:  # frames too large for the budget; on small ones the trim only costs (~5 % CPU)
+                    release_freed_memory()
                 if step.op.moves_picture:
                     flows.forget()
                 # An op's output is exact except within its radius of a cut-off (not a shot)
