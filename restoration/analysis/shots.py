@@ -103,7 +103,10 @@ FADE_MIN_RAMP = 3  # frames of ramp (down and up together): a flash is abrupt, a
 # (``restoration.models.shot_net``), or the rules corrected where the net is sure (the default;
 # figures in docs/BENCHMARKS.md, "Engine: shots"). The combined decision's net probabilities:
 COMBINED_SURE = 0.9  # the net's boundary replaces the rules' it overlaps; a net cut is added where they have none
-COMBINED_VETO = 0.01  # a rules' hard cut is dropped where the net's probability within a frame stays below
+COMBINED_VETO = 0.3  # a rules' boundary is dropped where the net's probability within a frame of it stays below
+# where both found one boundary of a type, the rules' frame and span stay when the net's probability
+# at the rules' frame is at least this share of its own peak's (else the net disputes the rules' placement)
+COMBINED_CONFIRM = 0.85
 METHODS = ("classical", "learned", "combined")
 DEFAULT_METHOD = "combined"
 
@@ -548,58 +551,63 @@ class ShotDetector:
         return [Transition(*boundary) for boundary in decode(*self._net_outputs())]
 
     def combined_transitions(self) -> list[Transition]:
-        """The rules' boundaries, corrected by the learned net where it is sure.
+        """The rules' boundaries, corrected by the learned net.
 
-        The net is sure of a boundary when its probability there is at least ``COMBINED_SURE``;
-        it is sure there is none at a frame when its probability within a frame of it stays
-        below ``COMBINED_VETO``. Then:
+        The net's support for a frame is its highest boundary probability within a frame of it;
+        the net is sure of its own boundary when its probability there is at least
+        ``COMBINED_SURE``. Then:
 
-        - a net boundary it is sure of replaces every rules' boundary it overlaps (its type is the
-          better measured: the net sees the cues of the whole neighbourhood), unless it overlaps
-          one of the same type: then both found the same boundary and the rules' frame and span,
-          measured on the frames, stay (the net misplaces some on material unlike its training
-          reels: a wipe or a 60-frame dissolve between smooth textures);
-        - a net boundary where the rules have none is added: a dissolve, wipe or fade as the net
-          decodes it (the rules miss many on damaged footage), a cut only where the net is sure
-          and the rules' whip-pan test keeps it (the net takes some whip pans for cuts);
-        - a rules' hard cut where the net is sure there is none is dropped (a trap: flash, burn,
-          splice bump), unless it bounds a short segment (the rules' damage-tolerant review kept
-          it: an insert, which the net can miss, e.g. two frames cut into a shot that goes on);
-          a rules' gradual transition never is (the net misses some the rules measure);
+        - a rules' boundary of any type the net does not support (below ``COMBINED_VETO``) is
+          dropped: flashes, burns, splice bumps, runs of burnt frames the rules took for a fade,
+          motion they took for a dissolve (on the validation reels every rules' boundary the net
+          supports that little is false, every true one has at least 0.46);
+        - where the net and the rules found one boundary of the same type, the rules' frame and
+          span, measured on the frames, stay when the net supports the rules' frame nearly as much
+          as its own (``COMBINED_CONFIRM``: the net's heat is flat over a long transition and it
+          misplaces some between smooth textures); otherwise the net disputes the rules'
+          placement and its own frame and span replace them;
+        - a net boundary it is sure of replaces every other rules' boundary it overlaps (its type
+          is the better measured: the net sees the cues of the whole neighbourhood);
+        - a net boundary over no remaining rules' one is added: a dissolve, wipe or fade as the
+          net decodes it (the rules miss many on damaged footage), a cut only where the net is
+          sure and the rules' whip-pan test keeps it (the net takes some whip pans for cuts);
         - everything else is the rules' (the net unsure either way: the rules' measurements,
           which do not depend on resembling the training material, decide);
         - a cut with another within ``SHORT_SEGMENT`` frames on both sides is dropped: it would
           split an insert into two shots of a frame or two (a picture moving fast inside a short
           insert, seen by both).
+
+        Net boundaries are taken strongest first, so one that replaced a rules' boundary frees
+        the frames for the net's weaker ones there (a cut the net is sure of inside what the rules
+        took for a long fade, and a dissolve after it).
         """
         from restoration.models.shot_net import decode
 
         if self.frame_count == 0:
             return []
         probability, types, span = self._net_outputs()
-        rules = self.classical_transitions()
+
+        def support(frame: int) -> float:
+            return float(probability[max(0, frame - 1) : frame + 2].max())
+
+        rules = [t for t in self.classical_transitions() if support(t.frame) >= COMBINED_VETO]
+        nets = sorted((Transition(*boundary) for boundary in decode(probability, types, span)),
+                      key=lambda t: -probability[t.frame])
         kept: list[Transition] = []
         replaced: set[Transition] = set()
-        for net in (Transition(*boundary) for boundary in decode(probability, types, span)):
-            sure = probability[net.frame] >= COMBINED_SURE
-            overlapped = [t for t in rules if _overlap(t, net)]
+        for net in nets:
+            peak = float(probability[net.frame])
+            overlapped = [t for t in rules if t not in replaced and _overlap(t, net)]
+            same = len(overlapped) == 1 and overlapped[0].type == net.type
+            if same and support(overlapped[0].frame) >= COMBINED_CONFIRM * peak:
+                continue  # the same boundary, placed where the net agrees: the rules' measurement stays
             if overlapped:
-                # the same boundary found by both: the rules' frame and span, measured on the frames
-                agree = len(overlapped) == 1 and overlapped[0].type == net.type
-                if sure and not agree:
+                if same or peak >= COMBINED_SURE:
                     kept.append(net)
                     replaced.update(overlapped)
-            elif net.type != "cut" or (sure and self._drop_whip_pans([net.frame])):
+            elif net.type != "cut" or (peak >= COMBINED_SURE and self._drop_whip_pans([net.frame])):
                 kept.append(net)
-        cuts = [t.frame for t in rules if t.type == "cut"]
-        for rule in rules:
-            if rule in replaced:
-                continue
-            insert = any(0 < abs(rule.frame - other) <= SHORT_SEGMENT for other in cuts)
-            if rule.type == "cut" and not insert and \
-                    probability[max(0, rule.frame - 1) : rule.frame + 2].max() < COMBINED_VETO:
-                continue
-            kept.append(rule)
+        kept += [t for t in rules if t not in replaced]
         return _without_split_inserts(sorted(kept, key=lambda t: t.frame))
 
     def classical_transitions(self) -> list[Transition]:

@@ -73,21 +73,40 @@ def _combined(make_shot, monkeypatch, rules: list[Transition], peaks: dict) -> l
     return detector.transitions("combined")
 
 
-def test_combined_drops_a_rules_cut_where_the_net_sees_nothing_but_keeps_inserts_and_gradual_ones(
-        make_shot, monkeypatch):
+def test_combined_drops_a_rules_boundary_of_any_kind_the_net_does_not_support(make_shot, monkeypatch):
+    # an insert's two cuts and a fade made of burnt frames, none of which the net sees, and a
+    # cut and a dissolve it half sees (not sure of them, not sure there is none)
     rules = [Transition("cut", 20, 20, 20), Transition("cut", 40, 40, 40), Transition("cut", 42, 42, 42),
-             Transition("dissolve", 70, 64, 76)]
-    assert _combined(make_shot, monkeypatch, rules, {}) == rules[1:]
-    # where the net is not sure there is nothing, the rules' cut stays
-    assert _combined(make_shot, monkeypatch, rules, {20: (0.05, "cut", (0, 0))}) == rules
+             Transition("fade", 55, 50, 60), Transition("cut", 66, 66, 66), Transition("dissolve", 80, 74, 86)]
+    half = {65: (0.35, "cut", (0, 0)), 81: (0.4, "dissolve", (6, 6))}
+    assert _combined(make_shot, monkeypatch, rules, half) == [rules[4], rules[5]]
+    assert _combined(make_shot, monkeypatch, rules, {}) == []
 
 
 def test_combined_lets_a_sure_net_boundary_replace_the_rules_ones_it_overlaps(make_shot, monkeypatch):
-    rules = [Transition("fade", 48, 44, 50), Transition("cut", 53, 53, 53)]
-    sure = {49: (0.95, "fade", (7, 7))}
+    rules = [Transition("dissolve", 48, 44, 50), Transition("cut", 53, 53, 53)]
+    sure = {49: (0.95, "fade", (7, 7)), 53: (0.4, "cut", (0, 0))}
     assert _combined(make_shot, monkeypatch, rules, sure) == [Transition("fade", 49, 42, 56)]
-    unsure = {49: (0.7, "fade", (7, 7)), 53: (0.3, "cut", (0, 0))}  # and not sure there is no cut at 53
+    unsure = {49: (0.7, "fade", (7, 7)), 53: (0.4, "cut", (0, 0))}
     assert _combined(make_shot, monkeypatch, rules, unsure) == rules
+
+
+def test_combined_takes_the_nets_frame_and_span_where_it_disputes_the_rules_placement(make_shot, monkeypatch):
+    # both see one fade; the rules put it at 30 (a run of burnt frames before it), where the net
+    # gives a tenth of its peak: the net's placement wins, sure or not
+    rules = [Transition("fade", 30, 20, 44)]
+    for peak in (0.95, 0.7):
+        net = {31: (0.35, "fade", (1, 1)), 45: (peak, "fade", (6, 6))}
+        assert _combined(make_shot, monkeypatch, rules, net) == [Transition("fade", 45, 39, 51)]
+
+
+def test_combined_adds_the_nets_boundaries_where_its_sure_ones_replaced_the_rules(make_shot, monkeypatch):
+    # the rules saw one long fade over a cut and the dissolve after it: the net's sure cut replaces
+    # it and frees the frames for the net's weaker dissolve
+    rules = [Transition("fade", 40, 20, 62)]
+    net = {20: (0.96, "cut", (0, 0)), 40: (0.35, "fade", (1, 1)), 64: (0.6, "dissolve", (4, 4))}
+    assert _combined(make_shot, monkeypatch, rules, net) == [Transition("cut", 20, 20, 20),
+                                                              Transition("dissolve", 64, 60, 68)]
 
 
 def test_combined_adds_the_nets_gradual_boundaries_and_only_its_sure_cuts(make_shot, monkeypatch):
