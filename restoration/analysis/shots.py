@@ -544,11 +544,25 @@ class ShotDetector:
     def learned_transitions(self) -> list[Transition]:
         """The learned detector's boundaries (``restoration.models.shot_net`` over ``features()``,
         the committed weights)."""
-        from restoration.models.shot_net import decode
-
         if self.frame_count == 0:
             return []
-        return [Transition(*boundary) for boundary in decode(*self._net_outputs())]
+        return self._net_transitions(*self._net_outputs())
+
+    def _net_transitions(self, probability: np.ndarray, types: np.ndarray, span: np.ndarray) -> list[Transition]:
+        """The net's decoded boundaries, less fades that pass through no black or white frame:
+        a fade's point, within 2 frames, has a thumbnail mean below ``BLANK_BLACK`` or above
+        ``BLANK_WHITE`` (on the validation reels every true fade the net found does, and none of
+        the changes of mid-grey pictures it took for fades)."""
+        from restoration.models.shot_net import decode
+
+        mean = np.asarray(self._mean)
+
+        def through_blank(frame: int) -> bool:
+            near = mean[max(0, frame - 2) : frame + 3]
+            return len(near) > 0 and (near.min() < BLANK_BLACK or near.max() > BLANK_WHITE)
+
+        found = (Transition(*boundary) for boundary in decode(probability, types, span))
+        return [t for t in found if t.type != "fade" or through_blank(t.frame)]
 
     def combined_transitions(self) -> list[Transition]:
         """The rules' boundaries, corrected by the learned net.
@@ -581,8 +595,6 @@ class ShotDetector:
         the frames for the net's weaker ones there (a cut the net is sure of inside what the rules
         took for a long fade, and a dissolve after it).
         """
-        from restoration.models.shot_net import decode
-
         if self.frame_count == 0:
             return []
         probability, types, span = self._net_outputs()
@@ -591,8 +603,7 @@ class ShotDetector:
             return float(probability[max(0, frame - 1) : frame + 2].max())
 
         rules = [t for t in self.classical_transitions() if support(t.frame) >= COMBINED_VETO]
-        nets = sorted((Transition(*boundary) for boundary in decode(probability, types, span)),
-                      key=lambda t: -probability[t.frame])
+        nets = sorted(self._net_transitions(probability, types, span), key=lambda t: -probability[t.frame])
         kept: list[Transition] = []
         replaced: set[Transition] = set()
         for net in nets:

@@ -85,19 +85,19 @@ def test_combined_drops_a_rules_boundary_of_any_kind_the_net_does_not_support(ma
 
 def test_combined_lets_a_sure_net_boundary_replace_the_rules_ones_it_overlaps(make_shot, monkeypatch):
     rules = [Transition("dissolve", 48, 44, 50), Transition("cut", 53, 53, 53)]
-    sure = {49: (0.95, "fade", (7, 7)), 53: (0.4, "cut", (0, 0))}
-    assert _combined(make_shot, monkeypatch, rules, sure) == [Transition("fade", 49, 42, 56)]
-    unsure = {49: (0.7, "fade", (7, 7)), 53: (0.4, "cut", (0, 0))}
+    sure = {49: (0.95, "wipe", (7, 7)), 53: (0.4, "cut", (0, 0))}
+    assert _combined(make_shot, monkeypatch, rules, sure) == [Transition("wipe", 49, 42, 56)]
+    unsure = {49: (0.7, "wipe", (7, 7)), 53: (0.4, "cut", (0, 0))}
     assert _combined(make_shot, monkeypatch, rules, unsure) == rules
 
 
 def test_combined_takes_the_nets_frame_and_span_where_it_disputes_the_rules_placement(make_shot, monkeypatch):
-    # both see one fade; the rules put it at 30 (a run of burnt frames before it), where the net
-    # gives a tenth of its peak: the net's placement wins, sure or not
-    rules = [Transition("fade", 30, 20, 44)]
+    # both see one dissolve; the rules put it at 30, where the net gives half its peak or less: the
+    # net's placement wins, sure or not
+    rules = [Transition("dissolve", 30, 20, 44)]
     for peak in (0.95, 0.7):
-        net = {31: (0.35, "fade", (1, 1)), 45: (peak, "fade", (6, 6))}
-        assert _combined(make_shot, monkeypatch, rules, net) == [Transition("fade", 45, 39, 51)]
+        net = {31: (0.35, "dissolve", (1, 1)), 45: (peak, "dissolve", (6, 6))}
+        assert _combined(make_shot, monkeypatch, rules, net) == [Transition("dissolve", 45, 39, 51)]
 
 
 def test_combined_adds_the_nets_boundaries_where_its_sure_ones_replaced_the_rules(make_shot, monkeypatch):
@@ -116,8 +116,8 @@ def test_combined_adds_the_nets_gradual_boundaries_and_only_its_sure_cuts(make_s
 
 def test_combined_keeps_the_rules_frame_and_span_where_both_found_the_same_boundary(make_shot, monkeypatch):
     rules = [Transition("wipe", 75, 72, 79), Transition("dissolve", 40, 30, 50)]
-    net = {75: (0.95, "wipe", (5, 5)), 41: (0.95, "fade", (8, 8))}  # the same wipe; a fade, not a dissolve
-    assert _combined(make_shot, monkeypatch, rules, net) == [Transition("fade", 41, 33, 49), rules[0]]
+    net = {75: (0.95, "wipe", (5, 5)), 41: (0.95, "wipe", (8, 8))}  # the same wipe; a wipe, not a dissolve
+    assert _combined(make_shot, monkeypatch, rules, net) == [Transition("wipe", 41, 33, 49), rules[0]]
 
 
 def test_combined_does_not_split_an_insert_into_two_shots(make_shot, monkeypatch):
@@ -126,6 +126,23 @@ def test_combined_does_not_split_an_insert_into_two_shots(make_shot, monkeypatch
     near = {frame: (0.5, "cut", (0, 0)) for frame in (40, 42, 44, 70, 73)}
     # 42 would make 40-41 and 42-43 two shots of two frames: a change inside a 4-frame insert
     assert [t.frame for t in _combined(make_shot, monkeypatch, rules, near)] == [40, 44, 70, 73]
+
+
+def test_a_net_fade_must_pass_through_black_or_white(make_shot, monkeypatch):
+    # the net says "fade" at 50 in a shot of mid-grey pictures: no fade, in either method
+    shot = make_shot(1, 100)
+    for method in ("learned", "combined"):
+        detector = ShotDetector()
+        detector.feed(shot)
+        monkeypatch.setattr(detector, "classical_transitions", lambda: [])
+        monkeypatch.setattr(detector, "_net_outputs", lambda: _outputs(100, {50: (0.95, "fade", (6, 6))}))
+        assert detector.transitions(method) == []
+    faded = shot.clone()
+    faded[49:52] = 0.02  # black frames at its point
+    detector = ShotDetector()
+    detector.feed(faded)
+    monkeypatch.setattr(detector, "_net_outputs", lambda: _outputs(100, {50: (0.95, "fade", (6, 6))}))
+    assert detector.transitions("learned") == [Transition("fade", 50, 44, 56)]
 
 
 def test_decode_keeps_both_cuts_of_a_two_frame_insert():
