@@ -104,8 +104,9 @@ FADE_MIN_RAMP = 3  # frames of ramp (down and up together): a flash is abrupt, a
 # figures in docs/BENCHMARKS.md, "Engine: shots"). The combined decision's net probabilities:
 COMBINED_SURE = 0.9  # the net's boundary replaces the rules' it overlaps; a net cut is added where they have none
 COMBINED_VETO = 0.3  # a rules' boundary is dropped where the net's probability within a frame of it stays below
-# where both found one boundary of a type, the rules' frame and span stay when the net's probability
-# at the rules' frame is at least this share of its own peak's (else the net disputes the rules' placement)
+# a net boundary replaces the rules' ones it overlaps, sure or not, where its probability at their
+# frames is below this share of its own peak (it disputes their placement); above, the rules' frame
+# and span of a boundary of the same type stay
 COMBINED_CONFIRM = 0.85
 METHODS = ("classical", "learned", "combined")
 DEFAULT_METHOD = "combined"
@@ -575,13 +576,14 @@ class ShotDetector:
           dropped: flashes, burns, splice bumps, runs of burnt frames the rules took for a fade,
           motion they took for a dissolve (on the validation reels every rules' boundary the net
           supports that little is false, every true one has at least 0.46);
-        - where the net and the rules found one boundary of the same type, the rules' frame and
-          span, measured on the frames, stay when the net supports the rules' frame nearly as much
-          as its own (``COMBINED_CONFIRM``: the net's heat is flat over a long transition and it
-          misplaces some between smooth textures); otherwise the net disputes the rules'
-          placement and its own frame and span replace them;
-        - a net boundary it is sure of replaces every other rules' boundary it overlaps (its type
-          is the better measured: the net sees the cues of the whole neighbourhood);
+        - a net boundary that overlaps rules' ones the net supports less than ``COMBINED_CONFIRM``
+          times its own peak replaces them, sure or not: the net disputes their placement;
+        - where the net and the rules found one boundary of the same type and the net supports
+          the rules' frame nearly as much as its own, the rules' frame and span, measured on the
+          frames, stay (the net's heat is flat over a long transition and it misplaces some
+          between smooth textures);
+        - otherwise a net boundary it is sure of replaces every rules' boundary it overlaps (its
+          type is the better measured: the net sees the cues of the whole neighbourhood);
         - a net boundary over no remaining rules' one is added: a dissolve, wipe or fade as the
           net decodes it (the rules miss many on damaged footage), a cut only where the net is
           sure and the rules' whip-pan test keeps it (the net takes some whip pans for cuts);
@@ -610,10 +612,11 @@ class ShotDetector:
             peak = float(probability[net.frame])
             overlapped = [t for t in rules if t not in replaced and _overlap(t, net)]
             same = len(overlapped) == 1 and overlapped[0].type == net.type
-            if same and support(overlapped[0].frame) >= COMBINED_CONFIRM * peak:
+            confirmed = all(support(t.frame) >= COMBINED_CONFIRM * peak for t in overlapped)
+            if same and confirmed:
                 continue  # the same boundary, placed where the net agrees: the rules' measurement stays
             if overlapped:
-                if same or peak >= COMBINED_SURE:
+                if not confirmed or peak >= COMBINED_SURE:
                     kept.append(net)
                     replaced.update(overlapped)
             elif net.type != "cut" or (peak >= COMBINED_SURE and self._drop_whip_pans([net.frame])):

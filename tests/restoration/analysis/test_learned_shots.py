@@ -87,17 +87,21 @@ def test_combined_lets_a_sure_net_boundary_replace_the_rules_ones_it_overlaps(ma
     rules = [Transition("dissolve", 48, 44, 50), Transition("cut", 53, 53, 53)]
     sure = {49: (0.95, "wipe", (7, 7)), 53: (0.4, "cut", (0, 0))}
     assert _combined(make_shot, monkeypatch, rules, sure) == [Transition("wipe", 49, 42, 56)]
-    unsure = {49: (0.7, "wipe", (7, 7)), 53: (0.4, "cut", (0, 0))}
+    # not sure, and it supports the rules' frames nearly as much as its own: the rules' stay
+    unsure = {49: (0.7, "wipe", (7, 7)), 53: (0.65, "cut", (0, 0))}
     assert _combined(make_shot, monkeypatch, rules, unsure) == rules
 
 
-def test_combined_takes_the_nets_frame_and_span_where_it_disputes_the_rules_placement(make_shot, monkeypatch):
+def test_combined_takes_the_nets_boundary_where_it_disputes_the_rules_placement(make_shot, monkeypatch):
     # both see one dissolve; the rules put it at 30, where the net gives half its peak or less: the
     # net's placement wins, sure or not
     rules = [Transition("dissolve", 30, 20, 44)]
     for peak in (0.95, 0.7):
         net = {31: (0.35, "dissolve", (1, 1)), 45: (peak, "dissolve", (6, 6))}
         assert _combined(make_shot, monkeypatch, rules, net) == [Transition("dissolve", 45, 39, 51)]
+    # the same where the net's type differs: the rules' fade at 30, the net's unsure wipe at 45
+    net = {31: (0.35, "wipe", (1, 1)), 45: (0.7, "wipe", (6, 6))}
+    assert _combined(make_shot, monkeypatch, [Transition("fade", 30, 20, 44)], net) == [Transition("wipe", 45, 39, 51)]
 
 
 def test_combined_adds_the_nets_boundaries_where_its_sure_ones_replaced_the_rules(make_shot, monkeypatch):
