@@ -35,6 +35,7 @@ from restoration.errors import ModelError
 
 TYPES = ("cut", "dissolve", "wipe", "fade")
 THRESHOLD = 0.5
+EDGE_SHARE = 0.75  # a cut further than this share of a gradual transition's half-span from its frame is kept
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "shots.pt"
 
 
@@ -114,11 +115,23 @@ def predict(net: ShotNet, cues: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
 def decode(probability: np.ndarray, types: np.ndarray, span: np.ndarray,
            threshold: float = THRESHOLD) -> list[Boundary]:
     """Transitions from the net's per-frame outputs, in frame order (none at the first two frames
-    or the last one: a one-frame shot there cannot be told from damage)."""
+    or the last one: a one-frame shot there cannot be told from damage).
+
+    Peaks at or above ``threshold``, strongest first; each is kept unless it lies within a frame of
+    a kept one, a gradual transition's span holds a kept one's frame or its frame lies in a kept
+    gradual one's span, or a cut lies in the inner part of a kept gradual transition's span
+    (within ``EDGE_SHARE`` of the way from its frame to the span's end: further out, a cut right
+    after a transition is a boundary of its own, as the net's spans are estimates). A kept cut
+    inside a gradual transition's span, away from its frame, ends the span there."""
     n = len(probability)
     peaks = [t for t in range(2, n - 1) if probability[t] >= threshold
              and probability[t] >= probability[t - 1] and probability[t] > probability[t + 1]]
     kept: list[Boundary] = []
+
+    def in_gradual(t: int, frame: int, first: int, last: int) -> bool:
+        reach = last - frame if t > frame else frame - first
+        return first <= t <= last and abs(t - frame) < EDGE_SHARE * reach
+
     for t in sorted(peaks, key=lambda f: -probability[f]):
         kind = TYPES[int(types[max(0, t - 1) : t + 2].mean(0).argmax())]
         if kind == "cut":
@@ -126,8 +139,12 @@ def decode(probability: np.ndarray, types: np.ndarray, span: np.ndarray,
         else:
             before, after = (int(round(v)) for v in span[t])
             start, end = max(0, t - max(before, 1)), min(n - 1, t + max(after, 1))
-        if any(abs(t - frame) <= 1 or (other != "cut" and first <= t <= last)
-               or (kind != "cut" and start <= frame <= end) for other, frame, first, last in kept):
+            for other, frame, _, _ in kept:
+                if other == "cut" and start <= frame <= end and abs(frame - t) > 1:
+                    start, end = (start, frame - 1) if frame > t else (frame + 1, end)
+        if any(abs(t - frame) <= 1 or (kind != "cut" and start <= frame <= end)
+               or (other != "cut" and (in_gradual(t, frame, first, last) if kind == "cut" else first <= t <= last))
+               for other, frame, first, last in kept):
             continue
         kept.append((kind, t, start, end))
     return sorted(kept, key=lambda k: k[1])

@@ -16,7 +16,7 @@ from restoration.analysis.shot_reels import (
     photograph_clips,
     textured_whip_pan,
 )
-from restoration.analysis.shot_training import labels, train_shot_net
+from restoration.analysis.shot_training import END_WINDOWS, WINDOW, labels, train_shot_net, window_start
 from restoration.analysis.shots import (
     FEATURE_NAMES,
     ShotDetector,
@@ -160,6 +160,14 @@ def test_decode_drops_peaks_inside_a_stronger_gradual_transitions_span():
     assert found == [("dissolve", 50, 40, 59), ("wipe", 70, 67, 73)]
 
 
+def test_decode_keeps_a_cut_at_the_edge_of_a_gradual_transition_and_a_transition_ending_at_a_cut():
+    # a fade estimated over 42-58 and a cut at 57 (the shot after it cut away), a dissolve whose
+    # estimated span 76-84 runs over the stronger cut at 84 that follows it
+    found = decode(*_outputs(100, {50: (0.95, "fade", (8, 8)), 57: (0.9, "cut", (0, 0)),
+                                   84: (0.97, "cut", (0, 0)), 80: (0.8, "dissolve", (4, 4))}))
+    assert found == [("fade", 50, 42, 58), ("cut", 57, 57, 57), ("dissolve", 80, 76, 83), ("cut", 84, 84, 84)]
+
+
 def test_decode_reports_nothing_at_the_clips_first_frames_or_last():
     assert decode(*_outputs(30, {1: (0.9, "cut", (0, 0)), 29: (0.9, "cut", (0, 0))})) == []
 
@@ -184,6 +192,16 @@ def test_committed_weights_see_no_boundary_at_a_flash_or_in_flicker(make_shot):
     shot[30:32] = (shot[30:32] * 1.8 + 0.35).clamp(0, 1)
     gain = 1 + 0.25 * torch.sin(torch.arange(80) * 1.7).view(-1, 1, 1, 1)
     assert detect_transitions_learned((shot * gain).clamp(0, 1)) == []
+
+
+def test_training_windows_reach_the_reels_ends_often():
+    # the net must see a clip's last frames (the far endpoints' cues missing, the sequence ending)
+    rng = np.random.default_rng(0)
+    starts = np.array([window_start(1000, rng) for _ in range(4000)])
+    assert starts.min() == 0 and starts.max() == 1000 - WINDOW
+    assert abs((starts == 0).mean() - END_WINDOWS / 2) < 0.03
+    assert abs((starts == 1000 - WINDOW).mean() - END_WINDOWS / 2) < 0.03
+    assert window_start(100, rng) == 0  # a reel shorter than a window is padded
 
 
 def test_a_few_training_steps_write_weights_that_load(tmp_path):
