@@ -100,7 +100,7 @@ BLANK_SPREAD = 0.04
 BLANK_BLACK, BLANK_WHITE = 0.15, 0.75  # thumbnail mean of a black / white frame (worn film's white is grey)
 FADE_MIN_RAMP = 3  # frames of ramp (down and up together): a flash is abrupt, a fade is not
 # Which detector ``transitions()`` runs: the rules above, the learned net over their cues
-# (``restoration.models.shot_net``), or the rules corrected where the net is sure (the default;
+# (``restoration.models.shot_net``), or the rules corrected by the net (the default;
 # figures in docs/BENCHMARKS.md, "Engine: shots"). The combined decision's net probabilities:
 COMBINED_SURE = 0.9  # the net's boundary replaces the rules' it overlaps; a net cut is added where they have none
 COMBINED_VETO = 0.3  # a rules' boundary is dropped where the net's probability within a frame of it stays below
