@@ -822,7 +822,8 @@ class VideoWriter:
         try:
             for image in frames.detach():
                 # Frame by frame: a chunk's float and integer temporaries at once took 2 GB for four 4K frames.
-                quantised = (image.float().clamp(0, 1) * full_scale).round().to("cpu")
+                # clamp copies (the caller's frames stay); the rest in place: one float frame, not three
+                quantised = image.float().clamp(0, 1).mul_(full_scale).round_().to("cpu")
                 if self._stream.pix_fmt == "gbrp16le":
                     frame = _planar_gbr_frame(quantised)
                 else:
