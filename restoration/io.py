@@ -16,7 +16,6 @@ timestamp. The index is cached per (path, size, mtime).
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import math
 import os
@@ -427,15 +426,28 @@ def _decode_arrays(file: Path, info: ProbeInfo, index: _FrameIndex, start: int, 
         raise MediaError(f"{file}: frame {expected} could not be decoded (corrupt or truncated file)")
 
 
-def _to_tensor(arrays: list[np.ndarray], high_bit: bool, device) -> torch.Tensor:
-    scale = 65535.0 if high_bit else 255.0
+def _code_frames(arrays: list[np.ndarray]) -> torch.Tensor:
+    """(H, W, C) arrays as (T, C, H, W) in their own type: integer code values (uint8, uint16),
+    or float frames (EXR)."""
     height, width, channels = arrays[0].shape
-    frames = torch.empty(len(arrays), channels, height, width, dtype=torch.float32, device=device)
-    # Frame by frame: a chunk's integer and float temporaries at once took 2 GB for four 4K frames.
+    codes = torch.empty(len(arrays), channels, height, width, dtype=torch.from_numpy(arrays[0][:0]).dtype)
     for index, array in enumerate(arrays):
-        if high_bit:
-            array = array.astype(np.int32)  # torch has no uint16 arithmetic on every version
-        frames[index] = torch.from_numpy(array).to(device=device).permute(2, 0, 1).to(torch.float32) / scale
+        codes[index] = torch.from_numpy(array).permute(2, 0, 1)
+    return codes
+
+
+def code_values_to_float(codes: torch.Tensor, full_scale: float | None) -> torch.Tensor:
+    """Float32 frames in [0, 1] from code values, ``full_scale`` being the code that is 1.0 (255,
+    65535, 1023 for 10-bit DPX); frames already float (``full_scale`` None) as they are.
+
+    float32 holds every code value up to 16 bits exactly, and x / (2**b - 1) * (2**b - 1) rounds
+    back to x, so the trip in and out is exact. One frame at a time: a chunk's integer and float
+    temporaries at once took 2 GB for four 4K frames."""
+    if full_scale is None:
+        return codes.to(torch.float32)
+    frames = torch.empty(codes.shape, dtype=torch.float32, device=codes.device)
+    for index, frame in enumerate(codes):
+        frames[index] = frame.to(torch.float32).div_(full_scale)
     return frames
 
 
@@ -461,9 +473,16 @@ def read_frames(path: str | os.PathLike, start: int = 0, count: int | None = Non
     if count == 0:
         return torch.zeros(0, info.channels, info.height, info.width, device=device)
     if sequence is not None:
-        return sequence.to_tensor(list(image_sequence.iter_values(sequence, int(start), int(start + count))), device)
-    arrays = list(_decode_arrays(Path(info.path), info, index, int(start), int(start + count)))
-    return _to_tensor(arrays, info.bit_depth > 8, device)
+        arrays, full_scale = image_sequence.iter_values(sequence, int(start), int(start + count)), sequence.full_scale
+    else:
+        arrays = _decode_arrays(Path(info.path), info, index, int(start), int(start + count))
+        full_scale = _full_scale(info)
+    return code_values_to_float(_code_frames(list(arrays)), full_scale).to(device)
+
+
+def _full_scale(info: ProbeInfo) -> float:
+    """The code value that is 1.0 in a video's decoded frames (``_frame_to_array``'s 8 or 16 bits)."""
+    return 65535.0 if info.bit_depth > 8 else 255.0
 
 
 def iter_chunks(
@@ -471,6 +490,17 @@ def iter_chunks(
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """Yield ``(first_frame_number, frames)`` for frames ``start .. end-1`` (to the end when None),
     ``chunk_size`` frames at a time (the last chunk may be shorter), decoding once, in order."""
+    for first, codes, full_scale in iter_code_chunks(path, chunk_size, start=start, end=end):
+        yield first, code_values_to_float(codes, full_scale)
+
+
+def iter_code_chunks(
+    path: str | os.PathLike, chunk_size: int = 32, *, start: int = 0, end: int | None = None
+) -> Iterator[tuple[int, torch.Tensor, float | None]]:
+    """As :func:`iter_chunks`, each chunk as stored: ``(first_frame_number, codes, full_scale)``,
+    ``codes`` (T, C, H, W) integer code values (uint8 or uint16: a half or a quarter of float32's
+    memory) and ``full_scale`` the code that is 1.0, or float frames (EXR) and None;
+    ``code_values_to_float`` turns them into the float frames ``iter_chunks`` gives."""
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise MediaError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     sequence = image_sequence.find(path) if image_sequence.is_sequence_name(path) else None
@@ -480,20 +510,19 @@ def iter_chunks(
         raise MediaError(f"end frame must be an integer after start {start}, got {end!r}")
     _check_range(info, start, end)
     if sequence is not None:
-        arrays, to_tensor = image_sequence.iter_values(sequence, int(start), int(end)), sequence.to_tensor
+        arrays, full_scale = image_sequence.iter_values(sequence, int(start), int(end)), sequence.full_scale
     else:
-        arrays = _decode_arrays(Path(info.path), info, index, int(start), int(end))
-        to_tensor = functools.partial(_to_tensor, high_bit=info.bit_depth > 8)
+        arrays, full_scale = _decode_arrays(Path(info.path), info, index, int(start), int(end)), _full_scale(info)
     chunk: list[np.ndarray] = []
     first = start
     for array in arrays:
         chunk.append(array)
         if len(chunk) == chunk_size:
-            yield first, to_tensor(chunk, device="cpu")
+            yield first, _code_frames(chunk), full_scale
             first += len(chunk)
             chunk = []
     if chunk:
-        yield first, to_tensor(chunk, device="cpu")
+        yield first, _code_frames(chunk), full_scale
 
 
 # ---------------------------------------------------------------------------------------------
@@ -793,7 +822,8 @@ class VideoWriter:
         try:
             for image in frames.detach():
                 # Frame by frame: a chunk's float and integer temporaries at once took 2 GB for four 4K frames.
-                quantised = (image.float().clamp(0, 1) * full_scale).round().to("cpu")
+                # clamp copies (the caller's frames stay); the rest in place: one float frame, not three
+                quantised = image.float().clamp(0, 1).mul_(full_scale).round_().to("cpu")
                 if self._stream.pix_fmt == "gbrp16le":
                     frame = _planar_gbr_frame(quantised)
                 else:

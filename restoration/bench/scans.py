@@ -1,11 +1,12 @@
 """Scans at 2K and 4K: peak memory and time per frame of the film chain and the classical ops,
 whole frames (before tiling) against tiles from a 4 GiB budget (``--max-memory 4GiB``).
 
-Each run is a fresh subprocess restoring a synthetic 16-bit RGB FFV1 clip to an FFV1 file, so
-its peak resident memory (``getrusage``'s ``ru_maxrss``: torch's allocations included, which
+Each run is a fresh subprocess restoring a synthetic 16-bit RGB clip, so its peak resident memory (``getrusage``'s ``ru_maxrss``: torch's allocations included, which
 tracemalloc does not see) is that run's alone. Times are wall seconds per frame and CPU seconds
 per frame of that process, medians over ``RUNS``; the machine's load average is printed beside
-them, since other work shares the cores. A cProfile of one tiled 4K run of each chain says where
+them, since other work shares the cores. The clip is stored two ways: an FFV1 file restored to an
+FFV1 file, and a 16-bit TIFF sequence restored to a 16-bit TIFF sequence (how scans arrive and
+leave: a scanner's numbered frames, ``restore`` writing a pattern). A cProfile of one tiled 4K run of each chain says where
 the time goes (``profile`` rows: the engine's functions by own time).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,31 +59,115 @@ def synthetic_scan(height: int, width: int, frames: int) -> torch.Tensor:
     return torch.cat(shots)
 
 
-def measure(source: str, chain: str, max_memory: str | None, out: str, profile: bool) -> dict[str, Any]:
-    """One run in this process (the subprocess's side): seconds, CPU seconds, peak RSS."""
+# Containers the clip is stored in: (source name, output name) in the run's folder.
+CONTAINERS = {
+    "FFV1": ("scan.mkv", "out.mkv"),
+    "TIFF sequence": ("scan/f_%06d.tif", "out/f_%06d.tif"),
+}
+
+
+def write_scan(path: Path, frames: torch.Tensor) -> None:
+    """The synthetic scan at 16 bits: an FFV1 file, or numbered TIFF frames for a pattern."""
+    from restoration.io import open_writer
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open_writer(path, fps=FPS, codec=None if "%" in path.name else "ffv1", bit_depth=16) as writer:
+        writer.write(frames)
+
+
+class _PhasePeaks:
+    """Peak resident memory of each phase of a run (Linux): at each checkpoint the kernel's
+    high-water mark (VmHWM) is read for the phase that ends there and reset
+    (``/proc/self/clear_refs``: 5). The phases are the ops, the writes and what lies between
+    them (reading the source before the first op, the runner's clamp before a write), so their
+    largest peak is the run's."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self._rss, self._cpu = self._status("VmRSS"), 0.0
+        self.checkpoint(None)
+
+    @staticmethod
+    def _status(field: str) -> float:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024 / 2 ** 30
+        raise OSError(f"no {field} in /proc/self/status")
+
+    def checkpoint(self, ended: str | None) -> None:
+        import time
+
+        if ended is not None:
+            self.rows.append({"phase": ended, "RSS before GiB": self._rss, "peak GiB": self._status("VmHWM"),
+                              "CPU s": time.process_time() - self._cpu})
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+        self._rss, self._cpu = self._status("VmRSS"), time.process_time()
+
+    def around(self, name, function):
+        """``function`` with a checkpoint before it (ending the phase before it) and after it;
+        ``name``: the phase's name, or a function of the call's arguments giving it."""
+
+        def measured(*args, **kwargs):
+            phase = name(*args) if callable(name) else name
+            self.checkpoint(f"before {phase}")
+            result = function(*args, **kwargs)
+            self.checkpoint(phase)
+            return result
+
+        return measured
+
+
+def measure(source: str, chain: str, max_memory: str | None, out: str, profile: bool,
+            phases: bool = False) -> dict[str, Any]:
+    """One run in this process (the subprocess's side): seconds, CPU seconds, peak RSS; with
+    ``phases``, the peak of each op and of the writes (``_PhasePeaks``)."""
+    import contextlib
     import cProfile
     import pstats
     import resource
     import time
+    from unittest import mock
 
-    from restoration.io import probe
-    from restoration.pipeline import run_pipeline
+    from restoration import io
+    from restoration.pipeline import run_pipeline, runner
     from restoration.pipeline.tiling import parse_memory_size
 
     budget = {"max_memory": parse_memory_size(max_memory)} if max_memory else {"tile": 0}
-    frames = probe(source).frame_count
+    frames = io.probe(source).frame_count
     profiler = cProfile.Profile() if profile else None
-    wall, cpu = time.perf_counter(), time.process_time()
-    if profiler is not None:
-        profiler.enable()
-    run_pipeline(source, {"ops": CHAINS[chain]}, output=out, codec="ffv1", **budget)
-    if profiler is not None:
-        profiler.disable()
+    peaks = _PhasePeaks() if phases else None
+    with contextlib.ExitStack() as patches:
+        if peaks is not None:
+            opened = io.open_writer
+
+            def open_measured_writer(*args, **kwargs):
+                writer = opened(*args, **kwargs)
+                writer.write = peaks.around("write", writer.write)
+                return writer
+
+            patches.enter_context(mock.patch.object(runner, "_apply", peaks.around(
+                lambda step, *rest: step.op.name, runner._apply)))
+            patches.enter_context(mock.patch.object(io, "open_writer", open_measured_writer))
+        wall, cpu = time.perf_counter(), time.process_time()
+        if profiler is not None:
+            profiler.enable()
+        run_pipeline(source, {"ops": CHAINS[chain]}, output=out, codec=None if "%" in Path(out).name else "ffv1",
+                     **budget)
+        if profiler is not None:
+            profiler.disable()
+    if peaks is not None:
+        peaks.checkpoint("after the last write")
     result: dict[str, Any] = {
         "s/frame (wall)": (time.perf_counter() - wall) / frames,
         "s/frame (CPU)": (time.process_time() - cpu) / frames,
-        "peak RSS GiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2 ** 30,
+        # The high-water mark is reset per phase when they are measured: their largest is the run's.
+        "peak RSS GiB": (max(row["peak GiB"] for row in peaks.rows) if peaks is not None
+                         else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2 ** 30),
     }
+    if peaks is not None:
+        result["phases"] = peaks.rows
     if profiler is not None:
         stats = pstats.Stats(profiler).stats
         # The ops' own functions by cumulative time (what each op and its helpers cost), then
@@ -100,14 +186,22 @@ def measure(source: str, chain: str, max_memory: str | None, out: str, profile: 
     return result
 
 
-def _subprocess(source: Path, chain: str, max_memory: str | None, out: Path, profile: bool) -> dict[str, Any]:
+def _subprocess(source: Path, chain: str, max_memory: str | None, out: Path, profile: bool,
+                phases: bool = False) -> dict[str, Any]:
     code = ("import json,sys; from restoration.bench.scans import measure; "
-            "print(json.dumps(measure(*sys.argv[1:5], sys.argv[5] == '1')))")
+            "print(json.dumps(measure(*sys.argv[1:5], sys.argv[5] == '1', sys.argv[6] == '1')))")
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(source), chain, max_memory or "", str(out), "1" if profile else "0"],
-        capture_output=True, text=True, env=env, check=False,
-    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(source), chain, max_memory or "", str(out), "1" if profile else "0",
+             "1" if phases else "0"],
+            capture_output=True, text=True, env=env, check=False,
+        )
+    finally:  # the next run writes the same names (a sequence writer refuses to mix into old frames)
+        if "%" in out.name:
+            shutil.rmtree(out.parent, ignore_errors=True)
+        else:
+            out.unlink(missing_ok=True)
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return {"error": f"exit {done.returncode}: {tail}"}
@@ -115,35 +209,44 @@ def _subprocess(source: Path, chain: str, max_memory: str | None, out: Path, pro
 
 
 def run(quick: bool) -> dict[str, list[dict[str, Any]]]:
-    from restoration.io import write_video
-
     sizes = {"quick 256p": (256, 340)} if quick else SIZES
-    rows, profiles = [], []
+    rows, phase_rows, profiles = [], [], []
     with tempfile.TemporaryDirectory(prefix="scans-bench-") as folder:
         for size_name, (height, width) in sizes.items():
-            source = Path(folder) / f"{size_name}.mkv"
-            write_video(source, synthetic_scan(height, width, FRAMES), fps=FPS, codec="ffv1", bit_depth=16)
-            for chain in CHAINS:
-                for label, budget in (("whole frames", None), (f"tiles ({BUDGET})", BUDGET)):
-                    if budget is None and chain == "film" and height * width > WHOLE_FRAME_FILM_MAX_PIXELS:
-                        continue
-                    runs = [_subprocess(source, chain, budget, Path(folder) / "out.mkv", profile=False)
-                            for _ in range(1 if quick else RUNS)]
-                    ok = [r for r in runs if "error" not in r]
-                    row: dict[str, Any] = {"chain": chain, "size": f"{width}x{height} 16-bit RGB", "run": label,
-                                           "frames": FRAMES, "load (1 min)": os.getloadavg()[0]}
-                    if not ok:
-                        row["error"] = runs[0]["error"]
-                    for key in ("s/frame (wall)", "s/frame (CPU)", "peak RSS GiB"):
-                        if ok:
-                            row[key] = sorted(r[key] for r in ok)[len(ok) // 2]
-                    rows.append(row)
-                if size_name != list(sizes)[-1]:
-                    continue  # profiled at the largest size only
-                profiled = _subprocess(source, chain, BUDGET, Path(folder) / "out.mkv", profile=True)
-                for entry in profiled.get("profile", []):
-                    profiles.append({"chain": chain, "size": size_name, **entry})
+            largest = size_name == list(sizes)[-1]
+            clip = synthetic_scan(height, width, FRAMES)
+            for container, (source_name, out_name) in CONTAINERS.items():
+                source, out = Path(folder) / size_name / source_name, Path(folder) / size_name / out_name
+                write_scan(source, clip)
+                for chain in CHAINS:
+                    for label, budget in (("whole frames", None), (f"tiles ({BUDGET})", BUDGET)):
+                        # Whole frames are the same work whatever the container: measured on FFV1 only.
+                        if budget is None and (container != "FFV1" or (
+                                chain == "film" and height * width > WHOLE_FRAME_FILM_MAX_PIXELS)):
+                            continue
+                        # The peak of each phase (op, write) of the tiled runs at the largest size.
+                        phases = budget is not None and largest
+                        runs = [_subprocess(source, chain, budget, out, profile=False, phases=phases)
+                                for _ in range(1 if quick else RUNS)]
+                        ok = [r for r in runs if "error" not in r]
+                        row: dict[str, Any] = {"chain": chain, "size": f"{width}x{height} 16-bit RGB",
+                                               "in and out": container, "run": label, "frames": FRAMES,
+                                               "load (1 min)": os.getloadavg()[0]}
+                        if not ok:
+                            row["error"] = runs[0]["error"]
+                        for key in ("s/frame (wall)", "s/frame (CPU)", "peak RSS GiB"):
+                            if ok:
+                                row[key] = sorted(r[key] for r in ok)[len(ok) // 2]
+                        rows.append(row)
+                        for phase in ok[0].get("phases", []) if ok else []:
+                            phase_rows.append({"chain": chain, "size": size_name, "in and out": container, **phase})
+                    if not largest or container != "FFV1":
+                        continue  # profiled at the largest size, on one container
+                    profiled = _subprocess(source, chain, BUDGET, out, profile=True)
+                    for entry in profiled.get("profile", []):
+                        profiles.append({"chain": chain, "size": size_name, **entry})
     return {
         f"Engine: scans at 2K/4K ({FRAMES} synthetic 16-bit frames, OMP_NUM_THREADS=2)": rows,
+        f"Engine: scans, peak memory of each phase (tiles ({BUDGET}), first run)": phase_rows,
         "Engine: scans, where the time goes (tiled, cProfile, own time)": profiles,
     }

@@ -40,7 +40,13 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 WEIGHTS = {"restore": WEIGHTS_DIR / "restore.pt", "sr": WEIGHTS_DIR / "sr_x2.pt", "interp": WEIGHTS_DIR / "interp.pt"}
 SR_X4_WEIGHTS = WEIGHTS_DIR / "sr_x4.pt"  # ``learned_upscale``'s network for factor 4
 RADIUS = 2  # the committed restore network's temporal radius (checked against its file)
-_BATCH = 4  # windows per forward pass: bounds memory on large frames
+# Windows per forward pass. One: the aligned window, its neighbours' checks (centre and
+# consensus repeated per neighbour) and the net's features scale with it, and the output is the
+# same whatever it is (convolutions per window). 4 held 1.83 GiB above the op's input in 4K's
+# 864 px tiles of 4 frames, 1 holds 0.81 (docs/BENCHMARKS.md, issue #18), and 1 is no slower:
+# 14.9 against 22.3 CPU-s there with OMP_WAIT_POLICY=PASSIVE (on a loaded machine OpenMP's
+# spin-waits, 4x as many parallel regions, doubled it), 7.5 against 9.1 on one thread.
+_BATCH = 1
 # Tolerance of the likeness test of aligned neighbours, in grain levels (moving-objects bench:
 # 2 and 4 score alike; 4 keeps more of the net's gain on heavy damage, blotches included).
 ALIKE_GRAINS = 4.0

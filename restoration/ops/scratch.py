@@ -154,7 +154,11 @@ def _is_picture_content(candidates: torch.Tensor, profile: torch.Tensor, frames:
 def _detect(frames: torch.Tensor, sensitivity: float, motion=None) -> torch.Tensor:
     grey = luma(frames, weights=REC601_LUMA)
     h = grey.shape[-2]
-    segments, profile = _column_profile(_line_response(grey))
+    # Frame by frame: the line response's side ranges and differences, and the mask's filters,
+    # are several copies of the luma each (1.7 GiB above the frames for four 4K frames at once:
+    # the classical chain's peak, docs/BENCHMARKS.md issue #18).
+    parts = [_column_profile(_line_response(image[None])) for image in grey]
+    segments, profile = torch.cat([part[0] for part in parts]), torch.cat([part[1] for part in parts])
     candidates = _candidate_columns(profile, sensitivity)  # (T, W)
 
     t_count = frames.shape[0]
@@ -183,8 +187,14 @@ def _detect(frames: torch.Tensor, sensitivity: float, motion=None) -> torch.Tens
     sign = candidates.view(t_count, 1, 1, -1)
     strength = (profile.abs() * candidates.abs()).view(t_count, 1, 1, -1)
     verified = (segments * sign > strength / 3.0) & (sign != 0)
-    signed = (verified.to(frames.dtype) * sign).repeat_interleave(SEGMENT_ROWS, dim=2)[..., :h, :]
-    # Cover the soft edges of the line; +1 marks a bright line, -1 a dark one.
+    segment_signs = verified.to(frames.dtype) * sign  # (T, 1, S, W)
+    return torch.cat([_line_mask(one[None], h) for one in segment_signs])  # frame by frame, as above
+
+
+def _line_mask(segment_signs: torch.Tensor, h: int) -> torch.Tensor:
+    """(N, 1, H, W) from the segments' signs (N, 1, S, W), the line's soft edges covered: +1
+    marks a bright line, -1 a dark one."""
+    signed = segment_signs.repeat_interleave(SEGMENT_ROWS, dim=2)[..., :h, :]
     return max_filter(signed.clamp_min(0), (0, 1)) - max_filter((-signed).clamp_min(0), (0, 1))
 
 

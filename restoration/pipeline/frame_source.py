@@ -10,7 +10,11 @@ from restoration.errors import MediaError, SpecError
 
 
 class FrameSource:
-    """Frames of a tensor or a video file, read in increasing order with a rolling buffer."""
+    """Frames of a tensor or a video file, read in increasing order with a rolling buffer.
+
+    A file's buffer holds the frames as stored (8- or 16-bit code values: a quarter or half of
+    float32's memory; ``io.iter_code_chunks``), made float for each window as ``iter_chunks``
+    would give them: the next window's context stays resident at its own depth."""
 
     def __init__(self, *, frame_count, channels, height, width, fps, bit_depth, tensor=None, path=None, chunk_size=32):
         self.frame_count = frame_count
@@ -23,7 +27,8 @@ class FrameSource:
         self._path = path
         self._chunk_size = chunk_size
         self._chunks: Iterator | None = None
-        self._buffer: torch.Tensor | None = None
+        self._buffer: torch.Tensor | None = None  # a file's code values, or float frames (EXR)
+        self._full_scale: float | None = None
         self._buffer_start = 0
 
     @classmethod
@@ -52,21 +57,28 @@ class FrameSource:
             chunk_size=chunk_size,
         )
 
+    def holds(self, frames: torch.Tensor) -> bool:
+        """Whether ``frames`` shares memory with what the source keeps (a tensor source's frames,
+        the buffer): such frames are not to be changed in place."""
+        kept = self._tensor if self._tensor is not None else self._buffer
+        return kept is not None and frames.untyped_storage().data_ptr() == kept.untyped_storage().data_ptr()
+
     def get(self, lo: int, hi: int) -> torch.Tensor:
-        """Frames [lo, hi); calls must not go back before an earlier call's ``lo``."""
+        """Frames [lo, hi) as float32 (a view of a tensor source, or of an EXR buffer: not to be
+        changed in place); calls must not go back before an earlier call's ``lo``."""
         if self._tensor is not None:
             return self._tensor[lo:hi]
         if self._chunks is None:
-            from restoration.io import iter_chunks
+            from restoration.io import iter_code_chunks
 
-            self._chunks = iter(iter_chunks(self._path, self._chunk_size))
+            self._chunks = iter(iter_code_chunks(self._path, self._chunk_size))
         if self._buffer is not None and lo > self._buffer_start:
             # Drop what no later window needs, so memory stays bounded by one window and its context.
             self._buffer = self._buffer[lo - self._buffer_start :]
             self._buffer_start = lo
         while self._buffer is None or self._buffer_start + self._buffer.shape[0] < hi:
             try:
-                first, chunk = next(self._chunks)
+                first, chunk, self._full_scale = next(self._chunks)
             except StopIteration:
                 have = 0 if self._buffer is None else self._buffer_start + self._buffer.shape[0]
                 raise MediaError(
@@ -79,4 +91,6 @@ class FrameSource:
             if self._buffer_start < lo:
                 self._buffer = self._buffer[lo - self._buffer_start :]
                 self._buffer_start = lo
-        return self._buffer[lo - self._buffer_start : hi - self._buffer_start]
+        from restoration.io import code_values_to_float
+
+        return code_values_to_float(self._buffer[lo - self._buffer_start : hi - self._buffer_start], self._full_scale)

@@ -293,8 +293,10 @@ def _process_shot(
                 chunk = chunk[keep_lo - lo : keep_hi - lo]
                 lo = keep_lo
         # Without ops the context is 0 and the chunk is the window itself (a view of a tensor
-        # source: clamp out of place so the caller's frames are never changed).
-        yield end - 1, chunk.clamp(0.0, 1.0).cpu()
+        # source, or of the buffer the next window reads: clamped out of place so those frames
+        # are never changed); the ops' own output is clamped in place (a window's copy less
+        # while it is written: 0.6 GB for four 4K frames).
+        yield end - 1, (chunk.clamp(0.0, 1.0) if frames.holds(chunk) else chunk.clamp_(0.0, 1.0)).cpu()
 
 
 def _heap_trimmer() -> Callable[[], object]:

@@ -75,6 +75,39 @@ def test_iter_chunks_covers_the_range_in_order_and_matches_read_frames(tmp_path,
     assert torch.equal(whole, io.read_frames(path))
 
 
+@pytest.mark.parametrize("kind", ["ffv1 16-bit", "ffv1 8-bit", "tiff 16-bit", "dpx 10-bit", "exr half"])
+def test_code_chunks_are_the_stored_values_that_iter_chunks_makes_float(tmp_path, kind):
+    from restoration.sequence.formats import FrameLayout, write_values
+
+    frames = torch.rand(5, 3, 8, 12)
+    if kind.startswith("ffv1"):
+        path = tmp_path / "clip.mkv"
+        io.write_video(path, frames, fps=24, codec="ffv1", bit_depth=16 if "16" in kind else 8)
+    elif kind == "dpx 10-bit":
+        path = tmp_path / "scan"
+        path.mkdir()
+        layout = FrameLayout("dpx", 12, 8, 3, 10, "uint", "logarithmic", True)
+        for number, frame in enumerate((frames * 1023).round().to(torch.int32)):
+            write_values(path / f"f_{number:04d}.dpx", frame.permute(1, 2, 0).numpy().astype(np.uint16), layout)
+    else:
+        path = tmp_path / ("f_%04d.tif" if kind.startswith("tiff") else "f_%04d.exr")
+        with io.open_writer(path, fps=24, bit_depth=16) as writer:
+            writer.write(frames)
+    dtype, full_scale = {"ffv1 16-bit": (torch.uint16, 65535.0), "ffv1 8-bit": (torch.uint8, 255.0),
+                         "tiff 16-bit": (torch.uint16, 65535.0), "dpx 10-bit": (torch.uint16, 1023.0),
+                         "exr half": (torch.float32, None)}[kind]
+    codes = list(io.iter_code_chunks(path, 2))
+    floats = list(io.iter_chunks(path, 2))
+    assert [first for first, _, _ in codes] == [first for first, _ in floats] == [0, 2, 4]
+    for (_, chunk, scale), (_, expected) in zip(codes, floats, strict=True):
+        assert chunk.dtype == dtype and scale == full_scale
+        assert torch.equal(io.code_values_to_float(chunk, scale), expected)
+    whole = torch.cat([chunk for _, chunk, _ in codes]).to(torch.float32)
+    if full_scale is not None:  # every code a whole number within the depth, and 1.0 its full scale
+        assert float(whole.max()) <= full_scale
+        assert torch.equal(torch.cat([f for _, f in floats]) * full_scale, whole)
+
+
 def test_iter_chunks_decodes_lazily(tmp_path, numbered_frames, monkeypatch):
     path = tmp_path / "lazy.mkv"
     io.write_video(path, numbered_frames(40, channels=1), fps=24)

@@ -83,6 +83,21 @@ def test_a_frame_depends_only_on_its_window(random_weights):
     assert torch.allclose(whole[3], part[2], atol=1e-5)
 
 
+@pytest.mark.parametrize("batch", [1, 3])
+def test_windows_per_pass_do_not_change_the_restoration(monkeypatch, batch):
+    # Memory is bounded by running one window a pass: the committed net gives the same frames,
+    # bit for bit, as in passes of four (a blotch included, so the neighbours' checks matter).
+    from restoration.models import learned_ops
+
+    frames = _clip(6, 3)
+    frames[2, :, 10:16, 12:20] = 0.0
+    monkeypatch.setattr(learned_ops, "_BATCH", 4)
+    expected = restore_frames(frames)
+    monkeypatch.setattr(learned_ops, "_BATCH", batch)
+    restored, probability = restore_frames(frames)
+    assert torch.equal(restored, expected[0]) and torch.equal(probability, expected[1])
+
+
 def test_missing_weights_is_a_model_error(tmp_path):
     with pytest.raises(ModelError, match="weights file not found"):
         learned_restore(_clip(3, 1), weights=str(tmp_path / "absent.pt"))

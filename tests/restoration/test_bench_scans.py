@@ -1,0 +1,22 @@
+"""The scans part of the engine benchmark: FFV1 and 16-bit TIFF sequences in and out, peaks per phase."""
+
+from restoration.bench import scans
+
+
+def test_quick_scans_bench_runs_both_containers_and_measures_each_phase():
+    rows, phases, profile = scans.run(quick=True).values()
+    assert not [row for row in rows if "error" in row]
+    tiled = [(row["chain"], row["in and out"]) for row in rows if row["run"].startswith("tiles")]
+    assert sorted(tiled) == sorted((chain, container) for chain in scans.CHAINS for container in scans.CONTAINERS)
+    assert all(row["peak RSS GiB"] > 0.1 and row["s/frame (CPU)"] > 0 for row in rows)
+    for chain, steps in scans.CHAINS.items():
+        for container in scans.CONTAINERS:
+            names = [row["phase"] for row in phases if row["chain"] == chain and row["in and out"] == container]
+            # every op and the write, each with what lay before it, in the order they ran
+            expected = [name for step in steps for name in (f"before {step['op']}", step["op"])]
+            assert names == [*expected, "before write", "write", "after the last write"]
+            run = next(row for row in rows if row["chain"] == chain and row["in and out"] == container
+                       and row["run"].startswith("tiles"))
+            assert run["peak RSS GiB"] == max(row["peak GiB"] for row in phases
+                                              if row["chain"] == chain and row["in and out"] == container)
+    assert profile
