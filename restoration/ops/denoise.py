@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
 from restoration.ops._common import box_filter, check_frames, reflected_indices, sampled_median
-from restoration.ops.flow import ChainedFlows, TileFlows, align_neighbours, alike, chained_flows
+from restoration.ops.flow import ChainedFlows, TileFlows, align_neighbours, alike, chained_flows, warp_neighbours
 from restoration.ops.opspec import OpSpec, Param
 
 __all__ = ["denoise", "Denoise", "estimate_noise", "misalignment_differences", "misalignment_levels", "DENOISE_OP"]
@@ -81,16 +81,21 @@ def _spatial_pass(image: torch.Tensor, range_sigma: torch.Tensor) -> torch.Tenso
 
 
 def _aligned_batch(frames: torch.Tensor, flows: ChainedFlows, first: int, last: int, radius: int,
-                   noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                   noise: torch.Tensor, *, with_confidence: bool = True
+                   ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """Frames t-R..t+R but t aligned onto each centre t of first..last-1, offset-major (K * n,
-    C, H, W), their confidences, and their luma differences to the centre."""
+    C, H, W), their confidences (None without ``with_confidence``), and their luma differences
+    to the centre."""
     offsets = [k for k in range(-radius, radius + 1) if k != 0]
-    index = reflected_indices(frames.shape[0], offsets, device=frames.device)[:, first:last].reshape(-1)
+    index = reflected_indices(frames.shape[0], offsets, device=frames.device)[:, first:last].reshape(-1).tolist()
     centres = list(range(first, last)) * len(offsets)
     flows.prepare(range(first - radius, last + radius))
     # The brightness clip keeps misaligned objects from biasing the flicker correction.
-    aligned, confidence = align_neighbours(frames, flows, centres, index.tolist(),
-                                           brightness_limit=4.0 * noise[first:last].repeat(len(offsets)) + 0.02)
+    limit = 4.0 * noise[first:last].repeat(len(offsets)) + 0.02
+    if with_confidence:
+        aligned, confidence = align_neighbours(frames, flows, centres, index, brightness_limit=limit)
+    else:
+        aligned, confidence = warp_neighbours(frames, flows, centres, index, brightness_limit=limit), None
     return aligned, confidence, luma(aligned - frames[first:last].repeat(len(offsets), 1, 1, 1), weights=REC601_LUMA)
 
 
@@ -103,7 +108,7 @@ def misalignment_differences(frames: torch.Tensor, *, radius: int, noise: torch.
     flows = chained_flows(frames, flows, smooth=FLOW_SMOOTH)
     differences = []
     for first in range(frames.shape[0]):
-        raw = _aligned_batch(frames, flows, first, first + 1, radius, noise)[2]
+        raw = _aligned_batch(frames, flows, first, first + 1, radius, noise, with_confidence=False)[2]
         differences.append(torch.stack((box_filter(raw, 1).abs(), raw.abs())))
         flows.forget_before(first + 1 - radius)
     return torch.stack(differences, dim=2)

@@ -29,7 +29,7 @@ from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma the estimat
 from restoration.ops._common import box_filter, upsampled_region
 
 __all__ = ["estimate_flow", "flows_between", "warp", "resize_flow", "align", "inside", "brightness_offset", "consistency",
-           "align_neighbours", "alike", "trusted", "ChainedFlows", "SharedFlows", "TileFlows", "chained_flows", "flow_region",
+           "align_neighbours", "warp_neighbours", "alike", "trusted", "ChainedFlows", "SharedFlows", "TileFlows", "chained_flows", "flow_region",
            "FlowEstimator"]
 
 # Forward-backward check (Sundaram et al. 2010): a round trip t -> j -> t that misses by more than
@@ -388,12 +388,22 @@ def align_neighbours(frames: torch.Tensor, flows: ChainedFlows, centres: list[in
     blend with another frame's content (which shows as a ghost).
     """
     pairs = list(zip(centres, neighbours, strict=True))
+    aligned = warp_neighbours(frames, flows, centres, neighbours, brightness_limit=brightness_limit)
+    same = torch.tensor([t == j for t, j in pairs], device=frames.device)
+    return aligned, flows.confidence_pairs(pairs).masked_fill(same.view(-1, 1, 1, 1), 0.0)
+
+
+def warp_neighbours(frames: torch.Tensor, flows: ChainedFlows, centres: list[int], neighbours: list[int], *,
+                    brightness_limit: float | torch.Tensor | None = 0.08) -> torch.Tensor:
+    """The aligned frames of :func:`align_neighbours` (K, C, H, W) without their confidences (the
+    forward-backward check costs a warp and the reverse flows: a statistic of the aligned
+    differences does not need it)."""
+    pairs = list(zip(centres, neighbours, strict=True))
     aligned = warp(frames[torch.tensor(neighbours, device=frames.device)], flows.between_pairs(pairs))
     if brightness_limit is not None:
         centre = frames[torch.tensor(centres, device=frames.device)]
         aligned = aligned + brightness_offset(centre, aligned, limit=brightness_limit)
-    same = torch.tensor([t == j for t, j in pairs], device=frames.device)
-    return aligned, flows.confidence_pairs(pairs).masked_fill(same.view(-1, 1, 1, 1), 0.0)
+    return aligned
 
 
 def alike(aligned: torch.Tensor, centre: torch.Tensor, tolerance: torch.Tensor, *, radius: int) -> torch.Tensor:
