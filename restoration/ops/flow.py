@@ -341,7 +341,11 @@ def inside(flow: torch.Tensor) -> torch.Tensor:
     ys = torch.arange(h, device=flow.device, dtype=flow.dtype).view(h, 1)
     x = flow[:, 0:1] + xs
     y = flow[:, 1:2] + ys
-    return (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
+    within = x >= 0
+    within &= x <= w - 1  # in place: one mask, not seven
+    within &= y >= 0
+    within &= y <= h - 1
+    return within
 
 
 def brightness_offset(source: torch.Tensor, aligned: torch.Tensor, *, limit: float | torch.Tensor = 0.08,
@@ -379,7 +383,8 @@ def consistency(forward: torch.Tensor, backward: torch.Tensor) -> torch.Tensor:
     miss = _squared_length(forward + returned)
     motion = _squared_length(forward) + _squared_length(returned)
     allowed = ROUND_TRIP_PX ** 2 + ROUND_TRIP_RELATIVE ** 2 * motion
-    return torch.exp(-(miss / allowed).square()) * inside(forward).to(forward.dtype)
+    # 0 outside (the same values as multiplying by the mask: the exponential is finite)
+    return torch.exp(-(miss / allowed).square()).masked_fill_(~inside(forward), 0.0)
 
 
 def align_neighbours(frames: torch.Tensor, flows: ChainedFlows, centres: list[int], neighbours: list[int], *,
