@@ -403,9 +403,11 @@ def align_neighbours(frames: torch.Tensor, flows: ChainedFlows, centres: list[in
     """
     pairs = list(zip(centres, neighbours, strict=True))
     between = flows.between_pairs(pairs)
-    aligned = _warped_neighbours(frames, between, centres, neighbours, brightness_limit)
+    aligned = warp(frames[torch.tensor(neighbours, device=frames.device)], between)
     same = torch.tensor([t == j for t, j in pairs], device=frames.device)
-    return aligned, flows.confidence_pairs(pairs, between=between).masked_fill(same.view(-1, 1, 1, 1), 0.0)
+    confidence = flows.confidence_pairs(pairs, between=between).masked_fill(same.view(-1, 1, 1, 1), 0.0)
+    del between  # not held while the brightness is matched
+    return _matched_brightness(frames, aligned, centres, brightness_limit), confidence
 
 
 def warp_neighbours(frames: torch.Tensor, flows: ChainedFlows, centres: list[int], neighbours: list[int], *,
@@ -414,12 +416,12 @@ def warp_neighbours(frames: torch.Tensor, flows: ChainedFlows, centres: list[int
     forward-backward check costs a warp and the reverse flows: a statistic of the aligned
     differences does not need it)."""
     between = flows.between_pairs(list(zip(centres, neighbours, strict=True)))
-    return _warped_neighbours(frames, between, centres, neighbours, brightness_limit)
-
-
-def _warped_neighbours(frames: torch.Tensor, between: torch.Tensor, centres: list[int], neighbours: list[int],
-                       brightness_limit: float | torch.Tensor | None) -> torch.Tensor:
     aligned = warp(frames[torch.tensor(neighbours, device=frames.device)], between)
+    return _matched_brightness(frames, aligned, centres, brightness_limit)
+
+
+def _matched_brightness(frames: torch.Tensor, aligned: torch.Tensor, centres: list[int],
+                        brightness_limit: float | torch.Tensor | None) -> torch.Tensor:
     if brightness_limit is not None:
         centre = frames[torch.tensor(centres, device=frames.device)]
         # added in place (the warp's own output): the same sums, no full-size copy of the offset
