@@ -21,7 +21,14 @@ import torch.nn.functional as F
 from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
 from restoration.ops._common import box_filter, check_frames, reflected_indices, sampled_median
-from restoration.ops.flow import ChainedFlows, TileFlows, align_neighbours, alike, chained_flows
+from restoration.ops.flow import (
+    ChainedFlows,
+    TileFlows,
+    align_neighbours,
+    alike_difference,
+    chained_flows,
+    warp_neighbours,
+)
 from restoration.ops.opspec import OpSpec, Param
 
 __all__ = ["denoise", "Denoise", "estimate_noise", "misalignment_differences", "misalignment_levels", "DENOISE_OP"]
@@ -64,34 +71,44 @@ def _spatial_pass(image: torch.Tensor, range_sigma: torch.Tensor) -> torch.Tenso
     weight_sum = torch.ones_like(grey)
     centre_grey = padded_grey[..., 1:1 + h, 1:1 + w]
     centre_inv = padded_inv[..., 1:1 + h, 1:1 + w]
+    # Each pair's weight is written inside a zero border, so the weight at p - d is a view of it.
+    bordered = grey.new_zeros(*grey.shape[:-2], h + 2, w + 2)
+    weight = bordered[..., 1:1 + h, 1:1 + w]
     # Offsets (dy, dx) of half the neighbourhood; the other half is their mirror image.
     for dy, dx, spatial in ((0, 1, 0.6), (1, 0, 0.6), (1, 1, 0.37), (1, -1, 0.37)):
         # Weight of the pair (p, p + d).
         other_grey = padded_grey[..., 1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
         other_inv = padded_inv[..., 1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
-        weight = spatial * torch.exp(-(other_grey - centre_grey) ** 2 * (0.5 * (centre_inv + other_inv)))
+        torch.mul(torch.exp(-(other_grey - centre_grey) ** 2 * (0.5 * (centre_inv + other_inv))), spatial, out=weight)
         # p takes q = p + d with this weight ...
         total += weight * padded[..., 1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
         weight_sum += weight
         # ... and p takes p - d with the weight computed at p - d.
-        shifted = F.pad(weight, (1, 1, 1, 1), mode="constant", value=0.0)[..., 1 - dy:1 - dy + h, 1 - dx:1 - dx + w]
+        shifted = bordered[..., 1 - dy:1 - dy + h, 1 - dx:1 - dx + w]
         total += shifted * padded[..., 1 - dy:1 - dy + h, 1 - dx:1 - dx + w]
         weight_sum += shifted
     return total / weight_sum
 
 
 def _aligned_batch(frames: torch.Tensor, flows: ChainedFlows, first: int, last: int, radius: int,
-                   noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                   noise: torch.Tensor, *, with_confidence: bool = True
+                   ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """Frames t-R..t+R but t aligned onto each centre t of first..last-1, offset-major (K * n,
-    C, H, W), their confidences, and their luma differences to the centre."""
+    C, H, W), their confidences (None without ``with_confidence``), and their luma differences
+    to the centre."""
     offsets = [k for k in range(-radius, radius + 1) if k != 0]
-    index = reflected_indices(frames.shape[0], offsets, device=frames.device)[:, first:last].reshape(-1)
+    index = reflected_indices(frames.shape[0], offsets, device=frames.device)[:, first:last].reshape(-1).tolist()
     centres = list(range(first, last)) * len(offsets)
     flows.prepare(range(first - radius, last + radius))
     # The brightness clip keeps misaligned objects from biasing the flicker correction.
-    aligned, confidence = align_neighbours(frames, flows, centres, index.tolist(),
-                                           brightness_limit=4.0 * noise[first:last].repeat(len(offsets)) + 0.02)
-    return aligned, confidence, luma(aligned - frames[first:last].repeat(len(offsets), 1, 1, 1), weights=REC601_LUMA)
+    limit = 4.0 * noise[first:last].repeat(len(offsets)) + 0.02
+    if with_confidence:
+        aligned, confidence = align_neighbours(frames, flows, centres, index, brightness_limit=limit)
+    else:
+        aligned, confidence = warp_neighbours(frames, flows, centres, index, brightness_limit=limit), None
+    # the centres broadcast over the offsets: the same differences as against K copies of them
+    difference = aligned.view(len(offsets), last - first, *frames.shape[1:]) - frames[first:last]
+    return aligned, confidence, luma(difference.view(aligned.shape), weights=REC601_LUMA)
 
 
 def misalignment_differences(frames: torch.Tensor, *, radius: int, noise: torch.Tensor,
@@ -103,7 +120,7 @@ def misalignment_differences(frames: torch.Tensor, *, radius: int, noise: torch.
     flows = chained_flows(frames, flows, smooth=FLOW_SMOOTH)
     differences = []
     for first in range(frames.shape[0]):
-        raw = _aligned_batch(frames, flows, first, first + 1, radius, noise)[2]
+        raw = _aligned_batch(frames, flows, first, first + 1, radius, noise, with_confidence=False)[2]
         differences.append(torch.stack((box_filter(raw, 1).abs(), raw.abs())))
         flows.forget_before(first + 1 - radius)
     return torch.stack(differences, dim=2)
@@ -144,7 +161,6 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
         n = last - first
         centre = frames[first:last]
         aligned, confidence, raw_difference = _aligned_batch(frames, flows, first, last, radius, noise)
-        centres = centre.repeat(len(offsets), 1, 1, 1)
 
         # Misalignment test on slightly blurred grey differences: grain averages out, while a
         # structure that does not line up survives the blur. The grain's share of the difference
@@ -158,7 +174,7 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
         tolerance = (2.0 * strength * spread).repeat(len(offsets)) + 1e-4
         # Where the flow fails its forward-backward check (occlusions, things it does not follow)
         # the neighbour is left out even if it looks alike: blending it in would leave a ghost.
-        weight = confidence * alike(aligned, centres, tolerance, radius=1)
+        weight = confidence * alike_difference(raw_difference, tolerance, radius=1)  # flow.alike's, already at hand
 
         weight = weight.view(len(offsets), n, 1, *frames.shape[-2:])
         aligned = aligned.view(len(offsets), n, *frames.shape[1:])

@@ -23,7 +23,7 @@ import torch
 from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
 from restoration.ops._common import box_filter, check_frames, dilate, max_filter, min_filter, sampled_median
-from restoration.ops.flow import ChainedFlows, SharedFlows, TileFlows, align_neighbours, chained_flows
+from restoration.ops.flow import ChainedFlows, SharedFlows, TileFlows, align_neighbours, chained_flows, warp_neighbours
 from restoration.ops.opspec import OpSpec, Param
 
 __all__ = ["detect_dust", "remove_dust", "grain_differences", "grain_level", "Dust", "DUST_OP"]
@@ -53,20 +53,25 @@ def neighbour_indices(length: int, *, device=None) -> torch.Tensor:
     return torch.stack((previous, following)).clamp(0, length - 1)
 
 
-def _neighbours(frames: torch.Tensor, first: int, last: int, flows: ChainedFlows):
+def _neighbours(frames: torch.Tensor, first: int, last: int, flows: ChainedFlows, *, with_seen: bool = True):
     """Centre frames first..last-1, their two neighbours aligned onto them, and where both
     neighbours can be trusted to show the centre's content: the flow passes its forward-backward
     check (not occluded, not a thing the flow does not follow, not the warp's border padding).
     Elsewhere a thing moving against the camera looks new in the centre frame, and removing it
-    would leave the background of the neighbours in its place: _detect searches wider there."""
-    index = neighbour_indices(frames.shape[0], device=frames.device)[:, first:last].reshape(-1)
+    would leave the background of the neighbours in its place: _detect searches wider there.
+    Without ``with_seen`` that last is None (the check is not made)."""
+    index = neighbour_indices(frames.shape[0], device=frames.device)[:, first:last].reshape(-1).tolist()
+    centres = list(range(first, last)) * 2
     flows.prepare(range(first - 2, last + 1))
-    aligned, confidence = align_neighbours(frames, flows, list(range(first, last)) * 2, index.tolist(),
-                                           brightness_limit=0.05)
+    if with_seen:
+        aligned, confidence = align_neighbours(frames, flows, centres, index, brightness_limit=0.05)
+        seen_previous, seen_following = (confidence > TRUSTED).chunk(2)
+        seen = seen_previous & seen_following
+    else:
+        aligned, seen = warp_neighbours(frames, flows, centres, index, brightness_limit=0.05), None
     flows.forget_before(last - 2)
     previous, following = aligned.chunk(2)
-    seen_previous, seen_following = (confidence > TRUSTED).chunk(2)
-    return frames[first:last], previous, following, seen_previous & seen_following
+    return frames[first:last], previous, following, seen
 
 
 def _local_range(image: torch.Tensor, radius: int, seen: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -89,7 +94,7 @@ def grain_differences(frames: torch.Tensor, flows: TileFlows | None = None) -> t
     differences = []
     for first in range(0, frames.shape[0], FRAMES_PER_BATCH):
         centre, previous, following, _ = _neighbours(frames, first, min(first + FRAMES_PER_BATCH, frames.shape[0]),
-                                                     flows)
+                                                     flows, with_seen=False)
         c, p, n = (luma(image, weights=REC601_LUMA) for image in (centre, previous, following))
         differences.append(torch.stack(((c - p).abs(), (c - n).abs())))
     return torch.cat(differences, dim=1)

@@ -29,7 +29,7 @@ from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma the estimat
 from restoration.ops._common import box_filter, upsampled_region
 
 __all__ = ["estimate_flow", "flows_between", "warp", "resize_flow", "align", "inside", "brightness_offset", "consistency",
-           "align_neighbours", "alike", "trusted", "ChainedFlows", "SharedFlows", "TileFlows", "chained_flows", "flow_region",
+           "align_neighbours", "warp_neighbours", "alike", "alike_difference", "trusted", "ChainedFlows", "SharedFlows", "TileFlows", "chained_flows", "flow_region",
            "FlowEstimator"]
 
 # Forward-backward check (Sundaram et al. 2010): a round trip t -> j -> t that misses by more than
@@ -311,7 +311,8 @@ def _lowpass(images: torch.Tensor, cell: int) -> torch.Tensor:
     pooled = box_filter(F.avg_pool2d(images, cell, ceil_mode=True), 1)
     # channels-last: the same values, faster on a CPU for colour (see _smooth_with_confidence)
     pooled = pooled.contiguous(memory_format=torch.channels_last)
-    return F.interpolate(pooled, size=(h, w), mode="bilinear", align_corners=False).contiguous()
+    # left channels-last: brightness_offset makes it contiguous, align_neighbours adds it as it is
+    return F.interpolate(pooled, size=(h, w), mode="bilinear", align_corners=False)
 
 
 def align(source: torch.Tensor, target: torch.Tensor, *, match_brightness: bool = True,
@@ -340,17 +341,29 @@ def inside(flow: torch.Tensor) -> torch.Tensor:
     ys = torch.arange(h, device=flow.device, dtype=flow.dtype).view(h, 1)
     x = flow[:, 0:1] + xs
     y = flow[:, 1:2] + ys
-    return (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
+    within = x >= 0
+    within &= x <= w - 1  # in place: one mask, not seven
+    within &= y >= 0
+    within &= y <= h - 1
+    return within
 
 
 def brightness_offset(source: torch.Tensor, aligned: torch.Tensor, *, limit: float | torch.Tensor = 0.08,
                       cell: int = 16) -> torch.Tensor:
     """Smooth map to add to ``aligned`` so its slowly varying brightness matches ``source``."""
+    return _brightness_offset(source, aligned, limit, cell).contiguous()
+
+
+def _brightness_offset(source: torch.Tensor, aligned: torch.Tensor, limit: float | torch.Tensor, cell: int
+                       ) -> torch.Tensor:
+    """:func:`brightness_offset` in the memory layout it is made in (channels-last for colour)."""
     brightness_limit = limit
     limit = torch.as_tensor(brightness_limit, dtype=source.dtype, device=source.device)
     if limit.ndim == 1:
         limit = limit.view(-1, 1, 1, 1)
-    offset = torch.maximum(torch.minimum(source - aligned, limit), -limit)
+    offset = source - aligned
+    torch.minimum(offset, limit, out=offset)  # clipped in place: one full-size temporary, not three
+    torch.maximum(offset, -limit, out=offset)
     return _lowpass(offset, cell)
 
 
@@ -370,7 +383,8 @@ def consistency(forward: torch.Tensor, backward: torch.Tensor) -> torch.Tensor:
     miss = _squared_length(forward + returned)
     motion = _squared_length(forward) + _squared_length(returned)
     allowed = ROUND_TRIP_PX ** 2 + ROUND_TRIP_RELATIVE ** 2 * motion
-    return torch.exp(-(miss / allowed).square()) * inside(forward).to(forward.dtype)
+    # 0 outside (the same values as multiplying by the mask: the exponential is finite)
+    return torch.exp(-(miss / allowed).square()).masked_fill_(~inside(forward), 0.0)
 
 
 def align_neighbours(frames: torch.Tensor, flows: ChainedFlows, centres: list[int], neighbours: list[int], *,
@@ -388,12 +402,31 @@ def align_neighbours(frames: torch.Tensor, flows: ChainedFlows, centres: list[in
     blend with another frame's content (which shows as a ghost).
     """
     pairs = list(zip(centres, neighbours, strict=True))
-    aligned = warp(frames[torch.tensor(neighbours, device=frames.device)], flows.between_pairs(pairs))
+    between = flows.between_pairs(pairs)
+    aligned = warp(frames[torch.tensor(neighbours, device=frames.device)], between)
+    same = torch.tensor([t == j for t, j in pairs], device=frames.device)
+    confidence = flows.confidence_pairs(pairs, between=between).masked_fill(same.view(-1, 1, 1, 1), 0.0)
+    del between  # not held while the brightness is matched
+    return _matched_brightness(frames, aligned, centres, brightness_limit), confidence
+
+
+def warp_neighbours(frames: torch.Tensor, flows: ChainedFlows, centres: list[int], neighbours: list[int], *,
+                    brightness_limit: float | torch.Tensor | None = 0.08) -> torch.Tensor:
+    """The aligned frames of :func:`align_neighbours` (K, C, H, W) without their confidences (the
+    forward-backward check costs a warp and the reverse flows: a statistic of the aligned
+    differences does not need it)."""
+    between = flows.between_pairs(list(zip(centres, neighbours, strict=True)))
+    aligned = warp(frames[torch.tensor(neighbours, device=frames.device)], between)
+    return _matched_brightness(frames, aligned, centres, brightness_limit)
+
+
+def _matched_brightness(frames: torch.Tensor, aligned: torch.Tensor, centres: list[int],
+                        brightness_limit: float | torch.Tensor | None) -> torch.Tensor:
     if brightness_limit is not None:
         centre = frames[torch.tensor(centres, device=frames.device)]
-        aligned = aligned + brightness_offset(centre, aligned, limit=brightness_limit)
-    same = torch.tensor([t == j for t, j in pairs], device=frames.device)
-    return aligned, flows.confidence_pairs(pairs).masked_fill(same.view(-1, 1, 1, 1), 0.0)
+        # added in place (the warp's own output): the same sums, no full-size copy of the offset
+        aligned += _brightness_offset(centre, aligned, brightness_limit, 16)
+    return aligned
 
 
 def alike(aligned: torch.Tensor, centre: torch.Tensor, tolerance: torch.Tensor, *, radius: int) -> torch.Tensor:
@@ -401,8 +434,13 @@ def alike(aligned: torch.Tensor, centre: torch.Tensor, tolerance: torch.Tensor, 
     luma difference averaged over a (2 radius + 1)^2 window, in units of ``tolerance`` (one value
     per pair, (K,)): grain averages out, misaligned structure (a flow that passes its check but
     does not follow what moves) does not."""
-    difference = box_filter(luma(aligned - centre, weights=REC601_LUMA), radius)
-    return torch.exp(-0.5 * (difference / tolerance.view(-1, 1, 1, 1)) ** 2)
+    return alike_difference(luma(aligned - centre, weights=REC601_LUMA), tolerance, radius=radius)
+
+
+def alike_difference(difference: torch.Tensor, tolerance: torch.Tensor, *, radius: int) -> torch.Tensor:
+    """:func:`alike` from the luma difference (K, 1, H, W) of ``aligned - centre``, where the
+    caller has it already."""
+    return torch.exp(-0.5 * (box_filter(difference, radius) / tolerance.view(-1, 1, 1, 1)) ** 2)
 
 
 def trusted(aligned: torch.Tensor, centre: torch.Tensor, confidence: torch.Tensor) -> torch.Tensor:
@@ -524,13 +562,15 @@ class ChainedFlows:
             return self.frames.new_ones(1, 1, *self.frames.shape[-2:])
         return self.confidence_pairs([(t, j)])
 
-    def confidence_pairs(self, pairs: list[tuple[int, int]]) -> torch.Tensor:
+    def confidence_pairs(self, pairs: list[tuple[int, int]], *, between: torch.Tensor | None = None) -> torch.Tensor:
         """(K, 1, H, W): :func:`consistency` of the flow t -> j against j -> t for each (t, j) of
-        ``pairs``, computed once per pair."""
+        ``pairs``, computed once per pair. ``between``: :meth:`between_pairs` of ``pairs`` where
+        the caller has it already (not gathered again)."""
         todo = list(dict.fromkeys(pair for pair in pairs if (pair[0] + self.origin, pair[1] + self.origin)
                                   not in self._confidence))
         if todo:
-            checked = consistency(self.between_pairs(todo), self.between_pairs([(j, t) for t, j in todo]))
+            forward = between if between is not None and todo == list(pairs) else self.between_pairs(todo)
+            checked = consistency(forward, self.between_pairs([(j, t) for t, j in todo]))
             self._confidence.update({(t + self.origin, j + self.origin): checked[i:i + 1]
                                      for i, (t, j) in enumerate(todo)})
         return torch.cat([self._confidence[(t + self.origin, j + self.origin)] for t, j in pairs])
