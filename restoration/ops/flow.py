@@ -499,20 +499,30 @@ class ChainedFlows:
         if not flows:
             return 0.0
         h, w = self.frames.shape[-2:]
-        scale = flows[0].new_tensor([w / flows[0].shape[-1], h / flows[0].shape[-2]]).view(1, 2, 1, 1)
-        return max(float((flow * scale).abs().amax()) for flow in flows)
+        scale = flows[0].new_tensor([w / flows[0].shape[-1], h / flows[0].shape[-2]])
+        # each component's largest length, then scaled: the same maximum as scaling every vector
+        # (rounding is monotonic), without a scaled copy of each flow
+        return max(float((flow.abs().amax(dim=(0, 2, 3)) * scale).max()) for flow in flows)
 
     def prepare(self, steps: range) -> None:
         """Estimate the consecutive flows s -> s+1 and s+1 -> s for ``steps`` not known yet, in one batch."""
-        wanted = [s for s in steps if 0 <= s < self.frames.shape[0] - 1 and s + self.origin not in self.forward]
+        wanted = self._wanted(steps)
         if wanted:
             low = min(wanted)
             pairs = [(s - low, s + 1 - low) for s in wanted]
             estimate = coarse_flows_between if self.coarse else flows_between
             flows = estimate(self.frames[low:max(wanted) + 2], pairs + [(j, i) for i, j in pairs], **self.flow_options)
-            first = self.origin
-            self.forward.update({first + s: flows[i:i + 1] for i, s in enumerate(wanted)})
-            self.backward.update({first + s + 1: flows[len(wanted) + i:len(wanted) + i + 1] for i, s in enumerate(wanted)})
+            self._keep(wanted, flows)
+
+    def _wanted(self, steps: range) -> list[int]:
+        """The consecutive steps of ``steps`` inside the frames whose flows are not known yet."""
+        return [s for s in steps if 0 <= s < self.frames.shape[0] - 1 and s + self.origin not in self.forward]
+
+    def _keep(self, wanted: list[int], flows: torch.Tensor) -> None:
+        """Store ``flows``: the forward flows of the ``wanted`` steps, then their backward ones."""
+        count = len(wanted)
+        self.forward.update({self.origin + s: flows[i:i + 1] for i, s in enumerate(wanted)})
+        self.backward.update({self.origin + s + 1: flows[count + i:count + i + 1] for i, s in enumerate(wanted)})
 
     def forget_before(self, step: int) -> None:
         """Free what frames before ``step`` need (a table shared with later ops keeps its
@@ -615,7 +625,7 @@ class _RegionFlows(ChainedFlows):
         self.table, self.top, self.left = table, top, left
 
     def prepare(self, steps: range) -> None:
-        wanted = [s for s in steps if 0 <= s < self.frames.shape[0] - 1 and s not in self.forward]
+        wanted = self._wanted(steps)  # numbered from 0: a tile's table has no origin of its own
         if wanted:
             self.table.prepare(range(min(wanted), max(wanted) + 1))
             first = self.table.origin
@@ -623,8 +633,7 @@ class _RegionFlows(ChainedFlows):
                                + [self.table.backward[first + s + 1] for s in wanted])
             flows = flow_region(coarse, tuple(self.table.frames.shape[-2:]), self.top, self.left,
                                 *self.frames.shape[-2:]).to(self.frames.dtype)
-            self.forward.update({s: flows[i:i + 1] for i, s in enumerate(wanted)})
-            self.backward.update({s + 1: flows[len(wanted) + i:len(wanted) + i + 1] for i, s in enumerate(wanted)})
+            self._keep(wanted, flows)
 
 
 class TileFlows:
