@@ -286,8 +286,10 @@ LEARNED_RESTORE_OP = OpSpec(
     temporal_radius=RADIUS,
     tileable=True,  # flows and grain level from the whole frames (pipeline.tiling._learned_restore_tiled)
     shares_flows=True,
-    # Its 5-frame aligned windows (luma and chroma), the net's features, 4 windows a pass: 1.8-2.0
-    # GiB above its input in 864 px 4K tiles of 4 frames (docs/BENCHMARKS.md, issue #18).
+    # Its 5-frame aligned windows (luma and chroma) and the net's features: with 4 windows a pass,
+    # 1.8-2.0 GiB above its input in 864 px 4K tiles of 4 frames; with one (now) the planner's
+    # default would do (4K film chain: 3.73 against 3.60 GiB peak, 21.9 against 22.5 s/frame:
+    # within run-to-run noise), kept for the margin (docs/BENCHMARKS.md, issue #18).
     working_copies=56,
     description="learned temporal restoration (dust, blotches, scratches, grain), flow-aligned 5-frame window",
 )
