@@ -40,6 +40,8 @@ ROUND_TRIP_RELATIVE = 0.05
 # How far (pixels of the flow's working level) a pixel looks for the motion of its own side of a
 # motion boundary (estimate_flow's ``boundaries``), in the flows the temporal ops chain.
 FOLLOW_BOUNDARIES_PX = 4
+# Side (pixels) of the cells over which an aligned frame's slowly varying brightness is matched.
+BRIGHTNESS_CELL = 16
 
 
 def _check_images(images: torch.Tensor, name: str) -> None:
@@ -316,7 +318,7 @@ def _lowpass(images: torch.Tensor, cell: int) -> torch.Tensor:
 
 
 def align(source: torch.Tensor, target: torch.Tensor, *, match_brightness: bool = True,
-          brightness_limit: float | torch.Tensor = 0.08, cell: int = 16, return_flow: bool = False,
+          brightness_limit: float | torch.Tensor = 0.08, cell: int = BRIGHTNESS_CELL, return_flow: bool = False,
           smooth: int = 4):
     """``target`` motion-compensated onto ``source`` (both (N, C, H, W)).
 
@@ -349,7 +351,7 @@ def inside(flow: torch.Tensor) -> torch.Tensor:
 
 
 def brightness_offset(source: torch.Tensor, aligned: torch.Tensor, *, limit: float | torch.Tensor = 0.08,
-                      cell: int = 16) -> torch.Tensor:
+                      cell: int = BRIGHTNESS_CELL) -> torch.Tensor:
     """Smooth map to add to ``aligned`` so its slowly varying brightness matches ``source``."""
     return _brightness_offset(source, aligned, limit, cell).contiguous()
 
@@ -402,8 +404,7 @@ def align_neighbours(frames: torch.Tensor, flows: ChainedFlows, centres: list[in
     blend with another frame's content (which shows as a ghost).
     """
     pairs = list(zip(centres, neighbours, strict=True))
-    between = flows.between_pairs(pairs)
-    aligned = warp(frames[torch.tensor(neighbours, device=frames.device)], between)
+    aligned, between = _warped(frames, flows, pairs)
     same = torch.tensor([t == j for t, j in pairs], device=frames.device)
     confidence = flows.confidence_pairs(pairs, between=between).masked_fill(same.view(-1, 1, 1, 1), 0.0)
     del between  # not held while the brightness is matched
@@ -415,9 +416,16 @@ def warp_neighbours(frames: torch.Tensor, flows: ChainedFlows, centres: list[int
     """The aligned frames of :func:`align_neighbours` (K, C, H, W) without their confidences (the
     forward-backward check costs a warp and the reverse flows: a statistic of the aligned
     differences does not need it)."""
-    between = flows.between_pairs(list(zip(centres, neighbours, strict=True)))
-    aligned = warp(frames[torch.tensor(neighbours, device=frames.device)], between)
+    aligned, _ = _warped(frames, flows, list(zip(centres, neighbours, strict=True)))
     return _matched_brightness(frames, aligned, centres, brightness_limit)
+
+
+def _warped(frames: torch.Tensor, flows: ChainedFlows, pairs: list[tuple[int, int]]
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Frame j warped onto frame t for each (t, j) of ``pairs`` (K, C, H, W), and the flows
+    t -> j it was warped with (K, 2, H, W)."""
+    between = flows.between_pairs(pairs)
+    return warp(frames[torch.tensor([j for _, j in pairs], device=frames.device)], between), between
 
 
 def _matched_brightness(frames: torch.Tensor, aligned: torch.Tensor, centres: list[int],
@@ -425,7 +433,7 @@ def _matched_brightness(frames: torch.Tensor, aligned: torch.Tensor, centres: li
     if brightness_limit is not None:
         centre = frames[torch.tensor(centres, device=frames.device)]
         # added in place (the warp's own output): the same sums, no full-size copy of the offset
-        aligned += _brightness_offset(centre, aligned, brightness_limit, 16)
+        aligned += _brightness_offset(centre, aligned, brightness_limit, BRIGHTNESS_CELL)
     return aligned
 
 
