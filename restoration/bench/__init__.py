@@ -22,6 +22,14 @@ PARTS: dict[str, str] = {
 }
 
 
+def precision_recall_f1(matched: int, found: int, true: int) -> tuple[float, float, float]:
+    """Detection scores from counts: precision (1.0 when nothing was found), recall (1.0 when
+    there was nothing to find) and their harmonic mean F1 (0.0 when both are 0)."""
+    precision = matched / found if found else 1.0
+    recall = matched / true if true else 1.0
+    return precision, recall, 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
 def markdown_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "(no rows)\n"

@@ -35,6 +35,7 @@ from typing import Any
 import torch
 
 from restoration.analysis.shot_reels import A_BOMB, A_BOMB_CUTS, FOOTAGE, SILENT, build_cut_reel, load_shots
+from restoration.bench import precision_recall_f1
 
 __all__ = ["FOOTAGE", "SILENT", "A_BOMB", "run", "score"]
 
@@ -65,9 +66,7 @@ def score(detected: list[int], truths: list[tuple[int, str]], damaged: list[tupl
         else:
             unmatched.remove(match)
             true_positive += 1
-    precision = true_positive / len(boundaries) if boundaries else 1.0
-    recall = true_positive / len(truths) if truths else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    precision, recall, f1 = precision_recall_f1(true_positive, len(boundaries), len(truths))
     inside_damaged = sum(
         1 for b in false_boundaries if any(start + CUT_TOLERANCE < b <= end - CUT_TOLERANCE for start, end in damaged)
     )
@@ -216,12 +215,10 @@ def run(quick: bool) -> dict[str, list[dict]]:
                 totals[key] += result[key]
             totals["frames"] += reel.shape[0]
             totals["seconds"] += seconds
-        precision = totals["tp"] / totals["found"] if totals["found"] else 1.0
-        recall = totals["tp"] / totals["true"] if totals["true"] else 1.0
+        precision, recall, f1 = precision_recall_f1(totals["tp"], totals["found"], totals["true"])
         summaries.append({
             "reel": f"all ({size[1]}x{size[0]})", "method": method, "frames": totals["frames"], "cuts": totals["true"],
-            "found": totals["found"], "precision": precision, "recall": recall,
-            "F1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+            "found": totals["found"], "precision": precision, "recall": recall, "F1": f1,
             "false in damaged": totals["false in damaged"], "missed": "", "false": "",
             "fps": totals["frames"] / totals["seconds"],
         })

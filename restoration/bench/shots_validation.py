@@ -48,8 +48,8 @@ def _fed(frames: torch.Tensor):
 def validation_reels(cache: Path, log=print) -> list[dict[str, Any]]:
     """[{"name", "kind" ("hard" | "cut"), "detector", truths...}] for every validation reel,
     built and fed once, then read from ``cache``."""
-    from restoration.analysis.shot_reels import Reel, build_cut_reel, build_hard_reel, load_shots, photograph_clips
-    from restoration.degrade import degrade
+    from restoration.analysis.shot_reels import Reel, build_cut_reel, load_shots, photograph_clips
+    from restoration.bench.transitions import damaged_hard_reel, hard_reel_footage
 
     cache.mkdir(parents=True, exist_ok=True)
     sources: dict[tuple[int, int], list] = {}
@@ -63,11 +63,9 @@ def validation_reels(cache: Path, log=print) -> list[dict[str, Any]]:
     for seed in HARD_SEEDS:
         path = cache / f"hard_{seed}.pkl"
         if not path.exists():
-            footage = [frames for _, frames, _ in shots(HARD_SIZE) if frames.shape[0] >= 70]
             pictures = photograph_clips(HARD_SIZE, 12, random.Random(seed))
-            reel = build_hard_reel(seed, HARD_SIZE, footage, pictures)
-            clean = torch.stack(reel.frames)
-            damaged = degrade(clean, seed=700 + seed, strength="heavy").damaged.clamp(0, 1)
+            reel, damaged = damaged_hard_reel(seed, HARD_SIZE, hard_reel_footage(shots(HARD_SIZE)), pictures,
+                                              damage_seed=700 + seed)
             entry = {"name": f"hard {seed}", "kind": "hard", "detector": _fed(damaged),
                      "reel": Reel(truths=reel.truths, traps=reel.traps)}
             path.write_bytes(pickle.dumps(entry))
@@ -93,7 +91,7 @@ def validation_reels(cache: Path, log=print) -> list[dict[str, Any]]:
 def evaluate(reels: list[dict[str, Any]], method: str, decide=None) -> dict[str, Any]:
     """Totals per reel kind (precision, recall, F1, typed share, false boundaries) and per-reel
     errors; ``decide(detector)`` replaces ``detector.transitions(method)`` (trying a variant)."""
-    from restoration.bench import shots, transitions
+    from restoration.bench import precision_recall_f1, shots, transitions
 
     totals: dict[str, dict[str, Any]] = {}
     for entry in reels:
@@ -121,10 +119,8 @@ def evaluate(reels: list[dict[str, Any]], method: str, decide=None) -> dict[str,
         for key in ("true", "found", "matched"):
             total[key] += result[key]
     for total in totals.values():
-        precision = total["matched"] / total["found"] if total["found"] else 1.0
-        recall = total["matched"] / total["true"] if total["true"] else 1.0
-        total.update(precision=precision, recall=recall,
-                     F1=2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+        precision, recall, f1 = precision_recall_f1(total["matched"], total["found"], total["true"])
+        total.update(precision=precision, recall=recall, F1=f1)
     return totals
 
 

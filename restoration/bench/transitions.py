@@ -34,6 +34,7 @@ from typing import Any
 import torch
 
 from restoration.analysis.shot_reels import Reel, build_hard_reel, photograph_clips
+from restoration.bench import precision_recall_f1
 
 CUT_TOLERANCE = 1
 TRAP_REACH = 4
@@ -59,8 +60,7 @@ def score(found: list[Any], reel: Reel) -> dict[str, Any]:
         unmatched.remove(truth)
         matched += 1
         typed += kind == truth["type"]
-    precision = matched / len(found) if found else 1.0
-    recall = matched / len(reel.truths) if reel.truths else 1.0
+    precision, recall, f1 = precision_recall_f1(matched, len(found), len(reel.truths))
     return {
         "true": len(reel.truths),
         "found": len(found),
@@ -68,7 +68,7 @@ def score(found: list[Any], reel: Reel) -> dict[str, Any]:
         "typed": typed,
         "precision": precision,
         "recall": recall,
-        "F1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "F1": f1,
         "false at traps": sum(1 for f in false if any(abs(f - t) <= TRAP_REACH for t in reel.traps)),
         "missed": " ".join(f"{t['type']}@{t['frame']}" for t in unmatched) or "-",
         "false": " ".join(map(str, false)) or "-",
@@ -95,12 +95,26 @@ def scenedetect_cuts(frames: torch.Tensor, detector: str) -> list[int] | None:
     return sorted(set(cuts))
 
 
+def hard_reel_footage(shots: list[tuple[str, torch.Tensor, bool]]) -> list[torch.Tensor]:
+    """The footage shots long enough for a hard reel's joins (``load_shots``' rows: their frames)."""
+    return [frames for _, frames, _ in shots if frames.shape[0] >= 70]
+
+
+def damaged_hard_reel(seed: int, size: tuple[int, int], footage: list[torch.Tensor], pictures: list,
+                      *, damage_seed: int) -> tuple[Reel, torch.Tensor]:
+    """``build_hard_reel``'s reel (its truths and traps) and its frames under heavy ``degrade``."""
+    from restoration.degrade import degrade
+
+    reel = build_hard_reel(seed, size, footage, pictures)
+    damaged = degrade(torch.stack(reel.frames), seed=damage_seed, strength="heavy").damaged.clamp(0, 1)
+    return reel, damaged
+
+
 def run(quick: bool, load_footage: Callable[[tuple[int, int]], list[tuple[str, torch.Tensor, bool]]]
         ) -> list[dict[str, Any]]:
     """The table; ``load_footage(size)`` gives the shared footage's shots as ``bench.shots`` loads
     them (``(name, uint8 (T, 1, H, W), damaged?)``)."""
     from restoration.analysis.shots import METHODS, detect_transitions, single_threaded
-    from restoration.degrade import degrade
 
     methods = {method: functools.partial(detect_transitions, method=method) for method in METHODS}
     if scenedetect_cuts(torch.zeros(1, 1, 8, 8), "content") is None:
@@ -109,15 +123,13 @@ def run(quick: bool, load_footage: Callable[[tuple[int, int]], list[tuple[str, t
 
     size = (96, 128) if quick else (144, 192)
     reels = 2 if quick else 6
-    footage = [frames for _, frames, _ in load_footage(size) if frames.shape[0] >= 70]
+    footage = hard_reel_footage(load_footage(size))
     pictures = photograph_clips(size, 12, random.Random(7))
     rows = []
     totals: dict[str, dict[str, float]] = {}
     for number in range(reels):
         with single_threaded():
-            reel = build_hard_reel(number + 1, size, footage, pictures)
-            clean = torch.stack(reel.frames)
-            damaged = degrade(clean, seed=500 + number, strength="heavy").damaged.clamp(0, 1)
+            reel, damaged = damaged_hard_reel(number + 1, size, footage, pictures, damage_seed=500 + number)
         results, seconds = {}, {}
         for method, detect in methods.items():
             with single_threaded():
@@ -144,14 +156,12 @@ def run(quick: bool, load_footage: Callable[[tuple[int, int]], list[tuple[str, t
             total["frames"] += damaged.shape[0]
             total["seconds"] += seconds.get(method, 0.0)
     for method, total in totals.items():
-        precision = total["matched"] / total["found"] if total["found"] else 1.0
-        recall = total["matched"] / total["true"] if total["true"] else 1.0
+        precision, recall, f1 = precision_recall_f1(int(total["matched"]), int(total["found"]), int(total["true"]))
         rows.append({
             "reel": f"all ({size[1]}x{size[0]})", "method": method, "frames": int(total["frames"]),
             "true": int(total["true"]), "found": int(total["found"]), "matched": int(total["matched"]),
             "typed": f"{total['typed'] / total['matched']:.3f}" if method in methods and total["matched"] else "-",
-            "precision": precision, "recall": recall,
-            "F1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+            "precision": precision, "recall": recall, "F1": f1,
             "false at traps": int(total["false at traps"]), "missed": "", "false": "",
             **({"fps": total["frames"] / total["seconds"]} if method in methods else {}),
         })
