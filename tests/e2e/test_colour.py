@@ -195,6 +195,36 @@ def test_in_a_live_session_the_follower_sees_the_hosts_grade_as_it_moves(demo_se
         follower_context.close()
 
 
+def test_an_adjustment_made_while_the_grades_load_is_kept(demo_server, browser):
+    """The grades arrive after the user has moved a control: the panel keeps the adjustment
+    instead of replacing it with the grade's values (a live host's look was lost this way)."""
+    base_url, _ = demo_server
+    context, page = login(browser, base_url, "creator")
+    shot, grade = _demo_grade(page, base_url)
+    held = []
+    page.route(f"**/api/shots/{shot['id']}/grade/", lambda route: held.append(route))
+    with page.expect_request(f"**/api/shots/{shot['id']}/grade/"):
+        page.goto(f"{base_url}/films/{shot['film']}/shots/{shot['id']}/")
+    panel = page.locator("#colour-panel")
+    expect(panel).to_have_attribute("data-loaded", "false")
+    for _ in range(100):  # the route's handler runs as Playwright dispatches its events
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the panel asks for the shot's grades"
+    panel.locator('[data-number="saturation"]').fill("0.25")
+    for route in held:
+        route.continue_()
+    expect(panel).to_have_attribute("data-loaded", "true")
+    assert grade["cdl"]["saturation"] != 0.25
+    expect(panel.locator("[data-applies]")).not_to_have_text("Loading…")
+    # The next adjustment builds on the kept one (the panel shows its whole look again).
+    panel.locator('[data-number="power-2"]').fill("1.5")
+    expect(panel.locator('[data-number="power-2"]')).to_have_value("1.5")
+    expect(panel.locator('[data-number="saturation"]')).to_have_value("0.25")
+    context.close()
+
+
 def test_a_restorer_saves_a_new_grade_and_the_creator_asks_for_changes_on_a_frame(demo_server, browser):
     base_url, _ = demo_server
     restorer_context, restorer = login(browser, base_url, "restorer")

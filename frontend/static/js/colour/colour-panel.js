@@ -94,6 +94,7 @@ export function mountColourPanel(panel, { viewer, shotId, filmId, role = null, e
   const renderers = { a: null, b: null };
 
   panel.classList.add("cl-panel");
+  panel.dataset.loaded = "false"; // set when this panel's grades are in (the element may be reused)
   panel.innerHTML = `
     <div class="cl-head">
       <h2 class="review-panel-title">Colour</h2>
@@ -403,8 +404,9 @@ export function mountColourPanel(panel, { viewer, shotId, filmId, role = null, e
       const previousBase = base;
       const wanted = baseId ?? previousBase?.id;
       base = [...history, current, which.approved].find((g) => g && g.id === wanted) || current || which.approved || null;
-      const untouched = !previousBase || cdlEquals(cdl, previousBase.cdl);
-      if (baseId || (!shared && (untouched || !previousBase))) cdl = cloneCdl(base?.cdl ?? IDENTITY_CDL);
+      // A look adjusted while the grades were loading is kept (it was made from the identity).
+      const untouched = cdlEquals(cdl, previousBase?.cdl ?? IDENTITY_CDL);
+      if (baseId || (!shared && untouched)) cdl = cloneCdl(base?.cdl ?? IDENTITY_CDL);
       for (const grade of [which.approved, current, base]) ensureLut(grade);
       render();
       panel.dataset.loaded = "true";
