@@ -1,7 +1,7 @@
-"""Running a validated spec over a clip: shot plans, windows with their temporal context, retime.
+"""Running a validated spec over a clip: shot plans, ops streamed with their own temporal context, retime.
 
-How windows and their context keep every output frame exact is described in
-``restoration.pipeline``'s docstring.
+How each op's context keeps every output frame exact is described in ``restoration.pipeline``'s
+docstring.
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ from restoration.pipeline.spec import (
 )
 from restoration.pipeline.tiling import (
     DEFAULT_MAX_MEMORY,
-    SHARED_FLOW_COPIES,
-    WORKING_COPIES,
     TilePlan,
+    chunk_for_budget,
     plan_tiles,
     run_op_tiled,
+    streamed_bytes,
 )
 
 logger = logging.getLogger(__name__)
@@ -204,44 +204,19 @@ def _output_scale(plans: list[ShotPlan]) -> int:
     return scales.pop() if scales else 1
 
 
-# Fewest output frames a streamed chunk carries, whatever the budget: each op's call also
-# reads its radius of context each side (a radius-2 op reads 8 frames for 4 outputs), so smaller
-# chunks would spend most of the time on context (unless the window asked for is smaller).
-MIN_CHUNK = 4
-
-
-def streamed_frames(radii: Sequence[int], chunk: int) -> int:
-    """Whole frames a streamed chain (:func:`_streamed`) holds at most, with ops of context
-    ``radii`` fed ``chunk`` frames at a time: every op's carried context (``2 r``), and the
-    running op's new input, its output (the chunk and ``2 r`` of context) and the part it passes on."""
-    return sum(2 * radius for radius in radii) + 3 * chunk + 2 * max(radii, default=0)
-
-
 @dataclass(frozen=True)
 class _Budget:
     max_memory: int
     tile: int | None = None  # forced tile side; None: from the budget
 
     def chunk(self, window: int, radii: Sequence[int], frames: FrameSource, whole_frames: bool) -> int:
-        """Frames fed to a streamed chain at a time: the most, up to ``window``, whose frames take
-        at most half the budget (the other half for the ops' tiles) or, with ``whole_frames`` (an
-        op that cannot be tiled runs on whole frames), which fit the budget with that op's working
-        copies; never fewer than ``MIN_CHUNK`` (the run then goes over the budget)."""
-        limit = self.max_memory if whole_frames else self.max_memory // 2
-        fits = [chunk for chunk in range(window, 0, -1) if self.bytes(radii, chunk, frames, whole_frames) <= limit]
-        return max(fits[0] if fits else 1, min(window, MIN_CHUNK))
-
-    def bytes(self, radii: Sequence[int], chunk: int, frames: FrameSource, whole_frames: bool) -> int:
-        """The memory the streamed chain's frames are planned to take, and with ``whole_frames``
-        the working copies of a non-tileable op's call (its chunk and context)."""
-        held = streamed_frames(radii, chunk)
-        if whole_frames:
-            held += (WORKING_COPIES + SHARED_FLOW_COPIES) * (chunk + 2 * max(radii, default=0))
-        return held * frames.channels * frames.height * frames.width * 4
+        return chunk_for_budget(window=window, radii=radii, channels=frames.channels, height=frames.height,
+                                width=frames.width, max_memory=self.max_memory, whole_frames=whole_frames)
 
     def warn_if_over(self, radii: Sequence[int], chunk: int, frames: FrameSource, whole_frames: bool) -> None:
         """Say so when even the shortest chunk overruns the budget: the run goes on regardless."""
-        need = self.bytes(radii, chunk, frames, whole_frames)
+        need = streamed_bytes(radii=radii, chunk=chunk, channels=frames.channels, height=frames.height,
+                              width=frames.width, whole_frames=whole_frames)
         if need > self.max_memory:
             why = " (an op that cannot be tiled runs on whole frames)" if whole_frames else ""
             logger.warning(
@@ -289,8 +264,8 @@ def _process_shot(
 
     The ops run as a chain of streamed stages (:func:`_streamed`): each holds only its own radius
     of context and passes on each output frame as soon as its context has arrived, so a long shot
-    holds about twice the sum of the radii (not the window plus twice that sum, as when each
-    window carried the whole chain's context) and no op's output is computed twice."""
+    holds about twice the sum of the radii (not a window plus that sum each side for every op,
+    as when each window carried the whole chain's context and computed it again)."""
     if plan.frame_by_frame:
         for frame in range(plan.start_frame, plan.end_frame + 1):
             yield from _process_shot(ShotPlan(frame, frame, plan.steps), frames, device, window, budget)

@@ -14,14 +14,14 @@ and an apply run per tile with the shared estimate (``SHARED_ESTIMATES``).
 
 Only ops that declare ``tileable`` (``OpSpec.tileable``: their tiled output equals their whole-frame
 output) run in tiles; the others run on the window's whole frames, so no seam can show, and a
-window holding one is sized for that (``window_for_budget(whole_frames=True)``).
+chain holding one is fed fewer frames at a time (``chunk_for_budget(whole_frames=True)``).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,30 +115,43 @@ def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memor
     return TilePlan(side)
 
 
-def window_for_budget(*, window: int, context: int, channels: int, height: int, width: int,
-                      max_memory: int, whole_frames: bool = False) -> int:
-    """Output frames per window so that the window and its context take at most half the budget,
-    or, with ``whole_frames`` (an op that cannot be tiled runs on the window's whole frames), so
-    that the window and that op's working memory take at most the whole budget.
+# Fewest output frames a chunk of a streamed chain carries, whatever the budget: each op's call
+# also reads its radius of context each side (a radius-2 op reads 8 frames for 4 outputs), so
+# smaller chunks would spend most of the time on context (unless the window asked for is smaller).
+MIN_CHUNK = 4
 
-    Never fewer than the context radius: each window recomputes its context, so a window of one
-    frame with 16 frames of context each side would run the ops 33 times per frame. When even that
-    does not fit, the budget is exceeded by the context (the spatial tiles still bound the ops'
-    working memory), rather than the run becoming an order of magnitude slower; see
-    :func:`window_bytes` for what the runner then reports."""
-    frame_bytes = channels * height * width * 4
+
+def streamed_frames(radii: Sequence[int], chunk: int) -> int:
+    """Whole frames a chain of ops streamed ``chunk`` frames at a time holds at most
+    (``pipeline.runner``: each op keeps its own radius of context): every op's carried context
+    (``2 r`` of ``radii``), and the running op's new input, its output (the chunk and ``2 r`` of
+    context) and the part it passes on."""
+    return sum(2 * radius for radius in radii) + 3 * chunk + 2 * max(radii, default=0)
+
+
+def streamed_bytes(*, radii: Sequence[int], chunk: int, channels: int, height: int, width: int,
+                   whole_frames: bool) -> int:
+    """The memory a streamed chain's frames are planned to take (:func:`streamed_frames`), and
+    with ``whole_frames`` a non-tileable op's working copies of its call's whole frames."""
+    held = streamed_frames(radii, chunk)
     if whole_frames:
-        fits = int(max_memory // ((RESIDENT_COPIES + WORKING_COPIES + SHARED_FLOW_COPIES) * frame_bytes)) - 2 * context
-    else:
-        fits = int(max_memory // 2 // (RESIDENT_COPIES * frame_bytes)) - 2 * context
-    return max(1, min(window, max(fits, context)))
+        held += (WORKING_COPIES + SHARED_FLOW_COPIES) * (chunk + 2 * max(radii, default=0))
+    return held * channels * height * width * 4
 
 
-def window_bytes(*, frames: int, channels: int, height: int, width: int, whole_frames: bool) -> int:
-    """The memory a window of ``frames`` (context included) is planned to take: the resident copies,
-    and with ``whole_frames`` a non-tileable op's working copies of the whole frames."""
-    copies = RESIDENT_COPIES + (WORKING_COPIES + SHARED_FLOW_COPIES if whole_frames else 0)
-    return copies * frames * channels * height * width * 4
+def chunk_for_budget(*, window: int, radii: Sequence[int], channels: int, height: int, width: int,
+                     max_memory: int, whole_frames: bool = False) -> int:
+    """Frames fed to a streamed chain at a time: the most, up to ``window``, whose frames take at
+    most half the budget (the other half for the ops' tiles) or, with ``whole_frames`` (an op
+    that cannot be tiled runs on whole frames), that fit the budget with that op's working
+    copies. Never fewer than ``MIN_CHUNK`` (or the window when smaller): when even that does not
+    fit, the budget is exceeded (the spatial tiles still bound the ops' working memory) rather
+    than the run spending most of its time on context."""
+    limit = max_memory if whole_frames else max_memory // 2
+    fits = [chunk for chunk in range(window, 0, -1)
+            if streamed_bytes(radii=radii, chunk=chunk, channels=channels, height=height, width=width,
+                              whole_frames=whole_frames) <= limit]
+    return max(fits[0] if fits else 1, min(window, MIN_CHUNK))
 
 
 def _spans(length: int, tile: int) -> list[tuple[int, int]]:

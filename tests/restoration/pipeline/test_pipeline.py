@@ -23,6 +23,7 @@ from restoration.pipeline import (
     temporal_radius,
 )
 from restoration.pipeline.runner import release_freed_memory
+from restoration.pipeline.tiling import streamed_frames
 
 
 # Stand-in ops, registered under names no real op uses. They are small but have the properties
@@ -284,7 +285,7 @@ def test_a_long_shot_holds_its_ops_own_context_not_the_chains_sum_per_window():
     assert torch.equal(result.frames, expected.clamp(0, 1))
     del expected
     held = max(FRAMES_HELD) - 60  # the clip itself is alive throughout
-    assert runner.streamed_frames([8, 1, 8, 1], 4) == 64
+    assert streamed_frames([8, 1, 8, 1], 4) == 64
     assert held <= 64
     assert held > 30  # guards the count: the ops' carried context is seen
 
@@ -610,3 +611,20 @@ def test_freed_heap_memory_goes_back_to_the_system():
     release_freed_memory()
     assert before - _resident_bytes() > 100 * 2 ** 20
     assert kept[0] == 1
+
+
+@pytest.mark.parametrize("tile", [0, 32])
+@pytest.mark.parametrize("chain", [
+    # the film preset's chain on a damaged shot (restoration.bench.scans.FILM_CHAIN)
+    [{"op": "stabilise", "params": {"radius": 3}}, {"op": "deflicker", "params": {"radius": 8}}, {"op": "dust"},
+     {"op": "learned_restore"}, {"op": "denoise", "params": {"strength": 0.5, "radius": 1}}],
+    # the clean preset's
+    [{"op": "denoise"}, {"op": "dust"}, {"op": "scratch"}, {"op": "deflicker"}],
+])
+def test_real_chains_streamed_in_small_chunks_equal_one_call_per_op_over_the_shot(chain, tile):
+    # 3 frames at a time through ops of radii up to 8 (each op's calls start and end at other
+    # frames than the whole shot's), with the flows shared from dust to learned_restore across
+    # calls: the same bits as each op run once over the 14 frames.
+    frames = _dirty_pan(14)
+    whole = run_pipeline(frames, {"ops": chain}, window=64, tile=tile).frames
+    assert torch.equal(run_pipeline(frames, {"ops": chain}, window=3, tile=tile).frames, whole)
