@@ -131,7 +131,8 @@ def run_pipeline(
     (8 or 16) is a tensor source's, which the output keeps; a path's is read from the file.
     ``transitions``: inclusive ``(start, end)`` frames of dissolves, wipes or fades in the source,
     restored frame by frame (an analysis-driven spec also takes them from the shots'
-    ``transition_in``). ``max_memory`` (bytes) bounds the window's frames and sets the spatial
+    ``transition_in``). ``window``: at most this many frames are fed to the ops at a time.
+    ``max_memory`` (bytes) bounds the frames held (fewer fed at a time) and sets the spatial
     tiles the ops run in (``pipeline.tiling``); ``tile`` forces a tile side in pixels (0: whole
     frames), for tests.
     """
