@@ -25,7 +25,9 @@ its own context radius: its ``temporal_radius``, or the radius its parameters as
 input frames its next outputs need. So every output frame is exactly what running each op over
 the whole clip (or shot) would give, an op's calls overlap by its own ``2R`` frames only, and a
 long shot holds about twice the sum of the ops' radii (``tiling.streamed_frames``), not a window
-plus that sum each side for every op. Shots found by analysis are processed independently: no op sees across a cut.
+plus that sum each side for every op. An op whose neighbours count only through a reduced copy
+of each frame (deflicker: ``tiling.REDUCED_CONTEXTS``) holds them as those copies, whole frames
+only until their own output is made. Shots found by analysis are processed independently: no op sees across a cut.
 
 Inside a call each op runs in spatial tiles (``tiling``): ``max_memory`` caps the frames held
 and sets the tile side, so memory does not grow with the frame size beyond one call of tiles.

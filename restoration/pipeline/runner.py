@@ -31,6 +31,7 @@ from restoration.pipeline.spec import (
 )
 from restoration.pipeline.tiling import (
     DEFAULT_MAX_MEMORY,
+    REDUCED_CONTEXTS,
     TilePlan,
     chunk_for_budget,
     plan_tiles,
@@ -210,14 +211,17 @@ class _Budget:
     max_memory: int
     tile: int | None = None  # forced tile side; None: from the budget
 
-    def chunk(self, window: int, radii: Sequence[int], frames: FrameSource, whole_frames: bool) -> int:
-        return chunk_for_budget(window=window, radii=radii, channels=frames.channels, height=frames.height,
-                                width=frames.width, max_memory=self.max_memory, whole_frames=whole_frames)
+    def chunk(self, window: int, radii: Sequence[int], reduced: Sequence[bool], frames: FrameSource,
+              whole_frames: bool) -> int:
+        return chunk_for_budget(window=window, radii=radii, reduced=reduced, channels=frames.channels,
+                                height=frames.height, width=frames.width, max_memory=self.max_memory,
+                                whole_frames=whole_frames)
 
-    def warn_if_over(self, radii: Sequence[int], chunk: int, frames: FrameSource, whole_frames: bool) -> None:
+    def warn_if_over(self, radii: Sequence[int], reduced: Sequence[bool], chunk: int, frames: FrameSource,
+                     whole_frames: bool) -> None:
         """Say so when even the shortest chunk overruns the budget: the run goes on regardless."""
-        need = streamed_bytes(radii=radii, chunk=chunk, channels=frames.channels, height=frames.height,
-                              width=frames.width, whole_frames=whole_frames)
+        need = streamed_bytes(radii=radii, reduced=reduced, chunk=chunk, channels=frames.channels,
+                              height=frames.height, width=frames.width, whole_frames=whole_frames)
         if need > self.max_memory:
             why = " (an op that cannot be tiled runs on whole frames)" if whole_frames else ""
             logger.warning(
@@ -225,16 +229,17 @@ class _Budget:
                 " about %.0f MiB%s; running anyway", self.max_memory / 2 ** 20, "+".join(map(str, radii)) or "0",
                 chunk, frames.width, frames.height, need / 2 ** 20, why)
 
-    def tiles(self, radii: Sequence[int], chunk: int, index: int, length: int, frames: FrameSource,
-              step: Step) -> TilePlan:
+    def tiles(self, radii: Sequence[int], reduced: Sequence[bool], chunk: int, index: int, length: int,
+              frames: FrameSource, step: Step) -> TilePlan:
         """The tiles step ``index``'s op runs in: sized from the copies it declares holding, for
         its own calls (a chunk and its context, at most the shot) beside what the other ops hold
         meanwhile (their carried context and the chunk; nothing on a shot fed in one chunk)."""
         if self.tile is not None:
             return TilePlan(self.tile)
         frame_bytes = frames.channels * frames.height * frames.width * 4
-        others = 0 if length <= chunk else sum(2 * r for r in radii) - 2 * radii[index] + chunk
-        return plan_tiles(frames=min(length, chunk + 2 * radii[index]), channels=frames.channels,
+        carried = [r if small else 2 * r for r, small in zip(radii, reduced, strict=True)]
+        others = 0 if length <= chunk else sum(carried) - carried[index] + chunk
+        return plan_tiles(frames=min(length, chunk + (0 if reduced[index] else 2 * radii[index])), channels=frames.channels,
                           height=frames.height, width=frames.width,
                           max_memory=max(self.max_memory - others * frame_bytes, self.max_memory // 4),
                           working_copies=step.op.working_copies)
@@ -277,8 +282,9 @@ def _process_shot(
     # other ops then run whole too: tiling them would save nothing, and their float rounding at
     # the seams (1e-7) can tip a later op's threshold (dust's speck test) into a visible difference.
     whole_frames = any(not step.op.tileable for step in plan.steps)
-    chunk = budget.chunk(window, radii, frames, whole_frames)
-    budget.warn_if_over(radii, chunk, frames, whole_frames)
+    reduced = [step.op.name in REDUCED_CONTEXTS for step in plan.steps]
+    chunk = budget.chunk(window, radii, reduced, frames, whole_frames)
+    budget.warn_if_over(radii, reduced, chunk, frames, whole_frames)
     chunks = _source_chunks(frames, first, stop, chunk, device)
     # The motion shared by the temporal ops (ops.flow.SharedFlows), numbered from the shot's first
     # frame: one table for the ops between two that move the picture (stabilise).
@@ -286,9 +292,10 @@ def _process_shot(
     for index, (step, radius) in enumerate(zip(plan.steps, radii, strict=True)):
         sharing_later = [later for later in plan.steps[index + 1:_segment_end(plan.steps, index)]
                          if later.op.shares_flows]
-        tiles = TilePlan(0) if whole_frames else budget.tiles(radii, chunk, index, stop - first, frames, step)
+        tiles = TilePlan(0) if whole_frames else budget.tiles(radii, reduced, chunk, index, stop - first, frames, step)
         stage = _Stage(step, radius, chunk, tiles, segment_flows[-1],
-                       last_to_share=step.op.shares_flows and not sharing_later)
+                       last_to_share=step.op.shares_flows and not sharing_later,
+                       reduce=REDUCED_CONTEXTS[step.op.name][0] if reduced[index] else None)
         chunks = _streamed(chunks, stage, first, stop)
         if step.op.moves_picture:
             segment_flows.append(SharedFlows())
@@ -319,8 +326,9 @@ def _source_chunks(frames: FrameSource, first: int, stop: int, chunk: int, devic
 @dataclass
 class _Stage:
     """One op of a streamed chain: its radius of context, the most outputs of a call (``chunk``),
-    its tiles, the flows it shares, and whether no later op shares them (it then drops the
-    estimates it has gone past)."""
+    its tiles, the flows it shares, whether no later op shares them (it then drops the estimates
+    it has gone past), and, for an op whose neighbours count only through reduced copies
+    (``tiling.REDUCED_CONTEXTS``), how it makes them."""
 
     step: Step
     radius: int
@@ -328,6 +336,7 @@ class _Stage:
     tiles: TilePlan
     flows: SharedFlows
     last_to_share: bool
+    reduce: Callable[..., torch.Tensor] | None = None
 
 
 def _streamed(upstream: Iterator[torch.Tensor], stage: _Stage, first: int, stop: int) -> Iterator[torch.Tensor]:
@@ -338,11 +347,17 @@ def _streamed(upstream: Iterator[torch.Tensor], stage: _Stage, first: int, stop:
     have arrived, or the shot's edge) with ``radius`` frames of context each side, and keeps
     only the ``2 * radius`` input frames the next outputs still need: an op's output at a frame
     depends on the frames within its radius only, so it is what a run over the whole shot gives.
+    An op with reduced neighbours keeps those as their reduced copies, and whole frames only
+    until their own output is made (``radius`` of them).
     """
-    held: torch.Tensor | None = None  # input frames [held_start, received)
-    held_start = done = received = first
+    held: torch.Tensor | None = None  # whole input frames [held_start, received)
+    small: torch.Tensor | None = None  # a reduced op's copies of frames [small_start, received)
+    held_start = small_start = done = received = first
     for arrived in upstream:
         held = arrived if held is None else torch.cat([held, arrived])
+        if stage.reduce is not None:
+            copies = stage.reduce(arrived, stage.tiles, **stage.step.params)
+            small = copies if small is None else torch.cat([small, copies])
         received += arrived.shape[0]
         while True:
             # Outputs are exact before ``ready``; at most a chunk of them a call, so that the ends of
@@ -352,31 +367,46 @@ def _streamed(upstream: Iterator[torch.Tensor], stage: _Stage, first: int, stop:
                 break
             lo = max(first, done - stage.radius)
             hi = min(stop, ready + stage.radius)
-            inputs = held[lo - held_start:hi - held_start]
-            # The motion shared by the ops, numbered from the shot's first frame.
-            stage.flows.origin = lo - first
-            with torch.no_grad():
-                out = _apply(stage.step, inputs, stage.tiles, stage.flows)
-            if not stage.tiles.covers(*inputs.shape[-2:]):  # on frames that fit whole the trim only costs (~5 % CPU)
-                release_freed_memory()
-            if out.untyped_storage().data_ptr() == inputs.untyped_storage().data_ptr():
-                out = out.clone()  # an op that returned its input: the frames passed on are changed later
-            if stage.last_to_share:
-                stage.flows.forget_before(max(first, ready - stage.radius) - first)
-            result = out[done - lo:ready - lo]
-            if result.shape[0] < out.shape[0]:
-                result = result.clone()  # not the whole output's memory while the later ops run
-            del out, inputs
-            # The next outputs need the frames from ``ready - radius`` on: a copy of just those, so
-            # the frames dropped are freed before the later ops run.
-            keep = stop if ready == stop else max(first, ready - stage.radius)
-            if keep == stop:
+            if stage.reduce is not None:
+                with torch.no_grad():
+                    result = _apply(stage.step, held[done - held_start:ready - held_start], stage.tiles, stage.flows,
+                                    neighbours=(small[lo - small_start:hi - small_start], done - lo))
+                if not stage.tiles.covers(*held.shape[-2:]):
+                    release_freed_memory()
+                keep = ready  # whole frames only for the outputs still to make
+                if ready == stop:
+                    small = None
+                else:
+                    keep_small = max(first, ready - stage.radius)
+                    small, small_start = small[keep_small - small_start:].clone(), keep_small
+            else:
+                result = _call(stage, held[lo - held_start:hi - held_start], lo - first, done - lo, ready - lo)
+                keep = max(first, ready - stage.radius)
+            # Only the frames the next outputs need, copied, so the frames dropped are freed
+            # before the later ops run.
+            if ready == stop:
                 held = None
             elif keep > held_start:
                 held = held[keep - held_start:].clone()
                 held_start = keep
             done = ready
             yield result
+
+
+def _call(stage: _Stage, inputs: torch.Tensor, origin: int, start: int, stop: int) -> torch.Tensor:
+    """The stage's op over ``inputs`` (numbered ``origin`` from the shot's first frame for the
+    shared flows): its output frames ``[start, stop)`` of them, in memory of their own."""
+    stage.flows.origin = origin
+    with torch.no_grad():
+        out = _apply(stage.step, inputs, stage.tiles, stage.flows)
+    if not stage.tiles.covers(*inputs.shape[-2:]):  # on frames that fit whole the trim only costs (~5 % CPU)
+        release_freed_memory()
+    if out.untyped_storage().data_ptr() == inputs.untyped_storage().data_ptr():
+        out = out.clone()  # an op that returned its input: the frames passed on are changed later
+    if stage.last_to_share:
+        stage.flows.forget_before(origin + stop - stage.radius)
+    result = out[start:stop]
+    return result.clone() if result.shape[0] < out.shape[0] else result  # not the whole output's memory
 
 
 def _heap_trimmer() -> Callable[[], object]:
@@ -397,9 +427,15 @@ def release_freed_memory() -> None:
     _malloc_trim(0)
 
 
-def _apply(step: Step, frames: torch.Tensor, tiles: TilePlan, flows: SharedFlows) -> torch.Tensor:
+def _apply(step: Step, frames: torch.Tensor, tiles: TilePlan, flows: SharedFlows,
+           neighbours: tuple[torch.Tensor, int] | None = None) -> torch.Tensor:
+    """``step``'s op over ``frames``; ``neighbours``, for an op in ``REDUCED_CONTEXTS``: the
+    reduced copies of the frames and their neighbours, and where the frames' own start."""
     scale = step.op.output_scale(step.params)
-    out = run_op_tiled(step.op, frames, step.params, tiles, flows)  # upscales are not tileable: whole frames
+    if neighbours is None:
+        out = run_op_tiled(step.op, frames, step.params, tiles, flows)  # upscales are not tileable: whole frames
+    else:
+        out = REDUCED_CONTEXTS[step.op.name][1](frames, *neighbours, tiles, **step.params)
     expected = (frames.shape[0], frames.shape[1], frames.shape[2] * scale, frames.shape[3] * scale)
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != expected:
         got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__

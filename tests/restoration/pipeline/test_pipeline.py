@@ -250,6 +250,7 @@ FRAMES_OUT = [0]
 def _frames_alive(shape) -> float:
     import gc
 
+    gc.collect()
     storages = {}
     for obj in gc.get_objects():
         if type(obj) is torch.Tensor and obj.shape[-2:] == shape[-2:] and obj.is_floating_point():
@@ -611,6 +612,28 @@ def test_freed_heap_memory_goes_back_to_the_system():
     release_freed_memory()
     assert before - _resident_bytes() > 100 * 2 ** 20
     assert kept[0] == 1
+
+
+@pytest.mark.parametrize("tile", [0, 64])
+def test_deflicker_holds_its_neighbours_as_reduced_copies_with_the_same_output(monkeypatch, tile):
+    # Radius 8 at 192 px (its maps come from a copy a quarter the size): whole frames only for
+    # the 8 frames ahead whose output is not made yet, not 16 around, and no output for them.
+    frames = _clip(t=40, c=3, h=192, w=192)
+    spec = {"ops": [{"op": "deflicker", "params": {"radius": 8}}, {"op": "pipeline_test_held_mean1"}]}
+
+    def held_and_output(alive):
+        FRAMES_HELD.clear()
+        FRAMES_OUT[0] = 0
+        out = run_pipeline(frames, spec, window=4, tile=tile,
+                           progress=lambda done, total: FRAMES_OUT.__setitem__(0, done)).frames
+        return max(FRAMES_HELD) - alive, out
+
+    held_reduced, reduced = held_and_output(alive=40)  # the clip is alive throughout
+    monkeypatch.setattr(runner, "REDUCED_CONTEXTS", {})
+    held_whole, whole = held_and_output(alive=80)  # and the first run's output
+    assert torch.equal(reduced, whole)
+    assert held_reduced <= streamed_frames([8, 1], 4, [True, False]) == 24
+    assert held_reduced <= held_whole - 8
 
 
 @pytest.mark.parametrize("tile", [0, 32])

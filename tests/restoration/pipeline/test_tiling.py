@@ -18,6 +18,7 @@ from restoration.pipeline import run_pipeline
 from restoration.pipeline.tiling import (
     MIN_CHUNK,
     PROCESS_BYTES,
+    REDUCED_CONTEXTS,
     RESIDENT_COPIES,
     SHARED_ESTIMATES,
     WORKING_COPIES,
@@ -120,6 +121,10 @@ def test_a_streamed_chain_holds_its_ops_own_context_whatever_the_window():
     assert streamed_frames(FILM_RADII, 4) == 60
     assert streamed_frames(FILM_RADII, 5) - streamed_frames(FILM_RADII, 4) == 3
     assert streamed_frames([], 4) == 12
+    # deflicker's neighbours as reduced copies: 8 frames ahead carried, not 16, and no context in
+    # its output: the running op's largest is stabilise's 2 * 3
+    assert streamed_frames(FILM_RADII, 4, [False, True, False, False, False]) == 24 + 12 + 6
+    assert "deflicker" in REDUCED_CONTEXTS
 
 
 def test_pointwise_function_is_exact_through_the_feathered_blend():
