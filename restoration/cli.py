@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--codec", default=None, help="output codec: ffv1, prores or h264 (default: from extension)")
     p.add_argument("--max-memory", default=None,
-                   help="memory budget that sets the window and the spatial tiles, e.g. 4GiB (default 12GiB)")
+                   help="memory budget that sets the frames held and the spatial tiles, e.g. 4GiB (default 12GiB)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("bench", help="print the engine benchmarks")

@@ -28,7 +28,7 @@ from restoration.ops._common import box_filter, check_frames, reflected_indices
 from restoration.ops.flow import ChainedFlows, align_neighbours, alike, brightness_offset, trusted
 from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["deflicker", "Deflicker", "brightness_maps", "DEFLICKER_OP"]
+__all__ = ["deflicker", "Deflicker", "brightness_maps", "reduced_luma", "maps_of_reduced", "apply_maps", "DEFLICKER_OP"]
 
 MAX_RADIUS = 12  # a shot-long median (+-12 frames at 24 fps) also takes out the slow part of flicker
 # The statistics are measured on a copy about this many pixels on its shorter side.
@@ -50,23 +50,34 @@ def _local_statistics(grey: torch.Tensor, radius: int) -> tuple[torch.Tensor, to
     return mean, variance.sqrt()
 
 
+def reduced_luma(frames: torch.Tensor) -> torch.Tensor:
+    """The low-resolution luma (T, 1, h, w) the maps are measured on, frame by frame: a streamed
+    pipeline keeps a neighbour as this copy once its own output is made (``pipeline.runner``)."""
+    check_frames(frames, "deflicker")
+    factor = max(1, min(frames.shape[-2:]) // WORK_SIDE)
+    grey = luma(frames, weights=REC601_LUMA)
+    return F.avg_pool2d(grey, factor, ceil_mode=True) if factor > 1 else grey
+
+
 def brightness_maps(frames: torch.Tensor, *, radius: int = 4, contrast: bool = False
                     ) -> tuple[torch.Tensor, torch.Tensor]:
     """Low-resolution gain and offset maps (T, 1, h, w) that remove flicker: ``gain * x + offset``."""
-    check_frames(frames, "deflicker")
+    return maps_of_reduced(reduced_luma(frames), radius=radius, contrast=contrast)
+
+
+def maps_of_reduced(low: torch.Tensor, *, radius: int = 4, contrast: bool = False
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`brightness_maps` of the frames whose :func:`reduced_luma` is ``low``."""
     radius = int(radius)
     if not 1 <= radius <= MAX_RADIUS:
         raise SpecError(f"deflicker: radius must be in 1..{MAX_RADIUS}, got {radius}")
-    t_count, _, h, w = frames.shape
-    factor = max(1, min(h, w) // WORK_SIDE)
-    grey = luma(frames, weights=REC601_LUMA)
-    low = F.avg_pool2d(grey, factor, ceil_mode=True) if factor > 1 else grey
+    t_count = low.shape[0]
     window = max(2, round(min(low.shape[-2:]) / 10))
     own_mean, own_std = _local_statistics(low, window)
 
     offsets = [k for k in range(-radius, radius + 1) if k != 0]
-    index = reflected_indices(t_count, offsets, device=frames.device).reshape(-1)  # offset-major
-    centres = torch.arange(t_count, device=frames.device).repeat(len(offsets))
+    index = reflected_indices(t_count, offsets, device=low.device).reshape(-1)  # offset-major
+    centres = torch.arange(t_count, device=low.device).repeat(len(offsets))
     means, stds = [own_mean], [own_std]
     # One coarse motion estimate per frame (t -> t+1), chained to reach the far neighbours: the
     # statistics cover windows a tenth of the picture wide, so a chained flow is plenty, and a
@@ -114,7 +125,12 @@ def deflicker(frames: torch.Tensor, *, radius: int = 4, strength: float = 1.0, c
     check_frames(frames, "deflicker")
     if not 0.0 <= strength <= 1.0:
         raise SpecError(f"deflicker: strength must be in 0..1, got {strength}")
-    gain, offset = brightness_maps(frames, radius=radius, contrast=contrast)
+    return apply_maps(frames, *brightness_maps(frames, radius=radius, contrast=contrast), strength=strength)
+
+
+def apply_maps(frames: torch.Tensor, gain: torch.Tensor, offset: torch.Tensor, *, strength: float = 1.0
+               ) -> torch.Tensor:
+    """:func:`deflicker`'s correction of ``frames`` by their :func:`brightness_maps`."""
     size = frames.shape[-2:]
     gain = F.interpolate(gain, size=size, mode="bilinear", align_corners=False)
     offset = F.interpolate(offset, size=size, mode="bilinear", align_corners=False)

@@ -532,11 +532,13 @@ class ChainedFlows:
         self.forward.update({self.origin + s: flows[i:i + 1] for i, s in enumerate(wanted)})
         self.backward.update({self.origin + s + 1: flows[count + i:count + i + 1] for i, s in enumerate(wanted)})
 
-    def forget_before(self, step: int) -> None:
+    def forget_before(self, step: int, *, estimates: bool | None = None) -> None:
         """Free what frames before ``step`` need (a table shared with later ops keeps its
-        estimates and confidences: only the chained flows, cheap to make again, go)."""
+        estimates and confidences: only the chained flows, cheap to make again, go).
+        ``estimates``: drop the estimates and confidences too (default: unless shared)."""
         step += self.origin
-        tables = [self._chained] if self.shared else [self.forward, self.backward, self._chained, self._confidence]
+        keep_estimates = self.shared if estimates is None else not estimates
+        tables = [self._chained] if keep_estimates else [self.forward, self.backward, self._chained, self._confidence]
         for table in tables:
             for key in [key for key in table if (min(key) if isinstance(key, tuple) else key) < step]:
                 del table[key]
@@ -623,6 +625,14 @@ class SharedFlows:
 
     def forget(self) -> None:
         self._tables.clear()
+
+    def forget_before(self, frame: int) -> None:
+        """Drop every estimate of frames before ``frame`` (numbered as ``origin``): a streamed
+        chain's last op sharing them has gone past them (pipeline.runner). The frames a table was
+        first estimated on go too (each op's call works through a view of its own frames)."""
+        for table in self._tables.values():
+            table.view(table.frames, 0).forget_before(frame, estimates=True)
+            table.frames = table.frames.new_empty((0, *table.frames.shape[1:]))
 
 
 class _RegionFlows(ChainedFlows):

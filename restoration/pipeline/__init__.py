@@ -17,23 +17,25 @@ A spec is a JSON object::
 Nothing else is accepted; a bad spec raises ``SpecError`` whose message starts with the path of
 the bad field (``ops[2].op: unknown op 'x'``, ``ops[0].params.radius: ...``, ``retime.fps: ...``).
 
-``run_pipeline`` streams the clip in windows of ``window`` output frames. Each window is read
-with ``R`` extra frames on each side, ``R`` being the sum of the ops' context radii (their
-``temporal_radius``, or the radius their parameters ask for: ``OpSpec.context_radius``), so
-every output frame is exactly what running each op over the whole clip (or shot) would give,
-while memory stays bounded by ``window + 2R`` frames. The context shrinks along the chain: op
-``k`` needs only the radii of ops ``k..n-1`` beyond the window, so after each op the frames no
-later op needs are dropped (with denoise, dust, scratch and deflicker the first op sees
-``window + 18`` frames, the last ``window + 8``). Shots found by analysis are processed
-independently: no op sees across a cut.
+``run_pipeline`` streams each shot through its ops as a chain of stages, fed ``chunk`` frames at
+a time (at most ``window``: fewer when the memory budget asks). Each op is called as soon as some
+of its outputs have become exact, that is once the ``R`` frames beyond them have arrived (``R``
+its own context radius: its ``temporal_radius``, or the radius its parameters ask for:
+``OpSpec.context_radius``), with ``R`` frames of context each side, and keeps only the ``2R``
+input frames its next outputs need. So every output frame is exactly what running each op over
+the whole clip (or shot) would give, an op's calls overlap by its own ``2R`` frames only, and a
+long shot holds about twice the sum of the ops' radii (``tiling.streamed_frames``), not a window
+plus that sum each side for every op. An op whose neighbours count only through a reduced copy
+of each frame (deflicker: ``tiling.REDUCED_CONTEXTS``) holds them as those copies, whole frames
+only until their own output is made. Shots found by analysis are processed independently: no op sees across a cut.
 
-Inside a window each op runs in spatial tiles (``tiling``): ``max_memory`` caps the window's
-frames and sets the tile side, so memory does not grow with the frame size beyond one window of
-tiles. Tiles overlap and are cross-faded; ops with a whole-picture estimate make it once per
-window and share it with every tile.
+Inside a call each op runs in spatial tiles (``tiling``): ``max_memory`` caps the frames held
+and sets the tile side, so memory does not grow with the frame size beyond one call of tiles.
+Tiles overlap and are cross-faded; ops with a whole-picture estimate make it once per call and
+share it with every tile.
 
 The package's parts: ``spec`` (specs, steps, presets), ``runner`` (``run_pipeline``: shot plans,
-windows, retime), ``tiling`` (spatial tiles from a memory budget), ``frame_source`` (reading a tensor or a file in order) and ``cli``
+streamed ops, retime), ``tiling`` (spatial tiles from a memory budget), ``frame_source`` (reading a tensor or a file in order) and ``cli``
 (``cli_restore``). Callers import from here.
 """
 

@@ -1,7 +1,7 @@
-"""Running a validated spec over a clip: shot plans, windows with their temporal context, retime.
+"""Running a validated spec over a clip: shot plans, ops streamed with their own temporal context, retime.
 
-How windows and their context keep every output frame exact is described in
-``restoration.pipeline``'s docstring.
+How each op's context keeps every output frame exact is described in ``restoration.pipeline``'s
+docstring.
 """
 
 from __future__ import annotations
@@ -25,18 +25,18 @@ from restoration.pipeline.spec import (
     CLEAN_OPS,
     PipelineSpec,
     Step,
-    context_radii,
     load_spec,
     spatial_scale,
     validate_steps,
 )
 from restoration.pipeline.tiling import (
     DEFAULT_MAX_MEMORY,
+    REDUCED_CONTEXTS,
     TilePlan,
+    chunk_for_budget,
     plan_tiles,
     run_op_tiled,
-    window_bytes,
-    window_for_budget,
+    streamed_bytes,
 )
 
 logger = logging.getLogger(__name__)
@@ -132,7 +132,8 @@ def run_pipeline(
     (8 or 16) is a tensor source's, which the output keeps; a path's is read from the file.
     ``transitions``: inclusive ``(start, end)`` frames of dissolves, wipes or fades in the source,
     restored frame by frame (an analysis-driven spec also takes them from the shots'
-    ``transition_in``). ``max_memory`` (bytes) bounds the window's frames and sets the spatial
+    ``transition_in``). ``window``: at most this many frames are fed to the ops at a time.
+    ``max_memory`` (bytes) bounds the frames held (fewer fed at a time) and sets the spatial
     tiles the ops run in (``pipeline.tiling``); ``tile`` forces a tile side in pixels (0: whole
     frames), for tests.
     """
@@ -145,7 +146,9 @@ def run_pipeline(
         raise SpecError(f"max_memory: expected a positive number of bytes, got {max_memory!r}")
     budget = _Budget(max_memory, tile)
     target = resolve_device(device)
-    frames = FrameSource.open(source, fps=fps, chunk_size=window, bit_depth=bit_depth)
+    # A file is decoded frame by frame: the chain asks for a chunk at a time, which may be far
+    # fewer frames than the window (4K, long context), and nothing more is held.
+    frames = FrameSource.open(source, fps=fps, chunk_size=1, bit_depth=bit_depth)
     if pipeline.retime_fps is not None and not frames.fps:
         raise SpecError("retime: the source's frame rate is unknown (pass fps=)")
     out_fps = pipeline.retime_fps or frames.fps
@@ -208,28 +211,38 @@ class _Budget:
     max_memory: int
     tile: int | None = None  # forced tile side; None: from the budget
 
-    def window(self, window: int, context: int, frames: FrameSource, whole_frames: bool) -> int:
-        return window_for_budget(window=window, context=context, channels=frames.channels,
-                                 height=frames.height, width=frames.width, max_memory=self.max_memory,
-                                 whole_frames=whole_frames)
+    def chunk(self, window: int, radii: Sequence[int], reduced: Sequence[bool], frames: FrameSource,
+              whole_frames: bool) -> int:
+        return chunk_for_budget(window=window, radii=radii, reduced=reduced, channels=frames.channels,
+                                height=frames.height, width=frames.width, max_memory=self.max_memory,
+                                whole_frames=whole_frames)
 
-    def warn_if_over(self, frame_count: int, frames: FrameSource, whole_frames: bool) -> None:
-        """Say so when even the shortest window overruns the budget: the run goes on regardless."""
-        need = window_bytes(frames=frame_count, channels=frames.channels, height=frames.height,
-                            width=frames.width, whole_frames=whole_frames)
+    def warn_if_over(self, radii: Sequence[int], reduced: Sequence[bool], chunk: int, frames: FrameSource,
+                     whole_frames: bool) -> None:
+        """Say so when even the shortest chunk overruns the budget: the run goes on regardless."""
+        need = streamed_bytes(radii=radii, reduced=reduced, chunk=chunk, channels=frames.channels,
+                              height=frames.height, width=frames.width, whole_frames=whole_frames)
         if need > self.max_memory:
             why = " (an op that cannot be tiled runs on whole frames)" if whole_frames else ""
             logger.warning(
-                "max_memory %.0f MiB is too small: windows of %d frames of %dx%d need about %.0f MiB%s;"
-                " running anyway", self.max_memory / 2 ** 20, frame_count, frames.width, frames.height,
-                need / 2 ** 20, why)
+                "max_memory %.0f MiB is too small: ops of context %s fed %d frames of %dx%d at a time need"
+                " about %.0f MiB%s; running anyway", self.max_memory / 2 ** 20, "+".join(map(str, radii)) or "0",
+                chunk, frames.width, frames.height, need / 2 ** 20, why)
 
-    def tiles(self, frame_count: int, frames: FrameSource, step: Step) -> TilePlan:
-        """The tiles ``step``'s op runs in: sized from the copies it declares holding."""
+    def tiles(self, radii: Sequence[int], reduced: Sequence[bool], chunk: int, index: int, length: int,
+              frames: FrameSource, step: Step) -> TilePlan:
+        """The tiles step ``index``'s op runs in: sized from the copies it declares holding, for
+        its own calls (a chunk and its context, at most the shot) beside what the other ops hold
+        meanwhile (their carried context and the chunk; nothing on a shot fed in one chunk)."""
         if self.tile is not None:
             return TilePlan(self.tile)
-        return plan_tiles(frames=frame_count, channels=frames.channels, height=frames.height,
-                          width=frames.width, max_memory=self.max_memory, working_copies=step.op.working_copies)
+        frame_bytes = frames.channels * frames.height * frames.width * 4
+        carried = [r if small else 2 * r for r, small in zip(radii, reduced, strict=True)]
+        others = 0 if length <= chunk else sum(carried) - carried[index] + chunk
+        return plan_tiles(frames=min(length, chunk + (0 if reduced[index] else 2 * radii[index])), channels=frames.channels,
+                          height=frames.height, width=frames.width,
+                          max_memory=max(self.max_memory - others * frame_bytes, self.max_memory // 4),
+                          working_copies=step.op.working_copies)
 
 
 def _run_plans(plans, frames, pipeline, device, window, budget, progress, emit) -> None:
@@ -253,50 +266,147 @@ def _run_plans(plans, frames, pipeline, device, window, budget, progress, emit) 
 def _process_shot(
     plan: ShotPlan, frames: FrameSource, device: torch.device, window: int, budget: _Budget
 ) -> Iterator[tuple[int, torch.Tensor]]:
-    """Yield ``(last input frame number, exact output frames)`` window by window over one shot."""
+    """Yield ``(last input frame number, exact output frames)`` chunk by chunk over one shot.
+
+    The ops run as a chain of streamed stages (:func:`_streamed`): each holds only its own radius
+    of context and passes on each output frame as soon as its context has arrived, so a long shot
+    holds about twice the sum of the radii (not a window plus that sum each side for every op,
+    as when each window carried the whole chain's context and computed it again)."""
     if plan.frame_by_frame:
         for frame in range(plan.start_frame, plan.end_frame + 1):
             yield from _process_shot(ShotPlan(frame, frame, plan.steps), frames, device, window, budget)
         return
-    contexts = context_radii(plan.steps)
     first, stop = plan.start_frame, plan.end_frame + 1
-    # An op that cannot be tiled holds whole frames: fewer of them fit the budget. The window is
-    # then sized for whole frames, so the chain's other ops run whole too: tiling them would save
-    # nothing, and their float rounding at the seams (1e-7) can tip a later op's threshold (dust's
-    # speck test) into a visible difference.
+    radii = [step.op.context_radius(step.params) for step in plan.steps]
+    # An op that cannot be tiled holds whole frames: fewer of them fit the budget. The chain's
+    # other ops then run whole too: tiling them would save nothing, and their float rounding at
+    # the seams (1e-7) can tip a later op's threshold (dust's speck test) into a visible difference.
     whole_frames = any(not step.op.tileable for step in plan.steps)
-    window = budget.window(window, contexts[0], frames, whole_frames)
-    held = min(stop - first, window + 2 * contexts[0])
-    budget.warn_if_over(held, frames, whole_frames)
-    tiles = [TilePlan(0) if whole_frames else budget.tiles(held, frames, step) for step in plan.steps]
-    for start in range(first, stop, window):
-        end = min(start + window, stop)
-        lo, hi = max(first, start - contexts[0]), min(stop, end + contexts[0])
-        chunk = frames.get(lo, hi).to(device)
-        # The window's motion, estimated once by the first temporal op that needs it and handed
-        # to the later ones (ops.flow.SharedFlows), numbered from the shot's first frame.
-        flows = SharedFlows()
-        with torch.no_grad():
-            for step, context, step_tiles in zip(plan.steps, contexts[1:], tiles, strict=True):
-                flows.origin = lo - first
-                tiled = not step_tiles.covers(*chunk.shape[-2:])
-                chunk = _apply(step, chunk, step_tiles, flows)
-                if tiled:  # frames too large for the budget; on small ones the trim only costs (~5 % CPU)
+    reduced = [step.op.name in REDUCED_CONTEXTS for step in plan.steps]
+    chunk = budget.chunk(window, radii, reduced, frames, whole_frames)
+    budget.warn_if_over(radii, reduced, chunk, frames, whole_frames)
+    chunks = _source_chunks(frames, first, stop, chunk, device)
+    # The motion shared by the temporal ops (ops.flow.SharedFlows), numbered from the shot's first
+    # frame: one table for the ops between two that move the picture (stabilise).
+    segment_flows = [SharedFlows()]
+    for index, (step, radius) in enumerate(zip(plan.steps, radii, strict=True)):
+        sharing_later = [later for later in plan.steps[index + 1:_segment_end(plan.steps, index)]
+                         if later.op.shares_flows]
+        tiles = TilePlan(0) if whole_frames else budget.tiles(radii, reduced, chunk, index, stop - first, frames, step)
+        stage = _Stage(step, radius, chunk, tiles, segment_flows[-1],
+                       last_to_share=step.op.shares_flows and not sharing_later,
+                       reduce=REDUCED_CONTEXTS[step.op.name][0] if reduced[index] else None)
+        chunks = _streamed(chunks, stage, first, stop)
+        if step.op.moves_picture:
+            segment_flows.append(SharedFlows())
+    done = first
+    for out in chunks:
+        done += out.shape[0]
+        # Without ops the chunk is the source's own frames (a view of a tensor source, or of the
+        # buffer the next chunk reads: clamped out of place so those frames are never changed);
+        # the ops' own output is clamped in place.
+        yield done - 1, (out.clamp(0.0, 1.0) if frames.holds(out) else out.clamp_(0.0, 1.0)).cpu()
+
+
+def _segment_end(steps: Sequence[Step], index: int) -> int:
+    """The index after the last step that sees the flows step ``index`` sees (the next op that
+    moves the picture, included: it runs on the same picture)."""
+    for later in range(index, len(steps)):
+        if steps[later].op.moves_picture:
+            return later + 1
+    return len(steps)
+
+
+def _source_chunks(frames: FrameSource, first: int, stop: int, chunk: int, device: torch.device
+                   ) -> Iterator[torch.Tensor]:
+    for start in range(first, stop, chunk):
+        yield frames.get(start, min(start + chunk, stop)).to(device)
+
+
+@dataclass
+class _Stage:
+    """One op of a streamed chain: its radius of context, the most outputs of a call (``chunk``),
+    its tiles, the flows it shares, whether no later op shares them (it then drops the estimates
+    it has gone past), and, for an op whose neighbours count only through reduced copies
+    (``tiling.REDUCED_CONTEXTS``), how it makes them."""
+
+    step: Step
+    radius: int
+    chunk: int
+    tiles: TilePlan
+    flows: SharedFlows
+    last_to_share: bool
+    reduce: Callable[..., torch.Tensor] | None = None
+
+
+def _streamed(upstream: Iterator[torch.Tensor], stage: _Stage, first: int, stop: int) -> Iterator[torch.Tensor]:
+    """``stage``'s op over the exact frames ``upstream`` yields in order (frames ``first`` to
+    ``stop`` of a shot, in chunks), yielding its own exact output frames in order.
+
+    Each call gets the frames whose outputs have become exact (their ``radius`` frames beyond
+    have arrived, or the shot's edge) with ``radius`` frames of context each side, and keeps
+    only the ``2 * radius`` input frames the next outputs still need: an op's output at a frame
+    depends on the frames within its radius only, so it is what a run over the whole shot gives.
+    An op with reduced neighbours keeps those as their reduced copies, and whole frames only
+    until their own output is made (``radius`` of them).
+    """
+    held: torch.Tensor | None = None  # whole input frames [held_start, received)
+    small: torch.Tensor | None = None  # a reduced op's copies of frames [small_start, received)
+    held_start = small_start = done = received = first
+    for arrived in upstream:
+        held = arrived if held is None else torch.cat([held, arrived])
+        if stage.reduce is not None:
+            copies = stage.reduce(arrived, stage.tiles, **stage.step.params)
+            small = copies if small is None else torch.cat([small, copies])
+        received += arrived.shape[0]
+        while True:
+            # Outputs are exact before ``ready``; at most a chunk of them a call, so that the ends of
+            # a shot (every op's held-back frames at once) take no more than the rest of it.
+            ready = min(stop if received == stop else received - stage.radius, done + stage.chunk)
+            if ready <= done:
+                break
+            lo = max(first, done - stage.radius)
+            hi = min(stop, ready + stage.radius)
+            if stage.reduce is not None:
+                with torch.no_grad():
+                    result = _apply(stage.step, held[done - held_start:ready - held_start], stage.tiles, stage.flows,
+                                    neighbours=(small[lo - small_start:hi - small_start], done - lo))
+                if not stage.tiles.covers(*held.shape[-2:]):
                     release_freed_memory()
-                if step.op.moves_picture:
-                    flows.forget()
-                # An op's output is exact except within its radius of a cut-off (not a shot)
-                # edge, and the next ops need only `context` frames beyond the window: keep just
-                # those. At a shot edge nothing is cut, so every op meets the edge as it would
-                # over the whole shot.
-                keep_lo, keep_hi = max(first, start - context), min(stop, end + context)
-                chunk = chunk[keep_lo - lo : keep_hi - lo]
-                lo = keep_lo
-        # Without ops the context is 0 and the chunk is the window itself (a view of a tensor
-        # source, or of the buffer the next window reads: clamped out of place so those frames
-        # are never changed); the ops' own output is clamped in place (a window's copy less
-        # while it is written: 0.6 GB for four 4K frames).
-        yield end - 1, (chunk.clamp(0.0, 1.0) if frames.holds(chunk) else chunk.clamp_(0.0, 1.0)).cpu()
+                keep = ready  # whole frames only for the outputs still to make
+                if ready == stop:
+                    small = None
+                else:
+                    keep_small = max(first, ready - stage.radius)
+                    small, small_start = small[keep_small - small_start:].clone(), keep_small
+            else:
+                result = _call(stage, held[lo - held_start:hi - held_start], lo - first, done - lo, ready - lo)
+                keep = max(first, ready - stage.radius)
+            # Only the frames the next outputs need, copied, so the frames dropped are freed
+            # before the later ops run.
+            if ready == stop:
+                held = None
+            elif keep > held_start:
+                held = held[keep - held_start:].clone()
+                held_start = keep
+            done = ready
+            yield result
+
+
+def _call(stage: _Stage, inputs: torch.Tensor, origin: int, start: int, stop: int) -> torch.Tensor:
+    """The stage's op over ``inputs`` (numbered ``origin`` from the shot's first frame for the
+    shared flows): its output frames ``[start, stop)`` of them, in memory of their own."""
+    stage.flows.origin = origin
+    with torch.no_grad():
+        out = _apply(stage.step, inputs, stage.tiles, stage.flows)
+    if not stage.tiles.covers(*inputs.shape[-2:]):  # on frames that fit whole the trim only costs (~5 % CPU)
+        release_freed_memory()
+    if out.untyped_storage().data_ptr() == inputs.untyped_storage().data_ptr():
+        out = out.clone()  # an op that returned its input: the frames passed on are changed later
+    if stage.last_to_share:
+        stage.flows.forget_before(origin + stop - stage.radius)
+    result = out[start:stop]
+    return result.clone() if result.shape[0] < out.shape[0] else result  # not the whole output's memory
 
 
 def _heap_trimmer() -> Callable[[], object]:
@@ -317,9 +427,15 @@ def release_freed_memory() -> None:
     _malloc_trim(0)
 
 
-def _apply(step: Step, frames: torch.Tensor, tiles: TilePlan, flows: SharedFlows) -> torch.Tensor:
+def _apply(step: Step, frames: torch.Tensor, tiles: TilePlan, flows: SharedFlows,
+           neighbours: tuple[torch.Tensor, int] | None = None) -> torch.Tensor:
+    """``step``'s op over ``frames``; ``neighbours``, for an op in ``REDUCED_CONTEXTS``: the
+    reduced copies of the frames and their neighbours, and where the frames' own start."""
     scale = step.op.output_scale(step.params)
-    out = run_op_tiled(step.op, frames, step.params, tiles, flows)  # upscales are not tileable: whole frames
+    if neighbours is None:
+        out = run_op_tiled(step.op, frames, step.params, tiles, flows)  # upscales are not tileable: whole frames
+    else:
+        out = REDUCED_CONTEXTS[step.op.name][1](frames, *neighbours, tiles, **step.params)
     expected = (frames.shape[0], frames.shape[1], frames.shape[2] * scale, frames.shape[3] * scale)
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != expected:
         got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__

@@ -14,14 +14,14 @@ and an apply run per tile with the shared estimate (``SHARED_ESTIMATES``).
 
 Only ops that declare ``tileable`` (``OpSpec.tileable``: their tiled output equals their whole-frame
 output) run in tiles; the others run on the window's whole frames, so no seam can show, and a
-window holding one is sized for that (``window_for_budget(whole_frames=True)``).
+chain holding one is fed fewer frames at a time (``chunk_for_budget(whole_frames=True)``).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,30 +115,46 @@ def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memor
     return TilePlan(side)
 
 
-def window_for_budget(*, window: int, context: int, channels: int, height: int, width: int,
-                      max_memory: int, whole_frames: bool = False) -> int:
-    """Output frames per window so that the window and its context take at most half the budget,
-    or, with ``whole_frames`` (an op that cannot be tiled runs on the window's whole frames), so
-    that the window and that op's working memory take at most the whole budget.
+# Fewest output frames a chunk of a streamed chain carries, whatever the budget: each op's call
+# also reads its radius of context each side (a radius-2 op reads 8 frames for 4 outputs), so
+# smaller chunks would spend most of the time on context (unless the window asked for is smaller).
+MIN_CHUNK = 4
 
-    Never fewer than the context radius: each window recomputes its context, so a window of one
-    frame with 16 frames of context each side would run the ops 33 times per frame. When even that
-    does not fit, the budget is exceeded by the context (the spatial tiles still bound the ops'
-    working memory), rather than the run becoming an order of magnitude slower; see
-    :func:`window_bytes` for what the runner then reports."""
-    frame_bytes = channels * height * width * 4
+
+def streamed_frames(radii: Sequence[int], chunk: int, reduced: Sequence[bool] = ()) -> int:
+    """Whole frames a chain of ops streamed ``chunk`` frames at a time holds at most
+    (``pipeline.runner``: each op keeps its own radius of context): every op's carried context
+    (``2 r`` of ``radii``; ``r`` for an op marked in ``reduced``, whose neighbours are held as
+    reduced copies: ``REDUCED_CONTEXTS``), and the running op's new input, its output (the chunk
+    and ``2 r`` of context, the chunk alone for a reduced one) and the part it passes on."""
+    reduced = list(reduced) + [False] * (len(radii) - len(reduced))
+    carried = sum(radius if small else 2 * radius for radius, small in zip(radii, reduced, strict=True))
+    return carried + 3 * chunk + 2 * max((r for r, small in zip(radii, reduced, strict=True) if not small), default=0)
+
+
+def streamed_bytes(*, radii: Sequence[int], chunk: int, channels: int, height: int, width: int,
+                   whole_frames: bool, reduced: Sequence[bool] = ()) -> int:
+    """The memory a streamed chain's frames are planned to take (:func:`streamed_frames`), and
+    with ``whole_frames`` a non-tileable op's working copies of its call's whole frames."""
+    held = streamed_frames(radii, chunk, reduced)
     if whole_frames:
-        fits = int(max_memory // ((RESIDENT_COPIES + WORKING_COPIES + SHARED_FLOW_COPIES) * frame_bytes)) - 2 * context
-    else:
-        fits = int(max_memory // 2 // (RESIDENT_COPIES * frame_bytes)) - 2 * context
-    return max(1, min(window, max(fits, context)))
+        held += (WORKING_COPIES + SHARED_FLOW_COPIES) * (chunk + 2 * max(radii, default=0))
+    return held * channels * height * width * 4
 
 
-def window_bytes(*, frames: int, channels: int, height: int, width: int, whole_frames: bool) -> int:
-    """The memory a window of ``frames`` (context included) is planned to take: the resident copies,
-    and with ``whole_frames`` a non-tileable op's working copies of the whole frames."""
-    copies = RESIDENT_COPIES + (WORKING_COPIES + SHARED_FLOW_COPIES if whole_frames else 0)
-    return copies * frames * channels * height * width * 4
+def chunk_for_budget(*, window: int, radii: Sequence[int], channels: int, height: int, width: int,
+                     max_memory: int, whole_frames: bool = False, reduced: Sequence[bool] = ()) -> int:
+    """Frames fed to a streamed chain at a time: the most, up to ``window``, whose frames take at
+    most half the budget (the other half for the ops' tiles) or, with ``whole_frames`` (an op
+    that cannot be tiled runs on whole frames), that fit the budget with that op's working
+    copies. Never fewer than ``MIN_CHUNK`` (or the window when smaller): when even that does not
+    fit, the budget is exceeded (the spatial tiles still bound the ops' working memory) rather
+    than the run spending most of its time on context."""
+    limit = max_memory if whole_frames else max_memory // 2
+    fits = [chunk for chunk in range(window, 0, -1)
+            if streamed_bytes(radii=radii, chunk=chunk, channels=channels, height=height, width=width,
+                              whole_frames=whole_frames, reduced=reduced) <= limit]
+    return max(fits[0] if fits else 1, min(window, MIN_CHUNK))
 
 
 def _spans(length: int, tile: int) -> list[tuple[int, int]]:
@@ -248,17 +264,34 @@ def _stabilise_tiled(frames: torch.Tensor, plan: TilePlan, radius: int, strength
 
 def _deflicker_tiled(frames: torch.Tensor, plan: TilePlan, radius: int, strength: float, contrast: bool
                      ) -> torch.Tensor:
-    from restoration.ops.deflicker import WORK_SIDE, brightness_maps
+    return _deflicker_from_reduced(frames, _deflicker_reduced(frames, plan), 0, plan, radius, strength, contrast)
 
+
+def _deflicker_reduced(frames: torch.Tensor, plan: TilePlan, **params) -> torch.Tensor:
+    """The copy of each frame deflicker's maps are measured on (``ops.deflicker.reduced_luma``),
+    in tiles from an average of the frames first: brightness_maps averages the luma down by this
+    factor anyway, and luma is linear, so the maps of the reduced copy are the same maps, from a
+    fraction of the memory."""
+    from restoration.ops.deflicker import WORK_SIDE, reduced_luma
+
+    if plan.covers(*frames.shape[-2:]):
+        return reduced_luma(frames)
+    factor = max(1, min(frames.shape[-2:]) // WORK_SIDE)
+    return reduced_luma(F.avg_pool2d(frames, factor, ceil_mode=True) if factor > 1 else frames)
+
+
+def _deflicker_from_reduced(frames: torch.Tensor, reduced: torch.Tensor, first: int, plan: TilePlan, radius: int,
+                            strength: float, contrast: bool) -> torch.Tensor:
+    """Deflicker of ``frames``, whose reduced copies are ``reduced[first:first + len(frames)]``,
+    the others their neighbours' (as many as the radius needs, or the shot's edge)."""
+    from restoration.ops.deflicker import apply_maps, maps_of_reduced
+
+    gain, offset = maps_of_reduced(reduced, radius=radius, contrast=contrast)
+    gain, offset = gain[first:first + frames.shape[0]], offset[first:first + frames.shape[0]]
+    if plan.covers(*frames.shape[-2:]):
+        return apply_maps(frames, gain, offset, strength=strength)  # ops.deflicker.deflicker's
     _, _, height, width = frames.shape
-    # brightness_maps averages the luma down by this factor first; luma is linear, so the maps of
-    # the reduced copy are the same maps, from a fraction of the memory.
-    factor = max(1, min(height, width) // WORK_SIDE)
-    reduced = F.avg_pool2d(frames, factor, ceil_mode=True) if factor > 1 else frames
-    gain, offset = brightness_maps(reduced, radius=radius, contrast=contrast)
-    gain = 1.0 + strength * (gain - 1.0)
-    offset = strength * offset
-    maps = torch.cat([gain, offset], dim=1)
+    maps = torch.cat([1.0 + strength * (gain - 1.0), strength * offset], dim=1)
 
     def apply(tile: torch.Tensor, top: int, left: int) -> torch.Tensor:
         local = upsampled_region(maps, (height, width), top, left, *tile.shape[-2:])
@@ -416,6 +449,17 @@ SHARED_ESTIMATES: dict[str, Callable[..., torch.Tensor]] = {
     "dust": _dust_tiled,
     "denoise": _denoise_tiled,
     "learned_restore": _learned_restore_tiled,
+}
+
+
+# Ops whose neighbours count only through a reduced copy of each frame: ``(reduce, apply)``,
+# ``reduce(frames, plan, **params)`` the copies (per frame) and ``apply(frames, reduced, first,
+# plan, **params)`` the op's output for ``frames`` given the copies of them and their neighbours
+# (``reduced[first:first + len(frames)]`` theirs), equal to the op's on whole windows (whole
+# frames or tiles by ``plan``). A streamed pipeline holds such an op's neighbours as those copies,
+# whole frames only until their own output is made.
+REDUCED_CONTEXTS: dict[str, tuple[Callable[..., torch.Tensor], Callable[..., torch.Tensor]]] = {
+    "deflicker": (_deflicker_reduced, _deflicker_from_reduced),
 }
 
 

@@ -23,6 +23,7 @@ from restoration.pipeline import (
     temporal_radius,
 )
 from restoration.pipeline.runner import release_freed_memory
+from restoration.pipeline.tiling import streamed_frames
 
 
 # Stand-in ops, registered under names no real op uses. They are small but have the properties
@@ -225,14 +226,69 @@ def test_a_chain_within_shots_equals_each_shot_run_whole():
     assert torch.equal(result.frames, torch.cat([_whole_chain(frames[:6]), _whole_chain(frames[6:])]))
 
 
-def test_each_op_gets_only_the_context_the_rest_of_the_chain_needs():
-    # Radii 3, 1, 2: op k needs the radii of ops k.. beyond the window, 6, 3 and 2 frames, cut at the
-    # clip's edges. Windows [0, 8), [8, 16), [16, 20).
+def test_each_op_gets_only_its_own_context_and_computes_each_frame_once():
+    # Radii 3, 1, 2, fed 8 frames at a time: each op is called as soon as outputs of its own have
+    # become exact (its radius beyond them has arrived), at most 8 of them, with its radius of
+    # context each side: mean3 on [0, 8) for [0, 5), [2, 16) for [5, 13), [10, 20) for [13, 20);
+    # diff on [0, 5), [3, 13), [11, 20); mean2 on [0, 4), [0, 12), [8, 20) for [10, 18) and
+    # [16, 20). (Windows carrying the whole chain's context, 6, 3 and 2 frames, called them on
+    # 14, 18, 10 / 11, 14, 7 / 10, 12, 6 frames: 102 frames, here 88.)
     FRAMES_SEEN.clear()
     frames = _clip(t=20)
     result = run_pipeline(frames, CHAIN_SPEC, window=8)
-    assert FRAMES_SEEN == {"mean3": [14, 18, 10], "diff": [11, 14, 7], "mean2": [10, 12, 6]}
+    assert FRAMES_SEEN == {"mean3": [8, 14, 10], "diff": [5, 10, 9], "mean2": [4, 12, 12, 4]}
     assert torch.equal(result.frames, _whole_chain(frames))
+
+
+# Float frames alive while a stand-in op runs (every tensor the garbage collector tracks, each
+# storage once), less the output frames already passed on (``FRAMES_OUT``, from the progress):
+# what the streamed chain holds, counted in frames of the clip's size.
+FRAMES_HELD: list[float] = []
+FRAMES_OUT = [0]
+
+
+def _frames_alive(shape) -> float:
+    import gc
+
+    gc.collect()
+    storages = {}
+    for obj in gc.get_objects():
+        if type(obj) is torch.Tensor and obj.shape[-2:] == shape[-2:] and obj.is_floating_point():
+            storage = obj.untyped_storage()
+            storages[storage.data_ptr()] = storage.nbytes()
+    return sum(storages.values()) / (4 * shape[1] * shape[2] * shape[3])
+
+
+def _holding(name, fn):
+    def counted(frames, **params):
+        FRAMES_HELD.append(_frames_alive(frames.shape) - FRAMES_OUT[0])
+        return fn(frames, **params)
+
+    return counted
+
+
+_register("pipeline_test_held_mean8", _holding("mean8", lambda f: pipeline_test_temporal_mean(f, 8)), radius=8)
+_register("pipeline_test_held_mean1", _holding("mean1", lambda f: pipeline_test_temporal_mean(f, 1)), radius=1)
+
+
+def test_a_long_shot_holds_its_ops_own_context_not_the_chains_sum_per_window():
+    # Radii 8, 1, 8, 1 (the film chain's deflicker and denoise twice): windows with the chain's
+    # context held window + 36 frames (at least 18 + 36); streamed, each op holds its own 2 r, and
+    # the running op its input and output: at most streamed_frames(...) = 36 + 3 * 4 + 16 = 64
+    # with the caller's clip (60 frames) on top.
+    FRAMES_HELD.clear()
+    frames = _clip(t=60, h=16, w=16)
+    spec = {"ops": [{"op": "pipeline_test_held_mean8"}, {"op": "pipeline_test_held_mean1"}] * 2}
+    result = run_pipeline(frames, spec, window=4, progress=lambda done, total: FRAMES_OUT.__setitem__(0, done))
+    expected = frames
+    for radius in (8, 1, 8, 1):
+        expected = pipeline_test_temporal_mean(expected, radius)
+    assert torch.equal(result.frames, expected.clamp(0, 1))
+    del expected
+    held = max(FRAMES_HELD) - 60  # the clip itself is alive throughout
+    assert streamed_frames([8, 1, 8, 1], 4) == 64
+    assert held <= 64
+    assert held > 30  # guards the count: the ops' carried context is seen
 
 
 with contextlib.suppress(ValueError):
@@ -255,7 +311,10 @@ def test_an_op_gets_the_context_its_radius_parameter_asks_for(radius):
     spec = load_spec({"ops": [{"op": "pipeline_test_count_mean_by", "params": {"radius": radius}}]})
     assert temporal_radius(spec.steps) == radius
     result = run_pipeline(frames, spec, window=4)
-    assert FRAMES_SEEN["mean_by"] == [4 + radius, 4 + 2 * radius, 4 + radius]  # windows [0, 4), [4, 8), [8, 12)
+    # fed 4 frames at a time: calls on [0, 4), then from the first output not yet exact less its
+    # radius, for at most 4 outputs: at radius 1 [2, 8) for [3, 7), [6, 12) for [7, 11), [10, 12);
+    # at radius 3 [0, 8) for [1, 5), [2, 12) for [5, 9), [6, 12) for [9, 12)
+    assert FRAMES_SEEN["mean_by"] == ([4, 6, 6, 2] if radius == 1 else [4, 8, 10, 6])
     assert torch.equal(result.frames, pipeline_test_temporal_mean(frames, radius).clamp(0, 1))
 
 
@@ -313,7 +372,8 @@ def test_a_scale_set_by_a_parameter_sizes_the_output():
 def test_progress_counts_up_to_total():
     calls = []
     run_pipeline(_clip(t=10), {"ops": [{"op": "pipeline_test_mean1"}]}, window=3, progress=lambda d, t: calls.append((d, t)))
-    assert calls == [(0, 10), (3, 10), (6, 10), (9, 10), (10, 10)]
+    # fed 3 frames at a time, each output frame passed on once the next one has arrived
+    assert calls == [(0, 10), (2, 10), (5, 10), (8, 10), (10, 10)]
 
 
 def test_runs_are_deterministic():
@@ -552,3 +612,42 @@ def test_freed_heap_memory_goes_back_to_the_system():
     release_freed_memory()
     assert before - _resident_bytes() > 100 * 2 ** 20
     assert kept[0] == 1
+
+
+@pytest.mark.parametrize("tile", [0, 64])
+def test_deflicker_holds_its_neighbours_as_reduced_copies_with_the_same_output(monkeypatch, tile):
+    # Radius 8 at 192 px (its maps come from a copy a quarter the size): whole frames only for
+    # the 8 frames ahead whose output is not made yet, not 16 around, and no output for them.
+    frames = _clip(t=40, c=3, h=192, w=192)
+    spec = {"ops": [{"op": "deflicker", "params": {"radius": 8}}, {"op": "pipeline_test_held_mean1"}]}
+
+    def held_and_output(alive):
+        FRAMES_HELD.clear()
+        FRAMES_OUT[0] = 0
+        out = run_pipeline(frames, spec, window=4, tile=tile,
+                           progress=lambda done, total: FRAMES_OUT.__setitem__(0, done)).frames
+        return max(FRAMES_HELD) - alive, out
+
+    held_reduced, reduced = held_and_output(alive=40)  # the clip is alive throughout
+    monkeypatch.setattr(runner, "REDUCED_CONTEXTS", {})
+    held_whole, whole = held_and_output(alive=80)  # and the first run's output
+    assert torch.equal(reduced, whole)
+    assert held_reduced <= streamed_frames([8, 1], 4, [True, False]) == 24
+    assert held_reduced <= held_whole - 8
+
+
+@pytest.mark.parametrize("tile", [0, 32])
+@pytest.mark.parametrize("chain", [
+    # the film preset's chain on a damaged shot (restoration.bench.scans.FILM_CHAIN)
+    [{"op": "stabilise", "params": {"radius": 3}}, {"op": "deflicker", "params": {"radius": 8}}, {"op": "dust"},
+     {"op": "learned_restore"}, {"op": "denoise", "params": {"strength": 0.5, "radius": 1}}],
+    # the clean preset's
+    [{"op": "denoise"}, {"op": "dust"}, {"op": "scratch"}, {"op": "deflicker"}],
+])
+def test_real_chains_streamed_in_small_chunks_equal_one_call_per_op_over_the_shot(chain, tile):
+    # 3 frames at a time through ops of radii up to 8 (each op's calls start and end at other
+    # frames than the whole shot's), with the flows shared from dust to learned_restore across
+    # calls: the same bits as each op run once over the 14 frames.
+    frames = _dirty_pan(14)
+    whole = run_pipeline(frames, {"ops": chain}, window=64, tile=tile).frames
+    assert torch.equal(run_pipeline(frames, {"ops": chain}, window=3, tile=tile).frames, whole)

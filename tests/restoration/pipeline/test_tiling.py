@@ -16,18 +16,21 @@ from restoration.ops.flow import flow_region, resize_flow
 from restoration.ops.opspec import OpSpec
 from restoration.pipeline import run_pipeline
 from restoration.pipeline.tiling import (
+    MIN_CHUNK,
     PROCESS_BYTES,
+    REDUCED_CONTEXTS,
     RESIDENT_COPIES,
     SHARED_ESTIMATES,
     WORKING_COPIES,
     TilePlan,
     apply_tiled,
+    chunk_for_budget,
     parse_memory_size,
     plan_tiles,
     run_op_tiled,
+    streamed_bytes,
+    streamed_frames,
     tile_medians,
-    window_bytes,
-    window_for_budget,
 )
 
 # Tiled against untiled, in 8-bit code values: the bound for "no visible seam".
@@ -96,14 +99,32 @@ def test_the_pipeline_tiles_each_op_by_its_own_count(damaged_clip):
     assert len(tiles["heavy"]) > 1 and all(h * w < frames.shape[-2] * frames.shape[-1] for h, w in tiles["heavy"])
 
 
-def test_window_shrinks_with_the_budget_down_to_the_context():
-    roomy = window_for_budget(window=32, context=4, channels=3, height=480, width=640, max_memory=12 * 2 ** 30)
-    tight = window_for_budget(window=32, context=4, channels=3, height=3112, width=4096, max_memory=2 * 2 ** 30)
+FILM_RADII = [3, 8, 2, 2, 1]  # stabilise, deflicker, dust, learned_restore, denoise
+
+
+def test_chunk_shrinks_with_the_budget_down_to_its_floor():
+    roomy = chunk_for_budget(window=32, radii=FILM_RADII, channels=3, height=480, width=640, max_memory=12 * 2 ** 30)
+    tight = chunk_for_budget(window=32, radii=[1], channels=3, height=3112, width=4096, max_memory=8 * 2 ** 30)
     assert roomy == 32
-    assert 1 <= tight < 32
-    # Below the context radius a window would mostly recompute its context: the radius is the floor.
-    assert window_for_budget(window=32, context=8, channels=3, height=3112, width=4096, max_memory=2 ** 30) == 8
-    assert window_for_budget(window=32, context=0, channels=3, height=3112, width=4096, max_memory=2 ** 30) == 1
+    assert MIN_CHUNK < tight < 32
+    assert streamed_bytes(radii=[1], chunk=tight, channels=3, height=3112, width=4096, whole_frames=False) <= 4 * 2 ** 30
+    assert streamed_bytes(radii=[1], chunk=tight + 1, channels=3, height=3112, width=4096, whole_frames=False) > 4 * 2 ** 30
+    # Below the floor a call would mostly read context: the run goes over the budget instead.
+    assert chunk_for_budget(window=32, radii=FILM_RADII, channels=3, height=3112, width=4096, max_memory=2 ** 30) == MIN_CHUNK
+    assert chunk_for_budget(window=2, radii=FILM_RADII, channels=3, height=3112, width=4096, max_memory=2 ** 30) == 2
+
+
+def test_a_streamed_chain_holds_its_ops_own_context_whatever_the_window():
+    # Each op keeps 2 r of its own input, not the window and the chain's summed context each side:
+    # the film chain fed 4 frames at a time holds 32 + 12 + 16 frames (a window with the chain's
+    # context held 16 + 32 frames, and their op's output as many again).
+    assert streamed_frames(FILM_RADII, 4) == 60
+    assert streamed_frames(FILM_RADII, 5) - streamed_frames(FILM_RADII, 4) == 3
+    assert streamed_frames([], 4) == 12
+    # deflicker's neighbours as reduced copies: 8 frames ahead carried, not 16, and no context in
+    # its output: the running op's largest is stabilise's 2 * 3
+    assert streamed_frames(FILM_RADII, 4, [False, True, False, False, False]) == 24 + 12 + 6
+    assert "deflicker" in REDUCED_CONTEXTS
 
 
 def test_pointwise_function_is_exact_through_the_feathered_blend():
@@ -285,17 +306,16 @@ def test_tileable_declarations():
     assert not any(ops[name].tileable for name in ("upscale", "learned_upscale", "ffmpeg"))
 
 
-def test_window_holding_whole_frames_is_shorter():
-    sizes = {"channels": 3, "height": 1556, "width": 2048, "max_memory": 8 * 2 ** 30}
-    tiled = window_for_budget(window=32, context=1, **sizes)
-    whole = window_for_budget(window=32, context=1, whole_frames=True, **sizes)
-    assert 1 <= whole < tiled
-    held = whole + 2
-    assert window_bytes(frames=held, whole_frames=True, **{k: v for k, v in sizes.items() if k != "max_memory"}) \
-        <= sizes["max_memory"]
-    # Never below the radius the chain needs, even when that overruns the budget.
-    assert window_for_budget(window=32, context=3, whole_frames=True, channels=3, height=3112, width=4096,
-                             max_memory=2 ** 30) == 3
+def test_chunk_holding_whole_frames_is_shorter():
+    sizes = {"channels": 3, "height": 1556, "width": 2048, "max_memory": 16 * 2 ** 30}
+    tiled = chunk_for_budget(window=32, radii=[1], **sizes)
+    whole = chunk_for_budget(window=32, radii=[1], whole_frames=True, **sizes)
+    assert MIN_CHUNK < whole < tiled
+    assert streamed_bytes(radii=[1], chunk=whole, whole_frames=True,
+                          **{k: v for k, v in sizes.items() if k != "max_memory"}) <= sizes["max_memory"]
+    # Never below the floor, even when that overruns the budget.
+    assert chunk_for_budget(window=32, radii=[3], whole_frames=True, channels=3, height=3112, width=4096,
+                            max_memory=2 ** 30) == MIN_CHUNK
 
 
 def test_too_small_a_budget_is_reported_and_the_run_goes_on(damaged_clip, caplog):
