@@ -36,7 +36,7 @@ _WORK_SIDE = 400  # shorter side at which shifts are measured (larger frames are
 _PEAK_SIGMA = 1.0  # pixels: width of the correlation peak after the Gaussian low-pass
 _LOW_CUT = 3.0  # cycles per frame below which the spectrum is ignored (flicker, vignetting)
 _TAPER = 0.25  # fraction of each side tapered by the Tukey window
-_CHUNK = 4  # frames per step when making grey copies and shifting
+_CHUNK = 4  # frames per step when making grey copies
 _PATH_DEGREE = 3  # polynomial degree of the local camera-path fit
 _PATH_SIGMA_FRACTION = 0.5  # Gaussian width of the fit's weights, as a fraction of the radius
 MIN_CORRECTION_PX = 0.05  # frames whose correction is smaller on both axes are left alone
@@ -211,25 +211,53 @@ def stabilisation_shifts(frames: torch.Tensor, *, radius: int = 10, max_shift: f
     return result.to(frames.dtype)
 
 
+_CUBIC_A = -0.75  # the cubic convolution kernel's parameter, as PyTorch's and most tools' bicubic
+
+
+def _cubic_weights(fraction: float) -> tuple[float, float, float, float]:
+    """Weights of the samples at -1, 0, +1, +2 for a point ``fraction`` (in [0, 1)) past sample 0."""
+    a, t = _CUBIC_A, fraction
+    near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1  # noqa: E731  |x| <= 1
+    far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a  # noqa: E731  1 < |x| < 2
+    return far(1 + t), near(t), near(1 - t), far(2 - t)
+
+
+def _reflected(index: torch.Tensor, size: int) -> torch.Tensor:
+    """Indices mirrored about the edges' outer sides (-1 -> 0, size -> size - 1), any distance out."""
+    index = index.remainder(2 * size)
+    return torch.where(index < size, index, 2 * size - 1 - index)
+
+
+def _shift_axis(frame: torch.Tensor, shift: float, dim: int) -> torch.Tensor:
+    """``frame`` moved by ``shift`` pixels along ``dim``: output p shows input p - shift."""
+    size = frame.shape[dim]
+    whole = math.floor(-shift)
+    # The input pixels every output pixel reads (its four taps), gathered once with the edges mirrored.
+    taps = frame.index_select(dim, _reflected(torch.arange(whole - 1, whole + size + 2, device=frame.device), size))
+    out = torch.empty_like(frame)
+    term = torch.empty_like(frame)
+    # Separate multiplies and adds (no fused multiply-add): the same rounding at every position.
+    for offset, weight in enumerate(_cubic_weights(-shift - whole)):
+        tap = taps.narrow(dim, offset, size)
+        if offset == 0:
+            torch.mul(tap, weight, out=out)
+        else:
+            out.add_(torch.mul(tap, weight, out=term))
+    return out
+
+
 def _shift_frames(frames: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
-    """Move each frame's content by ``shifts`` (T, 2) pixels, bicubic, reflected edges."""
-    _, _, h, w = frames.shape
+    """Move each frame's content by ``shifts`` (T, 2) pixels, bicubic, reflected edges.
+
+    A separable 4-tap filter at a whole-pixel offset: every output pixel is made from the same
+    input pixels by the same operations wherever the frame is cut, so a tile's pixels equal the
+    whole frame's bit for bit (a sampling grid normalised by the tile's size rounded differently:
+    1e-5, which the later ops' thresholds grew to 1.8 code values at a few pixels)."""
     dtype = torch.float32 if frames.dtype in (torch.float16, torch.bfloat16) else frames.dtype
-    ys = torch.arange(h, device=frames.device, dtype=dtype)
-    xs = torch.arange(w, device=frames.device, dtype=dtype)
-    grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
-    shifts = shifts.to(device=frames.device, dtype=dtype)
     out = torch.empty_like(frames)
-    # A few frames at a time: the sampling grid is twice the size of a grey frame.
-    for start in range(0, frames.shape[0], _CHUNK):
-        chunk = frames[start:start + _CHUNK].to(dtype)
-        shift = shifts[start:start + _CHUNK]
-        # Output pixel p shows input pixel p - shift; normalised for align_corners=False.
-        sample_x = (grid_x[None] - shift[:, 0, None, None] + 0.5) * (2.0 / w) - 1.0
-        sample_y = (grid_y[None] - shift[:, 1, None, None] + 0.5) * (2.0 / h) - 1.0
-        grid = torch.stack((sample_x, sample_y), dim=-1)
-        moved = F.grid_sample(chunk, grid, mode="bicubic", padding_mode="reflection", align_corners=False)
-        out[start:start + _CHUNK] = moved.clamp(0.0, 1.0).to(frames.dtype)
+    for index, (shift_x, shift_y) in enumerate(shifts.to(torch.float64).tolist()):
+        moved = _shift_axis(_shift_axis(frames[index].to(dtype), shift_x, -1), shift_y, -2)
+        out[index] = moved.clamp_(0.0, 1.0)
     return out
 
 

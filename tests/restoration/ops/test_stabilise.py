@@ -194,3 +194,18 @@ def test_eased_pan_without_weave_is_left_untouched():
     clip = synthetic_clip(image, frames=16, size=(96, 128), seed=0, motion="pan")
     assert stabilisation_shifts(clip).abs().max() < 0.05
     assert torch.equal(stabilise(clip), clip)
+
+
+def test_shifting_a_tile_gives_the_whole_frames_pixels_bit_for_bit():
+    # Tiled runs shift each tile on its own: away from the tile's cut edges (farther than the
+    # shift and the filter's reach) its pixels must be the whole frame's, not merely close.
+    generator = torch.Generator().manual_seed(3)
+    frames = torch.rand(3, 3, 80, 120, generator=generator)
+    shifts = torch.tensor([[0.37, -1.62], [-2.91, 0.08], [4.5, 3.25]], dtype=torch.float64)
+    whole = _shift_frames(frames, shifts)
+    tile = _shift_frames(frames[..., 17:71, 29:101].contiguous(), shifts)
+    margin = 8  # > 4.5 px of shift + 2 px of taps
+    assert torch.equal(tile[..., margin:-margin, margin:-margin], whole[..., 17 + margin:71 - margin, 29 + margin:101 - margin])
+    # At the frame's own edges a tile that shares them mirrors them alike.
+    corner = _shift_frames(frames[..., :40, :60].contiguous(), shifts)
+    assert torch.equal(corner[..., :-margin, :-margin], whole[..., :40 - margin, :60 - margin])
