@@ -254,28 +254,16 @@ def test_statistics_measured_per_tile_would_show(scan_clip, op):
 @pytest.mark.parametrize("ops", [
     # The classical ops (the clean preset's).
     [{"op": "denoise"}, {"op": "dust"}, {"op": "scratch"}, {"op": "deflicker"}],
-    # The film preset's chain after stabilise.
-    [{"op": "deflicker", "params": {"radius": 8}}, {"op": "dust"}, {"op": "learned_restore"},
-     {"op": "denoise", "params": {"radius": 1, "strength": 0.5}}],
+    # The film preset's chain (stabilise shifts a tile's pixels exactly as the whole frame's: the
+    # net's blotch and likeness tests downstream grew any rounding there into code values).
+    [{"op": "stabilise", "params": {"radius": 3}}, {"op": "deflicker", "params": {"radius": 8}}, {"op": "dust"},
+     {"op": "learned_restore"}, {"op": "denoise", "params": {"radius": 1, "strength": 0.5}}],
 ])
 def test_chain_of_temporal_ops_in_tiles_matches_whole_frames(scan_clip, ops):
     spec = {"ops": ops}
     whole = run_pipeline(scan_clip, spec, fps=24, tile=0).frames
     tiled = run_pipeline(scan_clip, spec, fps=24, tile=SCAN_TILE).frames
     assert (tiled - whole).abs().max() <= SEAM_TOLERANCE
-
-
-def test_film_chain_in_tiles_matches_whole_frames_but_at_a_few_pixels(scan_clip):
-    # Stabilise's bicubic resampling rounds differently in a tile (3e-5 at most); the
-    # restoration net's blotch and likeness tests downstream turn that into a few code values
-    # at a few pixels, as they do on whole frames for 1e-5 of noise on their input.
-    spec = {"ops": [{"op": "stabilise", "params": {"radius": 3}}, {"op": "deflicker", "params": {"radius": 8}},
-                    {"op": "dust"}, {"op": "learned_restore"}, {"op": "denoise", "params": {"radius": 1, "strength": 0.5}}]}
-    whole = run_pipeline(scan_clip, spec, fps=24, tile=0).frames
-    tiled = run_pipeline(scan_clip, spec, fps=24, tile=SCAN_TILE).frames
-    difference = (tiled - whole).abs()
-    assert float((difference > SEAM_TOLERANCE).float().mean()) < 1e-4
-    assert float(torch.quantile(difference.flatten(), 0.999)) <= 0.1 * SEAM_TOLERANCE
 
 
 def test_only_tileable_ops_run_in_tiles():
