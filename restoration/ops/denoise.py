@@ -38,8 +38,10 @@ MAX_RADIUS = 3
 # (camera moves), and where it is not (moving objects) the misalignment test rejects the pixels.
 # Measured on degraded pans, zooms and mixed motion: +0.8..1.3 dB over the default of 4.
 FLOW_SMOOTH = 12
-# Pairs (centre, neighbour) aligned per batch: bounds memory on long windows / large frames.
-PAIRS_PER_BATCH = 12
+# Centre frames denoised per batch (each with its 2 radius aligned neighbours): one bounds memory
+# on long windows and large frames, and is no slower than several (on a 4K tile plan: 0.42 against
+# 0.76 GiB above the input and less CPU time than 3 centres a batch: docs/BENCHMARKS.md, issue #18).
+CENTRES_PER_BATCH = 1
 
 
 def estimate_noise(frames: torch.Tensor) -> torch.Tensor:
@@ -155,9 +157,8 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
 
     out = torch.empty_like(frames)
     flows = chained_flows(frames, flows, smooth=FLOW_SMOOTH)
-    centres_per_batch = max(1, PAIRS_PER_BATCH // len(offsets))
-    for first in range(0, t_count, centres_per_batch):
-        last = min(first + centres_per_batch, t_count)
+    for first in range(0, t_count, CENTRES_PER_BATCH):
+        last = min(first + CENTRES_PER_BATCH, t_count)
         n = last - first
         centre = frames[first:last]
         aligned, confidence, raw_difference = _aligned_batch(frames, flows, first, last, radius, noise)

@@ -88,10 +88,16 @@ class TilePlan:
         return self.whole_frame or (height <= self.tile and width <= self.tile)
 
     def widened(self, reach: float) -> TilePlan:
-        """Tiles whose discarded half-overlap covers ``reach`` pixels (how far an op's result
-        depends on its surroundings: flows and filters), read at the same size (so the same
-        working memory): the tile shrinks by what the overlap grows."""
-        overlap = max(self.overlap, math.ceil(2 * reach / TILE_ALIGN) * TILE_ALIGN)
+        """Tiles whose overlap beyond the blend's band covers ``reach`` pixels (how far an op's
+        result depends on its surroundings: flows and filters), read at the same size (so the
+        same working memory): the tile shrinks by what the overlap grows.
+
+        A tile's result is used up to half the cross-fade band (:func:`apply_tiled_at`: at most
+        ``DEFAULT_OVERLAP``) past its core, so what lies beyond that needs to cover ``reach``:
+        ``reach + DEFAULT_OVERLAP / 2`` (below ``DEFAULT_OVERLAP`` the band is the whole overlap
+        and half of it still covers ``reach``). Twice the reach would read the same pixels and
+        discard more of them (at 4K the tiles read 1.9x the frame's pixels instead of 1.6x)."""
+        overlap = max(self.overlap, math.ceil((reach + DEFAULT_OVERLAP / 2) / TILE_ALIGN) * TILE_ALIGN)
         if self.whole_frame or overlap == self.overlap:
             return self
         return TilePlan(max(MIN_TILE, (self.tile - 2 * (overlap - self.overlap)) // TILE_ALIGN * TILE_ALIGN), overlap)

@@ -143,9 +143,18 @@ def test_local_filter_within_the_halo_is_exact():
 def test_a_widened_overlap_reads_tiles_of_the_same_size():
     plan = TilePlan(512, overlap=32)
     wide = plan.widened(70)
-    assert wide.overlap == 144 and wide.overlap >= 2 * 70 and wide.overlap % 16 == 0
+    # The blend uses a tile's result up to half its 32 px band past the core: 70 px beyond that.
+    assert wide.overlap == 96 and wide.overlap - 32 // 2 >= 70 and wide.overlap % 16 == 0
     assert wide.tile + 2 * wide.overlap == plan.tile + 2 * plan.overlap
     assert plan.widened(10) == plan
+
+
+def test_a_widened_plan_hides_a_filter_of_its_reach():
+    # The blend uses each tile 16 px past its core: the rest of the widened overlap covers the reach.
+    frames = torch.rand(2, 1, 200, 260, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    plan = TilePlan(48, overlap=16).widened(20)
+    tiled = apply_tiled(lambda tile: box_filter(tile, 20), frames, plan)
+    torch.testing.assert_close(tiled, box_filter(frames, 20))
 
 
 def test_flow_region_is_the_enlarged_flow_cropped():
