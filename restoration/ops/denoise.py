@@ -31,7 +31,8 @@ from restoration.ops.flow import (
 )
 from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["denoise", "Denoise", "estimate_noise", "misalignment_differences", "misalignment_levels", "DENOISE_OP"]
+__all__ = ["denoise", "Denoise", "estimate_noise", "misalignment_differences", "misalignment_levels", "self_pairs",
+           "DENOISE_OP"]
 
 MAX_RADIUS = 3
 # A smoother flow than the default: on grainy film it is more accurate where the motion is smooth
@@ -128,10 +129,23 @@ def misalignment_differences(frames: torch.Tensor, *, radius: int, noise: torch.
     return torch.stack(differences, dim=2)
 
 
-def misalignment_levels(medians: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def self_pairs(length: int, radius: int, first: int = 0, last: int | None = None) -> torch.Tensor:
+    """(K, last - first) bool: where a centre's reflected neighbour is the centre itself (at
+    radius 2 and more frame 1's neighbour -2 is frame 1, and frame T-2's +2 is T-2)."""
+    last = length if last is None else last
+    offsets = [k for k in range(-radius, radius + 1) if k != 0]
+    return reflected_indices(length, offsets)[:, first:last] == torch.arange(first, last)
+
+
+def misalignment_levels(medians: torch.Tensor, itself: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(misalignment spread, remaining grain) (T,) each from the medians (2, K, T) of
-    :func:`misalignment_differences`, on the best-aligned of the K neighbours."""
-    return medians[0].amin(0) / 0.6745, medians[1].amin(0) / (0.6745 * 2 ** 0.5)
+    :func:`misalignment_differences`, on the best-aligned of the K neighbours that are other
+    frames (``itself``: :func:`self_pairs`; a frame's difference to itself is no alignment and
+    made its tolerance nil, so it was hardly averaged). A frame with no other neighbour (a clip
+    of one frame) keeps its nil levels: there is nothing to average."""
+    others = medians.masked_fill(itself.to(medians.device), float("inf")).amin(1)
+    levels = torch.where(others.isinf(), medians.amin(1), others)
+    return levels[0] / 0.6745, levels[1] / (0.6745 * 2 ** 0.5)
 
 
 def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spatial: float = 1.0,
@@ -169,7 +183,7 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
         if levels is None:
             spread, grain = misalignment_levels(torch.stack([
                 sampled_median(box_filter(raw_difference, 1).abs()).view(len(offsets), n),
-                sampled_median(raw_difference.abs()).view(len(offsets), n)]))
+                sampled_median(raw_difference.abs()).view(len(offsets), n)]), self_pairs(t_count, radius, first, last))
         else:
             spread, grain = levels[1][first:last], levels[2][first:last]
         tolerance = (2.0 * strength * spread).repeat(len(offsets)) + 1e-4

@@ -419,7 +419,7 @@ def _dust_tiled(frames: torch.Tensor, plan: TilePlan, sensitivity: float, grow: 
 
 def _denoise_tiled(frames: torch.Tensor, plan: TilePlan, radius: int, strength: float, spatial: float
                    ) -> torch.Tensor:
-    from restoration.ops.denoise import FLOW_SMOOTH, denoise, misalignment_differences, misalignment_levels
+    from restoration.ops.denoise import FLOW_SMOOTH, denoise, misalignment_differences, misalignment_levels, self_pairs
 
     shared = SharedFlows()
     plan = plan.widened(DENOISE_REACH + radius * _whole_frame_flows(shared, frames, smooth=FLOW_SMOOTH))
@@ -428,7 +428,7 @@ def _denoise_tiled(frames: torch.Tensor, plan: TilePlan, radius: int, strength: 
         lambda tile, top, left: misalignment_differences(tile, radius=radius, noise=noise,
                                                          flows=TileFlows(shared, frames, top, left)),
         frames, plan)  # (2, K, T): blurred and raw differences of each frame's K neighbours
-    spread, grain = misalignment_levels(medians)
+    spread, grain = misalignment_levels(medians, self_pairs(frames.shape[0], radius))
     return apply_tiled_at(
         lambda tile, top, left: denoise(tile, radius=radius, strength=strength, spatial=spatial,
                                         flows=TileFlows(shared, frames, top, left), levels=(noise, spread, grain)),
