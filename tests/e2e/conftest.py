@@ -152,6 +152,15 @@ def browser():
         browser.close()
 
 
+def shape_box(page, selector: str) -> dict:
+    """The client box of the shape (a CSS selector) the draw layer shows now: it replaces its elements on every
+    render, so an element Playwright resolved may be gone (no box) by the time it is measured."""
+    return page.evaluate("""(selector) => {
+      const r = document.querySelector(selector).getBoundingClientRect();
+      return {x: r.x, y: r.y, width: r.width, height: r.height};
+    }""", selector)
+
+
 def drag_rectangle(page, overlay: str, start: tuple[float, float], end: tuple[float, float]) -> None:
     """Drag the mouse over the element ``overlay`` from ``start`` to ``end`` (fractions of its width
     and height), as a reviewer draws a rectangle with the rectangle tool."""

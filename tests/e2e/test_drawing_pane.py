@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import demo_shot, latest_version, login
+from tests.e2e.conftest import demo_shot, latest_version, login, shape_box
 
 pytestmark = pytest.mark.e2e
 
@@ -49,9 +49,9 @@ def test_a_drawing_side_by_side_lands_on_the_versions_pane_in_its_coordinates(de
     page.mouse.down()
     page.mouse.move(right["x"] + right["width"] * 0.5, right["y"] + right["height"] * 0.7, steps=6)
     page.mouse.up()
-    draft = page.locator(".draw-layer .draft rect[data-shape=rect]")
-    expect(draft).to_have_count(1)
-    drawn = draft.bounding_box()
+    draft = ".draw-layer .draft rect[data-shape=rect]"
+    expect(page.locator(draft)).to_have_count(1)
+    drawn = shape_box(page, draft)
     assert drawn["x"] > stage["x"] + stage["width"] / 2  # on the version's picture, not the scan's
     text = "Halo round the lamp on the restored picture (side by side)"
     page.fill(".cm-composer textarea", text)
@@ -73,9 +73,9 @@ def test_a_drawing_side_by_side_lands_on_the_versions_pane_in_its_coordinates(de
                            f" < {stage['x'] + stage['width'] / 2}")
     assert _near(page.locator(".cv-overlay").bounding_box(), left)
     page.locator(".cm-item", has_text=text).click()
-    saved = page.locator(".draw-layer .saved.emphasis rect[data-shape=rect]")
-    expect(saved).to_have_count(1)
-    box = saved.bounding_box()
+    saved = ".draw-layer .saved.emphasis rect[data-shape=rect]"
+    expect(page.locator(saved)).to_have_count(1)
+    box = shape_box(page, saved)
     assert abs(box["x"] - (left["x"] + left["width"] * 0.2)) < 3
     assert abs(box["width"] - left["width"] * 0.3) < 3
     context.close()

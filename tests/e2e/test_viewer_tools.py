@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageChops
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import demo_manage, demo_shot, drag_rectangle, latest_version, login
+from tests.e2e.conftest import demo_manage, demo_shot, drag_rectangle, latest_version, login, shape_box
 
 pytestmark = pytest.mark.e2e
 
@@ -201,12 +201,12 @@ def test_the_onion_skin_shows_the_drawings_of_the_annotated_frames_before_and_af
     expect(page.locator(".draw-layer .onion")).to_have_count(0)
 
     page.click("#comments-panel [data-onion]")
-    before = page.locator(".draw-layer .onion-before rect[data-shape=rect]")
-    after = page.locator(".draw-layer .onion-after rect[data-shape=rect]")
-    expect(before).to_have_count(1)
-    expect(after).to_have_count(1)
+    before = ".draw-layer .onion-before rect[data-shape=rect]"
+    after = ".draw-layer .onion-after rect[data-shape=rect]"
+    expect(page.locator(before)).to_have_count(1)
+    expect(page.locator(after)).to_have_count(1)
     # Before is frame 10's rectangle (on the left), after frame 14's; tinted apart, and faint.
-    assert before.bounding_box()["x"] < after.bounding_box()["x"]
+    assert shape_box(page, before)["x"] < shape_box(page, after)["x"]
     colours = page.evaluate("""() => ['.onion-before rect', '.onion-after rect'].map(
         (s) => getComputedStyle(document.querySelector('.draw-layer ' + s)).stroke)""")
     assert colours[0] != colours[1] and "255, 255, 255" not in colours[0]
@@ -215,8 +215,8 @@ def test_the_onion_skin_shows_the_drawings_of_the_annotated_frames_before_and_af
     # On frame 14 itself its drawing is the frame's own; the onion skin shows 10 before, none after.
     page.evaluate(f"{VIEWER}.seek(14)")
     expect(page.locator(".draw-layer .saved rect[data-shape=rect]")).to_have_count(1)
-    expect(before).to_have_count(1)
-    expect(after).to_have_count(0)
+    expect(page.locator(before)).to_have_count(1)
+    expect(page.locator(after)).to_have_count(0)
     page.click("#comments-panel [data-onion]")
     expect(page.locator(".draw-layer .onion")).to_have_count(0)
     context.close()
