@@ -22,6 +22,13 @@ PARTS: dict[str, str] = {
 }
 
 
+def median(values) -> float:
+    """The middle of the values (the upper of the two middle ones for an even count): a timing's
+    figure over repeated runs, one of the values actually measured."""
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
 def precision_recall_f1(matched: int, found: int, true: int) -> tuple[float, float, float]:
     """Detection scores from counts: precision (1.0 when nothing was found), recall (1.0 when
     there was nothing to find) and their harmonic mean F1 (0.0 when both are 0)."""

@@ -23,6 +23,8 @@ from typing import Any
 
 import torch
 
+from restoration.bench import median
+
 SIZES = {"2K": (1556, 2048), "4K": (3112, 4096)}
 FRAMES = 4
 FPS = 24.0
@@ -236,7 +238,7 @@ def run(quick: bool) -> dict[str, list[dict[str, Any]]]:
                             row["error"] = runs[0]["error"]
                         for key in ("s/frame (wall)", "s/frame (CPU)", "peak RSS GiB"):
                             if ok:
-                                row[key] = sorted(r[key] for r in ok)[len(ok) // 2]
+                                row[key] = median(r[key] for r in ok)
                         rows.append(row)
                         for phase in ok[0].get("phases", []) if ok else []:
                             phase_rows.append({"chain": chain, "size": size_name, "in and out": container, **phase})

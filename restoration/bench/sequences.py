@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from restoration.bench import median
 from restoration.bench.restore import Timer
 
 FRAMES = 4
@@ -87,7 +88,7 @@ def run(quick: bool) -> dict[str, list[dict[str, Any]]]:
                     shutil.rmtree(folder, ignore_errors=True)
             rows.append({
                 "format": name, "size": f"{width}x{height} RGB", "MB/frame": megabytes,
-                "write ms/frame": sorted(writes)[len(writes) // 2], "read ms/frame": sorted(reads)[len(reads) // 2],
-                f"probe ms ({frames} frames)": sorted(probes)[len(probes) // 2],
+                "write ms/frame": median(writes), "read ms/frame": median(reads),
+                f"probe ms ({frames} frames)": median(probes),
             })
     return {"Engine: image sequences, write and read per frame (SequenceWriter, iter_chunks)": rows}

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from restoration.bench import median
 from restoration.bench.restore import FPS, Timer
 
 WIDTHS = (640, 854)
@@ -39,10 +40,6 @@ def _methods() -> list[tuple[str, Callable[[torch.Tensor], object]]]:
     return methods
 
 
-def _median(values: list[float]) -> float:
-    return sorted(values)[len(values) // 2]
-
-
 def run(quick: bool) -> dict[str, list[dict[str, Any]]]:
     frames, height = (4, 48) if quick else (24, 480)
     methods = _methods()
@@ -63,9 +60,9 @@ def run(quick: bool) -> dict[str, list[dict[str, Any]]]:
         for name, _ in methods:
             rows.append({
                 "method": name, "size": f"{width}x{height} grey", "threads": torch.get_num_threads(),
-                "fps (wall, median)": _median(walls[name]),
-                "fps (CPU, median)": _median(cpus[name]),
+                "fps (wall, median)": median(walls[name]),
+                "fps (CPU, median)": median(cpus[name]),
                 # the speed target (issue #19): at least 0.5 of the nlmeans chain's, goal 1
-                "CPU speed / nlmeans chain": _median(cpus[name]) / _median(cpus[NLMEANS]),
+                "CPU speed / nlmeans chain": median(cpus[name]) / median(cpus[NLMEANS]),
             })
     return {"Engine: speed at 480p (24 damaged grey frames, medium strength)": rows}
