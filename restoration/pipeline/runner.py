@@ -368,11 +368,8 @@ def _streamed(upstream: Iterator[torch.Tensor], stage: _Stage, first: int, stop:
             lo = max(first, done - stage.radius)
             hi = min(stop, ready + stage.radius)
             if stage.reduce is not None:
-                with torch.no_grad():
-                    result = _apply(stage.step, held[done - held_start:ready - held_start], stage.tiles, stage.flows,
-                                    neighbours=(small[lo - small_start:hi - small_start], done - lo))
-                if not stage.tiles.covers(*held.shape[-2:]):
-                    release_freed_memory()
+                result = _applied(stage, held[done - held_start:ready - held_start],
+                                  neighbours=(small[lo - small_start:hi - small_start], done - lo))
                 keep = ready  # whole frames only for the outputs still to make
                 if ready == stop:
                     small = None
@@ -397,16 +394,23 @@ def _call(stage: _Stage, inputs: torch.Tensor, origin: int, start: int, stop: in
     """The stage's op over ``inputs`` (numbered ``origin`` from the shot's first frame for the
     shared flows): its output frames ``[start, stop)`` of them, in memory of their own."""
     stage.flows.origin = origin
-    with torch.no_grad():
-        out = _apply(stage.step, inputs, stage.tiles, stage.flows)
-    if not stage.tiles.covers(*inputs.shape[-2:]):  # on frames that fit whole the trim only costs (~5 % CPU)
-        release_freed_memory()
+    out = _applied(stage, inputs)
     if out.untyped_storage().data_ptr() == inputs.untyped_storage().data_ptr():
         out = out.clone()  # an op that returned its input: the frames passed on are changed later
     if stage.last_to_share:
         stage.flows.forget_before(origin + stop - stage.radius)
     result = out[start:stop]
     return result.clone() if result.shape[0] < out.shape[0] else result  # not the whole output's memory
+
+
+def _applied(stage: _Stage, frames: torch.Tensor, neighbours: tuple[torch.Tensor, int] | None = None
+             ) -> torch.Tensor:
+    """The stage's op over ``frames`` (:func:`_apply`), then the heap trimmed of what its tiles freed."""
+    with torch.no_grad():
+        out = _apply(stage.step, frames, stage.tiles, stage.flows, neighbours)
+    if not stage.tiles.covers(*frames.shape[-2:]):  # on frames that fit whole the trim only costs (~5 % CPU)
+        release_freed_memory()
+    return out
 
 
 def _heap_trimmer() -> Callable[[], object]:
