@@ -87,6 +87,11 @@ def upsampled_region(maps: torch.Tensor, size: tuple[int, int], top: int, left: 
     return F.grid_sample(maps, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
+def neighbour_offsets(radius: int) -> list[int]:
+    """The offsets -radius..radius but 0: a frame's neighbours in a temporal op's window."""
+    return [k for k in range(-radius, radius + 1) if k != 0]
+
+
 def reflected_indices(length: int, offsets, *, device=None) -> torch.Tensor:
     """Index table (len(offsets), length) of frame t+offset, reflected at the clip's edges.
 

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
-from restoration.ops._common import box_filter, check_frames, reflected_indices
+from restoration.ops._common import box_filter, check_frames, neighbour_offsets, reflected_indices
 from restoration.ops.flow import ChainedFlows, align_neighbours, alike, brightness_offset, trusted
 from restoration.ops.opspec import OpSpec, Param
 
@@ -75,7 +75,7 @@ def maps_of_reduced(low: torch.Tensor, *, radius: int = 4, contrast: bool = Fals
     window = max(2, round(min(low.shape[-2:]) / 10))
     own_mean, own_std = _local_statistics(low, window)
 
-    offsets = [k for k in range(-radius, radius + 1) if k != 0]
+    offsets = neighbour_offsets(radius)
     index = reflected_indices(t_count, offsets, device=low.device).reshape(-1)  # offset-major
     centres = torch.arange(t_count, device=low.device).repeat(len(offsets))
     means, stds = [own_mean], [own_std]

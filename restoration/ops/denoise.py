@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
-from restoration.ops._common import box_filter, check_frames, reflected_indices, sampled_median
+from restoration.ops._common import box_filter, check_frames, neighbour_offsets, reflected_indices, sampled_median
 from restoration.ops.flow import (
     ChainedFlows,
     TileFlows,
@@ -99,7 +99,7 @@ def _aligned_batch(frames: torch.Tensor, flows: ChainedFlows, first: int, last: 
     """Frames t-R..t+R but t aligned onto each centre t of first..last-1, offset-major (K * n,
     C, H, W), their confidences (None without ``with_confidence``), and their luma differences
     to the centre."""
-    offsets = [k for k in range(-radius, radius + 1) if k != 0]
+    offsets = neighbour_offsets(radius)
     index = reflected_indices(frames.shape[0], offsets, device=frames.device)[:, first:last].reshape(-1).tolist()
     centres = list(range(first, last)) * len(offsets)
     flows.prepare(range(first - radius, last + radius))
@@ -133,7 +133,7 @@ def self_pairs(length: int, radius: int, first: int = 0, last: int | None = None
     """(K, last - first) bool: where a centre's reflected neighbour is the centre itself (at
     radius 2 and more frame 1's neighbour -2 is frame 1, and frame T-2's +2 is T-2)."""
     last = length if last is None else last
-    offsets = [k for k in range(-radius, radius + 1) if k != 0]
+    offsets = neighbour_offsets(radius)
     return reflected_indices(length, offsets)[:, first:last] == torch.arange(first, last)
 
 
@@ -166,7 +166,7 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
     if not 1 <= radius <= MAX_RADIUS:
         raise SpecError(f"denoise: radius must be in 1..{MAX_RADIUS}, got {radius}")
     t_count = frames.shape[0]
-    offsets = [k for k in range(-radius, radius + 1) if k != 0]
+    offsets = neighbour_offsets(radius)
     noise = estimate_noise(frames).clamp_min(1e-3) if levels is None else levels[0]
 
     out = torch.empty_like(frames)
