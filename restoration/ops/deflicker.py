@@ -28,7 +28,7 @@ from restoration.ops._common import box_filter, check_frames, neighbour_offsets,
 from restoration.ops.flow import ChainedFlows, align_neighbours, alike, brightness_offset, trusted
 from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["deflicker", "Deflicker", "brightness_maps", "reduced_luma", "maps_of_reduced", "apply_maps", "DEFLICKER_OP"]
+__all__ = ["deflicker", "Deflicker", "brightness_maps", "reduction_factor", "reduced_luma", "maps_of_reduced", "apply_maps", "DEFLICKER_OP"]
 
 MAX_RADIUS = 12  # a shot-long median (+-12 frames at 24 fps) also takes out the slow part of flicker
 # The statistics are measured on a copy about this many pixels on its shorter side.
@@ -50,11 +50,16 @@ def _local_statistics(grey: torch.Tensor, radius: int) -> tuple[torch.Tensor, to
     return mean, variance.sqrt()
 
 
+def reduction_factor(frames: torch.Tensor) -> int:
+    """How many pixels each way one pixel of the copy the maps are measured on averages."""
+    return max(1, min(frames.shape[-2:]) // WORK_SIDE)
+
+
 def reduced_luma(frames: torch.Tensor) -> torch.Tensor:
     """The low-resolution luma (T, 1, h, w) the maps are measured on, frame by frame: a streamed
     pipeline keeps a neighbour as this copy once its own output is made (``pipeline.runner``)."""
     check_frames(frames, "deflicker")
-    factor = max(1, min(frames.shape[-2:]) // WORK_SIDE)
+    factor = reduction_factor(frames)
     grey = luma(frames, weights=REC601_LUMA)
     return F.avg_pool2d(grey, factor, ceil_mode=True) if factor > 1 else grey
 

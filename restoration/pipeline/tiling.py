@@ -278,11 +278,11 @@ def _deflicker_reduced(frames: torch.Tensor, plan: TilePlan, **params) -> torch.
     in tiles from an average of the frames first: brightness_maps averages the luma down by this
     factor anyway, and luma is linear, so the maps of the reduced copy are the same maps, from a
     fraction of the memory."""
-    from restoration.ops.deflicker import WORK_SIDE, reduced_luma
+    from restoration.ops.deflicker import reduced_luma, reduction_factor
 
     if plan.covers(*frames.shape[-2:]):
         return reduced_luma(frames)
-    factor = max(1, min(frames.shape[-2:]) // WORK_SIDE)
+    factor = reduction_factor(frames)
     return reduced_luma(F.avg_pool2d(frames, factor, ceil_mode=True) if factor > 1 else frames)
 
 
