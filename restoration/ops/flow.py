@@ -307,14 +307,21 @@ def _estimate(source: _Pyramid, target: _Pyramid, *, iterations: int, window: in
 
 
 def _lowpass(images: torch.Tensor, cell: int) -> torch.Tensor:
+    """The means of ``cell`` x ``cell`` cells (smoothed over their 3 x 3 neighbours) enlarged
+    bilinearly, each about its own centre: cell i's at pixel ``cell * i + (cell - 1) / 2`` whatever
+    the images' size, so a tile read from a pixel on the cell grid (``pipeline.tiling``) gets the
+    whole frame's values away from its edges. (``F.interpolate(size=)`` stretches the cells by
+    h / ceil(h / cell), which moved their centres by the tile's size.)"""
     h, w = images.shape[-2:]
     if min(h, w) < 2 * cell:
         return images.mean(dim=(-2, -1), keepdim=True).expand_as(images)
     pooled = box_filter(F.avg_pool2d(images, cell, ceil_mode=True), 1)
     # channels-last: the same values, faster on a CPU for colour (see _smooth_with_confidence)
     pooled = pooled.contiguous(memory_format=torch.channels_last)
-    # left channels-last: brightness_offset makes it contiguous, align_neighbours adds it as it is
-    return F.interpolate(pooled, size=(h, w), mode="bilinear", align_corners=False)
+    # left channels-last: brightness_offset makes it contiguous, align_neighbours adds it as it is.
+    # F.interpolate's kernel given both the output size and the scale (it takes one or the other):
+    # exactly h x w, sampled at the cell's scale (the padded enlargement cropped: 1.3x the time).
+    return torch.ops.aten.upsample_bilinear2d(pooled, [h, w], False, float(cell), float(cell))
 
 
 def align(source: torch.Tensor, target: torch.Tensor, *, match_brightness: bool = True,
@@ -337,16 +344,20 @@ def align(source: torch.Tensor, target: torch.Tensor, *, match_brightness: bool 
 
 
 def inside(flow: torch.Tensor) -> torch.Tensor:
-    """(N, 1, H, W) bool: where ``warp`` samples inside the image rather than its padded border."""
+    """(N, 1, H, W) bool: where ``warp`` samples inside the image rather than its padded border.
+
+    The flow is compared with each pixel's distance to the edges (whole numbers, exact), not the
+    sample's position flow + x with the edges: that sum rounds by the x it is added to (a tile's
+    own pixel positions or the whole frame's), so a sample on or near the edge was judged inside
+    in one and outside in the other, and tiles and whole frames weighted it differently."""
     h, w = flow.shape[-2:]
     xs = torch.arange(w, device=flow.device, dtype=flow.dtype)
     ys = torch.arange(h, device=flow.device, dtype=flow.dtype).view(h, 1)
-    x = flow[:, 0:1] + xs
-    y = flow[:, 1:2] + ys
-    within = x >= 0
-    within &= x <= w - 1  # in place: one mask, not seven
-    within &= y >= 0
-    within &= y <= h - 1
+    u, v = flow[:, 0:1], flow[:, 1:2]
+    within = u >= -xs
+    within &= u <= (w - 1) - xs  # in place: one mask, not four
+    within &= v >= -ys
+    within &= v <= (h - 1) - ys
     return within
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from restoration.errors import SpecError
-from restoration.ops.flow import FlowEstimator, estimate_flow, resize_flow, warp
+from restoration.ops.flow import BRIGHTNESS_CELL, FlowEstimator, _lowpass, estimate_flow, inside, resize_flow, warp
 from tests.restoration.ops.textures import textured_image
 
 
@@ -206,3 +206,27 @@ def test_flows_between_frames_equal_estimate_flow_pair_by_pair():
     batch = flows_between(clip, pairs, boundaries=4, smooth=12)
     for k, (i, j) in enumerate(pairs):
         assert torch.equal(batch[k:k + 1], estimate_flow(clip[i:i + 1], clip[j:j + 1], boundaries=4, smooth=12))
+
+
+def test_inside_judges_a_tile_at_the_frames_edge_as_the_whole_frame():
+    # Samples on and within rounding of the right and bottom edges (a still border's flow): the
+    # tile's and the whole frame's pixel positions differ, their decisions must not.
+    generator = torch.Generator().manual_seed(0)
+    flow = (torch.randint(-4, 5, (1, 2, 96, 2048), generator=generator) * 3e-5).float()
+    whole = inside(flow)
+    top, left = 32, 2048 - 208  # a tile on the 16 px grid, reaching the frame's far edges
+    # (the tile's first row and column sample past its own near edges: the overlap's business)
+    assert torch.equal(inside(flow[..., top:, left:])[..., 1:, 1:], whole[..., top + 1:, left + 1:])
+    assert not whole[..., -1].all() and whole[..., -1].any()  # both sides of the edge were sampled
+
+
+def test_brightness_cells_of_a_tile_on_the_cell_grid_are_the_whole_frames():
+    generator = torch.Generator().manual_seed(0)
+    images = torch.rand(2, 3, 200, 264, generator=generator)
+    top, left, height, width = 32, 48, 133, 170  # on the 16 px grid; neither side a multiple of 16
+    tile = _lowpass(images[..., top:top + height, left:left + width], BRIGHTNESS_CELL)
+    whole = _lowpass(images, BRIGHTNESS_CELL)[..., top:top + height, left:left + width]
+    # away from the tile's edges (its border cells are smoothed with padding, its last is partial)
+    margin = 3 * BRIGHTNESS_CELL
+    interior = (..., slice(margin, height - margin), slice(margin, width - margin))
+    torch.testing.assert_close(tile[interior], whole[interior], rtol=0, atol=1e-6)
