@@ -7,7 +7,8 @@ per frame of that process, medians over ``RUNS``; the machine's load average is 
 them, since other work shares the cores. The clip is stored two ways: an FFV1 file restored to an
 FFV1 file, and a 16-bit TIFF sequence restored to a 16-bit TIFF sequence (how scans arrive and
 leave: a scanner's numbered frames, ``restore`` writing a pattern). A cProfile of one tiled 4K run of each chain says where
-the time goes (``profile`` rows: the engine's functions by own time).
+the time goes (``profile`` rows: the engine's functions by own time). A reduced 2K clip run
+in tiles and on whole frames says how far apart they come out (``seams``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ PROFILE_ROWS = 8
 WHOLE_FRAME_FILM_MAX_PIXELS = 2048 * 1556
 
 
+# Tiled against whole frames (issue #18's target: within 0.5 code values at 8 bits): the 2K scan
+# at half its sides, in tiles of the 4K plan's side (800 px) halved alike. Quick: the quick size.
+SEAM_SIZE = (778, 1024)
+SEAM_TILE = 400
+QUICK_SEAM_TILE = 128
+
+
 def synthetic_scan(height: int, width: int, frames: int) -> torch.Tensor:
     """A smooth picture with fine grain, panning a few pixels a frame, on the 16-bit grid."""
     generator = torch.Generator().manual_seed(0)
@@ -59,6 +67,30 @@ def synthetic_scan(height: int, width: int, frames: int) -> torch.Tensor:
         grain = 0.02 * torch.randn(1, 3, height, width, generator=generator)
         shots.append(((frame + grain).clamp(0, 1) * 65535).round() / 65535)
     return torch.cat(shots)
+
+
+def seams(height: int, width: int, tile: int) -> list[dict[str, Any]]:
+    """Each chain's output in ``tile`` px tiles against its output on whole frames, on the synthetic
+    scan at ``height`` x ``width`` (returned frames, no file): the largest difference in 8-bit code
+    values and how many values differ by more than half a code value. The networks run in
+    float32 here: bfloat16's rounding (``learned_ops.network_precision``) differs with the tile's
+    size, which is not the tiles' doing."""
+    from unittest import mock
+
+    from restoration.models import learned_ops
+    from restoration.pipeline import run_pipeline
+
+    clip = synthetic_scan(height, width, FRAMES)
+    rows = []
+    with mock.patch.object(learned_ops, "_native_bfloat16_cpu", lambda: False):
+        for chain, steps in CHAINS.items():
+            whole, tiled = (run_pipeline(clip, {"ops": steps}, fps=FPS, bit_depth=16, tile=side).frames
+                            for side in (0, tile))
+            codes = (tiled - whole).abs().mul_(255)
+            rows.append({"chain": chain, "size": f"{width}x{height} 16-bit RGB", "tiles px": tile, "frames": FRAMES,
+                         "max difference (8-bit codes)": float(codes.max()),
+                         "values over 0.5": int((codes > 0.5).sum()), "values": codes.numel()})
+    return rows
 
 
 # Containers the clip is stored in: (source name, output name) in the run's folder.
@@ -247,8 +279,10 @@ def run(quick: bool) -> dict[str, list[dict[str, Any]]]:
                     profiled = _subprocess(source, chain, BUDGET, out, profile=True)
                     for entry in profiled.get("profile", []):
                         profiles.append({"chain": chain, "size": size_name, **entry})
+    (height, width), tile = ((256, 340), QUICK_SEAM_TILE) if quick else (SEAM_SIZE, SEAM_TILE)
     return {
         f"Engine: scans at 2K/4K ({FRAMES} synthetic 16-bit frames, OMP_NUM_THREADS=2)": rows,
+        "Engine: scans, tiles against whole frames (float32 networks)": seams(height, width, tile),
         f"Engine: scans, peak memory of each phase (tiles ({BUDGET}), first run)": phase_rows,
         "Engine: scans, where the time goes (tiled, cProfile, own time)": profiles,
     }

@@ -1,10 +1,12 @@
-"""The scans part of the engine benchmark: FFV1 and 16-bit TIFF sequences in and out, peaks per phase."""
+"""The scans part of the engine benchmark: FFV1 and 16-bit TIFF sequences in and out, peaks per phase,
+tiles against whole frames."""
 
 from restoration.bench import scans
 
 
 def test_quick_scans_bench_runs_both_containers_and_measures_each_phase():
-    rows, phases, profile = scans.run(quick=True).values()
+    rows, seams, phases, profile = scans.run(quick=True).values()
+    assert [row["chain"] for row in seams] == list(scans.CHAINS)
     assert not [row for row in rows if "error" in row]
     tiled = [(row["chain"], row["in and out"]) for row in rows if row["run"].startswith("tiles")]
     assert sorted(tiled) == sorted((chain, container) for chain in scans.CHAINS for container in scans.CONTAINERS)
@@ -20,3 +22,12 @@ def test_quick_scans_bench_runs_both_containers_and_measures_each_phase():
             assert run["peak RSS GiB"] == max(row["peak GiB"] for row in phases
                                               if row["chain"] == chain and row["in and out"] == container)
     assert profile
+
+
+def test_tiles_give_each_chain_whole_frames_output_within_half_a_code_value():
+    rows = scans.seams(160, 208, 64)
+    assert [row["chain"] for row in rows] == list(scans.CHAINS)
+    for row in rows:
+        assert row["values"] == scans.FRAMES * 3 * 160 * 208
+        # above 0: the tiles ran (their seams round differently from whole frames)
+        assert 0 < row["max difference (8-bit codes)"] < 0.5 and row["values over 0.5"] == 0
