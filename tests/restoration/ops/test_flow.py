@@ -206,3 +206,23 @@ def test_flows_between_frames_equal_estimate_flow_pair_by_pair():
     batch = flows_between(clip, pairs, boundaries=4, smooth=12)
     for k, (i, j) in enumerate(pairs):
         assert torch.equal(batch[k:k + 1], estimate_flow(clip[i:i + 1], clip[j:j + 1], boundaries=4, smooth=12))
+
+
+@pytest.mark.parametrize(("centres", "broadcast"), [
+    ([1, 2, 3, 1, 2, 3], True), ([2, 2], True), ([0, 1, 2, 3], True), ([3, 1, 3, 1], False), ([1, 2, 1], False),
+])
+def test_brightness_matched_against_repeated_centres_as_against_their_copies(centres, broadcast):
+    # A run of centres repeated (dust's and denoise's batches) is a view broadcast over the
+    # repeats, not copied per neighbour: the same offsets.
+    from restoration.ops.flow import BRIGHTNESS_CELL, _brightness_offset, _centre_frames
+
+    generator = torch.Generator().manual_seed(6)
+    frames = torch.rand(5, 3, 40, 56, generator=generator)
+    aligned = torch.rand(len(centres), 3, 40, 56, generator=generator)
+    limit = torch.linspace(0.02, 0.1, len(centres))
+    copies = frames[torch.tensor(centres)]
+    centre = _centre_frames(frames, centres)
+    assert (centre.untyped_storage().data_ptr() == frames.untyped_storage().data_ptr()) == broadcast
+    assert torch.equal(centre.repeat(len(centres) // len(centre), 1, 1, 1), copies)
+    assert torch.equal(_brightness_offset(centre, aligned, limit, BRIGHTNESS_CELL),
+                       _brightness_offset(copies, aligned, limit, BRIGHTNESS_CELL))
