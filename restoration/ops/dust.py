@@ -74,16 +74,20 @@ def _neighbours(frames: torch.Tensor, first: int, last: int, flows: ChainedFlows
     return frames[first:last], previous, following, seen
 
 
-def _local_range(image: torch.Tensor, radius: int, seen: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Min and max of ``image`` over a (2 radius + 1)^2 window where ``seen``, over a window
-    ``UNSEEN_RADIUS`` wide elsewhere: where the flow fails its check a thing moving on its own is
-    found again a few pixels away in the neighbour, while a blotch too large for the flow to see
-    past (which also fails it) is found nowhere near."""
-    low, high = min_filter(image, radius), max_filter(image, radius)
+def _local_range(previous: torch.Tensor, following: torch.Tensor, radius: int, seen: torch.Tensor
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The lowest and highest of both neighbours over a (2 radius + 1)^2 window where ``seen``, over
+    a window ``UNSEEN_RADIUS`` wide elsewhere: where the flow fails its check a thing moving on its
+    own is found again a few pixels away in the neighbour, while a blotch too large for the flow to
+    see past (which also fails it) is found nowhere near. One filter each way over the neighbours'
+    pointwise min and max: the same values as each neighbour's range, then the lower low and the
+    higher high (min and max are exact and commute; the filters replicate the edges)."""
+    lowest, highest = torch.minimum(previous, following), torch.maximum(previous, following)
+    low, high = min_filter(lowest, radius), max_filter(highest, radius)
     if bool(seen.all()):
         return low, high
-    return (torch.where(seen, low, min_filter(image, UNSEEN_RADIUS)),
-            torch.where(seen, high, max_filter(image, UNSEEN_RADIUS)))
+    return (torch.where(seen, low, min_filter(lowest, UNSEEN_RADIUS)),
+            torch.where(seen, high, max_filter(highest, UNSEEN_RADIUS)))
 
 
 def grain_differences(frames: torch.Tensor, flows: TileFlows | None = None) -> torch.Tensor:
@@ -113,11 +117,11 @@ def _detect(centre: torch.Tensor, previous: torch.Tensor, following: torch.Tenso
     grain = grain.view(-1, 1, 1, 1)
     strong = (5.0 * grain + 0.06) / sensitivity
     weak = 0.5 * strong
-    p_low, p_high = _local_range(p, RANGE_RADIUS, seen)
-    n_low, n_high = _local_range(n, RANGE_RADIUS, seen)
-    # How far the centre lies outside both neighbours' local ranges, in the same direction.
-    above = torch.minimum(c - p_high, c - n_high)
-    below = torch.minimum(p_low - c, n_low - c)
+    low, high = _local_range(p, n, RANGE_RADIUS, seen)
+    # How far the centre lies outside both neighbours' local ranges, in the same direction (the
+    # same values as the smaller of its distances to each: rounding is monotonic).
+    above = c - high
+    below = low - c
     spike = torch.maximum(above, below)
     agree = box_filter(p - n, 1).abs() < strong
     seeds = (spike > strong) & agree

@@ -374,7 +374,9 @@ def _brightness_offset(source: torch.Tensor, aligned: torch.Tensor, limit: float
     limit = torch.as_tensor(brightness_limit, dtype=source.dtype, device=source.device)
     if limit.ndim == 1:
         limit = limit.view(-1, 1, 1, 1)
-    offset = source - aligned
+    # ``source``: one image per aligned image, or a run of them repeated over the aligned ones
+    # (:func:`_centre_frames`), broadcast: the same differences, no copy of the repeats
+    offset = (source - aligned.unflatten(0, (-1, source.shape[0]))).flatten(0, 1)
     torch.minimum(offset, limit, out=offset)  # clipped in place: one full-size temporary, not three
     torch.maximum(offset, -limit, out=offset)
     return _lowpass(offset, cell)
@@ -442,10 +444,20 @@ def _warped(frames: torch.Tensor, flows: ChainedFlows, pairs: list[tuple[int, in
 def _matched_brightness(frames: torch.Tensor, aligned: torch.Tensor, centres: list[int],
                         brightness_limit: float | torch.Tensor | None) -> torch.Tensor:
     if brightness_limit is not None:
-        centre = frames[torch.tensor(centres, device=frames.device)]
         # added in place (the warp's own output): the same sums, no full-size copy of the offset
-        aligned += _brightness_offset(centre, aligned, brightness_limit, BRIGHTNESS_CELL)
+        aligned += _brightness_offset(_centre_frames(frames, centres), aligned, brightness_limit, BRIGHTNESS_CELL)
     return aligned
+
+
+def _centre_frames(frames: torch.Tensor, centres: list[int]) -> torch.Tensor:
+    """``frames[centres]``; where ``centres`` is a run of frames repeated (each centre once per
+    neighbour offset: dust's and denoise's batches), that run as a view, which
+    :func:`_brightness_offset` broadcasts over the repeats instead of a copy per neighbour."""
+    first, count = centres[0], len(centres)
+    run = next((length for length in range(1, count) if centres[length] != first + length), count)
+    if count % run == 0 and centres == list(range(first, first + run)) * (count // run):
+        return frames[first:first + run]
+    return frames[torch.tensor(centres, device=frames.device)]
 
 
 def alike(aligned: torch.Tensor, centre: torch.Tensor, tolerance: torch.Tensor, *, radius: int) -> torch.Tensor:

@@ -37,6 +37,7 @@ from restoration.pipeline.tiling import (
     plan_tiles,
     run_op_tiled,
     streamed_bytes,
+    tile_workers,
 )
 
 logger = logging.getLogger(__name__)
@@ -144,8 +145,8 @@ def run_pipeline(
         raise SpecError(f"tile: expected a whole number of pixels, got {tile!r}")
     if not isinstance(max_memory, int) or isinstance(max_memory, bool) or max_memory < 1:
         raise SpecError(f"max_memory: expected a positive number of bytes, got {max_memory!r}")
-    budget = _Budget(max_memory, tile)
     target = resolve_device(device)
+    budget = _Budget(max_memory, tile, tile_workers(target))
     # A file is decoded frame by frame: the chain asks for a chunk at a time, which may be far
     # fewer frames than the window (4K, long context), and nothing more is held.
     frames = FrameSource.open(source, fps=fps, chunk_size=1, bit_depth=bit_depth)
@@ -210,6 +211,7 @@ def _output_scale(plans: list[ShotPlan]) -> int:
 class _Budget:
     max_memory: int
     tile: int | None = None  # forced tile side; None: from the budget
+    workers: int = 1  # tiles run at once (pipeline.tiling.tile_workers)
 
     def chunk(self, window: int, radii: Sequence[int], reduced: Sequence[bool], frames: FrameSource,
               whole_frames: bool) -> int:
@@ -235,14 +237,14 @@ class _Budget:
         its own calls (a chunk and its context, at most the shot) beside what the other ops hold
         meanwhile (their carried context and the chunk; nothing on a shot fed in one chunk)."""
         if self.tile is not None:
-            return TilePlan(self.tile)
+            return TilePlan(self.tile, workers=self.workers)
         frame_bytes = frames.channels * frames.height * frames.width * 4
         carried = [r if small else 2 * r for r, small in zip(radii, reduced, strict=True)]
         others = 0 if length <= chunk else sum(carried) - carried[index] + chunk
         return plan_tiles(frames=min(length, chunk + (0 if reduced[index] else 2 * radii[index])), channels=frames.channels,
                           height=frames.height, width=frames.width,
                           max_memory=max(self.max_memory - others * frame_bytes, self.max_memory // 4),
-                          working_copies=step.op.working_copies)
+                          working_copies=step.op.working_copies, workers=self.workers)
 
 
 def _run_plans(plans, frames, pipeline, device, window, budget, progress, emit) -> None:

@@ -15,13 +15,20 @@ and an apply run per tile with the shared estimate (``SHARED_ESTIMATES``).
 Only ops that declare ``tileable`` (``OpSpec.tileable``: their tiled output equals their whole-frame
 output) run in tiles; the others run on the window's whole frames, so no seam can show, and a
 chain holding one is fed fewer frames at a time (``chunk_for_budget(whole_frames=True)``).
+
+On a CPU two tiles run at once, each on one thread (``TilePlan.workers``), each with its share of
+the budget; they are blended in tile order, so the output is the same as one tile at a time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,12 +79,22 @@ def parse_memory_size(text: str) -> int:
     return size
 
 
+def tile_workers(device: torch.device) -> int:
+    """Tiles run at once on ``device``: two on a CPU with two threads or more, each tile's kernels
+    on one thread (an op's small kernels, its Python between them and its reductions leave a
+    second thread idle much of the time: two tiles keep both busy), one on a GPU (one tile's
+    kernels fill it)."""
+    return 2 if device.type == "cpu" and torch.get_num_threads() >= 2 else 1
+
+
 @dataclass(frozen=True)
 class TilePlan:
-    """Tiles of at most ``tile`` x ``tile`` pixels (before overlap); ``tile`` 0 means the whole frame."""
+    """Tiles of at most ``tile`` x ``tile`` pixels (before overlap); ``tile`` 0 means the whole
+    frame. ``workers`` tiles run at once (:func:`tile_workers`), each on one thread."""
 
     tile: int
     overlap: int = DEFAULT_OVERLAP
+    workers: int = 1
 
     @property
     def whole_frame(self) -> bool:
@@ -100,25 +117,28 @@ class TilePlan:
         overlap = max(self.overlap, math.ceil((reach + DEFAULT_OVERLAP / 2) / TILE_ALIGN) * TILE_ALIGN)
         if self.whole_frame or overlap == self.overlap:
             return self
-        return TilePlan(max(MIN_TILE, (self.tile - 2 * (overlap - self.overlap)) // TILE_ALIGN * TILE_ALIGN), overlap)
+        return dataclasses.replace(
+            self, tile=max(MIN_TILE, (self.tile - 2 * (overlap - self.overlap)) // TILE_ALIGN * TILE_ALIGN),
+            overlap=overlap)
 
 
 def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memory: int,
-               working_copies: int | None = None) -> TilePlan:
+               working_copies: int | None = None, workers: int = 1) -> TilePlan:
     """The largest tiles whose working memory (``working_copies`` float32 copies of the tile per
     frame: the op's own count where it declares one, else ``WORKING_COPIES``), with the resident
-    window, fits ``max_memory``."""
+    window, fits ``max_memory``; ``workers`` tiles at once (:func:`tile_workers`) share what the
+    window leaves (a whole frame is one tile: one worker)."""
     working_copies = WORKING_COPIES if working_copies is None else working_copies
     frame_bytes = channels * height * width * 4
     # When the window alone overruns the budget (long context at 4K), the tiles still get a
     # quarter of it: 64 px tiles would spend most of their time on the overlap.
     left = max(max_memory - PROCESS_BYTES - RESIDENT_COPIES * frames * frame_bytes, max_memory // 4)
     if working_copies * frames * frame_bytes <= left:
-        return TilePlan(0)
-    area = left / (working_copies * frames * channels * 4)
+        return TilePlan(0, workers=workers)
+    area = left / (workers * working_copies * frames * channels * 4)
     side = int(math.sqrt(area)) - 2 * DEFAULT_OVERLAP
     side = max(MIN_TILE, side // TILE_ALIGN * TILE_ALIGN)
-    return TilePlan(side)
+    return TilePlan(side, workers=workers)
 
 
 # Fewest output frames a chunk of a streamed chain carries, whatever the budget: each op's call
@@ -214,10 +234,10 @@ def apply_tiled_at(function: Callable[[torch.Tensor, int, int], torch.Tensor], f
     band = min(plan.overlap, DEFAULT_OVERLAP)
     out = torch.zeros_like(frames)
     total = torch.zeros(1, 1, height, width, device=frames.device, dtype=frames.dtype)
-    for top, bottom, left, right, y0, y1, x0, x1 in _tiles(height, width, plan):
+    # Blended in tile order whatever order the workers finish in: the same sums as one by one.
+    for (top, bottom, left, right, y0, y1, x0, x1), result in _tile_results(function, frames, plan):
         rows = _ramp(bottom - top, y0 - top, bottom - y1, band, device=frames.device, dtype=frames.dtype)
         cols = _ramp(right - left, x0 - left, right - x1, band, device=frames.device, dtype=frames.dtype)
-        result = function(frames[:, :, top:bottom, left:right], top, left)
         weight = rows[:, None] * cols[None, :]
         region = (slice(None), slice(None), slice(top, bottom), slice(left, right))
         total[region] += weight
@@ -229,6 +249,48 @@ def apply_tiled_at(function: Callable[[torch.Tensor, int, int], torch.Tensor], f
     return out
 
 
+def _tile_results(function: Callable[[torch.Tensor, int, int], torch.Tensor], frames: torch.Tensor,
+                  plan: TilePlan) -> Iterator[tuple[tuple[int, ...], torch.Tensor]]:
+    """Each tile of ``frames`` (:func:`_tiles`' tuple) with ``function(tile, top, left)``, in tile
+    order; ``plan.workers`` tiles computed at once, at most one more waiting to be taken."""
+    tiles = _tiles(*frames.shape[-2:], plan)
+
+    def run(tile: tuple[int, ...]) -> torch.Tensor:
+        top, bottom, left, right = tile[:4]
+        return function(frames[:, :, top:bottom, left:right], top, left)
+
+    if plan.workers == 1:
+        for tile in tiles:
+            yield tile, run(tile)
+        return
+    with _one_thread_each(plan.workers) as pool:
+        pending = deque()
+        for tile in tiles:
+            pending.append((tile, pool.submit(run, tile)))
+            if len(pending) > plan.workers:  # the next tile starts while this one is taken
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+
+
+@contextmanager
+def _one_thread_each(workers: int) -> Iterator[ThreadPoolExecutor]:
+    """A pool of ``workers`` threads whose torch kernels run on one thread each (the kernels
+    release the GIL, so the tiles run side by side). torch's thread count is the process's, read
+    by each thread when it first runs a parallel kernel: it is 1 while the pool lives (the
+    calling thread's kernels too) and is given back after."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="tile")
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        torch.set_num_threads(threads)
+
+
 def tile_medians(measure: Callable[[torch.Tensor, int, int], torch.Tensor], frames: torch.Tensor, plan: TilePlan
                  ) -> torch.Tensor:
     """Medians (...) of ``measure(tile, top, left)`` (..., 1, h, w) over the whole frames, as
@@ -238,8 +300,7 @@ def tile_medians(measure: Callable[[torch.Tensor, int, int], torch.Tensor], fram
     _, _, height, width = frames.shape
     step = 3 if min(height, width) >= 24 else 1  # sampled_median's subsample
     samples = []
-    for top, bottom, left, right, y0, y1, x0, x1 in _tiles(height, width, plan):
-        values = measure(frames[:, :, top:bottom, left:right], top, left)
+    for (top, _, left, _, y0, y1, x0, x1), values in _tile_results(measure, frames, plan):
         first_row, first_column = -(-y0 // step) * step, -(-x0 // step) * step
         samples.append(values[..., first_row - top:y1 - top:step, first_column - left:x1 - left:step].flatten(-3))
     return torch.cat(samples, dim=-1).median(dim=-1).values
@@ -259,7 +320,7 @@ def _stabilise_tiled(frames: torch.Tensor, plan: TilePlan, radius: int, strength
     # The tile must see the pixels its content comes from: widen the overlap past the shift
     # (and the bicubic kernel), so only the frame's own edges are reflected.
     reach = int(math.ceil(float(shifts[moved].abs().max()))) + 4
-    wide = TilePlan(plan.tile, max(plan.overlap, 2 * reach))
+    wide = dataclasses.replace(plan, overlap=max(plan.overlap, 2 * reach))
     if bool(moved.all()):  # no copies of the window for the frames that stay
         return apply_tiled(lambda tile: _shift_frames(tile, shifts), frames, wide)
     out = frames.clone()

@@ -97,3 +97,18 @@ def test_bad_input_raises():
         detect_dust(torch.rand(4, 4, 48, 64))
     with pytest.raises(SpecError):
         remove_dust(torch.rand(4, 1, 48, 64), sensitivity=0)
+
+
+def test_both_neighbours_range_is_each_neighbours_range_combined():
+    # One filter each way over the neighbours' pointwise min and max, bit for bit the lower of
+    # their lows and the higher of their highs, where seen (narrow) and elsewhere (wide).
+    from restoration.ops._common import max_filter, min_filter
+    from restoration.ops.dust import RANGE_RADIUS, UNSEEN_RADIUS, _local_range
+
+    generator = torch.Generator().manual_seed(3)
+    previous, following = torch.rand(2, 3, 1, 40, 52, generator=generator)
+    seen = torch.rand(3, 1, 40, 52, generator=generator) > 0.3
+    low, high = _local_range(previous, following, RANGE_RADIUS, seen)
+    for radius, where in ((RANGE_RADIUS, seen), (UNSEEN_RADIUS, ~seen)):
+        assert torch.equal(low[where], torch.minimum(min_filter(previous, radius), min_filter(following, radius))[where])
+        assert torch.equal(high[where], torch.maximum(max_filter(previous, radius), max_filter(following, radius))[where])

@@ -230,3 +230,23 @@ def test_brightness_cells_of_a_tile_on_the_cell_grid_are_the_whole_frames():
     margin = 3 * BRIGHTNESS_CELL
     interior = (..., slice(margin, height - margin), slice(margin, width - margin))
     torch.testing.assert_close(tile[interior], whole[interior], rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize(("centres", "broadcast"), [
+    ([1, 2, 3, 1, 2, 3], True), ([2, 2], True), ([0, 1, 2, 3], True), ([3, 1, 3, 1], False), ([1, 2, 1], False),
+])
+def test_brightness_matched_against_repeated_centres_as_against_their_copies(centres, broadcast):
+    # A run of centres repeated (dust's and denoise's batches) is a view broadcast over the
+    # repeats, not copied per neighbour: the same offsets.
+    from restoration.ops.flow import BRIGHTNESS_CELL, _brightness_offset, _centre_frames
+
+    generator = torch.Generator().manual_seed(6)
+    frames = torch.rand(5, 3, 40, 56, generator=generator)
+    aligned = torch.rand(len(centres), 3, 40, 56, generator=generator)
+    limit = torch.linspace(0.02, 0.1, len(centres))
+    copies = frames[torch.tensor(centres)]
+    centre = _centre_frames(frames, centres)
+    assert (centre.untyped_storage().data_ptr() == frames.untyped_storage().data_ptr()) == broadcast
+    assert torch.equal(centre.repeat(len(centres) // len(centre), 1, 1, 1), copies)
+    assert torch.equal(_brightness_offset(centre, aligned, limit, BRIGHTNESS_CELL),
+                       _brightness_offset(copies, aligned, limit, BRIGHTNESS_CELL))

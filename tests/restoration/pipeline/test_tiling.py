@@ -24,6 +24,7 @@ from restoration.pipeline.tiling import (
     WORKING_COPIES,
     TilePlan,
     apply_tiled,
+    apply_tiled_at,
     chunk_for_budget,
     parse_memory_size,
     plan_tiles,
@@ -31,6 +32,7 @@ from restoration.pipeline.tiling import (
     streamed_bytes,
     streamed_frames,
     tile_medians,
+    tile_workers,
 )
 
 # Tiled against untiled, in 8-bit code values: the issue's bound for "no visible seam".
@@ -74,6 +76,56 @@ def test_small_frames_are_not_tiled_and_large_ones_are():
 def test_an_op_declaring_more_working_copies_gets_smaller_tiles():
     sizes = {"frames": 4, "channels": 3, "height": 3112, "width": 4096, "max_memory": 4 * 2 ** 30}
     assert plan_tiles(**sizes, working_copies=56).tile < plan_tiles(**sizes).tile
+
+
+def test_tiles_run_at_once_share_the_working_memory():
+    sizes = {"frames": 4, "channels": 3, "height": 3112, "width": 4096, "max_memory": 4 * 2 ** 30}
+    alone, two = plan_tiles(**sizes), plan_tiles(**sizes, workers=2)
+    assert two.workers == 2 and two.tile < alone.tile
+    # Each worker's tile (read with its overlap) holds about half the working memory.
+    read = (alone.tile + 2 * alone.overlap) ** 2, (two.tile + 2 * two.overlap) ** 2
+    assert 0.4 < read[1] / read[0] <= 0.5
+    # A whole frame is one tile: it fits as it did for one worker.
+    assert plan_tiles(frames=20, channels=3, height=480, width=640, max_memory=12 * 2 ** 30, workers=2).whole_frame
+    assert TilePlan(512, workers=2).widened(70).workers == 2
+
+
+def test_tile_workers_follow_the_device_and_threads(monkeypatch):
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    assert tile_workers(torch.device("cpu")) == 2
+    assert tile_workers(torch.device("cuda")) == 1
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    assert tile_workers(torch.device("cpu")) == 1
+
+
+def test_tiles_run_at_once_give_the_same_values_on_one_thread_each():
+    frames = torch.rand(3, 2, 150, 211, generator=torch.Generator().manual_seed(3))
+    threads_seen = set()
+
+    def filtered(tile, top, left):
+        threads_seen.add(torch.get_num_threads())
+        return box_filter(tile, 2) * (1 + top + left)  # position-dependent: tiles must not be mixed up
+
+    threads = torch.get_num_threads()
+    one, two = TilePlan(48, overlap=16), TilePlan(48, overlap=16, workers=2)
+    assert torch.equal(apply_tiled_at(filtered, frames, two), apply_tiled_at(filtered, frames, one))
+    assert torch.equal(tile_medians(filtered, frames, two), tile_medians(filtered, frames, one))
+    assert threads_seen == {1, threads}  # the workers' tiles on one thread, the others as set
+    assert torch.get_num_threads() == threads  # given back after
+
+
+def test_a_failing_tile_fails_the_run_and_gives_the_threads_back():
+    frames = torch.rand(1, 1, 150, 211)
+    threads = torch.get_num_threads()
+
+    def failing(tile, top, left):
+        if top > 0:
+            raise ValueError("tile failed")
+        return tile
+
+    with pytest.raises(ValueError, match="tile failed"):
+        apply_tiled_at(failing, frames, TilePlan(48, overlap=16, workers=2))
+    assert torch.get_num_threads() == threads
 
 
 def test_the_pipeline_tiles_each_op_by_its_own_count(damaged_clip):
