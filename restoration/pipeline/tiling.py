@@ -249,22 +249,43 @@ def tile_medians(measure: Callable[[torch.Tensor, int, int], torch.Tensor], fram
 
 def _stabilise_tiled(frames: torch.Tensor, plan: TilePlan, radius: int, strength: float, max_shift: float
                      ) -> torch.Tensor:
-    from restoration.ops.stabilise import _shift_frames, weave_correction
+    return _stabilise_from_reduced(frames, _stabilise_reduced(frames, plan), 0, plan, radius, strength, max_shift)
+
+
+def _stabilise_reduced(frames: torch.Tensor, plan: TilePlan, **params) -> torch.Tensor:
+    """The grey copy of each frame stabilise's shifts are measured on (``ops.stabilise.reduced_grey``)."""
+    from restoration.ops.stabilise import reduced_grey
+
+    return reduced_grey(frames)
+
+
+def _stabilise_from_reduced(frames: torch.Tensor, reduced: torch.Tensor, first: int, plan: TilePlan, radius: int,
+                            strength: float, max_shift: float) -> torch.Tensor:
+    """Stabilise of ``frames``, whose grey copies are ``reduced[first:first + len(frames)]``, the
+    others their neighbours' (as many as the radius needs, or the shot's edge)."""
+    from restoration.ops.stabilise import _shift_frames, apply_correction, reduction_factor, weave_of_reduced
 
     if strength == 0:
         return frames.clone()
-    shifts, moved = weave_correction(frames, radius=radius, strength=strength, max_shift=max_shift)
+    shifts, moved = weave_of_reduced(reduced, reduction_factor(frames), frames.dtype, radius=radius,
+                                     strength=strength, max_shift=max_shift)
+    own = slice(first, first + frames.shape[0])
+    if plan.covers(*frames.shape[-2:]):
+        return apply_correction(frames, shifts[own], moved[own])  # ops.stabilise.stabilise's
     if not bool(moved.any()):
         return frames.clone()
     # The tile must see the pixels its content comes from: widen the overlap past the shift
-    # (and the bicubic kernel), so only the frame's own edges are reflected.
+    # (and the bicubic kernel), so only the frame's own edges are reflected. The largest shift
+    # of the neighbours too: the overlap of a call over the whole window.
     reach = int(math.ceil(float(shifts[moved].abs().max()))) + 4
     wide = TilePlan(plan.tile, max(plan.overlap, 2 * reach))
+    shifts, moved = shifts[own], moved[own]
     if bool(moved.all()):  # no copies of the window for the frames that stay
         return apply_tiled(lambda tile: _shift_frames(tile, shifts), frames, wide)
     out = frames.clone()
-    chosen = shifts[moved]
-    out[moved] = apply_tiled(lambda tile: _shift_frames(tile, chosen), frames[moved], wide)
+    if bool(moved.any()):
+        chosen = shifts[moved]
+        out[moved] = apply_tiled(lambda tile: _shift_frames(tile, chosen), frames[moved], wide)
     return out
 
 
@@ -465,6 +486,7 @@ SHARED_ESTIMATES: dict[str, Callable[..., torch.Tensor]] = {
 # frames or tiles by ``plan``). A streamed pipeline holds such an op's neighbours as those copies,
 # whole frames only until their own output is made.
 REDUCED_CONTEXTS: dict[str, tuple[Callable[..., torch.Tensor], Callable[..., torch.Tensor]]] = {
+    "stabilise": (_stabilise_reduced, _stabilise_from_reduced),
     "deflicker": (_deflicker_reduced, _deflicker_from_reduced),
 }
 

@@ -12,7 +12,9 @@ import torch.nn.functional as F
 
 from restoration.errors import RestorationError, SpecError
 from restoration.op_registry import register_op
+from restoration.ops import stabilise as stabilise_op
 from restoration.ops.opspec import OpSpec, Param
+from restoration.ops.stabilise import stabilisation_shifts
 from restoration.pipeline import (
     PRESETS,
     ProgressBar,
@@ -634,6 +636,37 @@ def test_deflicker_holds_its_neighbours_as_reduced_copies_with_the_same_output(m
     assert torch.equal(reduced, whole)
     assert held_reduced <= streamed_frames([8, 1], 4, [True, False]) == 24
     assert held_reduced <= held_whole - 8
+
+
+@pytest.mark.parametrize("tile", [0, 64])
+def test_stabilise_holds_its_neighbours_as_reduced_copies_with_the_same_output(monkeypatch, tile):
+    # Radius 6 on a weaving pan: whole frames only for the 6 frames ahead whose output is not made
+    # yet (their grey copies for the shifts), not 12 around; the tiles' overlap still follows the
+    # largest shift of the call's frames and neighbours. Shifts measured at 40 px (4K's are at
+    # 444): the grey copies a sixteenth of a frame.
+    monkeypatch.setattr(stabilise_op, "_WORK_SIDE", 40)
+    generator = torch.Generator().manual_seed(5)
+    base = torch.rand(1, 3, 20, 26, generator=generator)
+    base = torch.nn.functional.interpolate(base, size=(200, 260), mode="bicubic", align_corners=False)
+    weave = torch.randint(0, 6, (40, 2), generator=generator).tolist()
+    frames = torch.cat([base[..., y:y + 160, 2 * t + x:2 * t + x + 160] for t, (y, x) in enumerate(weave[:40])])
+    frames = frames.clamp(0, 1)
+    spec = {"ops": [{"op": "stabilise", "params": {"radius": 6}}, {"op": "pipeline_test_held_mean1"}]}
+
+    def held_and_output(alive):
+        FRAMES_HELD.clear()
+        FRAMES_OUT[0] = 0
+        out = run_pipeline(frames, spec, window=4, tile=tile,
+                           progress=lambda done, total: FRAMES_OUT.__setitem__(0, done)).frames
+        return max(FRAMES_HELD) - alive, out
+
+    held_reduced, reduced = held_and_output(alive=40)  # the clip is alive throughout
+    monkeypatch.setattr(runner, "REDUCED_CONTEXTS", {})
+    held_whole, whole = held_and_output(alive=80)  # and the first run's output
+    assert torch.equal(reduced, whole)
+    assert float(stabilisation_shifts(frames, radius=6).abs().max()) > 1.0  # frames are moved, in wide tiles
+    assert held_reduced <= streamed_frames([6, 1], 4, [True, False]) == 22
+    assert held_reduced <= held_whole - 6
 
 
 @pytest.mark.parametrize("tile", [0, 32])
