@@ -127,40 +127,87 @@ def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memor
 MIN_CHUNK = 4
 
 
-def streamed_frames(radii: Sequence[int], chunk: int, reduced: Sequence[bool] = ()) -> int:
+def _flags(flags: Sequence[bool], count: int) -> list[bool]:
+    return list(flags) + [False] * (count - len(flags))
+
+
+def streamed_frames(radii: Sequence[int], chunk: int, reduced: Sequence[bool] = (),
+                    spilled: Sequence[bool] = ()) -> int:
     """Whole frames a chain of ops streamed ``chunk`` frames at a time holds at most
     (``pipeline.runner``: each op keeps its own radius of context): every op's carried context
     (``2 r`` of ``radii``; ``r`` for an op marked in ``reduced``, whose neighbours are held as
-    reduced copies: ``REDUCED_CONTEXTS``), and the running op's new input, its output (the chunk
-    and ``2 r`` of context, the chunk alone for a reduced one) and the part it passes on."""
-    reduced = list(reduced) + [False] * (len(radii) - len(reduced))
-    carried = sum(radius if small else 2 * radius for radius, small in zip(radii, reduced, strict=True))
-    return carried + 3 * chunk + 2 * max((r for r, small in zip(radii, reduced, strict=True) if not small), default=0)
+    reduced copies: ``REDUCED_CONTEXTS``; none for an op marked in ``spilled``, whose carried
+    frames wait on disk while the others run: ``pipeline.frame_store``), and the running op's
+    new input, its output (the chunk and ``2 r`` of context, the chunk alone for a reduced one),
+    the part it passes on and, when spilled, its carried frames read back."""
+    reduced, spilled = _flags(reduced, len(radii)), _flags(spilled, len(radii))
+    carried = [radius if small else 2 * radius for radius, small in zip(radii, reduced, strict=True)]
+    kept = sum(frames for frames, out in zip(carried, spilled, strict=True) if not out)
+    running = max(((frames if out else 0) + (0 if small else 2 * radius)
+                   for radius, frames, small, out in zip(radii, carried, reduced, spilled, strict=True)), default=0)
+    return kept + 3 * chunk + running
 
 
 def streamed_bytes(*, radii: Sequence[int], chunk: int, channels: int, height: int, width: int,
-                   whole_frames: bool, reduced: Sequence[bool] = ()) -> int:
+                   whole_frames: bool, reduced: Sequence[bool] = (), spilled: Sequence[bool] = ()) -> int:
     """The memory a streamed chain's frames are planned to take (:func:`streamed_frames`), and
     with ``whole_frames`` a non-tileable op's working copies of its call's whole frames."""
-    held = streamed_frames(radii, chunk, reduced)
+    held = streamed_frames(radii, chunk, reduced, spilled)
     if whole_frames:
         held += (WORKING_COPIES + SHARED_FLOW_COPIES) * (chunk + 2 * max(radii, default=0))
     return held * channels * height * width * 4
 
 
+def _frames_limit(max_memory: int, whole_frames: bool) -> int:
+    """What a streamed chain's frames may take: half the budget (the other half for the ops'
+    tiles), all of it when an op that cannot be tiled runs on whole frames (counted in them)."""
+    return max_memory if whole_frames else max_memory // 2
+
+
 def chunk_for_budget(*, window: int, radii: Sequence[int], channels: int, height: int, width: int,
-                     max_memory: int, whole_frames: bool = False, reduced: Sequence[bool] = ()) -> int:
+                     max_memory: int, whole_frames: bool = False, reduced: Sequence[bool] = (),
+                     spilled: Sequence[bool] = ()) -> int:
     """Frames fed to a streamed chain at a time: the most, up to ``window``, whose frames take at
     most half the budget (the other half for the ops' tiles) or, with ``whole_frames`` (an op
     that cannot be tiled runs on whole frames), that fit the budget with that op's working
     copies. Never fewer than ``MIN_CHUNK`` (or the window when smaller): when even that does not
     fit, the budget is exceeded (the spatial tiles still bound the ops' working memory) rather
     than the run spending most of its time on context."""
-    limit = max_memory if whole_frames else max_memory // 2
+    limit = _frames_limit(max_memory, whole_frames)
     fits = [chunk for chunk in range(window, 0, -1)
             if streamed_bytes(radii=radii, chunk=chunk, channels=channels, height=height, width=width,
-                              whole_frames=whole_frames, reduced=reduced) <= limit]
+                              whole_frames=whole_frames, reduced=reduced, spilled=spilled) <= limit]
     return max(fits[0] if fits else 1, min(window, MIN_CHUNK))
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """Frames fed to a streamed chain at a time, and which ops' carried frames wait on disk."""
+
+    chunk: int
+    spilled: tuple[bool, ...]
+
+
+def stream_plan(*, window: int, radii: Sequence[int], channels: int, height: int, width: int, max_memory: int,
+                whole_frames: bool = False, reduced: Sequence[bool] = ()) -> StreamPlan:
+    """:func:`chunk_for_budget`, with no frames spilled when the chain's fit at its chunk;
+    otherwise the carried frames of the ops that carry the most spill (``pipeline.frame_store``:
+    written once, read back at the op's next call), as few ops as make them fit, or all of them
+    when even that does not (a long 4K shot under the film preset: 37 frames, 5.3 GiB, against
+    2 GiB). Each spilled frame costs a write and a read per call of its op."""
+    reduced = _flags(reduced, len(radii))
+    carried = [radius if small else 2 * radius for radius, small in zip(radii, reduced, strict=True)]
+    spilled = [False] * len(radii)
+    order = sorted((index for index, frames in enumerate(carried) if frames), key=lambda index: -carried[index])
+    for index in [None, *order]:
+        if index is not None:
+            spilled[index] = True
+        sizes = dict(radii=radii, channels=channels, height=height, width=width, whole_frames=whole_frames,
+                     reduced=reduced, spilled=spilled)
+        chunk = chunk_for_budget(window=window, max_memory=max_memory, **sizes)
+        if streamed_bytes(chunk=chunk, **sizes) <= _frames_limit(max_memory, whole_frames):
+            break
+    return StreamPlan(chunk, tuple(spilled))
 
 
 def _spans(length: int, tile: int) -> list[tuple[int, int]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 
@@ -24,6 +25,7 @@ from restoration.pipeline import (
     runner,
     temporal_radius,
 )
+from restoration.pipeline.frame_store import FrameStore
 from restoration.pipeline.runner import release_freed_memory
 from restoration.pipeline.tiling import streamed_frames
 
@@ -626,7 +628,7 @@ def test_deflicker_holds_its_neighbours_as_reduced_copies_with_the_same_output(m
     def held_and_output(alive):
         FRAMES_HELD.clear()
         FRAMES_OUT[0] = 0
-        out = run_pipeline(frames, spec, window=4, tile=tile,
+        out = run_pipeline(frames, spec, window=4,
                            progress=lambda done, total: FRAMES_OUT.__setitem__(0, done)).frames
         return max(FRAMES_HELD) - alive, out
 
@@ -656,7 +658,7 @@ def test_stabilise_holds_its_neighbours_as_reduced_copies_with_the_same_output(m
     def held_and_output(alive):
         FRAMES_HELD.clear()
         FRAMES_OUT[0] = 0
-        out = run_pipeline(frames, spec, window=4, tile=tile,
+        out = run_pipeline(frames, spec, window=4,
                            progress=lambda done, total: FRAMES_OUT.__setitem__(0, done)).frames
         return max(FRAMES_HELD) - alive, out
 
@@ -682,5 +684,52 @@ def test_real_chains_streamed_in_small_chunks_equal_one_call_per_op_over_the_sho
     # frames than the whole shot's), with the flows shared from dust to learned_restore across
     # calls: the same bits as each op run once over the 14 frames.
     frames = _dirty_pan(14)
-    whole = run_pipeline(frames, {"ops": chain}, window=64, tile=tile).frames
-    assert torch.equal(run_pipeline(frames, {"ops": chain}, window=3, tile=tile).frames, whole)
+    whole = run_pipeline(frames, {"ops": chain}, window=64).frames
+    assert torch.equal(run_pipeline(frames, {"ops": chain}, window=3).frames, whole)
+
+
+_FAILING_CALLS = [0]
+
+
+def _fails_on_its_third_call(frames):
+    _FAILING_CALLS[0] += 1
+    if _FAILING_CALLS[0] == 3:
+        raise RuntimeError("the op failed")
+    return frames
+
+
+_register("pipeline_test_fails_third", _fails_on_its_third_call, radius=1)
+_register("pipeline_test_mean8", lambda f: pipeline_test_temporal_mean(f, 8), radius=8)
+
+
+def _descriptor_count() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="open descriptors from Linux's /proc")
+def test_carried_frames_spilled_to_scratch_files_give_the_same_output_and_leave_nothing(monkeypatch, tmp_path):
+    # A budget that holds 10 frames of 64x64 RGB, against radii 8, 1, 1 fed 4 at a time (42):
+    # every op's carried frames wait on disk between its calls.
+    monkeypatch.setattr(runner, "FrameStore", functools.partial(FrameStore, str(tmp_path)))
+    spills = []
+    spill = FrameStore.spill
+    monkeypatch.setattr(FrameStore, "spill", lambda store, frames: spills.append(frames.shape[0]) or spill(store, frames))
+    frames = _clip(t=30, c=3, h=64, w=64)
+    spec = {"ops": [{"op": "pipeline_test_mean8"}, {"op": "pipeline_test_mean1"}, {"op": "pipeline_test_mean1"}]}
+    before = _descriptor_count()
+    roomy = run_pipeline(frames, spec, window=4).frames
+    assert spills == []
+    spilled = run_pipeline(frames, spec, window=4, max_memory=20 * 64 * 64 * 3 * 4).frames
+    assert len(spills) > 10 and max(spills) == 16  # mean8's 2 r frames between calls
+    assert torch.equal(spilled, roomy)
+    assert _descriptor_count() == before
+    assert list(tmp_path.iterdir()) == []
+    # An op failing mid-shot: the frames the others had spilled are closed too.
+    _FAILING_CALLS[0] = 0
+    spills.clear()
+    with pytest.raises(RuntimeError, match="the op failed"):
+        run_pipeline(frames, {"ops": spec["ops"] + [{"op": "pipeline_test_fails_third"}]}, window=4,
+                     max_memory=20 * 64 * 64 * 3 * 4)
+    assert spills
+    assert _descriptor_count() == before
+    assert list(tmp_path.iterdir()) == []
