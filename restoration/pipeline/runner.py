@@ -146,7 +146,6 @@ def run_pipeline(
         raise SpecError(f"tile: expected a whole number of pixels, got {tile!r}")
     if not isinstance(max_memory, int) or isinstance(max_memory, bool) or max_memory < 1:
         raise SpecError(f"max_memory: expected a positive number of bytes, got {max_memory!r}")
-    budget = _Budget(max_memory, tile)
     target = resolve_device(device)
     # A file is decoded frame by frame: the chain asks for a chunk at a time, which may be far
     # fewer frames than the window (4K, long context), and nothing more is held.
@@ -182,11 +181,12 @@ def run_pipeline(
             with writer:  # on any error the partial file is removed
                 plans = _plan_shots(pipeline, frames, source, shots, transitions)
                 out_scale = _output_scale(plans)
+                budget = _Budget(_left_by_writer(max_memory, writer, frames, out_scale), tile)
                 _run_plans(plans, frames, pipeline, target, window, budget, progress, emit)
         else:
             plans = _plan_shots(pipeline, frames, source, shots, transitions)
             out_scale = _output_scale(plans)
-            _run_plans(plans, frames, pipeline, target, window, budget, progress, emit)
+            _run_plans(plans, frames, pipeline, target, window, _Budget(max_memory, tile), progress, emit)
 
     result_frames = torch.cat(collected) if collected else None
     return PipelineResult(
@@ -206,6 +206,19 @@ def _output_scale(plans: list[ShotPlan]) -> int:
     if len(scales) > 1:
         raise SpecError("ops: the shots' pipelines scale the frames differently; one clip needs one size")
     return scales.pop() if scales else 1
+
+
+def _left_by_writer(max_memory: int, writer: Any, frames: FrameSource, scale: int) -> int:
+    """The budget the ops plan their chunks and tiles with: ``max_memory`` less what the output's
+    encoder keeps for itself (``io.encoder_reserve_bytes``: FFV1's packet buffer, resident from
+    the first write on, beside the frames the chain holds), but never under a quarter of it."""
+    from restoration.io import VideoWriter, encoder_reserve_bytes
+
+    if not isinstance(writer, VideoWriter):
+        return max_memory  # an image sequence's encoders hold one frame's file at a time
+    reserve = encoder_reserve_bytes(writer.codec, channels=frames.channels, height=frames.height * scale,
+                                    width=frames.width * scale, bit_depth=writer.bit_depth)
+    return max(max_memory - reserve, max_memory // 4)
 
 
 @dataclass(frozen=True)

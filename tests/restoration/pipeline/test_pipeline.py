@@ -733,3 +733,25 @@ def test_carried_frames_spilled_to_scratch_files_give_the_same_output_and_leave_
     assert spills
     assert _descriptor_count() == before
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_ffv1_outputs_encoder_buffer_is_taken_out_of_the_budget_the_ops_plan_with(monkeypatch, tmp_path):
+    from restoration.io import encoder_reserve_bytes
+    from restoration.pipeline import tiling
+
+    budgets = []
+    monkeypatch.setattr(runner, "stream_plan", lambda **sizes: budgets.append(sizes["max_memory"])
+                        or tiling.stream_plan(**sizes))
+    frames = _clip(t=6, c=3, h=24, w=32)
+    spec = {"ops": [{"op": "pipeline_test_mean1"}, {"op": "pipeline_test_upscale"}]}
+    # libavcodec's FFV1 v3 packet buffer: 3 planes of 48x64 (the upscaled output) at 16 bits, 37 bytes a pixel.
+    reserve = encoder_reserve_bytes("ffv1", channels=3, height=48, width=64, bit_depth=16)
+    assert reserve == 3 * 48 * 64 * 37
+    assert encoder_reserve_bytes("ffv1", channels=1, height=48, width=64, bit_depth=8) == 48 * 64 * 21
+    assert encoder_reserve_bytes("prores", channels=3, height=48, width=64, bit_depth=16) == 0
+    run_pipeline(frames, spec, output=tmp_path / "out.mkv", fps=24, bit_depth=16, max_memory=10 ** 6)
+    run_pipeline(frames, spec, output=tmp_path / "out_%04d.tif", fps=24, bit_depth=16, max_memory=10 ** 6)
+    run_pipeline(frames, spec, max_memory=10 ** 6)
+    # A budget smaller than the reserve still leaves the ops a quarter of it.
+    run_pipeline(frames, spec, output=tmp_path / "small.mkv", fps=24, bit_depth=16, max_memory=reserve)
+    assert budgets == [10 ** 6 - reserve, 10 ** 6, 10 ** 6, reserve // 4]
