@@ -42,6 +42,7 @@ __all__ = [
     "iter_chunks",
     "SoundReader",
     "VideoWriter",
+    "encoder_reserve_bytes",
     "open_writer",
     "sound_mux",
     "write_video",
@@ -665,6 +666,18 @@ def _planar_gbr_frame(quantised: torch.Tensor) -> av.VideoFrame:
         rows = np.frombuffer(plane, dtype=np.uint16).reshape(height, plane.line_size // 2)
         rows[:, :width] = quantised[channel].numpy()  # whole numbers already: the cast is exact
     return frame
+
+
+def encoder_reserve_bytes(codec: str, *, channels: int, height: int, width: int, bit_depth: int) -> int:
+    """Memory the encoder of ``codec`` keeps for itself beside the frames it is given. FFV1
+    (version 3, as written here) allocates a packet buffer sized for the worst case,
+    ``planes * W * H * (2 * depth + 5)`` bytes (libavcodec's ``ff_ffv1_encode_buffer_size``;
+    1.41 GB at 4K 16-bit RGB, whatever the slices, threads or coder), zero-filled (every page
+    resident) and kept for the next frame (docs/BENCHMARKS.md, issue #18). Nothing is counted
+    for the other codecs (their buffers were not measured)."""
+    if codec != "ffv1":
+        return 0
+    return channels * height * width * (2 * bit_depth + 5)
 
 
 class VideoWriter:

@@ -28,7 +28,9 @@ from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's t
 from restoration.ops._common import check_frames
 from restoration.ops.opspec import OpSpec, Param
 
-__all__ = ["stabilise", "stabilisation_shifts", "estimate_shift", "Stabilise", "STABILISE_RADIUS", "STABILISE_OP"]
+__all__ = ["stabilise", "stabilisation_shifts", "reduction_factor", "reduced_grey", "shifts_of_reduced",
+           "weave_correction", "weave_of_reduced", "apply_correction", "estimate_shift",
+           "Stabilise", "STABILISE_RADIUS", "STABILISE_OP"]
 
 STABILISE_RADIUS = 12  # the largest `radius` allowed; the op's declared temporal radius
 
@@ -54,28 +56,43 @@ def _tukey(length: int, device, dtype) -> torch.Tensor:
     return window
 
 
-def _prepare(images: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int], int]:
-    """(N, C, H, W) -> whitened half spectra (N, h, w//2+1) of windowed grey images, (h, w), factor.
+def reduction_factor(frames: torch.Tensor) -> int:
+    """How many pixels each way one pixel of the grey copy the shifts are measured on averages."""
+    return max(1, min(frames.shape[-2:]) // _WORK_SIDE)
 
-    Whitening each spectrum once (unit magnitude) makes every cross-power spectrum a plain
-    product, so a frame compared with 2R neighbours costs one FFT, not 2R normalisations.
-    """
-    factor = max(1, min(images.shape[-2:]) // _WORK_SIDE)
+
+def reduced_grey(frames: torch.Tensor) -> torch.Tensor:
+    """The reduced grey copy (T, h, w) the shifts are measured on, frame by frame: a streamed
+    pipeline keeps a neighbour as this copy once its own output is made (``pipeline.runner``)."""
+    factor = reduction_factor(frames)
 
     def reduced(chunk: torch.Tensor) -> torch.Tensor:
         grey = luma(chunk.float(), weights=REC601_LUMA)
         return F.avg_pool2d(grey, factor) if factor > 1 else grey
 
     # A few frames at a time: a full-size grey copy of a long 4K window would be gigabytes.
-    grey = torch.cat([reduced(chunk) for chunk in images.split(_CHUNK)])
-    grey = grey[:, 0]
+    return torch.cat([reduced(chunk) for chunk in frames.split(_CHUNK)])[:, 0]
+
+
+def _prepare(images: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int], int]:
+    """(N, C, H, W) -> whitened half spectra (N, h, w//2+1) of windowed grey images, (h, w), factor."""
+    spectra, size = _spectra(reduced_grey(images))
+    return spectra, size, reduction_factor(images)
+
+
+def _spectra(grey: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
+    """(N, h, w) grey copies -> their whitened half spectra (N, h, w//2+1) once windowed, (h, w).
+
+    Whitening each spectrum once (unit magnitude) makes every cross-power spectrum a plain
+    product, so a frame compared with 2R neighbours costs one FFT, not 2R normalisations.
+    """
     grey = grey - grey.mean(dim=(-2, -1), keepdim=True)
     h, w = grey.shape[-2:]
     window = _tukey(h, grey.device, grey.dtype)[:, None] * _tukey(w, grey.device, grey.dtype)[None, :]
     spectra = torch.fft.rfft2(grey * window)
     magnitude = spectra.abs()
     spectra = spectra / (magnitude + 1e-6 * magnitude.mean(dim=(-2, -1), keepdim=True) + 1e-20)
-    return spectra, (h, w), factor
+    return spectra, (h, w)
 
 
 def _band_pass(h: int, w: int, device) -> torch.Tensor:
@@ -164,20 +181,27 @@ def stabilisation_shifts(frames: torch.Tensor, *, radius: int = 10, max_shift: f
     Its size is the gate weave that :func:`stabilise` removes (useful as a metric).
     """
     check_frames(frames, "stabilise")
+    return shifts_of_reduced(reduced_grey(frames), reduction_factor(frames), radius=radius,
+                             max_shift=max_shift).to(frames.dtype)
+
+
+def shifts_of_reduced(grey: torch.Tensor, factor: int, *, radius: int = 10, max_shift: float = 0.15) -> torch.Tensor:
+    """:func:`stabilisation_shifts` (in float64) of the frames whose :func:`reduced_grey` is ``grey``,
+    reduced by ``factor`` (their :func:`reduction_factor`)."""
     _check_params(radius, 1.0, max_shift)
-    length = frames.shape[0]
-    result = torch.zeros(length, 2, dtype=torch.float64, device=frames.device)
+    length = grey.shape[0]
+    result = torch.zeros(length, 2, dtype=torch.float64, device=grey.device)
     if length == 1:
-        return result.to(frames.dtype)
-    spectra, (h, w), factor = _prepare(frames)
+        return result
+    spectra, (h, w) = _spectra(grey)
     band = _band_pass(h, w, spectra.device)
     limit = _search_limit(max_shift, (h, w))
     reach = min(radius, length - 1)
 
     # relative[t, j] = position of frame t + j - reach minus that of frame t; trust[t, j] in
     # [0, 1] says how sure that measurement is (0 where it is missing or failed).
-    relative = torch.zeros(length, 2 * reach + 1, 2, dtype=torch.float64, device=frames.device)
-    trust = torch.zeros(length, 2 * reach + 1, dtype=torch.float64, device=frames.device)
+    relative = torch.zeros(length, 2 * reach + 1, 2, dtype=torch.float64, device=grey.device)
+    trust = torch.zeros(length, 2 * reach + 1, dtype=torch.float64, device=grey.device)
     trust[:, reach] = 1.0
     for offset in range(1, reach + 1):
         shift, peak_ratio = _correlate(spectra[offset:], spectra[:-offset], (h, w), band, limit)
@@ -197,18 +221,18 @@ def stabilisation_shifts(frames: torch.Tensor, *, radius: int = 10, max_shift: f
     # line takes the acceleration of an eased pan for weave and shifts whole frames by pixels
     # (measured: a clean panning clip fell to 26 dB); a cubic follows starts, stops and pans
     # and leaves the frame-to-frame jitter.
-    offsets = torch.arange(-reach, reach + 1, dtype=torch.float64, device=frames.device)
+    offsets = torch.arange(-reach, reach + 1, dtype=torch.float64, device=grey.device)
     sigma = radius * _PATH_SIGMA_FRACTION
     weights = torch.exp(-0.5 * (offsets / sigma) ** 2)[None, :] * trust  # (T, 2R+1)
     design = torch.stack([offsets ** k for k in range(_PATH_DEGREE + 1)], dim=1)  # (2R+1, degree+1)
     normal = torch.einsum("tk,ki,kj->tij", weights, design, design)
     # A small ridge on the slope and curvature keeps the fit defined with few usable
     # neighbours (it then falls back towards a line or the weighted mean).
-    ridge = torch.diag(torch.tensor([0.0] + [1e-6] * _PATH_DEGREE, dtype=torch.float64, device=frames.device))
+    ridge = torch.diag(torch.tensor([0.0] + [1e-6] * _PATH_DEGREE, dtype=torch.float64, device=grey.device))
     normal = normal + ridge * weights.sum(dim=1).clamp_min(1e-12)[:, None, None]
     right = torch.einsum("tk,ki,tka->tia", weights, design, relative)  # (T, 3, 2)
     result = torch.linalg.solve(normal, right)[:, 0, :]
-    return result.to(frames.dtype)
+    return result
 
 
 _CUBIC_A = -0.75  # the cubic convolution kernel's parameter, as PyTorch's and most tools' bicubic
@@ -273,7 +297,11 @@ def stabilise(frames: torch.Tensor, *, radius: int = 10, strength: float = 1.0,
     _check_params(radius, strength, max_shift)
     if strength == 0:
         return frames.clone()
-    shifts, moved = weave_correction(frames, radius=radius, strength=strength, max_shift=max_shift)
+    return apply_correction(frames, *weave_correction(frames, radius=radius, strength=strength, max_shift=max_shift))
+
+
+def apply_correction(frames: torch.Tensor, shifts: torch.Tensor, moved: torch.Tensor) -> torch.Tensor:
+    """``frames`` moved by their :func:`weave_correction` (the frames it leaves alone copied)."""
     out = frames.clone()
     if bool(moved.any()):
         out[moved] = _shift_frames(frames[moved], shifts[moved])
@@ -284,7 +312,15 @@ def weave_correction(frames: torch.Tensor, *, radius: int, strength: float, max_
                      ) -> tuple[torch.Tensor, torch.Tensor]:
     """The (T, 2) shifts that remove the weave, ``strength`` applied, and the (T,) mask of the
     frames they move (the whole-frame estimate that a tiled run shares between its tiles)."""
-    shifts = stabilisation_shifts(frames, radius=radius, max_shift=max_shift) * strength
+    check_frames(frames, "stabilise")
+    return weave_of_reduced(reduced_grey(frames), reduction_factor(frames), frames.dtype, radius=radius,
+                            strength=strength, max_shift=max_shift)
+
+
+def weave_of_reduced(grey: torch.Tensor, factor: int, dtype: torch.dtype, *, radius: int, strength: float,
+                     max_shift: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`weave_correction`, in ``dtype``, of the frames whose :func:`reduced_grey` is ``grey``."""
+    shifts = shifts_of_reduced(grey, factor, radius=radius, max_shift=max_shift).to(dtype) * strength
     # Below MIN_CORRECTION_PX the estimate is within its own error and invisible, while the
     # resampling would soften the frame: such frames are passed through untouched.
     return shifts, shifts.abs().amax(dim=1) >= MIN_CORRECTION_PX

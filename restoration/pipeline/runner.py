@@ -21,6 +21,7 @@ from restoration.errors import RestorationError, SpecError
 from restoration.op_registry import interpolation_refine
 from restoration.ops.flow import SharedFlows
 from restoration.pipeline.frame_source import FrameSource
+from restoration.pipeline.frame_store import FrameStore, SpilledFrames
 from restoration.pipeline.spec import (
     CLEAN_OPS,
     PipelineSpec,
@@ -32,10 +33,11 @@ from restoration.pipeline.spec import (
 from restoration.pipeline.tiling import (
     DEFAULT_MAX_MEMORY,
     REDUCED_CONTEXTS,
+    StreamPlan,
     TilePlan,
-    chunk_for_budget,
     plan_tiles,
     run_op_tiled,
+    stream_plan,
     streamed_bytes,
     tile_workers,
 )
@@ -181,11 +183,12 @@ def run_pipeline(
             with writer:  # on any error the partial file is removed
                 plans = _plan_shots(pipeline, frames, source, shots, transitions)
                 out_scale = _output_scale(plans)
+                budget = _Budget(_left_by_writer(max_memory, writer, frames, out_scale), tile)
                 _run_plans(plans, frames, pipeline, target, window, budget, progress, emit)
         else:
             plans = _plan_shots(pipeline, frames, source, shots, transitions)
             out_scale = _output_scale(plans)
-            _run_plans(plans, frames, pipeline, target, window, budget, progress, emit)
+            _run_plans(plans, frames, pipeline, target, window, _Budget(max_memory, tile), progress, emit)
 
     result_frames = torch.cat(collected) if collected else None
     return PipelineResult(
@@ -207,23 +210,38 @@ def _output_scale(plans: list[ShotPlan]) -> int:
     return scales.pop() if scales else 1
 
 
+def _left_by_writer(max_memory: int, writer: Any, frames: FrameSource, scale: int) -> int:
+    """The budget the ops plan their chunks and tiles with: ``max_memory`` less what the output's
+    encoder keeps for itself (``io.encoder_reserve_bytes``: FFV1's packet buffer, resident from
+    the first write on, beside the frames the chain holds), but never under a quarter of it."""
+    from restoration.io import VideoWriter, encoder_reserve_bytes
+
+    if not isinstance(writer, VideoWriter):
+        return max_memory  # an image sequence's encoders hold one frame's file at a time
+    reserve = encoder_reserve_bytes(writer.codec, channels=frames.channels, height=frames.height * scale,
+                                    width=frames.width * scale, bit_depth=writer.bit_depth)
+    return max(max_memory - reserve, max_memory // 4)
+
+
 @dataclass(frozen=True)
 class _Budget:
     max_memory: int
     tile: int | None = None  # forced tile side; None: from the budget
     workers: int = 1  # tiles run at once (pipeline.tiling.tile_workers)
 
-    def chunk(self, window: int, radii: Sequence[int], reduced: Sequence[bool], frames: FrameSource,
-              whole_frames: bool) -> int:
-        return chunk_for_budget(window=window, radii=radii, reduced=reduced, channels=frames.channels,
-                                height=frames.height, width=frames.width, max_memory=self.max_memory,
-                                whole_frames=whole_frames)
+    def stream(self, window: int, radii: Sequence[int], reduced: Sequence[bool], frames: FrameSource,
+               whole_frames: bool) -> StreamPlan:
+        return stream_plan(window=window, radii=radii, reduced=reduced, channels=frames.channels,
+                           height=frames.height, width=frames.width, max_memory=self.max_memory,
+                           whole_frames=whole_frames)
 
-    def warn_if_over(self, radii: Sequence[int], reduced: Sequence[bool], chunk: int, frames: FrameSource,
+    def warn_if_over(self, radii: Sequence[int], reduced: Sequence[bool], stream: StreamPlan, frames: FrameSource,
                      whole_frames: bool) -> None:
         """Say so when even the shortest chunk overruns the budget: the run goes on regardless."""
-        need = streamed_bytes(radii=radii, reduced=reduced, chunk=chunk, channels=frames.channels,
-                              height=frames.height, width=frames.width, whole_frames=whole_frames)
+        chunk = stream.chunk
+        need = streamed_bytes(radii=radii, reduced=reduced, spilled=stream.spilled, chunk=chunk,
+                              channels=frames.channels, height=frames.height, width=frames.width,
+                              whole_frames=whole_frames)
         if need > self.max_memory:
             why = " (an op that cannot be tiled runs on whole frames)" if whole_frames else ""
             logger.warning(
@@ -231,15 +249,18 @@ class _Budget:
                 " about %.0f MiB%s; running anyway", self.max_memory / 2 ** 20, "+".join(map(str, radii)) or "0",
                 chunk, frames.width, frames.height, need / 2 ** 20, why)
 
-    def tiles(self, radii: Sequence[int], reduced: Sequence[bool], chunk: int, index: int, length: int,
+    def tiles(self, radii: Sequence[int], reduced: Sequence[bool], stream: StreamPlan, index: int, length: int,
               frames: FrameSource, step: Step) -> TilePlan:
         """The tiles step ``index``'s op runs in: sized from the copies it declares holding, for
         its own calls (a chunk and its context, at most the shot) beside what the other ops hold
-        meanwhile (their carried context and the chunk; nothing on a shot fed in one chunk)."""
+        meanwhile (their carried context unless it waits on disk, and the chunk; nothing on a
+        shot fed in one chunk)."""
         if self.tile is not None:
             return TilePlan(self.tile, workers=self.workers)
+        chunk = stream.chunk
         frame_bytes = frames.channels * frames.height * frames.width * 4
-        carried = [r if small else 2 * r for r, small in zip(radii, reduced, strict=True)]
+        carried = [0 if out else r if small else 2 * r
+                   for r, small, out in zip(radii, reduced, stream.spilled, strict=True)]
         others = 0 if length <= chunk else sum(carried) - carried[index] + chunk
         return plan_tiles(frames=min(length, chunk + (0 if reduced[index] else 2 * radii[index])), channels=frames.channels,
                           height=frames.height, width=frames.width,
@@ -285,29 +306,36 @@ def _process_shot(
     # the seams (1e-7) can tip a later op's threshold (dust's speck test) into a visible difference.
     whole_frames = any(not step.op.tileable for step in plan.steps)
     reduced = [step.op.name in REDUCED_CONTEXTS for step in plan.steps]
-    chunk = budget.chunk(window, radii, reduced, frames, whole_frames)
-    budget.warn_if_over(radii, reduced, chunk, frames, whole_frames)
-    chunks = _source_chunks(frames, first, stop, chunk, device)
-    # The motion shared by the temporal ops (ops.flow.SharedFlows), numbered from the shot's first
-    # frame: one table for the ops between two that move the picture (stabilise).
-    segment_flows = [SharedFlows()]
-    for index, (step, radius) in enumerate(zip(plan.steps, radii, strict=True)):
-        sharing_later = [later for later in plan.steps[index + 1:_segment_end(plan.steps, index)]
-                         if later.op.shares_flows]
-        tiles = TilePlan(0) if whole_frames else budget.tiles(radii, reduced, chunk, index, stop - first, frames, step)
-        stage = _Stage(step, radius, chunk, tiles, segment_flows[-1],
-                       last_to_share=step.op.shares_flows and not sharing_later,
-                       reduce=REDUCED_CONTEXTS[step.op.name][0] if reduced[index] else None)
-        chunks = _streamed(chunks, stage, first, stop)
-        if step.op.moves_picture:
-            segment_flows.append(SharedFlows())
-    done = first
-    for out in chunks:
-        done += out.shape[0]
-        # Without ops the chunk is the source's own frames (a view of a tensor source, or of the
-        # buffer the next chunk reads: clamped out of place so those frames are never changed);
-        # the ops' own output is clamped in place.
-        yield done - 1, (out.clamp(0.0, 1.0) if frames.holds(out) else out.clamp_(0.0, 1.0)).cpu()
+    stream = budget.stream(window, radii, reduced, frames, whole_frames)
+    budget.warn_if_over(radii, reduced, stream, frames, whole_frames)
+    chunk = stream.chunk
+    # Carried frames that do not fit wait in nameless scratch files, all closed when the shot
+    # ends or fails (pipeline.frame_store).
+    with FrameStore() as store:
+        chunks = _source_chunks(frames, first, stop, chunk, device)
+        # The motion shared by the temporal ops (ops.flow.SharedFlows), numbered from the shot's first
+        # frame: one table for the ops between two that move the picture (stabilise).
+        segment_flows = [SharedFlows()]
+        for index, (step, radius) in enumerate(zip(plan.steps, radii, strict=True)):
+            sharing_later = [later for later in plan.steps[index + 1:_segment_end(plan.steps, index)]
+                             if later.op.shares_flows]
+            tiles = TilePlan(0) if whole_frames else budget.tiles(radii, reduced, stream, index, stop - first, frames,
+                                                                   step)
+            stage = _Stage(step, radius, chunk, tiles, segment_flows[-1],
+                           last_to_share=step.op.shares_flows and not sharing_later,
+                           reduce=REDUCED_CONTEXTS[step.op.name][0] if reduced[index] else None,
+                           store=store if stream.spilled[index] else None)
+            chunks = _streamed(chunks, stage, first, stop)
+            if step.op.moves_picture:
+                segment_flows.append(SharedFlows())
+        done = first
+        for out in chunks:
+            done += out.shape[0]
+            # Without ops the chunk is the source's own frames (a view of a tensor source, or of the
+            # buffer the next chunk reads: clamped out of place so those frames are never changed);
+            # the ops' own output is clamped in place.
+            yield done - 1, (out.clamp(0.0, 1.0) if frames.holds(out) else out.clamp_(0.0, 1.0)).cpu()
+            del out  # not held while the chain makes the next chunk
 
 
 def _segment_end(steps: Sequence[Step], index: int) -> int:
@@ -329,8 +357,9 @@ def _source_chunks(frames: FrameSource, first: int, stop: int, chunk: int, devic
 class _Stage:
     """One op of a streamed chain: its radius of context, the most outputs of a call (``chunk``),
     its tiles, the flows it shares, whether no later op shares them (it then drops the estimates
-    it has gone past), and, for an op whose neighbours count only through reduced copies
-    (``tiling.REDUCED_CONTEXTS``), how it makes them."""
+    it has gone past), for an op whose neighbours count only through reduced copies
+    (``tiling.REDUCED_CONTEXTS``) how it makes them, and where its carried frames wait between
+    its calls when they spill (``tiling.stream_plan``)."""
 
     step: Step
     radius: int
@@ -339,6 +368,7 @@ class _Stage:
     flows: SharedFlows
     last_to_share: bool
     reduce: Callable[..., torch.Tensor] | None = None
+    store: FrameStore | None = None
 
 
 def _streamed(upstream: Iterator[torch.Tensor], stage: _Stage, first: int, stop: int) -> Iterator[torch.Tensor]:
@@ -350,12 +380,16 @@ def _streamed(upstream: Iterator[torch.Tensor], stage: _Stage, first: int, stop:
     only the ``2 * radius`` input frames the next outputs still need: an op's output at a frame
     depends on the frames within its radius only, so it is what a run over the whole shot gives.
     An op with reduced neighbours keeps those as their reduced copies, and whole frames only
-    until their own output is made (``radius`` of them).
+    until their own output is made (``radius`` of them). With a ``store`` the frames kept wait
+    there until the next frames arrive.
     """
     held: torch.Tensor | None = None  # whole input frames [held_start, received)
+    parked: SpilledFrames | None = None  # or those frames in the store, between calls
     small: torch.Tensor | None = None  # a reduced op's copies of frames [small_start, received)
     held_start = small_start = done = received = first
     for arrived in upstream:
+        if parked is not None:
+            held, parked = parked.load(), None
         held = arrived if held is None else torch.cat([held, arrived])
         if stage.reduce is not None:
             copies = stage.reduce(arrived, stage.tiles, **stage.step.params)
@@ -390,6 +424,10 @@ def _streamed(upstream: Iterator[torch.Tensor], stage: _Stage, first: int, stop:
                 held_start = keep
             done = ready
             yield result
+            del result  # passed on: not held while the later ops run
+        del arrived  # in ``held`` now
+        if stage.store is not None and held is not None:
+            parked, held = stage.store.spill(held), None
 
 
 def _call(stage: _Stage, inputs: torch.Tensor, origin: int, start: int, stop: int) -> torch.Tensor:

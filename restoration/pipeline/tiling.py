@@ -147,40 +147,87 @@ def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memor
 MIN_CHUNK = 4
 
 
-def streamed_frames(radii: Sequence[int], chunk: int, reduced: Sequence[bool] = ()) -> int:
+def _flags(flags: Sequence[bool], count: int) -> list[bool]:
+    return list(flags) + [False] * (count - len(flags))
+
+
+def streamed_frames(radii: Sequence[int], chunk: int, reduced: Sequence[bool] = (),
+                    spilled: Sequence[bool] = ()) -> int:
     """Whole frames a chain of ops streamed ``chunk`` frames at a time holds at most
     (``pipeline.runner``: each op keeps its own radius of context): every op's carried context
     (``2 r`` of ``radii``; ``r`` for an op marked in ``reduced``, whose neighbours are held as
-    reduced copies: ``REDUCED_CONTEXTS``), and the running op's new input, its output (the chunk
-    and ``2 r`` of context, the chunk alone for a reduced one) and the part it passes on."""
-    reduced = list(reduced) + [False] * (len(radii) - len(reduced))
-    carried = sum(radius if small else 2 * radius for radius, small in zip(radii, reduced, strict=True))
-    return carried + 3 * chunk + 2 * max((r for r, small in zip(radii, reduced, strict=True) if not small), default=0)
+    reduced copies: ``REDUCED_CONTEXTS``; none for an op marked in ``spilled``, whose carried
+    frames wait on disk while the others run: ``pipeline.frame_store``), and the running op's
+    new input, its output (the chunk and ``2 r`` of context, the chunk alone for a reduced one),
+    the part it passes on and, when spilled, its carried frames read back."""
+    reduced, spilled = _flags(reduced, len(radii)), _flags(spilled, len(radii))
+    carried = [radius if small else 2 * radius for radius, small in zip(radii, reduced, strict=True)]
+    kept = sum(frames for frames, out in zip(carried, spilled, strict=True) if not out)
+    running = max(((frames if out else 0) + (0 if small else 2 * radius)
+                   for radius, frames, small, out in zip(radii, carried, reduced, spilled, strict=True)), default=0)
+    return kept + 3 * chunk + running
 
 
 def streamed_bytes(*, radii: Sequence[int], chunk: int, channels: int, height: int, width: int,
-                   whole_frames: bool, reduced: Sequence[bool] = ()) -> int:
+                   whole_frames: bool, reduced: Sequence[bool] = (), spilled: Sequence[bool] = ()) -> int:
     """The memory a streamed chain's frames are planned to take (:func:`streamed_frames`), and
     with ``whole_frames`` a non-tileable op's working copies of its call's whole frames."""
-    held = streamed_frames(radii, chunk, reduced)
+    held = streamed_frames(radii, chunk, reduced, spilled)
     if whole_frames:
         held += (WORKING_COPIES + SHARED_FLOW_COPIES) * (chunk + 2 * max(radii, default=0))
     return held * channels * height * width * 4
 
 
+def _frames_limit(max_memory: int, whole_frames: bool) -> int:
+    """What a streamed chain's frames may take: half the budget (the other half for the ops'
+    tiles), all of it when an op that cannot be tiled runs on whole frames (counted in them)."""
+    return max_memory if whole_frames else max_memory // 2
+
+
 def chunk_for_budget(*, window: int, radii: Sequence[int], channels: int, height: int, width: int,
-                     max_memory: int, whole_frames: bool = False, reduced: Sequence[bool] = ()) -> int:
+                     max_memory: int, whole_frames: bool = False, reduced: Sequence[bool] = (),
+                     spilled: Sequence[bool] = ()) -> int:
     """Frames fed to a streamed chain at a time: the most, up to ``window``, whose frames take at
     most half the budget (the other half for the ops' tiles) or, with ``whole_frames`` (an op
     that cannot be tiled runs on whole frames), that fit the budget with that op's working
     copies. Never fewer than ``MIN_CHUNK`` (or the window when smaller): when even that does not
     fit, the budget is exceeded (the spatial tiles still bound the ops' working memory) rather
     than the run spending most of its time on context."""
-    limit = max_memory if whole_frames else max_memory // 2
+    limit = _frames_limit(max_memory, whole_frames)
     fits = [chunk for chunk in range(window, 0, -1)
             if streamed_bytes(radii=radii, chunk=chunk, channels=channels, height=height, width=width,
-                              whole_frames=whole_frames, reduced=reduced) <= limit]
+                              whole_frames=whole_frames, reduced=reduced, spilled=spilled) <= limit]
     return max(fits[0] if fits else 1, min(window, MIN_CHUNK))
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """Frames fed to a streamed chain at a time, and which ops' carried frames wait on disk."""
+
+    chunk: int
+    spilled: tuple[bool, ...]
+
+
+def stream_plan(*, window: int, radii: Sequence[int], channels: int, height: int, width: int, max_memory: int,
+                whole_frames: bool = False, reduced: Sequence[bool] = ()) -> StreamPlan:
+    """:func:`chunk_for_budget`, with no frames spilled when the chain's fit at its chunk;
+    otherwise the carried frames of the ops that carry the most spill (``pipeline.frame_store``:
+    written once, read back at the op's next call), as few ops as make them fit, or all of them
+    when even that does not (a long 4K shot under the film preset: 37 frames, 5.3 GiB, against
+    2 GiB). Each spilled frame costs a write and a read per call of its op."""
+    reduced = _flags(reduced, len(radii))
+    carried = [radius if small else 2 * radius for radius, small in zip(radii, reduced, strict=True)]
+    spilled = [False] * len(radii)
+    order = sorted((index for index, frames in enumerate(carried) if frames), key=lambda index: -carried[index])
+    for index in [None, *order]:
+        if index is not None:
+            spilled[index] = True
+        sizes = dict(radii=radii, channels=channels, height=height, width=width, whole_frames=whole_frames,
+                     reduced=reduced, spilled=spilled)
+        chunk = chunk_for_budget(window=window, max_memory=max_memory, **sizes)
+        if streamed_bytes(chunk=chunk, **sizes) <= _frames_limit(max_memory, whole_frames):
+            break
+    return StreamPlan(chunk, tuple(spilled))
 
 
 def _spans(length: int, tile: int) -> list[tuple[int, int]]:
@@ -310,22 +357,43 @@ def tile_medians(measure: Callable[[torch.Tensor, int, int], torch.Tensor], fram
 
 def _stabilise_tiled(frames: torch.Tensor, plan: TilePlan, radius: int, strength: float, max_shift: float
                      ) -> torch.Tensor:
-    from restoration.ops.stabilise import _shift_frames, weave_correction
+    return _stabilise_from_reduced(frames, _stabilise_reduced(frames, plan), 0, plan, radius, strength, max_shift)
+
+
+def _stabilise_reduced(frames: torch.Tensor, plan: TilePlan, **params) -> torch.Tensor:
+    """The grey copy of each frame stabilise's shifts are measured on (``ops.stabilise.reduced_grey``)."""
+    from restoration.ops.stabilise import reduced_grey
+
+    return reduced_grey(frames)
+
+
+def _stabilise_from_reduced(frames: torch.Tensor, reduced: torch.Tensor, first: int, plan: TilePlan, radius: int,
+                            strength: float, max_shift: float) -> torch.Tensor:
+    """Stabilise of ``frames``, whose grey copies are ``reduced[first:first + len(frames)]``, the
+    others their neighbours' (as many as the radius needs, or the shot's edge)."""
+    from restoration.ops.stabilise import _shift_frames, apply_correction, reduction_factor, weave_of_reduced
 
     if strength == 0:
         return frames.clone()
-    shifts, moved = weave_correction(frames, radius=radius, strength=strength, max_shift=max_shift)
+    shifts, moved = weave_of_reduced(reduced, reduction_factor(frames), frames.dtype, radius=radius,
+                                     strength=strength, max_shift=max_shift)
+    own = slice(first, first + frames.shape[0])
+    if plan.covers(*frames.shape[-2:]):
+        return apply_correction(frames, shifts[own], moved[own])  # ops.stabilise.stabilise's
     if not bool(moved.any()):
         return frames.clone()
     # The tile must see the pixels its content comes from: widen the overlap past the shift
-    # (and the bicubic kernel), so only the frame's own edges are reflected.
+    # (and the bicubic kernel), so only the frame's own edges are reflected. The largest shift
+    # of the neighbours too: the overlap of a call over the whole window.
     reach = int(math.ceil(float(shifts[moved].abs().max()))) + 4
     wide = dataclasses.replace(plan, overlap=max(plan.overlap, 2 * reach))
+    shifts, moved = shifts[own], moved[own]
     if bool(moved.all()):  # no copies of the window for the frames that stay
         return apply_tiled(lambda tile: _shift_frames(tile, shifts), frames, wide)
     out = frames.clone()
-    chosen = shifts[moved]
-    out[moved] = apply_tiled(lambda tile: _shift_frames(tile, chosen), frames[moved], wide)
+    if bool(moved.any()):
+        chosen = shifts[moved]
+        out[moved] = apply_tiled(lambda tile: _shift_frames(tile, chosen), frames[moved], wide)
     return out
 
 
@@ -526,6 +594,7 @@ SHARED_ESTIMATES: dict[str, Callable[..., torch.Tensor]] = {
 # frames or tiles by ``plan``). A streamed pipeline holds such an op's neighbours as those copies,
 # whole frames only until their own output is made.
 REDUCED_CONTEXTS: dict[str, tuple[Callable[..., torch.Tensor], Callable[..., torch.Tensor]]] = {
+    "stabilise": (_stabilise_reduced, _stabilise_from_reduced),
     "deflicker": (_deflicker_reduced, _deflicker_from_reduced),
 }
 

@@ -12,6 +12,9 @@ from restoration.ops.stabilise import (
     Stabilise,
     _shift_frames,
     estimate_shift,
+    reduced_grey,
+    reduction_factor,
+    shifts_of_reduced,
     stabilisation_shifts,
     stabilise,
 )
@@ -209,3 +212,19 @@ def test_shifting_a_tile_gives_the_whole_frames_pixels_bit_for_bit():
     # At the frame's own edges a tile that shares them mirrors them alike.
     corner = _shift_frames(frames[..., :40, :60].contiguous(), shifts)
     assert torch.equal(corner[..., :-margin, :-margin], whole[..., :40 - margin, :60 - margin])
+
+
+def test_shifts_from_grey_copies_made_a_few_frames_at_a_time_equal_the_whole_clips(photo):
+    # A streamed pipeline keeps a neighbour as its reduced grey copy, made when the frame arrived
+    # (a chunk at a time): the shifts from those copies must be the whole clip's, bit for bit.
+    clip = film_like(camera_clip(photo, random_weave(11) + torch.arange(LENGTH)[:, None] * 0.7), seed=12)
+    big = torch.nn.functional.interpolate(clip, scale_factor=9, mode="nearest")[:8]  # 864 px: reduced 2x
+    for frames in (clip, big):
+        factor = reduction_factor(frames)
+        grey = torch.cat([reduced_grey(part) for part in frames.split(3)])
+        assert grey.shape == (frames.shape[0], frames.shape[-2] // factor, frames.shape[-1] // factor)
+        shifts = shifts_of_reduced(grey, factor, radius=4)
+        assert shifts.dtype == torch.float64
+        assert torch.equal(shifts.to(frames.dtype), stabilisation_shifts(frames, radius=4))
+        assert float(shifts.abs().max()) > 0.5  # the weave is seen
+    assert reduction_factor(big) == 2

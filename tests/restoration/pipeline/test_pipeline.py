@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 
@@ -12,7 +13,9 @@ import torch.nn.functional as F
 
 from restoration.errors import RestorationError, SpecError
 from restoration.op_registry import register_op
+from restoration.ops import stabilise as stabilise_op
 from restoration.ops.opspec import OpSpec, Param
+from restoration.ops.stabilise import stabilisation_shifts
 from restoration.pipeline import (
     PRESETS,
     ProgressBar,
@@ -22,6 +25,7 @@ from restoration.pipeline import (
     runner,
     temporal_radius,
 )
+from restoration.pipeline.frame_store import FrameStore
 from restoration.pipeline.runner import release_freed_memory
 from restoration.pipeline.tiling import streamed_frames
 
@@ -624,7 +628,7 @@ def test_deflicker_holds_its_neighbours_as_reduced_copies_with_the_same_output(m
     def held_and_output(alive):
         FRAMES_HELD.clear()
         FRAMES_OUT[0] = 0
-        out = run_pipeline(frames, spec, window=4, tile=tile,
+        out = run_pipeline(frames, spec, window=4,
                            progress=lambda done, total: FRAMES_OUT.__setitem__(0, done)).frames
         return max(FRAMES_HELD) - alive, out
 
@@ -634,6 +638,37 @@ def test_deflicker_holds_its_neighbours_as_reduced_copies_with_the_same_output(m
     assert torch.equal(reduced, whole)
     assert held_reduced <= streamed_frames([8, 1], 4, [True, False]) == 24
     assert held_reduced <= held_whole - 8
+
+
+@pytest.mark.parametrize("tile", [0, 64])
+def test_stabilise_holds_its_neighbours_as_reduced_copies_with_the_same_output(monkeypatch, tile):
+    # Radius 6 on a weaving pan: whole frames only for the 6 frames ahead whose output is not made
+    # yet (their grey copies for the shifts), not 12 around; the tiles' overlap still follows the
+    # largest shift of the call's frames and neighbours. Shifts measured at 40 px (4K's are at
+    # 444): the grey copies a sixteenth of a frame.
+    monkeypatch.setattr(stabilise_op, "_WORK_SIDE", 40)
+    generator = torch.Generator().manual_seed(5)
+    base = torch.rand(1, 3, 20, 26, generator=generator)
+    base = torch.nn.functional.interpolate(base, size=(200, 260), mode="bicubic", align_corners=False)
+    weave = torch.randint(0, 6, (40, 2), generator=generator).tolist()
+    frames = torch.cat([base[..., y:y + 160, 2 * t + x:2 * t + x + 160] for t, (y, x) in enumerate(weave[:40])])
+    frames = frames.clamp(0, 1)
+    spec = {"ops": [{"op": "stabilise", "params": {"radius": 6}}, {"op": "pipeline_test_held_mean1"}]}
+
+    def held_and_output(alive):
+        FRAMES_HELD.clear()
+        FRAMES_OUT[0] = 0
+        out = run_pipeline(frames, spec, window=4,
+                           progress=lambda done, total: FRAMES_OUT.__setitem__(0, done)).frames
+        return max(FRAMES_HELD) - alive, out
+
+    held_reduced, reduced = held_and_output(alive=40)  # the clip is alive throughout
+    monkeypatch.setattr(runner, "REDUCED_CONTEXTS", {})
+    held_whole, whole = held_and_output(alive=80)  # and the first run's output
+    assert torch.equal(reduced, whole)
+    assert float(stabilisation_shifts(frames, radius=6).abs().max()) > 1.0  # frames are moved, in wide tiles
+    assert held_reduced <= streamed_frames([6, 1], 4, [True, False]) == 22
+    assert held_reduced <= held_whole - 6
 
 
 @pytest.mark.parametrize("tile", [0, 32])
@@ -649,5 +684,74 @@ def test_real_chains_streamed_in_small_chunks_equal_one_call_per_op_over_the_sho
     # frames than the whole shot's), with the flows shared from dust to learned_restore across
     # calls: the same bits as each op run once over the 14 frames.
     frames = _dirty_pan(14)
-    whole = run_pipeline(frames, {"ops": chain}, window=64, tile=tile).frames
-    assert torch.equal(run_pipeline(frames, {"ops": chain}, window=3, tile=tile).frames, whole)
+    whole = run_pipeline(frames, {"ops": chain}, window=64).frames
+    assert torch.equal(run_pipeline(frames, {"ops": chain}, window=3).frames, whole)
+
+
+_FAILING_CALLS = [0]
+
+
+def _fails_on_its_third_call(frames):
+    _FAILING_CALLS[0] += 1
+    if _FAILING_CALLS[0] == 3:
+        raise RuntimeError("the op failed")
+    return frames
+
+
+_register("pipeline_test_fails_third", _fails_on_its_third_call, radius=1)
+_register("pipeline_test_mean8", lambda f: pipeline_test_temporal_mean(f, 8), radius=8)
+
+
+def _descriptor_count() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="open descriptors from Linux's /proc")
+def test_carried_frames_spilled_to_scratch_files_give_the_same_output_and_leave_nothing(monkeypatch, tmp_path):
+    # A budget that holds 10 frames of 64x64 RGB, against radii 8, 1, 1 fed 4 at a time (42):
+    # every op's carried frames wait on disk between its calls.
+    monkeypatch.setattr(runner, "FrameStore", functools.partial(FrameStore, str(tmp_path)))
+    spills = []
+    spill = FrameStore.spill
+    monkeypatch.setattr(FrameStore, "spill", lambda store, frames: spills.append(frames.shape[0]) or spill(store, frames))
+    frames = _clip(t=30, c=3, h=64, w=64)
+    spec = {"ops": [{"op": "pipeline_test_mean8"}, {"op": "pipeline_test_mean1"}, {"op": "pipeline_test_mean1"}]}
+    before = _descriptor_count()
+    roomy = run_pipeline(frames, spec, window=4).frames
+    assert spills == []
+    spilled = run_pipeline(frames, spec, window=4, max_memory=20 * 64 * 64 * 3 * 4).frames
+    assert len(spills) > 10 and max(spills) == 16  # mean8's 2 r frames between calls
+    assert torch.equal(spilled, roomy)
+    assert _descriptor_count() == before
+    assert list(tmp_path.iterdir()) == []
+    # An op failing mid-shot: the frames the others had spilled are closed too.
+    _FAILING_CALLS[0] = 0
+    spills.clear()
+    with pytest.raises(RuntimeError, match="the op failed"):
+        run_pipeline(frames, {"ops": spec["ops"] + [{"op": "pipeline_test_fails_third"}]}, window=4,
+                     max_memory=20 * 64 * 64 * 3 * 4)
+    assert spills
+    assert _descriptor_count() == before
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_ffv1_outputs_encoder_buffer_is_taken_out_of_the_budget_the_ops_plan_with(monkeypatch, tmp_path):
+    from restoration.io import encoder_reserve_bytes
+    from restoration.pipeline import tiling
+
+    budgets = []
+    monkeypatch.setattr(runner, "stream_plan", lambda **sizes: budgets.append(sizes["max_memory"])
+                        or tiling.stream_plan(**sizes))
+    frames = _clip(t=6, c=3, h=24, w=32)
+    spec = {"ops": [{"op": "pipeline_test_mean1"}, {"op": "pipeline_test_upscale"}]}
+    # libavcodec's FFV1 v3 packet buffer: 3 planes of 48x64 (the upscaled output) at 16 bits, 37 bytes a pixel.
+    reserve = encoder_reserve_bytes("ffv1", channels=3, height=48, width=64, bit_depth=16)
+    assert reserve == 3 * 48 * 64 * 37
+    assert encoder_reserve_bytes("ffv1", channels=1, height=48, width=64, bit_depth=8) == 48 * 64 * 21
+    assert encoder_reserve_bytes("prores", channels=3, height=48, width=64, bit_depth=16) == 0
+    run_pipeline(frames, spec, output=tmp_path / "out.mkv", fps=24, bit_depth=16, max_memory=10 ** 6)
+    run_pipeline(frames, spec, output=tmp_path / "out_%04d.tif", fps=24, bit_depth=16, max_memory=10 ** 6)
+    run_pipeline(frames, spec, max_memory=10 ** 6)
+    # A budget smaller than the reserve still leaves the ops a quarter of it.
+    run_pipeline(frames, spec, output=tmp_path / "small.mkv", fps=24, bit_depth=16, max_memory=reserve)
+    assert budgets == [10 ** 6 - reserve, 10 ** 6, 10 ** 6, reserve // 4]

@@ -22,6 +22,7 @@ from restoration.pipeline.tiling import (
     RESIDENT_COPIES,
     SHARED_ESTIMATES,
     WORKING_COPIES,
+    StreamPlan,
     TilePlan,
     apply_tiled,
     apply_tiled_at,
@@ -29,6 +30,7 @@ from restoration.pipeline.tiling import (
     parse_memory_size,
     plan_tiles,
     run_op_tiled,
+    stream_plan,
     streamed_bytes,
     streamed_frames,
     tile_medians,
@@ -176,7 +178,31 @@ def test_a_streamed_chain_holds_its_ops_own_context_whatever_the_window():
     # deflicker's neighbours as reduced copies: 8 frames ahead carried, not 16, and no context in
     # its output: the running op's largest is stabilise's 2 * 3
     assert streamed_frames(FILM_RADII, 4, [False, True, False, False, False]) == 24 + 12 + 6
-    assert "deflicker" in REDUCED_CONTEXTS
+    # and stabilise's as its grey copies: 3 carried, not 6; the running op's largest is dust's 2 * 2
+    assert streamed_frames(FILM_RADII, 4, [True, True, False, False, False]) == 21 + 12 + 4
+    assert {"stabilise", "deflicker"} <= set(REDUCED_CONTEXTS)
+    # Spilled ops carry nothing while the others run; the running one reads its own back: with
+    # all spilled, the largest of dust's and learned_restore's 4 + 4 (context carried and in the output).
+    assert streamed_frames(FILM_RADII, 4, [True, True], [True] * 5) == 12 + 8
+    assert streamed_frames(FILM_RADII, 4, [True, True], [False, True]) == 21 - 8 + 12 + 8
+
+
+def test_a_long_4k_shot_spills_its_carried_frames_when_they_do_not_fit():
+    film = dict(window=32, radii=FILM_RADII, channels=3, height=3112, width=4096,
+                reduced=[True, True, False, False, False])
+    # 37 frames of 4K (5.3 GiB) against half of 4 GiB: every op's carried frames spill, and the
+    # rest (20 frames, 2.8 GiB) is still more than half: the floor's chunk.
+    tight = stream_plan(max_memory=4 * 2 ** 30, **film)
+    assert tight == StreamPlan(MIN_CHUNK, (True,) * 5)
+    # Half of 16 GiB holds the 37 frames: nothing spills.
+    assert stream_plan(max_memory=16 * 2 ** 30, **film).spilled == (False,) * 5
+    # In between, the ops that carry the most spill first, as few as fit: deflicker's 8 (read
+    # back while it runs: 37 - 8 + 4 frames held), then dust's 4 too (29).
+    frame = 3 * 3112 * 4096 * 4
+    assert stream_plan(max_memory=2 * 33 * frame, **film) == StreamPlan(MIN_CHUNK, (False, True, False, False, False))
+    assert stream_plan(max_memory=2 * 29 * frame, **film) == StreamPlan(MIN_CHUNK, (False, True, True, False, False))
+    # Small frames fit unspilled at the whole window.
+    assert stream_plan(max_memory=4 * 2 ** 30, **dict(film, height=480, width=640)) == StreamPlan(32, (False,) * 5)
 
 
 def test_pointwise_function_is_exact_through_the_feathered_blend():
