@@ -148,7 +148,7 @@ def run_pipeline(
     if not isinstance(max_memory, int) or isinstance(max_memory, bool) or max_memory < 1:
         raise SpecError(f"max_memory: expected a positive number of bytes, got {max_memory!r}")
     target = resolve_device(device)
-    budget = _Budget(max_memory, tile, tile_workers(target))
+    workers = tile_workers(target)
     # A file is decoded frame by frame: the chain asks for a chunk at a time, which may be far
     # fewer frames than the window (4K, long context), and nothing more is held.
     frames = FrameSource.open(source, fps=fps, chunk_size=1, bit_depth=bit_depth)
@@ -183,12 +183,12 @@ def run_pipeline(
             with writer:  # on any error the partial file is removed
                 plans = _plan_shots(pipeline, frames, source, shots, transitions)
                 out_scale = _output_scale(plans)
-                budget = _Budget(_left_by_writer(max_memory, writer, frames, out_scale), tile)
+                budget = _Budget(_left_by_writer(max_memory, writer, frames, out_scale), tile, workers)
                 _run_plans(plans, frames, pipeline, target, window, budget, progress, emit)
         else:
             plans = _plan_shots(pipeline, frames, source, shots, transitions)
             out_scale = _output_scale(plans)
-            _run_plans(plans, frames, pipeline, target, window, _Budget(max_memory, tile), progress, emit)
+            _run_plans(plans, frames, pipeline, target, window, _Budget(max_memory, tile, workers), progress, emit)
 
     result_frames = torch.cat(collected) if collected else None
     return PipelineResult(
