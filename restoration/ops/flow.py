@@ -42,6 +42,10 @@ ROUND_TRIP_RELATIVE = 0.05
 FOLLOW_BOUNDARIES_PX = 4
 # Side (pixels) of the cells over which an aligned frame's slowly varying brightness is matched.
 BRIGHTNESS_CELL = 16
+# How far past the image's edge (pixels) a sample still counts as inside (:func:`inside`): the
+# border padding there is the edge pixel's value to 1 %, and zero motion (a still picture's flow,
+# whose sign a rounding decides) stays clear of the decision.
+EDGE_MARGIN_PX = 0.01
 
 
 def _check_images(images: torch.Tensor, name: str) -> None:
@@ -344,20 +348,22 @@ def align(source: torch.Tensor, target: torch.Tensor, *, match_brightness: bool 
 
 
 def inside(flow: torch.Tensor) -> torch.Tensor:
-    """(N, 1, H, W) bool: where ``warp`` samples inside the image rather than its padded border.
+    """(N, 1, H, W) bool: where ``warp`` samples inside the image (or within ``EDGE_MARGIN_PX`` of
+    its edge) rather than its padded border.
 
-    The flow is compared with each pixel's distance to the edges (whole numbers, exact), not the
-    sample's position flow + x with the edges: that sum rounds by the x it is added to (a tile's
-    own pixel positions or the whole frame's), so a sample on or near the edge was judged inside
-    in one and outside in the other, and tiles and whole frames weighted it differently."""
+    Tiles and whole frames must judge a sample alike: the flow is compared with each pixel's
+    distance to the edges (whole numbers, the same for a tile touching that edge as for the whole
+    frame), not the sample's position flow + x (which rounds by the x it is added to: a tile's own
+    or the whole frame's); and the margin keeps the decision away from zero motion, where a still
+    border's flow lies (its rounding differs between a tile's flows and the whole frame's)."""
     h, w = flow.shape[-2:]
     xs = torch.arange(w, device=flow.device, dtype=flow.dtype)
     ys = torch.arange(h, device=flow.device, dtype=flow.dtype).view(h, 1)
     u, v = flow[:, 0:1], flow[:, 1:2]
-    within = u >= -xs
-    within &= u <= (w - 1) - xs  # in place: one mask, not four
-    within &= v >= -ys
-    within &= v <= (h - 1) - ys
+    within = u >= -xs - EDGE_MARGIN_PX
+    within &= u <= ((w - 1) - xs) + EDGE_MARGIN_PX  # in place: one mask, not four
+    within &= v >= -ys - EDGE_MARGIN_PX
+    within &= v <= ((h - 1) - ys) + EDGE_MARGIN_PX
     return within
 
 

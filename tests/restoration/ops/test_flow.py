@@ -4,7 +4,16 @@ import pytest
 import torch
 
 from restoration.errors import SpecError
-from restoration.ops.flow import BRIGHTNESS_CELL, FlowEstimator, _lowpass, estimate_flow, inside, resize_flow, warp
+from restoration.ops.flow import (
+    BRIGHTNESS_CELL,
+    EDGE_MARGIN_PX,
+    FlowEstimator,
+    _lowpass,
+    estimate_flow,
+    inside,
+    resize_flow,
+    warp,
+)
 from tests.restoration.ops.textures import textured_image
 
 
@@ -209,15 +218,23 @@ def test_flows_between_frames_equal_estimate_flow_pair_by_pair():
 
 
 def test_inside_judges_a_tile_at_the_frames_edge_as_the_whole_frame():
-    # Samples on and within rounding of the right and bottom edges (a still border's flow): the
-    # tile's and the whole frame's pixel positions differ, their decisions must not.
+    # Samples within rounding of the right and bottom edges' margin: the tile's and the whole
+    # frame's pixel positions differ, their decisions must not.
     generator = torch.Generator().manual_seed(0)
-    flow = (torch.randint(-4, 5, (1, 2, 96, 2048), generator=generator) * 3e-5).float()
+    steps = torch.randint(-4, 5, (1, 2, 96, 2048), generator=generator) * 3e-5
+    flow = (EDGE_MARGIN_PX + steps).float()
     whole = inside(flow)
     top, left = 32, 2048 - 208  # a tile on the 16 px grid, reaching the frame's far edges
     # (the tile's first row and column sample past its own near edges: the overlap's business)
     assert torch.equal(inside(flow[..., top:, left:])[..., 1:, 1:], whole[..., top + 1:, left + 1:])
     assert not whole[..., -1].all() and whole[..., -1].any()  # both sides of the edge were sampled
+
+
+def test_inside_keeps_a_still_edge_inside_whatever_the_sign_of_its_rounding():
+    still = torch.full((1, 2, 48, 64), 1e-9)
+    still[..., ::2, :] = -1e-9  # a zero flow as two estimates may round it
+    assert inside(still).all()
+    assert not inside(still + 2 * EDGE_MARGIN_PX)[..., -1].any()  # past the margin: outside
 
 
 def test_brightness_cells_of_a_tile_on_the_cell_grid_are_the_whole_frames():
