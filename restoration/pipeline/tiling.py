@@ -301,10 +301,12 @@ def _tile_results(function: Callable[[torch.Tensor, int, int], torch.Tensor], fr
     """Each tile of ``frames`` (:func:`_tiles`' tuple) with ``function(tile, top, left)``, in tile
     order; ``plan.workers`` tiles computed at once, at most one more waiting to be taken."""
     tiles = _tiles(*frames.shape[-2:], plan)
+    grad = torch.is_grad_enabled()  # per thread: the workers run as the caller (the runner's no_grad)
 
     def run(tile: tuple[int, ...]) -> torch.Tensor:
         top, bottom, left, right = tile[:4]
-        return function(frames[:, :, top:bottom, left:right], top, left)
+        with torch.set_grad_enabled(grad):
+            return function(frames[:, :, top:bottom, left:right], top, left)
 
     if plan.workers == 1:
         for tile in tiles:

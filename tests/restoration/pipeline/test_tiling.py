@@ -106,12 +106,14 @@ def test_tiles_run_at_once_give_the_same_values_on_one_thread_each():
 
     def filtered(tile, top, left):
         threads_seen.add(torch.get_num_threads())
+        assert not torch.is_grad_enabled()  # the caller's grad mode, in every thread
         return box_filter(tile, 2) * (1 + top + left)  # position-dependent: tiles must not be mixed up
 
     threads = torch.get_num_threads()
     one, two = TilePlan(48, overlap=16), TilePlan(48, overlap=16, workers=2)
-    assert torch.equal(apply_tiled_at(filtered, frames, two), apply_tiled_at(filtered, frames, one))
-    assert torch.equal(tile_medians(filtered, frames, two), tile_medians(filtered, frames, one))
+    with torch.no_grad():
+        assert torch.equal(apply_tiled_at(filtered, frames, two), apply_tiled_at(filtered, frames, one))
+        assert torch.equal(tile_medians(filtered, frames, two), tile_medians(filtered, frames, one))
     assert threads_seen == {1, threads}  # the workers' tiles on one thread, the others as set
     assert torch.get_num_threads() == threads  # given back after
 
