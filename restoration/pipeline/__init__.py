@@ -26,8 +26,10 @@ input frames its next outputs need. So every output frame is exactly what runnin
 the whole clip (or shot) would give, an op's calls overlap by its own ``2R`` frames only, and a
 long shot holds about twice the sum of the ops' radii (``tiling.streamed_frames``), not a window
 plus that sum each side for every op. An op whose neighbours count only through a reduced copy
-of each frame (deflicker: ``tiling.REDUCED_CONTEXTS``) holds them as those copies, whole frames
-only until their own output is made. Shots found by analysis are processed independently: no op sees across a cut.
+of each frame (stabilise, deflicker: ``tiling.REDUCED_CONTEXTS``) holds them as those copies,
+whole frames only until their own output is made. When the frames the ops carry between their
+calls do not fit the budget, they wait in nameless scratch files (``tiling.stream_plan``,
+``frame_store``). Shots found by analysis are processed independently: no op sees across a cut.
 
 Inside a call each op runs in spatial tiles (``tiling``): ``max_memory`` caps the frames held
 and sets the tile side, so memory does not grow with the frame size beyond one call of tiles.
@@ -35,7 +37,8 @@ Tiles overlap and are cross-faded; ops with a whole-picture estimate make it onc
 share it with every tile.
 
 The package's parts: ``spec`` (specs, steps, presets), ``runner`` (``run_pipeline``: shot plans,
-streamed ops, retime), ``tiling`` (spatial tiles from a memory budget), ``frame_source`` (reading a tensor or a file in order) and ``cli``
+streamed ops, retime), ``tiling`` (spatial tiles from a memory budget), ``frame_source`` (reading a tensor or a file in order), ``frame_store``
+(carried frames spilled to scratch files) and ``cli``
 (``cli_restore``). Callers import from here.
 """
 

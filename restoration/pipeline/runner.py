@@ -381,26 +381,31 @@ def _streamed(upstream: Iterator[torch.Tensor], stage: _Stage, first: int, stop:
     depends on the frames within its radius only, so it is what a run over the whole shot gives.
     An op with reduced neighbours keeps those as their reduced copies, and whole frames only
     until their own output is made (``radius`` of them). With a ``store`` the frames kept wait
-    there until the next frames arrive.
+    there whenever the other ops run (before an output is passed on, and before more frames are
+    asked for).
     """
     held: torch.Tensor | None = None  # whole input frames [held_start, received)
     parked: SpilledFrames | None = None  # or those frames in the store, between calls
     small: torch.Tensor | None = None  # a reduced op's copies of frames [small_start, received)
     held_start = small_start = done = received = first
     for arrived in upstream:
-        if parked is not None:
-            held, parked = parked.load(), None
-        held = arrived if held is None else torch.cat([held, arrived])
         if stage.reduce is not None:
             copies = stage.reduce(arrived, stage.tiles, **stage.step.params)
             small = copies if small is None else torch.cat([small, copies])
         received += arrived.shape[0]
+        if parked is not None:  # read back straight after the frames kept: no second copy of them
+            held, parked = parked.load(then=arrived), None
+        else:
+            held = arrived if held is None else torch.cat([held, arrived])
+        del arrived  # in ``held`` now: not held twice while the op runs
         while True:
             # Outputs are exact before ``ready``; at most a chunk of them a call, so that the ends of
             # a shot (every op's held-back frames at once) take no more than the rest of it.
             ready = min(stop if received == stop else received - stage.radius, done + stage.chunk)
             if ready <= done:
                 break
+            if parked is not None:
+                held, parked = parked.load(), None
             lo = max(first, done - stage.radius)
             hi = min(stop, ready + stage.radius)
             if stage.reduce is not None:
@@ -423,9 +428,10 @@ def _streamed(upstream: Iterator[torch.Tensor], stage: _Stage, first: int, stop:
                 held = held[keep - held_start:].clone()
                 held_start = keep
             done = ready
+            if stage.store is not None and held is not None:
+                parked, held = stage.store.spill(held), None  # the later ops run before this one resumes
             yield result
             del result  # passed on: not held while the later ops run
-        del arrived  # in ``held`` now
         if stage.store is not None and held is not None:
             parked, held = stage.store.spill(held), None
 

@@ -52,3 +52,9 @@ def test_large_lots_are_written_and_read_in_steps(monkeypatch, tmp_path):
     frames = torch.rand(3, 3, 40, 50, generator=torch.Generator().manual_seed(1))
     with FrameStore(str(tmp_path)) as store:
         assert torch.equal(store.spill(frames).load(), frames)
+
+
+def test_frames_read_back_before_the_next_ones_in_one_tensor(tmp_path):
+    kept, arrived = torch.rand(3, 2, 5, 7), torch.rand(4, 2, 5, 7)
+    with FrameStore(str(tmp_path)) as store:
+        assert torch.equal(store.spill(kept).load(then=arrived), torch.cat([kept, arrived]))
