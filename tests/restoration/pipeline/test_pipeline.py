@@ -618,6 +618,15 @@ def test_freed_heap_memory_goes_back_to_the_system():
     assert kept[0] == 1
 
 
+def _held_and_output(frames, spec, tile, *, alive):
+    """The most frames held beyond ``alive`` while ``spec`` runs 4 frames at a time, and its output."""
+    FRAMES_HELD.clear()
+    FRAMES_OUT[0] = 0
+    out = run_pipeline(frames, spec, window=4, tile=tile,
+                       progress=lambda done, total: FRAMES_OUT.__setitem__(0, done)).frames
+    return max(FRAMES_HELD) - alive, out
+
+
 @pytest.mark.parametrize("tile", [0, 64])
 def test_deflicker_holds_its_neighbours_as_reduced_copies_with_the_same_output(monkeypatch, tile):
     # Radius 8 at 192 px (its maps come from a copy a quarter the size): whole frames only for
@@ -625,16 +634,9 @@ def test_deflicker_holds_its_neighbours_as_reduced_copies_with_the_same_output(m
     frames = _clip(t=40, c=3, h=192, w=192)
     spec = {"ops": [{"op": "deflicker", "params": {"radius": 8}}, {"op": "pipeline_test_held_mean1"}]}
 
-    def held_and_output(alive):
-        FRAMES_HELD.clear()
-        FRAMES_OUT[0] = 0
-        out = run_pipeline(frames, spec, window=4,
-                           progress=lambda done, total: FRAMES_OUT.__setitem__(0, done)).frames
-        return max(FRAMES_HELD) - alive, out
-
-    held_reduced, reduced = held_and_output(alive=40)  # the clip is alive throughout
+    held_reduced, reduced = _held_and_output(frames, spec, tile, alive=40)  # the clip is alive throughout
     monkeypatch.setattr(runner, "REDUCED_CONTEXTS", {})
-    held_whole, whole = held_and_output(alive=80)  # and the first run's output
+    held_whole, whole = _held_and_output(frames, spec, tile, alive=80)  # and the first run's output
     assert torch.equal(reduced, whole)
     assert held_reduced <= streamed_frames([8, 1], 4, [True, False]) == 24
     assert held_reduced <= held_whole - 8
@@ -655,16 +657,9 @@ def test_stabilise_holds_its_neighbours_as_reduced_copies_with_the_same_output(m
     frames = frames.clamp(0, 1)
     spec = {"ops": [{"op": "stabilise", "params": {"radius": 6}}, {"op": "pipeline_test_held_mean1"}]}
 
-    def held_and_output(alive):
-        FRAMES_HELD.clear()
-        FRAMES_OUT[0] = 0
-        out = run_pipeline(frames, spec, window=4,
-                           progress=lambda done, total: FRAMES_OUT.__setitem__(0, done)).frames
-        return max(FRAMES_HELD) - alive, out
-
-    held_reduced, reduced = held_and_output(alive=40)  # the clip is alive throughout
+    held_reduced, reduced = _held_and_output(frames, spec, tile, alive=40)  # the clip is alive throughout
     monkeypatch.setattr(runner, "REDUCED_CONTEXTS", {})
-    held_whole, whole = held_and_output(alive=80)  # and the first run's output
+    held_whole, whole = _held_and_output(frames, spec, tile, alive=80)  # and the first run's output
     assert torch.equal(reduced, whole)
     assert float(stabilisation_shifts(frames, radius=6).abs().max()) > 1.0  # frames are moved, in wide tiles
     assert held_reduced <= streamed_frames([6, 1], 4, [True, False]) == 22
