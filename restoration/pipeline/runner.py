@@ -430,8 +430,12 @@ def _streamed(upstream: Iterator[torch.Tensor], stage: _Stage, first: int, stop:
             done = ready
             if stage.store is not None and held is not None:
                 parked, held = stage.store.spill(held), None  # the later ops run before this one resumes
-            yield result
-            del result  # passed on: not held while the later ops run
+            # Passed on without a reference left here: this generator stays suspended while the
+            # later ops run on these frames, and a local name would keep every op's output alive
+            # until the chunk had gone through the whole chain (a window of frames per op).
+            outgoing = [result]
+            del result
+            yield outgoing.pop()
         if stage.store is not None and held is not None:
             parked, held = stage.store.spill(held), None
 

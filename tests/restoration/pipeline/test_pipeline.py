@@ -750,3 +750,16 @@ def test_an_ffv1_outputs_encoder_buffer_is_taken_out_of_the_budget_the_ops_plan_
     # A budget smaller than the reserve still leaves the ops a quarter of it.
     run_pipeline(frames, spec, output=tmp_path / "small.mkv", fps=24, bit_depth=16, max_memory=reserve)
     assert budgets == [10 ** 6 - reserve, 10 ** 6, 10 ** 6, reserve // 4]
+
+
+def test_a_chunk_passed_on_is_not_held_by_the_ops_before_while_the_later_ops_run():
+    # One chunk through four ops: while the last runs, what is alive is the clip and its input
+    # (the third op's output), not also the first and second ops' outputs (each stage is a
+    # generator suspended while the later ones run on what it passed on).
+    FRAMES_HELD.clear()
+    FRAMES_OUT[0] = 0
+    frames = _clip(t=8, h=16, w=16)
+    spec = {"ops": [{"op": "pipeline_test_held_mean1"}] * 4}
+    run_pipeline(frames, spec, window=8)
+    assert len(FRAMES_HELD) == 4  # one call per op: the shot is one chunk
+    assert FRAMES_HELD[-1] - 8 <= 8  # the last op's input alone, not every earlier output too
