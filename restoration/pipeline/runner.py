@@ -35,6 +35,7 @@ from restoration.pipeline.tiling import (
     REDUCED_CONTEXTS,
     StreamPlan,
     TilePlan,
+    carried_frames,
     plan_tiles,
     run_op_tiled,
     stream_plan,
@@ -259,8 +260,8 @@ class _Budget:
             return TilePlan(self.tile, workers=self.workers)
         chunk = stream.chunk
         frame_bytes = frames.channels * frames.height * frames.width * 4
-        carried = [0 if out else r if small else 2 * r
-                   for r, small, out in zip(radii, reduced, stream.spilled, strict=True)]
+        carried = [0 if out else frames_carried
+                   for frames_carried, out in zip(carried_frames(radii, reduced), stream.spilled, strict=True)]
         others = 0 if length <= chunk else sum(carried) - carried[index] + chunk
         return plan_tiles(frames=min(length, chunk + (0 if reduced[index] else 2 * radii[index])), channels=frames.channels,
                           height=frames.height, width=frames.width,

@@ -151,6 +151,14 @@ def _flags(flags: Sequence[bool], count: int) -> list[bool]:
     return list(flags) + [False] * (count - len(flags))
 
 
+def carried_frames(radii: Sequence[int], reduced: Sequence[bool] = ()) -> list[int]:
+    """Whole frames each op of a streamed chain carries between its calls: its ``2 r`` input
+    frames, or ``r`` (those whose output is not made yet) for an op marked in ``reduced``, whose
+    neighbours are held as reduced copies (``REDUCED_CONTEXTS``)."""
+    return [radius if small else 2 * radius
+            for radius, small in zip(radii, _flags(reduced, len(radii)), strict=True)]
+
+
 def streamed_frames(radii: Sequence[int], chunk: int, reduced: Sequence[bool] = (),
                     spilled: Sequence[bool] = ()) -> int:
     """Whole frames a chain of ops streamed ``chunk`` frames at a time holds at most
@@ -161,7 +169,7 @@ def streamed_frames(radii: Sequence[int], chunk: int, reduced: Sequence[bool] = 
     new input, its output (the chunk and ``2 r`` of context, the chunk alone for a reduced one),
     the part it passes on and, when spilled, its carried frames read back."""
     reduced, spilled = _flags(reduced, len(radii)), _flags(spilled, len(radii))
-    carried = [radius if small else 2 * radius for radius, small in zip(radii, reduced, strict=True)]
+    carried = carried_frames(radii, reduced)
     kept = sum(frames for frames, out in zip(carried, spilled, strict=True) if not out)
     running = max(((frames if out else 0) + (0 if small else 2 * radius)
                    for radius, frames, small, out in zip(radii, carried, reduced, spilled, strict=True)), default=0)
@@ -216,7 +224,7 @@ def stream_plan(*, window: int, radii: Sequence[int], channels: int, height: int
     when even that does not (a long 4K shot under the film preset: 37 frames, 5.3 GiB, against
     2 GiB). Each spilled frame costs a write and a read per call of its op."""
     reduced = _flags(reduced, len(radii))
-    carried = [radius if small else 2 * radius for radius, small in zip(radii, reduced, strict=True)]
+    carried = carried_frames(radii, reduced)
     spilled = [False] * len(radii)
     order = sorted((index for index, frames in enumerate(carried) if frames), key=lambda index: -carried[index])
     for index in [None, *order]:
