@@ -4,7 +4,9 @@ Restoration pairs: a clean clip of a photograph under synthetic camera motion
 (``degrade.synthetic_clip``), per-frame whole-pixel jitter added (gate weave, so the target keeps
 the centre frame's position: see below), damaged by ``degrade.degrade`` at a random strength.
 Each damaged window of ``2R + 1`` frames is aligned to its centre frame once, on the whole
-frame, then cut into crops: (aligned damaged window, clean centre, defect mask).
+frame, by the code ``learned_restore`` runs (``windows.clip_window``: the centre frame stands in
+where a neighbour cannot be trusted), then cut into crops: (aligned damaged window, clean
+centre, defect mask).
 
 Why the weave is ours and not ``degrade``'s: ``degrade`` weaves the damaged frames but not the
 clean ones, so its clean centre frame sits up to a few pixels away from the damaged one, and a
@@ -27,7 +29,8 @@ import torch
 import torch.nn.functional as F
 
 from restoration.luma import luma
-from restoration.models.nets import NET_LUMA, align_window
+from restoration.models.nets import NET_LUMA
+from restoration.models.windows import clip_window
 
 __all__ = [
     "HELD_OUT",
@@ -66,9 +69,10 @@ RECIPE = (
     "synthetic_clip(photo, frames=12..40, size=360x360, motion=pan|zoom|shake|mixed) of the "
     "training photos (all of degrade.clean_sources() except HELD_OUT); per-frame gaussian "
     "whole-pixel jitter (sd 0..1.5 px, rounded) on the clean frames; degrade(window, strength=light 25%|"
-    "medium 45%|heavy 30%, weave_px=0, fade_amount=0, fade_desaturation=0); luma; window aligned "
-    "to its centre with ops.flow; pool of 24 windows, one replaced every 2 batches; random 96x96 "
-    "crops, random horizontal flip"
+    "medium 45%|heavy 30%, weave_px=0, fade_amount=0, fade_desaturation=0); window aligned to "
+    "its centre as learned_restore aligns it (models.windows.clip_window: chained flows, the centre "
+    "frame where a neighbour fails the flow's or the likeness check); luma; pool of 24 windows, one "
+    "replaced every 2 batches; random 96x96 crops, random horizontal flip"
 )
 
 
@@ -129,9 +133,10 @@ def restore_windows(image: torch.Tensor, seed: int, *, radius: int = 2, strength
     if not fade:
         params.update(fade_amount=0.0, fade_desaturation=0.0)
     damage = degrade(clean, seed=seed, params=params, first_frame=first)
-    damaged = luma(damage.damaged, weights=NET_LUMA)[:, 0][None]  # (1, 2R+1, H, W)
-    if align:
-        damaged = align_window(damaged, radius)
+    damaged = damage.damaged
+    if align:  # as learned_restore builds its windows: the net learns where neighbours fell back
+        damaged = clip_window(damaged, radius)[0]
+    damaged = luma(damaged, weights=NET_LUMA)[:, 0][None]  # (1, 2R+1, H, W)
     return damaged, luma(damage.clean[radius:radius + 1], weights=NET_LUMA), damage.masks["all"][radius:radius + 1]
 
 
