@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init", default=None, help="weights file to fine-tune from (default: a fresh net)")
     p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the task's; lower to fine-tune)")
     p.add_argument("--fade", action="store_true", help="restore: keep degrade's colour fading in the training data")
+    p.add_argument("--fallback-windows", action="store_true",
+                   help="restore: align training windows as learned_restore does (the centre frame where a"
+                        " neighbour cannot be trusted)")
     p.add_argument("--widths", default=None, help="restore, interp: the U-Net's three widths, e.g. 48,64,96")
     p.add_argument("--bf16", action="store_true", help="forward passes in bfloat16 (about 1.8x faster on a CPU with native bfloat16)")
     p.add_argument("--factor", type=int, choices=[2, 4], default=None, help="sr: the scale, 2 (default) or 4")

@@ -4,7 +4,9 @@ Restoration pairs: a clean clip of a photograph under synthetic camera motion
 (``degrade.synthetic_clip``), per-frame whole-pixel jitter added (gate weave, so the target keeps
 the centre frame's position: see below), damaged by ``degrade.degrade`` at a random strength.
 Each damaged window of ``2R + 1`` frames is aligned to its centre frame once, on the whole
-frame, then cut into crops: (aligned damaged window, clean centre, defect mask).
+frame, then cut into crops: (aligned damaged window, clean centre, defect mask). With
+``fallback`` the window is aligned by the code ``learned_restore`` runs (``windows.clip_window``:
+the centre frame stands in where a neighbour cannot be trusted).
 
 Why the weave is ours and not ``degrade``'s: ``degrade`` weaves the damaged frames but not the
 clean ones, so its clean centre frame sits up to a few pixels away from the damaged one, and a
@@ -28,6 +30,7 @@ import torch.nn.functional as F
 
 from restoration.luma import luma
 from restoration.models.nets import NET_LUMA, align_window
+from restoration.models.windows import clip_window
 
 __all__ = [
     "HELD_OUT",
@@ -108,11 +111,14 @@ def _jitter(frames: torch.Tensor, sd: float, rng: np.random.Generator) -> torch.
 
 
 def restore_windows(image: torch.Tensor, seed: int, *, radius: int = 2, strength: str | None = None,
-                    size: tuple[int, int] = CLIP_SIZE, align: bool = True,
-                    fade: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                    size: tuple[int, int] = CLIP_SIZE, align: bool = True, fade: bool = False,
+                    fallback: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One damaged window from one photograph, whole frames: (aligned window (1, 2R+1, H, W),
     clean centre (1, 1, H, W), mask (1, 1, H, W)). Everything random comes from ``seed``.
-    ``fade``: keep ``degrade``'s colour fading (lifted blacks, lost contrast in the luma)."""
+    ``fade``: keep ``degrade``'s colour fading (lifted blacks, lost contrast in the luma).
+    ``fallback``: align as ``learned_restore`` does (``windows.clip_window``: the centre frame
+    where a neighbour cannot be trusted); otherwise with one coarse flow per neighbour
+    (``nets.align_window``), the recipe of the committed weights (run 5)."""
     from restoration.degrade import degrade, sample_params, synthetic_clip
 
     rng = np.random.default_rng([seed, 7])
@@ -129,16 +135,20 @@ def restore_windows(image: torch.Tensor, seed: int, *, radius: int = 2, strength
     if not fade:
         params.update(fade_amount=0.0, fade_desaturation=0.0)
     damage = degrade(clean, seed=seed, params=params, first_frame=first)
-    damaged = luma(damage.damaged, weights=NET_LUMA)[:, 0][None]  # (1, 2R+1, H, W)
-    if align:
+    damaged = damage.damaged
+    if align and fallback:  # as learned_restore builds its windows: the net learns where neighbours fell back
+        damaged = clip_window(damaged, radius)[0]
+    damaged = luma(damaged, weights=NET_LUMA)[:, 0][None]  # (1, 2R+1, H, W)
+    if align and not fallback:
         damaged = align_window(damaged, radius)
     return damaged, luma(damage.clean[radius:radius + 1], weights=NET_LUMA), damage.masks["all"][radius:radius + 1]
 
 
 def restore_stream(seed: int, *, radius: int = 2, batch_size: int = 16, crop: int = 96,
                    pool_windows: int = 24, refresh_every: int = 2, clip_size: tuple[int, int] = CLIP_SIZE,
-                   held_out: tuple[str, ...] = HELD_OUT, fade: bool = False) -> Iterator[Batch]:
-    """Endless seeded stream of training batches (``fade``: see ``restore_windows``).
+                   held_out: tuple[str, ...] = HELD_OUT, fade: bool = False, fallback: bool = False
+                   ) -> Iterator[Batch]:
+    """Endless seeded stream of training batches (``fade``, ``fallback``: see ``restore_windows``).
 
     Windows are costly next to a training step, so a pool of ``pool_windows`` whole windows is
     kept and one of them is replaced by a new one every ``refresh_every`` batches; crops are
@@ -152,7 +162,8 @@ def restore_stream(seed: int, *, radius: int = 2, batch_size: int = 16, crop: in
         nonlocal counter
         counter += 1
         name, image = train[int(rng.integers(len(train)))]
-        return restore_windows(image, int(rng.integers(2**31)) + counter, radius=radius, size=clip_size, fade=fade)
+        return restore_windows(image, int(rng.integers(2**31)) + counter, radius=radius, size=clip_size, fade=fade,
+                               fallback=fallback)
 
     pool = [new_window() for _ in range(pool_windows)]
     batches = 0
@@ -176,14 +187,14 @@ def restore_stream(seed: int, *, radius: int = 2, batch_size: int = 16, crop: in
 
 
 def validation_windows(*, radius: int = 2, size: tuple[int, int] = (192, 256),
-                       held_out: tuple[str, ...] = HELD_OUT) -> Batch:
+                       held_out: tuple[str, ...] = HELD_OUT, fallback: bool = False) -> Batch:
     """Fixed validation set: each held-out photograph at each strength, fixed seeds, whole frames."""
     _, valid = split_sources(held_out)
     windows, cleans, masks = [], [], []
     for index, (_name, image) in enumerate(valid):
         for level, strength in enumerate(("light", "medium", "heavy")):
             window, clean, mask = restore_windows(image, 90_000 + 10 * index + level, radius=radius,
-                                                  strength=strength, size=size)
+                                                  strength=strength, size=size, fallback=fallback)
             windows.append(window)
             cleans.append(clean)
             masks.append(mask)

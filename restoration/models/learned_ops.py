@@ -25,10 +25,10 @@ import torch.nn.functional as F
 from restoration.errors import ModelError, SpecError
 from restoration.models.data import stack_interp_inputs
 from restoration.models.nets import load_checkpoint, split_luma_chroma
-from restoration.ops._common import check_frames, dilate, max_filter, min_filter, reflected_indices
+from restoration.models.windows import aligned_windows, median_of_window
+from restoration.ops._common import check_frames, reflected_indices
 from restoration.ops.denoise import estimate_noise
-from restoration.ops.dust import UNSEEN_RADIUS
-from restoration.ops.flow import ChainedFlows, SharedFlows, TileFlows, align_neighbours, alike, chained_flows, trusted
+from restoration.ops.flow import SharedFlows, TileFlows, chained_flows
 from restoration.ops.opspec import OpSpec, Param
 from restoration.ops.upscale import UPSCALE_FACTORS
 
@@ -47,10 +47,6 @@ RADIUS = 2  # the committed restore network's temporal radius (checked against i
 # 14.9 against 22.3 CPU-s there with OMP_WAIT_POLICY=PASSIVE (on a loaded machine OpenMP's
 # spin-waits, 4x as many parallel regions, doubled it), 7.5 against 9.1 on one thread.
 _BATCH = 1
-# Tolerance of the likeness test of aligned neighbours, in grain levels (moving-objects bench:
-# 2 and 4 score alike; 4 keeps more of the net's gain on heavy damage, blotches included).
-ALIKE_GRAINS = 4.0
-
 _MODELS: dict[tuple[str, str, str], torch.nn.Module] = {}
 _LOCK = threading.Lock()
 
@@ -119,21 +115,6 @@ def network_precision(device: torch.device) -> contextlib.AbstractContextManager
     return contextlib.nullcontext()
 
 
-def median_of_window(values: torch.Tensor) -> torch.Tensor:
-    """Median over dim 1 of (N, K, ...), the lower of the two middle values for an even K (as
-    ``torch.median``). For K = 5 (the committed net's window) and K = 4 (its neighbours) an exact
-    min/max network: several times faster than ``torch.median`` on a CPU, same values."""
-    if values.shape[1] not in (4, 5):
-        return values.median(dim=1).values
-    a, b, c, d = values.unbind(1)[:4]
-    low = torch.maximum(torch.minimum(a, b), torch.minimum(c, d))  # 2nd smallest of a..d, or more
-    high = torch.minimum(torch.maximum(a, b), torch.maximum(c, d))  # 2nd largest, or less
-    if values.shape[1] == 4:
-        return torch.minimum(low, high)
-    e = values[:, 4]
-    return torch.maximum(torch.minimum(low, high), torch.minimum(torch.maximum(low, high), e))
-
-
 def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None,
                    flows: SharedFlows | TileFlows | None = None, noise: torch.Tensor | None = None
                    ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -154,7 +135,6 @@ def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None,
     compute = frames.float()
     luma, _ = split_luma_chroma(compute)
     index = reflected_indices(t, range(-radius, radius + 1), device=frames.device).T  # (T, 2R+1)
-    others = [k for k in range(2 * radius + 1) if k != radius]
     # The ops' default flow (finer than the one the net was trained with): it follows things
     # moving on their own better, and where it does not, the checks below leave them alone.
     flows = chained_flows(luma, flows)
@@ -165,7 +145,7 @@ def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None,
             rows = index[start:start + _BATCH]
             window = compute[rows]  # (n, 2R+1, C, H, W)
             if model.config.align:
-                window = _aligned_window(compute, flows, rows, radius, others, noise)
+                window = aligned_windows(compute, flows, rows, radius, noise)
                 flows.forget_before(start + rows.shape[0] - radius)
             n = rows.shape[0]
             grey, chroma = split_luma_chroma(window.flatten(0, 1))
@@ -177,38 +157,6 @@ def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None,
             restored.append(out.clamp(0, 1))
             probability.append(torch.sigmoid(logits))
     return torch.cat(restored).to(frames.dtype), torch.cat(probability).to(frames.dtype)
-
-
-def _aligned_window(frames: torch.Tensor, flows: ChainedFlows, rows: torch.Tensor, radius: int,
-                    others: list[int], noise: torch.Tensor) -> torch.Tensor:
-    """Windows (n, 2R+1, C, H, W) of ``frames`` (rows: their frame numbers) with every frame
-    aligned onto the centre one. Where the flow fails its check, or the aligned frame does not
-    look like the centre beyond its grain (``noise``, per frame), the centre frame stands in: the
-    net cannot take a thing moving on its own for dirt, nor blend it into a ghost."""
-    n = rows.shape[0]
-    flows.prepare(range(int(rows.min()), int(rows.max())))
-    centres_index = rows[:, radius].repeat(len(others))  # pairs offset-major
-    neighbours = rows[:, others].T.reshape(-1).tolist()
-    aligned, confidence = align_neighbours(frames, flows, centres_index.tolist(), neighbours, brightness_limit=None)
-    centre = frames[rows[:, radius]]
-    centres = centre.repeat(len(others), 1, 1, 1)
-    # Misaligned structure the flow's check missed: over 5x5 pixels grain and small dust average out.
-    # A neighbour like the centre, or like the other neighbours where the centre is dirty (a
-    # blotch too large to average out over 5x5 pixels), is kept.
-    tolerance = ALIKE_GRAINS * noise[centres_index] + 0.01
-    consensus = median_of_window(aligned.view(len(others), n, *frames.shape[1:]).transpose(0, 1))
-    consensus = consensus.repeat(len(others), 1, 1, 1)
-    likeness = torch.maximum(alike(aligned, centres, tolerance, radius=2), alike(aligned, consensus, tolerance, radius=2))
-    # A blotch in the centre fails the flow's check too. Told apart from a thing moving on its own
-    # as the dust op does: the centre's value is found nowhere near in the neighbour (a thing that
-    # moves is found a few pixels away). There the neighbour is what the net needs to repair it.
-    grey, grey_aligned = split_luma_chroma(centres)[0], split_luma_chroma(aligned)[0]
-    margin = tolerance.view(-1, 1, 1, 1)
-    blotch = (grey > max_filter(grey_aligned, UNSEEN_RADIUS) + margin) | (grey < min_filter(grey_aligned, UNSEEN_RADIUS) - margin)
-    confidence = torch.maximum(confidence, dilate(blotch.to(grey.dtype), 2)) * likeness
-    aligned = trusted(aligned, centres, confidence)
-    aligned = aligned.view(len(others), n, *frames.shape[1:]).transpose(0, 1)
-    return torch.cat([aligned[:, :radius], centre[:, None], aligned[:, radius:]], dim=1)
 
 
 def learned_restore(frames: torch.Tensor, *, weights: str = "", flows: SharedFlows | None = None) -> torch.Tensor:

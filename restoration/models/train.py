@@ -135,9 +135,9 @@ def _batches(task: str, seed: int, batch_size: int, options: dict):
             yield low, high, None
 
 
-def _validation(task: str, factor: int = 2):
-    if task == "restore":
-        batch = model_data.validation_windows()
+def _validation(task: str, factor: int = 2, fallback: bool = False):
+    if task == "restore":  # validated on windows aligned as the training ones
+        batch = model_data.validation_windows(fallback=fallback)
         return batch.window, batch.clean
     if task == "interp":
         return model_data.interp_validation()
@@ -208,7 +208,8 @@ def train_model(task: str, *, steps: int | None = None, minutes: float | None = 
         raise ModelError(f"learning rate must be positive, got {peak}")
     optimiser = torch.optim.AdamW(model.parameters(), lr=peak, weight_decay=1e-4)
     stream = _batches(task, seed, batch_size, dict(data_options or {}))
-    val_inputs, val_target = _validation(task, factor) if validate else (None, None)
+    val_inputs, val_target = (_validation(task, factor, bool((data_options or {}).get("fallback"))) if validate
+                              else (None, None))
     result = TrainResult(model=model, steps=0)
     if validate:
         result.input_val_psnr = _input_psnr(task, val_inputs, val_target)
@@ -344,9 +345,10 @@ def cli_train(args) -> int:
 
     init = Path(args.init) if getattr(args, "init", None) else None
     fade = bool(getattr(args, "fade", False))
-    data_options = {"fade": True} if fade else {}
-    if fade and task != "restore":
-        raise ModelError("--fade applies to --task restore only")
+    fallback = bool(getattr(args, "fallback_windows", False))
+    data_options = {**({"fade": True} if fade else {}), **({"fallback": True} if fallback else {})}
+    if (fade or fallback) and task != "restore":
+        raise ModelError("--fade and --fallback-windows apply to --task restore only")
     length = {"steps": steps} if steps is not None else {"minutes": args.minutes}
     widths = getattr(args, "widths", None)
     if widths is not None:
@@ -378,7 +380,9 @@ def cli_train(args) -> int:
         "bfloat16": bfloat16,
         "init": str(init) if init else None,
         "data_recipe": {
-            "restore": model_data.RECIPE + ("; colour fading kept (fade=True)" if fade else ""),
+            "restore": model_data.RECIPE + ("; colour fading kept (fade=True)" if fade else "")
+            + ("; windows aligned as learned_restore aligns them (fallback=True: windows.clip_window)"
+               if fallback else ""),
             "sr": f"luma frames of synthetic_clip(training photo, 360x360) and their antialiased bicubic /{factor} "
                   "reduction; 48x48 low-res crops",
             "interp": model_data.INTERP_RECIPE,

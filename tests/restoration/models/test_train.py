@@ -137,3 +137,43 @@ def test_bf16_on_a_cpu_that_only_emulates_it_says_so(tmp_path, monkeypatch, caps
     assert cli_train(args) == 0
     assert "--bf16: this CPU has no native bfloat16" in capsys.readouterr().err
     assert (tmp_path / "sr.pt").is_file()
+
+
+def test_fallback_training_windows_are_the_windows_learned_restore_shows_the_net(monkeypatch):
+    # With --fallback-windows the net learns on the windows it meets: aligned with the op's flows,
+    # the centre frame standing in where a neighbour fails its checks (heavy damage: much of the picture).
+    from restoration.degrade import clean_sources
+    from restoration.models.learned_ops import restore_frames
+
+    name, image = next(s for s in clean_sources() if s[1].shape[0] == 1 and s[0] not in model_data.HELD_OUT)
+    trained_on = model_data.restore_windows(image, 3, strength="heavy", size=(64, 64), fallback=True)[0]
+    damaged = model_data.restore_windows(image, 3, strength="heavy", size=(64, 64), align=False)[0]
+    shown = []
+    fuse = TemporalRestoreNet.fuse
+    monkeypatch.setattr(TemporalRestoreNet, "fuse", lambda net, window: shown.append(window) or fuse(net, window))
+    restore_frames(damaged[0][:, None])  # the clip of 5 grey frames: frame 2's window is the whole clip
+    assert len(shown) == 5
+    fell_back = (shown[2][:, [0, 1, 3, 4]] == shown[2][:, 2:3]).float().mean()
+    assert fell_back > 0.01  # the fallback is in play on this window
+    torch.testing.assert_close(trained_on, shown[2], atol=1e-5, rtol=0)
+
+
+def test_default_training_windows_keep_the_committed_weights_recipe():
+    # restore.pt (run 5) was trained on windows aligned by one coarse flow per neighbour, with no
+    # fallback: the default recipe must still make those windows, so its command repeats it.
+    from restoration.degrade import clean_sources
+    from restoration.models.nets import align_window
+
+    name, image = next(s for s in clean_sources() if s[1].shape[0] == 1 and s[0] not in model_data.HELD_OUT)
+    damaged = model_data.restore_windows(image, 3, strength="heavy", size=(64, 64), align=False)[0]
+    default = model_data.restore_windows(image, 3, strength="heavy", size=(64, 64))[0]
+    assert torch.equal(default, align_window(damaged, 2))
+    fallback = model_data.restore_windows(image, 3, strength="heavy", size=(64, 64), fallback=True)[0]
+    assert not torch.equal(default, fallback)
+
+
+def test_fallback_windows_apply_to_the_restore_task_only(tmp_path):
+    args = argparse.Namespace(task="sr", steps=1, minutes=None, seed=0, device="cpu", out=str(tmp_path / "sr.pt"),
+                              fallback_windows=True)
+    with pytest.raises(ModelError, match="--fallback-windows"):
+        cli_train(args)
