@@ -116,15 +116,16 @@ def network_precision(device: torch.device) -> contextlib.AbstractContextManager
 
 
 def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None,
-                   flows: SharedFlows | TileFlows | None = None, noise: torch.Tensor | None = None
-                   ) -> tuple[torch.Tensor, torch.Tensor]:
+                   flows: SharedFlows | TileFlows | None = None, noise: torch.Tensor | None = None,
+                   outputs: range | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Restore (T, C, H, W) frames; returns (restored (T, C, H, W), defect probability (T, 1, H, W)).
 
     Frame t is restored from frames t-R..t+R (reflected at the clip's edges), so a window with R
     frames of context on each side gives exactly what the whole clip gives. ``flows``: a pipeline
     window's shared motion estimates (``ops.flow.SharedFlows``, or a tile's view of them), else
     estimated here. ``noise``: each frame's grain level (T,) measured on the whole frames
-    (``pipeline.tiling`` runs tiles with it), else measured on ``frames``.
+    (``pipeline.tiling`` runs tiles with it), else measured on ``frames``. ``outputs``: the
+    frames restored (all by default; the others are only their context), each as in all.
     """
     check_frames(frames, "learned_restore")
     model = load_model("restore", weights, frames.device)
@@ -141,8 +142,9 @@ def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None,
     noise = estimate_noise(compute) if noise is None else noise
     restored, probability = [], []
     with torch.no_grad():
-        for start in range(0, t, _BATCH):
-            rows = index[start:start + _BATCH]
+        outputs = range(t) if outputs is None else outputs
+        for start in range(outputs.start, outputs.stop, _BATCH):
+            rows = index[start:min(start + _BATCH, outputs.stop)]
             window = compute[rows]  # (n, 2R+1, C, H, W)
             if model.config.align:
                 window = aligned_windows(compute, flows, rows, radius, noise)
@@ -159,9 +161,11 @@ def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None,
     return torch.cat(restored).to(frames.dtype), torch.cat(probability).to(frames.dtype)
 
 
-def learned_restore(frames: torch.Tensor, *, weights: str = "", flows: SharedFlows | None = None) -> torch.Tensor:
-    """Remove dust, blotches, scratches and grain with the learned temporal network (radius 2)."""
-    return restore_frames(frames, weights=weights or None, flows=flows)[0]
+def learned_restore(frames: torch.Tensor, *, weights: str = "", flows: SharedFlows | None = None,
+                    outputs: range | None = None) -> torch.Tensor:
+    """Remove dust, blotches, scratches and grain with the learned temporal network (radius 2);
+    ``outputs``: only these frames' (:func:`restore_frames`)."""
+    return restore_frames(frames, weights=weights or None, flows=flows, outputs=outputs)[0]
 
 
 class LearnedRestore(torch.nn.Module):

@@ -115,14 +115,15 @@ def _aligned_batch(frames: torch.Tensor, flows: ChainedFlows, first: int, last: 
 
 
 def misalignment_differences(frames: torch.Tensor, *, radius: int, noise: torch.Tensor,
-                             flows: TileFlows | None = None) -> torch.Tensor:
+                             flows: TileFlows | None = None, outputs: range | None = None) -> torch.Tensor:
     """(2, K, T, 1, H, W): the blurred and the raw luma differences of each frame's K aligned
     neighbours, whose medians set the misalignment test's tolerance and the remaining grain; a
     tile's share of them, when ``frames`` is a tile and ``flows`` its view of the whole frames'
-    flows (``noise``: the whole frames' :func:`estimate_noise`)."""
+    flows (``noise``: the whole frames' :func:`estimate_noise`). ``outputs``: only these frames'
+    (T: how many), the others being their context."""
     flows = chained_flows(frames, flows, smooth=FLOW_SMOOTH)
     differences = []
-    for first in range(frames.shape[0]):
+    for first in range(frames.shape[0]) if outputs is None else outputs:
         raw = _aligned_batch(frames, flows, first, first + 1, radius, noise, with_confidence=False)[2]
         differences.append(torch.stack((box_filter(raw, 1).abs(), raw.abs())))
         flows.forget_before(first + 1 - radius)
@@ -149,8 +150,8 @@ def misalignment_levels(medians: torch.Tensor, itself: torch.Tensor) -> tuple[to
 
 
 def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spatial: float = 1.0,
-            flows: TileFlows | None = None, levels: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
-            ) -> torch.Tensor:
+            flows: TileFlows | None = None, levels: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+            outputs: range | None = None) -> torch.Tensor:
     """Motion-compensated temporal denoise of (T, C, H, W) frames in [0, 1].
 
     ``radius``: neighbours on each side (1..3). ``strength``: tolerance of the misalignment
@@ -159,7 +160,8 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
     ``flows`` and ``levels`` are for a tile of whole frames (``pipeline.tiling``): its view of
     the whole frames' flows, and (noise, misalignment spread, grain) (T,) each, measured on the
     whole frames (:func:`estimate_noise`, :func:`misalignment_differences`); else both come from
-    ``frames``.
+    ``frames``. ``outputs``: the frames whose output is returned (all by default; the others are
+    only their context), each the same as in all.
     """
     check_frames(frames, "denoise")
     radius = int(radius)
@@ -169,10 +171,11 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
     offsets = neighbour_offsets(radius)
     noise = estimate_noise(frames).clamp_min(1e-3) if levels is None else levels[0]
 
-    out = torch.empty_like(frames)
+    outputs = range(t_count) if outputs is None else outputs
+    out = frames.new_empty((len(outputs), *frames.shape[1:]))
     flows = chained_flows(frames, flows, smooth=FLOW_SMOOTH)
-    for first in range(0, t_count, CENTRES_PER_BATCH):
-        last = min(first + CENTRES_PER_BATCH, t_count)
+    for first in range(outputs.start, outputs.stop, CENTRES_PER_BATCH):
+        last = min(first + CENTRES_PER_BATCH, outputs.stop)
         n = last - first
         centre = frames[first:last]
         aligned, confidence, raw_difference = _aligned_batch(frames, flows, first, last, radius, noise)
@@ -201,7 +204,7 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
             remaining = grain.view(-1, 1, 1, 1) * (1.0 + (weight * weight).sum(0)).sqrt() / weight_total
             fused = _spatial_pass(fused, spatial * 2.0 * remaining + 1e-4)
 
-        out[first:last] = fused.clamp(0.0, 1.0)
+        out[first - outputs.start:last - outputs.start] = fused.clamp(0.0, 1.0)
         flows.forget_before(last - radius)
     return out
 

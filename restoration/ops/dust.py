@@ -90,14 +90,17 @@ def _local_range(previous: torch.Tensor, following: torch.Tensor, radius: int, s
             torch.where(seen, high, max_filter(highest, UNSEEN_RADIUS)))
 
 
-def grain_differences(frames: torch.Tensor, flows: TileFlows | None = None) -> torch.Tensor:
+def grain_differences(frames: torch.Tensor, flows: TileFlows | None = None, outputs: range | None = None
+                      ) -> torch.Tensor:
     """(2, T, 1, H, W): the luma differences of each frame to its two aligned neighbours whose
     medians set the detection's grain level (:func:`grain_level`); a tile's share of them, when
-    ``frames`` is a tile and ``flows`` its view of the whole frames' flows."""
+    ``frames`` is a tile and ``flows`` its view of the whole frames' flows. ``outputs``: only
+    these frames' differences (T: how many), the others being their context."""
     flows = chained_flows(frames, flows)
+    outputs = range(frames.shape[0]) if outputs is None else outputs
     differences = []
-    for first in range(0, frames.shape[0], FRAMES_PER_BATCH):
-        centre, previous, following, _ = _neighbours(frames, first, min(first + FRAMES_PER_BATCH, frames.shape[0]),
+    for first in range(outputs.start, outputs.stop, FRAMES_PER_BATCH):
+        centre, previous, following, _ = _neighbours(frames, first, min(first + FRAMES_PER_BATCH, outputs.stop),
                                                      flows, with_seen=False)
         c, p, n = (luma(image, weights=REC601_LUMA) for image in (centre, previous, following))
         differences.append(torch.stack(((c - p).abs(), (c - n).abs())))
@@ -169,23 +172,27 @@ def detect_dust(frames: torch.Tensor, *, sensitivity: float = 1.0) -> torch.Tens
 
 
 def remove_dust(frames: torch.Tensor, *, sensitivity: float = 1.0, grow: int = 1,
-                flows: SharedFlows | TileFlows | None = None, grain: torch.Tensor | None = None) -> torch.Tensor:
+                flows: SharedFlows | TileFlows | None = None, grain: torch.Tensor | None = None,
+                outputs: range | None = None) -> torch.Tensor:
     """Frames (T, C, H, W) with dust and blotches detected and replaced.
 
     ``grow``: pixels added around each detection to cover soft blotch edges. ``flows``: a
     pipeline window's shared motion estimates (``ops.flow.SharedFlows``, or a tile's view of
     them), else estimated here. ``grain``: each frame's grain level (T,) measured on the whole
-    frames (``pipeline.tiling`` runs tiles with it), else measured on ``frames``.
+    frames (``pipeline.tiling`` runs tiles with it), else measured on ``frames``. ``outputs``:
+    the frames whose output is returned (all by default; the others are only their context:
+    a streamed pipeline's call computes no output it throws away), each the same as in all.
     """
     check_frames(frames, "dust")
     if sensitivity <= 0:
         raise SpecError(f"dust: sensitivity must be positive, got {sensitivity}")
+    outputs = range(frames.shape[0]) if outputs is None else outputs
     if frames.shape[0] < 2:
-        return frames.clone()  # one frame has no neighbour to tell dirt from picture
-    out = torch.empty_like(frames)
+        return frames[outputs.start:outputs.stop].clone()  # one frame has no neighbour to tell dirt from picture
+    out = frames.new_empty((len(outputs), *frames.shape[1:]))
     flows = chained_flows(frames, flows)  # one motion estimate per pair of consecutive frames
-    for first in range(0, frames.shape[0], FRAMES_PER_BATCH):
-        last = min(first + FRAMES_PER_BATCH, frames.shape[0])
+    for first in range(outputs.start, outputs.stop, FRAMES_PER_BATCH):
+        last = min(first + FRAMES_PER_BATCH, outputs.stop)
         centre, previous, following, seen = _neighbours(frames, first, last, flows)
         mask = dilate(_detect(centre, previous, following, seen, sensitivity,
                               None if grain is None else grain[first:last]), int(grow))
@@ -195,7 +202,7 @@ def remove_dust(frames: torch.Tensor, *, sensitivity: float = 1.0, grow: int = 1
         if bool(disagree.any()):
             spatial = _inpaint(centre, mask)
             repaired = torch.where(disagree > 0.5, spatial, repaired)
-        out[first:last] = repaired.clamp(0.0, 1.0)
+        out[first - outputs.start:last - outputs.start] = repaired.clamp(0.0, 1.0)
     return out
 
 

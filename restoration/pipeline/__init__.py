@@ -27,12 +27,15 @@ the whole clip (or shot) would give, an op's calls overlap by its own ``2R`` fra
 long shot holds about twice the sum of the ops' radii (``tiling.streamed_frames``), not a window
 plus that sum each side for every op. An op whose neighbours count only through a reduced copy
 of each frame (stabilise, deflicker: ``tiling.REDUCED_CONTEXTS``) holds them as those copies,
-whole frames only until their own output is made. When the frames the ops carry between their
+whole frames only until their own output is made; dust, learned_restore and denoise
+(``tiling.OUTPUTS_ONLY``) compute only a call's new outputs, the context frames being inputs
+only. When the frames the ops carry between their
 calls do not fit the budget, they wait in nameless scratch files (``tiling.stream_plan``,
 ``frame_store``). Shots found by analysis are processed independently: no op sees across a cut.
 
 Inside a call each op runs in spatial tiles (``tiling``): ``max_memory`` caps the frames held
-and sets the tile side, so memory does not grow with the frame size beyond one call of tiles.
+and sets the tile side from what the process and the frames held while the op runs leave
+(``tiling.held_while_running``), so memory does not grow with the frame size beyond one call of tiles.
 Tiles overlap and are cross-faded; ops with a whole-picture estimate make it once per call and
 share it with every tile.
 

@@ -32,10 +32,11 @@ from restoration.pipeline.spec import (
 )
 from restoration.pipeline.tiling import (
     DEFAULT_MAX_MEMORY,
+    OUTPUTS_ONLY,
     REDUCED_CONTEXTS,
     StreamPlan,
     TilePlan,
-    carried_frames,
+    held_while_running,
     plan_tiles,
     run_op_tiled,
     stream_plan,
@@ -225,24 +226,40 @@ def _left_by_writer(max_memory: int, writer: Any, frames: FrameSource, scale: in
 
 
 @dataclass(frozen=True)
+class _Chain:
+    """What the planner needs of a shot's steps: each op's radius, whether its neighbours are
+    held as reduced copies (``tiling.REDUCED_CONTEXTS``) and whether it computes its chunk's
+    outputs alone (``tiling.OUTPUTS_ONLY``)."""
+
+    radii: tuple[int, ...]
+    reduced: tuple[bool, ...]
+    outputs_only: tuple[bool, ...]
+
+    @classmethod
+    def of(cls, steps: Sequence[Step]) -> _Chain:
+        return cls(tuple(step.op.context_radius(step.params) for step in steps),
+                   tuple(step.op.name in REDUCED_CONTEXTS for step in steps),
+                   tuple(step.op.name in OUTPUTS_ONLY for step in steps))
+
+
+@dataclass(frozen=True)
 class _Budget:
     max_memory: int
     tile: int | None = None  # forced tile side; None: from the budget
     workers: int = 1  # tiles run at once (pipeline.tiling.tile_workers)
 
-    def stream(self, window: int, radii: Sequence[int], reduced: Sequence[bool], frames: FrameSource,
-               whole_frames: bool) -> StreamPlan:
-        return stream_plan(window=window, radii=radii, reduced=reduced, channels=frames.channels,
-                           height=frames.height, width=frames.width, max_memory=self.max_memory,
-                           whole_frames=whole_frames)
+    def stream(self, window: int, chain: _Chain, frames: FrameSource, whole_frames: bool) -> StreamPlan:
+        return stream_plan(window=window, radii=chain.radii, reduced=chain.reduced, outputs_only=chain.outputs_only,
+                           channels=frames.channels, height=frames.height, width=frames.width,
+                           max_memory=self.max_memory, whole_frames=whole_frames)
 
-    def warn_if_over(self, radii: Sequence[int], reduced: Sequence[bool], stream: StreamPlan, frames: FrameSource,
-                     whole_frames: bool) -> None:
+    def warn_if_over(self, chain: _Chain, stream: StreamPlan, frames: FrameSource, whole_frames: bool) -> None:
         """Say so when even the shortest chunk overruns the budget: the run goes on regardless."""
         chunk = stream.chunk
-        need = streamed_bytes(radii=radii, reduced=reduced, spilled=stream.spilled, chunk=chunk,
-                              channels=frames.channels, height=frames.height, width=frames.width,
-                              whole_frames=whole_frames)
+        radii = chain.radii
+        need = streamed_bytes(radii=radii, reduced=chain.reduced, outputs_only=chain.outputs_only,
+                              spilled=stream.spilled, chunk=chunk, channels=frames.channels, height=frames.height,
+                              width=frames.width, whole_frames=whole_frames)
         if need > self.max_memory:
             why = " (an op that cannot be tiled runs on whole frames)" if whole_frames else ""
             logger.warning(
@@ -250,23 +267,23 @@ class _Budget:
                 " about %.0f MiB%s; running anyway", self.max_memory / 2 ** 20, "+".join(map(str, radii)) or "0",
                 chunk, frames.width, frames.height, need / 2 ** 20, why)
 
-    def tiles(self, radii: Sequence[int], reduced: Sequence[bool], stream: StreamPlan, index: int, length: int,
-              frames: FrameSource, step: Step) -> TilePlan:
+    def tiles(self, chain: _Chain, stream: StreamPlan, index: int, length: int, frames: FrameSource,
+              step: Step) -> TilePlan:
         """The tiles step ``index``'s op runs in: sized from the copies it declares holding, for
-        its own calls (a chunk and its context, at most the shot) beside what the other ops hold
-        meanwhile (their carried context unless it waits on disk, and the chunk; nothing on a
-        shot fed in one chunk)."""
+        its own calls (a chunk and its context, at most the shot), from what the process and the
+        whole frames held meanwhile (``tiling.held_while_running``; on a shot fed in one chunk:
+        the source's, the op's input and its output) leave of the budget."""
         if self.tile is not None:
             return TilePlan(self.tile, workers=self.workers)
         chunk = stream.chunk
-        frame_bytes = frames.channels * frames.height * frames.width * 4
-        carried = [0 if out else frames_carried
-                   for frames_carried, out in zip(carried_frames(radii, reduced), stream.spilled, strict=True)]
-        others = 0 if length <= chunk else sum(carried) - carried[index] + chunk
-        return plan_tiles(frames=min(length, chunk + (0 if reduced[index] else 2 * radii[index])), channels=frames.channels,
-                          height=frames.height, width=frames.width,
-                          max_memory=max(self.max_memory - others * frame_bytes, self.max_memory // 4),
-                          working_copies=step.op.working_copies, workers=self.workers)
+        if length <= chunk:
+            window, held = length, 3 * length
+        else:
+            window = chunk + (0 if chain.reduced[index] else 2 * chain.radii[index])
+            held = held_while_running(chain.radii, chunk, index, chain.reduced, stream.spilled, chain.outputs_only)
+        return plan_tiles(frames=window, channels=frames.channels, height=frames.height, width=frames.width,
+                          max_memory=self.max_memory, working_copies=step.op.working_copies, workers=self.workers,
+                          held_frames=held)
 
 
 def _run_plans(plans, frames, pipeline, device, window, budget, progress, emit) -> None:
@@ -301,14 +318,14 @@ def _process_shot(
             yield from _process_shot(ShotPlan(frame, frame, plan.steps), frames, device, window, budget)
         return
     first, stop = plan.start_frame, plan.end_frame + 1
-    radii = [step.op.context_radius(step.params) for step in plan.steps]
+    chain = _Chain.of(plan.steps)
+    radii = chain.radii
     # An op that cannot be tiled holds whole frames: fewer of them fit the budget. The chain's
     # other ops then run whole too: tiling them would save nothing, and their float rounding at
     # the seams (1e-7) can tip a later op's threshold (dust's speck test) into a visible difference.
     whole_frames = any(not step.op.tileable for step in plan.steps)
-    reduced = [step.op.name in REDUCED_CONTEXTS for step in plan.steps]
-    stream = budget.stream(window, radii, reduced, frames, whole_frames)
-    budget.warn_if_over(radii, reduced, stream, frames, whole_frames)
+    stream = budget.stream(window, chain, frames, whole_frames)
+    budget.warn_if_over(chain, stream, frames, whole_frames)
     chunk = stream.chunk
     # Carried frames that do not fit wait in nameless scratch files, all closed when the shot
     # ends or fails (pipeline.frame_store).
@@ -320,11 +337,10 @@ def _process_shot(
         for index, (step, radius) in enumerate(zip(plan.steps, radii, strict=True)):
             sharing_later = [later for later in plan.steps[index + 1:_segment_end(plan.steps, index)]
                              if later.op.shares_flows]
-            tiles = TilePlan(0) if whole_frames else budget.tiles(radii, reduced, stream, index, stop - first, frames,
-                                                                   step)
+            tiles = TilePlan(0) if whole_frames else budget.tiles(chain, stream, index, stop - first, frames, step)
             stage = _Stage(step, radius, chunk, tiles, segment_flows[-1],
                            last_to_share=step.op.shares_flows and not sharing_later,
-                           reduce=REDUCED_CONTEXTS[step.op.name][0] if reduced[index] else None,
+                           reduce=REDUCED_CONTEXTS[step.op.name][0] if chain.reduced[index] else None,
                            store=store if stream.spilled[index] else None)
             chunks = _streamed(chunks, stage, first, stop)
             if step.op.moves_picture:
@@ -426,7 +442,8 @@ def _streamed(upstream: Iterator[torch.Tensor], stage: _Stage, first: int, stop:
             if ready == stop:
                 held = None
             elif keep > held_start:
-                held = held[keep - held_start:].clone()
+                # Spilled below straight from the slice (written out, then all of it freed): no copy.
+                held = held[keep - held_start:] if stage.store is not None else held[keep - held_start:].clone()
                 held_start = keep
             done = ready
             if stage.store is not None and held is not None:
@@ -443,22 +460,22 @@ def _streamed(upstream: Iterator[torch.Tensor], stage: _Stage, first: int, stop:
 
 def _call(stage: _Stage, inputs: torch.Tensor, origin: int, start: int, stop: int) -> torch.Tensor:
     """The stage's op over ``inputs`` (numbered ``origin`` from the shot's first frame for the
-    shared flows): its output frames ``[start, stop)`` of them, in memory of their own."""
+    shared flows): its output frames ``[start, stop)`` of them, in memory of their own (the
+    others are context: computed by the calls before and after)."""
     stage.flows.origin = origin
-    out = _applied(stage, inputs)
+    out = _applied(stage, inputs, outputs=range(start, stop))
     if out.untyped_storage().data_ptr() == inputs.untyped_storage().data_ptr():
         out = out.clone()  # an op that returned its input: the frames passed on are changed later
     if stage.last_to_share:
         stage.flows.forget_before(origin + stop - stage.radius)
-    result = out[start:stop]
-    return result.clone() if result.shape[0] < out.shape[0] else result  # not the whole output's memory
+    return out
 
 
-def _applied(stage: _Stage, frames: torch.Tensor, neighbours: tuple[torch.Tensor, int] | None = None
-             ) -> torch.Tensor:
+def _applied(stage: _Stage, frames: torch.Tensor, neighbours: tuple[torch.Tensor, int] | None = None,
+             outputs: range | None = None) -> torch.Tensor:
     """The stage's op over ``frames`` (:func:`_apply`), then the heap trimmed of what its tiles freed."""
     with torch.no_grad():
-        out = _apply(stage.step, frames, stage.tiles, stage.flows, neighbours)
+        out = _apply(stage.step, frames, stage.tiles, stage.flows, neighbours, outputs)
     if not stage.tiles.covers(*frames.shape[-2:]):  # on frames that fit whole the trim only costs (~5 % CPU)
         release_freed_memory()
     return out
@@ -483,15 +500,18 @@ def release_freed_memory() -> None:
 
 
 def _apply(step: Step, frames: torch.Tensor, tiles: TilePlan, flows: SharedFlows,
-           neighbours: tuple[torch.Tensor, int] | None = None) -> torch.Tensor:
-    """``step``'s op over ``frames``; ``neighbours``, for an op in ``REDUCED_CONTEXTS``: the
-    reduced copies of the frames and their neighbours, and where the frames' own start."""
+           neighbours: tuple[torch.Tensor, int] | None = None, outputs: range | None = None) -> torch.Tensor:
+    """``step``'s op over ``frames``: the output of the frames ``outputs`` (all by default;
+    ``tiling.run_op_tiled``); ``neighbours``, for an op in ``REDUCED_CONTEXTS``: the reduced
+    copies of the frames and their neighbours, and where the frames' own start."""
     scale = step.op.output_scale(step.params)
     if neighbours is None:
-        out = run_op_tiled(step.op, frames, step.params, tiles, flows)  # upscales are not tileable: whole frames
+        # upscales are not tileable: whole frames
+        out = run_op_tiled(step.op, frames, step.params, tiles, flows, outputs)
     else:
         out = REDUCED_CONTEXTS[step.op.name][1](frames, *neighbours, tiles, **step.params)
-    expected = (frames.shape[0], frames.shape[1], frames.shape[2] * scale, frames.shape[3] * scale)
+    count = frames.shape[0] if outputs is None else len(outputs)
+    expected = (count, frames.shape[1], frames.shape[2] * scale, frames.shape[3] * scale)
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != expected:
         got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
         raise RestorationError(f"op {step.op.name!r} returned {got}, expected {expected}")

@@ -58,6 +58,11 @@ PROCESS_BYTES = 512 * 2 ** 20
 # whole frames. In tiles they are kept at the flows' working level (a few hundred pixels across):
 # nothing to count.
 SHARED_FLOW_COPIES = 3
+# The tiles' least share of the budget (its eighth), whatever the frames held take: a streamed
+# chain plans its frames to leave the tiles at least half of what the process leaves, but the
+# shortest chunk of a long shot at 4K can hold more (deflicker's 8 frames waiting for their
+# output, the chunk, its output, the source's chunk: 2.85 of 4 GiB).
+TILES_FLOOR_SHARE = 8
 DEFAULT_OVERLAP = 32
 MIN_TILE = 64
 TILE_ALIGN = 16
@@ -123,16 +128,19 @@ class TilePlan:
 
 
 def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memory: int,
-               working_copies: int | None = None, workers: int = 1) -> TilePlan:
-    """The largest tiles whose working memory (``working_copies`` float32 copies of the tile per
-    frame: the op's own count where it declares one, else ``WORKING_COPIES``), with the resident
-    window, fits ``max_memory``; ``workers`` tiles at once (:func:`tile_workers`) share what the
-    window leaves (a whole frame is one tile: one worker)."""
+               working_copies: int | None = None, workers: int = 1, held_frames: int | None = None) -> TilePlan:
+    """The largest tiles of a window of ``frames`` whose working memory (``working_copies``
+    float32 copies of the tile per frame: the op's own count where it declares one, else
+    ``WORKING_COPIES``), with the process (``PROCESS_BYTES``) and the whole frames held meanwhile
+    (``held_frames``: a streamed chain's count, :func:`held_while_running`; else
+    ``RESIDENT_COPIES`` of the window), fits ``max_memory``; ``workers`` tiles at once
+    (:func:`tile_workers`) share what is left (a whole frame is one tile: one worker)."""
     working_copies = WORKING_COPIES if working_copies is None else working_copies
     frame_bytes = channels * height * width * 4
-    # When the window alone overruns the budget (long context at 4K), the tiles still get a
-    # quarter of it: 64 px tiles would spend most of their time on the overlap.
-    left = max(max_memory - PROCESS_BYTES - RESIDENT_COPIES * frames * frame_bytes, max_memory // 4)
+    held_frames = RESIDENT_COPIES * frames if held_frames is None else held_frames
+    # When the frames alone overrun the budget, the tiles still get an eighth of it: 64 px tiles
+    # would spend most of their time on the overlap.
+    left = max(max_memory - PROCESS_BYTES - held_frames * frame_bytes, max_memory // TILES_FLOOR_SHARE)
     if working_copies * frames * frame_bytes <= left:
         return TilePlan(0, workers=workers)
     area = left / (workers * working_copies * frames * channels * 4)
@@ -159,44 +167,58 @@ def carried_frames(radii: Sequence[int], reduced: Sequence[bool] = ()) -> list[i
             for radius, small in zip(radii, _flags(reduced, len(radii)), strict=True)]
 
 
-def streamed_frames(radii: Sequence[int], chunk: int, reduced: Sequence[bool] = (),
-                    spilled: Sequence[bool] = ()) -> int:
-    """Whole frames a chain of ops streamed ``chunk`` frames at a time holds at most
-    (``pipeline.runner``: each op keeps its own radius of context): every op's carried context
-    (``2 r`` of ``radii``; ``r`` for an op marked in ``reduced``, whose neighbours are held as
-    reduced copies: ``REDUCED_CONTEXTS``; none for an op marked in ``spilled``, whose carried
-    frames wait on disk while the others run: ``pipeline.frame_store``), and the running op's
-    new input, its output (the chunk and ``2 r`` of context, the chunk alone for a reduced one),
-    the part it passes on and, when spilled, its carried frames read back."""
+def held_while_running(radii: Sequence[int], chunk: int, index: int, reduced: Sequence[bool] = (),
+                       spilled: Sequence[bool] = (), outputs_only: Sequence[bool] = ()) -> int:
+    """Whole frames a chain of ops streamed ``chunk`` frames at a time (``pipeline.runner``: each
+    op keeps its own radius of context) holds while op ``index`` runs: every op's carried context
+    (:func:`carried_frames`: ``2 r`` of ``radii``, ``r`` for an op marked in ``reduced``; none
+    for an op marked in ``spilled``, whose carried frames wait on disk while the others run:
+    ``pipeline.frame_store``), and the running op's carried frames read back when spilled, the
+    chunk it was fed, its output, the chunk the source keeps decoded (``pipeline.frame_source``)
+    and, for an op of radius r that makes its whole call's output before cutting its chunk out
+    (neither reduced nor marked in ``outputs_only``: ``OUTPUTS_ONLY``), that output (the chunk
+    and ``2 r``)."""
     reduced, spilled = _flags(reduced, len(radii)), _flags(spilled, len(radii))
+    outputs_only = _flags(outputs_only, len(radii))
     carried = carried_frames(radii, reduced)
     kept = sum(frames for frames, out in zip(carried, spilled, strict=True) if not out)
-    running = max(((frames if out else 0) + (0 if small else 2 * radius)
-                   for radius, frames, small, out in zip(radii, carried, reduced, spilled, strict=True)), default=0)
-    return kept + 3 * chunk + running
+    radius = radii[index]
+    whole_call = 0 if reduced[index] or outputs_only[index] or radius == 0 else chunk + 2 * radius
+    return kept + (carried[index] if spilled[index] else 0) + 3 * chunk + whole_call
+
+
+def streamed_frames(radii: Sequence[int], chunk: int, reduced: Sequence[bool] = (),
+                    spilled: Sequence[bool] = (), outputs_only: Sequence[bool] = ()) -> int:
+    """Whole frames a chain of ops streamed ``chunk`` frames at a time holds at most: the most
+    :func:`held_while_running` of its ops (the chunk's three copies without ops)."""
+    return max((held_while_running(radii, chunk, index, reduced, spilled, outputs_only)
+                for index in range(len(radii))), default=3 * chunk)
 
 
 def streamed_bytes(*, radii: Sequence[int], chunk: int, channels: int, height: int, width: int,
-                   whole_frames: bool, reduced: Sequence[bool] = (), spilled: Sequence[bool] = ()) -> int:
+                   whole_frames: bool, reduced: Sequence[bool] = (), spilled: Sequence[bool] = (),
+                   outputs_only: Sequence[bool] = ()) -> int:
     """The memory a streamed chain's frames are planned to take (:func:`streamed_frames`), and
     with ``whole_frames`` a non-tileable op's working copies of its call's whole frames."""
-    held = streamed_frames(radii, chunk, reduced, spilled)
+    held = streamed_frames(radii, chunk, reduced, spilled, outputs_only)
     if whole_frames:
         held += (WORKING_COPIES + SHARED_FLOW_COPIES) * (chunk + 2 * max(radii, default=0))
     return held * channels * height * width * 4
 
 
 def _frames_limit(max_memory: int, whole_frames: bool) -> int:
-    """What a streamed chain's frames may take: half the budget (the other half for the ops'
-    tiles), all of it when an op that cannot be tiled runs on whole frames (counted in them)."""
-    return max_memory if whole_frames else max_memory // 2
+    """What a streamed chain's frames may take: half of what the process leaves of the budget
+    (``PROCESS_BYTES``; the other half for the ops' tiles), all of it when an op that cannot be
+    tiled runs on whole frames (counted in them)."""
+    left = max(max_memory - PROCESS_BYTES, 0)
+    return left if whole_frames else left // 2
 
 
 def chunk_for_budget(*, window: int, radii: Sequence[int], channels: int, height: int, width: int,
                      max_memory: int, whole_frames: bool = False, reduced: Sequence[bool] = (),
-                     spilled: Sequence[bool] = ()) -> int:
+                     spilled: Sequence[bool] = (), outputs_only: Sequence[bool] = ()) -> int:
     """Frames fed to a streamed chain at a time: the most, up to ``window``, whose frames take at
-    most half the budget (the other half for the ops' tiles) or, with ``whole_frames`` (an op
+    most half of what the process leaves of the budget (:func:`_frames_limit`) or, with ``whole_frames`` (an op
     that cannot be tiled runs on whole frames), that fit the budget with that op's working
     copies. Never fewer than ``MIN_CHUNK`` (or the window when smaller): when even that does not
     fit, the budget is exceeded (the spatial tiles still bound the ops' working memory) rather
@@ -204,7 +226,8 @@ def chunk_for_budget(*, window: int, radii: Sequence[int], channels: int, height
     limit = _frames_limit(max_memory, whole_frames)
     fits = [chunk for chunk in range(window, 0, -1)
             if streamed_bytes(radii=radii, chunk=chunk, channels=channels, height=height, width=width,
-                              whole_frames=whole_frames, reduced=reduced, spilled=spilled) <= limit]
+                              whole_frames=whole_frames, reduced=reduced, spilled=spilled,
+                              outputs_only=outputs_only) <= limit]
     return max(fits[0] if fits else 1, min(window, MIN_CHUNK))
 
 
@@ -217,7 +240,8 @@ class StreamPlan:
 
 
 def stream_plan(*, window: int, radii: Sequence[int], channels: int, height: int, width: int, max_memory: int,
-                whole_frames: bool = False, reduced: Sequence[bool] = ()) -> StreamPlan:
+                whole_frames: bool = False, reduced: Sequence[bool] = (), outputs_only: Sequence[bool] = ()
+                ) -> StreamPlan:
     """:func:`chunk_for_budget`, with no frames spilled when the chain's fit at its chunk;
     otherwise the carried frames of the ops that carry the most spill (``pipeline.frame_store``:
     written once, read back at the op's next call), as few ops as make them fit, or all of them
@@ -231,7 +255,7 @@ def stream_plan(*, window: int, radii: Sequence[int], channels: int, height: int
         if index is not None:
             spilled[index] = True
         sizes = dict(radii=radii, channels=channels, height=height, width=width, whole_frames=whole_frames,
-                     reduced=reduced, spilled=spilled)
+                     reduced=reduced, spilled=spilled, outputs_only=outputs_only)
         chunk = chunk_for_budget(window=window, max_memory=max_memory, **sizes)
         if streamed_bytes(chunk=chunk, **sizes) <= _frames_limit(max_memory, whole_frames):
             break
@@ -281,13 +305,14 @@ def apply_tiled(function: Callable[[torch.Tensor], torch.Tensor], frames: torch.
 
 def apply_tiled_at(function: Callable[[torch.Tensor, int, int], torch.Tensor], frames: torch.Tensor,
                    plan: TilePlan) -> torch.Tensor:
-    """As :func:`apply_tiled`, for a function also told where its tile's top-left pixel lies."""
+    """As :func:`apply_tiled`, for a function also told where its tile's top-left pixel lies; it
+    may return fewer frames than its tile has (the outputs of some of them: the others context)."""
     _, _, height, width = frames.shape
     if plan.covers(height, width):
         return function(frames, 0, 0)
     # A widened overlap (TilePlan.widened) discards more; the cross-fade keeps its width.
     band = min(plan.overlap, DEFAULT_OVERLAP)
-    out = torch.zeros_like(frames)
+    out: torch.Tensor | None = None  # as many frames as the function returns
     total = torch.zeros(1, 1, height, width, device=frames.device, dtype=frames.dtype)
     # Blended in tile order whatever order the workers finish in: the same sums as one by one.
     for (top, bottom, left, right, y0, y1, x0, x1), result in _tile_results(function, frames, plan):
@@ -295,6 +320,8 @@ def apply_tiled_at(function: Callable[[torch.Tensor, int, int], torch.Tensor], f
         cols = _ramp(right - left, x0 - left, right - x1, band, device=frames.device, dtype=frames.dtype)
         weight = rows[:, None] * cols[None, :]
         region = (slice(None), slice(None), slice(top, bottom), slice(left, right))
+        if out is None:
+            out = frames.new_zeros((result.shape[0], *frames.shape[1:]))
         total[region] += weight
         # A running weighted mean, moved towards each tile's result by its share of the weight:
         # where tiles agree the result stays bit for bit what they gave (a sum of weighted
@@ -532,56 +559,77 @@ def _whole_frame_flows(shared: SharedFlows, frames: torch.Tensor, **flow_options
     return table.largest_motion()
 
 
-def _per_frame_noise(frames: torch.Tensor) -> torch.Tensor:
-    """ops.denoise.estimate_noise of the whole frames, one at a time (it is per frame)."""
+def _per_frame_noise(frames: torch.Tensor, outputs: range) -> torch.Tensor:
+    """ops.denoise.estimate_noise of the whole ``outputs`` frames, one at a time (it is per
+    frame): (T,) numbered as ``frames``, NaN at their context (the ops read only their outputs')."""
     from restoration.ops.denoise import estimate_noise
 
-    return torch.cat([estimate_noise(frame[None]) for frame in frames])
+    return _at_outputs(torch.cat([estimate_noise(frames[index][None]) for index in outputs]), outputs, frames.shape[0])
+
+
+def _at_outputs(values: torch.Tensor, outputs: range, length: int) -> torch.Tensor:
+    """Per-frame ``values`` (..., len(outputs)) of the frames ``outputs`` in a (..., length)
+    tensor numbered as the op's frames, NaN at the others (context frames no output reads)."""
+    placed = values.new_full((*values.shape[:-1], length), float("nan"))
+    placed[..., outputs.start:outputs.stop] = values
+    return placed
+
+
+def _all_frames(frames: torch.Tensor, outputs: range | None) -> range:
+    return range(frames.shape[0]) if outputs is None else outputs
 
 
 def _dust_tiled(frames: torch.Tensor, plan: TilePlan, sensitivity: float, grow: int,
-                flows: SharedFlows | None = None) -> torch.Tensor:
+                flows: SharedFlows | None = None, outputs: range | None = None) -> torch.Tensor:
     from restoration.ops.dust import grain_differences, grain_level, remove_dust
 
+    outputs = _all_frames(frames, outputs)
     if frames.shape[0] < 2:
-        return frames.clone()  # one frame has no neighbour to tell dirt from picture
+        return frames[outputs.start:outputs.stop].clone()  # one frame has no neighbour to tell dirt from picture
     shared = flows or SharedFlows()
     # Neighbours are one step away, two at the clip's ends.
     plan = plan.widened(DUST_REACH + 2 * _whole_frame_flows(shared, frames))
-    grain = grain_level(tile_medians(
-        lambda tile, top, left: grain_differences(tile, TileFlows(shared, frames, top, left)), frames, plan))
+    grain = _at_outputs(grain_level(tile_medians(
+        lambda tile, top, left: grain_differences(tile, TileFlows(shared, frames, top, left), outputs), frames, plan)),
+        outputs, frames.shape[0])
     return apply_tiled_at(
         lambda tile, top, left: remove_dust(tile, sensitivity=sensitivity, grow=grow,
-                                            flows=TileFlows(shared, frames, top, left), grain=grain),
+                                            flows=TileFlows(shared, frames, top, left), grain=grain, outputs=outputs),
         frames, plan)
 
 
-def _denoise_tiled(frames: torch.Tensor, plan: TilePlan, radius: int, strength: float, spatial: float
-                   ) -> torch.Tensor:
+def _denoise_tiled(frames: torch.Tensor, plan: TilePlan, radius: int, strength: float, spatial: float,
+                   outputs: range | None = None) -> torch.Tensor:
     from restoration.ops.denoise import FLOW_SMOOTH, denoise, misalignment_differences, misalignment_levels, self_pairs
 
+    outputs = _all_frames(frames, outputs)
     shared = SharedFlows()
     plan = plan.widened(DENOISE_REACH + radius * _whole_frame_flows(shared, frames, smooth=FLOW_SMOOTH))
-    noise = _per_frame_noise(frames).clamp_min(1e-3)
+    noise = _per_frame_noise(frames, outputs).clamp_min(1e-3)
     medians = tile_medians(
         lambda tile, top, left: misalignment_differences(tile, radius=radius, noise=noise,
-                                                         flows=TileFlows(shared, frames, top, left)),
-        frames, plan)  # (2, K, T): blurred and raw differences of each frame's K neighbours
-    spread, grain = misalignment_levels(medians, self_pairs(frames.shape[0], radius))
+                                                         flows=TileFlows(shared, frames, top, left), outputs=outputs),
+        frames, plan)  # (2, K, outputs): blurred and raw differences of each output frame's K neighbours
+    levels = misalignment_levels(medians, self_pairs(frames.shape[0], radius, outputs.start, outputs.stop))
+    spread, grain = (_at_outputs(level, outputs, frames.shape[0]) for level in levels)
     return apply_tiled_at(
         lambda tile, top, left: denoise(tile, radius=radius, strength=strength, spatial=spatial,
-                                        flows=TileFlows(shared, frames, top, left), levels=(noise, spread, grain)),
+                                        flows=TileFlows(shared, frames, top, left), levels=(noise, spread, grain),
+                                        outputs=outputs),
         frames, plan)
 
 
-def _learned_restore_tiled(frames: torch.Tensor, plan: TilePlan, flows: SharedFlows | None = None) -> torch.Tensor:
+def _learned_restore_tiled(frames: torch.Tensor, plan: TilePlan, flows: SharedFlows | None = None,
+                           outputs: range | None = None) -> torch.Tensor:
     from restoration.models.learned_ops import RADIUS, restore_frames
 
+    outputs = _all_frames(frames, outputs)
     shared = flows or SharedFlows()
     plan = plan.widened(LEARNED_RESTORE_REACH + RADIUS * _whole_frame_flows(shared, frames))
-    noise = _per_frame_noise(frames.float())
+    noise = _per_frame_noise(frames.float(), outputs)
     return apply_tiled_at(
-        lambda tile, top, left: restore_frames(tile, flows=TileFlows(shared, frames, top, left), noise=noise)[0],
+        lambda tile, top, left: restore_frames(tile, flows=TileFlows(shared, frames, top, left), noise=noise,
+                                               outputs=outputs)[0],
         frames, plan)
 
 
@@ -609,15 +657,31 @@ REDUCED_CONTEXTS: dict[str, tuple[Callable[..., torch.Tensor], Callable[..., tor
 }
 
 
+# Ops whose function and shared-estimate form take ``outputs=`` (a range of the window's frames)
+# and compute only those frames' outputs: a streamed call's context frames are inputs only (their outputs were
+# made by the call before, or will be by the next), and computing theirs too doubled a long
+# shot's work per frame at chunks of 4 (a radius-2 op's call: 8 frames for 4 outputs).
+OUTPUTS_ONLY = frozenset({"dust", "denoise", "learned_restore"})
+
+
 def run_op_tiled(op: OpSpec, frames: torch.Tensor, params: dict[str, Any], plan: TilePlan,
-                 flows: SharedFlows | None = None) -> torch.Tensor:
+                 flows: SharedFlows | None = None, outputs: range | None = None) -> torch.Tensor:
     """One op over a window: whole frames unless it is ``tileable`` and the frames are larger
     than a tile; in tiles its shared-estimate form where it has one, else tile by tile.
-    ``flows``: the window's shared motion, for an op that ``shares_flows``."""
-    shares = {"flows": flows} if op.shares_flows and flows is not None else {}
+    ``flows``: the window's shared motion, for an op that ``shares_flows``. ``outputs``: the
+    frames whose output is returned (all by default), computed alone where the op's form can
+    (``OUTPUTS_ONLY``), else cut from the whole window's output (in memory of their own)."""
+    given = {"flows": flows} if op.shares_flows and flows is not None else {}
+    if outputs is not None and op.name in OUTPUTS_ONLY:
+        given["outputs"] = outputs
     if not op.tileable or plan.covers(*frames.shape[-2:]):
-        return op.function(frames, **params, **shares)
-    shared = SHARED_ESTIMATES.get(op.name)
-    if shared is not None:
-        return shared(frames, plan, **params, **shares)
-    return apply_tiled(lambda tile: op.function(tile, **params), frames, plan)
+        out = op.function(frames, **params, **given)
+    else:
+        shared = SHARED_ESTIMATES.get(op.name)
+        if shared is not None:
+            out = shared(frames, plan, **params, **given)
+        else:
+            out = apply_tiled(lambda tile: op.function(tile, **params), frames, plan)
+    if outputs is None or len(outputs) == out.shape[0]:
+        return out
+    return out[outputs.start:outputs.stop].clone()

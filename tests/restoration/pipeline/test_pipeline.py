@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import json
@@ -278,8 +279,8 @@ _register("pipeline_test_held_mean1", _holding("mean1", lambda f: pipeline_test_
 def test_a_long_shot_holds_its_ops_own_context_not_the_chains_sum_per_window():
     # Radii 8, 1, 8, 1 (the film chain's deflicker and denoise twice): windows with the chain's
     # context held window + 36 frames (at least 18 + 36); streamed, each op holds its own 2 r, and
-    # the running op its input and output: at most streamed_frames(...) = 36 + 3 * 4 + 16 = 64
-    # with the caller's clip (60 frames) on top.
+    # the running op its input, the source's chunk and its output: at most streamed_frames(...)
+    # = 36 + 3 * 4 + 4 + 16 = 68 with the caller's clip (60 frames) on top.
     FRAMES_HELD.clear()
     frames = _clip(t=60, h=16, w=16)
     spec = {"ops": [{"op": "pipeline_test_held_mean8"}, {"op": "pipeline_test_held_mean1"}] * 2}
@@ -290,8 +291,8 @@ def test_a_long_shot_holds_its_ops_own_context_not_the_chains_sum_per_window():
     assert torch.equal(result.frames, expected.clamp(0, 1))
     del expected
     held = max(FRAMES_HELD) - 60  # the clip itself is alive throughout
-    assert streamed_frames([8, 1, 8, 1], 4) == 64
-    assert held <= 64
+    assert streamed_frames([8, 1, 8, 1], 4) == 68
+    assert held <= 68
     assert held > 30  # guards the count: the ops' carried context is seen
 
 
@@ -638,7 +639,7 @@ def test_deflicker_holds_its_neighbours_as_reduced_copies_with_the_same_output(m
     monkeypatch.setattr(runner, "REDUCED_CONTEXTS", {})
     held_whole, whole = _held_and_output(frames, spec, tile, alive=80)  # and the first run's output
     assert torch.equal(reduced, whole)
-    assert held_reduced <= streamed_frames([8, 1], 4, [True, False]) == 24
+    assert held_reduced <= streamed_frames([8, 1], 4, [True, False]) == 28
     assert held_reduced <= held_whole - 8
 
 
@@ -662,7 +663,7 @@ def test_stabilise_holds_its_neighbours_as_reduced_copies_with_the_same_output(m
     held_whole, whole = _held_and_output(frames, spec, tile, alive=80)  # and the first run's output
     assert torch.equal(reduced, whole)
     assert float(stabilisation_shifts(frames, radius=6).abs().max()) > 1.0  # frames are moved, in wide tiles
-    assert held_reduced <= streamed_frames([6, 1], 4, [True, False]) == 22
+    assert held_reduced <= streamed_frames([6, 1], 4, [True, False]) == 26
     assert held_reduced <= held_whole - 6
 
 
@@ -679,8 +680,41 @@ def test_real_chains_streamed_in_small_chunks_equal_one_call_per_op_over_the_sho
     # frames than the whole shot's), with the flows shared from dust to learned_restore across
     # calls: the same bits as each op run once over the 14 frames.
     frames = _dirty_pan(14)
-    whole = run_pipeline(frames, {"ops": chain}, window=64).frames
-    assert torch.equal(run_pipeline(frames, {"ops": chain}, window=3).frames, whole)
+    whole = run_pipeline(frames, {"ops": chain}, window=64, tile=tile).frames
+    assert torch.equal(run_pipeline(frames, {"ops": chain}, window=3, tile=tile).frames, whole)
+
+
+@pytest.mark.parametrize("tile", [0, 32])
+def test_a_streamed_call_makes_the_outputs_of_its_chunk_alone(monkeypatch, tile):
+    # dust, learned_restore and denoise (tiling.OUTPUTS_ONLY) make no output for a call's context
+    # frames (the calls before and after make those): fed 3 frames at a time they make as many
+    # as one call over the shot (before: also 2 r of context each side per call), the same bits.
+    from restoration.models import learned_ops
+    from restoration.ops import denoise, dust
+
+    made = collections.Counter()
+
+    def counting(module, name, frames_of):
+        function = getattr(module, name)
+
+        def counted(*args, **kwargs):
+            made[name] += frames_of(*args)
+            return function(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+
+    counting(dust, "_detect", lambda centre, *rest: centre.shape[0])  # per batch of centres
+    counting(learned_ops, "_aligned_window", lambda frames, flows, rows, *rest: rows.shape[0])
+    counting(denoise, "_spatial_pass", lambda image, *rest: image.shape[0])
+    chain = [{"op": "dust"}, {"op": "learned_restore"}, {"op": "denoise", "params": {"radius": 2}}]
+    frames = _dirty_pan(14)
+    whole = run_pipeline(frames, {"ops": chain}, window=64, tile=tile).frames
+    made_whole = dict(made)
+    made.clear()
+    streamed = run_pipeline(frames, {"ops": chain}, window=3, tile=tile).frames
+    assert set(made_whole) == {"_detect", "_aligned_window", "_spatial_pass"}
+    assert dict(made) == made_whole
+    assert torch.equal(streamed, whole)
 
 
 _FAILING_CALLS = [0]

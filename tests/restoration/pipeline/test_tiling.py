@@ -17,6 +17,7 @@ from restoration.ops.opspec import OpSpec
 from restoration.pipeline import run_pipeline
 from restoration.pipeline.tiling import (
     MIN_CHUNK,
+    OUTPUTS_ONLY,
     PROCESS_BYTES,
     REDUCED_CONTEXTS,
     RESIDENT_COPIES,
@@ -27,6 +28,7 @@ from restoration.pipeline.tiling import (
     apply_tiled,
     apply_tiled_at,
     chunk_for_budget,
+    held_while_running,
     parse_memory_size,
     plan_tiles,
     run_op_tiled,
@@ -163,8 +165,10 @@ def test_chunk_shrinks_with_the_budget_down_to_its_floor():
     tight = chunk_for_budget(window=32, radii=[1], channels=3, height=3112, width=4096, max_memory=8 * 2 ** 30)
     assert roomy == 32
     assert MIN_CHUNK < tight < 32
-    assert streamed_bytes(radii=[1], chunk=tight, channels=3, height=3112, width=4096, whole_frames=False) <= 4 * 2 ** 30
-    assert streamed_bytes(radii=[1], chunk=tight + 1, channels=3, height=3112, width=4096, whole_frames=False) > 4 * 2 ** 30
+    # The frames get half of what the process leaves of the budget, the tiles the other half.
+    half = (8 * 2 ** 30 - PROCESS_BYTES) // 2
+    assert streamed_bytes(radii=[1], chunk=tight, channels=3, height=3112, width=4096, whole_frames=False) <= half
+    assert streamed_bytes(radii=[1], chunk=tight + 1, channels=3, height=3112, width=4096, whole_frames=False) > half
     # Below the floor a call would mostly read context: the run goes over the budget instead.
     assert chunk_for_budget(window=32, radii=FILM_RADII, channels=3, height=3112, width=4096, max_memory=2 ** 30) == MIN_CHUNK
     assert chunk_for_budget(window=2, radii=FILM_RADII, channels=3, height=3112, width=4096, max_memory=2 ** 30) == 2
@@ -172,37 +176,76 @@ def test_chunk_shrinks_with_the_budget_down_to_its_floor():
 
 def test_a_streamed_chain_holds_its_ops_own_context_whatever_the_window():
     # Each op keeps 2 r of its own input, not the window and the chain's summed context each side:
-    # the film chain fed 4 frames at a time holds 32 + 12 + 16 frames (a window with the chain's
-    # context held 16 + 32 frames, and their op's output as many again).
-    assert streamed_frames(FILM_RADII, 4) == 60
-    assert streamed_frames(FILM_RADII, 5) - streamed_frames(FILM_RADII, 4) == 3
+    # the film chain fed 4 frames at a time holds 32 frames carried, and while deflicker runs the
+    # chunk it was fed, the source's chunk and its output cut from its call's (4 + 16) (a window
+    # with the chain's context held 16 + 32 frames, and their op's output as many again).
+    assert streamed_frames(FILM_RADII, 4) == 32 + 3 * 4 + 4 + 16
+    assert streamed_frames(FILM_RADII, 5) - streamed_frames(FILM_RADII, 4) == 4
     assert streamed_frames([], 4) == 12
     # deflicker's neighbours as reduced copies: 8 frames ahead carried, not 16, and no context in
-    # its output: the running op's largest is stabilise's 2 * 3
-    assert streamed_frames(FILM_RADII, 4, [False, True, False, False, False]) == 24 + 12 + 6
-    # and stabilise's as its grey copies: 3 carried, not 6; the running op's largest is dust's 2 * 2
-    assert streamed_frames(FILM_RADII, 4, [True, True, False, False, False]) == 21 + 12 + 4
+    # its output: the running op's largest is stabilise's (its call's output 4 + 2 * 3)
+    assert streamed_frames(FILM_RADII, 4, [False, True, False, False, False]) == 24 + 12 + 10
+    # and stabilise's as its grey copies: 3 carried, not 6; the running op's largest is dust's
+    assert streamed_frames(FILM_RADII, 4, [True, True, False, False, False]) == 21 + 12 + 8
     assert {"stabilise", "deflicker"} <= set(REDUCED_CONTEXTS)
+    # Ops that compute their chunk's outputs alone (OUTPUTS_ONLY) hold no output of their context.
+    film_outputs_only = [False, False, True, True, True]
+    assert {"dust", "learned_restore", "denoise"} <= OUTPUTS_ONLY
+    assert streamed_frames(FILM_RADII, 4, [True, True], outputs_only=film_outputs_only) == 21 + 12
     # Spilled ops carry nothing while the others run; the running one reads its own back: with
-    # all spilled, the largest of dust's and learned_restore's 4 + 4 (context carried and in the output).
-    assert streamed_frames(FILM_RADII, 4, [True, True], [True] * 5) == 12 + 8
+    # all spilled, the largest of dust's and learned_restore's 4 + 12 + 8, or deflicker's 8 + 12
+    # when those compute their outputs alone.
+    assert streamed_frames(FILM_RADII, 4, [True, True], [True] * 5) == 4 + 12 + 8
+    assert streamed_frames(FILM_RADII, 4, [True, True], [True] * 5, film_outputs_only) == 8 + 12
     assert streamed_frames(FILM_RADII, 4, [True, True], [False, True]) == 21 - 8 + 12 + 8
+    # The most of what each op holds while it runs.
+    assert streamed_frames(FILM_RADII, 4, [True, True], [True] * 5, film_outputs_only) == max(
+        held_while_running(FILM_RADII, 4, index, [True, True], [True] * 5, film_outputs_only) for index in range(5))
+
+
+def test_a_long_4k_film_shot_plans_its_frames_tiles_and_the_process_within_its_budget():
+    # Each op's tiles get what the process and the frames held while it runs leave of the budget
+    # (before: the frames were planned from half the budget without the process, and the tiles
+    # from at least a quarter of it, with 20 frames held: 0.5 + 2.85 + 0.86 GiB while dust ran).
+    from restoration.bench.scans import FILM_CHAIN
+    from restoration.pipeline import runner
+    from restoration.pipeline.spec import load_spec
+
+    class Source:
+        channels, height, width = 3, 3112, 4096
+
+    budget = runner._Budget(4 * 2 ** 30, workers=2)
+    steps = load_spec({"ops": FILM_CHAIN}).steps
+    chain = runner._Chain.of(steps)
+    stream = budget.stream(32, chain, Source, whole_frames=False)
+    assert stream == StreamPlan(MIN_CHUNK, (True,) * 5)
+    frame = 3 * 3112 * 4096 * 4
+    for index, step in enumerate(steps):
+        tiles = budget.tiles(chain, stream, index, 16, Source, step)
+        window = MIN_CHUNK + (0 if chain.reduced[index] else 2 * chain.radii[index])
+        copies = step.op.working_copies or WORKING_COPIES
+        tile_bytes = tiles.workers * copies * window * 3 * 4 * (tiles.tile + 2 * tiles.overlap) ** 2
+        held = held_while_running(chain.radii, MIN_CHUNK, index, chain.reduced, stream.spilled, chain.outputs_only)
+        assert PROCESS_BYTES + held * frame + tile_bytes <= 4 * 2 ** 30, step.op.name
+        assert tile_bytes > 4 * 2 ** 30 // 8, step.op.name  # the tiles keep a fair share
 
 
 def test_a_long_4k_shot_spills_its_carried_frames_when_they_do_not_fit():
     film = dict(window=32, radii=FILM_RADII, channels=3, height=3112, width=4096,
-                reduced=[True, True, False, False, False])
-    # 37 frames of 4K (5.3 GiB) against half of 4 GiB: every op's carried frames spill, and the
-    # rest (20 frames, 2.8 GiB) is still more than half: the floor's chunk.
+                reduced=[True, True, False, False, False], outputs_only=[False, False, True, True, True])
+    # 33 frames of 4K (4.7 GiB) against half of what the process leaves of 4 GiB: every op's
+    # carried frames spill, and the rest (20 frames, 2.8 GiB) is still more: the floor's chunk.
     tight = stream_plan(max_memory=4 * 2 ** 30, **film)
     assert tight == StreamPlan(MIN_CHUNK, (True,) * 5)
-    # Half of 16 GiB holds the 37 frames: nothing spills.
+    # Half of 16 GiB holds the 33 frames: nothing spills.
     assert stream_plan(max_memory=16 * 2 ** 30, **film).spilled == (False,) * 5
     # In between, the ops that carry the most spill first, as few as fit: deflicker's 8 (read
-    # back while it runs: 37 - 8 + 4 frames held), then dust's 4 too (29).
+    # back while it runs: still 33 frames held), then dust's 4 too (9 carried, deflicker's 8 and
+    # 3 chunks: a chunk of 5 fits 32).
     frame = 3 * 3112 * 4096 * 4
-    assert stream_plan(max_memory=2 * 33 * frame, **film) == StreamPlan(MIN_CHUNK, (False, True, False, False, False))
-    assert stream_plan(max_memory=2 * 29 * frame, **film) == StreamPlan(MIN_CHUNK, (False, True, True, False, False))
+    assert stream_plan(max_memory=2 * 33 * frame + PROCESS_BYTES, **film) == StreamPlan(MIN_CHUNK, (False,) * 5)
+    assert stream_plan(max_memory=2 * 32 * frame + PROCESS_BYTES, **film) == StreamPlan(
+        5, (False, True, True, False, False))
     # Small frames fit unspilled at the whole window.
     assert stream_plan(max_memory=4 * 2 ** 30, **dict(film, height=480, width=640)) == StreamPlan(32, (False,) * 5)
 
