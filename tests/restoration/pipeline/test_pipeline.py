@@ -704,7 +704,7 @@ def test_a_streamed_call_makes_the_outputs_of_its_chunk_alone(monkeypatch, tile)
         monkeypatch.setattr(module, name, counted)
 
     counting(dust, "_detect", lambda centre, *rest: centre.shape[0])  # per batch of centres
-    counting(learned_ops, "_aligned_window", lambda frames, flows, rows, *rest: rows.shape[0])
+    counting(learned_ops, "aligned_windows", lambda frames, flows, rows, *rest: rows.shape[0])
     counting(denoise, "_spatial_pass", lambda image, *rest: image.shape[0])
     chain = [{"op": "dust"}, {"op": "learned_restore"}, {"op": "denoise", "params": {"radius": 2}}]
     frames = _dirty_pan(14)
@@ -712,7 +712,7 @@ def test_a_streamed_call_makes_the_outputs_of_its_chunk_alone(monkeypatch, tile)
     made_whole = dict(made)
     made.clear()
     streamed = run_pipeline(frames, {"ops": chain}, window=3, tile=tile).frames
-    assert set(made_whole) == {"_detect", "_aligned_window", "_spatial_pass"}
+    assert set(made_whole) == {"_detect", "aligned_windows", "_spatial_pass"}
     assert dict(made) == made_whole
     assert torch.equal(streamed, whole)
 
