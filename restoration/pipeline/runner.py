@@ -36,6 +36,7 @@ from restoration.pipeline.tiling import (
     StreamPlan,
     TilePlan,
     carried_frames,
+    largest_tile,
     plan_tiles,
     run_op_tiled,
     stream_plan,
@@ -149,7 +150,7 @@ def run_pipeline(
     if not isinstance(max_memory, int) or isinstance(max_memory, bool) or max_memory < 1:
         raise SpecError(f"max_memory: expected a positive number of bytes, got {max_memory!r}")
     target = resolve_device(device)
-    workers = tile_workers(target)
+    workers, largest = tile_workers(target), largest_tile(target)
     # A file is decoded frame by frame: the chain asks for a chunk at a time, which may be far
     # fewer frames than the window (4K, long context), and nothing more is held.
     frames = FrameSource.open(source, fps=fps, chunk_size=1, bit_depth=bit_depth)
@@ -184,12 +185,13 @@ def run_pipeline(
             with writer:  # on any error the partial file is removed
                 plans = _plan_shots(pipeline, frames, source, shots, transitions)
                 out_scale = _output_scale(plans)
-                budget = _Budget(_left_by_writer(max_memory, writer, frames, out_scale), tile, workers)
+                budget = _Budget(_left_by_writer(max_memory, writer, frames, out_scale), tile, workers, largest)
                 _run_plans(plans, frames, pipeline, target, window, budget, progress, emit)
         else:
             plans = _plan_shots(pipeline, frames, source, shots, transitions)
             out_scale = _output_scale(plans)
-            _run_plans(plans, frames, pipeline, target, window, _Budget(max_memory, tile, workers), progress, emit)
+            budget = _Budget(max_memory, tile, workers, largest)
+            _run_plans(plans, frames, pipeline, target, window, budget, progress, emit)
 
     result_frames = torch.cat(collected) if collected else None
     return PipelineResult(
@@ -229,6 +231,7 @@ class _Budget:
     max_memory: int
     tile: int | None = None  # forced tile side; None: from the budget
     workers: int = 1  # tiles run at once (pipeline.tiling.tile_workers)
+    largest: int | None = None  # the largest tile side (pipeline.tiling.largest_tile)
 
     def stream(self, window: int, radii: Sequence[int], reduced: Sequence[bool], frames: FrameSource,
                whole_frames: bool) -> StreamPlan:
@@ -266,7 +269,7 @@ class _Budget:
         return plan_tiles(frames=min(length, chunk + (0 if reduced[index] else 2 * radii[index])), channels=frames.channels,
                           height=frames.height, width=frames.width,
                           max_memory=max(self.max_memory - others * frame_bytes, self.max_memory // 4),
-                          working_copies=step.op.working_copies, workers=self.workers)
+                          working_copies=step.op.working_copies, workers=self.workers, largest=self.largest)
 
 
 def _run_plans(plans, frames, pipeline, device, window, budget, progress, emit) -> None:

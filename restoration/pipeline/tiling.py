@@ -61,6 +61,11 @@ SHARED_FLOW_COPIES = 3
 DEFAULT_OVERLAP = 32
 MIN_TILE = 64
 TILE_ALIGN = 16
+# The largest tile side on a CPU. Larger tiles cost more CPU per pixel there, not less: the
+# classical chain on 4K frames took 16.4-16.8 CPU-s a frame in 800 px tiles, 18.2-18.3 in 1088 px
+# and 22.0 in 1616 px (what a 12 GiB budget gave); the film chain 22.2, 25.1 and 27.6. At 2K, 800
+# px tiles cost what whole frames cost, with 0.6 GiB less memory (docs/BENCHMARKS.md, issue #18).
+CPU_TILE = 800
 
 _UNITS = {"": 1, "b": 1, "k": 10 ** 3, "kb": 10 ** 3, "m": 10 ** 6, "mb": 10 ** 6, "g": 10 ** 9, "gb": 10 ** 9,
           "kib": 2 ** 10, "mib": 2 ** 20, "gib": 2 ** 30, "t": 10 ** 12, "tb": 10 ** 12, "tib": 2 ** 40}
@@ -77,6 +82,12 @@ def parse_memory_size(text: str) -> int:
     if size < MIN_MEMORY:
         raise RestorationError(f"--max-memory: {text!r} is below the minimum of 64MiB")
     return size
+
+
+def largest_tile(device: torch.device) -> int | None:
+    """The largest tile side worth running on ``device`` (``CPU_TILE`` on a CPU), None where
+    larger is better (a GPU: one tile's kernels fill it)."""
+    return CPU_TILE if device.type == "cpu" else None
 
 
 def tile_workers(device: torch.device) -> int:
@@ -123,22 +134,30 @@ class TilePlan:
 
 
 def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memory: int,
-               working_copies: int | None = None, workers: int = 1) -> TilePlan:
+               working_copies: int | None = None, workers: int = 1, largest: int | None = None) -> TilePlan:
     """The largest tiles whose working memory (``working_copies`` float32 copies of the tile per
     frame: the op's own count where it declares one, else ``WORKING_COPIES``), with the resident
-    window, fits ``max_memory``; ``workers`` tiles at once (:func:`tile_workers`) share what the
-    window leaves (a whole frame is one tile: one worker)."""
+    window, fits ``max_memory``, at most ``largest`` px a side (:func:`largest_tile`); ``workers``
+    tiles at once (:func:`tile_workers`) share what the window leaves while each still gets
+    ``largest`` px, else one at a time (a whole frame is one tile: one worker)."""
     working_copies = WORKING_COPIES if working_copies is None else working_copies
     frame_bytes = channels * height * width * 4
     # When the window alone overruns the budget (long context at 4K), the tiles still get a
     # quarter of it: 64 px tiles would spend most of their time on the overlap.
     left = max(max_memory - PROCESS_BYTES - RESIDENT_COPIES * frames * frame_bytes, max_memory // 4)
-    if working_copies * frames * frame_bytes <= left:
+    if working_copies * frames * frame_bytes <= left and (largest is None or max(height, width) <= largest):
         return TilePlan(0, workers=workers)
-    area = left / (workers * working_copies * frames * channels * 4)
-    side = int(math.sqrt(area)) - 2 * DEFAULT_OVERLAP
-    side = max(MIN_TILE, side // TILE_ALIGN * TILE_ALIGN)
-    return TilePlan(side, workers=workers)
+
+    def side(count: int) -> int:
+        area = left / (count * working_copies * frames * channels * 4)
+        fitting = max(MIN_TILE, (int(math.sqrt(area)) - 2 * DEFAULT_OVERLAP) // TILE_ALIGN * TILE_ALIGN)
+        return fitting if largest is None else min(fitting, largest)
+
+    # Two smaller tiles at once cost more CPU than they gain from the second thread (4K film chain
+    # at 4 GiB: 26.3 CPU-s a frame in two 544 px tiles at once, 23.1 in one 800 px tile at a time,
+    # the same wall time), so the workers share the budget only while each keeps ``largest``.
+    count = workers if largest is None or side(workers) >= largest else 1
+    return TilePlan(side(count), workers=count)
 
 
 # Fewest output frames a chunk of a streamed chain carries, whatever the budget: each op's call
