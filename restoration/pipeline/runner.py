@@ -37,6 +37,7 @@ from restoration.pipeline.tiling import (
     StreamPlan,
     TilePlan,
     held_while_running,
+    largest_tile,
     plan_tiles,
     run_op_tiled,
     stream_plan,
@@ -150,7 +151,7 @@ def run_pipeline(
     if not isinstance(max_memory, int) or isinstance(max_memory, bool) or max_memory < 1:
         raise SpecError(f"max_memory: expected a positive number of bytes, got {max_memory!r}")
     target = resolve_device(device)
-    workers = tile_workers(target)
+    workers, largest = tile_workers(target), largest_tile(target)
     # A file is decoded frame by frame: the chain asks for a chunk at a time, which may be far
     # fewer frames than the window (4K, long context), and nothing more is held.
     frames = FrameSource.open(source, fps=fps, chunk_size=1, bit_depth=bit_depth)
@@ -185,12 +186,13 @@ def run_pipeline(
             with writer:  # on any error the partial file is removed
                 plans = _plan_shots(pipeline, frames, source, shots, transitions)
                 out_scale = _output_scale(plans)
-                budget = _Budget(_left_by_writer(max_memory, writer, frames, out_scale), tile, workers)
+                budget = _Budget(_left_by_writer(max_memory, writer, frames, out_scale), tile, workers, largest)
                 _run_plans(plans, frames, pipeline, target, window, budget, progress, emit)
         else:
             plans = _plan_shots(pipeline, frames, source, shots, transitions)
             out_scale = _output_scale(plans)
-            _run_plans(plans, frames, pipeline, target, window, _Budget(max_memory, tile, workers), progress, emit)
+            budget = _Budget(max_memory, tile, workers, largest)
+            _run_plans(plans, frames, pipeline, target, window, budget, progress, emit)
 
     result_frames = torch.cat(collected) if collected else None
     return PipelineResult(
@@ -247,6 +249,7 @@ class _Budget:
     max_memory: int
     tile: int | None = None  # forced tile side; None: from the budget
     workers: int = 1  # tiles run at once (pipeline.tiling.tile_workers)
+    largest: int | None = None  # the largest tile side (pipeline.tiling.largest_tile)
 
     def stream(self, window: int, chain: _Chain, frames: FrameSource, whole_frames: bool) -> StreamPlan:
         return stream_plan(window=window, radii=chain.radii, reduced=chain.reduced, outputs_only=chain.outputs_only,
@@ -283,7 +286,7 @@ class _Budget:
             held = held_while_running(chain.radii, chunk, index, chain.reduced, stream.spilled, chain.outputs_only)
         return plan_tiles(frames=window, channels=frames.channels, height=frames.height, width=frames.width,
                           max_memory=self.max_memory, working_copies=step.op.working_copies, workers=self.workers,
-                          held_frames=held)
+                          held_frames=held, largest=self.largest)
 
 
 def _run_plans(plans, frames, pipeline, device, window, budget, progress, emit) -> None:

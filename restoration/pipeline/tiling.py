@@ -66,6 +66,11 @@ TILES_FLOOR_SHARE = 8
 DEFAULT_OVERLAP = 32
 MIN_TILE = 64
 TILE_ALIGN = 16
+# The largest tile side on a CPU. Larger tiles cost more CPU per pixel there, not less: the
+# classical chain on 4K frames took 16.4-16.8 CPU-s a frame in 800 px tiles, 18.2-18.3 in 1088 px
+# and 22.0 in 1616 px (what a 12 GiB budget gave); the film chain 22.2, 25.1 and 27.6. At 2K, 800
+# px tiles cost what whole frames cost, with 0.6 GiB less memory (docs/BENCHMARKS.md, issue #18).
+CPU_TILE = 800
 
 _UNITS = {"": 1, "b": 1, "k": 10 ** 3, "kb": 10 ** 3, "m": 10 ** 6, "mb": 10 ** 6, "g": 10 ** 9, "gb": 10 ** 9,
           "kib": 2 ** 10, "mib": 2 ** 20, "gib": 2 ** 30, "t": 10 ** 12, "tb": 10 ** 12, "tib": 2 ** 40}
@@ -82,6 +87,12 @@ def parse_memory_size(text: str) -> int:
     if size < MIN_MEMORY:
         raise RestorationError(f"--max-memory: {text!r} is below the minimum of 64MiB")
     return size
+
+
+def largest_tile(device: torch.device) -> int | None:
+    """The largest tile side worth running on ``device`` (``CPU_TILE`` on a CPU), None where
+    larger is better (a GPU: one tile's kernels fill it)."""
+    return CPU_TILE if device.type == "cpu" else None
 
 
 def tile_workers(device: torch.device) -> int:
@@ -128,25 +139,34 @@ class TilePlan:
 
 
 def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memory: int,
-               working_copies: int | None = None, workers: int = 1, held_frames: int | None = None) -> TilePlan:
+               working_copies: int | None = None, workers: int = 1, held_frames: int | None = None,
+               largest: int | None = None) -> TilePlan:
     """The largest tiles of a window of ``frames`` whose working memory (``working_copies``
     float32 copies of the tile per frame: the op's own count where it declares one, else
     ``WORKING_COPIES``), with the process (``PROCESS_BYTES``) and the whole frames held meanwhile
     (``held_frames``: a streamed chain's count, :func:`held_while_running`; else
-    ``RESIDENT_COPIES`` of the window), fits ``max_memory``; ``workers`` tiles at once
-    (:func:`tile_workers`) share what is left (a whole frame is one tile: one worker)."""
+    ``RESIDENT_COPIES`` of the window), fits ``max_memory``, at most ``largest`` px a side
+    (:func:`largest_tile`); ``workers`` tiles at once (:func:`tile_workers`) share what is left
+    while each still gets ``largest`` px, else one at a time (a whole frame is one tile: one worker)."""
     working_copies = WORKING_COPIES if working_copies is None else working_copies
     frame_bytes = channels * height * width * 4
     held_frames = RESIDENT_COPIES * frames if held_frames is None else held_frames
     # When the frames alone overrun the budget, the tiles still get an eighth of it: 64 px tiles
     # would spend most of their time on the overlap.
     left = max(max_memory - PROCESS_BYTES - held_frames * frame_bytes, max_memory // TILES_FLOOR_SHARE)
-    if working_copies * frames * frame_bytes <= left:
+    if working_copies * frames * frame_bytes <= left and (largest is None or max(height, width) <= largest):
         return TilePlan(0, workers=workers)
-    area = left / (workers * working_copies * frames * channels * 4)
-    side = int(math.sqrt(area)) - 2 * DEFAULT_OVERLAP
-    side = max(MIN_TILE, side // TILE_ALIGN * TILE_ALIGN)
-    return TilePlan(side, workers=workers)
+
+    def side(count: int) -> int:
+        area = left / (count * working_copies * frames * channels * 4)
+        fitting = max(MIN_TILE, (int(math.sqrt(area)) - 2 * DEFAULT_OVERLAP) // TILE_ALIGN * TILE_ALIGN)
+        return fitting if largest is None else min(fitting, largest)
+
+    # Two smaller tiles at once cost more CPU than they gain from the second thread (4K film chain
+    # at 4 GiB: 26.3 CPU-s a frame in two 544 px tiles at once, 23.1 in one 800 px tile at a time,
+    # the same wall time), so the workers share the budget only while each keeps ``largest``.
+    count = workers if largest is None or side(workers) >= largest else 1
+    return TilePlan(side(count), workers=count)
 
 
 # Fewest output frames a chunk of a streamed chain carries, whatever the budget: each op's call

@@ -16,6 +16,7 @@ from restoration.ops.flow import flow_region, resize_flow
 from restoration.ops.opspec import OpSpec
 from restoration.pipeline import run_pipeline
 from restoration.pipeline.tiling import (
+    CPU_TILE,
     MIN_CHUNK,
     OUTPUTS_ONLY,
     PROCESS_BYTES,
@@ -29,6 +30,7 @@ from restoration.pipeline.tiling import (
     apply_tiled_at,
     chunk_for_budget,
     held_while_running,
+    largest_tile,
     parse_memory_size,
     plan_tiles,
     run_op_tiled,
@@ -92,6 +94,37 @@ def test_tiles_run_at_once_share_the_working_memory():
     # A whole frame is one tile: it fits as it did for one worker.
     assert plan_tiles(frames=20, channels=3, height=480, width=640, max_memory=12 * 2 ** 30, workers=2).whole_frame
     assert TilePlan(512, workers=2).widened(70).workers == 2
+
+
+def test_tiles_on_a_cpu_stop_at_the_largest_side_and_share_out_only_tiles_that_large():
+    cpu = largest_tile(torch.device("cpu"))
+    assert cpu == CPU_TILE and largest_tile(torch.device("meta")) is None  # any other device: no limit
+    four_k = {"frames": 4, "channels": 3, "height": 3112, "width": 4096}
+    # A budget that fits large tiles (12 GiB at 4K: 1616 px before) gets tiles of the largest side,
+    # two at once.
+    assert plan_tiles(**four_k, max_memory=12 * 2 ** 30, workers=2).tile > cpu
+    assert plan_tiles(**four_k, max_memory=12 * 2 ** 30, workers=2, largest=cpu) == TilePlan(cpu, workers=2)
+    # Where two at once would each get less than that (4 GiB: 544 px), one tile at a time, larger.
+    shared = plan_tiles(**four_k, max_memory=4 * 2 ** 30, workers=2)
+    assert shared.workers == 2 and shared.tile < cpu
+    alone = plan_tiles(**four_k, max_memory=4 * 2 ** 30, workers=2, largest=cpu)
+    assert alone.workers == 1 and shared.tile < alone.tile <= cpu
+    # Frames that fit whole are cut when larger than the largest side (2K), not when smaller.
+    two_k = {"frames": 4, "channels": 3, "height": 1556, "width": 2048, "max_memory": 12 * 2 ** 30}
+    assert plan_tiles(**two_k, workers=2).whole_frame
+    assert plan_tiles(**two_k, workers=2, largest=cpu) == TilePlan(cpu, workers=2)
+    assert plan_tiles(frames=20, channels=3, height=480, width=640, max_memory=12 * 2 ** 30, workers=2,
+                      largest=cpu).whole_frame
+
+
+def test_the_runner_plans_with_the_devices_largest_tile(monkeypatch):
+    from restoration.pipeline import runner
+
+    planned = []
+    monkeypatch.setattr(runner, "_apply", lambda step, frames, tiles, *rest, **options: planned.append(tiles) or frames)
+    monkeypatch.setattr(runner, "largest_tile", lambda device: 96)
+    runner.run_pipeline(torch.rand(4, 1, 200, 160), {"ops": [{"op": "denoise"}]}, max_memory=2 ** 30)
+    assert planned and all(plan.tile == 96 for plan in planned)
 
 
 def test_tile_workers_follow_the_device_and_threads(monkeypatch):
