@@ -390,7 +390,8 @@ def cli_train(args) -> int:
         "data_recipe": {
             "restore": model_data.RECIPE + ("; colour fading kept (fade=True)" if fade else "")
             + ("; windows aligned as learned_restore aligns them (fallback=True: windows.clip_window)"
-               if fallback else ""),
+               if fallback else "")
+            + ("; the net reads each neighbour's fell-back map (fallback_maps=True)" if fallback_maps else ""),
             "sr": f"luma frames of synthetic_clip(training photo, 360x360) and their antialiased bicubic /{factor} "
                   "reduction; 48x48 low-res crops",
             "interp": model_data.INTERP_RECIPE,
