@@ -77,7 +77,7 @@ RECIPE = (
 
 @dataclass
 class Batch:
-    window: torch.Tensor  # (N, 2R+1, h, w) aligned damaged luma
+    window: torch.Tensor  # (N, 2R+1, h, w) aligned damaged luma (then the 2R fell-back maps with fallback)
     clean: torch.Tensor  # (N, 1, h, w) clean luma of the centre frame
     mask: torch.Tensor  # (N, 1, h, w) defect mask of the centre frame (degrade's "all")
 
@@ -114,6 +114,7 @@ def restore_windows(image: torch.Tensor, seed: int, *, radius: int = 2, strength
                     size: tuple[int, int] = CLIP_SIZE, align: bool = True, fade: bool = False,
                     fallback: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One damaged window from one photograph, whole frames: (aligned window (1, 2R+1, H, W),
+    followed with ``fallback`` by its neighbours' fell-back maps (1, 4R+1, H, W) in all,
     clean centre (1, 1, H, W), mask (1, 1, H, W)). Everything random comes from ``seed``.
     ``fade``: keep ``degrade``'s colour fading (lifted blacks, lost contrast in the luma).
     ``fallback``: align as ``learned_restore`` does (``windows.clip_window``: the centre frame
@@ -136,11 +137,15 @@ def restore_windows(image: torch.Tensor, seed: int, *, radius: int = 2, strength
         params.update(fade_amount=0.0, fade_desaturation=0.0)
     damage = degrade(clean, seed=seed, params=params, first_frame=first)
     damaged = damage.damaged
+    fell_back = None
     if align and fallback:  # as learned_restore builds its windows: the net learns where neighbours fell back
-        damaged = clip_window(damaged, radius)[0]
+        damaged, fell_back = clip_window(damaged, radius)
+        damaged = damaged[0]
     damaged = luma(damaged, weights=NET_LUMA)[:, 0][None]  # (1, 2R+1, H, W)
     if align and not fallback:
         damaged = align_window(damaged, radius)
+    if fell_back is not None:  # carried as extra channels, so crops and flips apply to it alike
+        damaged = torch.cat([damaged, fell_back], dim=1)
     return damaged, luma(damage.clean[radius:radius + 1], weights=NET_LUMA), damage.masks["all"][radius:radius + 1]
 
 

@@ -146,13 +146,17 @@ def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None,
         for start in range(outputs.start, outputs.stop, _BATCH):
             rows = index[start:min(start + _BATCH, outputs.stop)]
             window = compute[rows]  # (n, 2R+1, C, H, W)
+            fell_back = None
             if model.config.align:
-                window = aligned_windows(compute, flows, rows, radius, noise)
+                window, fell_back = aligned_windows(compute, flows, rows, radius, noise)
                 flows.forget_before(start + rows.shape[0] - radius)
             n = rows.shape[0]
             grey, chroma = split_luma_chroma(window.flatten(0, 1))
+            grey = grey.view(n, -1, *grey.shape[-2:])
+            if model.config.fallback_maps and fell_back is not None:
+                grey = torch.cat([grey, fell_back], dim=1)
             with network_precision(frames.device):
-                out, logits = model.fuse(grey.view(n, -1, *grey.shape[-2:]))
+                out, logits = model.fuse(grey)
             out, logits = out.float(), logits.float()
             if chroma is not None:
                 out = out + median_of_window(chroma.view(n, -1, *chroma.shape[1:]))

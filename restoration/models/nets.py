@@ -67,6 +67,9 @@ class RestoreConfig:
     radius: int = 2
     widths: tuple[int, int, int] = (32, 48, 64)
     align: bool = True
+    # The net also sees, per neighbour, where the centre frame stood in for it (windows.aligned_windows'
+    # fell-back map). Files written before it have no such key: they are nets without the maps.
+    fallback_maps: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,7 +78,7 @@ class RestoreConfig:
     def from_dict(cls, data: dict) -> RestoreConfig:
         try:
             return cls(radius=int(data["radius"]), widths=tuple(int(w) for w in data["widths"]),
-                       align=bool(data["align"]))
+                       align=bool(data["align"]), fallback_maps=bool(data.get("fallback_maps", False)))
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"bad restore model config {data!r} ({exc})") from None
 
@@ -224,22 +227,37 @@ class TemporalRestoreNet(_HalfResUNet):
     """Grey window (N, 2R+1, H, W) in [0, 1] -> (restored centre (N, 1, H, W), mask logits (N, 1, H, W)).
 
     ``forward`` aligns the window first when ``config.align``; ``fuse`` takes an already
-    aligned window (training data is aligned once per clip, before cropping).
+    aligned window (training data is aligned once per clip, before cropping), optionally followed
+    by the 2R neighbours' fell-back maps (N, 4R+1, H, W), which only a net with
+    ``config.fallback_maps`` reads (others ignore them; a net with them and a window without
+    them reads "nothing fell back", as ``align_window``'s windows are).
     """
 
     def __init__(self, config: RestoreConfig = RestoreConfig()) -> None:
         frames = 2 * config.radius + 1
         # Inputs at half resolution: the unshuffled frames (4 per frame) plus each aligned
-        # neighbour's difference to the centre (what changed is what is suspicious). Outputs:
-        # a residual and a mask logit per pixel.
-        super().__init__(4 * frames + 4 * (frames - 1), config.widths, outputs=2)
+        # neighbour's difference to the centre (what changed is what is suspicious), and with
+        # ``fallback_maps`` each neighbour's fell-back map. Outputs: a residual and a mask logit per pixel.
+        maps = 4 * (frames - 1) if config.fallback_maps else 0
+        super().__init__(4 * frames + 4 * (frames - 1) + maps, config.widths, outputs=2)
         self.config = config
+
+    def with_fallback_maps(self) -> TemporalRestoreNet:
+        """This net, reading the fell-back maps too: their input weights start at zero, so it gives
+        exactly this net's output until it is trained (a fine-tune's starting point)."""
+        net = TemporalRestoreNet(RestoreConfig(**{**self.config.to_dict(), "fallback_maps": True}))
+        state = self.state_dict()
+        head = torch.zeros_like(net.head.weight)
+        head[:, :state["head.weight"].shape[1]] = state["head.weight"]
+        net.load_state_dict({**state, "head.weight": head})
+        return net
 
     def check_window(self, window: torch.Tensor) -> None:
         frames = 2 * self.config.radius + 1
-        if not isinstance(window, torch.Tensor) or window.ndim != 4 or window.shape[1] != frames:
+        if not isinstance(window, torch.Tensor) or window.ndim != 4 or window.shape[1] not in (frames, 2 * frames - 1):
             shape = tuple(window.shape) if isinstance(window, torch.Tensor) else type(window).__name__
-            raise ModelError(f"restore net expects windows (N, {frames}, H, W), got {shape}")
+            raise ModelError(f"restore net expects windows (N, {frames}, H, W), "
+                             f"or with fell-back maps (N, {2 * frames - 1}, H, W), got {shape}")
         if not window.is_floating_point():
             raise ModelError(f"restore net expects float windows in [0, 1], got {window.dtype}")
         if window.shape[-1] < 8 or window.shape[-2] < 8:
@@ -248,7 +266,7 @@ class TemporalRestoreNet(_HalfResUNet):
     def forward(self, window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         self.check_window(window)
         if self.config.align:
-            window = align_window(window, self.config.radius)
+            window = align_window(window[:, :2 * self.config.radius + 1], self.config.radius)
         return self.fuse(window)
 
     def fuse(self, aligned: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -256,9 +274,14 @@ class TemporalRestoreNet(_HalfResUNet):
         r = self.config.radius
         h, w = aligned.shape[-2:]
         x = self.pad(aligned)
+        maps = x[:, 2 * r + 1:]
+        x = x[:, :2 * r + 1]
         centre = x[:, r:r + 1]
         diffs = torch.cat([x[:, :r], x[:, r + 1:]], dim=1) - centre
-        out = self.trunk(torch.cat([F.pixel_unshuffle(x, 2), F.pixel_unshuffle(diffs, 2)], dim=1))
+        inputs = [F.pixel_unshuffle(x, 2), F.pixel_unshuffle(diffs, 2)]
+        if self.config.fallback_maps:
+            inputs.append(F.pixel_unshuffle(maps if maps.shape[1] else torch.zeros_like(diffs), 2))
+        out = self.trunk(torch.cat(inputs, dim=1))
         restored = centre + out[:, :1]  # out: (N, 2, H, W): residual, mask logit
         return restored[..., :h, :w], out[:, 1:2, :h, :w]
 

@@ -111,11 +111,12 @@ class TrainResult:
     input_val_psnr: float = math.nan
 
 
-def _build(task: str, widths: tuple[int, int, int] | None = None, factor: int = 2) -> torch.nn.Module:
+def _build(task: str, widths: tuple[int, int, int] | None = None, factor: int = 2,
+           fallback_maps: bool = False) -> torch.nn.Module:
     if widths is not None and (task == "sr" or len(widths) != 3 or min(widths) < 1):
         raise ModelError("widths are three positive numbers (e.g. 48,64,96), for --task restore or interp")
     if task == "restore":
-        return TemporalRestoreNet(RestoreConfig(widths=widths) if widths else RestoreConfig())
+        return TemporalRestoreNet(RestoreConfig(widths=widths or RestoreConfig.widths, fallback_maps=fallback_maps))
     if task == "sr":
         return SuperResNet(SRConfig(factor=factor))
     if task == "interp":
@@ -165,9 +166,9 @@ def _val_psnr(task: str, model, inputs, target, device) -> float:
     return float(torch.cat(values).mean())
 
 
-def _input_psnr(task: str, inputs, target) -> float:
-    if task == "restore":
-        r = inputs.shape[1] // 2
+def _input_psnr(task: str, inputs, target, radius: int = 2) -> float:
+    if task == "restore":  # the centre frame (fell-back maps may follow the frames)
+        r = radius
         return float(model_data.psnr_per_item(inputs[:, r:r + 1], target).mean())
     if task == "interp":  # the classical estimate is the first input
         return float(model_data.psnr_per_item(inputs[:, :1], target).mean())
@@ -197,7 +198,12 @@ def train_model(task: str, *, steps: int | None = None, minutes: float | None = 
         raise ModelError("--widths and --init exclude each other: a fine-tune keeps the sizes of its file")
     if factor not in UPSCALE_FACTORS or (factor != 2 and task != "sr"):
         raise ModelError(f"--factor is 2 or 4, for --task sr only (got {factor} for {task})")
-    model = load_checkpoint(init, task) if init is not None else _build(task, widths, factor)
+    fallback_maps = bool((data_options or {}).get("fallback_maps"))
+    if fallback_maps and not (data_options or {}).get("fallback"):
+        raise ModelError("--fallback-maps needs --fallback-windows (the maps come with those windows)")
+    model = load_checkpoint(init, task) if init is not None else _build(task, widths, factor, fallback_maps)
+    if fallback_maps and not model.config.fallback_maps:
+        model = model.with_fallback_maps()  # starts as the file's net: the maps' weights are zero
     if task == "sr":
         factor = model.config.factor  # a fine-tune keeps its file's scale
         data_options = {"factor": factor, **(data_options or {})}
@@ -207,12 +213,12 @@ def train_model(task: str, *, steps: int | None = None, minutes: float | None = 
     if not peak > 0:
         raise ModelError(f"learning rate must be positive, got {peak}")
     optimiser = torch.optim.AdamW(model.parameters(), lr=peak, weight_decay=1e-4)
-    stream = _batches(task, seed, batch_size, dict(data_options or {}))
+    stream = _batches(task, seed, batch_size, {k: v for k, v in (data_options or {}).items() if k != "fallback_maps"})
     val_inputs, val_target = (_validation(task, factor, bool((data_options or {}).get("fallback"))) if validate
                               else (None, None))
     result = TrainResult(model=model, steps=0)
     if validate:
-        result.input_val_psnr = _input_psnr(task, val_inputs, val_target)
+        result.input_val_psnr = _input_psnr(task, val_inputs, val_target, getattr(model.config, "radius", 0))
 
     first = next(stream)  # the data pool is filled here: not part of a step's time
     start = time.perf_counter()
@@ -346,9 +352,11 @@ def cli_train(args) -> int:
     init = Path(args.init) if getattr(args, "init", None) else None
     fade = bool(getattr(args, "fade", False))
     fallback = bool(getattr(args, "fallback_windows", False))
-    data_options = {**({"fade": True} if fade else {}), **({"fallback": True} if fallback else {})}
-    if (fade or fallback) and task != "restore":
-        raise ModelError("--fade and --fallback-windows apply to --task restore only")
+    fallback_maps = bool(getattr(args, "fallback_maps", False))
+    data_options = {**({"fade": True} if fade else {}), **({"fallback": True} if fallback else {}),
+                    **({"fallback_maps": True} if fallback_maps else {})}
+    if (fade or fallback or fallback_maps) and task != "restore":
+        raise ModelError("--fade, --fallback-windows and --fallback-maps apply to --task restore only")
     length = {"steps": steps} if steps is not None else {"minutes": args.minutes}
     widths = getattr(args, "widths", None)
     if widths is not None:
@@ -382,7 +390,8 @@ def cli_train(args) -> int:
         "data_recipe": {
             "restore": model_data.RECIPE + ("; colour fading kept (fade=True)" if fade else "")
             + ("; windows aligned as learned_restore aligns them (fallback=True: windows.clip_window)"
-               if fallback else ""),
+               if fallback else "")
+            + ("; the net reads each neighbour's fell-back map (fallback_maps=True)" if fallback_maps else ""),
             "sr": f"luma frames of synthetic_clip(training photo, 360x360) and their antialiased bicubic /{factor} "
                   "reduction; 48x48 low-res crops",
             "interp": model_data.INTERP_RECIPE,

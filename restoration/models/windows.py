@@ -38,11 +38,14 @@ def median_of_window(values: torch.Tensor) -> torch.Tensor:
 
 
 def aligned_windows(frames: torch.Tensor, flows: ChainedFlows, rows: torch.Tensor, radius: int,
-                    noise: torch.Tensor) -> torch.Tensor:
+                    noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Windows (n, 2R+1, C, H, W) of ``frames`` (rows (n, 2R+1): their frame numbers) with every
-    frame aligned onto the centre one. Where the flow fails its check, or the aligned frame does not
-    look like the centre beyond its grain (``noise``, per frame), the centre frame stands in: the
-    net cannot take a thing moving on its own for dirt, nor blend it into a ghost."""
+    frame aligned onto the centre one, and where each neighbour fell back (n, 2R, H, W). Where the
+    flow fails its check, or the aligned frame does not look like the centre beyond its grain
+    (``noise``, per frame), the centre frame stands in: the net cannot take a thing moving on its
+    own for dirt, nor blend it into a ghost. The fell-back map is the centre's share in each
+    neighbour (1 where the centre stands in, 0 where the neighbour is kept, mixed in between): a
+    line in all five frames is confirmed by the neighbours only where they did not fall back."""
     n = rows.shape[0]
     others = [k for k in range(2 * radius + 1) if k != radius]
     flows.prepare(range(int(rows.min()), int(rows.max())))
@@ -67,11 +70,12 @@ def aligned_windows(frames: torch.Tensor, flows: ChainedFlows, rows: torch.Tenso
     confidence = torch.maximum(confidence, dilate(blotch.to(grey.dtype), 2)) * likeness
     aligned = trusted(aligned, centres, confidence)
     aligned = aligned.view(len(others), n, *frames.shape[1:]).transpose(0, 1)
-    return torch.cat([aligned[:, :radius], centre[:, None], aligned[:, radius:]], dim=1)
+    fell_back = (1 - confidence).view(len(others), n, *frames.shape[-2:]).transpose(0, 1)
+    return torch.cat([aligned[:, :radius], centre[:, None], aligned[:, radius:]], dim=1), fell_back
 
 
-def clip_window(frames: torch.Tensor, radius: int) -> torch.Tensor:
-    """The window (1, 2R+1, C, H, W) ``learned_restore`` builds for the centre of a clip of
+def clip_window(frames: torch.Tensor, radius: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The window (1, 2R+1, C, H, W) and fell-back map (1, 2R, H, W) ``learned_restore`` builds for the centre of a clip of
     2R+1 frames (T, C, H, W): the same flows (``ops.flow.chained_flows``), grain level
     (``ops.denoise.estimate_noise``) and fallback (:func:`aligned_windows`). Training windows
     are made with it."""

@@ -109,3 +109,43 @@ def test_weight_file_errors_are_one_line(tmp_path):
     with pytest.raises(ModelError, match="do not fit the restore network") as unfit:
         load_checkpoint(wide, "restore")
     assert "\n" not in str(unfit.value)
+
+
+def test_committed_restore_weights_load_as_a_net_without_fallback_maps(tmp_path):
+    # restore.pt's config predates fallback_maps: it loads as the 5-frame net it always was, and
+    # maps following a window do not change its output.
+    from restoration.models.learned_ops import WEIGHTS
+
+    net = load_checkpoint(WEIGHTS["restore"], "restore")
+    assert net.config.fallback_maps is False
+    assert net.head.in_channels == 4 * 5 + 4 * 4
+    window = _texture(40, 48).expand(1, 5, 40, 48).clone() + 0.05 * torch.rand(1, 5, 40, 48)
+    maps = (torch.rand(1, 4, 40, 48) > 0.5).float()
+    with torch.no_grad():
+        plain, with_maps = net.fuse(window), net.fuse(torch.cat([window, maps], dim=1))
+    assert torch.equal(plain[0], with_maps[0]) and torch.equal(plain[1], with_maps[1])
+    # A file of a net with the maps records them in its config.
+    path = tmp_path / "maps.pt"
+    save_checkpoint(path, "restore", net.with_fallback_maps())
+    assert torch.load(path, weights_only=True)["config"]["fallback_maps"] is True
+    assert load_checkpoint(path, "restore").head.in_channels == 4 * 5 + 2 * 4 * 4
+
+
+def test_fallback_maps_start_at_zero_weight_so_the_net_is_unchanged():
+    from restoration.models.learned_ops import WEIGHTS
+
+    net = load_checkpoint(WEIGHTS["restore"], "restore")
+    with_maps = net.with_fallback_maps().eval()
+    # 64x64: at some sizes (40x48) oneDNN sums the head's wider input in another order, 1 ulp apart.
+    window = _texture(64, 64).expand(1, 5, 64, 64).clone() + 0.05 * torch.rand(1, 5, 64, 64)
+    maps = torch.rand(1, 4, 64, 64)
+    with torch.no_grad():
+        expected = net.fuse(window)
+        given = with_maps.fuse(torch.cat([window, maps], dim=1))
+        without = with_maps.fuse(window)  # no maps given: nothing fell back
+    for a, b, c in zip(expected, given, without, strict=True):
+        assert torch.equal(a, b) and torch.equal(a, c)
+    # Trained, the maps change the output.
+    with torch.no_grad():
+        with_maps.head.weight[:, 36:].normal_(0, 0.1)
+        assert not torch.equal(with_maps.fuse(torch.cat([window, maps], dim=1))[0], expected[0])

@@ -155,7 +155,46 @@ def test_fallback_training_windows_are_the_windows_learned_restore_shows_the_net
     assert len(shown) == 5
     fell_back = (shown[2][:, [0, 1, 3, 4]] == shown[2][:, 2:3]).float().mean()
     assert fell_back > 0.01  # the fallback is in play on this window
+    torch.testing.assert_close(trained_on[:, :5], shown[2], atol=1e-5, rtol=0)
+
+
+def test_fell_back_maps_are_one_exactly_where_the_centre_stands_in(monkeypatch):
+    # The training window carries, after its 5 frames, each neighbour's fell-back map; the op hands
+    # the same maps to a net that reads them.
+    from restoration.degrade import clean_sources
+    from restoration.models import learned_ops
+    from restoration.models.nets import load_checkpoint
+
+    name, image = next(s for s in clean_sources() if s[1].shape[0] == 1 and s[0] not in model_data.HELD_OUT)
+    trained_on = model_data.restore_windows(image, 3, strength="heavy", size=(64, 64), fallback=True)[0]
+    assert trained_on.shape == (1, 9, 64, 64)
+    neighbours, centre, maps = trained_on[:, [0, 1, 3, 4]], trained_on[:, 2:3], trained_on[:, 5:]
+    assert ((maps >= 0) & (maps <= 1)).all()
+    full = maps == 1
+    assert 0.01 < full.float().mean() < 0.99
+    # (to float32 rounding: a confidence under 6e-8 also reads as a map of 1)
+    torch.testing.assert_close(neighbours[full], centre.expand_as(neighbours)[full], atol=1e-6, rtol=0)
+    # Elsewhere the neighbour's own pixels are in it (the map is the centre's share): almost never the centre's value.
+    kept = maps < 0.999
+    assert kept.float().mean() > 0.3
+    assert (neighbours[kept] == centre.expand_as(neighbours)[kept]).float().mean() < 0.01
+
+    damaged = model_data.restore_windows(image, 3, strength="heavy", size=(64, 64), align=False)[0]
+    committed = load_checkpoint(learned_ops.WEIGHTS["restore"], "restore")
+    with_maps = committed.with_fallback_maps().eval()
+    monkeypatch.setattr(learned_ops, "load_model", lambda task, weights, device: with_maps)
+    shown = []
+    fuse = TemporalRestoreNet.fuse
+    monkeypatch.setattr(TemporalRestoreNet, "fuse", lambda net, window: shown.append(window) or fuse(net, window))
+    restored = learned_ops.restore_frames(damaged[0][:, None])[0]
     torch.testing.assert_close(trained_on, shown[2], atol=1e-5, rtol=0)
+    monkeypatch.setattr(learned_ops, "load_model", lambda task, weights, device: committed)
+    assert torch.equal(restored, learned_ops.restore_frames(damaged[0][:, None])[0])  # zero weights: same output
+
+
+def test_fallback_maps_need_fallback_windows():
+    with pytest.raises(ModelError, match="--fallback-windows"):
+        train_model("restore", steps=1, validate=False, data_options={**SMALL, "fallback_maps": True})
 
 
 def test_default_training_windows_keep_the_committed_weights_recipe():
@@ -177,3 +216,10 @@ def test_fallback_windows_apply_to_the_restore_task_only(tmp_path):
                               fallback_windows=True)
     with pytest.raises(ModelError, match="--fallback-windows"):
         cli_train(args)
+
+
+def test_a_net_trained_with_fallback_maps_reads_them():
+    result = train_model("restore", steps=1, validate=False,
+                         data_options={**SMALL, "fallback": True, "fallback_maps": True})
+    assert result.model.config.fallback_maps is True
+    assert result.model.head.weight[:, 36:].abs().sum() > 0  # the maps' weights moved off zero
