@@ -16,8 +16,10 @@ Only ops that declare ``tileable`` (``OpSpec.tileable``: their tiled output equa
 output) run in tiles; the others run on the window's whole frames, so no seam can show, and a
 chain holding one is fed fewer frames at a time (``chunk_for_budget(whole_frames=True)``).
 
-On a CPU two tiles run at once, each on one thread (``TilePlan.workers``), each with its share of
-the budget; they are blended in tile order, so the output is the same as one tile at a time.
+On a CPU tiles are at most ``CPU_TILE`` px a side (larger ones cost more CPU per pixel there), and
+two run at once, each on one thread (``TilePlan.workers``), when each still gets that side from
+its share of the budget (else one at a time); they are blended in tile order, so the output is the
+same as one tile at a time.
 """
 
 from __future__ import annotations
