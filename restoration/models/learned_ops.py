@@ -26,7 +26,7 @@ from restoration.errors import ModelError, SpecError
 from restoration.models.data import stack_interp_inputs
 from restoration.models.nets import load_checkpoint, split_luma_chroma
 from restoration.models.windows import aligned_windows, median_of_window
-from restoration.ops._common import check_frames, reflected_indices
+from restoration.ops._common import check_frames, output_frames, reflected_indices
 from restoration.ops.denoise import estimate_noise
 from restoration.ops.flow import SharedFlows, TileFlows, chained_flows
 from restoration.ops.opspec import OpSpec, Param
@@ -142,7 +142,7 @@ def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None,
     noise = estimate_noise(compute) if noise is None else noise
     restored, probability = [], []
     with torch.no_grad():
-        outputs = range(t) if outputs is None else outputs
+        outputs = output_frames(frames, outputs)
         for start in range(outputs.start, outputs.stop, _BATCH):
             rows = index[start:min(start + _BATCH, outputs.stop)]
             window = compute[rows]  # (n, 2R+1, C, H, W)

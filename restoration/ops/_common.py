@@ -92,6 +92,12 @@ def neighbour_offsets(radius: int) -> list[int]:
     return [k for k in range(-radius, radius + 1) if k != 0]
 
 
+def output_frames(frames: torch.Tensor, outputs: range | None) -> range:
+    """The frames of ``frames`` (T, ...) whose output a temporal op makes: ``outputs`` where a
+    streamed call asks for some (the others are only their context), else all of them."""
+    return range(frames.shape[0]) if outputs is None else outputs
+
+
 def reflected_indices(length: int, offsets, *, device=None) -> torch.Tensor:
     """Index table (len(offsets), length) of frame t+offset, reflected at the clip's edges.
 

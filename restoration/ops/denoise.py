@@ -20,7 +20,14 @@ import torch.nn.functional as F
 
 from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
-from restoration.ops._common import box_filter, check_frames, neighbour_offsets, reflected_indices, sampled_median
+from restoration.ops._common import (
+    box_filter,
+    check_frames,
+    neighbour_offsets,
+    output_frames,
+    reflected_indices,
+    sampled_median,
+)
 from restoration.ops.flow import (
     ChainedFlows,
     TileFlows,
@@ -123,7 +130,7 @@ def misalignment_differences(frames: torch.Tensor, *, radius: int, noise: torch.
     (T: how many), the others being their context."""
     flows = chained_flows(frames, flows, smooth=FLOW_SMOOTH)
     differences = []
-    for first in range(frames.shape[0]) if outputs is None else outputs:
+    for first in output_frames(frames, outputs):
         raw = _aligned_batch(frames, flows, first, first + 1, radius, noise, with_confidence=False)[2]
         differences.append(torch.stack((box_filter(raw, 1).abs(), raw.abs())))
         flows.forget_before(first + 1 - radius)
@@ -171,7 +178,7 @@ def denoise(frames: torch.Tensor, *, radius: int = 2, strength: float = 1.5, spa
     offsets = neighbour_offsets(radius)
     noise = estimate_noise(frames).clamp_min(1e-3) if levels is None else levels[0]
 
-    outputs = range(t_count) if outputs is None else outputs
+    outputs = output_frames(frames, outputs)
     out = frames.new_empty((len(outputs), *frames.shape[1:]))
     flows = chained_flows(frames, flows, smooth=FLOW_SMOOTH)
     for first in range(outputs.start, outputs.stop, CENTRES_PER_BATCH):

@@ -22,7 +22,15 @@ import torch
 
 from restoration.errors import SpecError
 from restoration.luma import REC601_LUMA, luma  # Rec. 601: the luma this op's thresholds were tuned on
-from restoration.ops._common import box_filter, check_frames, dilate, max_filter, min_filter, sampled_median
+from restoration.ops._common import (
+    box_filter,
+    check_frames,
+    dilate,
+    max_filter,
+    min_filter,
+    output_frames,
+    sampled_median,
+)
 from restoration.ops.flow import ChainedFlows, SharedFlows, TileFlows, align_neighbours, chained_flows, warp_neighbours
 from restoration.ops.opspec import OpSpec, Param
 
@@ -97,7 +105,7 @@ def grain_differences(frames: torch.Tensor, flows: TileFlows | None = None, outp
     ``frames`` is a tile and ``flows`` its view of the whole frames' flows. ``outputs``: only
     these frames' differences (T: how many), the others being their context."""
     flows = chained_flows(frames, flows)
-    outputs = range(frames.shape[0]) if outputs is None else outputs
+    outputs = output_frames(frames, outputs)
     differences = []
     for first in range(outputs.start, outputs.stop, FRAMES_PER_BATCH):
         centre, previous, following, _ = _neighbours(frames, first, min(first + FRAMES_PER_BATCH, outputs.stop),
@@ -186,7 +194,7 @@ def remove_dust(frames: torch.Tensor, *, sensitivity: float = 1.0, grow: int = 1
     check_frames(frames, "dust")
     if sensitivity <= 0:
         raise SpecError(f"dust: sensitivity must be positive, got {sensitivity}")
-    outputs = range(frames.shape[0]) if outputs is None else outputs
+    outputs = output_frames(frames, outputs)
     if frames.shape[0] < 2:
         return frames[outputs.start:outputs.stop].clone()  # one frame has no neighbour to tell dirt from picture
     out = frames.new_empty((len(outputs), *frames.shape[1:]))

@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from restoration.errors import RestorationError
-from restoration.ops._common import upsampled_region
+from restoration.ops._common import output_frames, upsampled_region
 from restoration.ops.flow import SharedFlows, TileFlows
 from restoration.ops.opspec import OpSpec
 
@@ -597,15 +597,11 @@ def _at_outputs(values: torch.Tensor, outputs: range, length: int) -> torch.Tens
     return placed
 
 
-def _all_frames(frames: torch.Tensor, outputs: range | None) -> range:
-    return range(frames.shape[0]) if outputs is None else outputs
-
-
 def _dust_tiled(frames: torch.Tensor, plan: TilePlan, sensitivity: float, grow: int,
                 flows: SharedFlows | None = None, outputs: range | None = None) -> torch.Tensor:
     from restoration.ops.dust import grain_differences, grain_level, remove_dust
 
-    outputs = _all_frames(frames, outputs)
+    outputs = output_frames(frames, outputs)
     if frames.shape[0] < 2:
         return frames[outputs.start:outputs.stop].clone()  # one frame has no neighbour to tell dirt from picture
     shared = flows or SharedFlows()
@@ -624,7 +620,7 @@ def _denoise_tiled(frames: torch.Tensor, plan: TilePlan, radius: int, strength: 
                    outputs: range | None = None) -> torch.Tensor:
     from restoration.ops.denoise import FLOW_SMOOTH, denoise, misalignment_differences, misalignment_levels, self_pairs
 
-    outputs = _all_frames(frames, outputs)
+    outputs = output_frames(frames, outputs)
     shared = SharedFlows()
     plan = plan.widened(DENOISE_REACH + radius * _whole_frame_flows(shared, frames, smooth=FLOW_SMOOTH))
     noise = _per_frame_noise(frames, outputs).clamp_min(1e-3)
@@ -645,7 +641,7 @@ def _learned_restore_tiled(frames: torch.Tensor, plan: TilePlan, flows: SharedFl
                            outputs: range | None = None) -> torch.Tensor:
     from restoration.models.learned_ops import RADIUS, restore_frames
 
-    outputs = _all_frames(frames, outputs)
+    outputs = output_frames(frames, outputs)
     shared = flows or SharedFlows()
     plan = plan.widened(LEARNED_RESTORE_REACH + RADIUS * _whole_frame_flows(shared, frames))
     noise = _per_frame_noise(frames.float(), outputs)
