@@ -198,24 +198,25 @@ def train_model(task: str, *, steps: int | None = None, minutes: float | None = 
         raise ModelError("--widths and --init exclude each other: a fine-tune keeps the sizes of its file")
     if factor not in UPSCALE_FACTORS or (factor != 2 and task != "sr"):
         raise ModelError(f"--factor is 2 or 4, for --task sr only (got {factor} for {task})")
-    fallback_maps = bool((data_options or {}).get("fallback_maps"))
-    if fallback_maps and not (data_options or {}).get("fallback"):
+    # The maps are the net's input, not the stream's: the stream makes them with fallback windows.
+    data_options = dict(data_options or {})
+    fallback_maps = bool(data_options.pop("fallback_maps", False))
+    if fallback_maps and not data_options.get("fallback"):
         raise ModelError("--fallback-maps needs --fallback-windows (the maps come with those windows)")
     model = load_checkpoint(init, task) if init is not None else _build(task, widths, factor, fallback_maps)
     if fallback_maps and not model.config.fallback_maps:
         model = model.with_fallback_maps()  # starts as the file's net: the maps' weights are zero
     if task == "sr":
         factor = model.config.factor  # a fine-tune keeps its file's scale
-        data_options = {"factor": factor, **(data_options or {})}
+        data_options = {"factor": factor, **data_options}
     model = model.to(device).train()
     batch_size = batch_size or BATCH[task]
     peak = LEARNING_RATE[task] if learning_rate is None else learning_rate
     if not peak > 0:
         raise ModelError(f"learning rate must be positive, got {peak}")
     optimiser = torch.optim.AdamW(model.parameters(), lr=peak, weight_decay=1e-4)
-    stream = _batches(task, seed, batch_size, {k: v for k, v in (data_options or {}).items() if k != "fallback_maps"})
-    val_inputs, val_target = (_validation(task, factor, bool((data_options or {}).get("fallback"))) if validate
-                              else (None, None))
+    stream = _batches(task, seed, batch_size, data_options)
+    val_inputs, val_target = _validation(task, factor, bool(data_options.get("fallback"))) if validate else (None, None)
     result = TrainResult(model=model, steps=0)
     if validate:
         result.input_val_psnr = _input_psnr(task, val_inputs, val_target, getattr(model.config, "radius", 0))
