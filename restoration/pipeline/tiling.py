@@ -71,7 +71,8 @@ TILE_ALIGN = 16
 # The largest tile side on a CPU. Larger tiles cost more CPU per pixel there, not less: the
 # classical chain on 4K frames took 16.4-16.8 CPU-s a frame in 800 px tiles, 18.2-18.3 in 1088 px
 # and 22.0 in 1616 px (what a 12 GiB budget gave); the film chain 22.2, 25.1 and 27.6. At 2K, 800
-# px tiles cost what whole frames cost, with 0.6 GiB less memory (docs/BENCHMARKS.md, issue #18).
+# px tiles cost what whole frames cost (frames that fit the budget whole are not cut: at 854x480
+# tiles cost more) (docs/BENCHMARKS.md, issue #18).
 CPU_TILE = 800
 
 _UNITS = {"": 1, "b": 1, "k": 10 ** 3, "kb": 10 ** 3, "m": 10 ** 6, "mb": 10 ** 6, "g": 10 ** 9, "gb": 10 ** 9,
@@ -148,15 +149,18 @@ def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memor
     ``WORKING_COPIES``), with the process (``PROCESS_BYTES``) and the whole frames held meanwhile
     (``held_frames``: a streamed chain's count, :func:`held_while_running`; else
     ``RESIDENT_COPIES`` of the window), fits ``max_memory``, at most ``largest`` px a side
-    (:func:`largest_tile`); ``workers`` tiles at once (:func:`tile_workers`) share what is left
-    while each still gets ``largest`` px, else one at a time (a whole frame is one tile: one worker)."""
+    (:func:`largest_tile`) when they must be cut at all; ``workers`` tiles at once
+    (:func:`tile_workers`) share what is left while each still gets ``largest`` px, else one at a
+    time (a whole frame is one tile: one worker)."""
     working_copies = WORKING_COPIES if working_copies is None else working_copies
     frame_bytes = channels * height * width * 4
     held_frames = RESIDENT_COPIES * frames if held_frames is None else held_frames
     # When the frames alone overrun the budget, the tiles still get an eighth of it: 64 px tiles
     # would spend most of their time on the overlap.
     left = max(max_memory - PROCESS_BYTES - held_frames * frame_bytes, max_memory // TILES_FLOOR_SHARE)
-    if working_copies * frames * frame_bytes <= left and (largest is None or max(height, width) <= largest):
+    # Frames that fit whole stay whole, however large: cutting them only adds the overlap and the
+    # two-pass estimates (854x480: 25-55 % more CPU in 800 px tiles; 2K: the same CPU).
+    if working_copies * frames * frame_bytes <= left:
         return TilePlan(0, workers=workers)
 
     def side(count: int) -> int:

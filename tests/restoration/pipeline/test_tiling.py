@@ -109,10 +109,9 @@ def test_tiles_on_a_cpu_stop_at_the_largest_side_and_share_out_only_tiles_that_l
     assert shared.workers == 2 and shared.tile < cpu
     alone = plan_tiles(**four_k, max_memory=4 * 2 ** 30, workers=2, largest=cpu)
     assert alone.workers == 1 and shared.tile < alone.tile <= cpu
-    # Frames that fit whole are cut when larger than the largest side (2K), not when smaller.
+    # Frames that fit whole stay whole, even larger than the largest side (2K at 12 GiB).
     two_k = {"frames": 4, "channels": 3, "height": 1556, "width": 2048, "max_memory": 12 * 2 ** 30}
-    assert plan_tiles(**two_k, workers=2).whole_frame
-    assert plan_tiles(**two_k, workers=2, largest=cpu) == TilePlan(cpu, workers=2)
+    assert plan_tiles(**two_k, workers=2, largest=cpu).whole_frame
     assert plan_tiles(frames=20, channels=3, height=480, width=640, max_memory=12 * 2 ** 30, workers=2,
                       largest=cpu).whole_frame
 
@@ -123,7 +122,8 @@ def test_the_runner_plans_with_the_devices_largest_tile(monkeypatch):
     planned = []
     monkeypatch.setattr(runner, "_apply", lambda step, frames, tiles, *rest, **options: planned.append(tiles) or frames)
     monkeypatch.setattr(runner, "largest_tile", lambda device: 96)
-    runner.run_pipeline(torch.rand(4, 1, 200, 160), {"ops": [{"op": "denoise"}]}, max_memory=2 ** 30)
+    # Frames the budget cannot hold whole (their tiles would be larger than 96 px otherwise).
+    runner.run_pipeline(torch.rand(4, 1, 1000, 1000), {"ops": [{"op": "denoise"}]}, max_memory=2 ** 30)
     assert planned and all(plan.tile == 96 for plan in planned)
 
 
