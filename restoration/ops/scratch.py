@@ -255,7 +255,7 @@ def remove_scratches(frames: torch.Tensor, *, sensitivity: float = 1.0, temporal
         aligned = warp(repaired[index], flow)
         aligned = aligned + brightness_offset(centres, aligned)
         aligned_mask = warp(mask[index], flow)
-        usable = (aligned_mask < 0.1) & inside(flow)
+        usable = (aligned_mask < 0.1) & (inside(flow) == 1)
         previous, following = aligned.chunk(2)
         usable_previous, usable_following = usable.chunk(2)
         both = usable_previous & usable_following

@@ -7,6 +7,7 @@ from restoration.errors import SpecError
 from restoration.ops.flow import (
     BRIGHTNESS_CELL,
     EDGE_MARGIN_PX,
+    EDGE_RAMP_PX,
     FlowEstimator,
     _lowpass,
     estimate_flow,
@@ -227,14 +228,24 @@ def test_inside_judges_a_tile_at_the_frames_edge_as_the_whole_frame():
     top, left = 32, 2048 - 208  # a tile on the 16 px grid, reaching the frame's far edges
     # (the tile's first row and column sample past its own near edges: the overlap's business)
     assert torch.equal(inside(flow[..., top:, left:])[..., 1:, 1:], whole[..., top + 1:, left + 1:])
-    assert not whole[..., -1].all() and whole[..., -1].any()  # both sides of the edge were sampled
+    assert (whole[..., -1] < 1).any() and (whole[..., -1] == 1).any()  # both sides of the margin were sampled
 
 
 def test_inside_keeps_a_still_edge_inside_whatever_the_sign_of_its_rounding():
     still = torch.full((1, 2, 48, 64), 1e-9)
     still[..., ::2, :] = -1e-9  # a zero flow as two estimates may round it
-    assert inside(still).all()
-    assert not inside(still + 2 * EDGE_MARGIN_PX)[..., -1].any()  # past the margin: outside
+    assert (inside(still) == 1).all()
+    assert (inside(still + EDGE_MARGIN_PX + EDGE_RAMP_PX)[..., -1] == 0).all()  # past the margin and its ramp: outside
+
+
+def test_inside_falls_off_the_edge_gradually():
+    # A rounding that moves the flow across the margin moves the share by as little: a hard edge
+    # test turned a neighbour's confidence from 1 to 0 where tiled and whole frames were 1e-6 apart.
+    flow = torch.zeros(1, 2, 8, 8)
+    shares = [float(inside(flow + EDGE_MARGIN_PX + past)[0, 0, 0, -1]) for past in (0.0, 1e-4, EDGE_RAMP_PX / 2)]
+    assert shares[0] == 1.0
+    assert 1.0 - 1e-3 < shares[1] < 1.0
+    assert shares[2] == pytest.approx(0.5)
 
 
 def test_brightness_cells_of_a_tile_on_the_cell_grid_are_the_whole_frames():
