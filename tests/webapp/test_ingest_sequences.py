@@ -129,8 +129,12 @@ def test_a_folder_linked_outside_the_roots_is_answered_as_missing(film, member, 
         (lambda root: (write_dpx_sequence(root / "reel", [1, 2]), write_dpx_sequence(root / "reel", [1], bits=16,
                                                                                       prefix="g_")),
          "reel", ("reel",)),
+        # One frame named alone was stored as a one-frame "video" at 25 fps (container tiff_pipe).
+        (lambda root: write_tiff_sequence(root / "reel", [1, 2]), "reel/r_0001.tif",
+         ("r_0001.tif", "a single TIFF image", "folder or its pattern")),
+        (lambda root: write_dpx_sequence(root / "reel", [1, 2]), "reel/f_000002.dpx", ("a single DPX image",)),
     ],
-    ids=["gaps", "no-match", "empty-folder", "two-runs"],
+    ids=["gaps", "no-match", "empty-folder", "two-runs", "one-tiff-frame", "one-dpx-frame"],
 )
 def test_bad_sequences_are_refused_naming_the_problem(film, member, client_for, unchanged, ingest_root,
                                                       make, path, words):

@@ -21,11 +21,11 @@ from tests.webapp.factories import MediaAssetFactory
 from tests.webapp.jobs_fixtures import CHEAP_SPEC, media_files
 from webapp.catalogue.media_files import media_orphans_sweep, uncommitted_remove
 from webapp.catalogue.models import Shot, ShotVersion
-from webapp.jobs import runner, sweeper
+from webapp.jobs import lifecycle, runner, sweeper
 from webapp.jobs.lifecycle import JOB_RUN_TASK
 from webapp.jobs.models import RestorationJob
 from webapp.jobs.runtime import output_path
-from webapp.jobs.services import job_restore_dispatch, job_run
+from webapp.jobs.services import job_batch_restore_dispatch, job_restore_dispatch, job_run
 
 pytestmark = pytest.mark.django_db
 
@@ -273,6 +273,33 @@ def test_events_failing_after_the_commit_leave_the_version_and_its_file(film, sh
     version = ShotVersion.objects.get(shot=shots[0])
     assert Path(version.media.file.path).is_file()
     assert media_files(media_root) == {jobs_fixtures.SCAN_NAME, version.media.file.name}
+
+
+def test_a_batch_whose_last_child_could_not_sum_itself_in_is_finished_by_the_sweep(film, shots, sent_messages,
+                                                                                  monkeypatch):
+    # The demo on SQLite lost this write to "database is locked"; PostgreSQL restarting loses it too.
+    parent = job_batch_restore_dispatch(film=film, shot_ids=None, user=None, spec=CHEAP_SPEC)
+    first, last = parent.children.order_by("id")
+    job_run(job_id=first.pk)
+    real_batch_sync = lifecycle.batch_sync
+
+    def database_locked(parent_id, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(lifecycle, "batch_sync", database_locked)
+    assert job_run(job_id=last.pk).status == "succeeded"
+    monkeypatch.setattr(lifecycle, "batch_sync", real_batch_sync)
+    parent.refresh_from_db()
+    assert parent.status == "running" and parent.children_summary["succeeded"] == 1  # left open
+
+    assert sweeper.sweep().batches_finished == []  # a child's own sum may still be on its way
+    later = timezone.now() + timedelta(seconds=sweeper.BATCH_RESYNC_GRACE_S + 1)
+    result = sweeper.sweep(now=later)
+    assert result.batches_finished == [parent.pk] and result.faults()["batches_finished"] == 1
+    parent.refresh_from_db()
+    assert (parent.status, parent.message) == ("succeeded", "All 2 shots restored.")
+    assert parent.children_summary == {"pending": 0, "running": 0, "succeeded": 2, "failed": 0, "cancelled": 0}
+    assert sweeper.sweep(now=later).batches_finished == []
 
 
 def test_cleanup_never_removes_a_file_a_row_names_nor_anything_when_the_database_cannot_say(

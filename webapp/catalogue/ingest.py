@@ -51,6 +51,9 @@ EXTENSION_BY_CONTAINER = {"matroska": ".mkv", "mov": ".mov", "mp4": ".mp4", "avi
 HARDWARE_PIX_FMTS = ("vaapi", "vdpau", "cuda", "qsv", "videotoolbox", "d3d11", "dxva2", "drm_prime", "mediacodec",
                      "opencl", "vulkan", "mmal")
 NAME_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f/\\]")
+# FFmpeg's demuxers of one still image (tiff_pipe, dpx_pipe, png_pipe...): one frame of a
+# sequence named alone, which PyAV reads as a one-frame video at a made-up 25 fps.
+SINGLE_IMAGE_CONTAINERS = re.compile(r"^(image2|\w+_pipe)$")
 
 
 class IngestError(Exception):
@@ -177,6 +180,9 @@ def validate_scan(path: Path, *, label: str) -> ValidatedScan:
         if path.is_dir():  # a sequence's messages name its frames: by their own names only
             message = message.replace(f"{path}{os.sep}", "")
         raise IngestError(f"{label}: {message}") from None
+    if SINGLE_IMAGE_CONTAINERS.match(info.container.split(",")[0]):
+        raise IngestError(f"{label}: a single {info.codec.upper()} image, not a scan: name an image sequence by its "
+                          "folder or its pattern (f_%06d.dpx), or upload its frames as a .tar or .zip")
     if info.width < MIN_SIDE or info.height < MIN_SIDE:
         raise IngestError(f"{label}: picture size {info.width}x{info.height} is too small (at least {MIN_SIDE} px a side)")
     if info.width > MAX_SIDE or info.height > MAX_SIDE:

@@ -79,7 +79,10 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": ENV.data_dir / "db.sqlite3",
             # WAL and a busy timeout let the in-process worker write while the server reads.
-            "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
+            # IMMEDIATE: a transaction takes the write lock when it begins, so one that reads and
+            # then writes waits its turn; begun DEFERRED, it failed at once with "database is
+            # locked" when another connection had written meanwhile (tests/webapp/test_embedded_database.py).
+            "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"},
         }
     }
 

@@ -10,6 +10,10 @@
   a new message id, so the dead worker's message, redelivered later, is stale and dropped.
   Recovery takes about the timeout plus one sweep interval, whatever the broker's visibility
   timeout.
+- **Batches whose children have all finished are finished**: a child sums itself into its batch
+  after its own commit, best effort; when that write is lost (the database restarting, SQLite
+  busy) the batch would stay running for ever. A child's own sum normally lands within
+  milliseconds, so only children finished ``BATCH_RESYNC_GRACE_S`` ago are summed here.
 - **Files no row names are removed** (``catalogue.media_files``) once older than
   ``MEDIA_ORPHAN_GRACE_S``, and the scratch files of jobs no longer running.
 - **Due notification e-mails are sent again** (``notifications.services.notification_emails_resend``)
@@ -36,7 +40,7 @@ from pathlib import Path
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from webapp.api.services import idempotency_expired_delete
@@ -51,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 SWEEP_TASK = "webapp.jobs.tasks.sweep"
 BATCH_LIMIT = 500  # rows per step and sweep: a backlog is worked off over a few sweeps
+BATCH_RESYNC_GRACE_S = 60
 
 
 @dataclass
@@ -58,6 +63,7 @@ class SweepResult:
     sent: list[int] = field(default_factory=list)
     resent: list[int] = field(default_factory=list)
     reclaimed: list[int] = field(default_factory=list)
+    batches_finished: list[int] = field(default_factory=list)
     scratch_removed: list[str] = field(default_factory=list)
     media: SweepReport = field(default_factory=SweepReport)
     idempotency_keys_expired: int = 0
@@ -65,7 +71,7 @@ class SweepResult:
 
     def counts(self) -> dict[str, int]:
         return {"sent": len(self.sent), "resent": len(self.resent), "reclaimed": len(self.reclaimed),
-                "scratch_removed": len(self.scratch_removed), "media_removed": self.media.removed,
+                "batches_finished": len(self.batches_finished), "scratch_removed": len(self.scratch_removed), "media_removed": self.media.removed,
                 "emails_resent": self.emails_resent, "idempotency_keys_expired": self.idempotency_keys_expired}
 
     def faults(self) -> dict[str, int]:
@@ -82,6 +88,7 @@ def sweep(*, now=None) -> SweepResult:
         ("reclaim silent jobs", lambda: result.reclaimed.extend(jobs_reclaim_silent(now=now))),
         ("send unsent jobs", lambda: result.sent.extend(jobs_dispatch_unsent(now=now))),
         ("send lost jobs", lambda: result.resent.extend(jobs_dispatch_lost(now=now))),
+        ("finish batches left open", lambda: result.batches_finished.extend(batches_finish_left_open(now=now))),
         ("remove job scratch", lambda: result.scratch_removed.extend(job_scratch_sweep(now=now))),
         ("remove orphan media", lambda: setattr(result, "media", media_orphans_sweep(now=now.timestamp()))),
         ("send due e-mails", lambda: setattr(result, "emails_resent", notification_emails_resend(now=now))),
@@ -127,6 +134,29 @@ def jobs_reclaim_silent(*, now=None) -> list[int]:
         job_announce(job, "job.progress")
     jobs_enqueue(reclaimed)
     return [job.pk for job in reclaimed]
+
+
+# Batches whose children have all finished --------------------------------------------------------
+
+
+def batches_finish_left_open(*, now=None) -> list[int]:
+    """Pending or running batches none of whose children is unfinished, the last of them finished
+    ``BATCH_RESYNC_GRACE_S`` ago: summed (and so finished) by ``batch_sync``. Returns their ids."""
+    now = now or timezone.now()
+    open_batches = (
+        RestorationJob.objects.filter(kind=JobKind.RESTORE_BATCH, status__in=[JobStatus.PENDING, JobStatus.RUNNING])
+        .annotate(unfinished=Count("children", filter=~Q(children__status__in=RestorationJob.FINISHED)),
+                  last_finished=Max("children__finished_at"))
+        .filter(unfinished=0, last_finished__lt=now - timedelta(seconds=BATCH_RESYNC_GRACE_S))
+        .order_by("pk").values_list("pk", flat=True)[:BATCH_LIMIT]
+    )
+    finished = []
+    for batch_id in open_batches:
+        batch = batch_sync(batch_id)
+        if batch is not None and batch.is_finished:
+            logger.warning("Job %s: a batch whose shots had all finished was still open; finished", batch_id)
+            finished.append(batch_id)
+    return finished
 
 
 # Pending jobs whose message is missing ---------------------------------------------------------

@@ -1,6 +1,6 @@
 """`manage.py sweep`: the periodic fault sweep once (what Celery beat runs every SWEEP_INTERVAL_S):
 send pending jobs whose message is missing, take back running jobs whose worker went silent,
-remove files no row names. Prints what it did; see webapp/jobs/sweeper.py."""
+finish batches whose children have all finished, remove files no row names. Prints what it did; see webapp/jobs/sweeper.py."""
 
 from __future__ import annotations
 
