@@ -113,11 +113,18 @@ def broker_url(url: str):
         app.conf.broker_url, app._pool, app.amqp._producer_pool = old, None, None
 
 
-def test_the_in_process_broker_holds_nothing_from_before_the_process_then_cannot_say(monkeypatch):
-    monkeypatch.setattr(sweeper, "_PROCESS_SEEN_BROKER", False)
+def test_the_in_process_broker_holds_what_this_process_sent_it_and_nothing_else(film, shots, sent_messages):
+    # It held "nothing on the first sweep, then cannot say": a job this process had sent, waiting
+    # behind others for longer than JOB_REDISPATCH_AFTER_S, was called lost and sent again.
     with broker_url("memory://"):
-        assert sweeper.broker_task_ids() == set()
-        assert sweeper.broker_task_ids() is None
+        waiting, lost = restore_job(shots), restore_job(shots)
+        assert lifecycle.jobs_enqueue([waiting]) == 1  # sent by this process: held until it runs
+        age(waiting, created_at=LONG_AGO, dispatched_at=LONG_AGO)
+        age(lost, created_at=LONG_AGO, dispatched_at=LONG_AGO)  # sent before a restart, or by a command
+        assert waiting.celery_task_id in sweeper.broker_task_ids()
+        assert lost.celery_task_id not in sweeper.broker_task_ids()
+        assert sweeper.jobs_dispatch_lost() == [lost.pk]
+        assert sweeper.jobs_dispatch_lost() == []  # both held now, sweep after sweep
 
 
 @pytest.mark.integration

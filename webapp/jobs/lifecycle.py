@@ -89,6 +89,17 @@ def new_task_id() -> str:
     return str(uuid.uuid4())
 
 
+# Ids of the messages this process sent to the in-process broker (the embedded mode's memory
+# transport): that broker lives and dies with the process, so it holds these (queued, reserved by
+# the worker or running) and nothing else (``sweeper.broker_task_ids``).
+_SENT_IN_PROCESS: set[str] = set()
+
+
+def sent_in_process() -> frozenset[str]:
+    """The ids of the job messages this process sent to an in-process broker."""
+    return frozenset(_SENT_IN_PROCESS)
+
+
 def jobs_enqueue(jobs: Sequence[RestorationJob]) -> int:
     """One Celery message per job ("run job N", with the row's task id), on the queue of the
     job's kind; each sent job's row is stamped ``dispatched_at``. Returns how many were sent.
@@ -97,6 +108,7 @@ def jobs_enqueue(jobs: Sequence[RestorationJob]) -> int:
     ``dispatched_at`` empty and the sweeper (``sweeper.jobs_dispatch_unsent``) sends them, so an
     outage delays a job but never loses it, and the request that created it still succeeds."""
     task = current_app.tasks[JOB_RUN_TASK]  # registered with Django (JobsConfig.ready)
+    in_process = str(current_app.conf.broker_url or "").startswith("memory://")
     sent: list[int] = []
     for job in jobs:
         try:
@@ -107,6 +119,8 @@ def jobs_enqueue(jobs: Sequence[RestorationJob]) -> int:
                            len(jobs) - len(sent), job.pk, exc_info=True)
             break
         sent.append(job.pk)
+        if in_process:
+            _SENT_IN_PROCESS.add(job.celery_task_id)
     if sent:
         try:
             RestorationJob.objects.filter(pk__in=sent, status=JobStatus.PENDING).update(dispatched_at=timezone.now())

@@ -46,7 +46,7 @@ from django.utils import timezone
 from webapp.api.services import idempotency_expired_delete
 from webapp.catalogue.media_files import SweepReport, media_orphans_sweep
 from webapp.jobs.events import job_announce
-from webapp.jobs.lifecycle import batch_sync, jobs_enqueue, new_task_id
+from webapp.jobs.lifecycle import batch_sync, jobs_enqueue, new_task_id, sent_in_process
 from webapp.jobs.models import JobKind, JobStatus, RestorationJob
 from webapp.jobs.registry import QUEUES, registered, runner_for
 from webapp.notifications.services import notification_emails_resend
@@ -193,22 +193,18 @@ def jobs_dispatch_lost(*, now=None) -> list[int]:
     return [job.pk for job in lost[:sent]]
 
 
-_PROCESS_SEEN_BROKER = False
-
-
 def broker_task_ids() -> set[str] | None:
     """The ids of the job messages the broker holds, queued or taken and not yet acknowledged;
     None when that cannot be known.
 
     Redis: read from its queue lists and its unacknowledged hash (one pass over the messages).
-    The in-process broker of the embedded mode lives and dies with this process: on the first
-    sweep of a process it holds nothing from before (the empty set), and then everything sent."""
-    global _PROCESS_SEEN_BROKER
+    The in-process broker of the embedded mode lives and dies with this process: it holds what
+    this process sent it (``lifecycle.sent_in_process``), and nothing sent before a restart or
+    by another process (a management command's messages die with it)."""
     with current_app.connection_for_read() as connection:
         channel = connection.default_channel
         if connection.transport.driver_type != "redis":
-            first, _PROCESS_SEEN_BROKER = not _PROCESS_SEEN_BROKER, True
-            return set() if first and connection.transport.driver_type == "memory" else None
+            return set(sent_in_process()) if connection.transport.driver_type == "memory" else None
         client = channel.client
         raw: list[bytes] = []
         for queue in sorted(set(QUEUES) | {runner.queue for runner in registered().values()}):
