@@ -13,9 +13,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from restoration.io import write_video
+from tests.webapp import jobs_fixtures
 from webapp.catalogue.models import Film, MediaAsset, Membership
+from webapp.jobs.lifecycle import JOB_RUN_TASK
+from webapp.jobs.models import RestorationJob
 
 pytestmark = pytest.mark.django_db
+sent_messages = jobs_fixtures.sent_messages
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -67,8 +71,24 @@ def test_bad_input_is_refused_and_leaves_nothing(media_root, tmp_path, setup, op
     options = {"title": "A film", **options}
     with pytest.raises(CommandError, match=message):
         call_command("import_film", str(path), **options)
-    assert not Film.objects.exists() and not MediaAsset.objects.exists()
+    assert not Film.objects.exists() and not MediaAsset.objects.exists() and not RestorationJob.objects.exists()
     assert stored_files(media_root) == before
+
+
+def test_import_starts_the_scans_analysis_as_an_upload_does(media_root, tmp_path, sent_messages,
+                                                           django_capture_on_commit_callbacks, capsys):
+    # Before, a film imported here showed "no shots yet" until someone called the analyse API.
+    clip = make_clip(tmp_path / "reel.mkv")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("import_film", str(clip), title="Rouge Harbour")
+    job = RestorationJob.objects.get()
+    asset = MediaAsset.objects.get()
+    assert (job.kind, job.status, job.film_id, job.params) == ("analyse", "pending", asset.film_id, {"asset": asset.pk})
+    assert sent_messages == [(JOB_RUN_TASK, (job.pk,), job.celery_task_id)]  # sent once the film committed
+    assert f"job #{job.pk}" in capsys.readouterr().out
+
+    call_command("import_film", str(clip), title="Night Ferry", analyse=False)  # --no-analyse
+    assert RestorationJob.objects.count() == 1
 
 
 def test_command_line_error_is_one_line_on_stderr_and_a_nonzero_exit(tmp_path):
