@@ -15,14 +15,15 @@ from django.conf import settings
 from django.db import OperationalError, transaction
 from django.db.utils import ConnectionHandler
 
+pytestmark = pytest.mark.embedded  # the PostgreSQL/Redis layer leaves it out
+
 
 @pytest.fixture
 def two_connections(tmp_path, django_db_blocker, monkeypatch):
     """Two connections, as the server and the worker open them, to one SQLite file of their own;
     ``transaction.atomic(using="worker")`` opens its transactions on the worker's."""
     config = {**settings.DATABASES["default"], "NAME": str(tmp_path / "db.sqlite3")}
-    if config["ENGINE"] != "django.db.backends.sqlite3":
-        pytest.skip("the embedded default's database is SQLite; DATABASE_URL names another")
+    assert config["ENGINE"] == "django.db.backends.sqlite3", "the embedded defaults' database is SQLite"
     handler = ConnectionHandler({"default": dict(config), "worker": dict(config)})
     with django_db_blocker.unblock():
         server, worker = handler["default"], handler["worker"]
