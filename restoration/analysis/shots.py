@@ -14,8 +14,10 @@ from its neighbours, but the frames either side of it still match each other (``
 ``s+1`` or ``s+2``), so its strength stays low: damage is not a cut. A cut is reported when
 the strength is above ``CUT_MIN_DISTANCE`` *and* ``CUT_LOCAL_RATIO`` times the median
 strength around it (an adaptive threshold: a shaky or fast-moving shot raises the bar),
-and it is the strongest within ``CUT_SUPPRESS`` frames. No boundary is reported after the
-first frame or before the last one: a one-frame shot there cannot be told from damage.
+and it is the strongest within ``CUT_SUPPRESS`` frames. No boundary is reported that leaves a
+shot of ``SHORT_SEGMENT`` frames or fewer at the clip's start or end: such a segment can be
+damage as well as a shot, and with no frame beyond it nothing tells which (``transitions()``,
+every method).
 
 Dissolve: at the middle frame ``m`` of a dissolve of length up to ``2k``, frame ``m`` is a
 blend of frames ``m-k`` and ``m+k`` (after aligning them to ``m``), while neither of them
@@ -528,13 +530,13 @@ class ShotDetector:
         """Every boundary after frame 0, typed and spanned, in frame order, found by ``method``
         (``METHODS``; None: ``DEFAULT_METHOD``)."""
         method = DEFAULT_METHOD if method is None else method
-        if method == "learned":
-            return self.learned_transitions()
-        if method == "combined":
-            return self.combined_transitions()
-        if method != "classical":
+        decide = {"classical": self.classical_transitions, "learned": self.learned_transitions,
+                  "combined": self.combined_transitions}.get(method)
+        if decide is None:
             raise ValueError(f"shot detection method must be one of {', '.join(METHODS)}, got {method!r}")
-        return self.classical_transitions()
+        # a segment of a few frames at either end has no frame beyond it to show whether it is a shot
+        # or damage (the review of short segments compares the pictures either side)
+        return [t for t in decide() if SHORT_SEGMENT < t.frame < self.frame_count - SHORT_SEGMENT]
 
     def _net_outputs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The learned net's per-frame boundary probability, type probabilities and span."""
@@ -584,6 +586,10 @@ class ShotDetector:
           between smooth textures);
         - otherwise a net boundary it is sure of replaces every rules' boundary it overlaps (its
           type is the better measured: the net sees the cues of the whole neighbourhood);
+        - a rules' cut in the outer part of a net gradual transition's span (not the net's
+          ``within_gradual``, as its decoding keeps its own cuts there) is no part of it: the cut
+          stays a boundary of its own and ends the net's span (a whip cut right after a fade: on
+          the validation reels the net's span ran over it);
         - a net boundary over no remaining rules' one is added: a dissolve, wipe or fade as the
           net decodes it (the rules miss many on damaged footage), a cut only where the net is
           sure and the rules' whip-pan test keeps it (the net takes some whip pans for cuts);
@@ -611,6 +617,8 @@ class ShotDetector:
         for net in nets:
             peak = float(probability[net.frame])
             overlapped = [t for t in rules if t not in replaced and _overlap(t, net)]
+            if net.type != "cut":
+                net, overlapped = _ended_at_edge_cuts(net, overlapped)
             same = len(overlapped) == 1 and overlapped[0].type == net.type
             confirmed = all(support(t.frame) >= COMBINED_CONFIRM * peak for t in overlapped)
             if same and confirmed:
@@ -824,6 +832,23 @@ def _best_span(chosen: _Candidate, candidates: list[_Candidate]) -> Transition:
         return chosen.transition
     span = min(same, key=lambda c: c.k).transition
     return Transition(chosen.transition.type, chosen.transition.frame, span.start_frame, span.end_frame)
+
+
+def _ended_at_edge_cuts(gradual: Transition, overlapped: list[Transition]) -> tuple[Transition, list[Transition]]:
+    """A net's gradual transition and the rules' boundaries it overlaps, less the rules' cuts in
+    the outer part of its span (not ``within_gradual``: a cut right after or before a transition,
+    such as a whip cut after a fade, where the net's estimated span runs on), with its span ended
+    before them, as ``decode`` does with the net's own cuts. A rules' cut just outside the span
+    still overlaps it."""
+    from restoration.models.shot_net import within_gradual
+
+    first, last = gradual.start_frame, gradual.end_frame
+    edge = [t.frame for t in overlapped
+            if t.type == "cut" and first <= t.frame <= last and not within_gradual(t.frame, gradual.frame, first, last)]
+    start = max([gradual.start_frame, *(cut + 1 for cut in edge if cut < gradual.frame)])
+    end = min([gradual.end_frame, *(cut - 1 for cut in edge if cut > gradual.frame)])
+    return (Transition(gradual.type, gradual.frame, start, end),
+            [t for t in overlapped if t.type != "cut" or t.frame not in edge])
 
 
 def _without_split_inserts(transitions: list[Transition]) -> list[Transition]:

@@ -124,6 +124,15 @@ def test_combined_keeps_the_rules_frame_and_span_where_both_found_the_same_bound
     assert _combined(make_shot, monkeypatch, rules, net) == [Transition("wipe", 41, 33, 49), rules[0]]
 
 
+def test_combined_keeps_a_rules_cut_at_the_edge_of_a_net_gradual_transitions_span(make_shot, monkeypatch):
+    # the net is sure of a dissolve it spans over 42-58; the rules' cut at 57 lies in the span's
+    # outer quarter (a whip cut right after the transition): it stays, and ends the span; the
+    # rules' cut at 53, near the dissolve's middle, is part of it
+    rules = [Transition("cut", 53, 53, 53), Transition("cut", 57, 57, 57)]
+    net = {50: (0.95, "dissolve", (8, 8)), 53: (0.4, "cut", (0, 0)), 57: (0.4, "cut", (0, 0))}
+    assert _combined(make_shot, monkeypatch, rules, net) == [Transition("dissolve", 50, 42, 56), rules[1]]
+
+
 def test_combined_does_not_split_an_insert_into_two_shots(make_shot, monkeypatch):
     rules = [Transition("cut", 40, 40, 40), Transition("cut", 42, 42, 42), Transition("cut", 44, 44, 44),
              Transition("cut", 70, 70, 70), Transition("cut", 73, 73, 73)]
