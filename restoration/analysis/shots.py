@@ -578,6 +578,9 @@ class ShotDetector:
           dropped: flashes, burns, splice bumps, runs of burnt frames the rules took for a fade,
           motion they took for a dissolve (on the validation reels every rules' boundary the net
           supports that little is false, every true one has at least 0.46);
+        - a rules' cut that did not pass their cut test (below ``CUT_MIN_DISTANCE``: their review
+          of short segments added it as the other end of one) goes with that other end: left
+          alone, it is dropped (a flash's start where the net vetoed its end);
         - a net boundary that overlaps rules' ones the net supports less than ``COMBINED_CONFIRM``
           times its own peak replaces them, sure or not: the net disputes their placement;
         - where the net and the rules found one boundary of the same type and the net supports
@@ -610,7 +613,8 @@ class ShotDetector:
         def support(frame: int) -> float:
             return float(probability[max(0, frame - 1) : frame + 2].max())
 
-        rules = [t for t in self.classical_transitions() if support(t.frame) >= COMBINED_VETO]
+        rules = _without_lone_segment_ends([t for t in self.classical_transitions() if support(t.frame) >= COMBINED_VETO],
+                                           self.cut_strength())
         nets = sorted(self._net_transitions(probability, types, span), key=lambda t: -probability[t.frame])
         kept: list[Transition] = []
         replaced: set[Transition] = set()
@@ -849,6 +853,17 @@ def _ended_at_edge_cuts(gradual: Transition, overlapped: list[Transition]) -> tu
     end = min([gradual.end_frame, *(cut - 1 for cut in edge if cut > gradual.frame)])
     return (Transition(gradual.type, gradual.frame, start, end),
             [t for t in overlapped if t.type != "cut" or t.frame not in edge])
+
+
+def _without_lone_segment_ends(transitions: list[Transition], strength: np.ndarray) -> list[Transition]:
+    """``transitions`` (in frame order) less each cut below the cut test's ``CUT_MIN_DISTANCE``
+    with no other boundary within ``SHORT_SEGMENT`` frames: the review of short segments adds such
+    a cut only as the other end of a short segment, and that end is gone (a flash's first frame
+    where the net vetoed the flash's end)."""
+    def lone(t: Transition) -> bool:
+        return not any(0 < abs(other.frame - t.frame) <= SHORT_SEGMENT for other in transitions)
+
+    return [t for t in transitions if t.type != "cut" or strength[t.frame] >= CUT_MIN_DISTANCE or not lone(t)]
 
 
 def _without_split_inserts(transitions: list[Transition]) -> list[Transition]:

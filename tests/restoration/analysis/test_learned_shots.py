@@ -64,11 +64,17 @@ def _outputs(n: int, peaks: dict[int, tuple[float, str, tuple[int, int]]]):
     return probability, types, span
 
 
-def _combined(make_shot, monkeypatch, rules: list[Transition], peaks: dict) -> list[Transition]:
-    """The combined detector's decision over given rules' boundaries and net outputs (100 frames)."""
+def _combined(make_shot, monkeypatch, rules: list[Transition], peaks: dict,
+              weak: tuple[int, ...] = ()) -> list[Transition]:
+    """The combined detector's decision over given rules' boundaries and net outputs (100 frames);
+    the rules' cuts pass their cut test, but at ``weak`` frames (added by the review of short
+    segments)."""
     detector = ShotDetector()
     detector.feed(make_shot(1, 100))
+    strength = np.ones(100)
+    strength[list(weak)] = 0.05
     monkeypatch.setattr(detector, "classical_transitions", lambda: rules)
+    monkeypatch.setattr(detector, "cut_strength", lambda: strength)
     monkeypatch.setattr(detector, "_net_outputs", lambda: _outputs(100, peaks))
     return detector.transitions("combined")
 
@@ -131,6 +137,16 @@ def test_combined_keeps_a_rules_cut_at_the_edge_of_a_net_gradual_transitions_spa
     rules = [Transition("cut", 53, 53, 53), Transition("cut", 57, 57, 57)]
     net = {50: (0.95, "dissolve", (8, 8)), 53: (0.4, "cut", (0, 0)), 57: (0.4, "cut", (0, 0))}
     assert _combined(make_shot, monkeypatch, rules, net) == [Transition("dissolve", 50, 42, 56), rules[1]]
+
+
+def test_combined_drops_a_short_segments_weak_end_where_the_net_vetoed_the_other(make_shot, monkeypatch):
+    # the rules' review kept a two-frame flash at 40-41 as a short segment: 42 passed the cut test,
+    # 40 only came back as its other end; the net vetoes 42 and half sees 40: no boundary is left.
+    # A weak end whose other end stays is kept (an insert coming back to its shot: 60, 62).
+    rules = [Transition("cut", 40, 40, 40), Transition("cut", 42, 42, 42),
+             Transition("cut", 60, 60, 60), Transition("cut", 62, 62, 62)]
+    net = {40: (0.45, "cut", (0, 0)), 60: (0.45, "cut", (0, 0)), 62: (0.45, "cut", (0, 0))}
+    assert _combined(make_shot, monkeypatch, rules, net, weak=(40, 60)) == rules[2:]
 
 
 def test_combined_does_not_split_an_insert_into_two_shots(make_shot, monkeypatch):
