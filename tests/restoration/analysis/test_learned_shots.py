@@ -16,7 +16,14 @@ from restoration.analysis.shot_reels import (
     photograph_clips,
     textured_whip_pan,
 )
-from restoration.analysis.shot_training import END_WINDOWS, WINDOW, labels, train_shot_net, window_start
+from restoration.analysis.shot_training import (
+    END_WINDOWS,
+    WINDOW,
+    labels,
+    train_shot_net,
+    window_start,
+    with_contrast,
+)
 from restoration.analysis.shots import (
     FEATURE_NAMES,
     ShotDetector,
@@ -265,9 +272,19 @@ def test_a_textured_whip_pan_holds_travels_and_holds():
     assert steps[:23].max() < steps[24:31].min() and steps[33:].max() < steps[24:31].min()
 
 
-def test_training_rejects_a_negative_count_of_texture_reels(tmp_path):
-    with pytest.raises(ModelError, match="texture reels"):
+def test_training_rejects_a_negative_count_of_texture_or_low_contrast_reels(tmp_path):
+    with pytest.raises(ModelError, match="texture and low-contrast reels"):
         train_shot_net(steps=1, reels=1, texture_reels_count=-1, out=tmp_path / "shots.pt")
+    with pytest.raises(ModelError, match="texture and low-contrast reels"):
+        train_shot_net(steps=1, reels=1, low_contrast_reels_count=-1, out=tmp_path / "shots.pt")
+
+
+def test_a_low_contrast_reels_photograph_keeps_its_mean_and_a_share_of_its_spread():
+    _, picture = photograph_clips((72, 96), 1, random.Random(3))[0]
+    flat = with_contrast(picture, 0.2)
+    assert abs(float(flat.mean() - picture.mean())) < 1e-5
+    assert abs(float(flat.std() / picture.std()) - 0.2) < 1e-4
+    assert flat.min() >= 0 and flat.max() <= 1
 
 
 def test_an_unknown_method_is_rejected(make_shot):
