@@ -589,10 +589,6 @@ class ShotDetector:
           between smooth textures);
         - otherwise a net boundary it is sure of replaces every rules' boundary it overlaps (its
           type is the better measured: the net sees the cues of the whole neighbourhood);
-        - a rules' cut in the outer part of a net gradual transition's span (not the net's
-          ``within_gradual``, as its decoding keeps its own cuts there) is no part of it: the cut
-          stays a boundary of its own and ends the net's span (a whip cut right after a fade: on
-          the validation reels the net's span ran over it);
         - a net boundary over no remaining rules' one is added: a dissolve, wipe or fade as the
           net decodes it (the rules miss many on damaged footage), a cut only where the net is
           sure and the rules' whip-pan test keeps it (the net takes some whip pans for cuts);
@@ -621,8 +617,6 @@ class ShotDetector:
         for net in nets:
             peak = float(probability[net.frame])
             overlapped = [t for t in rules if t not in replaced and _overlap(t, net)]
-            if net.type != "cut":
-                net, overlapped = _ended_at_edge_cuts(net, overlapped)
             same = len(overlapped) == 1 and overlapped[0].type == net.type
             confirmed = all(support(t.frame) >= COMBINED_CONFIRM * peak for t in overlapped)
             if same and confirmed:
@@ -836,23 +830,6 @@ def _best_span(chosen: _Candidate, candidates: list[_Candidate]) -> Transition:
         return chosen.transition
     span = min(same, key=lambda c: c.k).transition
     return Transition(chosen.transition.type, chosen.transition.frame, span.start_frame, span.end_frame)
-
-
-def _ended_at_edge_cuts(gradual: Transition, overlapped: list[Transition]) -> tuple[Transition, list[Transition]]:
-    """A net's gradual transition and the rules' boundaries it overlaps, less the rules' cuts in
-    the outer part of its span (not ``within_gradual``: a cut right after or before a transition,
-    such as a whip cut after a fade, where the net's estimated span runs on), with its span ended
-    before them, as ``decode`` does with the net's own cuts. A rules' cut just outside the span
-    still overlaps it."""
-    from restoration.models.shot_net import within_gradual
-
-    first, last = gradual.start_frame, gradual.end_frame
-    edge = [t.frame for t in overlapped
-            if t.type == "cut" and first <= t.frame <= last and not within_gradual(t.frame, gradual.frame, first, last)]
-    start = max([gradual.start_frame, *(cut + 1 for cut in edge if cut < gradual.frame)])
-    end = min([gradual.end_frame, *(cut - 1 for cut in edge if cut > gradual.frame)])
-    return (Transition(gradual.type, gradual.frame, start, end),
-            [t for t in overlapped if t.type != "cut" or t.frame not in edge])
 
 
 def _without_lone_segment_ends(transitions: list[Transition], strength: np.ndarray) -> list[Transition]:

@@ -112,15 +112,6 @@ def predict(net: ShotNet, cues: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     return probability, types, span
 
 
-def within_gradual(cut: int, frame: int, first: int, last: int) -> bool:
-    """Whether a cut at ``cut`` is part of a gradual transition reported at ``frame`` over
-    ``first``-``last``: inside its span and within ``EDGE_SHARE`` of the way from its frame to the
-    span's end (further out, a cut right after or before a transition is a boundary of its own:
-    spans are estimates)."""
-    reach = last - frame if cut > frame else frame - first
-    return first <= cut <= last and abs(cut - frame) < EDGE_SHARE * reach
-
-
 def decode(probability: np.ndarray, types: np.ndarray, span: np.ndarray,
            threshold: float = THRESHOLD) -> list[Boundary]:
     """Transitions from the net's per-frame outputs, in frame order (none at the first two frames
@@ -137,6 +128,10 @@ def decode(probability: np.ndarray, types: np.ndarray, span: np.ndarray,
              and probability[t] >= probability[t - 1] and probability[t] > probability[t + 1]]
     kept: list[Boundary] = []
 
+    def in_gradual(t: int, frame: int, first: int, last: int) -> bool:
+        reach = last - frame if t > frame else frame - first
+        return first <= t <= last and abs(t - frame) < EDGE_SHARE * reach
+
     for t in sorted(peaks, key=lambda f: -probability[f]):
         kind = TYPES[int(types[max(0, t - 1) : t + 2].mean(0).argmax())]
         if kind == "cut":
@@ -148,7 +143,7 @@ def decode(probability: np.ndarray, types: np.ndarray, span: np.ndarray,
                 if other == "cut" and start <= frame <= end and abs(frame - t) > 1:
                     start, end = (start, frame - 1) if frame > t else (frame + 1, end)
         if any(abs(t - frame) <= 1 or (kind != "cut" and start <= frame <= end)
-               or (other != "cut" and (within_gradual(t, frame, first, last) if kind == "cut" else first <= t <= last))
+               or (other != "cut" and (in_gradual(t, frame, first, last) if kind == "cut" else first <= t <= last))
                for other, frame, first, last in kept):
             continue
         kept.append((kind, t, start, end))

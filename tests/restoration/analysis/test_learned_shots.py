@@ -137,15 +137,6 @@ def test_combined_keeps_the_rules_frame_and_span_where_both_found_the_same_bound
     assert _combined(make_shot, monkeypatch, rules, net) == [Transition("wipe", 41, 33, 49), rules[0]]
 
 
-def test_combined_keeps_a_rules_cut_at_the_edge_of_a_net_gradual_transitions_span(make_shot, monkeypatch):
-    # the net is sure of a dissolve it spans over 42-58; the rules' cut at 57 lies in the span's
-    # outer quarter (a whip cut right after the transition): it stays, and ends the span; the
-    # rules' cut at 53, near the dissolve's middle, is part of it
-    rules = [Transition("cut", 53, 53, 53), Transition("cut", 57, 57, 57)]
-    net = {50: (0.95, "dissolve", (8, 8)), 53: (0.4, "cut", (0, 0)), 57: (0.4, "cut", (0, 0))}
-    assert _combined(make_shot, monkeypatch, rules, net) == [Transition("dissolve", 50, 42, 56), rules[1]]
-
-
 def test_combined_drops_a_short_segments_weak_end_where_the_net_vetoed_the_other(make_shot, monkeypatch):
     # the rules' review kept a two-frame flash at 40-41 as a short segment: 42 passed the cut test,
     # 40 only came back as its other end; the net vetoes 42 and half sees 40: no boundary is left.
