@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reels", type=int, default=40, help="shots: how many synthetic training reels (default 40)")
     p.add_argument("--texture-reels", type=int, default=0,
                    help="shots: how many more reels of smooth random textures (default 0)")
+    p.add_argument("--low-contrast-reels", type=int, default=0,
+                   help="shots: how many more hard reels of photographs at a fraction of their contrast, damaged"
+                        " (default 0)")
     from restoration.colour.cli import add_arguments as add_grade_arguments
 
     add_grade_arguments(sub)

@@ -10,6 +10,10 @@ seeds the benchmarks never use (``TRAIN_SEED`` onwards; the benches use seeds 1-
 - one in four is a cut reel of the eight footage shots in a seeded order, half of them with a
   dissolve of 4-30 frames, three in four left as they are (their own damage only), the rest
   lightly degraded;
+- ``--low-contrast-reels`` more hard reels (seeds from ``LOW_CONTRAST_SEED``) whose photographs
+  are shown at ``LOW_CONTRAST`` of their contrast, damaged heavy (75 %) or medium: the cuts the net
+  missed on the validation reels are into or out of such pictures, where the damage changes the
+  frames as much as the cut;
 - ``--texture-reels`` more reels of smooth random textures (``build_synthetic_reel``: the analysis
   tests' kind of shot, still or panned, every join kind with 2-4 frame inserts going on and coming
   back, whip pans, flashes and flicker), on seeds from ``TEXTURE_SEED`` (the tests use seeds
@@ -34,6 +38,7 @@ import shlex
 import sys
 import time
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +63,10 @@ POS_WEIGHT = 4.0
 END_WINDOWS = 0.25
 CACHE = Path(__file__).resolve().parents[2] / "var" / "shot_reels"
 TEXTURE_SEED = 5000
+LOW_CONTRAST_SEED = 3000
+LOW_CONTRAST = (0.1, 0.35)  # share of its contrast (spread around its mean) a photograph keeps
+LOW_CONTRAST_RECIPE = ("v1: hard reels (every kind + insert + insert-return), photographs at 10-35 % of their "
+                       "contrast, heavy .75 medium .25, 192x144")
 TEXTURE_RECIPE = "v2: textured reels (build_synthetic_reel, whip cuts recorded), 72x96 or 144x192 by a coin, light .25"
 # the hard reels' joins: every kind, and two more inserts (one going on, one coming back: the benches'
 # reels have one insert each, too few to learn an insert's second cut from)
@@ -73,7 +82,7 @@ def _truth_spans(reel_truths: list[dict]) -> list[tuple[str, int, int, int]]:
 
 def make_reel(index: int, footage_shots, pictures_pool) -> tuple[torch.Tensor, list[tuple[str, int, int, int]]]:
     """Training reel ``index``: frames (T, 1, H, W) in [0, 1] and its true boundaries."""
-    from restoration.analysis.shot_reels import build_cut_reel, build_hard_reel
+    from restoration.analysis.shot_reels import build_cut_reel
     from restoration.degrade import degrade
 
     seed = TRAIN_SEED + index
@@ -89,10 +98,7 @@ def make_reel(index: int, footage_shots, pictures_pool) -> tuple[torch.Tensor, l
                  for f, kind in truths]
         strength = "light" if rng.random() < 0.25 else None
     else:
-        footage = [frames for _, frames, _ in footage_shots if frames.shape[0] >= 70]
-        pictures = list(pictures_pool)
-        rng.shuffle(pictures)
-        reel = build_hard_reel(seed, SIZE, footage, pictures[:12], HARD_KINDS)
+        reel = _hard_reel(seed, rng, footage_shots, pictures_pool)
         frames = torch.stack(reel.frames)
         spans = _truth_spans(reel.truths)
         draw = rng.random()
@@ -100,6 +106,39 @@ def make_reel(index: int, footage_shots, pictures_pool) -> tuple[torch.Tensor, l
     if strength is not None:
         frames = degrade(frames, seed=seed + 7000, strength=strength).damaged
     return frames.clamp(0, 1), spans
+
+
+def with_contrast(picture: torch.Tensor, share: float) -> torch.Tensor:
+    """``picture`` with ``share`` of its contrast: its spread around its mean scaled by it."""
+    mean = picture.mean()
+    return mean + share * (picture - mean)
+
+
+def _hard_reel(seed: int, rng: random.Random, footage_shots, pictures_pool, contrast: tuple[float, float] | None = None):
+    """A hard reel (``HARD_KINDS``) of 12 photographs drawn from the pool by ``rng``, each at a share
+    of its contrast drawn from ``contrast`` where given, and the footage shots long enough for it."""
+    from restoration.analysis.shot_reels import build_hard_reel
+
+    footage = [frames for _, frames, _ in footage_shots if frames.shape[0] >= 70]
+    pictures = list(pictures_pool)
+    rng.shuffle(pictures)
+    pictures = pictures[:12]
+    if contrast is not None:
+        pictures = [(name, with_contrast(picture, rng.uniform(*contrast))) for name, picture in pictures]
+    return build_hard_reel(seed, SIZE, footage, pictures, HARD_KINDS)
+
+
+def make_low_contrast_reel(index: int, footage_shots, pictures_pool) -> tuple[torch.Tensor, list[tuple[str, int, int, int]]]:
+    """Low-contrast reel ``index``: a hard reel of the training photographs, each at a drawn share
+    (``LOW_CONTRAST``) of its contrast, damaged: frames (T, 1, H, W) in [0, 1] and its true boundaries."""
+    from restoration.degrade import degrade
+
+    seed = LOW_CONTRAST_SEED + index
+    rng = random.Random(seed)
+    reel = _hard_reel(seed, rng, footage_shots, pictures_pool, LOW_CONTRAST)
+    strength = "heavy" if rng.random() < 0.75 else "medium"
+    frames = degrade(torch.stack(reel.frames), seed=seed + 7000, strength=strength).damaged
+    return frames.clamp(0, 1), _truth_spans(reel.truths)
 
 
 def make_texture_reel(index: int) -> tuple[torch.Tensor, list[tuple[str, int, int, int]]]:
@@ -166,19 +205,24 @@ def _cached_reels(recipe: str, indices, make, log) -> list[tuple[np.ndarray, dic
     return out
 
 
-def training_reels(count: int, log=print, indices=None) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
-    """(cues, labels) of training reels 0..count-1 (or ``indices``), from the cache where they are."""
+@cache
+def _sources() -> tuple[list, list]:
+    """The footage shots and the photograph pool the training reels are built from (loaded once,
+    only when a reel is not cached)."""
     from restoration.analysis.shot_reels import load_shots, photograph_clips
 
-    sources: dict[str, object] = {}
+    return load_shots(SIZE), photograph_clips(SIZE, 1000, random.Random(TRAIN_SEED))
 
-    def make(index: int):
-        if not sources:  # loaded once, only when a reel is not cached
-            sources["footage"] = load_shots(SIZE)
-            sources["pictures"] = photograph_clips(SIZE, 1000, random.Random(TRAIN_SEED))
-        return make_reel(index, sources["footage"], sources["pictures"])
 
-    return _cached_reels(RECIPE, range(count) if indices is None else indices, make, log)
+def training_reels(count: int, log=print, indices=None) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """(cues, labels) of training reels 0..count-1 (or ``indices``), from the cache where they are."""
+    return _cached_reels(RECIPE, range(count) if indices is None else indices,
+                         lambda index: make_reel(index, *_sources()), log)
+
+
+def low_contrast_reels(count: int, log=print) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """(cues, labels) of low-contrast reels 0..count-1, from the cache where they are."""
+    return _cached_reels(LOW_CONTRAST_RECIPE, range(count), lambda index: make_low_contrast_reel(index, *_sources()), log)
 
 
 def texture_reels(count: int, log=print) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
@@ -221,21 +265,22 @@ def loss_of(net: ShotNet, cues, heat, kind, span) -> torch.Tensor:
     return boundary + 0.5 * typed + 0.5 * spans
 
 
-def train_shot_net(*, steps: int, reels: int, texture_reels_count: int = 0, seed: int = 0, out: Path = WEIGHTS, log=print,
-                   command: str | None = None, data=None) -> dict:
+def train_shot_net(*, steps: int, reels: int, texture_reels_count: int = 0, low_contrast_reels_count: int = 0,
+                   seed: int = 0, out: Path = WEIGHTS, log=print, command: str | None = None, data=None) -> dict:
     """Train from scratch on ``reels`` training reels for ``steps`` steps; writes ``out`` (.pt) with
     a .json (command, recipe, figures) and a .csv (loss every 100 steps) beside it. ``data``:
     (cues, labels) pairs to train on instead of the reels (tests)."""
     from restoration.errors import ModelError
 
-    if steps < 1 or reels < 1 or texture_reels_count < 0:
-        raise ModelError(f"steps and reels must be positive and texture reels not negative, got {steps}, {reels} "
-                         f"and {texture_reels_count}")
+    if steps < 1 or reels < 1 or texture_reels_count < 0 or low_contrast_reels_count < 0:
+        raise ModelError(f"steps and reels must be positive and texture and low-contrast reels not negative, got "
+                         f"{steps}, {reels}, {texture_reels_count} and {low_contrast_reels_count}")
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
     if data is None:
-        data = training_reels(reels, log) + texture_reels(texture_reels_count, log)
+        data = (training_reels(reels, log) + texture_reels(texture_reels_count, log)
+                + low_contrast_reels(low_contrast_reels_count, log))
     prepared = time.perf_counter() - started
     net = ShotNet(ShotNetConfig(features=len(FEATURE_NAMES)))
     stacked = np.concatenate([x for x, _ in data])
@@ -269,10 +314,13 @@ def train_shot_net(*, steps: int, reels: int, texture_reels_count: int = 0, seed
         writer.writerows(rows)
     record = {
         "command": command or "python -m restoration train --task shots " + f"--steps {steps} --reels {reels} "
-        f"--texture-reels {texture_reels_count} --seed {seed}",
+        f"--texture-reels {texture_reels_count} --low-contrast-reels {low_contrast_reels_count} --seed {seed}",
         "steps": steps, "reels": reels, "seed": seed, "recipe": RECIPE, "train_seeds": f"{TRAIN_SEED}-{TRAIN_SEED + reels - 1}",
         "texture_reels": texture_reels_count, "texture_recipe": TEXTURE_RECIPE,
         "texture_seeds": f"{TEXTURE_SEED}-{TEXTURE_SEED + texture_reels_count - 1}" if texture_reels_count else None,
+        "low_contrast_reels": low_contrast_reels_count, "low_contrast_recipe": LOW_CONTRAST_RECIPE,
+        "low_contrast_seeds": (f"{LOW_CONTRAST_SEED}-{LOW_CONTRAST_SEED + low_contrast_reels_count - 1}"
+                               if low_contrast_reels_count else None),
         "window": WINDOW, "end_windows": END_WINDOWS, "batch": BATCH, "learning_rate": LEARNING_RATE,
         "parameters": sum(p.numel() for p in net.parameters()), "final_loss": rows[-1]["loss"],
         "seconds_reels": round(prepared, 1), "seconds_training": round(time.perf_counter() - started, 1),
@@ -288,7 +336,8 @@ def cli_train_shots(args) -> int:
 
     if args.steps is None:
         raise ModelError("--task shots takes --steps (not --minutes)")
-    train_shot_net(steps=args.steps, reels=args.reels, texture_reels_count=args.texture_reels, seed=args.seed,
+    train_shot_net(steps=args.steps, reels=args.reels, texture_reels_count=args.texture_reels,
+                   low_contrast_reels_count=args.low_contrast_reels, seed=args.seed,
                    out=Path(args.out) if args.out else WEIGHTS,
                    command="python -m restoration " + shlex.join(sys.argv[1:]))
     return 0

@@ -14,8 +14,10 @@ from its neighbours, but the frames either side of it still match each other (``
 ``s+1`` or ``s+2``), so its strength stays low: damage is not a cut. A cut is reported when
 the strength is above ``CUT_MIN_DISTANCE`` *and* ``CUT_LOCAL_RATIO`` times the median
 strength around it (an adaptive threshold: a shaky or fast-moving shot raises the bar),
-and it is the strongest within ``CUT_SUPPRESS`` frames. No boundary is reported after the
-first frame or before the last one: a one-frame shot there cannot be told from damage.
+and it is the strongest within ``CUT_SUPPRESS`` frames. No boundary is reported that leaves a
+shot of ``SHORT_SEGMENT`` frames or fewer at the clip's start or end: such a segment can be
+damage as well as a shot, and with no frame beyond it nothing tells which (``transitions()``,
+every method).
 
 Dissolve: at the middle frame ``m`` of a dissolve of length up to ``2k``, frame ``m`` is a
 blend of frames ``m-k`` and ``m+k`` (after aligning them to ``m``), while neither of them
@@ -528,13 +530,13 @@ class ShotDetector:
         """Every boundary after frame 0, typed and spanned, in frame order, found by ``method``
         (``METHODS``; None: ``DEFAULT_METHOD``)."""
         method = DEFAULT_METHOD if method is None else method
-        if method == "learned":
-            return self.learned_transitions()
-        if method == "combined":
-            return self.combined_transitions()
-        if method != "classical":
+        decide = {"classical": self.classical_transitions, "learned": self.learned_transitions,
+                  "combined": self.combined_transitions}.get(method)
+        if decide is None:
             raise ValueError(f"shot detection method must be one of {', '.join(METHODS)}, got {method!r}")
-        return self.classical_transitions()
+        # a segment of a few frames at either end has no frame beyond it to show whether it is a shot
+        # or damage (the review of short segments compares the pictures either side)
+        return [t for t in decide() if SHORT_SEGMENT < t.frame < self.frame_count - SHORT_SEGMENT]
 
     def _net_outputs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The learned net's per-frame boundary probability, type probabilities and span."""
@@ -576,6 +578,9 @@ class ShotDetector:
           dropped: flashes, burns, splice bumps, runs of burnt frames the rules took for a fade,
           motion they took for a dissolve (on the validation reels every rules' boundary the net
           supports that little is false, every true one has at least 0.46);
+        - a rules' cut that did not pass their cut test (below ``CUT_MIN_DISTANCE``: their review
+          of short segments added it as the other end of one) goes with that other end: left
+          alone, it is dropped (a flash's start where the net vetoed its end);
         - a net boundary that overlaps rules' ones the net supports less than ``COMBINED_CONFIRM``
           times its own peak replaces them, sure or not: the net disputes their placement;
         - where the net and the rules found one boundary of the same type and the net supports
@@ -604,7 +609,8 @@ class ShotDetector:
         def support(frame: int) -> float:
             return float(probability[max(0, frame - 1) : frame + 2].max())
 
-        rules = [t for t in self.classical_transitions() if support(t.frame) >= COMBINED_VETO]
+        rules = _without_lone_segment_ends([t for t in self.classical_transitions() if support(t.frame) >= COMBINED_VETO],
+                                           self.cut_strength())
         nets = sorted(self._net_transitions(probability, types, span), key=lambda t: -probability[t.frame])
         kept: list[Transition] = []
         replaced: set[Transition] = set()
@@ -824,6 +830,17 @@ def _best_span(chosen: _Candidate, candidates: list[_Candidate]) -> Transition:
         return chosen.transition
     span = min(same, key=lambda c: c.k).transition
     return Transition(chosen.transition.type, chosen.transition.frame, span.start_frame, span.end_frame)
+
+
+def _without_lone_segment_ends(transitions: list[Transition], strength: np.ndarray) -> list[Transition]:
+    """``transitions`` (in frame order) less each cut below the cut test's ``CUT_MIN_DISTANCE``
+    with no other boundary within ``SHORT_SEGMENT`` frames: the review of short segments adds such
+    a cut only as the other end of a short segment, and that end is gone (a flash's first frame
+    where the net vetoed the flash's end)."""
+    def lone(t: Transition) -> bool:
+        return not any(0 < abs(other.frame - t.frame) <= SHORT_SEGMENT for other in transitions)
+
+    return [t for t in transitions if t.type != "cut" or strength[t.frame] >= CUT_MIN_DISTANCE or not lone(t)]
 
 
 def _without_split_inserts(transitions: list[Transition]) -> list[Transition]:

@@ -16,7 +16,14 @@ from restoration.analysis.shot_reels import (
     photograph_clips,
     textured_whip_pan,
 )
-from restoration.analysis.shot_training import END_WINDOWS, WINDOW, labels, train_shot_net, window_start
+from restoration.analysis.shot_training import (
+    END_WINDOWS,
+    WINDOW,
+    labels,
+    train_shot_net,
+    window_start,
+    with_contrast,
+)
 from restoration.analysis.shots import (
     FEATURE_NAMES,
     ShotDetector,
@@ -64,11 +71,17 @@ def _outputs(n: int, peaks: dict[int, tuple[float, str, tuple[int, int]]]):
     return probability, types, span
 
 
-def _combined(make_shot, monkeypatch, rules: list[Transition], peaks: dict) -> list[Transition]:
-    """The combined detector's decision over given rules' boundaries and net outputs (100 frames)."""
+def _combined(make_shot, monkeypatch, rules: list[Transition], peaks: dict,
+              weak: tuple[int, ...] = ()) -> list[Transition]:
+    """The combined detector's decision over given rules' boundaries and net outputs (100 frames);
+    the rules' cuts pass their cut test, but at ``weak`` frames (added by the review of short
+    segments)."""
     detector = ShotDetector()
     detector.feed(make_shot(1, 100))
+    strength = np.ones(100)
+    strength[list(weak)] = 0.05
     monkeypatch.setattr(detector, "classical_transitions", lambda: rules)
+    monkeypatch.setattr(detector, "cut_strength", lambda: strength)
     monkeypatch.setattr(detector, "_net_outputs", lambda: _outputs(100, peaks))
     return detector.transitions("combined")
 
@@ -122,6 +135,16 @@ def test_combined_keeps_the_rules_frame_and_span_where_both_found_the_same_bound
     rules = [Transition("wipe", 75, 72, 79), Transition("dissolve", 40, 30, 50)]
     net = {75: (0.95, "wipe", (5, 5)), 41: (0.95, "wipe", (8, 8))}  # the same wipe; a wipe, not a dissolve
     assert _combined(make_shot, monkeypatch, rules, net) == [Transition("wipe", 41, 33, 49), rules[0]]
+
+
+def test_combined_drops_a_short_segments_weak_end_where_the_net_vetoed_the_other(make_shot, monkeypatch):
+    # the rules' review kept a two-frame flash at 40-41 as a short segment: 42 passed the cut test,
+    # 40 only came back as its other end; the net vetoes 42 and half sees 40: no boundary is left.
+    # A weak end whose other end stays is kept (an insert coming back to its shot: 60, 62).
+    rules = [Transition("cut", 40, 40, 40), Transition("cut", 42, 42, 42),
+             Transition("cut", 60, 60, 60), Transition("cut", 62, 62, 62)]
+    net = {40: (0.45, "cut", (0, 0)), 60: (0.45, "cut", (0, 0)), 62: (0.45, "cut", (0, 0))}
+    assert _combined(make_shot, monkeypatch, rules, net, weak=(40, 60)) == rules[2:]
 
 
 def test_combined_does_not_split_an_insert_into_two_shots(make_shot, monkeypatch):
@@ -240,9 +263,19 @@ def test_a_textured_whip_pan_holds_travels_and_holds():
     assert steps[:23].max() < steps[24:31].min() and steps[33:].max() < steps[24:31].min()
 
 
-def test_training_rejects_a_negative_count_of_texture_reels(tmp_path):
-    with pytest.raises(ModelError, match="texture reels"):
+def test_training_rejects_a_negative_count_of_texture_or_low_contrast_reels(tmp_path):
+    with pytest.raises(ModelError, match="texture and low-contrast reels"):
         train_shot_net(steps=1, reels=1, texture_reels_count=-1, out=tmp_path / "shots.pt")
+    with pytest.raises(ModelError, match="texture and low-contrast reels"):
+        train_shot_net(steps=1, reels=1, low_contrast_reels_count=-1, out=tmp_path / "shots.pt")
+
+
+def test_a_low_contrast_reels_photograph_keeps_its_mean_and_a_share_of_its_spread():
+    _, picture = photograph_clips((72, 96), 1, random.Random(3))[0]
+    flat = with_contrast(picture, 0.2)
+    assert abs(float(flat.mean() - picture.mean())) < 1e-5
+    assert abs(float(flat.std() / picture.std()) - 0.2) < 1e-4
+    assert flat.min() >= 0 and flat.max() <= 1
 
 
 def test_an_unknown_method_is_rejected(make_shot):

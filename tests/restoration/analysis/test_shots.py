@@ -52,6 +52,15 @@ def test_damaged_first_and_last_frames_are_not_shots(make_shot):
     assert detect_shots(shot) == [0]
 
 
+def test_a_few_frames_at_either_end_of_a_clip_are_no_shot_of_their_own(make_shot):
+    # three frames of another picture at the end (or the start) could be damage as well as a shot:
+    # with no frame beyond them nothing tells which; four frames are a shot
+    for method in ("classical", "learned", "combined"):
+        assert detect_shots(torch.cat([make_shot(1, 40), make_shot(2, 3)]), method) == [0]
+        assert detect_shots(torch.cat([make_shot(2, 3), make_shot(1, 40)]), method) == [0]
+        assert detect_shots(torch.cat([make_shot(1, 40), make_shot(2, 4)]), method) == [0, 40]
+
+
 def test_cut_next_to_a_damaged_frame_is_still_found(make_shot):
     reel = torch.cat([make_shot(7, 20), make_shot(8, 20)])
     reel[22] = (reel[22] + 0.5).clamp(0, 1)  # flash two frames into the new shot
