@@ -1,5 +1,5 @@
 """End to end, as a new user tries issue #18 on the demo: a DPX sequence (frames 86400-86411) put
-under the demo's ingest root is registered, analysed by the job that starts by itself, restored
+under the demo's ingest root is registered, analysed from the film page's Analyse button, restored
 with the film page's Restore all, and its version compared with the scan on the review page; the
 same frames uploaded as a tar archive are a second scan, and one frame named alone is refused.
 
@@ -60,7 +60,7 @@ def test_a_registered_dpx_sequence_is_analysed_restored_and_reviewed(demo_server
         "created_by=get_user_model().objects.get(username='scanner')).pk)")).split()[-1])}  # its archivist
     context, page = login(browser, base_url, "scanner")
 
-    registered = _post(context, page, base_url, f"/api/films/{film['id']}/assets/register/",
+    registered = _post(context, page, base_url, f"/api/films/{film['id']}/assets/register/?analyse=false",
                        data={"path": "reel-e2e"})
     assert registered.status == 201, registered.text()
     asset = registered.json()
@@ -68,12 +68,20 @@ def test_a_registered_dpx_sequence_is_analysed_restored_and_reviewed(demo_server
     assert {key: asset["sequence"][key] for key in ("pattern", "first_number", "last_number", "format", "bits")} == {
         "pattern": "reel_%07d.dpx", "first_number": FIRST, "last_number": FIRST + FRAMES - 1, "format": "dpx",
         "bits": 10}
-    assert _job_finished(page, base_url, asset["analysis_job"])["status"] == "succeeded"
+    assert asset["analysis_job"] is None
 
-    # The film page names the scan and restores its shots.
+    # The film page names the scan and analyses it: its shots show when the job ends.
     page.goto(f"{base_url}/films/{film['id']}/")
     expect(page.locator("body")).to_contain_text(f"DPX 10-bit user-defined, frames {FIRST}-{FIRST + FRAMES - 1}, 128x96")
-    expect(page.locator("#shots .shot").first).to_be_visible()
+    expect(page.locator("#shots .shot")).to_have_count(0)
+    with page.expect_response(f"{base_url}/api/films/{film['id']}/analyse/") as answer:
+        page.click(f"[data-analyse-asset='{asset['id']}']")
+    assert answer.value.status == 202, answer.value.text()
+    analysis = answer.value.json()["id"]  # read before the page reloads (it polls the job first)
+    expect(page.locator("#shots .shot").first).to_be_visible(timeout=JOB_TIMEOUT_S * 1000)  # the page reloads
+    assert _job_finished(page, base_url, analysis)["status"] == "succeeded"
+
+    # ... and restores them.
     with page.expect_response(f"{base_url}/api/films/{film['id']}/restore/") as answer:
         page.click("#restore-all")
         page.click("#confirm-restore-all button[value=confirm]")

@@ -260,6 +260,17 @@ def test_the_film_page_says_what_each_scan_is(film, member, client, client_for, 
     page = client.get(f"/films/{film.pk}/").content.decode()
 
     assert "reel1" in page and "image sequence · DPX 10-bit log, frames 86400-86404, 64x48" in page
+    assert "data-analyse-asset" not in page  # a viewer cannot start jobs
+
+
+def test_the_film_page_offers_to_analyse_each_scan_to_who_may(film, member, client, client_for, ingest_root):
+    write_dpx_sequence(ingest_root / "reel1", range(86400, 86405))
+    asset = register(client_for(member(film, "restorer")), film, "reel1").json()
+    client.force_login(member(film, "restorer"))
+
+    page = client.get(f"/films/{film.pk}/").content.decode()
+
+    assert f'data-analyse-asset="{asset["id"]}"' in page  # the film page's script posts it to the analyse API
 
 
 def test_an_archive_over_the_upload_limit_is_a_413_and_leaves_nothing(film, member, client_for, unchanged,

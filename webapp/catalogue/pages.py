@@ -239,7 +239,7 @@ def film_detail_page(request: HttpRequest, film_id: int) -> HttpResponse:
         "page": page,
         "errors": errors,
         "members": page_selectors.film_members(film=film),
-        "scans": [{"name": scan.original_name, "summary": scan_summary(scan), "sequence": scan.is_sequence}
+        "scans": [{"id": scan.pk, "name": scan.original_name, "summary": scan_summary(scan), "sequence": scan.is_sequence}
                   for scan in page_selectors.film_scans(film=film)],
         "status_filters": [
             {"value": value, "label": label, "count": status_counts[value]} for value, label in ShotStatus.choices

@@ -1,7 +1,7 @@
 // The film page: keyboard and mouse selection of shots, grid / filmstrip, status filter, batch
-// restore (POST /api/films/<id>/restore/), starting a live review session of the selected shots
-// (POST /api/sessions/) and live job progress from ws/films/<id>/. After the socket was away (or
-// the server lost events) the cards catch up: statuses and versions from the page as the server
+// restore (POST /api/films/<id>/restore/), analysing a scan (POST /api/films/<id>/analyse/),
+// starting a live review session of the selected shots (POST /api/sessions/) and live job
+// progress from ws/films/<id>/. After the socket was away (or the server lost events) the cards catch up: statuses and versions from the page as the server
 // renders it now, progress from the film's jobs under way.
 import { api } from "../common/api.js";
 import { bindKeys } from "../common/keys.js";
@@ -208,6 +208,39 @@ if (canRestore) {
     if (confirmAll.returnValue === "confirm") restore("all");
   });
 }
+
+// ---- analysing a scan (POST /api/films/<id>/analyse/): its shots show when the job ends ----
+
+const ANALYSIS_POLL_MS = 1500;
+const FINISHED = ["succeeded", "failed", "cancelled"];
+
+async function analyse(button) {
+  button.disabled = true;
+  button.textContent = "Analysing…";
+  try {
+    let job = await api(`/api/films/${filmId}/analyse/`, {
+      method: "POST", body: { asset: Number(button.dataset.analyseAsset) }, quiet: true, idempotent: true });
+    toast(`Analysis job #${job.id} started: the shots show here when it ends (also on the Jobs page).`,
+      { kind: "ok", title: "Analysing the scan" });
+    while (!FINISHED.includes(job.status)) {
+      await new Promise((resolve) => { setTimeout(resolve, ANALYSIS_POLL_MS); });
+      job = await api(`/api/jobs/${job.id}/`, { quiet: true });
+    }
+    if (job.status === "succeeded") {
+      location.reload();
+      return;
+    }
+    toast(job.error || job.message || `The job ended ${job.status}.`, { kind: "error", title: "The analysis did not finish" });
+  } catch (error) {
+    toast(error.message, { kind: "error", title: "Could not analyse the scan" });
+  }
+  button.disabled = false;
+  button.textContent = "Analyse";
+}
+
+document.querySelectorAll("[data-analyse-asset]").forEach((button) => {
+  button.addEventListener("click", () => analyse(button));
+});
 
 // ---- live review session of the selected shots (or of all shown) ----
 
