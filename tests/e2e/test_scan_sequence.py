@@ -77,7 +77,7 @@ def test_a_registered_dpx_sequence_is_analysed_restored_and_reviewed(demo_server
     with page.expect_response(f"{base_url}/api/films/{film['id']}/analyse/") as answer:
         page.click(f"[data-analyse-asset='{asset['id']}']")
     assert answer.value.status == 202, answer.value.text()
-    analysis = answer.value.json()["id"]  # read before the page reloads (it polls the job first)
+    analysis = answer.value.json()["id"]  # read before the page reloads (when the film's socket says the job ended)
     expect(page.locator("#shots .shot").first).to_be_visible(timeout=JOB_TIMEOUT_S * 1000)  # the page reloads
     assert _job_finished(page, base_url, analysis)["status"] == "succeeded"
 

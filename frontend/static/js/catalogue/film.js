@@ -211,34 +211,39 @@ if (canRestore) {
 
 // ---- analysing a scan (POST /api/films/<id>/analyse/): its shots show when the job ends ----
 
-const ANALYSIS_POLL_MS = 1500;
-const FINISHED = ["succeeded", "failed", "cancelled"];
+const analyseButtons = () => [...document.querySelectorAll("[data-analyse-asset]")];
+
+function analysing(on) {
+  for (const button of analyseButtons()) {
+    button.disabled = on;
+    button.textContent = on ? "Analysing…" : "Analyse";
+  }
+}
 
 async function analyse(button) {
-  button.disabled = true;
-  button.textContent = "Analysing…";
+  analysing(true);
   try {
-    let job = await api(`/api/films/${filmId}/analyse/`, {
+    const job = await api(`/api/films/${filmId}/analyse/`, {
       method: "POST", body: { asset: Number(button.dataset.analyseAsset) }, quiet: true, idempotent: true });
     toast(`Analysis job #${job.id} started: the shots show here when it ends (also on the Jobs page).`,
       { kind: "ok", title: "Analysing the scan" });
-    while (!FINISHED.includes(job.status)) {
-      await new Promise((resolve) => { setTimeout(resolve, ANALYSIS_POLL_MS); });
-      job = await api(`/api/jobs/${job.id}/`, { quiet: true });
-    }
-    if (job.status === "succeeded") {
-      location.reload();
-      return;
-    }
-    toast(job.error || job.message || `The job ended ${job.status}.`, { kind: "error", title: "The analysis did not finish" });
   } catch (error) {
     toast(error.message, { kind: "error", title: "Could not analyse the scan" });
+    analysing(false);
   }
-  button.disabled = false;
-  button.textContent = "Analyse";
 }
 
-document.querySelectorAll("[data-analyse-asset]").forEach((button) => {
+// The film's socket tells when an analysis ends (whoever started it): its shots are new cards.
+function analysisFinished(job) {
+  if (job.status === "succeeded") {
+    location.reload();
+    return;
+  }
+  toast(job.error || job.message || `The job ended ${job.status}.`, { kind: "error", title: "The analysis did not finish" });
+  analysing(false);
+}
+
+analyseButtons().forEach((button) => {
   button.addEventListener("click", () => analyse(button));
 });
 
@@ -306,6 +311,7 @@ socket.addEventListener("close", (event) => {
 socket.addEventListener("resync", () => resync());
 socket.addEventListener("message", (event) => {
   const data = event.detail;
+  if (data.kind === "analyse" && data.type === "job.finished") analysisFinished(data);
   const card = data.shot ? cardOf(data.shot) : null;
   if (!card) return;
   if (data.type === "job.progress" || data.type === "job.state") showJob(card, data, false);
