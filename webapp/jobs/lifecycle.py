@@ -95,6 +95,11 @@ def new_task_id() -> str:
 _SENT_IN_PROCESS: set[str] = set()
 
 
+def in_process_broker() -> bool:
+    """Whether this process's broker is the in-process one (the embedded defaults' ``memory://``)."""
+    return str(current_app.conf.broker_url or "").startswith("memory://")
+
+
 def sent_in_process() -> frozenset[str]:
     """The ids of the job messages this process sent to an in-process broker."""
     return frozenset(_SENT_IN_PROCESS)
@@ -108,7 +113,7 @@ def jobs_enqueue(jobs: Sequence[RestorationJob]) -> int:
     ``dispatched_at`` empty and the sweeper (``sweeper.jobs_dispatch_unsent``) sends them, so an
     outage delays a job but never loses it, and the request that created it still succeeds."""
     task = current_app.tasks[JOB_RUN_TASK]  # registered with Django (JobsConfig.ready)
-    in_process = str(current_app.conf.broker_url or "").startswith("memory://")
+    in_process = in_process_broker()
     sent: list[int] = []
     for job in jobs:
         try:

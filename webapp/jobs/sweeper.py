@@ -46,7 +46,7 @@ from django.utils import timezone
 from webapp.api.services import idempotency_expired_delete
 from webapp.catalogue.media_files import SweepReport, media_orphans_sweep
 from webapp.jobs.events import job_announce
-from webapp.jobs.lifecycle import batch_sync, jobs_enqueue, new_task_id, sent_in_process
+from webapp.jobs.lifecycle import batch_sync, in_process_broker, jobs_enqueue, new_task_id, sent_in_process
 from webapp.jobs.models import JobKind, JobStatus, RestorationJob
 from webapp.jobs.registry import QUEUES, registered, runner_for
 from webapp.notifications.services import notification_emails_resend
@@ -201,10 +201,12 @@ def broker_task_ids() -> set[str] | None:
     The in-process broker of the embedded mode lives and dies with this process: it holds what
     this process sent it (``lifecycle.sent_in_process``), and nothing sent before a restart or
     by another process (a management command's messages die with it)."""
+    if in_process_broker():
+        return set(sent_in_process())
     with current_app.connection_for_read() as connection:
         channel = connection.default_channel
         if connection.transport.driver_type != "redis":
-            return set(sent_in_process()) if connection.transport.driver_type == "memory" else None
+            return None
         client = channel.client
         raw: list[bytes] = []
         for queue in sorted(set(QUEUES) | {runner.queue for runner in registered().values()}):
