@@ -19,6 +19,7 @@ on a CPU and good enough for the smooth motion of film (pans, zooms, weave, slow
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -43,6 +44,12 @@ FOLLOW_BOUNDARIES_PX = 4
 # How strongly the candidate that matches best wins there: one matching twice as well weighs 2^8
 # times more than it.
 BOUNDARY_SHARPNESS = 8.0
+# The forward-backward check (:func:`consistency`) runs at the smallest pyramid level whose shorter
+# side still has this many pixels, and its result is enlarged: the flows are estimated at 100-150 px
+# (``work_side``) and enlarged bilinearly, so at full size a 4K frame's check repeated the same smooth
+# values 64 times over, at 11 % of the classical chain's time. Frames below twice this are checked
+# at their own size, as before.
+CHECK_SIDE = 360
 # Side (pixels) of the cells over which an aligned frame's slowly varying brightness is matched.
 BRIGHTNESS_CELL = 16
 # How far past the image's edge (pixels) a sample still counts as inside (:func:`inside`): the
@@ -63,16 +70,16 @@ def _check_images(images: torch.Tensor, name: str) -> None:
 
 
 def _sampling_grid(flow: torch.Tensor) -> torch.Tensor:
-    """(N, 2, H, W) pixel displacement -> grid_sample grid (N, H, W, 2) in [-1, 1] (align_corners)."""
+    """(N, 2, H, W) pixel displacement -> grid_sample grid (N, H, W, 2) in [-1, 1] (align_corners).
+    Made in the flow's own layout and handed over as a view (grid_sample takes it strided, as
+    fast): permuting first wrote an interleaved copy, 2x the time of the whole grid."""
     n, _, h, w = flow.shape
     scale_x = 2.0 / max(w - 1, 1)
     scale_y = 2.0 / max(h - 1, 1)
     xs = torch.arange(w, device=flow.device, dtype=flow.dtype) * scale_x - 1.0
     ys = torch.arange(h, device=flow.device, dtype=flow.dtype) * scale_y - 1.0
-    grid = flow.permute(0, 2, 3, 1) * flow.new_tensor([scale_x, scale_y])
-    grid[..., 0] += xs
-    grid[..., 1] += ys.view(h, 1)
-    return grid
+    origins = torch.stack((xs.expand(h, w), ys.view(h, 1).expand(h, w)))
+    return torch.addcmul(origins, flow, flow.new_tensor([scale_x, scale_y]).view(1, 2, 1, 1)).permute(0, 2, 3, 1)
 
 
 def warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
@@ -322,13 +329,48 @@ def _lowpass(images: torch.Tensor, cell: int) -> torch.Tensor:
     h, w = images.shape[-2:]
     if min(h, w) < 2 * cell:
         return images.mean(dim=(-2, -1), keepdim=True).expand_as(images)
+    rows, narrow = _cell_enlargement(images, cell)
+    return rows @ narrow
+
+
+def _add_lowpass(target: torch.Tensor, images: torch.Tensor, cell: int) -> None:
+    """``target += _lowpass(images, cell)`` in place, without the full-size map: the enlargement
+    of the rows is accumulated into ``target`` by the matrix product itself."""
+    h, w = images.shape[-2:]
+    if min(h, w) < 2 * cell or not target.is_contiguous():
+        target += _lowpass(images, cell)
+        return
+    rows, narrow = _cell_enlargement(images, cell)
+    narrow = narrow.reshape(-1, *narrow.shape[-2:])
+    target.view(-1, h, w).baddbmm_(rows.expand(narrow.shape[0], -1, -1), narrow)
+
+
+def _cell_enlargement(images: torch.Tensor, cell: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`_lowpass` as two matrix products ``rows @ narrow``: the smoothed cell means
+    enlarged along the columns (``narrow``, (..., cells, W)) and the rows' bilinear weights
+    (``rows``, (H, cells)). The same values as ``F.interpolate``'s bilinear enlargement at the
+    cell's scale (align_corners=False, edges clamped) to float rounding, in 0.6x its time on a
+    CPU: each output is a product over a few cells, not a gather of four."""
+    h, w = images.shape[-2:]
     pooled = box_filter(F.avg_pool2d(images, cell, ceil_mode=True), 1)
-    # channels-last: the same values, faster on a CPU for colour (see _smooth_with_confidence)
-    pooled = pooled.contiguous(memory_format=torch.channels_last)
-    # left channels-last: brightness_offset makes it contiguous, align_neighbours adds it as it is.
-    # F.interpolate's kernel given both the output size and the scale (it takes one or the other):
-    # exactly h x w, sampled at the cell's scale (the padded enlargement cropped: 1.3x the time).
-    return torch.ops.aten.upsample_bilinear2d(pooled, [h, w], False, float(cell), float(cell))
+    columns = _bilinear_weights(w, pooled.shape[-1], cell, images.dtype, images.device)
+    rows = _bilinear_weights(h, pooled.shape[-2], cell, images.dtype, images.device)
+    return rows, pooled @ columns.T
+
+
+@functools.lru_cache(maxsize=32)
+def _bilinear_weights(size: int, cells: int, cell: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """(size, cells): each pixel's bilinear weights on the ``cells`` values whose centres lie at
+    ``cell * i + (cell - 1) / 2`` (two neighbours, one past the last centre or before the first)."""
+    position = ((torch.arange(size, dtype=torch.float64) + 0.5) / cell - 0.5).clamp_(min=0.0)
+    low = position.floor().long().clamp_(max=cells - 1)
+    high = (low + 1).clamp_(max=cells - 1)
+    share = position - low
+    weights = torch.zeros(size, cells, dtype=torch.float64)
+    pixels = torch.arange(size)
+    weights.index_put_((pixels, low), 1.0 - share, accumulate=True)
+    weights.index_put_((pixels, high), share, accumulate=True)
+    return weights.to(dtype=dtype, device=device)
 
 
 def align(source: torch.Tensor, target: torch.Tensor, *, match_brightness: bool = True,
@@ -376,14 +418,13 @@ def inside(flow: torch.Tensor) -> torch.Tensor:
 def brightness_offset(source: torch.Tensor, aligned: torch.Tensor, *, limit: float | torch.Tensor = 0.08,
                       cell: int = BRIGHTNESS_CELL) -> torch.Tensor:
     """Smooth map to add to ``aligned`` so its slowly varying brightness matches ``source``."""
-    return _brightness_offset(source, aligned, limit, cell).contiguous()
+    return _lowpass(_clipped_differences(source, aligned, limit), cell)
 
 
-def _brightness_offset(source: torch.Tensor, aligned: torch.Tensor, limit: float | torch.Tensor, cell: int
-                       ) -> torch.Tensor:
-    """:func:`brightness_offset` in the memory layout it is made in (channels-last for colour)."""
-    brightness_limit = limit
-    limit = torch.as_tensor(brightness_limit, dtype=source.dtype, device=source.device)
+def _clipped_differences(source: torch.Tensor, aligned: torch.Tensor, limit: float | torch.Tensor) -> torch.Tensor:
+    """``source - aligned`` clipped to +-``limit`` (one value, or one per aligned image): what the
+    brightness offset averages, so that misaligned objects and blotches barely bias it."""
+    limit = torch.as_tensor(limit, dtype=source.dtype, device=source.device)
     if limit.ndim == 1:
         limit = limit.view(-1, 1, 1, 1)
     # ``source``: one image per aligned image, or a run of them repeated over the aligned ones
@@ -391,7 +432,7 @@ def _brightness_offset(source: torch.Tensor, aligned: torch.Tensor, limit: float
     offset = (source - aligned.unflatten(0, (-1, source.shape[0]))).flatten(0, 1)
     torch.minimum(offset, limit, out=offset)  # clipped in place: one full-size temporary, not three
     torch.maximum(offset, -limit, out=offset)
-    return _lowpass(offset, cell)
+    return offset
 
 
 def _squared_length(vectors: torch.Tensor) -> torch.Tensor:
@@ -406,12 +447,33 @@ def consistency(forward: torch.Tensor, backward: torch.Tensor) -> torch.Tensor:
     forward-backward check against ``backward`` (flow j -> t): 1 where following the flow to j and
     back lands where it started, towards 0 where it does not (occluded in j, or a flow that does
     not follow the thing moving there), and 0 where the flow leaves the picture."""
+    # 0 outside, 1 inside, the edge's ramp between
+    return _round_trip(forward, backward).mul_(inside(forward))
+
+
+def _round_trip(forward: torch.Tensor, backward: torch.Tensor, scale: torch.Tensor | None = None) -> torch.Tensor:
+    """:func:`consistency` without the picture's edge: how close the round trip t -> j -> t lands.
+    ``scale`` (1, 2, 1, 1): the size of a pixel of these flows in the frames' pixels, where the
+    check runs on a reduced copy of them (the tolerances are in the frames' pixels)."""
     returned = warp(backward, forward)
+    if scale is not None:
+        forward, returned = forward * scale, returned * scale
     miss = _squared_length(forward + returned)
     motion = _squared_length(forward) + _squared_length(returned)
     allowed = ROUND_TRIP_PX ** 2 + ROUND_TRIP_RELATIVE ** 2 * motion
-    # 0 outside, 1 inside, the edge's ramp between
-    return torch.exp(-(miss / allowed).square()).mul_(inside(forward))
+    return torch.exp(-(miss / allowed).square())
+
+
+def check_size(height: int, width: int, *, levels: int | None = None, work_side: int = 100, **_) -> tuple[int, int]:
+    """The size (h, w) the forward-backward check of flows between frames of ``height`` x ``width``
+    runs at (:data:`CHECK_SIDE`): a level of the flow's pyramid, no coarser than its working level."""
+    _, finest = _levels(height, width, levels, work_side)
+    level = 0
+    while level < finest and min(height, width) / 2 ** (level + 1) >= CHECK_SIDE:
+        level += 1
+    for _ in range(level):  # the pyramid's sizes (avg_pool2d, ceil_mode)
+        height, width = -(-height // 2), -(-width // 2)
+    return height, width
 
 
 def align_neighbours(frames: torch.Tensor, flows: ChainedFlows, centres: list[int], neighbours: list[int], *,
@@ -457,14 +519,15 @@ def _matched_brightness(frames: torch.Tensor, aligned: torch.Tensor, centres: li
                         brightness_limit: float | torch.Tensor | None) -> torch.Tensor:
     if brightness_limit is not None:
         # added in place (the warp's own output): the same sums, no full-size copy of the offset
-        aligned += _brightness_offset(_centre_frames(frames, centres), aligned, brightness_limit, BRIGHTNESS_CELL)
+        _add_lowpass(aligned, _clipped_differences(_centre_frames(frames, centres), aligned, brightness_limit),
+                     BRIGHTNESS_CELL)
     return aligned
 
 
 def _centre_frames(frames: torch.Tensor, centres: list[int]) -> torch.Tensor:
     """``frames[centres]``; where ``centres`` is a run of frames repeated (each centre once per
     neighbour offset: dust's and denoise's batches), that run as a view, which
-    :func:`_brightness_offset` broadcasts over the repeats instead of a copy per neighbour."""
+    :func:`_clipped_differences` broadcasts over the repeats instead of a copy per neighbour."""
     first, count = centres[0], len(centres)
     run = next((length for length in range(1, count) if centres[length] != first + length), count)
     if count % run == 0 and centres == list(range(first, first + run)) * (count // run):
@@ -521,7 +584,14 @@ class ChainedFlows:
         self.forward: dict[int, torch.Tensor] = {}  # s -> flow (1, 2, H, W) from s to s+1
         self.backward: dict[int, torch.Tensor] = {}  # s -> flow from s to s-1
         self._chained: dict[tuple[int, int], torch.Tensor] = {}  # (t, j) -> flow t -> j, |j - t| > 1
-        self._confidence: dict[tuple[int, int], torch.Tensor] = {}  # (t, j) -> consistency of t -> j
+        self._confidence: dict[tuple[int, int], torch.Tensor] = {}  # (t, j) -> _round_trip of t -> j
+        # the consecutive flows at their working level, which the check's reduced copies are made from
+        self.coarse_forward = self.forward if coarse else {}
+        self.coarse_backward = self.backward if coarse else {}
+        # where the check runs at a reduced size (check_size): a table of the flows enlarged to it,
+        # numbered as this table's frames from 0 (shared by this table's views and tiles)
+        size = check_size(*frames.shape[-2:], **self.flow_options)
+        self._check = None if size == tuple(frames.shape[-2:]) and not coarse else _CheckFlows(self, size)
 
     def view(self, frames: torch.Tensor, origin: int) -> ChainedFlows:
         """The same estimates seen from ``frames``, whose first frame is number ``origin``."""
@@ -553,19 +623,26 @@ class ChainedFlows:
         if wanted:
             low = min(wanted)
             pairs = [(s - low, s + 1 - low) for s in wanted]
-            estimate = coarse_flows_between if self.coarse else flows_between
-            flows = estimate(self.frames[low:max(wanted) + 2], pairs + [(j, i) for i, j in pairs], **self.flow_options)
+            flows = coarse_flows_between(self.frames[low:max(wanted) + 2], pairs + [(j, i) for i, j in pairs],
+                                         **self.flow_options)
+            if not self.coarse:
+                self._keep(wanted, flows, self.coarse_forward, self.coarse_backward)
+                flows = resize_flow(flows, self.frames.shape[-2:]).to(self.frames.dtype)  # flows_between's
             self._keep(wanted, flows)
 
     def _wanted(self, steps: range) -> list[int]:
         """The consecutive steps of ``steps`` inside the frames whose flows are not known yet."""
         return [s for s in steps if 0 <= s < self.frames.shape[0] - 1 and s + self.origin not in self.forward]
 
-    def _keep(self, wanted: list[int], flows: torch.Tensor) -> None:
-        """Store ``flows``: the forward flows of the ``wanted`` steps, then their backward ones."""
+    def _keep(self, wanted: list[int], flows: torch.Tensor, forward: dict | None = None,
+              backward: dict | None = None) -> None:
+        """Store ``flows``: the forward flows of the ``wanted`` steps, then their backward ones (in
+        ``forward`` and ``backward``, by default this table's)."""
         count = len(wanted)
-        self.forward.update({self.origin + s: flows[i:i + 1] for i, s in enumerate(wanted)})
-        self.backward.update({self.origin + s + 1: flows[count + i:count + i + 1] for i, s in enumerate(wanted)})
+        forward = self.forward if forward is None else forward
+        backward = self.backward if backward is None else backward
+        forward.update({self.origin + s: flows[i:i + 1] for i, s in enumerate(wanted)})
+        backward.update({self.origin + s + 1: flows[count + i:count + i + 1] for i, s in enumerate(wanted)})
 
     def forget_before(self, step: int, *, estimates: bool | None = None) -> None:
         """Free what frames before ``step`` need (a table shared with later ops keeps its
@@ -573,10 +650,13 @@ class ChainedFlows:
         ``estimates``: drop the estimates and confidences too (default: unless shared)."""
         step += self.origin
         keep_estimates = self.shared if estimates is None else not estimates
-        tables = [self._chained] if keep_estimates else [self.forward, self.backward, self._chained, self._confidence]
+        tables = [self._chained] if keep_estimates else [self.forward, self.backward, self._chained, self._confidence,
+                                                         self.coarse_forward, self.coarse_backward]
         for table in tables:
             for key in [key for key in table if (min(key) if isinstance(key, tuple) else key) < step]:
                 del table[key]
+        if self._check is not None:
+            self._check.forget_before(step, estimates=not keep_estimates)
 
     def between(self, t: int, j: int) -> torch.Tensor:
         """Flow (1, 2, H, W) from frame t to frame j (steps between them prepared)."""
@@ -619,16 +699,66 @@ class ChainedFlows:
 
     def confidence_pairs(self, pairs: list[tuple[int, int]], *, between: torch.Tensor | None = None) -> torch.Tensor:
         """(K, 1, H, W): :func:`consistency` of the flow t -> j against j -> t for each (t, j) of
-        ``pairs``, computed once per pair. ``between``: :meth:`between_pairs` of ``pairs`` where
+        ``pairs``, the round trip computed once per pair (at :func:`check_size`, enlarged), the
+        picture's edge at the frames' size. ``between``: :meth:`between_pairs` of ``pairs`` where
         the caller has it already (not gathered again)."""
+        forward = self.between_pairs(pairs) if between is None else between
+        trips = self._enlarged(self._round_trips(pairs))
+        return inside(forward).mul_(trips.to(forward.dtype))
+
+    def _round_trips(self, pairs: list[tuple[int, int]]) -> torch.Tensor:
+        """(K, 1, h, w): :func:`_round_trip` of each pair at the check's size (numbers of ``frames``)."""
+        if self._check is not None:
+            return self._check.round_trips([(t + self.origin, j + self.origin) for t, j in pairs])
+        return self._checked(pairs)
+
+    def _checked(self, pairs: list[tuple[int, int]], scale: torch.Tensor | None = None) -> torch.Tensor:
+        """:func:`_round_trip` of each pair's flows in this table, each pair computed once."""
         todo = list(dict.fromkeys(pair for pair in pairs if (pair[0] + self.origin, pair[1] + self.origin)
                                   not in self._confidence))
         if todo:
-            forward = between if between is not None and todo == list(pairs) else self.between_pairs(todo)
-            checked = consistency(forward, self.between_pairs([(j, t) for t, j in todo]))
+            checked = _round_trip(self.between_pairs(todo), self.between_pairs([(j, t) for t, j in todo]), scale)
             self._confidence.update({(t + self.origin, j + self.origin): checked[i:i + 1]
                                      for i, (t, j) in enumerate(todo)})
         return torch.cat([self._confidence[(t + self.origin, j + self.origin)] for t, j in pairs])
+
+    def _enlarged(self, maps: torch.Tensor) -> torch.Tensor:
+        """``maps`` at the check's size enlarged to the frames'."""
+        return _region_of(maps, tuple(self.frames.shape[-2:]), 0, 0, *self.frames.shape[-2:])
+
+
+def _region_of(maps: torch.Tensor, size: tuple[int, int], top: int, left: int, height: int, width: int
+               ) -> torch.Tensor:
+    """The pixels [top, top + height) x [left, left + width) of ``maps`` enlarged bilinearly to
+    ``size`` (as they are where they have that size already)."""
+    if tuple(maps.shape[-2:]) == tuple(size):
+        return maps[..., top:top + height, left:left + width]
+    return upsampled_region(maps, size, top, left, height, width)
+
+
+class _CheckFlows(ChainedFlows):
+    """Where the forward-backward check of a table's flows runs at a reduced size (:func:`check_size`):
+    the table's consecutive flows at their working level enlarged to that size (not reduced from
+    the frames' size: tiles and whole frames check the same values), chained there, numbered as the
+    table's frames from 0; the round trips measured in the frames' pixels."""
+
+    def __init__(self, source: ChainedFlows, size: tuple[int, int]):
+        height, width = source.frames.shape[-2:]
+        # only the size of the frames is used here: the flows are the source's
+        super().__init__(source.frames.new_zeros(1, 1, 1, 1).expand(1, 1, *size))
+        self._check = None  # checked at its own size
+        self.source = source
+        self.scale = torch.tensor([width / size[1], height / size[0]], device=source.frames.device).view(1, 2, 1, 1)
+
+    def round_trips(self, pairs: list[tuple[int, int]]) -> torch.Tensor:
+        """(K, 1, h, w): :func:`_round_trip` of each (t, j) of ``pairs`` (the source's frame numbers from 0)."""
+        size = tuple(self.frames.shape[-2:])
+        for t, j in pairs:
+            for s in range(min(t, j), max(t, j)):
+                if s not in self.forward:
+                    self.forward[s] = resize_flow(self.source.coarse_forward[s], size)
+                    self.backward[s + 1] = resize_flow(self.source.coarse_backward[s + 1], size)
+        return self._checked(pairs, self.scale)
 
 
 class SharedFlows:
@@ -687,6 +817,12 @@ class _RegionFlows(ChainedFlows):
             flows = flow_region(coarse, tuple(self.table.frames.shape[-2:]), self.top, self.left,
                                 *self.frames.shape[-2:]).to(self.frames.dtype)
             self._keep(wanted, flows)
+
+    def _round_trips(self, pairs: list[tuple[int, int]]) -> torch.Tensor:
+        return self.table._round_trips(pairs)  # the whole frames' check: tiles agree where they overlap
+
+    def _enlarged(self, maps: torch.Tensor) -> torch.Tensor:
+        return _region_of(maps, tuple(self.table.frames.shape[-2:]), self.top, self.left, *self.frames.shape[-2:])
 
 
 class TileFlows:

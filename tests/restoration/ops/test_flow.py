@@ -2,8 +2,10 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from restoration.errors import SpecError
+from restoration.ops._common import box_filter
 from restoration.ops.flow import (
     BRIGHTNESS_CELL,
     EDGE_MARGIN_PX,
@@ -167,12 +169,47 @@ def test_a_pairs_confidence_is_computed_once(monkeypatch):
     flows = flow.ChainedFlows(clip)
     flows.prepare(range(3))
     calls = []
-    real = flow.consistency
-    monkeypatch.setattr(flow, "consistency", lambda *args: calls.append(args[0].shape[0]) or real(*args))
+    real = flow._round_trip
+    monkeypatch.setattr(flow, "_round_trip", lambda *args: calls.append(args[0].shape[0]) or real(*args))
     first = flows.confidence_pairs([(1, 0), (1, 2)])
     again = flows.confidence_pairs([(1, 2), (2, 1), (1, 0)])
     assert calls == [2, 1]  # only (2, 1) was new
     assert torch.equal(again[2:], first[:1]) and torch.equal(again[:1], first[1:])
+
+
+@pytest.mark.parametrize(("size", "checked"), [((48, 64), (48, 64)), ((480, 854), (480, 854)), ((720, 1280), (360, 640)),
+                                               ((1556, 2048), (389, 512)), ((3112, 4096), (389, 512))])
+def test_the_check_runs_at_a_reduced_size_on_large_frames_only(size, checked):
+    from restoration.ops.flow import check_size
+
+    assert check_size(*size) == checked
+
+
+def test_a_check_at_a_reduced_size_finds_what_the_full_size_check_finds():
+    # A square crossing a panning texture: the round trip misses where the square uncovers the
+    # background. Checked at 400 x 500 and enlarged, the confidence of an 800 x 1000 clip is the
+    # full-size check's within a small share, the occlusion found at the same place.
+    from restoration.ops.flow import ChainedFlows, check_size, consistency
+
+    height, width = 800, 1000
+    assert check_size(height, width) == (400, 500)
+    background = textured_image(height + 40, width + 40, seed=3)
+    frames = []
+    for t in range(3):
+        frame = background[..., 2 * t:2 * t + height, 2 * t:2 * t + width].clone()
+        frame[..., 300:500, 300 + 12 * t:500 + 12 * t] = textured_image(200, 200, seed=4)
+        frames.append(frame)
+    clip = torch.cat(frames)
+    flows = ChainedFlows(clip)
+    flows.prepare(range(2))
+    pairs = [(1, 0), (1, 2), (0, 2)]
+    reduced = flows.confidence_pairs(pairs)
+    full = consistency(flows.between_pairs(pairs), flows.between_pairs([(j, t) for t, j in pairs]))
+    assert reduced.shape == full.shape == (3, 1, height, width)
+    assert float((reduced - full).abs().mean()) < 0.01
+    occluded, found = full < 0.5, reduced < 0.5
+    assert int(occluded.sum()) > 1000  # the square's trailing edge
+    assert float((occluded & found).sum() / (occluded | found).sum()) > 0.8
 
 
 def test_shared_flows_serve_later_ops_from_the_first_estimate(monkeypatch):
@@ -180,8 +217,8 @@ def test_shared_flows_serve_later_ops_from_the_first_estimate(monkeypatch):
 
     clip = _panning_clip()
     estimates = []
-    real = flow.flows_between
-    monkeypatch.setattr(flow, "flows_between", lambda *args, **kw: estimates.append(len(args[1])) or real(*args, **kw))
+    real = flow.coarse_flows_between
+    monkeypatch.setattr(flow, "coarse_flows_between", lambda *args, **kw: estimates.append(len(args[1])) or real(*args, **kw))
     shared = flow.SharedFlows()
     own = flow.chained_flows(clip, shared)
     own.prepare(range(6))
@@ -260,13 +297,31 @@ def test_brightness_cells_of_a_tile_on_the_cell_grid_are_the_whole_frames():
     torch.testing.assert_close(tile[interior], whole[interior], rtol=0, atol=1e-6)
 
 
+@pytest.mark.parametrize(("height", "width"), [(200, 264), (133, 170), (32, 48)])
+def test_brightness_cells_enlarge_as_bilinear_interpolation_does(height, width):
+    # The cells' enlargement as matrix products gives F.interpolate's bilinear values (centres at
+    # cell * i + (cell - 1) / 2, edges clamped); added in place, the same as adding the map.
+    from restoration.ops.flow import _add_lowpass
+
+    generator = torch.Generator().manual_seed(3)
+    images = torch.rand(2, 3, height, width, generator=generator)
+    pooled = box_filter(F.avg_pool2d(images, BRIGHTNESS_CELL, ceil_mode=True), 1)
+    expected = torch.ops.aten.upsample_bilinear2d(pooled, [height, width], False, float(BRIGHTNESS_CELL),
+                                                  float(BRIGHTNESS_CELL))
+    torch.testing.assert_close(_lowpass(images, BRIGHTNESS_CELL), expected, rtol=0, atol=1e-6)
+    target = torch.rand(2, 3, height, width, generator=generator)
+    added = target.clone()
+    _add_lowpass(added, images, BRIGHTNESS_CELL)
+    torch.testing.assert_close(added, target + expected, rtol=0, atol=2e-6)
+
+
 @pytest.mark.parametrize(("centres", "broadcast"), [
     ([1, 2, 3, 1, 2, 3], True), ([2, 2], True), ([0, 1, 2, 3], True), ([3, 1, 3, 1], False), ([1, 2, 1], False),
 ])
 def test_brightness_matched_against_repeated_centres_as_against_their_copies(centres, broadcast):
     # A run of centres repeated (dust's and denoise's batches) is a view broadcast over the
     # repeats, not copied per neighbour: the same offsets.
-    from restoration.ops.flow import BRIGHTNESS_CELL, _brightness_offset, _centre_frames
+    from restoration.ops.flow import _centre_frames, _clipped_differences
 
     generator = torch.Generator().manual_seed(6)
     frames = torch.rand(5, 3, 40, 56, generator=generator)
@@ -276,5 +331,4 @@ def test_brightness_matched_against_repeated_centres_as_against_their_copies(cen
     centre = _centre_frames(frames, centres)
     assert (centre.untyped_storage().data_ptr() == frames.untyped_storage().data_ptr()) == broadcast
     assert torch.equal(centre.repeat(len(centres) // len(centre), 1, 1, 1), copies)
-    assert torch.equal(_brightness_offset(centre, aligned, limit, BRIGHTNESS_CELL),
-                       _brightness_offset(copies, aligned, limit, BRIGHTNESS_CELL))
+    assert torch.equal(_clipped_differences(centre, aligned, limit), _clipped_differences(copies, aligned, limit))

@@ -555,8 +555,8 @@ def _counting_estimates(monkeypatch) -> list[int]:
     import restoration.ops.flow as flow
 
     calls: list[int] = []
-    real = flow.flows_between
-    monkeypatch.setattr(flow, "flows_between", lambda *args, **kw: calls.append(len(args[1])) or real(*args, **kw))
+    real = flow.coarse_flows_between
+    monkeypatch.setattr(flow, "coarse_flows_between", lambda *args, **kw: calls.append(len(args[1])) or real(*args, **kw))
     return calls
 
 
