@@ -85,7 +85,7 @@ def test_what_is_not_a_timecode_at_the_shots_rate_is_none(text, fps):
 def test_a_video_files_shot_keeps_the_films_numbering_and_timecode(film):
     shot = ShotFactory(film=film, start_frame=100, end_frame=147, source=MediaAssetFactory(film=film))
     assert shot_numbering(shot=shot, film_start=1001) == ShotNumbering(
-        start_number=1001, timecode_start=100, source_number=None, scan_timecode=False)
+        start_number=1001, timecode_start=100, source_numbers=None, scan_timecode=False)
     shot.source = None  # a shot without a scan too
     assert shot_numbering(shot=shot, film_start=0).start_number == 0
 
@@ -95,10 +95,10 @@ def test_a_sequences_shot_counts_from_the_scans_file_number_of_its_first_frame(f
     first_shot = ShotFactory(film=film, number=1, start_frame=0, end_frame=99, source=scan)
     later_shot = ShotFactory(film=film, number=2, start_frame=100, end_frame=147, source=scan)
     assert shot_numbering(shot=first_shot, film_start=1001) == ShotNumbering(
-        start_number=86400, timecode_start=0, source_number=86400, scan_timecode=False)
+        start_number=86400, timecode_start=0, source_numbers=(86400, 86499), scan_timecode=False)
     # Shot frame f is scan frame start_frame + f, the file numbered sequence_first + start_frame + f.
     assert shot_numbering(shot=later_shot, film_start=1001) == ShotNumbering(
-        start_number=86500, timecode_start=100, source_number=86500, scan_timecode=False)
+        start_number=86500, timecode_start=100, source_numbers=(86500, 86547), scan_timecode=False)
 
 
 def test_a_sequence_with_a_timecode_shows_its_own_timecode_from_the_shots_place_in_it(film):
@@ -122,7 +122,9 @@ def test_the_review_page_gives_a_sequences_shot_the_scans_numbers_and_keeps_fram
     scan = sequence_scan(film, timecode="01:00:00:00")
     shot = ShotFactory(film=film, number=2, start_frame=12, end_frame=59, source=scan)
     InReviewVersionFactory(shot=shot, number=1, media=MediaAssetFactory(film=film, kind="mezzanine", frame_count=48))
-    data = shot_data(page_client(member(film, "archivist")).get(f"/films/{film.pk}/shots/{shot.pk}/?frame=5"))
+    response = page_client(member(film, "archivist")).get(f"/films/{film.pk}/shots/{shot.pk}/?frame=5")
+    assert "files 86412–86459" in response.content.decode()  # the page's header, beside the frame count
+    data = shot_data(response)
     assert data["numbering"] == {"start_number": 86412, "timecode_start": 86412, "scan_numbers": True,
                                  "scan_timecode": True}
     # Display only: the page's frame, the shot's frames and the film's own start number keep their meaning.
@@ -133,7 +135,9 @@ def test_the_review_page_gives_a_sequences_shot_the_scans_numbers_and_keeps_fram
 def test_the_review_page_gives_a_video_files_shot_the_films_numbering(film, member):
     Film.objects.filter(pk=film.pk).update(frame_number_start=1001)
     shot = ShotFactory(film=film, number=4, start_frame=100, end_frame=147, source=MediaAssetFactory(film=film))
-    data = shot_data(page_client(member(film, "viewer")).get(f"/films/{film.pk}/shots/{shot.pk}/"))
+    response = page_client(member(film, "viewer")).get(f"/films/{film.pk}/shots/{shot.pk}/")
+    assert "film frames 100–147" in response.content.decode()
+    data = shot_data(response)
     assert data["numbering"] == {"start_number": 1001, "timecode_start": 100, "scan_numbers": False,
                                  "scan_timecode": False}
 

@@ -230,8 +230,7 @@ def film_detail_page(request: HttpRequest, film_id: int) -> HttpResponse:
         numbering = selectors.shot_numbering(shot=shot, film_start=film.frame_number_start)
         shot.timecode_in = timecode(numbering.timecode_start, shot.fps)
         shot.scan_timecode = numbering.scan_timecode
-        shot.scan_numbers = (None if numbering.source_number is None
-                             else (numbering.source_number, numbering.source_number + shot.frame_count - 1))
+        shot.scan_numbers = numbering.source_numbers
         shot.transition_label = transition_label(shot.transition_in)
         shot.duration_seconds = shot.frame_count / shot.fps
         # The middle frame of the original (JOBS' preview endpoint), when the shot has a scan.

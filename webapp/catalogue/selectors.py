@@ -119,9 +119,9 @@ class ShotNumbering:
 
     start_number: int
     timecode_start: int
-    # The scan's own file number of shot frame 0 (an image sequence: the scanner's numbering, e.g.
-    # 86400), or None for a video file, whose frames show from the film's start number instead.
-    source_number: int | None
+    # The scan's own file numbers of the shot's first and last frames (an image sequence: the
+    # scanner's numbering, e.g. 86400), or None for a video file, shown from the film's start number.
+    source_numbers: tuple[int, int] | None
     scan_timecode: bool  # the timecode is the scan's own (its first frame's DPX timecode + frames)
 
 
@@ -135,11 +135,11 @@ def shot_numbering(*, shot: Shot, film_start: int) -> ShotNumbering:
     shows the film's start number + f, at the film's timecode (its frame ``start_frame + f``)."""
     scan = shot.source
     if scan is None or not scan.is_sequence or scan.sequence_first is None:
-        return ShotNumbering(start_number=film_start, timecode_start=shot.start_frame, source_number=None,
+        return ShotNumbering(start_number=film_start, timecode_start=shot.start_frame, source_numbers=None,
                              scan_timecode=False)
     source_number = scan.sequence_first + shot.start_frame
     scan_first_frame = timecode_frame(scan.sequence_timecode, shot.fps)
     return ShotNumbering(
-        start_number=source_number, source_number=source_number,
+        start_number=source_number, source_numbers=(source_number, source_number + shot.frame_count - 1),
         timecode_start=shot.start_frame if scan_first_frame is None else scan_first_frame + shot.start_frame,
         scan_timecode=scan_first_frame is not None)

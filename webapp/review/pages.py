@@ -95,7 +95,7 @@ def shot_review_page(request: HttpRequest, film_id: int, shot_id: int) -> HttpRe
         # start_number + f (an image sequence's own file numbers, else the film's start number), at
         # the timecode of frame timecode_start + f (the scan's own where it has one, else the film's).
         "numbering": {"start_number": numbering.start_number, "timecode_start": numbering.timecode_start,
-                      "scan_numbers": numbering.source_number is not None,
+                      "scan_numbers": numbering.source_numbers is not None,
                       "scan_timecode": numbering.scan_timecode},
         # The dissolves, wipes and fades in and out of the shot, in the shot's frames (the timeline's).
         "transitions": [{**t, "start_frame": t["start_frame"] - shot.start_frame, "end_frame": t["end_frame"] - shot.start_frame}
@@ -124,5 +124,6 @@ def shot_review_page(request: HttpRequest, film_id: int, shot_id: int) -> HttpRe
     for version in versions:
         version.pipeline = pipeline_summary(version.pipeline_spec)
     return render(request, "review/shot.html", {"data": data, "shot": shot, "film": shot.film, "versions": versions,
-                                                "previous_shot": previous_shot, "next_shot": next_shot})
+                                                "previous_shot": previous_shot, "next_shot": next_shot,
+                                                "numbering": numbering})
 
