@@ -124,6 +124,7 @@ def test_a_registered_dpx_sequence_is_analysed_restored_and_reviewed(demo_server
     # and the lab's paperwork have them; the frames (the link's, the socket's) stay counted from 0.
     assert _counter(page) == (str(first), f"/ {last}", _timecode(first))
     expect(page.locator("#viewer .cv-start-input")).to_have_value(str(first))
+    expect(page.locator(".review-facts [data-numbered-by=scan]")).to_have_text(f"files {first}–{last}")
     expect(page.locator("#viewer .cv-start-input")).to_have_js_property("readOnly", True)  # the scan's, not the film's
     page.locator("#viewer canvas").first.screenshot(path=str(SCREENSHOTS / "sequence-review.png"))
     for key, mode in (("2", "wipe"), ("3", "toggle"), ("4", "diff"), ("1", "side")):
