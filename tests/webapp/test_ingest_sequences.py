@@ -76,6 +76,19 @@ def test_register_a_tiff_pattern(film, member, client_for, media_root, ingest_ro
     assert sorted(p.name for p in Path(asset.file.path).parent.iterdir()) == ["r_0001.tif", "r_0002.tif", "r_0003.tif"]
 
 
+def test_register_a_pattern_without_a_start_number_starts_at_the_first_file_present(film, member, client_for,
+                                                                                    ingest_root):
+    # No "@86400" needed: the pattern's one numbered run is found from the files, as for a folder.
+    write_dpx_sequence(ingest_root / "reel", range(86400, 86405))
+
+    response = register(client_for(member(film, "restorer")), film, "reel/f_%06d.dpx")
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["sequence"]["first_number"], body["sequence"]["last_number"], body["frame_count"]) == (86400, 86404, 5)
+    assert body["sequence"]["timecode"] == "01:00:00:00"
+
+
 def test_register_a_pattern_from_a_start_number_copies_only_those_frames(film, member, client_for, ingest_root):
     write_dpx_sequence(ingest_root / "reel", range(10, 16))
 

@@ -128,11 +128,13 @@ def film_members(*, film: Film) -> QuerySet[Membership]:
 
 
 def film_shots(*, user: User, film: Film) -> QuerySet[Shot]:
-    """The film's shots in order, with ``version_count`` and their latest version's id, number and status."""
+    """The film's shots in order, with ``version_count`` and their latest version's id, number and
+    status, and their scan's numbering (``source``'s sequence fields: ``selectors.shot_numbering``)."""
     latest = ShotVersion.objects.filter(shot=OuterRef("pk")).order_by("-number")
     return (
         selectors.shot_list(user=user)
         .filter(film=film)
+        .select_related("source")
         .annotate(latest_version_id=Subquery(latest.values("pk")[:1]),
                   latest_version_number=Subquery(latest.values("number")[:1]),
                   latest_version_status=Subquery(latest.values("status")[:1]))

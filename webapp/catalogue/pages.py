@@ -226,7 +226,11 @@ def film_detail_page(request: HttpRequest, film_id: int) -> HttpResponse:
     for shot in page.object_list:
         shot.defects = defect_bars(shot.metrics or {})
         shot.colour = colour_summary(shot.metrics or {})
-        shot.timecode_in = timecode(shot.start_frame, shot.fps)
+        # As the shot's review page counts: a scan's own file numbers and timecode where it has them.
+        numbering = selectors.shot_numbering(shot=shot, film_start=film.frame_number_start)
+        shot.timecode_in = timecode(numbering.timecode_start, shot.fps)
+        shot.scan_timecode = numbering.scan_timecode
+        shot.scan_numbers = numbering.source_numbers
         shot.transition_label = transition_label(shot.transition_in)
         shot.duration_seconds = shot.frame_count / shot.fps
         # The middle frame of the original (JOBS' preview endpoint), when the shot has a scan.

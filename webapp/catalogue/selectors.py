@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery
 
@@ -16,6 +18,7 @@ from webapp.catalogue.models import (
     ShotStatus,
     ShotVersion,
 )
+from webapp.catalogue.timecode import timecode_frame
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -106,3 +109,37 @@ def shot_transitions(*, shot: Shot) -> list[dict]:
 def shot_transition_spans(*, shot: Shot) -> list[tuple[int, int]]:
     """The inclusive film frames of ``shot_transitions``: a restore treats them frame by frame."""
     return [(t["start_frame"], t["end_frame"]) for t in shot_transitions(shot=shot)]
+
+
+@dataclass(frozen=True)
+class ShotNumbering:
+    """How people count a shot's frames on screen; display only: frames stay keyed from the
+    shot's frame 0 everywhere (comments, annotations, APIs, sockets). Shot frame f shows as
+    ``start_number + f`` at the timecode of frame ``timecode_start + f`` (at the shot's fps)."""
+
+    start_number: int
+    timecode_start: int
+    # The scan's own file numbers of the shot's first and last frames (an image sequence: the
+    # scanner's numbering, e.g. 86400), or None for a video file, shown from the film's start number.
+    source_numbers: tuple[int, int] | None
+    scan_timecode: bool  # the timecode is the scan's own (its first frame's DPX timecode + frames)
+
+
+def shot_numbering(*, shot: Shot, film_start: int) -> ShotNumbering:
+    """The numbers and timecode the viewer, the film page and live sessions show for ``shot``
+    (its ``source`` loaded; ``film_start`` is its film's ``frame_number_start``).
+
+    A shot's frame f is its scan's frame ``shot.start_frame + f`` (counted from 0); an image
+    sequence's frame i is its file number ``sequence_first + i``, so a sequence's shot shows the
+    scanner's file numbers, and the scan's timecode where its DPX header has one. Anything else
+    shows the film's start number + f, at the film's timecode (its frame ``start_frame + f``)."""
+    scan = shot.source
+    if scan is None or not scan.is_sequence or scan.sequence_first is None:
+        return ShotNumbering(start_number=film_start, timecode_start=shot.start_frame, source_numbers=None,
+                             scan_timecode=False)
+    source_number = scan.sequence_first + shot.start_frame
+    scan_first_frame = timecode_frame(scan.sequence_timecode, shot.fps)
+    return ShotNumbering(
+        start_number=source_number, source_numbers=(source_number, source_number + shot.frame_count - 1),
+        timecode_start=shot.start_frame if scan_first_frame is None else scan_first_frame + shot.start_frame,
+        scan_timecode=scan_first_frame is not None)

@@ -8,6 +8,7 @@ than the shot, so it is compared at the same *time*, not the same frame number.
 from __future__ import annotations
 
 import math
+import re
 
 # Rates closer than this (relative) are one rate: a probe reads 23.976 as 23.97602...
 SAME_RATE = 1e-3
@@ -19,6 +20,23 @@ def timecode(frame: int, fps: float) -> str:
     base = max(1, round(fps or 24))
     seconds, frames = divmod(max(0, int(frame)), base)
     return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frames:02d}"
+
+
+_TIMECODE = re.compile(r"^(\d{2})[:;.](\d{2})[:;.](\d{2})[:;.](\d{2})$")
+
+
+def timecode_frame(text: str, fps: float) -> int | None:
+    """The frame count of a ``HH:MM:SS:FF`` timecode (a scan's, from its DPX header) at ``fps``,
+    counted as ``timecode`` counts (``timecode(timecode_frame(t, fps), fps) == t``); None when
+    it is empty or not a timecode at that rate (minutes or seconds over 59, FF past the second)."""
+    match = _TIMECODE.match((text or "").strip())
+    if match is None:
+        return None
+    hours, minutes, seconds, frames = (int(part) for part in match.groups())
+    base = max(1, round(fps or 24))
+    if minutes > 59 or seconds > 59 or frames >= base:
+        return None
+    return ((hours * 60 + minutes) * 60 + seconds) * base + frames
 
 
 def rate_ratio(shot_fps: float | None, media_fps: float | None) -> float:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from webapp.catalogue.access import Action, can, film_role, visible_films
 from webapp.catalogue.models import Film, Role, Shot, ShotVersion, VersionStatus
+from webapp.catalogue.selectors import shot_numbering
 from webapp.live.models import GuestInvite, PlaylistItem, ReviewSession
 from webapp.review.frames import frame_sources
 
@@ -140,6 +141,7 @@ def playlist_items(*, session: ReviewSession) -> list[dict]:
     playlist = []
     for item in items:
         version, shot = item.version, item.version.shot
+        numbering = shot_numbering(shot=shot, film_start=session.film.frame_number_start)
         if shot.pk not in sources_by_shot:
             sources_by_shot[shot.pk] = [{"id": source.name, "label": source.label, "status": source.status}
                                         for source in frame_sources(shot=shot)]
@@ -151,7 +153,9 @@ def playlist_items(*, session: ReviewSession) -> list[dict]:
             "shot_number": shot.number,
             "frame_count": shot.frame_count,
             "fps": shot.fps,
-            "timecode_start": shot.start_frame,  # the film frame of shot frame 0: the viewer's timecode
+            # What the viewer shows for shot frame 0 (display only), as the shot's review page shows it.
+            "start_number": numbering.start_number, "scan_numbers": numbering.source_numbers is not None,
+            "timecode_start": numbering.timecode_start, "scan_timecode": numbering.scan_timecode,
             "sources": sources_by_shot[shot.pk],
             "frames_socket": f"/ws/sessions/{session.pk}/frames/{shot.pk}/",
         })

@@ -15,7 +15,7 @@ from django.shortcuts import render
 
 from webapp.catalogue.access import Action, can, film_role
 from webapp.catalogue.models import Shot, ShotVersion, VersionStatus
-from webapp.catalogue.selectors import shot_transitions
+from webapp.catalogue.selectors import shot_numbering, shot_transitions
 from webapp.review.frames import ORIGINAL, frame_sources, shot_for_viewer
 
 
@@ -84,13 +84,19 @@ def shot_review_page(request: HttpRequest, film_id: int, shot_id: int) -> HttpRe
         return HttpResponseBadRequest(str(error), content_type="text/plain")
 
     status_by_version = {v.pk: v.get_status_display() for v in versions}
+    numbering = shot_numbering(shot=shot, film_start=shot.film.frame_number_start)
     data = {
-        # The film's numbering and timecode: a shot's frame f shows as frame_number_start + f, at
-        # the film's timecode of its frame shot.start_frame + f (as the film page counts).
+        # The film's start number (each shot's frame 0 shows as it, unless the scan numbers its own).
         "film": {"id": shot.film_id, "title": shot.film.title, "frame_number_start": shot.film.frame_number_start,
                  "may_edit": can(user=request.user, film_id=shot.film_id, action=Action.EDIT_FILM)},
         "shot": {"id": shot.pk, "number": shot.number, "status": shot.status, "fps": shot.fps,
                  "frame_count": shot.frame_count, "start_frame": shot.start_frame},
+        # What the viewer shows (display only; frames stay counted from 0): shot frame f as
+        # start_number + f (an image sequence's own file numbers, else the film's start number), at
+        # the timecode of frame timecode_start + f (the scan's own where it has one, else the film's).
+        "numbering": {"start_number": numbering.start_number, "timecode_start": numbering.timecode_start,
+                      "scan_numbers": numbering.source_numbers is not None,
+                      "scan_timecode": numbering.scan_timecode},
         # The dissolves, wipes and fades in and out of the shot, in the shot's frames (the timeline's).
         "transitions": [{**t, "start_frame": t["start_frame"] - shot.start_frame, "end_frame": t["end_frame"] - shot.start_frame}
                         for t in shot_transitions(shot=shot)],
@@ -118,5 +124,6 @@ def shot_review_page(request: HttpRequest, film_id: int, shot_id: int) -> HttpRe
     for version in versions:
         version.pipeline = pipeline_summary(version.pipeline_spec)
     return render(request, "review/shot.html", {"data": data, "shot": shot, "film": shot.film, "versions": versions,
-                                                "previous_shot": previous_shot, "next_shot": next_shot})
+                                                "previous_shot": previous_shot, "next_shot": next_shot,
+                                                "numbering": numbering})
 

@@ -188,7 +188,9 @@ function mountViewer(item, state) {
   live.viewer = new ComparisonViewer(el.viewer, {
     shotId: item.shot, frameCount: item.frame_count, fps: item.fps, sources: item.sources,
     a: state.a, b: state.b, frame: state.frame, mode: state.mode, socketUrl: item.frames_socket || null,
-    startNumber: live.frameNumberStart, timecodeStart: item.timecode_start ?? 0,
+    // The numbering the shot's review page shows (a scan's own file numbers and timecode, or the film's).
+    startNumber: item.start_number ?? live.frameNumberStart, timecodeStart: item.timecode_start ?? 0,
+    numberedBy: item.scan_numbers ? "scan" : "film", timecodeOf: item.scan_timecode ? "scan" : "film",
     annotatedSource: `v${item.version_number}`, // the version on screen: comments and drawings are filed on it
     snapshotName: `shot ${item.shot_number}`, // a downloaded frame's file name
   });

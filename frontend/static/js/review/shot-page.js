@@ -35,8 +35,12 @@ if (host) {
     frame: data.frame,
     mode: NARROW_SCREEN ? "toggle" : "side",
     socketUrl: data.frames_socket,
-    startNumber: data.film.frame_number_start,
-    timecodeStart: data.shot.start_frame,
+    // Display only (the server's numbering: the film's start number, or a scan's own file numbers
+    // and timecode); frames stay counted from 0.
+    startNumber: data.numbering.start_number,
+    timecodeStart: data.numbering.timecode_start,
+    numberedBy: data.numbering.scan_numbers ? "scan" : "film",
+    timecodeOf: data.numbering.scan_timecode ? "scan" : "film",
     startEditable: data.film.may_edit,
     snapshotName: `${data.film.title} shot ${data.shot.number}`,
   });

@@ -1,7 +1,8 @@
 // Frame numbers and timecode for display. Frames are the key; timecode is derived from the shot's
 // fps (non-drop-frame, rounded to whole frames per second, as SMPTE does for 23.976 material), at
-// the shot's place in the film (its first frame's film frame), as the film page shows it. The
-// start number (the number shown for a shot's first frame, e.g. 1001) is the film's.
+// the shot's place in the film (its first frame's film frame), as the film page shows it, or from
+// the scan's own timecode. The start number (the number shown for a shot's first frame) is the
+// film's (e.g. 1001), or an image sequence's own file number (e.g. 86400): the server says which.
 
 export function nominalFps(fps) {
   return Math.max(1, Math.round(fps));
@@ -27,6 +28,14 @@ export function parseDisplayNumber(text, startNumber, frameCount) {
   if (!/^-?\d+$/.test(trimmed)) return null;
   const frame = Number(trimmed) - startNumber;
   return frame >= 0 && frame < frameCount ? frame : null;
+}
+
+// Why a typed frame number cannot be sought (parseDisplayNumber gave null), in the numbers shown.
+export function displayNumberProblem(text, startNumber, frameCount) {
+  const trimmed = String(text).trim();
+  const range = `${displayNumber(0, startNumber)}–${displayNumber(frameCount - 1, startNumber)}`;
+  if (!/^-?\d+$/.test(trimmed)) return `Type a frame number of this shot (${range}).`;
+  return `Frame ${trimmed} is not in this shot: its frames are ${range}.`;
 }
 
 export const MAX_START_NUMBER = 9999999;

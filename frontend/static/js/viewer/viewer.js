@@ -5,11 +5,13 @@
 // Contract (other modules build on it, see docs/API.md "Frame stream" and docs/ARCHITECTURE.md):
 //   new ComparisonViewer(root, {shotId, frameCount, fps, sources: [{id, label, width?, height?, frameCount?}],
 //     a, b, frame, mode?, socketUrl? (a path such as /ws/sessions/1/frames/2/, or a ws:// URL),
-//     keyboard?, startNumber?, timecodeStart?, startEditable?, snapshotName?})
-//   startNumber: the number shown for frame 0 (the film's, e.g. 1001); timecodeStart: the film frame
-//   of shot frame 0 (the timecode shown is the film's); startEditable: the Start field may be changed,
-//   which emits startnumberchange {value} for the page to store on the film; snapshotName: the start
-//   of a downloaded frame's file name (film and shot)
+//     keyboard?, startNumber?, timecodeStart?, startEditable?, numberedBy?, timecodeOf?, snapshotName?})
+//   startNumber: the number shown for frame 0 (the film's, e.g. 1001, or with numberedBy "scan" the
+//   scan's own file number, e.g. 86400); timecodeStart: the frame whose timecode frame 0 shows (the
+//   film's frame of shot frame 0, or with timecodeOf "scan" the scan's own timecode's); display
+//   only: frames stay counted from 0 in seek(), state and events; startEditable: the Start field
+//   may be changed, which emits startnumberchange {value} for the page to store on the film
+//   (never for a scan's own numbers); snapshotName: the start of a downloaded frame's file name
 //   viewer.frame, viewer.state, seek(frame), play(), pause(), setState(partial, {silent})
 //   events: framechange {frame}, statechange (full state, user actions), viewchange, markerclick {marker},
 //     render {a, b, drawn} (the pictures just drawn, after their display transforms)
@@ -54,7 +56,7 @@ export { MODES } from "./state.js";
 export class ComparisonViewer extends EventTarget {
   constructor(root, { shotId, frameCount, fps, sources, a, b, frame = 0, mode = "side", socketUrl = null,
     keyboard = true, startNumber = 0, timecodeStart = 0, startEditable = false, annotatedSource = null,
-    snapshotName = null }) {
+    numberedBy = "film", timecodeOf = "film", snapshotName = null }) {
     super();
     if (!sources?.length) throw new Error("ComparisonViewer needs at least one source");
     this.root = root;
@@ -69,7 +71,9 @@ export class ComparisonViewer extends EventTarget {
     this.annotatedSource = sources.some((s) => s.id === annotatedSource) ? annotatedSource : null;
     this.startNumber = Number.isInteger(startNumber) && startNumber >= 0 ? startNumber : 0;
     this.timecodeStart = Number.isInteger(timecodeStart) && timecodeStart >= 0 ? timecodeStart : 0;
-    this.startEditable = startEditable;
+    this.numberedBy = numberedBy === "scan" ? "scan" : "film";
+    this.timecodeOf = timecodeOf === "scan" ? "scan" : "film";
+    this.startEditable = startEditable && this.numberedBy === "film"; // a scan's numbers are its files'
     this.snapshotName = snapshotName || `shot-${shotId}`;
     this._overlayPainters = new Set();
     this._build();
@@ -252,9 +256,15 @@ export class ComparisonViewer extends EventTarget {
       `/ ${displayNumber(this.frameCount - 1, this.startNumber)}`;
     this.startInput.value = String(this.startNumber);
     this.startInput.readOnly = !this.startEditable;
-    this.startInput.closest(".cv-start").title = this.startEditable
-      ? "Number shown for each shot's first frame, for everyone on this film"
-      : "Number shown for each shot's first frame (the film's archivists set it)";
+    this.root.dataset.numberedBy = this.numberedBy;
+    this.startInput.closest(".cv-start").title = this.numberedBy === "scan"
+      ? "The scan's own file number of the shot's first frame: frames show the scanner's numbering"
+      : this.startEditable
+        ? "Number shown for each shot's first frame, for everyone on this film"
+        : "Number shown for each shot's first frame (the film's archivists set it)";
+    root.querySelector(".cv-timecode").title = this.timecodeOf === "scan"
+      ? "Source timecode: the scan's own (its first frame's, from the DPX header), counted at the shot's fps"
+      : "Timecode (derived from the frame number and fps)";
 
     bindSourcePickers(this);
     bindModeControls(this);
