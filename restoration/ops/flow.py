@@ -747,7 +747,9 @@ class _CheckFlows(ChainedFlows):
         # only the size of the frames is used here: the flows are the source's
         super().__init__(source.frames.new_zeros(1, 1, 1, 1).expand(1, 1, *size))
         self._check = None  # checked at its own size
-        self.source = source
+        # the source's tables, not the source: a reference back to it would make a cycle that
+        # keeps its frames (a 4K window: 600 MB) until the garbage collector runs
+        self.steps = (source.coarse_forward, source.coarse_backward)
         self.scale = torch.tensor([width / size[1], height / size[0]], device=source.frames.device).view(1, 2, 1, 1)
 
     def round_trips(self, pairs: list[tuple[int, int]]) -> torch.Tensor:
@@ -756,8 +758,8 @@ class _CheckFlows(ChainedFlows):
         for t, j in pairs:
             for s in range(min(t, j), max(t, j)):
                 if s not in self.forward:
-                    self.forward[s] = resize_flow(self.source.coarse_forward[s], size)
-                    self.backward[s + 1] = resize_flow(self.source.coarse_backward[s + 1], size)
+                    self.forward[s] = resize_flow(self.steps[0][s], size)
+                    self.backward[s + 1] = resize_flow(self.steps[1][s + 1], size)
         return self._checked(pairs, self.scale)
 
 

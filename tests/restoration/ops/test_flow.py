@@ -332,3 +332,23 @@ def test_brightness_matched_against_repeated_centres_as_against_their_copies(cen
     assert (centre.untyped_storage().data_ptr() == frames.untyped_storage().data_ptr()) == broadcast
     assert torch.equal(centre.repeat(len(centres) // len(centre), 1, 1, 1), copies)
     assert torch.equal(_clipped_differences(centre, aligned, limit), _clipped_differences(copies, aligned, limit))
+
+
+def test_a_table_checked_at_a_reduced_size_frees_its_frames_without_the_garbage_collector():
+    # The check's table must not point back at the table that owns it: the cycle kept a 4K
+    # window's frames (600 MB) alive from one op to the next, until the collector ran.
+    import gc
+    import weakref
+
+    from restoration.ops.flow import ChainedFlows
+
+    frames = torch.zeros(2, 1, 800, 1000)
+    alive = weakref.ref(frames)
+    gc.disable()
+    try:
+        table = ChainedFlows(frames)
+        assert table._check is not None
+        del frames, table
+        assert alive() is None
+    finally:
+        gc.enable()
