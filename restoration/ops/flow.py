@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 
 import torch
 import torch.nn.functional as F
@@ -750,17 +751,19 @@ class _CheckFlows(ChainedFlows):
         # the source's tables, not the source: a reference back to it would make a cycle that
         # keeps its frames (a 4K window: 600 MB) until the garbage collector runs
         self.steps = (source.coarse_forward, source.coarse_backward)
+        self._lock = threading.Lock()  # tiles run in threads (pipeline.tiling) and share this table
         self.scale = torch.tensor([width / size[1], height / size[0]], device=source.frames.device).view(1, 2, 1, 1)
 
     def round_trips(self, pairs: list[tuple[int, int]]) -> torch.Tensor:
         """(K, 1, h, w): :func:`_round_trip` of each (t, j) of ``pairs`` (the source's frame numbers from 0)."""
         size = tuple(self.frames.shape[-2:])
-        for t, j in pairs:
-            for s in range(min(t, j), max(t, j)):
-                if s not in self.forward:
-                    self.forward[s] = resize_flow(self.steps[0][s], size)
-                    self.backward[s + 1] = resize_flow(self.steps[1][s + 1], size)
-        return self._checked(pairs, self.scale)
+        with self._lock:
+            for t, j in pairs:
+                for s in range(min(t, j), max(t, j)):
+                    if s not in self.forward:
+                        self.forward[s] = resize_flow(self.steps[0][s], size)
+                        self.backward[s + 1] = resize_flow(self.steps[1][s + 1], size)
+            return self._checked(pairs, self.scale)
 
 
 class SharedFlows:
@@ -808,6 +811,7 @@ class _RegionFlows(ChainedFlows):
     def __init__(self, frames: torch.Tensor, table: ChainedFlows, top: int, left: int):
         super().__init__(frames)
         self.table, self.top, self.left = table, top, left
+        self._check = None  # the whole frames' (_round_trips)
 
     def prepare(self, steps: range) -> None:
         wanted = self._wanted(steps)  # numbered from 0: a tile's table has no origin of its own
