@@ -17,8 +17,8 @@ output) run in tiles; the others run on the window's whole frames, so no seam ca
 chain holding one is fed fewer frames at a time (``chunk_for_budget(whole_frames=True)``).
 
 On a CPU tiles are at most ``CPU_TILE`` px a side (larger ones cost more CPU per pixel there), and
-two run at once, each on one thread (``TilePlan.workers``), when each still gets that side from
-its share of the budget (else one at a time); they are blended in tile order, so the output is the
+two run at once, each on one thread (``TilePlan.workers``), when each still gets ``SHARED_TILE`` px
+from its share of the budget (else one at a time); they are blended in tile order, so the output is the
 same as one tile at a time.
 """
 
@@ -74,6 +74,8 @@ TILE_ALIGN = 16
 # px tiles cost what whole frames cost (frames that fit the budget whole are not cut: at 854x480
 # tiles cost more) (docs/BENCHMARKS.md, issue #18).
 CPU_TILE = 800
+# Two tiles run at once on a CPU while each gets at least this side from its share of the budget.
+SHARED_TILE = 640
 
 _UNITS = {"": 1, "b": 1, "k": 10 ** 3, "kb": 10 ** 3, "m": 10 ** 6, "mb": 10 ** 6, "g": 10 ** 9, "gb": 10 ** 9,
           "kib": 2 ** 10, "mib": 2 ** 20, "gib": 2 ** 30, "t": 10 ** 12, "tb": 10 ** 12, "tib": 2 ** 40}
@@ -150,7 +152,7 @@ def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memor
     (``held_frames``: a streamed chain's count, :func:`held_while_running`; else
     ``RESIDENT_COPIES`` of the window), fits ``max_memory``, at most ``largest`` px a side
     (:func:`largest_tile`) when they must be cut at all; ``workers`` tiles at once
-    (:func:`tile_workers`) share what is left while each still gets ``largest`` px, else one at a
+    (:func:`tile_workers`) share what is left while each still gets ``SHARED_TILE`` px, else one at a
     time (a whole frame is one tile: one worker)."""
     working_copies = WORKING_COPIES if working_copies is None else working_copies
     frame_bytes = channels * height * width * 4
@@ -168,10 +170,12 @@ def plan_tiles(*, frames: int, channels: int, height: int, width: int, max_memor
         fitting = max(MIN_TILE, (int(math.sqrt(area)) - 2 * DEFAULT_OVERLAP) // TILE_ALIGN * TILE_ALIGN)
         return fitting if largest is None else min(fitting, largest)
 
-    # Two smaller tiles at once cost more CPU than they gain from the second thread (4K film chain
-    # at 4 GiB: 26.3 CPU-s a frame in two 544 px tiles at once, 23.1 in one 800 px tile at a time,
-    # the same wall time), so the workers share the budget only while each keeps ``largest``.
-    count = workers if largest is None or side(workers) >= largest else 1
+    # Two tiles at once, each on one thread, beat one tile on two threads while each keeps
+    # ``SHARED_TILE`` px (4K classical chain at 4 GiB, 2 cores: 9.6-9.8 s a frame in two 672 px
+    # tiles at once, 10.3-10.4 s in one 800 px tile at a time); smaller, the overlap's share makes
+    # them cost more CPU than the second thread gives back (4K film chain: 26.3 CPU-s a frame in
+    # two 544 px tiles at once, 23.1 in one 800 px tile, the same wall time).
+    count = workers if largest is None or side(workers) >= SHARED_TILE else 1
     return TilePlan(side(count), workers=count)
 
 

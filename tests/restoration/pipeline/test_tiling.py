@@ -23,6 +23,7 @@ from restoration.pipeline.tiling import (
     REDUCED_CONTEXTS,
     RESIDENT_COPIES,
     SHARED_ESTIMATES,
+    SHARED_TILE,
     WORKING_COPIES,
     StreamPlan,
     TilePlan,
@@ -104,11 +105,14 @@ def test_tiles_on_a_cpu_stop_at_the_largest_side_and_share_out_only_tiles_that_l
     # two at once.
     assert plan_tiles(**four_k, max_memory=12 * 2 ** 30, workers=2).tile > cpu
     assert plan_tiles(**four_k, max_memory=12 * 2 ** 30, workers=2, largest=cpu) == TilePlan(cpu, workers=2)
-    # Where two at once would each get less than that (4 GiB: 544 px), one tile at a time, larger.
+    # Where two at once would each get less than SHARED_TILE (4 GiB, whole window held: 544 px),
+    # one tile at a time, larger; two at once while each keeps it (a streamed chain's frames: 672 px).
     shared = plan_tiles(**four_k, max_memory=4 * 2 ** 30, workers=2)
-    assert shared.workers == 2 and shared.tile < cpu
+    assert shared.workers == 2 and shared.tile < SHARED_TILE
     alone = plan_tiles(**four_k, max_memory=4 * 2 ** 30, workers=2, largest=cpu)
     assert alone.workers == 1 and shared.tile < alone.tile <= cpu
+    streamed = plan_tiles(**four_k, max_memory=4 * 2 ** 30, workers=2, held_frames=12, largest=cpu)
+    assert streamed == TilePlan(672, workers=2) and SHARED_TILE <= streamed.tile < cpu
     # Frames that fit whole stay whole, even larger than the largest side (2K at 12 GiB).
     two_k = {"frames": 4, "channels": 3, "height": 1556, "width": 2048, "max_memory": 12 * 2 ** 30}
     assert plan_tiles(**two_k, workers=2, largest=cpu).whole_frame
