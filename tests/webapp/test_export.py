@@ -11,9 +11,12 @@ import torch
 from PIL import Image, PdfParser
 
 from restoration.io import probe, write_video
-from tests.webapp.factories import CommentFactory, InReviewVersionFactory, ShotFactory
+from tests.webapp.factories import CommentFactory, InReviewVersionFactory, MediaAssetFactory, ShotFactory
+from tests.webapp.test_film_numbering import sequence_scan
+from tests.webapp.test_review_page import page_client, shot_data
 from webapp.catalogue.models import AssetKind
 from webapp.catalogue.services import asset_create
+from webapp.catalogue.timecode import timecode
 
 pytestmark = pytest.mark.django_db
 
@@ -74,10 +77,11 @@ def test_csv_lists_the_shots_notes_in_frame_order(notes, film_members, client_fo
         ("5", 'Dust, "big", here'), ("30", "Flicker, left side"), ("30", "Agreed")
     ]
     dust, flicker, reply = rows
-    assert (dust["frame_end"], dust["film_frame"], dust["timecode"], dust["resolved"]) == ("9", "53", "00:00:00:05", "yes")
-    assert (flicker["timecode"], flicker["drawing_shapes"], flicker["author"]) == (
-        "00:00:01:06", "1", film_members["creator"].username
-    )
+    # The film's numbering (start number 0) and timecode: shot frame 5 is the film's frame 48 + 5.
+    assert (dust["frame_end"], dust["number"], dust["number_end"], dust["film_frame"], dust["timecode"],
+            dust["resolved"]) == ("9", "5", "9", "53", "00:00:02:05", "yes")
+    assert (flicker["number"], flicker["number_end"], flicker["timecode"], flicker["drawing_shapes"],
+            flicker["author"]) == ("30", "", "00:00:03:06", "1", film_members["creator"].username)
     assert reply["reply_to"] == str(first.pk)
 
 
@@ -149,3 +153,76 @@ def test_the_still_of_a_note_on_a_retimed_version_is_the_frame_shown_at_that_tim
     for frame in (0, 5, 9):
         still = _still(CommentFactory(version=version, frame=frame))
         assert abs(np.asarray(still.convert("L")).mean() - float(levels[frame * 3 // 2])) < 3, frame
+
+
+# ---- the numbers and timecode the review page shows ------------------------------------------
+
+def exported_rows(client, shot) -> dict[int, dict]:
+    rows = csv.DictReader(io.StringIO(client.get("/api/comments/export/", {"shot": shot.pk}).content.decode()))
+    return {int(row["comment"]): row for row in rows}
+
+
+def on_screen(client, shot, frame: int) -> tuple[str, str]:
+    """The number and timecode the review page has its viewer show at shot frame ``frame``
+    (frontend/static/js/viewer/time-display.js: displayNumber and formatTimecode of its data)."""
+    data = shot_data(client.get(f"/films/{shot.film_id}/shots/{shot.pk}/?frame={frame}"))
+    numbering = data["numbering"]
+    return str(numbering["start_number"] + frame), timecode(numbering["timecode_start"] + frame, data["shot"]["fps"])
+
+
+def test_a_sequences_notes_carry_the_scans_file_numbers_and_timecode_as_the_review_page_shows(
+        film, film_members, client_for):
+    """A DPX sequence numbered from 86400 with the header timecode 01:00:00:00: a note on shot
+    frame 3 (scan frame 3) reads 86403 at 01:00:00:03, as the viewer shows it; frames stay 0-based."""
+    film.frame_number_start = 1001  # the scan's own numbers win over the film's
+    film.save(update_fields=["frame_number_start"])
+    scan = sequence_scan(film, first=86400, timecode="01:00:00:00")
+    shot = ShotFactory(film=film, number=1, start_frame=0, end_frame=47, source=scan, fps=24.0)
+    version = InReviewVersionFactory(shot=shot, number=1)
+    one = CommentFactory(version=version, frame=3, author=film_members["creator"], text="Scratch")
+    span = CommentFactory(version=version, frame=3, frame_end=7, author=film_members["creator"], text="Dust")
+    client = page_client(film_members["viewer"])
+    rows = exported_rows(client_for(film_members["viewer"]), shot)
+
+    number, shown_timecode = on_screen(client, shot, 3)
+    assert (number, shown_timecode) == ("86403", "01:00:00:03")
+    assert (rows[one.pk]["number"], rows[one.pk]["timecode"]) == (number, shown_timecode)
+    assert (rows[span.pk]["number"], rows[span.pk]["number_end"]) == (number, on_screen(client, shot, 7)[0]) \
+        == ("86403", "86407")
+    assert (rows[one.pk]["frame"], rows[one.pk]["frame_end"], rows[one.pk]["film_frame"]) == ("3", "", "3")
+    assert (rows[span.pk]["frame"], rows[span.pk]["frame_end"]) == ("3", "7")
+    # The PDF's heading says the same.
+    from webapp.review.export import heading
+
+    assert heading(one).endswith("· frame 86403 · 01:00:00:03")
+    assert heading(span).endswith("· frames 86403–86407 · 01:00:00:03")
+
+
+def test_a_later_shot_of_a_sequence_counts_from_its_own_place_in_the_scan(film, film_members, client_for):
+    scan = sequence_scan(film, first=86400, timecode="01:00:00:00")
+    shot = ShotFactory(film=film, number=2, start_frame=100, end_frame=147, source=scan, fps=24.0)
+    note = CommentFactory(version=InReviewVersionFactory(shot=shot, number=1), frame=3,
+                          author=film_members["creator"])
+    row = exported_rows(client_for(film_members["viewer"]), shot)[note.pk]
+    assert (row["number"], row["timecode"]) == on_screen(page_client(film_members["viewer"]), shot, 3) \
+        == ("86503", "01:00:04:07")
+    assert (row["frame"], row["film_frame"]) == ("3", "103")
+
+
+def test_a_video_files_notes_carry_the_films_start_number_and_timecode_as_the_review_page_shows(
+        film, film_members, client_for):
+    """A video file's shot shows the film's start number + frame and the film's timecode at the
+    shot's place in the film (as the viewer did before sequences had their own numbering)."""
+    film.frame_number_start = 1001
+    film.save(update_fields=["frame_number_start"])
+    shot = ShotFactory(film=film, number=4, start_frame=100, end_frame=147, source=MediaAssetFactory(film=film),
+                       fps=24.0)
+    note = CommentFactory(version=InReviewVersionFactory(shot=shot, number=1), frame=3, frame_end=5,
+                          author=film_members["creator"])
+    row = exported_rows(client_for(film_members["viewer"]), shot)[note.pk]
+    assert (row["number"], row["timecode"]) == on_screen(page_client(film_members["viewer"]), shot, 3) \
+        == ("1004", "00:00:04:07")
+    assert (row["number_end"], row["frame"], row["frame_end"], row["film_frame"]) == ("1006", "3", "5", "103")
+    from webapp.review.export import heading
+
+    assert heading(note).endswith("· frames 1004–1006 · 00:00:04:07")

@@ -1,7 +1,24 @@
 """Export of review notes: a CSV table, and a PDF with one page per comment showing the annotated still.
 
-Frames are shot frames (0-based, as stored); ``film_frame`` is the frame in the film's scan and
-the timecode is counted from the shot's first frame at the shot's fps (as the viewer shows it).
+The CSV's columns (``CSV_COLUMNS``), one row per comment (replies included):
+
+- ``film``, ``shot``, ``version``: the film's title, the shot's and the version's numbers;
+  ``comment`` the comment's id, ``reply_to`` the id of the comment it answers (empty when none).
+- ``frame``, ``frame_end``: the shot frames commented on, 0-based, as stored (``frame_end`` empty
+  unless the comment spans frames): for machines.
+- ``number``, ``number_end``: the same frames as the review page numbers them on screen,
+  ``start_number + frame`` (an image sequence's own file numbers, e.g. 86400..., else the film's
+  start number + frame); ``number_end`` empty when ``frame_end`` is.
+- ``film_frame``: the frame's index in the shot's scan (0-based: ``shot.start_frame + frame``).
+- ``timecode``: the timecode the review page shows at ``frame`` (HH:MM:SS:FF non-drop at the
+  shot's fps): the scan's own (its DPX header's timecode + frames) where it has one, else the
+  film's at the shot's place in it.
+- ``author``, ``created_at`` (ISO 8601, seconds), ``resolved`` (yes/no), ``text``, and
+  ``drawing_shapes`` (how many shapes the comment's drawing has).
+
+Numbers and timecode come from ``webapp.catalogue.selectors.shot_numbering``, as the review page,
+the film page and live sessions show them; the PDF's heading shows the same.
+
 Authors are named as everywhere else: the username, or a live session guest's name marked "(guest)".
 The still is the proxy frame of the commented version's media, or of the shot's original scan
 when the version has no media; a grey box says so when neither can be read.
@@ -21,12 +38,13 @@ from PIL import Image, ImageDraw, ImageFont
 from webapp.catalogue.access import person_label
 from webapp.catalogue.models import MediaAsset
 from webapp.catalogue.proxies import ProxyError, proxy_frame, proxy_height_for
+from webapp.catalogue.selectors import shot_numbering
 from webapp.catalogue.timecode import media_frame, rate_ratio, timecode
 from webapp.review.models import Comment
 
 CSV_COLUMNS = [
-    "film", "shot", "version", "comment", "reply_to", "frame", "frame_end", "film_frame", "timecode", "author",
-    "created_at", "resolved", "text", "drawing_shapes",
+    "film", "shot", "version", "comment", "reply_to", "frame", "frame_end", "number", "number_end", "film_frame",
+    "timecode", "author", "created_at", "resolved", "text", "drawing_shapes",
 ]
 # A4 landscape at 100 dpi: big enough for a 480-line proxy and a readable note.
 PAGE_SIZE = (1169, 827)
@@ -39,14 +57,26 @@ DEFAULT_COLOUR = "#ff3b30"
 DEFAULT_WIDTH = 0.004
 
 
+def shown(comment: Comment) -> tuple[int, int | None, str]:
+    """The comment's frame numbers (first, last or None) and timecode as the review page shows
+    them: ``webapp.catalogue.selectors.shot_numbering`` of its shot (``source`` and ``film`` loaded)."""
+    shot = comment.version.shot
+    numbering = shot_numbering(shot=shot, film_start=shot.film.frame_number_start)
+    last = None if comment.frame_end is None else numbering.start_number + comment.frame_end
+    return (numbering.start_number + comment.frame, last,
+            timecode(numbering.timecode_start + comment.frame, shot.fps))
+
+
 def comment_rows(comments: Iterable[Comment]) -> Iterable[dict]:
     for comment in comments:
         version, shot = comment.version, comment.version.shot
+        number, number_end, shown_timecode = shown(comment)
         yield {
             "film": shot.film.title, "shot": shot.number, "version": version.number, "comment": comment.pk,
             "reply_to": comment.reply_to_id or "", "frame": comment.frame,
             "frame_end": "" if comment.frame_end is None else comment.frame_end,
-            "film_frame": shot.start_frame + comment.frame, "timecode": timecode(comment.frame, shot.fps),
+            "number": number, "number_end": "" if number_end is None else number_end,
+            "film_frame": shot.start_frame + comment.frame, "timecode": shown_timecode,
             "author": person_label(comment.author), "created_at": comment.created_at.isoformat(timespec="seconds"),
             "resolved": "yes" if comment.resolved else "no", "text": comment.text,
             "drawing_shapes": len(comment.drawing or []),
@@ -134,10 +164,18 @@ def drawing_render(image: Image.Image, drawing: list[dict] | None) -> Image.Imag
     return image
 
 
+def heading(comment: Comment) -> str:
+    """The PDF page's heading: film, shot, version, and the frame numbers and timecode as the
+    review page shows them (the CSV's ``number``, ``number_end`` and ``timecode``)."""
+    version, shot = comment.version, comment.version.shot
+    number, number_end, shown_timecode = shown(comment)
+    frames = f"frame {number}" if number_end is None else f"frames {number}–{number_end}"
+    return f"{shot.film.title} · shot {shot.number} v{version.number} · {frames} · {shown_timecode}"
+
+
 def _page(comment: Comment) -> Image.Image:
     page = Image.new("RGB", PAGE_SIZE, "#ffffff")
     pen = ImageDraw.Draw(page)
-    version, shot = comment.version, comment.version.shot
     still = _still(comment)
     box_w, box_h = STILL_BOX
     if still is None:
@@ -153,10 +191,8 @@ def _page(comment: Comment) -> Image.Image:
         page.paste(still, (left, MARGIN))
         bottom = MARGIN + size[1]
 
-    frames = f"frame {comment.frame}" if comment.frame_end is None else f"frames {comment.frame}–{comment.frame_end}"
-    heading = f"{shot.film.title} · shot {shot.number} v{version.number} · {frames} · {timecode(comment.frame, shot.fps)}"
     y = bottom + 24
-    pen.text((MARGIN, y), heading, fill="#111111", font=_font(22, bold=True))
+    pen.text((MARGIN, y), heading(comment), fill="#111111", font=_font(22, bold=True))
     y += 34
     byline = f"{person_label(comment.author)} · {comment.created_at:%Y-%m-%d %H:%M} UTC"
     if comment.reply_to_id:
