@@ -105,3 +105,22 @@ def test_a_transition_longer_than_a_shot_is_held_to_it():
     transition = next(item for item in timeline.tracks[0] if isinstance(item, otio.schema.Transition))
     assert (transition.in_offset.value, transition.out_offset.value) == (20, 20)
     assert timeline.duration().value == sum(FRAMES)
+
+
+def test_the_edl_counts_non_drop_timecode_at_the_nearest_whole_rate_as_the_viewer_does():
+    """FCM: NON-DROP FRAME: 23.976 material counts 24 frames a second (as the viewer's and the
+    notes export's ``catalogue.timecode.timecode``, which the EDL uses); hours are not wrapped."""
+    from webapp.catalogue.timecode import timecode
+
+    hour = 3600 * 24
+    entries = [CutEntry(shot_number=1, shot_id=1, scan_start=0, scan_end=2, source="scan", source_name="scan.dpx",
+                        source_in=hour - 1, frames=3, fps=23.976),
+               CutEntry(shot_number=2, shot_id=2, scan_start=3, scan_end=4, source="scan", source_name="scan.dpx",
+                        source_in=25 * hour, frames=2, fps=23.976)]
+    edl = edl_text(entries, title="Film", fps=23.976, sound=False)
+    assert "FCM: NON-DROP FRAME" in edl
+    assert [event[4:] for event in _events(edl)] == [
+        ("00:59:59:23", "01:00:00:02", "00:00:00:00", "00:00:00:03"),
+        ("25:00:00:00", "25:00:00:02", "00:00:00:03", "00:00:00:05"),
+    ]
+    assert timecode(hour - 1, 23.976) == "00:59:59:23" and timecode(25 * hour + 2, 23.976) == "25:00:00:02"

@@ -16,7 +16,9 @@ SAME_RATE = 1e-3
 
 def timecode(frame: int, fps: float) -> str:
     """HH:MM:SS:FF non-drop, 23.976 counted as 24 frames a second (as the browser's
-    ``formatTimecode`` in frontend/static/js/viewer/timecode.js shows it)."""
+    ``formatTimecode`` in frontend/static/js/viewer/timecode.js shows it, and as a CMX 3600 EDL's
+    ``FCM: NON-DROP FRAME`` counts: the delivery's EDL uses it); hours go on past 24, a negative
+    frame shows as 00:00:00:00."""
     base = max(1, round(fps or 24))
     seconds, frames = divmod(max(0, int(frame)), base)
     return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frames:02d}"

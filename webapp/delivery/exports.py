@@ -20,6 +20,7 @@ from typing import Any
 import opentimelineio as otio
 
 from restoration.api import cdl_collection_write
+from webapp.catalogue.timecode import timecode
 
 OTIO_SCHEMA_KEY = "restoration"
 
@@ -119,14 +120,6 @@ def _otio_transition(kind: str, length: int, fps: float) -> otio.schema.Transiti
     return transition
 
 
-def _timecode(frames: int, fps: float) -> str:
-    base = max(1, round(fps))  # non-drop-frame at the nearest whole rate, as CMX 3600 counts
-    seconds, frame = divmod(frames, base)
-    minutes, second = divmod(seconds, 60)
-    hours, minute = divmod(minutes, 60)
-    return f"{hours:02d}:{minute:02d}:{second:02d}:{frame:02d}"
-
-
 def _reel_name(entry: CutEntry) -> str:
     """Eight characters at most, as CMX 3600 allows: the scan, or the shot's version."""
     if entry.source == "scan":
@@ -145,8 +138,10 @@ def _printable(text: str) -> str:
 
 def _edl_event(number: int, reel: str, channels: str, edit: str, source: tuple[int, int], record: tuple[int, int],
                fps: float) -> str:
-    return (f"{number:03d}  {reel:<8} {channels:<5} {edit:<8} {_timecode(source[0], fps)} "
-            f"{_timecode(source[1], fps)} {_timecode(record[0], fps)} {_timecode(record[1], fps)}")
+    # The viewer's timecode is the EDL's (FCM: NON-DROP FRAME): HH:MM:SS:FF at the nearest whole
+    # rate (23.976 counts 24 frames a second, as CMX 3600 counts), hours not wrapped at 24.
+    return (f"{number:03d}  {reel:<8} {channels:<5} {edit:<8} {timecode(source[0], fps)} "
+            f"{timecode(source[1], fps)} {timecode(record[0], fps)} {timecode(record[1], fps)}")
 
 
 def edl_text(entries: list[CutEntry], *, title: str, fps: float, sound: bool) -> str:
