@@ -177,8 +177,9 @@ def test_a_pairs_confidence_is_computed_once(monkeypatch):
     assert torch.equal(again[2:], first[:1]) and torch.equal(again[:1], first[1:])
 
 
-@pytest.mark.parametrize(("size", "checked"), [((48, 64), (48, 64)), ((480, 854), (480, 854)), ((720, 1280), (360, 640)),
-                                               ((1556, 2048), (389, 512)), ((3112, 4096), (389, 512))])
+@pytest.mark.parametrize(("size", "checked"), [((48, 64), (48, 64)), ((368, 480), (368, 480)), ((480, 854), (240, 427)),
+                                               ((1080, 1920), (270, 480)), ((1556, 2048), (389, 512)),
+                                               ((3112, 4096), (389, 512))])
 def test_the_check_runs_at_a_reduced_size_on_large_frames_only(size, checked):
     from restoration.ops.flow import check_size
 
