@@ -124,6 +124,11 @@ class ShotNumbering:
     source_numbers: tuple[int, int] | None
     scan_timecode: bool  # the timecode is the scan's own (its first frame's DPX timecode + frames)
 
+    def viewer_fields(self) -> dict:
+        """What the browser's viewer is given (the review page's ``numbering``, a live playlist item)."""
+        return {"start_number": self.start_number, "timecode_start": self.timecode_start,
+                "scan_numbers": self.source_numbers is not None, "scan_timecode": self.scan_timecode}
+
 
 def shot_numbering(*, shot: Shot, film_start: int) -> ShotNumbering:
     """The numbers and timecode the viewer, the film page and live sessions show for ``shot``

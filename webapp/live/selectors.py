@@ -154,8 +154,7 @@ def playlist_items(*, session: ReviewSession) -> list[dict]:
             "frame_count": shot.frame_count,
             "fps": shot.fps,
             # What the viewer shows for shot frame 0 (display only), as the shot's review page shows it.
-            "start_number": numbering.start_number, "scan_numbers": numbering.source_numbers is not None,
-            "timecode_start": numbering.timecode_start, "scan_timecode": numbering.scan_timecode,
+            **numbering.viewer_fields(),
             "sources": sources_by_shot[shot.pk],
             "frames_socket": f"/ws/sessions/{session.pk}/frames/{shot.pk}/",
         })

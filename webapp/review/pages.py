@@ -94,9 +94,7 @@ def shot_review_page(request: HttpRequest, film_id: int, shot_id: int) -> HttpRe
         # What the viewer shows (display only; frames stay counted from 0): shot frame f as
         # start_number + f (an image sequence's own file numbers, else the film's start number), at
         # the timecode of frame timecode_start + f (the scan's own where it has one, else the film's).
-        "numbering": {"start_number": numbering.start_number, "timecode_start": numbering.timecode_start,
-                      "scan_numbers": numbering.source_numbers is not None,
-                      "scan_timecode": numbering.scan_timecode},
+        "numbering": numbering.viewer_fields(),
         # The dissolves, wipes and fades in and out of the shot, in the shot's frames (the timeline's).
         "transitions": [{**t, "start_frame": t["start_frame"] - shot.start_frame, "end_frame": t["end_frame"] - shot.start_frame}
                         for t in shot_transitions(shot=shot)],
