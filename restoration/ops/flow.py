@@ -629,7 +629,8 @@ class ChainedFlows:
             flows = coarse_flows_between(self.frames[low:max(wanted) + 2], pairs + [(j, i) for i, j in pairs],
                                          **self.flow_options)
             if not self.coarse:
-                self._keep(wanted, flows, self.coarse_forward, self.coarse_backward)
+                if self._check is not None:  # the check's reduced copies are made from these
+                    self._keep(wanted, flows, self.coarse_forward, self.coarse_backward)
                 flows = resize_flow(flows, self.frames.shape[-2:]).to(self.frames.dtype)  # flows_between's
             self._keep(wanted, flows)
 
@@ -706,21 +707,26 @@ class ChainedFlows:
         picture's edge at the frames' size. ``between``: :meth:`between_pairs` of ``pairs`` where
         the caller has it already (not gathered again)."""
         forward = self.between_pairs(pairs) if between is None else between
-        trips = self._enlarged(self._round_trips(pairs))
+        trips = self._enlarged(self._round_trips(pairs, forward))
         return inside(forward).mul_(trips.to(forward.dtype))
 
-    def _round_trips(self, pairs: list[tuple[int, int]]) -> torch.Tensor:
-        """(K, 1, h, w): :func:`_round_trip` of each pair at the check's size (numbers of ``frames``)."""
+    def _round_trips(self, pairs: list[tuple[int, int]], between: torch.Tensor | None) -> torch.Tensor:
+        """(K, 1, h, w): :func:`_round_trip` of each pair at the check's size (numbers of ``frames``;
+        ``between``: their flows at the frames' size where the caller has them, used where the
+        check runs at that size)."""
         if self._check is not None:
             return self._check.round_trips([(t + self.origin, j + self.origin) for t, j in pairs])
-        return self._checked(pairs)
+        return self._checked(pairs, between=between)
 
-    def _checked(self, pairs: list[tuple[int, int]], scale: torch.Tensor | None = None) -> torch.Tensor:
-        """:func:`_round_trip` of each pair's flows in this table, each pair computed once."""
+    def _checked(self, pairs: list[tuple[int, int]], scale: torch.Tensor | None = None, *,
+                 between: torch.Tensor | None = None) -> torch.Tensor:
+        """:func:`_round_trip` of each pair's flows in this table, each pair computed once
+        (``between``: the pairs' flows where the caller has them, not gathered again)."""
         todo = list(dict.fromkeys(pair for pair in pairs if (pair[0] + self.origin, pair[1] + self.origin)
                                   not in self._confidence))
         if todo:
-            checked = _round_trip(self.between_pairs(todo), self.between_pairs([(j, t) for t, j in todo]), scale)
+            forward = between if between is not None and todo == list(pairs) else self.between_pairs(todo)
+            checked = _round_trip(forward, self.between_pairs([(j, t) for t, j in todo]), scale)
             self._confidence.update({(t + self.origin, j + self.origin): checked[i:i + 1]
                                      for i, (t, j) in enumerate(todo)})
         return torch.cat([self._confidence[(t + self.origin, j + self.origin)] for t, j in pairs])
@@ -826,8 +832,10 @@ class _RegionFlows(ChainedFlows):
                                 *self.frames.shape[-2:]).to(self.frames.dtype)
             self._keep(wanted, flows)
 
-    def _round_trips(self, pairs: list[tuple[int, int]]) -> torch.Tensor:
-        return self.table._round_trips(pairs)  # the whole frames' check: tiles agree where they overlap
+    def _round_trips(self, pairs: list[tuple[int, int]], between: torch.Tensor | None) -> torch.Tensor:
+        # the whole frames' check (a coarse table always has its own table for it; this tile's
+        # flows are not its): tiles agree where they overlap
+        return self.table._round_trips(pairs, None)
 
     def _enlarged(self, maps: torch.Tensor) -> torch.Tensor:
         return _region_of(maps, tuple(self.table.frames.shape[-2:]), self.top, self.left, *self.frames.shape[-2:])
