@@ -62,6 +62,12 @@ SCRATCH_MIN_LINES = 1.2
 DENOISE_MIN_NOISE = 2.0
 DENOISE_FULL_NOISE = 4.0  # at this grain level the denoiser runs at strength 1 and up
 AFTER_NET_DENOISE = 0.5  # fraction of the classical strength once the net has removed most grain
+# Grain levels the net may change a pixel by where no neighbour confirms the repair, when it runs
+# for grain alone (no dust, no scratches): chosen on moving clips that are not the bench's (0.5:
+# +0.19 and +0.21 dB on the two light ones without dust, 1: +0.16 and +0.19; docs/BENCHMARKS.md,
+# issue #19). Where it repairs dust or scratches it is left free: limited, it lost up to 0.25 dB
+# on heavy damage, where its changes in such places take damage out.
+GRAIN_ONLY_UNCONFIRMED_LIMIT = 0.5
 LEARNED_OP = "learned_restore"
 # Colour notes only (see colour_notes): never turned into ops.
 LEVELS_MAX_RANGE = 0.7  # white_level - black_level below this: contrast has faded
@@ -116,7 +122,8 @@ def _rules(metrics: Mapping[str, Any], learned: bool) -> list[tuple[str, dict[st
     strength = _clamp(noise / DENOISE_FULL_NOISE, 0.5, 3.0)
     # The net changes every pixel: a few specks on an otherwise clean picture are the dust op's alone.
     if (scratched or grainy or m.get("dust", 0.0) > DUST_HEAVY_DENSITY) and learned and _registered(LEARNED_OP):
-        steps.append((LEARNED_OP, {}))
+        grain_only = not (dusty or scratched)
+        steps.append((LEARNED_OP, {"unconfirmed_limit": GRAIN_ONLY_UNCONFIRMED_LIMIT} if grain_only else {}))
         if grainy:
             steps.append(("denoise", {"strength": round(AFTER_NET_DENOISE * strength, 2), "radius": 1}))
         return steps

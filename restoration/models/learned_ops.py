@@ -32,7 +32,7 @@ from restoration.ops.flow import SharedFlows, TileFlows, chained_flows
 from restoration.ops.opspec import OpSpec, Param
 from restoration.ops.upscale import UPSCALE_FACTORS
 
-__all__ = ["restore_frames", "median_of_window", "learned_restore", "LearnedRestore", "learned_upscale", "LearnedUpscale",
+__all__ = ["restore_frames", "limit_unconfirmed", "median_of_window", "learned_restore", "LearnedRestore", "learned_upscale", "LearnedUpscale",
            "refine_interpolation", "load_model", "network_precision", "WEIGHTS", "SR_X4_WEIGHTS", "weights_file",
            "LEARNED_RESTORE_OP", "LEARNED_UPSCALE_OP"]
 
@@ -117,7 +117,7 @@ def network_precision(device: torch.device) -> contextlib.AbstractContextManager
 
 def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None,
                    flows: SharedFlows | TileFlows | None = None, noise: torch.Tensor | None = None,
-                   outputs: range | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                   outputs: range | None = None, unconfirmed_limit: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
     """Restore (T, C, H, W) frames; returns (restored (T, C, H, W), defect probability (T, 1, H, W)).
 
     Frame t is restored from frames t-R..t+R (reflected at the clip's edges), so a window with R
@@ -126,6 +126,8 @@ def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None,
     estimated here. ``noise``: each frame's grain level (T,) measured on the whole frames
     (``pipeline.tiling`` runs tiles with it), else measured on ``frames``. ``outputs``: the
     frames restored (all by default; the others are only their context), each as in all.
+    ``unconfirmed_limit`` (grain levels; 0: none): where neighbours fell back, how far the net may
+    move a pixel's luma from the frame's own (:func:`limit_unconfirmed`).
     """
     check_frames(frames, "learned_restore")
     model = load_model("restore", weights, frames.device)
@@ -153,11 +155,14 @@ def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None,
             n = rows.shape[0]
             grey, chroma = split_luma_chroma(window.flatten(0, 1))
             grey = grey.view(n, -1, *grey.shape[-2:])
+            centre = grey[:, radius:radius + 1]
             if model.config.fallback_maps and fell_back is not None:
                 grey = torch.cat([grey, fell_back], dim=1)
             with network_precision(frames.device):
                 out, logits = model.fuse(grey)
             out, logits = out.float(), logits.float()
+            if unconfirmed_limit > 0 and fell_back is not None:
+                out = limit_unconfirmed(out, centre, fell_back, unconfirmed_limit * noise[rows[:, radius]])
             if chroma is not None:
                 out = out + median_of_window(chroma.view(n, -1, *chroma.shape[1:]))
             restored.append(out.clamp(0, 1))
@@ -165,20 +170,38 @@ def restore_frames(frames: torch.Tensor, *, weights: str | Path | None = None,
     return torch.cat(restored).to(frames.dtype), torch.cat(probability).to(frames.dtype)
 
 
-def learned_restore(frames: torch.Tensor, *, weights: str = "", flows: SharedFlows | None = None,
-                    outputs: range | None = None) -> torch.Tensor:
+def limit_unconfirmed(out: torch.Tensor, centre: torch.Tensor, fell_back: torch.Tensor, limit: torch.Tensor
+                      ) -> torch.Tensor:
+    """The net's luma ``out`` (n, 1, H, W) with its change to the ``centre`` frame's luma held
+    within +-``limit`` (n,) where the window's neighbours fell back to the centre, in proportion
+    to how many did (``fell_back`` (n, 2R, H, W), :func:`windows.aligned_windows`).
+
+    Where no neighbour confirms a repair, the net has only the frame itself to go on, a window
+    it never met in training: on lightly damaged moving clips it lowered the moving things' PSNR
+    2.3 dB below its own input (docs/BENCHMARKS.md, issue #19). A grain-sized limit keeps its
+    grain removal there and takes nothing else out."""
+    change = out - centre
+    bound = limit.view(-1, 1, 1, 1)
+    held = torch.maximum(torch.minimum(change, bound), -bound)
+    return out + fell_back.mean(1, keepdim=True) * (held - change)
+
+
+def learned_restore(frames: torch.Tensor, *, unconfirmed_limit: float = 0.0, weights: str = "",
+                    flows: SharedFlows | None = None, outputs: range | None = None) -> torch.Tensor:
     """Remove dust, blotches, scratches and grain with the learned temporal network (radius 2);
-    ``outputs``: only these frames' (:func:`restore_frames`)."""
-    return restore_frames(frames, weights=weights or None, flows=flows, outputs=outputs)[0]
+    ``unconfirmed_limit``: see :func:`restore_frames`; ``outputs``: only these frames'."""
+    return restore_frames(frames, weights=weights or None, flows=flows, outputs=outputs,
+                          unconfirmed_limit=unconfirmed_limit)[0]
 
 
 class LearnedRestore(torch.nn.Module):
-    def __init__(self, weights: str = "") -> None:
+    def __init__(self, unconfirmed_limit: float = 0.0, weights: str = "") -> None:
         super().__init__()
+        self.unconfirmed_limit = unconfirmed_limit
         self.weights = weights
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        return learned_restore(frames, weights=self.weights)
+        return learned_restore(frames, unconfirmed_limit=self.unconfirmed_limit, weights=self.weights)
 
 
 def learned_upscale(frames: torch.Tensor, *, factor: int = 2, weights: str = "") -> torch.Tensor:
@@ -239,6 +262,9 @@ LEARNED_RESTORE_OP = OpSpec(
     name="learned_restore",
     function=learned_restore,
     module=LearnedRestore,
+    params={"unconfirmed_limit": Param(float, 0.0, minimum=0.0, maximum=100.0,
+                                       help="grain levels the net may change a pixel by where no neighbour confirms "
+                                            "the repair (0: no limit); the film preset sets it for grain alone")},
     temporal_radius=RADIUS,
     tileable=True,  # flows and grain level from the whole frames (pipeline.tiling._learned_restore_tiled)
     shares_flows=True,

@@ -646,7 +646,7 @@ def _denoise_tiled(frames: torch.Tensor, plan: TilePlan, radius: int, strength: 
 
 
 def _learned_restore_tiled(frames: torch.Tensor, plan: TilePlan, flows: SharedFlows | None = None,
-                           outputs: range | None = None) -> torch.Tensor:
+                           outputs: range | None = None, unconfirmed_limit: float = 0.0) -> torch.Tensor:
     from restoration.models.learned_ops import RADIUS, restore_frames
 
     outputs = output_frames(frames, outputs)
@@ -655,7 +655,7 @@ def _learned_restore_tiled(frames: torch.Tensor, plan: TilePlan, flows: SharedFl
     noise = _per_frame_noise(frames.float(), outputs)
     return apply_tiled_at(
         lambda tile, top, left: restore_frames(tile, flows=TileFlows(shared, frames, top, left), noise=noise,
-                                               outputs=outputs)[0],
+                                               outputs=outputs, unconfirmed_limit=unconfirmed_limit)[0],
         frames, plan)
 
 

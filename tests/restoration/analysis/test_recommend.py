@@ -50,6 +50,17 @@ def test_learned_false_asks_for_the_classical_repairs_even_with_the_net_availabl
     assert "learned_restore" in ops_of(recommend_pipeline(DAMAGED))
 
 
+def test_the_net_run_for_grain_alone_is_held_to_grain_sized_changes_where_no_neighbour_confirms():
+    # light damage on moving things: the net left free there lowered them below its input
+    grain_only = dict(CLEAN, noise=6.0, grain=6.0)
+    (net,) = [s for s in recommend_pipeline(grain_only) if s["op"] == "learned_restore"]
+    assert net["params"] == {"unconfirmed_limit": recommend.GRAIN_ONLY_UNCONFIRMED_LIMIT}
+    # with dust or scratches to take out, its changes where neighbours fell back are repairs
+    for damage in ({"dust": 5e-3}, {"scratch": 2.0}):
+        (net,) = [s for s in recommend_pipeline(dict(grain_only, **damage)) if s["op"] == "learned_restore"]
+        assert net["params"] == {}
+
+
 def test_denoise_after_the_net_is_half_the_classical_strength():
     (denoise,) = [s for s in recommend_pipeline(DAMAGED) if s["op"] == "denoise"]
     assert denoise["params"] == {"strength": 0.75, "radius": 1}  # +-1 frame: the net has taken most grain

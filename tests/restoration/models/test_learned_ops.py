@@ -13,6 +13,7 @@ from restoration.models.learned_ops import (
     LearnedUpscale,
     learned_restore,
     learned_upscale,
+    limit_unconfirmed,
     load_model,
     median_of_window,
     restore_frames,
@@ -50,7 +51,40 @@ def test_ops_are_registered_with_radius_and_scale():
     upscale = get_op("learned_upscale")
     assert upscale.output_scale(upscale.validate_params({})) == 2
     assert upscale.output_scale(upscale.validate_params({"factor": 4})) == 4
-    assert get_op("learned_restore").validate_params({}) == {}  # always the committed weights
+    # no limit unless asked; always the committed weights (a spec cannot name a file)
+    assert get_op("learned_restore").validate_params({}) == {"unconfirmed_limit": 0.0}
+    with pytest.raises(SpecError):
+        get_op("learned_restore").validate_params({"weights": "/etc/passwd"})
+    assert get_op("learned_restore").validate_params({"unconfirmed_limit": 1}) == {"unconfirmed_limit": 1.0}
+    with pytest.raises(SpecError, match="unconfirmed_limit"):
+        get_op("learned_restore").validate_params({"unconfirmed_limit": -1})
+
+
+def test_unconfirmed_changes_are_held_to_the_limit_in_proportion_to_the_neighbours_that_fell_back():
+    centre = torch.full((2, 1, 1, 4), 0.5)
+    out = centre + torch.tensor([0.1, -0.1, 0.01, 0.3]).view(1, 1, 1, 4)
+    limit = torch.tensor([0.02, 0.05])
+    none, all_of_them = torch.zeros(2, 4, 1, 4), torch.ones(2, 4, 1, 4)
+    assert torch.equal(limit_unconfirmed(out, centre, none, limit), out)  # every neighbour confirms
+    held = limit_unconfirmed(out, centre, all_of_them, limit) - centre
+    assert torch.allclose(held[0, 0, 0], torch.tensor([0.02, -0.02, 0.01, 0.02]))
+    assert torch.allclose(held[1, 0, 0], torch.tensor([0.05, -0.05, 0.01, 0.05]))
+    half = torch.cat([none[:, :2], all_of_them[:, :2]], 1)  # two of the four fell back
+    assert torch.allclose(limit_unconfirmed(out, centre, half, limit)[0, 0, 0] - 0.5, torch.tensor([0.06, -0.06, 0.01, 0.16]))
+
+
+def test_the_limit_only_draws_the_net_towards_the_frame_where_neighbours_fall_back():
+    # Neighbours that show the picture upside down fail the flow's checks: the net works there
+    # from the centre alone, and the limit holds it nearer the frame; a limit too large to reach
+    # changes nothing.
+    gen = torch.Generator().manual_seed(3)
+    frames = (_clip(5, 1) + 0.04 * torch.randn(5, 1, 32, 48, generator=gen)).clamp(0, 1)
+    frames[[0, 1, 3, 4]] = frames[[0, 1, 3, 4]].flip(-1).flip(-2)
+    free = learned_restore(frames)[2] - frames[2]
+    held = learned_restore(frames, unconfirmed_limit=0.5)[2] - frames[2]
+    assert torch.all(held.abs() <= free.abs() + 1e-6)
+    assert float((free.abs() - held.abs()).max()) > 0.01
+    assert torch.equal(learned_restore(frames, unconfirmed_limit=100.0), learned_restore(frames))
 
 
 @pytest.mark.parametrize("channels", [1, 3])

@@ -401,6 +401,7 @@ def scan_clip() -> torch.Tensor:
     ("denoise", {}),
     ("denoise", {"radius": 1, "strength": 0.5}),
     ("learned_restore", {}),
+    ("learned_restore", {"unconfirmed_limit": 0.5}),
     ("white_balance", {"mode": "white_patch"}),
 ])
 def test_temporal_op_in_tiles_matches_whole_frames(scan_clip, op, params):
