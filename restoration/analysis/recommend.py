@@ -65,7 +65,7 @@ AFTER_NET_DENOISE = 0.5  # fraction of the classical strength once the net has r
 # Grain levels the net may change a pixel by where no neighbour confirms the repair, when it runs
 # for grain alone (no dust, no scratches): chosen on moving clips that are not the bench's (0.5:
 # +0.19 and +0.21 dB on the two light ones without dust, 1: +0.16 and +0.19; docs/BENCHMARKS.md,
-# issue #19). Where it repairs dust or scratches it is left free: limited, it lost up to 0.25 dB
+# issue #19). Where it repairs dust or scratches it is left free: limited, it lost 0.1-0.5 dB
 # on heavy damage, where its changes in such places take damage out.
 GRAIN_ONLY_UNCONFIRMED_LIMIT = 0.5
 LEARNED_OP = "learned_restore"

@@ -32,8 +32,8 @@ from restoration.ops.flow import SharedFlows, TileFlows, chained_flows
 from restoration.ops.opspec import OpSpec, Param
 from restoration.ops.upscale import UPSCALE_FACTORS
 
-__all__ = ["restore_frames", "limit_unconfirmed", "median_of_window", "learned_restore", "LearnedRestore", "learned_upscale", "LearnedUpscale",
-           "refine_interpolation", "load_model", "network_precision", "WEIGHTS", "SR_X4_WEIGHTS", "weights_file",
+__all__ = ["restore_frames", "limit_unconfirmed", "median_of_window", "learned_restore", "LearnedRestore",
+           "learned_upscale", "LearnedUpscale", "refine_interpolation", "load_model", "network_precision", "WEIGHTS", "SR_X4_WEIGHTS", "weights_file",
            "LEARNED_RESTORE_OP", "LEARNED_UPSCALE_OP"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
