@@ -7,7 +7,8 @@ by its own mean and spread (so flicker and low contrast do not matter), to a uni
 trained (``restoration.analysis.shot_training.train_frame_embedding``, ``python -m restoration
 train --task shot-embedding``) so that two frames of one shot 1-4 frames apart, under the damage,
 lie close, and two frames 1-4 apart across a cut lie far apart. ``ShotDetector`` stores the
-distance ``1 - cos`` between frames 1-4 apart as cues for the learned detector (``features()``).
+distance ``1 - cos`` between frames 1-4 apart; its cut strength backs the learned detector's
+cuts it is unsure of (``ShotDetector.combined_transitions``).
 """
 
 from __future__ import annotations
