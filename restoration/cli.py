@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", default=None, help="comma-separated parts to run")
 
     p = sub.add_parser("train", help="train a learned model from scratch")
-    p.add_argument("--task", choices=["restore", "sr", "interp", "shots"], required=True)
+    p.add_argument("--task", choices=["restore", "sr", "interp", "shots", "shot-embedding"], required=True)
     length = p.add_mutually_exclusive_group(required=True)
     length.add_argument("--minutes", type=float, help="train for about this long (steps fixed after timing)")
     length.add_argument("--steps", type=int, help="train for exactly this many steps")
@@ -83,11 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--widths", default=None, help="restore, interp: the U-Net's three widths, e.g. 48,64,96")
     p.add_argument("--bf16", action="store_true", help="forward passes in bfloat16 (about 1.8x faster on a CPU with native bfloat16)")
     p.add_argument("--factor", type=int, choices=[2, 4], default=None, help="sr: the scale, 2 (default) or 4")
-    p.add_argument("--reels", type=int, default=40, help="shots: how many synthetic training reels (default 40)")
+    p.add_argument("--reels", type=int, default=40, help="shots, shot-embedding: how many synthetic training reels (default 40)")
     p.add_argument("--texture-reels", type=int, default=0,
                    help="shots: how many more reels of smooth random textures (default 0)")
     p.add_argument("--low-contrast-reels", type=int, default=0,
-                   help="shots: how many more hard reels of photographs at a fraction of their contrast, damaged"
+                   help="shots, shot-embedding: how many more hard reels of photographs at a fraction of their contrast, damaged"
                         " (default 0)")
     from restoration.colour.cli import add_arguments as add_grade_arguments
 
@@ -104,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train" and args.task == "shots":
         # the shot detector learns from the analysis' cues: its training lives with the analysis
         target = "restoration.analysis.shot_training:cli_train_shots"
+    if args.command == "train" and args.task == "shot-embedding":
+        target = "restoration.analysis.shot_training:cli_train_shot_embedding"
     module_name, function_name = target.split(":")
     try:
         handler = getattr(importlib.import_module(module_name), function_name)

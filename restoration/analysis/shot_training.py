@@ -47,6 +47,8 @@ import torch.nn.functional as F
 
 from restoration.analysis.shot_reels import KINDS
 from restoration.analysis.shots import FEATURE_NAMES
+from restoration.models.shot_embedding import EMBEDDING_THUMB_SIZE
+from restoration.models.shot_embedding import WEIGHTS as EMBEDDING_WEIGHTS
 from restoration.models.shot_net import TYPES, WEIGHTS, ShotNet, ShotNetConfig, save_shot_net
 
 TRAIN_SEED = 1000
@@ -71,6 +73,11 @@ TEXTURE_RECIPE = "v2: textured reels (build_synthetic_reel, whip cuts recorded),
 # the hard reels' joins: every kind, and two more inserts (one going on, one coming back: the benches'
 # reels have one insert each, too few to learn an insert's second cut from)
 HARD_KINDS = (*KINDS, "insert", "insert-return")
+# the frame embedding's pairs: frames of one shot (positive) or either side of one cut (negative),
+# this many frames apart; a batch holds EMBEDDING_PAIRS of each
+EMBEDDING_LAGS = (1, 2, 3, 4)
+EMBEDDING_PAIRS = 64
+EMBEDDING_RECIPE = "v1: 48x64 luma thumbnails of the training and low-contrast reels"
 RECIPE = ("v2: 3/4 hard (every kind + insert + insert-return; heavy .45 medium .2 light .15 clean .2), "
           "1/4 cut reels (dissolve 4-30 half, light .25), 192x144")
 
@@ -340,4 +347,153 @@ def cli_train_shots(args) -> int:
                    low_contrast_reels_count=args.low_contrast_reels, seed=args.seed,
                    out=Path(args.out) if args.out else WEIGHTS,
                    command="python -m restoration " + shlex.join(sys.argv[1:]))
+    return 0
+
+
+def shot_ids(spans: list[tuple[str, int, int, int]], n: int) -> np.ndarray:
+    """Per frame: the number of boundaries before it (frames of one shot share it), -1 inside a
+    gradual transition's span (neither shot's)."""
+    marks = np.zeros(n + 1, np.int64)
+    inside = np.zeros(n, bool)
+    for name, _, start, end in spans:
+        marks[start] += 1
+        if name != "cut":
+            inside[start : end + 1] = True
+            marks[min(end + 1, n)] += 1
+    ids = np.cumsum(marks[:n])
+    ids[inside] = -1
+    return ids
+
+
+def _embedding_reels(recipe: str, indices, make, log) -> list[tuple[torch.Tensor, np.ndarray]]:
+    """(48x64 luma thumbnails (T, h, w) float16, shot ids (T,)) of reels ``make(index)``, cached."""
+    from restoration.analysis.shots import luma_thumbnails
+
+    key = hashlib.sha256(f"{EMBEDDING_RECIPE}|{recipe}".encode()).hexdigest()[:12]
+    folder = CACHE / f"embedding_{key}"
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for index in indices:
+        path = folder / f"reel_{index:03d}.pt"
+        if not path.exists():
+            started = time.perf_counter()
+            frames, spans = make(index)
+            thumbs = luma_thumbnails(frames, EMBEDDING_THUMB_SIZE).half()
+            partial = path.with_suffix(".tmp")
+            torch.save({"thumbs": thumbs, "ids": torch.from_numpy(shot_ids(spans, thumbs.shape[0]))}, partial)
+            partial.replace(path)
+            log(f"embedding reel {index}: {thumbs.shape[0]} frames, {time.perf_counter() - started:.1f} s")
+        data = torch.load(path, weights_only=True)
+        out.append((data["thumbs"], data["ids"].numpy()))
+    return out
+
+
+def embedding_reels(reels: int, low_contrast_reels_count: int, log=print) -> list[tuple[torch.Tensor, np.ndarray]]:
+    """The frame embedding's training reels: training reels 0..reels-1 and low-contrast reels."""
+    return (_embedding_reels(RECIPE, range(reels), lambda index: make_reel(index, *_sources()), log)
+            + _embedding_reels(LOW_CONTRAST_RECIPE, range(low_contrast_reels_count),
+                               lambda index: make_low_contrast_reel(index, *_sources()), log))
+
+
+def frame_pairs(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Frame pairs (P, 2) ``EMBEDDING_LAGS`` apart: within one shot, and either side of one boundary
+    (with no gradual transition's frame in either)."""
+    same, across = [], []
+    for lag in EMBEDDING_LAGS:
+        a = np.arange(len(ids) - lag)
+        b = a + lag
+        usable = (ids[a] >= 0) & (ids[b] >= 0)
+        same.append(np.stack([a, b], 1)[usable & (ids[a] == ids[b])])
+        across.append(np.stack([a, b], 1)[usable & (ids[b] - ids[a] == 1)])
+    return np.concatenate(same), np.concatenate(across)
+
+
+def train_frame_embedding(*, steps: int, reels: int, low_contrast_reels_count: int = 0, seed: int = 0,
+                          out: Path = EMBEDDING_WEIGHTS, log=print, command: str | None = None, data=None) -> dict:
+    """Train ``FrameEmbedding`` from scratch on pairs of the training reels' frames: BCE on
+    ``scale * (cos - bias)`` (both learned), one shot's pairs against pairs across a cut, half
+    and half. Writes ``out`` (.pt) with a .json and a .csv beside it. ``data``: (thumbnails, shot
+    ids) reels to train on instead (tests)."""
+    from restoration.errors import ModelError
+    from restoration.models.shot_embedding import FrameEmbedding, save_frame_embedding
+
+    if steps < 1 or reels < 1 or low_contrast_reels_count < 0:
+        raise ModelError(f"steps and reels must be positive and low-contrast reels not negative, got "
+                         f"{steps}, {reels} and {low_contrast_reels_count}")
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    started = time.perf_counter()
+    if data is None:
+        data = embedding_reels(reels, low_contrast_reels_count, log)
+    thumbs, same, across, offset = [], [], [], 0
+    for reel_thumbs, ids in data:
+        pairs = frame_pairs(ids)
+        same.append(pairs[0] + offset)
+        across.append(pairs[1] + offset)
+        thumbs.append(reel_thumbs)
+        offset += reel_thumbs.shape[0]
+    thumbs, same, across = torch.cat(thumbs), np.concatenate(same), np.concatenate(across)
+    prepared = time.perf_counter() - started
+    net = FrameEmbedding()
+    scale, bias = torch.nn.Parameter(torch.tensor(10.0)), torch.nn.Parameter(torch.tensor(0.5))
+    optimiser = torch.optim.AdamW([*net.parameters(), scale, bias], lr=LEARNING_RATE, weight_decay=1e-4)
+    target = torch.cat([torch.ones(EMBEDDING_PAIRS), torch.zeros(EMBEDDING_PAIRS)])
+    rows, running = [], []
+    started = time.perf_counter()
+    for step in range(steps):
+        warm = min(1.0, (step + 1) / min(WARMUP, max(1, steps // 10)))
+        lr = LEARNING_RATE * warm * 0.5 * (1 + np.cos(np.pi * step / steps))
+        for group in optimiser.param_groups:
+            group["lr"] = lr
+        pairs = np.concatenate([same[rng.integers(len(same), size=EMBEDDING_PAIRS)],
+                                across[rng.integers(len(across), size=EMBEDDING_PAIRS)]])
+        batch = thumbs[torch.from_numpy(pairs.reshape(-1))].float()
+        if rng.random() < 0.5:  # mirrored, both frames of every pair alike
+            batch = batch.flip(-1)
+        embedded = net(batch).view(len(pairs), 2, -1)
+        cos = (embedded[:, 0] * embedded[:, 1]).sum(-1)
+        loss = F.binary_cross_entropy_with_logits(scale * (cos - bias), target)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        running.append(loss.item())
+        if (step + 1) % 100 == 0 or step + 1 == steps:
+            rows.append({"step": step + 1, "loss": float(np.mean(running)), "lr": lr})
+            log(f"step {step + 1}: loss {rows[-1]['loss']:.4f}")
+            running = []
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    net.eval()
+    save_frame_embedding(net, out)
+    with open(out.with_suffix(".csv"), "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["step", "loss", "lr"])
+        writer.writeheader()
+        writer.writerows(rows)
+    record = {
+        "command": command or f"python -m restoration train --task shot-embedding --steps {steps} --reels {reels} "
+        f"--low-contrast-reels {low_contrast_reels_count} --seed {seed}",
+        "steps": steps, "reels": reels, "seed": seed, "recipe": EMBEDDING_RECIPE, "reel_recipe": RECIPE,
+        "train_seeds": f"{TRAIN_SEED}-{TRAIN_SEED + reels - 1}", "low_contrast_reels": low_contrast_reels_count,
+        "low_contrast_seeds": (f"{LOW_CONTRAST_SEED}-{LOW_CONTRAST_SEED + low_contrast_reels_count - 1}"
+                               if low_contrast_reels_count else None),
+        "pairs": {"same_shot": len(same), "across_a_boundary": len(across)}, "lags": list(EMBEDDING_LAGS),
+        "batch_pairs": 2 * EMBEDDING_PAIRS, "learning_rate": LEARNING_RATE,
+        "parameters": sum(p.numel() for p in net.parameters()), "final_loss": rows[-1]["loss"],
+        "scale": scale.item(), "bias": bias.item(),
+        "seconds_reels": round(prepared, 1), "seconds_training": round(time.perf_counter() - started, 1),
+        "threads": torch.get_num_threads(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "torch": torch.__version__, "python": platform.python_version(),
+    }
+    out.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
+    return record
+
+
+def cli_train_shot_embedding(args) -> int:
+    from restoration.errors import ModelError
+
+    if args.steps is None:
+        raise ModelError("--task shot-embedding takes --steps (not --minutes)")
+    train_frame_embedding(steps=args.steps, reels=args.reels, low_contrast_reels_count=args.low_contrast_reels,
+                          seed=args.seed, out=Path(args.out) if args.out else EMBEDDING_WEIGHTS,
+                          command="python -m restoration " + shlex.join(sys.argv[1:]))
     return 0

@@ -46,7 +46,11 @@ The same measurements, as per-frame cues (``ShotDetector.features()``), feed a l
 boundaries, corrected and completed by the net (``ShotDetector.combined_transitions``):
 the net alone is the better detector on damaged footage but misses some transitions between
 material unlike its training reels, which the rules measure (the three compared in
-docs/BENCHMARKS.md, "Engine: shots").
+docs/BENCHMARKS.md, "Engine: shots"). A third measurement backs the net's cuts it is unsure of
+there: distances in a learned frame embedding (``restoration.models.shot_embedding``, of 48x64
+thumbnails, trained to tell frames of one shot under damage from frames either side of a cut:
+it sees cuts between low-contrast pictures that grain, dust and flicker hide from the 24x32
+thumbnails).
 
 Memory is bounded: frames are reduced to thumbnails as they arrive, only the last few
 thumbnails are kept, and per frame a handful of floats are stored until ``finish()``.
@@ -65,6 +69,7 @@ import torch
 import torch.nn.functional as F
 
 from restoration.luma import REC601_LUMA, luma
+from restoration.models.shot_embedding import EMBEDDING_THUMB_SIZE, embedding_distance, frame_embeddings
 
 THUMB_SIZE = (24, 32)
 SHIFT = 2  # thumbnail pixels, about 1/12 of the picture height
@@ -110,6 +115,9 @@ COMBINED_VETO = 0.3  # a rules' boundary is dropped where the net's probability 
 # frames is below this share of its own peak (it disputes their placement); above, the rules' frame
 # and span of a boundary of the same type stay
 COMBINED_CONFIRM = 0.85
+# a net cut it is unsure of is added where the learned frame embedding backs it: its cut strength
+# this many times its local median (the rules' own bar, CUT_LOCAL_RATIO, on the embedding's distances)
+COMBINED_BACKING = CUT_LOCAL_RATIO
 METHODS = ("classical", "learned", "combined")
 DEFAULT_METHOD = "combined"
 
@@ -122,13 +130,18 @@ def gradient_anisotropy(thumbs: torch.Tensor) -> torch.Tensor:
     return torch.log((along_x + 1e-8) / (along_y + 1e-8))
 
 
-def luma_thumbnails(frames: torch.Tensor) -> torch.Tensor:
-    """(T, C, H, W) in [0, 1] -> (T, 24, 32) float32 CPU area-averaged luma thumbnails."""
+def luma_thumbnails(frames: torch.Tensor, size: tuple[int, int] = THUMB_SIZE) -> torch.Tensor:
+    """(T, C, H, W) in [0, 1] -> (T, 24, 32) (or ``size``) float32 CPU area-averaged luma thumbnails."""
+    return _luma_thumbnails(frames, (size,))[0]
+
+
+def _luma_thumbnails(frames: torch.Tensor, sizes: tuple[tuple[int, int], ...]) -> list[torch.Tensor]:
+    """The thumbnails of every size in ``sizes``, from one luma conversion."""
     if frames.ndim != 4 or frames.shape[1] not in (1, 3):
         raise ValueError(f"expected frames (T, C, H, W) with C 1 or 3, got shape {tuple(frames.shape)}")
     # Rec. 601 luma: the cut thresholds were tuned on it.
     grey = luma(frames.float(), weights=REC601_LUMA)
-    return F.adaptive_avg_pool2d(grey, THUMB_SIZE)[:, 0].cpu()
+    return [F.adaptive_avg_pool2d(grey, size)[:, 0].cpu() for size in sizes]
 
 
 def _normalise(x: torch.Tensor) -> torch.Tensor:
@@ -320,6 +333,10 @@ class ShotDetector:
         self._keep_until = -1
         # distance between frame (i - lag) and frame i, stored at i
         self._lag_distance = {lag: array("d") for lag in CUT_LAGS}
+        # the same for the learned frame embedding (``restoration.models.shot_embedding``): sees
+        # cuts between low-contrast pictures, where damage hides them from the thumbnails
+        self._embedding_tail = torch.zeros((0, 0))
+        self._embedding_distance = {lag: array("d") for lag in CUT_LAGS}
         # per half-width k, stored at the middle frame m: endpoint distance, blend weights, residuals
         self._dissolve = {
             k: {key: array("d") for key in ("distance", "w_before", "w_after", "residual", "single", "wipe_share",
@@ -333,9 +350,23 @@ class ShotDetector:
             frames = frames[None]
         if frames.shape[0] == 0:
             return
-        self.feed_thumbnails(luma_thumbnails(frames))
+        thumbs, larger = _luma_thumbnails(frames, (THUMB_SIZE, EMBEDDING_THUMB_SIZE))
+        self._feed_embeddings(frame_embeddings(larger))
+        self._feed_thumbnails(thumbs)
 
-    def feed_thumbnails(self, thumbs: torch.Tensor) -> None:
+    def _feed_embeddings(self, embeddings: torch.Tensor) -> None:
+        """Store the embedding distances of the next frames to the frames ``CUT_LAGS`` before
+        (before ``_feed_thumbnails``, which counts the frames)."""
+        full = torch.cat([self._embedding_tail, embeddings]) if len(self._embedding_tail) else embeddings
+        first_new, n = full.shape[0] - embeddings.shape[0], full.shape[0]
+        for lag in CUT_LAGS:
+            later = torch.arange(min(max(first_new, lag), n), n)
+            values = torch.full((embeddings.shape[0],), float("nan"))
+            values[later - first_new] = embedding_distance(full[later - lag], full[later])
+            self._embedding_distance[lag].extend(values.tolist())
+        self._embedding_tail = full[-max(CUT_LAGS) :].clone()
+
+    def _feed_thumbnails(self, thumbs: torch.Tensor) -> None:
         full = torch.cat([self._tail, thumbs])
         first_new = self._tail.shape[0]  # index in ``full`` of the first new frame
         base = self.frame_count - first_new  # global frame number of full[0]
@@ -402,20 +433,11 @@ class ShotDetector:
 
     def cut_strength(self) -> np.ndarray:
         """Per frame s: min distance between frames {s-2, s-1} and {s, s+1, s+2} (0 at s = 0)."""
-        n = self.frame_count
-        lag = {k: np.asarray(v, dtype=np.float64) for k, v in self._lag_distance.items()}
-        strength = np.full(n, np.inf)
-        for before in (1, 2):
-            for after in (0, 1, 2):
-                d = lag[before + after]
-                idx = np.arange(n)
-                later = idx + after
-                valid = (later < n) & (idx - before >= 0)
-                candidate = np.full(n, np.inf)
-                candidate[valid] = d[later[valid]]
-                strength = np.minimum(strength, candidate)
-        strength[~np.isfinite(strength)] = 0.0
-        return strength
+        return _cut_strength(self._lag_distance, self.frame_count)
+
+    def embedding_cut_strength(self) -> np.ndarray:
+        """``cut_strength`` of the learned frame embedding's distances."""
+        return _cut_strength(self._embedding_distance, self.frame_count)
 
     def hard_cuts(self) -> list[int]:
         strength = self.cut_strength()
@@ -590,8 +612,12 @@ class ShotDetector:
         - otherwise a net boundary it is sure of replaces every rules' boundary it overlaps (its
           type is the better measured: the net sees the cues of the whole neighbourhood);
         - a net boundary over no remaining rules' one is added: a dissolve, wipe or fade as the
-          net decodes it (the rules miss many on damaged footage), a cut only where the net is
-          sure and the rules' whip-pan test keeps it (the net takes some whip pans for cuts);
+          net decodes it (the rules miss many on damaged footage), a cut where the net is sure
+          and the rules' whip-pan test keeps it (the net takes some whip pans for cuts), or where
+          it is unsure but the learned frame embedding backs it (its cut strength
+          ``COMBINED_BACKING`` times its local median: between low-contrast pictures under heavy
+          damage the net is unsure of cuts the embedding sees) and the rules' review of short
+          segments keeps it (a burn, a flash or a splice bump next to it; the whip-pan test);
         - everything else is the rules' (the net unsure either way: the rules' measurements,
           which do not depend on resembling the training material, decide);
         - a cut with another within ``SHORT_SEGMENT`` frames on both sides is dropped: it would
@@ -612,6 +638,7 @@ class ShotDetector:
         rules = _without_lone_segment_ends([t for t in self.classical_transitions() if support(t.frame) >= COMBINED_VETO],
                                            self.cut_strength())
         nets = sorted(self._net_transitions(probability, types, span), key=lambda t: -probability[t.frame])
+        embedding_ratio = np.exp(_log_local_ratio(self.embedding_cut_strength()))
         kept: list[Transition] = []
         replaced: set[Transition] = set()
         for net in nets:
@@ -625,10 +652,18 @@ class ShotDetector:
                 if not confirmed or peak >= COMBINED_SURE:
                     kept.append(net)
                     replaced.update(overlapped)
-            elif net.type != "cut" or (peak >= COMBINED_SURE and self._drop_whip_pans([net.frame])):
+            elif net.type != "cut" or self._net_cut_stands(net.frame, peak, embedding_ratio):
                 kept.append(net)
         kept += [t for t in rules if t not in replaced]
         return _without_split_inserts(sorted(kept, key=lambda t: t.frame))
+
+    def _net_cut_stands(self, frame: int, peak: float, embedding_ratio: np.ndarray) -> bool:
+        """Whether a net cut over no rules' boundary is added (``combined_transitions``): the net
+        sure of it and the whip-pan test keeping it, or unsure but backed by the frame embedding
+        and kept by the rules' review of short segments."""
+        if peak >= COMBINED_SURE:
+            return bool(self._drop_whip_pans([frame]))
+        return bool(embedding_ratio[frame] >= COMBINED_BACKING and self._review_short_segments([frame]))
 
     def classical_transitions(self) -> list[Transition]:
         """Every boundary after frame 0 by the classical rules, typed and spanned, in frame order.
@@ -747,9 +782,7 @@ class ShotDetector:
             columns[f"distance_lag{lag}"] = np.asarray(self._lag_distance[lag], dtype=np.float64)
         strength = self.cut_strength()
         columns["cut_strength"] = strength
-        level = np.array([np.median(strength[max(1, t - CUT_LOCAL_WINDOW) : t + CUT_LOCAL_WINDOW + 1])
-                          if n > 1 else 0.0 for t in range(n)])
-        columns["cut_local_ratio"] = np.log((strength + 1e-3) / (level + 1e-3))
+        columns["cut_local_ratio"] = _log_local_ratio(strength)
         contrast = np.asarray(self._contrast, dtype=np.float64)
         for k in DISSOLVE_HALF_WIDTHS:
             # the last k frames have no fit yet: NaN (then 0) there
@@ -800,6 +833,14 @@ FEATURE_NAMES = (
                   "contrast_dip")),
     "mean", "mean_step", "spread", "contrast", "anisotropy", "burnt", "histogram_lag1", "histogram_lag2",
 )
+
+
+def _log_local_ratio(strength: np.ndarray) -> np.ndarray:
+    """Per frame: log of ``strength`` over its median within ``CUT_LOCAL_WINDOW`` frames."""
+    n = len(strength)
+    level = np.array([np.median(strength[max(1, t - CUT_LOCAL_WINDOW) : t + CUT_LOCAL_WINDOW + 1])
+                      if n > 1 else 0.0 for t in range(n)])
+    return np.log((strength + 1e-3) / (level + 1e-3))
 
 
 def _normalised_histograms(flat: torch.Tensor) -> np.ndarray:
@@ -854,6 +895,24 @@ def _without_split_inserts(transitions: list[Transition]) -> list[Transition]:
             any(0 < other - frame <= SHORT_SEGMENT for other in cuts)
 
     return [t for t in transitions if t.type != "cut" or not splits_an_insert(t.frame)]
+
+
+def _cut_strength(lag_distance: dict[int, array], n: int) -> np.ndarray:
+    """Per frame s: min of the distances (``lag_distance[lag]`` at frame i: frame i - lag to frame
+    i) between frames {s-2, s-1} and {s, s+1, s+2} (0 at s = 0)."""
+    lag = {k: np.asarray(v, dtype=np.float64) for k, v in lag_distance.items()}
+    strength = np.full(n, np.inf)
+    for before in (1, 2):
+        for after in (0, 1, 2):
+            d = lag[before + after]
+            idx = np.arange(n)
+            later = idx + after
+            valid = (later < n) & (idx - before >= 0)
+            candidate = np.full(n, np.inf)
+            candidate[valid] = d[later[valid]]
+            strength = np.minimum(strength, candidate)
+    strength[~np.isfinite(strength)] = 0.0
+    return strength
 
 
 def _runs(mask: np.ndarray) -> Iterator[tuple[int, int]]:

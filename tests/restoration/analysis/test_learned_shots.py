@@ -19,7 +19,10 @@ from restoration.analysis.shot_reels import (
 from restoration.analysis.shot_training import (
     END_WINDOWS,
     WINDOW,
+    frame_pairs,
     labels,
+    shot_ids,
+    train_frame_embedding,
     train_shot_net,
     window_start,
     with_contrast,
@@ -33,6 +36,12 @@ from restoration.analysis.shots import (
     shift_tolerant_distance,
 )
 from restoration.errors import ModelError
+from restoration.models.shot_embedding import (
+    EMBEDDING_THUMB_SIZE,
+    FrameEmbedding,
+    frame_embeddings,
+    load_frame_embedding,
+)
 from restoration.models.shot_net import TYPES, ShotNet, decode, load_shot_net
 
 
@@ -72,16 +81,21 @@ def _outputs(n: int, peaks: dict[int, tuple[float, str, tuple[int, int]]]):
 
 
 def _combined(make_shot, monkeypatch, rules: list[Transition], peaks: dict,
-              weak: tuple[int, ...] = ()) -> list[Transition]:
-    """The combined detector's decision over given rules' boundaries and net outputs (100 frames);
-    the rules' cuts pass their cut test, but at ``weak`` frames (added by the review of short
-    segments)."""
+              weak: tuple[int, ...] = (), embedding_backs: tuple[int, ...] = (),
+              frames: torch.Tensor | None = None) -> list[Transition]:
+    """The combined detector's decision over given rules' boundaries and net outputs (100 frames,
+    ``frames`` or one shot); the rules' cuts pass their cut test, but at ``weak`` frames (added by
+    the review of short segments); the frame embedding's cut strength stands out at
+    ``embedding_backs`` frames only."""
     detector = ShotDetector()
-    detector.feed(make_shot(1, 100))
+    detector.feed(make_shot(1, 100) if frames is None else frames)
     strength = np.ones(100)
     strength[list(weak)] = 0.05
+    embedding_strength = np.full(100, 0.1)
+    embedding_strength[list(embedding_backs)] = 0.6
     monkeypatch.setattr(detector, "classical_transitions", lambda: rules)
     monkeypatch.setattr(detector, "cut_strength", lambda: strength)
+    monkeypatch.setattr(detector, "embedding_cut_strength", lambda: embedding_strength)
     monkeypatch.setattr(detector, "_net_outputs", lambda: _outputs(100, peaks))
     return detector.transitions("combined")
 
@@ -129,6 +143,23 @@ def test_combined_adds_the_nets_boundaries_where_its_sure_ones_replaced_the_rule
 def test_combined_adds_the_nets_gradual_boundaries_and_only_its_sure_cuts(make_shot, monkeypatch):
     net = {30: (0.6, "wipe", (5, 5)), 60: (0.8, "cut", (0, 0)), 80: (0.95, "cut", (0, 0))}
     assert _combined(make_shot, monkeypatch, [], net) == [Transition("wipe", 30, 25, 35), Transition("cut", 80, 80, 80)]
+
+
+def test_combined_adds_an_unsure_net_cut_where_the_frame_embedding_backs_it(make_shot, monkeypatch):
+    # a cut between low-contrast pictures under heavy damage: the net is unsure, the rules see
+    # nothing, the embedding's distances stand out there (6 times their local median)
+    net = {60: (0.6, "cut", (0, 0)), 80: (0.6, "cut", (0, 0))}
+    assert _combined(make_shot, monkeypatch, [], net, embedding_backs=(60,)) == [Transition("cut", 60, 60, 60)]
+
+
+def test_combined_leaves_out_a_backed_unsure_net_cut_at_the_end_of_a_burn(make_shot, monkeypatch):
+    # a two-frame burn over most of the picture: the net half sees its end as a cut, the embedding
+    # changes there too; the rules' review finds its start and the same picture either side
+    shot = make_shot(1, 100)
+    shot[40:42, :, 8:64, 8:88] = 1.0
+    net = {42: (0.6, "cut", (0, 0))}
+    assert _combined(make_shot, monkeypatch, [], net, embedding_backs=(42,), frames=shot) == []
+    assert _combined(make_shot, monkeypatch, [], net, embedding_backs=(42,)) == [Transition("cut", 42, 42, 42)]
 
 
 def test_combined_keeps_the_rules_frame_and_span_where_both_found_the_same_boundary(make_shot, monkeypatch):
@@ -312,3 +343,53 @@ def test_every_change_of_picture_in_a_hard_reel_is_a_true_boundary_or_a_trap(ext
     cuts = sorted(t["frame"] for t in reel.truths if t["type"] == "cut")
     inserts = sum(1 for a, b in zip(cuts, cuts[1:], strict=False) if 2 <= b - a <= 4)
     assert inserts == 1 + len(extra)
+
+
+def test_shot_ids_part_the_frames_by_boundary_and_leave_out_gradual_spans():
+    ids = shot_ids([("cut", 3, 3, 3), ("dissolve", 8, 6, 9), ("cut", 12, 12, 12)], 14)
+    assert ids.tolist() == [0, 0, 0, 1, 1, 1, -1, -1, -1, -1, 3, 3, 4, 4]
+    same, across = frame_pairs(ids)
+    near = [(a, b) for a in range(14) for b in range(a + 1, min(a + 5, 14)) if ids[a] >= 0 and ids[b] >= 0]
+    assert sorted(map(tuple, same.tolist())) == [(a, b) for a, b in near if ids[a] == ids[b]]
+    assert sorted(map(tuple, across.tolist())) == [(a, b) for a, b in near if ids[b] == ids[a] + 1]
+
+
+def test_a_few_frame_embedding_training_steps_write_weights_that_load(tmp_path):
+    thumbs = torch.rand(40, *EMBEDDING_THUMB_SIZE).half()
+    ids = np.repeat([0, 1], 20)
+    out = tmp_path / "shot_embedding.pt"
+    record = train_frame_embedding(steps=2, reels=1, out=out, log=lambda *_: None, data=[(thumbs, ids)])
+    assert record["pairs"]["across_a_boundary"] == 1 + 2 + 3 + 4
+    assert out.with_suffix(".json").exists() and out.with_suffix(".csv").exists()
+    embedded = frame_embeddings(thumbs[:3], out)
+    assert embedded.shape == (3, FrameEmbedding().config.dim)
+    torch.testing.assert_close(embedded.norm(dim=1), torch.ones(3))
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ModelError, match="frame embedding"):
+        load_frame_embedding(bad)
+
+
+@pytest.mark.parametrize(("picture", "move_seed"), [("camera", 3), ("page", 4)])
+def test_the_frame_embedding_sees_a_jump_cut_in_a_low_contrast_picture_under_heavy_damage(picture, move_seed):
+    # one photograph at a fifth of its contrast, panned, then a jump to a closer framing of it: under
+    # heavy damage the thumbnails change as much inside the shot as at the cut; the embedding does not
+    from restoration.degrade import degrade
+    from restoration.degrade.sources import synthetic_clip
+
+    size = (144, 192)
+    photograph = dict(photograph_clips(size, 12, random.Random(11)))[picture]
+    clip = synthetic_clip(with_contrast(photograph, 0.2), frames=48, size=size, seed=move_seed, motion="pan",
+                          mode="bilinear").clamp(0, 1)
+    h, w = size
+    closer = torch.nn.functional.interpolate(clip[24:, :, h // 5 : h - h // 5, w // 5 : w - w // 5], size=size,
+                                             mode="bilinear", align_corners=False)
+    frames = torch.cat([clip[:24], closer]).clamp(0, 1)
+    inside = np.r_[2:21, 27:46]  # frames whose cut strength spans no frame of the other shot
+    for damage_seed in (1, 2):
+        detector = ShotDetector()
+        for part in degrade(frames, seed=damage_seed, strength="heavy").damaged.clamp(0, 1).split(16):
+            detector.feed(part)
+        embedding, thumbnails = detector.embedding_cut_strength(), detector.cut_strength()
+        assert embedding[24] > 1.5 * embedding[inside].max()
+        assert thumbnails[24] < 1.5 * thumbnails[inside].max()  # the same bar, not met
