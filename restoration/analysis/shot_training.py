@@ -297,29 +297,18 @@ def train_shot_net(*, steps: int, reels: int, texture_reels_count: int = 0, low_
     rows, running = [], []
     started = time.perf_counter()
     for step in range(steps):
-        warm = min(1.0, (step + 1) / min(WARMUP, max(1, steps // 10)))
-        lr = LEARNING_RATE * warm * 0.5 * (1 + np.cos(np.pi * step / steps))
-        for group in optimiser.param_groups:
-            group["lr"] = lr
+        lr = _scheduled(optimiser, step, steps)
         loss = loss_of(net, *_batch(data, rng))
         optimiser.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         optimiser.step()
-        running.append(loss.item())
-        if (step + 1) % 100 == 0 or step + 1 == steps:
-            rows.append({"step": step + 1, "loss": float(np.mean(running)), "lr": lr})
-            log(f"step {step + 1}: loss {rows[-1]['loss']:.4f}")
-            running = []
+        _note_loss(rows, running, loss.item(), step, steps, lr, log)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     net.eval()
     save_shot_net(net, out, FEATURE_NAMES)
-    with open(out.with_suffix(".csv"), "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["step", "loss", "lr"])
-        writer.writeheader()
-        writer.writerows(rows)
-    record = {
+    return _write_run(out, rows, net, prepared, started, {
         "command": command or "python -m restoration train --task shots " + f"--steps {steps} --reels {reels} "
         f"--texture-reels {texture_reels_count} --low-contrast-reels {low_contrast_reels_count} --seed {seed}",
         "steps": steps, "reels": reels, "seed": seed, "recipe": RECIPE, "train_seeds": f"{TRAIN_SEED}-{TRAIN_SEED + reels - 1}",
@@ -329,7 +318,36 @@ def train_shot_net(*, steps: int, reels: int, texture_reels_count: int = 0, low_
         "low_contrast_seeds": (f"{LOW_CONTRAST_SEED}-{LOW_CONTRAST_SEED + low_contrast_reels_count - 1}"
                                if low_contrast_reels_count else None),
         "window": WINDOW, "end_windows": END_WINDOWS, "batch": BATCH, "learning_rate": LEARNING_RATE,
-        "parameters": sum(p.numel() for p in net.parameters()), "final_loss": rows[-1]["loss"],
+    })
+
+
+def _scheduled(optimiser: torch.optim.Optimizer, step: int, steps: int) -> float:
+    """Set and return ``step``'s learning rate: a linear warm-up, then a cosine down to zero."""
+    warm = min(1.0, (step + 1) / min(WARMUP, max(1, steps // 10)))
+    lr = LEARNING_RATE * warm * 0.5 * (1 + np.cos(np.pi * step / steps))
+    for group in optimiser.param_groups:
+        group["lr"] = lr
+    return lr
+
+
+def _note_loss(rows: list[dict], running: list[float], loss: float, step: int, steps: int, lr: float, log) -> None:
+    """Add ``loss`` to the running ones; every 100 steps (and at the last) their mean becomes a row."""
+    running.append(loss)
+    if (step + 1) % 100 == 0 or step + 1 == steps:
+        rows.append({"step": step + 1, "loss": float(np.mean(running)), "lr": lr})
+        log(f"step {step + 1}: loss {rows[-1]['loss']:.4f}")
+        running.clear()
+
+
+def _write_run(out: Path, rows: list[dict], net: torch.nn.Module, prepared: float, started: float,
+               record: dict) -> dict:
+    """Write the loss rows (.csv) and ``record`` with the run's figures (.json) beside ``out``."""
+    with open(out.with_suffix(".csv"), "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["step", "loss", "lr"])
+        writer.writeheader()
+        writer.writerows(rows)
+    record = {
+        **record, "parameters": sum(p.numel() for p in net.parameters()), "final_loss": rows[-1]["loss"],
         "seconds_reels": round(prepared, 1), "seconds_training": round(time.perf_counter() - started, 1),
         "threads": torch.get_num_threads(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "torch": torch.__version__, "python": platform.python_version(),
@@ -441,10 +459,7 @@ def train_frame_embedding(*, steps: int, reels: int, low_contrast_reels_count: i
     rows, running = [], []
     started = time.perf_counter()
     for step in range(steps):
-        warm = min(1.0, (step + 1) / min(WARMUP, max(1, steps // 10)))
-        lr = LEARNING_RATE * warm * 0.5 * (1 + np.cos(np.pi * step / steps))
-        for group in optimiser.param_groups:
-            group["lr"] = lr
+        lr = _scheduled(optimiser, step, steps)
         pairs = np.concatenate([same[rng.integers(len(same), size=EMBEDDING_PAIRS)],
                                 across[rng.integers(len(across), size=EMBEDDING_PAIRS)]])
         batch = thumbs[torch.from_numpy(pairs.reshape(-1))].float()
@@ -456,20 +471,12 @@ def train_frame_embedding(*, steps: int, reels: int, low_contrast_reels_count: i
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-        running.append(loss.item())
-        if (step + 1) % 100 == 0 or step + 1 == steps:
-            rows.append({"step": step + 1, "loss": float(np.mean(running)), "lr": lr})
-            log(f"step {step + 1}: loss {rows[-1]['loss']:.4f}")
-            running = []
+        _note_loss(rows, running, loss.item(), step, steps, lr, log)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     net.eval()
     save_frame_embedding(net, out)
-    with open(out.with_suffix(".csv"), "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["step", "loss", "lr"])
-        writer.writeheader()
-        writer.writerows(rows)
-    record = {
+    return _write_run(out, rows, net, prepared, started, {
         "command": command or f"python -m restoration train --task shot-embedding --steps {steps} --reels {reels} "
         f"--low-contrast-reels {low_contrast_reels_count} --seed {seed}",
         "steps": steps, "reels": reels, "seed": seed, "recipe": EMBEDDING_RECIPE, "reel_recipe": RECIPE,
@@ -478,14 +485,8 @@ def train_frame_embedding(*, steps: int, reels: int, low_contrast_reels_count: i
                                if low_contrast_reels_count else None),
         "pairs": {"same_shot": len(same), "across_a_boundary": len(across)}, "lags": list(EMBEDDING_LAGS),
         "batch_pairs": 2 * EMBEDDING_PAIRS, "learning_rate": LEARNING_RATE,
-        "parameters": sum(p.numel() for p in net.parameters()), "final_loss": rows[-1]["loss"],
         "scale": scale.item(), "bias": bias.item(),
-        "seconds_reels": round(prepared, 1), "seconds_training": round(time.perf_counter() - started, 1),
-        "threads": torch.get_num_threads(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "torch": torch.__version__, "python": platform.python_version(),
-    }
-    out.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
-    return record
+    })
 
 
 def cli_train_shot_embedding(args) -> int:
