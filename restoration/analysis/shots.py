@@ -610,7 +610,9 @@ class ShotDetector:
           frames, stay (the net's heat is flat over a long transition and it misplaces some
           between smooth textures);
         - otherwise a net boundary it is sure of replaces every rules' boundary it overlaps (its
-          type is the better measured: the net sees the cues of the whole neighbourhood);
+          type is the better measured: the net sees the cues of the whole neighbourhood), but for
+          a cut the net found as its own just outside a sure gradual transition's span (a shot of
+          a few frames after a dissolve, wipe or fade, cut to a whip pan);
         - a net boundary over no remaining rules' one is added: a dissolve, wipe or fade as the
           net decodes it (the rules miss many on damaged footage), a cut where the net is sure
           and the rules' whip-pan test keeps it (the net takes some whip pans for cuts), or where
@@ -641,12 +643,18 @@ class ShotDetector:
         embedding_ratio = np.exp(_log_local_ratio(self.embedding_cut_strength()))
         kept: list[Transition] = []
         replaced: set[Transition] = set()
+        agreed: set[Transition] = set()  # rules' boundaries the net found as its own
         for net in nets:
             peak = float(probability[net.frame])
             overlapped = [t for t in rules if t not in replaced and _overlap(t, net)]
+            if peak >= COMBINED_SURE and net.type != "cut":
+                # a cut both found just outside a sure gradual transition's span is a boundary of
+                # its own (a shot of a few frames after a dissolve, wipe or fade)
+                overlapped = [t for t in overlapped if t not in agreed or net.start_frame <= t.frame <= net.end_frame]
             same = len(overlapped) == 1 and overlapped[0].type == net.type
             confirmed = all(support(t.frame) >= COMBINED_CONFIRM * peak for t in overlapped)
             if same and confirmed:
+                agreed.add(overlapped[0])
                 continue  # the same boundary, placed where the net agrees: the rules' measurement stays
             if overlapped:
                 if not confirmed or peak >= COMBINED_SURE:

@@ -162,6 +162,17 @@ def test_combined_leaves_out_a_backed_unsure_net_cut_at_the_end_of_a_burn(make_s
     assert _combined(make_shot, monkeypatch, [], net, embedding_backs=(42,)) == [Transition("cut", 42, 42, 42)]
 
 
+def test_combined_keeps_a_cut_both_found_right_after_a_sure_gradual_transition(make_shot, monkeypatch):
+    # a dissolve, then a few frames later a cut to a whip pan: the net is sure of both, the rules
+    # found the cut; the dissolve's span reaching the cut must not swallow it
+    rules = [Transition("cut", 60, 60, 60)]
+    sure = {52: (0.95, "dissolve", (6, 7)), 60: (0.99, "cut", (0, 0))}
+    assert _combined(make_shot, monkeypatch, rules, sure) == [Transition("dissolve", 52, 46, 59), rules[0]]
+    # an unsure dissolve next to such a cut is not added beside it
+    unsure = {52: (0.6, "dissolve", (6, 7)), 60: (0.99, "cut", (0, 0))}
+    assert _combined(make_shot, monkeypatch, rules, unsure) == rules
+
+
 def test_combined_keeps_the_rules_frame_and_span_where_both_found_the_same_boundary(make_shot, monkeypatch):
     rules = [Transition("wipe", 75, 72, 79), Transition("dissolve", 40, 30, 50)]
     net = {75: (0.95, "wipe", (5, 5)), 41: (0.95, "wipe", (8, 8))}  # the same wipe; a wipe, not a dissolve
