@@ -60,7 +60,7 @@ from __future__ import annotations
 
 import contextlib
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -358,12 +358,7 @@ class ShotDetector:
         """Store the embedding distances of the next frames to the frames ``CUT_LAGS`` before
         (before ``_feed_thumbnails``, which counts the frames)."""
         full = torch.cat([self._embedding_tail, embeddings]) if len(self._embedding_tail) else embeddings
-        first_new, n = full.shape[0] - embeddings.shape[0], full.shape[0]
-        for lag in CUT_LAGS:
-            later = torch.arange(min(max(first_new, lag), n), n)
-            values = torch.full((embeddings.shape[0],), float("nan"))
-            values[later - first_new] = embedding_distance(full[later - lag], full[later])
-            self._embedding_distance[lag].extend(values.tolist())
+        _extend_lag_distances(self._embedding_distance, full, full.shape[0] - embeddings.shape[0], embedding_distance)
         self._embedding_tail = full[-max(CUT_LAGS) :].clone()
 
     def _feed_thumbnails(self, thumbs: torch.Tensor) -> None:
@@ -378,12 +373,7 @@ class ShotDetector:
         self._anisotropy.extend(gradient_anisotropy(thumbs).tolist())
         self._burnt.extend(((flat > 0.9) | (flat < 0.04)).float().mean(1).tolist())
         self._histograms.append(_normalised_histograms(flat))
-        for lag in CUT_LAGS:
-            later = torch.arange(min(max(first_new, lag), n), n)
-            values = torch.full((n - first_new,), float("nan"))
-            if len(later):
-                values[later - first_new] = shift_tolerant_distance(full[later - lag], full[later])
-            self._lag_distance[lag].extend(values.tolist())
+        _extend_lag_distances(self._lag_distance, full, first_new, shift_tolerant_distance)
         for k, store in self._dissolve.items():
             # the middle frame m is final once m + k has arrived
             mids = torch.arange(min(max(first_new - k, k), max(n - k, 0)), max(n - k, 0))
@@ -640,7 +630,7 @@ class ShotDetector:
         rules = _without_lone_segment_ends([t for t in self.classical_transitions() if support(t.frame) >= COMBINED_VETO],
                                            self.cut_strength())
         nets = sorted(self._net_transitions(probability, types, span), key=lambda t: -probability[t.frame])
-        embedding_ratio = np.exp(_log_local_ratio(self.embedding_cut_strength()))
+        embedding_strength = self.embedding_cut_strength()
         kept: list[Transition] = []
         replaced: set[Transition] = set()
         agreed: set[Transition] = set()  # rules' boundaries the net found as its own
@@ -660,18 +650,18 @@ class ShotDetector:
                 if not confirmed or peak >= COMBINED_SURE:
                     kept.append(net)
                     replaced.update(overlapped)
-            elif net.type != "cut" or self._net_cut_stands(net.frame, peak, embedding_ratio):
+            elif net.type != "cut" or self._net_cut_stands(net.frame, peak, embedding_strength):
                 kept.append(net)
         kept += [t for t in rules if t not in replaced]
         return _without_split_inserts(sorted(kept, key=lambda t: t.frame))
 
-    def _net_cut_stands(self, frame: int, peak: float, embedding_ratio: np.ndarray) -> bool:
+    def _net_cut_stands(self, frame: int, peak: float, embedding_strength: np.ndarray) -> bool:
         """Whether a net cut over no rules' boundary is added (``combined_transitions``): the net
         sure of it and the whip-pan test keeping it, or unsure but backed by the frame embedding
         and kept by the rules' review of short segments."""
         if peak >= COMBINED_SURE:
             return bool(self._drop_whip_pans([frame]))
-        return bool(embedding_ratio[frame] >= COMBINED_BACKING and self._review_short_segments([frame]))
+        return _local_ratio(embedding_strength, frame) >= COMBINED_BACKING and bool(self._review_short_segments([frame]))
 
     def classical_transitions(self) -> list[Transition]:
         """Every boundary after frame 0 by the classical rules, typed and spanned, in frame order.
@@ -843,12 +833,28 @@ FEATURE_NAMES = (
 )
 
 
+def _extend_lag_distances(store: dict[int, array], full: torch.Tensor, first_new: int,
+                          distance: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+    """Append to ``store[lag]`` (each of ``CUT_LAGS``) the ``distance`` of every new frame of
+    ``full`` (from ``first_new`` on) to the one ``lag`` frames before it; NaN where there is none."""
+    n = full.shape[0]
+    for lag in CUT_LAGS:
+        later = torch.arange(min(max(first_new, lag), n), n)
+        values = torch.full((n - first_new,), float("nan"))
+        if len(later):
+            values[later - first_new] = distance(full[later - lag], full[later])
+        store[lag].extend(values.tolist())
+
+
 def _log_local_ratio(strength: np.ndarray) -> np.ndarray:
     """Per frame: log of ``strength`` over its median within ``CUT_LOCAL_WINDOW`` frames."""
-    n = len(strength)
-    level = np.array([np.median(strength[max(1, t - CUT_LOCAL_WINDOW) : t + CUT_LOCAL_WINDOW + 1])
-                      if n > 1 else 0.0 for t in range(n)])
-    return np.log((strength + 1e-3) / (level + 1e-3))
+    return np.log(np.array([_local_ratio(strength, t) for t in range(len(strength))]))
+
+
+def _local_ratio(strength: np.ndarray, t: int) -> float:
+    """``strength`` at frame ``t`` over its median within ``CUT_LOCAL_WINDOW`` frames of it."""
+    level = np.median(strength[max(1, t - CUT_LOCAL_WINDOW) : t + CUT_LOCAL_WINDOW + 1]) if len(strength) > 1 else 0.0
+    return float((strength[t] + 1e-3) / (level + 1e-3))
 
 
 def _normalised_histograms(flat: torch.Tensor) -> np.ndarray:
