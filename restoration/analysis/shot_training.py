@@ -190,26 +190,35 @@ def labels(spans: list[tuple[str, int, int, int]], n: int) -> dict[str, np.ndarr
     return {"heat": heat, "type": kind, "span": span}
 
 
-def _cached_reels(recipe: str, indices, make, log) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
-    """(cues, labels) of reels ``make(index)`` -> (frames, spans), cached by ``recipe``."""
-    key = hashlib.sha256(f"{recipe}|{','.join(FEATURE_NAMES)}".encode()).hexdigest()[:12]
-    folder = CACHE / key
+def _cached_arrays(folder: Path, indices, compute, log) -> list[dict[str, np.ndarray]]:
+    """The arrays of each reel, ``compute(index)`` -> (arrays, what to log), saved once under
+    ``folder`` (an .npz written under a temporary name, then renamed) and read from there after."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for index in indices:
         path = folder / f"reel_{index:03d}.npz"
         if not path.exists():
             started = time.perf_counter()
-            frames, spans = make(index)
-            cues = reel_cues(frames)
-            target = labels(spans, cues.shape[0])
+            arrays, described = compute(index)
             partial = path.with_suffix(".tmp.npz")
-            np.savez(partial, cues=cues, **target)
+            np.savez(partial, **arrays)
             partial.replace(path)
-            log(f"reel {index}: {cues.shape[0]} frames, {len(spans)} boundaries, {time.perf_counter() - started:.1f} s")
-        data = np.load(path)
-        out.append((data["cues"], {k: data[k] for k in ("heat", "type", "span")}))
+            log(f"{described}, {time.perf_counter() - started:.1f} s")
+        with np.load(path) as data:
+            out.append({key: data[key] for key in data.files})
     return out
+
+
+def _cached_reels(recipe: str, indices, make, log) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """(cues, labels) of reels ``make(index)`` -> (frames, spans), cached by ``recipe``."""
+    def compute(index: int) -> tuple[dict[str, np.ndarray], str]:
+        frames, spans = make(index)
+        cues = reel_cues(frames)
+        return {"cues": cues, **labels(spans, cues.shape[0])}, f"reel {index}: {cues.shape[0]} frames, {len(spans)} boundaries"
+
+    key = hashlib.sha256(f"{recipe}|{','.join(FEATURE_NAMES)}".encode()).hexdigest()[:12]
+    return [(data["cues"], {k: data[k] for k in ("heat", "type", "span")})
+            for data in _cached_arrays(CACHE / key, indices, compute, log)]
 
 
 @cache
@@ -387,23 +396,14 @@ def _embedding_reels(recipe: str, indices, make, log) -> list[tuple[torch.Tensor
     """(48x64 luma thumbnails (T, h, w) float16, shot ids (T,)) of reels ``make(index)``, cached."""
     from restoration.analysis.shots import luma_thumbnails
 
+    def compute(index: int) -> tuple[dict[str, np.ndarray], str]:
+        frames, spans = make(index)
+        thumbs = luma_thumbnails(frames, EMBEDDING_THUMB_SIZE).half().numpy()
+        return {"thumbs": thumbs, "ids": shot_ids(spans, thumbs.shape[0])}, f"embedding reel {index}: {thumbs.shape[0]} frames"
+
     key = hashlib.sha256(f"{EMBEDDING_RECIPE}|{recipe}".encode()).hexdigest()[:12]
-    folder = CACHE / f"embedding_{key}"
-    folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for index in indices:
-        path = folder / f"reel_{index:03d}.pt"
-        if not path.exists():
-            started = time.perf_counter()
-            frames, spans = make(index)
-            thumbs = luma_thumbnails(frames, EMBEDDING_THUMB_SIZE).half()
-            partial = path.with_suffix(".tmp")
-            torch.save({"thumbs": thumbs, "ids": torch.from_numpy(shot_ids(spans, thumbs.shape[0]))}, partial)
-            partial.replace(path)
-            log(f"embedding reel {index}: {thumbs.shape[0]} frames, {time.perf_counter() - started:.1f} s")
-        data = torch.load(path, weights_only=True)
-        out.append((data["thumbs"], data["ids"].numpy()))
-    return out
+    return [(torch.from_numpy(data["thumbs"]), data["ids"])
+            for data in _cached_arrays(CACHE / f"embedding_{key}", indices, compute, log)]
 
 
 def embedding_reels(reels: int, low_contrast_reels_count: int, log=print) -> list[tuple[torch.Tensor, np.ndarray]]:

@@ -33,8 +33,8 @@ from restoration.ops.opspec import OpSpec, Param
 from restoration.ops.upscale import UPSCALE_FACTORS
 
 __all__ = ["restore_frames", "limit_unconfirmed", "median_of_window", "learned_restore", "LearnedRestore",
-           "learned_upscale", "LearnedUpscale", "refine_interpolation", "load_model", "network_precision", "WEIGHTS", "SR_X4_WEIGHTS", "weights_file",
-           "LEARNED_RESTORE_OP", "LEARNED_UPSCALE_OP"]
+           "learned_upscale", "LearnedUpscale", "refine_interpolation", "load_model", "network_precision", "WEIGHTS",
+           "SR_X4_WEIGHTS", "weights_file", "LEARNED_RESTORE_OP", "LEARNED_UPSCALE_OP"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 WEIGHTS = {"restore": WEIGHTS_DIR / "restore.pt", "sr": WEIGHTS_DIR / "sr_x2.pt", "interp": WEIGHTS_DIR / "interp.pt"}
