@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fallback-maps", action="store_true",
                    help="restore, with --fallback-windows: the net also reads where each neighbour fell back"
                         " (with --init: the file's net, those inputs' weights starting at zero)")
+    p.add_argument("--moving-cutouts", type=float, default=0.0,
+                   help="restore: the share (0-1) of training windows with squares of another photograph moving"
+                        " across them (default 0)")
     p.add_argument("--widths", default=None, help="restore, interp: the U-Net's three widths, e.g. 48,64,96")
     p.add_argument("--bf16", action="store_true", help="forward passes in bfloat16 (about 1.8x faster on a CPU with native bfloat16)")
     p.add_argument("--factor", type=int, choices=[2, 4], default=None, help="sr: the scale, 2 (default) or 4")

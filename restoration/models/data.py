@@ -64,6 +64,9 @@ CLIP_SIZE = (360, 360)  # the damage model's reference size: defects have the si
 STRENGTH_WEIGHTS = {"light": 0.25, "medium": 0.45, "heavy": 0.30}
 MOTIONS = ("pan", "zoom", "shake", "mixed")
 JITTER_PX = (0.0, 1.5)  # per-frame gate weave amplitude range (pixels, standard deviation)
+# With ``moving``: one or two squares of another training photograph (a third of the clip's side)
+# cross the clip at this many px per frame (the moving-object bench's 2-9 px at 240 lines, at 360).
+CUTOUT_SPEED = (3.0, 13.0)
 
 RECIPE = (
     "synthetic_clip(photo, frames=12..40, size=360x360, motion=pan|zoom|shake|mixed) of the "
@@ -112,14 +115,17 @@ def _jitter(frames: torch.Tensor, sd: float, rng: np.random.Generator) -> torch.
 
 def restore_windows(image: torch.Tensor, seed: int, *, radius: int = 2, strength: str | None = None,
                     size: tuple[int, int] = CLIP_SIZE, align: bool = True, fade: bool = False,
-                    fallback: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                    fallback: bool = False, cutout: torch.Tensor | None = None
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One damaged window from one photograph, whole frames: (aligned window (1, 2R+1, H, W),
     followed with ``fallback`` by its neighbours' fell-back maps (1, 4R+1, H, W) in all,
     clean centre (1, 1, H, W), mask (1, 1, H, W)). Everything random comes from ``seed``.
     ``fade``: keep ``degrade``'s colour fading (lifted blacks, lost contrast in the luma).
     ``fallback``: align as ``learned_restore`` does (``windows.clip_window``: the centre frame
     where a neighbour cannot be trusted); otherwise with one coarse flow per neighbour
-    (``nets.align_window``), the recipe of the committed weights (run 5)."""
+    (``nets.align_window``), the recipe of the committed weights (run 5).
+    ``cutout``: a photograph (C, H, W) squares of which cross the clip (``moving_cutout``,
+    ``CUTOUT_SPEED``) before the weave and the damage, as things moving inside the picture."""
     from restoration.degrade import degrade, sample_params, synthetic_clip
 
     rng = np.random.default_rng([seed, 7])
@@ -129,6 +135,8 @@ def restore_windows(image: torch.Tensor, seed: int, *, radius: int = 2, strength
         strength = str(rng.choice(list(STRENGTH_WEIGHTS), p=list(STRENGTH_WEIGHTS.values())))
     window = 2 * radius + 1
     clip = synthetic_clip(image, frames=max(frames, window), size=size, seed=seed, motion=motion)
+    if cutout is not None:
+        clip = _with_cutouts(clip, cutout, np.random.default_rng([seed, 11]))
     first = int(rng.integers(0, clip.shape[0] - window + 1))
     clean = _jitter(clip[first:first + window], float(rng.uniform(*JITTER_PX)), rng)
     params = sample_params(seed, strength)
@@ -149,11 +157,25 @@ def restore_windows(image: torch.Tensor, seed: int, *, radius: int = 2, strength
     return damaged, luma(damage.clean[radius:radius + 1], weights=NET_LUMA), damage.masks["all"][radius:radius + 1]
 
 
+def _with_cutouts(clip: torch.Tensor, photo: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """``clip`` (T, C, H, W) with one or two squares of ``photo`` crossing it (``CUTOUT_SPEED``)."""
+    side = min(clip.shape[-2:]) // 3
+    for _ in range(int(rng.integers(1, 3))):
+        top = int(rng.integers(0, photo.shape[-2] - side + 1))
+        left = int(rng.integers(0, photo.shape[-1] - side + 1))
+        piece = photo[:, top:top + side, left:left + side].float()
+        if piece.shape[0] != clip.shape[1]:
+            piece = piece.mean(0, keepdim=True).expand(clip.shape[1], -1, -1).contiguous()
+        clip = moving_cutout(clip, piece, rng, speed=CUTOUT_SPEED)
+    return clip
+
+
 def restore_stream(seed: int, *, radius: int = 2, batch_size: int = 16, crop: int = 96,
                    pool_windows: int = 24, refresh_every: int = 2, clip_size: tuple[int, int] = CLIP_SIZE,
-                   held_out: tuple[str, ...] = HELD_OUT, fade: bool = False, fallback: bool = False
-                   ) -> Iterator[Batch]:
+                   held_out: tuple[str, ...] = HELD_OUT, fade: bool = False, fallback: bool = False,
+                   moving: float = 0.0) -> Iterator[Batch]:
     """Endless seeded stream of training batches (``fade``, ``fallback``: see ``restore_windows``).
+    ``moving``: the share of windows with squares of another training photograph crossing them.
 
     Windows are costly next to a training step, so a pool of ``pool_windows`` whole windows is
     kept and one of them is replaced by a new one every ``refresh_every`` batches; crops are
@@ -167,8 +189,13 @@ def restore_stream(seed: int, *, radius: int = 2, batch_size: int = 16, crop: in
         nonlocal counter
         counter += 1
         name, image = train[int(rng.integers(len(train)))]
-        return restore_windows(image, int(rng.integers(2**31)) + counter, radius=radius, size=clip_size, fade=fade,
-                               fallback=fallback)
+        window_seed = int(rng.integers(2**31)) + counter
+        cutout = None
+        if moving > 0 and np.random.default_rng([window_seed, 13]).random() < moving:
+            others = [photo for other, photo in train if other != name]
+            cutout = others[int(np.random.default_rng([window_seed, 17]).integers(len(others)))]
+        return restore_windows(image, window_seed, radius=radius, size=clip_size, fade=fade,
+                               fallback=fallback, cutout=cutout)
 
     pool = [new_window() for _ in range(pool_windows)]
     batches = 0

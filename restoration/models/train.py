@@ -354,10 +354,13 @@ def cli_train(args) -> int:
     fade = bool(getattr(args, "fade", False))
     fallback = bool(getattr(args, "fallback_windows", False))
     fallback_maps = bool(getattr(args, "fallback_maps", False))
+    moving = float(getattr(args, "moving_cutouts", 0.0) or 0.0)
+    if not 0.0 <= moving <= 1.0:
+        raise ModelError(f"--moving-cutouts is a share from 0 to 1, got {moving}")
     data_options = {**({"fade": True} if fade else {}), **({"fallback": True} if fallback else {}),
-                    **({"fallback_maps": True} if fallback_maps else {})}
-    if (fade or fallback or fallback_maps) and task != "restore":
-        raise ModelError("--fade, --fallback-windows and --fallback-maps apply to --task restore only")
+                    **({"fallback_maps": True} if fallback_maps else {}), **({"moving": moving} if moving else {})}
+    if (fade or fallback or fallback_maps or moving) and task != "restore":
+        raise ModelError("--fade, --fallback-windows, --fallback-maps and --moving-cutouts apply to --task restore only")
     length = {"steps": steps} if steps is not None else {"minutes": args.minutes}
     widths = getattr(args, "widths", None)
     if widths is not None:
@@ -392,7 +395,10 @@ def cli_train(args) -> int:
             "restore": model_data.RECIPE + ("; colour fading kept (fade=True)" if fade else "")
             + ("; windows aligned as learned_restore aligns them (fallback=True: windows.clip_window)"
                if fallback else "")
-            + ("; the net reads each neighbour's fell-back map (fallback_maps=True)" if fallback_maps else ""),
+            + ("; the net reads each neighbour's fell-back map (fallback_maps=True)" if fallback_maps else "")
+            + (f"; in {moving:.0%} of the windows one or two squares of another training photograph cross the"
+               f" clip at {model_data.CUTOUT_SPEED[0]:g}-{model_data.CUTOUT_SPEED[1]:g} px per frame"
+               " before the weave and the damage (moving=...)" if moving else ""),
             "sr": f"luma frames of synthetic_clip(training photo, 360x360) and their antialiased bicubic /{factor} "
                   "reduction; 48x48 low-res crops",
             "interp": model_data.INTERP_RECIPE,

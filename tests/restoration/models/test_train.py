@@ -223,3 +223,41 @@ def test_a_net_trained_with_fallback_maps_reads_them():
                          data_options={**SMALL, "fallback": True, "fallback_maps": True})
     assert result.model.config.fallback_maps is True
     assert result.model.head.weight[:, 36:].abs().sum() > 0  # the maps' weights moved off zero
+
+
+def test_moving_cutouts_cross_the_training_clip():
+    # Things moving inside the picture: squares of another photograph on straight paths, a third
+    # of the clip's side, moving between frames (not the camera's move).
+    import numpy as np
+
+    clip = torch.zeros(6, 1, 60, 90)
+    photo = torch.ones(3, 80, 80)
+    moved = model_data._with_cutouts(clip, photo, np.random.default_rng(4))
+    covered = moved[:, 0] > 0.5
+    side = 60 // 3
+    areas = covered.flatten(1).sum(1)
+    assert int(areas.max()) >= side * side // 2  # at least one square in view
+    assert int(areas.max()) <= 2 * (side + 2) ** 2
+    assert moved.shape == clip.shape and ((moved >= 0) & (moved <= 1)).all()
+    seen = [i for i in range(6) if areas[i] > 0]
+    first, last = seen[0], seen[-1]
+    assert not torch.equal(covered[first], covered[last])  # it moves
+
+
+def test_the_stream_adds_moving_cutouts_to_the_share_asked_and_nothing_else():
+    plain = next(model_data.restore_stream(5, batch_size=3, **SMALL))
+    unchanged = next(model_data.restore_stream(5, batch_size=3, moving=0.0, **SMALL))
+    assert torch.equal(plain.window, unchanged.window)  # the default stream is the committed recipe's
+    moving = next(model_data.restore_stream(5, batch_size=3, moving=1.0, **SMALL))
+    assert moving.window.shape == plain.window.shape
+    assert not torch.equal(plain.clean, moving.clean)
+
+
+@pytest.mark.parametrize(("task", "share", "message"), [("restore", 1.5, "from 0 to 1"), ("restore", -0.1, "from 0 to 1"),
+                                                        ("sr", 0.5, "--moving-cutouts")])
+def test_moving_cutouts_option_is_checked(tmp_path, task, share, message):
+    args = argparse.Namespace(task=task, steps=1, minutes=None, seed=0, device="cpu", out=str(tmp_path / "x.pt"),
+                              moving_cutouts=share)
+    with pytest.raises(ModelError, match=message):
+        cli_train(args)
+    assert not list(tmp_path.iterdir())
