@@ -119,8 +119,9 @@ def test_a_frame_depends_only_on_its_window(random_weights):
 
 @pytest.mark.parametrize("batch", [1, 3])
 def test_windows_per_pass_do_not_change_the_restoration(monkeypatch, batch):
-    # Memory is bounded by running one window a pass: the committed net gives the same frames,
-    # bit for bit, as in passes of four (a blotch included, so the neighbours' checks matter).
+    # Memory is bounded by running one window a pass: the committed net gives the same frames as in
+    # passes of four (a blotch included, so the neighbours' checks matter), to float32 rounding
+    # (oneDNN picks its convolution kernels by batch size: up to 7e-7 apart).
     from restoration.models import learned_ops
 
     frames = _clip(6, 3)
@@ -129,7 +130,8 @@ def test_windows_per_pass_do_not_change_the_restoration(monkeypatch, batch):
     expected = restore_frames(frames)
     monkeypatch.setattr(learned_ops, "_BATCH", batch)
     restored, probability = restore_frames(frames)
-    assert torch.equal(restored, expected[0]) and torch.equal(probability, expected[1])
+    torch.testing.assert_close(restored, expected[0], atol=2e-6, rtol=0)
+    torch.testing.assert_close(probability, expected[1], atol=2e-6, rtol=0)
 
 
 def test_missing_weights_is_a_model_error(tmp_path):
