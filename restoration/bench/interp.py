@@ -88,10 +88,7 @@ def cutout_clip(index: int, *, frames: int, size: tuple[int, int], seed: Any, mo
     side = min(size) // 3
     for k in range(cutouts):
         cutout = valid[(index + 1 + k) % len(valid)][1]
-        piece = cutout[:, :side, :side].float()
-        if piece.shape[0] != clip.shape[1]:
-            piece = piece.mean(0, keepdim=True).expand(clip.shape[1], -1, -1).contiguous()
-        clip = moving_cutout(clip, piece, rng, speed=speed)
+        clip = moving_cutout(clip, cutout[:, :side, :side].float(), rng, speed=speed)
     return clip
 
 

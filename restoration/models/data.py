@@ -123,7 +123,8 @@ def restore_windows(image: torch.Tensor, seed: int, *, radius: int = 2, strength
     ``fade``: keep ``degrade``'s colour fading (lifted blacks, lost contrast in the luma).
     ``fallback``: align as ``learned_restore`` does (``windows.clip_window``: the centre frame
     where a neighbour cannot be trusted); otherwise with one coarse flow per neighbour
-    (``nets.align_window``), the recipe of the committed weights (run 5).
+    (``nets.align_window``), the default recipe (run 5 and earlier; the committed run 12 is run 5
+    fine-tuned on ``fallback`` windows).
     ``cutout``: a photograph (C, H, W) squares of which cross the clip (``moving_cutout``,
     ``CUTOUT_SPEED``) before the weave and the damage, as things moving inside the picture."""
     from restoration.degrade import degrade, sample_params, synthetic_clip
@@ -163,10 +164,7 @@ def _with_cutouts(clip: torch.Tensor, photo: torch.Tensor, rng: np.random.Genera
     for _ in range(int(rng.integers(1, 3))):
         top = int(rng.integers(0, photo.shape[-2] - side + 1))
         left = int(rng.integers(0, photo.shape[-1] - side + 1))
-        piece = photo[:, top:top + side, left:left + side].float()
-        if piece.shape[0] != clip.shape[1]:
-            piece = piece.mean(0, keepdim=True).expand(clip.shape[1], -1, -1).contiguous()
-        clip = moving_cutout(clip, piece, rng, speed=CUTOUT_SPEED)
+        clip = moving_cutout(clip, photo[:, top:top + side, left:left + side].float(), rng, speed=CUTOUT_SPEED)
     return clip
 
 
@@ -313,10 +311,13 @@ INTERP_RECIPE = (
 
 def moving_cutout(clip: torch.Tensor, cutout: torch.Tensor, rng: np.random.Generator,
                   speed: tuple[float, float] | None = None) -> torch.Tensor:
-    """``clip`` (T, C, H, W) with ``cutout`` (C, h, w) pasted on a straight path, whole pixels plus
-    a sub-pixel phase (bilinear), hard-edged like a foreground object. ``speed``: (least, most)
-    pixels per frame, in a random direction; by default each axis moves -3..3 px per frame."""
+    """``clip`` (T, C, H, W) with ``cutout`` (C', h, w) pasted on a straight path, whole pixels plus
+    a sub-pixel phase (bilinear), hard-edged like a foreground object; a cut-out of other channels
+    than the clip's is made grey (its channels' mean, in each of the clip's). ``speed``: (least,
+    most) pixels per frame, in a random direction; by default each axis moves -3..3 px per frame."""
     t, _, h, w = clip.shape
+    if cutout.shape[0] != clip.shape[1]:
+        cutout = cutout.mean(0, keepdim=True).expand(clip.shape[1], -1, -1).contiguous()
     ch, cw = cutout.shape[-2:]
     start = np.array([rng.uniform(-cw / 2, w - cw / 2), rng.uniform(-ch / 2, h - ch / 2)])
     if speed is None:

@@ -199,7 +199,7 @@ def test_fallback_maps_need_fallback_windows():
 
 
 def test_default_training_windows_keep_the_committed_weights_recipe():
-    # restore.pt (run 5) was trained on windows aligned by one coarse flow per neighbour, with no
+    # run 5 (run 12's starting point) was trained on windows aligned by one coarse flow per neighbour, with no
     # fallback: the default recipe must still make those windows, so its command repeats it.
     from restoration.degrade import clean_sources
     from restoration.models.nets import align_window
